@@ -1,0 +1,33 @@
+/*
+ * strbuf.h — a growable string, the one output sink of every printer.
+ *
+ * Printers append to a StrBuf instead of writing to a FILE so that tests can
+ * compare their output and the CLI can write files atomically.
+ */
+#ifndef SYMDIFF_STRBUF_H
+#define SYMDIFF_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct StrBuf {
+    char *data; /* always NUL-terminated once anything was appended */
+    size_t len, cap;
+    int failed; /* an allocation failed; contents are truncated */
+} StrBuf;
+
+void sb_init(StrBuf *sb);
+void sb_free(StrBuf *sb);
+void sb_clear(StrBuf *sb);
+void sb_putc(StrBuf *sb, char c);
+void sb_puts(StrBuf *sb, const char *s);
+void sb_putn(StrBuf *sb, const char *s, size_t n);
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void sb_printf(StrBuf *sb, const char *fmt, ...);
+void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap);
+/* The contents, "" when empty. */
+const char *sb_str(const StrBuf *sb);
+
+#endif
