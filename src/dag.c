@@ -1,0 +1,342 @@
+/*
+ * dag.c — the graph: arena, intern table, variables, size counts.
+ *
+ * Consumes kinds, payloads and argument pointers; produces unique nodes.
+ * Central convention: a node is created only if no structurally equal node
+ * exists, so callers compare nodes by pointer.  Memory is owned by the
+ * graph's arena and released at once by graph_free.
+ */
+#include "dag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const BuiltinInfo builtin_info[BI_COUNT] = {
+#define BI(id, name, lo, hi, kind) {name, lo, hi, kind},
+#include "builtins.def"
+#undef BI
+};
+
+const char *const node_kind_name[EX_COUNT] = {
+#define EX(id, name, arity, comm) name,
+#include "ops.def"
+#undef EX
+};
+
+int builtin_lookup(const char *name) {
+    for (int i = 0; i < BI_COUNT; i++)
+        if (strcmp(builtin_info[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* --- arena: large blocks, bump allocation, freed together ----------------- */
+
+typedef struct Block {
+    struct Block *next;
+    size_t used, cap;
+    union {
+        long double ld;
+        void *p;
+        int64_t i;
+    } data[]; /* aligned for anything a node holds */
+} Block;
+
+struct Arena {
+    Block *head;
+};
+
+static void *arena_alloc(Arena *a, size_t size) {
+    size = (size + 15) & ~(size_t)15;
+    Block *b = a->head;
+    if (!b || b->used + size > b->cap) {
+        size_t cap = size > (1u << 20) ? size : (1u << 20);
+        b = malloc(sizeof(Block) + cap);
+        if (!b)
+            return NULL;
+        b->next = a->head;
+        b->used = 0;
+        b->cap = cap;
+        a->head = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+Graph *graph_new(void) {
+    Graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->arena = calloc(1, sizeof *g->arena);
+    g->table_cap = 1024;
+    g->table = calloc(g->table_cap, sizeof *g->table);
+    if (!g->arena || !g->table) {
+        graph_free(g);
+        return NULL;
+    }
+    g->max_nodes = 0;
+    g->kink = 0.0;
+    return g;
+}
+
+void graph_free(Graph *g) {
+    if (!g)
+        return;
+    if (g->arena) {
+        Block *b = g->arena->head;
+        while (b) {
+            Block *next = b->next;
+            free(b);
+            b = next;
+        }
+        free(g->arena);
+    }
+    for (int i = 0; i < g->nvars; i++)
+        free(g->vars[i].name);
+    free(g->vars);
+    free(g->table);
+    free(g->nodes);
+    free(g->uses);
+    free(g->facts);
+    free(g);
+}
+
+/* --- interning ------------------------------------------------------------ */
+
+static uint32_t mix(uint32_t h, uint32_t v) {
+    h ^= v + 0x9E3779B9u + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint32_t payload_hash(NodeKind kind, const void *payload) {
+    switch (kind) {
+    case EX_CONST:
+        return num_hash(*(const Num *)payload);
+    case EX_VAR:
+    case EX_CALL:
+        return (uint32_t)*(const int *)payload * 2654435761u;
+    default:
+        return 0;
+    }
+}
+
+static int payload_equal(const Node *n, const void *payload) {
+    switch ((NodeKind)n->kind) {
+    case EX_CONST:
+        return num_equal(n->u.num, *(const Num *)payload);
+    case EX_VAR:
+        return n->u.var == *(const int *)payload;
+    case EX_CALL:
+        return n->u.fn == *(const int *)payload;
+    default:
+        return 1;
+    }
+}
+
+static int grow_table(Graph *g) {
+    size_t cap = g->table_cap * 2;
+    Node **t = calloc(cap, sizeof *t);
+    if (!t)
+        return 0;
+    for (size_t i = 0; i < g->table_cap; i++) {
+        Node *n = g->table[i];
+        if (!n)
+            continue;
+        size_t j = n->hash & (cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = n;
+    }
+    free(g->table);
+    g->table = t;
+    g->table_cap = cap;
+    return 1;
+}
+
+Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
+                 Shape shape) {
+    if (g->failed)
+        return NULL;
+    for (int i = 0; i < nargs; i++)
+        if (!args[i])
+            return NULL;
+    uint32_t h = mix((uint32_t)kind * 0x85EBCA6Bu, payload_hash(kind, payload));
+    for (int i = 0; i < nargs; i++)
+        h = mix(h, args[i]->id);
+    h = mix(h, (uint32_t)(shape.rank * 31 + shape.dim[0] * 7 + shape.dim[1]));
+
+    size_t mask = g->table_cap - 1, j = h & mask;
+    for (Node *n; (n = g->table[j]) != NULL; j = (j + 1) & mask) {
+        if (n->hash != h || n->kind != kind || n->nargs != nargs || !payload_equal(n, payload))
+            continue;
+        if (n->shape.rank != shape.rank || n->shape.dim[0] != shape.dim[0] ||
+            n->shape.dim[1] != shape.dim[1])
+            continue;
+        if (nargs && memcmp(n->args, args, (size_t)nargs * sizeof *args) != 0)
+            continue;
+        return n;
+    }
+
+    if (g->max_nodes && g->nnodes >= g->max_nodes) {
+        g->failed = 2;
+        return NULL;
+    }
+    if (g->nnodes == g->nodes_cap) {
+        size_t cap = g->nodes_cap ? g->nodes_cap * 2 : 1024;
+        Node **nodes = realloc(g->nodes, cap * sizeof *nodes);
+        if (nodes)
+            g->nodes = nodes;
+        uint32_t *uses = realloc(g->uses, cap * sizeof *uses);
+        if (uses)
+            g->uses = uses;
+        if (!nodes || !uses) {
+            g->failed = 1;
+            return NULL;
+        }
+        g->nodes_cap = cap;
+    }
+    Node *n = arena_alloc(g->arena, sizeof(Node) + (size_t)nargs * sizeof(Node *));
+    if (!n) {
+        g->failed = 1;
+        return NULL;
+    }
+    memset(n, 0, sizeof *n);
+    n->id = (uint32_t)g->nnodes;
+    n->hash = h;
+    n->kind = (uint16_t)kind;
+    n->nargs = (uint16_t)nargs;
+    n->shape = shape;
+    switch (kind) {
+    case EX_CONST:
+        n->u.num = *(const Num *)payload;
+        break;
+    case EX_VAR:
+        n->u.var = *(const int *)payload;
+        break;
+    case EX_CALL:
+        n->u.fn = *(const int *)payload;
+        break;
+    default:
+        break;
+    }
+    if (nargs)
+        memcpy(n->args, args, (size_t)nargs * sizeof *args);
+    g->uses[g->nnodes] = 0;
+    g->nodes[g->nnodes++] = n;
+    g->table[j] = n;
+    if (++g->table_used * 2 > g->table_cap && !grow_table(g)) {
+        g->failed = 1;
+        return NULL;
+    }
+    return n;
+}
+
+void dag_pin(Graph *g, Node *n) {
+    if (n && g->uses[n->id] < UINT32_MAX)
+        g->uses[n->id]++;
+}
+
+/* --- variables ------------------------------------------------------------ */
+
+int graph_find_var(const Graph *g, const char *name) {
+    for (int i = 0; i < g->nvars; i++)
+        if (strcmp(g->vars[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape) {
+    int i = graph_find_var(g, name);
+    if (i >= 0)
+        return i;
+    if (g->nvars == g->vars_cap) {
+        int cap = g->vars_cap ? g->vars_cap * 2 : 8;
+        Var *v = realloc(g->vars, (size_t)cap * sizeof *v);
+        if (!v) {
+            g->failed = 1;
+            return -1;
+        }
+        g->vars = v;
+        g->vars_cap = cap;
+    }
+    Var *v = &g->vars[g->nvars];
+    v->name = malloc(strlen(name) + 1);
+    if (!v->name) {
+        g->failed = 1;
+        return -1;
+    }
+    strcpy(v->name, name);
+    v->role = role;
+    v->shape = shape;
+    int index = g->nvars++;
+    v->node = dag_intern(g, EX_VAR, &index, NULL, 0, shape);
+    return v->node ? index : -1;
+}
+
+Node *graph_var_node(Graph *g, int var) {
+    return var >= 0 && var < g->nvars ? g->vars[var].node : NULL;
+}
+
+/* --- sizes ---------------------------------------------------------------- */
+
+void dag_mark_reachable(const Graph *g, Node *const *roots, int nroots, unsigned char *mark) {
+    memset(mark, 0, g->nnodes);
+    uint32_t top = 0;
+    for (int i = 0; i < nroots; i++)
+        if (roots[i]) {
+            mark[roots[i]->id] = 1;
+            if (roots[i]->id + 1 > top)
+                top = roots[i]->id + 1;
+        }
+    /* arguments have smaller ids: one backward sweep finds everything */
+    for (uint32_t id = top; id-- > 0;) {
+        if (!mark[id])
+            continue;
+        const Node *n = g->nodes[id];
+        for (int k = 0; k < n->nargs; k++)
+            mark[n->args[k]->id] = 1;
+    }
+}
+
+size_t dag_count(const Graph *g, Node *const *roots, int nroots) {
+    unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
+    if (!mark)
+        return 0;
+    dag_mark_reachable(g, roots, nroots, mark);
+    size_t count = 0;
+    for (size_t i = 0; i < g->nnodes; i++)
+        count += mark[i];
+    free(mark);
+    return count;
+}
+
+/* size(n) = 1 + sum of the sizes of its arguments, in double so that the
+ * exponential sizes of swollen trees are still representable. */
+double dag_tree_size(const Graph *g, Node *const *roots, int nroots) {
+    unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
+    double *size = malloc((g->nnodes ? g->nnodes : 1) * sizeof *size);
+    double total = 0;
+    if (mark && size) {
+        dag_mark_reachable(g, roots, nroots, mark);
+        for (size_t id = 0; id < g->nnodes; id++) {
+            if (!mark[id])
+                continue;
+            const Node *n = g->nodes[id];
+            double s = 1;
+            for (int k = 0; k < n->nargs; k++)
+                s += size[n->args[k]->id];
+            size[id] = s;
+        }
+        for (int i = 0; i < nroots; i++)
+            if (roots[i])
+                total += size[roots[i]->id];
+    }
+    free(mark);
+    free(size);
+    return total;
+}
+
+int dag_is_num(const Node *n, int64_t v) {
+    return n && n->kind == EX_CONST && n->u.num.is_rat && n->u.num.p == v && n->u.num.q == 1;
+}

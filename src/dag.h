@@ -1,0 +1,158 @@
+/*
+ * dag.h — the expression DAG: interned, immutable, shared nodes.
+ *
+ * One Graph owns every node in an arena and an intern table: building a node
+ * that is structurally equal to an existing one returns the existing node,
+ * so equality is pointer equality and common subexpressions are shared for
+ * free.  Nodes are numbered in creation order; since a node's arguments exist
+ * before it, that numbering is a topological order, and passes over the DAG
+ * (evaluation, differentiation, printing) are loops over ids, never deep
+ * recursion.
+ *
+ * Nodes are built only through the smart constructors (simplify.c), which
+ * return canonical, simplified nodes; dag_intern is their raw back end.
+ */
+#ifndef SYMDIFF_DAG_H
+#define SYMDIFF_DAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "num.h"
+
+typedef enum NodeKind {
+#define EX(id, name, arity, comm) EX_##id,
+#include "ops.def"
+#undef EX
+    EX_COUNT
+} NodeKind;
+
+typedef enum Builtin {
+#define BI(id, name, lo, hi, kind) BI_##id,
+#include "builtins.def"
+#undef BI
+    BI_COUNT
+} Builtin;
+
+typedef enum BuiltinKind { BK_SMOOTH, BK_KINK } BuiltinKind;
+
+typedef struct BuiltinInfo {
+    const char *name;
+    int min_args, max_args;
+    BuiltinKind kind;
+} BuiltinInfo;
+
+extern const BuiltinInfo builtin_info[BI_COUNT];
+extern const char *const node_kind_name[EX_COUNT];
+/* The builtin called `name`, or -1. */
+int builtin_lookup(const char *name);
+
+/* Shapes: rank 0 scalar, 1 vector [n], 2 matrix [m, n]. */
+typedef struct Shape {
+    int rank;
+    int dim[2];
+} Shape;
+
+typedef struct Node Node;
+struct Node {
+    uint32_t id;     /* creation order: arguments have smaller ids      */
+    uint32_t hash;
+    uint16_t kind;   /* NodeKind                                         */
+    uint16_t nargs;
+    Shape shape;
+    union {
+        Num num;     /* EX_CONST                                         */
+        int var;     /* EX_VAR                                           */
+        int fn;      /* EX_CALL: Builtin                                 */
+    } u;
+    Node *args[];    /* nargs arguments                                  */
+};
+
+typedef enum VarRole {
+    VAR_PARAM, /* differentiated                                          */
+    VAR_INPUT  /* data: never differentiated                              */
+} VarRole;
+
+typedef struct Var {
+    char *name;
+    VarRole role;
+    Shape shape;
+    Node *node;
+} Var;
+
+/* Facts the simplifier may assume about a node's value (see
+ * deriv_assume_domain): they hold wherever the function being
+ * differentiated is defined. */
+enum { FACT_NONZERO = 1, FACT_POSITIVE = 2 };
+
+typedef struct Arena Arena;
+
+typedef struct Graph {
+    Arena *arena;
+    Node **table;          /* open addressing intern table               */
+    size_t table_cap, table_used;
+    Node **nodes;          /* every node, indexed by id                  */
+    uint32_t *uses;        /* by id: pins (see dag_pin)                  */
+    size_t nnodes, nodes_cap;
+    Var *vars;
+    int nvars, vars_cap;
+    unsigned char *facts;  /* FACT_* by node id, or NULL                 */
+    size_t facts_cap;
+    int use_facts;         /* constructors consult `facts`               */
+    size_t max_nodes;      /* 0: unlimited                               */
+    int failed;            /* out of memory or node limit: results NULL  */
+    double kink;           /* value of a derivative at a kink (relu'(0)) */
+} Graph;
+
+Graph *graph_new(void);
+void graph_free(Graph *g);
+
+/* Variables.  graph_var returns the index of `name`, adding it if asked. */
+int graph_find_var(const Graph *g, const char *name);
+int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape);
+Node *graph_var_node(Graph *g, int var);
+
+/* Raw interning, without simplification: returns the unique node with
+ * this kind, payload and arguments.  NULL when the graph has failed. */
+Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args,
+                 int nargs, Shape shape);
+
+/* Marks a node as shared: the constructors then treat it as an atom and
+ * never copy its operands into a new sum or product (which would repeat
+ * its work wherever it is used).  Lowering pins every value bound to a
+ * name; the derivative engines pin the values they reuse.  Pinning is
+ * decided when a value is made, never later, so results do not depend on
+ * the order in which nodes happen to be used. */
+void dag_pin(Graph *g, Node *n);
+static inline int dag_is_shared(const Graph *g, const Node *n) { return g->uses[n->id] > 0; }
+
+/* --- smart constructors (simplify.c): every result is canonical ---------- */
+Node *dag_num(Graph *g, Num v);
+Node *dag_int(Graph *g, int64_t v);
+Node *dag_add(Graph *g, Node *a, Node *b);
+Node *dag_sub(Graph *g, Node *a, Node *b);
+Node *dag_mul(Graph *g, Node *a, Node *b);
+Node *dag_div(Graph *g, Node *a, Node *b);
+Node *dag_neg(Graph *g, Node *a);
+Node *dag_pow(Graph *g, Node *base, Node *exponent);
+Node *dag_add_n(Graph *g, Node *const *terms, int n);
+Node *dag_mul_n(Graph *g, Node *const *factors, int n);
+Node *dag_call(Graph *g, Builtin fn, Node *const *args, int nargs);
+Node *dag_call1(Graph *g, Builtin fn, Node *a);
+
+/* Sums of monomials without pulling out common factors (for --expand). */
+Node *dag_add_flat(Graph *g, Node *const *terms, int n);
+
+static inline int dag_is_const(const Node *n) { return n->kind == EX_CONST; }
+int dag_is_num(const Node *n, int64_t v);
+
+/* Number of nodes reachable from the roots (the DAG size). */
+size_t dag_count(const Graph *g, Node *const *roots, int nroots);
+/* Size of the same expression written out as a tree, as a double so
+ * that exponentially large counts stay representable. */
+double dag_tree_size(const Graph *g, Node *const *roots, int nroots);
+/* Marks (mark[id] = 1) the nodes reachable from the roots; the caller
+ * provides g->nnodes bytes. */
+void dag_mark_reachable(const Graph *g, Node *const *roots, int nroots, unsigned char *mark);
+
+#endif

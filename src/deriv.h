@@ -1,0 +1,44 @@
+/*
+ * deriv.h — symbolic differentiation on the DAG, in two engines.
+ *
+ * Both engines share nodes with the function and with each other, and build
+ * every node through the smart constructors:
+ *   forward  memoised per node: d(n) = sum_k dn/da_k * d(a_k), one variable
+ *            at a time (the symbolic form of forward-mode AD);
+ *   reverse  adjoints in reverse topological order: adj(a_k) += adj(n) *
+ *            dn/da_k, the whole gradient of a scalar in one pass (the
+ *            symbolic form of reverse-mode AD).
+ * The local partial dn/da_k of every node kind is written once
+ * (deriv_partial) and used by both.
+ */
+#ifndef SYMDIFF_DERIV_H
+#define SYMDIFF_DERIV_H
+
+#include "dag.h"
+
+typedef enum DerivMode { DERIV_AUTO, DERIV_FORWARD, DERIV_REVERSE } DerivMode;
+
+/* dn/d(args[k]) for one node. */
+Node *deriv_partial(Graph *g, Node *n, int k);
+
+/* d root / d var by forward accumulation.  NULL when the graph failed. */
+Node *deriv_forward(Graph *g, Node *root, int var);
+/* The same for several roots at once (a Jacobian column), sharing work. */
+int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node **out);
+
+/* Gradient of a scalar root with respect to vars[0..nvars) in one reverse
+ * pass.  Returns 0, or -1 when the graph failed. */
+int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out);
+
+/* Gradient by the chosen engine; DERIV_AUTO builds both and keeps the one
+ * with fewer nodes.  *used tells which engine won (may be NULL). */
+int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode mode, Node **out,
+                   DerivMode *used);
+
+/* Lets the simplifier assume what must hold wherever the roots are
+ * defined (log(u) needs u > 0, u^-1 needs u != 0, ...).  Derivatives are
+ * only meaningful there, so e.g. x^2 * x^-1 may become x while
+ * differentiating x^2 ln(x^2).  Call before building derivatives. */
+void deriv_assume_domain(Graph *g, Node *const *roots, int nroots);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * eval.h — the evaluator: DAG + point -> numbers.
+ *
+ * Evaluates in double precision with the same semantics as the generated C
+ * (C99 <math.h>; pow for powers; numerically stable sigmoid and softplus).
+ * Non-finite results are returned as they are (NaN, inf): callers decide.
+ */
+#ifndef SYMDIFF_EVAL_H
+#define SYMDIFF_EVAL_H
+
+#include "dag.h"
+
+/* The value of one builtin (nargs as stored in the node). */
+double eval_builtin(Builtin fn, const double *args);
+
+/* Fills values[id] for every node reachable from the roots; `point` holds
+ * the value of each variable, indexed like g->vars.  values has room for
+ * g->nnodes entries.  Returns 0, or -1 when out of memory. */
+int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *point, double *values);
+
+/* The value of one expression (NaN when out of memory). */
+double eval_node(const Graph *g, Node *root, const double *point);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * expand.h — full polynomial expansion, for teaching (--expand).
+ */
+#ifndef SYMDIFF_EXPAND_H
+#define SYMDIFF_EXPAND_H
+
+#include "dag.h"
+
+/* Expansion stops with an error past this many terms. */
+#define EXPAND_MAX_TERMS 20000
+
+/* The expanded form of root, or NULL with *error set: 1 out of memory,
+ * 2 too many terms, 3 a coefficient does not fit. */
+Node *expand_node(Graph *g, Node *root, int *error);
+
+#endif

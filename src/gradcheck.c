@@ -1,0 +1,112 @@
+/*
+ * gradcheck.c — finite-difference gradient check (see gradcheck.h).
+ *
+ * Consumes a function and its symbolic gradient, produces the largest
+ * relative disagreement with central differences
+ *   (f(x + h e_i) - f(x - h e_i)) / 2h,   h = cbrt(eps) max(1, |x_i|),
+ * whose error is O(h^2) truncation plus O(eps/h) rounding, about 1e-10
+ * relative for smooth functions.
+ */
+#include "gradcheck.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+
+static uint64_t splitmix64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s) { return (double)(splitmix64(s) >> 11) * 0x1.0p-53; }
+
+double gradcheck_central(const Graph *g, Node *f, double *point, int var) {
+    double x = point[var];
+    double h = cbrt(DBL_EPSILON) * (fabs(x) > 1 ? fabs(x) : 1);
+    /* make x + h and x - h exactly representable around x */
+    volatile double xp = x + h, xm = x - h;
+    point[var] = xp;
+    double fp = eval_node(g, f, point);
+    point[var] = xm;
+    double fm = eval_node(g, f, point);
+    point[var] = x;
+    return (fp - fm) / (xp - xm);
+}
+
+int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, int nvars,
+                  GradCheck *gc) {
+    int points = gc->points > 0 ? gc->points : 20;
+    uint64_t state = gc->seed ? gc->seed : 1;
+    double lo = gc->lo, hi = gc->hi;
+    if (!(hi > lo)) {
+        lo = -2;
+        hi = 2;
+    }
+    int nv = g->nvars ? g->nvars : 1;
+    double *point = malloc((size_t)nv * sizeof *point);
+    double *values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
+    Node **roots = malloc((size_t)(nvars + 1) * sizeof *roots);
+    gc->tested = 0;
+    gc->max_error = 0;
+    gc->worst_var = -1;
+    if (!point || !values || !roots) {
+        free(point);
+        free(values);
+        free(roots);
+        return -1;
+    }
+    roots[0] = f;
+    for (int i = 0; i < nvars; i++)
+        roots[i + 1] = grad[i];
+    for (int tries = 0; gc->tested < points && tries < 50 * points; tries++) {
+        for (int v = 0; v < g->nvars; v++)
+            point[v] = gc->base ? gc->base[v] : lo + (hi - lo) * uniform(&state);
+        for (int i = 0; i < nvars; i++)
+            point[vars[i]] = lo + (hi - lo) * uniform(&state);
+        if (eval_nodes(g, roots, nvars + 1, point, values) != 0)
+            break;
+        int defined = isfinite(values[f->id]);
+        for (int i = 0; i < nvars && defined; i++)
+            defined = isfinite(values[grad[i]->id]);
+        if (!defined)
+            continue; /* outside the domain: draw again */
+        int usable = 1;
+        double errs[64], worst = 0;
+        int worst_i = -1;
+        for (int i = 0; i < nvars && usable; i++) {
+            double fd = gradcheck_central(g, f, point, vars[i]);
+            double d = values[grad[i]->id];
+            if (!isfinite(fd)) {
+                usable = 0; /* the step left the domain */
+                break;
+            }
+            double scale = fmax(1.0, fmax(fabs(d), fabs(fd)));
+            double err = fabs(d - fd) / scale;
+            if (i < 64)
+                errs[i] = err;
+            if (err >= worst) {
+                worst = err;
+                worst_i = i;
+            }
+        }
+        (void)errs;
+        if (!usable)
+            continue;
+        gc->tested++;
+        if (worst >= gc->max_error) {
+            gc->max_error = worst;
+            gc->worst_var = worst_i;
+            if (gc->worst_point)
+                memcpy(gc->worst_point, point, (size_t)g->nvars * sizeof *point);
+        }
+    }
+    free(point);
+    free(values);
+    free(roots);
+    return gc->tested > 0 ? 0 : -1;
+}

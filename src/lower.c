@@ -1,0 +1,640 @@
+/*
+ * lower.c — checks names and lowers the AST into the DAG (see lower.h).
+ *
+ * Consumes AST nodes with locations; produces canonical DAG nodes through
+ * the smart constructors.  Names resolve, in order, to: the latest
+ * assignment, a --define, the constants pi and e, a declared or --vars
+ * variable, and otherwise (when the program declares nothing) a new scalar
+ * parameter in order of first appearance.  Constant subexpressions that are
+ * undefined (1/0, log(-1), sqrt(-2), 10^400) are reported with their
+ * location once the whole program is lowered.
+ */
+#include "lower.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+
+#define DEFAULT_MAX_WORK 50000000L
+
+typedef struct Binding {
+    const char *name; /* points into the AST (lives as long as the lowering) */
+    Node *node;
+} Binding;
+
+typedef struct Lowerer {
+    Graph *g;
+    Diag *diag;
+    const LowerOptions *opt;
+    Binding *env;
+    int nenv, env_cap;
+    const char **assigned; /* every name assigned somewhere in the program */
+    int nassigned, assigned_cap;
+    int has_decls, vars_fixed;
+    long work, max_work;
+    Loc *loc_of; /* by node id: where the node was first written */
+    size_t loc_cap;
+    int failed;
+} Lowerer;
+
+static Node *lower_expr(Lowerer *L, const Ast *a);
+
+/* --- helpers ------------------------------------------------------------- */
+
+static void out_of_memory(Lowerer *L, Loc loc) {
+    if (!L->failed && L->g->failed == 2)
+        diag_error(L->diag, loc, "expression too large: more than %zu nodes (see --max-nodes)",
+                   L->g->max_nodes);
+    else if (!L->failed)
+        diag_error(L->diag, loc, "out of memory");
+    L->failed = 1;
+}
+
+/* Remembers where a node was first written (for domain errors). */
+static Node *located(Lowerer *L, Node *n, Loc loc) {
+    if (!n)
+        return NULL;
+    if (n->id >= L->loc_cap) {
+        size_t cap = L->loc_cap ? L->loc_cap : 1024;
+        while (cap <= n->id)
+            cap *= 2;
+        Loc *p = realloc(L->loc_of, cap * sizeof *p);
+        if (!p)
+            return n;
+        for (size_t i = L->loc_cap; i < cap; i++)
+            p[i].start = p[i].end = -1;
+        L->loc_of = p;
+        L->loc_cap = cap;
+    }
+    if (L->loc_of[n->id].start < 0)
+        L->loc_of[n->id] = loc;
+    return n;
+}
+
+static int is_assigned(const Lowerer *L, const char *name) {
+    for (int i = 0; i < L->nassigned; i++)
+        if (strcmp(L->assigned[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void collect_assigned(Lowerer *L, const Ast *a) {
+    for (int i = 0; i < a->nkids; i++) {
+        const Ast *s = a->kids[i];
+        if (s->kind == AST_REPEAT)
+            collect_assigned(L, s);
+        else if (s->kind == AST_DECL)
+            L->has_decls = 1;
+        else if (s->kind == AST_ASSIGN && !is_assigned(L, s->text)) {
+            if (L->nassigned == L->assigned_cap) {
+                int cap = L->assigned_cap ? L->assigned_cap * 2 : 16;
+                const char **p = realloc(L->assigned, (size_t)cap * sizeof *p);
+                if (!p)
+                    return;
+                L->assigned = p;
+                L->assigned_cap = cap;
+            }
+            L->assigned[L->nassigned++] = s->text;
+        }
+    }
+}
+
+static Binding *find_binding(Lowerer *L, const char *name) {
+    for (int i = L->nenv; i-- > 0;)
+        if (strcmp(L->env[i].name, name) == 0)
+            return &L->env[i];
+    return NULL;
+}
+
+static int bind(Lowerer *L, const char *name, Node *node) {
+    Binding *b = find_binding(L, name);
+    if (b) {
+        b->node = node;
+        return 0;
+    }
+    if (L->nenv == L->env_cap) {
+        int cap = L->env_cap ? L->env_cap * 2 : 16;
+        Binding *p = realloc(L->env, (size_t)cap * sizeof *p);
+        if (!p)
+            return -1;
+        L->env = p;
+        L->env_cap = cap;
+    }
+    L->env[L->nenv].name = name;
+    L->env[L->nenv++].node = node;
+    return 0;
+}
+
+/* Names a builtin function is also known by. */
+static const struct {
+    const char *alias;
+    const char *name;
+} aliases[] = {{"ln", "log"}, {"sgn", "sign"}, {"heaviside", "step"}, {"logistic", "sigmoid"}};
+
+static const char *const special_functions[] = {"sqrt", "pow"};
+
+/* Appends "; did you mean 'x'?" when a known name is close to `name`. */
+static void suggest(char *buf, size_t size, const char *name, const char *const *cands, int n) {
+    int best = 3;
+    const char *pick = NULL;
+    size_t len = strlen(name);
+    for (int i = 0; i < n; i++) {
+        int d = diag_edit_distance(name, cands[i]);
+        if (d < best && (size_t)d < (len > 2 ? len : 2)) {
+            best = d;
+            pick = cands[i];
+        }
+    }
+    buf[0] = '\0';
+    if (pick)
+        snprintf(buf, size, "; did you mean '%s'?", pick);
+}
+
+static int is_function_name(const char *name) {
+    if (builtin_lookup(name) >= 0 && strcmp(name, "pi") != 0)
+        return 1;
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(aliases[i].alias, name) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof special_functions / sizeof *special_functions; i++)
+        if (strcmp(special_functions[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* --- names -------------------------------------------------------------- */
+
+static Node *lower_name(Lowerer *L, const Ast *a) {
+    const char *name = a->text;
+    Binding *b = find_binding(L, name);
+    if (b)
+        return b->node;
+    for (int i = 0; L->opt && i < L->opt->ndefines; i++)
+        if (strcmp(L->opt->defines[i].name, name) == 0)
+            return dag_num(L->g, num_double(L->opt->defines[i].value));
+    int var = graph_find_var(L->g, name);
+    if (var >= 0)
+        return graph_var_node(L->g, var);
+    if (strcmp(name, "pi") == 0)
+        return dag_call(L->g, BI_PI, NULL, 0);
+    if (strcmp(name, "e") == 0)
+        return dag_call1(L->g, BI_EXP, dag_int(L->g, 1));
+    if (is_function_name(name)) {
+        diag_error(L->diag, a->loc, "'%s' is a function; call it as %s(...)", name, name);
+        return NULL;
+    }
+    if (is_assigned(L, name)) {
+        diag_error(L->diag, a->loc, "'%s' is used before it is assigned", name);
+        return NULL;
+    }
+    if (L->vars_fixed || L->has_decls) {
+        const char **cands = malloc(((size_t)L->g->nvars + (size_t)L->nenv + 1) * sizeof *cands);
+        int n = 0;
+        for (int i = 0; cands && i < L->g->nvars; i++)
+            cands[n++] = L->g->vars[i].name;
+        for (int i = 0; cands && i < L->nenv; i++)
+            cands[n++] = L->env[i].name;
+        char hint[128];
+        suggest(hint, sizeof hint, name, cands, cands ? n : 0);
+        free(cands);
+        diag_error(L->diag, a->loc, "undefined name '%s'%s", name, hint);
+        return NULL;
+    }
+    Shape scalar = {0, {0, 0}};
+    var = graph_add_var(L->g, name, VAR_PARAM, scalar);
+    if (var < 0) {
+        out_of_memory(L, a->loc);
+        return NULL;
+    }
+    return graph_var_node(L->g, var);
+}
+
+/* --- calls ------------------------------------------------------------------ */
+
+static const char *plural(int n) { return n == 1 ? "" : "s"; }
+
+static int check_arity(Lowerer *L, const Ast *a, const char *name, int lo, int hi) {
+    if (a->nkids >= lo && (hi < 0 || a->nkids <= hi))
+        return 1;
+    if (hi < 0)
+        diag_error(L->diag, a->name_loc, "'%s' expects at least %d argument%s, got %d", name, lo,
+                   plural(lo), a->nkids);
+    else if (lo == hi)
+        diag_error(L->diag, a->name_loc, "'%s' expects %d argument%s, got %d", name, lo, plural(lo),
+                   a->nkids);
+    else
+        diag_error(L->diag, a->name_loc, "'%s' expects %d to %d arguments, got %d", name, lo, hi,
+                   a->nkids);
+    return 0;
+}
+
+static Node *lower_call(Lowerer *L, const Ast *a) {
+    const char *name = a->text;
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(aliases[i].alias, name) == 0)
+            name = aliases[i].name;
+    int fn = builtin_lookup(name);
+    int special = strcmp(name, "sqrt") == 0 || strcmp(name, "pow") == 0;
+    if (fn == BI_PI || strcmp(name, "e") == 0) {
+        diag_error(L->diag, a->name_loc, "'%s' is a constant, not a function", a->text);
+        return NULL;
+    }
+    if (fn < 0 && !special) {
+        if (find_binding(L, a->text) || graph_find_var(L->g, a->text) >= 0 || is_assigned(L, a->text)) {
+            diag_error(L->diag, a->name_loc, "'%s' is not a function; write %s*(...) to multiply",
+                       a->text, a->text);
+            return NULL;
+        }
+        const char *cands[BI_COUNT + 8];
+        int n = 0;
+        for (int i = 0; i < BI_COUNT; i++)
+            if (i != BI_PI)
+                cands[n++] = builtin_info[i].name;
+        for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+            cands[n++] = aliases[i].alias;
+        cands[n++] = "sqrt";
+        cands[n++] = "pow";
+        char hint[128];
+        suggest(hint, sizeof hint, a->text, cands, n);
+        if (!hint[0])
+            snprintf(hint, sizeof hint, "; to multiply, write %.40s*(...)", a->text);
+        diag_error(L->diag, a->name_loc, "unknown function '%s'%s", a->text, hint);
+        return NULL;
+    }
+    int lo = special ? (strcmp(name, "pow") == 0 ? 2 : 1) : builtin_info[fn].min_args;
+    int hi = special ? lo : builtin_info[fn].max_args;
+    if (fn == BI_MIN || fn == BI_MAX)
+        hi = -1; /* max(a, b, c) = max(max(a, b), c) */
+    if (!check_arity(L, a, a->text, lo, hi))
+        return NULL;
+    Node *args[64];
+    if (a->nkids > 64) {
+        diag_error(L->diag, a->name_loc, "too many arguments to '%s' (at most 64)", a->text);
+        return NULL;
+    }
+    for (int i = 0; i < a->nkids; i++)
+        if (!(args[i] = lower_expr(L, a->kids[i])))
+            return NULL;
+    Graph *g = L->g;
+    if (strcmp(name, "sqrt") == 0)
+        return dag_pow(g, args[0], dag_num(g, num_rat(1, 2)));
+    if (strcmp(name, "pow") == 0)
+        return dag_pow(g, args[0], args[1]);
+    if (fn == BI_MIN || fn == BI_MAX) {
+        Node *r = args[0];
+        for (int i = 1; i < a->nkids && r; i++)
+            r = located(L, dag_call(g, (Builtin)fn, (Node *[]){r, args[i]}, 2), a->loc);
+        return r;
+    }
+    /* optional constant parameters, with their defaults */
+    int nargs = a->nkids;
+    if (fn == BI_LEAKY_RELU || fn == BI_ELU || fn == BI_STEP) {
+        if (nargs == 1) {
+            args[1] = fn == BI_LEAKY_RELU ? dag_num(g, num_rat(1, 100))
+                                          : dag_int(g, fn == BI_ELU ? 1 : 0);
+            nargs = 2;
+        } else if (args[1]->kind != EX_CONST) {
+            diag_error(L->diag, a->kids[1]->loc, "the second argument of '%s' must be a constant",
+                       a->text);
+            return NULL;
+        }
+    }
+    return dag_call(g, (Builtin)fn, args, nargs);
+}
+
+/* --- expressions ------------------------------------------------------------- */
+
+static Node *not_supported(Lowerer *L, const Ast *a, const char *what) {
+    diag_error(L->diag, a->loc, "not supported yet: %s", what);
+    return NULL;
+}
+
+static Node *lower_expr_inner(Lowerer *L, const Ast *a) {
+    Graph *g = L->g;
+    if (++L->work > L->max_work) {
+        if (L->work == L->max_work + 1)
+            diag_error(L->diag, a->loc, "program does too much work (more than %ld steps); "
+                                        "reduce the repeat counts", L->max_work);
+        return NULL;
+    }
+    switch (a->kind) {
+    case AST_NUM: {
+        Num v;
+        NumStatus s = num_parse(a->text, &v);
+        if (s == NUM_OVERFLOW) {
+            diag_error(L->diag, a->loc, "number out of range '%s'", a->text);
+            return NULL;
+        }
+        if (s != NUM_OK) {
+            diag_error(L->diag, a->loc, "malformed number '%s'", a->text);
+            return NULL;
+        }
+        return dag_num(g, v);
+    }
+    case AST_NAME:
+        return lower_name(L, a);
+    case AST_CALL:
+        return lower_call(L, a);
+    case AST_NEG: {
+        Node *u = lower_expr(L, a->kids[0]);
+        return u ? dag_neg(g, u) : NULL;
+    }
+    case AST_SUM:
+    case AST_PRODUCT: {
+        Node **v = malloc((size_t)a->nkids * sizeof *v);
+        if (!v) {
+            out_of_memory(L, a->loc);
+            return NULL;
+        }
+        int ok = 1;
+        for (int i = 0; i < a->nkids && ok; i++) {
+            char op = i > 0 && a->ops ? a->ops[i] : '+';
+            if (op == '@') {
+                not_supported(L, a->kids[i], "the matrix product '@' (vectors and matrices)");
+                ok = 0;
+                break;
+            }
+            Node *t = lower_expr(L, a->kids[i]);
+            if (!t) {
+                ok = 0;
+                break;
+            }
+            if (op == '-')
+                t = located(L, dag_neg(g, t), a->kids[i]->loc);
+            else if (op == '/')
+                t = located(L, dag_pow(g, t, dag_int(g, -1)), a->kids[i]->loc);
+            v[i] = t;
+        }
+        Node *r = NULL;
+        if (ok)
+            r = a->kind == AST_SUM ? dag_add_n(g, v, a->nkids) : dag_mul_n(g, v, a->nkids);
+        free(v);
+        return r;
+    }
+    case AST_POW: {
+        Node *b = lower_expr(L, a->kids[0]);
+        Node *e = b ? lower_expr(L, a->kids[1]) : NULL;
+        return e ? dag_pow(g, b, e) : NULL;
+    }
+    case AST_TRANSPOSE:
+        return not_supported(L, a, "transpose (vectors and matrices)");
+    case AST_INDEX:
+        return not_supported(L, a, "indexing (vectors and matrices)");
+    case AST_VECTOR:
+        return not_supported(L, a, "vector literals inside expressions (vectors and matrices)");
+    default:
+        diag_error(L->diag, a->loc, "internal error: unexpected syntax in an expression");
+        return NULL;
+    }
+}
+
+static Node *lower_expr(Lowerer *L, const Ast *a) {
+    Node *n = lower_expr_inner(L, a);
+    if (!n && L->g->failed)
+        out_of_memory(L, a->loc);
+    return located(L, n, a->loc);
+}
+
+/* --- statements --------------------------------------------------------------- */
+
+static int lower_statements(Lowerer *L, Ast *const *stmts, int n);
+
+static int lower_statement(Lowerer *L, const Ast *s) {
+    switch (s->kind) {
+    case AST_ASSIGN: {
+        if (strcmp(s->text, "pi") == 0 || strcmp(s->text, "e") == 0 || is_function_name(s->text)) {
+            diag_error(L->diag, s->name_loc, "cannot assign to '%s': it is a built-in name", s->text);
+            return -1;
+        }
+        int var = graph_find_var(L->g, s->text);
+        if (var >= 0 && (L->has_decls || L->vars_fixed)) {
+            diag_error(L->diag, s->name_loc, "cannot assign to '%s': it is a declared variable", s->text);
+            return -1;
+        }
+        Node *v = lower_expr(L, s->kids[0]);
+        if (!v)
+            return -1;
+        dag_pin(L->g, v); /* a named value is shared: keep it whole */
+        if (bind(L, s->text, v) != 0) {
+            out_of_memory(L, s->loc);
+            return -1;
+        }
+        return 0;
+    }
+    case AST_REPEAT: {
+        Node *count = lower_expr(L, s->kids[0]);
+        if (!count)
+            return -1;
+        if (count->kind != EX_CONST || !num_is_int(count->u.num) || num_is_negative(count->u.num)) {
+            diag_error(L->diag, s->kids[0]->loc, "repeat count must be a non-negative integer constant");
+            return -1;
+        }
+        int64_t n = count->u.num.p;
+        for (int64_t i = 0; i < n; i++) {
+            if (lower_statements(L, s->kids + 1, s->nkids - 1) != 0)
+                return -1;
+            if (L->work > L->max_work)
+                return -1;
+        }
+        return 0;
+    }
+    case AST_DECL: {
+        if (s->nkids > 0) {
+            not_supported(L, s, "vector and matrix declarations (vectors and matrices)");
+            return -1;
+        }
+        if (is_function_name(s->text) || strcmp(s->text, "pi") == 0 || strcmp(s->text, "e") == 0) {
+            diag_error(L->diag, s->name_loc, "cannot declare '%s': it is a built-in name", s->text);
+            return -1;
+        }
+        int existing = graph_find_var(L->g, s->text);
+        if (existing >= 0 && !L->vars_fixed) {
+            diag_error(L->diag, s->name_loc, "'%s' is declared twice", s->text);
+            return -1;
+        }
+        Shape scalar = {0, {0, 0}};
+        int var = graph_add_var(L->g, s->text, (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM, scalar);
+        if (var < 0) {
+            out_of_memory(L, s->loc);
+            return -1;
+        }
+        L->g->vars[var].role = (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM;
+        return 0;
+    }
+    default: {
+        /* an expression used as a statement is evaluated for its errors */
+        Node *n = lower_expr(L, s);
+        return n ? 0 : -1;
+    }
+    }
+}
+
+static int lower_statements(Lowerer *L, Ast *const *stmts, int n) {
+    for (int i = 0; i < n; i++)
+        if (lower_statement(L, stmts[i]) != 0)
+            return -1;
+    return 0;
+}
+
+/* --- constant domain errors ---------------------------------------------------- */
+
+static const char *domain_reason(const Node *n, const double *val) {
+    if (n->kind == EX_POW) {
+        double b = val[n->args[0]->id], e = val[n->args[1]->id];
+        if (b == 0 && e < 0)
+            return "division by zero";
+        if (b < 0 && e != floor(e))
+            return e == 0.5 ? "square root of a negative number" : "fractional power of a negative number";
+        return "the value is too large for a double";
+    }
+    if (n->kind == EX_CALL) {
+        switch (n->u.fn) {
+        case BI_LOG:
+        case BI_LOG2:
+        case BI_LOG10:
+            return "logarithm of a number that is not positive";
+        case BI_ASIN:
+        case BI_ACOS:
+            return "argument outside [-1, 1]";
+        default:
+            break;
+        }
+    }
+    return isnan(val[n->id]) ? "the value is undefined" : "the value is too large for a double";
+}
+
+static int check_constants(Lowerer *L) {
+    Graph *g = L->g;
+    size_t nn = g->nnodes;
+    unsigned char *varfree = malloc(nn ? nn : 1);
+    double *val = malloc((nn ? nn : 1) * sizeof *val);
+    int status = 0;
+    if (!varfree || !val) {
+        free(varfree);
+        free(val);
+        return 0;
+    }
+    double argv[8];
+    for (size_t id = 0; id < nn && status == 0; id++) {
+        const Node *n = g->nodes[id];
+        varfree[id] = n->kind != EX_VAR;
+        int args_finite = 1;
+        for (int k = 0; k < n->nargs; k++) {
+            varfree[id] &= varfree[n->args[k]->id];
+            if (varfree[id] && !isfinite(val[n->args[k]->id]))
+                args_finite = 0;
+        }
+        if (!varfree[id])
+            continue;
+        double v = 0;
+        switch ((NodeKind)n->kind) {
+        case EX_CONST:
+            v = num_value(n->u.num);
+            break;
+        case EX_ADD:
+            for (int k = 0; k < n->nargs; k++)
+                v += val[n->args[k]->id];
+            break;
+        case EX_MUL:
+            v = 1;
+            for (int k = 0; k < n->nargs; k++)
+                v *= val[n->args[k]->id];
+            break;
+        case EX_POW:
+            v = pow(val[n->args[0]->id], val[n->args[1]->id]);
+            break;
+        case EX_CALL:
+            for (int k = 0; k < n->nargs && k < 8; k++)
+                argv[k] = val[n->args[k]->id];
+            v = eval_builtin((Builtin)n->u.fn, argv);
+            break;
+        default:
+            break;
+        }
+        val[id] = v;
+        if (isfinite(v) || !args_finite)
+            continue;
+        /* the first undefined constant: report it where it was written */
+        Loc loc = {-1, -1};
+        const char *why = domain_reason(n, val);
+        for (size_t j = id; j < nn && j < L->loc_cap; j++)
+            if (L->loc_of[j].start >= 0) {
+                loc = L->loc_of[j];
+                break;
+            }
+        diag_error(L->diag, loc, "domain error in a constant: %s", why);
+        status = -1;
+    }
+    free(varfree);
+    free(val);
+    return status;
+}
+
+/* --- the program -------------------------------------------------------------- */
+
+int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt, Program *out) {
+    Lowerer L;
+    memset(&L, 0, sizeof L);
+    L.g = g;
+    L.diag = diag;
+    L.opt = opt;
+    L.max_work = opt && opt->max_work > 0 ? opt->max_work : DEFAULT_MAX_WORK;
+    memset(out, 0, sizeof *out);
+    collect_assigned(&L, ast);
+    out->has_decls = L.has_decls;
+    Shape scalar = {0, {0, 0}};
+    if (opt && opt->vars) {
+        L.vars_fixed = 1;
+        for (int i = 0; i < opt->nvars; i++)
+            if (graph_add_var(g, opt->vars[i], VAR_PARAM, scalar) < 0)
+                out_of_memory(&L, ast->loc);
+    }
+    int status = L.failed ? -1 : 0;
+    int nstmts = ast->nkids - 1;
+    if (status == 0)
+        status = lower_statements(&L, ast->kids, nstmts);
+    const Ast *final = ast->kids[ast->nkids - 1];
+    if (status == 0) {
+        int is_vector = final->kind == AST_VECTOR && !(final->flags & AST_PAREN);
+        int n = is_vector ? final->nkids : 1;
+        out->outputs = calloc((size_t)(n ? n : 1), sizeof *out->outputs);
+        out->noutputs = n;
+        out->is_vector = is_vector;
+        if (!out->outputs) {
+            out_of_memory(&L, final->loc);
+            status = -1;
+        }
+        for (int i = 0; i < n && status == 0; i++) {
+            const Ast *e = is_vector ? final->kids[i] : final;
+            if (e->kind == AST_VECTOR) {
+                not_supported(&L, e, "nested vector literals (vectors and matrices)");
+                status = -1;
+            } else if (!(out->outputs[i] = lower_expr(&L, e))) {
+                status = -1;
+            }
+        }
+        if (is_vector && n == 0) {
+            diag_error(diag, final->loc, "the final vector is empty");
+            status = -1;
+        }
+    }
+    if (status == 0 && !L.failed)
+        status = check_constants(&L);
+    if (L.failed || diag->errors)
+        status = -1;
+    if (status != 0)
+        program_free(out);
+    free(L.env);
+    free(L.assigned);
+    free(L.loc_of);
+    return status;
+}
+
+void program_free(Program *p) {
+    free(p->outputs);
+    p->outputs = NULL;
+    p->noutputs = 0;
+}

@@ -1,0 +1,1103 @@
+/*
+ * main.c — the symdiff command line: options in, the pipeline's stages in
+ * order, text out.
+ *
+ *   read -> parse -> lower -> differentiate (simplifying) -> print / evaluate
+ *
+ * Stages report errors to a Diag and return; only this file chooses exit
+ * codes: 0 success, 1 error in the input, 2 usage error, 3 a --check that
+ * failed.  Output goes to stdout or, with -o, to a file replaced atomically.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ast.h"
+#include "dag.h"
+#include "deriv.h"
+#include "diag.h"
+#include "eval.h"
+#include "expand.h"
+#include "gradcheck.h"
+#include "lower.h"
+#include "num.h"
+#include "parse.h"
+#include "print.h"
+#include "strbuf.h"
+
+#ifndef SYMDIFF_VERSION
+#define SYMDIFF_VERSION "0.0.0"
+#endif
+
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_CHECK = 3 };
+
+typedef struct Options {
+    const char *program;   /* program text from the command line       */
+    const char *file;      /* -f FILE ("-" for stdin)                  */
+    const char *output;    /* -o FILE                                  */
+    char **vars;           /* --vars                                   */
+    int nvars;
+    char **wrt;            /* --wrt                                    */
+    int nwrt;
+    char *at;              /* --at x=1,y=2                             */
+    Define *defines;       /* -D name=value                            */
+    int ndefines;
+    int json, print_ast, simplify_only, latex, hessian, expand, check, stats;
+    int order;
+    DerivMode mode;
+    double kink;
+    long max_nodes;
+    double tol;
+    int samples;
+    unsigned long seed;
+} Options;
+
+/* --- small utilities --------------------------------------------------------- */
+
+static void usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "symdiff: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'symdiff --help' for more information.\n");
+}
+
+static char *dup_string(const char *s) {
+    char *d = malloc(strlen(s) + 1);
+    if (d)
+        strcpy(d, s);
+    return d;
+}
+
+/* Splits "a,b,c" into names; returns the count or -1. */
+static int split_names(const char *list, char ***out) {
+    int n = 0, cap = 8;
+    char **v = malloc((size_t)cap * sizeof *v);
+    char *copy = dup_string(list);
+    if (!v || !copy) {
+        free(v);
+        free(copy);
+        return -1;
+    }
+    for (char *tok = strtok(copy, ", "); tok; tok = strtok(NULL, ", ")) {
+        if (n == cap) {
+            cap *= 2;
+            char **nv = realloc(v, (size_t)cap * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[n++] = dup_string(tok);
+    }
+    free(copy);
+    *out = v;
+    return n;
+}
+
+static void free_names(char **v, int n) {
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int valid_name(const char *s) {
+    if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return 0;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+static int read_all(FILE *f, StrBuf *sb) {
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sb_putn(sb, buf, n);
+    return ferror(f) || sb->failed ? -1 : 0;
+}
+
+/* Writes data to path through a temporary file in the same directory and
+ * rename(2), so that path is either untouched or completely replaced. */
+static int write_atomically(const char *path, const char *data, size_t len) {
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp)
+        return -1;
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "symdiff: error: cannot write '%s': it is a directory\n", path);
+        free(tmp);
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "wb");
+    int ok = f != NULL;
+    if (ok && len && fwrite(data, 1, len, f) != len)
+        ok = 0;
+    if (f && fflush(f) != 0)
+        ok = 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    else if (!f)
+        close(fd);
+    if (ok && rename(tmp, path) != 0)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", path, strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+static void json_string(StrBuf *sb, const char *s) {
+    sb_putc(sb, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            sb_printf(sb, "\\%c", c);
+        else if (c == '\n')
+            sb_puts(sb, "\\n");
+        else if (c < 0x20)
+            sb_printf(sb, "\\u%04x", c);
+        else
+            sb_putc(sb, (char)c);
+    }
+    sb_putc(sb, '"');
+}
+
+static void json_number(StrBuf *sb, double v) {
+    if (isfinite(v))
+        num_print_value(sb, v);
+    else
+        sb_puts(sb, "null");
+}
+
+static void text_number(StrBuf *sb, double v) {
+    if (isnan(v))
+        sb_puts(sb, "nan");
+    else if (isinf(v))
+        sb_puts(sb, v > 0 ? "inf" : "-inf");
+    else
+        num_print_value(sb, v);
+}
+
+/* An expression as one line of text (temporaries as leading statements). */
+static char *expr_string(const Graph *g, Node *n, PrintStyle style) {
+    StrBuf sb;
+    sb_init(&sb);
+    print_roots(&sb, g, &n, NULL, 1, style);
+    char *s = dup_string(sb_str(&sb));
+    sb_free(&sb);
+    if (!s)
+        return NULL;
+    size_t len = strlen(s);
+    while (len && s[len - 1] == '\n')
+        s[--len] = '\0';
+    for (char *p = s; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    return s;
+}
+
+/* --- options ----------------------------------------------------------------- */
+
+static void print_help(void) {
+    fputs("usage: symdiff [options] 'program'\n"
+          "       symdiff [options] -f FILE\n"
+          "\n"
+          "Differentiates a program symbolically and prints its simplified derivatives.\n"
+          "\n"
+          "input and output:\n"
+          "  -f, --file FILE       read the program from FILE ('-' reads stdin)\n"
+          "  -o, --output FILE     write the result to FILE (replaced atomically)\n"
+          "  -D, --define N=V      bind the name N to the constant V (e.g. a repeat count)\n"
+          "\n"
+          "what to compute:\n"
+          "      --vars A,B,...    the variables, in this order (default: order of first use)\n"
+          "      --wrt A,B,...     differentiate with respect to these variables only\n"
+          "      --at X=V,Y=W      evaluate the value and the derivatives at this point\n"
+          "      --hessian         the Hessian matrix of a scalar program\n"
+          "      --order N         the N-th derivative (one variable)\n"
+          "      --simplify        print the simplified program instead of derivatives\n"
+          "      --expand          expand polynomials fully (teaching; not for code)\n"
+          "      --check           compare the derivatives with finite differences at\n"
+          "                        random points (exit status 3 above --tol)\n"
+          "      --tol T           tolerance of --check (default 1e-6)\n"
+          "      --samples N       points tried by --check (default 20)\n"
+          "      --seed S          random seed of --check (default 1)\n"
+          "      --mode M          engine: auto (default: the smaller result), forward,\n"
+          "                        or reverse\n"
+          "      --kink S          derivative taken at kinks: relu'(0), max/min ties\n"
+          "                        (default 0)\n"
+          "\n"
+          "output format:\n"
+          "      --json            one JSON object: vars, value, gradient, derivatives, ...\n"
+          "      --latex           LaTeX instead of plain text\n"
+          "      --print           echo the parsed program and stop\n"
+          "      --stats           node counts and timings on stderr\n"
+          "      --max-nodes N     refuse to build more than N nodes (default 50000000)\n"
+          "  -h, --help            this help\n"
+          "  -V, --version         the version\n"
+          "\n"
+          "exit status: 0 success, 1 error in the input, 2 usage error, 3 --check failed\n",
+          stdout);
+}
+
+enum {
+    OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
+    OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
+    OPT_SEED, OPT_STATS
+};
+
+static const struct option long_options[] = {
+    {"file", required_argument, NULL, 'f'},    {"output", required_argument, NULL, 'o'},
+    {"define", required_argument, NULL, 'D'},  {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},       {"vars", required_argument, NULL, OPT_VARS},
+    {"wrt", required_argument, NULL, OPT_WRT}, {"at", required_argument, NULL, OPT_AT},
+    {"json", no_argument, NULL, OPT_JSON},     {"print", no_argument, NULL, OPT_PRINT},
+    {"simplify", no_argument, NULL, OPT_SIMPLIFY}, {"latex", no_argument, NULL, OPT_LATEX},
+    {"hessian", no_argument, NULL, OPT_HESSIAN}, {"order", required_argument, NULL, OPT_ORDER},
+    {"expand", no_argument, NULL, OPT_EXPAND}, {"check", no_argument, NULL, OPT_CHECK},
+    {"mode", required_argument, NULL, OPT_MODE}, {"kink", required_argument, NULL, OPT_KINK},
+    {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
+    {"tol", required_argument, NULL, OPT_TOL}, {"samples", required_argument, NULL, OPT_SAMPLES},
+    {"seed", required_argument, NULL, OPT_SEED}, {"stats", no_argument, NULL, OPT_STATS},
+    {NULL, 0, NULL, 0}};
+
+static int parse_double(const char *s, double *out) {
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return *s && *end == '\0' && errno == 0 && isfinite(*out);
+}
+
+static int parse_long(const char *s, long *out) {
+    char *end;
+    errno = 0;
+    *out = strtol(s, &end, 10);
+    return *s && *end == '\0' && errno == 0;
+}
+
+/* Does this argument look like an option rather than a program that
+ * starts with a minus sign ('-x^2')? */
+static int looks_like_option(const char *arg) {
+    if (arg[0] != '-' || arg[1] == '\0')
+        return 0;
+    if (arg[1] == '-')
+        return 1;
+    return strchr("foDhV", arg[1]) != NULL;
+}
+
+/* Moves a program written as '-x^2' out of getopt's way: it becomes the
+ * program text, so `symdiff --at x=3 '-x^2'` works without `--`. */
+static void take_negative_program(int *argc, char **argv, Options *o) {
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return;
+        if (a[0] == '-' && a[1] != '\0' && !looks_like_option(a) && !o->program) {
+            o->program = argv[i];
+            memmove(argv + i, argv + i + 1, (size_t)(*argc - i - 1) * sizeof *argv);
+            (*argc)--;
+            argv[*argc] = NULL;
+            return;
+        }
+        /* skip the value of an option that takes one */
+        if ((strcmp(a, "-f") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "-D") == 0) ||
+            (a[0] == '-' && a[1] == '-' && !strchr(a, '='))) {
+            for (const struct option *lo = long_options; lo->name; lo++)
+                if (lo->has_arg == required_argument && a[1] == '-' && strcmp(a + 2, lo->name) == 0)
+                    i++;
+            if (a[1] != '-')
+                i++;
+        }
+    }
+}
+
+/* Returns 0 to continue, or an exit status (with -1 meaning exit 0). */
+static int parse_options(int argc, char **argv, Options *o) {
+    int c;
+    take_negative_program(&argc, argv, o);
+    long lv;
+    double dv;
+    o->mode = DERIV_AUTO;
+    o->order = 1;
+    o->max_nodes = 50000000;
+    o->tol = 1e-6;
+    o->samples = 20;
+    o->seed = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:o:D:hV", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o->file = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'D': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                usage_error("--define needs NAME=VALUE, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            *eq = '\0';
+            if (!valid_name(optarg) || !parse_double(eq + 1, &dv)) {
+                *eq = '=';
+                usage_error("--define needs NAME=VALUE with a number, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            Define *d = realloc(o->defines, (size_t)(o->ndefines + 1) * sizeof *d);
+            if (!d)
+                return EXIT_USAGE;
+            o->defines = d;
+            d[o->ndefines].name = optarg;
+            d[o->ndefines++].value = dv;
+            break;
+        }
+        case 'h':
+            print_help();
+            return -1;
+        case 'V':
+            printf("symdiff %s\n", SYMDIFF_VERSION);
+            return -1;
+        case OPT_VARS:
+        case OPT_WRT: {
+            char **names;
+            int n = split_names(optarg, &names);
+            if (n <= 0) {
+                usage_error("expected a list of variable names, got '%s'", optarg);
+                if (n == 0)
+                    free_names(names, 0);
+                return EXIT_USAGE;
+            }
+            for (int i = 0; i < n; i++)
+                if (!valid_name(names[i])) {
+                    usage_error("not a variable name: '%s'", names[i]);
+                    free_names(names, n);
+                    return EXIT_USAGE;
+                }
+            if (c == OPT_VARS) {
+                free_names(o->vars, o->nvars);
+                o->vars = names;
+                o->nvars = n;
+            } else {
+                free_names(o->wrt, o->nwrt);
+                o->wrt = names;
+                o->nwrt = n;
+            }
+            break;
+        }
+        case OPT_AT:
+            o->at = optarg;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_PRINT:
+            o->print_ast = 1;
+            break;
+        case OPT_SIMPLIFY:
+            o->simplify_only = 1;
+            break;
+        case OPT_LATEX:
+            o->latex = 1;
+            break;
+        case OPT_HESSIAN:
+            o->hessian = 1;
+            break;
+        case OPT_ORDER:
+            if (!parse_long(optarg, &lv) || lv < 1 || lv > 64) {
+                usage_error("--order needs a whole number from 1 to 64, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->order = (int)lv;
+            break;
+        case OPT_EXPAND:
+            o->expand = 1;
+            break;
+        case OPT_CHECK:
+            o->check = 1;
+            break;
+        case OPT_STATS:
+            o->stats = 1;
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "auto") == 0)
+                o->mode = DERIV_AUTO;
+            else if (strcmp(optarg, "forward") == 0)
+                o->mode = DERIV_FORWARD;
+            else if (strcmp(optarg, "reverse") == 0)
+                o->mode = DERIV_REVERSE;
+            else {
+                usage_error("--mode is auto, forward or reverse, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_KINK:
+            if (!parse_double(optarg, &o->kink) || o->kink < 0 || o->kink > 1) {
+                usage_error("--kink needs a number from 0 to 1, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_MAX_NODES:
+            if (!parse_long(optarg, &lv) || lv < 1) {
+                usage_error("--max-nodes needs a positive whole number, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->max_nodes = lv;
+            break;
+        case OPT_TOL:
+            if (!parse_double(optarg, &o->tol) || o->tol <= 0) {
+                usage_error("--tol needs a positive number, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_SAMPLES:
+            if (!parse_long(optarg, &lv) || lv < 1 || lv > 1000000) {
+                usage_error("--samples needs a whole number from 1 to 1000000, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->samples = (int)lv;
+            break;
+        case OPT_SEED:
+            if (!parse_long(optarg, &lv) || lv < 0) {
+                usage_error("--seed needs a non-negative whole number, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->seed = (unsigned long)lv;
+            break;
+        case ':':
+            usage_error("option '%s' needs a value", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            if (optopt) {
+                char opt[3] = {'-', (char)optopt, '\0'};
+                usage_error("unknown option '%s'", opt);
+            } else {
+                usage_error("unknown option '%s'", argv[optind - 1]);
+            }
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc && !o->program)
+        o->program = argv[optind++];
+    if (optind < argc) {
+        usage_error("unexpected argument '%s' (quote the program as one argument)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!o->program && !o->file) {
+        usage_error("%s", "no program given: pass it as an argument or with -f FILE");
+        return EXIT_USAGE;
+    }
+    if (o->program && o->file) {
+        usage_error("%s", "give the program either as an argument or with -f, not both");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* --- the point of --at ---------------------------------------------------------- */
+
+/* Parses "x=1,y=2" into point[] (indexed like g->vars).  Variables that are
+ * not given are an error. */
+static int parse_point(const Graph *g, const char *text, double *point) {
+    char *copy = dup_string(text);
+    unsigned char *given = calloc((size_t)(g->nvars ? g->nvars : 1), 1);
+    int status = 0;
+    if (!copy || !given) {
+        free(copy);
+        free(given);
+        return -1;
+    }
+    for (char *tok = strtok(copy, ","); tok && status == 0; tok = strtok(NULL, ",")) {
+        while (*tok == ' ')
+            tok++;
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            usage_error("--at needs NAME=VALUE pairs, got '%s'", tok);
+            status = -1;
+            break;
+        }
+        *eq = '\0';
+        char *name = tok;
+        size_t len = strlen(name);
+        while (len && name[len - 1] == ' ')
+            name[--len] = '\0';
+        int v = graph_find_var(g, name);
+        double value;
+        if (v < 0) {
+            usage_error("--at: '%s' is not a variable of the program", name);
+            status = -1;
+        } else if (!parse_double(eq + 1, &value)) {
+            usage_error("--at: not a number: '%s'", eq + 1);
+            status = -1;
+        } else {
+            point[v] = value;
+            given[v] = 1;
+        }
+    }
+    for (int v = 0; v < g->nvars && status == 0; v++)
+        if (!given[v]) {
+            usage_error("--at: no value for '%s'", g->vars[v].name);
+            status = -1;
+        }
+    free(copy);
+    free(given);
+    return status;
+}
+
+/* --- the pipeline ------------------------------------------------------------------ */
+
+typedef struct Result {
+    Node **roots;     /* what is printed: derivatives, or the function */
+    int nroots;
+    int rows, cols;   /* matrix shape of roots (Jacobian, Hessian)      */
+    const char *matrix_name; /* "J" or "H", or NULL                     */
+    char **labels;    /* per root, for text output                      */
+} Result;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void print_matrix_text(StrBuf *out, const Graph *g, const Result *r, PrintStyle style) {
+    PrintSession *s = print_begin(g, r->roots, r->nroots, style, out);
+    if (!s)
+        return;
+    if (style == PRINT_LATEX) {
+        sb_puts(out, r->matrix_name);
+        sb_puts(out, " = \\begin{pmatrix}\n");
+        for (int i = 0; i < r->rows; i++) {
+            for (int j = 0; j < r->cols; j++) {
+                sb_puts(out, j ? " & " : "  ");
+                print_root(s, r->roots[i * r->cols + j], out);
+            }
+            sb_puts(out, i + 1 < r->rows ? " \\\\\n" : "\n");
+        }
+        sb_puts(out, "\\end{pmatrix}\n");
+    } else {
+        sb_printf(out, "%s = [", r->matrix_name);
+        for (int i = 0; i < r->rows; i++) {
+            sb_puts(out, i ? ",\n     [" : "[");
+            for (int j = 0; j < r->cols; j++) {
+                if (j)
+                    sb_puts(out, ", ");
+                print_root(s, r->roots[i * r->cols + j], out);
+            }
+            sb_putc(out, ']');
+        }
+        sb_puts(out, "]\n");
+    }
+    print_end(s);
+}
+
+static void print_matrix_values(StrBuf *out, const Result *r, const double *values, int json) {
+    sb_puts(out, json ? "[" : "");
+    if (!json)
+        sb_printf(out, "%s = [", r->matrix_name);
+    for (int i = 0; i < r->rows; i++) {
+        sb_puts(out, i ? (json ? ", [" : ",\n     [") : "[");
+        for (int j = 0; j < r->cols; j++) {
+            if (j)
+                sb_puts(out, ", ");
+            double v = values[r->roots[i * r->cols + j]->id];
+            if (json)
+                json_number(out, v);
+            else
+                text_number(out, v);
+        }
+        sb_putc(out, ']');
+    }
+    sb_puts(out, json ? "]" : "]\n");
+}
+
+static int run(Options *o, StrBuf *out) {
+    int status = 0;
+    StrBuf text;
+    sb_init(&text);
+    Source src = {"<expr>", NULL, 0};
+    if (o->file) {
+        FILE *f = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
+        src.name = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
+        if (!f || read_all(f, &text) != 0) {
+            fprintf(stderr, "symdiff: error: cannot read '%s': %s\n", src.name,
+                    f ? "read error" : strerror(errno));
+            if (f && f != stdin)
+                fclose(f);
+            sb_free(&text);
+            return EXIT_INPUT;
+        }
+        if (f != stdin)
+            fclose(f);
+        src.text = sb_str(&text);
+        src.len = text.len;
+    } else {
+        src.text = o->program;
+        src.len = strlen(o->program);
+    }
+
+    Diag diag;
+    diag_init(&diag, &src);
+    AstArena arena = {NULL};
+    Graph *g = NULL;
+    Program prog = {NULL, 0, 0, 0};
+    Result r;
+    memset(&r, 0, sizeof r);
+    int *wrt = NULL, nwrt = 0;
+    double *point = NULL, *values = NULL;
+    PrintStyle style = o->latex ? PRINT_LATEX : PRINT_INFIX;
+    double t0 = now_seconds();
+
+    Ast *ast = parse_program(&arena, &diag);
+    if (!ast) {
+        status = EXIT_INPUT;
+        goto done;
+    }
+    if (o->print_ast) {
+        ast_print(out, ast);
+        sb_putc(out, '\n');
+        goto done;
+    }
+    g = graph_new();
+    if (!g) {
+        fprintf(stderr, "symdiff: error: out of memory\n");
+        status = EXIT_INPUT;
+        goto done;
+    }
+    g->max_nodes = (size_t)o->max_nodes;
+    g->kink = o->kink;
+    LowerOptions lopt = {(const char *const *)o->vars, o->nvars, o->defines, o->ndefines, 0};
+    if (lower_program(g, ast, &diag, &lopt, &prog) != 0) {
+        status = EXIT_INPUT;
+        goto done;
+    }
+    double t_lower = now_seconds();
+
+    /* the variables to differentiate by: --wrt, else every parameter */
+    wrt = malloc((size_t)(g->nvars + o->nwrt + 1) * sizeof *wrt);
+    if (!wrt) {
+        status = EXIT_INPUT;
+        goto done;
+    }
+    if (o->nwrt) {
+        for (int i = 0; i < o->nwrt; i++) {
+            int v = graph_find_var(g, o->wrt[i]);
+            if (v < 0) {
+                usage_error("--wrt: '%s' is not a variable of the program", o->wrt[i]);
+                status = EXIT_USAGE;
+                goto done;
+            }
+            wrt[nwrt++] = v;
+        }
+    } else {
+        for (int v = 0; v < g->nvars; v++)
+            if (g->vars[v].role == VAR_PARAM)
+                wrt[nwrt++] = v;
+    }
+
+    /* --- what to compute --- */
+    int scalar = !prog.is_vector;
+    if ((o->hessian || o->order > 1) && !scalar) {
+        usage_error("%s", o->hessian ? "--hessian needs a scalar program" : "--order needs a scalar program");
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (o->order > 1 && nwrt != 1) {
+        usage_error("%s", "--order needs exactly one variable (use --wrt)");
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (!o->simplify_only)
+        deriv_assume_domain(g, prog.outputs, prog.noutputs);
+    DerivMode used = o->mode;
+    if (o->simplify_only) {
+        r.roots = prog.outputs;
+        r.nroots = prog.noutputs;
+        if (prog.is_vector) {
+            r.rows = prog.noutputs;
+            r.cols = 1;
+            r.matrix_name = "f";
+        }
+    } else if (!scalar) {
+        /* Jacobian, numerator layout: J[i][j] = d f_i / d x_j (columns by
+         * forward mode, sharing work between the outputs) */
+        r.rows = prog.noutputs;
+        r.cols = nwrt;
+        r.nroots = r.rows * r.cols;
+        r.matrix_name = "J";
+        r.roots = calloc((size_t)(r.nroots ? r.nroots : 1), sizeof *r.roots);
+        Node **col = malloc((size_t)prog.noutputs * sizeof *col);
+        if (!r.roots || !col) {
+            free(col);
+            status = EXIT_INPUT;
+            goto done;
+        }
+        for (int j = 0; j < nwrt; j++) {
+            if (deriv_forward_many(g, prog.outputs, prog.noutputs, wrt[j], col) != 0)
+                break;
+            for (int i = 0; i < prog.noutputs; i++)
+                r.roots[i * nwrt + j] = col[i];
+        }
+        free(col);
+        used = DERIV_FORWARD;
+    } else if (o->order > 1) {
+        Node *d = prog.outputs[0];
+        for (int k = 0; k < o->order && d; k++)
+            d = deriv_forward(g, d, wrt[0]);
+        r.roots = calloc(1, sizeof *r.roots);
+        if (r.roots)
+            r.roots[0] = d;
+        r.nroots = 1;
+        used = DERIV_FORWARD;
+    } else {
+        r.nroots = nwrt;
+        r.roots = calloc((size_t)(nwrt ? nwrt : 1), sizeof *r.roots);
+        if (!r.roots || deriv_gradient(g, prog.outputs[0], wrt, nwrt, o->mode, r.roots, &used) != 0) {
+            status = EXIT_INPUT;
+            if (r.roots)
+                r.nroots = 0;
+        }
+        if (status == 0 && o->hessian) {
+            /* H[i][j] = d/dx_j (d f / d x_i): one reverse pass per row */
+            Node **h = calloc((size_t)(nwrt > 0 ? nwrt * nwrt : 1), sizeof *h);
+            if (!h) {
+                status = EXIT_INPUT;
+            } else {
+                for (int i = 0; i < nwrt && status == 0; i++)
+                    if (deriv_gradient(g, r.roots[i], wrt, nwrt, o->mode, h + i * nwrt, NULL) != 0)
+                        status = EXIT_INPUT;
+                /* symmetric entries: keep one of each pair, the smaller */
+                for (int i = 0; i < nwrt && status == 0; i++)
+                    for (int j = i + 1; j < nwrt; j++) {
+                        Node *a = h[i * nwrt + j], *b = h[j * nwrt + i];
+                        Node *pick = dag_count(g, &a, 1) <= dag_count(g, &b, 1) ? a : b;
+                        h[i * nwrt + j] = h[j * nwrt + i] = pick;
+                    }
+                free(r.roots);
+                r.roots = h;
+                r.nroots = nwrt * nwrt;
+                r.rows = r.cols = nwrt;
+                r.matrix_name = "H";
+            }
+        }
+    }
+    if (g->failed || status != 0) {
+        if (g->failed == 2)
+            fprintf(stderr, "symdiff: error: expression too large: more than %ld nodes (see --max-nodes)\n",
+                    o->max_nodes);
+        else if (g->failed)
+            fprintf(stderr, "symdiff: error: out of memory\n");
+        if (!status)
+            status = EXIT_INPUT;
+        goto done;
+    }
+    for (int i = 0; i < r.nroots; i++)
+        if (!r.roots[i]) {
+            fprintf(stderr, "symdiff: error: out of memory\n");
+            status = EXIT_INPUT;
+            goto done;
+        }
+    if (o->expand) {
+        for (int i = 0; i < r.nroots; i++) {
+            int err;
+            Node *e = expand_node(g, r.roots[i], &err);
+            if (!e) {
+                fprintf(stderr, "symdiff: error: --expand: %s\n",
+                        err == 2 ? "the expansion has too many terms (more than 20000)"
+                                 : err == 3 ? "a coefficient is too large" : "out of memory");
+                status = EXIT_INPUT;
+                goto done;
+            }
+            r.roots[i] = e;
+        }
+    }
+    double t_deriv = now_seconds();
+
+    /* --- numbers --- */
+    if (o->at || o->check) {
+        point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
+        values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
+        if (!point || !values) {
+            status = EXIT_INPUT;
+            goto done;
+        }
+    }
+    if (o->at) {
+        if (parse_point(g, o->at, point) != 0) {
+            status = EXIT_USAGE;
+            goto done;
+        }
+        Node **all = malloc((size_t)(r.nroots + prog.noutputs) * sizeof *all);
+        if (!all) {
+            status = EXIT_INPUT;
+            goto done;
+        }
+        memcpy(all, prog.outputs, (size_t)prog.noutputs * sizeof *all);
+        memcpy(all + prog.noutputs, r.roots, (size_t)r.nroots * sizeof *all);
+        eval_nodes(g, all, r.nroots + prog.noutputs, point, values);
+        free(all);
+    }
+
+    /* --- output --- */
+    const char *d_prefix = o->latex ? "\\frac{\\partial f}{\\partial " : "d/d";
+    if (o->json) {
+        sb_puts(out, "{\"vars\": [");
+        for (int i = 0; i < nwrt; i++) {
+            if (i)
+                sb_puts(out, ", ");
+            json_string(out, g->vars[wrt[i]].name);
+        }
+        sb_puts(out, "]");
+        if (o->at) {
+            sb_puts(out, ", \"value\": ");
+            if (prog.is_vector) {
+                sb_putc(out, '[');
+                for (int i = 0; i < prog.noutputs; i++) {
+                    if (i)
+                        sb_puts(out, ", ");
+                    json_number(out, values[prog.outputs[i]->id]);
+                }
+                sb_putc(out, ']');
+            } else {
+                json_number(out, values[prog.outputs[0]->id]);
+            }
+        }
+        if (o->simplify_only) {
+            sb_puts(out, ", \"function\": ");
+            if (prog.is_vector)
+                sb_putc(out, '[');
+            for (int i = 0; i < prog.noutputs; i++) {
+                char *s = expr_string(g, prog.outputs[i], style);
+                if (i)
+                    sb_puts(out, ", ");
+                json_string(out, s ? s : "");
+                free(s);
+            }
+            if (prog.is_vector)
+                sb_putc(out, ']');
+        } else if (r.matrix_name) {
+            const char *key = r.matrix_name[0] == 'J' ? "jacobian" : "hessian";
+            if (o->at) {
+                sb_printf(out, ", \"%s\": ", key);
+                print_matrix_values(out, &r, values, 1);
+            }
+            sb_printf(out, ", \"%s_expressions\": [", key);
+            for (int i = 0; i < r.rows; i++) {
+                sb_puts(out, i ? ", [" : "[");
+                for (int j = 0; j < r.cols; j++) {
+                    char *s = expr_string(g, r.roots[i * r.cols + j], style);
+                    if (j)
+                        sb_puts(out, ", ");
+                    json_string(out, s ? s : "");
+                    free(s);
+                }
+                sb_putc(out, ']');
+            }
+            sb_puts(out, "]");
+            if (r.matrix_name[0] == 'J') {
+                sb_puts(out, ", \"derivatives\": ");
+                sb_puts(out, "null");
+            }
+        } else {
+            if (o->at && o->order == 1) {
+                sb_puts(out, ", \"gradient\": [");
+                for (int i = 0; i < r.nroots; i++) {
+                    if (i)
+                        sb_puts(out, ", ");
+                    json_number(out, values[r.roots[i]->id]);
+                }
+                sb_puts(out, "]");
+            }
+            if (o->at && o->order > 1) {
+                sb_printf(out, ", \"derivative_order\": %d, \"derivative_value\": ", o->order);
+                json_number(out, values[r.roots[0]->id]);
+            }
+            sb_puts(out, ", \"derivatives\": [");
+            for (int i = 0; i < r.nroots; i++) {
+                char *s = expr_string(g, r.roots[i], style);
+                if (i)
+                    sb_puts(out, ", ");
+                json_string(out, s ? s : "");
+                free(s);
+            }
+            sb_puts(out, "]");
+        }
+        if (o->hessian && !o->simplify_only) {
+            /* the gradient is there too, for convenience */
+        }
+        sb_puts(out, "}\n");
+    } else if (o->at) {
+        if (prog.is_vector) {
+            sb_puts(out, "value = [");
+            for (int i = 0; i < prog.noutputs; i++) {
+                if (i)
+                    sb_puts(out, ", ");
+                text_number(out, values[prog.outputs[i]->id]);
+            }
+            sb_puts(out, "]\n");
+        } else {
+            sb_puts(out, "value = ");
+            text_number(out, values[prog.outputs[0]->id]);
+            sb_putc(out, '\n');
+        }
+        if (o->simplify_only) {
+            /* the value only */
+        } else if (r.matrix_name) {
+            print_matrix_values(out, &r, values, 0);
+        } else if (o->order > 1) {
+            sb_printf(out, "d%d/d%s%d = ", o->order, g->vars[wrt[0]].name, o->order);
+            text_number(out, values[r.roots[0]->id]);
+            sb_putc(out, '\n');
+        } else {
+            for (int i = 0; i < r.nroots; i++) {
+                sb_printf(out, "d/d%s = ", g->vars[wrt[i]].name);
+                text_number(out, values[r.roots[i]->id]);
+                sb_putc(out, '\n');
+            }
+        }
+    } else if (r.matrix_name) {
+        print_matrix_text(out, g, &r, style);
+    } else if (o->simplify_only) {
+        print_roots(out, g, r.roots, NULL, r.nroots, style);
+    } else if (r.nroots == 1 && !o->latex) {
+        print_roots(out, g, r.roots, NULL, 1, style);
+    } else {
+        char **labels = calloc((size_t)(r.nroots ? r.nroots : 1), sizeof *labels);
+        for (int i = 0; labels && i < r.nroots; i++) {
+            StrBuf lb;
+            sb_init(&lb);
+            if (o->latex) {
+                if (o->order > 1) {
+                    sb_printf(&lb, "\\frac{\\partial^{%d} f}{\\partial ", o->order);
+                    print_latex_name(&lb, g->vars[wrt[i]].name);
+                    sb_printf(&lb, "^{%d}}", o->order);
+                } else {
+                    sb_puts(&lb, d_prefix);
+                    print_latex_name(&lb, g->vars[wrt[i]].name);
+                    sb_putc(&lb, '}');
+                }
+            } else {
+                sb_printf(&lb, "d/d%s", g->vars[wrt[i]].name);
+            }
+            labels[i] = dup_string(sb_str(&lb));
+            sb_free(&lb);
+        }
+        if (o->latex) {
+            sb_puts(out, "f &= ");
+            print_expr(out, g, prog.outputs[0], PRINT_LATEX);
+            sb_puts(out, " \\\\\n");
+        }
+        print_roots(out, g, r.roots, (const char *const *)labels, r.nroots, style);
+        for (int i = 0; labels && i < r.nroots; i++)
+            free(labels[i]);
+        free(labels);
+    }
+
+    /* --- gradient check --- */
+    if (o->check && status == 0) {
+        if (!scalar || r.matrix_name || o->order > 1 || o->simplify_only) {
+            usage_error("%s", "--check applies to the gradient of a scalar program");
+            status = EXIT_USAGE;
+            goto done;
+        }
+        GradCheck gc;
+        memset(&gc, 0, sizeof gc);
+        gc.points = o->samples;
+        gc.seed = o->seed;
+        gc.base = o->at ? point : NULL;
+        if (gradcheck_run(g, prog.outputs[0], r.roots, wrt, nwrt, &gc) != 0) {
+            fprintf(stderr, "symdiff: error: --check: the function is undefined at every point tried\n");
+            status = EXIT_CHECK;
+        } else {
+            int ok = gc.max_error <= o->tol;
+            StrBuf *sink = o->json ? NULL : out;
+            StrBuf line;
+            sb_init(&line);
+            sb_printf(&line, "gradient check: %d points, max relative error %.3g (tolerance %g)%s%s: %s\n",
+                      gc.tested, gc.max_error, o->tol, gc.worst_var >= 0 ? " at d/d" : "",
+                      gc.worst_var >= 0 ? g->vars[wrt[gc.worst_var]].name : "", ok ? "ok" : "FAILED");
+            if (sink)
+                sb_puts(sink, sb_str(&line));
+            else
+                fputs(sb_str(&line), stderr);
+            sb_free(&line);
+            if (!ok)
+                status = EXIT_CHECK;
+        }
+    }
+    if (o->stats) {
+        size_t nf = dag_count(g, prog.outputs, prog.noutputs);
+        size_t nd = dag_count(g, r.roots, r.nroots);
+        fprintf(stderr,
+                "stats: function %zu nodes (tree %.4g), derivatives %zu nodes (tree %.4g), "
+                "graph %zu nodes, engine %s, parse+lower %.3f s, differentiate %.3f s\n",
+                nf, dag_tree_size(g, prog.outputs, prog.noutputs), nd,
+                dag_tree_size(g, r.roots, r.nroots), g->nnodes,
+                used == DERIV_FORWARD ? "forward" : used == DERIV_REVERSE ? "reverse" : "auto",
+                t_lower - t0, t_deriv - t_lower);
+    }
+
+done:
+    fputs(sb_str(&diag.out), stderr);
+    diag_free(&diag);
+    ast_arena_free(&arena);
+    if (r.roots != prog.outputs)
+        free(r.roots);
+    program_free(&prog);
+    graph_free(g);
+    free(wrt);
+    free(point);
+    free(values);
+    sb_free(&text);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    Options o;
+    memset(&o, 0, sizeof o);
+    int status = parse_options(argc, argv, &o);
+    if (status == 0) {
+        StrBuf out;
+        sb_init(&out);
+        status = run(&o, &out);
+        if (out.failed) {
+            fprintf(stderr, "symdiff: error: out of memory\n");
+            status = EXIT_INPUT;
+        } else if (status == 0 || status == EXIT_CHECK) {
+            if (o.output) {
+                if (write_atomically(o.output, sb_str(&out), out.len) != 0)
+                    status = EXIT_INPUT;
+            } else {
+                fputs(sb_str(&out), stdout);
+            }
+        }
+        sb_free(&out);
+    } else if (status < 0) {
+        status = 0;
+    }
+    free_names(o.vars, o.nvars);
+    free_names(o.wrt, o.nwrt);
+    free(o.defines);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "symdiff: error: writing the output failed\n");
+        status = EXIT_INPUT;
+    }
+    return status;
+}

@@ -1,0 +1,71 @@
+/*
+ * num.h — constants: exact rationals where they fit, doubles otherwise.
+ *
+ * A rational has a 64-bit numerator and a positive 64-bit denominator in
+ * lowest terms.  Arithmetic that would overflow falls back to double; any
+ * operation whose exact result is undefined or not finite (division by zero,
+ * 0^-1, an even root of a negative number, overflow to infinity, NaN) is
+ * refused: the caller keeps the expression symbolic instead of folding it.
+ */
+#ifndef SYMDIFF_NUM_H
+#define SYMDIFF_NUM_H
+
+#include <stdint.h>
+
+#include "strbuf.h"
+
+typedef struct Num {
+    int is_rat;     /* 1: the value is exactly p/q; 0: the value is d      */
+    int64_t p, q;   /* is_rat: q > 0, gcd(|p|, q) = 1                       */
+    double d;       /* !is_rat: finite, and not representable as p/q above */
+} Num;
+
+typedef enum NumStatus {
+    NUM_OK,        /* folded                                              */
+    NUM_INEXACT,   /* exact result is irrational (e.g. 2^(1/2)): keep it  */
+    NUM_DOMAIN,    /* undefined: division by zero, even root of negative  */
+    NUM_OVERFLOW   /* the result does not fit in a double                 */
+} NumStatus;
+
+Num num_int(int64_t v);
+Num num_rat(int64_t p, int64_t q); /* q != 0; reduces */
+/* A finite double, as an exact rational when it is a "short" number. */
+Num num_double(double d);
+
+NumStatus num_add(Num a, Num b, Num *out);
+NumStatus num_mul(Num a, Num b, Num *out);
+/* a^b: exact for rational a and integer b, and for perfect powers with a
+ * rational b (8^(1/3) = 2); NUM_INEXACT when the result would be
+ * irrational. */
+NumStatus num_pow(Num a, Num b, Num *out);
+Num num_neg(Num a);
+
+/* Parses a numeric literal (digits, '.', exponent).  Integers and decimals
+ * with at most 15 significant digits that fit are exact rationals. */
+NumStatus num_parse(const char *text, Num *out);
+
+double num_value(Num a);
+int num_is_zero(Num a);
+int num_is_one(Num a);
+int num_is_minus_one(Num a);
+int num_is_int(Num a);        /* an exact integer */
+int num_is_negative(Num a);
+/* Exact equality (doubles compare by bit pattern). */
+int num_equal(Num a, Num b);
+/* Total order used for sorting: by value, rationals before doubles. */
+int num_compare(Num a, Num b);
+uint32_t num_hash(Num a);
+
+/* Greatest common divisor of two positive rationals' magnitudes
+ * (gcd of numerators / lcm of denominators); 0 if not both rational or it
+ * would overflow. */
+int num_rat_gcd(Num a, Num b, Num *out);
+
+/* Prints so that num_parse of the text gives the same Num: integers and
+ * short decimals as written, other rationals as "p/q", doubles with 17
+ * significant digits. */
+void num_print(StrBuf *sb, Num a);
+/* Like num_print but always a decimal approximation (%.17g). */
+void num_print_value(StrBuf *sb, double v);
+
+#endif

@@ -1,0 +1,745 @@
+/*
+ * print.c — infix and LaTeX printers (see print.h).
+ *
+ * Consumes DAG nodes, produces text.  Sums and products are stored as flat
+ * lists with a coefficient; printing turns them back into what people
+ * write: subtraction for negative terms, division for negative exponents,
+ * sqrt for the power 1/2, constants first and terms by degree
+ * (1 - 42*x + 504*x^2).  Parentheses are printed only where the grammar's
+ * precedence needs them, so the text parses back to the same node.
+ */
+#include "print.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Precedence of printed forms, loosest first (same as the grammar). */
+enum { P_SUM = 1, P_PROD, P_NEG, P_POW, P_ATOM };
+
+typedef struct Printer {
+    StrBuf *out;
+    const Graph *g;
+    int latex;
+    int *temp;          /* temp[id] > 0: printed as a named temporary */
+    const char *prefix; /* temporaries' name prefix                    */
+} Printer;
+
+static void print_node(Printer *p, const Node *n, int ctx);
+
+/* --- classification ------------------------------------------------------ */
+
+static int is_negative_const(const Node *n) {
+    return n->kind == EX_CONST && num_is_negative(n->u.num);
+}
+
+static int is_euler(const Node *n) {
+    return n->kind == EX_CALL && n->u.fn == BI_EXP && dag_is_num(n->args[0], 1);
+}
+
+static int is_half(const Node *n) {
+    return n->kind == EX_CONST && n->u.num.is_rat && n->u.num.p == 1 && n->u.num.q == 2;
+}
+
+/* A factor printed in a denominator: b^e with a negative constant e. */
+static int is_reciprocal(const Node *n) {
+    return n->kind == EX_POW && is_negative_const(n->args[1]);
+}
+
+static int const_prec(Num v, int latex) {
+    StrBuf sb;
+    sb_init(&sb);
+    num_print(&sb, v);
+    int prec = strchr(sb_str(&sb), '/') ? P_PROD : P_ATOM;
+    sb_free(&sb);
+    if (latex && prec == P_PROD)
+        prec = P_ATOM; /* \frac{p}{q} */
+    if (num_is_negative(v))
+        prec = prec == P_PROD ? P_PROD : P_NEG;
+    return prec;
+}
+
+static int node_prec(const Printer *p, const Node *n) {
+    if (p->temp && p->temp[n->id] > 0)
+        return P_ATOM;
+    switch ((NodeKind)n->kind) {
+    case EX_CONST:
+        return const_prec(n->u.num, p->latex);
+    case EX_VAR:
+    case EX_CALL:
+        return P_ATOM;
+    case EX_ADD:
+        return P_SUM;
+    case EX_MUL:
+        if (n->args[0]->kind == EX_CONST && n->nargs == 2 && num_is_minus_one(n->args[0]->u.num) &&
+            !is_reciprocal(n->args[1]))
+            return P_NEG; /* -x */
+        return P_PROD;
+    case EX_POW:
+        if (is_reciprocal(n))
+            return P_PROD; /* 1/x */
+        if (is_half(n->args[1]))
+            return P_ATOM; /* sqrt(x) */
+        return p->latex ? P_POW : P_POW;
+    case EX_COUNT:
+        break;
+    }
+    return P_ATOM;
+}
+
+/* Degree of a term as a polynomial in the variables (other factors count
+ * 0), used to print polynomials in ascending order. */
+static long term_degree(const Node *t) {
+    int n = t->kind == EX_MUL ? t->nargs : 1;
+    long d = 0;
+    for (int i = 0; i < n; i++) {
+        const Node *f = t->kind == EX_MUL ? t->args[i] : t;
+        if (f->kind == EX_VAR)
+            d += 1;
+        else if (f->kind == EX_POW && f->args[0]->kind == EX_VAR && num_is_int(f->args[1]->u.num) &&
+                 f->args[1]->kind == EX_CONST)
+            d += (long)f->args[1]->u.num.p;
+    }
+    return d;
+}
+
+static int term_order(const void *a, const void *b) {
+    const Node *x = *(const Node *const *)a, *y = *(const Node *const *)b;
+    /* positive constants first (1 - x), negative ones last (2*x - 1) */
+    int cx = x->kind == EX_CONST ? (num_is_negative(x->u.num) ? 2 : 0) : 1;
+    int cy = y->kind == EX_CONST ? (num_is_negative(y->u.num) ? 2 : 0) : 1;
+    if (cx != cy)
+        return cx - cy;
+    long dx = term_degree(x), dy = term_degree(y);
+    if (dx != dy)
+        return dx < dy ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* --- pieces ----------------------------------------------------------------- */
+
+void print_latex_name(StrBuf *out, const char *name) {
+    static const char *const greek[] = {"alpha", "beta",  "gamma", "delta", "epsilon", "zeta",
+                                        "eta",   "theta", "iota",  "kappa", "lambda",  "mu",
+                                        "nu",    "xi",    "rho",   "sigma", "tau",     "phi",
+                                        "chi",   "psi",   "omega", "Gamma", "Delta",   "Theta",
+                                        "Lambda", "Sigma", "Phi",  "Psi",   "Omega",   NULL};
+    size_t len = strlen(name), stem = len;
+    while (stem > 0 && isdigit((unsigned char)name[stem - 1]))
+        stem--;
+    const char *us = strchr(name, '_');
+    if (us && (size_t)(us - name) < stem)
+        stem = (size_t)(us - name);
+    if (stem == 0)
+        stem = len;
+    int is_greek = 0;
+    for (int i = 0; greek[i]; i++)
+        if (strlen(greek[i]) == stem && strncmp(greek[i], name, stem) == 0)
+            is_greek = 1;
+    if (is_greek) {
+        sb_putc(out, '\\');
+        sb_putn(out, name, stem);
+    } else if (stem == 1) {
+        sb_putn(out, name, 1);
+    } else {
+        sb_puts(out, "\\mathrm{");
+        for (size_t i = 0; i < stem; i++) {
+            if (name[i] == '_')
+                sb_putc(out, '\\');
+            sb_putc(out, name[i]);
+        }
+        sb_putc(out, '}');
+    }
+    if (stem < len) {
+        const char *sub = name + stem + (name[stem] == '_');
+        sb_puts(out, "_{");
+        for (; *sub; sub++) {
+            if (*sub == '_')
+                sb_putc(out, '\\');
+            sb_putc(out, *sub);
+        }
+        sb_putc(out, '}');
+    }
+}
+
+static void print_const(Printer *p, Num v) {
+    if (!p->latex) {
+        num_print(p->out, v);
+        return;
+    }
+    StrBuf sb;
+    sb_init(&sb);
+    num_print(&sb, v);
+    const char *s = sb_str(&sb);
+    const char *slash = strchr(s, '/');
+    const char *e = strpbrk(s, "eE");
+    if (slash) {
+        if (*s == '-') {
+            sb_putc(p->out, '-');
+            s++;
+        }
+        sb_puts(p->out, "\\frac{");
+        sb_putn(p->out, s, (size_t)(slash - s));
+        sb_puts(p->out, "}{");
+        sb_puts(p->out, slash + 1);
+        sb_putc(p->out, '}');
+    } else if (e && !v.is_rat) {
+        sb_putn(p->out, s, (size_t)(e - s));
+        sb_printf(p->out, " \\cdot 10^{%d}", atoi(e + 1));
+    } else {
+        sb_puts(p->out, s);
+    }
+    sb_free(&sb);
+}
+
+static void open_paren(Printer *p) { sb_puts(p->out, p->latex ? "\\left(" : "("); }
+static void close_paren(Printer *p) { sb_puts(p->out, p->latex ? "\\right)" : ")"); }
+
+static const char *latex_function(Builtin fn) {
+    switch (fn) {
+    case BI_EXP:
+        return "\\exp";
+    case BI_LOG:
+        return "\\ln";
+    case BI_LOG2:
+        return "\\log_2";
+    case BI_LOG10:
+        return "\\log_{10}";
+    case BI_SIN:
+        return "\\sin";
+    case BI_COS:
+        return "\\cos";
+    case BI_TAN:
+        return "\\tan";
+    case BI_ASIN:
+        return "\\arcsin";
+    case BI_ACOS:
+        return "\\arccos";
+    case BI_ATAN:
+        return "\\arctan";
+    case BI_SINH:
+        return "\\sinh";
+    case BI_COSH:
+        return "\\cosh";
+    case BI_TANH:
+        return "\\tanh";
+    case BI_SIGMOID:
+        return "\\sigma";
+    case BI_MIN:
+        return "\\min";
+    case BI_MAX:
+        return "\\max";
+    case BI_SIGN:
+        return "\\operatorname{sgn}";
+    default:
+        return NULL;
+    }
+}
+
+/* Arguments a call prints: defaults that lowering fills are left out. */
+static int printed_args(const Node *n) {
+    switch (n->u.fn) {
+    case BI_STEP:
+        return dag_is_num(n->args[1], 0) ? 1 : 2;
+    case BI_LEAKY_RELU:
+        return n->args[1]->kind == EX_CONST && num_equal(n->args[1]->u.num, num_rat(1, 100)) ? 1 : 2;
+    case BI_ELU:
+        return dag_is_num(n->args[1], 1) ? 1 : 2;
+    default:
+        return n->nargs;
+    }
+}
+
+static void print_call(Printer *p, const Node *n) {
+    Builtin fn = (Builtin)n->u.fn;
+    if (fn == BI_PI) {
+        sb_puts(p->out, p->latex ? "\\pi" : "pi");
+        return;
+    }
+    if (is_euler(n)) {
+        sb_puts(p->out, "e");
+        return;
+    }
+    if (p->latex && fn == BI_EXP) {
+        sb_puts(p->out, "e^{");
+        print_node(p, n->args[0], 0);
+        sb_putc(p->out, '}');
+        return;
+    }
+    if (p->latex && fn == BI_ABS) {
+        sb_puts(p->out, "\\left|");
+        print_node(p, n->args[0], 0);
+        sb_puts(p->out, "\\right|");
+        return;
+    }
+    const char *lx = p->latex ? latex_function(fn) : NULL;
+    if (lx) {
+        sb_puts(p->out, lx);
+    } else if (p->latex) {
+        sb_puts(p->out, "\\operatorname{");
+        for (const char *s = builtin_info[fn].name; *s; s++) {
+            if (*s == '_')
+                sb_putc(p->out, '\\');
+            sb_putc(p->out, *s);
+        }
+        sb_putc(p->out, '}');
+    } else {
+        /* the natural logarithm prints as ln, as in the course material */
+        sb_puts(p->out, fn == BI_LOG ? "ln" : builtin_info[fn].name);
+    }
+    int k = printed_args(n);
+    open_paren(p);
+    for (int i = 0; i < k; i++) {
+        if (i)
+            sb_puts(p->out, ", ");
+        print_node(p, n->args[i], 0);
+    }
+    close_paren(p);
+}
+
+static void print_pow(Printer *p, const Node *base, const Node *e) {
+    if (is_half(e)) {
+        sb_puts(p->out, p->latex ? "\\sqrt{" : "sqrt(");
+        print_node(p, base, 0);
+        sb_puts(p->out, p->latex ? "}" : ")");
+        return;
+    }
+    if (p->latex && base->kind == EX_CALL && base->u.fn != BI_PI && !is_euler(base) &&
+        latex_function((Builtin)base->u.fn) && base->u.fn != BI_EXP && base->u.fn != BI_SIGMOID &&
+        base->u.fn != BI_MIN && base->u.fn != BI_MAX) {
+        /* \sin^{2}\left(x\right) */
+        sb_puts(p->out, latex_function((Builtin)base->u.fn));
+        sb_puts(p->out, "^{");
+        print_node(p, e, 0);
+        sb_putc(p->out, '}');
+        open_paren(p);
+        print_node(p, base->args[0], 0);
+        close_paren(p);
+        return;
+    }
+    print_node(p, base, P_ATOM);
+    if (p->latex) {
+        sb_puts(p->out, "^{");
+        print_node(p, e, 0);
+        sb_putc(p->out, '}');
+    } else {
+        sb_putc(p->out, '^');
+        print_node(p, e, P_POW);
+    }
+}
+
+/* Numerator and denominator lists of a product (coefficient separate). */
+typedef struct Fraction {
+    Num coef;
+    const Node **num, **den;
+    Num *den_exp;
+    int nnum, nden;
+} Fraction;
+
+/* Collects the factors of a product into f; nested products that are not
+ * named temporaries print as part of this one (a*(b*c) is a*b*c). */
+static void collect_factors(const Printer *p, const Node *n, Fraction *f, int depth) {
+    int count = n->kind == EX_MUL ? n->nargs : 1;
+    for (int i = 0; i < count; i++) {
+        const Node *a = n->kind == EX_MUL ? n->args[i] : n;
+        if (a->kind == EX_CONST) {
+            Num r;
+            if (num_mul(f->coef, a->u.num, &r) == NUM_OK)
+                f->coef = r;
+        } else if (a->kind == EX_MUL && depth < 8 && !(p->temp && p->temp[a->id] > 0)) {
+            collect_factors(p, a, f, depth + 1);
+        } else if (is_reciprocal(a)) {
+            f->den[f->nden] = a->args[0];
+            f->den_exp[f->nden++] = num_neg(a->args[1]->u.num);
+        } else {
+            f->num[f->nnum++] = a;
+        }
+    }
+}
+
+static int count_factors(const Printer *p, const Node *n, int depth) {
+    if (n->kind != EX_MUL)
+        return 1;
+    int c = 0;
+    for (int i = 0; i < n->nargs; i++) {
+        const Node *a = n->args[i];
+        c += a->kind == EX_MUL && depth < 8 && !(p->temp && p->temp[a->id] > 0) ? count_factors(p, a, depth + 1) : 1;
+    }
+    return c;
+}
+
+static void split_fraction(const Printer *p, const Node *n, Fraction *f) {
+    int count = count_factors(p, n, 0);
+    f->num = malloc((size_t)count * sizeof *f->num);
+    f->den = malloc((size_t)count * sizeof *f->den);
+    f->den_exp = malloc((size_t)count * sizeof *f->den_exp);
+    f->nnum = f->nden = 0;
+    f->coef = num_int(1);
+    if (!f->num || !f->den || !f->den_exp)
+        return;
+    collect_factors(p, n, f, 0);
+}
+
+static void free_fraction(Fraction *f) {
+    free(f->num);
+    free(f->den);
+    free(f->den_exp);
+}
+
+static void print_factor_list(Printer *p, const Node **f, int n, Num coef, int with_coef) {
+    int first = 1;
+    if (with_coef) {
+        print_const(p, coef);
+        first = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!first)
+            sb_puts(p->out, p->latex ? " " : "*");
+        if (p->latex && !first && node_prec(p, f[i]) == P_ATOM && f[i]->kind == EX_CONST)
+            sb_puts(p->out, "\\cdot ");
+        print_node(p, f[i], P_NEG);
+        first = 0;
+    }
+}
+
+static void print_den_factor(Printer *p, const Node *b, Num e, int ctx) {
+    if (num_is_one(e)) {
+        print_node(p, b, ctx);
+        return;
+    }
+    /* b^e printed through a temporary POW-like path */
+    if (e.is_rat && e.p == 1 && e.q == 2) {
+        sb_puts(p->out, p->latex ? "\\sqrt{" : "sqrt(");
+        print_node(p, b, 0);
+        sb_puts(p->out, p->latex ? "}" : ")");
+        return;
+    }
+    int paren = !p->latex && ctx > P_POW;
+    if (paren)
+        open_paren(p);
+    print_node(p, b, P_ATOM);
+    if (p->latex) {
+        sb_puts(p->out, "^{");
+        print_const(p, e);
+        sb_putc(p->out, '}');
+    } else {
+        sb_putc(p->out, '^');
+        int pe = const_prec(e, 0);
+        if (pe < P_POW)
+            open_paren(p);
+        print_const(p, e);
+        if (pe < P_POW)
+            close_paren(p);
+    }
+    if (paren)
+        close_paren(p);
+}
+
+/* A product (or a lone reciprocal power) as sign, numerator, denominator. */
+static void print_product(Printer *p, const Node *n) {
+    Fraction f;
+    split_fraction(p, n, &f);
+    if (!f.num || !f.den || !f.den_exp) {
+        free_fraction(&f);
+        return;
+    }
+    Num c = f.coef;
+    if (num_is_negative(c)) {
+        sb_putc(p->out, '-');
+        c = num_neg(c);
+    }
+    /* a rational coefficient p/q: p joins the numerator, q the denominator */
+    Num cnum = c, cden = num_int(1);
+    if (c.is_rat && c.q != 1 && f.nden + f.nnum > 0) {
+        cnum = num_int(c.p);
+        cden = num_int(c.q);
+    }
+    int with_coef = !num_is_one(cnum) || f.nnum == 0;
+    int has_den = f.nden > 0 || !num_is_one(cden);
+    if (p->latex && has_den) {
+        sb_puts(p->out, "\\frac{");
+        print_factor_list(p, f.num, f.nnum, cnum, with_coef);
+        sb_puts(p->out, "}{");
+        int first = 1;
+        if (!num_is_one(cden)) {
+            print_const(p, cden);
+            first = 0;
+        }
+        for (int i = 0; i < f.nden; i++) {
+            if (!first)
+                sb_puts(p->out, " ");
+            print_den_factor(p, f.den[i], f.den_exp[i], P_NEG);
+            first = 0;
+        }
+        sb_putc(p->out, '}');
+        free_fraction(&f);
+        return;
+    }
+    print_factor_list(p, f.num, f.nnum, cnum, with_coef);
+    if (has_den) {
+        sb_putc(p->out, '/');
+        int nd = f.nden + !num_is_one(cden);
+        if (nd > 1)
+            open_paren(p);
+        int first = 1;
+        if (!num_is_one(cden)) {
+            print_const(p, cden);
+            first = 0;
+        }
+        for (int i = 0; i < f.nden; i++) {
+            if (!first)
+                sb_putc(p->out, '*');
+            print_den_factor(p, f.den[i], f.den_exp[i], nd > 1 ? P_NEG : P_POW);
+            first = 0;
+        }
+        if (nd > 1)
+            close_paren(p);
+    }
+    free_fraction(&f);
+}
+
+/* A term of a sum with its sign removed, or NULL if it is not negative. */
+static int negative_term(const Node *t) {
+    if (t->kind == EX_CONST)
+        return num_is_negative(t->u.num);
+    return t->kind == EX_MUL && t->args[0]->kind == EX_CONST && num_is_negative(t->args[0]->u.num);
+}
+
+static void print_abs_term(Printer *p, const Node *t) {
+    /* prints -t for a negative term t */
+    if (t->kind == EX_CONST) {
+        print_const(p, num_neg(t->u.num));
+        return;
+    }
+    Fraction f;
+    split_fraction(p, t, &f);
+    int simple = f.nden == 0 && num_is_minus_one(f.coef) && f.nnum == 1;
+    const Node *only = simple ? f.num[0] : NULL;
+    free_fraction(&f);
+    if (only) {
+        print_node(p, only, P_PROD + 1);
+        return;
+    }
+    /* print the product without its leading '-' */
+    StrBuf tmp;
+    sb_init(&tmp);
+    StrBuf *saved = p->out;
+    p->out = &tmp;
+    print_product(p, t);
+    p->out = saved;
+    const char *s = sb_str(&tmp);
+    sb_puts(p->out, s[0] == '-' ? s + 1 : s);
+    sb_free(&tmp);
+}
+
+static void print_sum(Printer *p, const Node *n) {
+    const Node **terms = malloc((size_t)n->nargs * sizeof *terms);
+    if (!terms)
+        return;
+    memcpy(terms, n->args, (size_t)n->nargs * sizeof *terms);
+    qsort(terms, (size_t)n->nargs, sizeof *terms, term_order);
+    for (int i = 0; i < n->nargs; i++) {
+        const Node *t = terms[i];
+        if (i == 0) {
+            print_node(p, t, P_SUM);
+        } else if (negative_term(t) && !(p->temp && p->temp[t->id] > 0)) {
+            sb_puts(p->out, " - ");
+            print_abs_term(p, t);
+        } else {
+            sb_puts(p->out, " + ");
+            print_node(p, t, P_SUM + 1);
+        }
+    }
+    free(terms);
+}
+
+static void print_temp_name(Printer *p, int index) {
+    if (p->latex)
+        sb_printf(p->out, "%s_{%d}", p->prefix, index);
+    else
+        sb_printf(p->out, "%s%d", p->prefix, index);
+}
+
+static void print_body(Printer *p, const Node *n) {
+    switch ((NodeKind)n->kind) {
+    case EX_CONST:
+        print_const(p, n->u.num);
+        break;
+    case EX_VAR:
+        if (p->latex)
+            print_latex_name(p->out, p->g->vars[n->u.var].name);
+        else
+            sb_puts(p->out, p->g->vars[n->u.var].name);
+        break;
+    case EX_ADD:
+        print_sum(p, n);
+        break;
+    case EX_MUL:
+        print_product(p, n);
+        break;
+    case EX_POW:
+        if (is_reciprocal(n))
+            print_product(p, n);
+        else
+            print_pow(p, n->args[0], n->args[1]);
+        break;
+    case EX_CALL:
+        print_call(p, n);
+        break;
+    case EX_COUNT:
+        break;
+    }
+}
+
+static void print_node(Printer *p, const Node *n, int ctx) {
+    if (p->temp && p->temp[n->id] > 0) {
+        print_temp_name(p, p->temp[n->id]);
+        return;
+    }
+    int paren = node_prec(p, n) < ctx;
+    if (paren)
+        open_paren(p);
+    print_body(p, n);
+    if (paren)
+        close_paren(p);
+}
+
+void print_expr(StrBuf *out, const Graph *g, const Node *n, PrintStyle style) {
+    Printer p = {out, g, style == PRINT_LATEX, NULL, "t"};
+    print_node(&p, n, 0);
+}
+
+/* --- temporaries ------------------------------------------------------------ */
+
+/* A prefix for temporaries that no variable name can be confused with. */
+static const char *temp_prefix(const Graph *g) {
+    static const char *const prefixes[] = {"t", "tmp", "_t", "_tmp_"};
+    for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) {
+        size_t len = strlen(prefixes[k]);
+        int clash = 0;
+        for (int i = 0; i < g->nvars && !clash; i++) {
+            const char *v = g->vars[i].name;
+            if (strncmp(v, prefixes[k], len) == 0 && v[len] && strspn(v + len, "0123456789") == strlen(v + len))
+                clash = 1;
+        }
+        if (!clash)
+            return prefixes[k];
+    }
+    return "_tmp_";
+}
+
+/* Chooses temporaries: nothing when the trees are small; otherwise every
+ * shared non-leaf node, and any node whose inline text would nest deeper
+ * than a few dozen levels.  Returns the number of temporaries. */
+static int choose_temps(const Graph *g, Node *const *roots, int nroots, int *temp) {
+    size_t nn = g->nnodes ? g->nnodes : 1;
+    unsigned char *mark = malloc(nn);
+    int *uses = calloc(nn, sizeof *uses);
+    int *depth = calloc(nn, sizeof *depth);
+    double tree = 0;
+    int count = 0;
+    if (!mark || !uses || !depth)
+        goto done;
+    tree = dag_tree_size(g, roots, nroots);
+    if (tree <= PRINT_INLINE_LIMIT)
+        goto done;
+    dag_mark_reachable(g, roots, nroots, mark);
+    for (size_t id = 0; id < g->nnodes; id++)
+        if (mark[id])
+            for (int k = 0; k < g->nodes[id]->nargs; k++)
+                uses[g->nodes[id]->args[k]->id]++;
+    for (int i = 0; i < nroots; i++)
+        if (roots[i])
+            uses[roots[i]->id]++;
+    for (size_t id = 0; id < g->nnodes; id++) {
+        if (!mark[id])
+            continue;
+        const Node *n = g->nodes[id];
+        if (n->kind == EX_CONST || n->kind == EX_VAR || (n->kind == EX_CALL && n->nargs == 0))
+            continue;
+        int d = 0;
+        for (int k = 0; k < n->nargs; k++) {
+            int dk = temp[n->args[k]->id] ? 0 : depth[n->args[k]->id];
+            if (dk > d)
+                d = dk;
+        }
+        depth[id] = d + 1;
+        int is_root = 0;
+        for (int i = 0; i < nroots; i++)
+            is_root |= roots[i] == n;
+        if (!is_root && (uses[id] >= 2 || depth[id] > 40)) {
+            temp[id] = ++count;
+            depth[id] = 0;
+        }
+    }
+done:
+    free(mark);
+    free(uses);
+    free(depth);
+    return count;
+}
+
+struct PrintSession {
+    Printer p;
+};
+
+PrintSession *print_begin(const Graph *g, Node *const *roots, int nroots, PrintStyle style,
+                          StrBuf *defs) {
+    PrintSession *s = malloc(sizeof *s);
+    int *temp = calloc(g->nnodes ? g->nnodes : 1, sizeof *temp);
+    if (!s || !temp) {
+        free(s);
+        free(temp);
+        defs->failed = 1;
+        return NULL;
+    }
+    Printer p = {defs, g, style == PRINT_LATEX, temp, temp_prefix(g)};
+    s->p = p;
+    int ntemps = choose_temps(g, roots, nroots, temp);
+    for (size_t id = 0; ntemps && id < g->nnodes; id++) {
+        if (!temp[id])
+            continue;
+        print_temp_name(&s->p, temp[id]);
+        sb_puts(defs, s->p.latex ? " &= " : " = ");
+        int t = temp[id];
+        temp[id] = 0; /* print the definition itself, not its name */
+        print_node(&s->p, g->nodes[id], 0);
+        temp[id] = t;
+        sb_puts(defs, s->p.latex ? " \\\n" : ";\n");
+    }
+    return s;
+}
+
+void print_root(PrintSession *s, const Node *root, StrBuf *out) {
+    if (!s || !root)
+        return;
+    s->p.out = out;
+    print_node(&s->p, root, 0);
+}
+
+void print_end(PrintSession *s) {
+    if (!s)
+        return;
+    free(s->p.temp);
+    free(s);
+}
+
+void print_roots(StrBuf *out, const Graph *g, Node *const *roots, const char *const *labels,
+                 int nroots, PrintStyle style) {
+    PrintSession *s = print_begin(g, roots, nroots, style, out);
+    if (!s)
+        return;
+    const char *assign = style == PRINT_LATEX ? " &= " : " = ";
+    for (int i = 0; i < nroots; i++) {
+        if (!roots[i])
+            continue;
+        if (labels) {
+            sb_puts(out, labels[i]);
+            sb_puts(out, assign);
+        }
+        print_root(s, roots[i], out);
+        sb_puts(out, style == PRINT_LATEX && labels && i + 1 < nroots ? " \\\n" : "\n");
+    }
+    print_end(s);
+}

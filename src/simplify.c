@@ -1,0 +1,697 @@
+/*
+ * simplify.c — smart constructors: every node is built already simplified.
+ *
+ * Consumes operands (canonical nodes), produces a canonical node:
+ *   - constants fold exactly (num.c); a fold that num.c refuses (division by
+ *     zero, even root of a negative, overflow) leaves the operation symbolic;
+ *   - sums are flat (a shared operand stays one term: see dag_pin), like
+ *     terms collected (2x + 3x = 5x), zero terms dropped,
+ *     and a common factor pulled out (2x ln(x^2) + 2x = 2x (ln(x^2) + 1));
+ *   - products are flat, constants multiplied into one coefficient, equal
+ *     bases collected by adding exponents (x x = x^2);
+ *   - integer powers distribute over products ((2x)^-1 = x^-1/2);
+ *   - operands are ordered: the constant first, then by node id.
+ *
+ * The domain rule: a rewrite may not make an expression defined where it was
+ * not (x/x stays x/x, sqrt(x)^2 stays as it is) unless a graph fact says the
+ * excluded point cannot occur (see FACT_* in dag.h and deriv.c); and no
+ * rewrite may change a value where the expression was defined.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dag.h"
+
+static const Shape scalar = {0, {0, 0}};
+
+Node *dag_num(Graph *g, Num v) { return dag_intern(g, EX_CONST, &v, NULL, 0, scalar); }
+
+Node *dag_int(Graph *g, int64_t v) { return dag_num(g, num_int(v)); }
+
+/* May a sum or product operand be merged into its parent?  Not when it is
+ * shared (its work would be repeated in every user), except for the
+ * cost-free shape c*u or c + u. */
+static int flattenable(const Graph *g, const Node *n, NodeKind kind) {
+    if (n->kind != kind)
+        return 0;
+    if (!dag_is_shared(g, n))
+        return 1;
+    return n->nargs == 2 && n->args[0]->kind == EX_CONST;
+}
+
+static unsigned facts_of(const Graph *g, const Node *n) {
+    if (!g->use_facts || !g->facts || n->id >= g->facts_cap)
+        return 0;
+    return g->facts[n->id];
+}
+
+/* --- small growable arrays -------------------------------------------------- */
+
+typedef struct Term {
+    Node *base; /* the term or factor without its constant part           */
+    Num num;    /* coefficient (sums) or exponent (products)              */
+    int order;  /* position of first appearance, for a stable sort        */
+} Term;
+
+typedef struct TermVec {
+    Term *v;
+    int n, cap;
+    int failed;
+} TermVec;
+
+static void tv_push(TermVec *tv, Node *base, Num num) {
+    if (tv->n == tv->cap) {
+        int cap = tv->cap ? tv->cap * 2 : 16;
+        Term *v = realloc(tv->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            tv->failed = 1;
+            return;
+        }
+        tv->v = v;
+        tv->cap = cap;
+    }
+    tv->v[tv->n].base = base;
+    tv->v[tv->n].num = num;
+    tv->v[tv->n].order = tv->n;
+    tv->n++;
+}
+
+static int term_by_base(const void *a, const void *b) {
+    const Term *x = a, *y = b;
+    if (x->base->id != y->base->id)
+        return x->base->id < y->base->id ? -1 : 1;
+    return x->order - y->order;
+}
+
+static int node_by_id(const void *a, const void *b) {
+    const Node *x = *(Node *const *)a, *y = *(Node *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Interns an n-ary node: the constant (if any) first, the rest by id. */
+static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, int n) {
+    qsort(rest, (size_t)n, sizeof *rest, node_by_id);
+    Node **args = malloc(((size_t)n + 1) * sizeof *args);
+    if (!args) {
+        g->failed = 1;
+        return NULL;
+    }
+    int k = 0;
+    if (constant)
+        args[k++] = constant;
+    memcpy(args + k, rest, (size_t)n * sizeof *rest);
+    Node *r = dag_intern(g, kind, NULL, args, k + n, scalar);
+    free(args);
+    return r;
+}
+
+/* The constant coefficient of a product term and the rest of it. */
+static Node *split_coefficient(Graph *g, Node *t, Num *coef) {
+    *coef = num_int(1);
+    if (t->kind != EX_MUL || t->args[0]->kind != EX_CONST)
+        return t;
+    *coef = t->args[0]->u.num;
+    if (t->nargs == 2)
+        return t->args[1];
+    return dag_intern(g, EX_MUL, NULL, t->args + 1, t->nargs - 1, scalar);
+}
+
+/* A factor as base^exponent with a constant exponent (x is x^1). */
+static Node *split_power(Node *f, Num *exponent) {
+    if (f->kind == EX_POW && f->args[1]->kind == EX_CONST) {
+        *exponent = f->args[1]->u.num;
+        return f->args[0];
+    }
+    *exponent = num_int(1);
+    return f;
+}
+
+/* ===================================================================== sums */
+
+static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out);
+
+Node *dag_add_n(Graph *g, Node *const *terms, int n) { return build_sum(g, terms, n, 1); }
+Node *dag_add_flat(Graph *g, Node *const *terms, int n) { return build_sum(g, terms, n, 0); }
+
+Node *dag_add(Graph *g, Node *a, Node *b) {
+    Node *t[2] = {a, b};
+    return dag_add_n(g, t, 2);
+}
+
+Node *dag_sub(Graph *g, Node *a, Node *b) { return dag_add(g, a, dag_neg(g, b)); }
+
+/* Pulls a common factor out of collected terms, if there is one:
+ *   c1 t1 + c2 t2 + ... = d * f * (c1/d t1/f + c2/d t2/f + ...)
+ * where d is the positive gcd of the rational coefficients and f the
+ * product of the bases every term has with a positive integer exponent
+ * (taking the least).  Returns NULL when there is nothing to pull out. */
+static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
+    if (n + (constant != NULL) < 2)
+        return NULL;
+    Num d;
+    int have_d = 1;
+    d = constant ? *constant : t[0].num;
+    if (!d.is_rat)
+        have_d = 0;
+    else
+        d = num_is_negative(d) ? num_neg(d) : d;
+    for (int i = 0; i < n && have_d; i++)
+        if (!num_rat_gcd(d, t[i].num, &d))
+            have_d = 0;
+    if (have_d && num_is_one(d))
+        have_d = 0;
+
+    /* common factors: candidates are the factors of the first term */
+    Node *common[64];
+    Num common_exp[64];
+    int ncommon = 0;
+    if (!constant) {
+        Node *first = t[0].base;
+        int nf = first->kind == EX_MUL ? first->nargs : 1;
+        for (int k = 0; k < nf && ncommon < 64; k++) {
+            Node *f = first->kind == EX_MUL ? first->args[k] : first;
+            Num e;
+            Node *b = split_power(f, &e);
+            if (!num_is_int(e) || num_is_negative(e))
+                continue;
+            Num least = e;
+            int everywhere = 1;
+            for (int i = 1; i < n && everywhere; i++) {
+                Node *ti = t[i].base;
+                int found = 0, nfi = ti->kind == EX_MUL ? ti->nargs : 1;
+                for (int j = 0; j < nfi && !found; j++) {
+                    Num ej;
+                    Node *bj = split_power(ti->kind == EX_MUL ? ti->args[j] : ti, &ej);
+                    if (bj == b && num_is_int(ej) && !num_is_negative(ej)) {
+                        found = 1;
+                        if (num_compare(ej, least) < 0)
+                            least = ej;
+                    }
+                }
+                everywhere = found;
+            }
+            if (everywhere) {
+                common[ncommon] = b;
+                common_exp[ncommon++] = least;
+            }
+        }
+    }
+    if (!have_d && ncommon == 0)
+        return NULL;
+
+    /* the quotients t_i / (d f) */
+    Node **q = malloc(((size_t)n + 1) * sizeof *q);
+    Node **div = malloc(((size_t)ncommon + 2) * sizeof *div);
+    if (!q || !div) {
+        free(q);
+        free(div);
+        g->failed = 1;
+        return NULL;
+    }
+    Num inv_d = num_int(1);
+    if (have_d)
+        num_pow(d, num_int(-1), &inv_d);
+    int nq = 0;
+    if (constant) {
+        Num c;
+        num_mul(*constant, inv_d, &c);
+        q[nq++] = dag_num(g, c);
+    }
+    for (int i = 0; i < n; i++) {
+        Num c;
+        num_mul(t[i].num, inv_d, &c);
+        /* divide the base by the common factors: add negative exponents,
+         * which always cancel exactly against existing positive ones */
+        Node *bi = t[i].base;
+        int nf = bi->kind == EX_MUL ? bi->nargs : 1;
+        Node **parts = malloc(((size_t)nf + 1) * sizeof *parts);
+        if (!parts) {
+            g->failed = 1;
+            break;
+        }
+        int np = 0;
+        parts[np++] = dag_num(g, c);
+        for (int j = 0; j < nf; j++) {
+            Node *f = bi->kind == EX_MUL ? bi->args[j] : bi;
+            Num e;
+            Node *b = split_power(f, &e);
+            for (int k = 0; k < ncommon; k++)
+                if (b == common[k]) {
+                    Num r;
+                    num_add(e, num_neg(common_exp[k]), &r);
+                    e = r;
+                }
+            if (!num_is_zero(e))
+                f = num_is_one(e) ? b : dag_intern(g, EX_POW, NULL, (Node *[]){b, dag_num(g, e)}, 2, scalar);
+            else
+                continue;
+            parts[np++] = f;
+        }
+        q[nq++] = np == 1 ? parts[0] : dag_mul_n(g, parts, np);
+        free(parts);
+    }
+    Node *inner = g->failed ? NULL : dag_add_n(g, q, nq);
+    int nd = 0;
+    if (have_d)
+        div[nd++] = dag_num(g, d);
+    for (int k = 0; k < ncommon; k++)
+        div[nd++] = dag_pow(g, common[k], dag_num(g, common_exp[k]));
+    div[nd++] = inner;
+    Node *r = dag_mul_n(g, div, nd);
+    free(q);
+    free(div);
+    return r;
+}
+
+static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
+    TermVec tv = {0};
+    Num constant = num_int(0);
+    Node *extra_constants[4];
+    int nextra = 0;
+    for (int i = 0; i < n; i++)
+        if (!terms[i])
+            return NULL;
+
+    /* flatten, and fold the constants; c*(a + b) inside a sum is c*a + c*b
+     * (so that -(1 - x) + x collects to 2*x - 1) */
+    for (int i = 0; i < n; i++) {
+        Node *t = terms[i];
+        Num scale = num_int(1);
+        if (t->kind == EX_MUL && t->nargs == 2 && t->args[0]->kind == EX_CONST &&
+            flattenable(g, t->args[1], EX_ADD)) {
+            scale = t->args[0]->u.num;
+            t = t->args[1];
+        }
+        int flat = flattenable(g, t, EX_ADD);
+        int nsub = flat ? t->nargs : 1;
+        for (int k = 0; k < nsub; k++) {
+            Node *s = flat ? t->args[k] : t;
+            if (s->kind == EX_CONST) {
+                Num r, v = s->u.num;
+                if (num_mul(v, scale, &v) != NUM_OK || num_add(constant, v, &r) != NUM_OK) {
+                    if (nextra < 4)
+                        extra_constants[nextra++] = dag_mul(g, dag_num(g, scale), s); /* overflow */
+                    continue;
+                }
+                constant = r;
+                continue;
+            }
+            Num coef;
+            Node *base = split_coefficient(g, s, &coef);
+            if (!base) {
+                free(tv.v);
+                return NULL;
+            }
+            if (num_mul(coef, scale, &coef) != NUM_OK) {
+                free(tv.v);
+                return dag_intern(g, EX_ADD, NULL, terms, n, scalar); /* not foldable: as is */
+            }
+            tv_push(&tv, base, coef);
+        }
+    }
+    if (tv.failed) {
+        free(tv.v);
+        g->failed = 1;
+        return NULL;
+    }
+
+    /* collect like terms: c1 t + c2 t = (c1 + c2) t */
+    qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
+    int m = 0;
+    for (int i = 0; i < tv.n; i++) {
+        if (m > 0 && tv.v[m - 1].base == tv.v[i].base) {
+            Num r;
+            if (num_add(tv.v[m - 1].num, tv.v[i].num, &r) == NUM_OK) {
+                tv.v[m - 1].num = r;
+                continue;
+            }
+        }
+        tv.v[m++] = tv.v[i];
+    }
+    int kept = 0;
+    for (int i = 0; i < m; i++)
+        if (!num_is_zero(tv.v[i].num))
+            tv.v[kept++] = tv.v[i];
+
+    Node *result = NULL;
+    int have_constant = !num_is_zero(constant);
+    if (kept == 0 && nextra == 0) {
+        result = dag_num(g, constant);
+    } else if (kept == 1 && !have_constant && nextra == 0) {
+        result = dag_mul(g, dag_num(g, tv.v[0].num), tv.v[0].base);
+    } else {
+        if (factor_out && nextra == 0)
+            result = factor_out_common(g, have_constant ? &constant : NULL, tv.v, kept);
+        if (!result && !g->failed) {
+            Node **rest = malloc(((size_t)kept + 4) * sizeof *rest);
+            if (!rest) {
+                g->failed = 1;
+            } else {
+                int k = 0;
+                for (int i = 0; i < kept; i++)
+                    rest[k++] = dag_mul(g, dag_num(g, tv.v[i].num), tv.v[i].base);
+                for (int i = 0; i < nextra; i++)
+                    rest[k++] = extra_constants[i];
+                result = intern_nary(g, EX_ADD, have_constant ? dag_num(g, constant) : NULL, rest, k);
+                free(rest);
+            }
+        }
+    }
+    free(tv.v);
+    return result;
+}
+
+/* ================================================================= products */
+
+Node *dag_mul(Graph *g, Node *a, Node *b) {
+    Node *f[2] = {a, b};
+    return dag_mul_n(g, f, 2);
+}
+
+Node *dag_neg(Graph *g, Node *a) { return dag_mul(g, dag_int(g, -1), a); }
+
+Node *dag_div(Graph *g, Node *a, Node *b) { return dag_mul(g, a, dag_pow(g, b, dag_int(g, -1))); }
+
+/* Where b^e is defined: needs b != 0 when e < 0, b >= 0 when e is not an
+ * integer. */
+typedef struct Domain {
+    int nonzero, nonneg;
+} Domain;
+
+static Domain exponent_domain(Num e) {
+    Domain d = {num_is_negative(e), !num_is_int(e)};
+    return d;
+}
+
+static Domain domain_given_facts(Domain d, unsigned facts) {
+    if (facts & FACT_POSITIVE)
+        d.nonzero = d.nonneg = 0;
+    if (facts & FACT_NONZERO)
+        d.nonzero = 0;
+    return d;
+}
+
+/* Appends b^s to out, split in two factors when a single power would be
+ * defined on a larger domain than `need` (so that x * x^-1 stays x/x). */
+static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
+    Domain have = exponent_domain(s);
+    Num guard;
+    int use_guard = 0;
+    if (need.nonzero && need.nonneg && !(have.nonzero && have.nonneg)) {
+        if (have.nonneg)
+            guard = num_int(-1); /* positive non-integer: x^(s+1) x^-1 */
+        else if (have.nonzero)
+            guard = num_rat(1, 2); /* negative integer: x^(s-1/2) x^(1/2) */
+        else
+            guard = num_rat(-1, 2); /* nonnegative integer: x^(s+1/2) x^(-1/2) */
+        use_guard = 1;
+    } else if (need.nonzero && !have.nonzero) {
+        guard = num_int(-1);
+        use_guard = 1;
+    } else if (need.nonneg && !have.nonneg) {
+        guard = num_rat(1, 2);
+        use_guard = 1;
+    }
+    int k = 0;
+    Num main_exp = s;
+    if (use_guard)
+        num_add(s, num_neg(guard), &main_exp);
+    Num parts[2] = {main_exp, guard};
+    for (int i = 0; i < 1 + use_guard; i++) {
+        if (num_is_zero(parts[i]))
+            continue;
+        out[k++] = num_is_one(parts[i])
+                       ? b
+                       : dag_intern(g, EX_POW, NULL, (Node *[]){b, dag_num(g, parts[i])}, 2, scalar);
+    }
+    return k;
+}
+
+Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
+    TermVec tv = {0};
+    Num coef = num_int(1);
+    Node *odd_constants[4];
+    int nodd = 0;
+    for (int i = 0; i < n; i++)
+        if (!factors[i])
+            return NULL;
+
+    /* flatten; multiply constants into the coefficient; x * 0 = 0 */
+    for (int i = 0; i < n; i++) {
+        Node *f = factors[i];
+        int flat = flattenable(g, f, EX_MUL);
+        int nsub = flat ? f->nargs : 1;
+        for (int k = 0; k < nsub; k++) {
+            Node *s = flat ? f->args[k] : f;
+            if (s->kind == EX_CONST) {
+                if (num_is_zero(s->u.num)) {
+                    free(tv.v);
+                    return dag_int(g, 0);
+                }
+                Num r;
+                if (num_mul(coef, s->u.num, &r) == NUM_OK)
+                    coef = r;
+                else if (nodd < 4)
+                    odd_constants[nodd++] = s;
+                continue;
+            }
+            Num e;
+            Node *b = split_power(s, &e);
+            tv_push(&tv, b, e);
+        }
+    }
+    if (tv.failed) {
+        free(tv.v);
+        g->failed = 1;
+        return NULL;
+    }
+
+    /* collect equal bases: b^e1 b^e2 = b^(e1 + e2), within the domain rule */
+    qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
+    Node **out = malloc(((size_t)tv.n * 2 + 5) * sizeof *out);
+    if (!out) {
+        free(tv.v);
+        g->failed = 1;
+        return NULL;
+    }
+    int nout = 0, reflatten = 0;
+    for (int i = 0; i < tv.n;) {
+        Node *b = tv.v[i].base;
+        Num s = num_int(0);
+        Domain need = {0, 0};
+        int j = i, summed = 1;
+        for (; j < tv.n && tv.v[j].base == b; j++) {
+            Domain dj = exponent_domain(tv.v[j].num);
+            need.nonzero |= dj.nonzero;
+            need.nonneg |= dj.nonneg;
+            Num r;
+            if (num_add(s, tv.v[j].num, &r) == NUM_OK)
+                s = r;
+            else
+                summed = 0;
+        }
+        if (!summed) {
+            /* exponents too large to add exactly: keep the factors apart */
+            for (int k = i; k < j; k++)
+                out[nout++] = dag_intern(g, EX_POW, NULL, (Node *[]){b, dag_num(g, tv.v[k].num)}, 2, scalar);
+            i = j;
+            continue;
+        }
+        i = j;
+        if (b->kind == EX_CONST) {
+            /* c^s folds into the coefficient when exact */
+            Num v, r;
+            if (num_pow(b->u.num, s, &v) == NUM_OK && num_mul(coef, v, &r) == NUM_OK) {
+                coef = r;
+                continue;
+            }
+            need.nonzero = need.nonneg = 0;
+            if (num_is_negative(b->u.num) || num_is_zero(b->u.num))
+                need = exponent_domain(s);
+        }
+        need = domain_given_facts(need, facts_of(g, b));
+        if (num_is_zero(s) && !need.nonzero && !need.nonneg)
+            continue; /* b^0 = 1 */
+        int k = emit_power(g, b, s, need, out + nout);
+        for (int q = 0; q < k; q++)
+            if (flattenable(g, out[nout + q], EX_MUL))
+                reflatten = 1;
+        nout += k;
+    }
+    free(tv.v);
+
+    Node *result;
+    if (g->failed) {
+        result = NULL;
+    } else if (reflatten) {
+        out[nout++] = dag_num(g, coef);
+        result = dag_mul_n(g, out, nout);
+    } else if (num_is_zero(coef)) {
+        result = dag_int(g, 0);
+    } else if (nout == 0 && nodd == 0) {
+        result = dag_num(g, coef);
+    } else if (nout == 1 && nodd == 0 && num_is_one(coef)) {
+        result = out[0];
+    } else {
+        for (int i = 0; i < nodd; i++)
+            out[nout++] = odd_constants[i];
+        result = intern_nary(g, EX_MUL, num_is_one(coef) ? NULL : dag_num(g, coef), out, nout);
+    }
+    free(out);
+    return result;
+}
+
+/* =================================================================== powers */
+
+Node *dag_pow(Graph *g, Node *b, Node *e) {
+    if (!b || !e)
+        return NULL;
+    if (e->kind == EX_CONST) {
+        Num en = e->u.num;
+        if (num_is_zero(en))
+            return dag_int(g, 1); /* x^0 = 1, as pow(x, 0) = 1 for every x */
+        if (num_is_one(en))
+            return b;
+        if (b->kind == EX_CONST) {
+            Num r;
+            if (num_pow(b->u.num, en, &r) == NUM_OK)
+                return dag_num(g, r);
+            return dag_intern(g, EX_POW, NULL, (Node *[]){b, e}, 2, scalar);
+        }
+        if (b->kind == EX_POW && b->args[1]->kind == EX_CONST) {
+            /* (c^f)^e = c^(f e): for integer e, when the domain is kept;
+             * for any e when c > 0 is known */
+            Node *c = b->args[0];
+            Num f = b->args[1]->u.num, fe;
+            unsigned facts = facts_of(g, c);
+            if (num_mul(f, en, &fe) == NUM_OK) {
+                Domain before = exponent_domain(f);
+                before.nonzero |= num_is_negative(en);
+                before = domain_given_facts(before, facts);
+                Domain after = domain_given_facts(exponent_domain(fe), facts);
+                if ((num_is_int(en) || (facts & FACT_POSITIVE)) && before.nonzero == after.nonzero &&
+                    before.nonneg == after.nonneg)
+                    return dag_pow(g, c, dag_num(g, fe));
+            }
+        }
+        if (b->kind == EX_MUL && num_is_int(en) && !dag_is_shared(g, b)) {
+            /* (a b)^k = a^k b^k for integer k (unless a b is shared) */
+            Node **f = malloc((size_t)b->nargs * sizeof *f);
+            if (!f) {
+                g->failed = 1;
+                return NULL;
+            }
+            for (int i = 0; i < b->nargs; i++)
+                f[i] = dag_pow(g, b->args[i], e);
+            Node *r = dag_mul_n(g, f, b->nargs);
+            free(f);
+            return r;
+        }
+        if (b->kind == EX_CALL && b->u.fn == BI_EXP)
+            return dag_call1(g, BI_EXP, dag_mul(g, b->args[0], e)); /* exp(u)^e = exp(u e) */
+        return dag_intern(g, EX_POW, NULL, (Node *[]){b, e}, 2, scalar);
+    }
+    if (dag_is_num(b, 1))
+        return b;
+    if (b->kind == EX_CALL && b->u.fn == BI_EXP)
+        return dag_call1(g, BI_EXP, dag_mul(g, b->args[0], e));
+    return dag_intern(g, EX_POW, NULL, (Node *[]){b, e}, 2, scalar);
+}
+
+/* ================================================================ functions */
+
+/* Exact values of builtins at constant arguments where they are rational. */
+static Node *fold_call(Graph *g, Builtin fn, Node *const *a) {
+    Num x = a[0]->u.num;
+    double v = num_value(x);
+    switch (fn) {
+    case BI_EXP:
+        return num_is_zero(x) ? dag_int(g, 1) : NULL;
+    case BI_LOG:
+    case BI_LOG2:
+    case BI_LOG10:
+        return num_is_one(x) ? dag_int(g, 0) : NULL;
+    case BI_SIN:
+    case BI_TAN:
+    case BI_ASIN:
+    case BI_ATAN:
+    case BI_SINH:
+    case BI_TANH:
+        return num_is_zero(x) ? dag_int(g, 0) : NULL;
+    case BI_COS:
+    case BI_COSH:
+        return num_is_zero(x) ? dag_int(g, 1) : NULL;
+    case BI_ACOS:
+        return num_is_one(x) ? dag_int(g, 0) : NULL;
+    case BI_SIGMOID:
+        return num_is_zero(x) ? dag_num(g, num_rat(1, 2)) : NULL;
+    case BI_RELU:
+        return v > 0 ? a[0] : dag_int(g, 0);
+    case BI_ABS:
+        return num_is_negative(x) ? dag_num(g, num_neg(x)) : a[0];
+    case BI_SIGN:
+        return dag_int(g, v > 0 ? 1 : v < 0 ? -1 : 0);
+    case BI_STEP:
+        return a[1]->kind == EX_CONST ? (v > 0 ? dag_int(g, 1) : v < 0 ? dag_int(g, 0) : a[1]) : NULL;
+    case BI_LEAKY_RELU:
+        return v >= 0 ? a[0] : a[1]->kind == EX_CONST ? dag_mul(g, a[1], a[0]) : NULL;
+    case BI_MIN:
+    case BI_MAX:
+        if (a[1]->kind != EX_CONST)
+            return NULL;
+        return (num_compare(x, a[1]->u.num) < 0) == (fn == BI_MIN) ? a[0] : a[1];
+    case BI_IFPOS:
+        return v > 0 ? a[1] : a[2];
+    case BI_ELU:
+        return v >= 0 ? a[0] : NULL;
+    case BI_SOFTPLUS:
+    case BI_PI:
+    case BI_COUNT:
+        return NULL;
+    }
+    return NULL;
+}
+
+Node *dag_call(Graph *g, Builtin fn, Node *const *args, int nargs) {
+    for (int i = 0; i < nargs; i++)
+        if (!args[i])
+            return NULL;
+    if (nargs == 0) {
+        int fnid = fn;
+        return dag_intern(g, EX_CALL, &fnid, NULL, 0, scalar);
+    }
+    if (args[0]->kind == EX_CONST) {
+        Node *r = fold_call(g, fn, args);
+        if (r)
+            return r;
+    }
+    Node *u = args[0];
+    switch (fn) {
+    case BI_EXP:
+        /* exp(log(u)) = u where u > 0 is known */
+        if (u->kind == EX_CALL && u->u.fn == BI_LOG && (facts_of(g, u->args[0]) & FACT_POSITIVE))
+            return u->args[0];
+        break;
+    case BI_ABS:
+        if (facts_of(g, u) & FACT_POSITIVE)
+            return u;
+        if (u->kind == EX_CALL && u->u.fn == BI_ABS)
+            return u; /* abs(abs(u)) = abs(u) */
+        break;
+    case BI_IFPOS:
+        if (args[1] == args[2])
+            return args[1];
+        break;
+    case BI_MIN:
+    case BI_MAX:
+        if (args[0] == args[1])
+            return args[0];
+        break;
+    default:
+        break;
+    }
+    int fnid = fn;
+    return dag_intern(g, EX_CALL, &fnid, args, nargs, scalar);
+}
+
+Node *dag_call1(Graph *g, Builtin fn, Node *a) { return dag_call(g, fn, &a, 1); }
