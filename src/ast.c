@@ -1,0 +1,312 @@
+/*
+ * ast.c — AST nodes: allocation in an arena, and printing back to source.
+ *
+ * The parser makes nodes with ast_new/ast_push/ast_set_text; every node is
+ * linked into its AstArena and ast_arena_free releases them all at once, so
+ * no other code frees a node.  Allocation failures never abort: ast_new
+ * returns NULL, ast_push leaves the node unchanged (nkids does not grow),
+ * ast_set_text leaves the old text; callers check.
+ *
+ * ast_print writes source syntax that parses back to the same tree:
+ * parentheses where the parser saw them (AST_PAREN), plus wherever a tree
+ * built by other code would otherwise read differently.
+ */
+#include "ast.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+Ast *ast_new(AstArena *arena, AstKind kind, Loc loc) {
+    Ast *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->kind = kind;
+    n->loc = loc;
+    n->name_loc = loc;
+    n->depth = 1;
+    n->next_alloc = arena->all;
+    arena->all = n;
+    return n;
+}
+
+/* Kids arrays have no capacity field: the capacity is implied by the count
+ * (4, then powers of two), so growth happens exactly when nkids reaches it.
+ * A flat sum of n terms costs O(n), not O(n^2). */
+static int needs_growth(int n) { return n == 0 || (n >= 4 && (n & (n - 1)) == 0); }
+
+static int has_ops(const Ast *n) { return n->kind == AST_SUM || n->kind == AST_PRODUCT; }
+
+/* The operator stored with the first kid of a SUM/PRODUCT is '+' or '*' by
+ * the parser's convention (ops[0] joins nothing). */
+void ast_push(Ast *parent, Ast *kid, char op) {
+    if (!parent || !kid)
+        return;
+    int n = parent->nkids;
+    if (needs_growth(n)) {
+        if (n > INT_MAX / 2)
+            return;
+        size_t cap = n == 0 ? 4 : 2 * (size_t)n;
+        Ast **kids = realloc(parent->kids, cap * sizeof *kids);
+        if (!kids)
+            return;
+        parent->kids = kids;
+        if (has_ops(parent) || parent->ops) {
+            char *ops = realloc(parent->ops, cap);
+            if (!ops)
+                return; /* kids grew, nkids did not: consistent */
+            parent->ops = ops;
+        }
+    }
+    parent->kids[n] = kid;
+    if (parent->ops)
+        parent->ops[n] = op;
+    parent->nkids = n + 1;
+    if (kid->depth + 1 > parent->depth)
+        parent->depth = kid->depth + 1;
+}
+
+void ast_set_text(Ast *node, const char *text, size_t len) {
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return;
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    free((char *)node->text);
+    node->text = copy;
+}
+
+void ast_arena_free(AstArena *arena) {
+    Ast *n = arena->all;
+    while (n) {
+        Ast *next = n->next_alloc;
+        free(n->kids);
+        free(n->ops);
+        free((char *)n->text);
+        free(n);
+        n = next;
+    }
+    arena->all = NULL;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+/* Binding levels, loosest first; a node printed where a level of at least
+ * `need` is required gets parentheses when its own level is lower. */
+enum { LV_SUM = 1, LV_PRODUCT, LV_UNARY, LV_POWER, LV_POSTFIX, LV_PRIMARY };
+
+static int level(const Ast *n) {
+    switch (n->kind) {
+    case AST_SUM:
+        return LV_SUM;
+    case AST_PRODUCT:
+        return LV_PRODUCT;
+    case AST_NEG:
+        return LV_UNARY;
+    case AST_POW:
+        return LV_POWER;
+    case AST_TRANSPOSE:
+    case AST_INDEX:
+        return LV_POSTFIX;
+    default:
+        return LV_PRIMARY;
+    }
+}
+
+/* Whether the printed form of n starts with a name, a call or '(' — what a
+ * juxtaposed factor must start with. */
+static int starts_juxtaposable(const Ast *n) {
+    if (n->flags & AST_PAREN)
+        return 1;
+    switch (n->kind) {
+    case AST_NAME:
+    case AST_CALL:
+        return 1;
+    case AST_POW:
+    case AST_TRANSPOSE:
+    case AST_INDEX:
+        /* The base comes first; it starts with '(' when it needs them. */
+        return n->nkids > 0 &&
+               (level(n->kids[0]) < LV_POSTFIX || starts_juxtaposable(n->kids[0]));
+    default:
+        return 0;
+    }
+}
+
+static void print_expr(StrBuf *out, const Ast *n, int need);
+static void print_stmt(StrBuf *out, const Ast *n, int indent);
+
+static void print_list(StrBuf *out, const Ast *n, int from) {
+    for (int i = from; i < n->nkids; i++) {
+        if (i > from)
+            sb_puts(out, ", ");
+        print_expr(out, n->kids[i], LV_SUM);
+    }
+}
+
+static const char *text_of(const Ast *n) { return n->text ? n->text : "?"; }
+
+/* The expression without its own parentheses. */
+static void print_bare(StrBuf *out, const Ast *n) {
+    switch (n->kind) {
+    case AST_NUM:
+    case AST_NAME:
+        sb_puts(out, text_of(n));
+        break;
+    case AST_CALL:
+        sb_puts(out, text_of(n));
+        sb_putc(out, '(');
+        print_list(out, n, 0);
+        sb_putc(out, ')');
+        break;
+    case AST_VECTOR:
+        sb_putc(out, '[');
+        print_list(out, n, 0);
+        sb_putc(out, ']');
+        break;
+    case AST_NEG:
+        sb_putc(out, '-');
+        if (n->nkids > 0)
+            print_expr(out, n->kids[0], LV_UNARY);
+        break;
+    case AST_SUM:
+        for (int i = 0; i < n->nkids; i++) {
+            /* An open sum inside a sum would be merged when re-read. */
+            const Ast *k = n->kids[i];
+            int need = k->kind == AST_SUM ? LV_PRIMARY : LV_PRODUCT;
+            if (i > 0)
+                sb_puts(out, n->ops[i] == '-' ? " - " : " + ");
+            print_expr(out, k, need);
+        }
+        break;
+    case AST_PRODUCT:
+        for (int i = 0; i < n->nkids; i++) {
+            const Ast *k = n->kids[i];
+            char op = i > 0 ? n->ops[i] : '*';
+            int need = k->kind == AST_PRODUCT ? LV_PRIMARY : LV_UNARY;
+            if (i > 0) {
+                switch (op) {
+                case ' ':
+                    /* A juxtaposed factor must start with a name, a call or
+                     * '(', and cannot follow a '/' operand. */
+                    if (n->ops[i - 1] == '/' && i > 1)
+                        sb_putc(out, '*');
+                    else
+                        sb_putc(out, ' ');
+                    if (need < LV_POWER)
+                        need = LV_POWER;
+                    if (!starts_juxtaposable(k))
+                        need = LV_PRIMARY + 1;
+                    break;
+                case '/':
+                    sb_putc(out, '/');
+                    break;
+                case '@':
+                    sb_puts(out, " @ ");
+                    break;
+                default:
+                    sb_putc(out, '*');
+                    break;
+                }
+            }
+            print_expr(out, k, need);
+        }
+        break;
+    case AST_POW:
+        if (n->nkids == 2) {
+            print_expr(out, n->kids[0], LV_POSTFIX);
+            sb_putc(out, '^');
+            print_expr(out, n->kids[1], LV_UNARY);
+        }
+        break;
+    case AST_TRANSPOSE:
+        if (n->nkids > 0)
+            print_expr(out, n->kids[0], LV_POSTFIX);
+        sb_putc(out, '\'');
+        break;
+    case AST_INDEX:
+        if (n->nkids > 0)
+            print_expr(out, n->kids[0], LV_POSTFIX);
+        sb_putc(out, '[');
+        print_list(out, n, 1);
+        sb_putc(out, ']');
+        break;
+    default:
+        /* A statement where an expression was expected. */
+        print_stmt(out, n, 0);
+        break;
+    }
+}
+
+static void print_expr(StrBuf *out, const Ast *n, int need) {
+    int paren = (n->flags & AST_PAREN) || level(n) < need;
+    if (paren)
+        sb_putc(out, '(');
+    print_bare(out, n);
+    if (paren)
+        sb_putc(out, ')');
+}
+
+static void print_indent(StrBuf *out, int indent) {
+    for (int i = 0; i < indent; i++)
+        sb_puts(out, "    ");
+}
+
+/* One statement, without indentation or the line break after it. */
+static void print_stmt(StrBuf *out, const Ast *n, int indent) {
+    switch (n->kind) {
+    case AST_ASSIGN:
+        sb_puts(out, text_of(n));
+        sb_puts(out, " = ");
+        if (n->nkids > 0)
+            print_expr(out, n->kids[0], LV_SUM);
+        sb_putc(out, ';');
+        break;
+    case AST_DECL:
+        sb_puts(out, (n->flags & AST_INPUT) ? "input " : "param ");
+        sb_puts(out, text_of(n));
+        if (n->nkids > 0) {
+            sb_putc(out, '[');
+            print_list(out, n, 0);
+            sb_putc(out, ']');
+        }
+        sb_putc(out, ';');
+        break;
+    case AST_REPEAT:
+        sb_puts(out, "repeat ");
+        if (n->nkids > 0)
+            print_expr(out, n->kids[0], LV_SUM);
+        sb_puts(out, " {\n");
+        for (int i = 1; i < n->nkids; i++) {
+            print_indent(out, indent + 1);
+            print_stmt(out, n->kids[i], indent + 1);
+            sb_putc(out, '\n');
+        }
+        print_indent(out, indent);
+        sb_putc(out, '}');
+        break;
+    case AST_PROGRAM:
+        /* Statements one per line, then the final expression. */
+        for (int i = 0; i < n->nkids; i++) {
+            if (i > 0)
+                sb_putc(out, '\n');
+            print_indent(out, indent);
+            if (i == n->nkids - 1)
+                print_expr(out, n->kids[i], LV_SUM);
+            else
+                print_stmt(out, n->kids[i], indent);
+        }
+        break;
+    default:
+        print_expr(out, n, LV_SUM);
+        break;
+    }
+}
+
+void ast_print(StrBuf *out, const Ast *node) {
+    if (node)
+        print_stmt(out, node, 0);
+}
