@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ast.h"
+#include "codegen.h"
 #include "dag.h"
 #include "deriv.h"
 #include "diag.h"
@@ -50,6 +51,10 @@ typedef struct Options {
     int ndefines;
     int json, print_ast, simplify_only, latex, hessian, expand, check, stats;
     int order;
+    const char *name;      /* --name: prefix of generated functions     */
+    int use_float;         /* --type float                              */
+    int emit_c, emit_test; /* --emit c, --emit-test                     */
+    char *command_line;    /* for the generated header                  */
     DerivMode mode;
     double kink;
     long max_nodes;
@@ -244,6 +249,13 @@ static void print_help(void) {
           "      --kink S          derivative taken at kinks: relu'(0), max/min ties\n"
           "                        (default 0)\n"
           "\n"
+          "C code:\n"
+          "  -o NAME.c             write a C99 kernel NAME.c and its header NAME.h\n"
+          "      --emit c          write the C code (to stdout without -o)\n"
+          "      --name F          entry points F, F_grad, F_hess, F_jac (default f)\n"
+          "      --type T          double (default) or float\n"
+          "      --emit-test       also write NAME_test.c, a finite-difference check\n"
+          "\n"
           "output format:\n"
           "      --json            one JSON object: vars, value, gradient, derivatives, ...\n"
           "      --latex           LaTeX instead of plain text\n"
@@ -260,7 +272,7 @@ static void print_help(void) {
 enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
-    OPT_SEED, OPT_STATS
+    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST
 };
 
 static const struct option long_options[] = {
@@ -276,6 +288,8 @@ static const struct option long_options[] = {
     {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
     {"tol", required_argument, NULL, OPT_TOL}, {"samples", required_argument, NULL, OPT_SAMPLES},
     {"seed", required_argument, NULL, OPT_SEED}, {"stats", no_argument, NULL, OPT_STATS},
+    {"name", required_argument, NULL, OPT_NAME}, {"type", required_argument, NULL, OPT_TYPE},
+    {"emit", required_argument, NULL, OPT_EMIT}, {"emit-test", no_argument, NULL, OPT_EMIT_TEST},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -436,6 +450,33 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_STATS:
             o->stats = 1;
             break;
+        case OPT_NAME:
+            if (!codegen_valid_name(optarg)) {
+                usage_error("--name needs a C identifier that is not a keyword, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->name = optarg;
+            break;
+        case OPT_TYPE:
+            if (strcmp(optarg, "double") == 0)
+                o->use_float = 0;
+            else if (strcmp(optarg, "float") == 0)
+                o->use_float = 1;
+            else {
+                usage_error("--type is double or float, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_EMIT:
+            if (strcmp(optarg, "c") != 0) {
+                usage_error("--emit takes 'c', not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->emit_c = 1;
+            break;
+        case OPT_EMIT_TEST:
+            o->emit_test = 1;
+            break;
         case OPT_MODE:
             if (strcmp(optarg, "auto") == 0)
                 o->mode = DERIV_AUTO;
@@ -508,6 +549,15 @@ static int parse_options(int argc, char **argv, Options *o) {
         usage_error("%s", "give the program either as an argument or with -f, not both");
         return EXIT_USAGE;
     }
+    size_t olen = o->output ? strlen(o->output) : 0;
+    if (olen > 2 && strcmp(o->output + olen - 2, ".c") == 0)
+        o->emit_c = 1;
+    if (o->emit_test && !(o->emit_c && o->output)) {
+        usage_error("%s", "--emit-test needs C output to a file: -o NAME.c");
+        return EXIT_USAGE;
+    }
+    if (!o->name)
+        o->name = "f";
     return 0;
 }
 
@@ -558,6 +608,148 @@ static int parse_point(const Graph *g, const char *text, double *point) {
         }
     free(copy);
     free(given);
+    return status;
+}
+
+/* --- C code -------------------------------------------------------------------- */
+
+/* "dir/name.c" -> "dir/name" + suffix */
+static char *sibling_path(const char *c_path, const char *suffix) {
+    size_t len = strlen(c_path);
+    if (len > 2 && strcmp(c_path + len - 2, ".c") == 0)
+        len -= 2;
+    char *p = malloc(len + strlen(suffix) + 1);
+    if (p) {
+        memcpy(p, c_path, len);
+        strcpy(p + len, suffix);
+    }
+    return p;
+}
+
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Writes several files so that either all of them are replaced or none:
+ * every temporary is written first, then all are renamed. */
+static int write_files_atomically(const char *const *paths, StrBuf *const *data, int n) {
+    char *tmps[4] = {NULL, NULL, NULL, NULL};
+    int ok = 1;
+    for (int i = 0; i < n && ok; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "symdiff: error: cannot write '%s': it is a directory\n", paths[i]);
+            ok = 0;
+            break;
+        }
+        size_t plen = strlen(paths[i]);
+        tmps[i] = malloc(plen + 16);
+        if (!tmps[i]) {
+            ok = 0;
+            break;
+        }
+        memcpy(tmps[i], paths[i], plen);
+        memcpy(tmps[i] + plen, ".tmp.XXXXXX", 12);
+        int fd = mkstemp(tmps[i]);
+        if (fd < 0) {
+            fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", paths[i], strerror(errno));
+            free(tmps[i]);
+            tmps[i] = NULL;
+            ok = 0;
+            break;
+        }
+        FILE *f = fdopen(fd, "wb");
+        if (!f) {
+            close(fd);
+            ok = 0;
+        } else {
+            size_t len = data[i]->len;
+            if ((len && fwrite(sb_str(data[i]), 1, len, f) != len) || fflush(f) != 0)
+                ok = 0;
+            if (fclose(f) != 0)
+                ok = 0;
+        }
+        if (!ok)
+            fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", paths[i], strerror(errno));
+    }
+    /* the header and test first, the source last: a source never appears
+     * without its header */
+    for (int i = n; ok && i-- > 0;)
+        if (rename(tmps[i], paths[i]) != 0) {
+            fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", paths[i], strerror(errno));
+            ok = 0;
+        } else {
+            free(tmps[i]);
+            tmps[i] = NULL;
+        }
+    for (int i = 0; i < n; i++) {
+        if (tmps[i])
+            remove(tmps[i]);
+        free(tmps[i]);
+    }
+    return ok ? 0 : -1;
+}
+
+static int emit_code(const Options *o, Graph *g, const Program *prog, const int *wrt, int nwrt,
+                     Node **grad, Node **hess, const char *text, size_t len, StrBuf *out) {
+    /* everything that is not differentiated is data: input[] */
+    int *inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
+    char *source_text = malloc(len + 1);
+    if (!inputs || !source_text) {
+        free(inputs);
+        free(source_text);
+        return EXIT_INPUT;
+    }
+    memcpy(source_text, text, len);
+    source_text[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if (source_text[i] == '\0')
+            source_text[i] = ' ';
+    int ninputs = 0;
+    for (int v = 0; v < g->nvars; v++) {
+        int is_wrt = 0;
+        for (int i = 0; i < nwrt; i++)
+            is_wrt |= wrt[i] == v;
+        if (!is_wrt)
+            inputs[ninputs++] = v;
+    }
+    CodegenInput in = {wrt, nwrt, inputs, ninputs, prog->outputs, prog->noutputs, prog->is_vector,
+                       grad, hess};
+    char *header_path = o->output ? sibling_path(o->output, ".h") : NULL;
+    char header_name[256];
+    snprintf(header_name, sizeof header_name, "%s.h", o->name);
+    if (header_path)
+        snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
+    CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line,
+                           SYMDIFF_VERSION};
+    StrBuf c_src, c_hdr, c_test;
+    sb_init(&c_src);
+    sb_init(&c_hdr);
+    sb_init(&c_test);
+    int status = 0;
+    if (codegen_c(g, &in, &copt, &c_src, &c_hdr) != 0 ||
+        (o->emit_test && codegen_test_program(g, &in, &copt, &c_test) != 0)) {
+        fprintf(stderr, "symdiff: error: out of memory\n");
+        status = EXIT_INPUT;
+    } else if (o->output) {
+        char *test_path = sibling_path(o->output, "_test.c");
+        const char *paths[3] = {o->output, header_path, test_path};
+        StrBuf *data[3] = {&c_src, &c_hdr, &c_test};
+        if (!test_path || write_files_atomically(paths, data, o->emit_test ? 3 : 2) != 0)
+            status = EXIT_INPUT;
+        free(test_path);
+    } else {
+        sb_puts(out, sb_str(&c_hdr));
+        sb_putc(out, '\n');
+        sb_puts(out, sb_str(&c_src));
+    }
+    sb_free(&c_src);
+    sb_free(&c_hdr);
+    sb_free(&c_test);
+    free(header_path);
+    free(inputs);
+    free(source_text);
     return status;
 }
 
@@ -661,6 +853,7 @@ static int run(Options *o, StrBuf *out) {
     Result r;
     memset(&r, 0, sizeof r);
     int *wrt = NULL, nwrt = 0;
+    Node **gradient = NULL; /* kept apart when the Hessian is printed */
     double *point = NULL, *values = NULL;
     PrintStyle style = o->latex ? PRINT_LATEX : PRINT_INFIX;
     double t0 = now_seconds();
@@ -790,7 +983,7 @@ static int run(Options *o, StrBuf *out) {
                         Node *pick = dag_count(g, &a, 1) <= dag_count(g, &b, 1) ? a : b;
                         h[i * nwrt + j] = h[j * nwrt + i] = pick;
                     }
-                free(r.roots);
+                gradient = r.roots;
                 r.roots = h;
                 r.nroots = nwrt * nwrt;
                 r.rows = r.cols = nwrt;
@@ -829,6 +1022,19 @@ static int run(Options *o, StrBuf *out) {
         }
     }
     double t_deriv = now_seconds();
+
+    /* --- C code --- */
+    if (o->emit_c) {
+        if (o->expand || o->simplify_only || o->order > 1) {
+            usage_error("%s", "C output is for gradients, Jacobians and Hessians (not with --expand, "
+                              "--simplify or --order)");
+            status = EXIT_USAGE;
+            goto done;
+        }
+        status = emit_code(o, g, &prog, wrt, nwrt, gradient ? gradient : r.roots,
+                           gradient ? r.roots : NULL, src.text, src.len, out);
+        goto done;
+    }
 
     /* --- numbers --- */
     if (o->at || o->check) {
@@ -1063,6 +1269,7 @@ done:
     program_free(&prog);
     graph_free(g);
     free(wrt);
+    free(gradient);
     free(point);
     free(values);
     sb_free(&text);
@@ -1072,6 +1279,27 @@ done:
 int main(int argc, char **argv) {
     Options o;
     memset(&o, 0, sizeof o);
+    /* the exact command, quoted for a shell, for generated headers */
+    StrBuf cmd;
+    sb_init(&cmd);
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            sb_putc(&cmd, ' ');
+        const char *a = i == 0 ? "symdiff" : argv[i];
+        if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:") == strlen(a)) {
+            sb_puts(&cmd, a);
+        } else {
+            sb_putc(&cmd, '\'');
+            for (; *a; a++) {
+                if (*a == '\'')
+                    sb_puts(&cmd, "'\\''");
+                else
+                    sb_putc(&cmd, *a);
+            }
+            sb_putc(&cmd, '\'');
+        }
+    }
+    o.command_line = cmd.data;
     int status = parse_options(argc, argv, &o);
     if (status == 0) {
         StrBuf out;
@@ -1081,7 +1309,9 @@ int main(int argc, char **argv) {
             fprintf(stderr, "symdiff: error: out of memory\n");
             status = EXIT_INPUT;
         } else if (status == 0 || status == EXIT_CHECK) {
-            if (o.output) {
+            if (o.output && o.emit_c) {
+                /* the C files are written already */
+            } else if (o.output) {
                 if (write_atomically(o.output, sb_str(&out), out.len) != 0)
                     status = EXIT_INPUT;
             } else {
@@ -1095,6 +1325,7 @@ int main(int argc, char **argv) {
     free_names(o.vars, o.nvars);
     free_names(o.wrt, o.nwrt);
     free(o.defines);
+    sb_free(&cmd);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "symdiff: error: writing the output failed\n");
         status = EXIT_INPUT;

@@ -387,6 +387,9 @@ static void free_fraction(Fraction *f) {
     free(f->den_exp);
 }
 
+/* Prints factors joined by '*'; a factor repeated k times (which happens
+ * when a shared product is multiplied by one of its own factors) prints
+ * once as f^k. */
 static void print_factor_list(Printer *p, const Node **f, int n, Num coef, int with_coef) {
     int first = 1;
     if (with_coef) {
@@ -394,11 +397,21 @@ static void print_factor_list(Printer *p, const Node **f, int n, Num coef, int w
         first = 0;
     }
     for (int i = 0; i < n; i++) {
+        int times = 1, seen = 0;
+        for (int j = 0; j < i; j++)
+            seen |= f[j] == f[i];
+        if (seen)
+            continue;
+        for (int j = i + 1; j < n; j++)
+            times += f[j] == f[i];
         if (!first)
             sb_puts(p->out, p->latex ? " " : "*");
-        if (p->latex && !first && node_prec(p, f[i]) == P_ATOM && f[i]->kind == EX_CONST)
-            sb_puts(p->out, "\\cdot ");
-        print_node(p, f[i], P_NEG);
+        if (times > 1) {
+            print_node(p, f[i], P_ATOM);
+            sb_printf(p->out, p->latex ? "^{%d}" : "^%d", times);
+        } else {
+            print_node(p, f[i], P_NEG);
+        }
         first = 0;
     }
 }
@@ -706,7 +719,7 @@ PrintSession *print_begin(const Graph *g, Node *const *roots, int nroots, PrintS
         temp[id] = 0; /* print the definition itself, not its name */
         print_node(&s->p, g->nodes[id], 0);
         temp[id] = t;
-        sb_puts(defs, s->p.latex ? " \\\n" : ";\n");
+        sb_puts(defs, s->p.latex ? " \\\\\n" : ";\n");
     }
     return s;
 }
@@ -739,7 +752,7 @@ void print_roots(StrBuf *out, const Graph *g, Node *const *roots, const char *co
             sb_puts(out, assign);
         }
         print_root(s, roots[i], out);
-        sb_puts(out, style == PRINT_LATEX && labels && i + 1 < nroots ? " \\\n" : "\n");
+        sb_puts(out, style == PRINT_LATEX && labels && i + 1 < nroots ? " \\\\\n" : "\n");
     }
     print_end(s);
 }

@@ -427,6 +427,32 @@ static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
     return k;
 }
 
+/* Does shared product p have a factor b^e that another factor b^f with
+ * opposite sign would cancel?  Then p is opened up after all: the division
+ * removes work (and, in sigmoid(z)^-1 * sigmoid(z) (1 - sigmoid(z)),
+ * removes a 0/0 at large |z|). */
+static int cancels_with(const Node *p, Node *const *factors, int n, int self) {
+    if (p->kind != EX_MUL)
+        return 0;
+    for (int j = 0; j < n; j++) {
+        if (j == self || !factors[j] || factors[j] == p)
+            continue;
+        const Node *fj = factors[j];
+        int nj = fj->kind == EX_MUL ? fj->nargs : 1;
+        for (int a = 0; a < nj; a++) {
+            Num ej;
+            Node *bj = split_power(fj->kind == EX_MUL ? fj->args[a] : (Node *)fj, &ej);
+            for (int k = 0; k < p->nargs; k++) {
+                Num ek;
+                Node *bk = split_power(p->args[k], &ek);
+                if (bk == bj && bk->kind != EX_CONST && num_is_negative(ek) != num_is_negative(ej))
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
     TermVec tv = {0};
     Num coef = num_int(1);
@@ -436,30 +462,66 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
         if (!factors[i])
             return NULL;
 
-    /* flatten; multiply constants into the coefficient; x * 0 = 0 */
-    for (int i = 0; i < n; i++) {
-        Node *f = factors[i];
-        int flat = flattenable(g, f, EX_MUL);
-        int nsub = flat ? f->nargs : 1;
-        for (int k = 0; k < nsub; k++) {
-            Node *s = flat ? f->args[k] : f;
-            if (s->kind == EX_CONST) {
-                if (num_is_zero(s->u.num)) {
-                    free(tv.v);
-                    return dag_int(g, 0);
-                }
-                Num r;
-                if (num_mul(coef, s->u.num, &r) == NUM_OK)
-                    coef = r;
-                else if (nodd < 4)
-                    odd_constants[nodd++] = s;
-                continue;
-            }
-            Num e;
-            Node *b = split_power(s, &e);
-            tv_push(&tv, b, e);
+    /* flatten (nested products too, through a work stack); multiply the
+     * constants into the coefficient; x * 0 = 0 */
+    Node *stack_small[32];
+    Node **stack = stack_small;
+    int sp = 0, stack_cap = 32;
+    for (int i = n; i-- > 0;)
+        if (sp < stack_cap)
+            stack[sp++] = factors[i];
+    if (n > stack_cap) {
+        stack = malloc((size_t)n * 2 * sizeof *stack);
+        if (!stack) {
+            g->failed = 1;
+            return NULL;
         }
+        stack_cap = n * 2;
+        sp = 0;
+        for (int i = n; i-- > 0;)
+            stack[sp++] = factors[i];
     }
+    while (sp > 0) {
+        Node *s = stack[--sp];
+        if (s->kind == EX_MUL &&
+            (flattenable(g, s, EX_MUL) || cancels_with(s, factors, n, -1))) {
+            if (sp + s->nargs > stack_cap) {
+                int cap = (sp + s->nargs) * 2;
+                Node **ns = malloc((size_t)cap * sizeof *ns);
+                if (!ns) {
+                    tv.failed = 1;
+                    break;
+                }
+                memcpy(ns, stack, (size_t)sp * sizeof *ns);
+                if (stack != stack_small)
+                    free(stack);
+                stack = ns;
+                stack_cap = cap;
+            }
+            for (int k = s->nargs; k-- > 0;)
+                stack[sp++] = s->args[k];
+            continue;
+        }
+        if (s->kind == EX_CONST) {
+            if (num_is_zero(s->u.num)) {
+                free(tv.v);
+                if (stack != stack_small)
+                    free(stack);
+                return dag_int(g, 0);
+            }
+            Num r;
+            if (num_mul(coef, s->u.num, &r) == NUM_OK)
+                coef = r;
+            else if (nodd < 4)
+                odd_constants[nodd++] = s;
+            continue;
+        }
+        Num e;
+        Node *b = split_power(s, &e);
+        tv_push(&tv, b, e);
+    }
+    if (stack != stack_small)
+        free(stack);
     if (tv.failed) {
         free(tv.v);
         g->failed = 1;

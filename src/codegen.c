@@ -1,0 +1,1024 @@
+/*
+ * codegen.c — emits C99 kernels from DAG roots (see codegen.h).
+ *
+ * Consumes the function and derivative nodes; produces straight-line C.
+ * Each kernel visits the nodes it needs in id order (a topological order):
+ * a node used more than once becomes a `const` temporary, a node used once
+ * is written inline in its user.  Precision is a property of every token:
+ * in float mode the type, every literal (`1.0f`) and every libm call
+ * (`expf`) are single precision, so the code compiles under
+ * -Wdouble-promotion.  Numerically careful forms are chosen at emission,
+ * each one value-preserving: log(1 + u) is log1p(u), exp(u) - 1 is
+ * expm1(u), log(sigmoid(u)) is -softplus(-u), log(1 - sigmoid(u)) is
+ * -softplus(u), and sigmoid and softplus never overflow.
+ */
+#include "codegen.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Precedence of emitted C expressions, loosest first. */
+enum { C_SUM = 1, C_PROD, C_UNARY, C_ATOM };
+
+/* Helper functions the generated file defines when a kernel uses them. */
+enum {
+    H_SIGMOID = 1 << 0, H_SOFTPLUS = 1 << 1, H_RELU = 1 << 2, H_LEAKY = 1 << 3, H_ELU = 1 << 4,
+    H_SIGN = 1 << 5, H_STEP = 1 << 6, H_MIN = 1 << 7, H_MAX = 1 << 8, H_IFPOS = 1 << 9
+};
+
+typedef struct Counts {
+    long add, mul, div, call;
+} Counts;
+
+typedef struct Emitter {
+    Graph *g;
+    const CodegenInput *in;
+    const CodegenOptions *opt;
+    StrBuf *out;
+    int *temp;            /* by id: 1 + temporary number, 0 = inline     */
+    unsigned char *mark;  /* by id: needed by the current kernel         */
+    int *uses;            /* by id: users within the current kernel      */
+    int *param_index;     /* by variable: position in x[], or -1         */
+    int *input_index;     /* by variable: position in input[], or -1     */
+    Counts counts;
+    int ntemps;
+    unsigned helpers;
+    const char *T;        /* "double" or "float"                         */
+    const char *fs;       /* libm suffix: "" or "f"                      */
+} Emitter;
+
+static void emit(Emitter *E, const Node *n, int ctx);
+
+/* --- literals and names ---------------------------------------------------- */
+
+static void emit_literal(Emitter *E, double v) {
+    char buf[64];
+    if (E->opt->use_float)
+        snprintf(buf, sizeof buf, "%.9g", (double)(float)v);
+    else
+        snprintf(buf, sizeof buf, "%.17g", v);
+    sb_puts(E->out, buf);
+    if (!strpbrk(buf, ".eEn"))
+        sb_puts(E->out, ".0");
+    if (E->opt->use_float)
+        sb_putc(E->out, 'f');
+}
+
+/* A constant: exact rationals p/q are written as a division of exact
+ * literals, which the compiler rounds correctly once. */
+static void emit_const(Emitter *E, Num v, int ctx) {
+    int neg = num_is_negative(v);
+    int frac = v.is_rat && v.q != 1 && (double)(int64_t)(double)v.q == (double)v.q &&
+               (double)(int64_t)(double)v.p == (double)v.p && fabs((double)v.p) < 9007199254740992.0 &&
+               (double)v.q < 9007199254740992.0;
+    int paren = (neg && ctx > C_UNARY) || (frac && ctx > C_PROD);
+    if (paren)
+        sb_putc(E->out, '(');
+    if (frac) {
+        emit_literal(E, (double)v.p);
+        sb_puts(E->out, " / ");
+        emit_literal(E, (double)v.q);
+    } else {
+        emit_literal(E, num_value(v));
+    }
+    if (paren)
+        sb_putc(E->out, ')');
+}
+
+static void emit_call_name(Emitter *E, const char *name) {
+    sb_puts(E->out, name);
+    sb_puts(E->out, E->fs);
+}
+
+/* --- pattern recognition for the careful forms --------------------------------- */
+
+static int is_call(const Node *n, Builtin fn) { return n->kind == EX_CALL && n->u.fn == (int)fn; }
+
+/* u = 1 + rest: returns 1 (log(u) -> log1p(rest)) */
+static int is_one_plus(const Node *u) {
+    return u->kind == EX_ADD && dag_is_num(u->args[0], 1);
+}
+
+/* u = 1 - sigmoid(v): returns v, else NULL */
+static const Node *one_minus_sigmoid(const Node *u) {
+    if (u->kind != EX_ADD || u->nargs != 2 || !dag_is_num(u->args[0], 1))
+        return NULL;
+    const Node *t = u->args[1];
+    if (t->kind == EX_MUL && t->nargs == 2 && dag_is_num(t->args[0], -1) && is_call(t->args[1], BI_SIGMOID))
+        return t->args[1]->args[0];
+    return NULL;
+}
+
+/* --- expressions ------------------------------------------------------------- */
+
+static void emit_temp_or(Emitter *E, const Node *n, int ctx) {
+    if (E->temp[n->id]) {
+        sb_printf(E->out, "t%d", E->temp[n->id] - 1);
+        return;
+    }
+    emit(E, n, ctx);
+}
+
+static int negative_term(const Node *t) {
+    if (t->kind == EX_CONST)
+        return num_is_negative(t->u.num);
+    return t->kind == EX_MUL && t->args[0]->kind == EX_CONST && num_is_negative(t->args[0]->u.num);
+}
+
+static void emit_product(Emitter *E, const Node *n, int negate, int ctx);
+
+/* A sum, skipping one constant (for log1p) when skip_const is set. */
+static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
+    int paren = ctx > C_SUM;
+    if (paren)
+        sb_putc(E->out, '(');
+    int first = 1;
+    /* exp(u) - 1 -> expm1(u): find the pair */
+    int expm1_term = -1, minus_one = -1;
+    for (int i = 0; i < n->nargs; i++) {
+        const Node *t = n->args[i];
+        if (dag_is_num(t, -1) && !skip_const)
+            minus_one = i;
+        if (is_call(t, BI_EXP) && expm1_term < 0)
+            expm1_term = i;
+    }
+    if (minus_one < 0)
+        expm1_term = -1;
+    for (int i = 0; i < n->nargs; i++) {
+        const Node *t = n->args[i];
+        if (i == minus_one && expm1_term >= 0)
+            continue;
+        if (skip_const && t->kind == EX_CONST)
+            continue;
+        if (i == expm1_term) {
+            if (!first)
+                sb_puts(E->out, " + ");
+            emit_call_name(E, "expm1");
+            sb_putc(E->out, '(');
+            emit_temp_or(E, t->args[0], 0);
+            sb_putc(E->out, ')');
+            E->counts.call++;
+            first = 0;
+            continue;
+        }
+        int neg = !first && !E->temp[t->id] && negative_term(t);
+        if (!first) {
+            sb_puts(E->out, neg ? " - " : " + ");
+            E->counts.add++;
+        }
+        if (neg) {
+            /* a - b*c rather than a + -b*c */
+            if (t->kind == EX_CONST)
+                emit_const(E, num_neg(t->u.num), C_PROD);
+            else
+                emit_product(E, t, 1, C_PROD);
+        } else {
+            emit_temp_or(E, t, first ? C_SUM : C_SUM + 1);
+        }
+        first = 0;
+    }
+    if (first)
+        sb_puts(E->out, "0");
+    if (paren)
+        sb_putc(E->out, ')');
+}
+
+/* Writes a power b^k for a small integer k >= 1 as repeated products. */
+static void emit_int_power(Emitter *E, const Node *b, long k) {
+    if (k <= 3) {
+        for (long i = 0; i < k; i++) {
+            if (i) {
+                sb_puts(E->out, " * ");
+                E->counts.mul++;
+            }
+            emit_temp_or(E, b, C_ATOM);
+        }
+        return;
+    }
+    emit_call_name(E, "pow");
+    sb_putc(E->out, '(');
+    emit_temp_or(E, b, 0);
+    sb_puts(E->out, ", ");
+    emit_literal(E, (double)k);
+    sb_putc(E->out, ')');
+    E->counts.call++;
+}
+
+/* b^e for a constant e, as a factor of a product (e > 0). */
+static void emit_positive_power(Emitter *E, const Node *b, Num e, int ctx) {
+    if (num_is_int(e) && e.p <= 3) {
+        int paren = e.p > 1 && ctx > C_PROD;
+        if (paren)
+            sb_putc(E->out, '(');
+        emit_int_power(E, b, (long)e.p);
+        if (paren)
+            sb_putc(E->out, ')');
+        return;
+    }
+    if (e.is_rat && e.q == 2 && e.p == 1) {
+        emit_call_name(E, "sqrt");
+        sb_putc(E->out, '(');
+        emit_temp_or(E, b, 0);
+        sb_putc(E->out, ')');
+        E->counts.call++;
+        return;
+    }
+    if (e.is_rat && e.q == 2 && e.p == 3) {
+        /* b^(3/2) = b sqrt(b): NaN for b < 0 either way */
+        int paren = ctx > C_PROD;
+        if (paren)
+            sb_putc(E->out, '(');
+        emit_temp_or(E, b, C_ATOM);
+        sb_puts(E->out, " * ");
+        emit_call_name(E, "sqrt");
+        sb_putc(E->out, '(');
+        emit_temp_or(E, b, 0);
+        sb_putc(E->out, ')');
+        E->counts.call++;
+        E->counts.mul++;
+        if (paren)
+            sb_putc(E->out, ')');
+        return;
+    }
+    emit_call_name(E, "pow");
+    sb_putc(E->out, '(');
+    emit_temp_or(E, b, 0);
+    sb_puts(E->out, ", ");
+    emit_const(E, e, 0);
+    sb_putc(E->out, ')');
+    E->counts.call++;
+}
+
+/* A product (or a lone reciprocal power): coef * num... / (den...). */
+static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
+    Num coef = num_int(1);
+    int count = n->kind == EX_MUL ? n->nargs : 1;
+    const Node **num = malloc((size_t)count * sizeof *num);
+    const Node **den = malloc((size_t)count * sizeof *den);
+    Num *den_exp = malloc((size_t)count * sizeof *den_exp);
+    if (!num || !den || !den_exp) {
+        free(num);
+        free(den);
+        free(den_exp);
+        E->out->failed = 1;
+        return;
+    }
+    int nn = 0, nd = 0;
+    for (int i = 0; i < count; i++) {
+        const Node *a = n->kind == EX_MUL ? n->args[i] : n;
+        if (a->kind == EX_CONST)
+            coef = a->u.num;
+        else if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
+                 num_is_negative(a->args[1]->u.num)) {
+            den[nd] = a->args[0];
+            den_exp[nd++] = num_neg(a->args[1]->u.num);
+        } else
+            num[nn++] = a;
+    }
+    if (negate)
+        coef = num_neg(coef);
+    int neg = num_is_negative(coef);
+    if (neg)
+        coef = num_neg(coef);
+    int paren = ctx > (neg ? C_UNARY : C_PROD);
+    if (paren)
+        sb_putc(E->out, '(');
+    if (neg)
+        sb_putc(E->out, '-');
+    int first = 1;
+    if (!num_is_one(coef) || nn == 0) {
+        emit_const(E, coef, C_UNARY);
+        first = 0;
+    }
+    for (int i = 0; i < nn; i++) {
+        if (!first) {
+            sb_puts(E->out, " * ");
+            E->counts.mul++;
+        }
+        const Node *a = num[i];
+        if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST)
+            emit_positive_power(E, a->args[0], a->args[1]->u.num, C_PROD + 1);
+        else
+            emit_temp_or(E, a, C_PROD + 1);
+        first = 0;
+    }
+    if (nd) {
+        sb_puts(E->out, " / ");
+        E->counts.div++;
+        int many = nd > 1 || !(num_is_one(den_exp[0]) || (den_exp[0].is_rat && den_exp[0].q == 2 && den_exp[0].p == 1));
+        if (many)
+            sb_putc(E->out, '(');
+        for (int i = 0; i < nd; i++) {
+            if (i) {
+                sb_puts(E->out, " * ");
+                E->counts.mul++;
+            }
+            if (num_is_one(den_exp[i]))
+                emit_temp_or(E, den[i], C_ATOM);
+            else
+                emit_positive_power(E, den[i], den_exp[i], nd > 1 ? C_PROD + 1 : C_PROD);
+        }
+        if (many)
+            sb_putc(E->out, ')');
+    }
+    if (paren)
+        sb_putc(E->out, ')');
+    free(num);
+    free(den);
+    free(den_exp);
+}
+
+static void emit_helper_call(Emitter *E, const char *name, unsigned helper, const Node *n, int nargs) {
+    E->helpers |= helper;
+    sb_printf(E->out, "sd_%s(", name);
+    for (int i = 0; i < nargs; i++) {
+        if (i)
+            sb_puts(E->out, ", ");
+        emit_temp_or(E, n->args[i], 0);
+    }
+    sb_putc(E->out, ')');
+    E->counts.call++;
+}
+
+static void emit_call(Emitter *E, const Node *n, int ctx) {
+    static const char *const libm[BI_COUNT] = {
+        [BI_EXP] = "exp",   [BI_LOG] = "log",   [BI_LOG2] = "log2", [BI_LOG10] = "log10",
+        [BI_SIN] = "sin",   [BI_COS] = "cos",   [BI_TAN] = "tan",   [BI_ASIN] = "asin",
+        [BI_ACOS] = "acos", [BI_ATAN] = "atan", [BI_SINH] = "sinh", [BI_COSH] = "cosh",
+        [BI_TANH] = "tanh", [BI_ABS] = "fabs"};
+    Builtin fn = (Builtin)n->u.fn;
+    const Node *u = n->nargs ? n->args[0] : NULL;
+    if (fn == BI_PI) {
+        emit_literal(E, 3.14159265358979323846);
+        return;
+    }
+    if (fn == BI_EXP && dag_is_num(u, 1)) {
+        emit_literal(E, 2.71828182845904523536);
+        return;
+    }
+    if (fn == BI_LOG && !E->temp[u->id]) {
+        const Node *v;
+        if (is_call(u, BI_SIGMOID)) {
+            /* log(sigmoid(v)) = -softplus(-v): finite for every v */
+            int paren = ctx > C_UNARY;
+            sb_puts(E->out, paren ? "(-sd_softplus(-" : "-sd_softplus(-");
+            emit_temp_or(E, u->args[0], C_UNARY);
+            sb_puts(E->out, paren ? "))" : ")");
+            E->helpers |= H_SOFTPLUS;
+            E->counts.call++;
+            return;
+        }
+        if ((v = one_minus_sigmoid(u)) != NULL) {
+            /* log(1 - sigmoid(v)) = -softplus(v) */
+            int paren = ctx > C_UNARY;
+            sb_puts(E->out, paren ? "(-sd_softplus(" : "-sd_softplus(");
+            emit_temp_or(E, v, 0);
+            sb_puts(E->out, paren ? "))" : ")");
+            E->helpers |= H_SOFTPLUS;
+            E->counts.call++;
+            return;
+        }
+        if (is_one_plus(u)) {
+            /* log(1 + w) = log1p(w): accurate when w is tiny */
+            emit_call_name(E, "log1p");
+            sb_putc(E->out, '(');
+            emit_sum(E, u, 1, 0);
+            sb_putc(E->out, ')');
+            E->counts.call++;
+            return;
+        }
+    }
+    if (fn < BI_COUNT && libm[fn]) {
+        emit_call_name(E, libm[fn]);
+        sb_putc(E->out, '(');
+        emit_temp_or(E, u, 0);
+        sb_putc(E->out, ')');
+        E->counts.call++;
+        return;
+    }
+    switch (fn) {
+    case BI_SIGMOID:
+        emit_helper_call(E, "sigmoid", H_SIGMOID, n, 1);
+        return;
+    case BI_SOFTPLUS:
+        emit_helper_call(E, "softplus", H_SOFTPLUS, n, 1);
+        return;
+    case BI_RELU:
+        emit_helper_call(E, "relu", H_RELU, n, 1);
+        return;
+    case BI_LEAKY_RELU:
+        emit_helper_call(E, "leaky_relu", H_LEAKY, n, 2);
+        return;
+    case BI_ELU:
+        emit_helper_call(E, "elu", H_ELU, n, 2);
+        return;
+    case BI_SIGN:
+        emit_helper_call(E, "sign", H_SIGN, n, 1);
+        return;
+    case BI_STEP:
+        emit_helper_call(E, "step", H_STEP, n, 2);
+        return;
+    case BI_MIN:
+        emit_helper_call(E, "min", H_MIN, n, 2);
+        return;
+    case BI_MAX:
+        emit_helper_call(E, "max", H_MAX, n, 2);
+        return;
+    case BI_IFPOS:
+        emit_helper_call(E, "ifpos", H_IFPOS, n, 3);
+        return;
+    default:
+        break;
+    }
+    sb_puts(E->out, "0 /* unsupported */");
+}
+
+static void emit_var(Emitter *E, const Node *n) {
+    int v = n->u.var;
+    if (E->param_index[v] >= 0)
+        sb_printf(E->out, "x[%d]", E->param_index[v]);
+    else if (E->input_index[v] >= 0)
+        sb_printf(E->out, "input[%d]", E->input_index[v]);
+    else
+        sb_puts(E->out, "0 /* unbound */");
+}
+
+static void emit(Emitter *E, const Node *n, int ctx) {
+    switch ((NodeKind)n->kind) {
+    case EX_CONST:
+        emit_const(E, n->u.num, ctx);
+        break;
+    case EX_VAR:
+        emit_var(E, n);
+        break;
+    case EX_ADD:
+        emit_sum(E, n, 0, ctx);
+        break;
+    case EX_MUL:
+        emit_product(E, n, 0, ctx);
+        break;
+    case EX_POW: {
+        const Node *b = n->args[0], *e = n->args[1];
+        if (e->kind == EX_CONST && num_is_negative(e->u.num)) {
+            emit_product(E, n, 0, ctx);
+        } else if (e->kind == EX_CONST) {
+            emit_positive_power(E, b, e->u.num, ctx);
+        } else {
+            emit_call_name(E, "pow");
+            sb_putc(E->out, '(');
+            emit_temp_or(E, b, 0);
+            sb_puts(E->out, ", ");
+            emit_temp_or(E, e, 0);
+            sb_putc(E->out, ')');
+            E->counts.call++;
+        }
+        break;
+    }
+    case EX_CALL:
+        emit_call(E, n, ctx);
+        break;
+    case EX_COUNT:
+        break;
+    }
+}
+
+/* --- kernels ------------------------------------------------------------------ */
+
+static int is_leaf(const Node *n) {
+    return n->kind == EX_CONST || n->kind == EX_VAR || (n->kind == EX_CALL && n->nargs == 0) ||
+           (is_call(n, BI_EXP) && dag_is_num(n->args[0], 1));
+}
+
+/* Chooses temporaries for a kernel: shared nodes, bases of repeated
+ * multiplications, and anything that would nest too deeply inline. */
+static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
+    Graph *g = E->g;
+    size_t nn = g->nnodes;
+    memset(E->temp, 0, nn * sizeof *E->temp);
+    memset(E->uses, 0, nn * sizeof *E->uses);
+    dag_mark_reachable(g, roots, nroots, E->mark);
+    for (size_t id = 0; id < nn; id++)
+        if (E->mark[id])
+            for (int k = 0; k < g->nodes[id]->nargs; k++)
+                E->uses[g->nodes[id]->args[k]->id]++;
+    for (int i = 0; i < nroots; i++)
+        E->uses[roots[i]->id]++;
+    int *depth = calloc(nn ? nn : 1, sizeof *depth);
+    E->ntemps = 0;
+    for (size_t id = 0; id < nn; id++) {
+        if (!E->mark[id])
+            continue;
+        const Node *n = g->nodes[id];
+        if (is_leaf(n))
+            continue;
+        int d = 0;
+        for (int k = 0; k < n->nargs; k++) {
+            const Node *a = n->args[k];
+            int da = E->temp[a->id] ? 0 : (depth ? depth[a->id] : 0);
+            if (da > d)
+                d = da;
+        }
+        if (depth)
+            depth[id] = d + 1;
+        int need = E->uses[id] >= 2 || (depth && depth[id] > 12);
+        /* a base multiplied by itself must be computed once */
+        if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && !is_leaf(n->args[0]) &&
+            !E->temp[n->args[0]->id]) {
+            E->temp[n->args[0]->id] = ++E->ntemps;
+        }
+        /* log(sigmoid(v)) re-negates v: make v a value */
+        if (n->kind == EX_CALL && n->u.fn == BI_SIGMOID && !is_leaf(n->args[0]) && !E->temp[n->args[0]->id])
+            E->temp[n->args[0]->id] = ++E->ntemps;
+        if (need && !E->temp[id]) {
+            E->temp[id] = ++E->ntemps;
+            if (depth)
+                depth[id] = 0;
+        }
+    }
+    /* temporaries are numbered in id order */
+    int k = 0;
+    for (size_t id = 0; id < nn; id++)
+        if (E->temp[id])
+            E->temp[id] = ++k;
+    E->ntemps = k;
+    free(depth);
+}
+
+static void emit_temps(Emitter *E) {
+    Graph *g = E->g;
+    for (size_t id = 0; id < g->nnodes; id++) {
+        if (!E->temp[id])
+            continue;
+        int t = E->temp[id];
+        E->temp[id] = 0; /* the definition itself */
+        sb_printf(E->out, "    const %s t%d = ", E->T, t - 1);
+        emit(E, g->nodes[id], 0);
+        sb_puts(E->out, ";\n");
+        E->temp[id] = t;
+    }
+}
+
+static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char *suffix,
+                             const char *out_arg) {
+    sb_printf(sb, "%s %s%s(const %s *x", ret, E->opt->name, suffix, E->T);
+    if (E->in->ninputs)
+        sb_printf(sb, ", const %s *input", E->T);
+    if (out_arg)
+        sb_printf(sb, ", %s *%s", E->T, out_arg);
+    sb_putc(sb, ')');
+}
+
+typedef struct KernelInfo {
+    Counts counts;
+    int temps;
+} KernelInfo;
+
+/* Emits one function.  results[i] is assigned roots[i] (NULL target:
+ * `return`). */
+static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, const char *out_arg,
+                              Node *const *roots, const char *const *targets, int nroots,
+                              const char *epilogue) {
+    KernelInfo info;
+    memset(&E->counts, 0, sizeof E->counts);
+    plan_kernel(E, roots, nroots);
+    kernel_signature(E, E->out, ret, suffix, out_arg);
+    sb_puts(E->out, "\n{\n");
+    int uses_x = 0, uses_in = 0;
+    for (size_t id = 0; id < E->g->nnodes; id++)
+        if (E->mark[id] && E->g->nodes[id]->kind == EX_VAR) {
+            int v = E->g->nodes[id]->u.var;
+            uses_x |= E->param_index[v] >= 0;
+            uses_in |= E->input_index[v] >= 0;
+        }
+    if (!uses_x)
+        sb_puts(E->out, "    (void)x;\n");
+    if (E->in->ninputs && !uses_in)
+        sb_puts(E->out, "    (void)input;\n");
+    emit_temps(E);
+    const char *ret_expr = NULL;
+    for (int i = 0; i < nroots; i++) {
+        if (!targets[i]) {
+            ret_expr = "";
+            continue;
+        }
+        sb_printf(E->out, "    %s = ", targets[i]);
+        emit_temp_or(E, roots[i], 0);
+        sb_puts(E->out, ";\n");
+    }
+    if (epilogue)
+        sb_puts(E->out, epilogue);
+    if (ret_expr) {
+        for (int i = 0; i < nroots; i++)
+            if (!targets[i]) {
+                sb_puts(E->out, "    return ");
+                emit_temp_or(E, roots[i], 0);
+                sb_puts(E->out, ";\n");
+            }
+    }
+    sb_puts(E->out, "}\n\n");
+    info.counts = E->counts;
+    info.temps = E->ntemps;
+    return info;
+}
+
+/* --- helpers in the generated file -------------------------------------------------- */
+
+static void emit_helpers(Emitter *E, StrBuf *sb, unsigned used) {
+    const char *T = E->T, *f = E->fs;
+    const char *zero = E->opt->use_float ? "0.0f" : "0.0", *one = E->opt->use_float ? "1.0f" : "1.0";
+    if (used & H_SIGMOID)
+        sb_printf(sb,
+                  "/* 1/(1 + e^-x), evaluated so that exp never overflows */\n"
+                  "static inline %s sd_sigmoid(%s x)\n{\n"
+                  "    if (x >= 0) {\n        return %s / (%s + exp%s(-x));\n    }\n"
+                  "    const %s e = exp%s(x);\n    return e / (%s + e);\n}\n\n",
+                  T, T, one, one, f, T, f, one);
+    if (used & H_SOFTPLUS)
+        sb_printf(sb,
+                  "/* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows */\n"
+                  "static inline %s sd_softplus(%s x)\n{\n"
+                  "    return (x > 0 ? x : %s) + log1p%s(exp%s(-fabs%s(x)));\n}\n\n",
+                  T, T, zero, f, f, f);
+    if (used & H_RELU)
+        sb_printf(sb, "static inline %s sd_relu(%s x)\n{\n    return x > 0 ? x : (x <= 0 ? %s : x);\n}\n\n",
+                  T, T, zero);
+    if (used & H_LEAKY)
+        sb_printf(sb, "static inline %s sd_leaky_relu(%s x, %s a)\n{\n    return x > 0 ? x : a * x;\n}\n\n",
+                  T, T, T);
+    if (used & H_ELU)
+        sb_printf(sb,
+                  "static inline %s sd_elu(%s x, %s a)\n{\n    return x > 0 ? x : a * expm1%s(x);\n}\n\n",
+                  T, T, T, f);
+    if (used & H_SIGN)
+        sb_printf(sb,
+                  "static inline %s sd_sign(%s x)\n{\n    return x > 0 ? %s : x < 0 ? -%s : x;\n}\n\n", T,
+                  T, one, one);
+    if (used & H_STEP)
+        sb_printf(sb,
+                  "/* 1 for x > 0, 0 for x < 0, h at 0 (the convention at the kink) */\n"
+                  "static inline %s sd_step(%s x, %s h)\n{\n"
+                  "    return x > 0 ? %s : x < 0 ? %s : x == 0 ? h : x;\n}\n\n",
+                  T, T, T, one, zero);
+    if (used & H_MIN)
+        sb_printf(sb,
+                  "/* NaN in either argument gives NaN */\n"
+                  "static inline %s sd_min(%s a, %s b)\n{\n    return a < b ? a : b <= a ? b : a + b;\n}\n\n",
+                  T, T, T);
+    if (used & H_MAX)
+        sb_printf(sb,
+                  "/* NaN in either argument gives NaN */\n"
+                  "static inline %s sd_max(%s a, %s b)\n{\n    return a > b ? a : b >= a ? b : a + b;\n}\n\n",
+                  T, T, T);
+    if (used & H_IFPOS)
+        sb_printf(sb,
+                  "static inline %s sd_ifpos(%s c, %s a, %s b)\n{\n    return c > 0 ? a : c <= 0 ? b : c;\n}\n\n",
+                  T, T, T, T);
+}
+
+/* --- the files ------------------------------------------------------------------------ */
+
+int codegen_valid_name(const char *name) {
+    static const char *const reserved[] = {
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+        "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+        "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+        "typedef", "union", "unsigned", "void", "volatile", "while", "main", NULL};
+    if (!name || !(isalpha((unsigned char)*name) || *name == '_'))
+        return 0;
+    for (const char *s = name; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_'))
+            return 0;
+    for (int i = 0; reserved[i]; i++)
+        if (strcmp(reserved[i], name) == 0)
+            return 0;
+    return strncmp(name, "sd_", 3) != 0 && strlen(name) < 64;
+}
+
+/* Text inside a C comment: "*" "/" must not end it. */
+static void comment_text(StrBuf *sb, const char *text, const char *indent) {
+    sb_puts(sb, indent);
+    for (const char *s = text; *s; s++) {
+        if (*s == '\n') {
+            sb_putc(sb, '\n');
+            sb_puts(sb, indent);
+            continue;
+        }
+        if (*s == '*' && s[1] == '/') {
+            sb_puts(sb, "* /");
+            s++;
+            continue;
+        }
+        if ((unsigned char)*s < 0x20 && *s != '\t')
+            sb_putc(sb, '?');
+        else
+            sb_putc(sb, *s);
+    }
+    sb_putc(sb, '\n');
+}
+
+static void upper_name(char *buf, size_t size, const char *name) {
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++)
+        buf[i] = (char)toupper((unsigned char)name[i]);
+    buf[i] = '\0';
+}
+
+static void describe_counts(StrBuf *sb, const char *fn, const KernelInfo *k, const char *T, int size) {
+    sb_printf(sb, " *   %-12s %ld add, %ld mul, %ld div, %ld call; %d temporaries (%d bytes)\n", fn,
+              k->counts.add, k->counts.mul, k->counts.div, k->counts.call, k->temps, k->temps * size);
+    (void)T;
+}
+
+int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,
+              StrBuf *header) {
+    Emitter E;
+    memset(&E, 0, sizeof E);
+    E.g = g;
+    E.in = in;
+    E.opt = opt;
+    E.T = opt->use_float ? "float" : "double";
+    E.fs = opt->use_float ? "f" : "";
+    size_t nn = g->nnodes ? g->nnodes : 1;
+    E.temp = calloc(nn, sizeof *E.temp);
+    E.uses = calloc(nn, sizeof *E.uses);
+    E.mark = calloc(nn, 1);
+    E.param_index = malloc((size_t)(g->nvars + 1) * sizeof *E.param_index);
+    E.input_index = malloc((size_t)(g->nvars + 1) * sizeof *E.input_index);
+    StrBuf body;
+    sb_init(&body);
+    if (!E.temp || !E.uses || !E.mark || !E.param_index || !E.input_index) {
+        free(E.temp);
+        free(E.uses);
+        free(E.mark);
+        free(E.param_index);
+        free(E.input_index);
+        return -1;
+    }
+    for (int v = 0; v < g->nvars; v++)
+        E.param_index[v] = E.input_index[v] = -1;
+    for (int i = 0; i < in->nparams; i++)
+        E.param_index[in->params[i]] = i;
+    for (int i = 0; i < in->ninputs; i++)
+        E.input_index[in->inputs[i]] = i;
+    E.out = &body;
+    int n = in->nparams, m = in->noutputs;
+    char upper[80];
+    upper_name(upper, sizeof upper, opt->name);
+    int size = opt->use_float ? 4 : 8;
+
+    /* kernels */
+    KernelInfo k_value, k_grad, k_hess;
+    memset(&k_hess, 0, sizeof k_hess);
+    char **targets = calloc((size_t)(n * n + n + m + 2), sizeof *targets);
+    Node **roots = calloc((size_t)(n * n + n + m + 2), sizeof *roots);
+    if (!targets || !roots) {
+        free(targets);
+        free(roots);
+        return -1;
+    }
+    int nt;
+    if (!in->is_vector) {
+        targets[0] = NULL;
+        roots[0] = in->outputs[0];
+        k_value = emit_kernel(&E, E.T, "", NULL, roots, (const char *const *)targets, 1, NULL);
+        nt = 0;
+        roots[nt] = in->outputs[0];
+        targets[nt++] = NULL;
+        for (int i = 0; i < n; i++) {
+            roots[nt] = in->grad[i];
+            targets[nt] = malloc(32);
+            if (targets[nt])
+                snprintf(targets[nt], 32, "grad[%d]", i);
+            nt++;
+        }
+        k_grad = emit_kernel(&E, E.T, "_grad", "grad", roots, (const char *const *)targets, nt, NULL);
+        for (int i = 1; i < nt; i++)
+            free(targets[i]);
+        if (in->hess) {
+            /* the upper triangle, then the mirror copies */
+            nt = 0;
+            StrBuf mirror;
+            sb_init(&mirror);
+            for (int i = 0; i < n; i++)
+                for (int j = i; j < n; j++) {
+                    roots[nt] = in->hess[i * n + j];
+                    targets[nt] = malloc(48);
+                    if (targets[nt])
+                        snprintf(targets[nt], 48, "H[%d]", i * n + j);
+                    nt++;
+                    if (j > i)
+                        sb_printf(&mirror, "    H[%d] = H[%d];\n", j * n + i, i * n + j);
+                }
+            k_hess = emit_kernel(&E, "void", "_hess", "H", roots, (const char *const *)targets, nt,
+                                 sb_str(&mirror));
+            sb_free(&mirror);
+            for (int i = 0; i < nt; i++)
+                free(targets[i]);
+        }
+    } else {
+        for (int i = 0; i < m; i++) {
+            roots[i] = in->outputs[i];
+            targets[i] = malloc(32);
+            if (targets[i])
+                snprintf(targets[i], 32, "y[%d]", i);
+        }
+        k_value = emit_kernel(&E, "void", "", "y", roots, (const char *const *)targets, m, NULL);
+        for (int i = 0; i < m; i++)
+            free(targets[i]);
+        nt = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                roots[nt] = in->grad[i * n + j];
+                targets[nt] = malloc(32);
+                if (targets[nt])
+                    snprintf(targets[nt], 32, "J[%d]", i * n + j);
+                nt++;
+            }
+        k_grad = emit_kernel(&E, "void", "_jac", "J", roots, (const char *const *)targets, nt, NULL);
+        for (int i = 0; i < nt; i++)
+            free(targets[i]);
+    }
+
+    /* the header */
+    sb_printf(header, "/*\n * %s.h — generated by symdiff %s. Do not edit.\n *\n", opt->name, opt->version);
+    sb_puts(header, " * Command:\n");
+    comment_text(header, opt->command_line ? opt->command_line : "", " *   ");
+    sb_puts(header, " *\n * Program:\n");
+    comment_text(header, opt->source_text ? opt->source_text : "", " *   ");
+    sb_puts(header, " *\n * Parameters (x[], differentiated):\n");
+    for (int i = 0; i < n; i++)
+        sb_printf(header, " *   x[%d] = %s\n", i, g->vars[in->params[i]].name);
+    if (in->ninputs) {
+        sb_puts(header, " * Inputs (input[], data, not differentiated):\n");
+        for (int i = 0; i < in->ninputs; i++)
+            sb_printf(header, " *   input[%d] = %s\n", i, g->vars[in->inputs[i]].name);
+    }
+    sb_puts(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
+    StrBuf sig;
+    sb_init(&sig);
+    if (!in->is_vector) {
+        sb_printf(header, " *   %s       the value\n", opt->name);
+        sb_printf(header, " *   %s_grad  fills grad[%d] (grad[i] = d f / d x[i]), returns the value\n",
+                  opt->name, n);
+        if (in->hess)
+            sb_printf(header, " *   %s_hess  fills H[%d*%d], row-major: H[i*%d + j] = d2 f / dx[i] dx[j]\n",
+                      opt->name, n, n, n);
+    } else {
+        sb_printf(header, " *   %s       fills y[%d], the value\n", opt->name, m);
+        sb_printf(header,
+                  " *   %s_jac   fills J[%d*%d], row-major: J[i*%d + j] = d y[i] / d x[j]\n",
+                  opt->name, m, n, n);
+    }
+    sb_printf(header, " *\n * Cost per call (operations; temporaries on the stack, %s):\n", E.T);
+    char fname[160];
+    snprintf(fname, sizeof fname, "%s", opt->name);
+    describe_counts(header, fname, &k_value, E.T, size);
+    snprintf(fname, sizeof fname, "%s%s", opt->name, in->is_vector ? "_jac" : "_grad");
+    describe_counts(header, fname, &k_grad, E.T, size);
+    if (in->hess) {
+        snprintf(fname, sizeof fname, "%s_hess", opt->name);
+        describe_counts(header, fname, &k_hess, E.T, size);
+    }
+    sb_puts(header, " */\n");
+    sb_printf(header, "#ifndef %s_H\n#define %s_H\n\n", upper, upper);
+    sb_printf(header, "#define %s_NVARS %d\n", upper, n);
+    sb_printf(header, "#define %s_NINPUTS %d\n", upper, in->ninputs);
+    sb_printf(header, "#define %s_NOUT %d\n", upper, in->is_vector ? m : 1);
+    int max_temps = k_value.temps > k_grad.temps ? k_value.temps : k_grad.temps;
+    if (k_hess.temps > max_temps)
+        max_temps = k_hess.temps;
+    sb_printf(header, "#define %s_STACK_BYTES %d\n\n", upper, max_temps * size);
+    if (!in->is_vector) {
+        kernel_signature(&E, &sig, E.T, "", NULL);
+        sb_printf(header, "%s;\n", sb_str(&sig));
+        sb_clear(&sig);
+        kernel_signature(&E, &sig, E.T, "_grad", "grad");
+        sb_printf(header, "%s;\n", sb_str(&sig));
+        sb_clear(&sig);
+        if (in->hess) {
+            kernel_signature(&E, &sig, "void", "_hess", "H");
+            sb_printf(header, "%s;\n", sb_str(&sig));
+            sb_clear(&sig);
+        }
+    } else {
+        kernel_signature(&E, &sig, "void", "", "y");
+        sb_printf(header, "%s;\n", sb_str(&sig));
+        sb_clear(&sig);
+        kernel_signature(&E, &sig, "void", "_jac", "J");
+        sb_printf(header, "%s;\n", sb_str(&sig));
+        sb_clear(&sig);
+    }
+    sb_printf(header, "\n#endif /* %s_H */\n", upper);
+    sb_free(&sig);
+
+    /* the source */
+    sb_printf(source, "/* %s.c — generated by symdiff %s from the program described in %s. */\n",
+              opt->name, opt->version, opt->header_file);
+    sb_printf(source, "#include \"%s\"\n\n#include <math.h>\n\n", opt->header_file);
+    emit_helpers(&E, source, E.helpers);
+    sb_puts(source, sb_str(&body));
+
+    int failed = body.failed || source->failed || header->failed;
+    sb_free(&body);
+    free(targets);
+    free(roots);
+    free(E.temp);
+    free(E.uses);
+    free(E.mark);
+    free(E.param_index);
+    free(E.input_index);
+    return failed ? -1 : 0;
+}
+
+/* --- the test program ------------------------------------------------------------------- */
+
+int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
+                         StrBuf *out) {
+    const char *T = opt->use_float ? "float" : "double";
+    const char *name = opt->name;
+    int n = in->nparams, m = in->is_vector ? in->noutputs : 1;
+    (void)g;
+    sb_printf(out,
+              "/* %s_test.c — generated by symdiff %s: checks %s against central finite\n"
+              " * differences at random points.  Exit status 0 when every derivative agrees. */\n"
+              "#include <float.h>\n#include <math.h>\n#include <stdint.h>\n#include <stdio.h>\n\n"
+              "#include \"%s\"\n\n",
+              name, opt->version, in->is_vector ? "the Jacobian" : "the gradient", opt->header_file);
+    sb_puts(out,
+            "static uint64_t state = 0x9E3779B97F4A7C15u;\n\n"
+            "static double uniform(double lo, double hi)\n{\n"
+            "    state ^= state << 13;\n    state ^= state >> 7;\n    state ^= state << 17;\n"
+            "    return lo + (hi - lo) * (double)(state >> 11) / 9007199254740992.0;\n}\n\n");
+    int nin = in->ninputs;
+    sb_printf(out, "#define NV %d\n#define NI %d\n#define NO %d\n\n", n, nin > 0 ? nin : 1, m);
+    /* value of output k at x */
+    sb_printf(out, "static double value(const %s *x, const %s *input, int k)\n{\n", T, T);
+    if (!nin)
+        sb_puts(out, "    (void)input;\n");
+    if (in->is_vector)
+        sb_printf(out, "    %s y[NO];\n    %s(x%s, y);\n    return (double)y[k];\n}\n\n", T, name,
+                  nin ? ", input" : "");
+    else
+        sb_printf(out, "    (void)k;\n    return (double)%s(x%s);\n}\n\n", name, nin ? ", input" : "");
+    sb_printf(out,
+              "int main(void)\n{\n"
+              "    const double tol = %s;\n"
+              "    %s x[NV + 1], input[NI], d[NO * NV + 1];\n"
+              "    int tested = 0, failed = 0;\n"
+              "    double worst = 0;\n"
+              "    for (int trial = 0; trial < 2000 && tested < 25; trial++) {\n"
+              "        for (int i = 0; i < NV; i++)\n            x[i] = (%s)uniform(-2, 2);\n"
+              "        for (int i = 0; i < NI; i++)\n            input[i] = (%s)uniform(-2, 2);\n"
+              "        int ok = 1;\n"
+              "        for (int k = 0; k < NO; k++)\n            ok = ok && isfinite(value(x, input, k));\n"
+              "        if (!ok)\n            continue; /* outside the domain */\n",
+              opt->use_float ? "2e-2" : "1e-6", T, T, T);
+    if (in->is_vector)
+        sb_printf(out, "        %s_jac(x%s, d);\n", name, nin ? ", input" : "");
+    else
+        sb_printf(out,
+                  "        double v = (double)%s_grad(x%s, d);\n"
+                  "        if (fabs(v - value(x, input, 0)) > 1e-12 * (1 + fabs(v))) {\n"
+                  "            printf(\"value of %s_grad differs from %s\\n\");\n"
+                  "            failed++;\n        }\n",
+                  name, nin ? ", input" : "", name, name);
+    sb_printf(out,
+              "        int usable = 1;\n"
+              "        double errs[NO * NV + 1];\n"
+              "        for (int j = 0; j < NV && usable; j++) {\n"
+              "            const %s xj = x[j];\n"
+              "            const double h = cbrt(%s) * (fabs((double)xj) > 1 ? fabs((double)xj) : 1);\n"
+              "            x[j] = (%s)((double)xj + h);\n"
+              "            const double xp = (double)x[j];\n"
+              "            double fp[NO], fm[NO];\n"
+              "            for (int k = 0; k < NO; k++)\n                fp[k] = value(x, input, k);\n"
+              "            x[j] = (%s)((double)xj - h);\n"
+              "            const double xm = (double)x[j];\n"
+              "            for (int k = 0; k < NO; k++)\n                fm[k] = value(x, input, k);\n"
+              "            x[j] = xj;\n"
+              "            for (int k = 0; k < NO; k++) {\n"
+              "                const double fd = (fp[k] - fm[k]) / (xp - xm);\n"
+              "                const double an = (double)d[k * NV + j];\n"
+              "                if (!isfinite(fd)) {\n                    usable = 0;\n                    break;\n                }\n"
+              "                double scale = fabs(an) > fabs(fd) ? fabs(an) : fabs(fd);\n"
+              "                if (scale < 1)\n                    scale = 1;\n"
+              "                errs[k * NV + j] = fabs(an - fd) / scale;\n"
+              "            }\n"
+              "        }\n"
+              "        if (!usable)\n            continue;\n"
+              "        tested++;\n"
+              "        for (int i = 0; i < NO * NV; i++) {\n"
+              "            if (errs[i] > worst)\n                worst = errs[i];\n"
+              "            if (errs[i] > tol) {\n"
+              "                printf(\"mismatch: output %%d, x[%%d]: relative error %%g\\n\", i / NV, i %% NV, errs[i]);\n"
+              "                failed++;\n            }\n        }\n"
+              "    }\n"
+              "    printf(\"%s: %%d points, max relative error %%.3g (tolerance %%g): %%s\\n\", tested, worst, tol,\n"
+              "           failed || !tested ? \"FAILED\" : \"ok\");\n"
+              "    return failed || !tested ? 1 : 0;\n}\n",
+              T, opt->use_float ? "(double)FLT_EPSILON" : "DBL_EPSILON", T, T, name);
+    return out->failed ? -1 : 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * codegen.h — C code generation: DAG roots -> a C99 source file and header.
+ *
+ * The generated code depends only on <math.h>: no allocation, no globals,
+ * no I/O, reentrant.  Every node a kernel needs is computed once, in id
+ * (topological) order; shared nodes become `const` temporaries.
+ */
+#ifndef SYMDIFF_CODEGEN_H
+#define SYMDIFF_CODEGEN_H
+
+#include "dag.h"
+#include "strbuf.h"
+
+typedef struct CodegenInput {
+    const int *params;   /* variables differentiated, in order (x[])   */
+    int nparams;
+    const int *inputs;   /* data variables, in order (input[])           */
+    int ninputs;
+    Node *const *outputs; /* the function: 1 root, or m for a vector     */
+    int noutputs;
+    int is_vector;
+    Node *const *grad;    /* scalar: nparams roots; vector: Jacobian m*n  */
+    Node *const *hess;    /* scalar with --hessian: nparams^2 roots       */
+} CodegenInput;
+
+typedef struct CodegenOptions {
+    const char *name;         /* entry point prefix, a C identifier        */
+    int use_float;            /* float instead of double, everywhere       */
+    const char *header_file;  /* name used in #include (basename of .h)    */
+    const char *source_text;  /* the program, quoted in the header         */
+    const char *command_line; /* the exact command, quoted in the header   */
+    const char *version;
+} CodegenOptions;
+
+/* Writes the C source and the header.  Returns 0, or -1 when out of
+ * memory. */
+int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,
+              StrBuf *header);
+
+/* A standalone test program (for --emit-test) that checks the kernel
+ * against central finite differences at random points and exits non-zero
+ * on a mismatch. */
+int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
+                         StrBuf *out);
+
+/* Is `name` usable as the prefix of the generated functions? */
+int codegen_valid_name(const char *name);
+
+#endif
