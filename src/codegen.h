@@ -30,6 +30,8 @@ typedef struct CodegenOptions {
     const char *source_text;  /* the program, quoted in the header         */
     const char *command_line; /* the exact command, quoted in the header   */
     const char *version;
+    int embedded;             /* static functions for inclusion in another
+                                 file: no #include of the header            */
 } CodegenOptions;
 
 /* Writes the C source and the header.  Returns 0, or -1 when out of

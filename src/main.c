@@ -722,7 +722,7 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     if (header_path)
         snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
     CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line,
-                           SYMDIFF_VERSION};
+                           SYMDIFF_VERSION, 0};
     StrBuf c_src, c_hdr, c_test;
     sb_init(&c_src);
     sb_init(&c_hdr);
