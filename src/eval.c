@@ -76,6 +76,52 @@ double eval_builtin(Builtin fn, const double *a) {
     return NAN;
 }
 
+/* The careful forms of the generated code (codegen.c), so that --at agrees
+ * with the kernels: exp(u) - 1 is expm1(u) inside a sum. */
+static double eval_sum(const Node *n, const double *values) {
+    int minus_one = -1, exp_term = -1;
+    for (int k = 0; k < n->nargs; k++) {
+        if (dag_is_num(n->args[k], -1))
+            minus_one = k;
+        else if (exp_term < 0 && n->args[k]->kind == EX_CALL && n->args[k]->u.fn == BI_EXP)
+            exp_term = k;
+    }
+    double v = 0;
+    for (int k = 0; k < n->nargs; k++) {
+        if (minus_one >= 0 && exp_term >= 0 && (k == minus_one || k == exp_term)) {
+            if (k == exp_term)
+                v += expm1(values[n->args[k]->args[0]->id]);
+            continue;
+        }
+        v += values[n->args[k]->id];
+    }
+    return v;
+}
+
+/* log(sigmoid(v)) = -softplus(-v), log(1 - sigmoid(v)) = -softplus(v),
+ * log(1 + w) = log1p(w).  Returns 1 when one of them applies. */
+static int eval_careful_log(const Node *u, const double *values, double *out) {
+    if (u->kind == EX_CALL && u->u.fn == BI_SIGMOID) {
+        double a = -values[u->args[0]->id];
+        *out = -eval_builtin(BI_SOFTPLUS, &a);
+        return 1;
+    }
+    if (u->kind != EX_ADD || !dag_is_num(u->args[0], 1))
+        return 0;
+    const Node *t = u->args[1];
+    if (u->nargs == 2 && t->kind == EX_MUL && t->nargs == 2 && dag_is_num(t->args[0], -1) &&
+        t->args[1]->kind == EX_CALL && t->args[1]->u.fn == BI_SIGMOID) {
+        double a = values[t->args[1]->args[0]->id];
+        *out = -eval_builtin(BI_SOFTPLUS, &a);
+        return 1;
+    }
+    double w = 0;
+    for (int k = 1; k < u->nargs; k++)
+        w += values[u->args[k]->id];
+    *out = log1p(w);
+    return 1;
+}
+
 int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *point, double *values) {
     unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
     if (!mark)
@@ -95,8 +141,7 @@ int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *poi
             v = point[n->u.var];
             break;
         case EX_ADD:
-            for (int k = 0; k < n->nargs; k++)
-                v += values[n->args[k]->id];
+            v = eval_sum(n, values);
             break;
         case EX_MUL:
             v = 1;
@@ -107,6 +152,8 @@ int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *poi
             v = pow(values[n->args[0]->id], values[n->args[1]->id]);
             break;
         case EX_CALL:
+            if (n->u.fn == BI_LOG && eval_careful_log(n->args[0], values, &v))
+                break;
             for (int k = 0; k < n->nargs && k < 8; k++)
                 argv[k] = values[n->args[k]->id];
             v = eval_builtin((Builtin)n->u.fn, argv);

@@ -304,6 +304,8 @@ int num_rat_gcd(Num a, Num b, Num *out) {
 
 void num_print_value(StrBuf *sb, double v) {
     char buf[64];
+    if (v == 0)
+        v = 0; /* -0 prints as 0 */
     /* shortest of 15..17 significant digits that round-trips */
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, v);
