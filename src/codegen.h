@@ -45,6 +45,14 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
 int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                          StrBuf *out);
 
+/* A complete training program (for --emit-main train): loads a CSV file
+ * whose columns are the inputs, in order, and minimises the mean of the
+ * scalar program over its rows with minibatch Adam, SGD or momentum from
+ * the runtime, reporting the loss per epoch.  Needs a scalar program with
+ * input variables. */
+int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
+                          StrBuf *out);
+
 /* Is `name` usable as the prefix of the generated functions? */
 int codegen_valid_name(const char *name);
 

@@ -16,6 +16,7 @@ typedef struct GradCheck {
     const double *base; /* if set: values for variables not checked      */
     /* results */
     int tested;        /* points where the function was defined          */
+    int unsure;        /* comparisons where differences did not converge */
     double max_error;  /* largest relative error |d - fd| / max(1,|d|,|fd|) */
     int worst_var;     /* index into vars of the worst component         */
     double *worst_point; /* g->nvars values (caller provides, may be NULL) */
@@ -29,5 +30,7 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
 /* Central difference of f along variable `var` at `point` (point is
  * restored).  The step is cbrt(eps) * max(1, |x|). */
 double gradcheck_central(const Graph *g, Node *f, double *point, int var);
+/* Ridders' extrapolated difference, with an error estimate. */
+double gradcheck_ridders(const Graph *g, Node *f, double *point, int var, double *err);
 
 #endif

@@ -54,6 +54,7 @@ typedef struct Options {
     const char *name;      /* --name: prefix of generated functions     */
     int use_float;         /* --type float                              */
     int emit_c, emit_test; /* --emit c, --emit-test                     */
+    int emit_main;         /* --emit-main train                         */
     char *command_line;    /* for the generated header                  */
     DerivMode mode;
     double kink;
@@ -255,6 +256,8 @@ static void print_help(void) {
           "      --name F          entry points F, F_grad, F_hess, F_jac (default f)\n"
           "      --type T          double (default) or float\n"
           "      --emit-test       also write NAME_test.c, a finite-difference check\n"
+          "      --emit-main train also write NAME_main.c, a training program for a loss\n"
+          "                        whose data are declared with 'input'\n"
           "\n"
           "output format:\n"
           "      --json            one JSON object: vars, value, gradient, derivatives, ...\n"
@@ -272,7 +275,7 @@ static void print_help(void) {
 enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
-    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST
+    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN
 };
 
 static const struct option long_options[] = {
@@ -290,6 +293,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"stats", no_argument, NULL, OPT_STATS},
     {"name", required_argument, NULL, OPT_NAME}, {"type", required_argument, NULL, OPT_TYPE},
     {"emit", required_argument, NULL, OPT_EMIT}, {"emit-test", no_argument, NULL, OPT_EMIT_TEST},
+    {"emit-main", required_argument, NULL, OPT_EMIT_MAIN},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -477,6 +481,13 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_EMIT_TEST:
             o->emit_test = 1;
             break;
+        case OPT_EMIT_MAIN:
+            if (strcmp(optarg, "train") != 0) {
+                usage_error("--emit-main takes 'train', not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->emit_main = 1;
+            break;
         case OPT_MODE:
             if (strcmp(optarg, "auto") == 0)
                 o->mode = DERIV_AUTO;
@@ -552,8 +563,8 @@ static int parse_options(int argc, char **argv, Options *o) {
     size_t olen = o->output ? strlen(o->output) : 0;
     if (olen > 2 && strcmp(o->output + olen - 2, ".c") == 0)
         o->emit_c = 1;
-    if (o->emit_test && !(o->emit_c && o->output)) {
-        usage_error("%s", "--emit-test needs C output to a file: -o NAME.c");
+    if ((o->emit_test || o->emit_main) && !(o->emit_c && o->output)) {
+        usage_error("%s", "--emit-test and --emit-main need C output to a file: -o NAME.c");
         return EXIT_USAGE;
     }
     if (!o->name)
@@ -723,22 +734,39 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
         snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
     CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line,
                            SYMDIFF_VERSION, 0};
-    StrBuf c_src, c_hdr, c_test;
+    StrBuf c_src, c_hdr, c_test, c_main;
     sb_init(&c_src);
     sb_init(&c_hdr);
     sb_init(&c_test);
+    sb_init(&c_main);
     int status = 0;
-    if (codegen_c(g, &in, &copt, &c_src, &c_hdr) != 0 ||
-        (o->emit_test && codegen_test_program(g, &in, &copt, &c_test) != 0)) {
+    if (o->emit_main && (prog->is_vector || ninputs == 0 || o->use_float)) {
+        usage_error("%s", "--emit-main train needs a scalar double program with input variables "
+                          "(declare the data with 'input')");
+        status = EXIT_USAGE;
+    } else if (codegen_c(g, &in, &copt, &c_src, &c_hdr) != 0 ||
+               (o->emit_test && codegen_test_program(g, &in, &copt, &c_test) != 0) ||
+               (o->emit_main && codegen_train_program(g, &in, &copt, &c_main) != 0)) {
         fprintf(stderr, "symdiff: error: out of memory\n");
         status = EXIT_INPUT;
     } else if (o->output) {
         char *test_path = sibling_path(o->output, "_test.c");
-        const char *paths[3] = {o->output, header_path, test_path};
-        StrBuf *data[3] = {&c_src, &c_hdr, &c_test};
-        if (!test_path || write_files_atomically(paths, data, o->emit_test ? 3 : 2) != 0)
+        char *main_path = sibling_path(o->output, "_main.c");
+        const char *paths[4] = {o->output, header_path, NULL, NULL};
+        StrBuf *data[4] = {&c_src, &c_hdr, NULL, NULL};
+        int nfiles = 2;
+        if (o->emit_test) {
+            paths[nfiles] = test_path;
+            data[nfiles++] = &c_test;
+        }
+        if (o->emit_main) {
+            paths[nfiles] = main_path;
+            data[nfiles++] = &c_main;
+        }
+        if (!test_path || !main_path || write_files_atomically(paths, data, nfiles) != 0)
             status = EXIT_INPUT;
         free(test_path);
+        free(main_path);
     } else {
         sb_puts(out, sb_str(&c_hdr));
         sb_putc(out, '\n');
@@ -747,6 +775,7 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     sb_free(&c_src);
     sb_free(&c_hdr);
     sb_free(&c_test);
+    sb_free(&c_main);
     free(header_path);
     free(inputs);
     free(source_text);
@@ -1236,9 +1265,12 @@ static int run(Options *o, StrBuf *out) {
             StrBuf *sink = o->json ? NULL : out;
             StrBuf line;
             sb_init(&line);
-            sb_printf(&line, "gradient check: %d points, max relative error %.3g (tolerance %g)%s%s: %s\n",
+            sb_printf(&line, "gradient check: %d points, max relative error %.3g (tolerance %g)%s%s",
                       gc.tested, gc.max_error, o->tol, gc.worst_var >= 0 ? " at d/d" : "",
-                      gc.worst_var >= 0 ? g->vars[wrt[gc.worst_var]].name : "", ok ? "ok" : "FAILED");
+                      gc.worst_var >= 0 ? g->vars[wrt[gc.worst_var]].name : "");
+            if (gc.unsure)
+                sb_printf(&line, ", %d comparisons skipped (differences did not converge)", gc.unsure);
+            sb_printf(&line, ": %s\n", ok ? "ok" : "FAILED");
             if (sink)
                 sb_puts(sink, sb_str(&line));
             else

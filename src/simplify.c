@@ -158,6 +158,16 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
     for (int i = 0; i < n && have_d; i++)
         if (!num_rat_gcd(d, t[i].num, &d))
             have_d = 0;
+    /* pull out an integer content (2x + 4y = 2(x + 2y)) or a common
+     * denominator (x/2 + y/2 = (x + y)/2), never a fraction that would
+     * multiply other terms up (x/1000 + y stays) */
+    if (have_d && d.q != 1) {
+        int same_den = constant ? constant->is_rat && constant->q == d.q : 1;
+        for (int i = 0; i < n && same_den; i++)
+            same_den = t[i].num.is_rat && t[i].num.q == d.q;
+        if (!same_den)
+            have_d = 0;
+    }
     if (have_d && num_is_one(d))
         have_d = 0;
 
@@ -263,6 +273,85 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
     return r;
 }
 
+/* Factors of a product term, the coefficient left out. */
+static int factor_count(const Node *t) {
+    if (t->kind == EX_CONST)
+        return 0;
+    if (t->kind != EX_MUL)
+        return 1;
+    return t->nargs - (t->args[0]->kind == EX_CONST);
+}
+
+/* The one small sum among the factors of base b, or -1. */
+static int sum_factor(const Node *b) {
+    if (b->kind == EX_ADD && b->nargs <= 4)
+        return -2; /* b itself */
+    if (b->kind != EX_MUL)
+        return -1;
+    int found = -1;
+    for (int k = 0; k < b->nargs; k++)
+        if (b->args[k]->kind == EX_ADD && b->args[k]->nargs <= 4) {
+            if (found >= 0)
+                return -1;
+            found = k;
+        }
+    return found;
+}
+
+/* Tries multiplying out the terms that have a small sum as a factor: when
+ * the expanded terms cancel so that fewer factors remain, the expanded sum
+ * is the simpler one (sigmoid(z)(1 - y) - y(1 - sigmoid(z)) is
+ * sigmoid(z) - y).  Returns NULL when nothing gets smaller. */
+static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int n) {
+    int with_sum = 0;
+    for (int i = 0; i < n; i++)
+        with_sum += sum_factor(t[i].base) != -1;
+    if (with_sum < 2 || n > 16)
+        return NULL;
+    Node *terms[16 * 4 + 1];
+    int nt = 0, before = 0;
+    if (constant)
+        terms[nt++] = dag_num(g, *constant);
+    for (int i = 0; i < n; i++) {
+        Node *b = t[i].base;
+        int k = sum_factor(b);
+        before += factor_count(b) + (num_is_one(t[i].num) ? 0 : 1);
+        if (k == -1) {
+            terms[nt++] = dag_mul(g, dag_num(g, t[i].num), b);
+            continue;
+        }
+        Node *sum = k == -2 ? b : b->args[k];
+        for (int a = 0; a < sum->nargs; a++) {
+            Node *parts[2] = {dag_num(g, t[i].num), sum->args[a]};
+            Node *term = dag_mul_n(g, parts, 2);
+            if (k >= 0) {
+                Node **f = malloc((size_t)b->nargs * sizeof *f);
+                if (!f) {
+                    g->failed = 1;
+                    return NULL;
+                }
+                for (int j = 0; j < b->nargs; j++)
+                    f[j] = j == k ? term : b->args[j];
+                term = dag_mul_n(g, f, b->nargs);
+                free(f);
+            }
+            terms[nt++] = term;
+        }
+    }
+    Node *r = build_sum(g, terms, nt, 2);
+    if (!r)
+        return NULL;
+    int after = 0;
+    int nr = r->kind == EX_ADD ? r->nargs : 1;
+    for (int i = 0; i < nr; i++) {
+        const Node *ti = r->kind == EX_ADD ? r->args[i] : r;
+        after += factor_count(ti) + (ti->kind == EX_MUL && ti->args[0]->kind == EX_CONST ? 1 : 0);
+    }
+    return after < before ? r : NULL;
+}
+
+/* factor_out: 0 flat sum; 1 simplify fully; 2 as 1 but never expand
+ * (used while trying an expansion) */
 static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
     TermVec tv = {0};
     Num constant = num_int(0);
@@ -340,7 +429,9 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
     } else if (kept == 1 && !have_constant && nextra == 0) {
         result = dag_mul(g, dag_num(g, tv.v[0].num), tv.v[0].base);
     } else {
-        if (factor_out && nextra == 0)
+        if (factor_out == 1 && nextra == 0)
+            result = expand_if_smaller(g, have_constant ? &constant : NULL, tv.v, kept);
+        if (!result && factor_out && nextra == 0)
             result = factor_out_common(g, have_constant ? &constant : NULL, tv.v, kept);
         if (!result && !g->failed) {
             Node **rest = malloc(((size_t)kept + 4) * sizeof *rest);
@@ -451,6 +542,56 @@ static int cancels_with(const Node *p, Node *const *factors, int n, int self) {
         }
     }
     return 0;
+}
+
+/* Does term t have a negative power of a base that is a factor of f[]
+ * (other than the one at skip) with a positive power? */
+static int term_cancels(const Node *t, Node *const *f, int nf, int skip) {
+    int nt = t->kind == EX_MUL ? t->nargs : 1;
+    for (int a = 0; a < nt; a++) {
+        Num et;
+        const Node *bt = split_power(t->kind == EX_MUL ? t->args[a] : (Node *)t, &et);
+        if (!num_is_negative(et) || bt->kind == EX_CONST)
+            continue;
+        for (int j = 0; j < nf; j++) {
+            if (j == skip)
+                continue;
+            Num ef;
+            const Node *bf = split_power(f[j], &ef);
+            if (bf == bt && !num_is_negative(ef))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static Node *distribute_to_cancel(Graph *g, Num coef, Node **f, int nf) {
+    for (int i = 0; i < nf; i++) {
+        Node *s = f[i];
+        if (s->kind != EX_ADD || s->nargs > 8)
+            continue;
+        int all = 1;
+        for (int k = 0; k < s->nargs && all; k++)
+            all = term_cancels(s->args[k], f, nf, i);
+        if (!all)
+            continue;
+        Node *terms[8];
+        Node **parts = malloc(((size_t)nf + 1) * sizeof *parts);
+        if (!parts) {
+            g->failed = 1;
+            return NULL;
+        }
+        for (int k = 0; k < s->nargs; k++) {
+            int np = 0;
+            parts[np++] = dag_num(g, coef);
+            for (int j = 0; j < nf; j++)
+                parts[np++] = j == i ? s->args[k] : f[j];
+            terms[k] = dag_mul_n(g, parts, np);
+        }
+        free(parts);
+        return dag_add_n(g, terms, s->nargs);
+    }
+    return NULL;
 }
 
 Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
@@ -581,6 +722,17 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
         nout += k;
     }
     free(tv.v);
+
+    /* a sum times factors that cancel a denominator in every one of its
+     * terms is distributed: s(1-s)(a/(1-s) - b/s) = a s - b (1-s).  The
+     * result is smaller, and free of the 0/0 the product had at s = 0. */
+    if (!g->failed && !reflatten && nout >= 2) {
+        Node *r = distribute_to_cancel(g, coef, out, nout);
+        if (r) {
+            free(out);
+            return r;
+        }
+    }
 
     Node *result;
     if (g->failed) {
