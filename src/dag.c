@@ -71,7 +71,8 @@ Graph *graph_new(void) {
     g->arena = calloc(1, sizeof *g->arena);
     g->table_cap = 1024;
     g->table = calloc(g->table_cap, sizeof *g->table);
-    if (!g->arena || !g->table) {
+    g->table_hash = calloc(g->table_cap, sizeof *g->table_hash);
+    if (!g->arena || !g->table || !g->table_hash) {
         graph_free(g);
         return NULL;
     }
@@ -96,6 +97,7 @@ void graph_free(Graph *g) {
         free(g->vars[i].name);
     free(g->vars);
     free(g->table);
+    free(g->table_hash);
     free(g->nodes);
     free(g->uses);
     free(g->facts);
@@ -137,19 +139,26 @@ static int payload_equal(const Node *n, const void *payload) {
 static int grow_table(Graph *g) {
     size_t cap = g->table_cap * 2;
     Node **t = calloc(cap, sizeof *t);
-    if (!t)
+    uint32_t *th = calloc(cap, sizeof *th);
+    if (!t || !th) {
+        free(t);
+        free(th);
         return 0;
+    }
     for (size_t i = 0; i < g->table_cap; i++) {
         Node *n = g->table[i];
         if (!n)
             continue;
-        size_t j = n->hash & (cap - 1);
+        size_t j = g->table_hash[i] & (cap - 1);
         while (t[j])
             j = (j + 1) & (cap - 1);
         t[j] = n;
+        th[j] = g->table_hash[i];
     }
     free(g->table);
+    free(g->table_hash);
     g->table = t;
+    g->table_hash = th;
     g->table_cap = cap;
     return 1;
 }
@@ -165,10 +174,18 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     for (int i = 0; i < nargs; i++)
         h = mix(h, args[i]->id);
     h = mix(h, (uint32_t)(shape.rank * 31 + shape.dim[0] * 7 + shape.dim[1]));
+    /* avalanche, so that the low bits used as the slot are well mixed */
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
 
     size_t mask = g->table_cap - 1, j = h & mask;
     for (Node *n; (n = g->table[j]) != NULL; j = (j + 1) & mask) {
-        if (n->hash != h || n->kind != kind || n->nargs != nargs || !payload_equal(n, payload))
+        if (g->table_hash[j] != h)
+            continue;
+        if (n->kind != kind || n->nargs != nargs || !payload_equal(n, payload))
             continue;
         if (n->shape.rank != shape.rank || n->shape.dim[0] != shape.dim[0] ||
             n->shape.dim[1] != shape.dim[1])
@@ -225,6 +242,7 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     g->uses[g->nnodes] = 0;
     g->nodes[g->nnodes++] = n;
     g->table[j] = n;
+    g->table_hash[j] = h;
     if (++g->table_used * 2 > g->table_cap && !grow_table(g)) {
         g->failed = 1;
         return NULL;

@@ -90,6 +90,8 @@ typedef struct Arena Arena;
 typedef struct Graph {
     Arena *arena;
     Node **table;          /* open addressing intern table               */
+    uint32_t *table_hash;  /* the hash of table[i], to skip mismatches
+                              without touching the node's memory        */
     size_t table_cap, table_used;
     Node **nodes;          /* every node, indexed by id                  */
     uint32_t *uses;        /* by id: pins (see dag_pin)                  */

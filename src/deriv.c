@@ -331,7 +331,11 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
         if (!rev || deriv_reverse(g, root, vars, nvars, rev) != 0)
             status = -1;
     }
-    /* forward mode costs one pass per variable: only worth trying for few */
+    /* forward mode costs one pass per variable: only worth trying for few
+     * variables, and for functions small enough that building both is cheap
+     * (beyond that the reverse result, one pass, is kept) */
+    if (status == 0 && mode == DERIV_AUTO && nvars <= 8 && dag_count(g, &root, 1) > DERIV_AUTO_LIMIT)
+        mode = DERIV_REVERSE;
     if (status == 0 && (mode == DERIV_FORWARD || (mode == DERIV_AUTO && nvars <= 8))) {
         fwd = malloc((size_t)(nvars ? nvars : 1) * sizeof *fwd);
         if (!fwd)

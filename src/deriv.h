@@ -31,7 +31,10 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
 int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out);
 
 /* Gradient by the chosen engine; DERIV_AUTO builds both and keeps the one
- * with fewer nodes.  *used tells which engine won (may be NULL). */
+ * with fewer nodes (for at most 8 variables and functions of at most
+ * DERIV_AUTO_LIMIT nodes; otherwise reverse).  *used tells which engine won
+ * (may be NULL). */
+#define DERIV_AUTO_LIMIT 50000
 int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode mode, Node **out,
                    DerivMode *used);
 
