@@ -34,13 +34,23 @@ TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 
 .PHONY: all deps check asan valgrind demo examples bench clean format fuzz
 
-all: deps symdiff $(BUILD)/libsymdiff_rt.a
+# The command-line tool is built in $(BUILD); the default build also leaves
+# a copy at ./symdiff.
+BIN := $(BUILD)/symdiff
+
+all: deps $(BIN) $(BUILD)/libsymdiff_rt.a
+ifeq ($(BUILD),build)
+all: symdiff
+endif
 
 deps:
 	@sh scripts/bootstrap.sh
 
-symdiff: $(BUILD)/src/main.o $(BUILD)/libsymdiff.a
+$(BIN): $(BUILD)/src/main.o $(BUILD)/libsymdiff.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+symdiff: build/symdiff
+	cp build/symdiff $@
 
 $(BUILD)/libsymdiff.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -75,8 +85,9 @@ $(BUILD):
 	@mkdir -p $(BUILD)
 
 # --- tests: one Check suite per module, one runner ---------------------------
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+# Expanded when used (after `deps` has installed Check), not when read.
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 # The runner's list of suites is made from the file names: tests/check_foo.c
 # defines `Suite *foo_suite(void)`.
@@ -96,8 +107,11 @@ $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/suites.h tests/testutil.h
 $(BUILD)/check_symdiff: $(BUILD)/tests/runner.o $(TEST_OBJ) $(BUILD)/libsymdiff.a $(BUILD)/libsymdiff_rt.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-check: deps symdiff $(BUILD)/check_symdiff
-	SYMDIFF=./symdiff BUILD=$(BUILD) $(BUILD)/check_symdiff
+check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff
+	SYMDIFF=$(BIN) BUILD=$(BUILD) $(BUILD)/check_symdiff
+ifeq ($(BUILD),build)
+check: symdiff
+endif
 
 # The same suite, rebuilt with sanitizers in its own build directory.
 asan: deps
@@ -105,8 +119,8 @@ asan: deps
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  check
 
-valgrind: deps symdiff $(BUILD)/check_symdiff
-	CK_FORK=no SYMDIFF=./symdiff BUILD=$(BUILD) valgrind --error-exitcode=1 \
+valgrind: deps $(BIN) $(BUILD)/check_symdiff
+	CK_FORK=no SYMDIFF=$(BIN) BUILD=$(BUILD) valgrind --error-exitcode=1 \
 	  --leak-check=full --errors-for-leak-kinds=all -q $(BUILD)/check_symdiff
 
 demo: all

@@ -84,7 +84,8 @@ static int mono_compare(const void *a, const void *b) {
 
 /* Sorts, merges equal monomials, drops zero coefficients. */
 static void poly_normalize(Expander *E, Poly *p) {
-    qsort(p->t, (size_t)p->n, sizeof *p->t, mono_compare);
+    if (p->n > 1)
+        qsort(p->t, (size_t)p->n, sizeof *p->t, mono_compare);
     int m = 0;
     for (int i = 0; i < p->n; i++) {
         if (m > 0 && mono_compare(&p->t[m - 1], &p->t[i]) == 0) {

@@ -90,7 +90,8 @@ static int node_by_id(const void *a, const void *b) {
 
 /* Interns an n-ary node: the constant (if any) first, the rest by id. */
 static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, int n) {
-    qsort(rest, (size_t)n, sizeof *rest, node_by_id);
+    if (n > 1)
+        qsort(rest, (size_t)n, sizeof *rest, node_by_id);
     Node **args = malloc(((size_t)n + 1) * sizeof *args);
     if (!args) {
         g->failed = 1;
@@ -99,7 +100,8 @@ static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, i
     int k = 0;
     if (constant)
         args[k++] = constant;
-    memcpy(args + k, rest, (size_t)n * sizeof *rest);
+    if (n > 0)
+        memcpy(args + k, rest, (size_t)n * sizeof *rest);
     Node *r = dag_intern(g, kind, NULL, args, k + n, scalar);
     free(args);
     return r;
@@ -405,7 +407,8 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
     }
 
     /* collect like terms: c1 t + c2 t = (c1 + c2) t */
-    qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
+    if (tv.n > 1)
+        qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
     int m = 0;
     for (int i = 0; i < tv.n; i++) {
         if (m > 0 && tv.v[m - 1].base == tv.v[i].base) {
@@ -670,7 +673,8 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
     }
 
     /* collect equal bases: b^e1 b^e2 = b^(e1 + e2), within the domain rule */
-    qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
+    if (tv.n > 1)
+        qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
     Node **out = malloc(((size_t)tv.n * 2 + 5) * sizeof *out);
     if (!out) {
         free(tv.v);

@@ -47,9 +47,12 @@ static int sb_reserve(StrBuf *sb, size_t n) {
 }
 
 void sb_putn(StrBuf *sb, const char *s, size_t n) {
+    if (n == 0 && sb->data)
+        return;
     if (!sb_reserve(sb, n))
         return;
-    memcpy(sb->data + sb->len, s, n);
+    if (n)
+        memcpy(sb->data + sb->len, s, n);
     sb->len += n;
     sb->data[sb->len] = '\0';
 }

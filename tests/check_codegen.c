@@ -1,0 +1,386 @@
+/*
+ * check_codegen.c — the C code generator: generated kernels compile with
+ * -Werror under gcc and clang in double and float, agree with the
+ * evaluator, and use the numerically careful forms (each rewrite checked
+ * for its value at the points where the naive form fails).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "deriv.h"
+#include "diag.h"
+#include "eval.h"
+#include "lower.h"
+#include "parse.h"
+#include "testutil.h"
+
+static char workdir[256];
+
+/* The symdiff binary as an absolute path (tests change directory). */
+static const char *symdiff_path(void) {
+    static char path[1024];
+    const char *p = getenv("SYMDIFF");
+    if (!p)
+        p = "./symdiff";
+    if (p[0] == '/')
+        return p;
+    char cwd[512];
+    if (!getcwd(cwd, sizeof cwd))
+        return p;
+    snprintf(path, sizeof path, "%s/%s", cwd, p);
+    return path;
+}
+
+static int have_compiler(const char *cc) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", cc);
+    return system(cmd) == 0;
+}
+
+static void setup(void) {
+    snprintf(workdir, sizeof workdir, "/tmp/symdiff-codegen-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(workdir));
+}
+
+static void teardown(void) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Runs a shell command; returns its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Writes the program text to a file in workdir. */
+static void write_file(const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", workdir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Generates kernels for the program (-f prog.sd) with extra options, then
+ * compiles driver.c against them with cc and runs it; returns the exit
+ * status of the driver.  Output of the driver goes to out.txt. */
+static int build_and_run(const char *program, const char *options, const char *driver,
+                         const char *cc, const char *cflags) {
+    write_file("prog.sd", program);
+    write_file("driver.c", driver);
+    int rc = sh("cd '%s' && %s %s -f prog.sd -o k.c", workdir, symdiff_path(), options);
+    ck_assert_msg(rc == 0, "generating code for %s failed", program);
+    rc = sh("cd '%s' && %s -std=c99 -Wall -Wextra -Wpedantic -Werror %s -o driver driver.c k.c -lm "
+            "2> cc.txt",
+            workdir, cc, cflags);
+    if (rc != 0) {
+        sh("cat '%s/cc.txt' >&2; cat '%s/k.c' >&2", workdir, workdir);
+        ck_abort_msg("%s failed to compile the kernel of %s", cc, program);
+    }
+    return sh("cd '%s' && ./driver > out.txt", workdir);
+}
+
+/* --- the careful forms ------------------------------------------------------ */
+
+/* Each: a program of x, the point, and the exact value there.  The naive
+ * C expression of each program loses everything at that point. */
+static const struct {
+    const char *program;
+    const char *must_contain; /* in the generated source */
+    double x, value, deriv;
+} careful[] = {
+    /* log(1 + x) near 0: log1p keeps all digits */
+    {"log(1 + x)", "log1p(", 1e-17, 1e-17, 1.0},
+    /* exp(x) - 1 near 0: expm1 */
+    {"exp(x) - 1", "expm1(", 1e-17, 1e-17, 1.0},
+    /* sigmoid never overflows */
+    {"sigmoid(x)", "sd_sigmoid(", -800, 0.0, 0.0},
+    {"sigmoid(x)", "sd_sigmoid(", 800, 1.0, 0.0},
+    /* log(sigmoid(x)) = -softplus(-x): finite at -800 */
+    {"log(sigmoid(x))", "sd_softplus(", -800, -800.0, 1.0},
+    /* log(1 - sigmoid(x)) = -softplus(x): finite at 800 */
+    {"log(1 - sigmoid(x))", "sd_softplus(", 800, -800.0, -1.0},
+    /* softplus(x) = log(1 + e^x) without overflow */
+    {"softplus(x)", "sd_softplus(", 800, 800.0, 1.0},
+    {"softplus(x)", "sd_softplus(", -800, 0.0, 0.0},
+};
+
+static const char *careful_driver =
+    "#include <math.h>\n#include <stdio.h>\n#include \"k.h\"\n"
+    "int main(void) {\n"
+    "    double x[1] = {XVAL}, g[1];\n"
+    "    double v = f(x), w = f_grad(x, g);\n"
+    "    printf(\"%.17g %.17g %.17g\\n\", v, w, g[0]);\n"
+    "    return 0;\n}\n";
+
+START_TEST(test_careful_forms) {
+    char driver[1024], *p;
+    const char *c = careful_driver;
+    p = strstr(c, "XVAL");
+    snprintf(driver, sizeof driver, "%.*s%.17g%s", (int)(p - c), c, careful[_i].x, p + 4);
+    ck_assert_int_eq(build_and_run(careful[_i].program, "--name f", driver, "cc", "-O1"), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/k.c", workdir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char src[65536];
+    size_t n = fread(src, 1, sizeof src - 1, f);
+    src[n] = '\0';
+    fclose(f);
+    ck_assert_msg(strstr(src, careful[_i].must_contain), "%s: no %s in\n%s", careful[_i].program,
+                  careful[_i].must_contain, src);
+    snprintf(path, sizeof path, "%s/out.txt", workdir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    double v, w, d;
+    ck_assert_int_eq(fscanf(f, "%lf %lf %lf", &v, &w, &d), 3);
+    fclose(f);
+    ck_assert_msg(isfinite(v) && isfinite(w) && isfinite(d), "%s at %g: %g %g %g", careful[_i].program,
+                  careful[_i].x, v, w, d);
+    ck_assert_close(v, careful[_i].value, 1e-15);
+    ck_assert_close(w, careful[_i].value, 1e-15);
+    ck_assert_close(d, careful[_i].deriv, 1e-12);
+}
+END_TEST
+
+/* The gradient of binary cross-entropy of a sigmoid is sigmoid(z) - y,
+ * finite at z = +-800 for both labels. */
+START_TEST(test_bce_fusion) {
+    const char *program = "param z; input y; -(y*ln(sigmoid(z)) + (1 - y)*ln(1 - sigmoid(z)))";
+    const char *driver =
+        "#include <math.h>\n#include <stdio.h>\n#include \"k.h\"\n"
+        "int main(void) {\n"
+        "    const double zs[] = {-800, -30, -1, 0, 1, 30, 800}, ys[] = {0, 1};\n"
+        "    int bad = 0;\n"
+        "    for (int i = 0; i < 7; i++)\n"
+        "        for (int j = 0; j < 2; j++) {\n"
+        "            double x[1] = {zs[i]}, in[1] = {ys[j]}, g[1];\n"
+        "            double v = f_grad(x, in, g);\n"
+        "            double s = zs[i] >= 0 ? 1 / (1 + exp(-zs[i])) : exp(zs[i]) / (1 + exp(zs[i]));\n"
+        "            double loss = ys[j] ? log1p(exp(-fabs(zs[i]))) + (zs[i] < 0 ? -zs[i] : 0)\n"
+        "                                : log1p(exp(-fabs(zs[i]))) + (zs[i] > 0 ? zs[i] : 0);\n"
+        "            if (!isfinite(v) || !isfinite(g[0]) || fabs(g[0] - (s - ys[j])) > 1e-15 ||\n"
+        "                fabs(v - loss) > 1e-12 * (1 + fabs(loss))) {\n"
+        "                printf(\"z=%g y=%g: loss %g (want %g), grad %g (want %g)\\n\", zs[i], ys[j], v,\n"
+        "                       loss, g[0], s - ys[j]);\n"
+        "                bad = 1;\n            }\n        }\n"
+        "    return bad;\n}\n";
+    ck_assert_int_eq(build_and_run(program, "--name f", driver, "cc", "-O1"), 0);
+    /* and the printed derivative says so */
+    ck_assert_int_eq(sh("%s --wrt z '%s' | grep -qx 'sigmoid(z) - y'", symdiff_path(), program), 0);
+}
+END_TEST
+
+/* --- corpus: compiles everywhere, agrees with the evaluator --------------------- */
+
+static const char *const corpus[] = {
+    "x^2*ln(x^2)",
+    "x1^2 + x1 ln(x2) + e^(x2 x3) + 2 x3",
+    "(x + 2y^3)^2",
+    "sqrt(x^2 + exp(x^2)) + cos(x^2 + exp(x^2))",
+    "-log(1/(1 + exp(-(w1*x1 + w2*x2))))",
+    "l = x; repeat 9 { l = 4*l*(1-l) } l",
+    "sin(x)*cos(y) + tan(x/3) + asin(y/3) + acos(x/4) + atan(x*y)",
+    "sinh(x/2) + cosh(y/2) + tanh(x*y) + sigmoid(x - y) + softplus(2*x)",
+    "relu(x) + leaky_relu(y) + elu(x, 0.5) + abs(x - y) + max(x, y) + min(x, 2*y)",
+    "log2(1 + x^2) + log10(2 + y^2) + x^y + 2^x + x^(3/2) + y^(1/3)",
+    "(x^3 - 2*x + 1)/(y^2 + 1) + 1/(x^2 + y^2 + 1)",
+    "step(x) * x + sign(y) * y + ifpos(x, x^2, -x)",
+    "double = x; int = y; grad = double*int; grad^2 + exp(double) - 1",
+    "[3*x^2 + x, exp(x), ln(1 + x^2)]",
+    "[x*y, sin(x) + cos(y), x/(1 + y^2)]",
+};
+
+static const char *corpus_driver_scalar =
+    "#include <stdio.h>\n#include \"k.h\"\n"
+    "int main(void) {\n"
+    "    T x[K_NVARS + 1] = {POINT}, g[K_NVARS + 1], H[K_NVARS * K_NVARS + 1];\n"
+    "    printf(\"%.17g\", (double)k(x));\n"
+    "    (void)k_grad(x, g);\n"
+    "    for (int i = 0; i < K_NVARS; i++) printf(\" %.17g\", (double)g[i]);\n"
+    "    k_hess(x, H);\n"
+    "    for (int i = 0; i < K_NVARS * K_NVARS; i++) printf(\" %.17g\", (double)H[i]);\n"
+    "    printf(\"\\n\");\n    return 0;\n}\n";
+
+static const char *corpus_driver_vector =
+    "#include <stdio.h>\n#include \"k.h\"\n"
+    "int main(void) {\n"
+    "    T x[K_NVARS + 1] = {POINT}, y[K_NOUT], J[K_NOUT * K_NVARS + 1];\n"
+    "    k(x, y);\n"
+    "    for (int i = 0; i < K_NOUT; i++) printf(\"%s%.17g\", i ? \" \" : \"\", (double)y[i]);\n"
+    "    k_jac(x, J);\n"
+    "    for (int i = 0; i < K_NOUT * K_NVARS; i++) printf(\" %.17g\", (double)J[i]);\n"
+    "    printf(\"\\n\");\n    return 0;\n}\n";
+
+/* Values from the evaluator, in the order the driver prints them. */
+static int expected_values(const char *program, const double *point, double *out, int *nvars) {
+    Source src = {"<test>", program, strlen(program)};
+    Diag d;
+    diag_init(&d, &src);
+    AstArena arena = {NULL};
+    Ast *ast = parse_program(&arena, &d);
+    ck_assert_ptr_nonnull(ast);
+    Graph *g = graph_new();
+    Program p;
+    LowerOptions opt = {NULL, 0, NULL, 0, 0};
+    ck_assert_int_eq(lower_program(g, ast, &d, &opt, &p), 0);
+    deriv_assume_domain(g, p.outputs, p.noutputs);
+    int n = g->nvars, count = 0;
+    int vars[16];
+    for (int i = 0; i < n; i++)
+        vars[i] = i;
+    for (int o = 0; o < p.noutputs; o++)
+        out[count++] = eval_node(g, p.outputs[o], point);
+    if (p.is_vector) {
+        for (int o = 0; o < p.noutputs; o++)
+            for (int j = 0; j < n; j++)
+                out[count++] = eval_node(g, deriv_forward(g, p.outputs[o], vars[j]), point);
+    } else {
+        Node *grad[16];
+        ck_assert_int_eq(deriv_gradient(g, p.outputs[0], vars, n, DERIV_AUTO, grad, NULL), 0);
+        for (int j = 0; j < n; j++)
+            out[count++] = eval_node(g, grad[j], point);
+        for (int i = 0; i < n; i++) {
+            Node *row[16];
+            ck_assert_int_eq(deriv_gradient(g, grad[i], vars, n, DERIV_AUTO, row, NULL), 0);
+            for (int j = 0; j < n; j++)
+                out[count++] = eval_node(g, row[j], point);
+        }
+    }
+    *nvars = n;
+    program_free(&p);
+    graph_free(g);
+    ast_arena_free(&arena);
+    diag_free(&d);
+    return count;
+}
+
+static void check_corpus_entry(int i, const char *cc, int use_float) {
+    const char *program = corpus[i];
+    double point[8] = {0.7, 1.3, 0.4, 0.9, 1.1, 0.6, 0.8, 1.2};
+    double want[512];
+    int nvars;
+    int count = expected_values(program, point, want, &nvars);
+    char pt[256] = "";
+    for (int v = 0; v < nvars; v++)
+        snprintf(pt + strlen(pt), sizeof pt - strlen(pt), "%s%.17g%s", v ? ", " : "", point[v],
+                 use_float ? "f" : "");
+    const char *tmpl = program[0] == '[' ? corpus_driver_vector : corpus_driver_scalar;
+    char driver[2048];
+    const char *p = strstr(tmpl, "POINT");
+    snprintf(driver, sizeof driver, "#define T %s\n%.*s%s%s", use_float ? "float" : "double",
+             (int)(p - tmpl), tmpl, pt, p + 5);
+    char options[128];
+    snprintf(options, sizeof options, "--name k %s%s", program[0] == '[' ? "" : "--hessian ",
+             use_float ? "--type float" : "");
+    ck_assert_int_eq(build_and_run(program, options, driver, cc, use_float ? "-O1 -Wdouble-promotion" : "-O1"), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/out.txt", workdir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    for (int k = 0; k < count; k++) {
+        double got;
+        ck_assert_int_eq(fscanf(f, "%lf", &got), 1);
+        double tol = use_float ? 1e-3 : 1e-12; /* float: l9 amplifies rounding */
+        if (isfinite(want[k]))
+            ck_assert_msg(fabs(got - want[k]) <= tol * fmax(1, fabs(want[k])),
+                          "%s (%s, %s): value %d is %.17g, the evaluator says %.17g", program, cc,
+                          use_float ? "float" : "double", k, got, want[k]);
+    }
+    fclose(f);
+}
+
+START_TEST(test_corpus_gcc_double) { check_corpus_entry(_i, "gcc", 0); }
+END_TEST
+
+START_TEST(test_corpus_gcc_float) { check_corpus_entry(_i, "gcc", 1); }
+END_TEST
+
+START_TEST(test_corpus_clang) {
+    if (!have_compiler("clang"))
+        return;
+    check_corpus_entry(_i, "clang", _i % 2);
+}
+END_TEST
+
+/* The same command twice gives byte-identical files. */
+START_TEST(test_deterministic) {
+    write_file("prog.sd", "l = x; repeat 20 { l = 4*l*(1-l) } l + sigmoid(y)*x");
+    ck_assert_int_eq(sh("cd '%s' && %s --hessian --emit-test -f prog.sd -o a.c && "
+                        "%s --hessian --emit-test -f prog.sd -o a2.c",
+                        workdir, symdiff_path(), symdiff_path()),
+                     0);
+    ck_assert_int_eq(sh("cd '%s' && sed 's/a2/a/g' a2.c | cmp -s - a.c && sed 's/a2/a/g; s/A2/A/g' a2.h | "
+                        "cmp -s - a.h",
+                        workdir),
+                     0);
+}
+END_TEST
+
+/* The header documents what a firmware engineer budgets with. */
+START_TEST(test_header_contents) {
+    write_file("prog.sd", "param w, b; input x, y; (w*x + b - y)^2");
+    ck_assert_int_eq(sh("cd '%s' && %s --name fit -f prog.sd -o fit.c", workdir, symdiff_path()), 0);
+    const char *needles[] = {"#define FIT_NVARS 2", "#define FIT_NINPUTS 2", "x[0] = w", "x[1] = b",
+                             "input[0] = x", "input[1] = y", "double fit_grad(const double *x, const double *input, double *grad);",
+                             "symdiff 0", "--name fit", "(w*x + b - y)^2", "add,", "FIT_STACK_BYTES"};
+    for (size_t i = 0; i < sizeof needles / sizeof *needles; i++)
+        ck_assert_msg(sh("grep -qF -- '%s' '%s/fit.h'", needles[i], workdir) == 0, "fit.h lacks: %s",
+                      needles[i]);
+}
+END_TEST
+
+/* --emit-test writes a gradient check that passes, and fails for a wrong
+ * kernel. */
+START_TEST(test_emit_test_program) {
+    write_file("prog.sd", "x1^2 + x1 ln(x2) + e^(x2 x3) + 2 x3");
+    ck_assert_int_eq(sh("cd '%s' && %s --emit-test -f prog.sd -o g.c && cc -std=c99 -Wall -Wextra "
+                        "-Wpedantic -Werror g.c g_test.c -lm -o t && ./t > /dev/null",
+                        workdir, symdiff_path()),
+                     0);
+    /* corrupt one gradient entry: the check must notice */
+    ck_assert_int_eq(sh("cd '%s' && sed -i 's/grad\\[0\\] = /grad[0] = 1e-3 + /' g.c && cc -std=c99 g.c "
+                        "g_test.c -lm -o t && ! ./t > /dev/null",
+                        workdir),
+                     0);
+}
+END_TEST
+
+Suite *codegen_suite(void);
+Suite *codegen_suite(void) {
+    Suite *s = suite_create("codegen");
+    TCase *tc = tcase_create("careful");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_careful_forms, 0, (int)(sizeof careful / sizeof *careful));
+    tcase_add_test(tc, test_bce_fusion);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("corpus");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    int n = (int)(sizeof corpus / sizeof *corpus);
+    tcase_add_loop_test(tc, test_corpus_gcc_double, 0, n);
+    tcase_add_loop_test(tc, test_corpus_gcc_float, 0, n);
+    tcase_add_loop_test(tc, test_corpus_clang, 0, n);
+    tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_header_contents);
+    tcase_add_test(tc, test_emit_test_program);
+    suite_add_tcase(s, tc);
+    return s;
+}
