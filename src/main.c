@@ -849,6 +849,109 @@ static void print_matrix_values(StrBuf *out, const Result *r, const double *valu
     sb_puts(out, json ? "]" : "]\n");
 }
 
+static void json_numbers(StrBuf *out, Node *const *nodes, int n, const double *values) {
+    sb_putc(out, '[');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            sb_puts(out, ", ");
+        json_number(out, values[nodes[i]->id]);
+    }
+    sb_putc(out, ']');
+}
+
+static void json_strings(StrBuf *out, const Graph *g, Node *const *nodes, int n, PrintStyle style) {
+    sb_putc(out, '[');
+    for (int i = 0; i < n; i++) {
+        char *s = expr_string(g, nodes[i], style);
+        if (i)
+            sb_puts(out, ", ");
+        json_string(out, s ? s : "");
+        free(s);
+    }
+    sb_putc(out, ']');
+}
+
+/* A rows x cols matrix of nodes as nested arrays of numbers or strings. */
+static void json_matrix(StrBuf *out, const Graph *g, Node *const *nodes, int rows, int cols,
+                        const double *values, PrintStyle style) {
+    sb_putc(out, '[');
+    for (int i = 0; i < rows; i++) {
+        if (i)
+            sb_puts(out, ", ");
+        if (values)
+            json_numbers(out, nodes + i * cols, cols, values);
+        else
+            json_strings(out, g, nodes + i * cols, cols, style);
+    }
+    sb_putc(out, ']');
+}
+
+/* The --json object: vars, value (with --at), and what was computed:
+ *   scalar:  gradient (numbers, with --at), derivatives (strings), and with
+ *            --hessian hessian (numbers) and hessian_expressions;
+ *   vector:  jacobian (numbers, with --at), derivatives (rows of strings);
+ *   --order: derivative_order, derivative_value, derivatives ([string]);
+ *   --simplify: function. */
+static void write_json(StrBuf *out, const Options *o, const Graph *g, const Program *prog,
+                       const int *wrt, int nwrt, const Result *r, Node *const *gradient,
+                       const double *values, PrintStyle style) {
+    sb_puts(out, "{\"vars\": [");
+    for (int i = 0; i < nwrt; i++) {
+        if (i)
+            sb_puts(out, ", ");
+        json_string(out, g->vars[wrt[i]].name);
+    }
+    sb_puts(out, "]");
+    if (values) {
+        sb_puts(out, ", \"value\": ");
+        if (prog->is_vector)
+            json_numbers(out, prog->outputs, prog->noutputs, values);
+        else
+            json_number(out, values[prog->outputs[0]->id]);
+    }
+    if (o->simplify_only) {
+        sb_puts(out, ", \"function\": ");
+        if (prog->is_vector) {
+            json_strings(out, g, prog->outputs, prog->noutputs, style);
+        } else {
+            char *s = expr_string(g, prog->outputs[0], style);
+            json_string(out, s ? s : "");
+            free(s);
+        }
+    } else if (prog->is_vector) {
+        if (values) {
+            sb_puts(out, ", \"jacobian\": ");
+            json_matrix(out, g, r->roots, r->rows, r->cols, values, style);
+        }
+        sb_puts(out, ", \"derivatives\": ");
+        json_matrix(out, g, r->roots, r->rows, r->cols, NULL, style);
+    } else if (o->order > 1) {
+        sb_printf(out, ", \"derivative_order\": %d", o->order);
+        if (values) {
+            sb_puts(out, ", \"derivative_value\": ");
+            json_number(out, values[r->roots[0]->id]);
+        }
+        sb_puts(out, ", \"derivatives\": ");
+        json_strings(out, g, r->roots, 1, style);
+    } else {
+        if (values) {
+            sb_puts(out, ", \"gradient\": ");
+            json_numbers(out, gradient, nwrt, values);
+        }
+        sb_puts(out, ", \"derivatives\": ");
+        json_strings(out, g, gradient, nwrt, style);
+        if (o->hessian) {
+            if (values) {
+                sb_puts(out, ", \"hessian\": ");
+                json_matrix(out, g, r->roots, r->rows, r->cols, values, style);
+            }
+            sb_puts(out, ", \"hessian_expressions\": ");
+            json_matrix(out, g, r->roots, r->rows, r->cols, NULL, style);
+        }
+    }
+    sb_puts(out, "}\n");
+}
+
 static int run(Options *o, StrBuf *out) {
     int status = 0;
     StrBuf text;
@@ -1079,105 +1182,25 @@ static int run(Options *o, StrBuf *out) {
             status = EXIT_USAGE;
             goto done;
         }
-        Node **all = malloc((size_t)(r.nroots + prog.noutputs) * sizeof *all);
+        int ngrad = gradient ? nwrt : 0;
+        Node **all = malloc((size_t)(r.nroots + prog.noutputs + ngrad) * sizeof *all);
         if (!all) {
             status = EXIT_INPUT;
             goto done;
         }
         memcpy(all, prog.outputs, (size_t)prog.noutputs * sizeof *all);
         memcpy(all + prog.noutputs, r.roots, (size_t)r.nroots * sizeof *all);
-        eval_nodes(g, all, r.nroots + prog.noutputs, point, values);
+        if (ngrad)
+            memcpy(all + prog.noutputs + r.nroots, gradient, (size_t)ngrad * sizeof *all);
+        eval_nodes(g, all, r.nroots + prog.noutputs + ngrad, point, values);
         free(all);
     }
 
     /* --- output --- */
     const char *d_prefix = o->latex ? "\\frac{\\partial f}{\\partial " : "d/d";
     if (o->json) {
-        sb_puts(out, "{\"vars\": [");
-        for (int i = 0; i < nwrt; i++) {
-            if (i)
-                sb_puts(out, ", ");
-            json_string(out, g->vars[wrt[i]].name);
-        }
-        sb_puts(out, "]");
-        if (o->at) {
-            sb_puts(out, ", \"value\": ");
-            if (prog.is_vector) {
-                sb_putc(out, '[');
-                for (int i = 0; i < prog.noutputs; i++) {
-                    if (i)
-                        sb_puts(out, ", ");
-                    json_number(out, values[prog.outputs[i]->id]);
-                }
-                sb_putc(out, ']');
-            } else {
-                json_number(out, values[prog.outputs[0]->id]);
-            }
-        }
-        if (o->simplify_only) {
-            sb_puts(out, ", \"function\": ");
-            if (prog.is_vector)
-                sb_putc(out, '[');
-            for (int i = 0; i < prog.noutputs; i++) {
-                char *s = expr_string(g, prog.outputs[i], style);
-                if (i)
-                    sb_puts(out, ", ");
-                json_string(out, s ? s : "");
-                free(s);
-            }
-            if (prog.is_vector)
-                sb_putc(out, ']');
-        } else if (r.matrix_name) {
-            const char *key = r.matrix_name[0] == 'J' ? "jacobian" : "hessian";
-            if (o->at) {
-                sb_printf(out, ", \"%s\": ", key);
-                print_matrix_values(out, &r, values, 1);
-            }
-            sb_printf(out, ", \"%s_expressions\": [", key);
-            for (int i = 0; i < r.rows; i++) {
-                sb_puts(out, i ? ", [" : "[");
-                for (int j = 0; j < r.cols; j++) {
-                    char *s = expr_string(g, r.roots[i * r.cols + j], style);
-                    if (j)
-                        sb_puts(out, ", ");
-                    json_string(out, s ? s : "");
-                    free(s);
-                }
-                sb_putc(out, ']');
-            }
-            sb_puts(out, "]");
-            if (r.matrix_name[0] == 'J') {
-                sb_puts(out, ", \"derivatives\": ");
-                sb_puts(out, "null");
-            }
-        } else {
-            if (o->at && o->order == 1) {
-                sb_puts(out, ", \"gradient\": [");
-                for (int i = 0; i < r.nroots; i++) {
-                    if (i)
-                        sb_puts(out, ", ");
-                    json_number(out, values[r.roots[i]->id]);
-                }
-                sb_puts(out, "]");
-            }
-            if (o->at && o->order > 1) {
-                sb_printf(out, ", \"derivative_order\": %d, \"derivative_value\": ", o->order);
-                json_number(out, values[r.roots[0]->id]);
-            }
-            sb_puts(out, ", \"derivatives\": [");
-            for (int i = 0; i < r.nroots; i++) {
-                char *s = expr_string(g, r.roots[i], style);
-                if (i)
-                    sb_puts(out, ", ");
-                json_string(out, s ? s : "");
-                free(s);
-            }
-            sb_puts(out, "]");
-        }
-        if (o->hessian && !o->simplify_only) {
-            /* the gradient is there too, for convenience */
-        }
-        sb_puts(out, "}\n");
+        write_json(out, o, g, &prog, wrt, nwrt, &r, gradient ? gradient : r.roots, o->at ? values : NULL,
+                   style);
     } else if (o->at) {
         if (prog.is_vector) {
             sb_puts(out, "value = [");
