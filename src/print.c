@@ -513,10 +513,18 @@ static void print_product(Printer *p, const Node *n) {
 }
 
 /* A term of a sum with its sign removed, or NULL if it is not negative. */
-static int negative_term(const Node *t) {
+/* Is the term printed with a leading minus?  That is the sign of its
+ * coefficient once nested products are merged, as print_product does. */
+static int negative_term(const Printer *p, const Node *t) {
     if (t->kind == EX_CONST)
         return num_is_negative(t->u.num);
-    return t->kind == EX_MUL && t->args[0]->kind == EX_CONST && num_is_negative(t->args[0]->u.num);
+    if (t->kind != EX_MUL)
+        return 0;
+    Fraction f;
+    split_fraction(p, t, &f);
+    int neg = f.num && f.den && f.den_exp && num_is_negative(f.coef);
+    free_fraction(&f);
+    return neg;
 }
 
 static void print_abs_term(Printer *p, const Node *t) {
@@ -556,7 +564,7 @@ static void print_sum(Printer *p, const Node *n) {
         const Node *t = terms[i];
         if (i == 0) {
             print_node(p, t, P_SUM);
-        } else if (negative_term(t) && !(p->temp && p->temp[t->id] > 0)) {
+        } else if (!(p->temp && p->temp[t->id] > 0) && negative_term(p, t)) {
             sb_puts(p->out, " - ");
             print_abs_term(p, t);
         } else {
