@@ -8,6 +8,7 @@
  * codes: 0 success, 1 error in the input, 2 usage error, 3 a --check that
  * failed.  Output goes to stdout or, with -o, to a file replaced atomically.
  */
+#define _XOPEN_SOURCE 700 /* realpath, fchmod */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -126,47 +127,6 @@ static int read_all(FILE *f, StrBuf *sb) {
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         sb_putn(sb, buf, n);
     return ferror(f) || sb->failed ? -1 : 0;
-}
-
-/* Writes data to path through a temporary file in the same directory and
- * rename(2), so that path is either untouched or completely replaced. */
-static int write_atomically(const char *path, const char *data, size_t len) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return -1;
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "symdiff: error: cannot write '%s': it is a directory\n", path);
-        free(tmp);
-        return -1;
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    FILE *f = fdopen(fd, "wb");
-    int ok = f != NULL;
-    if (ok && len && fwrite(data, 1, len, f) != len)
-        ok = 0;
-    if (f && fflush(f) != 0)
-        ok = 0;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    else if (!f)
-        close(fd);
-    if (ok && rename(tmp, path) != 0)
-        ok = 0;
-    if (!ok) {
-        fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
 }
 
 static void json_string(StrBuf *sb, const char *s) {
@@ -317,6 +277,10 @@ static int looks_like_option(const char *arg) {
         return 0;
     if (arg[1] == '-')
         return 1;
+    /* a lone letter (-v, -q) is an option, known or not: write -- -v for
+     * the program "-v" */
+    if (arg[2] == '\0' && ((arg[1] >= 'a' && arg[1] <= 'z') || (arg[1] >= 'A' && arg[1] <= 'Z')))
+        return 1;
     return strchr("foDhV", arg[1]) != NULL;
 }
 
@@ -409,6 +373,13 @@ static int parse_options(int argc, char **argv, Options *o) {
                     free_names(names, n);
                     return EXIT_USAGE;
                 }
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < i; j++)
+                    if (strcmp(names[i], names[j]) == 0) {
+                        usage_error("'%s' is listed twice", names[i]);
+                        free_names(names, n);
+                        return EXIT_USAGE;
+                    }
             if (c == OPT_VARS) {
                 free_names(o->vars, o->nvars);
                 o->vars = names;
@@ -643,24 +614,37 @@ static const char *base_name(const char *path) {
 }
 
 /* Writes several files so that either all of them are replaced or none:
- * every temporary is written first, then all are renamed. */
+ * every file goes to a temporary in its own directory first, then all are
+ * renamed over their targets.  A target that exists keeps its permissions
+ * (a new one gets 0666 less the umask); a symbolic link is followed, so the
+ * file it points to is replaced, not the link. */
 static int write_files_atomically(const char *const *paths, StrBuf *const *data, int n) {
     char *tmps[4] = {NULL, NULL, NULL, NULL};
+    char *targets[4] = {NULL, NULL, NULL, NULL};
     int ok = 1;
+    mode_t mask = umask(0);
+    umask(mask);
     for (int i = 0; i < n && ok; i++) {
         struct stat st;
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+        int exists = stat(paths[i], &st) == 0;
+        if (exists && S_ISDIR(st.st_mode)) {
             fprintf(stderr, "symdiff: error: cannot write '%s': it is a directory\n", paths[i]);
             ok = 0;
             break;
         }
-        size_t plen = strlen(paths[i]);
-        tmps[i] = malloc(plen + 16);
+        struct stat lst;
+        char *real = NULL;
+        if (lstat(paths[i], &lst) == 0 && S_ISLNK(lst.st_mode))
+            real = realpath(paths[i], NULL);
+        targets[i] = real ? real : dup_string(paths[i]);
+        size_t plen = targets[i] ? strlen(targets[i]) : 0;
+        tmps[i] = targets[i] ? malloc(plen + 16) : NULL;
         if (!tmps[i]) {
+            fprintf(stderr, "symdiff: error: out of memory\n");
             ok = 0;
             break;
         }
-        memcpy(tmps[i], paths[i], plen);
+        memcpy(tmps[i], targets[i], plen);
         memcpy(tmps[i] + plen, ".tmp.XXXXXX", 12);
         int fd = mkstemp(tmps[i]);
         if (fd < 0) {
@@ -669,6 +653,9 @@ static int write_files_atomically(const char *const *paths, StrBuf *const *data,
             tmps[i] = NULL;
             ok = 0;
             break;
+        }
+        if (fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~mask)) != 0) {
+            /* keep mkstemp's mode; the contents are what matters */
         }
         FILE *f = fdopen(fd, "wb");
         if (!f) {
@@ -687,7 +674,7 @@ static int write_files_atomically(const char *const *paths, StrBuf *const *data,
     /* the header and test first, the source last: a source never appears
      * without its header */
     for (int i = n; ok && i-- > 0;)
-        if (rename(tmps[i], paths[i]) != 0) {
+        if (rename(tmps[i], targets[i]) != 0) {
             fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", paths[i], strerror(errno));
             ok = 0;
         } else {
@@ -698,8 +685,19 @@ static int write_files_atomically(const char *const *paths, StrBuf *const *data,
         if (tmps[i])
             remove(tmps[i]);
         free(tmps[i]);
+        free(targets[i]);
     }
     return ok ? 0 : -1;
+}
+
+static int write_atomically(const char *path, const char *text, size_t len) {
+    StrBuf sb;
+    sb_init(&sb);
+    sb_putn(&sb, text, len);
+    StrBuf *data[1] = {&sb};
+    int r = sb.failed ? -1 : write_files_atomically(&path, data, 1);
+    sb_free(&sb);
+    return r;
 }
 
 static int emit_code(const Options *o, Graph *g, const Program *prog, const int *wrt, int nwrt,
@@ -894,7 +892,7 @@ static void json_matrix(StrBuf *out, const Graph *g, Node *const *nodes, int row
  *   --simplify: function. */
 static void write_json(StrBuf *out, const Options *o, const Graph *g, const Program *prog,
                        const int *wrt, int nwrt, const Result *r, Node *const *gradient,
-                       const double *values, PrintStyle style) {
+                       const double *values, PrintStyle style, const GradCheck *gc) {
     sb_puts(out, "{\"vars\": [");
     for (int i = 0; i < nwrt; i++) {
         if (i)
@@ -948,6 +946,13 @@ static void write_json(StrBuf *out, const Options *o, const Graph *g, const Prog
             sb_puts(out, ", \"hessian_expressions\": ");
             json_matrix(out, g, r->roots, r->rows, r->cols, NULL, style);
         }
+    }
+    if (gc) {
+        sb_printf(out, ", \"check\": {\"points\": %d, \"max_error\": ", gc->tested);
+        json_number(out, gc->max_error);
+        sb_printf(out, ", \"tolerance\": ");
+        json_number(out, o->tol);
+        sb_printf(out, ", \"skipped\": %d, \"ok\": %s}", gc->unsure, gc->max_error <= o->tol ? "true" : "false");
     }
     sb_puts(out, "}\n");
 }
@@ -1035,6 +1040,14 @@ static int run(Options *o, StrBuf *out) {
         for (int v = 0; v < g->nvars; v++)
             if (g->vars[v].role == VAR_PARAM)
                 wrt[nwrt++] = v;
+    }
+
+    if (nwrt == 0 && !o->simplify_only && !o->at && !o->emit_c) {
+        /* nothing to differentiate: say so rather than print nothing */
+        char *v = prog.is_vector ? NULL : expr_string(g, prog.outputs[0], PRINT_INFIX);
+        fprintf(stderr, "symdiff: the program has no variables to differentiate%s%s\n",
+                v ? "; its value is " : "", v ? v : "");
+        free(v);
     }
 
     /* --- what to compute --- */
@@ -1196,11 +1209,42 @@ static int run(Options *o, StrBuf *out) {
         free(all);
     }
 
+    /* --- gradient check --- */
+    GradCheck gc;
+    memset(&gc, 0, sizeof gc);
+    int check_ran = 0;
+    StrBuf check_line;
+    sb_init(&check_line);
+    if (o->check) {
+        if (!scalar || r.matrix_name || o->order > 1 || o->simplify_only) {
+            usage_error("%s", "--check applies to the gradient of a scalar program");
+            status = EXIT_USAGE;
+            goto done;
+        }
+        gc.points = o->samples;
+        gc.seed = o->seed;
+        gc.base = o->at ? point : NULL;
+        if (gradcheck_run(g, prog.outputs[0], r.roots, wrt, nwrt, &gc) != 0) {
+            fprintf(stderr, "symdiff: error: --check: the function is undefined at every point tried\n");
+            status = EXIT_CHECK;
+        } else {
+            check_ran = 1;
+            sb_printf(&check_line, "gradient check: %d points, max relative error %.3g (tolerance %g)%s%s",
+                      gc.tested, gc.max_error, o->tol, gc.worst_var >= 0 ? " at d/d" : "",
+                      gc.worst_var >= 0 ? g->vars[wrt[gc.worst_var]].name : "");
+            if (gc.unsure)
+                sb_printf(&check_line, ", %d comparisons skipped (differences did not converge)", gc.unsure);
+            sb_printf(&check_line, ": %s\n", gc.max_error <= o->tol ? "ok" : "FAILED");
+            if (gc.max_error > o->tol)
+                status = EXIT_CHECK;
+        }
+    }
+
     /* --- output --- */
     const char *d_prefix = o->latex ? "\\frac{\\partial f}{\\partial " : "d/d";
     if (o->json) {
         write_json(out, o, g, &prog, wrt, nwrt, &r, gradient ? gradient : r.roots, o->at ? values : NULL,
-                   style);
+                   style, check_ran ? &gc : NULL);
     } else if (o->at) {
         if (prog.is_vector) {
             sb_puts(out, "value = [");
@@ -1268,41 +1312,9 @@ static int run(Options *o, StrBuf *out) {
         free(labels);
     }
 
-    /* --- gradient check --- */
-    if (o->check && status == 0) {
-        if (!scalar || r.matrix_name || o->order > 1 || o->simplify_only) {
-            usage_error("%s", "--check applies to the gradient of a scalar program");
-            status = EXIT_USAGE;
-            goto done;
-        }
-        GradCheck gc;
-        memset(&gc, 0, sizeof gc);
-        gc.points = o->samples;
-        gc.seed = o->seed;
-        gc.base = o->at ? point : NULL;
-        if (gradcheck_run(g, prog.outputs[0], r.roots, wrt, nwrt, &gc) != 0) {
-            fprintf(stderr, "symdiff: error: --check: the function is undefined at every point tried\n");
-            status = EXIT_CHECK;
-        } else {
-            int ok = gc.max_error <= o->tol;
-            StrBuf *sink = o->json ? NULL : out;
-            StrBuf line;
-            sb_init(&line);
-            sb_printf(&line, "gradient check: %d points, max relative error %.3g (tolerance %g)%s%s",
-                      gc.tested, gc.max_error, o->tol, gc.worst_var >= 0 ? " at d/d" : "",
-                      gc.worst_var >= 0 ? g->vars[wrt[gc.worst_var]].name : "");
-            if (gc.unsure)
-                sb_printf(&line, ", %d comparisons skipped (differences did not converge)", gc.unsure);
-            sb_printf(&line, ": %s\n", ok ? "ok" : "FAILED");
-            if (sink)
-                sb_puts(sink, sb_str(&line));
-            else
-                fputs(sb_str(&line), stderr);
-            sb_free(&line);
-            if (!ok)
-                status = EXIT_CHECK;
-        }
-    }
+    if (check_ran && !o->json)
+        sb_puts(out, sb_str(&check_line));
+    sb_free(&check_line);
     if (o->stats) {
         size_t nf = dag_count(g, prog.outputs, prog.noutputs);
         size_t nd = dag_count(g, r.roots, r.nroots);

@@ -76,7 +76,8 @@ static int parse_exact(const char *text, int max_digits, Num *out) {
         nonzero_seen = 1;
         if (++digits > max_digits)
             return 0;
-        mant = mant * 10 + dgt;
+        if (__builtin_mul_overflow(mant, 10, &mant) || __builtin_add_overflow(mant, dgt, &mant))
+            return 0;
         if (seen_point)
             exp10--;
     }
@@ -225,7 +226,38 @@ NumStatus num_pow(Num a, Num b, Num *out) {
     return from_double(pow(av, bv), out);
 }
 
+/* digits [. digits] [e [+-] digits], at least one mantissa digit; or
+ * digits . ; or . digits */
+static int well_formed(const char *s) {
+    int mant = 0;
+    while (*s >= '0' && *s <= '9') {
+        s++;
+        mant++;
+    }
+    if (*s == '.') {
+        s++;
+        while (*s >= '0' && *s <= '9') {
+            s++;
+            mant++;
+        }
+    }
+    if (!mant)
+        return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return 0;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
 NumStatus num_parse(const char *text, Num *out) {
+    if (!well_formed(text))
+        return NUM_DOMAIN;
     int integer_literal = strpbrk(text, ".eE") == NULL;
     if (parse_exact(text, integer_literal ? 19 : 15, out))
         return NUM_OK;
@@ -263,12 +295,34 @@ int num_equal(Num a, Num b) {
     return memcmp(&a.d, &b.d, sizeof a.d) == 0;
 }
 
+/* Compares p1/q1 with p2/q2 for p >= 0, q > 0 exactly, by comparing
+ * integer parts and then the reciprocals of the fractional parts (the
+ * continued-fraction expansions), so nothing can overflow. */
+static int compare_fractions(uint64_t p1, uint64_t q1, uint64_t p2, uint64_t q2) {
+    int sign = 1;
+    for (;;) {
+        uint64_t i1 = p1 / q1, i2 = p2 / q2;
+        if (i1 != i2)
+            return i1 < i2 ? -sign : sign;
+        uint64_t r1 = p1 % q1, r2 = p2 % q2;
+        if (r1 == 0 || r2 == 0)
+            return r1 == r2 ? 0 : (r1 == 0 ? -sign : sign);
+        /* r1/q1 < r2/q2  <=>  q1/r1 > q2/r2 */
+        p1 = q1;
+        q1 = r1;
+        p2 = q2;
+        q2 = r2;
+        sign = -sign;
+    }
+}
+
 int num_compare(Num a, Num b) {
     if (a.is_rat && b.is_rat) {
-        /* compare p1*q2 with p2*q1 without overflow: use long double */
-        long double l = (long double)a.p * (long double)b.q;
-        long double r = (long double)b.p * (long double)a.q;
-        return l < r ? -1 : l > r ? 1 : 0;
+        int na = a.p < 0, nb = b.p < 0;
+        if (na != nb)
+            return na ? -1 : 1;
+        int c = compare_fractions(abs_u64(a.p), (uint64_t)a.q, abs_u64(b.p), (uint64_t)b.q);
+        return na ? -c : c;
     }
     double x = num_value(a), y = num_value(b);
     if (x != y)
@@ -317,8 +371,15 @@ void num_print_value(StrBuf *sb, double v) {
 
 void num_print(StrBuf *sb, Num a) {
     if (!a.is_rat) {
+        /* the shortest form that reads back as this double (and not as an
+         * exact rational: 0.1 would be 1/10, so such values keep 17 digits) */
         char buf[64];
-        snprintf(buf, sizeof buf, "%.17g", a.d);
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, a.d);
+            Num back;
+            if (strtod(buf, NULL) == a.d && (num_parse(buf[0] == '-' ? buf + 1 : buf, &back) != NUM_OK || !back.is_rat))
+                break;
+        }
         sb_puts(sb, buf);
         return;
     }

@@ -117,6 +117,22 @@ static int term_order(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* A coefficient printed as a decimal (3.14159*x, 0.001*w^2) rather than a
+ * fraction: a short decimal whose denominator is not small (x/2, 3*x/4 stay
+ * fractions). */
+static int is_short_decimal(Num v) {
+    if (!v.is_rat || v.q < 100)
+        return 0;
+    StrBuf sb;
+    sb_init(&sb);
+    num_print(&sb, v);
+    int r = !strchr(sb_str(&sb), '/');
+    sb_free(&sb);
+    return r;
+}
+
+static int negative_term(const Printer *p, const Node *t);
+
 /* --- pieces ----------------------------------------------------------------- */
 
 void print_latex_name(StrBuf *out, const char *name) {
@@ -462,27 +478,33 @@ static void print_product(Printer *p, const Node *n) {
         sb_putc(p->out, '-');
         c = num_neg(c);
     }
-    /* a rational coefficient p/q: p joins the numerator, q the denominator */
+    /* a rational coefficient p/q: p joins the numerator, q the denominator
+     * (a short decimal such as 0.25 stays one number) */
     Num cnum = c, cden = num_int(1);
-    if (c.is_rat && c.q != 1 && f.nden + f.nnum > 0) {
+    if (c.is_rat && c.q != 1 && f.nden + f.nnum > 0 && !is_short_decimal(c)) {
         cnum = num_int(c.p);
         cden = num_int(c.q);
     }
     int with_coef = !num_is_one(cnum) || f.nnum == 0;
     int has_den = f.nden > 0 || !num_is_one(cden);
     if (p->latex && has_den) {
+        /* the braces of \frac group: a lone factor needs no parentheses */
         sb_puts(p->out, "\\frac{");
-        print_factor_list(p, f.num, f.nnum, cnum, with_coef);
+        if (f.nnum == 1 && !with_coef)
+            print_node(p, f.num[0], 0);
+        else
+            print_factor_list(p, f.num, f.nnum, cnum, with_coef);
         sb_puts(p->out, "}{");
         int first = 1;
         if (!num_is_one(cden)) {
             print_const(p, cden);
             first = 0;
         }
+        int lone = f.nden == 1 && first;
         for (int i = 0; i < f.nden; i++) {
             if (!first)
                 sb_puts(p->out, " ");
-            print_den_factor(p, f.den[i], f.den_exp[i], P_NEG);
+            print_den_factor(p, f.den[i], f.den_exp[i], lone ? 0 : P_NEG);
             first = 0;
         }
         sb_putc(p->out, '}');
@@ -560,6 +582,16 @@ static void print_sum(Printer *p, const Node *n) {
         return;
     memcpy(terms, n->args, (size_t)n->nargs * sizeof *terms);
     qsort(terms, (size_t)n->nargs, sizeof *terms, term_order);
+    /* start with a positive term when there is one: a - b/c, not -b/c + a */
+    if (negative_term(p, terms[0]) && !(p->temp && p->temp[terms[0]->id] > 0)) {
+        for (int i = 1; i < n->nargs; i++)
+            if ((p->temp && p->temp[terms[i]->id] > 0) || !negative_term(p, terms[i])) {
+                const Node *t = terms[i];
+                memmove(terms + 1, terms, (size_t)i * sizeof *terms);
+                terms[0] = t;
+                break;
+            }
+    }
     for (int i = 0; i < n->nargs; i++) {
         const Node *t = terms[i];
         if (i == 0) {

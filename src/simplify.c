@@ -142,6 +142,16 @@ Node *dag_add(Graph *g, Node *a, Node *b) {
 
 Node *dag_sub(Graph *g, Node *a, Node *b) { return dag_add(g, a, dag_neg(g, b)); }
 
+/* How many factors of product term t have base b. */
+static int base_count(Node *t, const Node *b) {
+    int nf = t->kind == EX_MUL ? t->nargs : 1, c = 0;
+    for (int j = 0; j < nf; j++) {
+        Num e;
+        c += split_power(t->kind == EX_MUL ? t->args[j] : t, &e) == b;
+    }
+    return c;
+}
+
 /* Pulls a common factor out of collected terms, if there is one:
  *   c1 t1 + c2 t2 + ... = d * f * (c1/d t1/f + c2/d t2/f + ...)
  * where d is the positive gcd of the rational coefficients and f the
@@ -173,7 +183,9 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
     if (have_d && num_is_one(d))
         have_d = 0;
 
-    /* common factors: candidates are the factors of the first term */
+    /* common factors: candidates are the factors of the first term; a base
+     * that occurs twice in some term (x^2 * x^-1, kept apart by the domain
+     * rule) is left alone */
     Node *common[64];
     Num common_exp[64];
     int ncommon = 0;
@@ -184,13 +196,17 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
             Node *f = first->kind == EX_MUL ? first->args[k] : first;
             Num e;
             Node *b = split_power(f, &e);
-            if (!num_is_int(e) || num_is_negative(e))
+            if (!num_is_int(e) || num_is_negative(e) || base_count(first, b) != 1)
                 continue;
             Num least = e;
             int everywhere = 1;
             for (int i = 1; i < n && everywhere; i++) {
                 Node *ti = t[i].base;
                 int found = 0, nfi = ti->kind == EX_MUL ? ti->nargs : 1;
+                if (base_count(ti, b) != 1) {
+                    everywhere = 0;
+                    break;
+                }
                 for (int j = 0; j < nfi && !found; j++) {
                     Num ej;
                     Node *bj = split_power(ti->kind == EX_MUL ? ti->args[j] : ti, &ej);
@@ -340,7 +356,8 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int
             terms[nt++] = term;
         }
     }
-    Node *r = build_sum(g, terms, nt, 2);
+    /* judge the expansion by its collected terms, before any factoring */
+    Node *r = build_sum(g, terms, nt, 0);
     if (!r)
         return NULL;
     int after = 0;
@@ -349,7 +366,14 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int
         const Node *ti = r->kind == EX_ADD ? r->args[i] : r;
         after += factor_count(ti) + (ti->kind == EX_MUL && ti->args[0]->kind == EX_CONST ? 1 : 0);
     }
-    return after < before ? r : NULL;
+    /* accept only an exact cancellation: whole expanded terms vanished and
+     * no more terms remain than before.  Otherwise the expanded form may
+     * subtract large, nearly equal terms (1 - tanh(u)^2 times something
+     * large) and lose the accuracy the factored form had. */
+    int cancelled = nr + 2 <= nt - (constant != NULL) + (constant != NULL);
+    if (after < before && cancelled && nr <= n + (constant != NULL))
+        return build_sum(g, terms, nt, 2);
+    return NULL;
 }
 
 /* factor_out: 0 flat sum; 1 simplify fully; 2 as 1 but never expand

@@ -1,0 +1,1047 @@
+/*
+ * check_cli.c — the command line (src/main.c), run as a separate process.
+ *
+ * Every test runs the real binary ($SYMDIFF, default ./symdiff, from the
+ * repository root) through fork/pipe/execv, with stdin, stdout and stderr
+ * as pipes, and compares what comes out byte for byte: the printed
+ * derivatives, the diagnostics (golden text), the exit status (0 success,
+ * 1 error in the input, 2 usage error, 3 failed --check), and what -o
+ * leaves on disk.  Files live in a fresh mkdtemp directory under /tmp.
+ *
+ * Cases that currently fail because of the program (not the test) are kept,
+ * disabled by `#if 0` with a BUG comment, so that they are easy to turn on
+ * once fixed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* --- running the binary ------------------------------------------------------ */
+
+typedef struct Run {
+    char *out, *err;      /* NUL-terminated captured stdout and stderr */
+    size_t outlen, errlen;
+    int status;           /* exit status, or 128 + signal number      */
+} Run;
+
+static const char *symdiff_path(void) {
+    const char *s = getenv("SYMDIFF");
+    return s && *s ? s : "./symdiff";
+}
+
+static void buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n) {
+    if (*len + n + 1 > *cap) {
+        size_t ncap = *cap ? *cap : 4096;
+        while (*len + n + 1 > ncap)
+            ncap *= 2;
+        char *nb = realloc(*buf, ncap);
+        ck_assert_msg(nb != NULL, "out of memory capturing output");
+        *buf = nb;
+        *cap = ncap;
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+/* Runs symdiff with the NULL-terminated arguments `args` (without argv[0]),
+ * feeding `in` (or nothing: stdin at end of file) and capturing stdout and
+ * stderr separately.  No shell is involved. */
+static void run(const char *const *args, const char *in, Run *r) {
+    int pin[2], pout[2], perr[2];
+    const char *argv[64];
+    int argc = 0;
+    argv[argc++] = symdiff_path();
+    for (int i = 0; args[i]; i++) {
+        ck_assert_int_lt(argc, 63);
+        argv[argc++] = args[i];
+    }
+    argv[argc] = NULL;
+
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(pipe(pin), 0);
+    ck_assert_int_eq(pipe(pout), 0);
+    ck_assert_int_eq(pipe(perr), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(pin[0], 0);
+        dup2(pout[1], 1);
+        dup2(perr[1], 2);
+        close(pin[0]);
+        close(pin[1]);
+        close(pout[0]);
+        close(pout[1]);
+        close(perr[0]);
+        close(perr[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pin[0]);
+    close(pout[1]);
+    close(perr[1]);
+
+    /* a child that exits without reading stdin must not kill us */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+
+    size_t inlen = in ? strlen(in) : 0, inpos = 0;
+    int fin = pin[1];
+    if (inlen == 0) {
+        close(fin);
+        fin = -1;
+    } else {
+        fcntl(fin, F_SETFL, fcntl(fin, F_GETFL) | O_NONBLOCK);
+    }
+    int fout = pout[0], ferr = perr[0];
+    size_t outcap = 0, errcap = 0;
+    buf_append(&r->out, &r->outlen, &outcap, "", 0);
+    buf_append(&r->err, &r->errlen, &errcap, "", 0);
+    while (fout >= 0 || ferr >= 0) {
+        struct pollfd pfd[3];
+        int n = 0, iout = -1, ierr = -1, iin = -1;
+        if (fout >= 0) {
+            pfd[n].fd = fout;
+            pfd[n].events = POLLIN;
+            iout = n++;
+        }
+        if (ferr >= 0) {
+            pfd[n].fd = ferr;
+            pfd[n].events = POLLIN;
+            ierr = n++;
+        }
+        if (fin >= 0) {
+            pfd[n].fd = fin;
+            pfd[n].events = POLLOUT;
+            iin = n++;
+        }
+        if (poll(pfd, (nfds_t)n, -1) < 0) {
+            ck_assert_int_eq(errno, EINTR);
+            continue;
+        }
+        char buf[65536];
+        if (iout >= 0 && pfd[iout].revents) {
+            ssize_t k = read(fout, buf, sizeof buf);
+            if (k > 0)
+                buf_append(&r->out, &r->outlen, &outcap, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR) {
+                close(fout);
+                fout = -1;
+            }
+        }
+        if (ierr >= 0 && pfd[ierr].revents) {
+            ssize_t k = read(ferr, buf, sizeof buf);
+            if (k > 0)
+                buf_append(&r->err, &r->errlen, &errcap, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR) {
+                close(ferr);
+                ferr = -1;
+            }
+        }
+        if (iin >= 0 && pfd[iin].revents) {
+            ssize_t k = write(fin, in + inpos, inlen - inpos);
+            if (k > 0)
+                inpos += (size_t)k;
+            if ((k < 0 && errno != EAGAIN && errno != EINTR) || inpos == inlen) {
+                close(fin);
+                fin = -1;
+            }
+        }
+    }
+    if (fin >= 0)
+        close(fin);
+    int wstatus;
+    while (waitpid(pid, &wstatus, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    sigaction(SIGPIPE, &old, NULL);
+    r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    ck_assert_msg(r->status != 127, "could not run '%s' (set SYMDIFF)", argv[0]);
+}
+
+static void run_free(Run *r) {
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+/* --- files ------------------------------------------------------------------- */
+
+static char *make_tmpdir(void) {
+    char *d = malloc(64);
+    ck_assert_ptr_nonnull(d);
+    strcpy(d, "/tmp/symdiff-cli-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+static char *path_join(const char *dir, const char *name) {
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    ck_assert_ptr_nonnull(p);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert_int_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The whole file as a string, or NULL when it cannot be opened. */
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    char chunk[4096];
+    size_t n;
+    buf_append(&buf, &len, &cap, "", 0);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&buf, &len, &cap, chunk, n);
+    fclose(f);
+    return buf;
+}
+
+/* Number of directory entries (besides . and ..); with `prefix`, only the
+ * entries whose name starts with it. */
+static int count_entries(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (!prefix || strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Removes a directory tree of depth <= 2 made by a test. */
+static void remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = path_join(dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+        free(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Removes whitespace outside JSON strings, so that checks do not depend on
+ * the spacing the printer chose. */
+static char *json_compact(const char *s) {
+    char *o = malloc(strlen(s) + 1), *p = o;
+    ck_assert_ptr_nonnull(o);
+    int in_str = 0;
+    for (; *s; s++) {
+        if (in_str) {
+            *p++ = *s;
+            if (*s == '\\' && s[1])
+                *p++ = *++s;
+            else if (*s == '"')
+                in_str = 0;
+        } else if (*s == '"') {
+            in_str = 1;
+            *p++ = *s;
+        } else if (*s != ' ' && *s != '\n' && *s != '\t' && *s != '\r') {
+            *p++ = *s;
+        }
+    }
+    *p = '\0';
+    return o;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* --- golden outputs: exact stdout, stderr and status ----------------------------- */
+
+typedef struct Golden {
+    const char *args[10];
+    const char *in;  /* stdin, or NULL                          */
+    const char *out; /* exact stdout                           */
+    const char *err; /* exact stderr                           */
+    int status;
+} Golden;
+
+static const Golden golden[] = {
+    /* 0: the textbook product and chain rules */
+    {{"x^2*ln(x^2)"}, NULL, "2*x*(1 + ln(x^2))\n", "", 0},
+    {{"x*y", "--wrt", "x"}, NULL, "y\n", "", 0},
+    {{"--wrt", "y", "x*y"}, NULL, "x\n", "", 0},
+    {{"x1*x2+sin(x1)"}, NULL, "d/dx1 = cos(x1) + x2\nd/dx2 = x1\n", "", 0},
+    {{"--vars", "y,x", "x*y^2"}, NULL, "d/dy = 2*y*x\nd/dx = y^2\n", "", 0},
+    /* 5 */
+    {{"--wrt", "y,x", "x*y^2"}, NULL, "d/dy = 2*x*y\nd/dx = y^2\n", "", 0},
+    {{"--vars", "x,y,z", "x*y"}, NULL, "d/dx = y\nd/dy = x\nd/dz = 0\n", "", 0},
+    {{"-x^2"}, NULL, "-2*x\n", "", 0},
+    {{"x*2^3^2"}, NULL, "512\n", "", 0},
+    {{"sin(x)*y"}, NULL, "d/dx = y*cos(x)\nd/dy = sin(x)\n", "", 0},
+    /* 10: Jacobians of vector programs, numerator layout */
+    {{"[3*x^2 + x, exp(x), ln(x)]"}, NULL, "J = [[1 + 6*x],\n     [exp(x)],\n     [1/x]]\n", "", 0},
+    {{"[x*y, x+y]"}, NULL, "J = [[y, x],\n     [1, 1]]\n", "", 0},
+    {{"--latex", "[x*y, x+y]"},
+     NULL,
+     "J = \\begin{pmatrix}\n  y & x \\\\\n  1 & 1\n\\end{pmatrix}\n",
+     "",
+     0},
+    /* Hessians */
+    {{"--hessian", "x^2*y + y^3"}, NULL, "H = [[2*y, 2*x],\n     [2*x, 6*y]]\n", "", 0},
+    {{"--hessian", "--latex", "x^2*y"},
+     NULL,
+     "H = \\begin{pmatrix}\n  2 y & 2 x \\\\\n  2 x & 0\n\\end{pmatrix}\n",
+     "",
+     0},
+    /* 15: higher orders, expansion */
+    {{"--order", "3", "x^4 + sin(x)"}, NULL, "24*x - cos(x)\n", "", 0},
+    {{"--order", "2", "--wrt", "x", "x^2*y"}, NULL, "2*y\n", "", 0},
+    {{"--expand", "l = x; repeat 2 { l = 4*l*(1-l) } l"}, NULL, "16*(1 - 10*x + 24*x^2 - 16*x^3)\n", "", 0},
+    {{"-D", "n=3", "l = x; repeat n { l = 4*l*(1-l) } l"},
+     NULL,
+     "64*(1 - 32*x*(1 - x)*(1 - 4*x*(1 - x)))*(1 - 8*x*(1 - x))*(1 - 2*x)\n",
+     "",
+     0},
+    {{"--define", "n=0", "l = x; repeat n { l = 4*l*(1-l) } l"}, NULL, "1\n", "", 0},
+    /* 20: LaTeX */
+    {{"--latex", "x^2*ln(x^2)"},
+     NULL,
+     "f &= x^{2} \\ln\\left(x^{2}\\right) \\\\\n"
+     "\\frac{\\partial f}{\\partial x} &= 2 x \\left(1 + \\ln\\left(x^{2}\\right)\\right)\n",
+     "",
+     0},
+    {{"--latex", "x1*x2"},
+     NULL,
+     "f &= x_{1} x_{2} \\\\\n"
+     "\\frac{\\partial f}{\\partial x_{1}} &= x_{2} \\\\\n"
+     "\\frac{\\partial f}{\\partial x_{2}} &= x_{1}\n",
+     "",
+     0},
+    /* --simplify and --print */
+    {{"--simplify", "x + x + 2*x*y - y*x"}, NULL, "x*(2 + y)\n", "", 0},
+    {{"--simplify", "2^3^2"}, NULL, "512\n", "", 0},
+    {{"--print", "x + x + 2*x*y"}, NULL, "x + x + 2*x*y\n", "", 0},
+    /* 25 */
+    {{"--print", "2x^2 ln(x)"}, NULL, "2 x^2 ln(x)\n", "", 0},
+    {{"--print", "l = x; repeat 3 { l = 4*l*(1-l) } l"},
+     NULL,
+     "l = x;\nrepeat 3 {\n    l = 4*l*(1 - l);\n}\nl\n",
+     "",
+     0},
+    /* --at, text */
+    {{"--at", "x=3", "-x^2"}, NULL, "value = -9\nd/dx = -6\n", "", 0},
+    {{"--at", "x=1,y=2", "x*y"}, NULL, "value = 2\nd/dx = 2\nd/dy = 1\n", "", 0},
+    {{"--at", "x=1, y=2", "x*y"}, NULL, "value = 2\nd/dx = 2\nd/dy = 1\n", "", 0},
+    /* 30 */
+    {{"--order", "2", "--at", "x=1", "x^3"}, NULL, "value = 1\nd2/dx2 = 6\n", "", 0},
+    {{"--hessian", "--at", "x=1,y=2", "x^2*y"}, NULL, "value = 2\nH = [[4, 2],\n     [2, 0]]\n", "", 0},
+    {{"--at", "x=1", "[x, x^2]"}, NULL, "value = [1, 1]\nJ = [[1],\n     [2]]\n", "", 0},
+    {{"--at", "x=-1", "relu(sqrt(x))"}, NULL, "value = nan\nd/dx = nan\n", "", 0},
+    {{"--at", "x=800", "softplus(x)"}, NULL, "value = 800\nd/dx = 1\n", "", 0},
+    /* 35 */
+    {{"--at", "x=-800", "sigmoid(x)"}, NULL, "value = 0\nd/dx = 0\n", "", 0},
+    /* a program that starts with '-' after "--" */
+    {{"--", "--x"}, NULL, "1\n", "", 0},
+    {{"--", "-q"}, NULL, "-1\n", "", 0},
+    {{"--at", "x=2", "-x^3"}, NULL, "value = -8\nd/dx = -12\n", "", 0},
+    /* -f - reads stdin */
+    {{"-f", "-"}, "a = x*y;\nb = sin(a) + z;\nb\n", "d/dx = y*cos(x*y)\nd/dy = x*cos(x*y)\nd/dz = 1\n", "", 0},
+    {{"--file", "-", "--at", "x=2"}, "x^3 # a comment\n", "value = 8\nd/dx = 12\n", "", 0},
+
+    /* 41: input errors, exit status 1, located diagnostics */
+    {{"2*(x+"},
+     NULL,
+     "",
+     "<expr>:1:6: error: unexpected end of input\n"
+     "    2*(x+\n"
+     "         ^\n"
+     "<expr>:1:3: note: unclosed '(' opened here\n"
+     "    2*(x+\n"
+     "      ^\n",
+     1},
+    /* 42 */
+    {{"--vars", "y", "x*y^2"},
+     NULL,
+     "",
+     "<expr>:1:1: error: undefined name 'x'; did you mean 'y'?\n"
+     "    x*y^2\n"
+     "    ^\n",
+     1},
+    {{"sinn(x)"},
+     NULL,
+     "",
+     "<expr>:1:1: error: unknown function 'sinn'; did you mean 'sin'?\n"
+     "    sinn(x)\n"
+     "    ^~~~\n",
+     1},
+    {{"sin(x, y)"},
+     NULL,
+     "",
+     "<expr>:1:1: error: 'sin' expects 1 argument, got 2\n"
+     "    sin(x, y)\n"
+     "    ^~~\n",
+     1},
+    {{"x + 1/0"},
+     NULL,
+     "",
+     "<expr>:1:7: error: domain error in a constant: division by zero\n"
+     "    x + 1/0\n"
+     "          ^\n",
+     1},
+    {{"1.2.3*x"},
+     NULL,
+     "",
+     "<expr>:1:1: error: malformed number '1.2.3'\n"
+     "    1.2.3*x\n"
+     "    ^~~~~\n",
+     1},
+    /* 47 */
+    {{"1e400*x"},
+     NULL,
+     "",
+     "<expr>:1:1: error: number out of range '1e400'\n"
+     "    1e400*x\n"
+     "    ^~~~~\n",
+     1},
+    {{"ln(-1)*x"},
+     NULL,
+     "",
+     "<expr>:1:1: error: domain error in a constant: logarithm of a number that is not positive\n"
+     "    ln(-1)*x\n"
+     "    ^~~~~~\n",
+     1},
+    {{"(-8)^(1/3)*x"},
+     NULL,
+     "",
+     "<expr>:1:1: error: domain error in a constant: fractional power of a negative number\n"
+     "    (-8)^(1/3)*x\n"
+     "    ^~~~~~~~~~\n",
+     1},
+    {{"leaky_relu(x,a)"},
+     NULL,
+     "",
+     "<expr>:1:14: error: the second argument of 'leaky_relu' must be a constant\n"
+     "    leaky_relu(x,a)\n"
+     "                 ^\n",
+     1},
+    {{"x)"}, NULL, "", "<expr>:1:2: error: unmatched ')'\n    x)\n     ^\n", 1},
+    /* 52 */
+    {{"-f", "-"},
+     "a = x*y;\nb = sinn(a);\nb\n",
+     "",
+     "<stdin>:2:5: error: unknown function 'sinn'; did you mean 'sin'?\n"
+     "    b = sinn(a);\n"
+     "        ^~~~\n",
+     1},
+    {{"-f", "-"}, "", "", "<stdin>:1:1: error: empty program: expected an expression\n    \n    ^\n", 1},
+
+    /* 54: usage errors, exit status 2 */
+    {{"--bogus", "x"},
+     NULL,
+     "",
+     "symdiff: error: unknown option '--bogus'\nTry 'symdiff --help' for more information.\n",
+     2},
+    {{"--json"},
+     NULL,
+     "",
+     "symdiff: error: no program given: pass it as an argument or with -f FILE\n"
+     "Try 'symdiff --help' for more information.\n",
+     2},
+    {{"--at", "x=abc", "x"},
+     NULL,
+     "",
+     "symdiff: error: --at: not a number: 'abc'\nTry 'symdiff --help' for more information.\n",
+     2},
+    /* 57 */
+    {{"--order", "0", "x"},
+     NULL,
+     "",
+     "symdiff: error: --order needs a whole number from 1 to 64, got '0'\n"
+     "Try 'symdiff --help' for more information.\n",
+     2},
+    {{"-f", "-", "x"},
+     "x",
+     "",
+     "symdiff: error: give the program either as an argument or with -f, not both\n"
+     "Try 'symdiff --help' for more information.\n",
+     2},
+};
+
+START_TEST(test_golden) {
+    const Golden *c = &golden[_i];
+    Run r;
+    run(c->args, c->in, &r);
+    ck_assert_msg(r.status == c->status, "case %d (%s): status %d, expected %d; stderr: %s", _i,
+                  c->args[0], r.status, c->status, r.err);
+    ck_assert_str_eq(r.out, c->out);
+    ck_assert_str_eq(r.err, c->err);
+    run_free(&r);
+}
+END_TEST
+
+/* --- exit status and the first words of the message ------------------------------ */
+
+typedef struct StatusCase {
+    const char *args[8];
+    int status;
+    const char *err_has; /* a substring of stderr */
+} StatusCase;
+
+static const StatusCase statuses[] = {
+    /* 1: errors in the input */
+    {{"sinn(x)"}, 1, "did you mean 'sin'"},
+    {{"sin(x, y)"}, 1, "expects 1 argument"},
+    {{"max(x)"}, 1, "<expr>:1:1: error: "},
+    {{"x*y", "--vars", "x"}, 1, "undefined name 'y'"},
+    {{"1/0"}, 1, "division by zero"},
+    {{"0^-1*x"}, 1, "domain error"},
+    {{"ln(0)"}, 1, "domain error"},
+    {{"1..2*x"}, 1, "malformed number '1..2'"},
+    {{"x $ y"}, 1, "invalid character '$'"},
+    {{"x = 1"}, 1, "expected a final expression"},
+    {{"sin"}, 1, "<expr>:1:1: error: "},
+    {{"-f", "/nonexistent/prog.sd"}, 1, "cannot read"},
+    /* 2: usage errors */
+    {{"--bogus", "x"}, 2, "unknown option"},
+    /* a short option symdiff does not have reads as a program with a
+     * leading minus (-q is the program -q), so the next word is extra */
+    {{"-q", "x"}, 2, "unknown option '-q'"},
+    {{"--", "-q", "x"}, 2, "unexpected argument 'x'"},
+    {{"--at"}, 2, "needs a value"},
+    {{NULL}, 2, "no program given"},
+    {{"--at", "x=abc", "x"}, 2, "not a number"},
+    {{"--at", "x=1e400", "x"}, 2, "not a number"},
+    {{"--at", "y=1", "x"}, 2, "'y' is not a variable"},
+    {{"--at", "x", "x"}, 2, "NAME=VALUE"},
+    {{"--at", "x=1", "x*y"}, 2, "no value for 'y'"},
+    {{"--order", "0", "x"}, 2, "--order"},
+    {{"--order", "65", "x"}, 2, "--order"},
+    {{"--order", "two", "x"}, 2, "--order"},
+    {{"--order", "2", "x*y"}, 2, "exactly one variable"},
+    {{"--order", "2", "[x]"}, 2, "scalar program"},
+    {{"--hessian", "[x, x^2]"}, 2, "scalar program"},
+    {{"--check", "[x]"}, 2, "scalar program"},
+    {{"-f", "prog.sd", "x"}, 2, "not both"},
+    {{"x^2", "extra"}, 2, "unexpected argument 'extra'"},
+    {{"--wrt", "z", "x"}, 2, "'z' is not a variable"},
+    {{"--vars", "1a", "x"}, 2, "not a variable name"},
+    {{"--mode", "sideways", "x"}, 2, "--mode"},
+    {{"--tol", "-1", "x"}, 2, "--tol"},
+    {{"--kink", "2", "x"}, 2, "--kink"},
+    {{"-D", "n", "x"}, 2, "--define"},
+    {{"-D", "n=abc", "x"}, 2, "--define"},
+    {{"--samples", "0", "x"}, 2, "--samples"},
+    {{"--max-nodes", "0", "x"}, 2, "--max-nodes"},
+    /* 3: --check above the tolerance */
+    {{"--check", "--tol", "1e-30", "sin(x)*exp(x)"}, 3, ""},
+};
+
+START_TEST(test_status) {
+    const StatusCase *c = &statuses[_i];
+    Run r;
+    run(c->args, NULL, &r);
+    ck_assert_msg(r.status == c->status, "case %d (%s): status %d, expected %d; stderr: %s", _i,
+                  c->args[0] ? c->args[0] : "", r.status, c->status, r.err);
+    ck_assert_msg(strstr(r.err, c->err_has) != NULL, "case %d: stderr lacks \"%s\": %s", _i, c->err_has,
+                  r.err);
+    if (c->status == 1 || c->status == 2)
+        ck_assert_msg(r.outlen == 0, "case %d: output on an error: %s", _i, r.out);
+    if (c->status == 2)
+        ck_assert_msg(strncmp(r.err, "symdiff: error: ", 16) == 0 &&
+                          strstr(r.err, "Try 'symdiff --help'") != NULL,
+                      "case %d: usage error not in the usual form: %s", _i, r.err);
+    if (c->status == 1 && c->args[0] && strcmp(c->args[0], "-f") != 0)
+        ck_assert_msg(strncmp(r.err, "<expr>:1:", 9) == 0, "case %d: not located: %s", _i, r.err);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(test_help_version) {
+    static const char *const help[] = {"--help", "-h"};
+    for (int i = 0; i < 2; i++) {
+        Run r;
+        run(ARGS(help[i]), NULL, &r);
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_str_eq(r.err, "");
+        ck_assert_msg(strncmp(r.out, "usage: symdiff", 14) == 0, "help: %s", r.out);
+        ck_assert_ptr_nonnull(strstr(r.out, "--at"));
+        ck_assert_ptr_nonnull(strstr(r.out, "exit status"));
+        run_free(&r);
+    }
+    static const char *const version[] = {"--version", "-V"};
+    for (int i = 0; i < 2; i++) {
+        Run r;
+        run(ARGS(version[i]), NULL, &r);
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_str_eq(r.err, "");
+        ck_assert_msg(strncmp(r.out, "symdiff ", 8) == 0 && r.outlen > 9 && r.out[r.outlen - 1] == '\n' &&
+                          strchr(r.out, '\n') == r.out + r.outlen - 1,
+                      "version: %s", r.out);
+        run_free(&r);
+    }
+}
+END_TEST
+
+/* --- JSON: the keys of the contract ---------------------------------------------- */
+
+typedef struct JsonCase {
+    const char *args[10];
+    const char *has[6]; /* substrings of the compacted JSON */
+    const char *lacks;  /* a substring that must not appear, or NULL */
+} JsonCase;
+
+static const JsonCase json_cases[] = {
+    {{"--at", "x=3", "--json", "-x^2"},
+     {"\"vars\":[\"x\"]", "\"value\":-9", "\"gradient\":[-6]", "\"derivatives\":[\"-2*x\"]"},
+     NULL},
+    {{"--at", "x=2", "--json", "x*2^3^2"},
+     {"\"vars\":[\"x\"]", "\"value\":1024", "\"gradient\":[512]", "\"derivatives\":[\"512\"]"},
+     NULL},
+    {{"--json", "x*y"}, {"\"vars\":[\"x\",\"y\"]", "\"derivatives\":[\"y\",\"x\"]"}, "\"value\""},
+    {{"--json", "--vars", "y,x", "--at", "x=1,y=2", "x*y^2"},
+     {"\"vars\":[\"y\",\"x\"]", "\"value\":4", "\"gradient\":[4,4]", "\"derivatives\":[\"2*y*x\",\"y^2\"]"},
+     NULL},
+    {{"--json", "--at", "x=0.5,y=0.25", "x*y"}, {"\"value\":0.125", "\"gradient\":[0.25,0.5]"}, NULL},
+    /* 5: NaN and infinities are null in JSON */
+    {{"--json", "--at", "x=-1", "sqrt(x)"},
+     {"\"value\":null", "\"gradient\":[null]", "\"derivatives\":[\"1/(2*sqrt(x))\"]"},
+     "nan"},
+    /* a vector program: the Jacobian, "derivatives" holds its rows */
+    {{"--json", "--at", "x=1", "[x, x^2]"},
+     {"\"vars\":[\"x\"]", "\"value\":[1,1]", "\"jacobian\":[[1],[2]]", "\"derivatives\":[[\"1\"],[\"2*x\"]]"},
+     "\"gradient\""},
+    {{"--json", "[3*x^2 + x, exp(x), ln(x)]"},
+     {"\"vars\":[\"x\"]", "\"derivatives\":[[\"1 + 6*x\"],[\"exp(x)\"],[\"1/x\"]]"},
+     "\"jacobian\":"},
+    /* the Hessian */
+    {{"--json", "--at", "x=1,y=2", "--hessian", "x^2*y"},
+     {"\"vars\":[\"x\",\"y\"]", "\"value\":2", "\"hessian\":[[4,2],[2,0]]",
+      "\"hessian_expressions\":[[\"2*y\",\"2*x\"],[\"2*x\",\"0\"]]"},
+     NULL},
+    {{"--json", "--order", "2", "--at", "x=1", "x^3"},
+     {"\"vars\":[\"x\"]", "\"value\":1", "\"derivatives\":[\"6*x\"]", "\"derivative_value\":6"},
+     NULL},
+    /* 10 */
+    {{"--json", "--simplify", "--at", "x=2", "x+x"}, {"\"vars\":[\"x\"]", "\"value\":4", "\"function\":\"2*x\""}, NULL},
+    {{"--json", "5"}, {"\"vars\":[]", "\"derivatives\":[]"}, NULL},
+    {{"--json", "--wrt", "y", "--at", "x=1,y=2", "x*y"},
+     {"\"vars\":[\"y\"]", "\"value\":2", "\"gradient\":[1]", "\"derivatives\":[\"x\"]"},
+     NULL},
+    /* with --hessian, the gradient and the derivatives are there too */
+    {{"--json", "--at", "x=1,y=2", "--hessian", "x^2*y"},
+     {"\"gradient\":[4,1]", "\"derivatives\":[\"2*x*y\",\"x^2\"]"},
+     NULL},
+};
+
+START_TEST(test_json) {
+    const JsonCase *c = &json_cases[_i];
+    Run r;
+    run(c->args, NULL, &r);
+    ck_assert_msg(r.status == 0, "case %d: status %d: %s", _i, r.status, r.err);
+    /* a program without variables gets a note on stderr, nothing else */
+    ck_assert_msg(r.err[0] == '\0' || strstr(r.err, "no variables to differentiate"), "case %d: %s", _i, r.err);
+    ck_assert_msg(r.outlen >= 3 && r.out[0] == '{' && strcmp(r.out + r.outlen - 2, "}\n") == 0,
+                  "case %d: not one JSON object on one line: %s", _i, r.out);
+    ck_assert_msg(strchr(r.out, '\n') == r.out + r.outlen - 1, "case %d: more than one line", _i);
+    char *j = json_compact(r.out);
+    for (int k = 0; k < 6 && c->has[k]; k++)
+        ck_assert_msg(strstr(j, c->has[k]) != NULL, "case %d: JSON lacks %s: %s", _i, c->has[k], r.out);
+    if (c->lacks)
+        ck_assert_msg(strstr(j, c->lacks) == NULL, "case %d: JSON has %s: %s", _i, c->lacks, r.out);
+    free(j);
+    run_free(&r);
+}
+END_TEST
+
+/* --- --check ---------------------------------------------------------------------- */
+
+START_TEST(test_check) {
+    Run r;
+    run(ARGS("--check", "sin(x)*y"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.err, "");
+    const char *head = "d/dx = y*cos(x)\nd/dy = sin(x)\ngradient check: 20 points, max relative error ";
+    ck_assert_msg(strncmp(r.out, head, strlen(head)) == 0, "got: %s", r.out);
+    ck_assert_msg(r.outlen > 5 && strcmp(r.out + r.outlen - 5, ": ok\n") == 0, "got: %s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "(tolerance 1e-06)"));
+    run_free(&r);
+
+    run(ARGS("--check", "--samples", "5", "--seed", "7", "x^2*ln(x^2) + sigmoid(x)"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "gradient check: 5 points"));
+    run_free(&r);
+
+    /* a failed check: status 3, the derivative is still printed, the summary says FAILED */
+    run(ARGS("--check", "--tol", "1e-30", "sin(x)*exp(x)"), NULL, &r);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_ptr_nonnull(strstr(r.out, "exp(x)*(sin(x) + cos(x))\n"));
+    ck_assert_msg(r.outlen > 9 && strcmp(r.out + r.outlen - 9, ": FAILED\n") == 0, "got: %s", r.out);
+    run_free(&r);
+
+    /* with --json the summary is the "check" member of the JSON object */
+    run(ARGS("--check", "--json", "x^2"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strncmp(r.out, "{\"vars\": [\"x\"], \"derivatives\": [\"2*x\"], \"check\": {\"points\": 20, ", 64) == 0 && strstr(r.out, "\"ok\": true}}\n"), "%s", r.out);
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
+}
+END_TEST
+
+/* -D n=3 with `repeat n` is the same program as `repeat 3` */
+START_TEST(test_define) {
+    Run a, b;
+    run(ARGS("-D", "n=3", "l = x; repeat n { l = 4*l*(1-l) } l"), NULL, &a);
+    run(ARGS("l = x; repeat 3 { l = 4*l*(1-l) } l"), NULL, &b);
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_str_eq(a.out, b.out);
+    run_free(&a);
+    run_free(&b);
+
+    run(ARGS("-D", "k=2.5", "-D", "n=4", "l = x; repeat n { l = k*l*(1-l) } l"), NULL, &a);
+    run(ARGS("l = x; repeat 4 { l = 2.5*l*(1-l) } l"), NULL, &b);
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_str_eq(a.out, b.out);
+    run_free(&a);
+    run_free(&b);
+
+    /* a defined name is a constant, not a variable */
+    run(ARGS("-D", "a=2", "a*x^2"), NULL, &a);
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_str_eq(a.out, "4*x\n");
+    run_free(&a);
+}
+END_TEST
+
+/* --- -f FILE, -f - and the argument give the same output ------------------------- */
+
+START_TEST(test_file_forms) {
+    static const char *const programs[] = {
+        "a = x*y;\nb = sin(a) + z;\nb\n",
+        "# logistic map\nl = x;\nrepeat 4 { l = 4*l*(1 - l) }\nl\n",
+        "[x*y, exp(x - y)]",
+        "x^2*ln(x^2)\r\n",
+    };
+    char *dir = make_tmpdir();
+    char *file = path_join(dir, "prog.sd");
+    for (size_t i = 0; i < sizeof programs / sizeof *programs; i++) {
+        write_file(file, programs[i]);
+        Run a, f, s;
+        run(ARGS(programs[i]), NULL, &a);
+        run(ARGS("-f", file), NULL, &f);
+        run(ARGS("-f", "-"), programs[i], &s);
+        ck_assert_msg(a.status == 0, "program %zu: %s", i, a.err);
+        ck_assert_int_eq(f.status, 0);
+        ck_assert_int_eq(s.status, 0);
+        ck_assert_msg(a.outlen > 0, "program %zu: no output", i);
+        ck_assert_str_eq(f.out, a.out);
+        ck_assert_str_eq(s.out, a.out);
+        ck_assert_str_eq(f.err, "");
+        ck_assert_str_eq(s.err, "");
+        run_free(&a);
+        run_free(&f);
+        run_free(&s);
+    }
+    /* an error on line 2 is located in the file */
+    write_file(file, "a = x*y;\nb = sinn(a);\nb\n");
+    Run r;
+    run(ARGS("-f", file), NULL, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.out, "");
+    char expected[512];
+    snprintf(expected, sizeof expected,
+             "%s:2:5: error: unknown function 'sinn'; did you mean 'sin'?\n"
+             "    b = sinn(a);\n"
+             "        ^~~~\n",
+             file);
+    ck_assert_str_eq(r.err, expected);
+    run_free(&r);
+
+    write_file(file, "a = 1;\nb = (a +\n");
+    run(ARGS("--file", file), NULL, &r);
+    ck_assert_int_eq(r.status, 1);
+    snprintf(expected, sizeof expected, "%s:2:9: error: unexpected end of input\n", file);
+    ck_assert_msg(strncmp(r.err, expected, strlen(expected)) == 0, "got: %s", r.err);
+    snprintf(expected, sizeof expected, "%s:2:5: note: unclosed '(' opened here\n", file);
+    ck_assert_msg(strstr(r.err, expected) != NULL, "got: %s", r.err);
+    run_free(&r);
+
+    free(file);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+/* --- -o FILE: complete or untouched ------------------------------------------------ */
+
+START_TEST(test_output_file) {
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "out.txt");
+    Run r;
+
+    /* a new file */
+    run(ARGS("-o", out, "x^2"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
+    char *got = read_file(out);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, "2*x\n");
+    free(got);
+
+    /* replaced on success */
+    run(ARGS("--output", out, "--hessian", "x^2*y + y^3"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    got = read_file(out);
+    ck_assert_str_eq(got, "H = [[2*y, 2*x],\n     [2*x, 6*y]]\n");
+    free(got);
+
+    /* an input error, a usage error, a failed --at: the existing file is
+     * left byte for byte, and no temporary remains */
+    static const char *const previous = "previous contents\n\x01\xff no newline";
+    static const char *const bad[][6] = {
+        {"-o", NULL, "2*(x+"},
+        {"-o", NULL, "sinn(x)"},
+        {"-o", NULL, "--at", "x=abc", "x"},
+        {"-o", NULL, "--bogus", "x"},
+        {"-o", NULL, "--order", "2", "x*y"},
+        {"-o", NULL, "-f", "/nonexistent/prog.sd"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file(out, previous);
+        const char *args[7];
+        for (int k = 0; k < 6; k++)
+            args[k] = k == 1 ? out : bad[i][k];
+        args[6] = NULL;
+        run(args, NULL, &r);
+        ck_assert_msg(r.status == 1 || r.status == 2, "case %zu: status %d", i, r.status);
+        ck_assert_str_eq(r.out, "");
+        run_free(&r);
+        got = read_file(out);
+        ck_assert_ptr_nonnull(got);
+        ck_assert_msg(strcmp(got, previous) == 0, "case %zu: the output file was changed", i);
+        free(got);
+        ck_assert_int_eq(count_entries(dir, "out.txt.tmp"), 0);
+        ck_assert_int_eq(count_entries(dir, NULL), 1);
+    }
+
+    /* into a missing directory: an error, nothing created */
+    char *missing = path_join(dir, "missing/out.txt");
+    run(ARGS("-o", missing, "x^2"), NULL, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_ptr_nonnull(strstr(r.err, "cannot write"));
+    run_free(&r);
+    ck_assert_int_eq(count_entries(dir, NULL), 1);
+    free(missing);
+
+    /* onto a directory: an error, the directory untouched */
+    char *sub = path_join(dir, "sub");
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    run(ARGS("-o", sub, "x^2"), NULL, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_ptr_nonnull(strstr(r.err, "directory"));
+    run_free(&r);
+    struct stat st;
+    ck_assert_int_eq(stat(sub, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_int_eq(count_entries(sub, NULL), 0);
+    ck_assert_int_eq(count_entries(dir, NULL), 2);
+    ck_assert_int_eq(count_entries(dir, "sub.tmp"), 0);
+    free(sub);
+
+    /* the output replaces the input file it was read from */
+    char *same = path_join(dir, "same.sd");
+    write_file(same, "x^3");
+    run(ARGS("-f", same, "-o", same), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "");
+    run_free(&r);
+    got = read_file(same);
+    ck_assert_str_eq(got, "3*x^2\n");
+    free(got);
+    ck_assert_int_eq(count_entries(dir, "same.sd.tmp"), 0);
+    free(same);
+
+    /* a --check that fails still writes its result (status 3) */
+    run(ARGS("-o", out, "--check", "--tol", "1e-30", "sin(x)*exp(x)"), NULL, &r);
+    ck_assert_int_eq(r.status, 3);
+    run_free(&r);
+    got = read_file(out);
+    ck_assert_ptr_nonnull(strstr(got, "gradient check:"));
+    free(got);
+
+    free(out);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+#if 0 /* BUG: -o gives the output file mode 0600 whatever the umask, and changes an
+         existing 0644 file to 0600 (mkstemp's mode is kept through rename).  Repro:
+         umask 022; symdiff -o f.txt x; ls -l f.txt  ->  -rw------- (expected -rw-r--r--) */
+START_TEST(test_output_file_mode) {
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "out.txt");
+    Run r;
+    mode_t old = umask(022);
+    run(ARGS("-o", out, "x^2"), NULL, &r);
+    umask(old);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    struct stat st;
+    ck_assert_int_eq(stat(out, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0644);
+    /* an existing file keeps its mode */
+    ck_assert_int_eq(chmod(out, 0640), 0);
+    run(ARGS("-o", out, "x^3"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    ck_assert_int_eq(stat(out, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
+    free(out);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+#endif
+
+/* A failed write of stdout (a full disk) is an error, not a silent success. */
+START_TEST(test_stdout_full) {
+    if (access("/dev/full", W_OK) != 0)
+        return; /* not on this system */
+    const char *argv[] = {symdiff_path(), "x^2", NULL};
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int full = open("/dev/full", O_WRONLY);
+        int null = open("/dev/null", O_RDWR);
+        if (full < 0 || null < 0)
+            _exit(126);
+        dup2(null, 0);
+        dup2(full, 1);
+        dup2(null, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int wstatus;
+    while (waitpid(pid, &wstatus, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    ck_assert(WIFEXITED(wstatus));
+    ck_assert_int_eq(WEXITSTATUS(wstatus), 1);
+}
+END_TEST
+
+/* --- the same command twice gives the same bytes ------------------------------------ */
+
+START_TEST(test_deterministic) {
+    static const char *const commands[][8] = {
+        {"l = x; repeat 60 { l = 4*l*(1-l) } l"},
+        {"--mode", "reverse", "l = x; repeat 600 { l = 4*l*(1-l) } l"},
+        {"--hessian", "exp(x*y*z) + sin(x - z)^2"},
+        {"--json", "--at", "a=0.3,b=-1.5", "[a*b, sigmoid(a)*softplus(b), tanh(a/b)]"},
+        {"--latex", "sqrt(x1^2 + x2^2) * ln(x1)"},
+        {"--expand", "l = x; repeat 5 { l = 4*l*(1-l) } l"},
+        {"--check", "--samples", "50", "x^x + y*atan(x)"},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        Run a, b;
+        run(commands[i], NULL, &a);
+        run(commands[i], NULL, &b);
+        ck_assert_msg(a.status == 0, "command %zu: %s", i, a.err);
+        ck_assert_int_eq(b.status, 0);
+        ck_assert_msg(a.outlen > 0, "command %zu: no output", i);
+        ck_assert_msg(a.outlen == b.outlen && memcmp(a.out, b.out, a.outlen) == 0,
+                      "command %zu: two runs differ", i);
+        run_free(&a);
+        run_free(&b);
+    }
+}
+END_TEST
+
+/* --- a long chain: printed with temporaries, not as an exploded tree --------------- */
+
+START_TEST(test_big_logistic) {
+    Run r;
+    run(ARGS("l = x; repeat 100000 { l = 4*l*(1-l) } l"), NULL, &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    ck_assert_str_eq(r.err, "");
+    ck_assert_msg(r.outlen < 50u * 1024 * 1024, "output of %zu bytes", r.outlen);
+    ck_assert_msg(strncmp(r.out, "t1 = ", 5) == 0 || strstr(r.out, "\nt1 = ") != NULL,
+                  "no temporaries in the output");
+    ck_assert_ptr_nonnull(strstr(r.out, "\nt2 = "));
+    ck_assert(r.out[r.outlen - 1] == '\n');
+    run_free(&r);
+
+    run(ARGS("--at", "x=0.3", "l = x; repeat 100000 { l = 4*l*(1-l) } l"), NULL, &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    ck_assert_msg(strncmp(r.out, "value = ", 8) == 0, "got: %.200s", r.out);
+    double v = strtod(r.out + 8, NULL);
+    ck_assert_msg(v >= 0 && v <= 1, "value %g", v);
+    run_free(&r);
+}
+END_TEST
+
+Suite *cli_suite(void); /* called by tests/runner.c */
+
+Suite *cli_suite(void) {
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("outputs");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_golden, 0, (int)(sizeof golden / sizeof *golden));
+    tcase_add_loop_test(tc, test_status, 0, (int)(sizeof statuses / sizeof *statuses));
+    tcase_add_test(tc, test_help_version);
+    tcase_add_loop_test(tc, test_json, 0, (int)(sizeof json_cases / sizeof *json_cases));
+    tcase_add_test(tc, test_check);
+    tcase_add_test(tc, test_define);
+    tcase_add_test(tc, test_deterministic);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("files");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_file_forms);
+    tcase_add_test(tc, test_output_file);
+    tcase_add_test(tc, test_stdout_full);
+#if 0 /* BUG: see test_output_file_mode */
+    tcase_add_test(tc, test_output_file_mode);
+#endif
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("big");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_big_logistic);
+    suite_add_tcase(s, tc);
+    return s;
+}

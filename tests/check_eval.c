@@ -1,0 +1,430 @@
+/*
+ * check_eval.c — the evaluator (src/eval.c): DAG + point -> doubles.
+ *
+ * The evaluator promises the semantics of the generated C: C99 <math.h>
+ * for every function, pow for powers, and numerically stable sigmoid and
+ * softplus.  Each builtin is checked against libm at several points, both
+ * directly (eval_builtin) and through a lowered program (eval_node); then
+ * the edge cases: saturation at +-800, NaN through the piecewise functions,
+ * pow of negative bases, and a 100000-step chain evaluated without
+ * recursion and compared with the same loop written in C.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deriv.h"
+#include "eval.h"
+#include "lower.h"
+#include "parse.h"
+#include "testutil.h"
+
+#define PI_ 3.14159265358979323846
+
+/* --- helpers -------------------------------------------------------------------- */
+
+static char lower_errors[2048];
+
+/* Lowers `text` into g and returns its single output, or NULL. */
+static Node *lower_text(Graph *g, const char *text) {
+    Source src = {"<test>", text, strlen(text)};
+    Diag d;
+    diag_init(&d, &src);
+    AstArena a = {NULL};
+    Node *n = NULL;
+    Ast *ast = parse_program(&a, &d);
+    if (ast) {
+        Program p;
+        LowerOptions o = {NULL, 0, NULL, 0, 0};
+        if (lower_program(g, ast, &d, &o, &p) == 0) {
+            if (p.noutputs == 1 && !p.is_vector)
+                n = p.outputs[0];
+            program_free(&p);
+        }
+    }
+    snprintf(lower_errors, sizeof lower_errors, "%s", d.out.data ? sb_str(&d.out) : "");
+    ast_arena_free(&a);
+    diag_free(&d);
+    return n;
+}
+
+/* The value of `text` with its variables (in order of first appearance)
+ * bound to point[]. */
+static double eval_text(const char *text, const double *point) {
+    Graph *g = graph_new();
+    ck_assert_ptr_nonnull(g);
+    Node *n = lower_text(g, text);
+    ck_assert_msg(n != NULL, "'%s' does not lower: %s", text, lower_errors);
+    double v = eval_node(g, n, point);
+    graph_free(g);
+    return v;
+}
+
+/* a and b are the same double, or both NaN, or within `rel` relative error. */
+static int same_value(double a, double b, double rel) {
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    if (isinf(a) || isinf(b))
+        return a == b;
+    if (a == b)
+        return 1;
+    double s = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    return fabs(a - b) <= rel * s;
+}
+
+/* --- every builtin against libm ------------------------------------------------------ */
+
+static double ref_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double ref_softplus(double x) { return log1p(exp(x)); }
+
+typedef struct Fn1 {
+    const char *name;  /* as written in programs        */
+    Builtin fn;
+    double (*ref)(double);
+    double rel;        /* 0: the same double as libm    */
+    double lo, hi;     /* the points tried are in [lo, hi] */
+} Fn1;
+
+static const Fn1 fns1[] = {
+    {"exp", BI_EXP, exp, 0, -5, 5},
+    {"log", BI_LOG, log, 0, 0.01, 50},
+    {"ln", BI_LOG, log, 0, 0.01, 50},
+    {"log2", BI_LOG2, log2, 0, 0.01, 50},
+    {"log10", BI_LOG10, log10, 0, 0.01, 50},
+    {"sin", BI_SIN, sin, 0, -7, 7},
+    {"cos", BI_COS, cos, 0, -7, 7},
+    {"tan", BI_TAN, tan, 0, -1.5, 1.5},
+    {"asin", BI_ASIN, asin, 0, -0.99, 0.99},
+    {"acos", BI_ACOS, acos, 0, -0.99, 0.99},
+    {"atan", BI_ATAN, atan, 0, -20, 20},
+    {"sinh", BI_SINH, sinh, 0, -5, 5},
+    {"cosh", BI_COSH, cosh, 0, -5, 5},
+    {"tanh", BI_TANH, tanh, 0, -5, 5},
+    {"sigmoid", BI_SIGMOID, ref_sigmoid, 1e-15, -30, 30},
+    {"softplus", BI_SOFTPLUS, ref_softplus, 1e-15, -30, 30},
+    {"abs", BI_ABS, fabs, 0, -5, 5},
+    {"sqrt", BI_COUNT, sqrt, 1e-16, 0, 100}, /* sqrt is x^(1/2): pow */
+};
+
+#define NPOINTS 9
+
+START_TEST(test_builtin_vs_libm) {
+    const Fn1 *f = &fns1[_i];
+    char prog[64];
+    snprintf(prog, sizeof prog, "%s(x)", f->name);
+    Graph *g = graph_new();
+    Node *n = lower_text(g, prog);
+    ck_assert_msg(n != NULL, "'%s' does not lower: %s", prog, lower_errors);
+    for (int k = 0; k < NPOINTS; k++) {
+        double x = f->lo + (f->hi - f->lo) * k / (NPOINTS - 1);
+        double want = f->ref(x);
+        double got = eval_node(g, n, &x);
+        ck_assert_msg(same_value(got, want, f->rel), "%s at %.17g: %.17g, libm %.17g", prog, x, got, want);
+        if (f->fn != BI_COUNT) {
+            double args[2] = {x, 0};
+            double direct = eval_builtin(f->fn, args);
+            ck_assert_msg(same_value(direct, want, f->rel), "eval_builtin %s(%.17g) = %.17g, libm %.17g",
+                          f->name, x, direct, want);
+        }
+    }
+    graph_free(g);
+}
+END_TEST
+
+/* The piecewise functions and the constants, at exact points. */
+typedef struct Point {
+    const char *prog;
+    double at[3];
+    double value;
+} Point;
+
+static const Point points[] = {
+    {"pi", {0}, PI_},
+    {"e", {0}, 2.71828182845904523536},
+    {"relu(x)", {2.5}, 2.5},
+    {"relu(x)", {-2.5}, 0},
+    {"relu(x)", {0}, 0},
+    /* 5 */
+    {"leaky_relu(x)", {3}, 3},
+    {"leaky_relu(x)", {-3}, -0.03},
+    {"leaky_relu(x, 0.2)", {-3}, -0.6000000000000001},
+    {"elu(x)", {2}, 2},
+    {"elu(x)", {-1}, -0.63212055882855767}, /* expm1(-1) */
+    /* 10 */
+    {"elu(x, 2)", {-1}, -1.2642411176571153},
+    {"sign(x)", {-7}, -1},
+    {"sign(x)", {0}, 0},
+    {"sign(x)", {0.001}, 1},
+    {"step(x)", {2}, 1},
+    /* 15 */
+    {"step(x)", {-2}, 0},
+    {"step(x)", {0}, 0},
+    {"step(x, 0.5)", {0}, 0.5},
+    {"abs(x)", {-2}, 2},
+    {"min(x, y)", {1, 2}, 1},
+    /* 20 */
+    {"min(x, y)", {3, -2}, -2},
+    {"max(x, y)", {1, 2}, 2},
+    {"max(x, y, z)", {1, 5, 2}, 5},
+    {"min(x, y, z)", {4, 5, -2}, -2},
+    {"ifpos(x, y, z)", {1, 10, 20}, 10},
+    /* 25 */
+    {"ifpos(x, y, z)", {-1, 10, 20}, 20},
+    {"ifpos(x, y, z)", {0, 10, 20}, 20},
+    {"pow(x, y)", {2, 10}, 1024},
+    {"x^y", {2, -2}, 0.25},
+    {"sqrt(x)", {2}, 1.4142135623730951},
+    /* 30 */
+    {"x^(1/3)", {27}, 3},
+    {"log2(x)", {1024}, 10},
+    {"log10(x)", {1e-3}, -3},
+    {"exp(ln(x))", {5}, 5},
+    {"sigmoid(x)", {0}, 0.5},
+    /* 35 */
+    {"softplus(x)", {0}, 0.69314718055994531},
+    {"4*x*(1 - x)", {0.25}, 0.75},
+    {"x/y", {1, 4}, 0.25},
+    {"x - y", {1, 4}, -3},
+    {"-x^2", {3}, -9},
+};
+
+START_TEST(test_point_values) {
+    const Point *p = &points[_i];
+    double v = eval_text(p->prog, p->at);
+    ck_assert_msg(same_value(v, p->value, 1e-15), "%s at (%g, %g, %g) = %.17g, expected %.17g", p->prog,
+                  p->at[0], p->at[1], p->at[2], v, p->value);
+}
+END_TEST
+
+/* --- stable sigmoid and softplus at +-800 --------------------------------------------- */
+
+START_TEST(test_saturation) {
+    double a[2] = {800, 0};
+    ck_assert(eval_builtin(BI_SIGMOID, a) == 1.0);
+    ck_assert(eval_builtin(BI_SOFTPLUS, a) == 800.0);
+    ck_assert(eval_builtin(BI_TANH, a) == 1.0);
+    a[0] = -800;
+    double s = eval_builtin(BI_SIGMOID, a);
+    ck_assert_msg(isfinite(s) && s >= 0 && s <= DBL_MIN, "sigmoid(-800) = %g", s);
+    double sp = eval_builtin(BI_SOFTPLUS, a);
+    ck_assert_msg(isfinite(sp) && sp >= 0 && sp <= DBL_MIN, "softplus(-800) = %g", sp);
+    ck_assert(eval_builtin(BI_TANH, a) == -1.0);
+
+    /* the same through lowered programs, and their derivatives */
+    static const char *const progs[] = {"sigmoid(x)", "softplus(x)", "log(sigmoid(x))", "softplus(-x)"};
+    static const double at[] = {800, -800, 40, -40, 700, -700};
+    for (int i = 0; i < 4; i++) {
+        Graph *g = graph_new();
+        Node *n = lower_text(g, progs[i]);
+        ck_assert_ptr_nonnull(n);
+        deriv_assume_domain(g, &n, 1);
+        Node *d = deriv_forward(g, n, 0);
+        ck_assert_ptr_nonnull(d);
+        for (int k = 0; k < 6; k++) {
+            double x = at[k];
+            double v = eval_node(g, n, &x), dv = eval_node(g, d, &x);
+            ck_assert_msg(isfinite(v), "%s at %g = %g", progs[i], x, v);
+            ck_assert_msg(isfinite(dv), "d/dx %s at %g = %g", progs[i], x, dv);
+            if (i == 0) {
+                ck_assert(v >= 0 && v <= 1);
+                ck_assert(dv >= 0 && dv <= 0.25);
+            }
+            if (i == 1) {
+                ck_assert(v >= 0 && v >= x);
+                ck_assert(dv >= 0 && dv <= 1);
+            }
+            if (i == 2) { /* log(sigmoid(x)) = -softplus(-x) */
+                ck_assert(v <= 0 && v <= x + 1e-12);
+                ck_assert(dv >= 0 && dv <= 1);
+            }
+        }
+        graph_free(g);
+    }
+    /* accuracy far out in the tails, where 1/(1+exp(-x)) loses digits */
+    double x = -40;
+    double want = exp(-40) / (1 + exp(-40));
+    ck_assert(same_value(eval_text("sigmoid(x)", &x), want, 1e-14));
+    ck_assert(same_value(eval_text("softplus(x)", &x), log1p(exp(-40)), 1e-14));
+    x = 800;
+    ck_assert(eval_text("sigmoid(x)", &x) == 1.0);
+    ck_assert(eval_text("softplus(x)", &x) == 800.0);
+    x = 40;
+    ck_assert(same_value(eval_text("softplus(x)", &x), 40 + log1p(exp(-40)), 1e-15));
+}
+END_TEST
+
+/* --- NaN in, NaN out ------------------------------------------------------------------- */
+
+START_TEST(test_nan_propagation) {
+    static const Builtin fns[] = {BI_RELU, BI_LEAKY_RELU, BI_ELU, BI_ABS, BI_SIGN, BI_STEP,
+                                  BI_SIGMOID, BI_SOFTPLUS, BI_EXP, BI_TANH, BI_IFPOS};
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
+        double a[3] = {NAN, 0.5, 2};
+        ck_assert_msg(isnan(eval_builtin(fns[i], a)), "%s(NaN) is not NaN", builtin_info[fns[i]].name);
+    }
+    double a[2] = {NAN, 1};
+    ck_assert(isnan(eval_builtin(BI_MAX, a)));
+    ck_assert(isnan(eval_builtin(BI_MIN, a)));
+    a[0] = 1;
+    a[1] = NAN;
+    ck_assert(isnan(eval_builtin(BI_MAX, a)));
+    ck_assert(isnan(eval_builtin(BI_MIN, a)));
+    a[0] = -INFINITY;
+    ck_assert(isnan(eval_builtin(BI_MAX, a)));
+
+    /* through programs: an undefined argument stays undefined */
+    static const char *const progs[] = {
+        "relu(sqrt(x))",   "max(sqrt(x), 1)", "max(1, sqrt(x))", "min(sqrt(x), -1)",
+        "step(ln(x))",     "sign(sqrt(x))",   "abs(ln(x))",      "leaky_relu(sqrt(x))",
+        "elu(ln(x))",      "sigmoid(sqrt(x))",
+    };
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
+        double x = -1;
+        double v = eval_text(progs[i], &x);
+        ck_assert_msg(isnan(v), "%s at -1 = %g, expected NaN", progs[i], v);
+    }
+}
+END_TEST
+
+/* --- pow: the semantics of C's pow ------------------------------------------------- */
+
+START_TEST(test_pow_semantics) {
+    double p[2];
+    p[0] = -2;
+    p[1] = 3;
+    ck_assert(eval_text("x^y", p) == -8);
+    ck_assert(eval_text("pow(x, y)", p) == -8);
+    ck_assert(eval_text("x^3", p) == -8);
+    ck_assert(eval_text("x^2", p) == 4);
+    ck_assert(eval_text("x^-1", p) == -0.5);
+    ck_assert(eval_text("x^-2", p) == 0.25);
+    p[0] = -8;
+    p[1] = 1.0 / 3;
+    ck_assert(isnan(eval_text("x^y", p)));
+    ck_assert(isnan(eval_text("x^(1/3)", p)));
+    ck_assert(isnan(eval_text("x^0.5", p)));
+    ck_assert(isnan(eval_text("sqrt(x)", p)));
+    ck_assert(isnan(eval_text("x^1.5", p)));
+    p[0] = 8;
+    ck_assert(same_value(eval_text("x^(1/3)", p), 2, 1e-15));
+    /* x^0 is 1 everywhere, 0^0 included (C's pow) */
+    p[0] = 0;
+    p[1] = 0;
+    ck_assert(eval_text("x^y", p) == 1);
+    ck_assert(eval_text("x^0", p) == 1);
+    /* 0 to a negative power is +inf, not an error at run time */
+    p[1] = -1;
+    ck_assert(isinf(eval_text("x^y", p)));
+    ck_assert(isinf(eval_text("1/x", p)));
+    /* a negative base with an integer-valued variable exponent */
+    p[0] = -2;
+    p[1] = 10;
+    ck_assert(eval_text("x^y", p) == 1024);
+    ck_assert(eval_text("(-2)^y", p + 1) == 1024);
+}
+END_TEST
+
+/* --- a deep DAG: 100000 steps, no recursion ---------------------------------------------- */
+
+START_TEST(test_deep_chain) {
+    enum { STEPS = 100000 };
+    char prog[128];
+
+    /* a contracting map: rounding differences cannot grow */
+    snprintf(prog, sizeof prog, "l = x; repeat %d { l = 2.5*l*(1 - l) } l", STEPS);
+    Graph *g = graph_new();
+    Node *n = lower_text(g, prog);
+    ck_assert_msg(n != NULL, "%s", lower_errors);
+    ck_assert_uint_ge(dag_count(g, &n, 1), STEPS);
+    double x = 0.1, l = x, dl = 1;
+    for (int k = 0; k < STEPS; k++) {
+        dl = 2.5 * (1 - 2 * l) * dl;
+        l = 2.5 * l * (1 - l);
+    }
+    ck_assert_close(eval_node(g, n, &x), l, 1e-12);
+    ck_assert_close(eval_node(g, n, &x), 0.6, 1e-12);
+    /* and its derivative, by both engines */
+    Node *df = deriv_forward(g, n, 0), *dr = NULL;
+    int var = 0;
+    ck_assert_int_eq(deriv_reverse(g, n, &var, 1, &dr), 0);
+    ck_assert_ptr_nonnull(df);
+    ck_assert_ptr_nonnull(dr);
+    ck_assert_close(eval_node(g, df, &x), dl, 1e-12);
+    ck_assert_close(eval_node(g, dr, &x), dl, 1e-12);
+    graph_free(g);
+
+    /* the chaotic logistic map: any rounding difference would double every
+     * step, but multiplying by 4 is exact and 1 - l is one rounding in any
+     * order, so the evaluator must agree with the C loop to the last bit */
+    snprintf(prog, sizeof prog, "l = x; repeat %d { l = 4*l*(1 - l) } l", STEPS);
+    g = graph_new();
+    n = lower_text(g, prog);
+    ck_assert_ptr_nonnull(n);
+    x = 0.3;
+    l = x;
+    for (int k = 0; k < STEPS; k++)
+        l = 4 * l * (1 - l);
+    double v = eval_node(g, n, &x);
+    ck_assert_msg(v == l, "l(%d) = %.17g, the C loop gives %.17g", STEPS, v, l);
+    graph_free(g);
+
+    /* a long chain of calls: s = sin(s + x) */
+    snprintf(prog, sizeof prog, "s = 0; repeat %d { s = sin(s + x) } s", STEPS);
+    g = graph_new();
+    n = lower_text(g, prog);
+    ck_assert_ptr_nonnull(n);
+    x = 0.5;
+    double s = 0;
+    for (int k = 0; k < STEPS; k++)
+        s = sin(s + x);
+    ck_assert_close(eval_node(g, n, &x), s, 1e-12);
+    /* eval_nodes fills every reachable node */
+    double *values = malloc(g->nnodes * sizeof *values);
+    ck_assert_ptr_nonnull(values);
+    ck_assert_int_eq(eval_nodes(g, &n, 1, &x, values), 0);
+    ck_assert_close(values[n->id], s, 1e-12);
+    free(values);
+    graph_free(g);
+}
+END_TEST
+
+/* eval_nodes evaluates several roots at once, sharing the work. */
+START_TEST(test_eval_nodes_roots) {
+    Graph *g = graph_new();
+    Node *a = lower_text(g, "x*y + sin(x)");
+    Node *b = lower_text(g, "x*y - 1");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    Node *roots[2] = {a, b};
+    double p[2] = {2, 3};
+    double *values = malloc(g->nnodes * sizeof *values);
+    ck_assert_int_eq(eval_nodes(g, roots, 2, p, values), 0);
+    ck_assert(same_value(values[a->id], 6 + sin(2.0), 1e-15));
+    ck_assert(values[b->id] == 5);
+    free(values);
+    ck_assert(isnan(eval_node(g, NULL, p)));
+    graph_free(g);
+}
+END_TEST
+
+Suite *eval_suite(void); /* called by tests/runner.c */
+
+Suite *eval_suite(void) {
+    Suite *s = suite_create("eval");
+    TCase *tc = tcase_create("builtins");
+    tcase_add_loop_test(tc, test_builtin_vs_libm, 0, (int)(sizeof fns1 / sizeof *fns1));
+    tcase_add_loop_test(tc, test_point_values, 0, (int)(sizeof points / sizeof *points));
+    tcase_add_test(tc, test_saturation);
+    tcase_add_test(tc, test_nan_propagation);
+    tcase_add_test(tc, test_pow_semantics);
+    tcase_add_test(tc, test_eval_nodes_roots);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("deep");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_deep_chain);
+    suite_add_tcase(s, tc);
+    return s;
+}
