@@ -16,8 +16,9 @@
  * is comfortable for smooth functions; points whose stencil reaches a kink
  * are skipped.
  *
- * Cases the engine gets wrong today are kept under SHOW_ENGINE_BUGS (build
- * with CFLAGS='-O2 -g -DSHOW_ENGINE_BUGS' to run them); each block says what
+ * Regression tests for fixed engine bugs are marked FIXED.  A known
+ * limitation (ifpos, see README) is kept under SHOW_KNOWN_LIMITATIONS (build
+ * with CFLAGS='-O2 -g -DSHOW_KNOWN_LIMITATIONS' to run it); each block says what
  * is wrong.
  */
 #include <stdint.h>
@@ -720,8 +721,8 @@ START_TEST(test_deriv_kink_conventions) {
 }
 END_TEST
 
-#ifdef SHOW_ENGINE_BUGS
-/* ENGINE BUG (deriv.c, BI_IFPOS): d ifpos(c, a, b) = step(c) da + step(-c, 1) db
+#ifdef SHOW_KNOWN_LIMITATIONS
+/* KNOWN LIMITATION (deriv.c, BI_IFPOS; README): d ifpos(c, a, b) = step(c) da + step(-c, 1) db
  * multiplies the derivative of the branch NOT taken by 0, and 0 * NaN (or
  * 0 * inf) is NaN: where the other branch is undefined -- the very reason
  * to write ifpos -- the derivative is NaN although the function is defined
@@ -756,8 +757,7 @@ START_TEST(test_deriv_ifpos_guards_the_other_branch) {
 END_TEST
 #endif
 
-#ifdef SHOW_ENGINE_BUGS
-/* ENGINE BUG (simplify.c, expand_if_smaller, new in dc2d9a2): multiplying
+/* FIXED (regression test; was: simplify.c, expand_if_smaller, new in dc2d9a2): multiplying
  * out small sums turns the factor (1 - tanh(u)^2) or (1 - sigmoid(u)) of a
  * derivative into a difference of two terms; where the chain-rule factor is
  * large those two terms are huge and cancel, swallowing the small terms
@@ -787,7 +787,6 @@ START_TEST(test_deriv_expansion_keeps_accuracy) {
     graph_free(g);
 }
 END_TEST
-#endif
 
 Suite *deriv_suite(void); /* called by tests/runner.c */
 
@@ -798,7 +797,7 @@ Suite *deriv_suite(void) {
     tcase_add_test(tc, test_deriv_builtin_numeric);
     tcase_add_test(tc, test_deriv_builtins_covered);
     tcase_add_test(tc, test_deriv_kink_conventions);
-#ifdef SHOW_ENGINE_BUGS
+#ifdef SHOW_KNOWN_LIMITATIONS
     tcase_add_test(tc, test_deriv_ifpos_guards_the_other_branch);
 #endif
     suite_add_tcase(s, tc);
@@ -811,9 +810,7 @@ Suite *deriv_suite(void) {
     tcase_add_test(tc, test_deriv_logistic_loss);
     tcase_add_test(tc, test_deriv_power_negative_base);
     tcase_add_test(tc, test_deriv_third_derivative);
-#ifdef SHOW_ENGINE_BUGS
     tcase_add_test(tc, test_deriv_expansion_keeps_accuracy);
-#endif
     suite_add_tcase(s, tc);
     tc = tcase_create("logistic");
     tcase_set_timeout(tc, 60);

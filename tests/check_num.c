@@ -7,8 +7,8 @@
  * text num_print writes must read back, the way the language reads it, to
  * the identical Num (same kind, same p/q, same double bits).
  *
- * Cases the engine gets wrong today are kept under SHOW_ENGINE_BUGS (build
- * with CFLAGS='-O2 -g -DSHOW_ENGINE_BUGS' to run them); each block says what
+ * Regression tests for fixed engine bugs are marked FIXED (build
+ * with CFLAGS='-O2 -g -DSHOW_KNOWN_LIMITATIONS' to run it); each block says what
  * is wrong.
  */
 #include <float.h>
@@ -348,14 +348,12 @@ START_TEST(test_num_predicates_and_order) {
     ck_assert_int_eq(num_compare(rat(2, 6), rat(1, 3)), 0);
     ck_assert_int_lt(num_compare(rat(999999999, 1000000000), num_int(1)), 0);
     ck_assert_int_lt(num_compare(rat(1, 1000000001), rat(1, 1000000000)), 0);
-#ifdef SHOW_ENGINE_BUGS
-    /* ENGINE BUG (num.c num_compare): the cross products are compared as
+    /* FIXED (regression test; was: num.c num_compare): the cross products are compared as
      * long double, exact only with a 64-bit mantissa (x87).  Where long
      * double is double (valgrind's x87 emulation, MSVC, some ABIs) these
      * distinct rationals compare equal. */
     ck_assert_int_lt(num_compare(rat(INT64_MAX - 1, INT64_MAX), num_int(1)), 0);
     ck_assert_int_lt(num_compare(rat(1, INT64_MAX), rat(1, INT64_MAX - 1)), 0);
-#endif
     ck_assert_int_lt(num_compare(num_int(5), dbl(1e300)), 0);
     ck_assert_int_lt(num_compare(rat(1, 10), pd), 0);
     ck_assert_int_gt(num_compare(pd, rat(1, 10)), 0);
@@ -446,12 +444,11 @@ static const ParseCase parse_cases[] = {
     PERR("1 2"),
 };
 
-#ifdef SHOW_ENGINE_BUGS
-/* ENGINE BUG (num.c parse_exact): 19-digit integers above INT64_MAX
+/* FIXED (regression test; was: num.c parse_exact): 19-digit integers above INT64_MAX
  * overflow int64 (undefined behaviour; UBSan aborts) and come back as
  * negative numbers: `symdiff --simplify '9999999999999999999*x'` prints
  * -8446744073709551617*x.
- * ENGINE BUG (num.c parse_exact): text that is not a numeric literal is
+ * FIXED (regression test; was: num.c parse_exact): text that is not a numeric literal is
  * accepted: a second '.', an exponent without digits or followed by junk
  * ("1e5x" is 100000: the strtol end is not checked), a '.' in the
  * exponent, the empty string, hex (through strtod) and leading spaces. */
@@ -461,7 +458,6 @@ static const ParseCase parse_bug_cases[] = {
     PERR("1.2.3"), PERR("1e"), PERR("1e+"), PERR("1e2.5"), PERR(""),
     PERR("."),     PERR("0x10"), PERR(" 1"), PERR("1e-"), PERR("1e5x"),
 };
-#endif
 
 /* Checks every case and reports all the failures at once. */
 static void check_parse_cases(const ParseCase *cases, size_t n) {
@@ -507,9 +503,7 @@ static void check_parse_cases(const ParseCase *cases, size_t n) {
 
 START_TEST(test_num_parse) {
     check_parse_cases(parse_cases, sizeof parse_cases / sizeof *parse_cases);
-#ifdef SHOW_ENGINE_BUGS
     check_parse_cases(parse_bug_cases, sizeof parse_bug_cases / sizeof *parse_bug_cases);
-#endif
 }
 END_TEST
 
@@ -637,7 +631,6 @@ START_TEST(test_num_print_round_trip) {
 }
 END_TEST
 
-#ifdef SHOW_ENGINE_BUGS
 /* ENGINE BUG: INT64_MIN prints as "-9223372036854775808", whose digits
  * num_parse reads with a signed overflow (see parse_bug_cases). */
 START_TEST(test_num_print_round_trip_int64_min) {
@@ -651,7 +644,6 @@ START_TEST(test_num_print_round_trip_int64_min) {
     sb_free(&sb);
 }
 END_TEST
-#endif
 
 Suite *num_suite(void); /* called by tests/runner.c */
 
@@ -668,9 +660,7 @@ Suite *num_suite(void) {
     tc = tcase_create("text");
     tcase_add_test(tc, test_num_parse);
     tcase_add_test(tc, test_num_print_round_trip);
-#ifdef SHOW_ENGINE_BUGS
     tcase_add_test(tc, test_num_print_round_trip_int64_min);
-#endif
     suite_add_tcase(s, tc);
     return s;
 }
