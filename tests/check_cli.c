@@ -908,9 +908,7 @@ START_TEST(test_output_file) {
 }
 END_TEST
 
-#if 0 /* BUG: -o gives the output file mode 0600 whatever the umask, and changes an
-         existing 0644 file to 0600 (mkstemp's mode is kept through rename).  Repro:
-         umask 022; symdiff -o f.txt x; ls -l f.txt  ->  -rw------- (expected -rw-r--r--) */
+/* FIXED: -o used to give the output file mode 0600 (mkstemp's) whatever the umask. */
 START_TEST(test_output_file_mode) {
     char *dir = make_tmpdir();
     char *out = path_join(dir, "out.txt");
@@ -935,7 +933,7 @@ START_TEST(test_output_file_mode) {
     free(dir);
 }
 END_TEST
-#endif
+
 
 /* A failed write of stdout (a full disk) is an error, not a silent success. */
 START_TEST(test_stdout_full) {
@@ -1034,9 +1032,9 @@ Suite *cli_suite(void) {
     tcase_add_test(tc, test_file_forms);
     tcase_add_test(tc, test_output_file);
     tcase_add_test(tc, test_stdout_full);
-#if 0 /* BUG: see test_output_file_mode */
+
     tcase_add_test(tc, test_output_file_mode);
-#endif
+
     suite_add_tcase(s, tc);
 
     tc = tcase_create("big");
