@@ -513,9 +513,15 @@ static void print_product(Printer *p, const Node *n) {
     }
     print_factor_list(p, f.num, f.nnum, cnum, with_coef);
     if (has_den) {
+        /* a reciprocal inside the denominator, a/(b*(1/c)), prints as the
+         * quotient it came from: a/(b/c) */
+        int ninv = 0;
+        for (int i = 0; i < f.nden; i++)
+            ninv += num_is_one(f.den_exp[i]) && is_reciprocal(f.den[i]) && !(p->temp && p->temp[f.den[i]->id] > 0);
         sb_putc(p->out, '/');
         int nd = f.nden + !num_is_one(cden);
-        if (nd > 1)
+        int group = nd > 1 || ninv;
+        if (group)
             open_paren(p);
         int first = 1;
         if (!num_is_one(cden)) {
@@ -523,12 +529,33 @@ static void print_product(Printer *p, const Node *n) {
             first = 0;
         }
         for (int i = 0; i < f.nden; i++) {
+            int inv = ninv && num_is_one(f.den_exp[i]) && is_reciprocal(f.den[i]) &&
+                      !(p->temp && p->temp[f.den[i]->id] > 0);
+            if (inv)
+                continue;
             if (!first)
                 sb_putc(p->out, '*');
             print_den_factor(p, f.den[i], f.den_exp[i], nd > 1 ? P_NEG : P_POW);
             first = 0;
         }
-        if (nd > 1)
+        if (first)
+            sb_putc(p->out, '1');
+        if (ninv) {
+            sb_putc(p->out, '/');
+            if (ninv > 1)
+                open_paren(p);
+            int k = 0;
+            for (int i = 0; i < f.nden; i++)
+                if (num_is_one(f.den_exp[i]) && is_reciprocal(f.den[i]) && !(p->temp && p->temp[f.den[i]->id] > 0)) {
+                    if (k++)
+                        sb_putc(p->out, '*');
+                    print_den_factor(p, f.den[i]->args[0], num_neg(f.den[i]->args[1]->u.num),
+                                     ninv > 1 ? P_NEG : P_POW);
+                }
+            if (ninv > 1)
+                close_paren(p);
+        }
+        if (group)
             close_paren(p);
     }
     free_fraction(&f);
