@@ -252,10 +252,45 @@ static void emit_positive_power(Emitter *E, const Node *b, Num e, int ctx) {
     E->counts.call++;
 }
 
+/* Factors of a product written inline; a nested product that is not a
+ * temporary joins this one, its constant folded into the coefficient
+ * (4*(4*(16*u))*v is written 1024*u*v). */
+static int count_factors(const Emitter *E, const Node *n) {
+    if (n->kind != EX_MUL)
+        return 1;
+    int c = 0;
+    for (int i = 0; i < n->nargs; i++) {
+        const Node *a = n->args[i];
+        c += a->kind == EX_MUL && !E->temp[a->id] ? count_factors(E, a) : 1;
+    }
+    return c;
+}
+
+static void collect_product(const Emitter *E, const Node *n, Num *coef, const Node **num, int *nn,
+                            const Node **den, Num *den_exp, int *nd, int cap) {
+    int count = n->kind == EX_MUL ? n->nargs : 1;
+    for (int i = 0; i < count; i++) {
+        const Node *a = n->kind == EX_MUL ? n->args[i] : n;
+        if (a->kind == EX_CONST) {
+            Num r;
+            if (num_mul(*coef, a->u.num, &r) == NUM_OK)
+                *coef = r;
+        } else if (a->kind == EX_MUL && !E->temp[a->id]) {
+            collect_product(E, a, coef, num, nn, den, den_exp, nd, cap);
+        } else if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
+                   num_is_negative(a->args[1]->u.num) && *nd < cap) {
+            den[*nd] = a->args[0];
+            den_exp[(*nd)++] = num_neg(a->args[1]->u.num);
+        } else if (*nn < cap) {
+            num[(*nn)++] = a;
+        }
+    }
+}
+
 /* A product (or a lone reciprocal power): coef * num... / (den...). */
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     Num coef = num_int(1);
-    int count = n->kind == EX_MUL ? n->nargs : 1;
+    int count = count_factors(E, n);
     const Node **num = malloc((size_t)count * sizeof *num);
     const Node **den = malloc((size_t)count * sizeof *den);
     Num *den_exp = malloc((size_t)count * sizeof *den_exp);
@@ -267,17 +302,7 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
         return;
     }
     int nn = 0, nd = 0;
-    for (int i = 0; i < count; i++) {
-        const Node *a = n->kind == EX_MUL ? n->args[i] : n;
-        if (a->kind == EX_CONST)
-            coef = a->u.num;
-        else if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
-                 num_is_negative(a->args[1]->u.num)) {
-            den[nd] = a->args[0];
-            den_exp[nd++] = num_neg(a->args[1]->u.num);
-        } else
-            num[nn++] = a;
-    }
+    collect_product(E, n, &coef, num, &nn, den, den_exp, &nd, count);
     if (negate)
         coef = num_neg(coef);
     int neg = num_is_negative(coef);
