@@ -109,6 +109,11 @@ $(BUILD)/check_symdiff: $(BUILD)/tests/runner.o $(TEST_OBJ) $(BUILD)/libsymdiff.
 
 check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff
 	SYMDIFF=$(BIN) BUILD=$(BUILD) $(BUILD)/check_symdiff
+	@# the code must also be warning-free under clang
+	@if [ "$(BUILD)" = build ] && command -v clang >/dev/null 2>&1; then \
+	  echo "warning check with clang"; \
+	  $(MAKE) -s --no-print-directory BUILD=build-clang CC=clang OPT=-O0 \
+	    build-clang/symdiff build-clang/libsymdiff_rt.a build-clang/check_symdiff; fi
 ifeq ($(BUILD),build)
 check: symdiff
 endif
@@ -123,6 +128,19 @@ valgrind: deps $(BIN) $(BUILD)/check_symdiff
 	CK_FORK=no SYMDIFF=$(BIN) BUILD=$(BUILD) valgrind --error-exitcode=1 \
 	  --leak-check=full --errors-for-leak-kinds=all -q $(BUILD)/check_symdiff
 
+# libFuzzer (clang) over the whole pipeline, with ASan and UBSan.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := build-fuzz
+fuzz: deps
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=clang \
+	  OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+	  $(FUZZ_DIR)/libsymdiff.a
+	clang -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc -I$(FUZZ_DIR) \
+	  -o $(FUZZ_DIR)/fuzz_pipeline tests/fuzz/fuzz_pipeline.c $(FUZZ_DIR)/libsymdiff.a -lm
+	mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz_pipeline -max_total_time=$(FUZZ_SECONDS) -max_len=512 -timeout=10 \
+	  -rss_limit_mb=2048 -dict=tests/fuzz/dict.txt $(FUZZ_DIR)/corpus tests/fuzz/corpus
+
 demo: all
 	@sh examples/demo.sh
 
@@ -136,4 +154,4 @@ format:
 	clang-format -i src/*.c src/*.h runtime/*.c runtime/*.h tests/*.c tests/*.h
 
 clean:
-	rm -rf build build-asan symdiff
+	rm -rf build build-asan build-fuzz symdiff

@@ -513,7 +513,7 @@ static Domain domain_given_facts(Domain d, unsigned facts) {
  * defined on a larger domain than `need` (so that x * x^-1 stays x/x). */
 static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
     Domain have = exponent_domain(s);
-    Num guard;
+    Num guard = num_int(0);
     int use_guard = 0;
     if (need.nonzero && need.nonneg && !(have.nonzero && have.nonneg)) {
         if (have.nonneg)
