@@ -28,15 +28,20 @@ Node *dag_num(Graph *g, Num v) { return dag_intern(g, EX_CONST, &v, NULL, 0, sca
 
 Node *dag_int(Graph *g, int64_t v) { return dag_num(g, num_int(v)); }
 
+#define FLATTEN_MAX 8
+
 /* May a sum or product operand be merged into its parent?  Not when it is
  * shared (its work would be repeated in every user), except for the
  * cost-free shape c*u or c + u. */
 static int flattenable(const Graph *g, const Node *n, NodeKind kind) {
     if (n->kind != kind)
         return 0;
-    if (!dag_is_shared(g, n))
+    if (n->nargs == 2 && n->args[0]->kind == EX_CONST)
         return 1;
-    return n->nargs == 2 && n->args[0]->kind == EX_CONST;
+    /* a large operand stays whole: along a chain of products (the
+     * adjoints of l = c*l^2 repeated) merging would copy every earlier
+     * factor into each new node, quadratic in the chain's length */
+    return !dag_is_shared(g, n) && n->nargs <= FLATTEN_MAX;
 }
 
 static unsigned facts_of(const Graph *g, const Node *n) {
