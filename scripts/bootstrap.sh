@@ -3,11 +3,64 @@
 # pkg-config, a C compiler, make).  Debian packages; apt-get when root,
 # otherwise prints the exact command to run.  Extra package names given as
 # arguments are installed the same way (used by `make bench`).
+#
+# `sh scripts/bootstrap.sh bench` installs what `make bench` compares with
+# instead (see bench_deps below); it never fails.
 set -e
 
 need=""
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# --- bench mode -----------------------------------------------------------
+# The peers `make bench` measures symdiff against: SymPy (required for most
+# tables, but the benchmark still runs without it), GiNaC and a C++
+# compiler for its driver (where the distribution has them), and PyTorch
+# only when BENCH_TORCH=1 (python3-torch pulls in about 170 packages).  A
+# peer that cannot be installed is reported as missing in RESULTS.md, so
+# this mode always exits 0.
+have_apt_pkg() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+py_has() {
+    for py in python3 /usr/bin/python3; do
+        have_cmd "$py" && "$py" -c "import $1" >/dev/null 2>&1 && return 0
+    done
+    return 1
+}
+bench_deps() {
+    want=""
+    have_cmd apt-get && [ "$(id -u)" -eq 0 ] && apt_ok=1 || apt_ok=0
+    # apt-cache only knows candidates after an update; do one if it has
+    # never been done.
+    if [ "$apt_ok" -eq 1 ] && ! have_apt_pkg python3-sympy &&
+       ! have_apt_pkg libginac-dev; then
+        apt-get update -qq >&2 || true
+    fi
+    py_has sympy || want="$want python3-sympy"
+    if have_pkg libginac-dev || have_apt_pkg libginac-dev; then
+        have_pkg libginac-dev || want="$want libginac-dev"
+        have_cmd g++ || have_cmd c++ || want="$want g++"
+    fi
+    if [ "${BENCH_TORCH:-0}" = 1 ] && ! py_has torch; then
+        want="$want python3-torch"
+    fi
+    [ -z "$want" ] && return 0
+    if [ "$apt_ok" -eq 0 ]; then
+        echo "bench: optional peers missing:$want; to measure them run" >&2
+        echo "    sudo apt-get install -y$want" >&2
+        return 0
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    for p in $want; do  # one at a time: one unavailable package spoils none
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $p >&2 ||
+            echo "bench: could not install $p; measuring without it" >&2
+    done
+    return 0
+}
+if [ "${1:-}" = bench ]; then
+    bench_deps
+    exit 0
+fi
 
 have_cmd bison      || need="$need bison"
 have_cmd flex       || need="$need flex"
