@@ -5,6 +5,8 @@
 #   make demo     generates a gradient kernel, compiles it, trains with it
 #   make asan     the test suite under AddressSanitizer + UBSan
 #   make valgrind the test suite under valgrind (no leaks, no errors)
+#   make fuzz     the libFuzzer harnesses of tests/fuzz, FUZZ_SECONDS each
+#   make oom      allocation-failure injection, every allocation in turn
 #   make examples builds the programs in examples/
 #   make bench    benchmarks (not part of check)
 #
@@ -30,9 +32,10 @@ LIB_OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(LIB_SRC)) \
 RT_SRC  := $(wildcard runtime/*.c)
 RT_OBJ  := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(RT_SRC))
 TEST_SRC := $(wildcard tests/check_*.c)
-TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/testrun.o
+TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/testrun.o \
+            $(BUILD)/tests/fuzz/exprgen.o
 
-.PHONY: all deps check asan valgrind demo examples bench clean format fuzz
+.PHONY: all deps check asan valgrind demo examples bench clean format fuzz oom
 
 # The command-line tool is built in $(BUILD); the default build also leaves
 # a copy at ./symdiff.
@@ -100,6 +103,9 @@ $(BUILD)/tests/%.o: tests/%.c tests/testutil.h tests/testrun.h $(wildcard src/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
 
+# The program generator of the differential fuzzer, shared with the suite.
+$(BUILD)/tests/check_stability.o $(BUILD)/tests/fuzz/exprgen.o: tests/fuzz/exprgen.h
+
 $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/suites.h tests/testutil.h | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -I$(BUILD)/tests -c -o $@ $<
@@ -107,7 +113,7 @@ $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/suites.h tests/testutil.h
 $(BUILD)/check_symdiff: $(BUILD)/tests/runner.o $(TEST_OBJ) $(BUILD)/libsymdiff.a $(BUILD)/libsymdiff_rt.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff
+check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so
 	SYMDIFF=$(BIN) BUILD=$(BUILD) $(BUILD)/check_symdiff
 	@# the code must also be warning-free under clang
 	@if [ "$(BUILD)" = build ] && command -v clang >/dev/null 2>&1; then \
@@ -124,22 +130,44 @@ asan: deps
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  check
 
-valgrind: deps $(BIN) $(BUILD)/check_symdiff
+# The failing allocator of tests/check_oom.c, preloaded into the binary
+# (plain flags: it must not carry a sanitizer runtime of its own).
+$(BUILD)/libfailmalloc.so: tests/oom/failmalloc.c | $(BUILD)
+	$(CC) -std=c99 $(WARN) -O1 -g -fPIC -shared -Wl,-soname,libfailmalloc.so -o $@ $<
+
+# Allocation-failure injection in full: every allocation of every input of
+# tests/check_oom.c made to fail in turn, and a sample under valgrind.
+oom: deps $(BIN) $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so
+	CK_RUN_SUITE=oom SYMDIFF_OOM_FULL=1 SYMDIFF_OOM_VALGRIND=1 SYMDIFF=$(BIN) BUILD=$(BUILD) \
+	  $(BUILD)/check_symdiff
+
+valgrind: deps $(BIN) $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so
 	CK_FORK=no SYMDIFF=$(BIN) BUILD=$(BUILD) valgrind --error-exitcode=1 \
 	  --leak-check=full --errors-for-leak-kinds=all -q $(BUILD)/check_symdiff
 
-# libFuzzer (clang) over the whole pipeline, with ASan and UBSan.
+# libFuzzer (clang) with ASan and UBSan, every harness in tests/fuzz/ for
+# FUZZ_SECONDS each: the parser alone, the whole pipeline, and the
+# differential harness (derivatives against finite differences, values
+# before and after simplification).  A finding stops the run; its input is
+# left in the current directory (crash-*, timeout-*, leak-*).
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := build-fuzz
+FUZZERS  := parser pipeline differential
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 fuzz: deps
 	$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=clang \
-	  OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
-	  $(FUZZ_DIR)/libsymdiff.a
-	clang -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc -I$(FUZZ_DIR) \
-	  -o $(FUZZ_DIR)/fuzz_pipeline tests/fuzz/fuzz_pipeline.c $(FUZZ_DIR)/libsymdiff.a -lm
-	mkdir -p $(FUZZ_DIR)/corpus
-	$(FUZZ_DIR)/fuzz_pipeline -max_total_time=$(FUZZ_SECONDS) -max_len=512 -timeout=10 \
-	  -rss_limit_mb=2048 -dict=tests/fuzz/dict.txt $(FUZZ_DIR)/corpus tests/fuzz/corpus
+	  OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/libsymdiff.a
+	for f in $(FUZZERS); do \
+	  clang -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) \
+	    -Isrc -Itests/fuzz -I$(FUZZ_DIR) -o $(FUZZ_DIR)/fuzz_$$f tests/fuzz/fuzz_$$f.c \
+	    $$(test $$f = differential && echo tests/fuzz/exprgen.c) $(FUZZ_DIR)/libsymdiff.a -lm \
+	    || exit 1; done
+	for f in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$f; \
+	  if [ $$f = differential ]; then seeds=tests/fuzz/corpus/differential; opts=; \
+	  else seeds=tests/fuzz/corpus; opts=-dict=tests/fuzz/dict.txt; fi; \
+	  $(FUZZ_DIR)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
+	    -rss_limit_mb=2048 $$opts $(FUZZ_DIR)/corpus-$$f $$seeds || exit 1; done
 
 demo: all
 	@sh examples/demo.sh
@@ -147,7 +175,10 @@ demo: all
 examples: all
 	@$(MAKE) --no-print-directory -C examples
 
+# Benchmarks against SymPy, GiNaC and hand-written code (bench/RESULTS.md);
+# installs the peers where it can.  BENCH_QUICK=1: a fast smoke run.
 bench: all
+	@sh scripts/bootstrap.sh bench
 	@sh bench/run.sh
 
 format:

@@ -184,6 +184,7 @@ static Loc at(int offset);
 %token INVALID "invalid character"
 %token BADNUM  "malformed number"
 %token TOODEEP "too many nested brackets"
+%token TOOLONG "name or number too long"
 
 %%
 
@@ -534,6 +535,36 @@ static void show_byte(unsigned char c, char out[5]) {
     }
 }
 
+/* The code point of a well-formed UTF-8 sequence of 2 to 4 bytes. */
+static unsigned long utf8_code_point(const unsigned char *s, int len) {
+    unsigned long cp = s[0] & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (int i = 1; i < len; i++)
+        cp = cp << 6 | (s[i] & 0x3F);
+    return cp;
+}
+
+/* What a character that looks like ASCII was probably meant to be (text
+ * pasted from a word processor or typeset mathematics), or NULL. */
+static const char *lookalike(unsigned long cp) {
+    static const struct {
+        unsigned long cp;
+        const char *meant;
+    } table[] = {
+        {0x2212, "'-'"},   {0x2010, "'-'"},   {0x2011, "'-'"},   {0x2012, "'-'"},
+        {0x2013, "'-'"},   {0x2014, "'-'"},   {0xFF0D, "'-'"},   {0xFF0B, "'+'"},
+        {0x00D7, "'*'"},   {0x00B7, "'*'"},   {0x22C5, "'*'"},   {0x2219, "'*'"},
+        {0x2217, "'*'"},   {0x00F7, "'/'"},   {0x2215, "'/'"},   {0x2044, "'/'"},
+        {0x2018, "\"'\""}, {0x2019, "\"'\""}, {0x2032, "\"'\""}, {0xFF08, "'('"},
+        {0xFF09, "')'"},   {0x00B2, "'^2'"},  {0x00B3, "'^3'"},  {0x03C0, "'pi'"},
+        {0x221A, "'sqrt'"}, {0x00A0, "a space"}, {0x2009, "a space"}, {0x202F, "a space"},
+        {0x3000, "a space"},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (table[i].cp == cp)
+            return table[i].meant;
+    return NULL;
+}
+
 static void note_unclosed(ParseState *ps) {
     const ScanState *s = &ps->scan;
     if (s->depth > 0)
@@ -542,20 +573,24 @@ static void note_unclosed(ParseState *ps) {
 }
 
 /* What the parser wanted instead, when that is short to say: an
- * expression (a number and a name both fit), or a number alone (the
- * dimensions of a declaration).  "" otherwise. */
-static const char *expected_hint(const yypcontext_t *ctx) {
+ * expression (a number and a name both fit), a number alone (the
+ * dimensions of a declaration), or the '{' of a repeat.  "" otherwise. */
+static const char *expected_hint(const yypcontext_t *ctx, const ScanState *s) {
     yysymbol_kind_t expected[YYNTOKENS];
     int n = yypcontext_expected_tokens(ctx, expected, YYNTOKENS);
-    int number = 0, name = 0;
+    int number = 0, name = 0, brace = 0;
     for (int i = 0; i < n; i++) {
         number |= expected[i] == YYSYMBOL_NUMBER;
         name |= expected[i] == YYSYMBOL_NAME;
+        brace |= expected[i] == YYTRANSLATE('{');
     }
     if (number && name)
         return ", expected an expression";
     if (number && n == 1)
         return ", expected a number";
+    /* "repeat 2 l = l*l }": the count is complete, its block missing */
+    if (brace && s->in_header)
+        return ", expected '{' after the repeat count";
     return "";
 }
 
@@ -579,12 +614,30 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, ParseState *ps) {
         diag_error(ps->diag, loc, "unexpected end of input");
         note_unclosed(ps);
         return 0;
-    case YYSYMBOL_INVALID: {
-        char shown[5];
-        show_byte((unsigned char)text[0], shown);
-        diag_error(ps->diag, loc, "invalid character '%s'", shown);
+    case YYSYMBOL_INVALID:
+        if (len > 1) {
+            /* a UTF-8 sequence (the scanner checked its form) */
+            unsigned long cp = utf8_code_point((const unsigned char *)text, len);
+            const char *hint = lookalike(cp);
+            if (cp == 0xFEFF)
+                diag_error(ps->diag, loc, "non-ASCII character U+FEFF, a byte order mark; "
+                                          "save the file without it");
+            else
+                diag_error(ps->diag, loc, "non-ASCII character U+%04lX%s%s%s", cp,
+                           hint ? "; did you mean " : "", hint ? hint : "",
+                           hint ? "?" : "");
+        } else {
+            char shown[5];
+            show_byte((unsigned char)text[0], shown);
+            diag_error(ps->diag, loc, "invalid character '%s'%s", shown,
+                       (unsigned char)text[0] >= 0x80 ? " (the text is not UTF-8)" : "");
+        }
         return 0;
-    }
+    case YYSYMBOL_TOOLONG:
+        diag_error(ps->diag, loc, "%s too long (%d characters, at most %d)",
+                   strchr("0123456789.", text[0]) ? "number" : "name", len,
+                   strchr("0123456789.", text[0]) ? AST_MAX_NUMBER : AST_MAX_NAME);
+        return 0;
     case YYSYMBOL_BADNUM:
         diag_error(ps->diag, loc, "malformed number '%.*s'", len, text);
         return 0;
@@ -611,8 +664,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, ParseState *ps) {
         }
         break;
     }
-    diag_error(ps->diag, loc, "unexpected %s'%.*s'%s", what, len, text,
-               expected_hint(ctx));
+    /* a quote is shown in double quotes: "unexpected "'"", not "'''" */
+    const char *quote = len == 1 && text[0] == '\'' ? "\"" : "'";
+    diag_error(ps->diag, loc, "unexpected %s%s%.*s%s%s", what, quote, len, text, quote,
+               expected_hint(ctx, s));
     if (closer && s->close_status == SCAN_MISMATCHED)
         note_unclosed(ps);
     /* "a = 1 b = 2": the missing ';' made "1 b" a product.  Only after
@@ -640,8 +695,8 @@ Ast *parse_program(AstArena *arena, Diag *diag) {
         diag_error(diag, nowhere, "no source text");
         return NULL;
     }
-    if (src->len > (size_t)INT_MAX - 2) { /* Loc offsets are ints */
-        diag_error(diag, nowhere, "input too large");
+    if (src->len > PARSE_MAX_INPUT) { /* and Loc offsets are ints */
+        diag_error(diag, nowhere, "input too large (more than %zu MiB)", PARSE_MAX_INPUT >> 20);
         return NULL;
     }
 

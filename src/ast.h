@@ -63,6 +63,12 @@ typedef struct AstArena {
 /* Nesting deeper than this is an error ("expression nested too deeply"). */
 #define AST_MAX_DEPTH 1000
 
+/* Longer names and numeric literals are errors ("name too long"): they
+ * bound the cost of suggestions and the length of messages that quote
+ * them (docs/limits.md). */
+#define AST_MAX_NAME 256
+#define AST_MAX_NUMBER 1024
+
 Ast *ast_new(AstArena *arena, AstKind kind, Loc loc);
 /* Appends a child (and for SUM/PRODUCT the operator joining it). */
 void ast_push(Ast *parent, Ast *kid, char op);

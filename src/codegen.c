@@ -607,6 +607,8 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
     for (int i = 0; i < nroots; i++)
         E->uses[roots[i]->id]++;
     int *depth = calloc(nn ? nn : 1, sizeof *depth);
+    if (!depth)
+        E->out->failed = 1; /* the temporaries would be chosen otherwise */
     E->ntemps = 0;
     for (size_t id = 0; id < nn; id++) {
         if (!E->mark[id])
@@ -1014,6 +1016,8 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
             targets[nt] = malloc(32);
             if (targets[nt])
                 snprintf(targets[nt], 32, "grad[%d]", i);
+            else
+                E.out->failed = 1; /* a NULL target would mean 'return' */
             nt++;
         }
         k_grad = emit_kernel(&E, E.T, "_grad", "grad", roots, (const char *const *)targets, nt, NULL);
@@ -1030,12 +1034,16 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
                     targets[nt] = malloc(48);
                     if (targets[nt])
                         snprintf(targets[nt], 48, "H[%d]", i * n + j);
+                    else
+                        E.out->failed = 1;
                     nt++;
                     if (j > i)
                         sb_printf(&mirror, "    H[%d] = H[%d];\n", j * n + i, i * n + j);
                 }
             k_hess = emit_kernel(&E, "void", "_hess", "H", roots, (const char *const *)targets, nt,
                                  sb_str(&mirror));
+            if (mirror.failed)
+                E.out->failed = 1; /* mirror copies would be missing */
             sb_free(&mirror);
             for (int i = 0; i < nt; i++)
                 free(targets[i]);
@@ -1046,6 +1054,8 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
             targets[i] = malloc(32);
             if (targets[i])
                 snprintf(targets[i], 32, "y[%d]", i);
+            else
+                E.out->failed = 1; /* a NULL target would mean 'return' */
         }
         k_value = emit_kernel(&E, "void", "", "y", roots, (const char *const *)targets, m, NULL);
         for (int i = 0; i < m; i++)
@@ -1057,6 +1067,8 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
                 targets[nt] = malloc(32);
                 if (targets[nt])
                     snprintf(targets[nt], 32, "J[%d]", i * n + j);
+                else
+                    E.out->failed = 1;
                 nt++;
             }
         k_grad = emit_kernel(&E, "void", "_jac", "J", roots, (const char *const *)targets, nt, NULL);
@@ -1119,6 +1131,8 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
         sb_clear(&sig);
     }
     codegen_header_end(header, opt);
+    if (sig.failed)
+        header->failed = 1; /* a declaration would be missing */
     sb_free(&sig);
 
     /* the source */

@@ -8,6 +8,7 @@
  */
 #include "dag.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,7 +312,7 @@ void dag_mark_reachable(const Graph *g, Node *const *roots, int nroots, unsigned
 size_t dag_count(const Graph *g, Node *const *roots, int nroots) {
     unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
     if (!mark)
-        return 0;
+        return SIZE_MAX;
     dag_mark_reachable(g, roots, nroots, mark);
     size_t count = 0;
     for (size_t i = 0; i < g->nnodes; i++)
@@ -340,6 +341,8 @@ double dag_tree_size(const Graph *g, Node *const *roots, int nroots) {
         for (int i = 0; i < nroots; i++)
             if (roots[i])
                 total += size[roots[i]->id];
+    } else {
+        total = NAN; /* out of memory: callers that guard a tree walk refuse it */
     }
     free(mark);
     free(size);

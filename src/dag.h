@@ -154,10 +154,12 @@ Node *dag_add_flat(Graph *g, Node *const *terms, int n);
 static inline int dag_is_const(const Node *n) { return n->kind == EX_CONST; }
 int dag_is_num(const Node *n, int64_t v);
 
-/* Number of nodes reachable from the roots (the DAG size). */
+/* Number of nodes reachable from the roots (the DAG size); SIZE_MAX when
+ * out of memory. */
 size_t dag_count(const Graph *g, Node *const *roots, int nroots);
 /* Size of the same expression written out as a tree, as a double so
- * that exponentially large counts stay representable. */
+ * that exponentially large counts stay representable (NaN when out of
+ * memory: compare as !(size <= limit)). */
 double dag_tree_size(const Graph *g, Node *const *roots, int nroots);
 /* Marks (mark[id] = 1) the nodes reachable from the roots; the caller
  * provides g->nnodes bytes. */

@@ -334,8 +334,13 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
     /* forward mode costs one pass per variable: only worth trying for few
      * variables, and for functions small enough that building both is cheap
      * (beyond that the reverse result, one pass, is kept) */
-    if (status == 0 && mode == DERIV_AUTO && nvars <= 8 && dag_count(g, &root, 1) > DERIV_AUTO_LIMIT)
-        mode = DERIV_REVERSE;
+    if (status == 0 && mode == DERIV_AUTO && nvars <= 8) {
+        size_t size = dag_count(g, &root, 1);
+        if (size == SIZE_MAX)
+            status = -1; /* out of memory: no choice made on a wrong count */
+        else if (size > DERIV_AUTO_LIMIT)
+            mode = DERIV_REVERSE;
+    }
     if (status == 0 && (mode == DERIV_FORWARD || (mode == DERIV_AUTO && nvars <= 8))) {
         fwd = malloc((size_t)(nvars ? nvars : 1) * sizeof *fwd);
         if (!fwd)
@@ -351,14 +356,18 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
             /* keep the smaller result (ties go to forward: its printed form
              * follows the textbook rules more closely) */
             size_t sf = dag_count(g, fwd, nvars), sr = dag_count(g, rev, nvars);
-            if (sf <= sr) {
+            if (sf == SIZE_MAX || sr == SIZE_MAX)
+                status = -1; /* out of memory: no choice on a wrong count */
+            else if (sf <= sr) {
                 pick = fwd;
                 which = DERIV_FORWARD;
             }
         }
-        memcpy(out, pick, (size_t)nvars * sizeof *out);
-        if (used)
-            *used = which;
+        if (status == 0) {
+            memcpy(out, pick, (size_t)nvars * sizeof *out);
+            if (used)
+                *used = which;
+        }
     }
     free(fwd);
     free(rev);

@@ -69,15 +69,29 @@ static void show_source(StrBuf *out, const Source *src, Loc loc) {
         bol--;
     while ((size_t)eol < src->len && src->text[eol] != '\n')
         eol++;
-    if (eol > bol && src->text[eol - 1] == '\r')
+    if (eol > bol && src->text[eol - 1] == '\r' && (size_t)eol < src->len)
         eol--; /* CRLF: the '\r' is not part of the line */
+    /* a very long line (a generated program) is shown as a window around
+     * the caret, marked with "..." where it is cut */
+    int cut_before = 0, cut_after = 0;
+    if (eol - bol > DIAG_MAX_LINE) {
+        int from = start - DIAG_MAX_LINE / 2;
+        if (from > bol) {
+            bol = from;
+            cut_before = 1;
+        }
+        if (eol - bol > DIAG_MAX_LINE) {
+            eol = bol + DIAG_MAX_LINE;
+            cut_after = 1;
+        }
+    }
 
-    sb_puts(out, "    ");
+    sb_puts(out, cut_before ? "    ..." : "    ");
     for (int i = bol; i < eol; i++)
         put_byte(out, (unsigned char)src->text[i]);
-    sb_putc(out, '\n');
+    sb_puts(out, cut_after ? "...\n" : "\n");
 
-    sb_puts(out, "    ");
+    sb_puts(out, cut_before ? "       " : "    ");
     for (int i = bol; i < start && i < eol; i++) {
         unsigned char c = (unsigned char)src->text[i];
         if (c == '\t')

@@ -28,6 +28,10 @@ typedef struct Diag {
     int max_errors;   /* stop reporting after this many (0 = 20)             */
 } Diag;
 
+/* Source lines longer than this many bytes are echoed in part: a window
+ * of this size around the caret. */
+#define DIAG_MAX_LINE 1024
+
 void diag_init(Diag *d, const Source *src);
 void diag_free(Diag *d);
 

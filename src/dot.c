@@ -163,7 +163,7 @@ int dot_write_split(StrBuf *out, const Graph *g, Node *const *roots, const char 
     for (int i = 0; i < nroots; i++)
         if (!roots[i])
             return -1;
-    if (as_tree && dag_tree_size(g, roots, nroots) > DOT_TREE_LIMIT)
+    if (as_tree && !(dag_tree_size(g, roots, nroots) <= DOT_TREE_LIMIT)) /* NaN: out of memory */
         return -1; /* refused before writing anything */
     unsigned char *mark = malloc(n0 ? n0 : 1);
     unsigned *uses = calloc(n0 ? n0 : 1, sizeof *uses);

@@ -317,8 +317,10 @@ Node *expand_node(Graph *g, Node *root, int *error) {
         for (int i = 0; i < p->n; i++) {
             Mono *m = &p->t[i];
             Node **f = malloc((size_t)(m->len + 1) * sizeof *f);
-            if (!f)
+            if (!f) {
+                g->failed = 1; /* the terms after this one are not made */
                 break;
+            }
             Num c;
             num_mul(m->coef, inv, &c);
             f[0] = dag_num(g, c);
@@ -327,8 +329,8 @@ Node *expand_node(Graph *g, Node *root, int *error) {
             terms[i] = dag_mul_n(g, f, m->len + 1);
             free(f);
         }
-        Node *sum = dag_add_flat(g, terms, p->n);
-        result = num_is_one(content) ? sum : dag_mul(g, dag_num(g, content), sum);
+        Node *sum = g->failed ? NULL : dag_add_flat(g, terms, p->n);
+        result = !sum || num_is_one(content) ? sum : dag_mul(g, dag_num(g, content), sum);
         free(terms);
     }
     poly_free(p);

@@ -43,17 +43,28 @@ double gradcheck_central(const Graph *g, Node *f, double *point, int var) {
  * extrapolated towards step 0 (a Neville tableau in h^2); the estimate
  * with the smallest change between tableau entries wins, and that change is
  * its error estimate. */
-double gradcheck_ridders(const Graph *g, Node *f, double *point, int var, double *err) {
+/* f at point, in the caller's values[g->nnodes]; sets *oom when out of
+ * memory (a NaN that is not the function's). */
+static double value_at(const Graph *g, Node *f, const double *point, double *values, int *oom) {
+    if (eval_nodes(g, &f, 1, point, values) != 0) {
+        *oom = 1;
+        return NAN;
+    }
+    return values[f->id];
+}
+
+static double ridders(const Graph *g, Node *f, double *point, int var, double *err, double *values,
+                      int *oom) {
     enum { N = 12 };
     const double shrink = 1.4, shrink2 = shrink * shrink;
     double a[N][N], best = NAN, x = point[var];
     double h = 1e-3 * (fabs(x) > 1 ? fabs(x) : 1);
     *err = INFINITY;
-    for (int i = 0; i < N; i++, h /= shrink) {
+    for (int i = 0; i < N && !*oom; i++, h /= shrink) {
         point[var] = x + h;
-        double fp = eval_node(g, f, point);
+        double fp = value_at(g, f, point, values, oom);
         point[var] = x - h;
-        double fm = eval_node(g, f, point);
+        double fm = value_at(g, f, point, values, oom);
         point[var] = x;
         a[0][i] = (fp - fm) / (2 * h);
         double fac = shrink2;
@@ -70,6 +81,16 @@ double gradcheck_ridders(const Graph *g, Node *f, double *point, int var, double
             break;
     }
     return best;
+}
+
+double gradcheck_ridders(const Graph *g, Node *f, double *point, int var, double *err) {
+    double *values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
+    int oom = !values;
+    double d = oom ? NAN : ridders(g, f, point, var, err, values, &oom);
+    free(values);
+    if (oom)
+        *err = INFINITY;
+    return oom ? NAN : d;
 }
 
 int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, int nvars,
@@ -89,11 +110,14 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
     gc->unsure = 0;
     gc->max_error = 0;
     gc->worst_var = -1;
-    if (!point || !values || !roots) {
+    double *scratch = malloc((g->nnodes ? g->nnodes : 1) * sizeof *scratch);
+    int oom = 0;
+    if (!point || !values || !roots || !scratch) {
         free(point);
         free(values);
         free(roots);
-        return -1;
+        free(scratch);
+        return -2;
     }
     roots[0] = f;
     for (int i = 0; i < nvars; i++)
@@ -103,8 +127,10 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
             point[v] = gc->base ? gc->base[v] : lo + (hi - lo) * uniform(&state);
         for (int i = 0; i < nvars; i++)
             point[vars[i]] = lo + (hi - lo) * uniform(&state);
-        if (eval_nodes(g, roots, nvars + 1, point, values) != 0)
+        if (eval_nodes(g, roots, nvars + 1, point, values) != 0) {
+            oom = 1;
             break;
+        }
         int defined = isfinite(values[f->id]);
         for (int i = 0; i < nvars && defined; i++)
             defined = isfinite(values[grad[i]->id]);
@@ -115,8 +141,10 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
         int worst_i = -1;
         for (int i = 0; i < nvars && usable; i++) {
             double fd_err;
-            double fd = gradcheck_ridders(g, f, point, vars[i], &fd_err);
+            double fd = ridders(g, f, point, vars[i], &fd_err, scratch, &oom);
             double d = values[grad[i]->id];
+            if (oom)
+                break;
             if (!isfinite(fd)) {
                 usable = 0; /* the step left the domain */
                 break;
@@ -132,6 +160,8 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
                 worst_i = i;
             }
         }
+        if (oom)
+            break;
         if (!usable)
             continue;
         gc->tested++;
@@ -145,5 +175,8 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
     free(point);
     free(values);
     free(roots);
+    free(scratch);
+    if (oom)
+        return -2;
     return gc->tested > 0 ? 0 : -1;
 }

@@ -23,7 +23,8 @@ typedef struct GradCheck {
 } GradCheck;
 
 /* Compares grad[i] (d f / d vars[i]) with central differences of f.
- * Returns 0, or -1 when no point in 50 * points tries was defined. */
+ * Returns 0, -1 when no point in 50 * points tries was defined, or -2 when
+ * out of memory. */
 int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, int nvars,
                   GradCheck *gc);
 

@@ -18,12 +18,22 @@
 
 #include "eval.h"
 
-#define DEFAULT_MAX_WORK 50000000L
+/* Steps of lowering (see spend) before "too much work": at about a
+ * microsecond each, a few seconds.  docs/limits.md explains the choice. */
+#define DEFAULT_MAX_WORK 10000000L
 
 typedef struct Binding {
     const char *name; /* points into the AST (lives as long as the lowering) */
     Node *node;
 } Binding;
+
+/* A slot of the table of assigned names (open addressing, at most half
+ * full).  Programs can have a name per statement, so lookups must not scan
+ * every name: linear scans made lowering quadratic in the number of names. */
+typedef struct NameSlot {
+    const char *name; /* NULL: an empty slot                                 */
+    int binding;      /* index into env once the name has a value, else -1  */
+} NameSlot;
 
 typedef struct Lowerer {
     Graph *g;
@@ -31,8 +41,8 @@ typedef struct Lowerer {
     const LowerOptions *opt;
     Binding *env;
     int nenv, env_cap;
-    const char **assigned; /* every name assigned somewhere in the program */
-    int nassigned, assigned_cap;
+    NameSlot *names; /* every name assigned somewhere in the program */
+    size_t names_cap, names_used;
     int has_decls, vars_fixed;
     long work, max_work;
     Loc *loc_of; /* by node id: where the node was first written */
@@ -74,11 +84,51 @@ static Node *located(Lowerer *L, Node *n, Loc loc) {
     return n;
 }
 
+static size_t name_hash(const char *name) {
+    size_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The slot holding `name`, or the empty slot where it would go; NULL while
+ * the table is empty. */
+static NameSlot *name_slot(const Lowerer *L, const char *name) {
+    if (L->names_cap == 0)
+        return NULL;
+    size_t mask = L->names_cap - 1;
+    for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask)
+        if (!L->names[i].name || strcmp(L->names[i].name, name) == 0)
+            return &L->names[i];
+}
+
+/* The slot of `name`, added if missing; NULL when out of memory. */
+static NameSlot *name_insert(Lowerer *L, const char *name) {
+    if (2 * (L->names_used + 1) > L->names_cap) {
+        size_t cap = L->names_cap ? 2 * L->names_cap : 64;
+        NameSlot *old = L->names, *p = calloc(cap, sizeof *p);
+        if (!p)
+            return NULL;
+        size_t old_cap = L->names_cap;
+        L->names = p;
+        L->names_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i].name)
+                *name_slot(L, old[i].name) = old[i];
+        free(old);
+    }
+    NameSlot *s = name_slot(L, name);
+    if (!s->name) {
+        s->name = name;
+        s->binding = -1;
+        L->names_used++;
+    }
+    return s;
+}
+
 static int is_assigned(const Lowerer *L, const char *name) {
-    for (int i = 0; i < L->nassigned; i++)
-        if (strcmp(L->assigned[i], name) == 0)
-            return 1;
-    return 0;
+    NameSlot *s = name_slot(L, name);
+    return s && s->name;
 }
 
 static void collect_assigned(Lowerer *L, const Ast *a) {
@@ -88,31 +138,24 @@ static void collect_assigned(Lowerer *L, const Ast *a) {
             collect_assigned(L, s);
         else if (s->kind == AST_DECL)
             L->has_decls = 1;
-        else if (s->kind == AST_ASSIGN && !is_assigned(L, s->text)) {
-            if (L->nassigned == L->assigned_cap) {
-                int cap = L->assigned_cap ? L->assigned_cap * 2 : 16;
-                const char **p = realloc(L->assigned, (size_t)cap * sizeof *p);
-                if (!p)
-                    return;
-                L->assigned = p;
-                L->assigned_cap = cap;
-            }
-            L->assigned[L->nassigned++] = s->text;
+        else if (s->kind == AST_ASSIGN && !name_insert(L, s->text)) {
+            out_of_memory(L, s->loc); /* a name missing here would become a variable */
+            return;
         }
     }
 }
 
 static Binding *find_binding(Lowerer *L, const char *name) {
-    for (int i = L->nenv; i-- > 0;)
-        if (strcmp(L->env[i].name, name) == 0)
-            return &L->env[i];
-    return NULL;
+    NameSlot *s = name_slot(L, name);
+    return s && s->name && s->binding >= 0 ? &L->env[s->binding] : NULL;
 }
 
 static int bind(Lowerer *L, const char *name, Node *node) {
-    Binding *b = find_binding(L, name);
-    if (b) {
-        b->node = node;
+    NameSlot *s = name_insert(L, name);
+    if (!s)
+        return -1;
+    if (s->binding >= 0) {
+        L->env[s->binding].node = node;
         return 0;
     }
     if (L->nenv == L->env_cap) {
@@ -123,6 +166,7 @@ static int bind(Lowerer *L, const char *name, Node *node) {
         L->env = p;
         L->env_cap = cap;
     }
+    s->binding = L->nenv;
     L->env[L->nenv].name = name;
     L->env[L->nenv++].node = node;
     return 0;
@@ -136,15 +180,21 @@ static const struct {
 
 static const char *const special_functions[] = {"sqrt", "pow"};
 
-/* Appends "; did you mean 'x'?" when a known name is close to `name`. */
+/* Appends "; did you mean 'x'?" when a known name is close to `name`:
+ * one edit away, or two for names of four or more characters (two edits
+ * turn 'foo' into 'log').  Among equally close names, one that starts
+ * with the same letter wins. */
 static void suggest(char *buf, size_t size, const char *name, const char *const *cands, int n) {
-    int best = 3;
+    int best = 3, best_same_start = 0;
     const char *pick = NULL;
     size_t len = strlen(name);
     for (int i = 0; i < n; i++) {
         int d = diag_edit_distance(name, cands[i]);
-        if (d < best && (size_t)d < (len > 2 ? len : 2)) {
+        int same_start = cands[i][0] == name[0];
+        if ((d == 1 || (d == 2 && len >= 4)) &&
+            (d < best || (d == best && same_start && !best_same_start))) {
             best = d;
+            best_same_start = same_start;
             pick = cands[i];
         }
     }
@@ -312,14 +362,23 @@ static Node *not_supported(Lowerer *L, const Ast *a, const char *what) {
     return NULL;
 }
 
-static Node *lower_expr_inner(Lowerer *L, const Ast *a) {
-    Graph *g = L->g;
+/* One step of work: every expression lowered and every pass of a repeat
+ * body (so that nested repeats of an empty body end too).  Returns 0 once
+ * the limit is passed, after reporting it at `loc`. */
+static int spend(Lowerer *L, Loc loc) {
     if (++L->work > L->max_work) {
         if (L->work == L->max_work + 1)
-            diag_error(L->diag, a->loc, "program does too much work (more than %ld steps); "
-                                        "reduce the repeat counts", L->max_work);
-        return NULL;
+            diag_error(L->diag, loc, "program does too much work (more than %ld steps); "
+                                     "reduce the repeat counts", L->max_work);
+        return 0;
     }
+    return 1;
+}
+
+static Node *lower_expr_inner(Lowerer *L, const Ast *a) {
+    Graph *g = L->g;
+    if (!spend(L, a->loc))
+        return NULL;
     switch (a->kind) {
     case AST_NUM: {
         Num v;
@@ -434,7 +493,7 @@ static int lower_statement(Lowerer *L, const Ast *s) {
         }
         int64_t n = count->u.num.p;
         for (int64_t i = 0; i < n; i++) {
-            if (lower_statements(L, s->kids + 1, s->nkids - 1) != 0)
+            if (!spend(L, s->name_loc) || lower_statements(L, s->kids + 1, s->nkids - 1) != 0)
                 return -1;
             if (L->work > L->max_work)
                 return -1;
@@ -506,6 +565,54 @@ static const char *domain_reason(const Node *n, const double *val) {
     return isnan(val[n->id]) ? "the value is undefined" : "the value is too large for a double";
 }
 
+/* The value of a node without variables, from its arguments' values. */
+static double constant_value(const Node *n, const double *val) {
+    double v = 0, argv[8];
+    switch ((NodeKind)n->kind) {
+    case EX_CONST:
+        v = num_value(n->u.num);
+        break;
+    case EX_ADD:
+        for (int k = 0; k < n->nargs; k++)
+            v += val[n->args[k]->id];
+        break;
+    case EX_MUL:
+        v = 1;
+        for (int k = 0; k < n->nargs; k++)
+            v *= val[n->args[k]->id];
+        break;
+    case EX_POW:
+        v = pow(val[n->args[0]->id], val[n->args[1]->id]);
+        break;
+    case EX_CALL:
+        for (int k = 0; k < n->nargs && k < 8; k++)
+            argv[k] = val[n->args[k]->id];
+        v = eval_builtin((Builtin)n->u.fn, argv);
+        break;
+    default:
+        break;
+    }
+    return v;
+}
+
+/* A sum or product with variables keeps its constants apart when they do
+ * not fold (1e308*10*x); if together they overflow, its value is not
+ * finite anywhere.  Sets *out to their total then. */
+static int constants_overflow(const Node *n, double *out) {
+    if (n->kind != EX_ADD && n->kind != EX_MUL)
+        return 0;
+    double c = n->kind == EX_MUL ? 1 : 0;
+    int nconst = 0;
+    for (int k = 0; k < n->nargs; k++)
+        if (n->args[k]->kind == EX_CONST) {
+            double a = num_value(n->args[k]->u.num);
+            c = n->kind == EX_MUL ? c * a : c + a;
+            nconst++;
+        }
+    *out = c;
+    return nconst >= 2 && !isfinite(c);
+}
+
 static int check_constants(Lowerer *L) {
     Graph *g = L->g;
     size_t nn = g->nnodes;
@@ -515,9 +622,10 @@ static int check_constants(Lowerer *L) {
     if (!varfree || !val) {
         free(varfree);
         free(val);
-        return 0;
+        Loc nowhere = {-1, -1};
+        out_of_memory(L, nowhere); /* unchecked constants may be undefined */
+        return -1;
     }
-    double argv[8];
     for (size_t id = 0; id < nn && status == 0; id++) {
         const Node *n = g->nodes[id];
         varfree[id] = n->kind != EX_VAR;
@@ -527,36 +635,13 @@ static int check_constants(Lowerer *L) {
             if (varfree[id] && !isfinite(val[n->args[k]->id]))
                 args_finite = 0;
         }
-        if (!varfree[id])
+        if (varfree[id]) {
+            val[id] = constant_value(n, val);
+            if (isfinite(val[id]) || !args_finite)
+                continue;
+        } else if (!constants_overflow(n, &val[id])) {
             continue;
-        double v = 0;
-        switch ((NodeKind)n->kind) {
-        case EX_CONST:
-            v = num_value(n->u.num);
-            break;
-        case EX_ADD:
-            for (int k = 0; k < n->nargs; k++)
-                v += val[n->args[k]->id];
-            break;
-        case EX_MUL:
-            v = 1;
-            for (int k = 0; k < n->nargs; k++)
-                v *= val[n->args[k]->id];
-            break;
-        case EX_POW:
-            v = pow(val[n->args[0]->id], val[n->args[1]->id]);
-            break;
-        case EX_CALL:
-            for (int k = 0; k < n->nargs && k < 8; k++)
-                argv[k] = val[n->args[k]->id];
-            v = eval_builtin((Builtin)n->u.fn, argv);
-            break;
-        default:
-            break;
         }
-        val[id] = v;
-        if (isfinite(v) || !args_finite)
-            continue;
         /* the first undefined constant: report it where it was written */
         Loc loc = {-1, -1};
         const char *why = domain_reason(n, val);
@@ -628,7 +713,7 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
     if (status != 0)
         program_free(out);
     free(L.env);
-    free(L.assigned);
+    free(L.names);
     free(L.loc_of);
     return status;
 }

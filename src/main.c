@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,12 @@ static void usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "\nTry 'symdiff --help' for more information.\n");
 }
 
+/* For the allocations of this file that fail: the message, then exit 1. */
+static int out_of_memory(void) {
+    fprintf(stderr, "symdiff: error: out of memory\n");
+    return EXIT_INPUT;
+}
+
 static char *dup_string(const char *s) {
     char *d = malloc(strlen(s) + 1);
     if (d)
@@ -95,9 +102,10 @@ static char *dup_string(const char *s) {
     return d;
 }
 
-/* Splits "a,b,c" into names; returns the count or -1. */
+/* Splits "a,b,c" into names; returns the count, or -1 when out of
+ * memory. */
 static int split_names(const char *list, char ***out) {
-    int n = 0, cap = 8;
+    int n = 0, cap = 8, failed = 0;
     char **v = malloc((size_t)cap * sizeof *v);
     char *copy = dup_string(list);
     if (!v || !copy) {
@@ -105,17 +113,28 @@ static int split_names(const char *list, char ***out) {
         free(copy);
         return -1;
     }
-    for (char *tok = strtok(copy, ", "); tok; tok = strtok(NULL, ", ")) {
+    for (char *tok = strtok(copy, ", "); tok && !failed; tok = strtok(NULL, ", ")) {
         if (n == cap) {
             cap *= 2;
             char **nv = realloc(v, (size_t)cap * sizeof *nv);
-            if (!nv)
+            if (!nv) {
+                failed = 1;
                 break;
+            }
             v = nv;
         }
-        v[n++] = dup_string(tok);
+        if (!(v[n] = dup_string(tok)))
+            failed = 1;
+        else
+            n++;
     }
     free(copy);
+    if (failed) {
+        while (n > 0)
+            free(v[--n]);
+        free(v);
+        return -1;
+    }
     *out = v;
     return n;
 }
@@ -139,8 +158,11 @@ static int valid_name(const char *s) {
 static int read_all(FILE *f, StrBuf *sb) {
     char buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
         sb_putn(sb, buf, n);
+        if (sb->len > PARSE_MAX_INPUT)
+            break; /* the parser refuses it: no need to read on (from `yes`) */
+    }
     return ferror(f) || sb->failed ? -1 : 0;
 }
 
@@ -181,7 +203,7 @@ static char *expr_string(const Graph *g, Node *n, PrintStyle style) {
     StrBuf sb;
     sb_init(&sb);
     print_roots(&sb, g, &n, NULL, 1, style);
-    char *s = dup_string(sb_str(&sb));
+    char *s = sb.failed ? NULL : dup_string(sb_str(&sb));
     sb_free(&sb);
     if (!s)
         return NULL;
@@ -384,6 +406,13 @@ static int parse_options(int argc, char **argv, Options *o) {
     o->seed = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":f:o:D:hV", long_options, NULL)) != -1) {
+        /* "--at -f prog.sd": the next option taken as the value (a value
+         * written as "--at=..." is what it says) */
+        if ((c == OPT_AT || c == OPT_VARS || c == OPT_WRT || c == 'D') && optarg[0] == '-' &&
+            optind >= 2 && optarg == argv[optind - 1]) {
+            usage_error("option '%s' needs a value", argv[optind - 2]);
+            return EXIT_USAGE;
+        }
         switch (c) {
         case 'f':
             o->file = optarg;
@@ -405,7 +434,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             }
             Define *d = realloc(o->defines, (size_t)(o->ndefines + 1) * sizeof *d);
             if (!d)
-                return EXIT_USAGE;
+                return out_of_memory();
             o->defines = d;
             d[o->ndefines].name = optarg;
             d[o->ndefines++].value = dv;
@@ -421,7 +450,9 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_WRT: {
             char **names;
             int n = split_names(optarg, &names);
-            if (n <= 0) {
+            if (n < 0)
+                return out_of_memory();
+            if (n == 0) {
                 usage_error("expected a list of variable names, got '%s'", optarg);
                 if (n == 0)
                     free_names(names, 0);
@@ -661,7 +692,8 @@ static int parse_options(int argc, char **argv, Options *o) {
 /* --- the point of --at ---------------------------------------------------------- */
 
 /* Parses "x=1,y=2" into point[] (indexed like g->vars).  Variables that are
- * not given are an error. */
+ * not given are an error.  Returns 0, -1 after a usage error, or -2 when
+ * out of memory (reported). */
 static int parse_point(const Graph *g, const char *text, double *point) {
     char *copy = dup_string(text);
     unsigned char *given = calloc((size_t)(g->nvars ? g->nvars : 1), 1);
@@ -669,13 +701,14 @@ static int parse_point(const Graph *g, const char *text, double *point) {
     if (!copy || !given) {
         free(copy);
         free(given);
-        return -1;
+        out_of_memory();
+        return -2;
     }
     for (char *tok = strtok(copy, ","); tok && status == 0; tok = strtok(NULL, ",")) {
         while (*tok == ' ')
             tok++;
         char *eq = strchr(tok, '=');
-        if (!eq) {
+        if (!eq || eq == tok) {
             usage_error("--at needs NAME=VALUE pairs, got '%s'", tok);
             status = -1;
             break;
@@ -689,6 +722,9 @@ static int parse_point(const Graph *g, const char *text, double *point) {
         double value;
         if (v < 0) {
             usage_error("--at: '%s' is not a variable of the program", name);
+            status = -1;
+        } else if (given[v]) {
+            usage_error("--at: '%s' is given twice", name);
             status = -1;
         } else if (!parse_double(eq + 1, &value)) {
             usage_error("--at: not a number: '%s'", eq + 1);
@@ -747,6 +783,12 @@ static int write_files_atomically(const char *const *paths, StrBuf *const *data,
             ok = 0;
             break;
         }
+        if (exists && !S_ISREG(st.st_mode)) {
+            /* renaming over /dev/null or a FIFO would replace it */
+            fprintf(stderr, "symdiff: error: cannot write '%s': not a regular file\n", paths[i]);
+            ok = 0;
+            break;
+        }
         struct stat lst;
         char *real = NULL;
         if (lstat(paths[i], &lst) == 0 && S_ISLNK(lst.st_mode))
@@ -784,7 +826,8 @@ static int write_files_atomically(const char *const *paths, StrBuf *const *data,
                 ok = 0;
         }
         if (!ok)
-            fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", paths[i], strerror(errno));
+            fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", paths[i],
+                    errno == ENOMEM ? "out of memory" : strerror(errno));
     }
     /* the header and test first, the source last: a source never appears
      * without its header */
@@ -810,7 +853,7 @@ static int write_atomically(const char *path, const char *text, size_t len) {
     sb_init(&sb);
     sb_putn(&sb, text, len);
     StrBuf *data[1] = {&sb};
-    int r = sb.failed ? -1 : write_files_atomically(&path, data, 1);
+    int r = sb.failed ? (out_of_memory(), -1) : write_files_atomically(&path, data, 1);
     sb_free(&sb);
     return r;
 }
@@ -823,7 +866,7 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     if (!inputs || !source_text) {
         free(inputs);
         free(source_text);
-        return EXIT_INPUT;
+        return out_of_memory();
     }
     memcpy(source_text, text, len);
     source_text[len] = '\0';
@@ -841,6 +884,11 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     CodegenInput in = {wrt, nwrt, inputs, ninputs, prog->outputs, prog->noutputs, prog->is_vector,
                        grad, hess};
     char *header_path = o->output ? sibling_path(o->output, ".h") : NULL;
+    if (o->output && !header_path) {
+        free(inputs);
+        free(source_text);
+        return out_of_memory();
+    }
     char header_name[256];
     snprintf(header_name, sizeof header_name, "%s.h", o->name);
     if (header_path)
@@ -880,7 +928,9 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
             paths[nfiles] = main_path;
             data[nfiles++] = &c_main;
         }
-        if (!test_path || !main_path || write_files_atomically(paths, data, nfiles) != 0)
+        if (!test_path || !main_path)
+            status = out_of_memory();
+        else if (write_files_atomically(paths, data, nfiles) != 0)
             status = EXIT_INPUT;
         free(test_path);
         free(main_path);
@@ -980,6 +1030,8 @@ static void json_strings(StrBuf *out, const Graph *g, Node *const *nodes, int n,
     sb_putc(out, '[');
     for (int i = 0; i < n; i++) {
         char *s = expr_string(g, nodes[i], style);
+        if (!s)
+            out->failed = 1; /* reported as out of memory by main */
         if (i)
             sb_puts(out, ", ");
         json_string(out, s ? s : "");
@@ -1032,6 +1084,8 @@ static void write_json(StrBuf *out, const Options *o, const Graph *g, const Prog
             json_strings(out, g, prog->outputs, prog->noutputs, style);
         } else {
             char *s = expr_string(g, prog->outputs[0], style);
+            if (!s)
+                out->failed = 1;
             json_string(out, s ? s : "");
             free(s);
         }
@@ -1083,7 +1137,7 @@ static int select_wrt(const Options *o, const Graph *g, int **wrt_out, int *nwrt
     *wrt_out = wrt;
     *nwrt = 0;
     if (!wrt)
-        return EXIT_INPUT;
+        return out_of_memory();
     if (o->nwrt) {
         for (int i = 0; i < o->nwrt; i++) {
             int v = graph_find_var(g, o->wrt[i]);
@@ -1175,8 +1229,8 @@ static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Def
         status = graph_error(o, g);
         goto done;
     }
-    if (o->at && parse_point(g, o->at, point) != 0) {
-        status = EXIT_USAGE;
+    if (o->at && (status = parse_point(g, o->at, point)) != 0) {
+        status = status == -2 ? EXIT_INPUT : EXIT_USAGE;
         goto done;
     }
     if (swell_measure(g, prog.outputs[0], wrt, nwrt, grad, o->at ? point : NULL, report) != 0) {
@@ -1343,8 +1397,11 @@ static int run(Options *o, StrBuf *out) {
         FILE *f = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
         src.name = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
         if (!f || read_all(f, &text) != 0) {
-            fprintf(stderr, "symdiff: error: cannot read '%s': %s\n", src.name,
-                    f ? "read error" : strerror(errno));
+            if (text.failed || (!f && errno == ENOMEM))
+                out_of_memory();
+            else
+                fprintf(stderr, "symdiff: error: cannot read '%s': %s\n", src.name,
+                        f ? "read error" : strerror(errno));
             if (f && f != stdin)
                 fclose(f);
             sb_free(&text);
@@ -1447,7 +1504,7 @@ static int run(Options *o, StrBuf *out) {
         Node **col = malloc((size_t)prog.noutputs * sizeof *col);
         if (!r.roots || !col) {
             free(col);
-            status = EXIT_INPUT;
+            status = out_of_memory();
             goto done;
         }
         for (int j = 0; j < nwrt; j++) {
@@ -1463,8 +1520,11 @@ static int run(Options *o, StrBuf *out) {
         for (int k = 0; k < o->order && d; k++)
             d = deriv_forward(g, d, wrt[0]);
         r.roots = calloc(1, sizeof *r.roots);
-        if (r.roots)
-            r.roots[0] = d;
+        if (!r.roots) {
+            status = out_of_memory();
+            goto done;
+        }
+        r.roots[0] = d;
         r.nroots = 1;
         used = DERIV_FORWARD;
     } else {
@@ -1488,7 +1548,10 @@ static int run(Options *o, StrBuf *out) {
                 for (int i = 0; i < nwrt && status == 0; i++)
                     for (int j = i + 1; j < nwrt; j++) {
                         Node *a = h[i * nwrt + j], *b = h[j * nwrt + i];
-                        Node *pick = dag_count(g, &a, 1) <= dag_count(g, &b, 1) ? a : b;
+                        size_t na = dag_count(g, &a, 1), nb = dag_count(g, &b, 1);
+                        if (na == SIZE_MAX || nb == SIZE_MAX)
+                            status = EXIT_INPUT; /* reported below */
+                        Node *pick = na <= nb ? a : b;
                         h[i * nwrt + j] = h[j * nwrt + i] = pick;
                     }
                 gradient = r.roots;
@@ -1503,7 +1566,7 @@ static int run(Options *o, StrBuf *out) {
         if (g->failed == 2)
             fprintf(stderr, "symdiff: error: expression too large: more than %ld nodes (see --max-nodes)\n",
                     o->max_nodes);
-        else if (g->failed)
+        else /* a failed allocation here or in the graph */
             fprintf(stderr, "symdiff: error: out of memory\n");
         if (!status)
             status = EXIT_INPUT;
@@ -1564,27 +1627,31 @@ static int run(Options *o, StrBuf *out) {
         point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
         values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
         if (!point || !values) {
-            status = EXIT_INPUT;
+            status = out_of_memory();
             goto done;
         }
     }
     if (o->at) {
-        if (parse_point(g, o->at, point) != 0) {
-            status = EXIT_USAGE;
+        if ((status = parse_point(g, o->at, point)) != 0) {
+            status = status == -2 ? EXIT_INPUT : EXIT_USAGE;
             goto done;
         }
         int ngrad = gradient ? nwrt : 0;
         Node **all = malloc((size_t)(r.nroots + prog.noutputs + ngrad) * sizeof *all);
         if (!all) {
-            status = EXIT_INPUT;
+            status = out_of_memory();
             goto done;
         }
         memcpy(all, prog.outputs, (size_t)prog.noutputs * sizeof *all);
         memcpy(all + prog.noutputs, r.roots, (size_t)r.nroots * sizeof *all);
         if (ngrad)
             memcpy(all + prog.noutputs + r.nroots, gradient, (size_t)ngrad * sizeof *all);
-        eval_nodes(g, all, r.nroots + prog.noutputs + ngrad, point, values);
+        int evaluated = eval_nodes(g, all, r.nroots + prog.noutputs + ngrad, point, values);
         free(all);
+        if (evaluated != 0) {
+            status = out_of_memory();
+            goto done;
+        }
     }
 
     /* --- gradient check --- */
@@ -1602,7 +1669,11 @@ static int run(Options *o, StrBuf *out) {
         gc.points = o->samples;
         gc.seed = o->seed;
         gc.base = o->at ? point : NULL;
-        if (gradcheck_run(g, prog.outputs[0], r.roots, wrt, nwrt, &gc) != 0) {
+        int checked = gradcheck_run(g, prog.outputs[0], r.roots, wrt, nwrt, &gc);
+        if (checked == -2) {
+            status = out_of_memory();
+            goto done;
+        } else if (checked != 0) {
             fprintf(stderr, "symdiff: error: --check: the function is undefined at every point tried\n");
             status = EXIT_CHECK;
         } else {
@@ -1676,15 +1747,20 @@ static int run(Options *o, StrBuf *out) {
             } else {
                 sb_printf(&lb, "d/d%s", g->vars[wrt[i]].name);
             }
-            labels[i] = dup_string(sb_str(&lb));
+            labels[i] = lb.failed ? NULL : dup_string(sb_str(&lb));
+            if (!labels[i])
+                out->failed = 1; /* reported as out of memory by main */
             sb_free(&lb);
         }
+        if (!labels)
+            out->failed = 1;
         if (o->latex) {
             sb_puts(out, "f &= ");
             print_expr(out, g, prog.outputs[0], PRINT_LATEX);
             sb_puts(out, " \\\\\n");
         }
-        print_roots(out, g, r.roots, (const char *const *)labels, r.nroots, style);
+        if (!out->failed)
+            print_roots(out, g, r.roots, (const char *const *)labels, r.nroots, style);
         for (int i = 0; labels && i < r.nroots; i++)
             free(labels[i]);
         free(labels);
@@ -1692,6 +1768,8 @@ static int run(Options *o, StrBuf *out) {
 
     if (check_ran && !o->json)
         sb_puts(out, sb_str(&check_line));
+    if (check_line.failed)
+        out->failed = 1;
     sb_free(&check_line);
     if (o->stats) {
         size_t nf = dag_count(g, prog.outputs, prog.noutputs);
@@ -1707,6 +1785,8 @@ static int run(Options *o, StrBuf *out) {
 
 done:
     fputs(sb_str(&diag.out), stderr);
+    if (diag.out.failed) /* the messages are cut short */
+        status = out_of_memory();
     diag_free(&diag);
     ast_arena_free(&arena);
     if (r.roots != prog.outputs)
@@ -1722,6 +1802,9 @@ done:
 }
 
 int main(int argc, char **argv) {
+    /* past `ulimit -f` a write fails with EFBIG (and -o removes its
+     * temporary) instead of the signal killing us mid-file */
+    signal(SIGXFSZ, SIG_IGN);
     Options o;
     memset(&o, 0, sizeof o);
     /* the exact command, quoted for a shell, for generated headers */
@@ -1745,13 +1828,14 @@ int main(int argc, char **argv) {
         }
     }
     o.command_line = cmd.data;
-    int status = parse_options(argc, argv, &o);
+    int status = cmd.failed ? out_of_memory() : parse_options(argc, argv, &o);
     if (status == 0) {
         StrBuf out;
         sb_init(&out);
         status = run(&o, &out);
         if (out.failed) {
-            fprintf(stderr, "symdiff: error: out of memory\n");
+            if (status == 0 || status == EXIT_CHECK) /* else reported already */
+                out_of_memory();
             status = EXIT_INPUT;
         } else if (status == 0 || status == EXIT_CHECK) {
             if (o.output && o.emit_c) {

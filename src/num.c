@@ -130,6 +130,15 @@ static NumStatus from_double(double d, Num *out) {
     return NUM_OK;
 }
 
+/* The same for a product of non-zero numbers: one that underflows to zero
+ * (or to a subnormal, with few digits left) is refused too, or
+ * x * 1e-200 * 1e-200 would fold to 0 * x = 0. */
+static NumStatus from_double_nonzero(double d, Num *out) {
+    if (isfinite(d) && fabs(d) < DBL_MIN)
+        return NUM_INEXACT;
+    return from_double(d, out);
+}
+
 Num num_neg(Num a) {
     if (a.is_rat && a.p != INT64_MIN)
         return num_rat(-a.p, a.q);
@@ -167,7 +176,11 @@ NumStatus num_mul(Num a, Num b, Num *out) {
             return NUM_OK;
         }
     }
-    return from_double(num_value(a) * num_value(b), out);
+    if (num_is_zero(a) || num_is_zero(b)) {
+        *out = num_int(0);
+        return NUM_OK;
+    }
+    return from_double_nonzero(num_value(a) * num_value(b), out);
 }
 
 /* Exact v^k for integer k >= 0; 0 on overflow. */

@@ -11,6 +11,9 @@
 #include "ast.h"
 #include "diag.h"
 
+/* Longer input is refused ("input too large"); see docs/limits.md. */
+#define PARSE_MAX_INPUT ((size_t)16 << 20)
+
 /* Returns the AST_PROGRAM node, or NULL after reporting errors to diag. */
 Ast *parse_program(AstArena *arena, Diag *diag);
 

@@ -187,6 +187,8 @@ static void print_const(Printer *p, Num v) {
     StrBuf sb;
     sb_init(&sb);
     num_print(&sb, v);
+    if (sb.failed)
+        p->out->failed = 1;
     const char *s = sb_str(&sb);
     const char *slash = strchr(s, '/');
     const char *e = strpbrk(s, "eE");
@@ -363,6 +365,8 @@ static void collect_factors(const Printer *p, const Node *n, Fraction *f, int de
             Num r;
             if (num_mul(f->coef, a->u.num, &r) == NUM_OK)
                 f->coef = r;
+            else
+                f->num[f->nnum++] = a; /* does not fold (overflow): printed apart */
         } else if (a->kind == EX_MUL && depth < 8 && !(p->temp && p->temp[a->id] > 0)) {
             collect_factors(p, a, f, depth + 1);
         } else if (is_reciprocal(a)) {
@@ -392,8 +396,10 @@ static void split_fraction(const Printer *p, const Node *n, Fraction *f) {
     f->den_exp = malloc((size_t)count * sizeof *f->den_exp);
     f->nnum = f->nden = 0;
     f->coef = num_int(1);
-    if (!f->num || !f->den || !f->den_exp)
+    if (!f->num || !f->den || !f->den_exp) {
+        p->out->failed = 1; /* the caller prints nothing, the output is void */
         return;
+    }
     collect_factors(p, n, f, 0);
 }
 
@@ -600,13 +606,17 @@ static void print_abs_term(Printer *p, const Node *t) {
     p->out = saved;
     const char *s = sb_str(&tmp);
     sb_puts(p->out, s[0] == '-' ? s + 1 : s);
+    if (tmp.failed)
+        p->out->failed = 1;
     sb_free(&tmp);
 }
 
 static void print_sum(Printer *p, const Node *n) {
     const Node **terms = malloc((size_t)n->nargs * sizeof *terms);
-    if (!terms)
+    if (!terms) {
+        p->out->failed = 1;
         return;
+    }
     memcpy(terms, n->args, (size_t)n->nargs * sizeof *terms);
     qsort(terms, (size_t)n->nargs, sizeof *terms, term_order);
     /* start with a positive term when there is one: a - b/c, not -b/c + a */
@@ -711,7 +721,8 @@ static const char *temp_prefix(const Graph *g) {
 
 /* Chooses temporaries: nothing when the trees are small; otherwise every
  * shared non-leaf node, and any node whose inline text would nest deeper
- * than a few dozen levels.  Returns the number of temporaries. */
+ * than a few dozen levels.  Returns the number of temporaries, or -1 when
+ * out of memory (printing inline could take exponential time). */
 static int choose_temps(const Graph *g, Node *const *roots, int nroots, int *temp) {
     size_t nn = g->nnodes ? g->nnodes : 1;
     unsigned char *mark = malloc(nn);
@@ -719,9 +730,15 @@ static int choose_temps(const Graph *g, Node *const *roots, int nroots, int *tem
     int *depth = calloc(nn, sizeof *depth);
     double tree = 0;
     int count = 0;
-    if (!mark || !uses || !depth)
+    if (!mark || !uses || !depth) {
+        count = -1;
         goto done;
+    }
     tree = dag_tree_size(g, roots, nroots);
+    if (isnan(tree)) {
+        count = -1;
+        goto done;
+    }
     if (tree <= PRINT_INLINE_LIMIT)
         goto done;
     dag_mark_reachable(g, roots, nroots, mark);
@@ -777,6 +794,11 @@ PrintSession *print_begin(const Graph *g, Node *const *roots, int nroots, PrintS
     Printer p = {defs, g, style == PRINT_LATEX, temp, temp_prefix(g)};
     s->p = p;
     int ntemps = choose_temps(g, roots, nroots, temp);
+    if (ntemps < 0) {
+        print_end(s);
+        defs->failed = 1;
+        return NULL;
+    }
     for (size_t id = 0; ntemps && id < g->nnodes; id++) {
         if (!temp[id])
             continue;

@@ -95,6 +95,8 @@ static int node_by_id(const void *a, const void *b) {
 
 /* Interns an n-ary node: the constant (if any) first, the rest by id. */
 static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, int n) {
+    if (g->failed)
+        return NULL; /* some of rest may be NULL: nothing to sort */
     if (n > 1)
         qsort(rest, (size_t)n, sizeof *rest, node_by_id);
     Node **args = malloc(((size_t)n + 1) * sizeof *args);
@@ -409,8 +411,13 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
             if (s->kind == EX_CONST) {
                 Num r, v = s->u.num;
                 if (num_mul(v, scale, &v) != NUM_OK || num_add(constant, v, &r) != NUM_OK) {
-                    if (nextra < 4)
-                        extra_constants[nextra++] = dag_mul(g, dag_num(g, scale), s); /* overflow */
+                    if (nextra == 4) {
+                        /* no room to keep one more apart: the sum as is,
+                         * rather than a constant lost */
+                        free(tv.v);
+                        return dag_intern(g, EX_ADD, NULL, terms, n, scalar);
+                    }
+                    extra_constants[nextra++] = dag_mul(g, dag_num(g, scale), s); /* overflow */
                     continue;
                 }
                 constant = r;
@@ -683,10 +690,18 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
                 return dag_int(g, 0);
             }
             Num r;
-            if (num_mul(coef, s->u.num, &r) == NUM_OK)
+            if (num_mul(coef, s->u.num, &r) == NUM_OK) {
                 coef = r;
-            else if (nodd < 4)
+            } else if (nodd < 4) {
                 odd_constants[nodd++] = s;
+            } else {
+                /* no room to keep one more apart: the product as is,
+                 * rather than a constant lost */
+                free(tv.v);
+                if (stack != stack_small)
+                    free(stack);
+                return dag_intern(g, EX_MUL, NULL, factors, n, scalar);
+            }
             continue;
         }
         Num e;
@@ -737,7 +752,10 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
         if (b->kind == EX_CONST) {
             /* c^s folds into the coefficient when exact */
             Num v, r;
-            if (num_pow(b->u.num, s, &v) == NUM_OK && num_mul(coef, v, &r) == NUM_OK) {
+            if (num_pow(b->u.num, s, &v) == NUM_OK && (!num_is_zero(v) || num_is_zero(b->u.num)) &&
+                num_mul(coef, v, &r) == NUM_OK) {
+                /* (a power that underflows to 0 is not folded: the other
+                 * factors may be large) */
                 coef = r;
                 continue;
             }
@@ -750,7 +768,7 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
             continue; /* b^0 = 1 */
         int k = emit_power(g, b, s, need, out + nout);
         for (int q = 0; q < k; q++)
-            if (flattenable(g, out[nout + q], EX_MUL))
+            if (out[nout + q] && flattenable(g, out[nout + q], EX_MUL))
                 reflatten = 1;
         nout += k;
     }
@@ -790,6 +808,20 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
 
 /* =================================================================== powers */
 
+/* Do the constant factors of a product have a power e that is a double
+ * other than 0?  (a b)^k is only distributed then: 200^1000 would be an
+ * overflowing constant in a program that is finite wherever (200 z)^1000
+ * is, and 200^-1000 would round to 0 and take z^-1000 with it. */
+static int power_folds(const Node *product, Num e) {
+    for (int i = 0; i < product->nargs; i++) {
+        Num r;
+        const Node *f = product->args[i];
+        if (f->kind == EX_CONST && (num_pow(f->u.num, e, &r) != NUM_OK || num_is_zero(r)))
+            return 0;
+    }
+    return 1;
+}
+
 Node *dag_pow(Graph *g, Node *b, Node *e) {
     if (!b || !e)
         return NULL;
@@ -821,8 +853,11 @@ Node *dag_pow(Graph *g, Node *b, Node *e) {
                     return dag_pow(g, c, dag_num(g, fe));
             }
         }
-        if (b->kind == EX_MUL && num_is_int(en) && !dag_is_shared(g, b)) {
-            /* (a b)^k = a^k b^k for integer k (unless a b is shared) */
+        if (b->kind == EX_MUL && num_is_int(en) && en.p >= -8 && en.p <= 8 && !dag_is_shared(g, b) &&
+            power_folds(b, en)) {
+            /* (a b)^k = a^k b^k for small integer k (unless a b is
+             * shared).  Not for large k: (y z)^1000 is finite at y = -3,
+             * z = -0.35, y^1000 z^1000 is inf * 0. */
             Node **f = malloc((size_t)b->nargs * sizeof *f);
             if (!f) {
                 g->failed = 1;
@@ -918,6 +953,14 @@ Node *dag_call(Graph *g, Builtin fn, Node *const *args, int nargs) {
         /* exp(log(u)) = u where u > 0 is known */
         if (u->kind == EX_CALL && u->u.fn == BI_LOG && (facts_of(g, u->args[0]) & FACT_POSITIVE))
             return u->args[0];
+        break;
+    case BI_LOG:
+        /* log(1 + exp(v)) = softplus(v), the same function written so
+         * that it does not overflow: 800, not inf, at v = 800 (and its
+         * derivative is sigmoid(v), not inf/inf) */
+        if (u->kind == EX_ADD && u->nargs == 2 && dag_is_num(u->args[0], 1) && u->args[1]->kind == EX_CALL &&
+            u->args[1]->u.fn == BI_EXP)
+            return dag_call1(g, BI_SOFTPLUS, u->args[1]->args[0]);
         break;
     case BI_ABS:
         if (facts_of(g, u) & FACT_POSITIVE)

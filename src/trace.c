@@ -249,7 +249,7 @@ static void substitute(const Tracer *t, Node *n, const unsigned char *dep, char 
 }
 
 int trace_derivative(StrBuf *out, Graph *g, Node *f, int var, int latex) {
-    if (!f || var < 0 || var >= g->nvars || dag_tree_size(g, &f, 1) > TRACE_LIMIT)
+    if (!f || var < 0 || var >= g->nvars || !(dag_tree_size(g, &f, 1) <= TRACE_LIMIT))
         return -1;
     Tracer t = {g, var, latex, latex ? PRINT_LATEX : PRINT_INFIX, NULL, latex ? " \\cdot " : " * "};
     const char *xname = g->vars[var].name;

@@ -95,9 +95,9 @@ static const Golden golden[] = {
       "     ^\n"),
     /* 15 */
     G("\xc3\xa9 = 1",
-      "<expr>:1:1: error: invalid character '\\xC3'\n"
+      "<expr>:1:1: error: non-ASCII character U+00E9\n"
       "    \\xC3\\xA9 = 1\n"
-      "    ^\n"),
+      "    ^~\n"),
     G("\tx +\t$",
       "<expr>:1:6: error: invalid character '$'\n"
       "    \tx +\t$\n"

@@ -338,7 +338,7 @@ static const Case statement_cases[] = {
     {"repeat 3 { a }", "ERROR: unexpected '}'"},
     {"repeat 3 { a = 1 b = 2 } a", "ERROR: unexpected '='"},
     {"repeat 3 { a = 1 repeat 2 { } } a", "ERROR: unexpected keyword 'repeat'"},
-    {"repeat 3 a = 1", "ERROR: unexpected '='"},
+    {"repeat 3 a = 1", "ERROR: unexpected '=', expected '{' after the repeat count"},
     {"param w[]; w", "ERROR: unexpected ']', expected a number"},
     {"param w[n]; w", "ERROR: unexpected name 'n', expected a number"},
     {"param 3", "ERROR: unexpected number '3'"},
@@ -386,7 +386,7 @@ static const Case token_cases[] = {
     {"x $ y", "ERROR: invalid character '$'"},
     {"x \x01", "ERROR: invalid character '\\x01'"},
     {"x \x7f", "ERROR: invalid character '\\x7F'"},
-    {"\xc3\xa9", "ERROR: invalid character '\\xC3'"},
+    {"\xc3\xa9", "ERROR: non-ASCII character U+00E9"},
     {"x \"y\"", "ERROR: invalid character '\"'"},
     {"x & y", "ERROR: invalid character '&'"},
     {"x == y", "ERROR: unexpected '=', expected an expression"},
@@ -428,7 +428,7 @@ static const Case bracket_cases[] = {
     {"x +", "ERROR: unexpected end of input"},
     {"x * * y", "ERROR: unexpected '*', expected an expression"},
     {"x ^", "ERROR: unexpected end of input"},
-    {"'x", "ERROR: unexpected ''', expected an expression"},
+    {"'x", "ERROR: unexpected \"'\", expected an expression"},
 };
 
 START_TEST(test_parser_brackets) { CHECK_CASES(bracket_cases); }

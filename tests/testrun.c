@@ -39,11 +39,17 @@ void buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n
 /* Runs symdiff with the NULL-terminated arguments `args` (without argv[0]),
  * feeding `in` (or nothing: stdin at end of file) and capturing stdout and
  * stderr separately.  No shell is involved. */
-void run(const char *const *args, const char *in, Run *r) {
+void run(const char *const *args, const char *in, Run *r) { run_input(args, in, in ? strlen(in) : 0, r); }
+
+void run_input(const char *const *args, const char *in, size_t inlen, Run *r) {
+    run_program(symdiff_path(), args, in, inlen, r);
+}
+
+void run_program(const char *prog, const char *const *args, const char *in, size_t inlen, Run *r) {
     int pin[2], pout[2], perr[2];
     const char *argv[64];
     int argc = 0;
-    argv[argc++] = symdiff_path();
+    argv[argc++] = prog;
     for (int i = 0; args[i]; i++) {
         ck_assert_int_lt(argc, 63);
         argv[argc++] = args[i];
@@ -81,7 +87,7 @@ void run(const char *const *args, const char *in, Run *r) {
     sigemptyset(&ign.sa_mask);
     sigaction(SIGPIPE, &ign, &old);
 
-    size_t inlen = in ? strlen(in) : 0, inpos = 0;
+    size_t inpos = 0;
     int fin = pin[1];
     if (inlen == 0) {
         close(fin);

@@ -23,6 +23,10 @@ void buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n
 /* Runs symdiff with the NULL-terminated arguments `args` (without argv[0]),
  * feeding `in` (or nothing: stdin at end of file). */
 void run(const char *const *args, const char *in, Run *r);
+/* The same with `inlen` bytes of stdin, which may include NUL bytes. */
+void run_input(const char *const *args, const char *in, size_t inlen, Run *r);
+/* The same for another program (a wrapper such as valgrind). */
+void run_program(const char *prog, const char *const *args, const char *in, size_t inlen, Run *r);
 void run_free(Run *r);
 
 #endif

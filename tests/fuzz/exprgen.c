@@ -1,0 +1,720 @@
+/*
+ * exprgen.c — random valid programs and their reference values (see
+ * exprgen.h).
+ */
+#include "exprgen.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const gen_var_names[GEN_NVARS] = {"x", "y", "z"};
+
+/* The functions a program may call, with the spellings the language
+ * accepts.  `konst`: the optional second argument must be a literal. */
+typedef enum Fn {
+    F_EXP, F_LOG, F_LOG2, F_LOG10, F_SQRT, F_POW, F_SIN, F_COS, F_TAN, F_ASIN, F_ACOS, F_ATAN,
+    F_SINH, F_COSH, F_TANH, F_SIGMOID, F_SOFTPLUS, F_RELU, F_LEAKY, F_ELU, F_ABS, F_SIGN, F_STEP,
+    F_MIN, F_MAX, F_IFPOS
+} Fn;
+
+static const struct {
+    const char *name;
+    Fn fn;
+    int min, max, konst;
+} functions[] = {
+    {"exp", F_EXP, 1, 1, 0},        {"log", F_LOG, 1, 1, 0},         {"ln", F_LOG, 1, 1, 0},
+    {"log2", F_LOG2, 1, 1, 0},      {"log10", F_LOG10, 1, 1, 0},     {"sqrt", F_SQRT, 1, 1, 0},
+    {"pow", F_POW, 2, 2, 0},        {"sin", F_SIN, 1, 1, 0},         {"cos", F_COS, 1, 1, 0},
+    {"tan", F_TAN, 1, 1, 0},        {"asin", F_ASIN, 1, 1, 0},       {"acos", F_ACOS, 1, 1, 0},
+    {"atan", F_ATAN, 1, 1, 0},      {"sinh", F_SINH, 1, 1, 0},       {"cosh", F_COSH, 1, 1, 0},
+    {"tanh", F_TANH, 1, 1, 0},      {"sigmoid", F_SIGMOID, 1, 1, 0}, {"logistic", F_SIGMOID, 1, 1, 0},
+    {"softplus", F_SOFTPLUS, 1, 1, 0}, {"relu", F_RELU, 1, 1, 0},    {"leaky_relu", F_LEAKY, 1, 2, 1},
+    {"elu", F_ELU, 1, 2, 1},        {"abs", F_ABS, 1, 1, 0},         {"sign", F_SIGN, 1, 1, 0},
+    {"sgn", F_SIGN, 1, 1, 0},       {"step", F_STEP, 1, 2, 1},       {"heaviside", F_STEP, 1, 2, 1},
+    {"min", F_MIN, 2, 3, 0},        {"max", F_MAX, 2, 3, 0},         {"ifpos", F_IFPOS, 3, 3, 0},
+};
+#define NFUNCTIONS (sizeof functions / sizeof functions[0])
+
+/* Literals: small and exact, decimal, with exponents, and one integer too
+ * large for 64 bits (it becomes a double). */
+static const char *const literals[] = {
+    "0", "1", "2", "3", "4", "0.5", "1.5", "0.25", "10", "100", "1e-3", "2.5e1", "7", "0.1",
+    "1e3", "12345678901234567890", "3.14159", ".75", "2E2", "0.3",
+};
+#define NLITERALS (sizeof literals / sizeof literals[0])
+
+/* Exponents of powers: mostly small constants, as people write them. */
+static const char *const exponents[] = {"2", "3", "0.5", "4", "1", "0", "5", "0.25"};
+
+unsigned gen_byte(GenBytes *b) { return b->pos < b->size ? b->data[b->pos++] : 0; }
+
+unsigned gen_below(GenBytes *b, unsigned n) { return n ? gen_byte(b) % n : 0; }
+
+static long double literal_value(const char *text) { return strtold(text, NULL); }
+
+static GenExpr *new_node(Gen *gen, GenKind kind) {
+    GenExpr *e = &gen->pool[gen->used++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    return e;
+}
+
+static GenExpr *new_literal(Gen *gen, const char *text) {
+    GenExpr *e = new_node(gen, GEN_NUM);
+    e->text = text;
+    e->value = literal_value(text);
+    return e;
+}
+
+static GenExpr *gen_leaf(Gen *gen) {
+    unsigned r = gen_below(&gen->in, 12);
+    if (r < 5) {
+        if (gen->ndefs > 0 && r == 4) {
+            GenExpr *e = new_node(gen, GEN_DEF);
+            e->var = (int)gen_below(&gen->in, (unsigned)gen->ndefs);
+            return e;
+        }
+        GenExpr *e = new_node(gen, GEN_VAR);
+        e->var = (int)(r % GEN_NVARS);
+        return e;
+    }
+    if (r < 10)
+        return new_literal(gen, literals[gen_below(&gen->in, NLITERALS)]);
+    return new_node(gen, r == 10 ? GEN_PI : GEN_E);
+}
+
+static GenExpr *gen_expr(Gen *gen, int depth) {
+    /* every operation below adds at most 4 nodes besides its operands */
+    if (depth <= 0 || gen->used + 8 * (depth + 1) > GEN_MAX_NODES)
+        return gen_leaf(gen);
+    unsigned r = gen_below(&gen->in, 20);
+    GenExpr *e;
+    switch (r) {
+    case 0:
+    case 1:
+    case 2:
+        e = new_node(gen, GEN_ADD);
+        break;
+    case 3:
+        e = new_node(gen, GEN_SUB);
+        break;
+    case 4:
+    case 5:
+        e = new_node(gen, GEN_MUL);
+        break;
+    case 6:
+        e = new_node(gen, GEN_DIV);
+        break;
+    case 7:
+        e = new_node(gen, GEN_JUXT);
+        break;
+    case 8:
+    case 9:
+        e = new_node(gen, GEN_POW);
+        e->nargs = 2;
+        e->arg[0] = gen_expr(gen, depth - 1);
+        if (gen_below(&gen->in, 4) == 0)
+            e->arg[1] = gen_expr(gen, depth - 2);
+        else if (gen_below(&gen->in, 3) == 0) {
+            /* a negative exponent, written with a unary minus */
+            GenExpr *n = new_node(gen, GEN_NEG);
+            n->nargs = 1;
+            n->arg[0] = new_literal(gen, exponents[gen_below(&gen->in, 8)]);
+            e->arg[1] = n;
+        } else {
+            e->arg[1] = new_literal(gen, exponents[gen_below(&gen->in, 8)]);
+        }
+        return e;
+    case 10:
+        e = new_node(gen, GEN_NEG);
+        e->nargs = 1;
+        e->arg[0] = gen_expr(gen, depth - 1);
+        return e;
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15: {
+        unsigned f = gen_below(&gen->in, NFUNCTIONS);
+        e = new_node(gen, GEN_CALL);
+        e->fn = (int)f;
+        int span = functions[f].max - functions[f].min + 1;
+        e->nargs = functions[f].min + (int)gen_below(&gen->in, (unsigned)span);
+        for (int k = 0; k < e->nargs; k++) {
+            if (k == 1 && functions[f].konst) {
+                static const char *const params[] = {"0.01", "0.2", "1", "0.5", "0", "2"};
+                e->arg[k] = new_literal(gen, params[gen_below(&gen->in, 6)]);
+            } else {
+                e->arg[k] = gen_expr(gen, depth - 1);
+            }
+        }
+        return e;
+    }
+    default:
+        return gen_leaf(gen);
+    }
+    e->nargs = 2;
+    e->arg[0] = gen_expr(gen, depth - 1);
+    e->arg[1] = gen_expr(gen, depth - 1);
+    return e;
+}
+
+void gen_program(Gen *gen, const uint8_t *data, size_t size, int max_depth) {
+    memset(gen, 0, sizeof *gen);
+    gen->in.data = data;
+    gen->in.size = size;
+    unsigned style = gen_byte(&gen->in);
+    gen->minimal_parens = (style & 1) != 0;
+    gen->noise = (style & 6) == 6;
+    int ndefs = (int)((style >> 3) % (GEN_MAX_DEFS + 1));
+    if (ndefs > 0 && (style & 0x80) == 0)
+        ndefs = 0;
+    for (int i = 0; i < ndefs; i++) {
+        gen->defs[i] = gen_expr(gen, max_depth > 3 ? 3 : max_depth);
+        gen->ndefs = i + 1;
+    }
+    gen->root = gen_expr(gen, max_depth);
+}
+
+/* --- printing ----------------------------------------------------------- */
+
+/* Precedence of the printed forms, loosest first (as in the grammar). */
+enum { P_SUM = 1, P_PROD, P_UNARY, P_POW, P_ATOM };
+
+static int prec(const GenExpr *e) {
+    switch (e->kind) {
+    case GEN_ADD:
+    case GEN_SUB:
+        return P_SUM;
+    case GEN_MUL:
+    case GEN_DIV:
+    case GEN_JUXT:
+        return P_PROD;
+    case GEN_NEG:
+        return P_UNARY;
+    case GEN_POW:
+        return P_POW;
+    default:
+        return P_ATOM;
+    }
+}
+
+/* Whitespace between tokens: none, or (with noise) spaces, tabs, line
+ * ends of both kinds and comments. */
+static void gap(Gen *gen, StrBuf *out) {
+    if (!gen->noise)
+        return;
+    static const char *const gaps[] = {"", "", "", " ", "\t", "\n", "\r\n", " # note\n", "  ", "\f"};
+    sb_puts(out, gaps[gen_below(&gen->in, 10)]);
+}
+
+/* Starts with a name, a call or '(' (may follow a juxtaposition). */
+static int starts_juxtaposable(const GenExpr *e) {
+    switch (e->kind) {
+    case GEN_VAR:
+    case GEN_DEF:
+    case GEN_PI:
+    case GEN_E:
+    case GEN_CALL:
+        return 1;
+    case GEN_POW:
+        return starts_juxtaposable(e->arg[0]) || prec(e->arg[0]) < P_ATOM;
+    default:
+        return 0;
+    }
+}
+
+static void print_expr(Gen *gen, const GenExpr *e, int ctx, StrBuf *out);
+
+static void print_operand(Gen *gen, const GenExpr *e, int ctx, StrBuf *out) {
+    int paren = prec(e) < ctx || (!gen->minimal_parens && prec(e) < P_ATOM);
+    if (paren) {
+        sb_putc(out, '(');
+        gap(gen, out);
+    }
+    print_expr(gen, e, paren ? P_SUM : ctx, out);
+    if (paren) {
+        gap(gen, out);
+        sb_putc(out, ')');
+    }
+}
+
+static void binary(Gen *gen, const GenExpr *e, const char *op, int lctx, int rctx, StrBuf *out) {
+    print_operand(gen, e->arg[0], lctx, out);
+    gap(gen, out);
+    sb_puts(out, op);
+    gap(gen, out);
+    print_operand(gen, e->arg[1], rctx, out);
+}
+
+static void print_expr(Gen *gen, const GenExpr *e, int ctx, StrBuf *out) {
+    (void)ctx;
+    switch (e->kind) {
+    case GEN_NUM:
+        sb_puts(out, e->text);
+        break;
+    case GEN_VAR:
+        sb_puts(out, gen_var_names[e->var]);
+        break;
+    case GEN_DEF:
+        sb_printf(out, "u%d", e->var);
+        break;
+    case GEN_PI:
+        sb_puts(out, "pi");
+        break;
+    case GEN_E:
+        sb_puts(out, "e");
+        break;
+    case GEN_ADD:
+        binary(gen, e, " + ", P_SUM, P_PROD, out);
+        break;
+    case GEN_SUB:
+        binary(gen, e, " - ", P_SUM, P_PROD, out);
+        break;
+    case GEN_MUL:
+        binary(gen, e, "*", P_PROD, P_UNARY, out);
+        break;
+    case GEN_DIV:
+        binary(gen, e, "/", P_PROD, P_UNARY, out);
+        break;
+    case GEN_JUXT: {
+        /* "a/b c" is rejected as ambiguous, so a quotient on the left is
+         * parenthesised; the right factor must start with a name, a call
+         * or '(' */
+        const GenExpr *l = e->arg[0], *r = e->arg[1];
+        if (l->kind == GEN_DIV) {
+            sb_putc(out, '(');
+            print_expr(gen, l, P_SUM, out);
+            sb_putc(out, ')');
+        } else {
+            print_operand(gen, l, P_PROD, out);
+        }
+        sb_putc(out, ' '); /* never "x(": that would be a call */
+        gap(gen, out);
+        if (starts_juxtaposable(r) && (gen->minimal_parens || prec(r) == P_ATOM)) {
+            print_operand(gen, r, P_POW, out);
+        } else {
+            sb_putc(out, '(');
+            print_expr(gen, r, P_SUM, out);
+            sb_putc(out, ')');
+        }
+        break;
+    }
+    case GEN_POW:
+        /* right-associative: a power as the base needs parentheses */
+        binary(gen, e, "^", P_ATOM, P_UNARY, out);
+        break;
+    case GEN_NEG:
+        sb_putc(out, '-');
+        gap(gen, out);
+        print_operand(gen, e->arg[0], P_UNARY, out);
+        break;
+    case GEN_CALL:
+        sb_puts(out, functions[e->fn].name);
+        sb_putc(out, '(');
+        for (int k = 0; k < e->nargs; k++) {
+            if (k)
+                sb_puts(out, ", ");
+            gap(gen, out);
+            print_expr(gen, e->arg[k], P_SUM, out);
+            gap(gen, out);
+        }
+        sb_putc(out, ')');
+        break;
+    }
+}
+
+void gen_print(Gen *gen, StrBuf *out) {
+    gap(gen, out);
+    for (int i = 0; i < gen->ndefs; i++) {
+        sb_printf(out, "u%d", i);
+        gap(gen, out);
+        sb_puts(out, " = ");
+        print_expr(gen, gen->defs[i], P_SUM, out);
+        gap(gen, out);
+        sb_puts(out, ";\n");
+        gap(gen, out);
+    }
+    print_expr(gen, gen->root, P_SUM, out);
+    gap(gen, out);
+}
+
+/* --- the reference evaluator --------------------------------------------- */
+
+typedef struct Eval {
+    const Gen *gen;
+    const long double *point;
+    int at_kink, const_undefined, const_tiny, part_undefined, extreme, out_of_range;
+} Eval;
+
+static long double sigmoidl(long double x) {
+    return x >= 0 ? 1 / (1 + expl(-x)) : expl(x) / (1 + expl(x));
+}
+
+/* One function of the table on long double arguments. */
+static long double apply(Fn fn, const long double *a, int nargs) {
+    long double x = a[0];
+    switch (fn) {
+    case F_EXP:
+        return expl(x);
+    case F_LOG:
+        return logl(x);
+    case F_LOG2:
+        return log2l(x);
+    case F_LOG10:
+        return log10l(x);
+    case F_SQRT:
+        return powl(x, 0.5L);
+    case F_POW:
+        return powl(x, a[1]);
+    case F_SIN:
+        return sinl(x);
+    case F_COS:
+        return cosl(x);
+    case F_TAN:
+        return tanl(x);
+    case F_ASIN:
+        return asinl(x);
+    case F_ACOS:
+        return acosl(x);
+    case F_ATAN:
+        return atanl(x);
+    case F_SINH:
+        return sinhl(x);
+    case F_COSH:
+        return coshl(x);
+    case F_TANH:
+        return tanhl(x);
+    case F_SIGMOID:
+        return sigmoidl(x);
+    case F_SOFTPLUS:
+        return (x > 0 ? x : 0) + log1pl(expl(-fabsl(x)));
+    case F_RELU:
+        return isnan(x) ? x : x > 0 ? x : 0;
+    case F_LEAKY:
+        return isnan(x) ? x : x > 0 ? x : (nargs > 1 ? a[1] : 0.01L) * x;
+    case F_ELU:
+        return isnan(x) ? x : x > 0 ? x : (nargs > 1 ? a[1] : 1) * expm1l(x);
+    case F_ABS:
+        return fabsl(x);
+    case F_SIGN:
+        return isnan(x) ? x : x > 0 ? 1 : x < 0 ? -1 : 0;
+    case F_STEP:
+        return isnan(x) ? x : x > 0 ? 1 : x < 0 ? 0 : (nargs > 1 ? a[1] : 0);
+    case F_MIN:
+    case F_MAX: {
+        long double r = x;
+        for (int k = 1; k < nargs; k++) {
+            if (isnan(r) || isnan(a[k]))
+                return NAN;
+            r = fn == F_MIN ? (a[k] < r ? a[k] : r) : (a[k] > r ? a[k] : r);
+        }
+        return r;
+    }
+    case F_IFPOS:
+        return isnan(x) ? x : x > 0 ? a[1] : a[2];
+    }
+    return NAN;
+}
+
+static int is_kink(Fn fn) {
+    return fn == F_RELU || fn == F_LEAKY || fn == F_ELU || fn == F_ABS || fn == F_SIGN ||
+           fn == F_STEP || fn == F_MIN || fn == F_MAX || fn == F_IFPOS;
+}
+
+/* The value of one operation on argument values; `fn` for calls. */
+static long double operate(const GenExpr *e, const long double *a) {
+    switch (e->kind) {
+    case GEN_NEG:
+        return -a[0];
+    case GEN_ADD:
+        return a[0] + a[1];
+    case GEN_SUB:
+        return a[0] - a[1];
+    case GEN_MUL:
+    case GEN_JUXT:
+        return a[0] * a[1];
+    case GEN_DIV:
+        return a[0] / a[1];
+    case GEN_POW:
+        return powl(a[0], a[1]);
+    case GEN_CALL:
+        return apply(functions[e->fn].fn, a, e->nargs);
+    default:
+        return NAN;
+    }
+}
+
+/* Half an ulp of a double, and the smallest normal double as the
+ * absolute error of a result that underflows. */
+static long double rounding(long double v) {
+    if (isinf(v))
+        return 0; /* inf from inf (an input, or exp of one) is exact */
+    long double r = fabsl(v) * 0x1p-53L;
+    if (v != 0 && fabsl(v) < DBL_MIN)
+        r += DBL_MIN;
+    return r;
+}
+
+/* Is the operation singular, or at the edge of its domain, where its
+ * argument k is 0?  (The two ends of an error interval around 0 do not
+ * show a pole in its middle.) */
+static int singular_at_zero(const GenExpr *e, int k, const long double *a) {
+    if (e->kind == GEN_DIV)
+        return k == 1;
+    if (e->kind == GEN_POW)
+        return k == 0 && !(a[1] >= 1 && a[1] == floorl(a[1]));
+    if (e->kind != GEN_CALL || k != 0)
+        return 0;
+    switch (functions[e->fn].fn) {
+    case F_LOG:
+    case F_LOG2:
+    case F_LOG10:
+    case F_SQRT:
+        return 1;
+    case F_POW:
+        return !(a[1] >= 1 && a[1] == floorl(a[1]));
+    default:
+        return 0;
+    }
+}
+
+static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *has_var) {
+    long double a[3], ea[3];
+    int var = 0;
+    switch (e->kind) {
+    case GEN_NUM:
+        if (e->value > 1e15L)
+            ev->extreme = 1;
+        *err = rounding(e->value);
+        *has_var = 0;
+        return e->value;
+    case GEN_VAR:
+        *err = 0;
+        *has_var = 1;
+        return ev->point[e->var];
+    case GEN_DEF:
+        return eval_rec(ev, ev->gen->defs[e->var], err, has_var);
+    case GEN_PI:
+        *has_var = 0;
+        *err = rounding(3.14159265358979323846264338327950288L);
+        return 3.14159265358979323846264338327950288L;
+    case GEN_E:
+        *has_var = 0;
+        *err = rounding(2.71828182845904523536028747135266250L);
+        return 2.71828182845904523536028747135266250L;
+    default:
+        break;
+    }
+    int arg_var[3] = {0, 0, 0};
+    for (int k = 0; k < e->nargs; k++) {
+        a[k] = eval_rec(ev, e->arg[k], &ea[k], &arg_var[k]);
+        var |= arg_var[k];
+    }
+    /* d(u^v)/dv = u^v ln(u) is NaN at u = 0, where 0^v is 0 for every
+     * v > 0: the same convention as a kink */
+    int is_pow = e->kind == GEN_POW || (e->kind == GEN_CALL && (functions[e->fn].fn == F_POW ||
+                                                                  functions[e->fn].fn == F_SQRT));
+    long double expo = e->kind == GEN_CALL && functions[e->fn].fn == F_SQRT ? 0.5L : a[1];
+    if (is_pow && a[0] == 0 && (arg_var[1] || expo < 1))
+        ev->at_kink = 1;
+    /* a negative base with a variable exponent is defined at isolated
+     * points only (whole exponents), whatever rounding makes of them */
+    if (is_pow && a[0] < 0 && arg_var[1])
+        ev->at_kink = 1;
+    /* likewise where the derivative is infinite (sqrt(u) at u = 0: the
+     * chain rule gives inf * 0 = NaN even where u is constant) */
+    if (e->kind == GEN_CALL && (functions[e->fn].fn == F_ASIN || functions[e->fn].fn == F_ACOS) &&
+        fabsl(a[0]) == 1)
+        ev->at_kink = 1;
+    long double v = operate(e, a);
+    *has_var = var;
+    if (!isfinite(v))
+        ev->part_undefined = 1;
+    if (fabsl(v) > 1e15L || (v != 0 && fabsl(v) < 1e-15L))
+        ev->extreme = 1;
+    if (fabsl(v) > 1e30L || (v != 0 && fabsl(v) < 1e-30L))
+        ev->out_of_range = 1;
+    /* 0 from non-zero arguments, other than by a sum or a kink: an
+     * underflow (or log(1), where skipping a comparison costs little) */
+    if (v == 0 && e->kind != GEN_ADD && e->kind != GEN_SUB && e->kind != GEN_NEG &&
+        !(e->kind == GEN_CALL && is_kink(functions[e->fn].fn))) {
+        int nonzero = 1;
+        for (int k = 0; k < e->nargs; k++)
+            nonzero &= a[k] != 0;
+        if (nonzero)
+            ev->out_of_range = 1;
+    }
+    /* a double evaluation overflows or underflows where long double does
+     * not: no meaningful comparison */
+    int representable = !(isfinite(v) && (fabsl(v) > DBL_MAX));
+    if (!var && v != 0 && fabsl(v) < DBL_MIN)
+        ev->const_tiny = 1;
+    if (!var && (!isfinite(v) || !representable)) {
+        /* undefined from finite arguments, and still undefined with the
+         * arguments moved by their error bounds (sqrt(sin(pi)) is sqrt of
+         * a tiny negative number in long double, of a positive one in
+         * double: no answer either way) */
+        int robust = 1;
+        /* a negative base with an exponent that is whole once rounded to
+         * a double (every double above 2^52 is) has a power in double */
+        int is_power = e->kind == GEN_POW || (e->kind == GEN_CALL && functions[e->fn].fn == F_POW);
+        if (is_power && a[0] < 0 && (double)a[1] == floor((double)a[1]))
+            robust = 0;
+        for (int k = 0; k < e->nargs && robust; k++) {
+            /* (an interval around 0 holds values of both signs: a power or
+             * a logarithm may be defined for some of them) */
+            if (!isfinite(ea[k]) || (ea[k] > 0 && fabsl(a[k]) <= ea[k]))
+                robust = 0;
+            for (int s = -1; s <= 1 && robust && ea[k] > 0; s += 2) {
+                long double save = a[k];
+                a[k] = save + s * ea[k];
+                long double w = operate(e, a);
+                a[k] = save;
+                if (isfinite(w) && fabsl(w) <= DBL_MAX)
+                    robust = 0;
+            }
+        }
+        if (robust)
+            ev->const_undefined = 1;
+    }
+    if (e->kind == GEN_CALL && is_kink(functions[e->fn].fn) && isfinite(v)) {
+        Fn fn = functions[e->fn].fn;
+        /* at the kink, or so close that a double evaluation (whose
+         * arguments are off by up to their error bounds) may be there */
+        if (fn == F_MIN || fn == F_MAX) {
+            for (int i = 0; i < e->nargs; i++)
+                for (int j = i + 1; j < e->nargs; j++)
+                    if (!(fabsl(a[i] - a[j]) > ea[i] + ea[j]))
+                        ev->at_kink = 1;
+        } else if (!(fabsl(a[0]) > ea[0])) {
+            ev->at_kink = 1;
+        }
+    }
+    /* the operation's own rounding, and its arguments' errors as the
+     * operation amplifies them */
+    long double total = rounding(v);
+    if (!representable)
+        total = INFINITY;
+    for (int k = 0; k < e->nargs && isfinite(total); k++) {
+        if (ea[k] == 0)
+            continue;
+        if (!isfinite(ea[k])) {
+            total = INFINITY;
+            break;
+        }
+        if (ea[k] > 0 && fabsl(a[k]) <= ea[k] && singular_at_zero(e, k, a)) {
+            total = INFINITY; /* a pole or a domain edge inside the interval */
+            break;
+        }
+        if (e->kind == GEN_CALL && (functions[e->fn].fn == F_SIN || functions[e->fn].fn == F_COS)) {
+            /* periodic: the two ends of the interval say nothing about
+             * the middle, but the slope is at most 1 */
+            total += ea[k] < 2 ? ea[k] : 2;
+            continue;
+        }
+        if (e->kind == GEN_CALL && functions[e->fn].fn == F_TAN && ea[k] > 1e-3L) {
+            total = INFINITY; /* a pole may be in the interval */
+            break;
+        }
+        long double save = a[k];
+        for (int s = -1; s <= 1; s += 2) {
+            a[k] = save + s * ea[k];
+            long double w = operate(e, a);
+            long double d = fabsl(w - v);
+            if (isnan(d))
+                d = INFINITY;
+            if (isinf(v) && w == v)
+                d = 0;
+            total += d;
+        }
+        a[k] = save;
+    }
+    *err = total;
+    return v;
+}
+
+GenValue gen_eval(const Gen *gen, const long double *point) {
+    Eval ev = {gen, point, 0, 0, 0, 0, 0, 0};
+    GenValue r;
+    int has_var;
+    /* the statements are evaluated for their domain errors, as symdiff
+     * does, even when the final expression does not use them */
+    r.def_undefined = 0;
+    for (int i = 0; i < gen->ndefs; i++) {
+        long double e;
+        if (!isfinite(eval_rec(&ev, gen->defs[i], &e, &has_var)))
+            r.def_undefined = 1;
+        if (!isfinite(e))
+            r.def_undefined = 1; /* too close to undefined to tell */
+    }
+    ev.at_kink = ev.extreme = ev.out_of_range = 0; /* only what the result depends on */
+    r.v = eval_rec(&ev, gen->root, &r.err, &has_var);
+    r.at_kink = ev.at_kink;
+    r.const_undefined = ev.const_undefined;
+    r.part_undefined = ev.part_undefined;
+    r.extreme = ev.extreme;
+    r.out_of_range = ev.out_of_range;
+    r.const_tiny = ev.const_tiny;
+    return r;
+}
+
+long double gen_ridders(const Gen *gen, const long double *point, int var, long double step,
+                        long double *err) {
+    enum { N = 10 };
+    const long double shrink = 1.4L, shrink2 = shrink * shrink;
+    long double a[N][N], best = NAN, p[GEN_NVARS];
+    memcpy(p, point, sizeof p);
+    long double x = point[var];
+    long double h = step * (fabsl(x) > 1 ? fabsl(x) : 1);
+    *err = INFINITY;
+    for (int i = 0; i < N; i++, h /= shrink) {
+        p[var] = x + h;
+        long double fp = gen_eval(gen, p).v;
+        p[var] = x - h;
+        long double fm = gen_eval(gen, p).v;
+        a[0][i] = (fp - fm) / (2 * h);
+        long double fac = shrink2;
+        for (int q = 1; q <= i; q++, fac *= shrink2) {
+            a[q][i] = (a[q - 1][i] * fac - a[q - 1][i - 1]) / (fac - 1);
+            long double e = fmaxl(fabsl(a[q][i] - a[q - 1][i]), fabsl(a[q][i] - a[q - 1][i - 1]));
+            if (e <= *err) {
+                *err = e;
+                best = a[q][i];
+            }
+        }
+        if (i > 0 && fabsl(a[i][i] - a[i - 1][i - 1]) >= 2 * *err)
+            break;
+    }
+    if (isnan(*err))
+        *err = INFINITY;
+    return best;
+}
+
+static int uses_var(const Gen *gen, const GenExpr *e, int var) {
+    if (e->kind == GEN_VAR)
+        return e->var == var;
+    if (e->kind == GEN_DEF)
+        return uses_var(gen, gen->defs[e->var], var);
+    for (int k = 0; k < e->nargs; k++)
+        if (uses_var(gen, e->arg[k], var))
+            return 1;
+    return 0;
+}
+
+int gen_uses_var(const Gen *gen, int var) { return uses_var(gen, gen->root, var); }
+
+static int uses_fn(const Gen *gen, const GenExpr *e, const char *name) {
+    if (e->kind == GEN_DEF)
+        return uses_fn(gen, gen->defs[e->var], name);
+    if (e->kind == GEN_CALL && strcmp(functions[e->fn].name, name) == 0)
+        return 1;
+    for (int k = 0; k < e->nargs; k++)
+        if (uses_fn(gen, e->arg[k], name))
+            return 1;
+    return 0;
+}
+
+int gen_uses_fn(const Gen *gen, const char *name) { return uses_fn(gen, gen->root, name); }

@@ -1,0 +1,122 @@
+/*
+ * exprgen.h — random valid programs for differential tests: bytes (from a
+ * fuzzer or a PRNG) -> an expression tree -> source text, plus an
+ * evaluator of that tree that is independent of symdiff's simplifier.
+ *
+ * The tree is evaluated in long double, straight from its definition
+ * (a/b is a division, sqrt is sqrtl, ...), with a running bound on the
+ * error a double evaluation of the same value could make: each operation
+ * adds half an ulp of its result and passes on its arguments' errors as
+ * amplified by the operation itself (measured by evaluating it again at
+ * the arguments moved by their error bounds).  Comparing symdiff's value
+ * with this reference then needs no hand-tuned tolerance per expression,
+ * and ill-conditioned points are recognised (the bound is large or not
+ * finite) instead of being reported as disagreements.
+ */
+#ifndef SYMDIFF_EXPRGEN_H
+#define SYMDIFF_EXPRGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+#define GEN_MAX_NODES 160
+#define GEN_NVARS 3 /* x, y, z */
+#define GEN_MAX_DEFS 3
+
+typedef enum GenKind {
+    GEN_NUM,  /* a literal: text, value                          */
+    GEN_VAR,  /* var: 0..GEN_NVARS-1                             */
+    GEN_DEF,  /* var: a name defined by an earlier statement     */
+    GEN_PI,
+    GEN_E,
+    GEN_NEG,
+    GEN_ADD,
+    GEN_SUB,
+    GEN_MUL,
+    GEN_DIV,
+    GEN_JUXT, /* implicit multiplication: a b                    */
+    GEN_POW,
+    GEN_CALL  /* fn: index into the generator's function table   */
+} GenKind;
+
+typedef struct GenExpr GenExpr;
+struct GenExpr {
+    GenKind kind;
+    int fn, var, nargs;
+    const char *text;
+    long double value; /* GEN_NUM */
+    GenExpr *arg[3];
+};
+
+/* Where the bytes come from; reads past the end give zeros. */
+typedef struct GenBytes {
+    const uint8_t *data;
+    size_t size, pos;
+} GenBytes;
+
+typedef struct Gen {
+    GenBytes in;
+    GenExpr pool[GEN_MAX_NODES];
+    int used;
+    int ndefs;               /* statements before the final expression */
+    GenExpr *defs[GEN_MAX_DEFS];
+    GenExpr *root;
+    int minimal_parens;      /* print with the grammar's precedence     */
+    int noise;               /* random whitespace, comments, CRLF       */
+} Gen;
+
+/* The reference value of a program at a point. */
+typedef struct GenValue {
+    long double v;
+    long double err;   /* bound on a double evaluation's error (may be inf) */
+    int at_kink;       /* a kink was evaluated exactly at its kink, or a
+                          branch of ifpos/min/max tie was taken            */
+    int const_undefined; /* a subexpression without variables is not a
+                            finite double: symdiff must reject it          */
+    int const_tiny;      /* a constant underflows in double (symdiff may
+                            fold it to 0, and then divide by it)          */
+    int def_undefined;   /* a statement's value is not finite here         */
+    int part_undefined;  /* some subexpression is not finite here          */
+    int extreme;         /* some subexpression is beyond 1e15 or below
+                            1e-15: derivatives (which square, divide and
+                            distribute coefficients) may overflow or lose
+                            every digit in double where the function does
+                            not, and no error bound is kept for them      */
+    int out_of_range;    /* some subexpression is beyond 1e30 or below
+                            1e-30: rewrites that are exact in real numbers
+                            ((a b)^k = a^k b^k, k <= 8) may overflow or
+                            underflow a double where the written order
+                            does not                                      */
+} GenValue;
+
+unsigned gen_byte(GenBytes *b);
+/* A number in [0, n). */
+unsigned gen_below(GenBytes *b, unsigned n);
+
+/* Builds a program from the bytes: up to GEN_MAX_DEFS statements and a
+ * final expression of nesting at most max_depth. */
+void gen_program(Gen *gen, const uint8_t *data, size_t size, int max_depth);
+
+/* The program's source text. */
+void gen_print(Gen *gen, StrBuf *out);
+
+/* Evaluates the final expression at point[GEN_NVARS]. */
+GenValue gen_eval(const Gen *gen, const long double *point);
+
+/* Ridders' extrapolated central difference of the reference along one
+ * variable, from the relative step `step` down, with its error estimate
+ * (inf when it does not converge). */
+long double gen_ridders(const Gen *gen, const long double *point, int var, long double step,
+                        long double *err);
+
+/* Does the program use this variable? */
+int gen_uses_var(const Gen *gen, int var);
+/* Does the program call ifpos (whose derivative has a documented
+ * limitation: NaN where the branch not taken is undefined)? */
+int gen_uses_fn(const Gen *gen, const char *name);
+
+extern const char *const gen_var_names[GEN_NVARS];
+
+#endif
