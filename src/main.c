@@ -780,6 +780,302 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     return status;
 }
 
+/* --- vectors and matrices ---------------------------------------------------------- */
+
+/* One value of --at: a number, [a, b, ...] or [[a, b], [c, d]].  Appends
+ * the numbers to vals (row-major) and records the nesting as a shape.
+ * Returns the position after the value, or NULL. */
+static const char *parse_tensor_value(const char *p, int depth, double *vals, int cap, int *n,
+                                      Shape *shape) {
+    while (*p == ' ')
+        p++;
+    if (*p != '[') {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || *n >= cap)
+            return NULL;
+        vals[(*n)++] = v;
+        shape->rank = 0;
+        return end;
+    }
+    if (depth >= 2)
+        return NULL;
+    int count = 0;
+    Shape inner = {-1, {0, 0}};
+    p++;
+    for (;;) {
+        Shape s;
+        p = parse_tensor_value(p, depth + 1, vals, cap, n, &s);
+        if (!p || (inner.rank >= 0 && !shape_equal(s, inner)))
+            return NULL;
+        inner = s;
+        count++;
+        while (*p == ' ')
+            p++;
+        if (*p == ']')
+            break;
+        if (*p++ != ',')
+            return NULL;
+    }
+    if (inner.rank > 1)
+        return NULL;
+    shape->rank = inner.rank + 1;
+    shape->dim[0] = count;
+    shape->dim[1] = inner.rank == 1 ? inner.dim[0] : 0;
+    return p + 1;
+}
+
+/* Parses "W=[[1,2],[3,4]], x=[1,0], s=2": point[v] gets the values of
+ * variable v (row-major, in `storage`); every variable needs a value of its
+ * declared shape. */
+static int parse_tensor_point(const Graph *g, const char *text, double *storage, const double **point) {
+    size_t offset = 0;
+    for (int v = 0; v < g->nvars; v++) {
+        point[v] = NULL;
+        offset += (size_t)shape_numel(g->vars[v].shape);
+    }
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *name = p;
+        while (*p && *p != '=' && *p != ' ')
+            p++;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%.*s", (int)(p - name), name);
+        while (*p == ' ')
+            p++;
+        if (*p != '=') {
+            usage_error("--at needs NAME=VALUE pairs, got '%s'", buf);
+            return -1;
+        }
+        int v = graph_find_var(g, buf);
+        if (v < 0) {
+            usage_error("--at: '%s' is not a variable of the program", buf);
+            return -1;
+        }
+        size_t start = 0;
+        for (int u = 0; u < v; u++)
+            start += (size_t)shape_numel(g->vars[u].shape);
+        int n = 0, want = shape_numel(g->vars[v].shape);
+        Shape s;
+        const char *end = parse_tensor_value(p + 1, 0, storage + start, want, &n, &s);
+        if (!end || n != want || !shape_equal(s, g->vars[v].shape)) {
+            usage_error("--at: '%s' needs a value of its declared shape (a number, [a, b, ...] or "
+                        "[[a, b], [c, d]] row by row)", buf);
+            return -1;
+        }
+        point[v] = storage + start;
+        p = end;
+    }
+    for (int v = 0; v < g->nvars; v++)
+        if (!point[v]) {
+            usage_error("--at: no value for '%s'", g->vars[v].name);
+            return -1;
+        }
+    (void)offset;
+    return 0;
+}
+
+/* Values shaped like their node: a number, [...] or [[...], [...]]. */
+static void put_tensor(StrBuf *out, const double *v, Shape s, int json) {
+    void (*num)(StrBuf *, double) = json ? json_number : text_number;
+    if (s.rank == 0) {
+        num(out, v[0]);
+        return;
+    }
+    int rows = s.rank == 2 ? s.dim[0] : 1, cols = s.rank == 2 ? s.dim[1] : s.dim[0];
+    if (s.rank == 2)
+        sb_putc(out, '[');
+    for (int i = 0; i < rows; i++) {
+        sb_puts(out, i ? ", [" : "[");
+        for (int j = 0; j < cols; j++) {
+            if (j)
+                sb_puts(out, ", ");
+            num(out, v[i * cols + j]);
+        }
+        sb_putc(out, ']');
+    }
+    if (s.rank == 2)
+        sb_putc(out, ']');
+}
+
+/* The derivatives of a program with vectors and matrices, by tensor-level
+ * reverse mode: for a scalar program the gradient with respect to each
+ * variable, shaped like it; for a vector program y [m] the Jacobian with
+ * respect to each variable (numerator layout: m x n for a vector [n], a
+ * vector [m] for a scalar), one reverse pass per output element.  Fills
+ * res[0..nwrt).  Returns 0 or an exit status. */
+static int tensor_derivatives(Graph *g, Node *y, const int *wrt, int nwrt, Node **res) {
+    if (y->shape.rank == 0)
+        return deriv_reverse(g, y, wrt, nwrt, res) == 0 ? 0 : EXIT_INPUT;
+    if (y->shape.rank == 2) {
+        usage_error("%s", "derivatives of a matrix-valued program are not supported; "
+                          "differentiate a scalar or a vector");
+        return EXIT_USAGE;
+    }
+    for (int j = 0; j < nwrt; j++)
+        if (g->vars[wrt[j]].shape.rank == 2) {
+            usage_error("the Jacobian with respect to the matrix '%s' is not supported (it would be a "
+                        "3-tensor); differentiate a scalar, or use --wrt",
+                        g->vars[wrt[j]].name);
+            return EXIT_USAGE;
+        }
+    int m = y->shape.dim[0];
+    Node **rows = malloc((size_t)m * (size_t)(nwrt ? nwrt : 1) * sizeof *rows);
+    Node **col = malloc((size_t)(m ? m : 1) * sizeof *col);
+    int status = rows && col ? 0 : EXIT_INPUT;
+    for (int i = 0; i < m && status == 0; i++)
+        if (deriv_reverse(g, dag_index(g, y, i, 1), wrt, nwrt, rows + (size_t)i * (size_t)nwrt) != 0)
+            status = EXIT_INPUT;
+    for (int j = 0; j < nwrt && status == 0; j++) {
+        for (int i = 0; i < m; i++)
+            col[i] = rows[(size_t)i * (size_t)nwrt + (size_t)j];
+        if (!(res[j] = dag_pack(g, col, m)))
+            status = EXIT_INPUT;
+    }
+    free(rows);
+    free(col);
+    return status;
+}
+
+static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt, int nwrt,
+                      const Source *src, StrBuf *out) {
+    if (o->hessian || o->order > 1 || o->expand || o->check || o->mode == DERIV_FORWARD) {
+        usage_error("%s", "with vectors and matrices, --hessian, --order, --expand, --check and "
+                          "--mode forward are not supported");
+        return EXIT_USAGE;
+    }
+    if (prog->noutputs > 1) { /* [f1, f2, ...] with tensors inside: one vector */
+        Node *y = dag_pack(g, prog->outputs, prog->noutputs);
+        if (!y) {
+            usage_error("%s", "the final [f1, f2, ...] must hold scalars");
+            return EXIT_USAGE;
+        }
+        prog->outputs[0] = y;
+        prog->noutputs = 1;
+        prog->is_vector = 0;
+    }
+    Node *y = prog->outputs[0];
+    PrintStyle style = o->latex ? PRINT_LATEX : PRINT_INFIX;
+    Node **res = calloc((size_t)(nwrt ? nwrt : 1), sizeof *res);
+    char **labels = calloc((size_t)(nwrt ? nwrt : 1), sizeof *labels);
+    int status = res && labels ? 0 : EXIT_INPUT;
+    int nres = o->simplify_only ? 1 : nwrt;
+    if (status == 0 && o->simplify_only)
+        res[0] = y;
+    else if (status == 0) {
+        deriv_assume_domain(g, &y, 1);
+        status = tensor_derivatives(g, y, wrt, nwrt, res);
+    }
+    if (status == 0 && g->failed) {
+        fprintf(stderr, "symdiff: error: %s\n", g->failed == 2 ? "expression too large (see --max-nodes)"
+                                                               : "out of memory");
+        status = EXIT_INPUT;
+    }
+    if (status == 0 && o->emit_c) {
+        usage_error("%s", "C code for programs with vectors and matrices is not supported yet");
+        status = EXIT_USAGE;
+        (void)src;
+        goto done;
+    }
+    TensorValues tv = {NULL, NULL};
+    double *storage = NULL;
+    const double **point = NULL;
+    if (status == 0 && o->at) {
+        size_t total = 0;
+        for (int v = 0; v < g->nvars; v++)
+            total += (size_t)shape_numel(g->vars[v].shape);
+        storage = calloc(total ? total : 1, sizeof *storage);
+        point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
+        Node **all = malloc((size_t)(nres + 1) * sizeof *all);
+        if (!storage || !point || !all)
+            status = EXIT_INPUT;
+        else if (parse_tensor_point(g, o->at, storage, point) != 0)
+            status = EXIT_USAGE;
+        else {
+            all[0] = y;
+            memcpy(all + 1, res, (size_t)nres * sizeof *all);
+            if (eval_tensors(g, all, nres + 1, point, &tv) != 0)
+                status = EXIT_INPUT;
+        }
+        free(all);
+    }
+    const char *what = y->shape.rank == 0 ? "gradient" : "jacobian";
+    if (status != 0) {
+    } else if (o->json) {
+        sb_puts(out, "{\"vars\": [");
+        for (int j = 0; j < nwrt; j++) {
+            if (j)
+                sb_puts(out, ", ");
+            json_string(out, g->vars[wrt[j]].name);
+        }
+        sb_putc(out, ']');
+        if (tv.at) {
+            sb_puts(out, ", \"value\": ");
+            put_tensor(out, tv.at[y->id], y->shape, 1);
+        }
+        if (tv.at && !o->simplify_only) {
+            sb_printf(out, ", \"%s\": [", what);
+            for (int j = 0; j < nwrt; j++) {
+                if (j)
+                    sb_puts(out, ", ");
+                put_tensor(out, tv.at[res[j]->id], res[j]->shape, 1);
+            }
+            sb_putc(out, ']');
+        }
+        sb_printf(out, ", \"%s\": [", o->simplify_only ? "function" : "derivatives");
+        for (int j = 0; j < nres; j++) {
+            char *e = expr_string(g, res[j], style);
+            if (j)
+                sb_puts(out, ", ");
+            json_string(out, e ? e : "");
+            free(e);
+        }
+        sb_puts(out, "]}\n");
+    } else if (tv.at) {
+        sb_puts(out, "value = ");
+        put_tensor(out, tv.at[y->id], y->shape, 0);
+        sb_putc(out, '\n');
+        for (int j = 0; j < nres && !o->simplify_only; j++) {
+            sb_printf(out, "d/d%s = ", g->vars[wrt[j]].name);
+            put_tensor(out, tv.at[res[j]->id], res[j]->shape, 0);
+            sb_putc(out, '\n');
+        }
+    } else if (o->simplify_only) {
+        print_roots(out, g, res, NULL, 1, style);
+    } else {
+        for (int j = 0; j < nwrt; j++) {
+            StrBuf lb;
+            sb_init(&lb);
+            if (o->latex) {
+                sb_puts(&lb, "\\frac{\\partial f}{\\partial ");
+                print_latex_name(&lb, g->vars[wrt[j]].name);
+                sb_putc(&lb, '}');
+            } else {
+                sb_printf(&lb, "d/d%s", g->vars[wrt[j]].name);
+            }
+            labels[j] = dup_string(sb_str(&lb));
+            sb_free(&lb);
+        }
+        print_roots(out, g, res, (const char *const *)labels, nwrt, style);
+    }
+    if (status == 0 && o->stats)
+        fprintf(stderr, "stats: function %zu nodes, derivatives %zu nodes, graph %zu nodes, engine reverse (tensor)\n",
+                dag_count(g, &y, 1), dag_count(g, res, nres), g->nnodes);
+    eval_tensors_free(&tv);
+    free(storage);
+    free(point);
+done:
+    for (int j = 0; labels && j < nwrt; j++)
+        free(labels[j]);
+    free(labels);
+    free(res);
+    return status;
+}
+
 /* --- the pipeline ------------------------------------------------------------------ */
 
 typedef struct Result {
@@ -1048,6 +1344,15 @@ static int run(Options *o, StrBuf *out) {
         fprintf(stderr, "symdiff: the program has no variables to differentiate%s%s\n",
                 v ? "; its value is " : "", v ? v : "");
         free(v);
+    }
+
+    /* programs with vectors and matrices take their own path */
+    int has_tensors = dag_has_tensors(g, prog.outputs, prog.noutputs);
+    for (int v = 0; v < g->nvars; v++)
+        has_tensors |= g->vars[v].shape.rank > 0;
+    if (has_tensors) {
+        status = run_tensor(o, g, &prog, wrt, nwrt, &src, out);
+        goto done;
     }
 
     /* --- what to compute --- */

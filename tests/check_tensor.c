@@ -1,0 +1,503 @@
+/*
+ * check_tensor.c — vectors and matrices: shapes, lowering, evaluation and
+ * the tensor-level derivative rules.
+ *
+ * Every rule (matrix products, outer products, transposes, indexing,
+ * literals, sum, softmax, logsumexp, broadcasting, elementwise builtins) is
+ * checked against central finite differences of the evaluated function, on
+ * random shapes (the letters M, N, K in a program become random sizes 1..5)
+ * and random values.  Jacobians of vector programs likewise.  The printed
+ * forms of the classic results are golden text: the softmax cross-entropy
+ * gradient keeps its sum(y) factor unless the loss is written for one-hot
+ * targets, and outer products print as a b'.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dag.h"
+#include "deriv.h"
+#include "eval.h"
+#include "lower.h"
+#include "parse.h"
+#include "print.h"
+#include "testutil.h"
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x243F6A8885A308D3u;
+
+static double uniform(double lo, double hi) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return lo + (hi - lo) * (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static int lower_text(Graph *g, const char *text, Program *p, StrBuf *errors) {
+    Source src = {"<test>", text, strlen(text)};
+    Diag d;
+    diag_init(&d, &src);
+    AstArena arena = {NULL};
+    memset(p, 0, sizeof *p);
+    Ast *ast = parse_program(&arena, &d);
+    int status = -1;
+    if (ast) {
+        LowerOptions opt = {NULL, 0, NULL, 0, 0};
+        status = lower_program(g, ast, &d, &opt, p);
+    }
+    if (errors)
+        sb_puts(errors, sb_str(&d.out));
+    ast_arena_free(&arena);
+    diag_free(&d);
+    return status;
+}
+
+/* The program with M, N, K replaced by the given sizes. */
+static void instantiate(const char *tmpl, int m, int n, int k, char *out, size_t size) {
+    size_t o = 0;
+    for (const char *p = tmpl; *p && o + 8 < size; p++) {
+        int prev_alpha = p > tmpl && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+                                      (p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= '0' && p[-1] <= '9'));
+        if (!prev_alpha && (*p == 'M' || *p == 'N' || *p == 'K') &&
+            !(p[1] == '_' || (p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
+              (p[1] >= '0' && p[1] <= '9')))
+            o += (size_t)snprintf(out + o, size - o, "%d", *p == 'M' ? m : *p == 'N' ? n : k);
+        else
+            out[o++] = *p;
+    }
+    out[o] = '\0';
+}
+
+/* Values of every variable, one block, and pointers into it. */
+typedef struct Point {
+    double *data;
+    const double **at;
+    size_t total;
+} Point;
+
+static void point_random(const Graph *g, Point *pt) {
+    pt->total = 0;
+    for (int v = 0; v < g->nvars; v++)
+        pt->total += (size_t)shape_numel(g->vars[v].shape);
+    pt->data = malloc(pt->total * sizeof *pt->data);
+    pt->at = malloc((size_t)g->nvars * sizeof *pt->at);
+    ck_assert_ptr_nonnull(pt->data);
+    ck_assert_ptr_nonnull(pt->at);
+    size_t off = 0;
+    for (int v = 0; v < g->nvars; v++) {
+        pt->at[v] = pt->data + off;
+        off += (size_t)shape_numel(g->vars[v].shape);
+    }
+    for (size_t i = 0; i < pt->total; i++)
+        pt->data[i] = uniform(-1.5, 1.5);
+}
+
+static void point_free(Point *pt) {
+    free(pt->data);
+    free(pt->at);
+}
+
+/* Element e of node n's value at the point. */
+static double value_at(const Graph *g, Node *n, const Point *pt, int e) {
+    TensorValues tv;
+    ck_assert_int_eq(eval_tensors(g, &n, 1, pt->at, &tv), 0);
+    double v = tv.at[n->id][e];
+    eval_tensors_free(&tv);
+    return v;
+}
+
+/* d y[e] / d var[j] by the five-point central stencil. */
+static double finite_difference(const Graph *g, Node *y, int e, int var, int j, Point *pt) {
+    double *x = (double *)pt->at[var] + j, x0 = *x;
+    double h = 1e-3 * (fabs(x0) > 1 ? fabs(x0) : 1), f[4];
+    const double steps[4] = {-2, -1, 1, 2};
+    for (int s = 0; s < 4; s++) {
+        *x = x0 + steps[s] * h;
+        f[s] = value_at(g, y, pt, e);
+    }
+    *x = x0;
+    return (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * h);
+}
+
+/* Lowers the program, differentiates it by every parameter (the gradient,
+ * or for a vector program the Jacobian), and compares every entry with
+ * finite differences at `points` random points. */
+static void check_against_differences(const char *text, int points, double tol) {
+    Graph *g = graph_new();
+    Program p;
+    StrBuf err;
+    sb_init(&err);
+    int status = lower_text(g, text, &p, &err);
+    ck_assert_msg(status == 0, "'%s' does not lower:\n%s", text, sb_str(&err));
+    Node *y = p.outputs[0];
+    ck_assert_int_le(y->shape.rank, 1);
+    int wrt[16], nwrt = 0;
+    for (int v = 0; v < g->nvars && nwrt < 16; v++)
+        if (g->vars[v].role == VAR_PARAM)
+            wrt[nwrt++] = v;
+    deriv_assume_domain(g, &y, 1);
+    int m = y->shape.rank ? y->shape.dim[0] : 1;
+    Node **d = malloc((size_t)(m * nwrt) * sizeof *d); /* d[i*nwrt + j]: d y[i] / d var j */
+    ck_assert_ptr_nonnull(d);
+    for (int i = 0; i < m; i++) {
+        Node *yi = y->shape.rank ? dag_index(g, y, i, 1) : y;
+        ck_assert_int_eq(deriv_reverse(g, yi, wrt, nwrt, d + i * nwrt), 0);
+    }
+    for (int j = 0; j < nwrt; j++)
+        ck_assert_msg(shape_equal(d[j]->shape, g->vars[wrt[j]].shape), "%s: d/d%s has the wrong shape", text,
+                      g->vars[wrt[j]].name);
+    for (int t = 0; t < points; t++) {
+        Point pt;
+        point_random(g, &pt);
+        TensorValues tv;
+        ck_assert_int_eq(eval_tensors(g, d, m * nwrt, pt.at, &tv), 0);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < nwrt; j++) {
+                Node *dij = d[i * nwrt + j];
+                for (int e = 0; e < shape_numel(g->vars[wrt[j]].shape); e++) {
+                    double fd = finite_difference(g, y, i, wrt[j], e, &pt);
+                    double sym = tv.at[dij->id][e];
+                    double scale = fabs(fd) > 1 ? fabs(fd) : 1;
+                    ck_assert_msg(fabs(sym - fd) <= tol * scale,
+                                  "%s: d y[%d] / d %s[%d] = %.15g, finite differences %.15g", text, i,
+                                  g->vars[wrt[j]].name, e, sym, fd);
+                }
+            }
+        eval_tensors_free(&tv);
+        point_free(&pt);
+    }
+    free(d);
+    program_free(&p);
+    sb_free(&err);
+    graph_free(g);
+}
+
+/* The derivatives printed as `d/dv = ...` lines. */
+static char *printed_gradient(const char *text) {
+    Graph *g = graph_new();
+    Program p;
+    StrBuf err, out;
+    sb_init(&err);
+    sb_init(&out);
+    ck_assert_msg(lower_text(g, text, &p, &err) == 0, "'%s': %s", text, sb_str(&err));
+    int wrt[16], nwrt = 0;
+    const char *labels[16];
+    char names[16][32];
+    for (int v = 0; v < g->nvars && nwrt < 16; v++)
+        if (g->vars[v].role == VAR_PARAM) {
+            snprintf(names[nwrt], sizeof names[nwrt], "d/d%s", g->vars[v].name);
+            labels[nwrt] = names[nwrt];
+            wrt[nwrt++] = v;
+        }
+    Node *grad[16];
+    deriv_assume_domain(g, p.outputs, 1);
+    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], wrt, nwrt, grad), 0);
+    print_roots(&out, g, grad, labels, nwrt, PRINT_INFIX);
+    char *s = malloc(out.len + 1);
+    memcpy(s, sb_str(&out), out.len + 1);
+    program_free(&p);
+    sb_free(&err);
+    sb_free(&out);
+    graph_free(g);
+    return s;
+}
+
+static char *lowering_error(const char *text) {
+    Graph *g = graph_new();
+    Program p;
+    StrBuf err;
+    sb_init(&err);
+    ck_assert_msg(lower_text(g, text, &p, &err) != 0, "'%s' should not lower", text);
+    char *s = malloc(err.len + 1);
+    memcpy(s, sb_str(&err), err.len + 1);
+    sb_free(&err);
+    graph_free(g);
+    return s;
+}
+
+/* ---- every rule against finite differences ----------------------------------------- */
+
+/* Scalar programs: their gradient by each parameter.  Inputs are data. */
+static const char *const gradient_cases[] = {
+    /* matrix products, in every combination of shapes */
+    "param W[M,N]; input x[N]; sum(sin(W @ x))",
+    "param W[M,N], x[N]; sum(tanh(W @ x))",
+    "param A[M,K], B[K,N]; sum(sin(A @ B))",
+    "param x[M], B[M,N]; sum(cos(x @ B))",
+    "param x[N], y[N]; x @ y + x' y",
+    "param a[M], b[N]; sum(sin(a b'))",
+    "param a[M], b[N]; sum(outer(a, b)^2)",
+    "param A[M,N]; sum(sin(A' @ A))",
+    "param A[M,N]; sum(exp(transpose(A)))",
+    /* indexing and literals */
+    "param x[N]; x[0]^3 + x[N-1]*x[0]",
+    "param A[M,N]; sin(A[M-1, N-1]) + A[0, 0]^2",
+    "param A[M,N]; sum(A[0]*A[M-1])",
+    "param x[N], s; sum([s, x[0], s*x[0]]^2)",
+    "param a[N], b[N]; sum(sin([a, b, a*b]))",
+    "param x[N]; dot([x[0], x[0]^2], [1, 2])",
+    /* reductions and the vector functions */
+    "param x[N]; mean(x^2) + norm2(x + 3)",
+    "param x[N], y[N]; dot(x, y)^2",
+    "param s[N]; input y[N]; -dot(y, log_softmax(s))",
+    "param s[N], w[N]; dot(w, softmax(s))",
+    "param s[N]; logsumexp(2*s) + logsumexp(s)^2",
+    /* broadcasting scalars over vectors and matrices */
+    "param a, x[N]; sum(a*x + a^2 - x/(2 + a^2))",
+    "param a, W[M,N]; sum((W + a)^2) + a*sum(W)",
+    "param a[N]; sum(2^a) + sum(a^2)",
+    /* elementwise builtins on vectors */
+    "param x[N]; sum(exp(x) + sin(x) + cos(x) + atan(x) + sinh(x) + cosh(x) + tanh(x))",
+    "param x[N]; sum(sigmoid(x) + softplus(x) + log(1 + x^2) + sqrt(2 + x) + log2(3 + x))",
+    "param x[N], y[N]; sum(max(x, y) + min(x, 0.3) + abs(x) + relu(y) + leaky_relu(x))",
+    "param x[N]; sum(elu(x) + asin(x/3) + acos(x/4) + tan(x/2) + log10(5 + x))",
+    /* a layer, a network, a hinge loss */
+    "param W[M,N], b[M]; input x[N]; h = tanh(W @ x + b); sum(h*h)",
+    "param W1[K,N], b1[K], W2[M,K], b2[M]; input x[N], y[M];"
+    " h = tanh(W1 @ x + b1); s = W2 @ h + b2;"
+    " -dot(y, log_softmax(s)) + 1e-3*(sum(W1*W1) + sum(W2*W2))",
+    "param W[M,N]; input x[N]; s = W @ x; sum(max(0, 1 + s - s[0])) - 1",
+    "param W[3,N]; input x[N]; s = W @ x; max(0, 1 + s[1] - s[0]) + max(0, 1 + s[2] - s[0])",
+};
+
+START_TEST(test_tensor_rules_against_differences) {
+    const char *tmpl = gradient_cases[_i];
+    for (int t = 0; t < 3; t++) {
+        char text[1024];
+        int m = 1 + (int)uniform(0, 5), n = 1 + (int)uniform(0, 5), k = 1 + (int)uniform(0, 5);
+        instantiate(tmpl, m, n, k, text, sizeof text); /* subscripts like N-1 are constants */
+        check_against_differences(text, 2, 1e-6);
+    }
+}
+END_TEST
+
+/* Vector programs: their Jacobian, numerator layout. */
+static const char *const jacobian_cases[] = {
+    "param W[M,N], x[N]; tanh(W @ x)",
+    "param x[N]; softmax(x)",
+    "param x[N]; log_softmax(x)",
+    "param x[N], s; [x[0]*s, sum(x), s^2]",
+    "param x[N]; x*x[0] + sum(x)",
+};
+
+START_TEST(test_tensor_jacobians_against_differences) {
+    for (int t = 0; t < 3; t++) {
+        char text[512];
+        instantiate(jacobian_cases[_i], 1 + (int)uniform(0, 4), 1 + (int)uniform(0, 4), 2, text, sizeof text);
+        check_against_differences(text, 2, 1e-6);
+    }
+}
+END_TEST
+
+/* ---- printed forms ---------------------------------------------------------------- */
+
+START_TEST(test_tensor_printed_gradients) {
+    static const struct {
+        const char *program, *expected;
+    } cases[] = {
+        /* the sum(y) factor stays: softmax(s) - y needs sum(y) = 1 */
+        {"param s[3]; input y[3]; -dot(y, log_softmax(s))", "d/ds = sum(y)*softmax(s) - y\n"},
+        /* written for one-hot targets, the familiar form */
+        {"param s[3]; input y[3]; logsumexp(s) - dot(y, s)", "d/ds = softmax(s) - y\n"},
+        /* a linear layer: an outer product and a transpose-free adjoint */
+        {"param W[2,3]; input x[3], t[2]; sum((W @ x - t)^2)/2", "d/dW = (W @ x - t) x'\n"},
+        {"param x[3]; input W[2,3], t[2]; sum((W @ x - t)^2)/2", "d/dx = (W @ x - t) @ W\n"},
+        {"param A[2,3]; sum(A' @ A)", "d/dA = 2*(A @ ones(3, 3))\n"},
+        {"param a[2], b[3]; sum(a b')", "d/da = sum(b)*ones(2)\nd/db = sum(a)*ones(3)\n"},
+        {"param x[3]; x[0]*x[2]", "d/dx = [x[2], 0, x[0]]\n"},
+        {"param v[3]; sum(v - v + 1)", "d/dv = zeros(3)\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = printed_gradient(cases[i].program);
+        ck_assert_msg(strcmp(got, cases[i].expected) == 0, "%s:\n  expected %s  got      %s", cases[i].program,
+                      cases[i].expected, got);
+        free(got);
+    }
+}
+END_TEST
+
+START_TEST(test_tensor_network_gradient_is_small) {
+    /* tensor-level reverse mode: the gradient of a 2-16-3 network's loss
+     * is a few times the function, whatever the sizes */
+    const char *text = "param W1[16,2], b1[16], W2[3,16], b2[3]; input x[2], y[3];"
+                       " h = tanh(W1 @ x + b1); s = W2 @ h + b2;"
+                       " logsumexp(s) - dot(y, s) + 1e-4*(sum(W1*W1) + sum(W2*W2))";
+    Graph *g = graph_new();
+    Program p;
+    ck_assert_int_eq(lower_text(g, text, &p, NULL), 0);
+    int wrt[4] = {0, 1, 2, 3};
+    Node *grad[4];
+    deriv_assume_domain(g, p.outputs, 1);
+    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], wrt, 4, grad), 0);
+    size_t nf = dag_count(g, p.outputs, 1);
+    Node *all[5] = {p.outputs[0], grad[0], grad[1], grad[2], grad[3]};
+    size_t nall = dag_count(g, all, 5);
+    ck_assert_msg(nall <= 3 * nf, "function %zu nodes, function and gradient %zu", nf, nall);
+    for (int j = 0; j < 4; j++)
+        ck_assert(shape_equal(grad[j]->shape, g->vars[j].shape));
+    program_free(&p);
+    graph_free(g);
+}
+END_TEST
+
+/* ---- shapes ------------------------------------------------------------------------ */
+
+START_TEST(test_tensor_shape_errors) {
+    static const struct {
+        const char *program, *message;
+    } cases[] = {
+        {"param W[3,4]; input x[5]; W @ x", "<test>:1:27: error: shape mismatch in 'W @ x': [3,4] @ [5]"},
+        {"param a[3], b[4]; sum(a + b)", "error: shape mismatch in 'a + b': [3] + [4]"},
+        {"param a[3], b[4]; sum(a*b)", "error: shape mismatch in 'a*b': [3] * [4]"},
+        {"param a[3], b[4]; dot(a, b)", "error: shape mismatch in 'dot(a, b)': [3] , [4]"},
+        {"param a[3]; a[3]", "error: subscript 3 is out of range: the dimension has 3 elements"},
+        {"param a[3]; a'", "error: a vector has no transpose of its own"},
+        {"param a[3]; softmax(2)", "error: a vector is needed here, got scalar"},
+        {"param W[2,3,4]; 1", "error: 'W' has 3 dimensions"},
+        {"param a[3]; [a, 1]", "error: shape mismatch in '[a, 1]': [3] beside scalar"},
+        {"param a[2]; a @ 2", "error: shape mismatch in 'a @ 2': [2] @ scalar"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = lowering_error(cases[i].program);
+        ck_assert_msg(strstr(got, cases[i].message), "%s:\n  expected %s\n  got %s", cases[i].program,
+                      cases[i].message, got);
+        free(got);
+    }
+}
+END_TEST
+
+START_TEST(test_tensor_shapes_and_values) {
+    Graph *g = graph_new();
+    Program p;
+    ck_assert_int_eq(lower_text(g, "param A[2,3]; input x[3]; [A' @ A @ x, A[1], [x[0], 1, 2]]", &p, NULL), 0);
+    Node *y = p.outputs[0];
+    ck_assert_int_eq(y->shape.rank, 2);
+    ck_assert_int_eq(y->shape.dim[0], 3);
+    ck_assert_int_eq(y->shape.dim[1], 3);
+    program_free(&p);
+    graph_free(g);
+
+    /* values: matrix products row-major, softmax without overflow (a final
+     * literal of scalars is a vector program: one output per element) */
+    g = graph_new();
+    ck_assert_int_eq(lower_text(g, "param A[2,2]; input x[2]; [sum(A @ x), sum(A' @ x), sum(softmax(1000*x)), "
+                                   "logsumexp(1000*x)]",
+                                &p, NULL),
+                     0);
+    double a[4] = {1, 2, 3, 4}, x[2] = {1, -1};
+    const double *point[2] = {a, x};
+    TensorValues tv;
+    ck_assert_int_eq(p.noutputs, 4);
+    ck_assert_int_eq(eval_tensors(g, p.outputs, p.noutputs, point, &tv), 0);
+    ck_assert_close(tv.at[p.outputs[0]->id][0], (1 - 2) + (3 - 4), 1e-15);
+    ck_assert_close(tv.at[p.outputs[1]->id][0], (1 - 3) + (2 - 4), 1e-15);
+    ck_assert_close(tv.at[p.outputs[2]->id][0], 1, 1e-15);
+    ck_assert_close(tv.at[p.outputs[3]->id][0], 1000, 1e-15);
+    eval_tensors_free(&tv);
+    program_free(&p);
+    graph_free(g);
+}
+END_TEST
+
+/* Scalar identities hold elementwise; those that do not stay out. */
+START_TEST(test_tensor_simplifier_respects_shapes) {
+    static const struct {
+        const char *program, *expected;
+    } cases[] = {
+        {"param x[3]; x*x", "x^2"},
+        {"param x[3]; x - x", "zeros(3)"},
+        {"param x[3]; 0*x + 1", "ones(3)"},
+        {"param A[2,2], B[2,2]; A @ B - B @ A", "A @ B - B @ A"},
+        {"param A[2,3]; (A')'", "A"},
+        {"param x[3]; 2*[x[0], x[1], x[2]]", "2*x"},
+        {"param x[3]; sum(2*x)", "2*sum(x)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        Graph *g = graph_new();
+        Program p;
+        ck_assert_int_eq(lower_text(g, cases[i].program, &p, NULL), 0);
+        StrBuf out;
+        sb_init(&out);
+        print_expr(&out, g, p.outputs[0], PRINT_INFIX);
+        ck_assert_msg(strcmp(sb_str(&out), cases[i].expected) == 0, "%s: expected %s, got %s",
+                      cases[i].program, cases[i].expected, sb_str(&out));
+        sb_free(&out);
+        program_free(&p);
+        graph_free(g);
+    }
+}
+END_TEST
+
+/* Printed tensor expressions parse back to an expression that prints the
+ * same and has the same value. */
+START_TEST(test_tensor_print_round_trip) {
+    static const struct {
+        const char *decls, *expr;
+    } cases[] = {
+        {"param W[2,3], b[2]; input x[3];", "tanh(W @ x + b) x'"},
+        {"param A[2,3], B[3,3];", "(A @ B)' @ A + 1"},
+        {"param x[3];", "[x[2], x[0]^2, sum(x)]"},
+        {"param s[3];", "softmax(s) - logsumexp(2*s)"},
+        {"param A[2,2];", "A[1, 0]*A[0] - A @ A[1]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[512], *printed[2] = {NULL, NULL};
+        double value[2];
+        for (int round = 0; round < 2; round++) {
+            snprintf(text, sizeof text, "%s %s", cases[i].decls, round ? printed[0] : cases[i].expr);
+            Graph *g = graph_new();
+            Program p;
+            StrBuf out, err;
+            sb_init(&out);
+            sb_init(&err);
+            ck_assert_msg(lower_text(g, text, &p, &err) == 0, "%s: %s", text, sb_str(&err));
+            Node *y = p.noutputs > 1 ? dag_pack(g, p.outputs, p.noutputs) : p.outputs[0];
+            print_expr(&out, g, y, PRINT_INFIX);
+            printed[round] = malloc(out.len + 1);
+            memcpy(printed[round], sb_str(&out), out.len + 1);
+            rng_state = 12345; /* the same point both times */
+            Point pt;
+            point_random(g, &pt);
+            value[round] = value_at(g, dag_sum(g, y), &pt, 0);
+            point_free(&pt);
+            program_free(&p);
+            sb_free(&out);
+            sb_free(&err);
+            graph_free(g);
+        }
+        ck_assert_msg(strcmp(printed[0], printed[1]) == 0, "%s printed as %s, then as %s", cases[i].expr,
+                      printed[0], printed[1]);
+        ck_assert_close(value[0], value[1], 1e-14);
+        free(printed[0]);
+        free(printed[1]);
+    }
+}
+END_TEST
+
+Suite *tensor_suite(void); /* called by tests/runner.c */
+
+Suite *tensor_suite(void) {
+    Suite *s = suite_create("tensor");
+    TCase *tc = tcase_create("rules");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_tensor_rules_against_differences, 0,
+                        (int)(sizeof gradient_cases / sizeof *gradient_cases));
+    tcase_add_loop_test(tc, test_tensor_jacobians_against_differences, 0,
+                        (int)(sizeof jacobian_cases / sizeof *jacobian_cases));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("forms");
+    tcase_add_test(tc, test_tensor_printed_gradients);
+    tcase_add_test(tc, test_tensor_network_gradient_is_small);
+    tcase_add_test(tc, test_tensor_simplifier_respects_shapes);
+    tcase_add_test(tc, test_tensor_print_round_trip);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("shapes");
+    tcase_add_test(tc, test_tensor_shape_errors);
+    tcase_add_test(tc, test_tensor_shapes_and_values);
+    suite_add_tcase(s, tc);
+    return s;
+}
