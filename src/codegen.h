@@ -53,6 +53,29 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
 int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                           StrBuf *out);
 
+/* Programs with vectors and matrices (codegen_tensor.c).  Variables are
+ * flat row-major blocks: parameters in x[], data in input[]. */
+typedef struct TensorCodegenInput {
+    const int *params;       /* differentiated variables, in x[] order     */
+    int nparams;
+    const int *inputs;       /* data variables, in input[] order           */
+    int ninputs;
+    Node *output;            /* the function: a scalar or a vector         */
+    Node *const *derivs;     /* per parameter: gradient (shaped like it) or
+                                Jacobian block (m x numel)                 */
+    int nderivs;
+    const size_t *root_offset; /* per deriv: its offset in grad[] or J[]  */
+    const char *out_name;    /* "grad" or "J"                              */
+    size_t nparam_elems;     /* elements of x[]                            */
+} TensorCodegenInput;
+
+/* Writes the C source and header of a tensor program: value and gradient
+ * (scalar program) or value and Jacobian (vector program), loops over
+ * arrays, a workspace whose size is a macro.  Returns 0, or -1 when out of
+ * memory. */
+int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt, StrBuf *source,
+                     StrBuf *header);
+
 /* Is `name` usable as the prefix of the generated functions? */
 int codegen_valid_name(const char *name);
 

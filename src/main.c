@@ -941,6 +941,70 @@ static int tensor_derivatives(Graph *g, Node *y, const int *wrt, int nwrt, Node 
     return status;
 }
 
+/* C code for a tensor program: x[] holds the parameters in --wrt order,
+ * input[] every other variable. */
+static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt, int nwrt, Node **res,
+                            const Source *src, StrBuf *out) {
+    int *inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
+    size_t *offsets = malloc((size_t)(nwrt + 1) * sizeof *offsets);
+    char *source_text = malloc(src->len + 1);
+    int status = inputs && offsets && source_text ? 0 : EXIT_INPUT;
+    int ninputs = 0;
+    size_t nx = 0;
+    for (int v = 0; v < g->nvars && status == 0; v++) {
+        int is_wrt = 0;
+        for (int i = 0; i < nwrt; i++)
+            is_wrt |= wrt[i] == v;
+        if (!is_wrt)
+            inputs[ninputs++] = v;
+    }
+    for (int j = 0; j < nwrt && status == 0; j++) {
+        offsets[j] = nx;
+        nx += (size_t)shape_numel(g->vars[wrt[j]].shape);
+    }
+    if (status == 0) {
+        memcpy(source_text, src->text, src->len);
+        source_text[src->len] = '\0';
+        for (size_t i = 0; i < src->len; i++)
+            if (source_text[i] == '\0')
+                source_text[i] = ' ';
+    }
+    char *header_path = o->output ? sibling_path(o->output, ".h") : NULL;
+    char header_name[256];
+    snprintf(header_name, sizeof header_name, "%s.h", o->name);
+    if (header_path)
+        snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
+    TensorCodegenInput in = {wrt, nwrt, inputs, ninputs, y, res, nwrt, offsets,
+                             y->shape.rank ? "J" : "grad", nx};
+    CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line, SYMDIFF_VERSION, 0};
+    StrBuf c_src, c_hdr;
+    sb_init(&c_src);
+    sb_init(&c_hdr);
+    if (status == 0 && (o->emit_test || o->emit_main)) {
+        usage_error("%s", "--emit-test and --emit-main are for scalar programs");
+        status = EXIT_USAGE;
+    } else if (status == 0 && codegen_tensor_c(g, &in, &copt, &c_src, &c_hdr) != 0) {
+        fprintf(stderr, "symdiff: error: out of memory\n");
+        status = EXIT_INPUT;
+    } else if (status == 0 && o->output) {
+        const char *paths[2] = {o->output, header_path};
+        StrBuf *data[2] = {&c_src, &c_hdr};
+        if (!header_path || write_files_atomically(paths, data, 2) != 0)
+            status = EXIT_INPUT;
+    } else if (status == 0) {
+        sb_puts(out, sb_str(&c_hdr));
+        sb_putc(out, '\n');
+        sb_puts(out, sb_str(&c_src));
+    }
+    sb_free(&c_src);
+    sb_free(&c_hdr);
+    free(header_path);
+    free(inputs);
+    free(offsets);
+    free(source_text);
+    return status;
+}
+
 static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt, int nwrt,
                       const Source *src, StrBuf *out) {
     if (o->hessian || o->order > 1 || o->expand || o->check || o->mode == DERIV_FORWARD) {
@@ -976,9 +1040,7 @@ static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt,
         status = EXIT_INPUT;
     }
     if (status == 0 && o->emit_c) {
-        usage_error("%s", "C code for programs with vectors and matrices is not supported yet");
-        status = EXIT_USAGE;
-        (void)src;
+        status = emit_tensor_code(o, g, y, wrt, nwrt, res, src, out);
         goto done;
     }
     TensorValues tv = {NULL, NULL};

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dag.h"
 #include "deriv.h"
@@ -257,9 +258,7 @@ static const char *const gradient_cases[] = {
     "param x[N]; sum(elu(x) + asin(x/3) + acos(x/4) + tan(x/2) + log10(5 + x))",
     /* a layer, a network, a hinge loss */
     "param W[M,N], b[M]; input x[N]; h = tanh(W @ x + b); sum(h*h)",
-    "param W1[K,N], b1[K], W2[M,K], b2[M]; input x[N], y[M];"
-    " h = tanh(W1 @ x + b1); s = W2 @ h + b2;"
-    " -dot(y, log_softmax(s)) + 1e-3*(sum(W1*W1) + sum(W2*W2))",
+    "param W1[K,N], b1[K], W2[M,K], b2[M]; input x[N], y[M]; h = tanh(W1 @ x + b1); s = W2 @ h + b2; -dot(y, log_softmax(s)) + 1e-3*(sum(W1*W1) + sum(W2*W2))",
     "param W[M,N]; input x[N]; s = W @ x; sum(max(0, 1 + s - s[0])) - 1",
     "param W[3,N]; input x[N]; s = W @ x; max(0, 1 + s[1] - s[0]) + max(0, 1 + s[2] - s[0])",
 };
@@ -323,8 +322,7 @@ END_TEST
 START_TEST(test_tensor_network_gradient_is_small) {
     /* tensor-level reverse mode: the gradient of a 2-16-3 network's loss
      * is a few times the function, whatever the sizes */
-    const char *text = "param W1[16,2], b1[16], W2[3,16], b2[3]; input x[2], y[3];"
-                       " h = tanh(W1 @ x + b1); s = W2 @ h + b2;"
+    const char *text = "param W1[16,2], b1[16], W2[3,16], b2[3]; input x[2], y[3]; h = tanh(W1 @ x + b1); s = W2 @ h + b2;"
                        " logsumexp(s) - dot(y, s) + 1e-4*(sum(W1*W1) + sum(W2*W2))";
     Graph *g = graph_new();
     Program p;
@@ -384,8 +382,7 @@ START_TEST(test_tensor_shapes_and_values) {
     /* values: matrix products row-major, softmax without overflow (a final
      * literal of scalars is a vector program: one output per element) */
     g = graph_new();
-    ck_assert_int_eq(lower_text(g, "param A[2,2]; input x[2]; [sum(A @ x), sum(A' @ x), sum(softmax(1000*x)), "
-                                   "logsumexp(1000*x)]",
+    ck_assert_int_eq(lower_text(g, "param A[2,2]; input x[2]; [sum(A @ x), sum(A' @ x), sum(softmax(1000*x)), logsumexp(1000*x)]",
                                 &p, NULL),
                      0);
     double a[4] = {1, 2, 3, 4}, x[2] = {1, -1};
@@ -478,6 +475,150 @@ START_TEST(test_tensor_print_round_trip) {
 }
 END_TEST
 
+/* ---- generated C ------------------------------------------------------------------- */
+
+static const char *symdiff_path(void) {
+    static char path[1024];
+    const char *p = getenv("SYMDIFF");
+    if (!p)
+        p = "./symdiff";
+    if (p[0] == '/')
+        return p;
+    char cwd[512];
+    if (!getcwd(cwd, sizeof cwd))
+        return p;
+    snprintf(path, sizeof path, "%s/%s", cwd, p);
+    return path;
+}
+
+static int have_compiler(const char *cc) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", cc);
+    return system(cmd) == 0;
+}
+
+static const char *const codegen_cases[] = {
+    "param W1[5,2], b1[5], W2[3,5], b2[3]; input x[2], y[3]; h = tanh(W1 @ x + b1); s = W2 @ h + b2; logsumexp(s) - dot(y, s) + 1e-3*(sum(W1*W1) + sum(W2*W2))",
+    "param W[3,4]; input x[4], y[3]; -dot(y, log_softmax(W @ x)) + norm2(W[1])",
+    "param W[3,4], a; input x[4]; s = W @ x; max(0, 1 + s[1] - s[0]) + sum(relu(a*s)) + sigmoid(a)",
+    "param A[3,3], v[3]; sum(sin(A' @ A @ v)) + v @ A @ v + sum(softplus(A + v v'))",
+    "param x[4], s; softmax(x*s) + [x[0], s, x[3]^2, 1]",
+};
+
+/* Generates a kernel with the command-line tool, compiles it with a
+ * driver, and compares value and derivatives with the evaluator. */
+START_TEST(test_tensor_generated_c) {
+    const char *text = codegen_cases[_i];
+    Graph *g = graph_new();
+    Program p;
+    ck_assert_int_eq(lower_text(g, text, &p, NULL), 0);
+    Node *y = p.noutputs > 1 ? dag_pack(g, p.outputs, p.noutputs) : p.outputs[0];
+    int wrt[16], nwrt = 0, inputs[16], ninputs = 0;
+    for (int v = 0; v < g->nvars; v++) {
+        if (g->vars[v].role == VAR_PARAM)
+            wrt[nwrt++] = v;
+        else
+            inputs[ninputs++] = v;
+    }
+    deriv_assume_domain(g, &y, 1);
+    int m = y->shape.rank ? y->shape.dim[0] : 1;
+    Node *d[64];
+    for (int i = 0; i < m; i++)
+        ck_assert_int_eq(deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt, d + i * nwrt), 0);
+    Point pt;
+    point_random(g, &pt);
+    TensorValues tv;
+    ck_assert_int_eq(eval_tensors(g, d, m * nwrt, pt.at, &tv), 0);
+    TensorValues tvy;
+    ck_assert_int_eq(eval_tensors(g, &y, 1, pt.at, &tvy), 0);
+
+    char dir[] = "/tmp/symdiff-tensor-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], cmd[4096];
+    snprintf(path, sizeof path, "%s/prog.sd", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    /* the driver: x[] and input[] as literals, then every number printed */
+    snprintf(path, sizeof path, "%s/main.c", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#include <stdio.h>\n#include \"k.h\"\nint main(void)\n{\n    static const T x[] = {");
+    for (int j = 0; j < nwrt; j++)
+        for (int e = 0; e < shape_numel(g->vars[wrt[j]].shape); e++)
+            fprintf(f, "%.17g, ", pt.at[wrt[j]][e]);
+    fprintf(f, "0};\n    static const T input[] = {");
+    for (int j = 0; j < ninputs; j++)
+        for (int e = 0; e < shape_numel(g->vars[inputs[j]].shape); e++)
+            fprintf(f, "%.17g, ", pt.at[inputs[j]][e]);
+    fprintf(f, "0};\n    (void)input;\n");
+    const char *inarg = ninputs ? ", input" : "";
+    if (y->shape.rank) {
+        fprintf(f, "    static T y[K_NOUT], J[K_NOUT * K_NVARS];\n    k(x%s, y);\n    k_jac(x%s, J);\n", inarg, inarg);
+        fprintf(f, "    for (int i = 0; i < K_NOUT; i++)\n        printf(\"%%.17g\\n\", (double)y[i]);\n");
+        fprintf(f, "    for (int i = 0; i < K_NOUT * K_NVARS; i++)\n        printf(\"%%.17g\\n\", (double)J[i]);\n");
+    } else {
+        fprintf(f, "    static T grad[K_NVARS];\n    printf(\"%%.17g\\n\", (double)k(x%s));\n", inarg);
+        fprintf(f, "    printf(\"%%.17g\\n\", (double)k_grad(x%s, grad));\n", inarg);
+        fprintf(f, "    for (int i = 0; i < K_NVARS; i++)\n        printf(\"%%.17g\\n\", (double)grad[i]);\n");
+    }
+    fprintf(f, "    return 0;\n}\n");
+    fclose(f);
+    /* the expected numbers in the same order */
+    int nparam_elems = 0;
+    for (int j = 0; j < nwrt; j++)
+        nparam_elems += shape_numel(g->vars[wrt[j]].shape);
+    double *expect = malloc((size_t)(2 + m + m * nparam_elems) * sizeof *expect);
+    int ne = 0;
+    if (y->shape.rank) {
+        for (int i = 0; i < m; i++)
+            expect[ne++] = tvy.at[y->id][i];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < nwrt; j++)
+                for (int e = 0; e < shape_numel(g->vars[wrt[j]].shape); e++)
+                    expect[ne++] = tv.at[d[i * nwrt + j]->id][e];
+    } else {
+        expect[ne++] = tvy.at[y->id][0];
+        expect[ne++] = tvy.at[y->id][0];
+        for (int j = 0; j < nwrt; j++)
+            for (int e = 0; e < shape_numel(g->vars[wrt[j]].shape); e++)
+                expect[ne++] = tv.at[d[j]->id][e];
+    }
+    static const char *const ccs[] = {"gcc", "clang"};
+    for (int c = 0; c < 2; c++) {
+        if (!have_compiler(ccs[c]))
+            continue;
+        for (int fl = 0; fl < 2; fl++) {
+            snprintf(cmd, sizeof cmd,
+                     "cd %s && '%s' --name k %s -f prog.sd -o k.c && %s -std=c99 -Wall -Wextra -Wpedantic -Werror %s -DT=%s -O1 -o run main.c k.c -lm && ./run > out.txt",
+                     dir, symdiff_path(), fl ? "--type float" : "", ccs[c], fl ? "-Wdouble-promotion" : "",
+                     fl ? "float" : "double");
+            ck_assert_msg(system(cmd) == 0, "%s: generating, compiling or running failed: %s", text, cmd);
+            snprintf(path, sizeof path, "%s/out.txt", dir);
+            f = fopen(path, "r");
+            ck_assert_ptr_nonnull(f);
+            for (int k = 0; k < ne; k++) {
+                double v;
+                ck_assert_int_eq(fscanf(f, "%lf", &v), 1);
+                double tol = fl ? 2e-4 : 1e-12, scale = fabs(expect[k]) > 1 ? fabs(expect[k]) : 1;
+                ck_assert_msg(fabs(v - expect[k]) <= tol * scale, "%s (%s%s): number %d is %.17g, evaluator %.17g", text,
+                              ccs[c], fl ? ", float" : "", k, v, expect[k]);
+            }
+            fclose(f);
+        }
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(expect);
+    eval_tensors_free(&tv);
+    eval_tensors_free(&tvy);
+    point_free(&pt);
+    program_free(&p);
+    graph_free(g);
+}
+END_TEST
+
 Suite *tensor_suite(void); /* called by tests/runner.c */
 
 Suite *tensor_suite(void) {
@@ -494,6 +635,10 @@ Suite *tensor_suite(void) {
     tcase_add_test(tc, test_tensor_network_gradient_is_small);
     tcase_add_test(tc, test_tensor_simplifier_respects_shapes);
     tcase_add_test(tc, test_tensor_print_round_trip);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("codegen");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_tensor_generated_c, 0, (int)(sizeof codegen_cases / sizeof *codegen_cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("shapes");
     tcase_add_test(tc, test_tensor_shape_errors);
