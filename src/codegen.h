@@ -61,12 +61,12 @@ typedef struct TensorCodegenInput {
     const int *inputs;       /* data variables, in input[] order           */
     int ninputs;
     Node *output;            /* the function: a scalar or a vector         */
-    Node *const *derivs;     /* per parameter: gradient (shaped like it) or
-                                Jacobian block (m x numel)                 */
+    Node *const *derivs;     /* gradient per parameter (shaped like it); for
+                                a vector program, d y[i] / d param j at
+                                derivs[i*nparams + j]                       */
     int nderivs;
     const size_t *root_offset; /* per deriv: its offset in grad[] or J[]  */
     const char *out_name;    /* "grad" or "J"                              */
-    size_t nparam_elems;     /* elements of x[]                            */
 } TensorCodegenInput;
 
 /* Writes the C source and header of a tensor program: value and gradient

@@ -423,8 +423,9 @@ static void plan(TE *E, Node *const *roots, int nroots, int out_direct) {
     free(need);
 }
 
-/* The body of a kernel: every node, then the roots stored. */
-static void emit_body(TE *E, Node *const *roots, int nroots, int jacobian_layout) {
+/* The body of a kernel: every node, then the roots stored (each root is
+ * contiguous in the output, row-major, at its offset). */
+static void emit_body(TE *E, Node *const *roots, int nroots) {
     for (size_t id = 0; id < E->g->nnodes; id++)
         if (E->mark[id])
             emit_node(E, E->g->nodes[id]);
@@ -439,17 +440,11 @@ static void emit_body(TE *E, Node *const *roots, int nroots, int jacobian_layout
             sb_puts(E->out, ";\n");
             continue;
         }
-        /* Jacobian blocks are strided: row i of d y / d v at J[i*N + off] */
-        int rows = rows_of(n->shape), cols = cols_of(n->shape);
-        size_t ld = jacobian_layout ? E->in->nparam_elems : (size_t)cols;
-        if (jacobian_layout && n->shape.rank == 1) {
-            cols = 1;
-        }
-        sb_printf(E->out, "    for (int i = 0; i < %d; i++)\n", rows);
+        open_loops(E, n->shape);
         if (n->shape.rank == 2)
-            sb_printf(E->out, "        for (int j = 0; j < %d; j++)\n", cols);
-        sb_printf(E->out, "%s%s[%zu + i * %zu%s] = ", n->shape.rank == 2 ? "            " : "        ", E->in->out_name,
-                  off, jacobian_layout || n->shape.rank == 2 ? ld : (size_t)1, n->shape.rank == 2 ? " + j" : "");
+            sb_printf(E->out, "            %s[%zu + i * %d + j] = ", E->in->out_name, off, cols_of(n->shape));
+        else
+            sb_printf(E->out, "        %s[%zu + i] = ", E->in->out_name, off);
         elem(E, n, "i", n->shape.rank == 2 ? "j" : "0", E->out);
         sb_puts(E->out, ";\n");
     }
@@ -556,7 +551,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     size_t work_val = E.work;
     if (!vec)
         sb_printf(&kval, "    %s sd_value[1];\n", T);
-    emit_body(&E, &y, 1, 0);
+    emit_body(&E, &y, 1);
     if (!vec)
         sb_puts(&kval, "    return sd_value[0];\n");
 
@@ -568,8 +563,8 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     } else {
         memcpy(roots, in->derivs, (size_t)in->nderivs * sizeof *roots);
         roots[in->nderivs] = y; /* the value too, which the gradient kernel returns */
-        plan(&E, roots, in->nderivs + !vec, !vec);
-        emit_body(&E, roots, in->nderivs, vec);
+        plan(&E, roots, in->nderivs + !vec, 1);
+        emit_body(&E, roots, in->nderivs);
         if (!vec) {
             sb_puts(&kgrad, "    return ");
             scalar_ref(&E, y, &kgrad);

@@ -904,49 +904,57 @@ static void put_tensor(StrBuf *out, const double *v, Shape s, int json) {
 
 /* The derivatives of a program with vectors and matrices, by tensor-level
  * reverse mode: for a scalar program the gradient with respect to each
- * variable, shaped like it; for a vector program y [m] the Jacobian with
- * respect to each variable (numerator layout: m x n for a vector [n], a
- * vector [m] for a scalar), one reverse pass per output element.  Fills
- * res[0..nwrt).  Returns 0 or an exit status. */
-static int tensor_derivatives(Graph *g, Node *y, const int *wrt, int nwrt, Node **res) {
-    if (y->shape.rank == 0)
-        return deriv_reverse(g, y, wrt, nwrt, res) == 0 ? 0 : EXIT_INPUT;
+ * variable, shaped like it (rows[j]); for a vector program y [m], one
+ * reverse pass per output element: rows[i*nwrt + j] = d y[i] / d var j,
+ * shaped like the variable (row i of the Jacobian in numerator layout).
+ * *nrows gets 1 or m.  Returns 0 or an exit status. */
+static int tensor_derivatives(Graph *g, Node *y, const int *wrt, int nwrt, Node ***rows, int *nrows) {
     if (y->shape.rank == 2) {
         usage_error("%s", "derivatives of a matrix-valued program are not supported; "
                           "differentiate a scalar or a vector");
         return EXIT_USAGE;
     }
-    for (int j = 0; j < nwrt; j++)
-        if (g->vars[wrt[j]].shape.rank == 2) {
-            usage_error("the Jacobian with respect to the matrix '%s' is not supported (it would be a "
-                        "3-tensor); differentiate a scalar, or use --wrt",
-                        g->vars[wrt[j]].name);
-            return EXIT_USAGE;
-        }
-    int m = y->shape.dim[0];
-    Node **rows = malloc((size_t)m * (size_t)(nwrt ? nwrt : 1) * sizeof *rows);
+    int m = y->shape.rank ? y->shape.dim[0] : 1;
+    *nrows = m;
+    *rows = malloc((size_t)m * (size_t)(nwrt ? nwrt : 1) * sizeof **rows);
+    if (!*rows)
+        return EXIT_INPUT;
+    for (int i = 0; i < m; i++)
+        if (deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt, *rows + (size_t)i * (size_t)nwrt) != 0)
+            return EXIT_INPUT;
+    return 0;
+}
+
+/* The Jacobian block of each variable as one node: rows stacked, m x n for
+ * a vector [n], a vector [m] for a scalar.  0, or an exit status when a
+ * variable is a matrix (the block would be a 3-tensor). */
+static int jacobian_blocks(Graph *g, Node *const *rows, int m, const int *wrt, int nwrt, Node **res) {
     Node **col = malloc((size_t)(m ? m : 1) * sizeof *col);
-    int status = rows && col ? 0 : EXIT_INPUT;
-    for (int i = 0; i < m && status == 0; i++)
-        if (deriv_reverse(g, dag_index(g, y, i, 1), wrt, nwrt, rows + (size_t)i * (size_t)nwrt) != 0)
-            status = EXIT_INPUT;
+    if (!col)
+        return EXIT_INPUT;
+    int status = 0;
     for (int j = 0; j < nwrt && status == 0; j++) {
+        if (g->vars[wrt[j]].shape.rank == 2) {
+            usage_error("the Jacobian with respect to the matrix '%s' is printed only as C code "
+                        "(rows of m x numel); differentiate a scalar, or use --wrt", g->vars[wrt[j]].name);
+            status = EXIT_USAGE;
+            break;
+        }
         for (int i = 0; i < m; i++)
             col[i] = rows[(size_t)i * (size_t)nwrt + (size_t)j];
         if (!(res[j] = dag_pack(g, col, m)))
             status = EXIT_INPUT;
     }
-    free(rows);
     free(col);
     return status;
 }
 
 /* C code for a tensor program: x[] holds the parameters in --wrt order,
  * input[] every other variable. */
-static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt, int nwrt, Node **res,
-                            const Source *src, StrBuf *out) {
+static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt, int nwrt, Node **rows,
+                            int nrows, const Source *src, StrBuf *out) {
     int *inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
-    size_t *offsets = malloc((size_t)(nwrt + 1) * sizeof *offsets);
+    size_t *offsets = malloc((size_t)(nwrt * nrows + 1) * sizeof *offsets);
     char *source_text = malloc(src->len + 1);
     int status = inputs && offsets && source_text ? 0 : EXIT_INPUT;
     int ninputs = 0;
@@ -962,6 +970,10 @@ static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt,
         offsets[j] = nx;
         nx += (size_t)shape_numel(g->vars[wrt[j]].shape);
     }
+    /* row i of a Jacobian: d y[i] / d var j at J[i * NVARS + offset of j] */
+    for (int i = nrows; i-- > 0 && status == 0;)
+        for (int j = 0; j < nwrt; j++)
+            offsets[i * nwrt + j] = (size_t)i * nx + offsets[j];
     if (status == 0) {
         memcpy(source_text, src->text, src->len);
         source_text[src->len] = '\0';
@@ -974,8 +986,8 @@ static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt,
     snprintf(header_name, sizeof header_name, "%s.h", o->name);
     if (header_path)
         snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
-    TensorCodegenInput in = {wrt, nwrt, inputs, ninputs, y, res, nwrt, offsets,
-                             y->shape.rank ? "J" : "grad", nx};
+    TensorCodegenInput in = {wrt, nwrt, inputs, ninputs, y, rows, nwrt * nrows, offsets,
+                             y->shape.rank ? "J" : "grad"};
     CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line, SYMDIFF_VERSION, 0};
     StrBuf c_src, c_hdr;
     sb_init(&c_src);
@@ -1028,11 +1040,13 @@ static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt,
     char **labels = calloc((size_t)(nwrt ? nwrt : 1), sizeof *labels);
     int status = res && labels ? 0 : EXIT_INPUT;
     int nres = o->simplify_only ? 1 : nwrt;
+    Node **rows = NULL;
+    int nrows = 0;
     if (status == 0 && o->simplify_only)
         res[0] = y;
     else if (status == 0) {
         deriv_assume_domain(g, &y, 1);
-        status = tensor_derivatives(g, y, wrt, nwrt, res);
+        status = tensor_derivatives(g, y, wrt, nwrt, &rows, &nrows);
     }
     if (status == 0 && g->failed) {
         fprintf(stderr, "symdiff: error: %s\n", g->failed == 2 ? "expression too large (see --max-nodes)"
@@ -1040,8 +1054,14 @@ static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt,
         status = EXIT_INPUT;
     }
     if (status == 0 && o->emit_c) {
-        status = emit_tensor_code(o, g, y, wrt, nwrt, res, src, out);
+        status = emit_tensor_code(o, g, y, wrt, nwrt, rows, nrows, src, out);
         goto done;
+    }
+    if (status == 0 && !o->simplify_only) {
+        if (y->shape.rank == 0)
+            memcpy(res, rows, (size_t)nwrt * sizeof *res);
+        else
+            status = jacobian_blocks(g, rows, nrows, wrt, nwrt, res);
     }
     TensorValues tv = {NULL, NULL};
     double *storage = NULL;
@@ -1135,6 +1155,7 @@ done:
         free(labels[j]);
     free(labels);
     free(res);
+    free(rows);
     return status;
 }
 
