@@ -30,7 +30,7 @@ LIB_OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(LIB_SRC)) \
 RT_SRC  := $(wildcard runtime/*.c)
 RT_OBJ  := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(RT_SRC))
 TEST_SRC := $(wildcard tests/check_*.c)
-TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
+TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/testrun.o
 
 .PHONY: all deps check asan valgrind demo examples bench clean format fuzz
 
@@ -96,7 +96,7 @@ $(BUILD)/tests/suites.h: $(TEST_SRC) | $(BUILD)
 	@for f in $(TEST_SRC); do n=$${f#tests/check_}; echo "SUITE($${n%.c})"; done > $@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 
-$(BUILD)/tests/%.o: tests/%.c tests/testutil.h $(wildcard src/*.h runtime/*.h) $(BUILD)/parser.h | $(BUILD)
+$(BUILD)/tests/%.o: tests/%.c tests/testutil.h tests/testrun.h $(wildcard src/*.h runtime/*.h) $(BUILD)/parser.h | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
 

@@ -71,8 +71,7 @@ Graph *graph_new(void) {
     g->arena = calloc(1, sizeof *g->arena);
     g->table_cap = 1024;
     g->table = calloc(g->table_cap, sizeof *g->table);
-    g->table_hash = calloc(g->table_cap, sizeof *g->table_hash);
-    if (!g->arena || !g->table || !g->table_hash) {
+    if (!g->arena || !g->table) {
         graph_free(g);
         return NULL;
     }
@@ -97,7 +96,6 @@ void graph_free(Graph *g) {
         free(g->vars[i].name);
     free(g->vars);
     free(g->table);
-    free(g->table_hash);
     free(g->nodes);
     free(g->uses);
     free(g->facts);
@@ -143,27 +141,19 @@ static int payload_equal(const Node *n, const void *payload) {
 
 static int grow_table(Graph *g) {
     size_t cap = g->table_cap * 2;
-    Node **t = calloc(cap, sizeof *t);
-    uint32_t *th = calloc(cap, sizeof *th);
-    if (!t || !th) {
-        free(t);
-        free(th);
+    InternSlot *t = calloc(cap, sizeof *t);
+    if (!t)
         return 0;
-    }
     for (size_t i = 0; i < g->table_cap; i++) {
-        Node *n = g->table[i];
-        if (!n)
+        if (!g->table[i].id1)
             continue;
-        size_t j = g->table_hash[i] & (cap - 1);
-        while (t[j])
+        size_t j = g->table[i].hash & (cap - 1);
+        while (t[j].id1)
             j = (j + 1) & (cap - 1);
-        t[j] = n;
-        th[j] = g->table_hash[i];
+        t[j] = g->table[i];
     }
     free(g->table);
-    free(g->table_hash);
     g->table = t;
-    g->table_hash = th;
     g->table_cap = cap;
     return 1;
 }
@@ -187,9 +177,10 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     h ^= h >> 16;
 
     size_t mask = g->table_cap - 1, j = h & mask;
-    for (Node *n; (n = g->table[j]) != NULL; j = (j + 1) & mask) {
-        if (g->table_hash[j] != h)
+    for (; g->table[j].id1; j = (j + 1) & mask) {
+        if (g->table[j].hash != h)
             continue;
+        const Node *n = g->nodes[g->table[j].id1 - 1];
         if (n->kind != kind || n->nargs != nargs || !payload_equal(n, payload))
             continue;
         if (n->shape.rank != shape.rank || n->shape.dim[0] != shape.dim[0] ||
@@ -197,7 +188,7 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
             continue;
         if (nargs && memcmp(n->args, args, (size_t)nargs * sizeof *args) != 0)
             continue;
-        return n;
+        return g->nodes[g->table[j].id1 - 1];
     }
 
     if (g->max_nodes && g->nnodes >= g->max_nodes) {
@@ -250,8 +241,8 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
         memcpy(n->args, args, (size_t)nargs * sizeof *args);
     g->uses[g->nnodes] = 0;
     g->nodes[g->nnodes++] = n;
-    g->table[j] = n;
-    g->table_hash[j] = h;
+    g->table[j].hash = h;
+    g->table[j].id1 = n->id + 1;
     if (++g->table_used * 2 > g->table_cap && !grow_table(g)) {
         g->failed = 1;
         return NULL;

@@ -110,11 +110,17 @@ enum { FACT_NONZERO = 1, FACT_POSITIVE = 2 };
 
 typedef struct Arena Arena;
 
+/* A slot of the intern table: a node's hash beside its id + 1 (0: empty),
+ * so that a probe reads one cache line and touches a node's memory only
+ * when the hashes match. */
+typedef struct InternSlot {
+    uint32_t hash;
+    uint32_t id1;
+} InternSlot;
+
 typedef struct Graph {
     Arena *arena;
-    Node **table;          /* open addressing intern table               */
-    uint32_t *table_hash;  /* the hash of table[i], to skip mismatches
-                              without touching the node's memory        */
+    InternSlot *table;     /* open addressing intern table               */
     size_t table_cap, table_used;
     Node **nodes;          /* every node, indexed by id                  */
     uint32_t *uses;        /* by id: pins (see dag_pin)                  */

@@ -30,8 +30,13 @@
 #include "lower.h"
 #include "num.h"
 #include "parse.h"
+#include "poly.h"
 #include "print.h"
 #include "strbuf.h"
+#include "baydin.h"
+#include "dot.h"
+#include "swell.h"
+#include "trace.h"
 
 #ifndef SYMDIFF_VERSION
 #define SYMDIFF_VERSION "0.0.0"
@@ -56,6 +61,15 @@ typedef struct Options {
     int use_float;         /* --type float                              */
     int emit_c, emit_test; /* --emit c, --emit-test                     */
     int emit_main;         /* --emit-main train                         */
+    /* teaching (docs/teaching.md) */
+    int swell, trace, factor; /* --swell, --trace, --factor               */
+    const char *sweep_name;   /* --sweep NAME=A..B: NAME (in sweep_buf)   */
+    char sweep_buf[64];
+    long sweep_lo, sweep_hi;
+    const char *plot;         /* --plot FILE.svg (with --sweep)           */
+    const char *dot;          /* --dot FILE, --dot-tree FILE              */
+    int dot_tree;
+    int demo, demo_n;         /* --demo baydin[=N] or pitfalls            */
     char *command_line;    /* for the generated header                  */
     DerivMode mode;
     double kink;
@@ -219,6 +233,20 @@ static void print_help(void) {
           "      --emit-main train also write NAME_main.c, a training program for a loss\n"
           "                        whose data are declared with 'input'\n"
           "\n"
+          "teaching (see docs/teaching.md):\n"
+          "      --swell           sizes of the derivative by every method: naive\n"
+          "                        symbolic tree, simplified, shared DAG, forward and\n"
+          "                        reverse AD, finite differences (values with --at)\n"
+          "      --sweep N=A..B    --swell for each whole N from A to B (a name the\n"
+          "                        program uses, e.g. a repeat count)\n"
+          "      --plot FILE.svg   with --sweep: a log-scale chart of the sizes\n"
+          "      --dot FILE        Graphviz DOT of the function and derivative DAGs\n"
+          "      --dot-tree FILE   the same written out as trees (small programs)\n"
+          "      --trace           the derivation, rule by rule (small programs)\n"
+          "      --factor          derivatives of one-variable polynomials, factored\n"
+          "      --demo baydin[=N] Baydin et al.'s Table 1 (logistic map), rows 1..N\n"
+          "      --demo pitfalls   expanded vs nested evaluation, finite-difference steps\n"
+          "\n"
           "output format:\n"
           "      --json            one JSON object: vars, value, gradient, derivatives, ...\n"
           "      --latex           LaTeX instead of plain text\n"
@@ -235,7 +263,8 @@ static void print_help(void) {
 enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
-    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN
+    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN,
+    OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO
 };
 
 static const struct option long_options[] = {
@@ -254,6 +283,10 @@ static const struct option long_options[] = {
     {"name", required_argument, NULL, OPT_NAME}, {"type", required_argument, NULL, OPT_TYPE},
     {"emit", required_argument, NULL, OPT_EMIT}, {"emit-test", no_argument, NULL, OPT_EMIT_TEST},
     {"emit-main", required_argument, NULL, OPT_EMIT_MAIN},
+    {"swell", no_argument, NULL, OPT_SWELL},   {"sweep", required_argument, NULL, OPT_SWEEP},
+    {"plot", required_argument, NULL, OPT_PLOT}, {"dot", required_argument, NULL, OPT_DOT},
+    {"dot-tree", required_argument, NULL, OPT_DOT_TREE}, {"trace", no_argument, NULL, OPT_TRACE},
+    {"factor", no_argument, NULL, OPT_FACTOR}, {"demo", required_argument, NULL, OPT_DEMO},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -308,6 +341,29 @@ static void take_negative_program(int *argc, char **argv, Options *o) {
                 i++;
         }
     }
+}
+
+enum { DEMO_BAYDIN = 1, DEMO_PITFALLS };
+
+/* "n=1..10" into o->sweep_*. */
+static int parse_sweep(char *arg, Options *o) {
+    char *eq = strchr(arg, '='), *dots = eq ? strstr(eq, "..") : NULL;
+    if (!eq || !dots)
+        return -1;
+    *eq = *dots = '\0';
+    long lo, hi;
+    int ok = valid_name(arg) && strlen(arg) < sizeof o->sweep_buf && parse_long(eq + 1, &lo) && parse_long(dots + 2, &hi) && lo >= 0 &&
+             lo <= hi && hi - lo < 10000;
+    if (ok)
+        strcpy(o->sweep_buf, arg);
+    *eq = '=';
+    *dots = '.';
+    if (!ok)
+        return -1;
+    o->sweep_name = o->sweep_buf;
+    o->sweep_lo = lo;
+    o->sweep_hi = hi;
+    return 0;
 }
 
 /* Returns 0 to continue, or an exit status (with -1 meaning exit 0). */
@@ -504,6 +560,45 @@ static int parse_options(int argc, char **argv, Options *o) {
             }
             o->seed = (unsigned long)lv;
             break;
+        case OPT_SWELL:
+            o->swell = 1;
+            break;
+        case OPT_SWEEP:
+            if (parse_sweep(optarg, o) != 0) {
+                usage_error("--sweep needs NAME=A..B with whole numbers 0 <= A <= B, B - A < 10000, "
+                            "got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->swell = 1;
+            break;
+        case OPT_PLOT:
+            o->plot = optarg;
+            break;
+        case OPT_DOT:
+        case OPT_DOT_TREE:
+            o->dot = optarg;
+            o->dot_tree = c == OPT_DOT_TREE;
+            break;
+        case OPT_TRACE:
+            o->trace = 1;
+            break;
+        case OPT_FACTOR:
+            o->factor = 1;
+            break;
+        case OPT_DEMO:
+            if (strcmp(optarg, "pitfalls") == 0) {
+                o->demo = DEMO_PITFALLS;
+            } else if (strncmp(optarg, "baydin", 6) == 0 &&
+                       (optarg[6] == '\0' ||
+                        (optarg[6] == '=' && parse_long(optarg + 7, &lv) && lv >= 1 &&
+                         lv <= BAYDIN_MAX_N))) {
+                o->demo = DEMO_BAYDIN;
+                o->demo_n = optarg[6] ? (int)lv : 4;
+            } else {
+                usage_error("--demo is baydin, baydin=N (N from 1 to 8) or pitfalls, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case ':':
             usage_error("option '%s' needs a value", argv[optind - 1]);
             return EXIT_USAGE;
@@ -521,6 +616,16 @@ static int parse_options(int argc, char **argv, Options *o) {
         o->program = argv[optind++];
     if (optind < argc) {
         usage_error("unexpected argument '%s' (quote the program as one argument)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (o->demo && (o->program || o->file)) {
+        usage_error("%s", "--demo takes no program");
+        return EXIT_USAGE;
+    }
+    if (o->demo)
+        return 0;
+    if (o->plot && !o->sweep_name) {
+        usage_error("%s", "--plot draws a sweep: use it with --sweep NAME=A..B");
         return EXIT_USAGE;
     }
     if (!o->program && !o->file) {
@@ -1336,7 +1441,265 @@ static void write_json(StrBuf *out, const Options *o, const Graph *g, const Prog
     sb_puts(out, "}\n");
 }
 
+/* The variables to differentiate by: --wrt, else every parameter.
+ * Returns 0 or an exit status. */
+static int select_wrt(const Options *o, const Graph *g, int **wrt_out, int *nwrt) {
+    int *wrt = malloc((size_t)(g->nvars + o->nwrt + 1) * sizeof *wrt);
+    *wrt_out = wrt;
+    *nwrt = 0;
+    if (!wrt)
+        return EXIT_INPUT;
+    if (o->nwrt) {
+        for (int i = 0; i < o->nwrt; i++) {
+            int v = graph_find_var(g, o->wrt[i]);
+            if (v < 0) {
+                usage_error("--wrt: '%s' is not a variable of the program", o->wrt[i]);
+                return EXIT_USAGE;
+            }
+            wrt[(*nwrt)++] = v;
+        }
+    } else {
+        for (int v = 0; v < g->nvars; v++)
+            if (g->vars[v].role == VAR_PARAM)
+                wrt[(*nwrt)++] = v;
+    }
+    return 0;
+}
+
+/* --- teaching ------------------------------------------------------------------------ */
+
+static int run_demo(const Options *o, StrBuf *out) {
+    int r = o->demo == DEMO_BAYDIN
+                ? baydin_table(out, o->demo_n, o->latex ? BAYDIN_LATEX : BAYDIN_ASCII)
+                : baydin_pitfall(out);
+    if (r != 0) {
+        fprintf(stderr, "symdiff: error: out of memory\n");
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
+static int graph_error(const Options *o, const Graph *g) {
+    if (g->failed == 2)
+        fprintf(stderr, "symdiff: error: expression too large: more than %ld nodes (see --max-nodes)\n",
+                o->max_nodes);
+    else
+        fprintf(stderr, "symdiff: error: out of memory\n");
+    return EXIT_INPUT;
+}
+
+/* --swell for one program: lowers the AST (with `extra` bound as well as
+ * the -D names), differentiates it as the options say and measures every
+ * method.  Returns 0 or an exit status. */
+static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Define *extra,
+                         SwellReport *report) {
+    int status = 0, *wrt = NULL, nwrt = 0;
+    Node **grad = NULL;
+    double *point = NULL;
+    Program prog = {NULL, 0, 0, 0};
+    Define *defs = malloc((size_t)(o->ndefines + 1) * sizeof *defs);
+    Graph *g = graph_new();
+    if (!defs || !g) {
+        fprintf(stderr, "symdiff: error: out of memory\n");
+        status = EXIT_INPUT;
+        goto done;
+    }
+    /* the swept name first: it wins over a -D of the same name */
+    if (extra)
+        defs[0] = *extra;
+    if (o->ndefines)
+        memcpy(defs + !!extra, o->defines, (size_t)o->ndefines * sizeof *defs);
+    g->max_nodes = (size_t)o->max_nodes;
+    g->kink = o->kink;
+    LowerOptions lopt = {(const char *const *)o->vars, o->nvars, defs, o->ndefines + !!extra, 0};
+    if (lower_program(g, ast, diag, &lopt, &prog) != 0) {
+        status = EXIT_INPUT;
+        goto done;
+    }
+    if (prog.is_vector) {
+        usage_error("%s", "--swell measures the derivatives of a scalar program");
+        status = EXIT_USAGE;
+        goto done;
+    }
+    status = select_wrt(o, g, &wrt, &nwrt);
+    if (status != 0)
+        goto done;
+    if (nwrt == 0) {
+        usage_error("%s", "--swell: the program has no variables to differentiate");
+        status = EXIT_USAGE;
+        goto done;
+    }
+    grad = calloc((size_t)nwrt, sizeof *grad);
+    point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
+    if (!grad || !point) {
+        status = EXIT_INPUT;
+        goto done;
+    }
+    deriv_assume_domain(g, prog.outputs, 1);
+    if (deriv_gradient(g, prog.outputs[0], wrt, nwrt, o->mode, grad, NULL) != 0 || g->failed) {
+        status = graph_error(o, g);
+        goto done;
+    }
+    if (o->at && parse_point(g, o->at, point) != 0) {
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (swell_measure(g, prog.outputs[0], wrt, nwrt, grad, o->at ? point : NULL, report) != 0) {
+        fprintf(stderr, "symdiff: error: out of memory\n");
+        status = EXIT_INPUT;
+    }
+done:
+    program_free(&prog);
+    graph_free(g);
+    free(defs);
+    free(wrt);
+    free(grad);
+    free(point);
+    return status;
+}
+
+/* --swell, alone or over a --sweep, with its --plot. */
+static int run_swell(const Options *o, const Ast *ast, Diag *diag, StrBuf *out) {
+    if (!o->sweep_name) {
+        SwellReport report;
+        int status = measure_swell(o, ast, diag, NULL, &report);
+        if (status == 0) {
+            if (o->json)
+                swell_print_json(out, &report);
+            else
+                swell_print_table(out, &report);
+        }
+        return status;
+    }
+    int n = (int)(o->sweep_hi - o->sweep_lo + 1), status = 0;
+    SwellReport *reports = malloc((size_t)n * sizeof *reports);
+    double *x = malloc((size_t)n * sizeof *x);
+    if (!reports || !x) {
+        fprintf(stderr, "symdiff: error: out of memory\n");
+        status = EXIT_INPUT;
+    }
+    for (int i = 0; i < n && status == 0; i++) {
+        x[i] = (double)(o->sweep_lo + i);
+        Define d = {o->sweep_name, x[i]};
+        status = measure_swell(o, ast, diag, &d, &reports[i]);
+    }
+    if (status == 0) {
+        if (o->json)
+            swell_print_sweep_json(out, o->sweep_name, x, reports, n);
+        else
+            swell_print_sweep(out, o->sweep_name, x, reports, n);
+    }
+    if (status == 0 && o->plot) {
+        StrBuf svg;
+        sb_init(&svg);
+        char title[128];
+        snprintf(title, sizeof title, "Size of the derivative by method, for %s = %ld..%ld",
+                 o->sweep_name, o->sweep_lo, o->sweep_hi);
+        if (swell_plot_svg(&svg, title, o->sweep_name, x, reports, n, SWELL_PLOT_DEFAULT) != 0 ||
+            svg.failed) {
+            fprintf(stderr, "symdiff: error: out of memory\n");
+            status = EXIT_INPUT;
+        } else if (write_atomically(o->plot, sb_str(&svg), svg.len) != 0) {
+            status = EXIT_INPUT;
+        }
+        sb_free(&svg);
+    }
+    free(reports);
+    free(x);
+    return status;
+}
+
+/* --dot / --dot-tree: the function's roots and the derivatives' in one
+ * picture, written to its file. */
+static int write_dot(const Options *o, const Graph *g, const Program *prog, const Result *r,
+                     const int *wrt) {
+    int n = prog->noutputs + r->nroots;
+    Node **roots = malloc((size_t)n * sizeof *roots);
+    char **labels = calloc((size_t)n, sizeof *labels);
+    StrBuf dot;
+    sb_init(&dot);
+    int status = 0;
+    if (!roots || !labels) {
+        status = -1;
+        goto done;
+    }
+    for (int i = 0; i < prog->noutputs; i++) {
+        roots[i] = prog->outputs[i];
+        labels[i] = malloc(32);
+        if (labels[i])
+            snprintf(labels[i], 32, prog->is_vector ? "f%d" : "f", i + 1);
+    }
+    for (int i = 0; i < r->nroots; i++) {
+        StrBuf lb;
+        sb_init(&lb);
+        if (r->matrix_name)
+            sb_printf(&lb, "%s[%d][%d]", r->matrix_name, i / r->cols + 1, i % r->cols + 1);
+        else if (!o->simplify_only)
+            sb_printf(&lb, "d/d%s", g->vars[wrt[i]].name);
+        roots[prog->noutputs + i] = r->roots[i];
+        labels[prog->noutputs + i] = dup_string(sb_str(&lb));
+        sb_free(&lb);
+    }
+    int nf = o->simplify_only ? n : prog->noutputs;
+    if (dot_write_split(&dot, g, roots, (const char *const *)labels, o->simplify_only ? nf : n, nf,
+                        o->dot_tree) != 0 ||
+        dot.failed) {
+        status = -1;
+        goto done;
+    }
+    status = write_atomically(o->dot, sb_str(&dot), dot.len) != 0 ? EXIT_INPUT : 0;
+done:
+    if (status == -1) {
+        fprintf(stderr, "symdiff: error: %s\n",
+                o->dot_tree ? "--dot-tree: the tree is too large to draw (more than 2000 nodes); "
+                              "use --dot for the shared DAG"
+                            : "out of memory");
+        status = EXIT_INPUT;
+    }
+    for (int i = 0; labels && i < n; i++)
+        free(labels[i]);
+    free(labels);
+    free(roots);
+    sb_free(&dot);
+    return status;
+}
+
+/* --trace: the derivation of each derivative, rule by rule. */
+static int write_trace(const Options *o, Graph *g, const Program *prog, const int *wrt, int nwrt,
+                       StrBuf *out) {
+    for (int i = 0; i < nwrt; i++) {
+        if (i)
+            sb_putc(out, '\n');
+        if (trace_derivative(out, g, prog->outputs[0], wrt[i], o->latex) != 0) {
+            fprintf(stderr, "symdiff: error: --trace is for small programs (a tree of at most %d "
+                            "nodes)\n", TRACE_LIMIT);
+            return EXIT_INPUT;
+        }
+    }
+    return 0;
+}
+
+/* --factor: each derivative as a factored polynomial in its variable. */
+static int write_factored(const Options *o, const Graph *g, const Result *r, const int *wrt,
+                          StrBuf *out) {
+    for (int i = 0; i < r->nroots; i++) {
+        sb_printf(out, "d/d%s = ", g->vars[wrt[i]].name);
+        int st = poly_factor_string(out, g, r->roots[i], wrt[i], o->latex ? POLY_LATEX : POLY_ASCII);
+        if (st != POLY_OK) {
+            fprintf(stderr, "symdiff: error: --factor: %s\n",
+                    st == POLY_NOT_POLY ? "the derivative is not a polynomial in one variable"
+                    : st == POLY_NOMEM  ? "out of memory"
+                                        : "the polynomial is too large");
+            return EXIT_INPUT;
+        }
+        sb_putc(out, '\n');
+    }
+    return 0;
+}
+
 static int run(Options *o, StrBuf *out) {
+    if (o->demo)
+        return run_demo(o, out);
     int status = 0;
     StrBuf text;
     sb_init(&text);
@@ -1384,6 +1747,10 @@ static int run(Options *o, StrBuf *out) {
         sb_putc(out, '\n');
         goto done;
     }
+    if (o->swell) {
+        status = run_swell(o, ast, &diag, out);
+        goto done;
+    }
     g = graph_new();
     if (!g) {
         fprintf(stderr, "symdiff: error: out of memory\n");
@@ -1399,27 +1766,9 @@ static int run(Options *o, StrBuf *out) {
     }
     double t_lower = now_seconds();
 
-    /* the variables to differentiate by: --wrt, else every parameter */
-    wrt = malloc((size_t)(g->nvars + o->nwrt + 1) * sizeof *wrt);
-    if (!wrt) {
-        status = EXIT_INPUT;
+    status = select_wrt(o, g, &wrt, &nwrt);
+    if (status != 0)
         goto done;
-    }
-    if (o->nwrt) {
-        for (int i = 0; i < o->nwrt; i++) {
-            int v = graph_find_var(g, o->wrt[i]);
-            if (v < 0) {
-                usage_error("--wrt: '%s' is not a variable of the program", o->wrt[i]);
-                status = EXIT_USAGE;
-                goto done;
-            }
-            wrt[nwrt++] = v;
-        }
-    } else {
-        for (int v = 0; v < g->nvars; v++)
-            if (g->vars[v].role == VAR_PARAM)
-                wrt[nwrt++] = v;
-    }
 
     if (nwrt == 0 && !o->simplify_only && !o->at && !o->emit_c) {
         /* nothing to differentiate: say so rather than print nothing */
@@ -1555,6 +1904,21 @@ static int run(Options *o, StrBuf *out) {
         }
     }
     double t_deriv = now_seconds();
+
+    /* --- teaching views of the derivatives --- */
+    if (o->dot && (status = write_dot(o, g, &prog, &r, wrt)) != 0)
+        goto done;
+    if (o->trace || o->factor) {
+        if (!scalar || r.matrix_name || o->order > 1 || o->simplify_only) {
+            usage_error("%s", o->trace ? "--trace shows the first derivatives of a scalar program"
+                                       : "--factor shows the first derivatives of a scalar program");
+            status = EXIT_USAGE;
+        } else {
+            status = o->trace ? write_trace(o, g, &prog, wrt, nwrt, out)
+                              : write_factored(o, g, &r, wrt, out);
+        }
+        goto done;
+    }
 
     /* --- C code --- */
     if (o->emit_c) {

@@ -1,0 +1,161 @@
+/*
+ * testrun.c — see testrun.h.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testrun.h"
+#include "testutil.h"
+
+const char *symdiff_path(void) {
+    const char *s = getenv("SYMDIFF");
+    return s && *s ? s : "./symdiff";
+}
+
+void buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n) {
+    if (*len + n + 1 > *cap) {
+        size_t ncap = *cap ? *cap : 4096;
+        while (*len + n + 1 > ncap)
+            ncap *= 2;
+        char *nb = realloc(*buf, ncap);
+        ck_assert_msg(nb != NULL, "out of memory capturing output");
+        *buf = nb;
+        *cap = ncap;
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+/* Runs symdiff with the NULL-terminated arguments `args` (without argv[0]),
+ * feeding `in` (or nothing: stdin at end of file) and capturing stdout and
+ * stderr separately.  No shell is involved. */
+void run(const char *const *args, const char *in, Run *r) {
+    int pin[2], pout[2], perr[2];
+    const char *argv[64];
+    int argc = 0;
+    argv[argc++] = symdiff_path();
+    for (int i = 0; args[i]; i++) {
+        ck_assert_int_lt(argc, 63);
+        argv[argc++] = args[i];
+    }
+    argv[argc] = NULL;
+
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(pipe(pin), 0);
+    ck_assert_int_eq(pipe(pout), 0);
+    ck_assert_int_eq(pipe(perr), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(pin[0], 0);
+        dup2(pout[1], 1);
+        dup2(perr[1], 2);
+        close(pin[0]);
+        close(pin[1]);
+        close(pout[0]);
+        close(pout[1]);
+        close(perr[0]);
+        close(perr[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pin[0]);
+    close(pout[1]);
+    close(perr[1]);
+
+    /* a child that exits without reading stdin must not kill us */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+
+    size_t inlen = in ? strlen(in) : 0, inpos = 0;
+    int fin = pin[1];
+    if (inlen == 0) {
+        close(fin);
+        fin = -1;
+    } else {
+        fcntl(fin, F_SETFL, fcntl(fin, F_GETFL) | O_NONBLOCK);
+    }
+    int fout = pout[0], ferr = perr[0];
+    size_t outcap = 0, errcap = 0;
+    buf_append(&r->out, &r->outlen, &outcap, "", 0);
+    buf_append(&r->err, &r->errlen, &errcap, "", 0);
+    while (fout >= 0 || ferr >= 0) {
+        struct pollfd pfd[3];
+        int n = 0, iout = -1, ierr = -1, iin = -1;
+        if (fout >= 0) {
+            pfd[n].fd = fout;
+            pfd[n].events = POLLIN;
+            iout = n++;
+        }
+        if (ferr >= 0) {
+            pfd[n].fd = ferr;
+            pfd[n].events = POLLIN;
+            ierr = n++;
+        }
+        if (fin >= 0) {
+            pfd[n].fd = fin;
+            pfd[n].events = POLLOUT;
+            iin = n++;
+        }
+        if (poll(pfd, (nfds_t)n, -1) < 0) {
+            ck_assert_int_eq(errno, EINTR);
+            continue;
+        }
+        char buf[65536];
+        if (iout >= 0 && pfd[iout].revents) {
+            ssize_t k = read(fout, buf, sizeof buf);
+            if (k > 0)
+                buf_append(&r->out, &r->outlen, &outcap, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR) {
+                close(fout);
+                fout = -1;
+            }
+        }
+        if (ierr >= 0 && pfd[ierr].revents) {
+            ssize_t k = read(ferr, buf, sizeof buf);
+            if (k > 0)
+                buf_append(&r->err, &r->errlen, &errcap, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR) {
+                close(ferr);
+                ferr = -1;
+            }
+        }
+        if (iin >= 0 && pfd[iin].revents) {
+            ssize_t k = write(fin, in + inpos, inlen - inpos);
+            if (k > 0)
+                inpos += (size_t)k;
+            if ((k < 0 && errno != EAGAIN && errno != EINTR) || inpos == inlen) {
+                close(fin);
+                fin = -1;
+            }
+        }
+    }
+    if (fin >= 0)
+        close(fin);
+    int wstatus;
+    while (waitpid(pid, &wstatus, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    sigaction(SIGPIPE, &old, NULL);
+    r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    ck_assert_msg(r->status != 127, "could not run '%s' (set SYMDIFF)", argv[0]);
+}
+
+void run_free(Run *r) {
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
