@@ -423,6 +423,21 @@ static void plan(TE *E, Node *const *roots, int nroots, int out_direct) {
     free(need);
 }
 
+/* Marks x or input as used when the planned kernel reads neither (a
+ * Jacobian of a linear program does not depend on its parameters). */
+static void declare_unused_arrays(const TE *E) {
+    int reads[2] = {0, 0}; /* x[], input[] */
+    for (size_t id = 0; id < E->g->nnodes; id++) {
+        const Node *n = E->g->nodes[id];
+        if (E->mark[id] && n->kind == EX_VAR)
+            reads[E->g->vars[n->u.var].role == VAR_PARAM ? 0 : 1] = 1;
+    }
+    if (!reads[0])
+        sb_puts(E->out, "    (void)x;\n");
+    if (!reads[1] && E->in->ninputs)
+        sb_puts(E->out, "    (void)input;\n");
+}
+
 /* The body of a kernel: every node, then the roots stored (each root is
  * contiguous in the output, row-major, at its offset). */
 static void emit_body(TE *E, Node *const *roots, int nroots) {
@@ -549,6 +564,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     Node *y = in->output;
     plan(&E, &y, 1, vec);
     size_t work_val = E.work;
+    declare_unused_arrays(&E);
     if (!vec)
         sb_printf(&kval, "    %s sd_value[1];\n", T);
     emit_body(&E, &y, 1);
@@ -564,6 +580,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
         memcpy(roots, in->derivs, (size_t)in->nderivs * sizeof *roots);
         roots[in->nderivs] = y; /* the value too, which the gradient kernel returns */
         plan(&E, roots, in->nderivs + !vec, 1);
+        declare_unused_arrays(&E);
         emit_body(&E, roots, in->nderivs);
         if (!vec) {
             sb_puts(&kgrad, "    return ");

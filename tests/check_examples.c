@@ -216,6 +216,26 @@ static void run_ok(const char *const argv[], const char *log,
 
 /* --- the examples ------------------------------------------------------------ */
 
+/* Does a line of text start with `prefix` and end with ": ok"? */
+static int verdict_ok(const char *text, const char *prefix) {
+    size_t plen = strlen(prefix);
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len >= plen + 4 && strncmp(line, prefix, plen) == 0 && strncmp(line + len - 4, ": ok", 4) == 0)
+            return 1;
+        line += len + (end != NULL);
+    }
+    return 0;
+}
+
+/* The lines in which the classifiers report reaching their accuracy goals. */
+static const char *const classifier_verdicts[] = {
+    "final: mean loss",   /* logistic_regression, spiral_network */
+    "softmax: mean loss", /* blob_classifiers */
+    "svm: mean loss",     /* blob_classifiers */
+};
+
 START_TEST(test_examples_run) {
     ck_assert_msg(symdiff[0] && scratch[0], "no symdiff binary or scratch dir");
     char log[PATH_MAX], out[PATH_MAX], sym_arg[PATH_MAX + 16],
@@ -234,6 +254,9 @@ START_TEST(test_examples_run) {
     ck_assert_ptr_nonnull(text);
     ck_assert_msg(strstr(text, "all examples reached their goals") != NULL,
                   "no final verdict in\n%s", log_tail(log));
+    for (size_t i = 0; i < sizeof classifier_verdicts / sizeof *classifier_verdicts; i++)
+        ck_assert_msg(verdict_ok(text, classifier_verdicts[i]), "no '%s ... : ok' line in\n%s",
+                      classifier_verdicts[i], log_tail(log));
     free(text);
 }
 END_TEST
