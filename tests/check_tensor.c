@@ -10,6 +10,11 @@
  * forms of the classic results are golden text: the softmax cross-entropy
  * gradient keeps its sum(y) factor unless the loss is written for one-hot
  * targets, and outer products print as a b'.
+ *
+ * Every rule is also checked against the scalar engine: each program, on
+ * small shapes, is written out as a scalar program (every element a scalar
+ * variable, every operation element by element) whose value and gradient
+ * from the scalar engine must equal the tensor engine's to 1e-12.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -288,6 +293,303 @@ START_TEST(test_tensor_jacobians_against_differences) {
         char text[512];
         instantiate(jacobian_cases[_i], 1 + (int)uniform(0, 4), 1 + (int)uniform(0, 4), 2, text, sizeof text);
         check_against_differences(text, 2, 1e-6);
+    }
+}
+END_TEST
+
+/* ---- against the scalar engine ---------------------------------------------------- */
+
+/* The name of element e of node n in the scalarised program: a variable's
+ * element is the variable W_e (a scalar variable keeps its name), a
+ * computed node's element the bound name t<id>_e, a constant its value. */
+static void scalar_name(const Graph *g, const Node *n, int e, StrBuf *sb) {
+    if (n->kind == EX_CONST)
+        sb_printf(sb, "(%.17g)", num_value(n->u.num));
+    else if (n->kind == EX_VAR && n->shape.rank == 0)
+        sb_puts(sb, g->vars[n->u.var].name);
+    else if (n->kind == EX_VAR)
+        sb_printf(sb, "%s_%d", g->vars[n->u.var].name, e);
+    else
+        sb_printf(sb, "t%u_%d", (unsigned)n->id, e);
+}
+
+/* Element (i, j) of a, flat for vectors; scalars broadcast. */
+static void scalar_elem(const Graph *g, const Node *a, int i, int j, StrBuf *sb) {
+    int e = a->shape.rank == 2 ? i * a->shape.dim[1] + j : a->shape.rank == 1 ? i : 0;
+    scalar_name(g, a, e, sb);
+}
+
+/* The scalar expression of element e of node n, from its arguments'
+ * elements: the definition of each tensor operation, written out. */
+static void scalar_definition(const Graph *g, const Node *n, int e, StrBuf *sb) {
+    const Node *a = n->nargs ? n->args[0] : NULL, *b = n->nargs > 1 ? n->args[1] : NULL;
+    int cols = n->shape.rank == 2 ? n->shape.dim[1] : 1, i = e / cols, j = e % cols;
+    switch ((NodeKind)n->kind) {
+    case EX_ADD:
+    case EX_MUL:
+        for (int k = 0; k < n->nargs; k++) {
+            if (k)
+                sb_puts(sb, n->kind == EX_ADD ? " + " : " * ");
+            scalar_name(g, n->args[k], n->args[k]->shape.rank ? e : 0, sb);
+        }
+        return;
+    case EX_POW:
+        scalar_name(g, a, a->shape.rank ? e : 0, sb);
+        sb_puts(sb, "^");
+        scalar_name(g, b, b->shape.rank ? e : 0, sb);
+        return;
+    case EX_CALL:
+        if (n->u.fn == BI_PI) {
+            sb_puts(sb, "pi");
+            return;
+        }
+        sb_printf(sb, "%s(", builtin_info[n->u.fn].name);
+        for (int k = 0; k < n->nargs; k++) {
+            if (k)
+                sb_puts(sb, ", ");
+            scalar_name(g, n->args[k], n->args[k]->shape.rank ? e : 0, sb);
+        }
+        sb_puts(sb, ")");
+        return;
+    case EX_MATMUL: { /* sum over q of a(i, q) b(q, j); a vector on the left is a row */
+        int depth = b->shape.dim[0];
+        for (int q = 0; q < depth; q++) {
+            if (q)
+                sb_puts(sb, " + ");
+            if (a->shape.rank == 2)
+                scalar_elem(g, a, i, q, sb);
+            else
+                scalar_elem(g, a, q, 0, sb);
+            sb_puts(sb, " * ");
+            scalar_elem(g, b, q, a->shape.rank == 2 ? j : e, sb);
+        }
+        return;
+    }
+    case EX_OUTER:
+        scalar_elem(g, a, i, 0, sb);
+        sb_puts(sb, " * ");
+        scalar_elem(g, b, j, 0, sb);
+        return;
+    case EX_TRANSPOSE:
+        scalar_elem(g, a, j, i, sb);
+        return;
+    case EX_INDEX: /* an element (flat position) or a row */
+        scalar_name(g, a, n->shape.rank == 0 ? n->u.index : n->u.index * a->shape.dim[1] + e, sb);
+        return;
+    case EX_SCATTER: { /* zeros, the value at the index */
+        int acols = a->shape.rank == 1 ? a->shape.dim[0] : 1;
+        if (e / acols == n->u.index)
+            scalar_name(g, a, e % acols, sb);
+        else
+            sb_puts(sb, "0");
+        return;
+    }
+    case EX_PACK: { /* scalars, or rows */
+        const Node *item = n->args[n->args[0]->shape.rank ? i : e];
+        scalar_name(g, item, item->shape.rank ? j : 0, sb);
+        return;
+    }
+    case EX_SUM:
+        for (int k = 0; k < shape_numel(a->shape); k++) {
+            if (k)
+                sb_puts(sb, " + ");
+            scalar_name(g, a, k, sb);
+        }
+        return;
+    case EX_FILL:
+        scalar_name(g, a, 0, sb);
+        return;
+    case EX_SOFTMAX: /* exp(u_e) / sum(exp(u)) */
+    case EX_LOGSUMEXP: /* log(sum(exp(u))) */
+        sb_puts(sb, n->kind == EX_SOFTMAX ? "exp(" : "log(");
+        if (n->kind == EX_SOFTMAX) {
+            scalar_name(g, a, e, sb);
+            sb_puts(sb, ")/(");
+        }
+        for (int k = 0; k < a->shape.dim[0]; k++) {
+            sb_puts(sb, k ? " + exp(" : "exp(");
+            scalar_name(g, a, k, sb);
+            sb_puts(sb, ")");
+        }
+        sb_puts(sb, ")");
+        return;
+    case EX_CONST:
+    case EX_VAR:
+    case EX_COUNT:
+        break;
+    }
+    ck_abort_msg("no scalar definition for node kind %d", n->kind);
+}
+
+/* The scalarised program: every element of every variable declared as a
+ * scalar (same roles, flat row-major order), one statement per element of
+ * every computed node, and the elements of y as the final expression (a
+ * literal when y is a vector). */
+static void scalarise(const Graph *g, Node *y, StrBuf *text) {
+    for (int role = VAR_PARAM; role <= VAR_INPUT; role++) {
+        int first = 1;
+        for (int v = 0; v < g->nvars; v++) {
+            if ((int)g->vars[v].role != role)
+                continue;
+            sb_puts(text, first ? (role == VAR_PARAM ? "param " : "input ") : ", ");
+            first = 0;
+            Node *var = graph_var_node((Graph *)g, v);
+            for (int e = 0; e < shape_numel(g->vars[v].shape); e++) {
+                if (e)
+                    sb_puts(text, ", ");
+                scalar_name(g, var, e, text);
+            }
+        }
+        if (!first)
+            sb_puts(text, ";\n");
+    }
+    unsigned char *mark = malloc(g->nnodes);
+    ck_assert_ptr_nonnull(mark);
+    dag_mark_reachable(g, &y, 1, mark);
+    for (size_t id = 0; id < g->nnodes; id++) {
+        const Node *n = g->nodes[id];
+        if (!mark[id] || n->kind == EX_CONST || n->kind == EX_VAR)
+            continue;
+        for (int e = 0; e < shape_numel(n->shape); e++) {
+            sb_printf(text, "t%u_%d = ", (unsigned)n->id, e);
+            scalar_definition(g, n, e, text);
+            sb_puts(text, ";\n");
+        }
+    }
+    free(mark);
+    if (y->shape.rank)
+        sb_puts(text, "[");
+    for (int e = 0; e < shape_numel(y->shape); e++) {
+        if (e)
+            sb_puts(text, ", ");
+        scalar_name(g, y, e, text);
+    }
+    if (y->shape.rank)
+        sb_puts(text, "]");
+    sb_puts(text, "\n");
+}
+
+/* Lowers the tensor program, writes it out as a scalar program, and
+ * compares the value and every derivative (gradient, or Jacobian for a
+ * vector program) of the two engines at random points. */
+static void check_against_scalar_engine(const char *text, double tol) {
+    Graph *g = graph_new();
+    Program p;
+    StrBuf err, scalar_text;
+    sb_init(&err);
+    sb_init(&scalar_text);
+    ck_assert_msg(lower_text(g, text, &p, &err) == 0, "'%s' does not lower:\n%s", text, sb_str(&err));
+    Node *y = p.outputs[0];
+    scalarise(g, y, &scalar_text);
+
+    /* the tensor engine: d y[i] / d var j at d[i*nwrt + j] */
+    int wrt[16], nwrt = 0;
+    for (int v = 0; v < g->nvars && nwrt < 16; v++)
+        if (g->vars[v].role == VAR_PARAM)
+            wrt[nwrt++] = v;
+    deriv_assume_domain(g, &y, 1);
+    int m = y->shape.rank ? y->shape.dim[0] : 1;
+    Node **d = malloc((size_t)(m * nwrt) * sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    for (int i = 0; i < m; i++)
+        ck_assert_int_eq(deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt, d + i * nwrt), 0);
+
+    /* the scalar engine on the scalarised program */
+    Graph *sg = graph_new();
+    Program sp;
+    ck_assert_msg(lower_text(sg, sb_str(&scalar_text), &sp, &err) == 0, "'%s' scalarised does not lower:\n%s\n%s",
+                  text, sb_str(&scalar_text), sb_str(&err));
+    ck_assert_int_eq(sp.noutputs, m);
+    ck_assert_msg(!dag_has_tensors(sg, sp.outputs, sp.noutputs), "%s: the scalarised program has tensors", text);
+    int swrt[256], nswrt = 0;
+    for (int v = 0; v < sg->nvars && nswrt < 256; v++)
+        if (sg->vars[v].role == VAR_PARAM)
+            swrt[nswrt++] = v;
+    deriv_assume_domain(sg, sp.outputs, sp.noutputs);
+    Node **sd = malloc((size_t)(m * nswrt + m) * sizeof *sd); /* the gradients, then the outputs */
+    ck_assert_ptr_nonnull(sd);
+    for (int i = 0; i < m; i++) {
+        ck_assert_int_eq(deriv_reverse(sg, sp.outputs[i], swrt, nswrt, sd + i * nswrt), 0);
+        sd[m * nswrt + i] = sp.outputs[i];
+    }
+
+    for (int t = 0; t < 2; t++) {
+        Point pt;
+        point_random(g, &pt);
+        /* the same numbers for the scalar variables, by name */
+        double *spoint = calloc((size_t)sg->nvars + 1, sizeof *spoint);
+        ck_assert_ptr_nonnull(spoint);
+        for (int v = 0; v < g->nvars; v++) {
+            Node *var = graph_var_node(g, v);
+            for (int e = 0; e < shape_numel(g->vars[v].shape); e++) {
+                StrBuf name;
+                sb_init(&name);
+                scalar_name(g, var, e, &name);
+                int sv = graph_find_var(sg, sb_str(&name));
+                if (sv >= 0) /* (a variable the program does not use may be absent) */
+                    spoint[sv] = pt.at[v][e];
+                sb_free(&name);
+            }
+        }
+        double *svalues = malloc(sg->nnodes * sizeof *svalues);
+        ck_assert_ptr_nonnull(svalues);
+        ck_assert_int_eq(eval_nodes(sg, sd, m * nswrt + m, spoint, svalues), 0);
+        TensorValues tv, tvy;
+        ck_assert_int_eq(eval_tensors(g, d, m * nwrt, pt.at, &tv), 0);
+        ck_assert_int_eq(eval_tensors(g, &y, 1, pt.at, &tvy), 0);
+        for (int i = 0; i < m; i++) {
+            double tval = tvy.at[y->id][i], sval = svalues[sp.outputs[i]->id];
+            ck_assert_msg(fabs(tval - sval) <= tol * fmax(1, fabs(sval)), "%s: y[%d] = %.17g, scalarised %.17g", text,
+                          i, tval, sval);
+            for (int j = 0; j < nwrt; j++) {
+                Node *var = graph_var_node(g, wrt[j]);
+                for (int e = 0; e < shape_numel(var->shape); e++) {
+                    StrBuf name;
+                    sb_init(&name);
+                    scalar_name(g, var, e, &name);
+                    int sv = graph_find_var(sg, sb_str(&name)), k = 0;
+                    while (k < nswrt && swrt[k] != sv)
+                        k++;
+                    double tder = tv.at[d[i * nwrt + j]->id][e];
+                    double sder = k < nswrt ? svalues[sd[i * nswrt + k]->id] : 0.0;
+                    ck_assert_msg(fabs(tder - sder) <= tol * fmax(1, fabs(sder)),
+                                  "%s: d y[%d] / d %s = %.17g, scalarised %.17g\n%s", text, i, sb_str(&name), tder,
+                                  sder, sb_str(&scalar_text));
+                    sb_free(&name);
+                }
+            }
+        }
+        eval_tensors_free(&tv);
+        eval_tensors_free(&tvy);
+        free(svalues);
+        free(spoint);
+        point_free(&pt);
+    }
+    free(sd);
+    free(d);
+    program_free(&sp);
+    graph_free(sg);
+    program_free(&p);
+    sb_free(&err);
+    sb_free(&scalar_text);
+    graph_free(g);
+}
+
+START_TEST(test_tensor_gradients_match_scalar_engine) {
+    for (int t = 0; t < 2; t++) {
+        char text[1024];
+        int m = 1 + (int)uniform(0, 3), n = 1 + (int)uniform(0, 3), k = 1 + (int)uniform(0, 3);
+        instantiate(gradient_cases[_i], m, n, k, text, sizeof text);
+        check_against_scalar_engine(text, 1e-12);
+    }
+}
+END_TEST
+
+START_TEST(test_tensor_jacobians_match_scalar_engine) {
+    for (int t = 0; t < 2; t++) {
+        char text[512];
+        instantiate(jacobian_cases[_i], 1 + (int)uniform(0, 3), 1 + (int)uniform(0, 3), 2, text, sizeof text);
+        check_against_scalar_engine(text, 1e-12);
     }
 }
 END_TEST
@@ -628,6 +930,13 @@ Suite *tensor_suite(void) {
     tcase_add_loop_test(tc, test_tensor_rules_against_differences, 0,
                         (int)(sizeof gradient_cases / sizeof *gradient_cases));
     tcase_add_loop_test(tc, test_tensor_jacobians_against_differences, 0,
+                        (int)(sizeof jacobian_cases / sizeof *jacobian_cases));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("scalar");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_tensor_gradients_match_scalar_engine, 0,
+                        (int)(sizeof gradient_cases / sizeof *gradient_cases));
+    tcase_add_loop_test(tc, test_tensor_jacobians_match_scalar_engine, 0,
                         (int)(sizeof jacobian_cases / sizeof *jacobian_cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("forms");
