@@ -229,11 +229,13 @@ static int verdict_ok(const char *text, const char *prefix) {
     return 0;
 }
 
-/* The lines in which the classifiers report reaching their accuracy goals. */
-static const char *const classifier_verdicts[] = {
+/* The lines in which the examples report reaching their goals: accuracies,
+ * and the generated network gradient equal to the hand-written one. */
+static const char *const example_verdicts[] = {
     "final: mean loss",   /* logistic_regression, spiral_network */
     "softmax: mean loss", /* blob_classifiers */
     "svm: mean loss",     /* blob_classifiers */
+    "network gradients, generated vs hand-written", /* network_timing */
 };
 
 START_TEST(test_examples_run) {
@@ -254,9 +256,9 @@ START_TEST(test_examples_run) {
     ck_assert_ptr_nonnull(text);
     ck_assert_msg(strstr(text, "all examples reached their goals") != NULL,
                   "no final verdict in\n%s", log_tail(log));
-    for (size_t i = 0; i < sizeof classifier_verdicts / sizeof *classifier_verdicts; i++)
-        ck_assert_msg(verdict_ok(text, classifier_verdicts[i]), "no '%s ... : ok' line in\n%s",
-                      classifier_verdicts[i], log_tail(log));
+    for (size_t i = 0; i < sizeof example_verdicts / sizeof *example_verdicts; i++)
+        ck_assert_msg(verdict_ok(text, example_verdicts[i]), "no '%s ... : ok' line in\n%s",
+                      example_verdicts[i], log_tail(log));
     free(text);
 }
 END_TEST

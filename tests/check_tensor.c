@@ -921,6 +921,47 @@ START_TEST(test_tensor_generated_c) {
 }
 END_TEST
 
+/* Generated code is loops whose bounds are the sizes: a 784-128-10
+ * network's kernels are as long as a 2-16-3 network's (the same lines,
+ * only the numbers in them longer), whatever the number of weights. */
+START_TEST(test_tensor_code_size_independent_of_sizes) {
+    static const int sizes[][3] = {{2, 16, 3}, {784, 128, 10}, {4096, 2048, 1000}};
+    char dir[] = "/tmp/symdiff-tensor-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    long bytes[3], lines[3];
+    for (int k = 0; k < 3; k++) {
+        char path[512], cmd[2048];
+        snprintf(path, sizeof path, "%s/net%d.sd", dir, k);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "param W1[%d,%d], b1[%d], W2[%d,%d], b2[%d]; input x[%d], y[%d];\n"
+                "h = tanh(W1 @ x + b1); s = W2 @ h + b2;\n"
+                "logsumexp(s) - dot(y, s) + 1e-5*(sum(W1*W1) + sum(W2*W2))\n",
+                sizes[k][1], sizes[k][0], sizes[k][1], sizes[k][2], sizes[k][1], sizes[k][2], sizes[k][0],
+                sizes[k][2]);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "cd %s && '%s' --name net -f net%d.sd -o net%d.c", dir, symdiff_path(), k, k);
+        ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+        snprintf(path, sizeof path, "%s/net%d.c", dir, k);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        bytes[k] = lines[k] = 0;
+        for (int c; (c = fgetc(f)) != EOF; bytes[k]++)
+            lines[k] += c == '\n';
+        fclose(f);
+    }
+    for (int k = 1; k < 3; k++) {
+        ck_assert_int_eq(lines[k], lines[0]);
+        ck_assert_msg(bytes[k] < bytes[0] + bytes[0] / 10, "%d-%d-%d network: %ld bytes of C, 2-16-3: %ld",
+                      sizes[k][0], sizes[k][1], sizes[k][2], bytes[k], bytes[0]);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *tensor_suite(void); /* called by tests/runner.c */
 
 Suite *tensor_suite(void) {
@@ -948,6 +989,7 @@ Suite *tensor_suite(void) {
     tc = tcase_create("codegen");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_tensor_generated_c, 0, (int)(sizeof codegen_cases / sizeof *codegen_cases));
+    tcase_add_test(tc, test_tensor_code_size_independent_of_sizes);
     suite_add_tcase(s, tc);
     tc = tcase_create("shapes");
     tcase_add_test(tc, test_tensor_shape_errors);
