@@ -32,6 +32,7 @@ typedef struct CodegenOptions {
     const char *version;
     int embedded;             /* static functions for inclusion in another
                                  file: no #include of the header            */
+    int unroll;               /* tensor kernels as straight-line code      */
 } CodegenOptions;
 
 /* Writes the C source and the header.  Returns 0, or -1 when out of
@@ -71,10 +72,19 @@ typedef struct TensorCodegenInput {
 
 /* Writes the C source and header of a tensor program: value and gradient
  * (scalar program) or value and Jacobian (vector program), loops over
- * arrays, a workspace whose size is a macro.  Returns 0, or -1 when out of
- * memory. */
+ * arrays (straight-line code with opt->unroll), a workspace whose size is
+ * a macro.  Returns 0, -1 when out of memory, -2 when the unrolled code
+ * would exceed CODEGEN_UNROLL_LIMIT. */
 int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt, StrBuf *source,
                      StrBuf *header);
+
+/* The most C that --unroll writes for one program. */
+#define CODEGEN_UNROLL_LIMIT ((size_t)8 << 20)
+
+/* Writes the kernel body `body` (as codegen_tensor.c emits it) with every
+ * loop unrolled (unroll.c).  Returns 0; -2 when the result would exceed
+ * `limit` bytes; -1 when out of memory. */
+int codegen_unroll(const char *body, size_t limit, StrBuf *out);
 
 /* Is `name` usable as the prefix of the generated functions? */
 int codegen_valid_name(const char *name);

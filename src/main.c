@@ -60,6 +60,7 @@ typedef struct Options {
     const char *name;      /* --name: prefix of generated functions     */
     int use_float;         /* --type float                              */
     int emit_c, emit_test; /* --emit c, --emit-test                     */
+    int unroll;            /* --unroll: tensor kernels without loops    */
     int emit_main;         /* --emit-main train                         */
     /* teaching (docs/teaching.md) */
     int swell, trace, factor; /* --swell, --trace, --factor               */
@@ -229,6 +230,8 @@ static void print_help(void) {
           "      --emit c          write the C code (to stdout without -o)\n"
           "      --name F          entry points F, F_grad, F_hess, F_jac (default f)\n"
           "      --type T          double (default) or float\n"
+          "      --unroll          vectors and matrices as straight-line code, no loops\n"
+          "                        (for small fixed sizes)\n"
           "      --emit-test       also write NAME_test.c, a finite-difference check\n"
           "      --emit-main train also write NAME_main.c, a training program for a loss\n"
           "                        whose data are declared with 'input'\n"
@@ -263,7 +266,7 @@ static void print_help(void) {
 enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
-    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN,
+    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO
 };
 
@@ -282,6 +285,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"stats", no_argument, NULL, OPT_STATS},
     {"name", required_argument, NULL, OPT_NAME}, {"type", required_argument, NULL, OPT_TYPE},
     {"emit", required_argument, NULL, OPT_EMIT}, {"emit-test", no_argument, NULL, OPT_EMIT_TEST},
+    {"unroll", no_argument, NULL, OPT_UNROLL},
     {"emit-main", required_argument, NULL, OPT_EMIT_MAIN},
     {"swell", no_argument, NULL, OPT_SWELL},   {"sweep", required_argument, NULL, OPT_SWEEP},
     {"plot", required_argument, NULL, OPT_PLOT}, {"dot", required_argument, NULL, OPT_DOT},
@@ -507,6 +511,9 @@ static int parse_options(int argc, char **argv, Options *o) {
             break;
         case OPT_EMIT_TEST:
             o->emit_test = 1;
+            break;
+        case OPT_UNROLL:
+            o->unroll = 1;
             break;
         case OPT_EMIT_MAIN:
             if (strcmp(optarg, "train") != 0) {
@@ -836,7 +843,7 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     if (header_path)
         snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
     CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line,
-                           SYMDIFF_VERSION, 0};
+                           SYMDIFF_VERSION, 0, o->unroll};
     StrBuf c_src, c_hdr, c_test, c_main;
     sb_init(&c_src);
     sb_init(&c_hdr);
@@ -1093,15 +1100,19 @@ static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt,
         snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
     TensorCodegenInput in = {wrt, nwrt, inputs, ninputs, y, rows, nwrt * nrows, offsets,
                              y->shape.rank ? "J" : "grad"};
-    CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line, SYMDIFF_VERSION, 0};
+    CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line, SYMDIFF_VERSION, 0, o->unroll};
     StrBuf c_src, c_hdr;
     sb_init(&c_src);
     sb_init(&c_hdr);
     if (status == 0 && (o->emit_test || o->emit_main)) {
         usage_error("%s", "--emit-test and --emit-main are for scalar programs");
         status = EXIT_USAGE;
-    } else if (status == 0 && codegen_tensor_c(g, &in, &copt, &c_src, &c_hdr) != 0) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
+    } else if (status == 0 && (status = codegen_tensor_c(g, &in, &copt, &c_src, &c_hdr)) != 0) {
+        if (status == -2)
+            fprintf(stderr, "symdiff: error: --unroll: the straight-line code would exceed %zu MiB; "
+                            "leave out --unroll to keep the loops\n", CODEGEN_UNROLL_LIMIT >> 20);
+        else
+            fprintf(stderr, "symdiff: error: out of memory\n");
         status = EXIT_INPUT;
     } else if (status == 0 && o->output) {
         const char *paths[2] = {o->output, header_path};

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dag.h"
@@ -808,7 +809,8 @@ static const char *const codegen_cases[] = {
 };
 
 /* Generates a kernel with the command-line tool, compiles it with a
- * driver, and compares value and derivatives with the evaluator. */
+ * driver, and compares value and derivatives with the evaluator: double
+ * and float, with loops and unrolled (--unroll, which must leave no loop). */
 START_TEST(test_tensor_generated_c) {
     const char *text = codegen_cases[_i];
     Graph *g = graph_new();
@@ -891,12 +893,17 @@ START_TEST(test_tensor_generated_c) {
     for (int c = 0; c < 2; c++) {
         if (!have_compiler(ccs[c]))
             continue;
-        for (int fl = 0; fl < 2; fl++) {
+        for (int variant = 0; variant < 4; variant++) {
+            int fl = variant & 1, unroll = variant >> 1; /* float; straight-line code */
             snprintf(cmd, sizeof cmd,
-                     "cd %s && '%s' --name k %s -f prog.sd -o k.c && %s -std=c99 -Wall -Wextra -Wpedantic -Werror %s -DT=%s -O1 -o run main.c k.c -lm && ./run > out.txt",
-                     dir, symdiff_path(), fl ? "--type float" : "", ccs[c], fl ? "-Wdouble-promotion" : "",
-                     fl ? "float" : "double");
+                     "cd %s && '%s' --name k %s %s -f prog.sd -o k.c && %s -std=c99 -Wall -Wextra -Wpedantic -Werror %s -DT=%s -O1 -o run main.c k.c -lm && ./run > out.txt",
+                     dir, symdiff_path(), fl ? "--type float" : "", unroll ? "--unroll" : "", ccs[c],
+                     fl ? "-Wdouble-promotion" : "", fl ? "float" : "double");
             ck_assert_msg(system(cmd) == 0, "%s: generating, compiling or running failed: %s", text, cmd);
+            if (unroll) { /* no loops left */
+                snprintf(cmd, sizeof cmd, "grep -q 'for (' %s/k.c", dir);
+                ck_assert_msg(system(cmd) != 0, "%s: the unrolled kernel has loops", text);
+            }
             snprintf(path, sizeof path, "%s/out.txt", dir);
             f = fopen(path, "r");
             ck_assert_ptr_nonnull(f);
@@ -904,8 +911,8 @@ START_TEST(test_tensor_generated_c) {
                 double v;
                 ck_assert_int_eq(fscanf(f, "%lf", &v), 1);
                 double tol = fl ? 2e-4 : 1e-12, scale = fabs(expect[k]) > 1 ? fabs(expect[k]) : 1;
-                ck_assert_msg(fabs(v - expect[k]) <= tol * scale, "%s (%s%s): number %d is %.17g, evaluator %.17g", text,
-                              ccs[c], fl ? ", float" : "", k, v, expect[k]);
+                ck_assert_msg(fabs(v - expect[k]) <= tol * scale, "%s (%s%s%s): number %d is %.17g, evaluator %.17g",
+                              text, ccs[c], fl ? ", float" : "", unroll ? ", unrolled" : "", k, v, expect[k]);
             }
             fclose(f);
         }
@@ -962,6 +969,22 @@ START_TEST(test_tensor_code_size_independent_of_sizes) {
 }
 END_TEST
 
+/* --unroll is for small sizes: a kernel whose straight-line code would be
+ * too large is refused with a message, and nothing is written. */
+START_TEST(test_tensor_unroll_refuses_large_kernels) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "'%s' --unroll --emit c 'param W[2000,2000]; input x[2000]; sum(tanh(W @ x))' 2>&1 >/dev/null | "
+             "grep -q 'leave out --unroll'",
+             symdiff_path());
+    ck_assert_msg(system(cmd) == 0, "no refusal from %s", cmd);
+    snprintf(cmd, sizeof cmd, "'%s' --unroll --emit c 'param W[2000,2000]; input x[2000]; sum(tanh(W @ x))' >/dev/null 2>&1",
+             symdiff_path());
+    int status = system(cmd);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+}
+END_TEST
+
 Suite *tensor_suite(void); /* called by tests/runner.c */
 
 Suite *tensor_suite(void) {
@@ -990,6 +1013,7 @@ Suite *tensor_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_tensor_generated_c, 0, (int)(sizeof codegen_cases / sizeof *codegen_cases));
     tcase_add_test(tc, test_tensor_code_size_independent_of_sizes);
+    tcase_add_test(tc, test_tensor_unroll_refuses_large_kernels);
     suite_add_tcase(s, tc);
     tc = tcase_create("shapes");
     tcase_add_test(tc, test_tensor_shape_errors);
