@@ -309,6 +309,11 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
         if (nt == 0)
             continue;
         Node *dn = dag_add_n(g, terms, nt);
+        /* a tensor whose only varying arguments are broadcast scalars has
+         * a scalar tangent: repeat it, since tensor rules need its shape
+         * (sum(a + x) changes by n da, not da) */
+        if (dn && dn->shape.rank == 0 && n->shape.rank > 0)
+            dn = dag_fill(g, dn, n->shape);
         if (dn && !dag_is_zero(dn)) {
             d[id] = dn;
             if (users[id] >= 2)

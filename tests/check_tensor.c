@@ -298,6 +298,79 @@ START_TEST(test_tensor_jacobians_against_differences) {
 }
 END_TEST
 
+/* ---- forward mode --------------------------------------------------------------- */
+
+/* Forward mode differentiates by scalars; these programs carry scalar
+ * parameters through every tensor kind (products, outer products,
+ * transposes, literals of scalars and of rows, indexing, fills, sums,
+ * softmax, logsumexp), so every tangent rule is used.  A final vector
+ * gives a Jacobian column. */
+static const char *const forward_cases[] = {
+    "param a, c; input W[M,N], x[N]; sum(sin((a*W) @ (c*x)))",
+    "param a; input A[M,K], B[K,N]; sum(tanh((a*A) @ (B + a)))",
+    "param a; input x[M], B[M,N]; sum(cos((a*x) @ B))",
+    "param a; input x[M], y[N]; sum(tanh(outer(a*x, y)) + (a*x) y')",
+    "param a; input A[M,N]; sum(exp(transpose(a*A)))",
+    "param a, b; v = [a, b, a*b]; dot(v, v) + v[1]*v[2]",
+    "param a, b; W = [[a, b], [b, a^2]]; sum(W @ W) + W[1, 0]*sum(W[0])",
+    "param a; input s[N], y[N]; logsumexp(a*s) - dot(y, softmax(a*s)) + sum(log_softmax(s*a^2))",
+    "param a; input x[N]; sum(exp(a*ones(N))) + mean(a*x) + norm2(x + a) + sum(x + a)",
+    "param a; input A[M,N]; sum(sin(A[0]*a)) + A[M-1, N-1]*a^2",
+    "param a, b; input x[N]; tanh(a*x + b)",
+    "param a; input W[M,N]; softmax(W @ (a*ones(N)))",
+};
+
+START_TEST(test_tensor_forward_mode) {
+    for (int t = 0; t < 2; t++) {
+        char text[512];
+        instantiate(forward_cases[_i], 1 + (int)uniform(0, 4), 1 + (int)uniform(0, 4), 1 + (int)uniform(0, 4), text,
+                    sizeof text);
+        Graph *g = graph_new();
+        Program p;
+        StrBuf err;
+        sb_init(&err);
+        ck_assert_msg(lower_text(g, text, &p, &err) == 0, "'%s': %s", text, sb_str(&err));
+        Node *y = p.outputs[0];
+        deriv_assume_domain(g, &y, 1);
+        int wrt[8], nwrt = 0;
+        for (int v = 0; v < g->nvars && nwrt < 8; v++)
+            if (g->vars[v].role == VAR_PARAM)
+                wrt[nwrt++] = v;
+        Node *fwd[8], *rev[8];
+        for (int j = 0; j < nwrt; j++) {
+            fwd[j] = deriv_forward(g, y, wrt[j]);
+            ck_assert_ptr_nonnull(fwd[j]);
+            ck_assert(shape_equal(fwd[j]->shape, y->shape));
+        }
+        if (y->shape.rank == 0)
+            ck_assert_int_eq(deriv_reverse(g, y, wrt, nwrt, rev), 0);
+        Point pt;
+        point_random(g, &pt);
+        TensorValues tv;
+        ck_assert_int_eq(eval_tensors(g, fwd, nwrt, pt.at, &tv), 0);
+        TensorValues tr;
+        ck_assert_int_eq(eval_tensors(g, y->shape.rank ? fwd : rev, nwrt, pt.at, &tr), 0);
+        for (int j = 0; j < nwrt; j++)
+            for (int e = 0; e < shape_numel(y->shape); e++) {
+                double f = tv.at[fwd[j]->id][e], fd = finite_difference(g, y, e, wrt[j], 0, &pt);
+                ck_assert_msg(fabs(f - fd) <= 1e-6 * fmax(1, fabs(fd)), "%s: forward d y[%d] / d %s = %.15g, finite differences %.15g",
+                              text, e, g->vars[wrt[j]].name, f, fd);
+                if (y->shape.rank == 0) {
+                    double r = tr.at[rev[j]->id][0];
+                    ck_assert_msg(fabs(f - r) <= 1e-12 * fmax(1, fabs(r)), "%s: d/d%s forward %.17g, reverse %.17g", text,
+                                  g->vars[wrt[j]].name, f, r);
+                }
+            }
+        eval_tensors_free(&tv);
+        eval_tensors_free(&tr);
+        point_free(&pt);
+        program_free(&p);
+        sb_free(&err);
+        graph_free(g);
+    }
+}
+END_TEST
+
 /* ---- against the scalar engine ---------------------------------------------------- */
 
 /* The name of element e of node n in the scalarised program: a variable's
@@ -995,6 +1068,7 @@ Suite *tensor_suite(void) {
                         (int)(sizeof gradient_cases / sizeof *gradient_cases));
     tcase_add_loop_test(tc, test_tensor_jacobians_against_differences, 0,
                         (int)(sizeof jacobian_cases / sizeof *jacobian_cases));
+    tcase_add_loop_test(tc, test_tensor_forward_mode, 0, (int)(sizeof forward_cases / sizeof *forward_cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("scalar");
     tcase_set_timeout(tc, 60);
