@@ -167,8 +167,9 @@ Node *dag_pack(Graph *g, Node *const *items, int n) {
     int zeros = 1, same = items[0]->kind == EX_INDEX;
     for (int i = 0; i < n; i++) {
         zeros &= dag_is_zero(items[i]);
-        same &= items[i]->kind == EX_INDEX && items[i]->args[0] == items[0]->args[0] &&
-                items[i]->u.index == i && shape_equal(items[0]->args[0]->shape, s);
+        /* && rather than &=: items[0] may have no argument to compare */
+        same = same && items[i]->kind == EX_INDEX && items[i]->args[0] == items[0]->args[0] &&
+               items[i]->u.index == i && shape_equal(items[0]->args[0]->shape, s);
     }
     if (zeros)
         return dag_zeros(g, s);
