@@ -29,10 +29,6 @@ enum {
     H_SIGN = 1 << 5, H_STEP = 1 << 6, H_MIN = 1 << 7, H_MAX = 1 << 8, H_IFPOS = 1 << 9
 };
 
-typedef struct Counts {
-    long add, mul, div, call;
-} Counts;
-
 typedef struct Emitter {
     Graph *g;
     const CodegenInput *in;
@@ -43,7 +39,10 @@ typedef struct Emitter {
     int *uses;            /* by id: users within the current kernel      */
     int *param_index;     /* by variable: position in x[], or -1         */
     int *input_index;     /* by variable: position in input[], or -1     */
-    Counts counts;
+    uint32_t *reads;      /* ids referred to by name, when recording     */
+    size_t nreads, reads_cap;
+    int record_reads;
+    CodegenCounts counts;
     int ntemps;
     unsigned helpers;
     const char *T;        /* "double" or "float"                         */
@@ -51,6 +50,22 @@ typedef struct Emitter {
 } Emitter;
 
 static void emit(Emitter *E, const Node *n, int ctx);
+
+static void record_read(Emitter *E, const Node *n) {
+    if (!E->record_reads)
+        return;
+    if (E->nreads == E->reads_cap) {
+        size_t cap = E->reads_cap ? 2 * E->reads_cap : 64;
+        uint32_t *r = realloc(E->reads, cap * sizeof *r);
+        if (!r) {
+            E->out->failed = 1;
+            return;
+        }
+        E->reads = r;
+        E->reads_cap = cap;
+    }
+    E->reads[E->nreads++] = n->id;
+}
 
 /* --- literals and names ---------------------------------------------------- */
 
@@ -116,6 +131,7 @@ static const Node *one_minus_sigmoid(const Node *u) {
 
 static void emit_temp_or(Emitter *E, const Node *n, int ctx) {
     if (E->temp[n->id]) {
+        record_read(E, n);
         sb_printf(E->out, "t%d", E->temp[n->id] - 1);
         return;
     }
@@ -463,6 +479,7 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
 
 static void emit_var(Emitter *E, const Node *n) {
     int v = n->u.var;
+    record_read(E, n);
     if (E->param_index[v] >= 0)
         sb_printf(E->out, "x[%d]", E->param_index[v]);
     else if (E->input_index[v] >= 0)
@@ -533,6 +550,32 @@ static int written_args(const Node *n, Node *const **args) {
     }
     *args = n->args;
     return n->nargs;
+}
+
+int codegen_is_leaf(const Node *n) { return is_leaf(n); }
+
+int codegen_written_args(const Node *n, Node *const **args) { return written_args(n, args); }
+
+/* Mirrors the choices of emit_call (log1p), emit_sum (expm1, a - b) and
+ * collect_product (a / b). */
+int codegen_fuses(const Node *user, const Node *arg) {
+    if (user->kind == EX_ADD && arg->kind == EX_MUL && arg->nargs == 2 && dag_is_num(arg->args[0], -1))
+        return 1;
+    if (user->kind == EX_MUL && arg->kind == EX_POW && dag_is_num(arg->args[1], -1))
+        return 1;
+    if (is_call(user, BI_LOG))
+        return user->args[0] == arg && !is_call(arg, BI_SIGMOID) && !one_minus_sigmoid(arg) &&
+               is_one_plus(arg);
+    if (user->kind != EX_ADD || !is_call(arg, BI_EXP))
+        return 0;
+    int minus_one = 0;
+    const Node *first_exp = NULL;
+    for (int i = 0; i < user->nargs; i++) {
+        minus_one |= dag_is_num(user->args[i], -1);
+        if (!first_exp && is_call(user->args[i], BI_EXP))
+            first_exp = user->args[i];
+    }
+    return minus_one && first_exp == arg;
 }
 
 /* Chooses temporaries for a kernel: shared nodes, bases of repeated
@@ -619,19 +662,25 @@ static void emit_temps(Emitter *E) {
     }
 }
 
-static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char *suffix,
-                             const char *out_arg) {
-    sb_printf(sb, "%s%s %s%s(const %s *x", E->opt->embedded && sb == E->out ? "static " : "", ret,
-              E->opt->name, suffix, E->T);
-    if (E->in->ninputs)
-        sb_printf(sb, ", const %s *input", E->T);
+void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
+                       const char *ret, const char *suffix, const char *out_arg, int definition) {
+    const char *T = opt->use_float ? "float" : "double";
+    sb_printf(sb, "%s%s %s%s(const %s *x", opt->embedded && definition ? "static " : "", ret,
+              opt->name, suffix, T);
+    if (in->ninputs)
+        sb_printf(sb, ", const %s *input", T);
     if (out_arg)
-        sb_printf(sb, ", %s *%s", E->T, out_arg);
+        sb_printf(sb, ", %s *%s", T, out_arg);
     sb_putc(sb, ')');
 }
 
+static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char *suffix,
+                             const char *out_arg) {
+    codegen_signature(sb, E->in, E->opt, ret, suffix, out_arg, sb == E->out);
+}
+
 typedef struct KernelInfo {
-    Counts counts;
+    CodegenCounts counts;
     int temps;
 } KernelInfo;
 
@@ -737,6 +786,87 @@ static void emit_helpers(Emitter *E, StrBuf *sb, unsigned used) {
                   T, T, T, T);
 }
 
+/* --- single expressions for other emitters ----------------------------------------------- */
+
+struct CodegenWriter {
+    Emitter E;
+    size_t nnodes; /* the arrays' size: nodes newer than the writer are not known */
+};
+
+CodegenWriter *codegen_writer_new(Graph *g, const CodegenInput *in, const CodegenOptions *opt) {
+    CodegenWriter *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    Emitter *E = &w->E;
+    size_t nn = g->nnodes ? g->nnodes : 1;
+    w->nnodes = g->nnodes;
+    E->g = g;
+    E->in = in;
+    E->opt = opt;
+    E->T = opt->use_float ? "float" : "double";
+    E->fs = opt->use_float ? "f" : "";
+    E->temp = calloc(nn, sizeof *E->temp);
+    E->record_reads = 1;
+    E->param_index = malloc((size_t)(g->nvars + 1) * sizeof *E->param_index);
+    E->input_index = malloc((size_t)(g->nvars + 1) * sizeof *E->input_index);
+    if (!E->temp || !E->param_index || !E->input_index) {
+        codegen_writer_free(w);
+        return NULL;
+    }
+    for (int v = 0; v < g->nvars; v++)
+        E->param_index[v] = E->input_index[v] = -1;
+    for (int i = 0; i < in->nparams; i++)
+        E->param_index[in->params[i]] = i;
+    for (int i = 0; i < in->ninputs; i++)
+        E->input_index[in->inputs[i]] = i;
+    return w;
+}
+
+void codegen_writer_free(CodegenWriter *w) {
+    if (!w)
+        return;
+    free(w->E.temp);
+    free(w->E.reads);
+    free(w->E.param_index);
+    free(w->E.input_index);
+    free(w);
+}
+
+void codegen_writer_bind(CodegenWriter *w, const Node *n, int k) {
+    if (n->id < w->nnodes)
+        w->E.temp[n->id] = k >= 0 ? k + 1 : 0;
+}
+
+void codegen_writer_define(CodegenWriter *w, const Node *n, StrBuf *out) {
+    int t = n->id < w->nnodes ? w->E.temp[n->id] : 0;
+    if (t)
+        w->E.temp[n->id] = 0;
+    w->E.out = out;
+    emit(&w->E, n, 0);
+    if (t)
+        w->E.temp[n->id] = t;
+}
+
+void codegen_writer_ref(CodegenWriter *w, const Node *n, int as_factor, StrBuf *out) {
+    w->E.out = out;
+    emit_temp_or(&w->E, n, as_factor ? C_PROD : 0);
+}
+
+CodegenCounts codegen_writer_take_counts(CodegenWriter *w) {
+    CodegenCounts c = w->E.counts;
+    memset(&w->E.counts, 0, sizeof w->E.counts);
+    return c;
+}
+
+size_t codegen_writer_take_reads(CodegenWriter *w, const uint32_t **ids) {
+    size_t n = w->E.nreads;
+    *ids = w->E.reads;
+    w->E.nreads = 0;
+    return n;
+}
+
+void codegen_writer_helpers(CodegenWriter *w, StrBuf *out) { emit_helpers(&w->E, out, w->E.helpers); }
+
 /* --- the files ------------------------------------------------------------------------ */
 
 int codegen_valid_name(const char *name) {
@@ -786,6 +916,40 @@ static void upper_name(char *buf, size_t size, const char *name) {
     buf[i] = '\0';
 }
 
+void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
+                          const CodegenOptions *opt) {
+    sb_printf(h, "/*\n * %s — generated by symdiff %s. Do not edit.\n *\n", opt->header_file, opt->version);
+    sb_puts(h, " * Command:\n");
+    comment_text(h, opt->command_line ? opt->command_line : "", " *   ");
+    sb_puts(h, " *\n * Program:\n");
+    comment_text(h, opt->source_text ? opt->source_text : "", " *   ");
+    sb_puts(h, " *\n * Parameters (x[], differentiated):\n");
+    for (int i = 0; i < in->nparams; i++)
+        sb_printf(h, " *   x[%d] = %s\n", i, g->vars[in->params[i]].name);
+    if (in->ninputs) {
+        sb_puts(h, " * Inputs (input[], data, not differentiated):\n");
+        for (int i = 0; i < in->ninputs; i++)
+            sb_printf(h, " *   input[%d] = %s\n", i, g->vars[in->inputs[i]].name);
+    }
+}
+
+void codegen_header_macros(StrBuf *h, const CodegenInput *in, const CodegenOptions *opt,
+                           int stack_bytes) {
+    char upper[80];
+    upper_name(upper, sizeof upper, opt->name);
+    sb_printf(h, "#ifndef %s_H\n#define %s_H\n\n", upper, upper);
+    sb_printf(h, "#define %s_NVARS %d\n", upper, in->nparams);
+    sb_printf(h, "#define %s_NINPUTS %d\n", upper, in->ninputs);
+    sb_printf(h, "#define %s_NOUT %d\n", upper, in->is_vector ? in->noutputs : 1);
+    sb_printf(h, "#define %s_STACK_BYTES %d\n\n", upper, stack_bytes);
+}
+
+void codegen_header_end(StrBuf *h, const CodegenOptions *opt) {
+    char upper[80];
+    upper_name(upper, sizeof upper, opt->name);
+    sb_printf(h, "\n#endif /* %s_H */\n", upper);
+}
+
 static void describe_counts(StrBuf *sb, const char *fn, int width, const KernelInfo *k, const char *T,
                             int size) {
     sb_printf(sb, " *   %-*s  %ld add, %ld mul, %ld div, %ld call; %d temporaries (%d bytes)\n", width, fn,
@@ -826,8 +990,6 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
         E.input_index[in->inputs[i]] = i;
     E.out = &body;
     int n = in->nparams, m = in->noutputs;
-    char upper[80];
-    upper_name(upper, sizeof upper, opt->name);
     int size = opt->use_float ? 4 : 8;
 
     /* kernels */
@@ -904,19 +1066,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     }
 
     /* the header */
-    sb_printf(header, "/*\n * %s — generated by symdiff %s. Do not edit.\n *\n", opt->header_file, opt->version);
-    sb_puts(header, " * Command:\n");
-    comment_text(header, opt->command_line ? opt->command_line : "", " *   ");
-    sb_puts(header, " *\n * Program:\n");
-    comment_text(header, opt->source_text ? opt->source_text : "", " *   ");
-    sb_puts(header, " *\n * Parameters (x[], differentiated):\n");
-    for (int i = 0; i < n; i++)
-        sb_printf(header, " *   x[%d] = %s\n", i, g->vars[in->params[i]].name);
-    if (in->ninputs) {
-        sb_puts(header, " * Inputs (input[], data, not differentiated):\n");
-        for (int i = 0; i < in->ninputs; i++)
-            sb_printf(header, " *   input[%d] = %s\n", i, g->vars[in->inputs[i]].name);
-    }
+    codegen_header_intro(header, g, in, opt);
     sb_puts(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
     StrBuf sig;
     sb_init(&sig);
@@ -945,14 +1095,10 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
         describe_counts(header, fname, width, &k_hess, E.T, size);
     }
     sb_puts(header, " */\n");
-    sb_printf(header, "#ifndef %s_H\n#define %s_H\n\n", upper, upper);
-    sb_printf(header, "#define %s_NVARS %d\n", upper, n);
-    sb_printf(header, "#define %s_NINPUTS %d\n", upper, in->ninputs);
-    sb_printf(header, "#define %s_NOUT %d\n", upper, in->is_vector ? m : 1);
     int max_temps = k_value.temps > k_grad.temps ? k_value.temps : k_grad.temps;
     if (k_hess.temps > max_temps)
         max_temps = k_hess.temps;
-    sb_printf(header, "#define %s_STACK_BYTES %d\n\n", upper, max_temps * size);
+    codegen_header_macros(header, in, opt, max_temps * size);
     if (!in->is_vector) {
         kernel_signature(&E, &sig, E.T, "", NULL);
         sb_printf(header, "%s;\n", sb_str(&sig));
@@ -973,7 +1119,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
     }
-    sb_printf(header, "\n#endif /* %s_H */\n", upper);
+    codegen_header_end(header, opt);
     sb_free(&sig);
 
     /* the source */

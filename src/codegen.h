@@ -89,4 +89,64 @@ int codegen_unroll(const char *body, size_t limit, StrBuf *out);
 /* Is `name` usable as the prefix of the generated functions? */
 int codegen_valid_name(const char *name);
 
+/* --- pieces for other emitters of C (emit_ad.c) ----------------------------
+ *
+ * A CodegenWriter writes single DAG nodes as C expressions exactly as the
+ * kernels do: literals and libm calls in the chosen precision, the sd_
+ * helper functions, and the careful forms.  A node bound to a number k is
+ * referred to as the local `t<k>`, which the caller declares; every other
+ * node is written inline, down to bound nodes and leaves. */
+typedef struct CodegenWriter CodegenWriter;
+
+typedef struct CodegenCounts {
+    long add, mul, div, call;
+} CodegenCounts;
+
+CodegenWriter *codegen_writer_new(Graph *g, const CodegenInput *in, const CodegenOptions *opt);
+void codegen_writer_free(CodegenWriter *w);
+/* From now on, n is the local t<k> (k >= 0), or written inline (k < 0).
+ * A writer knows the nodes that existed when it was made: build every node
+ * to be written first. */
+void codegen_writer_bind(CodegenWriter *w, const Node *n, int k);
+/* The right-hand side of n's own definition: n's operation on its
+ * arguments (n itself is not replaced by its name). */
+void codegen_writer_define(CodegenWriter *w, const Node *n, StrBuf *out);
+/* n where it is used: its name when bound, else inline.  as_factor: n
+ * is parenthesised as needed to be the left operand of `*`. */
+void codegen_writer_ref(CodegenWriter *w, const Node *n, int as_factor, StrBuf *out);
+/* The operations written since the last call (which starts a new count). */
+CodegenCounts codegen_writer_take_counts(CodegenWriter *w);
+/* The ids of the nodes referred to by name (bound nodes, variables)
+ * since the last call, with repeats; *ids stays valid until the next
+ * write.  The call starts a new record. */
+size_t codegen_writer_take_reads(CodegenWriter *w, const uint32_t **ids);
+/* Definitions of the sd_ helpers the written expressions used. */
+void codegen_writer_helpers(CodegenWriter *w, StrBuf *out);
+
+/* Leaves are written inline, never as statements: constants, variables,
+ * pi and e. */
+int codegen_is_leaf(const Node *n);
+/* The arguments n's C form reads: log(sigmoid(v)) and log(1 - sigmoid(v))
+ * are written -softplus(-v) and -softplus(v), and read only v. */
+int codegen_written_args(const Node *n, Node *const **args);
+/* Does user's C form, with arg not bound, compute arg's operands directly
+ * instead of arg's value: log(1 + w) as log1p(w), exp(u) - 1 in a sum as
+ * expm1(u), and the DAG's a + (-1)b and a b^-1 as a - b and a / b?
+ * Straight-line code keeps such an arg inside its user. */
+int codegen_fuses(const Node *user, const Node *arg);
+
+/* The header's opening comment, left open: the file, the command, the
+ * program, the meaning of x[] and input[]. */
+void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
+                          const CodegenOptions *opt);
+/* The include guard and the size macros NAME_NVARS, NAME_NINPUTS,
+ * NAME_NOUT and NAME_STACK_BYTES; codegen_header_end closes the guard. */
+void codegen_header_macros(StrBuf *h, const CodegenInput *in, const CodegenOptions *opt,
+                           int stack_bytes);
+void codegen_header_end(StrBuf *h, const CodegenOptions *opt);
+/* `ret name<suffix>(const T *x[, const T *input][, T *out_arg])`; static
+ * when opt->embedded and this is the definition. */
+void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
+                       const char *ret, const char *suffix, const char *out_arg, int definition);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "ast.h"
 #include "codegen.h"
+#include "emit_ad.h"
 #include "dag.h"
 #include "deriv.h"
 #include "diag.h"
@@ -228,6 +229,9 @@ static void print_help(void) {
           "C code:\n"
           "  -o NAME.c             write a C99 kernel NAME.c and its header NAME.h\n"
           "      --emit c          write the C code (to stdout without -o)\n"
+          "      --emit forward-ad C for forward-mode AD (dual numbers) of the program's\n"
+          "                        own code, same entry points as --emit c\n"
+          "      --emit reverse-ad C for reverse-mode AD (forward sweep, adjoint sweep)\n"
           "      --name F          entry points F, F_grad, F_hess, F_jac (default f)\n"
           "      --type T          double (default) or float\n"
           "      --unroll          vectors and matrices as straight-line code, no loops\n"
@@ -503,11 +507,17 @@ static int parse_options(int argc, char **argv, Options *o) {
             }
             break;
         case OPT_EMIT:
-            if (strcmp(optarg, "c") != 0) {
-                usage_error("--emit takes 'c', not '%s'", optarg);
+            /* emit_c: 1 the symbolic kernel, 2 + EmitAdMode an AD kernel */
+            if (strcmp(optarg, "c") == 0) {
+                o->emit_c = 1;
+            } else if (strcmp(optarg, "forward-ad") == 0) {
+                o->emit_c = 2 + EMIT_AD_FORWARD;
+            } else if (strcmp(optarg, "reverse-ad") == 0) {
+                o->emit_c = 2 + EMIT_AD_REVERSE;
+            } else {
+                usage_error("--emit takes 'c', 'forward-ad' or 'reverse-ad', not '%s'", optarg);
                 return EXIT_USAGE;
             }
-            o->emit_c = 1;
             break;
         case OPT_EMIT_TEST:
             o->emit_test = 1;
@@ -644,7 +654,7 @@ static int parse_options(int argc, char **argv, Options *o) {
         return EXIT_USAGE;
     }
     size_t olen = o->output ? strlen(o->output) : 0;
-    if (olen > 2 && strcmp(o->output + olen - 2, ".c") == 0)
+    if (olen > 2 && strcmp(o->output + olen - 2, ".c") == 0 && !o->emit_c)
         o->emit_c = 1;
     if ((o->emit_test || o->emit_main) && !(o->emit_c && o->output)) {
         usage_error("%s", "--emit-test and --emit-main need C output to a file: -o NAME.c");
@@ -854,7 +864,11 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
         usage_error("%s", "--emit-main train needs a scalar double program with input variables "
                           "(declare the data with 'input')");
         status = EXIT_USAGE;
-    } else if (codegen_c(g, &in, &copt, &c_src, &c_hdr) != 0 ||
+    } else if (o->emit_c > 1 && hess) {
+        usage_error("%s", "--hessian needs the symbolic kernel (--emit c), not an AD one");
+        status = EXIT_USAGE;
+    } else if ((o->emit_c > 1 ? emit_ad_c(g, &in, (EmitAdMode)(o->emit_c - 2), &copt, &c_src, &c_hdr)
+                              : codegen_c(g, &in, &copt, &c_src, &c_hdr)) != 0 ||
                (o->emit_test && codegen_test_program(g, &in, &copt, &c_test) != 0) ||
                (o->emit_main && codegen_train_program(g, &in, &copt, &c_main) != 0)) {
         fprintf(stderr, "symdiff: error: out of memory\n");

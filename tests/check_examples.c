@@ -1,12 +1,16 @@
 /*
  * check_examples.c — the example programs and the generated C, end to end.
  *
- * Two kinds of tests, both running real programs (fork/exec, no shell):
+ * Three kinds of tests, all running real programs (fork/exec, no shell):
  *
  *   "run"     `make -C examples run`: every example generates its kernels,
  *             compiles, trains or checks, and meets its goal (the drivers
  *             exit non-zero otherwise).  Its output goes to a scratch
  *             directory (OUT=...), not to examples/out/.
+ *   "ad_timing"  the timing example alone, built into a scratch OUT and
+ *             run briefly: the symbolic, forward-AD, reverse-AD and
+ *             finite-difference gradients agree, and the table has a row
+ *             per program.
  *   "corpus"  a table of programs (course examples, ML losses, trig/exp/log
  *             mixes, the logistic map, every builtin).  Each one is
  *             generated with --emit-test in double and in float, twice (the
@@ -263,6 +267,42 @@ START_TEST(test_examples_run) {
 }
 END_TEST
 
+/* The timing example, built alone and run briefly: the four methods agree
+ * (its exit status) and every program has its row.  The times themselves
+ * are not asserted: they belong to benchmarks, not to tests. */
+START_TEST(test_ad_timing) {
+    ck_assert_msg(symdiff[0] && scratch[0], "no symdiff binary or scratch dir");
+    char log[PATH_MAX], out[PATH_MAX], exe[PATH_MAX], sym_arg[PATH_MAX + 16], out_arg[PATH_MAX + 16];
+    scratch_path(log, sizeof log, "ad_timing.log");
+    scratch_path(out, sizeof out, "ad-timing-out");
+    scratch_path(exe, sizeof exe, "ad-timing-out/ad_timing");
+    snprintf(sym_arg, sizeof sym_arg, "SYMDIFF=%s", symdiff);
+    snprintf(out_arg, sizeof out_arg, "OUT=%s", out);
+    const char *make_argv[] = {"make", "-s", "-j2", "-C", "examples", exe, sym_arg, out_arg, NULL};
+    int st = run(make_argv, log, 1);
+    ck_assert_msg(st == 0, "building ad_timing: exit status %d\n%s", st, log_tail(log));
+    const char *argv[] = {exe, "5", "1", NULL};
+    run_ok(argv, log, "ad_timing 5 1");
+    char *text = read_file(log, NULL);
+    ck_assert_ptr_nonnull(text);
+    const char *table = strstr(text, "time(gradient) / time(f)");
+    ck_assert_msg(table != NULL, "no timing table in\n%s", text);
+    const char *rows[] = {"logistic map l_10 ", "logistic map l_100 ", "tanh network, squared error "};
+    for (int i = 0; i < 3; i++) {
+        const char *row = strstr(table, rows[i]);
+        ck_assert_msg(row != NULL, "no row for %s in\n%s", rows[i], table);
+        int n;
+        double f_ns, ratio[4];
+        ck_assert_int_eq(sscanf(row + strlen(rows[i]), "%d %lf %lf %lf %lf %lf", &n, &f_ns, &ratio[0],
+                                &ratio[1], &ratio[2], &ratio[3]),
+                         6);
+        for (int m = 0; m < 4; m++)
+            ck_assert_msg(isfinite(ratio[m]) && ratio[m] > 0, "%s: ratio %d is %g", rows[i], m, ratio[m]);
+    }
+    free(text);
+}
+END_TEST
+
 /* --- the corpus -------------------------------------------------------------- */
 
 typedef struct Program {
@@ -460,6 +500,12 @@ Suite *examples_suite(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     tcase_add_test(tc, test_examples_run);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("ad_timing");
+    tcase_set_timeout(tc, 300);
+    tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
+    tcase_add_test(tc, test_ad_timing);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("corpus");
