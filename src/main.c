@@ -1121,6 +1121,10 @@ static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt,
     if (status == 0 && (o->emit_test || o->emit_main)) {
         usage_error("%s", "--emit-test and --emit-main are for scalar programs");
         status = EXIT_USAGE;
+    } else if (status == 0 && o->emit_c > 1) {
+        usage_error("%s", "--emit forward-ad and reverse-ad are for scalar programs; "
+                          "vectors and matrices get the symbolic kernel (--emit c)");
+        status = EXIT_USAGE;
     } else if (status == 0 && (status = codegen_tensor_c(g, &in, &copt, &c_src, &c_hdr)) != 0) {
         if (status == -2)
             fprintf(stderr, "symdiff: error: --unroll: the straight-line code would exceed %zu MiB; "
@@ -1541,8 +1545,12 @@ static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Def
         status = EXIT_INPUT;
         goto done;
     }
-    if (prog.is_vector) {
-        usage_error("%s", "--swell measures the derivatives of a scalar program");
+    int has_tensors = dag_has_tensors(g, prog.outputs, prog.noutputs);
+    for (int v = 0; v < g->nvars; v++)
+        has_tensors |= g->vars[v].shape.rank > 0;
+    if (prog.is_vector || has_tensors) {
+        usage_error("%s", "--swell measures the derivatives of a scalar program without vectors "
+                          "and matrices");
         status = EXIT_USAGE;
         goto done;
     }
@@ -1808,6 +1816,12 @@ static int run(Options *o, StrBuf *out) {
     for (int v = 0; v < g->nvars; v++)
         has_tensors |= g->vars[v].shape.rank > 0;
     if (has_tensors) {
+        if (o->trace || o->factor || o->dot) {
+            usage_error("%s", "--trace, --factor, --dot and --dot-tree are for programs without vectors "
+                              "and matrices");
+            status = EXIT_USAGE;
+            goto done;
+        }
         status = run_tensor(o, g, &prog, wrt, nwrt, &src, out);
         goto done;
     }
