@@ -56,3 +56,17 @@ echo
 echo "== 4. Train: Adam on shuffled minibatches; the loss falls epoch by epoch"
 echo
 "$OUT/train"
+echo
+echo "== 5. Vectors and matrices: a 2-16-3 tanh network on the two spirals"
+echo
+grep -v '^#' examples/spiral_network.sd | sed 's/^/    /'
+echo
+echo "  its gradient, in matrix notation:"
+"$SYMDIFF" -f examples/spiral_network.sd | sed 's/^/    /'
+run "$SYMDIFF" --name spiral_net -f examples/spiral_network.sd -o "$OUT/spiral_network.c"
+run "$SYMDIFF" --name spiral_scores -f examples/spiral_scores.sd -o "$OUT/spiral_scores.c"
+run "$CC" -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -Iruntime -I"$OUT" \
+    -o "$OUT/spiral" examples/spiral_network_main.c "$OUT/spiral_network.c" \
+    "$OUT/spiral_scores.c" "$RTLIB" -lm
+echo
+"$OUT/spiral"

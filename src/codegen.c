@@ -522,6 +522,7 @@ static void emit(Emitter *E, const Node *n, int ctx) {
     case EX_CALL:
         emit_call(E, n, ctx);
         break;
+    CASE_TENSOR_KINDS:
     case EX_COUNT:
         break;
     }

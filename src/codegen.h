@@ -32,6 +32,7 @@ typedef struct CodegenOptions {
     const char *version;
     int embedded;             /* static functions for inclusion in another
                                  file: no #include of the header            */
+    int unroll;               /* tensor kernels as straight-line code      */
 } CodegenOptions;
 
 /* Writes the C source and the header.  Returns 0, or -1 when out of
@@ -52,6 +53,38 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
  * input variables. */
 int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                           StrBuf *out);
+
+/* Programs with vectors and matrices (codegen_tensor.c).  Variables are
+ * flat row-major blocks: parameters in x[], data in input[]. */
+typedef struct TensorCodegenInput {
+    const int *params;       /* differentiated variables, in x[] order     */
+    int nparams;
+    const int *inputs;       /* data variables, in input[] order           */
+    int ninputs;
+    Node *output;            /* the function: a scalar or a vector         */
+    Node *const *derivs;     /* gradient per parameter (shaped like it); for
+                                a vector program, d y[i] / d param j at
+                                derivs[i*nparams + j]                       */
+    int nderivs;
+    const size_t *root_offset; /* per deriv: its offset in grad[] or J[]  */
+    const char *out_name;    /* "grad" or "J"                              */
+} TensorCodegenInput;
+
+/* Writes the C source and header of a tensor program: value and gradient
+ * (scalar program) or value and Jacobian (vector program), loops over
+ * arrays (straight-line code with opt->unroll), a workspace whose size is
+ * a macro.  Returns 0, -1 when out of memory, -2 when the unrolled code
+ * would exceed CODEGEN_UNROLL_LIMIT. */
+int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt, StrBuf *source,
+                     StrBuf *header);
+
+/* The most C that --unroll writes for one program. */
+#define CODEGEN_UNROLL_LIMIT ((size_t)8 << 20)
+
+/* Writes the kernel body `body` (as codegen_tensor.c emits it) with every
+ * loop unrolled (unroll.c).  Returns 0; -2 when the result would exceed
+ * `limit` bytes; -1 when out of memory. */
+int codegen_unroll(const char *body, size_t limit, StrBuf *out);
 
 /* Is `name` usable as the prefix of the generated functions? */
 int codegen_valid_name(const char *name);

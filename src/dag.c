@@ -116,6 +116,8 @@ static uint32_t payload_hash(NodeKind kind, const void *payload) {
         return num_hash(*(const Num *)payload);
     case EX_VAR:
     case EX_CALL:
+    case EX_INDEX:
+    case EX_SCATTER:
         return (uint32_t)*(const int *)payload * 2654435761u;
     default:
         return 0;
@@ -130,6 +132,9 @@ static int payload_equal(const Node *n, const void *payload) {
         return n->u.var == *(const int *)payload;
     case EX_CALL:
         return n->u.fn == *(const int *)payload;
+    case EX_INDEX:
+    case EX_SCATTER:
+        return n->u.index == *(const int *)payload;
     default:
         return 1;
     }
@@ -225,6 +230,10 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
         break;
     case EX_CALL:
         n->u.fn = *(const int *)payload;
+        break;
+    case EX_INDEX:
+    case EX_SCATTER:
+        n->u.index = *(const int *)payload;
         break;
     default:
         break;

@@ -53,6 +53,28 @@ typedef struct Shape {
     int dim[2];
 } Shape;
 
+static inline int shape_numel(Shape s) {
+    return s.rank == 0 ? 1 : s.rank == 1 ? s.dim[0] : s.dim[0] * s.dim[1];
+}
+static inline int shape_equal(Shape a, Shape b) {
+    return a.rank == b.rank && (a.rank < 1 || a.dim[0] == b.dim[0]) &&
+           (a.rank < 2 || a.dim[1] == b.dim[1]);
+}
+
+/* The node kinds that exist only for vectors and matrices (for switches in
+ * the scalar-only stages). */
+#define CASE_TENSOR_KINDS                                                                          \
+    case EX_MATMUL:                                                                                \
+    case EX_OUTER:                                                                                 \
+    case EX_TRANSPOSE:                                                                             \
+    case EX_INDEX:                                                                                 \
+    case EX_SCATTER:                                                                               \
+    case EX_PACK:                                                                                  \
+    case EX_SUM:                                                                                   \
+    case EX_FILL:                                                                                  \
+    case EX_SOFTMAX:                                                                               \
+    case EX_LOGSUMEXP
+
 typedef struct Node Node;
 struct Node {
     uint32_t id;     /* creation order: arguments have smaller ids      */
@@ -64,6 +86,7 @@ struct Node {
         Num num;     /* EX_CONST                                         */
         int var;     /* EX_VAR                                           */
         int fn;      /* EX_CALL: Builtin                                 */
+        int index;   /* EX_INDEX, EX_SCATTER: flat position or row       */
     } u;
     Node *args[];    /* nargs arguments                                  */
 };
@@ -147,6 +170,28 @@ Node *dag_add_n(Graph *g, Node *const *terms, int n);
 Node *dag_mul_n(Graph *g, Node *const *factors, int n);
 Node *dag_call(Graph *g, Builtin fn, Node *const *args, int nargs);
 Node *dag_call1(Graph *g, Builtin fn, Node *a);
+
+/* --- tensor constructors (tensor.c): shapes are checked by lowering; a
+ * mismatch here is a programming error and gives NULL ---------------------- */
+extern const Shape shape_scalar;
+Node *dag_zeros(Graph *g, Shape s);
+/* 0, or a tensor of zeros */
+int dag_is_zero(const Node *n);
+Node *dag_fill(Graph *g, Node *scalar, Shape s);
+Node *dag_matmul(Graph *g, Node *a, Node *b);
+Node *dag_outer(Graph *g, Node *a, Node *b);
+Node *dag_transpose(Graph *g, Node *a);
+/* Element i of a vector, row i of a matrix, or element (i, j) given as the
+ * flat position i*n + j with `element` set. */
+Node *dag_index(Graph *g, Node *a, int index, int element);
+/* A tensor of shape s, zero except `value` at `index` (as dag_index). */
+Node *dag_scatter(Graph *g, Node *value, int index, int element, Shape s);
+Node *dag_pack(Graph *g, Node *const *items, int n);
+Node *dag_sum(Graph *g, Node *a);
+Node *dag_softmax(Graph *g, Node *a);
+Node *dag_logsumexp(Graph *g, Node *a);
+/* Does any node reachable from the roots have a vector or matrix shape? */
+int dag_has_tensors(const Graph *g, Node *const *roots, int nroots);
 
 /* Sums of monomials without pulling out common factors (for --expand). */
 Node *dag_add_flat(Graph *g, Node *const *terms, int n);

@@ -131,10 +131,108 @@ Node *deriv_partial(Graph *g, Node *n, int k) {
         return call_partial(g, n, k);
     case EX_CONST:
     case EX_VAR:
+    CASE_TENSOR_KINDS: /* not elementwise: see tensor_adjoint, tensor_tangent */
     case EX_COUNT:
         break;
     }
     return dag_int(g, 0);
+}
+
+static int is_elementwise(const Node *n) { return n->kind <= EX_CALL; }
+
+/* --------------------------------------------------------- tensor rules
+ * Vectors and matrices are differentiated as wholes.  In reverse mode a
+ * node passes to argument k the vector-Jacobian product adj(n) dn/da_k,
+ * written with tensor operations (never element by element); in forward
+ * mode it combines its arguments' tangents dA the same way. */
+
+/* The reverse rule: the contribution of node n to adj(args[k]). */
+static Node *tensor_adjoint(Graph *g, Node *n, int k, Node *adj) {
+    Node *a = n->args[0], *b = n->nargs > 1 ? n->args[1] : NULL;
+    switch ((NodeKind)n->kind) {
+    case EX_MATMUL:
+        if (a->shape.rank == 2 && b->shape.rank == 2) /* Y = A B: adj A = adj Y B', adj B = A' adj Y */
+            return k == 0 ? dag_matmul(g, adj, dag_transpose(g, b)) : dag_matmul(g, dag_transpose(g, a), adj);
+        if (a->shape.rank == 2) /* y = A x: adj A = adj y x', adj x = A' adj y (as adj y' A) */
+            return k == 0 ? dag_outer(g, adj, b) : dag_matmul(g, adj, a);
+        /* y = x' B: adj x = B adj y, adj B = x adj y' */
+        return k == 0 ? dag_matmul(g, b, adj) : dag_outer(g, a, adj);
+    case EX_OUTER: /* Y = a b': adj a = adj Y b, adj b = adj Y' a (as a' adj Y) */
+        return k == 0 ? dag_matmul(g, adj, b) : dag_matmul(g, a, adj);
+    case EX_TRANSPOSE: /* Y = A': adj A = adj Y' */
+        return dag_transpose(g, adj);
+    case EX_INDEX: /* y = a[i]: adj a = adj y at i, zeros elsewhere */
+        return dag_scatter(g, adj, n->u.index, n->shape.rank == 0, a->shape);
+    case EX_SCATTER: /* Y = a at i: adj a = adj Y[i] */
+        return dag_index(g, adj, n->u.index, a->shape.rank == 0);
+    case EX_PACK: /* Y = [a_0, a_1, ...]: adj a_k = adj Y[k] */
+        return dag_index(g, adj, k, 0);
+    case EX_SUM: /* y = sum(a): adj a = adj y, in every element */
+        return dag_fill(g, adj, a->shape);
+    case EX_FILL: /* Y = a repeated: adj a = sum(adj Y) */
+        return dag_sum(g, adj);
+    case EX_SOFTMAX: /* p = softmax(u): adj u = p (adj p - p' adj p) */
+        return dag_mul(g, n, dag_sub(g, adj, dag_sum(g, dag_mul(g, n, adj))));
+    case EX_LOGSUMEXP: /* l = logsumexp(u): adj u = adj l softmax(u) */
+        return dag_mul(g, adj, dag_softmax(g, a));
+    default:
+        return NULL;
+    }
+}
+
+/* The forward rule: the tangent of n from its arguments' tangents (NULL
+ * for zero). */
+static Node *tensor_tangent(Graph *g, Node *n, Node *const *d) {
+    Node *a = n->args[0], *b = n->nargs > 1 ? n->args[1] : NULL;
+    Node *da = d[0], *db = n->nargs > 1 ? d[1] : NULL;
+    switch ((NodeKind)n->kind) {
+    case EX_MATMUL: /* d(A B) = dA B + A dB */
+    case EX_OUTER: { /* d(a b') = da b' + a db' */
+        Node *(*op)(Graph *, Node *, Node *) = n->kind == EX_MATMUL ? dag_matmul : dag_outer;
+        Node *t1 = da ? op(g, da, b) : NULL, *t2 = db ? op(g, a, db) : NULL;
+        return t1 && t2 ? dag_add(g, t1, t2) : t1 ? t1 : t2;
+    }
+    case EX_TRANSPOSE:
+        return dag_transpose(g, da);
+    case EX_INDEX:
+        return dag_index(g, da, n->u.index, n->shape.rank == 0);
+    case EX_SCATTER:
+        return dag_scatter(g, da, n->u.index, a->shape.rank == 0, n->shape);
+    case EX_PACK: {
+        Node **items = malloc((size_t)n->nargs * sizeof *items);
+        if (!items) {
+            g->failed = 1;
+            return NULL;
+        }
+        for (int k = 0; k < n->nargs; k++)
+            items[k] = d[k] ? d[k] : dag_zeros(g, n->args[k]->shape);
+        Node *r = dag_pack(g, items, n->nargs);
+        free(items);
+        return r;
+    }
+    case EX_SUM:
+        return dag_sum(g, da);
+    case EX_FILL:
+        return dag_fill(g, da, n->shape);
+    case EX_SOFTMAX: /* dp = p (du - p' du) */
+        return dag_mul(g, n, dag_sub(g, da, dag_sum(g, dag_mul(g, n, da))));
+    case EX_LOGSUMEXP: /* dl = softmax(u)' du */
+        return dag_sum(g, dag_mul(g, dag_softmax(g, a), da));
+    default:
+        return NULL;
+    }
+}
+
+/* Reverse mode: what node n passes to adj(args[k]).  Elementwise nodes
+ * pass adj(n) times their local partial, summed over the elements when the
+ * argument was a broadcast scalar. */
+static Node *adjoint_term(Graph *g, Node *n, int k, Node *adj) {
+    if (!is_elementwise(n))
+        return tensor_adjoint(g, n, k, adj);
+    Node *c = dag_mul(g, adj, deriv_partial(g, n, k));
+    if (n->args[k]->shape.rank == 0 && n->shape.rank > 0)
+        c = dag_sum(g, c);
+    return c;
 }
 
 /* ------------------------------------------------------------------ forward */
@@ -165,12 +263,33 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
             for (int k = 0; k < g->nodes[id]->nargs; k++)
                 users[g->nodes[id]->args[k]->id]++;
     Node *x = graph_var_node(g, var);
+    if (x && x->shape.rank > 0) {
+        status = -1; /* forward mode differentiates by scalars only */
+        goto done;
+    }
     if (x && x->id < n0)
         d[x->id] = dag_int(g, 1);
     for (size_t id = 0; id < n0 && !g->failed; id++) {
         Node *n = g->nodes[id];
         if (!mark[id] || n->kind == EX_VAR || n->kind == EX_CONST)
             continue;
+        if (!is_elementwise(n)) {
+            Node *small[8], **dk = n->nargs <= 8 ? small : malloc((size_t)n->nargs * sizeof *dk);
+            int any = 0;
+            if (!dk) {
+                g->failed = 1;
+                break;
+            }
+            for (int k = 0; k < n->nargs; k++)
+                any |= (dk[k] = d[n->args[k]->id]) != NULL;
+            Node *dn = any ? tensor_tangent(g, n, dk) : NULL;
+            if (dk != small)
+                free(dk);
+            if (dn && users[id] >= 2)
+                dag_pin(g, dn);
+            d[id] = dn;
+            continue;
+        }
         int nt = 0;
         for (int k = 0; k < n->nargs; k++) {
             Node *da = d[n->args[k]->id];
@@ -190,14 +309,21 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
         if (nt == 0)
             continue;
         Node *dn = dag_add_n(g, terms, nt);
-        if (dn && !dag_is_num(dn, 0)) {
+        /* a tensor whose only varying arguments are broadcast scalars has
+         * a scalar tangent: repeat it, since tensor rules need its shape
+         * (sum(a + x) changes by n da, not da) */
+        if (dn && dn->shape.rank == 0 && n->shape.rank > 0)
+            dn = dag_fill(g, dn, n->shape);
+        if (dn && !dag_is_zero(dn)) {
             d[id] = dn;
             if (users[id] >= 2)
                 dag_pin(g, dn); /* reused by every user of n */
         }
     }
     for (int i = 0; i < nroots; i++)
-        out[i] = g->failed ? NULL : (roots[i] && d[roots[i]->id] ? d[roots[i]->id] : dag_int(g, 0));
+        out[i] = g->failed ? NULL
+                           : (roots[i] && d[roots[i]->id] ? d[roots[i]->id]
+                                                          : dag_zeros(g, roots[i] ? roots[i]->shape : shape_scalar));
     if (g->failed)
         status = -1;
 done:
@@ -216,6 +342,39 @@ Node *deriv_forward(Graph *g, Node *root, int var) {
 }
 
 /* ------------------------------------------------------------------ reverse */
+
+/* The adjoint of a vector used element by element (x[0], x[1], ...) is a
+ * sum of one-element tensors: built as one literal [a0, a1, ...] instead,
+ * which costs n, not n^2.  NULL when the terms are not all of that kind. */
+static Node *gather_scatters(Graph *g, Node *const *terms, int nt) {
+    for (int i = 0; i < nt; i++)
+        if (!terms[i])
+            return NULL; /* out of memory: the caller's sum fails too */
+    Shape s = terms[0]->shape;
+    if (s.rank == 0)
+        return NULL;
+    for (int i = 0; i < nt; i++)
+        if (terms[i]->kind != EX_SCATTER || !shape_equal(terms[i]->shape, s) ||
+            terms[i]->args[0]->shape.rank != s.rank - 1)
+            return NULL;
+    int rows = s.dim[0];
+    Node **items = calloc((size_t)rows, sizeof *items);
+    if (!items) {
+        g->failed = 1;
+        return NULL;
+    }
+    for (int i = 0; i < nt; i++) {
+        Node **slot = &items[terms[i]->u.index];
+        *slot = *slot ? dag_add(g, *slot, terms[i]->args[0]) : terms[i]->args[0];
+    }
+    Shape item = s.rank == 2 ? (Shape){1, {s.dim[1], 0}} : shape_scalar;
+    for (int r = 0; r < rows; r++)
+        if (!items[r])
+            items[r] = dag_zeros(g, item);
+    Node *r = dag_pack(g, items, rows);
+    free(items);
+    return r;
+}
 
 typedef struct Contrib {
     Node *value;
@@ -287,8 +446,12 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
             }
             terms[nt++] = pool[c].value;
         }
-        Node *a = nt == 1 ? terms[0] : dag_add_n(g, terms, nt);
-        if (!a || dag_is_num(a, 0))
+        if (g->failed)
+            break;
+        Node *a = nt == 1 ? terms[0] : gather_scatters(g, terms, nt);
+        if (!a)
+            a = dag_add_n(g, terms, nt);
+        if (!a || dag_is_zero(a))
             continue;
         adj[id] = a;
         Node *n = g->nodes[id];
@@ -300,13 +463,15 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
         for (int k = 0; k < n->nargs; k++) {
             Node *arg = n->args[k];
             if (dep[arg->id])
-                PUSH(arg->id, dag_mul(g, a, deriv_partial(g, n, k)));
+                PUSH(arg->id, adjoint_term(g, n, k, a));
         }
     }
 #undef PUSH
     for (int i = 0; i < nvars; i++) {
         Node *x = graph_var_node(g, vars[i]);
-        out[i] = g->failed ? NULL : (x && x->id < n0 && adj[x->id] ? adj[x->id] : dag_int(g, 0));
+        out[i] = g->failed ? NULL
+                           : (x && x->id < n0 && adj[x->id] ? adj[x->id]
+                                                            : dag_zeros(g, x ? x->shape : shape_scalar));
     }
     if (g->failed)
         status = -1;
@@ -341,6 +506,9 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
         else if (size > DERIV_AUTO_LIMIT)
             mode = DERIV_REVERSE;
     }
+    /* vectors and matrices: reverse mode (forward mode takes scalars) */
+    if (status == 0 && mode == DERIV_AUTO && dag_has_tensors(g, &root, 1))
+        mode = DERIV_REVERSE;
     if (status == 0 && (mode == DERIV_FORWARD || (mode == DERIV_AUTO && nvars <= 8))) {
         fwd = malloc((size_t)(nvars ? nvars : 1) * sizeof *fwd);
         if (!fwd)
@@ -405,6 +573,8 @@ void deriv_assume_domain(Graph *g, Node *const *roots, int nroots) {
         Node *n = g->nodes[id];
         if (n->kind == EX_CALL && builtin_info[n->u.fn].kind == BK_KINK)
             continue;
+        if (n->kind == EX_INDEX)
+            continue; /* one element of the argument is used, not all */
         for (int k = 0; k < n->nargs; k++)
             strict[n->args[k]->id] = 1;
         /* what the node itself needs to be defined */

@@ -40,6 +40,7 @@ static void put_label(StrBuf *out, const Graph *g, const Node *n) {
     case EX_ADD:
     case EX_MUL:
     case EX_POW:
+    CASE_TENSOR_KINDS:
     case EX_COUNT:
         sb_puts(&t, node_kind_name[n->kind]);
         break;

@@ -76,9 +76,13 @@ double eval_builtin(Builtin fn, const double *a) {
     return NAN;
 }
 
+/* The value of argument node a at element e of its user (scalars
+ * broadcast). */
+#define ARG(a, e) (at[(a)->id][(a)->shape.rank ? (e) : 0])
+
 /* The careful forms of the generated code (codegen.c), so that --at agrees
  * with the kernels: exp(u) - 1 is expm1(u) inside a sum. */
-static double eval_sum(const Node *n, const double *values) {
+static double eval_sum(const Node *n, double *const *at, int e) {
     int minus_one = -1, exp_term = -1;
     for (int k = 0; k < n->nargs; k++) {
         if (dag_is_num(n->args[k], -1))
@@ -90,19 +94,19 @@ static double eval_sum(const Node *n, const double *values) {
     for (int k = 0; k < n->nargs; k++) {
         if (minus_one >= 0 && exp_term >= 0 && (k == minus_one || k == exp_term)) {
             if (k == exp_term)
-                v += expm1(values[n->args[k]->args[0]->id]);
+                v += expm1(ARG(n->args[k]->args[0], e));
             continue;
         }
-        v += values[n->args[k]->id];
+        v += ARG(n->args[k], e);
     }
     return v;
 }
 
 /* log(sigmoid(v)) = -softplus(-v), log(1 - sigmoid(v)) = -softplus(v),
  * log(1 + w) = log1p(w).  Returns 1 when one of them applies. */
-static int eval_careful_log(const Node *u, const double *values, double *out) {
+static int eval_careful_log(const Node *u, double *const *at, int e, double *out) {
     if (u->kind == EX_CALL && u->u.fn == BI_SIGMOID) {
-        double a = -values[u->args[0]->id];
+        double a = -ARG(u->args[0], e);
         *out = -eval_builtin(BI_SOFTPLUS, &a);
         return 1;
     }
@@ -111,60 +115,213 @@ static int eval_careful_log(const Node *u, const double *values, double *out) {
     const Node *t = u->args[1];
     if (u->nargs == 2 && t->kind == EX_MUL && t->nargs == 2 && dag_is_num(t->args[0], -1) &&
         t->args[1]->kind == EX_CALL && t->args[1]->u.fn == BI_SIGMOID) {
-        double a = values[t->args[1]->args[0]->id];
+        double a = ARG(t->args[1]->args[0], e);
         *out = -eval_builtin(BI_SOFTPLUS, &a);
         return 1;
     }
     double w = 0;
     for (int k = 1; k < u->nargs; k++)
-        w += values[u->args[k]->id];
+        w += ARG(u->args[k], e);
     *out = log1p(w);
     return 1;
 }
 
-int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *point, double *values) {
-    unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
-    if (!mark)
-        return -1;
-    dag_mark_reachable(g, roots, nroots, mark);
-    double argv[8];
-    for (size_t id = 0; id < g->nnodes; id++) {
-        if (!mark[id])
-            continue;
-        const Node *n = g->nodes[id];
-        double v = 0;
-        switch ((NodeKind)n->kind) {
-        case EX_CONST:
-            v = num_value(n->u.num);
-            break;
-        case EX_VAR:
-            v = point[n->u.var];
-            break;
-        case EX_ADD:
-            v = eval_sum(n, values);
-            break;
-        case EX_MUL:
-            v = 1;
-            for (int k = 0; k < n->nargs; k++)
-                v *= values[n->args[k]->id];
-            break;
-        case EX_POW:
-            v = pow(values[n->args[0]->id], values[n->args[1]->id]);
-            break;
-        case EX_CALL:
-            if (n->u.fn == BI_LOG && eval_careful_log(n->args[0], values, &v))
-                break;
-            for (int k = 0; k < n->nargs && k < 8; k++)
-                argv[k] = values[n->args[k]->id];
-            v = eval_builtin((Builtin)n->u.fn, argv);
-            break;
-        case EX_COUNT:
-            break;
-        }
-        values[id] = v;
+/* Element e of an elementwise node. */
+static double eval_element(const Node *n, double *const *at, int e) {
+    double v = 0, argv[8];
+    switch ((NodeKind)n->kind) {
+    case EX_ADD:
+        return eval_sum(n, at, e);
+    case EX_MUL:
+        v = 1;
+        for (int k = 0; k < n->nargs; k++)
+            v *= ARG(n->args[k], e);
+        return v;
+    case EX_POW:
+        return pow(ARG(n->args[0], e), ARG(n->args[1], e));
+    case EX_CALL:
+        if (n->u.fn == BI_LOG && eval_careful_log(n->args[0], at, e, &v))
+            return v;
+        for (int k = 0; k < n->nargs && k < 8; k++)
+            argv[k] = ARG(n->args[k], e);
+        return eval_builtin((Builtin)n->u.fn, argv);
+    default:
+        return NAN;
     }
+}
+
+/* log(sum(exp(u))) = m + log(sum(exp(u - m))) with m = max(u): no
+ * overflow, and at least one term is 1. */
+static double logsumexp(const double *u, int n) {
+    double m = -INFINITY, s = 0;
+    for (int i = 0; i < n; i++)
+        m = u[i] > m ? u[i] : m;
+    if (!isfinite(m))
+        return m;
+    for (int i = 0; i < n; i++)
+        s += exp(u[i] - m);
+    return m + log(s);
+}
+
+/* Computes node n into out (shape_numel(n->shape) values). */
+static void eval_one(const Graph *g, const Node *n, double *const *at, const double *const *point,
+                     double *out) {
+    int numel = shape_numel(n->shape);
+    const double *a = n->nargs ? at[n->args[0]->id] : NULL;
+    const double *b = n->nargs > 1 ? at[n->args[1]->id] : NULL;
+    switch ((NodeKind)n->kind) {
+    case EX_CONST:
+        out[0] = num_value(n->u.num);
+        return;
+    case EX_VAR:
+        for (int e = 0; e < numel; e++)
+            out[e] = point[n->u.var][e];
+        return;
+    case EX_ADD:
+    case EX_MUL:
+    case EX_POW:
+    case EX_CALL:
+        for (int e = 0; e < numel; e++)
+            out[e] = eval_element(n, at, e);
+        return;
+    case EX_MATMUL: {
+        Shape sa = n->args[0]->shape, sb = n->args[1]->shape;
+        int m = sa.rank == 2 ? sa.dim[0] : 1, k = sa.rank == 2 ? sa.dim[1] : sa.dim[0];
+        int cols = sb.rank == 2 ? sb.dim[1] : 1;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < cols; j++) {
+                double s = 0;
+                for (int q = 0; q < k; q++)
+                    s += a[i * k + q] * b[q * cols + j];
+                out[i * cols + j] = s;
+            }
+        return;
+    }
+    case EX_OUTER: {
+        int m = n->shape.dim[0], c = n->shape.dim[1];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < c; j++)
+                out[i * c + j] = a[i] * b[j];
+        return;
+    }
+    case EX_TRANSPOSE: {
+        int m = n->shape.dim[0], c = n->shape.dim[1];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < c; j++)
+                out[i * c + j] = a[j * m + i];
+        return;
+    }
+    case EX_INDEX: /* an element, or the row u.index (numel values) */
+        for (int e = 0; e < numel; e++)
+            out[e] = a[n->u.index * (n->shape.rank ? numel : 1) + e];
+        return;
+    case EX_SCATTER: {
+        int w = shape_numel(n->args[0]->shape);
+        for (int e = 0; e < numel; e++)
+            out[e] = 0;
+        for (int e = 0; e < w; e++)
+            out[n->u.index * w + e] = a[e];
+        return;
+    }
+    case EX_PACK: {
+        int w = shape_numel(n->args[0]->shape);
+        for (int k = 0; k < n->nargs; k++)
+            for (int e = 0; e < w; e++)
+                out[k * w + e] = at[n->args[k]->id][e];
+        return;
+    }
+    case EX_SUM: {
+        double s = 0;
+        for (int e = 0; e < shape_numel(n->args[0]->shape); e++)
+            s += a[e];
+        out[0] = s;
+        return;
+    }
+    case EX_FILL:
+        for (int e = 0; e < numel; e++)
+            out[e] = a[0];
+        return;
+    case EX_SOFTMAX: {
+        double l = logsumexp(a, numel);
+        for (int e = 0; e < numel; e++)
+            out[e] = exp(a[e] - l);
+        return;
+    }
+    case EX_LOGSUMEXP:
+        out[0] = logsumexp(a, shape_numel(n->args[0]->shape));
+        return;
+    case EX_COUNT:
+        break;
+    }
+    (void)g;
+}
+
+/* Evaluates the marked nodes in id (topological) order into at[id]. */
+static void eval_marked(const Graph *g, const unsigned char *mark, const double *const *point,
+                        double *const *at) {
+    for (size_t id = 0; id < g->nnodes; id++)
+        if (mark[id])
+            eval_one(g, g->nodes[id], at, point, at[id]);
+}
+
+int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *point, double *values) {
+    size_t nn = g->nnodes ? g->nnodes : 1;
+    unsigned char *mark = malloc(nn);
+    double **at = malloc(nn * sizeof *at);
+    const double **vars = malloc((size_t)(g->nvars ? g->nvars : 1) * sizeof *vars);
+    if (!mark || !at || !vars) {
+        free(mark);
+        free(at);
+        free(vars);
+        return -1;
+    }
+    /* scalars only: node id's value lives at values[id] */
+    for (size_t id = 0; id < g->nnodes; id++)
+        at[id] = values + id;
+    for (int v = 0; v < g->nvars; v++)
+        vars[v] = point + v;
+    dag_mark_reachable(g, roots, nroots, mark);
+    eval_marked(g, mark, vars, at);
+    free(mark);
+    free(at);
+    free(vars);
+    return 0;
+}
+
+int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *const *point,
+                 TensorValues *out) {
+    size_t nn = g->nnodes ? g->nnodes : 1, total = 0;
+    unsigned char *mark = malloc(nn);
+    out->at = calloc(nn, sizeof *out->at);
+    out->data = NULL;
+    if (mark && out->at) {
+        dag_mark_reachable(g, roots, nroots, mark);
+        for (size_t id = 0; id < g->nnodes; id++)
+            if (mark[id])
+                total += (size_t)shape_numel(g->nodes[id]->shape);
+        out->data = malloc((total ? total : 1) * sizeof *out->data);
+    }
+    if (!mark || !out->at || !out->data) {
+        free(mark);
+        eval_tensors_free(out);
+        return -1;
+    }
+    total = 0;
+    for (size_t id = 0; id < g->nnodes; id++)
+        if (mark[id]) {
+            out->at[id] = out->data + total;
+            total += (size_t)shape_numel(g->nodes[id]->shape);
+        }
+    eval_marked(g, mark, point, out->at);
     free(mark);
     return 0;
+}
+
+void eval_tensors_free(TensorValues *tv) {
+    free(tv->at);
+    free(tv->data);
+    tv->at = NULL;
+    tv->data = NULL;
 }
 
 double eval_node(const Graph *g, Node *root, const double *point) {

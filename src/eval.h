@@ -13,10 +13,23 @@
 /* The value of one builtin (nargs as stored in the node). */
 double eval_builtin(Builtin fn, const double *args);
 
-/* Fills values[id] for every node reachable from the roots; `point` holds
- * the value of each variable, indexed like g->vars.  values has room for
+/* Scalar programs: fills values[id] for every node reachable from the
+ * roots; `point` holds the value of each variable, indexed like g->vars.  values has room for
  * g->nnodes entries.  Returns 0, or -1 when out of memory. */
 int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *point, double *values);
+
+/* Vectors and matrices: at[id] points at the shape_numel values of node
+ * id (row-major) for every node reachable from the roots. */
+typedef struct TensorValues {
+    double **at;  /* by node id                                  */
+    double *data; /* one block holding every value                */
+} TensorValues;
+
+/* Evaluates a program with tensors; point[v] holds the values of variable
+ * v.  Returns 0, or -1 when out of memory.  Free with eval_tensors_free. */
+int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *const *point,
+                 TensorValues *out);
+void eval_tensors_free(TensorValues *tv);
 
 /* The value of one expression (NaN when out of memory). */
 double eval_node(const Graph *g, Node *root, const double *point);

@@ -266,6 +266,54 @@ static Node *lower_name(Lowerer *L, const Ast *a) {
 
 static const char *plural(int n) { return n == 1 ? "" : "s"; }
 
+/* --- shapes -------------------------------------------------------------------- */
+
+/* "[3,4]", "[5]" or "scalar" */
+static const char *shape_text(Shape s, char *buf, size_t size) {
+    if (s.rank == 0)
+        snprintf(buf, size, "scalar");
+    else if (s.rank == 1)
+        snprintf(buf, size, "[%d]", s.dim[0]);
+    else
+        snprintf(buf, size, "[%d,%d]", s.dim[0], s.dim[1]);
+    return buf;
+}
+
+/* The source text of a span, shortened, for messages. */
+static void source_text(const Lowerer *L, Loc loc, char *buf, size_t size) {
+    const Source *src = L->diag->src;
+    int len = loc.end - loc.start;
+    if (!src || !src->text || loc.start < 0 || loc.end > (int)src->len || len <= 0) {
+        snprintf(buf, size, "the operands");
+        return;
+    }
+    if ((size_t)len >= size || len > 40)
+        snprintf(buf, size, "%.36s...", src->text + loc.start);
+    else
+        snprintf(buf, size, "%.*s", len, src->text + loc.start);
+}
+
+/* Reports operands whose shapes do not go together:
+ *   shape mismatch in 'W @ x': [3,4] @ [5] */
+static Node *shape_error(Lowerer *L, Loc loc, Shape a, const char *op, Shape b) {
+    char text[64], sa[32], sb[32];
+    source_text(L, loc, text, sizeof text);
+    diag_error(L->diag, loc, "shape mismatch in '%s': %s %s %s", text, shape_text(a, sa, sizeof sa), op,
+               shape_text(b, sb, sizeof sb));
+    return NULL;
+}
+
+/* Elementwise operands: scalars broadcast; tensors must agree. */
+static int same_or_scalar(Shape a, Shape b) { return a.rank == 0 || b.rank == 0 || shape_equal(a, b); }
+
+static Node *need_rank(Lowerer *L, const Ast *a, Node *n, int lo, int hi, const char *what) {
+    if (!n || (n->shape.rank >= lo && n->shape.rank <= hi))
+        return n;
+    char sh[32];
+    diag_error(L->diag, a->loc, "%s, got %s", what, shape_text(n->shape, sh, sizeof sh));
+    return NULL;
+}
+
 static int check_arity(Lowerer *L, const Ast *a, const char *name, int lo, int hi) {
     if (a->nkids >= lo && (hi < 0 || a->nkids <= hi))
         return 1;
@@ -281,8 +329,84 @@ static int check_arity(Lowerer *L, const Ast *a, const char *name, int lo, int h
     return 0;
 }
 
+/* Functions of whole vectors and matrices.  dot, mean, norm2 and
+ * log_softmax are written with the others (a small set of node kinds does
+ * everything): dot(u, v) = sum(u v), log_softmax(u) = u - logsumexp(u). */
+static const struct {
+    const char *name;
+    int nargs; /* -1: one or two (ones, zeros) */
+} tensor_functions[] = {{"sum", 1},     {"mean", 1},        {"dot", 2},       {"norm2", 1},
+                        {"softmax", 1}, {"log_softmax", 1}, {"logsumexp", 1}, {"transpose", 1},
+                        {"outer", 2},   {"ones", -1},       {"zeros", -1}};
+
+static int tensor_function(const char *name) {
+    for (size_t i = 0; i < sizeof tensor_functions / sizeof *tensor_functions; i++)
+        if (strcmp(tensor_functions[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ones(m), zeros(m, n): positive integer constants. */
+static int constant_dim(Lowerer *L, const Ast *a, Node *n, int *dim) {
+    if (n->kind != EX_CONST || !num_is_int(n->u.num) || n->u.num.p < 1 || n->u.num.p > 1000000) {
+        diag_error(L->diag, a->loc, "a dimension must be a positive integer constant");
+        return 0;
+    }
+    *dim = (int)n->u.num.p;
+    return 1;
+}
+
+static Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
+    const char *name = tensor_functions[which].name;
+    int want = tensor_functions[which].nargs;
+    if (!check_arity(L, a, name, want < 0 ? 1 : want, want < 0 ? 2 : want))
+        return NULL;
+    Node *x = lower_expr(L, a->kids[0]);
+    Node *y = x && a->nkids > 1 ? lower_expr(L, a->kids[1]) : NULL;
+    if (!x || (a->nkids > 1 && !y))
+        return NULL;
+    Graph *g = L->g;
+    if (strcmp(name, "ones") == 0 || strcmp(name, "zeros") == 0) {
+        Shape s = {a->nkids, {0, 0}};
+        if (!constant_dim(L, a->kids[0], x, &s.dim[0]) || (y && !constant_dim(L, a->kids[1], y, &s.dim[1])))
+            return NULL;
+        return dag_fill(g, dag_int(g, name[0] == 'o'), s);
+    }
+    if (strcmp(name, "sum") == 0)
+        return dag_sum(g, x);
+    if (strcmp(name, "mean") == 0)
+        return dag_mul(g, dag_num(g, num_rat(1, shape_numel(x->shape))), dag_sum(g, x));
+    if (strcmp(name, "norm2") == 0) /* the Euclidean norm sqrt(sum(u^2)) */
+        return dag_pow(g, dag_sum(g, dag_pow(g, x, dag_int(g, 2))), dag_num(g, num_rat(1, 2)));
+    if (strcmp(name, "dot") == 0 || strcmp(name, "outer") == 0) {
+        const char *what = name[0] == 'd' ? "'dot' needs two vectors of one length"
+                                          : "'outer' needs two vectors";
+        if (x->shape.rank != 1 || y->shape.rank != 1 || (name[0] == 'd' && !shape_equal(x->shape, y->shape))) {
+            shape_error(L, a->loc, x->shape, ",", y->shape);
+            diag_note(L->diag, a->name_loc, "%s", what);
+            return NULL;
+        }
+        return name[0] == 'd' ? dag_sum(g, dag_mul(g, x, y)) : dag_outer(g, x, y);
+    }
+    if (strcmp(name, "transpose") == 0)
+        return dag_transpose(g, need_rank(L, a->kids[0], x, 2, 2, "'transpose' needs a matrix"));
+    x = need_rank(L, a->kids[0], x, 1, 1, "a vector is needed here");
+    if (!x)
+        return NULL;
+    if (strcmp(name, "softmax") == 0)
+        return dag_softmax(g, x);
+    if (strcmp(name, "logsumexp") == 0)
+        return dag_logsumexp(g, x);
+    /* log_softmax(u) = u - logsumexp(u): stable, and its gradient comes
+     * out as the familiar softmax(u) */
+    return dag_sub(g, x, dag_logsumexp(g, x));
+}
+
 static Node *lower_call(Lowerer *L, const Ast *a) {
     const char *name = a->text;
+    int tf = tensor_function(name);
+    if (tf >= 0)
+        return lower_tensor_call(L, a, tf);
     for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
         if (strcmp(aliases[i].alias, name) == 0)
             name = aliases[i].name;
@@ -329,6 +453,9 @@ static Node *lower_call(Lowerer *L, const Ast *a) {
         if (!(args[i] = lower_expr(L, a->kids[i])))
             return NULL;
     Graph *g = L->g;
+    for (int i = 1; i < a->nkids; i++)
+        if (!same_or_scalar(args[0]->shape, args[i]->shape))
+            return shape_error(L, a->loc, args[0]->shape, ",", args[i]->shape);
     if (strcmp(name, "sqrt") == 0)
         return dag_pow(g, args[0], dag_num(g, num_rat(1, 2)));
     if (strcmp(name, "pow") == 0)
@@ -346,7 +473,7 @@ static Node *lower_call(Lowerer *L, const Ast *a) {
             args[1] = fn == BI_LEAKY_RELU ? dag_num(g, num_rat(1, 100))
                                           : dag_int(g, fn == BI_ELU ? 1 : 0);
             nargs = 2;
-        } else if (args[1]->kind != EX_CONST) {
+        } else if (args[1]->kind != EX_CONST || args[1]->shape.rank != 0) {
             diag_error(L->diag, a->kids[1]->loc, "the second argument of '%s' must be a constant",
                        a->text);
             return NULL;
@@ -357,9 +484,186 @@ static Node *lower_call(Lowerer *L, const Ast *a) {
 
 /* --- expressions ------------------------------------------------------------- */
 
-static Node *not_supported(Lowerer *L, const Ast *a, const char *what) {
-    diag_error(L->diag, a->loc, "not supported yet: %s", what);
-    return NULL;
+/* a + b - c: terms are scalars or tensors of one shape. */
+static Node *lower_sum(Lowerer *L, const Ast *a) {
+    Graph *g = L->g;
+    Node **v = malloc((size_t)a->nkids * sizeof *v);
+    if (!v) {
+        out_of_memory(L, a->loc);
+        return NULL;
+    }
+    Node *r = NULL;
+    int i = 0;
+    for (; i < a->nkids; i++) {
+        Node *t = lower_expr(L, a->kids[i]);
+        if (!t)
+            break;
+        if (i > 0 && !same_or_scalar(v[0]->shape, t->shape)) {
+            Loc whole = {a->loc.start, a->kids[i]->loc.end};
+            shape_error(L, whole, v[0]->shape, a->ops[i] == '-' ? "-" : "+", t->shape);
+            break;
+        }
+        v[i] = i > 0 && a->ops[i] == '-' ? located(L, dag_neg(g, t), a->kids[i]->loc) : t;
+    }
+    if (i == a->nkids)
+        r = dag_add_n(g, v, a->nkids);
+    free(v);
+    return r;
+}
+
+/* a * b / c @ d e: one level, left-associative.  Runs of elementwise
+ * factors are multiplied together (so that they collect, as for scalars);
+ * '@' takes the product so far as its left operand.  A transposed vector
+ * joins its neighbour as in the math: u v' is an outer product, u' v a dot
+ * product (u' A is u @ A). */
+static Node *lower_product(Lowerer *L, const Ast *a) {
+    Graph *g = L->g;
+    Node **run = malloc((size_t)a->nkids * sizeof *run);
+    if (!run) {
+        out_of_memory(L, a->loc);
+        return NULL;
+    }
+    int nrun = 0, ok = 1;
+    Shape run_shape = shape_scalar;
+    Node *row = NULL; /* a transposed vector waiting for its right operand */
+    for (int i = 0; i < a->nkids && ok; i++) {
+        char op = i > 0 && a->ops ? a->ops[i] : '*';
+        const Ast *k = a->kids[i];
+        Loc upto = {a->loc.start, k->loc.end};
+        int transposed = k->kind == AST_TRANSPOSE && op != '/' && op != '@';
+        Node *t = lower_expr(L, transposed ? k->kids[0] : k);
+        if (!t) {
+            ok = 0;
+            break;
+        }
+        if (transposed && t->shape.rank == 2) {
+            t = located(L, dag_transpose(g, t), k->loc);
+            transposed = 0;
+        } else if (transposed && t->shape.rank == 0) {
+            diag_error(L->diag, k->loc, "only a matrix has a transpose");
+            ok = 0;
+            break;
+        }
+        if (op == '/')
+            t = located(L, dag_pow(g, t, dag_int(g, -1)), k->loc);
+        if (row && (op == '/' || op == '@')) {
+            diag_error(L->diag, upto, "write u' v or u @ v with a transposed vector u");
+            ok = 0;
+            break;
+        }
+        /* the product so far, built only when a matrix operation needs it
+         * (building it early would change the order nodes are made in) */
+        Node *left = NULL;
+        if (nrun > 0 && (transposed || row || op == '@'))
+            left = nrun == 1 ? run[0] : dag_mul_n(g, run, nrun);
+        Node *r = NULL;
+        if (transposed && left && left->shape.rank == 1) {
+            r = dag_outer(g, left, t); /* u v' */
+        } else if (transposed) {
+            if (row) {
+                diag_error(L->diag, upto, "two transposed vectors in a row");
+                ok = 0;
+                break;
+            }
+            row = t; /* u' v: wait for v */
+            continue;
+        } else if (row || op == '@') {
+            Node *lhs = row ? row : left;
+            if (lhs && lhs->shape.rank > 0 && t->shape.rank > 0)
+                r = dag_matmul(g, lhs, t);
+            if (r && row && left)
+                r = dag_mul(g, left, r); /* c u' v */
+            if (!r && !g->failed) {
+                shape_error(L, upto, lhs ? lhs->shape : shape_scalar, "@", t->shape);
+                ok = 0;
+                break;
+            }
+            row = NULL;
+        } else {
+            if (!same_or_scalar(run_shape, t->shape)) {
+                shape_error(L, upto, run_shape, op == '/' ? "/" : "*", t->shape);
+                ok = 0;
+                break;
+            }
+            if (t->shape.rank > 0)
+                run_shape = t->shape;
+            run[nrun++] = t;
+            continue;
+        }
+        if (!r) {
+            ok = 0;
+            break;
+        }
+        run[0] = located(L, r, upto);
+        nrun = 1;
+        run_shape = r->shape;
+    }
+    if (ok && row) {
+        diag_error(L->diag, a->loc, "a vector has no transpose of its own: write u v' for an "
+                                    "outer product, u' v or dot(u, v) for a dot product");
+        ok = 0;
+    }
+    Node *r = ok ? (nrun == 1 ? run[0] : dag_mul_n(g, run, nrun)) : NULL;
+    free(run);
+    return r;
+}
+
+/* x[i], A[i] (a row), A[i, j]: constant integer subscripts from 0. */
+static Node *lower_index(Lowerer *L, const Ast *a) {
+    Node *x = lower_expr(L, a->kids[0]);
+    if (!x)
+        return NULL;
+    int nsub = a->nkids - 1;
+    if (x->shape.rank == 0 || nsub > x->shape.rank) {
+        char sh[32];
+        diag_error(L->diag, a->loc, "%d subscript%s for a value of shape %s", nsub, plural(nsub),
+                   shape_text(x->shape, sh, sizeof sh));
+        return NULL;
+    }
+    int sub[2] = {0, 0};
+    for (int k = 0; k < nsub; k++) {
+        Node *i = lower_expr(L, a->kids[k + 1]);
+        if (!i)
+            return NULL;
+        if (i->kind != EX_CONST || !num_is_int(i->u.num)) {
+            diag_error(L->diag, a->kids[k + 1]->loc, "a subscript must be an integer constant");
+            return NULL;
+        }
+        if (num_is_negative(i->u.num) || i->u.num.p >= x->shape.dim[k]) {
+            diag_error(L->diag, a->kids[k + 1]->loc,
+                       "subscript %lld is out of range: the dimension has %d elements, numbered from 0",
+                       (long long)i->u.num.p, x->shape.dim[k]);
+            return NULL;
+        }
+        sub[k] = (int)i->u.num.p;
+    }
+    if (nsub == 2)
+        return dag_index(L->g, x, sub[0] * x->shape.dim[1] + sub[1], 1);
+    return dag_index(L->g, x, sub[0], x->shape.rank == 1);
+}
+
+/* [a, b, c]: scalars make a vector, vectors of one length a matrix. */
+static Node *lower_vector(Lowerer *L, const Ast *a) {
+    Node **v = malloc((size_t)(a->nkids ? a->nkids : 1) * sizeof *v);
+    if (!v) {
+        out_of_memory(L, a->loc);
+        return NULL;
+    }
+    Node *r = NULL;
+    int i = 0;
+    for (; i < a->nkids; i++) {
+        if (!(v[i] = lower_expr(L, a->kids[i])))
+            break;
+        if (v[i]->shape.rank > 1 || !shape_equal(v[i]->shape, v[0]->shape)) {
+            shape_error(L, a->loc, v[0]->shape, "beside", v[i]->shape);
+            diag_note(L->diag, a->kids[i]->loc, "the elements of a literal are scalars, or vectors of one length");
+            break;
+        }
+    }
+    if (i == a->nkids && a->nkids > 0)
+        r = dag_pack(L->g, v, a->nkids);
+    free(v);
+    return r;
 }
 
 /* One step of work: every expression lowered and every pass of a repeat
@@ -402,48 +706,29 @@ static Node *lower_expr_inner(Lowerer *L, const Ast *a) {
         return u ? dag_neg(g, u) : NULL;
     }
     case AST_SUM:
-    case AST_PRODUCT: {
-        Node **v = malloc((size_t)a->nkids * sizeof *v);
-        if (!v) {
-            out_of_memory(L, a->loc);
-            return NULL;
-        }
-        int ok = 1;
-        for (int i = 0; i < a->nkids && ok; i++) {
-            char op = i > 0 && a->ops ? a->ops[i] : '+';
-            if (op == '@') {
-                not_supported(L, a->kids[i], "the matrix product '@' (vectors and matrices)");
-                ok = 0;
-                break;
-            }
-            Node *t = lower_expr(L, a->kids[i]);
-            if (!t) {
-                ok = 0;
-                break;
-            }
-            if (op == '-')
-                t = located(L, dag_neg(g, t), a->kids[i]->loc);
-            else if (op == '/')
-                t = located(L, dag_pow(g, t, dag_int(g, -1)), a->kids[i]->loc);
-            v[i] = t;
-        }
-        Node *r = NULL;
-        if (ok)
-            r = a->kind == AST_SUM ? dag_add_n(g, v, a->nkids) : dag_mul_n(g, v, a->nkids);
-        free(v);
-        return r;
-    }
+        return lower_sum(L, a);
+    case AST_PRODUCT:
+        return lower_product(L, a);
     case AST_POW: {
         Node *b = lower_expr(L, a->kids[0]);
         Node *e = b ? lower_expr(L, a->kids[1]) : NULL;
+        if (e && !same_or_scalar(b->shape, e->shape))
+            return shape_error(L, a->loc, b->shape, "^", e->shape);
         return e ? dag_pow(g, b, e) : NULL;
     }
-    case AST_TRANSPOSE:
-        return not_supported(L, a, "transpose (vectors and matrices)");
+    case AST_TRANSPOSE: {
+        Node *m = lower_expr(L, a->kids[0]);
+        if (m && m->shape.rank == 1) {
+            diag_error(L->diag, a->loc, "a vector has no transpose of its own: write u v' for an "
+                                        "outer product, u' v or dot(u, v) for a dot product");
+            return NULL;
+        }
+        return dag_transpose(g, need_rank(L, a->kids[0], m, 2, 2, "only a matrix has a transpose"));
+    }
     case AST_INDEX:
-        return not_supported(L, a, "indexing (vectors and matrices)");
+        return lower_index(L, a);
     case AST_VECTOR:
-        return not_supported(L, a, "vector literals inside expressions (vectors and matrices)");
+        return lower_vector(L, a);
     default:
         diag_error(L->diag, a->loc, "internal error: unexpected syntax in an expression");
         return NULL;
@@ -501,8 +786,23 @@ static int lower_statement(Lowerer *L, const Ast *s) {
         return 0;
     }
     case AST_DECL: {
-        if (s->nkids > 0) {
-            not_supported(L, s, "vector and matrix declarations (vectors and matrices)");
+        Shape shape = shape_scalar;
+        if (s->nkids > 2) {
+            diag_error(L->diag, s->loc, "'%s' has %d dimensions; vectors [n] and matrices [m,n] are supported",
+                       s->text, s->nkids);
+            return -1;
+        }
+        for (int k = 0; k < s->nkids; k++) {
+            Num d;
+            if (num_parse(s->kids[k]->text, &d) != NUM_OK || !num_is_int(d) || d.p < 1 || d.p > 1000000) {
+                diag_error(L->diag, s->kids[k]->loc, "a dimension must be a positive integer (at most 1000000)");
+                return -1;
+            }
+            shape.dim[k] = (int)d.p;
+        }
+        shape.rank = s->nkids;
+        if (shape.rank == 2 && (long)shape.dim[0] * shape.dim[1] > 100000000L) {
+            diag_error(L->diag, s->loc, "'%s' is too large", s->text);
             return -1;
         }
         if (is_function_name(s->text) || strcmp(s->text, "pi") == 0 || strcmp(s->text, "e") == 0) {
@@ -514,8 +814,12 @@ static int lower_statement(Lowerer *L, const Ast *s) {
             diag_error(L->diag, s->name_loc, "'%s' is declared twice", s->text);
             return -1;
         }
-        Shape scalar = {0, {0, 0}};
-        int var = graph_add_var(L->g, s->text, (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM, scalar);
+        if (existing >= 0 && shape.rank > 0) {
+            diag_error(L->diag, s->name_loc, "'%s' is a vector or matrix: it cannot also be given in --vars",
+                       s->text);
+            return -1;
+        }
+        int var = graph_add_var(L->g, s->text, (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM, shape);
         if (var < 0) {
             out_of_memory(L, s->loc);
             return -1;
@@ -628,7 +932,9 @@ static int check_constants(Lowerer *L) {
     }
     for (size_t id = 0; id < nn && status == 0; id++) {
         const Node *n = g->nodes[id];
-        varfree[id] = n->kind != EX_VAR;
+        /* elementwise constants only: tensors of constants are checked
+         * through their scalar elements */
+        varfree[id] = n->kind != EX_VAR && n->kind <= EX_CALL && n->shape.rank == 0;
         int args_finite = 1;
         for (int k = 0; k < n->nargs; k++) {
             varfree[id] &= varfree[n->args[k]->id];
@@ -684,6 +990,12 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
     const Ast *final = ast->kids[ast->nkids - 1];
     if (status == 0) {
         int is_vector = final->kind == AST_VECTOR && !(final->flags & AST_PAREN);
+        /* a final [a, b, ...] of scalars is a vector-valued program with
+         * one output per element; any other vector or matrix value is one
+         * output of that shape */
+        for (int i = 0; is_vector && i < final->nkids; i++)
+            if (final->kids[i]->kind == AST_VECTOR)
+                is_vector = 0;
         int n = is_vector ? final->nkids : 1;
         out->outputs = calloc((size_t)(n ? n : 1), sizeof *out->outputs);
         out->noutputs = n;
@@ -694,12 +1006,18 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
         }
         for (int i = 0; i < n && status == 0; i++) {
             const Ast *e = is_vector ? final->kids[i] : final;
-            if (e->kind == AST_VECTOR) {
-                not_supported(&L, e, "nested vector literals (vectors and matrices)");
+            if (!(out->outputs[i] = lower_expr(&L, e)))
                 status = -1;
-            } else if (!(out->outputs[i] = lower_expr(&L, e))) {
+        }
+        int tensor_items = 0;
+        for (int i = 0; i < n && status == 0 && is_vector; i++)
+            tensor_items |= out->outputs[i]->shape.rank > 0;
+        if (tensor_items) { /* [u, v] of vectors: one matrix */
+            out->outputs[0] = lower_expr(&L, final);
+            out->noutputs = 1;
+            out->is_vector = 0;
+            if (!out->outputs[0])
                 status = -1;
-            }
         }
         if (is_vector && n == 0) {
             diag_error(diag, final->loc, "the final vector is empty");

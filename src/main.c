@@ -62,6 +62,7 @@ typedef struct Options {
     const char *name;      /* --name: prefix of generated functions     */
     int use_float;         /* --type float                              */
     int emit_c, emit_test; /* --emit c, --emit-test                     */
+    int unroll;            /* --unroll: tensor kernels without loops    */
     int emit_main;         /* --emit-main train                         */
     /* teaching (docs/teaching.md) */
     int swell, trace, factor; /* --swell, --trace, --factor               */
@@ -255,6 +256,8 @@ static void print_help(void) {
           "      --emit reverse-ad C for reverse-mode AD (forward sweep, adjoint sweep)\n"
           "      --name F          entry points F, F_grad, F_hess, F_jac (default f)\n"
           "      --type T          double (default) or float\n"
+          "      --unroll          vectors and matrices as straight-line code, no loops\n"
+          "                        (for small fixed sizes)\n"
           "      --emit-test       also write NAME_test.c, a finite-difference check\n"
           "      --emit-main train also write NAME_main.c, a training program for a loss\n"
           "                        whose data are declared with 'input'\n"
@@ -289,7 +292,7 @@ static void print_help(void) {
 enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
-    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN,
+    OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO
 };
 
@@ -308,6 +311,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"stats", no_argument, NULL, OPT_STATS},
     {"name", required_argument, NULL, OPT_NAME}, {"type", required_argument, NULL, OPT_TYPE},
     {"emit", required_argument, NULL, OPT_EMIT}, {"emit-test", no_argument, NULL, OPT_EMIT_TEST},
+    {"unroll", no_argument, NULL, OPT_UNROLL},
     {"emit-main", required_argument, NULL, OPT_EMIT_MAIN},
     {"swell", no_argument, NULL, OPT_SWELL},   {"sweep", required_argument, NULL, OPT_SWEEP},
     {"plot", required_argument, NULL, OPT_PLOT}, {"dot", required_argument, NULL, OPT_DOT},
@@ -548,6 +552,9 @@ static int parse_options(int argc, char **argv, Options *o) {
             break;
         case OPT_EMIT_TEST:
             o->emit_test = 1;
+            break;
+        case OPT_UNROLL:
+            o->unroll = 1;
             break;
         case OPT_EMIT_MAIN:
             if (strcmp(optarg, "train") != 0) {
@@ -894,7 +901,7 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     if (header_path)
         snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
     CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line,
-                           SYMDIFF_VERSION, 0};
+                           SYMDIFF_VERSION, 0, o->unroll};
     StrBuf c_src, c_hdr, c_test, c_main;
     sb_init(&c_src);
     sb_init(&c_hdr);
@@ -946,6 +953,406 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     free(header_path);
     free(inputs);
     free(source_text);
+    return status;
+}
+
+/* --- vectors and matrices ---------------------------------------------------------- */
+
+/* One value of --at: a number, [a, b, ...] or [[a, b], [c, d]].  Appends
+ * the numbers to vals (row-major) and records the nesting as a shape.
+ * Returns the position after the value, or NULL. */
+static const char *parse_tensor_value(const char *p, int depth, double *vals, int cap, int *n,
+                                      Shape *shape) {
+    while (*p == ' ')
+        p++;
+    if (*p != '[') {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || *n >= cap)
+            return NULL;
+        vals[(*n)++] = v;
+        shape->rank = 0;
+        return end;
+    }
+    if (depth >= 2)
+        return NULL;
+    int count = 0;
+    Shape inner = {-1, {0, 0}};
+    p++;
+    for (;;) {
+        Shape s;
+        p = parse_tensor_value(p, depth + 1, vals, cap, n, &s);
+        if (!p || (inner.rank >= 0 && !shape_equal(s, inner)))
+            return NULL;
+        inner = s;
+        count++;
+        while (*p == ' ')
+            p++;
+        if (*p == ']')
+            break;
+        if (*p++ != ',')
+            return NULL;
+    }
+    if (inner.rank > 1)
+        return NULL;
+    shape->rank = inner.rank + 1;
+    shape->dim[0] = count;
+    shape->dim[1] = inner.rank == 1 ? inner.dim[0] : 0;
+    return p + 1;
+}
+
+/* Parses "W=[[1,2],[3,4]], x=[1,0], s=2": point[v] gets the values of
+ * variable v (row-major, in `storage`); every variable needs a value of its
+ * declared shape. */
+static int parse_tensor_point(const Graph *g, const char *text, double *storage, const double **point) {
+    size_t offset = 0;
+    for (int v = 0; v < g->nvars; v++) {
+        point[v] = NULL;
+        offset += (size_t)shape_numel(g->vars[v].shape);
+    }
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *name = p;
+        while (*p && *p != '=' && *p != ' ')
+            p++;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%.*s", (int)(p - name), name);
+        while (*p == ' ')
+            p++;
+        if (*p != '=') {
+            usage_error("--at needs NAME=VALUE pairs, got '%s'", buf);
+            return -1;
+        }
+        int v = graph_find_var(g, buf);
+        if (v < 0) {
+            usage_error("--at: '%s' is not a variable of the program", buf);
+            return -1;
+        }
+        size_t start = 0;
+        for (int u = 0; u < v; u++)
+            start += (size_t)shape_numel(g->vars[u].shape);
+        int n = 0, want = shape_numel(g->vars[v].shape);
+        Shape s;
+        const char *end = parse_tensor_value(p + 1, 0, storage + start, want, &n, &s);
+        if (!end || n != want || !shape_equal(s, g->vars[v].shape)) {
+            usage_error("--at: '%s' needs a value of its declared shape (a number, [a, b, ...] or "
+                        "[[a, b], [c, d]] row by row)", buf);
+            return -1;
+        }
+        point[v] = storage + start;
+        p = end;
+    }
+    for (int v = 0; v < g->nvars; v++)
+        if (!point[v]) {
+            usage_error("--at: no value for '%s'", g->vars[v].name);
+            return -1;
+        }
+    (void)offset;
+    return 0;
+}
+
+/* Values shaped like their node: a number, [...] or [[...], [...]]. */
+static void put_tensor(StrBuf *out, const double *v, Shape s, int json) {
+    void (*num)(StrBuf *, double) = json ? json_number : text_number;
+    if (s.rank == 0) {
+        num(out, v[0]);
+        return;
+    }
+    int rows = s.rank == 2 ? s.dim[0] : 1, cols = s.rank == 2 ? s.dim[1] : s.dim[0];
+    if (s.rank == 2)
+        sb_putc(out, '[');
+    for (int i = 0; i < rows; i++) {
+        sb_puts(out, i ? ", [" : "[");
+        for (int j = 0; j < cols; j++) {
+            if (j)
+                sb_puts(out, ", ");
+            num(out, v[i * cols + j]);
+        }
+        sb_putc(out, ']');
+    }
+    if (s.rank == 2)
+        sb_putc(out, ']');
+}
+
+/* The derivatives of a program with vectors and matrices, by tensor-level
+ * reverse mode: for a scalar program the gradient with respect to each
+ * variable, shaped like it (rows[j]); for a vector program y [m], one
+ * reverse pass per output element: rows[i*nwrt + j] = d y[i] / d var j,
+ * shaped like the variable (row i of the Jacobian in numerator layout).
+ * *nrows gets 1 or m.  Returns 0 or an exit status. */
+static int tensor_derivatives(Graph *g, Node *y, const int *wrt, int nwrt, Node ***rows, int *nrows) {
+    if (y->shape.rank == 2) {
+        usage_error("%s", "derivatives of a matrix-valued program are not supported; "
+                          "differentiate a scalar or a vector");
+        return EXIT_USAGE;
+    }
+    int m = y->shape.rank ? y->shape.dim[0] : 1;
+    *nrows = m;
+    *rows = malloc((size_t)m * (size_t)(nwrt ? nwrt : 1) * sizeof **rows);
+    if (!*rows)
+        return out_of_memory();
+    int failed = 0;
+    for (int i = 0; i < m && !failed; i++)
+        failed = deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt,
+                               *rows + (size_t)i * (size_t)nwrt) != 0;
+    if (g->failed == 2) {
+        fprintf(stderr, "symdiff: error: expression too large (see --max-nodes)\n");
+        return EXIT_INPUT;
+    }
+    if (g->failed || failed)
+        return out_of_memory();
+    return 0;
+}
+
+/* The Jacobian block of each variable as one node: rows stacked, m x n for
+ * a vector [n], a vector [m] for a scalar.  0, or an exit status when a
+ * variable is a matrix (the block would be a 3-tensor). */
+static int jacobian_blocks(Graph *g, Node *const *rows, int m, const int *wrt, int nwrt, Node **res) {
+    Node **col = malloc((size_t)(m ? m : 1) * sizeof *col);
+    if (!col)
+        return out_of_memory();
+    int status = 0;
+    for (int j = 0; j < nwrt && status == 0; j++) {
+        if (g->vars[wrt[j]].shape.rank == 2) {
+            usage_error("the Jacobian with respect to the matrix '%s' is printed only as C code "
+                        "(rows of m x numel); differentiate a scalar, or use --wrt", g->vars[wrt[j]].name);
+            status = EXIT_USAGE;
+            break;
+        }
+        for (int i = 0; i < m; i++)
+            col[i] = rows[(size_t)i * (size_t)nwrt + (size_t)j];
+        if (!(res[j] = dag_pack(g, col, m)))
+            status = out_of_memory();
+    }
+    free(col);
+    return status;
+}
+
+/* C code for a tensor program: x[] holds the parameters in --wrt order,
+ * input[] every other variable. */
+static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt, int nwrt, Node **rows,
+                            int nrows, const Source *src, StrBuf *out) {
+    int *inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
+    size_t *offsets = malloc((size_t)(nwrt * nrows + 1) * sizeof *offsets);
+    char *source_text = malloc(src->len + 1);
+    int status = inputs && offsets && source_text ? 0 : out_of_memory();
+    int ninputs = 0;
+    size_t nx = 0;
+    for (int v = 0; v < g->nvars && status == 0; v++) {
+        int is_wrt = 0;
+        for (int i = 0; i < nwrt; i++)
+            is_wrt |= wrt[i] == v;
+        if (!is_wrt)
+            inputs[ninputs++] = v;
+    }
+    for (int j = 0; j < nwrt && status == 0; j++) {
+        offsets[j] = nx;
+        nx += (size_t)shape_numel(g->vars[wrt[j]].shape);
+    }
+    /* row i of a Jacobian: d y[i] / d var j at J[i * NVARS + offset of j] */
+    for (int i = nrows; i-- > 0 && status == 0;)
+        for (int j = 0; j < nwrt; j++)
+            offsets[i * nwrt + j] = (size_t)i * nx + offsets[j];
+    if (status == 0) {
+        memcpy(source_text, src->text, src->len);
+        source_text[src->len] = '\0';
+        for (size_t i = 0; i < src->len; i++)
+            if (source_text[i] == '\0')
+                source_text[i] = ' ';
+    }
+    char *header_path = o->output ? sibling_path(o->output, ".h") : NULL;
+    char header_name[256];
+    snprintf(header_name, sizeof header_name, "%s.h", o->name);
+    if (header_path)
+        snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
+    TensorCodegenInput in = {wrt, nwrt, inputs, ninputs, y, rows, nwrt * nrows, offsets,
+                             y->shape.rank ? "J" : "grad"};
+    CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line, SYMDIFF_VERSION, 0, o->unroll};
+    StrBuf c_src, c_hdr;
+    sb_init(&c_src);
+    sb_init(&c_hdr);
+    if (status == 0 && (o->emit_test || o->emit_main)) {
+        usage_error("%s", "--emit-test and --emit-main are for scalar programs");
+        status = EXIT_USAGE;
+    } else if (status == 0 && o->emit_c > 1) {
+        usage_error("%s", "--emit forward-ad and reverse-ad are for scalar programs; "
+                          "vectors and matrices get the symbolic kernel (--emit c)");
+        status = EXIT_USAGE;
+    } else if (status == 0 && (status = codegen_tensor_c(g, &in, &copt, &c_src, &c_hdr)) != 0) {
+        if (status == -2)
+            fprintf(stderr, "symdiff: error: --unroll: the straight-line code would exceed %zu MiB; "
+                            "leave out --unroll to keep the loops\n", CODEGEN_UNROLL_LIMIT >> 20);
+        else
+            fprintf(stderr, "symdiff: error: out of memory\n");
+        status = EXIT_INPUT;
+    } else if (status == 0 && o->output) {
+        const char *paths[2] = {o->output, header_path};
+        StrBuf *data[2] = {&c_src, &c_hdr};
+        if (!header_path)
+            status = out_of_memory();
+        else if (write_files_atomically(paths, data, 2) != 0)
+            status = EXIT_INPUT;
+    } else if (status == 0) {
+        sb_puts(out, sb_str(&c_hdr));
+        sb_putc(out, '\n');
+        sb_puts(out, sb_str(&c_src));
+    }
+    sb_free(&c_src);
+    sb_free(&c_hdr);
+    free(header_path);
+    free(inputs);
+    free(offsets);
+    free(source_text);
+    return status;
+}
+
+static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt, int nwrt,
+                      const Source *src, StrBuf *out) {
+    if (o->hessian || o->order > 1 || o->expand || o->check || o->mode == DERIV_FORWARD) {
+        usage_error("%s", "with vectors and matrices, --hessian, --order, --expand, --check and "
+                          "--mode forward are not supported");
+        return EXIT_USAGE;
+    }
+    if (prog->noutputs > 1) { /* [f1, f2, ...] with tensors inside: one vector */
+        Node *y = dag_pack(g, prog->outputs, prog->noutputs);
+        if (!y) {
+            usage_error("%s", "the final [f1, f2, ...] must hold scalars");
+            return EXIT_USAGE;
+        }
+        prog->outputs[0] = y;
+        prog->noutputs = 1;
+        prog->is_vector = 0;
+    }
+    Node *y = prog->outputs[0];
+    PrintStyle style = o->latex ? PRINT_LATEX : PRINT_INFIX;
+    Node **res = calloc((size_t)(nwrt ? nwrt : 1), sizeof *res);
+    char **labels = calloc((size_t)(nwrt ? nwrt : 1), sizeof *labels);
+    int status = res && labels ? 0 : out_of_memory();
+    int nres = o->simplify_only ? 1 : nwrt;
+    Node **rows = NULL;
+    int nrows = 0;
+    if (status == 0 && o->simplify_only)
+        res[0] = y;
+    else if (status == 0) {
+        deriv_assume_domain(g, &y, 1);
+        status = tensor_derivatives(g, y, wrt, nwrt, &rows, &nrows);
+    }
+    if (status == 0 && g->failed) {
+        fprintf(stderr, "symdiff: error: %s\n", g->failed == 2 ? "expression too large (see --max-nodes)"
+                                                               : "out of memory");
+        status = EXIT_INPUT;
+    }
+    if (status == 0 && o->emit_c) {
+        status = emit_tensor_code(o, g, y, wrt, nwrt, rows, nrows, src, out);
+        goto done;
+    }
+    if (status == 0 && !o->simplify_only) {
+        if (y->shape.rank == 0)
+            memcpy(res, rows, (size_t)nwrt * sizeof *res);
+        else
+            status = jacobian_blocks(g, rows, nrows, wrt, nwrt, res);
+    }
+    TensorValues tv = {NULL, NULL};
+    double *storage = NULL;
+    const double **point = NULL;
+    if (status == 0 && o->at) {
+        size_t total = 0;
+        for (int v = 0; v < g->nvars; v++)
+            total += (size_t)shape_numel(g->vars[v].shape);
+        storage = calloc(total ? total : 1, sizeof *storage);
+        point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
+        Node **all = malloc((size_t)(nres + 1) * sizeof *all);
+        if (!storage || !point || !all)
+            status = out_of_memory();
+        else if (parse_tensor_point(g, o->at, storage, point) != 0)
+            status = EXIT_USAGE;
+        else {
+            all[0] = y;
+            memcpy(all + 1, res, (size_t)nres * sizeof *all);
+            if (eval_tensors(g, all, nres + 1, point, &tv) != 0)
+                status = out_of_memory();
+        }
+        free(all);
+    }
+    const char *what = y->shape.rank == 0 ? "gradient" : "jacobian";
+    if (status != 0) {
+    } else if (o->json) {
+        sb_puts(out, "{\"vars\": [");
+        for (int j = 0; j < nwrt; j++) {
+            if (j)
+                sb_puts(out, ", ");
+            json_string(out, g->vars[wrt[j]].name);
+        }
+        sb_putc(out, ']');
+        if (tv.at) {
+            sb_puts(out, ", \"value\": ");
+            put_tensor(out, tv.at[y->id], y->shape, 1);
+        }
+        if (tv.at && !o->simplify_only) {
+            sb_printf(out, ", \"%s\": [", what);
+            for (int j = 0; j < nwrt; j++) {
+                if (j)
+                    sb_puts(out, ", ");
+                put_tensor(out, tv.at[res[j]->id], res[j]->shape, 1);
+            }
+            sb_putc(out, ']');
+        }
+        sb_printf(out, ", \"%s\": [", o->simplify_only ? "function" : "derivatives");
+        for (int j = 0; j < nres; j++) {
+            char *e = expr_string(g, res[j], style);
+            if (j)
+                sb_puts(out, ", ");
+            json_string(out, e ? e : "");
+            if (!e)
+                out->failed = 1; /* reported as out of memory */
+            free(e);
+        }
+        sb_puts(out, "]}\n");
+    } else if (tv.at) {
+        sb_puts(out, "value = ");
+        put_tensor(out, tv.at[y->id], y->shape, 0);
+        sb_putc(out, '\n');
+        for (int j = 0; j < nres && !o->simplify_only; j++) {
+            sb_printf(out, "d/d%s = ", g->vars[wrt[j]].name);
+            put_tensor(out, tv.at[res[j]->id], res[j]->shape, 0);
+            sb_putc(out, '\n');
+        }
+    } else if (o->simplify_only) {
+        print_roots(out, g, res, NULL, 1, style);
+    } else {
+        for (int j = 0; j < nwrt; j++) {
+            StrBuf lb;
+            sb_init(&lb);
+            if (o->latex) {
+                sb_puts(&lb, "\\frac{\\partial f}{\\partial ");
+                print_latex_name(&lb, g->vars[wrt[j]].name);
+                sb_putc(&lb, '}');
+            } else {
+                sb_printf(&lb, "d/d%s", g->vars[wrt[j]].name);
+            }
+            labels[j] = dup_string(sb_str(&lb));
+            if (!labels[j] || lb.failed)
+                out->failed = 1;
+            sb_free(&lb);
+        }
+        print_roots(out, g, res, (const char *const *)labels, nwrt, style);
+    }
+    if (status == 0 && o->stats)
+        fprintf(stderr, "stats: function %zu nodes, derivatives %zu nodes, graph %zu nodes, engine reverse (tensor)\n",
+                dag_count(g, &y, 1), dag_count(g, res, nres), g->nnodes);
+    eval_tensors_free(&tv);
+    free(storage);
+    free(point);
+done:
+    for (int j = 0; labels && j < nwrt; j++)
+        free(labels[j]);
+    free(labels);
+    free(res);
+    free(rows);
     return status;
 }
 
@@ -1205,8 +1612,12 @@ static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Def
         status = EXIT_INPUT;
         goto done;
     }
-    if (prog.is_vector) {
-        usage_error("%s", "--swell measures the derivatives of a scalar program");
+    int has_tensors = dag_has_tensors(g, prog.outputs, prog.noutputs);
+    for (int v = 0; v < g->nvars; v++)
+        has_tensors |= g->vars[v].shape.rank > 0;
+    if (prog.is_vector || has_tensors) {
+        usage_error("%s", "--swell measures the derivatives of a scalar program without vectors "
+                          "and matrices");
         status = EXIT_USAGE;
         goto done;
     }
@@ -1468,6 +1879,21 @@ static int run(Options *o, StrBuf *out) {
         fprintf(stderr, "symdiff: the program has no variables to differentiate%s%s\n",
                 v ? "; its value is " : "", v ? v : "");
         free(v);
+    }
+
+    /* programs with vectors and matrices take their own path */
+    int has_tensors = dag_has_tensors(g, prog.outputs, prog.noutputs);
+    for (int v = 0; v < g->nvars; v++)
+        has_tensors |= g->vars[v].shape.rank > 0;
+    if (has_tensors) {
+        if (o->trace || o->factor || o->dot) {
+            usage_error("%s", "--trace, --factor, --dot and --dot-tree are for programs without vectors "
+                              "and matrices");
+            status = EXIT_USAGE;
+            goto done;
+        }
+        status = run_tensor(o, g, &prog, wrt, nwrt, &src, out);
+        goto done;
     }
 
     /* --- what to compute --- */

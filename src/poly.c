@@ -900,6 +900,7 @@ int poly_from_node(const Graph *g, Node *root, int var, Poly *out, Big *den) {
             break;
         }
         case EX_CALL:
+        CASE_TENSOR_KINDS:
         case EX_COUNT:
             st = POLY_NOT_POLY;
             break;

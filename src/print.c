@@ -82,6 +82,18 @@ static int node_prec(const Printer *p, const Node *n) {
         if (is_half(n->args[1]))
             return P_ATOM; /* sqrt(x) */
         return p->latex ? P_POW : P_POW;
+    case EX_MATMUL:
+    case EX_OUTER:
+        return P_PROD;
+    case EX_FILL:
+        return dag_is_num(n->args[0], 0) || dag_is_num(n->args[0], 1) ? P_ATOM : P_PROD;
+    case EX_TRANSPOSE:
+    case EX_INDEX:
+    case EX_SCATTER:
+    case EX_PACK:
+    case EX_SUM:
+    case EX_SOFTMAX:
+    case EX_LOGSUMEXP:
     case EX_COUNT:
         break;
     }
@@ -594,7 +606,8 @@ static void print_abs_term(Printer *p, const Node *t) {
     const Node *only = simple ? f.num[0] : NULL;
     free_fraction(&f);
     if (only) {
-        print_node(p, only, P_PROD + 1);
+        /* -(A @ B) prints as - A @ B: the product binds tighter than '-' */
+        print_node(p, only, only->kind > EX_CALL ? P_PROD : P_PROD + 1);
         return;
     }
     /* print the product without its leading '-' */
@@ -651,6 +664,132 @@ static void print_temp_name(Printer *p, int index) {
         sb_printf(p->out, "%s%d", p->prefix, index);
 }
 
+static void print_function(Printer *p, const char *name, const Node *arg) {
+    if (p->latex) {
+        sb_puts(p->out, "\\operatorname{");
+        for (; *name; name++) {
+            if (*name == '_')
+                sb_putc(p->out, '\\');
+            sb_putc(p->out, *name);
+        }
+        sb_putc(p->out, '}');
+    } else {
+        sb_puts(p->out, name);
+    }
+    open_paren(p);
+    print_node(p, arg, 0);
+    close_paren(p);
+}
+
+static void print_dims(Printer *p, Shape s) {
+    sb_printf(p->out, s.rank == 1 ? "%d" : "%d, %d", s.dim[0], s.dim[1]);
+}
+
+/* A literal of zeros with `value` at element or row `index`. */
+static void print_scatter(Printer *p, const Node *n) {
+    const Node *v = n->args[0];
+    int rows = n->shape.dim[0], cols = n->shape.rank == 2 ? n->shape.dim[1] : 0;
+    const char *open = p->latex ? "\\begin{bmatrix}" : "[", *close = p->latex ? "\\end{bmatrix}" : "]";
+    sb_puts(p->out, open);
+    for (int i = 0; i < rows; i++) {
+        if (i)
+            sb_puts(p->out, p->latex ? (cols ? " \\\\ " : " \\\\ ") : ", ");
+        if (cols == 0 || (v->shape.rank == 1 && i == n->u.index)) {
+            if (i == n->u.index)
+                print_node(p, v, 0);
+            else
+                sb_putc(p->out, '0');
+            continue;
+        }
+        if (!p->latex)
+            sb_putc(p->out, '[');
+        for (int j = 0; j < cols; j++) {
+            if (j)
+                sb_puts(p->out, p->latex ? " & " : ", ");
+            if (v->shape.rank == 0 && i * cols + j == n->u.index)
+                print_node(p, v, 0);
+            else
+                sb_putc(p->out, '0');
+        }
+        if (!p->latex)
+            sb_putc(p->out, ']');
+    }
+    sb_puts(p->out, close);
+}
+
+/* The kinds of vectors and matrices, in the notation of the language:
+ * A @ B, a b' (outer product), A', x[i], [a, b], sum(u), ...; LaTeX writes
+ * products by juxtaposition and transposes as ^\top. */
+static void print_tensor(Printer *p, const Node *n) {
+    switch ((NodeKind)n->kind) {
+    case EX_MATMUL:
+        print_node(p, n->args[0], P_PROD);
+        sb_puts(p->out, p->latex ? " " : " @ ");
+        print_node(p, n->args[1], P_NEG);
+        break;
+    case EX_OUTER:
+        print_node(p, n->args[0], P_PROD);
+        sb_putc(p->out, ' ');
+        print_node(p, n->args[1], P_ATOM);
+        sb_puts(p->out, p->latex ? "^\\top" : "'");
+        break;
+    case EX_TRANSPOSE:
+        print_node(p, n->args[0], P_ATOM);
+        sb_puts(p->out, p->latex ? "^\\top" : "'");
+        break;
+    case EX_INDEX: {
+        int i = n->u.index, element = n->shape.rank == 0 && n->args[0]->shape.rank == 2;
+        int cols = element ? n->args[0]->shape.dim[1] : 1;
+        print_node(p, n->args[0], P_ATOM);
+        if (p->latex)
+            sb_puts(p->out, "_{");
+        else
+            sb_putc(p->out, '[');
+        if (element)
+            sb_printf(p->out, "%d, %d", i / cols, i % cols);
+        else
+            sb_printf(p->out, "%d", i);
+        sb_puts(p->out, p->latex ? "}" : "]");
+        break;
+    }
+    case EX_SCATTER:
+        print_scatter(p, n);
+        break;
+    case EX_PACK:
+        sb_puts(p->out, p->latex ? "\\begin{bmatrix}" : "[");
+        for (int k = 0; k < n->nargs; k++) {
+            if (k)
+                sb_puts(p->out, p->latex ? " \\\\ " : ", ");
+            print_node(p, n->args[k], 0);
+        }
+        sb_puts(p->out, p->latex ? "\\end{bmatrix}" : "]");
+        break;
+    case EX_FILL: {
+        const Node *c = n->args[0];
+        int zero = dag_is_num(c, 0);
+        if (!zero && !dag_is_num(c, 1)) {
+            print_node(p, c, P_PROD);
+            sb_puts(p->out, p->latex ? " " : "*");
+        }
+        sb_puts(p->out, zero ? "zeros(" : "ones(");
+        print_dims(p, n->shape);
+        sb_putc(p->out, ')');
+        break;
+    }
+    case EX_SUM:
+        print_function(p, "sum", n->args[0]);
+        break;
+    case EX_SOFTMAX:
+        print_function(p, "softmax", n->args[0]);
+        break;
+    case EX_LOGSUMEXP:
+        print_function(p, "logsumexp", n->args[0]);
+        break;
+    default:
+        break;
+    }
+}
+
 static void print_body(Printer *p, const Node *n) {
     switch ((NodeKind)n->kind) {
     case EX_CONST:
@@ -676,6 +815,9 @@ static void print_body(Printer *p, const Node *n) {
         break;
     case EX_CALL:
         print_call(p, n);
+        break;
+    CASE_TENSOR_KINDS:
+        print_tensor(p, n);
         break;
     case EX_COUNT:
         break;

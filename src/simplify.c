@@ -26,6 +26,52 @@ static const Shape scalar = {0, {0, 0}};
 
 Node *dag_num(Graph *g, Num v) { return dag_intern(g, EX_CONST, &v, NULL, 0, scalar); }
 
+/* --- shapes: the operations here are elementwise ---------------------------
+ * Arguments are scalars or tensors of one shape (lowering checks that), and
+ * the result has the tensor shape.  Every rule below is an identity of real
+ * numbers, so it holds element by element: x x = x^2 for a vector x too. */
+
+static Shape broadcast_shape(Node *const *args, int n) {
+    for (int i = 0; i < n; i++)
+        if (args[i] && args[i]->shape.rank > 0)
+            return args[i]->shape;
+    return scalar;
+}
+
+static Node *intern_ew(Graph *g, NodeKind kind, const void *payload, Node *const *args, int n) {
+    return dag_intern(g, kind, payload, args, n, broadcast_shape(args, n));
+}
+
+/* A FILL operand is seen as its scalar (which broadcasts the same way), so
+ * that fill(0) + v is v.  Returns args, or a copy in buf (n <= cap) or on
+ * the heap (*heap set). */
+static int unfilled(Node *const *args, int n, Node **buf, int cap, Node ***heap, Node *const **out,
+                    Shape *shape) {
+    *shape = broadcast_shape(args, n);
+    *heap = NULL;
+    *out = args;
+    int any = 0;
+    for (int i = 0; i < n; i++)
+        any |= args[i] && args[i]->kind == EX_FILL;
+    if (!any)
+        return 1;
+    Node **v = buf;
+    if (n > cap && !(v = *heap = malloc((size_t)n * sizeof *v)))
+        return 0;
+    for (int i = 0; i < n; i++)
+        v[i] = args[i] && args[i]->kind == EX_FILL ? args[i]->args[0] : args[i];
+    *out = v;
+    return 1;
+}
+
+/* The result keeps the operands' shape when it simplified to a scalar
+ * (v - v is a zero vector, not the number 0). */
+static Node *reshaped(Graph *g, Node *r, Shape s) {
+    if (!r || r->shape.rank == s.rank)
+        return r;
+    return dag_fill(g, r, s);
+}
+
 Node *dag_int(Graph *g, int64_t v) { return dag_num(g, num_int(v)); }
 
 #define FLATTEN_MAX 8
@@ -109,7 +155,7 @@ static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, i
         args[k++] = constant;
     if (n > 0)
         memcpy(args + k, rest, (size_t)n * sizeof *rest);
-    Node *r = dag_intern(g, kind, NULL, args, k + n, scalar);
+    Node *r = intern_ew(g, kind, NULL, args, k + n);
     free(args);
     return r;
 }
@@ -122,7 +168,7 @@ static Node *split_coefficient(Graph *g, Node *t, Num *coef) {
     *coef = t->args[0]->u.num;
     if (t->nargs == 2)
         return t->args[1];
-    return dag_intern(g, EX_MUL, NULL, t->args + 1, t->nargs - 1, scalar);
+    return intern_ew(g, EX_MUL, NULL, t->args + 1, t->nargs - 1);
 }
 
 /* A factor as base^exponent with a constant exponent (x is x^1). */
@@ -139,8 +185,20 @@ static Node *split_power(Node *f, Num *exponent) {
 
 static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out);
 
-Node *dag_add_n(Graph *g, Node *const *terms, int n) { return build_sum(g, terms, n, 1); }
-Node *dag_add_flat(Graph *g, Node *const *terms, int n) { return build_sum(g, terms, n, 0); }
+static Node *shaped_sum(Graph *g, Node *const *terms, int n, int factor_out) {
+    Node *buf[8], **heap;
+    Shape s;
+    Node *const *t;
+    int ok = unfilled(terms, n, buf, 8, &heap, &t, &s);
+    Node *r = ok ? reshaped(g, build_sum(g, t, n, factor_out), s) : NULL;
+    free(heap);
+    if (!ok)
+        g->failed = 1;
+    return r;
+}
+
+Node *dag_add_n(Graph *g, Node *const *terms, int n) { return shaped_sum(g, terms, n, 1); }
+Node *dag_add_flat(Graph *g, Node *const *terms, int n) { return shaped_sum(g, terms, n, 0); }
 
 Node *dag_add(Graph *g, Node *a, Node *b) {
     Node *t[2] = {a, b};
@@ -277,7 +335,7 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
                     e = r;
                 }
             if (!num_is_zero(e))
-                f = num_is_one(e) ? b : dag_intern(g, EX_POW, NULL, (Node *[]){b, dag_num(g, e)}, 2, scalar);
+                f = num_is_one(e) ? b : intern_ew(g, EX_POW, NULL, (Node *[]){b, dag_num(g, e)}, 2);
             else
                 continue;
             parts[np++] = f;
@@ -431,7 +489,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
             }
             if (num_mul(coef, scale, &coef) != NUM_OK) {
                 free(tv.v);
-                return dag_intern(g, EX_ADD, NULL, terms, n, scalar); /* not foldable: as is */
+                return intern_ew(g, EX_ADD, NULL, terms, n); /* not foldable: as is */
             }
             tv_push(&tv, base, coef);
         }
@@ -552,7 +610,7 @@ static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
             continue;
         out[k++] = num_is_one(parts[i])
                        ? b
-                       : dag_intern(g, EX_POW, NULL, (Node *[]){b, dag_num(g, parts[i])}, 2, scalar);
+                       : intern_ew(g, EX_POW, NULL, (Node *[]){b, dag_num(g, parts[i])}, 2);
     }
     return k;
 }
@@ -633,7 +691,21 @@ static Node *distribute_to_cancel(Graph *g, Num coef, Node **f, int nf) {
     return NULL;
 }
 
+static Node *build_product(Graph *g, Node *const *factors, int n);
+
 Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
+    Node *buf[8], **heap;
+    Shape s;
+    Node *const *f;
+    int ok = unfilled(factors, n, buf, 8, &heap, &f, &s);
+    Node *r = ok ? reshaped(g, build_product(g, f, n), s) : NULL;
+    free(heap);
+    if (!ok)
+        g->failed = 1;
+    return r;
+}
+
+static Node *build_product(Graph *g, Node *const *factors, int n) {
     TermVec tv = {0};
     Num coef = num_int(1);
     Node *odd_constants[4];
@@ -744,7 +816,7 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
         if (!summed) {
             /* exponents too large to add exactly: keep the factors apart */
             for (int k = i; k < j; k++)
-                out[nout++] = dag_intern(g, EX_POW, NULL, (Node *[]){b, dag_num(g, tv.v[k].num)}, 2, scalar);
+                out[nout++] = intern_ew(g, EX_POW, NULL, (Node *[]){b, dag_num(g, tv.v[k].num)}, 2);
             i = j;
             continue;
         }
@@ -822,9 +894,17 @@ static int power_folds(const Node *product, Num e) {
     return 1;
 }
 
+static Node *build_pow(Graph *g, Node *b, Node *e);
+
 Node *dag_pow(Graph *g, Node *b, Node *e) {
     if (!b || !e)
         return NULL;
+    Node *args[2] = {b, e};
+    Shape s = broadcast_shape(args, 2);
+    return reshaped(g, build_pow(g, b->kind == EX_FILL ? b->args[0] : b, e->kind == EX_FILL ? e->args[0] : e), s);
+}
+
+static Node *build_pow(Graph *g, Node *b, Node *e) {
     if (e->kind == EX_CONST) {
         Num en = e->u.num;
         if (num_is_zero(en))
@@ -835,7 +915,7 @@ Node *dag_pow(Graph *g, Node *b, Node *e) {
             Num r;
             if (num_pow(b->u.num, en, &r) == NUM_OK)
                 return dag_num(g, r);
-            return dag_intern(g, EX_POW, NULL, (Node *[]){b, e}, 2, scalar);
+            return intern_ew(g, EX_POW, NULL, (Node *[]){b, e}, 2);
         }
         if (b->kind == EX_POW && b->args[1]->kind == EX_CONST) {
             /* (c^f)^e = c^(f e): for integer e, when the domain is kept;
@@ -871,13 +951,13 @@ Node *dag_pow(Graph *g, Node *b, Node *e) {
         }
         if (b->kind == EX_CALL && b->u.fn == BI_EXP)
             return dag_call1(g, BI_EXP, dag_mul(g, b->args[0], e)); /* exp(u)^e = exp(u e) */
-        return dag_intern(g, EX_POW, NULL, (Node *[]){b, e}, 2, scalar);
+        return intern_ew(g, EX_POW, NULL, (Node *[]){b, e}, 2);
     }
     if (dag_is_num(b, 1))
         return b;
     if (b->kind == EX_CALL && b->u.fn == BI_EXP)
         return dag_call1(g, BI_EXP, dag_mul(g, b->args[0], e));
-    return dag_intern(g, EX_POW, NULL, (Node *[]){b, e}, 2, scalar);
+    return intern_ew(g, EX_POW, NULL, (Node *[]){b, e}, 2);
 }
 
 /* ================================================================ functions */
@@ -934,13 +1014,27 @@ static Node *fold_call(Graph *g, Builtin fn, Node *const *a) {
     return NULL;
 }
 
+static Node *build_call(Graph *g, Builtin fn, Node *const *args, int nargs);
+
 Node *dag_call(Graph *g, Builtin fn, Node *const *args, int nargs) {
+    Node *buf[8], **heap;
+    Shape s;
+    Node *const *a;
+    int ok = unfilled(args, nargs, buf, 8, &heap, &a, &s);
+    Node *r = ok ? reshaped(g, build_call(g, fn, a, nargs), s) : NULL;
+    free(heap);
+    if (!ok)
+        g->failed = 1;
+    return r;
+}
+
+static Node *build_call(Graph *g, Builtin fn, Node *const *args, int nargs) {
     for (int i = 0; i < nargs; i++)
         if (!args[i])
             return NULL;
     if (nargs == 0) {
         int fnid = fn;
-        return dag_intern(g, EX_CALL, &fnid, NULL, 0, scalar);
+        return intern_ew(g, EX_CALL, &fnid, NULL, 0);
     }
     if (args[0]->kind == EX_CONST) {
         Node *r = fold_call(g, fn, args);
@@ -981,7 +1075,7 @@ Node *dag_call(Graph *g, Builtin fn, Node *const *args, int nargs) {
         break;
     }
     int fnid = fn;
-    return dag_intern(g, EX_CALL, &fnid, args, nargs, scalar);
+    return intern_ew(g, EX_CALL, &fnid, args, nargs);
 }
 
 Node *dag_call1(Graph *g, Builtin fn, Node *a) { return dag_call(g, fn, &a, 1); }

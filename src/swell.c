@@ -208,6 +208,7 @@ static uint64_t ops_of(const Node *n) {
         return n->u.fn == BI_PI ? 0 : 1;
     case EX_CONST:
     case EX_VAR:
+    CASE_TENSOR_KINDS:
     case EX_COUNT:
         break;
     }
@@ -471,6 +472,7 @@ static int naive_pass(Swell *w, int v) {
         Terms t = {0, cnt(0), cnt(0), NAIVE_TREE};
         switch ((NodeKind)n->kind) {
         case EX_CONST:
+        CASE_TENSOR_KINDS:
         case EX_COUNT:
             break;
         case EX_VAR:
@@ -652,6 +654,7 @@ static uint64_t forward_pass(Swell *w, int values) {
             break;
         }
         case EX_CONST:
+        CASE_TENSOR_KINDS:
         case EX_COUNT:
             break;
         }
@@ -741,6 +744,7 @@ static uint64_t reverse_pass(Swell *w, int values) {
             break;
         case EX_CONST:
         case EX_VAR:
+        CASE_TENSOR_KINDS:
         case EX_COUNT:
             break;
         }

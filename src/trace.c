@@ -119,6 +119,7 @@ static void put_rule(const Tracer *t, StrBuf *sb, const Node *n, const unsigned 
     }
     case EX_CONST:
     case EX_VAR:
+    CASE_TENSOR_KINDS:
     case EX_COUNT:
         break;
     }

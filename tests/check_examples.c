@@ -220,6 +220,28 @@ static void run_ok(const char *const argv[], const char *log,
 
 /* --- the examples ------------------------------------------------------------ */
 
+/* Does a line of text start with `prefix` and end with ": ok"? */
+static int verdict_ok(const char *text, const char *prefix) {
+    size_t plen = strlen(prefix);
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len >= plen + 4 && strncmp(line, prefix, plen) == 0 && strncmp(line + len - 4, ": ok", 4) == 0)
+            return 1;
+        line += len + (end != NULL);
+    }
+    return 0;
+}
+
+/* The lines in which the examples report reaching their goals: accuracies,
+ * and the generated network gradient equal to the hand-written one. */
+static const char *const example_verdicts[] = {
+    "final: mean loss",   /* logistic_regression, spiral_network */
+    "softmax: mean loss", /* blob_classifiers */
+    "svm: mean loss",     /* blob_classifiers */
+    "network gradients, generated vs hand-written", /* network_timing */
+};
+
 START_TEST(test_examples_run) {
     ck_assert_msg(symdiff[0] && scratch[0], "no symdiff binary or scratch dir");
     char log[PATH_MAX], out[PATH_MAX], sym_arg[PATH_MAX + 16],
@@ -238,6 +260,9 @@ START_TEST(test_examples_run) {
     ck_assert_ptr_nonnull(text);
     ck_assert_msg(strstr(text, "all examples reached their goals") != NULL,
                   "no final verdict in\n%s", log_tail(log));
+    for (size_t i = 0; i < sizeof example_verdicts / sizeof *example_verdicts; i++)
+        ck_assert_msg(verdict_ok(text, example_verdicts[i]), "no '%s ... : ok' line in\n%s",
+                      example_verdicts[i], log_tail(log));
     free(text);
 }
 END_TEST

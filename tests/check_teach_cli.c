@@ -371,6 +371,28 @@ START_TEST(test_demo_pitfalls) {
 }
 END_TEST
 
+/* Programs with vectors and matrices: the teaching views and the AD
+ * emitters refuse them (exit 2) rather than show something meaningless. */
+START_TEST(test_tensor_programs_refused) {
+    static const char *const opts[][3] = {
+        {"--swell", NULL, NULL},       {"--trace", NULL, NULL},
+        {"--factor", NULL, NULL},      {"--dot", "/tmp/symdiff-never.dot", NULL},
+        {"--emit", "reverse-ad", NULL}, {"--emit", "forward-ad", NULL},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
+        const char *args[] = {opts[i][0], opts[i][1] ? opts[i][1] : "param w[3]; input x[3]; sigmoid(dot(w, x))",
+                              opts[i][1] ? "param w[3]; input x[3]; sigmoid(dot(w, x))" : NULL, NULL};
+        Run r;
+        run(args, NULL, &r);
+        ck_assert_msg(r.status == 2, "%s: exit %d", opts[i][0], r.status);
+        ck_assert_str_eq(r.out, "");
+        ck_assert_ptr_nonnull(strstr(r.err, "vectors and matrices"));
+        run_free(&r);
+    }
+    ck_assert_int_ne(access("/tmp/symdiff-never.dot", F_OK), 0);
+}
+END_TEST
+
 Suite *teach_cli_suite(void); /* called by tests/runner.c */
 Suite *teach_cli_suite(void) {
     Suite *s = suite_create("teach_cli");
@@ -391,6 +413,7 @@ Suite *teach_cli_suite(void) {
     tcase_add_test(tc, test_factor);
     tcase_add_test(tc, test_demo_baydin);
     tcase_add_test(tc, test_demo_pitfalls);
+    tcase_add_test(tc, test_tensor_programs_refused);
     suite_add_tcase(s, tc);
     return s;
 }
