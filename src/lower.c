@@ -298,8 +298,9 @@ static void source_text(const Lowerer *L, Loc loc, char *buf, size_t size) {
 static Node *shape_error(Lowerer *L, Loc loc, Shape a, const char *op, Shape b) {
     char text[64], sa[32], sb[32];
     source_text(L, loc, text, sizeof text);
-    diag_error(L->diag, loc, "shape mismatch in '%s': %s %s %s", text, shape_text(a, sa, sizeof sa), op,
-               shape_text(b, sb, sizeof sb));
+    /* a comma separates arguments ("[3], [2]"); an operator stands between */
+    diag_error(L->diag, loc, "shape mismatch in '%s': %s%s%s %s", text, shape_text(a, sa, sizeof sa),
+               strcmp(op, ",") == 0 ? "" : " ", op, shape_text(b, sb, sizeof sb));
     return NULL;
 }
 

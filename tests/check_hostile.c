@@ -1160,6 +1160,114 @@ static const Hostile cases[] = {
      "           ^~~~~\n",
      1},
 
+    /* --- shapes of vectors and matrices --- */
+    {{NULL}, P("param W[3,4]; input x[5]; sum(W @ x)"),
+     "<expr>:1:31: error: shape mismatch in 'W @ x': [3,4] @ [5]\n"
+     "    param W[3,4]; input x[5]; sum(W @ x)\n"
+     "                                  ^~~~~\n",
+     1},
+    {{NULL}, P("param a[3], b[4]; sum(a + b)"),
+     "<expr>:1:23: error: shape mismatch in 'a + b': [3] + [4]\n"
+     "    param a[3], b[4]; sum(a + b)\n"
+     "                          ^~~~~\n",
+     1},
+    {{NULL}, P("param W[2,3]; sum(W @ W)"),
+     "<expr>:1:19: error: shape mismatch in 'W @ W': [2,3] @ [2,3]\n"
+     "    param W[2,3]; sum(W @ W)\n"
+     "                      ^~~~~\n",
+     1},
+    {{NULL}, P("param a[3]; a[3]"),
+     "<expr>:1:15: error: subscript 3 is out of range: the dimension has 3 elements, numbered from 0\n"
+     "    param a[3]; a[3]\n"
+     "                  ^\n",
+     1},
+    {{NULL}, P("param a[3]; a[-1]"),
+     "<expr>:1:15: error: subscript -1 is out of range: the dimension has 3 elements, numbered from 0\n"
+     "    param a[3]; a[-1]\n"
+     "                  ^~\n",
+     1},
+    {{NULL}, P("param W[2,2]; W[0,0,0]"),
+     "<expr>:1:15: error: 3 subscripts for a value of shape [2,2]\n"
+     "    param W[2,2]; W[0,0,0]\n"
+     "                  ^~~~~~~~\n",
+     1},
+    {{NULL}, P("param a[0]; sum(a)"),
+     "<expr>:1:9: error: a dimension must be a positive integer (at most 1000000)\n"
+     "    param a[0]; sum(a)\n"
+     "            ^\n",
+     1},
+    {{NULL}, P("param a[3]; param a[2]; sum(a)"),
+     "<expr>:1:19: error: 'a' is declared twice\n"
+     "    param a[3]; param a[2]; sum(a)\n"
+     "                      ^\n",
+     1},
+    {{NULL}, P("param a[3]; dot(a, [1, 2])"),
+     "<expr>:1:13: error: shape mismatch in 'dot(a, [1, 2])': [3], [2]\n"
+     "    param a[3]; dot(a, [1, 2])\n"
+     "                ^~~~~~~~~~~~~~\n"
+     "<expr>:1:13: note: 'dot' needs two vectors of one length\n"
+     "    param a[3]; dot(a, [1, 2])\n"
+     "                ^~~\n",
+     1},
+    {{NULL}, P("param W[2,3]; sum(transpose(W) + W)"),
+     "<expr>:1:19: error: shape mismatch in 'transpose(W) + W': [3,2] + [2,3]\n"
+     "    param W[2,3]; sum(transpose(W) + W)\n"
+     "                      ^~~~~~~~~~~~~~~~\n",
+     1},
+    {{NULL}, P("param a[3]; [a, 1]"),
+     "<expr>:1:13: error: shape mismatch in '[a, 1]': [3] beside scalar\n"
+     "    param a[3]; [a, 1]\n"
+     "                ^~~~~~\n"
+     "<expr>:1:17: note: the elements of a literal are scalars, or vectors of one length\n"
+     "    param a[3]; [a, 1]\n"
+     "                    ^\n",
+     1},
+    {{NULL}, P("param W[1000000,1000000]; sum(W)"),
+     "<expr>:1:7: error: 'W' is too large\n"
+     "    param W[1000000,1000000]; sum(W)\n"
+     "          ^~~~~~~~~~~~~~~~~~\n",
+     1},
+    {{NULL}, P("param a[3]; logsumexp(3)"),
+     "<expr>:1:23: error: a vector is needed here, got scalar\n"
+     "    param a[3]; logsumexp(3)\n"
+     "                          ^\n",
+     1},
+    {{NULL}, P("param a[2,2,2]; sum(a)"),
+     "<expr>:1:7: error: 'a' has 3 dimensions; vectors [n] and matrices [m,n] are supported\n"
+     "    param a[2,2,2]; sum(a)\n"
+     "          ^~~~~~~~\n",
+     1},
+    {{NULL}, P("param W[2,3]; input x[2]; sum(W @ x)"),
+     "<expr>:1:31: error: shape mismatch in 'W @ x': [2,3] @ [2]\n"
+     "    param W[2,3]; input x[2]; sum(W @ x)\n"
+     "                                  ^~~~~\n",
+     1},
+    {{NULL}, P("param a[3]; input y[2]; sum(a - y)"),
+     "<expr>:1:29: error: shape mismatch in 'a - y': [3] - [2]\n"
+     "    param a[3]; input y[2]; sum(a - y)\n"
+     "                                ^~~~~\n",
+     1},
+    {{NULL}, P("param a[3], b[2]; sum(a * b)"),
+     "<expr>:1:23: error: shape mismatch in 'a * b': [3] * [2]\n"
+     "    param a[3], b[2]; sum(a * b)\n"
+     "                          ^~~~~\n",
+     1},
+    {{NULL}, P("param W[2,3]; sum(W * transpose(W))"),
+     "<expr>:1:19: error: shape mismatch in 'W * transpose(W)': [2,3] * [3,2]\n"
+     "    param W[2,3]; sum(W * transpose(W))\n"
+     "                      ^~~~~~~~~~~~~~~~\n",
+     1},
+    {{NULL}, P("param a[3]; sum(softmax(a) / [1, 2])"),
+     "<expr>:1:17: error: shape mismatch in 'softmax(a) / [1, 2]': [3] / [2]\n"
+     "    param a[3]; sum(softmax(a) / [1, 2])\n"
+     "                    ^~~~~~~~~~~~~~~~~~~\n",
+     1},
+    {{NULL}, P("param a[2]; a[0.5]"),
+     "<expr>:1:15: error: a subscript must be an integer constant\n"
+     "    param a[2]; a[0.5]\n"
+     "                  ^~~\n",
+     1},
+
     /* --- usage errors of --at, --vars and --wrt: exit status 2 --- */
     {{"--at"}, P("x"),
      "symdiff: error: option '--at' needs a value\n"
