@@ -727,7 +727,7 @@ START_TEST(test_tensor_shape_errors) {
         {"param W[3,4]; input x[5]; W @ x", "<test>:1:27: error: shape mismatch in 'W @ x': [3,4] @ [5]"},
         {"param a[3], b[4]; sum(a + b)", "error: shape mismatch in 'a + b': [3] + [4]"},
         {"param a[3], b[4]; sum(a*b)", "error: shape mismatch in 'a*b': [3] * [4]"},
-        {"param a[3], b[4]; dot(a, b)", "error: shape mismatch in 'dot(a, b)': [3] , [4]"},
+        {"param a[3], b[4]; dot(a, b)", "error: shape mismatch in 'dot(a, b)': [3], [4]"},
         {"param a[3]; a[3]", "error: subscript 3 is out of range: the dimension has 3 elements"},
         {"param a[3]; a'", "error: a vector has no transpose of its own"},
         {"param a[3]; softmax(2)", "error: a vector is needed here, got scalar"},
