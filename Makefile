@@ -1,7 +1,8 @@
 # symdiff — build, test and demo.
 #
 #   make          builds ./symdiff (and the runtime library)
-#   make check    builds and runs the Check test suite
+#   make check    builds and runs the Check test suite, checks the build with
+#                 clang, and runs the suite again under ASan + UBSan
 #   make demo     generates a gradient kernel, compiles it, trains with it
 #   make asan     the test suite under AddressSanitizer + UBSan
 #   make valgrind the test suite under valgrind (no leaks, no errors)
@@ -120,6 +121,10 @@ check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libf
 	  echo "warning check with clang"; \
 	  $(MAKE) -s --no-print-directory BUILD=build-clang CC=clang OPT=-O0 \
 	    build-clang/symdiff build-clang/libsymdiff_rt.a build-clang/check_symdiff; fi
+	@# and the suite again under AddressSanitizer + UBSan (CHECK_ASAN=0 skips it)
+	@if [ "$(BUILD)" = build ] && [ "$(CHECK_ASAN)" != 0 ]; then \
+	  echo "the suite under AddressSanitizer and UBSan"; \
+	  $(MAKE) --no-print-directory asan; fi
 ifeq ($(BUILD),build)
 check: symdiff
 endif
