@@ -114,8 +114,21 @@ $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/suites.h tests/testutil.h
 $(BUILD)/check_symdiff: $(BUILD)/tests/runner.o $(TEST_OBJ) $(BUILD)/libsymdiff.a $(BUILD)/libsymdiff_rt.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so
+# Each fuzz harness linked with a plain main that replays a corpus: the
+# seeds and every past finding in tests/fuzz/corpus run in `make check`.
+FUZZERS  := parser pipeline differential
+REPLAY   := $(patsubst %,$(BUILD)/replay_%,$(FUZZERS))
+$(BUILD)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/exprgen.c tests/fuzz/exprgen.h \
+                   $(BUILD)/libsymdiff.a
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
+	  $(if $(filter differential,$*),tests/fuzz/exprgen.c) $(BUILD)/libsymdiff.a $(LDLIBS)
+
+check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so $(REPLAY)
 	SYMDIFF=$(BIN) BUILD=$(BUILD) $(BUILD)/check_symdiff
+	@echo "fuzz corpus replay"
+	$(BUILD)/replay_parser tests/fuzz/corpus
+	$(BUILD)/replay_pipeline tests/fuzz/corpus
+	$(BUILD)/replay_differential tests/fuzz/corpus/differential
 	@# the code must also be warning-free under clang
 	@if [ "$(BUILD)" = build ] && command -v clang >/dev/null 2>&1; then \
 	  echo "warning check with clang"; \
@@ -157,7 +170,6 @@ valgrind: deps $(BIN) $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so
 # left in the current directory (crash-*, timeout-*, leak-*).
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := build-fuzz
-FUZZERS  := parser pipeline differential
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 fuzz: deps
 	$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=clang \

@@ -1002,6 +1002,11 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     if (!targets || !roots) {
         free(targets);
         free(roots);
+        free(E.temp); /* and everything allocated above */
+        free(E.uses);
+        free(E.mark);
+        free(E.param_index);
+        free(E.input_index);
         return -1;
     }
     int nt;

@@ -184,6 +184,7 @@ static Node *split_power(Node *f, Num *exponent) {
 /* ===================================================================== sums */
 
 static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out);
+static Node *mul_n(Graph *g, Node *const *factors, int n, int distribute);
 
 static Node *shaped_sum(Graph *g, Node *const *terms, int n, int factor_out) {
     Node *buf[8], **heap;
@@ -350,7 +351,7 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
     for (int k = 0; k < ncommon; k++)
         div[nd++] = dag_pow(g, common[k], dag_num(g, common_exp[k]));
     div[nd++] = inner;
-    Node *r = dag_mul_n(g, div, nd);
+    Node *r = mul_n(g, div, nd, 0);
     free(q);
     free(div);
     return r;
@@ -691,21 +692,26 @@ static Node *distribute_to_cancel(Graph *g, Num coef, Node **f, int nf) {
     return NULL;
 }
 
-static Node *build_product(Graph *g, Node *const *factors, int n);
+static Node *build_product(Graph *g, Node *const *factors, int n, int distribute);
 
-Node *dag_mul_n(Graph *g, Node *const *factors, int n) {
+/* distribute: 0 for the product factor_out_common makes, which must not
+ * be distributed back into the sum it came from (where the domain rule
+ * keeps x * x^-1 apart, the two undid each other for ever) */
+static Node *mul_n(Graph *g, Node *const *factors, int n, int distribute) {
     Node *buf[8], **heap;
     Shape s;
     Node *const *f;
     int ok = unfilled(factors, n, buf, 8, &heap, &f, &s);
-    Node *r = ok ? reshaped(g, build_product(g, f, n), s) : NULL;
+    Node *r = ok ? reshaped(g, build_product(g, f, n, distribute), s) : NULL;
     free(heap);
     if (!ok)
         g->failed = 1;
     return r;
 }
 
-static Node *build_product(Graph *g, Node *const *factors, int n) {
+Node *dag_mul_n(Graph *g, Node *const *factors, int n) { return mul_n(g, factors, n, 1); }
+
+static Node *build_product(Graph *g, Node *const *factors, int n, int distribute) {
     TermVec tv = {0};
     Num coef = num_int(1);
     Node *odd_constants[4];
@@ -849,7 +855,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n) {
     /* a sum times factors that cancel a denominator in every one of its
      * terms is distributed: s(1-s)(a/(1-s) - b/s) = a s - b (1-s).  The
      * result is smaller, and free of the 0/0 the product had at s = 0. */
-    if (!g->failed && !reflatten && nout >= 2) {
+    if (!g->failed && !reflatten && nout >= 2 && distribute) {
         Node *r = distribute_to_cancel(g, coef, out, nout);
         if (r) {
             free(out);

@@ -1998,6 +1998,20 @@ START_TEST(test_regress_constants_not_dropped) {
 }
 END_TEST
 
+/* Pulling a common factor out of a sum and distributing the product back
+ * (to cancel a denominator) undid each other for ever where the domain
+ * rule keeps z/z apart: a stack overflow in the reverse engine. */
+START_TEST(test_regress_factor_distribute_loop) {
+    Run r;
+    run((const char *const[]){"--mode", "reverse", "--at", "x=2,z=3",
+                              "u = 1/(z*x); 1/(z/z)/((z + u)/u^u)/u/(1/(z/z)/z/(x*(u^u + 1)))/x", NULL},
+        NULL, &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    ck_assert_int_eq(strncmp(r.out, "value = ", 8), 0);
+    run_free(&r);
+}
+END_TEST
+
 /* repeat with an empty body never spent work: nested ones ran for ever */
 START_TEST(test_regress_empty_repeat) {
     Run r;
@@ -2046,6 +2060,7 @@ Suite *hostile_suite(void) {
     tcase_add_test(tc, test_regress_constants_kept);
     tcase_add_test(tc, test_regress_constants_not_dropped);
     tcase_add_test(tc, test_regress_empty_repeat);
+    tcase_add_test(tc, test_regress_factor_distribute_loop);
     suite_add_tcase(s, tc);
     return s;
 }
