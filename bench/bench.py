@@ -15,8 +15,12 @@ bench/RESULTS.md and the SVG charts, so a stage can be rerun alone.
            (bench/kernel_peers.c), operation counts of both
   scaling  symdiff's time and peak memory on random programs
            (bench/gen_random.py) and the logistic map, ~10^3 .. 10^6
-  train    training throughput, generated vs hand-written gradients
-           (bench/train.c)
+  train    training throughput, generated vs hand-written gradients:
+           the scalar models of bench/corpus/ (bench/train.c) and the
+           tensor network of examples/spiral_network.sd
+           (bench/train_tensor.c), both through bench/training.c; the
+           tensor network against PyTorch eager too when `import torch`
+           works
   report   RESULTS.md, gen_time.svg, scaling.svg
 
 Settings come from the environment (bench/run.sh sets them): SYMDIFF,
@@ -600,44 +604,143 @@ def stage_scaling(cfg):
 
 # --- stage: training -----------------------------------------------------------------------
 
-def c_training_rows(cfg):
-    """Scalar models that exist today: generated kernels and hand-written
-    gradients in bench/train.c."""
+TENSOR_NET = os.path.join(ROOT, "examples", "spiral_network.sd")
+
+
+def build_training(cfg, exe, sources, kernels):
+    """Generates each kernel (name, .sd file) into bench/out/train/ and
+    compiles exe from the bench sources, bench/training.c and the kernels,
+    each its own translation unit, with the kernel flags.  None, or what
+    went wrong."""
     d = os.path.join(OUT, "train")
     os.makedirs(d, exist_ok=True)
-    for name, src in (("logreg", "ml_logreg_bce"), ("mlp", "ml_mlp_2_16_3")):
+    for name, src in kernels:
         t, rc, _, err = run([cfg.symdiff, "--name", name, "-o", os.path.join(d, name + ".c"),
-                             "-f", os.path.join(HERE, "corpus", src + ".sd")], timeout=60)
+                             "-f", src], timeout=60)
         if t is None or rc != 0:
-            return [], "symdiff failed on %s: %s" % (src, err.strip()[:200])
-    exe = os.path.join(d, "train")
+            return "symdiff failed on %s: %s" % (os.path.relpath(src, ROOT),
+                                                 err.strip()[:200] or "exit status %s" % rc)
     t, rc, _, err = run([cfg.cc] + KFLAGS + ["-Werror", "-D_POSIX_C_SOURCE=200809L", "-I" + d,
-                                             "-I" + os.path.join(ROOT, "runtime"), "-o", exe,
-                                             os.path.join(HERE, "train.c"),
-                                             os.path.join(d, "logreg.c"), os.path.join(d, "mlp.c"),
-                                             cfg.rtlib, "-lm"], timeout=300)
+                                             "-I" + os.path.join(ROOT, "runtime"), "-o", exe]
+                        + [os.path.join(HERE, f) for f in sources + ["training.c"]]
+                        + [os.path.join(d, name + ".c") for name, _ in kernels]
+                        + [cfg.rtlib, "-lm"], timeout=300)
     if t is None or rc != 0:
-        return [], "bench/train.c does not build: " + err.strip()[:300]
-    t, rc, out, err = run([exe, str(cfg.train_rounds), str(cfg.train_rounds)], timeout=600)
+        return "bench/%s does not build: %s" % (sources[0], err.strip()[:300])
+    return None
+
+
+def run_training(cmd):
+    """(rows, problem) of a training driver: its JSON lines."""
+    t, rc, out, err = run(cmd, timeout=600)
     if t is None or rc != 0:
-        return [], "bench/train.c failed: " + err.strip()[:300]
+        return [], "bench/%s.c failed: %s" % (os.path.basename(cmd[0]),
+                                               err.strip()[:300] or "exit status %s" % rc)
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")], None
 
 
+def c_training_rows(cfg):
+    """The scalar models of bench/corpus/: generated kernels and
+    hand-written gradients in bench/train.c."""
+    exe = os.path.join(OUT, "train", "train")
+    problem = build_training(cfg, exe, ["train.c"], [
+        ("logreg", os.path.join(HERE, "corpus", "ml_logreg_bce.sd")),
+        ("mlp", os.path.join(HERE, "corpus", "ml_mlp_2_16_3.sd"))])
+    if problem:
+        return [], problem
+    return run_training([exe, str(cfg.train_rounds), str(cfg.train_rounds)])
+
+
 def tensor_training_rows(cfg):
-    """The tensor examples (issue 5): the 2-16-3 network written with
-    `param W1[16,2], ...` and `@`, against hand-written backpropagation,
-    and against PyTorch eager when `import torch` works.  Returns rows in
-    the format of c_training_rows; empty until the tensor language lands
-    (symdiff answers "not supported yet" to tensor declarations today)."""
-    probe = os.path.join(OUT, "train", "tensor_probe.sd")
-    os.makedirs(os.path.dirname(probe), exist_ok=True)
-    with open(probe, "w") as f:
-        f.write("param W[2,2];\ninput x[2];\nsum(W @ x)\n")
-    t, rc, _, _ = run([cfg.symdiff, "-f", probe], timeout=60)
-    if t is not None and rc == 0:
-        return [], "symdiff now accepts tensor programs: add the tensor rows here"
-    return [], "tensor programs are not supported by symdiff yet"
+    """The tensor 2-16-3 network of examples/spiral_network.sd (`param
+    W1[16,2], ...` and `@`) against hand-written backpropagation
+    (bench/train_tensor.c), on the data and start of the scalar network;
+    then against PyTorch eager when `import torch` works.  (rows, note) in
+    the format of c_training_rows."""
+    exe = os.path.join(OUT, "train", "train_tensor")
+    problem = build_training(cfg, exe, ["train_tensor.c"], [("spiral_net", TENSOR_NET)])
+    if problem:
+        return [], problem
+    data = os.path.join(OUT, "train", "spirals.txt")
+    rows, problem = run_training([exe, str(cfg.train_rounds), str(cfg.train_rounds), data])
+    if problem or not rows:
+        return rows, problem or "bench/train_tensor.c printed no row"
+    if not torch_version():
+        return rows, ("PyTorch is not installed here, so there is no PyTorch row "
+                      "(`BENCH_TORCH=1 make bench` installs it)")
+    try:
+        rows.append(torch_training_row(cfg, data, rows[0]))
+    except Exception as e:  # a broken installation must not cost the C rows
+        return rows, "the PyTorch comparison failed: %s: %s" % (type(e).__name__, e)
+    return rows, None
+
+
+def torch_training_row(cfg, data, trow):
+    """PyTorch eager, float64, one thread, on the data set and start that
+    bench/train_tensor.c wrote: the mean loss of a minibatch of 32 and its
+    gradient by autograd, per sample over the data set (train_rounds
+    rounds); then Adam with the C run's settings for as many epochs as
+    the C run trained (its own shuffles), samples/s per epoch.  Not
+    interleaved with the C run (another process): the ratios divide the
+    medians, the ranges the extremes.  A row of c_training_rows' format,
+    PyTorch in the hand-written columns."""
+    import torch
+    torch.set_num_threads(1)
+    batch = trow["batch"]
+    with open(data) as f:
+        n = int(f.readline().split()[0])
+        theta0 = torch.tensor([float(v) for v in f.readline().split()], dtype=torch.float64)
+        xy = torch.tensor([[float(v) for v in f.readline().split()] for _ in range(n)],
+                          dtype=torch.float64)
+    x, y = xy[:, :2], xy[:, 2:]
+    layout = ((0, (16, 2)), (32, (16,)), (48, (3, 16)), (96, (3,)))  # W1, b1, W2, b2
+
+    def start():
+        return [theta0[o:o + math.prod(s)].reshape(s).clone().requires_grad_()
+                for o, s in layout]
+
+    def loss(p, xb, yb):  # examples/spiral_network.sd, averaged over the minibatch
+        W1, b1, W2, b2 = p
+        s = torch.tanh(xb @ W1.T + b1) @ W2.T + b2
+        return ((torch.logsumexp(s, 1) - (yb * s).sum(1)).mean()
+                + 1e-5 * ((W1 * W1).sum() + (W2 * W2).sum()))
+
+    p = start()
+
+    def grad_pass():
+        t0 = time.process_time()
+        for b in range(0, n, batch):
+            torch.autograd.grad(loss(p, x[b:b + batch], y[b:b + batch]), p)
+        return (time.process_time() - t0) / n
+    grad_pass()  # warm-up
+    grad_ns = [1e9 * grad_pass() for _ in range(cfg.train_rounds)]
+
+    p = start()
+    opt = torch.optim.Adam(p, lr=0.01, betas=(0.9, 0.999), eps=1e-8)
+    shuffles = torch.Generator().manual_seed(1)
+    sps, last = [], None
+    for _ in range(trow["blocks"] * trow["epochs_per_block"]):
+        t0 = time.process_time()
+        perm, total = torch.randperm(n, generator=shuffles), 0.0
+        for b in range(0, n, batch):
+            i = perm[b:b + batch]
+            opt.zero_grad()
+            v = loss(p, x[i], y[i])
+            v.backward()
+            opt.step()
+            total += v.item() * len(i)
+        sps.append(n / (time.process_time() - t0))
+        last = total / n
+
+    def ratio(a, b):
+        return [a[0] / b[0], a[1] / b[2], a[2] / b[1]]
+    tg, ts = list(stats(grad_ns)), list(stats(sps))
+    return {"model": "mlp_torch", "params": trow["params"], "samples": n, "batch": batch,
+            "gen_grad_ns": trow["gen_grad_ns"], "hand_grad_ns": tg,
+            "grad_ratio": ratio(trow["gen_grad_ns"], tg),
+            "gen_samples_per_s": trow["gen_samples_per_s"], "hand_samples_per_s": ts,
+            "throughput_ratio": ratio(trow["gen_samples_per_s"], ts),
+            "loss_gen": trow["loss_gen"], "loss_hand": last, "epochs": len(sps)}
 
 
 def torch_version():
@@ -1129,47 +1232,82 @@ def stage_report(cfg):
         b("")
         b("## 4. Training throughput")
         b("")
-        b("bench/train.c: per-sample losses trained with minibatch Adam (batch 32) from "
-          "the same start and the same shuffles, once with symdiff's generated gradient "
-          "and once with a hand-written one, alternating in blocks of epochs (about "
-          "20 ms of CPU time each; %d blocks); and the gradient alone, value + gradient "
-          "per sample over the data set (%d rounds, alternating). Ratios per block or "
-          "round; median and range." % (tra["rounds"], tra["rounds"]))
+        b("bench/train.c (the scalar models of bench/corpus/) and bench/train_tensor.c (the "
+          "tensor network of examples/spiral_network.sd), both through bench/training.c: "
+          "per-sample losses trained with minibatch Adam (batch 32) from the same start and "
+          "the same shuffles, once with symdiff's generated gradient and once with a "
+          "hand-written one, alternating in blocks of epochs (about 20 ms of CPU time each; "
+          "%d blocks); and the gradient alone, value + gradient per sample over the data "
+          "set (%d rounds, alternating). Ratios per block or round; median and range. The "
+          "two forms of the 2-16-3 network train on the same three spirals from the same "
+          "start against the same hand-written backpropagation (bench/training.c); they "
+          "differ only in the weight decay (1e-4 in the scalar corpus program, 1e-5 in "
+          "the example)." % (tra["rounds"], tra["rounds"]))
         b("")
         b("| model | params | gradient: generated | hand-written | generated / hand | "
           "training: generated, samples/s | hand-written, samples/s | generated / hand | "
           "final loss (gen, hand) |")
         b("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         names = {"logreg": "logistic regression, BCE + L2, 4 features",
-                 "mlp": "2-16-3 network (tanh, softmax CE, L2), scalar form"}
+                 "mlp": "2-16-3 network (tanh, softmax CE, L2), scalar form",
+                 "mlp_tensor": "2-16-3 network (tanh, softmax CE, L2), tensor form",
+                 "mlp_torch": "2-16-3 network, tensor form against PyTorch eager (in the "
+                              "hand-written columns)"}
+        by_model = {}
         for r in tra["rows"]:
+            by_model[r["model"]] = r
             b("| %s | %d | %.3g ns | %.3g ns | **%.2f** (%.2f – %.2f) | %.3g | %.3g | "
               "**%.2f** (%.2f – %.2f) | %.4g, %.4g |" % (
                   names.get(r["model"], r["model"]), r["params"], r["gen_grad_ns"][0],
                   r["hand_grad_ns"][0], *r["grad_ratio"], r["gen_samples_per_s"][0],
                   r["hand_samples_per_s"][0], *r["throughput_ratio"], r["loss_gen"],
                   r["loss_hand"]))
-            if r["model"] == "mlp":
-                goals.append(("Generated 2-16-3 network gradient within 1.5x of hand-written "
-                              "backprop",
-                              "scalar form (the tensor form does not exist yet): gradient "
-                              "%.2f x hand-written (range %.2f – %.2f); training throughput "
-                              "%.2f x" % (r["grad_ratio"][0], r["grad_ratio"][1],
-                                          r["grad_ratio"][2], r["throughput_ratio"][0]),
-                              "met (scalar form)" if r["grad_ratio"][0] <= 1.5
-                              else "missed (scalar form)"))
         if tra.get("note"):
             b("")
-            b("Problem: " + tra["note"])
-        b("")
-        b("Tensor rows: %s. The issue's training goal is about the tensor examples "
-          "(issue 5), which are not available on this branch; the 2-16-3 network above "
-          "is the same model written out in scalars (bench/gen_corpus.py), so it measures "
-          "the generated code's cost today. When tensors land, "
-          "`tensor_training_rows` in bench/bench.py is the one place to add the tensor "
-          "program against hand-written backpropagation and PyTorch eager (%s)."
-          % (tra.get("tensor_note") or "none",
-             "installed: %s" % tra["torch"] if tra.get("torch") else "not installed here"))
+            b("Problem with the scalar rows: " + tra["note"])
+        tensor_rows = "mlp_tensor" in by_model
+        if tensor_rows:
+            b("")
+            b("The tensor form's kernel is symdiff's C for examples/spiral_network.sd "
+              "(loops over the matrix products), generated into bench/out/train/ and "
+              "compiled with the kernel flags, like the others.")
+        if "mlp_torch" in by_model:
+            b("")
+            b("PyTorch %s eager, float64, one thread: the gradient is autograd's for the "
+              "mean loss of a minibatch of 32, per sample; training is torch.optim.Adam with "
+              "the same settings for %d epochs, on the same data from the same start but "
+              "with its own shuffles. Measured in another process after the C run, so not "
+              "interleaved: the ratios divide medians and the ranges divide extremes."
+              % (tra.get("torch") or "?", by_model["mlp_torch"].get("epochs", 0)))
+        if tra.get("tensor_note"):
+            b("")
+            b(("Tensor rows: %s." if tensor_rows else "Problem with the tensor rows: %s.")
+              % tra["tensor_note"].rstrip("."))
+
+        def net_goal(r):
+            return ("gradient %.2f x hand-written (range %.2f – %.2f); training throughput "
+                    "%.2f x" % (r["grad_ratio"][0], r["grad_ratio"][1], r["grad_ratio"][2],
+                                r["throughput_ratio"][0]))
+        tensor, scalar = by_model.get("mlp_tensor"), by_model.get("mlp")
+        if tensor or scalar:
+            parts = []
+            if tensor:
+                parts.append("Tensor form (examples/spiral_network.sd): " + net_goal(tensor))
+            else:
+                parts.append("Tensor form not measured (%s)"
+                             % (tra.get("tensor_note") or "no row").rstrip("."))
+            if scalar:
+                parts.append("Scalar form (bench/corpus/ml_mlp_2_16_3.sd): "
+                             + net_goal(scalar))
+            judged = tensor or scalar
+            goals.append(("Generated 2-16-3 network gradient within 1.5x of hand-written "
+                          "backprop", ". ".join(parts),
+                          ("met" if judged["grad_ratio"][0] <= 1.5 else "missed")
+                          + ("" if tensor else " (scalar form only)")))
+        else:
+            goals.append(("Generated 2-16-3 network gradient within 1.5x of hand-written "
+                          "backprop", "no row: %s" % (tra.get("tensor_note") or "?"),
+                          "not measured"))
 
     b("")
     b("## How the noise is handled")

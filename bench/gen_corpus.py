@@ -10,8 +10,10 @@
   ml_mlp_2_16_3.sd    a 2-16-3 network (tanh hidden layer, softmax
                       cross-entropy, L2 on the weights) written out in
                       scalars, parameters in row-major order: W1[16,2],
-                      b1[16], W2[3,16], b2[3].  bench/train.c's hand-written
-                      backpropagation uses the same layout.
+                      b1[16], W2[3,16], b2[3].  The hand-written
+                      backpropagation of bench/training.c uses the same
+                      layout, as does the tensor form of the network
+                      (examples/spiral_network.sd).
 
 The output is deterministic; the files are committed so that the corpus can
 be read without running anything.
