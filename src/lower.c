@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "repeated.h"
 
 /* Steps of lowering (see spend) before "too much work": at about a
  * microsecond each, a few seconds.  docs/limits.md explains the choice. */
@@ -45,6 +46,7 @@ typedef struct Lowerer {
     size_t names_cap, names_used;
     int has_decls, vars_fixed;
     long work, max_work;
+    AstSet repeated; /* subexpressions written twice: shared, as if named */
     Loc *loc_of; /* by node id: where the node was first written */
     size_t loc_cap;
     int failed;
@@ -740,6 +742,8 @@ static Node *lower_expr(Lowerer *L, const Ast *a) {
     Node *n = lower_expr_inner(L, a);
     if (!n && L->g->failed)
         out_of_memory(L, a->loc);
+    if (n && ast_set_has(&L->repeated, a))
+        dag_pin(L->g, n); /* written twice: shared like a named value */
     return located(L, n, a->loc);
 }
 
@@ -976,6 +980,8 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
     L.max_work = opt && opt->max_work > 0 ? opt->max_work : DEFAULT_MAX_WORK;
     memset(out, 0, sizeof *out);
     collect_assigned(&L, ast);
+    if (ast_find_repeated(ast, &L.repeated) != 0)
+        out_of_memory(&L, ast->loc);
     out->has_decls = L.has_decls;
     Shape scalar = {0, {0, 0}};
     if (opt && opt->vars) {
@@ -1034,6 +1040,7 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
     free(L.env);
     free(L.names);
     free(L.loc_of);
+    ast_set_free(&L.repeated);
     return status;
 }
 

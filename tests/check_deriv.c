@@ -597,6 +597,77 @@ START_TEST(test_deriv_logistic_map_size) {
 }
 END_TEST
 
+/* l_n written out inline: the repeated subexpressions are shared as if
+ * named, so the derivative is the repeat form's, node for node, and stays
+ * linear in n (flattened products made it quadratic). */
+static void logistic_inline(StrBuf *sb, int n) {
+    sb_clear(sb);
+    sb_puts(sb, "x");
+    for (int k = 1; k < n; k++) {
+        StrBuf prev;
+        sb_init(&prev);
+        sb_puts(&prev, sb_str(sb));
+        sb_clear(sb);
+        sb_printf(sb, "4*(%s)*(1 - (%s))", sb_str(&prev), sb_str(&prev));
+        sb_free(&prev);
+    }
+}
+
+START_TEST(test_deriv_logistic_map_inline_is_shared) {
+    StrBuf text, a, b;
+    sb_init(&text);
+    sb_init(&a);
+    sb_init(&b);
+    for (int n = 2; n <= 12; n++) {
+        char rep[80];
+        logistic_text(rep, sizeof rep, n - 1);
+        logistic_inline(&text, n);
+        for (int e = 0; e < 2; e++) {
+            DerivMode mode = e == 0 ? DERIV_FORWARD : DERIV_REVERSE;
+            Graph *g = graph_new();
+            Node *fi = function(g, sb_str(&text), xy, 1);
+            Node *fr = function(g, rep, xy, 1);
+            ck_assert_ptr_eq(fi, fr); /* the same value, the same node */
+            int v = 0;
+            Node *di = NULL, *dr = NULL;
+            ck_assert_int_eq(deriv_gradient(g, fi, &v, 1, mode, &di, NULL), 0);
+            ck_assert_int_eq(deriv_gradient(g, fr, &v, 1, mode, &dr, NULL), 0);
+            ck_assert_msg(di == dr, "l_%d inline: %s\nrepeat: %s", n, show(&a, g, di), show(&b, g, dr));
+            ck_assert_uint_le(dag_count(g, &di, 1), 4 * dag_count(g, &fi, 1));
+            for (double x = 0.05; x < 1; x += 0.1) /* chaotic: 4^n amplifies rounding */
+                ck_assert(close_to(eval_node(g, di, &x), logistic_hand(x, n - 1), 1e-9));
+            graph_free(g);
+        }
+    }
+    sb_free(&text);
+    sb_free(&a);
+    sb_free(&b);
+}
+END_TEST
+
+/* A value written twice (here inside a sum, a quotient and a call) is
+ * shared; the derivative agrees with finite differences and with the form
+ * in which the value is named. */
+START_TEST(test_deriv_repeated_subexpression) {
+    static const char *const cases[][2] = {
+        {"(x*y + 1)^3 - sin(x*y + 1)*(x*y + 1)", "u = x*y + 1; u^3 - sin(u)*u"},
+        {"(x^2 + y^2)/(1 + (x^2 + y^2)) + exp(-(x^2 + y^2))", "r = x^2 + y^2; r/(1 + r) + exp(-r)"},
+        {"x*(2*x - y) - (2*x - y)^2*y", "d = 2*x - y; x*d - d^2*y"},
+    };
+    int vars[2] = {0, 1};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        Graph *g = graph_new();
+        Node *f = function(g, cases[i][0], xy, 2);
+        Node *named = function(g, cases[i][1], xy, 2);
+        ck_assert_ptr_eq(f, named);
+        Node *grad3[6];
+        gradients(g, f, vars, 2, grad3);
+        ck_assert_int_gt(check_numeric(g, f, grad3, vars, 2, -2, 2, K_NONE, 20, 1e-7, cases[i][0]), 10);
+        graph_free(g);
+    }
+}
+END_TEST
+
 START_TEST(test_deriv_logistic_map_expand) {
     static const struct {
         int repeats;
@@ -816,6 +887,8 @@ Suite *deriv_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_deriv_logistic_map_values);
     tcase_add_test(tc, test_deriv_logistic_map_size);
+    tcase_add_test(tc, test_deriv_logistic_map_inline_is_shared);
+    tcase_add_test(tc, test_deriv_repeated_subexpression);
     tcase_add_test(tc, test_deriv_logistic_map_expand);
     suite_add_tcase(s, tc);
     return s;
