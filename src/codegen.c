@@ -202,7 +202,9 @@ static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
         sb_putc(E->out, ')');
 }
 
-/* Writes a power b^k for a small integer k >= 1 as repeated products. */
+/* Writes a power b^k for an integer 1 <= k <= 8 as products, squaring
+ * as it goes: b^4 = (b * b) * (b * b), whose repeated square the C
+ * compiler computes once (a call of pow costs tens of multiplications). */
 static void emit_int_power(Emitter *E, const Node *b, long k) {
     if (k <= 3) {
         for (long i = 0; i < k; i++) {
@@ -214,18 +216,24 @@ static void emit_int_power(Emitter *E, const Node *b, long k) {
         }
         return;
     }
-    emit_call_name(E, "pow");
     sb_putc(E->out, '(');
-    emit_temp_or(E, b, 0);
-    sb_puts(E->out, ", ");
-    emit_literal(E, (double)k);
+    emit_int_power(E, b, k / 2);
+    sb_puts(E->out, ") * (");
+    int muls = E->counts.mul; /* the repeated half is computed once */
+    emit_int_power(E, b, k / 2);
+    E->counts.mul = muls;
     sb_putc(E->out, ')');
-    E->counts.call++;
+    E->counts.mul++;
+    if (k % 2) {
+        sb_puts(E->out, " * ");
+        emit_temp_or(E, b, C_ATOM);
+        E->counts.mul++;
+    }
 }
 
 /* b^e for a constant e, as a factor of a product (e > 0). */
 static void emit_positive_power(Emitter *E, const Node *b, Num e, int ctx) {
-    if (num_is_int(e) && e.p <= 3) {
+    if (num_is_int(e) && e.p <= 8) {
         int paren = e.p > 1 && ctx > C_PROD;
         if (paren)
             sb_putc(E->out, '(');
