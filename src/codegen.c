@@ -231,6 +231,35 @@ static void emit_int_power(Emitter *E, const Node *b, long k) {
     }
 }
 
+/* The node sqrt(b) = b^(1/2) where the graph has it with an id below
+ * `below` (so that it is planned, and defined before its users), else
+ * NULL.  Half-integer powers of b are written through it: the derivative
+ * of sqrt(u) is u^(-1/2)/2, and dividing by the sqrt(u) the function
+ * computes anyway saves a second square root. */
+static const Node *square_root_of(const Emitter *E, const Node *b, uint32_t below) {
+    Num half = num_rat(1, 2);
+    Node *h = dag_lookup(E->g, EX_CONST, &half, NULL, 0, shape_scalar);
+    if (!h)
+        return NULL;
+    Node *args[2] = {(Node *)b, h};
+    const Node *s = dag_lookup(E->g, EX_POW, NULL, args, 2, b->shape);
+    return s && s->id < below ? s : NULL;
+}
+
+/* sqrt(b), through the temporary of b^(1/2) when it has one. */
+static void emit_square_root(Emitter *E, const Node *b) {
+    const Node *s = square_root_of(E, b, (uint32_t)E->g->nnodes);
+    if (s && E->temp[s->id]) {
+        emit_temp_or(E, s, C_ATOM);
+        return;
+    }
+    emit_call_name(E, "sqrt");
+    sb_putc(E->out, '(');
+    emit_temp_or(E, b, 0);
+    sb_putc(E->out, ')');
+    E->counts.call++;
+}
+
 /* b^e for a constant e, as a factor of a product (e > 0). */
 static void emit_positive_power(Emitter *E, const Node *b, Num e, int ctx) {
     if (num_is_int(e) && e.p <= 8) {
@@ -243,26 +272,18 @@ static void emit_positive_power(Emitter *E, const Node *b, Num e, int ctx) {
         return;
     }
     if (e.is_rat && e.q == 2 && e.p == 1) {
-        emit_call_name(E, "sqrt");
-        sb_putc(E->out, '(');
-        emit_temp_or(E, b, 0);
-        sb_putc(E->out, ')');
-        E->counts.call++;
+        emit_square_root(E, b);
         return;
     }
-    if (e.is_rat && e.q == 2 && e.p == 3) {
-        /* b^(3/2) = b sqrt(b): NaN for b < 0 either way */
+    if (e.is_rat && e.q == 2 && e.p <= 15) {
+        /* b^(k + 1/2) = b^k sqrt(b): NaN for b < 0 either way */
         int paren = ctx > C_PROD;
         if (paren)
             sb_putc(E->out, '(');
-        emit_temp_or(E, b, C_ATOM);
+        emit_int_power(E, b, (long)(e.p / 2));
         sb_puts(E->out, " * ");
-        emit_call_name(E, "sqrt");
-        sb_putc(E->out, '(');
-        emit_temp_or(E, b, 0);
-        sb_putc(E->out, ')');
-        E->counts.call++;
         E->counts.mul++;
+        emit_square_root(E, b);
         if (paren)
             sb_putc(E->out, ')');
         return;
@@ -611,6 +632,16 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
         for (int k = 0; k < nargs; k++) {
             E->mark[args[k]->id] = 1;
             E->uses[args[k]->id]++;
+        }
+        /* b^(k/2), k odd, other than sqrt(b) itself: written through sqrt(b) */
+        const Node *n = g->nodes[id];
+        if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && n->args[1]->u.num.is_rat &&
+            n->args[1]->u.num.q == 2 && n->args[1]->u.num.p != 1) {
+            const Node *s = square_root_of(E, n->args[0], id);
+            if (s) {
+                E->mark[s->id] = 1;
+                E->uses[s->id]++;
+            }
         }
     }
     for (int i = 0; i < nroots; i++)

@@ -159,13 +159,10 @@ static int grow_table(Graph *g) {
     return 1;
 }
 
-Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
-                 Shape shape) {
-    if (g->failed)
-        return NULL;
-    for (int i = 0; i < nargs; i++)
-        if (!args[i])
-            return NULL;
+/* The slot of the node with this content, or of the empty slot where it
+ * would go; *h receives its hash. */
+static size_t find_slot(const Graph *g, NodeKind kind, const void *payload, Node *const *args,
+                        int nargs, Shape shape, uint32_t *hash) {
     uint32_t h = mix((uint32_t)kind * 0x85EBCA6Bu, payload_hash(kind, payload));
     for (int i = 0; i < nargs; i++)
         h = mix(h, args[i]->id);
@@ -176,6 +173,7 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     h ^= h >> 13;
     h *= 0xC2B2AE35u;
     h ^= h >> 16;
+    *hash = h;
 
     size_t mask = g->table_cap - 1, j = h & mask;
     for (; g->table[j].id1; j = (j + 1) & mask) {
@@ -189,8 +187,32 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
             continue;
         if (nargs && memcmp(n->args, args, (size_t)nargs * sizeof *args) != 0)
             continue;
-        return g->nodes[g->table[j].id1 - 1];
+        return j;
     }
+    return j;
+}
+
+Node *dag_lookup(const Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
+                 Shape shape) {
+    for (int i = 0; i < nargs; i++)
+        if (!args[i])
+            return NULL;
+    uint32_t h;
+    size_t j = find_slot(g, kind, payload, args, nargs, shape, &h);
+    return g->table[j].id1 ? g->nodes[g->table[j].id1 - 1] : NULL;
+}
+
+Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
+                 Shape shape) {
+    if (g->failed)
+        return NULL;
+    for (int i = 0; i < nargs; i++)
+        if (!args[i])
+            return NULL;
+    uint32_t h;
+    size_t j = find_slot(g, kind, payload, args, nargs, shape, &h);
+    if (g->table[j].id1)
+        return g->nodes[g->table[j].id1 - 1];
 
     if (g->max_nodes && g->nnodes >= g->max_nodes) {
         g->failed = 2;

@@ -147,6 +147,9 @@ Node *graph_var_node(Graph *g, int var);
  * this kind, payload and arguments.  NULL when the graph has failed. */
 Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args,
                  int nargs, Shape shape);
+/* The node dag_intern would return, if it exists already; never adds. */
+Node *dag_lookup(const Graph *g, NodeKind kind, const void *payload, Node *const *args,
+                 int nargs, Shape shape);
 
 /* Marks a node as shared: the constructors then treat it as an atom and
  * never copy its operands into a new sum or product (which would repeat

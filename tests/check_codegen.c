@@ -205,6 +205,8 @@ static const char *const corpus[] = {
     "double = x; int = y; grad = double*int; grad^2 + exp(double) - 1",
     "[3*x^2 + x, exp(x), ln(1 + x^2)]",
     "[x*y, sin(x) + cos(y), x/(1 + y^2)]",
+    "x^4 + y^5/(x^7 + 1) + (x - y)^8 + x^9 - 1/(x + y)^6",
+    "sqrt(x + sqrt(x + sqrt(y))) + (x^2 + y^2)^(5/2) - (1 + x^2)^(-3/2) + sqrt(x^2 + y^2)",
 };
 
 static const char *corpus_driver_scalar =
@@ -320,6 +322,19 @@ START_TEST(test_corpus_clang) {
 END_TEST
 
 /* The same command twice gives byte-identical files. */
+/* Integer powers are products and half-integer ones go through the
+ * square root the function computes anyway: no call of pow, one sqrt per
+ * distinct radicand in the gradient kernel. */
+START_TEST(test_powers_without_calls) {
+    ck_assert_int_eq(sh("%s --emit c 'x^4 + y^5/(x^7 + 1) - 1/(x + y)^6' | grep -c 'pow(' > %s/n.txt; "
+                        "grep -qx 0 %s/n.txt", symdiff_path(), workdir, workdir), 0);
+    ck_assert_int_eq(sh("%s --emit c 'sqrt(x + sqrt(x + sqrt(x)))' | sed -n '/f_grad(.*)$/,/^}/p' | "
+                        "grep -o 'sqrt(' | wc -l | grep -qx 3", symdiff_path()), 0);
+    ck_assert_int_eq(sh("%s --emit c 'sqrt(x^2 + y^2) + (x^2 + y^2)^(3/2)' | sed -n '/f_grad(.*)$/,/^}/p' | "
+                        "grep -o 'sqrt(' | wc -l | grep -qx 1", symdiff_path()), 0);
+}
+END_TEST
+
 START_TEST(test_deterministic) {
     write_file("prog.sd", "l = x; repeat 20 { l = 4*l*(1-l) } l + sigmoid(y)*x");
     ck_assert_int_eq(sh("cd '%s' && %s --hessian --emit-test -f prog.sd -o a.c && "
@@ -379,6 +394,7 @@ Suite *codegen_suite(void) {
     tcase_add_loop_test(tc, test_corpus_gcc_float, 0, n);
     tcase_add_loop_test(tc, test_corpus_clang, 0, n);
     tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_powers_without_calls);
     tcase_add_test(tc, test_header_contents);
     tcase_add_test(tc, test_emit_test_program);
     suite_add_tcase(s, tc);
