@@ -34,6 +34,8 @@ Num num_int(int64_t v) {
 /* p/q reduced, q > 0.  INT64_MIN cannot be negated: such values go to
  * double. */
 Num num_rat(int64_t p, int64_t q) {
+    if (q == 1)
+        return num_int(p);
     if (q < 0) {
         if (p == INT64_MIN || q == INT64_MIN)
             return num_double((double)p / (double)q);
@@ -146,6 +148,11 @@ Num num_neg(Num a) {
 }
 
 NumStatus num_add(Num a, Num b, Num *out) {
+    int64_t sum;
+    if (a.is_rat && b.is_rat && a.q == 1 && b.q == 1 && !__builtin_add_overflow(a.p, b.p, &sum)) {
+        *out = num_int(sum); /* integers, the common case: no gcd */
+        return NUM_OK;
+    }
     if (a.is_rat && b.is_rat) {
         /* p1/q1 + p2/q2 = (p1*(l/q1) + p2*(l/q2)) / l,  l = lcm(q1, q2) */
         int64_t g = (int64_t)gcd_u64((uint64_t)a.q, (uint64_t)b.q);
@@ -161,6 +168,11 @@ NumStatus num_add(Num a, Num b, Num *out) {
 }
 
 NumStatus num_mul(Num a, Num b, Num *out) {
+    int64_t prod;
+    if (a.is_rat && b.is_rat && a.q == 1 && b.q == 1 && !__builtin_mul_overflow(a.p, b.p, &prod)) {
+        *out = num_int(prod); /* integers, the common case: no gcd */
+        return NUM_OK;
+    }
     if (a.is_rat && b.is_rat) {
         /* cross-reduce first so that products stay small */
         int64_t g1 = (int64_t)gcd_u64(abs_u64(a.p), (uint64_t)b.q);
