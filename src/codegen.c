@@ -26,7 +26,8 @@ enum { C_SUM = 1, C_PROD, C_UNARY, C_ATOM };
 /* Helper functions the generated file defines when a kernel uses them. */
 enum {
     H_SIGMOID = 1 << 0, H_SOFTPLUS = 1 << 1, H_RELU = 1 << 2, H_LEAKY = 1 << 3, H_ELU = 1 << 4,
-    H_SIGN = 1 << 5, H_STEP = 1 << 6, H_MIN = 1 << 7, H_MAX = 1 << 8, H_IFPOS = 1 << 9
+    H_SIGN = 1 << 5, H_STEP = 1 << 6, H_MIN = 1 << 7, H_MAX = 1 << 8, H_IFPOS = 1 << 9,
+    H_POW_LESS1 = 1 << 10
 };
 
 typedef struct Emitter {
@@ -244,6 +245,18 @@ static const Node *square_root_of(const Emitter *E, const Node *b, uint32_t belo
     Node *args[2] = {(Node *)b, h};
     const Node *s = dag_lookup(E->g, EX_POW, NULL, args, 2, b->shape);
     return s && s->id < below ? s : NULL;
+}
+
+/* For n = b^(y - 1): the node b^y where the graph has it with a smaller
+ * id, else NULL.  The derivative of b^y is y b^(y - 1) + ..., and b^y is
+ * there anyway: b^(y - 1) = b^y / b saves a second call of pow. */
+static const Node *power_above(const Emitter *E, const Node *n) {
+    if (n->kind != EX_POW || n->args[1]->kind != EX_ADD || n->args[1]->nargs != 2 ||
+        !dag_is_num(n->args[1]->args[0], -1) || n->shape.rank != 0)
+        return NULL;
+    Node *args[2] = {n->args[0], n->args[1]->args[1]};
+    const Node *p = dag_lookup(E->g, EX_POW, NULL, args, 2, n->shape);
+    return p && p->id < n->id ? p : NULL;
 }
 
 /* sqrt(b), through the temporary of b^(1/2) when it has one. */
@@ -537,6 +550,16 @@ static void emit(Emitter *E, const Node *n, int ctx) {
             emit_product(E, n, 0, ctx);
         } else if (e->kind == EX_CONST) {
             emit_positive_power(E, b, e->u.num, ctx);
+        } else if (power_above(E, n) && E->temp[power_above(E, n)->id]) {
+            E->helpers |= H_POW_LESS1;
+            sb_puts(E->out, "sd_pow_less1(");
+            emit_temp_or(E, b, 0);
+            sb_puts(E->out, ", ");
+            emit_temp_or(E, e, 0);
+            sb_puts(E->out, ", ");
+            emit_temp_or(E, power_above(E, n), 0);
+            sb_putc(E->out, ')');
+            E->counts.call++;
         } else {
             emit_call_name(E, "pow");
             sb_putc(E->out, '(');
@@ -642,6 +665,12 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
                 E->mark[s->id] = 1;
                 E->uses[s->id]++;
             }
+        }
+        /* b^(y - 1) beside b^y: computed from it (a temporary) */
+        const Node *p = power_above(E, n);
+        if (p) {
+            E->mark[p->id] = 1;
+            E->uses[p->id] += 2;
         }
     }
     for (int i = 0; i < nroots; i++)
@@ -825,6 +854,14 @@ static void emit_helpers(Emitter *E, StrBuf *sb, unsigned used) {
         sb_printf(sb,
                   "static inline %s sd_ifpos(%s c, %s a, %s b)\n{\n    return c > 0 ? a : c <= 0 ? b : c;\n}\n\n",
                   T, T, T, T);
+    if (used & H_POW_LESS1)
+        sb_printf(sb,
+                  "/* b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"
+                  " * b^y is not a normal number (then the division would not be exact) */\n"
+                  "static inline %s sd_pow_less1(%s b, %s e, %s by)\n{\n"
+                  "    return b != 0 && fabs%s(by) >= %s && fabs%s(by) <= %s ? by / b : pow%s(b, e);\n}\n\n",
+                  T, T, T, T, f, E->opt->use_float ? "0x1p-126f" : "0x1p-1022", f,
+                  E->opt->use_float ? "0x1.fffffep127f" : "0x1.fffffffffffffp1023", f);
 }
 
 /* --- single expressions for other emitters ----------------------------------------------- */

@@ -335,6 +335,41 @@ START_TEST(test_powers_without_calls) {
 }
 END_TEST
 
+/* d/dx x^y = y x^(y-1) is computed from the x^y the kernel has, where
+ * that is exact: at 0, at negative bases, past the range of double and
+ * where x^y is subnormal it must equal y pow(x, y - 1) all the same. */
+static const char *pow_driver =
+    "#include <math.h>\n#include <stdio.h>\n#include \"k.h\"\n"
+    "int main(void) {\n"
+    "    static const double pts[][2] = {{0, 2}, {0, 1}, {0, 0.5}, {0, 0}, {0, -1}, {-2, 3},\n"
+    "        {-2, 0.5}, {2, 0.5}, {1e-300, 2}, {1e300, 2}, {1e-170, 2}, {3, -2}, {0.5, 1e-3},\n"
+    "        {1e-310, 1.5}, {7, 1}, {-0.0, 3}};\n"
+    "    int bad = 0;\n"
+    "    for (unsigned i = 0; i < sizeof pts / sizeof *pts; i++) {\n"
+    "        double x[2] = {pts[i][0], pts[i][1]}, g[2];\n"
+    "        k_grad(x, g);\n"
+    "        double want = x[1] * pow(x[0], x[1] - 1);\n"
+    "        int same = (isnan(want) && isnan(g[0])) || g[0] == want ||\n"
+    "                   fabs(g[0] - want) <= 4e-16 * fabs(want);\n"
+    "        if (!same) { printf(\"x=%g y=%g: %.17g, want %.17g\\n\", x[0], x[1], g[0], want); bad = 1; }\n"
+    "    }\n"
+    "    return bad;\n}\n";
+
+START_TEST(test_power_from_power) {
+    ck_assert_int_eq(sh("%s --emit c 'x^y' | sed -n '/f_grad(.*)$/,/^}/p' | grep -o ' pow(' | wc -l | "
+                        "grep -qx 1", symdiff_path()), 0);
+    const char *ccs[] = {"gcc", "clang"};
+    for (int i = 0; i < 2; i++) {
+        if (!have_compiler(ccs[i]))
+            continue;
+        int rc = build_and_run("x^y", "--name k", pow_driver, ccs[i], "-O2");
+        if (rc != 0)
+            sh("cat '%s/out.txt' >&2", workdir);
+        ck_assert_msg(rc == 0, "%s: x^y's derivative differs from y pow(x, y - 1)", ccs[i]);
+    }
+}
+END_TEST
+
 START_TEST(test_deterministic) {
     write_file("prog.sd", "l = x; repeat 20 { l = 4*l*(1-l) } l + sigmoid(y)*x");
     ck_assert_int_eq(sh("cd '%s' && %s --hessian --emit-test -f prog.sd -o a.c && "
@@ -395,6 +430,7 @@ Suite *codegen_suite(void) {
     tcase_add_loop_test(tc, test_corpus_clang, 0, n);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_powers_without_calls);
+    tcase_add_test(tc, test_power_from_power);
     tcase_add_test(tc, test_header_contents);
     tcase_add_test(tc, test_emit_test_program);
     suite_add_tcase(s, tc);
