@@ -27,8 +27,13 @@ enum { C_SUM = 1, C_PROD, C_UNARY, C_ATOM };
 enum {
     H_SIGMOID = 1 << 0, H_SOFTPLUS = 1 << 1, H_RELU = 1 << 2, H_LEAKY = 1 << 3, H_ELU = 1 << 4,
     H_SIGN = 1 << 5, H_STEP = 1 << 6, H_MIN = 1 << 7, H_MAX = 1 << 8, H_IFPOS = 1 << 9,
-    H_POW_LESS1 = 1 << 10
+    H_POW_LESS1 = 1 << 10, H_SIGMOID_E = 1 << 11, H_SOFTPLUS_E = 1 << 12
 };
+
+/* Arguments v of a kernel that has both sigmoid(v) and softplus(v): both
+ * are computed from one e = exp(-|v|) (the derivative of softplus is the
+ * sigmoid, so a kernel with one often has the other). */
+#define MAX_SHARED_EXP 64
 
 typedef struct Emitter {
     Graph *g;
@@ -48,6 +53,9 @@ typedef struct Emitter {
     unsigned helpers;
     const char *T;        /* "double" or "float"                         */
     const char *fs;       /* libm suffix: "" or "f"                      */
+    const Node *shared_exp[MAX_SHARED_EXP]; /* the v of e<k> = exp(-|v|)  */
+    unsigned char shared_exp_defined[MAX_SHARED_EXP];
+    int nshared_exp;
 } Emitter;
 
 static void emit(Emitter *E, const Node *n, int ctx);
@@ -414,6 +422,13 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     free(den_exp);
 }
 
+static int shared_exp_index(const Emitter *E, const Node *v) {
+    for (int k = 0; k < E->nshared_exp; k++)
+        if (E->shared_exp[k] == v)
+            return k;
+    return -1;
+}
+
 static void emit_helper_call(Emitter *E, const char *name, unsigned helper, const Node *n, int nargs) {
     E->helpers |= helper;
     sb_printf(E->out, "sd_%s(", name);
@@ -484,11 +499,22 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
     }
     switch (fn) {
     case BI_SIGMOID:
-        emit_helper_call(E, "sigmoid", H_SIGMOID, n, 1);
+    case BI_SOFTPLUS: {
+        int k = shared_exp_index(E, u);
+        if (k >= 0 && E->shared_exp_defined[k]) {
+            int sig = fn == BI_SIGMOID;
+            E->helpers |= sig ? H_SIGMOID_E : H_SOFTPLUS_E;
+            sb_puts(E->out, sig ? "sd_sigmoid_e(" : "sd_softplus_e(");
+            emit_temp_or(E, u, 0);
+            sb_printf(E->out, ", e%d)", k);
+            E->counts.call++;
+        } else if (fn == BI_SIGMOID) {
+            emit_helper_call(E, "sigmoid", H_SIGMOID, n, 1);
+        } else {
+            emit_helper_call(E, "softplus", H_SOFTPLUS, n, 1);
+        }
         return;
-    case BI_SOFTPLUS:
-        emit_helper_call(E, "softplus", H_SOFTPLUS, n, 1);
-        return;
+    }
     case BI_RELU:
         emit_helper_call(E, "relu", H_RELU, n, 1);
         return;
@@ -709,6 +735,26 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
                 depth[id] = 0;
         }
     }
+    /* sigmoid(v) and softplus(v) both here: one exp for the two */
+    E->nshared_exp = 0;
+    memset(E->shared_exp_defined, 0, sizeof E->shared_exp_defined);
+    for (size_t id = 0; id < nn; id++) {
+        const Node *n = g->nodes[id];
+        if (!E->mark[id] || !is_call(n, BI_SOFTPLUS) || E->nshared_exp == MAX_SHARED_EXP)
+            continue;
+        int fn = BI_SIGMOID;
+        const Node *sig = dag_lookup(g, EX_CALL, &fn, n->args, 1, n->shape);
+        if (!sig || !E->mark[sig->id] || n->shape.rank != 0)
+            continue;
+        E->shared_exp[E->nshared_exp++] = n->args[0];
+        /* each computed once, after e */
+        if (!E->temp[id])
+            E->temp[id] = ++E->ntemps;
+        if (!E->temp[sig->id])
+            E->temp[sig->id] = ++E->ntemps;
+        if (!is_leaf(n->args[0]) && !E->temp[n->args[0]->id])
+            E->temp[n->args[0]->id] = ++E->ntemps;
+    }
     /* temporaries are numbered in id order */
     int k = 0;
     for (size_t id = 0; id < nn; id++)
@@ -724,6 +770,16 @@ static void emit_temps(Emitter *E) {
         if (!E->temp[id])
             continue;
         int t = E->temp[id];
+        const Node *n = g->nodes[id];
+        int k = (is_call(n, BI_SIGMOID) || is_call(n, BI_SOFTPLUS)) ? shared_exp_index(E, n->args[0]) : -1;
+        if (k >= 0 && !E->shared_exp_defined[k]) {
+            /* e<k> just before its first user */
+            sb_printf(E->out, "    const %s e%d = exp%s(-fabs%s(", E->T, k, E->fs, E->fs);
+            emit_temp_or(E, n->args[0], 0);
+            sb_puts(E->out, "));\n");
+            E->counts.call += 2;
+            E->shared_exp_defined[k] = 1;
+        }
         E->temp[id] = 0; /* the definition itself */
         sb_printf(E->out, "    const %s t%d = ", E->T, t - 1);
         emit(E, g->nodes[id], 0);
@@ -854,6 +910,18 @@ static void emit_helpers(Emitter *E, StrBuf *sb, unsigned used) {
         sb_printf(sb,
                   "static inline %s sd_ifpos(%s c, %s a, %s b)\n{\n    return c > 0 ? a : c <= 0 ? b : c;\n}\n\n",
                   T, T, T, T);
+    if (used & H_SIGMOID_E)
+        sb_printf(sb,
+                  "/* sd_sigmoid(x) given e = exp(-|x|) */\n"
+                  "static inline %s sd_sigmoid_e(%s x, %s e)\n{\n"
+                  "    return x >= 0 ? %s / (%s + e) : e / (%s + e);\n}\n\n",
+                  T, T, T, one, one, one);
+    if (used & H_SOFTPLUS_E)
+        sb_printf(sb,
+                  "/* sd_softplus(x) given e = exp(-|x|) */\n"
+                  "static inline %s sd_softplus_e(%s x, %s e)\n{\n"
+                  "    return (x > 0 ? x : %s) + log1p%s(e);\n}\n\n",
+                  T, T, T, zero, f);
     if (used & H_POW_LESS1)
         sb_printf(sb,
                   "/* b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"

@@ -119,6 +119,10 @@ static const struct {
     /* softplus(x) = log(1 + e^x) without overflow */
     {"softplus(x)", "sd_softplus(", 800, 800.0, 1.0},
     {"softplus(x)", "sd_softplus(", -800, 0.0, 0.0},
+    /* sigmoid(v) and softplus(v) in one kernel share exp(-|v|) */
+    {"softplus(x) - sigmoid(x)", "sd_sigmoid_e(", 0, 0.69314718055994531 - 0.5, 0.25},
+    {"softplus(x) - sigmoid(x)", "sd_softplus_e(", 800, 799.0, 1.0},
+    {"softplus(x) - sigmoid(x)", "sd_softplus_e(", -800, 0.0, 0.0},
 };
 
 static const char *careful_driver =
@@ -205,6 +209,7 @@ static const char *const corpus[] = {
     "double = x; int = y; grad = double*int; grad^2 + exp(double) - 1",
     "[3*x^2 + x, exp(x), ln(1 + x^2)]",
     "[x*y, sin(x) + cos(y), x/(1 + y^2)]",
+    "softplus(x*y) + sigmoid(x*y)*softplus(y) + sigmoid(y) - log(sigmoid(x)) + sigmoid(-y)",
     "x^4 + y^5/(x^7 + 1) + (x - y)^8 + x^9 - 1/(x + y)^6",
     "sqrt(x + sqrt(x + sqrt(y))) + (x^2 + y^2)^(5/2) - (1 + x^2)^(-3/2) + sqrt(x^2 + y^2)",
 };
