@@ -149,8 +149,8 @@ static void emit_temp_or(Emitter *E, const Node *n, int ctx) {
 
 static int negative_term(const Node *t) {
     if (t->kind == EX_CONST)
-        return num_is_negative(t->u.num);
-    return t->kind == EX_MUL && t->args[0]->kind == EX_CONST && num_is_negative(t->args[0]->u.num);
+        return num_is_negative(t->num[0]);
+    return t->kind == EX_MUL && t->args[0]->kind == EX_CONST && num_is_negative(t->args[0]->num[0]);
 }
 
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx);
@@ -197,7 +197,7 @@ static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
         if (neg) {
             /* a - b*c rather than a + -b*c */
             if (t->kind == EX_CONST)
-                emit_const(E, num_neg(t->u.num), C_PROD);
+                emit_const(E, num_neg(t->num[0]), C_PROD);
             else
                 emit_product(E, t, 1, C_PROD);
         } else {
@@ -339,14 +339,14 @@ static void collect_product(const Emitter *E, const Node *n, Num *coef, const No
         const Node *a = n->kind == EX_MUL ? n->args[i] : n;
         if (a->kind == EX_CONST) {
             Num r;
-            if (num_mul(*coef, a->u.num, &r) == NUM_OK)
+            if (num_mul(*coef, a->num[0], &r) == NUM_OK)
                 *coef = r;
         } else if (a->kind == EX_MUL && !E->temp[a->id]) {
             collect_product(E, a, coef, num, nn, den, den_exp, nd, cap);
         } else if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
-                   num_is_negative(a->args[1]->u.num) && *nd < cap) {
+                   num_is_negative(a->args[1]->num[0]) && *nd < cap) {
             den[*nd] = a->args[0];
-            den_exp[(*nd)++] = num_neg(a->args[1]->u.num);
+            den_exp[(*nd)++] = num_neg(a->args[1]->num[0]);
         } else if (*nn < cap) {
             num[(*nn)++] = a;
         }
@@ -391,7 +391,7 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
         }
         const Node *a = num[i];
         if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST)
-            emit_positive_power(E, a->args[0], a->args[1]->u.num, C_PROD + 1);
+            emit_positive_power(E, a->args[0], a->args[1]->num[0], C_PROD + 1);
         else
             emit_temp_or(E, a, C_PROD + 1);
         first = 0;
@@ -559,7 +559,7 @@ static void emit_var(Emitter *E, const Node *n) {
 static void emit(Emitter *E, const Node *n, int ctx) {
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        emit_const(E, n->u.num, ctx);
+        emit_const(E, n->num[0], ctx);
         break;
     case EX_VAR:
         emit_var(E, n);
@@ -572,10 +572,10 @@ static void emit(Emitter *E, const Node *n, int ctx) {
         break;
     case EX_POW: {
         const Node *b = n->args[0], *e = n->args[1];
-        if (e->kind == EX_CONST && num_is_negative(e->u.num)) {
+        if (e->kind == EX_CONST && num_is_negative(e->num[0])) {
             emit_product(E, n, 0, ctx);
         } else if (e->kind == EX_CONST) {
-            emit_positive_power(E, b, e->u.num, ctx);
+            emit_positive_power(E, b, e->num[0], ctx);
         } else if (power_above(E, n) && E->temp[power_above(E, n)->id]) {
             E->helpers |= H_POW_LESS1;
             sb_puts(E->out, "sd_pow_less1(");
@@ -684,8 +684,8 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
         }
         /* b^(k/2), k odd, other than sqrt(b) itself: written through sqrt(b) */
         const Node *n = g->nodes[id];
-        if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && n->args[1]->u.num.is_rat &&
-            n->args[1]->u.num.q == 2 && n->args[1]->u.num.p != 1) {
+        if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && n->args[1]->num[0].is_rat &&
+            n->args[1]->num[0].q == 2 && n->args[1]->num[0].p != 1) {
             const Node *s = square_root_of(E, n->args[0], id);
             if (s) {
                 E->mark[s->id] = 1;

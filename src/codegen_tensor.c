@@ -68,7 +68,7 @@ static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb)
 static void scalar_ref(TE *E, const Node *n, StrBuf *sb) {
     if (n->kind == EX_CONST) {
         sb_putc(sb, '(');
-        literal(E, sb, num_value(n->u.num));
+        literal(E, sb, num_value(n->num[0]));
         sb_putc(sb, ')');
     } else if (n->kind == EX_VAR) {
         const Var *v = &E->g->vars[n->u.var];
@@ -126,7 +126,7 @@ static void elementwise(TE *E, const Node *n, const char *r, const char *c, StrB
         return;
     case EX_POW: {
         const Node *e = n->args[1];
-        double k = e->kind == EX_CONST ? num_value(e->u.num) : 0.5 + 0.25; /* 0.75: not special */
+        double k = e->kind == EX_CONST ? num_value(e->num[0]) : 0.5 + 0.25; /* 0.75: not special */
         if (k == 2 || k == 3) { /* small powers as products */
             sb_putc(sb, '(');
             for (int i = 0; i < (int)k; i++) {

@@ -48,7 +48,7 @@ struct Arena {
 };
 
 static void *arena_alloc(Arena *a, size_t size) {
-    size = (size + 15) & ~(size_t)15;
+    size = (size + 7) & ~(size_t)7; /* nodes need pointer alignment only */
     Block *b = a->head;
     if (!b || b->used + size > b->cap) {
         size_t cap = size > (1u << 20) ? size : (1u << 20);
@@ -127,7 +127,7 @@ static uint32_t payload_hash(NodeKind kind, const void *payload) {
 static int payload_equal(const Node *n, const void *payload) {
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        return num_equal(n->u.num, *(const Num *)payload);
+        return num_equal(n->num[0], *(const Num *)payload);
     case EX_VAR:
         return n->u.var == *(const int *)payload;
     case EX_CALL:
@@ -232,12 +232,17 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
         }
         g->nodes_cap = cap;
     }
-    Node *n = arena_alloc(g->arena, sizeof(Node) + (size_t)nargs * sizeof(Node *));
+    /* a constant's value follows its (absent) arguments: other nodes do not
+     * carry the 32 bytes of a Num */
+    size_t size = sizeof(Node) + (size_t)nargs * sizeof(Node *);
+    Node *n = arena_alloc(g->arena, size + (kind == EX_CONST ? sizeof(Num) : 0));
     if (!n) {
         g->failed = 1;
         return NULL;
     }
+    static const Num not_a_constant = {0, 0, 0, 0.0};
     memset(n, 0, sizeof *n);
+    n->num = &not_a_constant;
     n->id = (uint32_t)g->nnodes;
     n->hash = h;
     n->kind = (uint16_t)kind;
@@ -245,7 +250,8 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     n->shape = shape;
     switch (kind) {
     case EX_CONST:
-        n->u.num = *(const Num *)payload;
+        *(Num *)((char *)n + size) = *(const Num *)payload;
+        n->num = (const Num *)((char *)n + size);
         break;
     case EX_VAR:
         n->u.var = *(const int *)payload;
@@ -381,5 +387,5 @@ double dag_tree_size(const Graph *g, Node *const *roots, int nroots) {
 }
 
 int dag_is_num(const Node *n, int64_t v) {
-    return n && n->kind == EX_CONST && n->u.num.is_rat && n->u.num.p == v && n->u.num.q == 1;
+    return n && n->kind == EX_CONST && n->num[0].is_rat && n->num[0].p == v && n->num[0].q == 1;
 }

@@ -83,11 +83,14 @@ struct Node {
     uint16_t nargs;
     Shape shape;
     union {
-        Num num;     /* EX_CONST                                         */
         int var;     /* EX_VAR                                           */
         int fn;      /* EX_CALL: Builtin                                 */
         int index;   /* EX_INDEX, EX_SCATTER: flat position or row       */
     } u;
+    const Num *num;  /* EX_CONST: its value, stored after the arguments
+                        (other nodes do not carry a Num); other kinds: a
+                        zero that is not a rational, so that a test such
+                        as num_is_int(n->num[0]) is simply false      */
     Node *args[];    /* nargs arguments                                  */
 };
 

@@ -581,7 +581,7 @@ void deriv_assume_domain(Graph *g, Node *const *roots, int nroots) {
         if (n->kind == EX_CALL && (n->u.fn == BI_LOG || n->u.fn == BI_LOG2 || n->u.fn == BI_LOG10))
             add_fact(g, n->args[0], FACT_POSITIVE);
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST) {
-            Num e = n->args[1]->u.num;
+            Num e = n->args[1]->num[0];
             if (num_is_negative(e))
                 add_fact(g, n->args[0], num_is_int(e) ? FACT_NONZERO : FACT_POSITIVE);
         }
@@ -598,7 +598,7 @@ void deriv_assume_domain(Graph *g, Node *const *roots, int nroots) {
                 if (n->args[k]->kind != EX_CONST)
                     add_fact(g, n->args[k], FACT_NONZERO);
         } else if (n->kind == EX_POW && n->args[1]->kind == EX_CONST) {
-            Num e = n->args[1]->u.num;
+            Num e = n->args[1]->num[0];
             if (!num_is_negative(e) && !num_is_zero(e)) {
                 unsigned bf = FACT_NONZERO;
                 if ((f & FACT_POSITIVE) && (!num_is_int(e) || (e.p % 2 != 0)))

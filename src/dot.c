@@ -29,7 +29,7 @@ static void put_label(StrBuf *out, const Graph *g, const Node *n) {
     sb_init(&t);
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        num_print(&t, n->u.num);
+        num_print(&t, n->num[0]);
         break;
     case EX_VAR:
         sb_puts(&t, g->vars[n->u.var].name);

@@ -171,7 +171,7 @@ static void eval_one(const Graph *g, const Node *n, double *const *at, const dou
     const double *b = n->nargs > 1 ? at[n->args[1]->id] : NULL;
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        out[0] = num_value(n->u.num);
+        out[0] = num_value(n->num[0]);
         return;
     case EX_VAR:
         for (int e = 0; e < numel; e++)

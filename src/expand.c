@@ -220,7 +220,7 @@ static Poly *expand_all(Expander *E, Node *root) {
         Poly *p = NULL;
         switch ((NodeKind)n->kind) {
         case EX_CONST:
-            p = poly_const(E, n->u.num);
+            p = poly_const(E, n->num[0]);
             break;
         case EX_ADD:
             p = poly_new();
@@ -238,10 +238,10 @@ static Poly *expand_all(Expander *E, Node *root) {
             }
             break;
         case EX_POW:
-            if (n->args[1]->kind == EX_CONST && num_is_int(n->args[1]->u.num) &&
-                n->args[1]->u.num.p > 0 && n->args[1]->u.num.p <= 4096) {
+            if (n->args[1]->kind == EX_CONST && num_is_int(n->args[1]->num[0]) &&
+                n->args[1]->num[0].p > 0 && n->args[1]->num[0].p <= 4096) {
                 /* b^k by repeated squaring */
-                int64_t k = n->args[1]->u.num.p;
+                int64_t k = n->args[1]->num[0].p;
                 Poly *base = poly_copy(E, E->memo[n->args[0]->id]);
                 p = poly_const(E, num_int(1));
                 while (k > 0 && p && base && !E->failed) {

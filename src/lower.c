@@ -351,11 +351,11 @@ static int tensor_function(const char *name) {
 
 /* ones(m), zeros(m, n): positive integer constants. */
 static int constant_dim(Lowerer *L, const Ast *a, Node *n, int *dim) {
-    if (n->kind != EX_CONST || !num_is_int(n->u.num) || n->u.num.p < 1 || n->u.num.p > 1000000) {
+    if (n->kind != EX_CONST || !num_is_int(n->num[0]) || n->num[0].p < 1 || n->num[0].p > 1000000) {
         diag_error(L->diag, a->loc, "a dimension must be a positive integer constant");
         return 0;
     }
-    *dim = (int)n->u.num.p;
+    *dim = (int)n->num[0].p;
     return 1;
 }
 
@@ -628,17 +628,17 @@ static Node *lower_index(Lowerer *L, const Ast *a) {
         Node *i = lower_expr(L, a->kids[k + 1]);
         if (!i)
             return NULL;
-        if (i->kind != EX_CONST || !num_is_int(i->u.num)) {
+        if (i->kind != EX_CONST || !num_is_int(i->num[0])) {
             diag_error(L->diag, a->kids[k + 1]->loc, "a subscript must be an integer constant");
             return NULL;
         }
-        if (num_is_negative(i->u.num) || i->u.num.p >= x->shape.dim[k]) {
+        if (num_is_negative(i->num[0]) || i->num[0].p >= x->shape.dim[k]) {
             diag_error(L->diag, a->kids[k + 1]->loc,
                        "subscript %lld is out of range: the dimension has %d elements, numbered from 0",
-                       (long long)i->u.num.p, x->shape.dim[k]);
+                       (long long)i->num[0].p, x->shape.dim[k]);
             return NULL;
         }
-        sub[k] = (int)i->u.num.p;
+        sub[k] = (int)i->num[0].p;
     }
     if (nsub == 2)
         return dag_index(L->g, x, sub[0] * x->shape.dim[1] + sub[1], 1);
@@ -777,11 +777,11 @@ static int lower_statement(Lowerer *L, const Ast *s) {
         Node *count = lower_expr(L, s->kids[0]);
         if (!count)
             return -1;
-        if (count->kind != EX_CONST || !num_is_int(count->u.num) || num_is_negative(count->u.num)) {
+        if (count->kind != EX_CONST || !num_is_int(count->num[0]) || num_is_negative(count->num[0])) {
             diag_error(L->diag, s->kids[0]->loc, "repeat count must be a non-negative integer constant");
             return -1;
         }
-        int64_t n = count->u.num.p;
+        int64_t n = count->num[0].p;
         for (int64_t i = 0; i < n; i++) {
             if (!spend(L, s->name_loc) || lower_statements(L, s->kids + 1, s->nkids - 1) != 0)
                 return -1;
@@ -879,7 +879,7 @@ static double constant_value(const Node *n, const double *val) {
     double v = 0, argv[8];
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        v = num_value(n->u.num);
+        v = num_value(n->num[0]);
         break;
     case EX_ADD:
         for (int k = 0; k < n->nargs; k++)
@@ -914,7 +914,7 @@ static int constants_overflow(const Node *n, double *out) {
     int nconst = 0;
     for (int k = 0; k < n->nargs; k++)
         if (n->args[k]->kind == EX_CONST) {
-            double a = num_value(n->args[k]->u.num);
+            double a = num_value(n->args[k]->num[0]);
             c = n->kind == EX_MUL ? c * a : c + a;
             nconst++;
         }

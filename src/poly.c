@@ -850,13 +850,13 @@ int poly_from_node(const Graph *g, Node *root, int var, Poly *out, Big *den) {
         QPoly *r = &memo[slot[id]];
         switch ((NodeKind)n->kind) {
         case EX_CONST: {
-            if (!n->u.num.is_rat) { /* a double: not exact */
+            if (!n->num[0].is_rat) { /* a double: not exact */
                 st = POLY_NOT_POLY;
                 break;
             }
-            int64_t c = n->u.num.p;
+            int64_t c = n->num[0].p;
             st = poly_set_ints(&r->p, &c, 1);
-            big_set_int(&r->den, n->u.num.q);
+            big_set_int(&r->den, n->num[0].q);
             break;
         }
         case EX_VAR: {
@@ -881,16 +881,16 @@ int poly_from_node(const Graph *g, Node *root, int var, Poly *out, Big *den) {
         case EX_POW: {
             const Node *e = n->args[1];
             const QPoly *b = &memo[slot[n->args[0]->id]];
-            if (e->kind != EX_CONST || !num_is_int(e->u.num) || e->u.num.p < 0) {
+            if (e->kind != EX_CONST || !num_is_int(e->num[0]) || e->num[0].p < 0) {
                 st = POLY_NOT_POLY;
                 break;
             }
-            if (e->u.num.p > POLY_MAX_DEGREE ||
-                (b->p.deg > 0 && (int64_t)b->p.deg * e->u.num.p > POLY_MAX_DEGREE)) {
+            if (e->num[0].p > POLY_MAX_DEGREE ||
+                (b->p.deg > 0 && (int64_t)b->p.deg * e->num[0].p > POLY_MAX_DEGREE)) {
                 st = POLY_TOO_BIG;
                 break;
             }
-            int k = (int)e->u.num.p;
+            int k = (int)e->num[0].p;
             st = poly_pow(&r->p, &b->p, k);
             big_set_int(&r->den, 1);
             for (int i = 0; i < k && !st; i++)

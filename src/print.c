@@ -31,7 +31,7 @@ static void print_node(Printer *p, const Node *n, int ctx);
 /* --- classification ------------------------------------------------------ */
 
 static int is_negative_const(const Node *n) {
-    return n->kind == EX_CONST && num_is_negative(n->u.num);
+    return n->kind == EX_CONST && num_is_negative(n->num[0]);
 }
 
 static int is_euler(const Node *n) {
@@ -39,7 +39,7 @@ static int is_euler(const Node *n) {
 }
 
 static int is_half(const Node *n) {
-    return n->kind == EX_CONST && n->u.num.is_rat && n->u.num.p == 1 && n->u.num.q == 2;
+    return n->kind == EX_CONST && n->num[0].is_rat && n->num[0].p == 1 && n->num[0].q == 2;
 }
 
 /* A factor printed in a denominator: b^e with a negative constant e. */
@@ -65,14 +65,14 @@ static int node_prec(const Printer *p, const Node *n) {
         return P_ATOM;
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        return const_prec(n->u.num, p->latex);
+        return const_prec(n->num[0], p->latex);
     case EX_VAR:
     case EX_CALL:
         return P_ATOM;
     case EX_ADD:
         return P_SUM;
     case EX_MUL:
-        if (n->args[0]->kind == EX_CONST && n->nargs == 2 && num_is_minus_one(n->args[0]->u.num) &&
+        if (n->args[0]->kind == EX_CONST && n->nargs == 2 && num_is_minus_one(n->args[0]->num[0]) &&
             !is_reciprocal(n->args[1]))
             return P_NEG; /* -x */
         return P_PROD;
@@ -109,9 +109,9 @@ static long term_degree(const Node *t) {
         const Node *f = t->kind == EX_MUL ? t->args[i] : t;
         if (f->kind == EX_VAR)
             d += 1;
-        else if (f->kind == EX_POW && f->args[0]->kind == EX_VAR && num_is_int(f->args[1]->u.num) &&
+        else if (f->kind == EX_POW && f->args[0]->kind == EX_VAR && num_is_int(f->args[1]->num[0]) &&
                  f->args[1]->kind == EX_CONST)
-            d += (long)f->args[1]->u.num.p;
+            d += (long)f->args[1]->num[0].p;
     }
     return d;
 }
@@ -119,8 +119,8 @@ static long term_degree(const Node *t) {
 static int term_order(const void *a, const void *b) {
     const Node *x = *(const Node *const *)a, *y = *(const Node *const *)b;
     /* positive constants first (1 - x), negative ones last (2*x - 1) */
-    int cx = x->kind == EX_CONST ? (num_is_negative(x->u.num) ? 2 : 0) : 1;
-    int cy = y->kind == EX_CONST ? (num_is_negative(y->u.num) ? 2 : 0) : 1;
+    int cx = x->kind == EX_CONST ? (num_is_negative(x->num[0]) ? 2 : 0) : 1;
+    int cy = y->kind == EX_CONST ? (num_is_negative(y->num[0]) ? 2 : 0) : 1;
     if (cx != cy)
         return cx - cy;
     long dx = term_degree(x), dy = term_degree(y);
@@ -273,7 +273,7 @@ static int printed_args(const Node *n) {
     case BI_STEP:
         return dag_is_num(n->args[1], 0) ? 1 : 2;
     case BI_LEAKY_RELU:
-        return n->args[1]->kind == EX_CONST && num_equal(n->args[1]->u.num, num_rat(1, 100)) ? 1 : 2;
+        return n->args[1]->kind == EX_CONST && num_equal(n->args[1]->num[0], num_rat(1, 100)) ? 1 : 2;
     case BI_ELU:
         return dag_is_num(n->args[1], 1) ? 1 : 2;
     default:
@@ -375,7 +375,7 @@ static void collect_factors(const Printer *p, const Node *n, Fraction *f, int de
         const Node *a = n->kind == EX_MUL ? n->args[i] : n;
         if (a->kind == EX_CONST) {
             Num r;
-            if (num_mul(f->coef, a->u.num, &r) == NUM_OK)
+            if (num_mul(f->coef, a->num[0], &r) == NUM_OK)
                 f->coef = r;
             else
                 f->num[f->nnum++] = a; /* does not fold (overflow): printed apart */
@@ -383,7 +383,7 @@ static void collect_factors(const Printer *p, const Node *n, Fraction *f, int de
             collect_factors(p, a, f, depth + 1);
         } else if (is_reciprocal(a)) {
             f->den[f->nden] = a->args[0];
-            f->den_exp[f->nden++] = num_neg(a->args[1]->u.num);
+            f->den_exp[f->nden++] = num_neg(a->args[1]->num[0]);
         } else {
             f->num[f->nnum++] = a;
         }
@@ -567,7 +567,7 @@ static void print_product(Printer *p, const Node *n) {
                 if (num_is_one(f.den_exp[i]) && is_reciprocal(f.den[i]) && !(p->temp && p->temp[f.den[i]->id] > 0)) {
                     if (k++)
                         sb_putc(p->out, '*');
-                    print_den_factor(p, f.den[i]->args[0], num_neg(f.den[i]->args[1]->u.num),
+                    print_den_factor(p, f.den[i]->args[0], num_neg(f.den[i]->args[1]->num[0]),
                                      ninv > 1 ? P_NEG : P_POW);
                 }
             if (ninv > 1)
@@ -584,7 +584,7 @@ static void print_product(Printer *p, const Node *n) {
  * coefficient once nested products are merged, as print_product does. */
 static int negative_term(const Printer *p, const Node *t) {
     if (t->kind == EX_CONST)
-        return num_is_negative(t->u.num);
+        return num_is_negative(t->num[0]);
     if (t->kind != EX_MUL)
         return 0;
     Fraction f;
@@ -597,7 +597,7 @@ static int negative_term(const Printer *p, const Node *t) {
 static void print_abs_term(Printer *p, const Node *t) {
     /* prints -t for a negative term t */
     if (t->kind == EX_CONST) {
-        print_const(p, num_neg(t->u.num));
+        print_const(p, num_neg(t->num[0]));
         return;
     }
     Fraction f;
@@ -793,7 +793,7 @@ static void print_tensor(Printer *p, const Node *n) {
 static void print_body(Printer *p, const Node *n) {
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        print_const(p, n->u.num);
+        print_const(p, n->num[0]);
         break;
     case EX_VAR:
         if (p->latex)

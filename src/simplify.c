@@ -165,7 +165,7 @@ static Node *split_coefficient(Graph *g, Node *t, Num *coef) {
     *coef = num_int(1);
     if (t->kind != EX_MUL || t->args[0]->kind != EX_CONST)
         return t;
-    *coef = t->args[0]->u.num;
+    *coef = t->args[0]->num[0];
     if (t->nargs == 2)
         return t->args[1];
     return intern_ew(g, EX_MUL, NULL, t->args + 1, t->nargs - 1);
@@ -174,7 +174,7 @@ static Node *split_coefficient(Graph *g, Node *t, Num *coef) {
 /* A factor as base^exponent with a constant exponent (x is x^1). */
 static Node *split_power(Node *f, Num *exponent) {
     if (f->kind == EX_POW && f->args[1]->kind == EX_CONST) {
-        *exponent = f->args[1]->u.num;
+        *exponent = f->args[1]->num[0];
         return f->args[0];
     }
     *exponent = num_int(1);
@@ -460,7 +460,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
         Num scale = num_int(1);
         if (t->kind == EX_MUL && t->nargs == 2 && t->args[0]->kind == EX_CONST &&
             flattenable(g, t->args[1], EX_ADD)) {
-            scale = t->args[0]->u.num;
+            scale = t->args[0]->num[0];
             t = t->args[1];
         }
         int flat = flattenable(g, t, EX_ADD);
@@ -468,7 +468,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
         for (int k = 0; k < nsub; k++) {
             Node *s = flat ? t->args[k] : t;
             if (s->kind == EX_CONST) {
-                Num r, v = s->u.num;
+                Num r, v = s->num[0];
                 if (num_mul(v, scale, &v) != NUM_OK || num_add(constant, v, &r) != NUM_OK) {
                     if (nextra == 4) {
                         /* no room to keep one more apart: the sum as is,
@@ -761,14 +761,14 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             continue;
         }
         if (s->kind == EX_CONST) {
-            if (num_is_zero(s->u.num)) {
+            if (num_is_zero(s->num[0])) {
                 free(tv.v);
                 if (stack != stack_small)
                     free(stack);
                 return dag_int(g, 0);
             }
             Num r;
-            if (num_mul(coef, s->u.num, &r) == NUM_OK) {
+            if (num_mul(coef, s->num[0], &r) == NUM_OK) {
                 coef = r;
             } else if (nodd < 4) {
                 odd_constants[nodd++] = s;
@@ -830,7 +830,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         if (b->kind == EX_CONST) {
             /* c^s folds into the coefficient when exact */
             Num v, r;
-            if (num_pow(b->u.num, s, &v) == NUM_OK && (!num_is_zero(v) || num_is_zero(b->u.num)) &&
+            if (num_pow(b->num[0], s, &v) == NUM_OK && (!num_is_zero(v) || num_is_zero(b->num[0])) &&
                 num_mul(coef, v, &r) == NUM_OK) {
                 /* (a power that underflows to 0 is not folded: the other
                  * factors may be large) */
@@ -838,7 +838,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
                 continue;
             }
             need.nonzero = need.nonneg = 0;
-            if (num_is_negative(b->u.num) || num_is_zero(b->u.num))
+            if (num_is_negative(b->num[0]) || num_is_zero(b->num[0]))
                 need = exponent_domain(s);
         }
         need = domain_given_facts(need, facts_of(g, b));
@@ -894,7 +894,7 @@ static int power_folds(const Node *product, Num e) {
     for (int i = 0; i < product->nargs; i++) {
         Num r;
         const Node *f = product->args[i];
-        if (f->kind == EX_CONST && (num_pow(f->u.num, e, &r) != NUM_OK || num_is_zero(r)))
+        if (f->kind == EX_CONST && (num_pow(f->num[0], e, &r) != NUM_OK || num_is_zero(r)))
             return 0;
     }
     return 1;
@@ -912,14 +912,14 @@ Node *dag_pow(Graph *g, Node *b, Node *e) {
 
 static Node *build_pow(Graph *g, Node *b, Node *e) {
     if (e->kind == EX_CONST) {
-        Num en = e->u.num;
+        Num en = e->num[0];
         if (num_is_zero(en))
             return dag_int(g, 1); /* x^0 = 1, as pow(x, 0) = 1 for every x */
         if (num_is_one(en))
             return b;
         if (b->kind == EX_CONST) {
             Num r;
-            if (num_pow(b->u.num, en, &r) == NUM_OK)
+            if (num_pow(b->num[0], en, &r) == NUM_OK)
                 return dag_num(g, r);
             return intern_ew(g, EX_POW, NULL, (Node *[]){b, e}, 2);
         }
@@ -927,7 +927,7 @@ static Node *build_pow(Graph *g, Node *b, Node *e) {
             /* (c^f)^e = c^(f e): for integer e, when the domain is kept;
              * for any e when c > 0 is known */
             Node *c = b->args[0];
-            Num f = b->args[1]->u.num, fe;
+            Num f = b->args[1]->num[0], fe;
             unsigned facts = facts_of(g, c);
             if (num_mul(f, en, &fe) == NUM_OK) {
                 Domain before = exponent_domain(f);
@@ -970,7 +970,7 @@ static Node *build_pow(Graph *g, Node *b, Node *e) {
 
 /* Exact values of builtins at constant arguments where they are rational. */
 static Node *fold_call(Graph *g, Builtin fn, Node *const *a) {
-    Num x = a[0]->u.num;
+    Num x = a[0]->num[0];
     double v = num_value(x);
     switch (fn) {
     case BI_EXP:
@@ -1007,7 +1007,7 @@ static Node *fold_call(Graph *g, Builtin fn, Node *const *a) {
     case BI_MAX:
         if (a[1]->kind != EX_CONST)
             return NULL;
-        return (num_compare(x, a[1]->u.num) < 0) == (fn == BI_MIN) ? a[0] : a[1];
+        return (num_compare(x, a[1]->num[0]) < 0) == (fn == BI_MIN) ? a[0] : a[1];
     case BI_IFPOS:
         return v > 0 ? a[1] : a[2];
     case BI_ELU:

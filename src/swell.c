@@ -306,7 +306,7 @@ static const Partial *partial_get(Scratch *s, const Node *n, int k) {
         on = dag_intern(sg, EX_CALL, &fn, s->ph, n->nargs, scalar);
     } else if (slot != &s->pow_slot[k]) {
         /* b^c: the constant stays (c b^(c-1) depends on c) */
-        Node *a[2] = {s->ph[0], dag_num(sg, n->args[1]->u.num)};
+        Node *a[2] = {s->ph[0], dag_num(sg, n->args[1]->num[0])};
         on = dag_intern(sg, EX_POW, NULL, a, 2, scalar);
     } else {
         on = dag_intern(sg, EX_POW, NULL, s->ph, 2, scalar);

@@ -350,11 +350,11 @@ START_TEST(test_simplify_folds_exactly) {
     Graph *g = graph_new();
     Node *n = lower1(g, "1/3 + 1/6", NULL, 0);
     ck_assert_int_eq(n->kind, EX_CONST);
-    ck_assert(n->u.num.is_rat && n->u.num.p == 1 && n->u.num.q == 2);
+    ck_assert(n->num[0].is_rat && n->num[0].p == 1 && n->num[0].q == 2);
     n = lower1(g, "0.1 + 0.2", NULL, 0);
-    ck_assert(n->kind == EX_CONST && n->u.num.is_rat && n->u.num.p == 3 && n->u.num.q == 10);
+    ck_assert(n->kind == EX_CONST && n->num[0].is_rat && n->num[0].p == 3 && n->num[0].q == 10);
     n = lower1(g, "(4/9)^(1/2)", NULL, 0);
-    ck_assert(n->kind == EX_CONST && n->u.num.is_rat && n->u.num.p == 2 && n->u.num.q == 3);
+    ck_assert(n->kind == EX_CONST && n->num[0].is_rat && n->num[0].p == 2 && n->num[0].q == 3);
     /* an irrational power stays a power */
     n = lower1(g, "2^(1/2)", NULL, 0);
     ck_assert_int_eq(n->kind, EX_POW);
@@ -363,7 +363,7 @@ START_TEST(test_simplify_folds_exactly) {
     n = lower1(g, "x/3 + x/6", xy, 1);
     ck_assert_int_eq(n->kind, EX_MUL);
     ck_assert_int_eq(n->args[0]->kind, EX_CONST);
-    ck_assert(n->args[0]->u.num.is_rat && n->args[0]->u.num.p == 1 && n->args[0]->u.num.q == 2);
+    ck_assert(n->args[0]->num[0].is_rat && n->args[0]->num[0].p == 1 && n->args[0]->num[0].q == 2);
     graph_free(g);
 }
 END_TEST

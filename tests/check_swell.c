@@ -150,7 +150,7 @@ static Tree *tree_call(Forest *fo, Builtin fn, Tree *u) {
 static Tree *inline_tree(Forest *fo, const Node *n) {
     Tree *t = tree_new(fo, n->kind, n->nargs);
     if (n->kind == EX_CONST)
-        t->num = n->u.num;
+        t->num = n->num[0];
     if (n->kind == EX_VAR)
         t->var = n->u.var;
     if (n->kind == EX_CALL)

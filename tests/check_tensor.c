@@ -378,7 +378,7 @@ END_TEST
  * computed node's element the bound name t<id>_e, a constant its value. */
 static void scalar_name(const Graph *g, const Node *n, int e, StrBuf *sb) {
     if (n->kind == EX_CONST)
-        sb_printf(sb, "(%.17g)", num_value(n->u.num));
+        sb_printf(sb, "(%.17g)", num_value(n->num[0]));
     else if (n->kind == EX_VAR && n->shape.rank == 0)
         sb_puts(sb, g->vars[n->u.var].name);
     else if (n->kind == EX_VAR)
