@@ -39,36 +39,6 @@ static char *make_tmpdir(void) {
     return d;
 }
 
-static char *path_join(const char *dir, const char *name) {
-    char *p = malloc(strlen(dir) + strlen(name) + 2);
-    ck_assert_ptr_nonnull(p);
-    sprintf(p, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s", path);
-    ck_assert_int_eq(fwrite(text, 1, strlen(text), f), strlen(text));
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-/* The whole file as a string, or NULL when it cannot be opened. */
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    char chunk[4096];
-    size_t n;
-    buf_append(&buf, &len, &cap, "", 0);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&buf, &len, &cap, chunk, n);
-    fclose(f);
-    return buf;
-}
-
 /* Number of directory entries (besides . and ..); with `prefix`, only the
  * entries whose name starts with it. */
 static int count_entries(const char *dir, const char *prefix) {
@@ -84,27 +54,6 @@ static int count_entries(const char *dir, const char *prefix) {
     }
     closedir(d);
     return n;
-}
-
-/* Removes a directory tree of depth <= 2 made by a test. */
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = path_join(dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-        free(p);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 /* Removes whitespace outside JSON strings, so that checks do not depend on

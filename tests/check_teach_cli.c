@@ -21,20 +21,6 @@
 #define LMAP_N "l = x; repeat n-1 { l = 4*l*(1-l) } l"
 #define LMAP_4 "l = x; repeat 3 { l = 4*l*(1-l) } l"
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[4096];
-    buf_append(&buf, &len, &cap, "", 0);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&buf, &len, &cap, chunk, n);
-    fclose(f);
-    return buf;
-}
-
 static int count(const char *text, const char *what) {
     int n = 0;
     for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))

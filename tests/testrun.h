@@ -1,7 +1,8 @@
 /*
  * testrun.h — running the symdiff binary from a test, as a separate
  * process: fork/pipe/execv, no shell, stdin fed from a string, stdout and
- * stderr captured apart, the exit status (or 128 + signal) recorded.
+ * stderr captured apart, the exit status (or 128 + signal) recorded;
+ * and the files and directories such a test makes.
  */
 #ifndef SYMDIFF_TESTRUN_H
 #define SYMDIFF_TESTRUN_H
@@ -28,5 +29,15 @@ void run_input(const char *const *args, const char *in, size_t inlen, Run *r);
 /* The same for another program (a wrapper such as valgrind). */
 void run_program(const char *prog, const char *const *args, const char *in, size_t inlen, Run *r);
 void run_free(Run *r);
+
+/* dir/name, malloc'd. */
+char *path_join(const char *dir, const char *name);
+/* Creates (or replaces) the file with `text`; a failure fails the test. */
+void write_file(const char *path, const char *text);
+/* The whole file as a malloc'd string, or NULL when it cannot be opened. */
+char *read_file(const char *path);
+/* Removes a directory made by a test and everything in it, read-only
+ * subdirectories too. */
+void remove_tree(const char *dir);
 
 #endif
