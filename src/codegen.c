@@ -54,6 +54,8 @@ typedef struct Emitter {
     const char *T;        /* "double" or "float"                         */
     const char *fs;       /* libm suffix: "" or "f"                      */
     const Node *shared_exp[MAX_SHARED_EXP]; /* the v of e<k> = exp(-|v|)  */
+    uint32_t defining;    /* id of the temporary being defined (those
+                             below it are defined), or UINT32_MAX      */
     unsigned char shared_exp_defined[MAX_SHARED_EXP];
     int nshared_exp;
 } Emitter;
@@ -269,7 +271,7 @@ static const Node *power_above(const Emitter *E, const Node *n) {
 
 /* sqrt(b), through the temporary of b^(1/2) when it has one. */
 static void emit_square_root(Emitter *E, const Node *b) {
-    const Node *s = square_root_of(E, b, (uint32_t)E->g->nnodes);
+    const Node *s = square_root_of(E, b, E->defining);
     if (s && E->temp[s->id]) {
         emit_temp_or(E, s, C_ATOM);
         return;
@@ -380,7 +382,13 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     if (neg)
         sb_putc(E->out, '-');
     int first = 1;
-    if (!num_is_one(coef) || nn == 0) {
+    /* float: a coefficient far from 1 (powers distributed over a product,
+     * (200 x)^15 = 200^15 x^15) multiplies last, after the factors that
+     * bring the product back into range, not first, where c * a alone can
+     * overflow (c = 4.9e35, a = 1000) */
+    double c = num_value(coef);
+    int late = E->opt->use_float && nn > 0 && (c > 0x1p64 || c < 0x1p-64);
+    if ((!num_is_one(coef) || nn == 0) && !late) {
         emit_const(E, coef, C_UNARY);
         first = 0;
     }
@@ -395,6 +403,11 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
         else
             emit_temp_or(E, a, C_PROD + 1);
         first = 0;
+    }
+    if (late) {
+        sb_puts(E->out, " * ");
+        E->counts.mul++;
+        emit_const(E, coef, C_PROD + 1);
     }
     if (nd) {
         sb_puts(E->out, " / ");
@@ -737,6 +750,7 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
     }
     /* sigmoid(v) and softplus(v) both here: one exp for the two */
     E->nshared_exp = 0;
+    E->defining = UINT32_MAX;
     memset(E->shared_exp_defined, 0, sizeof E->shared_exp_defined);
     for (size_t id = 0; id < nn; id++) {
         const Node *n = g->nodes[id];
@@ -781,11 +795,13 @@ static void emit_temps(Emitter *E) {
             E->shared_exp_defined[k] = 1;
         }
         E->temp[id] = 0; /* the definition itself */
+        E->defining = (uint32_t)id;
         sb_printf(E->out, "    const %s t%d = ", E->T, t - 1);
         emit(E, g->nodes[id], 0);
         sb_puts(E->out, ";\n");
         E->temp[id] = t;
     }
+    E->defining = UINT32_MAX; /* every temporary is defined now */
 }
 
 void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
@@ -1101,6 +1117,25 @@ static void describe_counts(StrBuf *sb, const char *fn, int width, const KernelI
     sb_printf(sb, " *   %-*s  %ld add, %ld mul, %ld div, %ld call; %d temporaries (%d bytes)\n", width, fn,
               k->counts.add, k->counts.mul, k->counts.div, k->counts.call, k->temps, k->temps * size);
     (void)T;
+}
+
+const Node *codegen_float_misfit(const Graph *g, Node *const *roots, int nroots) {
+    unsigned char *mark = calloc(g->nnodes ? g->nnodes : 1, 1);
+    if (!mark)
+        return NULL;
+    dag_mark_reachable(g, roots, nroots, mark);
+    const Node *bad = NULL;
+    for (size_t id = 0; id < g->nnodes && !bad; id++) {
+        const Node *n = g->nodes[id];
+        if (!mark[id] || n->kind != EX_CONST)
+            continue;
+        double v = num_value(n->num[0]);
+        float f = (float)v;
+        if (isinf(f) || (f == 0 && v != 0))
+            bad = n;
+    }
+    free(mark);
+    return bad;
 }
 
 int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,

@@ -35,6 +35,11 @@ typedef struct CodegenOptions {
     int unroll;               /* tensor kernels as straight-line code      */
 } CodegenOptions;
 
+/* For --type float: the first constant reachable from the roots that a
+ * float cannot hold (beyond about 3.4e38, or not zero but rounding to
+ * zero), else NULL (also when out of memory: the check is then skipped). */
+const Node *codegen_float_misfit(const Graph *g, Node *const *roots, int nroots);
+
 /* Writes the C source and the header.  Returns 0, or -1 when out of
  * memory. */
 int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,

@@ -865,6 +865,24 @@ static int write_atomically(const char *path, const char *text, size_t len) {
     return r;
 }
 
+/* --type float cannot write a constant float does not hold: an error
+ * rather than a kernel that does not compile (inf) or computes with 0. */
+static int float_range_error(const Options *o, const Graph *g, Node *const *const *lists,
+                             const int *counts, int nlists) {
+    if (!o->use_float)
+        return 0;
+    for (int i = 0; i < nlists; i++) {
+        const Node *c = lists[i] ? codegen_float_misfit(g, lists[i], counts[i]) : NULL;
+        if (c) {
+            fprintf(stderr, "symdiff: error: --type float: the constant %.9g is beyond the range of "
+                            "float (magnitudes from about 1.4e-45 to 3.4e+38); generate double code\n",
+                    num_value(c->num[0]));
+            return EXIT_INPUT;
+        }
+    }
+    return 0;
+}
+
 static int emit_code(const Options *o, Graph *g, const Program *prog, const int *wrt, int nwrt,
                      Node **grad, Node **hess, const char *text, size_t len, StrBuf *out) {
     /* everything that is not differentiated is data: input[] */
@@ -907,8 +925,12 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     sb_init(&c_hdr);
     sb_init(&c_test);
     sb_init(&c_main);
-    int status = 0;
-    if (o->emit_main && (prog->is_vector || ninputs == 0 || o->use_float)) {
+    Node *const *lists[3] = {prog->outputs, grad, hess};
+    int counts[3] = {prog->noutputs, prog->is_vector ? prog->noutputs * nwrt : nwrt, nwrt * nwrt};
+    int status = float_range_error(o, g, lists, counts, 3);
+    if (status != 0) {
+        /* reported */
+    } else if (o->emit_main && (prog->is_vector || ninputs == 0 || o->use_float)) {
         usage_error("%s", "--emit-main train needs a scalar double program with input variables "
                           "(declare the data with 'input')");
         status = EXIT_USAGE;
@@ -1182,6 +1204,10 @@ static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt,
         usage_error("%s", "--emit forward-ad and reverse-ad are for scalar programs; "
                           "vectors and matrices get the symbolic kernel (--emit c)");
         status = EXIT_USAGE;
+    } else if (status == 0 &&
+               (status = float_range_error(o, g, (Node *const *const[]){&y, rows},
+                                           (const int[]){1, nwrt * nrows}, 2)) != 0) {
+        /* reported */
     } else if (status == 0 && (status = codegen_tensor_c(g, &in, &copt, &c_src, &c_hdr)) != 0) {
         if (status == -2)
             fprintf(stderr, "symdiff: error: --unroll: the straight-line code would exceed %zu MiB; "

@@ -133,6 +133,8 @@ static int find_in_expression(Scan *s, const Ast *expr, AstSet *out) {
     scan(s, expr, &ops);
     if (s->failed)
         return -1;
+    if (s->n < 2)
+        return 0; /* nothing can repeat (and qsort wants an array) */
     qsort(s->e, s->n, sizeof *s->e, by_hash);
     for (size_t i = 0; i < s->n;) {
         size_t j = i + 1;

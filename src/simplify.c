@@ -17,6 +17,7 @@
  * excluded point cannot occur (see FACT_* in dag.h and deriv.c); and no
  * rewrite may change a value where the expression was defined.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -886,15 +887,22 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
 
 /* =================================================================== powers */
 
-/* Do the constant factors of a product have a power e that is a double
- * other than 0?  (a b)^k is only distributed then: 200^1000 would be an
- * overflowing constant in a program that is finite wherever (200 z)^1000
- * is, and 200^-1000 would round to 0 and take z^-1000 with it. */
+/* Are the powers e of the constant factors of a product moderate numbers,
+ * between 2^-64 and 2^64?  (a b)^k is only distributed then: 200^1000
+ * would be an overflowing constant in a program that is finite wherever
+ * (200 z)^1000 is, 200^-1000 would round to 0 and take z^-1000 with it,
+ * and ((200 x)^5)^3 = 3.3e34 x^15 overflows a float kernel's intermediate
+ * products (3.3e34 x^14 (1000 + y)) where the written form does not. */
 static int power_folds(const Node *product, Num e) {
     for (int i = 0; i < product->nargs; i++) {
         Num r;
         const Node *f = product->args[i];
-        if (f->kind == EX_CONST && (num_pow(f->num[0], e, &r) != NUM_OK || num_is_zero(r)))
+        if (f->kind != EX_CONST)
+            continue;
+        if (num_pow(f->num[0], e, &r) != NUM_OK)
+            return 0;
+        double m = fabs(num_value(r));
+        if (m < 0x1p-64 || m > 0x1p64)
             return 0;
     }
     return 1;
