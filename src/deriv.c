@@ -491,11 +491,16 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
                    DerivMode *used) {
     Node **fwd = NULL, **rev = NULL;
     int status = 0;
+    size_t before = g->nnodes;
     if (mode != DERIV_FORWARD) {
         rev = malloc((size_t)(nvars ? nvars : 1) * sizeof *rev);
         if (!rev || deriv_reverse(g, root, vars, nvars, rev) != 0)
             status = -1;
     }
+    /* auto: forward mode is tried within a budget of nodes, a multiple of
+     * what reverse mode built, so that a program on which it swells (and
+     * whose result reverse mode already has) costs little more */
+    size_t budget = DERIV_AUTO_BUDGET * (g->nnodes - before) + 1000, limit = g->max_nodes;
     /* forward mode costs one pass per variable: only worth trying for few
      * variables, and for functions small enough that building both is cheap
      * (beyond that the reverse result, one pass, is kept) */
@@ -513,9 +518,20 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
         fwd = malloc((size_t)(nvars ? nvars : 1) * sizeof *fwd);
         if (!fwd)
             status = -1;
+        int trial = mode == DERIV_AUTO && rev;
+        if (trial && (!limit || g->nnodes + budget < limit))
+            g->max_nodes = g->nnodes + budget;
         for (int i = 0; status == 0 && i < nvars; i++)
             if (!(fwd[i] = deriv_forward(g, root, vars[i])))
                 status = -1;
+        g->max_nodes = limit;
+        if (trial && status != 0 && g->failed == 2 && (!limit || g->nnodes < limit)) {
+            /* over the budget (not the user's limit): reverse mode's result */
+            g->failed = 0;
+            status = 0;
+            free(fwd);
+            fwd = NULL;
+        }
     }
     if (status == 0) {
         Node **pick = rev ? rev : fwd;

@@ -32,9 +32,12 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out);
 
 /* Gradient by the chosen engine; DERIV_AUTO builds both and keeps the one
  * with fewer nodes (for at most 8 variables and functions of at most
- * DERIV_AUTO_LIMIT nodes; otherwise reverse).  *used tells which engine won
- * (may be NULL). */
+ * DERIV_AUTO_LIMIT nodes, and while forward mode stays within its budget;
+ * otherwise reverse).  *used tells which engine won (may be NULL). */
 #define DERIV_AUTO_LIMIT 50000
+/* ... and forward mode may build at most this many times the nodes reverse
+ * mode built (plus 1000) before auto keeps the reverse result. */
+#define DERIV_AUTO_BUDGET 8
 int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode mode, Node **out,
                    DerivMode *used);
 
