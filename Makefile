@@ -160,7 +160,7 @@ oom: deps $(BIN) $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so
 	  $(BUILD)/check_symdiff
 
 valgrind: deps $(BIN) $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so
-	CK_FORK=no SYMDIFF=$(BIN) BUILD=$(BUILD) valgrind --error-exitcode=1 \
+	CK_FORK=no SYMDIFF=$(BIN) BUILD=$(BUILD) SYMDIFF_VALGRIND=1 valgrind --error-exitcode=1 \
 	  --leak-check=full --errors-for-leak-kinds=all -q $(BUILD)/check_symdiff
 
 # libFuzzer (clang) with ASan and UBSan, every harness in tests/fuzz/ for

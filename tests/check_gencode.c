@@ -280,7 +280,10 @@ static int make_case(Case *c, int id, const char *dir, int use_float) {
     undefined |= c->ref[0].const_undefined || c->ref[0].const_tiny;
     /* a float kernel may refuse a constant beyond float's range */
     int float_range = use_float && c->extreme && r.status == 1;
-    ck_assert_msg(r.status == 0 || undefined || float_range,
+    /* valgrind computes long double in double precision: the generator's
+     * view of what is defined is not exact there (make valgrind sets this) */
+    int ld_inexact = getenv("SYMDIFF_VALGRIND") != NULL;
+    ck_assert_msg(r.status == 0 || undefined || float_range || ld_inexact,
                   "program %d is rejected, but the generator finds it defined:\n%s\n%s", id, sb_str(&c->text),
                   r.err);
     ck_assert_msg((r.status == 0) == (lib == 0) || float_range,
