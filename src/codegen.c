@@ -585,18 +585,19 @@ static void emit(Emitter *E, const Node *n, int ctx) {
         break;
     case EX_POW: {
         const Node *b = n->args[0], *e = n->args[1];
+        const Node *above = e->kind == EX_CONST ? NULL : power_above(E, n);
         if (e->kind == EX_CONST && num_is_negative(e->num[0])) {
             emit_product(E, n, 0, ctx);
         } else if (e->kind == EX_CONST) {
             emit_positive_power(E, b, e->num[0], ctx);
-        } else if (power_above(E, n) && E->temp[power_above(E, n)->id]) {
+        } else if (above && E->temp[above->id]) {
             E->helpers |= H_POW_LESS1;
             sb_puts(E->out, "sd_pow_less1(");
             emit_temp_or(E, b, 0);
             sb_puts(E->out, ", ");
             emit_temp_or(E, e, 0);
             sb_puts(E->out, ", ");
-            emit_temp_or(E, power_above(E, n), 0);
+            emit_temp_or(E, above, 0);
             sb_putc(E->out, ')');
             E->counts.call++;
         } else {

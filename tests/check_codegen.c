@@ -6,12 +6,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "codegen.h"
 #include "deriv.h"
@@ -19,62 +16,20 @@
 #include "eval.h"
 #include "lower.h"
 #include "parse.h"
+#include "testrun.h"
 #include "testutil.h"
 
 static char workdir[256];
 
-/* The symdiff binary as an absolute path (tests change directory). */
-static const char *symdiff_path(void) {
-    static char path[1024];
-    const char *p = getenv("SYMDIFF");
-    if (!p)
-        p = "./symdiff";
-    if (p[0] == '/')
-        return p;
-    char cwd[512];
-    if (!getcwd(cwd, sizeof cwd))
-        return p;
-    snprintf(path, sizeof path, "%s/%s", cwd, p);
-    return path;
-}
+static void setup(void) { make_temp_dir(workdir, sizeof workdir, "codegen"); }
 
-static int have_compiler(const char *cc) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", cc);
-    return system(cmd) == 0;
-}
-
-static void setup(void) {
-    snprintf(workdir, sizeof workdir, "/tmp/symdiff-codegen-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(workdir));
-}
-
-static void teardown(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Runs a shell command; returns its exit status. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static void teardown(void) { remove_tree(workdir); }
 
 /* Writes the program text to a file in workdir. */
-static void write_file(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", workdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+static void write_in_workdir(const char *name, const char *text) {
+    char *path = path_join(workdir, name);
+    write_file(path, text);
+    free(path);
 }
 
 /* Generates kernels for the program (-f prog.sd) with extra options, then
@@ -82,8 +37,8 @@ static void write_file(const char *name, const char *text) {
  * status of the driver.  Output of the driver goes to out.txt. */
 static int build_and_run(const char *program, const char *options, const char *driver,
                          const char *cc, const char *cflags) {
-    write_file("prog.sd", program);
-    write_file("driver.c", driver);
+    write_in_workdir("prog.sd", program);
+    write_in_workdir("driver.c", driver);
     int rc = sh("cd '%s' && %s %s -f prog.sd -o k.c", workdir, symdiff_path(), options);
     ck_assert_msg(rc == 0, "generating code for %s failed", program);
     rc = sh("cd '%s' && %s -std=c99 -Wall -Wextra -Wpedantic -Werror %s -o driver driver.c k.c -lm "
@@ -376,7 +331,7 @@ START_TEST(test_power_from_power) {
 END_TEST
 
 START_TEST(test_deterministic) {
-    write_file("prog.sd", "l = x; repeat 20 { l = 4*l*(1-l) } l + sigmoid(y)*x");
+    write_in_workdir("prog.sd", "l = x; repeat 20 { l = 4*l*(1-l) } l + sigmoid(y)*x");
     ck_assert_int_eq(sh("cd '%s' && %s --hessian --emit-test -f prog.sd -o a.c && "
                         "%s --hessian --emit-test -f prog.sd -o a2.c",
                         workdir, symdiff_path(), symdiff_path()),
@@ -390,7 +345,7 @@ END_TEST
 
 /* The header documents what a firmware engineer budgets with. */
 START_TEST(test_header_contents) {
-    write_file("prog.sd", "param w, b; input x, y; (w*x + b - y)^2");
+    write_in_workdir("prog.sd", "param w, b; input x, y; (w*x + b - y)^2");
     ck_assert_int_eq(sh("cd '%s' && %s --name fit -f prog.sd -o fit.c", workdir, symdiff_path()), 0);
     const char *needles[] = {"#define FIT_NVARS 2", "#define FIT_NINPUTS 2", "x[0] = w", "x[1] = b",
                              "input[0] = x", "input[1] = y", "double fit_grad(const double *x, const double *input, double *grad);",
@@ -404,7 +359,7 @@ END_TEST
 /* --emit-test writes a gradient check that passes, and fails for a wrong
  * kernel. */
 START_TEST(test_emit_test_program) {
-    write_file("prog.sd", "x1^2 + x1 ln(x2) + e^(x2 x3) + 2 x3");
+    write_in_workdir("prog.sd", "x1^2 + x1 ln(x2) + e^(x2 x3) + 2 x3");
     ck_assert_int_eq(sh("cd '%s' && %s --emit-test -f prog.sd -o g.c && cc -std=c99 -Wall -Wextra "
                         "-Wpedantic -Werror g.c g_test.c -lm -o t && ./t > /dev/null",
                         workdir, symdiff_path()),

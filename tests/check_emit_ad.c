@@ -9,122 +9,52 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "deriv.h"
 #include "diag.h"
 #include "eval.h"
 #include "lower.h"
 #include "parse.h"
+#include "testrun.h"
 #include "testutil.h"
 
 static char workdir[256];
-
-static const char *symdiff_path(void) {
-    static char path[1024];
-    const char *p = getenv("SYMDIFF");
-    if (!p)
-        p = "./symdiff";
-    if (p[0] == '/')
-        return p;
-    char cwd[512];
-    if (!getcwd(cwd, sizeof cwd))
-        return p;
-    snprintf(path, sizeof path, "%s/%s", cwd, p);
-    return path;
-}
-
-static int have_clang(void) { return system("command -v clang >/dev/null 2>&1") == 0; }
 
 /* One directory per test case, made and removed by the runner's process
  * (so that it goes even when a test fails), and one inside it per test. */
 static char casedir[128];
 
-static void case_setup(void) {
-    snprintf(casedir, sizeof casedir, "/tmp/symdiff-emit-ad-XXXXXX");
-    if (!mkdtemp(casedir))
-        casedir[0] = '\0';
-}
+static void case_setup(void) { make_temp_dir(casedir, sizeof casedir, "emit-ad"); }
 
-static void case_teardown(void) {
-    char cmd[256];
-    if (!casedir[0])
-        return;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", casedir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "check_emit_ad: could not remove %s\n", casedir);
-}
+static void case_teardown(void) { remove_tree(casedir); }
 
 static void setup(void) {
-    ck_assert_msg(casedir[0], "no scratch directory");
     snprintf(workdir, sizeof workdir, "%s/XXXXXX", casedir);
     ck_assert_ptr_nonnull(mkdtemp(workdir));
 }
 
-static void teardown(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-    ck_assert_int_eq(system(cmd), 0);
+static void teardown(void) { remove_tree(workdir); }
+
+static void write_in_workdir(const char *name, const char *text) {
+    char *path = path_join(workdir, name);
+    write_file(path, text);
+    free(path);
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void write_file(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", workdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-/* The whole file (malloc'd), or NULL. */
-static char *read_file(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", workdir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    return buf;
+/* The whole file of workdir (malloc'd), or NULL. */
+static char *read_in_workdir(const char *name) {
+    char *path = path_join(workdir, name), *text = read_file(path);
+    free(path);
+    return text;
 }
 
 /* symdiff OPTIONS -f prog.sd -o STEM.c, the program written to prog.sd. */
 static void generate(const char *program, const char *options, const char *stem) {
-    write_file("prog.sd", program);
+    write_in_workdir("prog.sd", program);
     int rc = sh("cd '%s' && %s %s -f prog.sd -o %s.c 2> gen.txt", workdir, symdiff_path(), options, stem);
     if (rc != 0)
         sh("cat '%s/gen.txt' >&2", workdir);
@@ -344,7 +274,7 @@ static void write_driver(const Reference *r, int use_float, const double *x, con
     PUT("        printf(\"\\n\");\n    }\n    return 0;\n}\n");
 #undef PUT
     ck_assert_msg(len < sizeof d, "driver too long");
-    write_file("driver.c", d);
+    write_in_workdir("driver.c", d);
 }
 
 static int close_to(double got, double want, double tol) {
@@ -426,13 +356,13 @@ START_TEST(test_corpus_gcc_float) { check_corpus_entry(_i, "gcc", 1); }
 END_TEST
 
 START_TEST(test_corpus_clang_double) {
-    if (have_clang())
+    if (have_compiler("clang"))
         check_corpus_entry(_i, "clang", 0);
 }
 END_TEST
 
 START_TEST(test_corpus_clang_float) {
-    if (have_clang())
+    if (have_compiler("clang"))
         check_corpus_entry(_i, "clang", 1);
 }
 END_TEST
@@ -468,17 +398,17 @@ START_TEST(test_careful_forms) {
              careful[_i].x);
     generate(careful[_i].program, "--emit forward-ad --name kf", "kf");
     generate(careful[_i].program, "--emit reverse-ad --name kr", "kr");
-    write_file("driver.c", driver);
+    write_in_workdir("driver.c", driver);
     ck_assert_int_eq(compile_and_run("cc", 0, "kf.c kr.c"), 0);
     const char *files[] = {"kf.c", "kr.c"};
     for (int i = 0; i < 2; i++) {
-        char *src = read_file(files[i]);
+        char *src = read_in_workdir(files[i]);
         ck_assert_ptr_nonnull(src);
         ck_assert_msg(strstr(src, careful[_i].must_contain), "%s: no %s in\n%s", careful[_i].program,
                       careful[_i].must_contain, src);
         free(src);
     }
-    char *out = read_file("out.txt");
+    char *out = read_in_workdir("out.txt");
     ck_assert_ptr_nonnull(out);
     double v[5];
     ck_assert_int_eq(sscanf(out, "%lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4]), 5);
@@ -499,7 +429,7 @@ START_TEST(test_bce) {
     const char *program = "param z; input y; -(y*ln(sigmoid(z)) + (1 - y)*ln(1 - sigmoid(z)))";
     generate(program, "--emit forward-ad --name kf", "kf");
     generate(program, "--emit reverse-ad --name kr", "kr");
-    write_file("driver.c",
+    write_in_workdir("driver.c",
                "#include <math.h>\n#include <stdio.h>\n#include \"kf.h\"\n#include \"kr.h\"\n"
                "int main(void) {\n"
                "    const double zs[] = {-800, -30, -1, 0, 1, 30, 800}, ys[] = {0, 1};\n"
@@ -533,7 +463,7 @@ START_TEST(test_kinks) {
         generate(program, options, "kf");
         snprintf(options, sizeof options, "--emit reverse-ad --name kr --kink %g", kinks[k]);
         generate(program, options, "kr");
-        write_file("driver.c", "#include <stdio.h>\n#include \"kf.h\"\n#include \"kr.h\"\n"
+        write_in_workdir("driver.c", "#include <stdio.h>\n#include \"kf.h\"\n#include \"kr.h\"\n"
                                "int main(void) {\n    double x[2] = {0, 0}, g[2], h[2];\n"
                                "    kf_grad(x, g);\n    kr_grad(x, h);\n"
                                "    printf(\"%.17g %.17g %.17g %.17g\\n\", g[0], g[1], h[0], h[1]);\n"
@@ -544,7 +474,7 @@ START_TEST(test_kinks) {
         double zero[2] = {0, 0}, ref[3];
         reference_eval(&r, zero, zero, ref);
         reference_free(&r);
-        char *out = read_file("out.txt");
+        char *out = read_in_workdir("out.txt");
         ck_assert_ptr_nonnull(out);
         double v[4];
         ck_assert_int_eq(sscanf(out, "%lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3]), 4);
@@ -587,7 +517,7 @@ END_TEST
  * standard output; the same command gives the same bytes; wrong uses are
  * usage errors. */
 START_TEST(test_files_and_usage) {
-    write_file("prog.sd", "param w, b; input x, y; (w*x + b - y)^2");
+    write_in_workdir("prog.sd", "param w, b; input x, y; (w*x + b - y)^2");
     ck_assert_int_eq(sh("cd '%s' && mkdir out && %s --emit reverse-ad --name fit -f prog.sd -o out/fit.c && "
                         "test \"$(ls out | tr '\\n' ' ')\" = 'fit.c fit.h '",
                         workdir, symdiff_path()),
@@ -638,7 +568,7 @@ START_TEST(test_costs) {
                           "(c1*h1 + c2*h2 + c3*h3 + d - y)^2";
     generate(program, "--emit forward-ad --name kf", "kf");
     generate(program, "--emit reverse-ad --name kr", "kr");
-    char *hf = read_file("kf.h"), *hr = read_file("kr.h");
+    char *hf = read_in_workdir("kf.h"), *hr = read_in_workdir("kr.h");
     ck_assert_ptr_nonnull(hf);
     ck_assert_ptr_nonnull(hr);
     long f = header_ops(hf, "kf"), fwd = header_ops(hf, "kf_grad");
@@ -651,7 +581,7 @@ START_TEST(test_costs) {
     free(hr);
     /* and for a long chain, the logistic map l_100 */
     generate("l = x; repeat 99 { l = 4*l*(1-l) } l", "--emit reverse-ad --name kr", "kr");
-    hr = read_file("kr.h");
+    hr = read_in_workdir("kr.h");
     ck_assert_ptr_nonnull(hr);
     f = header_ops(hr, "kr");
     rev = header_ops(hr, "kr_grad");

@@ -30,7 +30,6 @@
  * disabled by `#if 0` with a BUG comment, so that they are easy to turn on
  * once fixed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testrun.h"
 #include "testutil.h"
 
 /* --- scratch directory and files ------------------------------------------- */
@@ -50,44 +50,12 @@ static char scratch[64];        /* the mkdtemp directory, "" when none */
 static char symdiff[PATH_MAX];  /* absolute path of the binary under test */
 static int have_clang;          /* `command -v clang` succeeded */
 
-/* Removes path and, for a directory, everything below it. */
-static void remove_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                char sub[PATH_MAX];
-                if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) <
-                    (int)sizeof sub)
-                    remove_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 /* Unchecked fixture: runs once per test case, in the runner's process, so
  * that the directory is removed even when a test fails. */
 static void scratch_setup(void) {
-    const char *s = getenv("SYMDIFF");
-    if (!s || !*s)
-        s = "./symdiff";
-    /* Absolute, because `make -C examples` runs in another directory. */
-    char cwd[PATH_MAX];
-    int n = 0;
-    if (s[0] == '/')
-        n = snprintf(symdiff, sizeof symdiff, "%s", s);
-    else if (getcwd(cwd, sizeof cwd))
-        n = snprintf(symdiff, sizeof symdiff, "%s/%s", cwd, s);
+    /* absolute, because `make -C examples` runs in another directory */
+    const char *s = symdiff_path();
+    int n = snprintf(symdiff, sizeof symdiff, "%s", s);
     if (n <= 0 || (size_t)n >= sizeof symdiff || access(symdiff, X_OK) != 0) {
         fprintf(stderr, "check_examples: cannot run symdiff at %s\n", s);
         symdiff[0] = '\0';
@@ -97,7 +65,7 @@ static void scratch_setup(void) {
         perror("check_examples: mkdtemp");
         scratch[0] = '\0';
     }
-    have_clang = system("command -v clang >/dev/null 2>&1") == 0;
+    have_clang = have_compiler("clang");
 }
 
 static void scratch_teardown(void) {
@@ -113,43 +81,6 @@ static const char *scratch_path(char *buf, size_t size, const char *name) {
     return buf;
 }
 
-/* The whole file, NUL-terminated, in a malloc'd buffer (*len bytes, not
- * counting the NUL); NULL when it cannot be read. */
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_int_eq(fputs(text, f) >= 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 /* --- running programs ---------------------------------------------------- */
 
 /*
@@ -161,7 +92,7 @@ static void write_file(const char *path, const char *text) {
  * that `make check`'s own settings (BUILD, OPT under `make asan`) do not
  * leak into the examples' build.
  */
-static int run(const char *const argv[], const char *log, int clean_make) {
+static int run_logged(const char *const argv[], const char *log, int clean_make) {
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
@@ -201,7 +132,7 @@ static int run(const char *const argv[], const char *log, int clean_make) {
 static const char *log_tail(const char *log) {
     static char tail[3000];
     size_t len;
-    char *text = read_file(log, &len);
+    char *text = read_file_n(log, &len);
     if (!text)
         return "(no output)";
     size_t keep = sizeof tail - 1, from = len > keep ? len - keep : 0;
@@ -214,7 +145,7 @@ static const char *log_tail(const char *log) {
 static void run_ok(const char *const argv[], const char *log,
                    const char *what) {
     remove(log);
-    int st = run(argv, log, 0);
+    int st = run_logged(argv, log, 0);
     ck_assert_msg(st == 0, "%s: exit status %d\n%s", what, st, log_tail(log));
 }
 
@@ -252,11 +183,11 @@ START_TEST(test_examples_run) {
     snprintf(out_arg, sizeof out_arg, "OUT=%s", out);
     const char *argv[] = {"make", "-s", "-j2", "-C", "examples", "run",
                           sym_arg, out_arg, NULL};
-    int st = run(argv, log, 1);
+    int st = run_logged(argv, log, 1);
     ck_assert_msg(st == 0, "make -C examples run: exit status %d\n%s", st,
                   log_tail(log));
     /* Every driver printed its verdict. */
-    char *text = read_file(log, NULL);
+    char *text = read_file_n(log, NULL);
     ck_assert_ptr_nonnull(text);
     ck_assert_msg(strstr(text, "all examples reached their goals") != NULL,
                   "no final verdict in\n%s", log_tail(log));
@@ -279,11 +210,11 @@ START_TEST(test_ad_timing) {
     snprintf(sym_arg, sizeof sym_arg, "SYMDIFF=%s", symdiff);
     snprintf(out_arg, sizeof out_arg, "OUT=%s", out);
     const char *make_argv[] = {"make", "-s", "-j2", "-C", "examples", exe, sym_arg, out_arg, NULL};
-    int st = run(make_argv, log, 1);
+    int st = run_logged(make_argv, log, 1);
     ck_assert_msg(st == 0, "building ad_timing: exit status %d\n%s", st, log_tail(log));
     const char *argv[] = {exe, "5", "1", NULL};
     run_ok(argv, log, "ad_timing 5 1");
-    char *text = read_file(log, NULL);
+    char *text = read_file_n(log, NULL);
     ck_assert_ptr_nonnull(text);
     const char *table = strstr(text, "time(gradient) / time(f)");
     ck_assert_msg(table != NULL, "no timing table in\n%s", text);
@@ -412,14 +343,14 @@ static void generate_twice(const Program *p, const char *stem, int is_float,
     generate(p, stem, is_float, log);
     for (int i = 0; i < 3; i++) {
         snprintf(name, sizeof name, "%s%s", stem, suffixes[i]);
-        first[i] = read_file(scratch_path(path, sizeof path, name), &first_len[i]);
+        first[i] = read_file_n(scratch_path(path, sizeof path, name), &first_len[i]);
         ck_assert_msg(first[i] != NULL, "%s was not written", path);
     }
     generate(p, stem, is_float, log);
     for (int i = 0; i < 3; i++) {
         size_t len;
         snprintf(name, sizeof name, "%s%s", stem, suffixes[i]);
-        char *again = read_file(scratch_path(path, sizeof path, name), &len);
+        char *again = read_file_n(scratch_path(path, sizeof path, name), &len);
         ck_assert_msg(again != NULL, "%s was not written", path);
         ck_assert_msg(len == first_len[i] && memcmp(again, first[i], len) == 0,
                       "%s differs between two identical runs", name);

@@ -1449,9 +1449,9 @@ START_TEST(test_hostile_argv) {
 END_TEST
 
 static char *make_dir(void) {
-    char *d = strdup("/tmp/symdiff-hostile-XXXXXX");
+    char *d = malloc(64);
     ck_assert_ptr_nonnull(d);
-    ck_assert_ptr_nonnull(mkdtemp(d));
+    make_temp_dir(d, 64, "hostile");
     return d;
 }
 
@@ -1462,21 +1462,6 @@ static void write_bytes(const char *path, const char *text, size_t len) {
     ck_assert_int_eq(fclose(f), 0);
 }
 
-static char *read_bytes(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0, k;
-    char chunk[4096];
-    buf_append(&buf, &n, &cap, "", 0);
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&buf, &n, &cap, chunk, k);
-    fclose(f);
-    if (len)
-        *len = n;
-    return buf;
-}
 
 /* Entries of a directory, "." and ".." aside. */
 static int count_entries(const char *dir) {
@@ -1711,7 +1696,7 @@ static void expect_failure(const char *const *args, int status, const char *says
     ck_assert_int_eq(count_entries(dir), entries);
     if (kept) {
         size_t len;
-        char *got = read_bytes(kept, &len);
+        char *got = read_file_n(kept, &len);
         ck_assert_msg(got && len == strlen(previous) && memcmp(got, previous, len) == 0, "%s was changed",
                       kept);
         free(got);
@@ -1796,7 +1781,7 @@ START_TEST(test_output_write_fails_part_way) {
         ck_assert_msg(strstr(r.err, "File too large") != NULL, "%s", r.err);
         run_free(&r);
         size_t len;
-        char *got = read_bytes(out, &len);
+        char *got = read_file_n(out, &len);
         ck_assert_msg(got && len == strlen(previous) && memcmp(got, previous, len) == 0, "%s changed",
                       targets[t]);
         free(got);
@@ -1855,7 +1840,7 @@ START_TEST(test_output_is_input) {
         ck_assert_int_eq(r.outlen, 0);
         run_free(&r);
         size_t len;
-        char *got = read_bytes(same, &len);
+        char *got = read_file_n(same, &len);
         ck_assert_msg(got && len == strlen(bad[i]) && memcmp(got, bad[i], len) == 0, "case %zu: changed", i);
         free(got);
         ck_assert_int_eq(count_entries(dir), 1);
@@ -1867,7 +1852,7 @@ START_TEST(test_output_is_input) {
     ck_assert_int_eq(r.status, 2);
     run_free(&r);
     size_t len;
-    char *got = read_bytes(same, &len);
+    char *got = read_file_n(same, &len);
     ck_assert_msg(got && len == 3 && memcmp(got, "x*y", 3) == 0, "changed by a usage error");
     free(got);
     ck_assert_int_eq(count_entries(dir), 1);

@@ -72,35 +72,6 @@ static const OomCase cases[] = {
 
 /* --- files ----------------------------------------------------------------- */
 
-static char *path_in(const char *dir, const char *name) {
-    char *p = malloc(strlen(dir) + strlen(name) + 2);
-    ck_assert_ptr_nonnull(p);
-    sprintf(p, "%s/%s", dir, name);
-    return p;
-}
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0, k;
-    char chunk[4096];
-    buf_append(&buf, &n, &cap, "", 0);
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&buf, &n, &cap, chunk, k);
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
-static void spit(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s", path);
-    ck_assert_int_eq(fputs(text, f) >= 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 /* The names in the directory, sorted, one per line (for comparisons). */
 static char *listing(const char *dir) {
     DIR *d = opendir(dir);
@@ -137,7 +108,7 @@ static void empty_dir(const char *dir) {
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        char *p = path_in(dir, e->d_name);
+        char *p = path_join(dir, e->d_name);
         unlink(p);
         free(p);
     }
@@ -173,7 +144,7 @@ static void sweep_init(Sweep *s, const OomCase *c) {
     int k = 0;
     for (int i = 0; c->args[i]; i++) {
         if (c->args[i][0] == '@') {
-            s->owned[k] = path_in(s->dir, c->args[i] + 1);
+            s->owned[k] = path_join(s->dir, c->args[i] + 1);
             s->args[k] = s->owned[k];
         } else {
             s->args[k] = c->args[i];
@@ -197,8 +168,8 @@ static void sweep_free(Sweep *s) {
 static void prepare(const Sweep *s) {
     empty_dir(s->dir);
     if (s->c->file) {
-        char *p = path_in(s->dir, "prog.sd");
-        spit(p, s->c->file);
+        char *p = path_join(s->dir, "prog.sd");
+        write_file(p, s->c->file);
         free(p);
     }
 }
@@ -245,15 +216,15 @@ static void reference(Sweep *s) {
     run_case(s, NULL, NULL, &s->ref);
     ck_assert_msg(s->ref.status < 128, "%s: signal without injection: %s", s->c->what, s->ref.err);
     size_t len;
-    char *count = slurp(log, &len);
+    char *count = read_file_n(log, &len);
     ck_assert_msg(count != NULL, "%s: the allocator wrote no count", s->c->what);
     s->count = strtoul(count, NULL, 10);
     free(count);
     unlink(log);
     ck_assert_msg(s->count > 0, "%s: no allocation counted", s->c->what);
     for (int i = 0; s->c->outputs[i]; i++) {
-        char *p = path_in(s->dir, s->c->outputs[i]);
-        s->ref_files[i] = slurp(p, &s->ref_len[i]);
+        char *p = path_join(s->dir, s->c->outputs[i]);
+        s->ref_files[i] = read_file_n(p, &s->ref_len[i]);
         ck_assert_msg(s->ref_files[i] != NULL, "%s: %s not written", s->c->what, s->c->outputs[i]);
         free(p);
     }
@@ -281,8 +252,8 @@ static int only_known(const Sweep *s, const char *names) {
 static void check_one(const Sweep *s, unsigned long n, int after, int existing) {
     prepare(s);
     for (int i = 0; existing && s->c->outputs[i]; i++) {
-        char *p = path_in(s->dir, s->c->outputs[i]);
-        spit(p, old_text);
+        char *p = path_join(s->dir, s->c->outputs[i]);
+        write_file(p, old_text);
         free(p);
     }
     char *before = listing(s->dir);
@@ -307,9 +278,9 @@ static void check_one(const Sweep *s, unsigned long n, int after, int existing) 
         ck_assert_msg(strcmp(now, before) == 0, "%s: allocation %lu failing left\n%swhere there was\n%s", what,
                       n, now, before);
     for (int i = 0; s->c->outputs[i]; i++) {
-        char *p = path_in(s->dir, s->c->outputs[i]);
+        char *p = path_join(s->dir, s->c->outputs[i]);
         size_t len = 0;
-        char *got = slurp(p, &len);
+        char *got = read_file_n(p, &len);
         if (written)
             ck_assert_msg(got && len == s->ref_len[i] && memcmp(got, s->ref_files[i], len) == 0,
                           "%s: allocation %lu failing: %s differs", what, n, s->c->outputs[i]);
@@ -385,7 +356,7 @@ END_TEST
 START_TEST(test_oom_ulimit) {
     char dir[] = "/tmp/symdiff-ulimit-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    char *prog = path_in(dir, "wide.sd");
+    char *prog = path_join(dir, "wide.sd");
     FILE *f = fopen(prog, "wb");
     ck_assert_ptr_nonnull(f);
     /* 12000 variables: a 12000 x 12000 Hessian needs 1.15 GB of pointers */

@@ -21,13 +21,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "deriv.h"
 #include "diag.h"
@@ -36,6 +33,7 @@
 #include "lower.h"
 #include "parse.h"
 #include "print.h"
+#include "testrun.h"
 #include "testutil.h"
 
 /* --- the reference ------------------------------------------------------------- */
@@ -146,41 +144,9 @@ END_TEST
 
 static char workdir[64];
 
-static void setup(void) {
-    strcpy(workdir, "/tmp/symdiff-stable-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(workdir));
-}
+static void setup(void) { make_temp_dir(workdir, sizeof workdir, "stable"); }
 
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The binary as an absolute path: the commands run in workdir. */
-static const char *binary(void) {
-    static char path[1024];
-    const char *p = getenv("SYMDIFF");
-    if (!p || !*p)
-        p = "./symdiff";
-    if (p[0] == '/')
-        return p;
-    char cwd[512];
-    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
-    snprintf(path, sizeof path, "%s/%s", cwd, p);
-    return path;
-}
+static void teardown(void) { remove_tree(workdir); }
 
 /* A driver printing "value derivative" for each point, one per line. */
 static const char driver[] =
@@ -215,7 +181,7 @@ START_TEST(test_stable_generated_c) {
         fputs(driver, f);
         ck_assert_int_eq(fclose(f), 0);
         for (int t = 0; t < 2; t++) {
-            ck_assert_int_eq(sh("cd '%s' && '%s' --type %s -f prog.sd -o k.c", workdir, binary(), types[t]), 0);
+            ck_assert_int_eq(sh("cd '%s' && '%s' --type %s -f prog.sd -o k.c", workdir, symdiff_path(), types[t]), 0);
             for (int k = 0; k < 3; k++) {
                 if (sh("command -v %s >/dev/null 2>&1", compilers[k]) != 0)
                     continue;

@@ -43,16 +43,9 @@ static double json_row_number(const char *json, const char *method, const char *
 
 static char tmpdir[64];
 
-static void make_tmpdir(void) {
-    strcpy(tmpdir, "/tmp/symdiff-teach-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
+static void make_tmpdir(void) { make_temp_dir(tmpdir, sizeof tmpdir, "teach"); }
 
-static void remove_tmpdir(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void remove_tmpdir(void) { remove_tree(tmpdir); }
 
 /* --- --swell ------------------------------------------------------------------ */
 

@@ -31,6 +31,7 @@
 #include "lower.h"
 #include "parse.h"
 #include "print.h"
+#include "testrun.h"
 #include "testutil.h"
 
 /* ---- helpers ----------------------------------------------------------------- */
@@ -853,26 +854,6 @@ END_TEST
 
 /* ---- generated C ------------------------------------------------------------------- */
 
-static const char *symdiff_path(void) {
-    static char path[1024];
-    const char *p = getenv("SYMDIFF");
-    if (!p)
-        p = "./symdiff";
-    if (p[0] == '/')
-        return p;
-    char cwd[512];
-    if (!getcwd(cwd, sizeof cwd))
-        return p;
-    snprintf(path, sizeof path, "%s/%s", cwd, p);
-    return path;
-}
-
-static int have_compiler(const char *cc) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", cc);
-    return system(cmd) == 0;
-}
-
 static const char *const codegen_cases[] = {
     "param W1[5,2], b1[5], W2[3,5], b2[3]; input x[2], y[3]; h = tanh(W1 @ x + b1); s = W2 @ h + b2; logsumexp(s) - dot(y, s) + 1e-3*(sum(W1*W1) + sum(W2*W2))",
     "param W[3,4]; input x[4], y[3]; -dot(y, log_softmax(W @ x)) + norm2(W[1])",
@@ -990,8 +971,7 @@ START_TEST(test_tensor_generated_c) {
             fclose(f);
         }
     }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    remove_tree(dir);
     free(expect);
     eval_tensors_free(&tv);
     eval_tensors_free(&tvy);
@@ -1036,9 +1016,7 @@ START_TEST(test_tensor_code_size_independent_of_sizes) {
         ck_assert_msg(bytes[k] < bytes[0] + bytes[0] / 10, "%d-%d-%d network: %ld bytes of C, 2-16-3: %ld",
                       sizes[k][0], sizes[k][1], sizes[k][2], bytes[k], bytes[0]);
     }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    remove_tree(dir);
 }
 END_TEST
 

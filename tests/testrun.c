@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,32 @@
 #include "testutil.h"
 
 const char *symdiff_path(void) {
+    static char path[4096];
+    if (path[0])
+        return path;
     const char *s = getenv("SYMDIFF");
-    return s && *s ? s : "./symdiff";
+    if (!s || !*s)
+        s = "./symdiff";
+    char cwd[2048];
+    if (s[0] == '/' || !getcwd(cwd, sizeof cwd))
+        snprintf(path, sizeof path, "%s", s);
+    else
+        snprintf(path, sizeof path, "%s/%s", cwd, s);
+    return path;
 }
+
+int sh(const char *fmt, ...) {
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(n >= 0 && (size_t)n < sizeof cmd, "shell command too long");
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int have_compiler(const char *cc) { return sh("command -v '%s' >/dev/null 2>&1", cc) == 0; }
 
 void buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n) {
     if (*len + n + 1 > *cap) {
@@ -184,20 +208,30 @@ void write_file(const char *path, const char *text) {
     ck_assert_int_eq(fclose(f), 0);
 }
 
-char *read_file(const char *path) {
+void make_temp_dir(char *dir, size_t size, const char *tag) {
+    int n = snprintf(dir, size, "/tmp/symdiff-%s-XXXXXX", tag);
+    ck_assert_msg(n > 0 && (size_t)n < size, "temporary directory name too long");
+    ck_assert_msg(mkdtemp(dir) != NULL, "cannot make %s", dir);
+}
+
+char *read_file_n(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
     char *buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t n = 0, cap = 0;
     char chunk[4096];
-    size_t n;
-    buf_append(&buf, &len, &cap, "", 0);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&buf, &len, &cap, chunk, n);
+    size_t got;
+    buf_append(&buf, &n, &cap, "", 0);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&buf, &n, &cap, chunk, got);
     fclose(f);
+    if (len)
+        *len = n;
     return buf;
 }
+
+char *read_file(const char *path) { return read_file_n(path, NULL); }
 
 void remove_tree(const char *dir) {
     DIR *d = opendir(dir);

@@ -15,8 +15,15 @@ typedef struct Run {
     int status;           /* exit status, or 128 + signal number      */
 } Run;
 
-/* The binary under test: $SYMDIFF, default ./symdiff. */
+/* The binary under test, $SYMDIFF (default ./symdiff), as an absolute
+ * path: tests run commands in their own directories. */
 const char *symdiff_path(void);
+
+/* Runs a shell command made like printf's; returns its exit status, or -1
+ * when it did not exit normally. */
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Is this program (a compiler) on PATH? */
+int have_compiler(const char *cc);
 
 /* Appends n bytes to a growing NUL-terminated buffer. */
 void buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n);
@@ -30,12 +37,17 @@ void run_input(const char *const *args, const char *in, size_t inlen, Run *r);
 void run_program(const char *prog, const char *const *args, const char *in, size_t inlen, Run *r);
 void run_free(Run *r);
 
+/* A fresh directory /tmp/symdiff-TAG-XXXXXX, written to dir (at least 64
+ * bytes); a failure fails the test.  remove_tree removes it. */
+void make_temp_dir(char *dir, size_t size, const char *tag);
 /* dir/name, malloc'd. */
 char *path_join(const char *dir, const char *name);
 /* Creates (or replaces) the file with `text`; a failure fails the test. */
 void write_file(const char *path, const char *text);
 /* The whole file as a malloc'd string, or NULL when it cannot be opened. */
 char *read_file(const char *path);
+/* The same, with its length (the file may hold NUL bytes). */
+char *read_file_n(const char *path, size_t *len);
 /* Removes a directory made by a test and everything in it, read-only
  * subdirectories too. */
 void remove_tree(const char *dir);
