@@ -100,7 +100,7 @@ static int run_once(Phases *ph, Diag *diag) {
     sb_init(&c_hdr);
     if (ok) {
         CodegenInput in = {wrt, nwrt, inputs, ninputs, prog.outputs, 1, 0, grad, NULL};
-        CodegenOptions copt = {"f", 0, "f.h", "", "sd_phases", "bench", 0, 0};
+        CodegenOptions copt = {"f", 0, "f.h", "", "sd_phases", "bench", 0, 0, 0};
         ok = codegen_c(g, &in, &copt, &c_src, &c_hdr) == 0;
     }
     double t4 = now();

@@ -33,6 +33,9 @@ typedef struct CodegenOptions {
     int embedded;             /* static functions for inclusion in another
                                  file: no #include of the header            */
     int unroll;               /* tensor kernels as straight-line code      */
+    int inline_header;        /* the header's text in the source where its
+                                 #include would be: one self-contained file
+                                 (C on standard output)                     */
 } CodegenOptions;
 
 /* For --type float: the first constant reachable from the roots that a
@@ -149,6 +152,9 @@ void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
 void codegen_header_macros(StrBuf *h, const CodegenInput *in, const CodegenOptions *opt,
                            int stack_bytes);
 void codegen_header_end(StrBuf *h, const CodegenOptions *opt);
+/* Where a source file includes its header: `#include "NAME.h"`, or with
+ * opt->inline_header the finished header's text itself. */
+void codegen_include_header(StrBuf *source, const StrBuf *header, const CodegenOptions *opt);
 /* `ret name<suffix>(const T *x[, const T *input][, T *out_arg])`; static
  * when opt->embedded and this is the definition. */
 void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,

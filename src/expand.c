@@ -42,10 +42,16 @@ static void poly_free(Poly *p) {
 
 static Poly *poly_new(void) { return calloc(1, sizeof(Poly)); }
 
+static void poly_normalize(Expander *E, Poly *p);
+
+/* Appends a monomial; like terms are merged when the list grows long, so
+ * that the limit counts the terms of a polynomial, not the products that
+ * make it ((1 + x)^1000 has 1001 terms from 250000 products). */
 static int poly_push(Expander *E, Poly *p, Num coef, const uint32_t *pairs, int len) {
     if (p->n >= EXPAND_MAX_TERMS * 4) {
-        E->failed = 2;
-        return -1;
+        poly_normalize(E, p);
+        if (E->failed)
+            return -1;
     }
     if (p->n == p->cap) {
         int cap = p->cap ? p->cap * 2 : 8;

@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +47,28 @@
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_CHECK = 3 };
 
+/* One item of a list option: NAME, or NAME=VALUE (see parse_list). */
+typedef struct ListItem {
+    char *name;
+    char *value; /* NULL in a list of names */
+} ListItem;
+
+typedef struct List {
+    ListItem *items;
+    int n;
+} List;
+
 typedef struct Options {
     const char *program;   /* program text from the command line       */
     const char *file;      /* -f FILE ("-" for stdin)                  */
-    const char *output;    /* -o FILE                                  */
-    char **vars;           /* --vars                                   */
+    const char *output;    /* -o FILE (NULL: standard output)          */
+    List vars_list, wrt_list, define_list, sweep_list; /* as given     */
+    const char **vars;     /* --vars: the names of vars_list           */
     int nvars;
-    char **wrt;            /* --wrt                                    */
+    const char **wrt;      /* --wrt                                    */
     int nwrt;
-    char *at;              /* --at x=1,y=2                             */
-    Define *defines;       /* -D name=value                            */
+    List at;               /* --at x=1,y=2 (values checked for form)   */
+    Define *defines;       /* -D name=value, every -D together         */
     int ndefines;
     int json, print_ast, simplify_only, latex, hessian, expand, check, stats;
     int order;
@@ -66,13 +79,14 @@ typedef struct Options {
     int emit_main;         /* --emit-main train                         */
     /* teaching (docs/teaching.md) */
     int swell, trace, factor; /* --swell, --trace, --factor               */
-    const char *sweep_name;   /* --sweep NAME=A..B: NAME (in sweep_buf)   */
-    char sweep_buf[64];
+    const char *sweep_name;   /* --sweep NAME=A..B: NAME (in sweep_list)  */
     long sweep_lo, sweep_hi;
     const char *plot;         /* --plot FILE.svg (with --sweep)           */
-    const char *dot;          /* --dot FILE, --dot-tree FILE              */
-    int dot_tree;
+    const char *dot;          /* --dot FILE                               */
+    const char *dot_tree;     /* --dot-tree FILE                          */
     int demo, demo_n;         /* --demo baydin[=N] or pitfalls            */
+    /* the files C output derives from -o NAME.c (plan_outputs) */
+    char *header_path, *test_path, *main_path;
     char *command_line;    /* for the generated header                  */
     DerivMode mode;
     double kink;
@@ -84,10 +98,15 @@ typedef struct Options {
 
 /* --- small utilities --------------------------------------------------------- */
 
-static void usage_error(const char *fmt, const char *arg) {
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "symdiff: error: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\nTry 'symdiff --help' for more information.\n");
+    va_end(ap);
 }
 
 /* For the allocations of this file that fail: the message, then exit 1. */
@@ -103,47 +122,13 @@ static char *dup_string(const char *s) {
     return d;
 }
 
-/* Splits "a,b,c" into names; returns the count, or -1 when out of
- * memory. */
-static int split_names(const char *list, char ***out) {
-    int n = 0, cap = 8, failed = 0;
-    char **v = malloc((size_t)cap * sizeof *v);
-    char *copy = dup_string(list);
-    if (!v || !copy) {
-        free(v);
-        free(copy);
-        return -1;
+static char *dup_span(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
     }
-    for (char *tok = strtok(copy, ", "); tok && !failed; tok = strtok(NULL, ", ")) {
-        if (n == cap) {
-            cap *= 2;
-            char **nv = realloc(v, (size_t)cap * sizeof *nv);
-            if (!nv) {
-                failed = 1;
-                break;
-            }
-            v = nv;
-        }
-        if (!(v[n] = dup_string(tok)))
-            failed = 1;
-        else
-            n++;
-    }
-    free(copy);
-    if (failed) {
-        while (n > 0)
-            free(v[--n]);
-        free(v);
-        return -1;
-    }
-    *out = v;
-    return n;
-}
-
-static void free_names(char **v, int n) {
-    for (int i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
+    return d;
 }
 
 static int valid_name(const char *s) {
@@ -227,8 +212,9 @@ static void print_help(void) {
           "\n"
           "input and output:\n"
           "  -f, --file FILE       read the program from FILE ('-' reads stdin)\n"
-          "  -o, --output FILE     write the result to FILE (replaced atomically)\n"
-          "  -D, --define N=V      bind the name N to the constant V (e.g. a repeat count)\n"
+          "  -o, --output FILE     write the result to FILE (replaced atomically; - is\n"
+          "                        standard output)\n"
+          "  -D, --define N=V,...  bind the name N to the constant V (e.g. a repeat count)\n"
           "\n"
           "what to compute:\n"
           "      --vars A,B,...    the variables, in this order (default: order of first use)\n"
@@ -268,8 +254,9 @@ static void print_help(void) {
           "                        reverse AD, finite differences (values with --at)\n"
           "      --sweep N=A..B    --swell for each whole N from A to B (a name the\n"
           "                        program uses, e.g. a repeat count)\n"
-          "      --plot FILE.svg   with --sweep: a log-scale chart of the sizes\n"
+          "      --plot FILE.svg   with --sweep: a log-scale chart of the sizes (SVG)\n"
           "      --dot FILE        Graphviz DOT of the function and derivative DAGs\n"
+          "                        (FILE ends in .dot or .gv)\n"
           "      --dot-tree FILE   the same written out as trees (small programs)\n"
           "      --trace           the derivation, rule by rule (small programs)\n"
           "      --factor          derivatives of one-variable polynomials, factored\n"
@@ -284,6 +271,11 @@ static void print_help(void) {
           "      --max-nodes N     refuse to build more than N nodes (default 50000000)\n"
           "  -h, --help            this help\n"
           "  -V, --version         the version\n"
+          "\n"
+          "Lists (--vars, --wrt, --at, -D) are items separated by commas; an empty item,\n"
+          "a malformed one or a name given twice is a usage error.  Every option is\n"
+          "given once, except -D.  An output FILE of - is standard output; no output\n"
+          "may be the input file or another output.\n"
           "\n"
           "exit status: 0 success, 1 error in the input, 2 usage error, 3 --check failed\n",
           stdout);
@@ -375,25 +367,496 @@ static void take_negative_program(int *argc, char **argv, Options *o) {
 
 enum { DEMO_BAYDIN = 1, DEMO_PITFALLS };
 
-/* "n=1..10" into o->sweep_*. */
-static int parse_sweep(char *arg, Options *o) {
-    char *eq = strchr(arg, '='), *dots = eq ? strstr(eq, "..") : NULL;
-    if (!eq || !dots)
+/* --- lists: --vars, --wrt, --at, -D, --sweep ------------------------------------
+ *
+ * Every option whose value is a list reads it with parse_list, under one
+ * set of rules: items are separated by commas outside brackets (so that
+ * --at 'W=[[1,2],[3,4]], x=[1,0]' has two items); blanks around an item
+ * and around its '=' are ignored; an item is NAME, or NAME=VALUE where
+ * the option takes values.  An empty list, an empty item ('x,,y', a
+ * trailing comma), a name that is not a name, a missing or unwanted '=',
+ * a value of the wrong form and a name given twice are usage errors. */
+
+typedef struct ListRule {
+    const char *option; /* as named in messages                         */
+    const char *noun;   /* what an item's name is: "variable name"       */
+    int values;         /* NAME=VALUE items (else NAME)                  */
+    int one;            /* exactly one item                              */
+    /* NULL when `value` has the form the option takes, else what it is
+     * not, for the message ("not a number") */
+    const char *(*check)(const char *value);
+    /* when set, every malformed item gets this one message: "needs
+     * <usage>, got '...'" */
+    const char *usage;
+} ListRule;
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* Shrinks the span s[0..*n) by the blanks at either end. */
+static void trim(const char **s, size_t *n) {
+    while (*n && is_blank(**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && is_blank((*s)[*n - 1]))
+        (*n)--;
+}
+
+static void list_free(List *l) {
+    for (int i = 0; i < l->n; i++) {
+        free(l->items[i].name);
+        free(l->items[i].value);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+/* Appends one item to `list`, taking `name` and `value`; -1 when out of
+ * memory (both are freed). */
+static int list_push(List *list, char *name, char *value) {
+    ListItem *p = realloc(list->items, (size_t)(list->n + 1) * sizeof *p);
+    if (!p) {
+        free(name);
+        free(value);
         return -1;
-    *eq = *dots = '\0';
-    long lo, hi;
-    int ok = valid_name(arg) && strlen(arg) < sizeof o->sweep_buf && parse_long(eq + 1, &lo) && parse_long(dots + 2, &hi) && lo >= 0 &&
-             lo <= hi && hi - lo < 10000;
-    if (ok)
-        strcpy(o->sweep_buf, arg);
-    *eq = '=';
-    *dots = '.';
-    if (!ok)
-        return -1;
-    o->sweep_name = o->sweep_buf;
-    o->sweep_lo = lo;
-    o->sweep_hi = hi;
+    }
+    list->items = p;
+    p[list->n].name = name;
+    p[list->n++].value = value;
     return 0;
+}
+
+/* Appends the items of `text` to `list` (which may hold the items of an
+ * earlier -D: a name may not repeat across them either).  Returns 0, or
+ * an exit status after the message. */
+static int parse_list(const ListRule *rule, const char *text, List *list) {
+    const char *all = text;
+    size_t all_len = strlen(text);
+    trim(&all, &all_len);
+    if (all_len == 0) {
+        usage_error("%s needs %s, got '%s'", rule->option,
+                    rule->usage ? rule->usage : rule->values ? "NAME=VALUE pairs" : "a list of names",
+                    text);
+        return EXIT_USAGE;
+    }
+    int count = 0;
+    for (const char *p = text;; p++) {
+        const char *item = p;
+        for (int depth = 0; *p && (depth > 0 || *p != ','); p++)
+            depth += *p == '[' ? 1 : *p == ']' && depth > 0 ? -1 : 0;
+        size_t len = (size_t)(p - item);
+        trim(&item, &len);
+        if (len == 0) {
+            usage_error("%s: an empty item in '%s'", rule->option, text);
+            return EXIT_USAGE;
+        }
+        const char *eq = memchr(item, '=', len), *name = item;
+        size_t name_len = eq ? (size_t)(eq - item) : len;
+        trim(&name, &name_len);
+        if (rule->values && (!eq || name_len == 0)) {
+            if (rule->usage)
+                usage_error("%s needs %s, got '%s'", rule->option, rule->usage, text);
+            else
+                usage_error("%s needs NAME=VALUE pairs, got '%.*s'", rule->option, (int)len, item);
+            return EXIT_USAGE;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        size_t value_len = eq ? (size_t)(item + len - value) : 0;
+        if (value)
+            trim(&value, &value_len);
+        char *n = dup_span(name, name_len), *v = value ? dup_span(value, value_len) : NULL;
+        if (!n || (value && !v)) {
+            free(n);
+            free(v);
+            return out_of_memory();
+        }
+        const char *wrong = NULL;
+        int bad = 1;
+        if (rule->usage && (!valid_name(n) || (v && rule->check(v))))
+            usage_error("%s needs %s, got '%s'", rule->option, rule->usage, text);
+        else if (!rule->values && eq)
+            usage_error("%s: not a %s: '%.*s'", rule->option, rule->noun, (int)len, item);
+        else if (!valid_name(n))
+            usage_error("%s: not a %s: '%s'", rule->option, rule->noun, n);
+        else if (v && rule->check && (wrong = rule->check(v)) != NULL)
+            usage_error("%s: %s: '%s'", rule->option, wrong, v);
+        else
+            bad = 0;
+        for (int i = 0; i < list->n && !bad; i++)
+            if (strcmp(list->items[i].name, n) == 0) {
+                usage_error("%s: '%s' is given twice", rule->option, n);
+                bad = 1;
+            }
+        if (bad) {
+            free(n);
+            free(v);
+            return EXIT_USAGE;
+        }
+        if (list_push(list, n, v) != 0)
+            return out_of_memory();
+        count++;
+        if (!*p)
+            break;
+    }
+    if (rule->one && count > 1) {
+        usage_error("%s needs %s, got '%s'", rule->option, rule->usage, text);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static const char *check_number(const char *value) {
+    double v;
+    return parse_double(value, &v) ? NULL : "not a number";
+}
+
+/* One value of --at: a number, [a, b, ...] or [[a, b], [c, d]] (rows of
+ * one length), read from *p on.  The numbers are appended to vals in
+ * row-major order (at most cap of them; vals may be NULL to check the
+ * form only) and counted in *n; the nesting is recorded as a shape.
+ * Returns 0, or -1 when the text is not such a value. */
+static int at_value(const char **p, int depth, double *vals, int cap, int *n, Shape *shape) {
+    const char *s = *p;
+    while (is_blank(*s))
+        s++;
+    if (*s != '[') {
+        /* a number as parse_double takes it, up to the next ',' or ']' */
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || errno != 0 || !isfinite(v))
+            return -1;
+        for (s = end; is_blank(*s);)
+            s++;
+        if (*s && *s != ',' && *s != ']')
+            return -1;
+        if (vals && *n < cap)
+            vals[*n] = v;
+        (*n)++;
+        shape->rank = 0;
+        *p = s;
+        return 0;
+    }
+    if (depth >= 2)
+        return -1;
+    s++;
+    int count = 0;
+    Shape inner = {-1, {0, 0}};
+    for (;;) {
+        Shape sh;
+        if (at_value(&s, depth + 1, vals, cap, n, &sh) != 0 ||
+            (inner.rank >= 0 && !shape_equal(sh, inner)))
+            return -1;
+        inner = sh;
+        count++;
+        while (is_blank(*s))
+            s++;
+        if (*s == ']')
+            break;
+        if (*s++ != ',')
+            return -1;
+    }
+    if (inner.rank > 1)
+        return -1;
+    shape->rank = inner.rank + 1;
+    shape->dim[0] = count;
+    shape->dim[1] = inner.rank == 1 ? inner.dim[0] : 0;
+    for (s++; is_blank(*s);)
+        s++;
+    *p = s;
+    return 0;
+}
+
+static const char *check_at_value(const char *value) {
+    const char *p = value;
+    int n = 0;
+    Shape s;
+    if (value[0] != '[')
+        return check_number(value);
+    return at_value(&p, 0, NULL, 0, &n, &s) == 0 && *p == '\0'
+               ? NULL
+               : "not a list of numbers ([a, b, ...] or [[a, b], [c, d]])";
+}
+
+/* A..B of --sweep, into lo and hi; 0 when well-formed. */
+static int sweep_range(const char *value, long *lo, long *hi) {
+    const char *dots = strstr(value, "..");
+    char *a = dots ? dup_span(value, (size_t)(dots - value)) : NULL;
+    int ok = a && parse_long(a, lo) && parse_long(dots + 2, hi) && *lo >= 0 && *lo <= *hi &&
+             *hi - *lo < 10000;
+    free(a);
+    return ok;
+}
+
+static const char *check_sweep(const char *value) {
+    long lo, hi;
+    return sweep_range(value, &lo, &hi) ? NULL : "not a range";
+}
+
+static const ListRule vars_rule = {"--vars", "variable name", 0, 0, NULL, NULL};
+static const ListRule wrt_rule = {"--wrt", "variable name", 0, 0, NULL, NULL};
+static const ListRule at_rule = {"--at", "variable name", 1, 0, check_at_value, NULL};
+static const ListRule define_rule = {"--define", "name", 1, 0, check_number, NULL};
+static const ListRule sweep_rule = {"--sweep", "name", 1, 1, check_sweep,
+                                    "NAME=A..B with whole numbers 0 <= A <= B, B - A < 10000"};
+
+/* The names of a list, as an array that points into it; NULL when out of
+ * memory. */
+static const char **list_names(const List *l) {
+    const char **v = malloc((size_t)(l->n ? l->n : 1) * sizeof *v);
+    for (int i = 0; v && i < l->n; i++)
+        v[i] = l->items[i].name;
+    return v;
+}
+
+/* --- the point of --at ------------------------------------------------------------- */
+
+/* Where each variable's values start in a point: the sizes of the
+ * variables before it, added up (v itself for a program of scalars). */
+static size_t *var_offsets(const Graph *g, size_t *total) {
+    size_t *off = malloc((size_t)(g->nvars + 1) * sizeof *off);
+    size_t at = 0;
+    for (int v = 0; off && v < g->nvars; v++) {
+        off[v] = at;
+        at += (size_t)shape_numel(g->vars[v].shape);
+    }
+    *total = at;
+    return off;
+}
+
+/* Fills `storage` (laid out as var_offsets says) with the values of --at.
+ * Every variable needs a value of its shape.  Returns 0, or EXIT_USAGE /
+ * EXIT_INPUT after the message. */
+static int fill_point(const Graph *g, const List *at, double *storage) {
+    size_t total;
+    size_t *off = var_offsets(g, &total);
+    unsigned char *given = calloc((size_t)(g->nvars ? g->nvars : 1), 1);
+    int status = off && given ? 0 : out_of_memory();
+    for (int i = 0; i < at->n && status == 0; i++) {
+        const ListItem *it = &at->items[i];
+        int v = graph_find_var(g, it->name);
+        if (v < 0) {
+            usage_error("--at: '%s' is not a variable of the program", it->name);
+            status = EXIT_USAGE;
+            break;
+        }
+        Shape want = g->vars[v].shape, got;
+        int n = 0, numel = shape_numel(want);
+        const char *p = it->value;
+        if (at_value(&p, 0, storage + off[v], numel, &n, &got) != 0 || *p || n != numel ||
+            !shape_equal(got, want)) {
+            if (want.rank == 0)
+                usage_error("--at: '%s' is a scalar: give it a number, got '%s'", it->name, it->value);
+            else
+                usage_error("--at: '%s' needs a value of its declared shape (a number, [a, b, ...] or "
+                            "[[a, b], [c, d]] row by row)", it->name);
+            status = EXIT_USAGE;
+        }
+        given[v] = 1;
+    }
+    for (int v = 0; v < g->nvars && status == 0; v++)
+        if (!given[v]) {
+            usage_error("--at: no value for '%s'", g->vars[v].name);
+            status = EXIT_USAGE;
+        }
+    free(off);
+    free(given);
+    return status;
+}
+
+/* --- output files ------------------------------------------------------------------
+ *
+ * Every file a run writes is known before anything is written: -o, the
+ * header, test and training programs derived from -o NAME.c, --dot,
+ * --dot-tree and --plot.  "-" names standard output, which is also where
+ * the result goes without -o.  plan_outputs checks them all before the
+ * run: an output that is the input (-f), two outputs that are one file
+ * (the same device and inode where the file exists, the same path with
+ * its directory resolved where it does not), and two outputs to standard
+ * output are usage errors, so that no run overwrites its own input or
+ * loses one of its outputs.  Where a format is implied by the extension it
+ * must be the format written: --plot writes SVG (NAME.svg), --dot and
+ * --dot-tree write Graphviz DOT (NAME.dot or NAME.gv), and C goes to
+ * NAME.c with its header NAME.h. */
+
+/* Does path end in ext (compared without regard to case)? */
+static int has_extension(const char *path, const char *ext) {
+    size_t n = strlen(path), k = strlen(ext);
+    if (n <= k || path[n - k - 1] == '/')
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        char a = path[n - k + i], b = ext[i];
+        if ((a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) != b)
+            return 0;
+    }
+    return 1;
+}
+
+/* "dir/name.c" -> "dir/name" + suffix */
+static char *sibling_path(const char *c_path, const char *suffix) {
+    size_t len = strlen(c_path);
+    if (has_extension(c_path, ".c"))
+        len -= 2;
+    char *p = malloc(len + strlen(suffix) + 1);
+    if (p) {
+        memcpy(p, c_path, len);
+        strcpy(p + len, suffix);
+    }
+    return p;
+}
+
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* What identifies a file: its device and inode when it exists, else its
+ * path with the directory resolved (NULL: standard output). */
+typedef struct FileId {
+    const char *what; /* the option that names it, for messages     */
+    const char *path; /* as given; NULL for standard output        */
+    int exists;
+    dev_t dev;
+    ino_t ino;
+    char *resolved;
+} FileId;
+
+static int file_id(FileId *id, const char *what, const char *path) {
+    struct stat st;
+    memset(id, 0, sizeof *id);
+    id->what = what;
+    id->path = path;
+    if (!path)
+        return 0;
+    if (stat(path, &st) == 0) {
+        id->exists = 1;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return 0;
+    }
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? dup_span(path, slash == path ? 1 : (size_t)(slash - path)) : dup_string(".");
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    const char *base = slash ? slash + 1 : path;
+    if (real) {
+        id->resolved = malloc(strlen(real) + strlen(base) + 2);
+        if (id->resolved)
+            sprintf(id->resolved, "%s/%s", real, base);
+    } else {
+        id->resolved = dup_string(path); /* the directory is missing: writing fails anyway */
+    }
+    free(dir);
+    free(real);
+    return id->resolved ? 0 : -1;
+}
+
+static int same_file(const FileId *a, const FileId *b) {
+    if (!a->path || !b->path)
+        return !a->path && !b->path;
+    if (a->exists || b->exists)
+        return a->exists && b->exists && a->dev == b->dev && a->ino == b->ino;
+    return strcmp(a->resolved, b->resolved) == 0;
+}
+
+/* Derives the paths of C output, checks the extensions and then every
+ * output against the input and against each other.  Returns 0 or an exit
+ * status after the message. */
+static int plan_outputs(Options *o) {
+    if (o->plot && strcmp(o->plot, "-") != 0 && !has_extension(o->plot, ".svg")) {
+        usage_error("--plot writes SVG: give it a file NAME.svg (or - for standard output), got '%s'",
+                    o->plot);
+        return EXIT_USAGE;
+    }
+    const char *dots[2] = {o->dot, o->dot_tree};
+    for (int i = 0; i < 2; i++)
+        if (dots[i] && strcmp(dots[i], "-") != 0 && !has_extension(dots[i], ".dot") &&
+            !has_extension(dots[i], ".gv")) {
+            usage_error("%s writes Graphviz DOT: give it a file NAME.dot or NAME.gv (or - for standard "
+                        "output), got '%s'; 'dot -Tpng NAME.dot -o NAME.png' draws it",
+                        i ? "--dot-tree" : "--dot", dots[i]);
+            return EXIT_USAGE;
+        }
+    if (o->emit_c && o->output && has_extension(o->output, ".h")) {
+        usage_error("C output: -o names the .c file, and its header is derived from it (-o NAME.c "
+                    "writes NAME.c and NAME.h), got '%s'", o->output);
+        return EXIT_USAGE;
+    }
+    if (o->emit_c && o->output) {
+        o->header_path = sibling_path(o->output, ".h");
+        o->test_path = o->emit_test ? sibling_path(o->output, "_test.c") : NULL;
+        o->main_path = o->emit_main ? sibling_path(o->output, "_main.c") : NULL;
+        if (!o->header_path || (o->emit_test && !o->test_path) || (o->emit_main && !o->main_path))
+            return out_of_memory();
+    }
+    /* every output, "-" (standard output) as NULL */
+    struct {
+        const char *what, *path;
+        int wanted;
+    } outs[] = {
+        {o->output ? "-o" : "the result (standard output)", o->output, 1},
+        {"the header of -o", o->header_path, o->header_path != NULL},
+        {"the test program of --emit-test", o->test_path, o->test_path != NULL},
+        {"the training program of --emit-main", o->main_path, o->main_path != NULL},
+        {"--dot", o->dot, o->dot != NULL},
+        {"--dot-tree", o->dot_tree, o->dot_tree != NULL},
+        {"--plot", o->plot, o->plot != NULL},
+    };
+    enum { NOUT = sizeof outs / sizeof outs[0] };
+    FileId ids[NOUT + 1];
+    int n = 0, status = 0;
+    int has_input = o->file && strcmp(o->file, "-") != 0;
+    if (has_input && file_id(&ids[n++], "the input (-f)", o->file) != 0)
+        status = out_of_memory();
+    for (size_t i = 0; i < NOUT && status == 0; i++) {
+        if (!outs[i].wanted)
+            continue;
+        const char *path = outs[i].path && strcmp(outs[i].path, "-") != 0 ? outs[i].path : NULL;
+        if (file_id(&ids[n++], outs[i].what, path) != 0)
+            status = out_of_memory();
+    }
+    for (int j = has_input; j < n && status == 0; j++) {
+        /* as write_files_atomically says it, before anything is written */
+        struct stat st;
+        if (ids[j].exists && stat(ids[j].path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", ids[j].path,
+                    S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
+            status = EXIT_INPUT;
+        }
+        for (int i = 0; i < j && status == 0; i++) {
+            if (!same_file(&ids[i], &ids[j]))
+                continue;
+            if (!ids[j].path)
+                usage_error("%s and %s both go to standard output: give one of them a file",
+                            ids[i].what, ids[j].what);
+            else if (has_input && i == 0)
+                usage_error("%s '%s' is the input file: it would be overwritten", ids[j].what,
+                            ids[j].path);
+            else
+                usage_error("%s '%s' and %s '%s' are the same file", ids[i].what, ids[i].path,
+                            ids[j].what, ids[j].path);
+            status = EXIT_USAGE;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(ids[i].resolved);
+    return status;
+}
+
+/* --- parsing the options ---------------------------------------------------------- */
+
+/* How an option is named in messages: "--vars", "-o (--output)". */
+static const char *option_label(int c, char *buf, size_t size) {
+    for (const struct option *lo = long_options; lo->name; lo++)
+        if (lo->val == c) {
+            if (c < 256)
+                snprintf(buf, size, "-%c (--%s)", c, lo->name);
+            else
+                snprintf(buf, size, "--%s", lo->name);
+            return buf;
+        }
+    snprintf(buf, size, "-%c", c);
+    return buf;
 }
 
 /* Returns 0 to continue, or an exit status (with -1 meaning exit 0). */
@@ -401,7 +864,11 @@ static int parse_options(int argc, char **argv, Options *o) {
     int c;
     take_negative_program(&argc, argv, o);
     long lv;
-    double dv;
+    int status;
+    /* how often each option was given: every option may be given once,
+     * except -D, whose items add up (a name still only once) */
+    unsigned char seen[OPT_DEMO + 1];
+    memset(seen, 0, sizeof seen);
     o->mode = DERIV_AUTO;
     o->order = 1;
     o->max_nodes = 50000000;
@@ -412,9 +879,15 @@ static int parse_options(int argc, char **argv, Options *o) {
     while ((c = getopt_long(argc, argv, ":f:o:D:hV", long_options, NULL)) != -1) {
         /* "--at -f prog.sd": the next option taken as the value (a value
          * written as "--at=..." is what it says) */
-        if ((c == OPT_AT || c == OPT_VARS || c == OPT_WRT || c == 'D') && optarg[0] == '-' &&
-            optind >= 2 && optarg == argv[optind - 1]) {
+        if ((c == OPT_AT || c == OPT_VARS || c == OPT_WRT || c == OPT_SWEEP || c == 'D') &&
+            optarg[0] == '-' && optind >= 2 && optarg == argv[optind - 1]) {
             usage_error("option '%s' needs a value", argv[optind - 2]);
+            return EXIT_USAGE;
+        }
+        if (c != ':' && c != '?' && c != 'D' && c >= 0 && c <= OPT_DEMO && seen[c]++) {
+            char label[64];
+            usage_error("%s is given twice (every option is given once; only -D may repeat)",
+                        option_label(c, label, sizeof label));
             return EXIT_USAGE;
         }
         switch (c) {
@@ -424,26 +897,10 @@ static int parse_options(int argc, char **argv, Options *o) {
         case 'o':
             o->output = optarg;
             break;
-        case 'D': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg) {
-                usage_error("--define needs NAME=VALUE, got '%s'", optarg);
-                return EXIT_USAGE;
-            }
-            *eq = '\0';
-            if (!valid_name(optarg) || !parse_double(eq + 1, &dv)) {
-                *eq = '=';
-                usage_error("--define needs NAME=VALUE with a number, got '%s'", optarg);
-                return EXIT_USAGE;
-            }
-            Define *d = realloc(o->defines, (size_t)(o->ndefines + 1) * sizeof *d);
-            if (!d)
-                return out_of_memory();
-            o->defines = d;
-            d[o->ndefines].name = optarg;
-            d[o->ndefines++].value = dv;
+        case 'D':
+            if ((status = parse_list(&define_rule, optarg, &o->define_list)) != 0)
+                return status;
             break;
-        }
         case 'h':
             print_help();
             return -1;
@@ -451,43 +908,16 @@ static int parse_options(int argc, char **argv, Options *o) {
             printf("symdiff %s\n", SYMDIFF_VERSION);
             return -1;
         case OPT_VARS:
-        case OPT_WRT: {
-            char **names;
-            int n = split_names(optarg, &names);
-            if (n < 0)
-                return out_of_memory();
-            if (n == 0) {
-                usage_error("expected a list of variable names, got '%s'", optarg);
-                if (n == 0)
-                    free_names(names, 0);
-                return EXIT_USAGE;
-            }
-            for (int i = 0; i < n; i++)
-                if (!valid_name(names[i])) {
-                    usage_error("not a variable name: '%s'", names[i]);
-                    free_names(names, n);
-                    return EXIT_USAGE;
-                }
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < i; j++)
-                    if (strcmp(names[i], names[j]) == 0) {
-                        usage_error("'%s' is listed twice", names[i]);
-                        free_names(names, n);
-                        return EXIT_USAGE;
-                    }
-            if (c == OPT_VARS) {
-                free_names(o->vars, o->nvars);
-                o->vars = names;
-                o->nvars = n;
-            } else {
-                free_names(o->wrt, o->nwrt);
-                o->wrt = names;
-                o->nwrt = n;
-            }
+            if ((status = parse_list(&vars_rule, optarg, &o->vars_list)) != 0)
+                return status;
             break;
-        }
+        case OPT_WRT:
+            if ((status = parse_list(&wrt_rule, optarg, &o->wrt_list)) != 0)
+                return status;
+            break;
         case OPT_AT:
-            o->at = optarg;
+            if ((status = parse_list(&at_rule, optarg, &o->at)) != 0)
+                return status;
             break;
         case OPT_JSON:
             o->json = 1;
@@ -612,20 +1042,20 @@ static int parse_options(int argc, char **argv, Options *o) {
             o->swell = 1;
             break;
         case OPT_SWEEP:
-            if (parse_sweep(optarg, o) != 0) {
-                usage_error("--sweep needs NAME=A..B with whole numbers 0 <= A <= B, B - A < 10000, "
-                            "got '%s'", optarg);
-                return EXIT_USAGE;
-            }
+            if ((status = parse_list(&sweep_rule, optarg, &o->sweep_list)) != 0)
+                return status;
+            o->sweep_name = o->sweep_list.items[0].name;
+            sweep_range(o->sweep_list.items[0].value, &o->sweep_lo, &o->sweep_hi);
             o->swell = 1;
             break;
         case OPT_PLOT:
             o->plot = optarg;
             break;
         case OPT_DOT:
-        case OPT_DOT_TREE:
             o->dot = optarg;
-            o->dot_tree = c == OPT_DOT_TREE;
+            break;
+        case OPT_DOT_TREE:
+            o->dot_tree = optarg;
             break;
         case OPT_TRACE:
             o->trace = 1;
@@ -666,17 +1096,33 @@ static int parse_options(int argc, char **argv, Options *o) {
         usage_error("unexpected argument '%s' (quote the program as one argument)", argv[optind]);
         return EXIT_USAGE;
     }
+    /* the lists, as the stages take them */
+    o->vars = o->vars_list.n ? list_names(&o->vars_list) : NULL; /* NULL: no --vars */
+    o->nvars = o->vars_list.n;
+    o->wrt = o->wrt_list.n ? list_names(&o->wrt_list) : NULL;
+    o->nwrt = o->wrt_list.n;
+    o->defines = malloc((size_t)(o->define_list.n ? o->define_list.n : 1) * sizeof *o->defines);
+    if ((o->nvars && !o->vars) || (o->nwrt && !o->wrt) || !o->defines)
+        return out_of_memory();
+    for (int i = 0; i < o->define_list.n; i++) {
+        o->defines[i].name = o->define_list.items[i].name;
+        parse_double(o->define_list.items[i].value, &o->defines[i].value);
+    }
+    o->ndefines = o->define_list.n;
     if (o->demo && (o->program || o->file)) {
         usage_error("%s", "--demo takes no program");
         return EXIT_USAGE;
     }
-    if (o->demo)
-        return 0;
     if (o->plot && !o->sweep_name) {
         usage_error("%s", "--plot draws a sweep: use it with --sweep NAME=A..B");
         return EXIT_USAGE;
     }
-    if (!o->program && !o->file) {
+    for (int i = 0; o->sweep_name && i < o->ndefines; i++)
+        if (strcmp(o->defines[i].name, o->sweep_name) == 0) {
+            usage_error("--sweep: '%s' is also given with -D", o->sweep_name);
+            return EXIT_USAGE;
+        }
+    if (!o->demo && !o->program && !o->file) {
         usage_error("%s", "no program given: pass it as an argument or with -f FILE");
         return EXIT_USAGE;
     }
@@ -684,8 +1130,10 @@ static int parse_options(int argc, char **argv, Options *o) {
         usage_error("%s", "give the program either as an argument or with -f, not both");
         return EXIT_USAGE;
     }
-    size_t olen = o->output ? strlen(o->output) : 0;
-    if (olen > 2 && strcmp(o->output + olen - 2, ".c") == 0 && !o->emit_c)
+    /* -o - is standard output, where the result goes without -o */
+    if (o->output && strcmp(o->output, "-") == 0)
+        o->output = NULL;
+    if (o->output && has_extension(o->output, ".c") && !o->emit_c)
         o->emit_c = 1;
     if ((o->emit_test || o->emit_main) && !(o->emit_c && o->output)) {
         usage_error("%s", "--emit-test and --emit-main need C output to a file: -o NAME.c");
@@ -693,83 +1141,10 @@ static int parse_options(int argc, char **argv, Options *o) {
     }
     if (!o->name)
         o->name = "f";
-    return 0;
-}
-
-/* --- the point of --at ---------------------------------------------------------- */
-
-/* Parses "x=1,y=2" into point[] (indexed like g->vars).  Variables that are
- * not given are an error.  Returns 0, -1 after a usage error, or -2 when
- * out of memory (reported). */
-static int parse_point(const Graph *g, const char *text, double *point) {
-    char *copy = dup_string(text);
-    unsigned char *given = calloc((size_t)(g->nvars ? g->nvars : 1), 1);
-    int status = 0;
-    if (!copy || !given) {
-        free(copy);
-        free(given);
-        out_of_memory();
-        return -2;
-    }
-    for (char *tok = strtok(copy, ","); tok && status == 0; tok = strtok(NULL, ",")) {
-        while (*tok == ' ')
-            tok++;
-        char *eq = strchr(tok, '=');
-        if (!eq || eq == tok) {
-            usage_error("--at needs NAME=VALUE pairs, got '%s'", tok);
-            status = -1;
-            break;
-        }
-        *eq = '\0';
-        char *name = tok;
-        size_t len = strlen(name);
-        while (len && name[len - 1] == ' ')
-            name[--len] = '\0';
-        int v = graph_find_var(g, name);
-        double value;
-        if (v < 0) {
-            usage_error("--at: '%s' is not a variable of the program", name);
-            status = -1;
-        } else if (given[v]) {
-            usage_error("--at: '%s' is given twice", name);
-            status = -1;
-        } else if (!parse_double(eq + 1, &value)) {
-            usage_error("--at: not a number: '%s'", eq + 1);
-            status = -1;
-        } else {
-            point[v] = value;
-            given[v] = 1;
-        }
-    }
-    for (int v = 0; v < g->nvars && status == 0; v++)
-        if (!given[v]) {
-            usage_error("--at: no value for '%s'", g->vars[v].name);
-            status = -1;
-        }
-    free(copy);
-    free(given);
-    return status;
+    return plan_outputs(o);
 }
 
 /* --- C code -------------------------------------------------------------------- */
-
-/* "dir/name.c" -> "dir/name" + suffix */
-static char *sibling_path(const char *c_path, const char *suffix) {
-    size_t len = strlen(c_path);
-    if (len > 2 && strcmp(c_path + len - 2, ".c") == 0)
-        len -= 2;
-    char *p = malloc(len + strlen(suffix) + 1);
-    if (p) {
-        memcpy(p, c_path, len);
-        strcpy(p + len, suffix);
-    }
-    return p;
-}
-
-static const char *base_name(const char *path) {
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
 
 /* Writes several files so that either all of them are replaced or none:
  * every file goes to a temporary in its own directory first, then all are
@@ -865,6 +1240,14 @@ static int write_atomically(const char *path, const char *text, size_t len) {
     return r;
 }
 
+/* One output of its own (--dot, --plot): to its file, replaced
+ * atomically, or to standard output for "-". */
+static int write_output(const char *path, const char *text, size_t len) {
+    if (strcmp(path, "-") != 0)
+        return write_atomically(path, text, len);
+    return len && fwrite(text, 1, len, stdout) != len ? -1 : 0;
+}
+
 /* --type float cannot write a constant float does not hold: an error
  * rather than a kernel that does not compile (inf) or computes with 0. */
 static int float_range_error(const Options *o, const Graph *g, Node *const *const *lists,
@@ -881,6 +1264,27 @@ static int float_range_error(const Options *o, const Graph *g, Node *const *cons
         }
     }
     return 0;
+}
+
+/* The emitters' options.  On standard output the C is one self-contained
+ * text: the header's text stands where the source would #include it.
+ * header_name (of `size` bytes) receives the header's file name. */
+static CodegenOptions c_options(const Options *o, char *header_name, size_t size,
+                                const char *source_text) {
+    snprintf(header_name, size, "%s", o->header_path ? base_name(o->header_path) : "");
+    if (!o->header_path)
+        snprintf(header_name, size, "%s.h", o->name);
+    CodegenOptions copt;
+    memset(&copt, 0, sizeof copt);
+    copt.name = o->name;
+    copt.use_float = o->use_float;
+    copt.header_file = header_name;
+    copt.source_text = source_text;
+    copt.command_line = o->command_line;
+    copt.version = SYMDIFF_VERSION;
+    copt.unroll = o->unroll;
+    copt.inline_header = !o->output;
+    return copt;
 }
 
 static int emit_code(const Options *o, Graph *g, const Program *prog, const int *wrt, int nwrt,
@@ -908,18 +1312,8 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
     }
     CodegenInput in = {wrt, nwrt, inputs, ninputs, prog->outputs, prog->noutputs, prog->is_vector,
                        grad, hess};
-    char *header_path = o->output ? sibling_path(o->output, ".h") : NULL;
-    if (o->output && !header_path) {
-        free(inputs);
-        free(source_text);
-        return out_of_memory();
-    }
     char header_name[256];
-    snprintf(header_name, sizeof header_name, "%s.h", o->name);
-    if (header_path)
-        snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
-    CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line,
-                           SYMDIFF_VERSION, 0, o->unroll};
+    CodegenOptions copt = c_options(o, header_name, sizeof header_name, source_text);
     StrBuf c_src, c_hdr, c_test, c_main;
     sb_init(&c_src);
     sb_init(&c_hdr);
@@ -944,138 +1338,32 @@ static int emit_code(const Options *o, Graph *g, const Program *prog, const int 
         fprintf(stderr, "symdiff: error: out of memory\n");
         status = EXIT_INPUT;
     } else if (o->output) {
-        char *test_path = sibling_path(o->output, "_test.c");
-        char *main_path = sibling_path(o->output, "_main.c");
-        const char *paths[4] = {o->output, header_path, NULL, NULL};
+        const char *paths[4] = {o->output, o->header_path, NULL, NULL};
         StrBuf *data[4] = {&c_src, &c_hdr, NULL, NULL};
         int nfiles = 2;
         if (o->emit_test) {
-            paths[nfiles] = test_path;
+            paths[nfiles] = o->test_path;
             data[nfiles++] = &c_test;
         }
         if (o->emit_main) {
-            paths[nfiles] = main_path;
+            paths[nfiles] = o->main_path;
             data[nfiles++] = &c_main;
         }
-        if (!test_path || !main_path)
-            status = out_of_memory();
-        else if (write_files_atomically(paths, data, nfiles) != 0)
+        if (write_files_atomically(paths, data, nfiles) != 0)
             status = EXIT_INPUT;
-        free(test_path);
-        free(main_path);
     } else {
-        sb_puts(out, sb_str(&c_hdr));
-        sb_putc(out, '\n');
-        sb_puts(out, sb_str(&c_src));
+        sb_puts(out, sb_str(&c_src)); /* the header inside */
     }
     sb_free(&c_src);
     sb_free(&c_hdr);
     sb_free(&c_test);
     sb_free(&c_main);
-    free(header_path);
     free(inputs);
     free(source_text);
     return status;
 }
 
 /* --- vectors and matrices ---------------------------------------------------------- */
-
-/* One value of --at: a number, [a, b, ...] or [[a, b], [c, d]].  Appends
- * the numbers to vals (row-major) and records the nesting as a shape.
- * Returns the position after the value, or NULL. */
-static const char *parse_tensor_value(const char *p, int depth, double *vals, int cap, int *n,
-                                      Shape *shape) {
-    while (*p == ' ')
-        p++;
-    if (*p != '[') {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || *n >= cap)
-            return NULL;
-        vals[(*n)++] = v;
-        shape->rank = 0;
-        return end;
-    }
-    if (depth >= 2)
-        return NULL;
-    int count = 0;
-    Shape inner = {-1, {0, 0}};
-    p++;
-    for (;;) {
-        Shape s;
-        p = parse_tensor_value(p, depth + 1, vals, cap, n, &s);
-        if (!p || (inner.rank >= 0 && !shape_equal(s, inner)))
-            return NULL;
-        inner = s;
-        count++;
-        while (*p == ' ')
-            p++;
-        if (*p == ']')
-            break;
-        if (*p++ != ',')
-            return NULL;
-    }
-    if (inner.rank > 1)
-        return NULL;
-    shape->rank = inner.rank + 1;
-    shape->dim[0] = count;
-    shape->dim[1] = inner.rank == 1 ? inner.dim[0] : 0;
-    return p + 1;
-}
-
-/* Parses "W=[[1,2],[3,4]], x=[1,0], s=2": point[v] gets the values of
- * variable v (row-major, in `storage`); every variable needs a value of its
- * declared shape. */
-static int parse_tensor_point(const Graph *g, const char *text, double *storage, const double **point) {
-    size_t offset = 0;
-    for (int v = 0; v < g->nvars; v++) {
-        point[v] = NULL;
-        offset += (size_t)shape_numel(g->vars[v].shape);
-    }
-    const char *p = text;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *name = p;
-        while (*p && *p != '=' && *p != ' ')
-            p++;
-        char buf[128];
-        snprintf(buf, sizeof buf, "%.*s", (int)(p - name), name);
-        while (*p == ' ')
-            p++;
-        if (*p != '=') {
-            usage_error("--at needs NAME=VALUE pairs, got '%s'", buf);
-            return -1;
-        }
-        int v = graph_find_var(g, buf);
-        if (v < 0) {
-            usage_error("--at: '%s' is not a variable of the program", buf);
-            return -1;
-        }
-        size_t start = 0;
-        for (int u = 0; u < v; u++)
-            start += (size_t)shape_numel(g->vars[u].shape);
-        int n = 0, want = shape_numel(g->vars[v].shape);
-        Shape s;
-        const char *end = parse_tensor_value(p + 1, 0, storage + start, want, &n, &s);
-        if (!end || n != want || !shape_equal(s, g->vars[v].shape)) {
-            usage_error("--at: '%s' needs a value of its declared shape (a number, [a, b, ...] or "
-                        "[[a, b], [c, d]] row by row)", buf);
-            return -1;
-        }
-        point[v] = storage + start;
-        p = end;
-    }
-    for (int v = 0; v < g->nvars; v++)
-        if (!point[v]) {
-            usage_error("--at: no value for '%s'", g->vars[v].name);
-            return -1;
-        }
-    (void)offset;
-    return 0;
-}
 
 /* Values shaped like their node: a number, [...] or [[...], [...]]. */
 static void put_tensor(StrBuf *out, const double *v, Shape s, int json) {
@@ -1186,14 +1474,10 @@ static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt,
             if (source_text[i] == '\0')
                 source_text[i] = ' ';
     }
-    char *header_path = o->output ? sibling_path(o->output, ".h") : NULL;
     char header_name[256];
-    snprintf(header_name, sizeof header_name, "%s.h", o->name);
-    if (header_path)
-        snprintf(header_name, sizeof header_name, "%s", base_name(header_path));
     TensorCodegenInput in = {wrt, nwrt, inputs, ninputs, y, rows, nwrt * nrows, offsets,
                              y->shape.rank ? "J" : "grad"};
-    CodegenOptions copt = {o->name, o->use_float, header_name, source_text, o->command_line, SYMDIFF_VERSION, 0, o->unroll};
+    CodegenOptions copt = c_options(o, header_name, sizeof header_name, source_text);
     StrBuf c_src, c_hdr;
     sb_init(&c_src);
     sb_init(&c_hdr);
@@ -1216,20 +1500,15 @@ static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt,
             fprintf(stderr, "symdiff: error: out of memory\n");
         status = EXIT_INPUT;
     } else if (status == 0 && o->output) {
-        const char *paths[2] = {o->output, header_path};
+        const char *paths[2] = {o->output, o->header_path};
         StrBuf *data[2] = {&c_src, &c_hdr};
-        if (!header_path)
-            status = out_of_memory();
-        else if (write_files_atomically(paths, data, 2) != 0)
+        if (write_files_atomically(paths, data, 2) != 0)
             status = EXIT_INPUT;
     } else if (status == 0) {
-        sb_puts(out, sb_str(&c_hdr));
-        sb_putc(out, '\n');
-        sb_puts(out, sb_str(&c_src));
+        sb_puts(out, sb_str(&c_src)); /* the header inside */
     }
     sb_free(&c_src);
     sb_free(&c_hdr);
-    free(header_path);
     free(inputs);
     free(offsets);
     free(source_text);
@@ -1285,24 +1564,26 @@ static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt,
     TensorValues tv = {NULL, NULL};
     double *storage = NULL;
     const double **point = NULL;
-    if (status == 0 && o->at) {
+    if (status == 0 && o->at.n) {
         size_t total = 0;
-        for (int v = 0; v < g->nvars; v++)
-            total += (size_t)shape_numel(g->vars[v].shape);
+        size_t *off = var_offsets(g, &total);
         storage = calloc(total ? total : 1, sizeof *storage);
         point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
         Node **all = malloc((size_t)(nres + 1) * sizeof *all);
-        if (!storage || !point || !all)
+        if (!off || !storage || !point || !all)
             status = out_of_memory();
-        else if (parse_tensor_point(g, o->at, storage, point) != 0)
-            status = EXIT_USAGE;
-        else {
+        else if ((status = fill_point(g, &o->at, storage)) != 0) {
+            /* reported */
+        } else {
+            for (int v = 0; v < g->nvars; v++)
+                point[v] = storage + off[v];
             all[0] = y;
             memcpy(all + 1, res, (size_t)nres * sizeof *all);
             if (eval_tensors(g, all, nres + 1, point, &tv) != 0)
                 status = out_of_memory();
         }
         free(all);
+        free(off);
     }
     const char *what = y->shape.rank == 0 ? "gradient" : "jacobian";
     if (status != 0) {
@@ -1633,7 +1914,7 @@ static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Def
         memcpy(defs + !!extra, o->defines, (size_t)o->ndefines * sizeof *defs);
     g->max_nodes = (size_t)o->max_nodes;
     g->kink = o->kink;
-    LowerOptions lopt = {(const char *const *)o->vars, o->nvars, defs, o->ndefines + !!extra, 0};
+    LowerOptions lopt = {o->vars, o->nvars, defs, o->ndefines + !!extra, 0};
     if (lower_program(g, ast, diag, &lopt, &prog) != 0) {
         status = EXIT_INPUT;
         goto done;
@@ -1666,11 +1947,9 @@ static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Def
         status = graph_error(o, g);
         goto done;
     }
-    if (o->at && (status = parse_point(g, o->at, point)) != 0) {
-        status = status == -2 ? EXIT_INPUT : EXIT_USAGE;
+    if (o->at.n && (status = fill_point(g, &o->at, point)) != 0)
         goto done;
-    }
-    if (swell_measure(g, prog.outputs[0], wrt, nwrt, grad, o->at ? point : NULL, report) != 0) {
+    if (swell_measure(g, prog.outputs[0], wrt, nwrt, grad, o->at.n ? point : NULL, report) != 0) {
         fprintf(stderr, "symdiff: error: out of memory\n");
         status = EXIT_INPUT;
     }
@@ -1725,7 +2004,7 @@ static int run_swell(const Options *o, const Ast *ast, Diag *diag, StrBuf *out) 
             svg.failed) {
             fprintf(stderr, "symdiff: error: out of memory\n");
             status = EXIT_INPUT;
-        } else if (write_atomically(o->plot, sb_str(&svg), svg.len) != 0) {
+        } else if (write_output(o->plot, sb_str(&svg), svg.len) != 0) {
             status = EXIT_INPUT;
         }
         sb_free(&svg);
@@ -1738,7 +2017,7 @@ static int run_swell(const Options *o, const Ast *ast, Diag *diag, StrBuf *out) 
 /* --dot / --dot-tree: the function's roots and the derivatives' in one
  * picture, written to its file. */
 static int write_dot(const Options *o, const Graph *g, const Program *prog, const Result *r,
-                     const int *wrt) {
+                     const int *wrt, const char *path, int as_tree) {
     int n = prog->noutputs + r->nroots;
     Node **roots = malloc((size_t)n * sizeof *roots);
     char **labels = calloc((size_t)n, sizeof *labels);
@@ -1768,16 +2047,16 @@ static int write_dot(const Options *o, const Graph *g, const Program *prog, cons
     }
     int nf = o->simplify_only ? n : prog->noutputs;
     if (dot_write_split(&dot, g, roots, (const char *const *)labels, o->simplify_only ? nf : n, nf,
-                        o->dot_tree) != 0 ||
+                        as_tree) != 0 ||
         dot.failed) {
         status = -1;
         goto done;
     }
-    status = write_atomically(o->dot, sb_str(&dot), dot.len) != 0 ? EXIT_INPUT : 0;
+    status = write_output(path, sb_str(&dot), dot.len) != 0 ? EXIT_INPUT : 0;
 done:
     if (status == -1) {
         fprintf(stderr, "symdiff: error: %s\n",
-                o->dot_tree ? "--dot-tree: the tree is too large to draw (more than 2000 nodes); "
+                as_tree ? "--dot-tree: the tree is too large to draw (more than 2000 nodes); "
                               "use --dot for the shared DAG"
                             : "out of memory");
         status = EXIT_INPUT;
@@ -1888,7 +2167,7 @@ static int run(Options *o, StrBuf *out) {
     }
     g->max_nodes = (size_t)o->max_nodes;
     g->kink = o->kink;
-    LowerOptions lopt = {(const char *const *)o->vars, o->nvars, o->defines, o->ndefines, 0};
+    LowerOptions lopt = {o->vars, o->nvars, o->defines, o->ndefines, 0};
     if (lower_program(g, ast, &diag, &lopt, &prog) != 0) {
         status = EXIT_INPUT;
         goto done;
@@ -1901,7 +2180,7 @@ static int run(Options *o, StrBuf *out) {
     if (status != 0)
         goto done;
 
-    if (nwrt == 0 && !o->simplify_only && !o->at && !o->emit_c) {
+    if (nwrt == 0 && !o->simplify_only && !o->at.n && !o->emit_c) {
         /* nothing to differentiate: say so rather than print nothing */
         char *v = prog.is_vector ? NULL : expr_string(g, prog.outputs[0], PRINT_INFIX);
         fprintf(stderr, "symdiff: the program has no variables to differentiate%s%s\n",
@@ -1914,7 +2193,7 @@ static int run(Options *o, StrBuf *out) {
     for (int v = 0; v < g->nvars; v++)
         has_tensors |= g->vars[v].shape.rank > 0;
     if (has_tensors) {
-        if (o->trace || o->factor || o->dot) {
+        if (o->trace || o->factor || o->dot || o->dot_tree) {
             usage_error("%s", "--trace, --factor, --dot and --dot-tree are for programs without vectors "
                               "and matrices");
             status = EXIT_USAGE;
@@ -2037,9 +2316,13 @@ static int run(Options *o, StrBuf *out) {
             int err;
             Node *e = expand_node(g, r.roots[i], &err);
             if (!e) {
-                fprintf(stderr, "symdiff: error: --expand: %s\n",
-                        err == 2 ? "the expansion has too many terms (more than 20000)"
-                                 : err == 3 ? "a coefficient is too large" : "out of memory");
+                if (err == 2) /* counted after like terms are collected */
+                    fprintf(stderr, "symdiff: error: --expand: more than %d terms (in the expanded result or one of "
+                                    "its subexpressions)\n",
+                            EXPAND_MAX_TERMS);
+                else
+                    fprintf(stderr, "symdiff: error: --expand: %s\n",
+                            err == 3 ? "a coefficient is too large" : "out of memory");
                 status = EXIT_INPUT;
                 goto done;
             }
@@ -2049,7 +2332,8 @@ static int run(Options *o, StrBuf *out) {
     double t_deriv = now_seconds();
 
     /* --- teaching views of the derivatives --- */
-    if (o->dot && (status = write_dot(o, g, &prog, &r, wrt)) != 0)
+    if ((o->dot && (status = write_dot(o, g, &prog, &r, wrt, o->dot, 0)) != 0) ||
+        (o->dot_tree && (status = write_dot(o, g, &prog, &r, wrt, o->dot_tree, 1)) != 0))
         goto done;
     if (o->trace || o->factor) {
         if (!scalar || r.matrix_name || o->order > 1 || o->simplify_only) {
@@ -2077,7 +2361,7 @@ static int run(Options *o, StrBuf *out) {
     }
 
     /* --- numbers --- */
-    if (o->at || o->check) {
+    if (o->at.n || o->check) {
         point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
         values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
         if (!point || !values) {
@@ -2085,11 +2369,9 @@ static int run(Options *o, StrBuf *out) {
             goto done;
         }
     }
-    if (o->at) {
-        if ((status = parse_point(g, o->at, point)) != 0) {
-            status = status == -2 ? EXIT_INPUT : EXIT_USAGE;
+    if (o->at.n) {
+        if ((status = fill_point(g, &o->at, point)) != 0)
             goto done;
-        }
         int ngrad = gradient ? nwrt : 0;
         Node **all = malloc((size_t)(r.nroots + prog.noutputs + ngrad) * sizeof *all);
         if (!all) {
@@ -2122,7 +2404,7 @@ static int run(Options *o, StrBuf *out) {
         }
         gc.points = o->samples;
         gc.seed = o->seed;
-        gc.base = o->at ? point : NULL;
+        gc.base = o->at.n ? point : NULL;
         int checked = gradcheck_run(g, prog.outputs[0], r.roots, wrt, nwrt, &gc);
         if (checked == -2) {
             status = out_of_memory();
@@ -2146,9 +2428,9 @@ static int run(Options *o, StrBuf *out) {
     /* --- output --- */
     const char *d_prefix = o->latex ? "\\frac{\\partial f}{\\partial " : "d/d";
     if (o->json) {
-        write_json(out, o, g, &prog, wrt, nwrt, &r, gradient ? gradient : r.roots, o->at ? values : NULL,
+        write_json(out, o, g, &prog, wrt, nwrt, &r, gradient ? gradient : r.roots, o->at.n ? values : NULL,
                    style, check_ran ? &gc : NULL);
-    } else if (o->at) {
+    } else if (o->at.n) {
         if (prog.is_vector) {
             sb_puts(out, "value = [");
             for (int i = 0; i < prog.noutputs; i++) {
@@ -2305,9 +2587,17 @@ int main(int argc, char **argv) {
     } else if (status < 0) {
         status = 0;
     }
-    free_names(o.vars, o.nvars);
-    free_names(o.wrt, o.nwrt);
+    list_free(&o.vars_list);
+    list_free(&o.wrt_list);
+    list_free(&o.define_list);
+    list_free(&o.sweep_list);
+    list_free(&o.at);
+    free(o.vars);
+    free(o.wrt);
     free(o.defines);
+    free(o.header_path);
+    free(o.test_path);
+    free(o.main_path);
     sb_free(&cmd);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "symdiff: error: writing the output failed\n");

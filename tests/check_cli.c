@@ -351,7 +351,7 @@ static const StatusCase statuses[] = {
     {{"-f", "prog.sd", "x"}, 2, "not both"},
     {{"x^2", "extra"}, 2, "unexpected argument 'extra'"},
     {{"--wrt", "z", "x"}, 2, "'z' is not a variable"},
-    {{"--vars", "1a", "x"}, 2, "not a variable name"},
+    {{"--vars", "1a", "x"}, 2, "--vars: not a variable name"},
     {{"--mode", "sideways", "x"}, 2, "--mode"},
     {{"--tol", "-1", "x"}, 2, "--tol"},
     {{"--kink", "2", "x"}, 2, "--kink"},
@@ -680,15 +680,16 @@ START_TEST(test_output_file) {
     ck_assert_int_eq(count_entries(dir, "sub.tmp"), 0);
     free(sub);
 
-    /* the output replaces the input file it was read from */
+    /* the output is the input file it was read from: refused, the
+     * program kept (test_outputs_distinct covers every output) */
     char *same = path_join(dir, "same.sd");
     write_file(same, "x^3");
     run(ARGS("-f", same, "-o", same), NULL, &r);
-    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out, "");
     run_free(&r);
     got = read_file(same);
-    ck_assert_str_eq(got, "3*x^2\n");
+    ck_assert_str_eq(got, "x^3");
     free(got);
     ck_assert_int_eq(count_entries(dir, "same.sd.tmp"), 0);
     free(same);
@@ -811,6 +812,37 @@ START_TEST(test_big_logistic) {
 }
 END_TEST
 
+/* --- --expand's limit counts terms ------------------------------------------------ */
+
+/* The limit is on the terms of a polynomial once like terms are
+ * collected, not on the products that make it: (1 + x)^1000 has 1001
+ * terms (from 250000 products) and expands; (1 + a + ... + f)^12 has
+ * 18564 terms and expands; ^13 has 27132 and is refused, saying so. */
+START_TEST(test_expand_limit) {
+    Run r;
+    run(ARGS("--simplify", "--expand", "(1 + x)^1000"), NULL, &r);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    size_t xs = 0;
+    for (const char *p = r.out; *p; p++)
+        xs += *p == 'x';
+    ck_assert_uint_eq(xs, 1000); /* 1 + 1000*x + ... + x^1000 */
+    ck_assert_ptr_nonnull(strstr(r.out, " + x^1000\n"));
+    run_free(&r);
+    run(ARGS("--simplify", "--expand", "(1 + a + b + c + d + e + f)^12"), NULL, &r);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    size_t terms = 1;
+    for (const char *p = r.out; (p = strstr(p, " + ")) != NULL; p++)
+        terms++;
+    ck_assert_uint_eq(terms, 18564); /* C(18, 6): every coefficient positive */
+    run_free(&r);
+    run(ARGS("--simplify", "--expand", "(1 + a + b + c + d + e + f)^13"), NULL, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.err, "symdiff: error: --expand: more than 20000 terms (in the expanded result "
+                            "or one of its subexpressions)\n");
+    run_free(&r);
+}
+END_TEST
+
 Suite *cli_suite(void); /* called by tests/runner.c */
 
 Suite *cli_suite(void) {
@@ -824,6 +856,7 @@ Suite *cli_suite(void) {
     tcase_add_test(tc, test_check);
     tcase_add_test(tc, test_define);
     tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_expand_limit);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("files");
