@@ -349,6 +349,28 @@ static int tensor_function(const char *name) {
     return -1;
 }
 
+int lower_is_function(const char *name) { return is_function_name(name) || tensor_function(name) >= 0; }
+
+/* Does `name` stand for a value here: assigned (now or later), a -D
+ * constant, or a variable? */
+static int names_value(Lowerer *L, const char *name) {
+    if (find_binding(L, name) || graph_find_var(L->g, name) >= 0 || is_assigned(L, name))
+        return 1;
+    for (int i = 0; L->opt && i < L->opt->ndefines; i++)
+        if (strcmp(L->opt->defines[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Was the call written with blanks or a comment between its name and
+ * '(' ("sum (v)")?  The scanner makes that a call only for the names of
+ * functions. */
+static int spaced_call(const Lowerer *L, const Ast *a) {
+    const Source *src = L->diag->src;
+    int at = a->name_loc.end;
+    return src && src->text && at >= 0 && (size_t)at < src->len && src->text[at] != '(';
+}
+
 /* ones(m), zeros(m, n): positive integer constants. */
 static int constant_dim(Lowerer *L, const Ast *a, Node *n, int *dim) {
     if (n->kind != EX_CONST || !num_is_int(n->num[0]) || n->num[0].p < 1 || n->num[0].p > 1000000) {
@@ -407,6 +429,12 @@ static Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
 
 static Node *lower_call(Lowerer *L, const Ast *a) {
     const char *name = a->text;
+    if (spaced_call(L, a) && names_value(L, name)) {
+        /* "param sum; sum (x)": the variable times (x), or the function? */
+        diag_error(L->diag, a->name_loc, "'%s' is a variable and a function: write %s*(...) to multiply, "
+                   "or %s(...) with no space to call the function", name, name, name);
+        return NULL;
+    }
     int tf = tensor_function(name);
     if (tf >= 0)
         return lower_tensor_call(L, a, tf);
@@ -420,7 +448,7 @@ static Node *lower_call(Lowerer *L, const Ast *a) {
         return NULL;
     }
     if (fn < 0 && !special) {
-        if (find_binding(L, a->text) || graph_find_var(L->g, a->text) >= 0 || is_assigned(L, a->text)) {
+        if (names_value(L, a->text)) {
             diag_error(L->diag, a->name_loc, "'%s' is not a function; write %s*(...) to multiply",
                        a->text, a->text);
             return NULL;

@@ -34,6 +34,11 @@ typedef struct Program {
     int has_decls;   /* the program declared its variables                    */
 } Program;
 
+/* Is `name` one of the language's functions (a built-in, an alias such
+ * as ln, sqrt, pow, or a function of vectors such as sum)?  The scanner
+ * asks, to read "sin (x)" as a call. */
+int lower_is_function(const char *name);
+
 /* Lowers `ast` into `g`.  Returns 0, or -1 after reporting errors. */
 int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt, Program *out);
 void program_free(Program *p);

@@ -566,6 +566,20 @@ static const Hostile cases[] = {
      "    sin + 1\n"
      "    ^~~\n",
      1},
+    /* a function's name with a space before '(' is a call; when the name is
+     * also a value (only the functions of vectors can be), it is refused */
+    {{NULL}, P("param sum, x; sum (x)"),
+     "<expr>:1:15: error: 'sum' is a variable and a function: write sum*(...) to multiply, or "
+     "sum(...) with no space to call the function\n"
+     "    param sum, x; sum (x)\n"
+     "                  ^~~\n",
+     1},
+    {{"-D", "dot=2"}, P("dot # the weight\n\t(x + 1)"),
+     "<expr>:1:1: error: 'dot' is a variable and a function: write dot*(...) to multiply, or "
+     "dot(...) with no space to call the function\n"
+     "    dot # the weight\n"
+     "    ^~~\n",
+     1},
     {{NULL}, P("pi = 3; pi"),
      "<expr>:1:1: error: cannot assign to 'pi': it is a built-in name\n"
      "    pi = 3; pi\n"

@@ -11,9 +11,11 @@
  *   {e}              e carries AST_PAREN
  * A program with no statements dumps as its final expression alone.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower.h"
 #include "parse.h"
 #include "strbuf.h"
 #include "testutil.h"
@@ -258,7 +260,10 @@ static const Case juxtaposition_cases[] = {
     {"a/b*c d", "(prod a / b * c . d)"},
     {"x (y)", "(prod x . {y})"},
     {"x(y)", "(call x y)"},
-    {"sin (x)", "(prod sin . {x})"},
+    {"sin (x)", "(call sin x)"}, /* a function's name: a call (test_parser_spaced_calls) */
+    {"e (x)", "(prod e . {x})"},   /* constants are not functions */
+    {"pi (x+1)", "(prod pi . {(sum x + 1)})"},
+    {"foo (x)", "(prod foo . {x})"},
     {"f(x)(y)", "(prod (call f x) . {y})"},
     {"x'y", "(prod (' x) . y)"},
     {"[1,2](x)", "(prod [1 2] . {x})"},
@@ -279,6 +284,74 @@ static const Case juxtaposition_cases[] = {
 };
 
 START_TEST(test_parser_juxtaposition) { CHECK_CASES(juxtaposition_cases); }
+END_TEST
+
+/* A function's name, then blanks, newlines or comments, then '(' is a
+ * call: for every function the language knows, every kind of gap, and
+ * whatever follows, the tree is the one of the call written without the
+ * gap.  Any other name before a gap and '(' is a factor of a product. */
+static const char *const function_names[] = {
+    /* aliases and the functions lowering writes with other nodes */
+    "ln", "sgn", "heaviside", "logistic", "sqrt", "pow",
+    /* functions of vectors and matrices */
+    "sum", "mean", "dot", "norm2", "softmax", "log_softmax", "logsumexp", "transpose", "outer",
+    "ones", "zeros",
+};
+static const char *const gaps[] = {
+    " ", "  ", "\t", "\n", "\r\n", " \t\n\f\v ", " # a comment (x)\n", "# one\n  # two\n\t",
+};
+
+/* The S-expression of `text`, copied. */
+static char *shape_copy(const char *text) {
+    const char *got = shape(text);
+    char *copy = malloc(strlen(got) + 1);
+    ck_assert_ptr_nonnull(copy);
+    strcpy(copy, got);
+    return copy;
+}
+
+static void check_spaced(const char *name) {
+    static const char *const tails[] = {"(x)", "(x, y)", "()", "(x)^2", "(x)' y", "(x)[1] + 1"};
+    ck_assert_msg(lower_is_function(name), "%s is not a function", name);
+    for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+        char plain[128];
+        snprintf(plain, sizeof plain, "%s%s", name, tails[t]);
+        char *want = shape_copy(plain);
+        ck_assert_msg(strncmp(want, "ERROR", 5) != 0, "%s: %s", plain, want);
+        for (size_t g = 0; g < sizeof gaps / sizeof *gaps; g++) {
+            char spaced[160];
+            snprintf(spaced, sizeof spaced, "%s%s%s", name, gaps[g], tails[t]);
+            const char *got = shape(spaced);
+            ck_assert_msg(strcmp(got, want) == 0, "\"%s\": %s, written without the gap: %s", spaced, got,
+                          want);
+        }
+        free(want);
+    }
+}
+
+START_TEST(test_parser_spaced_calls) {
+    for (int i = 0; i < BI_COUNT; i++)
+        if (i != BI_PI)
+            check_spaced(builtin_info[i].name);
+    for (size_t i = 0; i < sizeof function_names / sizeof *function_names; i++)
+        check_spaced(function_names[i]);
+    /* names that are not functions: a factor, whatever the gap */
+    static const char *const others[] = {"x", "e", "pi", "sinx", "Sin", "f", "param_", "sum2"};
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        ck_assert(!lower_is_function(others[i]));
+        for (size_t g = 0; g < sizeof gaps / sizeof *gaps; g++) {
+            char text[128], want[64];
+            snprintf(text, sizeof text, "%s%s(y)", others[i], gaps[g]);
+            snprintf(want, sizeof want, "(prod %s . {y})", others[i]);
+            ck_assert_str_eq(shape(text), want);
+        }
+    }
+    /* a comment that holds the '(' hides it: no call */
+    ck_assert_str_eq(shape("sin # (x)\n+ 1"), "(sum sin + 1)");
+    /* keywords stay keywords */
+    ck_assert_str_eq(shape("repeat (2) { a = 1 } a"), "(program (repeat {2} (= a 1)) a)");
+    sb_free(&result);
+}
 END_TEST
 
 /* The error for a/b c points at the juxtaposed factor. */
@@ -757,6 +830,7 @@ Suite *parser_suite(void) {
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_parser_precedence);
     tcase_add_test(tc, test_parser_juxtaposition);
+    tcase_add_test(tc, test_parser_spaced_calls);
     tcase_add_test(tc, test_parser_juxtaposition_location);
     tcase_add_test(tc, test_parser_statements);
     tcase_add_test(tc, test_parser_tokens);
