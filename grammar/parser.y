@@ -127,6 +127,8 @@ YY_DECL;
 #include <stdlib.h>
 #include <string.h>
 
+#include "hints.h"
+
 #include "parse.h"
 
 #ifndef YYSTYPE
@@ -565,6 +567,16 @@ static const char *lookalike(unsigned long cp) {
     return NULL;
 }
 
+/* Reports the `len` bytes at `loc` as an operator symdiff does not have,
+ * when the hints know it; returns 0 when they do not. */
+static int operator_hint(ParseState *ps, Loc loc, int len) {
+    const char *text = ps->scan.src->text + loc.start;
+    const char *hint = hint_operator(text, (size_t)len);
+    if (hint)
+        diag_error(ps->diag, (Loc){loc.start, loc.start + len}, "%s", hint);
+    return hint != NULL;
+}
+
 static void note_unclosed(ParseState *ps) {
     const ScanState *s = &ps->scan;
     if (s->depth > 0)
@@ -629,8 +641,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, ParseState *ps) {
         } else {
             char shown[5];
             show_byte((unsigned char)text[0], shown);
-            diag_error(ps->diag, loc, "invalid character '%s'%s", shown,
-                       (unsigned char)text[0] >= 0x80 ? " (the text is not UTF-8)" : "");
+            const char *hint = hint_operator(text, 1);
+            diag_error(ps->diag, loc, "invalid character '%s'%s%s%s", shown,
+                       (unsigned char)text[0] >= 0x80 ? " (the text is not UTF-8)" : "",
+                       hint ? "; " : "", hint ? hint : "");
         }
         return 0;
     case YYSYMBOL_TOOLONG:
@@ -639,6 +653,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, ParseState *ps) {
                    strchr("0123456789.", text[0]) ? AST_MAX_NUMBER : AST_MAX_NAME);
         return 0;
     case YYSYMBOL_BADNUM:
+        /* MATLAB's x.^2: a lone '.' before an operator */
+        if (len == 1 && text[0] == '.' && (size_t)loc.end < s->src->len &&
+            operator_hint(ps, loc, 2))
+            return 0;
         diag_error(ps->diag, loc, "malformed number '%.*s'", len, text);
         return 0;
     case YYSYMBOL_TOODEEP:
@@ -661,6 +679,13 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, ParseState *ps) {
         if (closer && s->close_status == SCAN_UNMATCHED) {
             diag_error(ps->diag, loc, "unmatched '%c'", text[0]);
             return 0;
+        }
+        /* x**2, a // b, a == b: an operator of another language, written
+         * as two of ours */
+        if (s->prev_kind[0] == s->last_kind && s->prev_loc[0].end == loc.start) {
+            Loc both = {s->prev_loc[0].start, loc.end};
+            if (operator_hint(ps, both, both.end - both.start))
+                return 0;
         }
         break;
     }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "hints.h"
 #include "repeated.h"
 
 /* Steps of lowering (see spend) before "too much work": at about a
@@ -306,6 +307,20 @@ static Node *shape_error(Lowerer *L, Loc loc, Shape a, const char *op, Shape b) 
     return NULL;
 }
 
+/* After a shape mismatch in an elementwise product of two tensors (W x,
+ * u * v): a note that says which product was probably meant. */
+static void product_hint(Lowerer *L, Loc left, Loc right, Shape a, Shape b) {
+    char lt[64], rt[64];
+    source_text(L, left, lt, sizeof lt);
+    source_text(L, right, rt, sizeof rt);
+    if (a.rank == 1 && b.rank == 1)
+        diag_note(L->diag, right, "'*' and juxtaposition multiply element by element: write %s %s' "
+                  "for the outer product", lt, rt);
+    else
+        diag_note(L->diag, right, "'*' and juxtaposition multiply element by element: write %s @ %s "
+                  "for the matrix product", lt, rt);
+}
+
 /* Elementwise operands: scalars broadcast; tensors must agree. */
 static int same_or_scalar(Shape a, Shape b) { return a.rank == 0 || b.rank == 0 || shape_equal(a, b); }
 
@@ -320,15 +335,17 @@ static Node *need_rank(Lowerer *L, const Ast *a, Node *n, int lo, int hi, const 
 static int check_arity(Lowerer *L, const Ast *a, const char *name, int lo, int hi) {
     if (a->nkids >= lo && (hi < 0 || a->nkids <= hi))
         return 1;
+    const char *hint = hint_arity(name, a->nkids), *sep = hint ? "; " : "";
+    hint = hint ? hint : "";
     if (hi < 0)
-        diag_error(L->diag, a->name_loc, "'%s' expects at least %d argument%s, got %d", name, lo,
-                   plural(lo), a->nkids);
+        diag_error(L->diag, a->name_loc, "'%s' expects at least %d argument%s, got %d%s%s", name, lo,
+                   plural(lo), a->nkids, sep, hint);
     else if (lo == hi)
-        diag_error(L->diag, a->name_loc, "'%s' expects %d argument%s, got %d", name, lo, plural(lo),
-                   a->nkids);
+        diag_error(L->diag, a->name_loc, "'%s' expects %d argument%s, got %d%s%s", name, lo, plural(lo),
+                   a->nkids, sep, hint);
     else
-        diag_error(L->diag, a->name_loc, "'%s' expects %d to %d arguments, got %d", name, lo, hi,
-                   a->nkids);
+        diag_error(L->diag, a->name_loc, "'%s' expects %d to %d arguments, got %d%s%s", name, lo, hi,
+                   a->nkids, sep, hint);
     return 0;
 }
 
@@ -451,6 +468,16 @@ static Node *lower_call(Lowerer *L, const Ast *a) {
         if (names_value(L, a->text)) {
             diag_error(L->diag, a->name_loc, "'%s' is not a function; write %s*(...) to multiply",
                        a->text, a->text);
+            return NULL;
+        }
+        const char *call, *instead;
+        if (hint_missing_function(a->text, &call, &instead)) {
+            if (instead)
+                diag_error(L->diag, a->name_loc, "unknown function '%s': symdiff does not have it; "
+                           "for %s write %s", a->text, call, instead);
+            else
+                diag_error(L->diag, a->name_loc, "unknown function '%s': symdiff does not have it, and "
+                           "none of its functions computes it", a->text);
             return NULL;
         }
         const char *cands[BI_COUNT + 8];
@@ -613,6 +640,9 @@ static Node *lower_product(Lowerer *L, const Ast *a) {
         } else {
             if (!same_or_scalar(run_shape, t->shape)) {
                 shape_error(L, upto, run_shape, op == '/' ? "/" : "*", t->shape);
+                if (op != '/')
+                    product_hint(L, (Loc){a->loc.start, a->kids[i - 1]->loc.end}, k->loc, run_shape,
+                                 t->shape);
                 ok = 0;
                 break;
             }
@@ -710,6 +740,18 @@ static int spend(Lowerer *L, Loc loc) {
     return 1;
 }
 
+/* y^T with a vector or matrix y and no value named T: the transpose of
+ * other notations.  Reports it (and returns 1), or returns 0. */
+static int transpose_hint(Lowerer *L, const Ast *pow, const Node *base) {
+    const Ast *e = pow->kids[1];
+    if (base->shape.rank == 0 || e->kind != AST_NAME || strcmp(e->text, "T") != 0 || names_value(L, "T"))
+        return 0;
+    char bt[64];
+    source_text(L, pow->kids[0]->loc, bt, sizeof bt);
+    diag_error(L->diag, pow->loc, "'^T' is not a transpose: write %s' for the transpose of %s", bt, bt);
+    return 1;
+}
+
 static Node *lower_expr_inner(Lowerer *L, const Ast *a) {
     Graph *g = L->g;
     if (!spend(L, a->loc))
@@ -742,6 +784,8 @@ static Node *lower_expr_inner(Lowerer *L, const Ast *a) {
         return lower_product(L, a);
     case AST_POW: {
         Node *b = lower_expr(L, a->kids[0]);
+        if (b && transpose_hint(L, a, b))
+            return NULL;
         Node *e = b ? lower_expr(L, a->kids[1]) : NULL;
         if (e && !same_or_scalar(b->shape, e->shape))
             return shape_error(L, a->loc, b->shape, "^", e->shape);

@@ -240,9 +240,9 @@ static const Hostile cases[] = {
 
     /* --- stray and doubled operators --- */
     {{NULL}, P("x**y"),
-     "<expr>:1:3: error: unexpected '*', expected an expression\n"
+     "<expr>:1:2: error: '**' is not an operator: write x^2 for a power\n"
      "    x**y\n"
-     "      ^\n",
+     "     ^~\n",
      1},
     {{NULL}, P("x^^y"),
      "<expr>:1:3: error: unexpected '^', expected an expression\n"
@@ -315,9 +315,9 @@ static const Hostile cases[] = {
      "       ^\n",
      1},
     {{NULL}, P("x == y"),
-     "<expr>:1:4: error: unexpected '=', expected an expression\n"
+     "<expr>:1:3: error: symdiff has no comparisons: ifpos(c, a, b) is a where c > 0, else b\n"
      "    x == y\n"
-     "       ^\n",
+     "      ^~\n",
      1},
     {{NULL}, P("x @"),
      "<expr>:1:4: error: unexpected end of input\n"
@@ -502,7 +502,7 @@ static const Hostile cases[] = {
      "    ^~~\n",
      1},
     {{NULL}, P("exp2(x)"),
-     "<expr>:1:1: error: unknown function 'exp2'; did you mean 'exp'?\n"
+     "<expr>:1:1: error: unknown function 'exp2': symdiff does not have it; for exp2(u) write 2^u\n"
      "    exp2(x)\n"
      "    ^~~~\n",
      1},
@@ -658,7 +658,7 @@ static const Hostile cases[] = {
      "    ^~~~~\n",
      1},
     {{NULL}, P("pow(x)"),
-     "<expr>:1:1: error: 'pow' expects 2 arguments, got 1\n"
+     "<expr>:1:1: error: 'pow' expects 2 arguments, got 1; pow(x, y) is x^y: give the exponent too\n"
      "    pow(x)\n"
      "    ^~~\n",
      1},
@@ -668,7 +668,7 @@ static const Hostile cases[] = {
      "    ^~~\n",
      1},
     {{NULL}, P("sqrt(x, y)"),
-     "<expr>:1:1: error: 'sqrt' expects 1 argument, got 2\n"
+     "<expr>:1:1: error: 'sqrt' expects 1 argument, got 2; for the n-th root of x write x^(1/n)\n"
      "    sqrt(x, y)\n"
      "    ^~~~\n",
      1},
@@ -688,7 +688,7 @@ static const Hostile cases[] = {
      "    ^~~\n",
      1},
     {{NULL}, P("atan(y, x)"),
-     "<expr>:1:1: error: 'atan' expects 1 argument, got 2\n"
+     "<expr>:1:1: error: 'atan' expects 1 argument, got 2; for atan2(y, x) write atan(y/x) (equal where x > 0)\n"
      "    atan(y, x)\n"
      "    ^~~~\n",
      1},
@@ -1264,12 +1264,18 @@ static const Hostile cases[] = {
     {{NULL}, P("param a[3], b[2]; sum(a * b)"),
      "<expr>:1:23: error: shape mismatch in 'a * b': [3] * [2]\n"
      "    param a[3], b[2]; sum(a * b)\n"
-     "                          ^~~~~\n",
+     "                          ^~~~~\n"
+     "<expr>:1:27: note: '*' and juxtaposition multiply element by element: write a b' for the outer product\n"
+     "    param a[3], b[2]; sum(a * b)\n"
+     "                              ^\n",
      1},
     {{NULL}, P("param W[2,3]; sum(W * transpose(W))"),
      "<expr>:1:19: error: shape mismatch in 'W * transpose(W)': [2,3] * [3,2]\n"
      "    param W[2,3]; sum(W * transpose(W))\n"
-     "                      ^~~~~~~~~~~~~~~~\n",
+     "                      ^~~~~~~~~~~~~~~~\n"
+     "<expr>:1:23: note: '*' and juxtaposition multiply element by element: write W @ transpose(W) for the matrix product\n"
+     "    param W[2,3]; sum(W * transpose(W))\n"
+     "                          ^~~~~~~~~~~~\n",
      1},
     {{NULL}, P("param a[3]; sum(softmax(a) / [1, 2])"),
      "<expr>:1:17: error: shape mismatch in 'softmax(a) / [1, 2]': [3] / [2]\n"

@@ -461,8 +461,8 @@ static const Case token_cases[] = {
     {"x \x7f", "ERROR: invalid character '\\x7F'"},
     {"\xc3\xa9", "ERROR: non-ASCII character U+00E9"},
     {"x \"y\"", "ERROR: invalid character '\"'"},
-    {"x & y", "ERROR: invalid character '&'"},
-    {"x == y", "ERROR: unexpected '=', expected an expression"},
+    {"x & y", "ERROR: invalid character '&'; symdiff has no logical operators: ifpos(c, a, b) is a where c > 0, else b"},
+    {"x == y", "ERROR: symdiff has no comparisons: ifpos(c, a, b) is a where c > 0, else b"},
 };
 
 START_TEST(test_parser_tokens) { CHECK_CASES(token_cases); }

@@ -1,0 +1,32 @@
+/*
+ * hints.h — what a user probably meant, for the messages of the parser and
+ * of lowering: functions and operators that symdiff does not have but
+ * other languages and textbooks do, and calls with an argument too many.
+ *
+ * Each hint is one row of a table in hints.c; the stages look a row up and
+ * put its text into their own located message.  Nothing here allocates.
+ */
+#ifndef SYMDIFF_HINTS_H
+#define SYMDIFF_HINTS_H
+
+#include <stddef.h>
+
+/* A function of other languages that symdiff lacks (acosh, sec, atan2,
+ * erf, ...).  Returns 0 when `name` is not one.  Else *call is how it is
+ * called ("acosh(u)") and *instead what computes it with symdiff's own
+ * functions ("log(u + sqrt(u^2 - 1))"), or NULL when nothing does. */
+int hint_missing_function(const char *name, const char **call, const char **instead);
+
+/* The name of row i of that table, NULL past its end (tests go through
+ * every row). */
+const char *hint_missing_function_name(size_t i);
+
+/* What to write instead of a call of a known function with `nargs`
+ * arguments, which it does not take (log(x, 10)), or NULL. */
+const char *hint_arity(const char *name, int nargs);
+
+/* What to write instead of operator text symdiff does not have ("**",
+ * "//", "==", "%", "|", ".^", ...: the `len` bytes at `text`), or NULL. */
+const char *hint_operator(const char *text, size_t len);
+
+#endif
