@@ -408,45 +408,12 @@ void num_print(StrBuf *sb, Num a) {
         sb_puts(sb, buf);
         return;
     }
+    /* an exact rational is p/q, whatever q: 1/8 like 4/3 (a terminating
+     * decimal such as 0.125 is exact too, but printing some fractions as
+     * decimals and others not reads as two kinds of number) */
     if (a.q == 1) {
         sb_printf(sb, "%lld", (long long)a.p);
         return;
-    }
-    /* q = 2^i 5^j: a terminating decimal; print it when short */
-    int64_t q = a.q;
-    int twos = 0, fives = 0;
-    while (q % 2 == 0) {
-        q /= 2;
-        twos++;
-    }
-    while (q % 5 == 0) {
-        q /= 5;
-        fives++;
-    }
-    if (q == 1) {
-        int k = twos > fives ? twos : fives;
-        /* a.p / a.q = (a.p * 10^k / a.q) / 10^k */
-        int64_t scale, m, num;
-        if (ipow_exact(10, k, &scale) && !__builtin_mul_overflow(a.p, scale / a.q, &num)) {
-            char digits[32];
-            m = num < 0 ? -num : num;
-            int n = snprintf(digits, sizeof digits, "%lld", (long long)m);
-            if (n <= 15) {
-                if (num < 0)
-                    sb_putc(sb, '-');
-                if (n <= k) {
-                    sb_puts(sb, "0.");
-                    for (int i = 0; i < k - n; i++)
-                        sb_putc(sb, '0');
-                    sb_puts(sb, digits);
-                } else {
-                    sb_putn(sb, digits, (size_t)(n - k));
-                    sb_putc(sb, '.');
-                    sb_puts(sb, digits + (n - k));
-                }
-                return;
-            }
-        }
     }
     sb_printf(sb, "%lld/%lld", (long long)a.p, (long long)a.q);
 }

@@ -61,9 +61,9 @@ uint32_t num_hash(Num a);
  * would overflow. */
 int num_rat_gcd(Num a, Num b, Num *out);
 
-/* Prints so that num_parse of the text gives the same Num: integers and
- * short decimals as written, other rationals as "p/q", doubles with 17
- * significant digits. */
+/* Prints so that the text reads back as the same Num: an integer as
+ * written, every other rational as "p/q" in lowest terms (1/8 as well as
+ * 4/3), a double in the shortest decimal that reads back as it. */
 void num_print(StrBuf *sb, Num a);
 /* Like num_print but always a decimal approximation (%.17g). */
 void num_print_value(StrBuf *sb, double v);

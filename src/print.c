@@ -47,14 +47,11 @@ static int is_reciprocal(const Node *n) {
     return n->kind == EX_POW && is_negative_const(n->args[1]);
 }
 
-static int const_prec(Num v, int latex) {
-    StrBuf sb;
-    sb_init(&sb);
-    num_print(&sb, v);
-    int prec = strchr(sb_str(&sb), '/') ? P_PROD : P_ATOM;
-    sb_free(&sb);
-    if (latex && prec == P_PROD)
-        prec = P_ATOM; /* \frac{p}{q} */
+/* An exact rational p/q prints as a quotient, with a quotient's
+ * precedence (also as \frac in LaTeX, so that (1/3)^x keeps its
+ * parentheses there as (x/3)^x does). */
+static int const_prec(Num v) {
+    int prec = v.is_rat && v.q != 1 ? P_PROD : P_ATOM;
     if (num_is_negative(v))
         prec = prec == P_PROD ? P_PROD : P_NEG;
     return prec;
@@ -65,7 +62,7 @@ static int node_prec(const Printer *p, const Node *n) {
         return P_ATOM;
     switch ((NodeKind)n->kind) {
     case EX_CONST:
-        return const_prec(n->num[0], p->latex);
+        return const_prec(n->num[0]);
     case EX_VAR:
     case EX_CALL:
         return P_ATOM;
@@ -127,20 +124,6 @@ static int term_order(const void *a, const void *b) {
     if (dx != dy)
         return dx < dy ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* A coefficient printed as a decimal (3.14159*x, 0.001*w^2) rather than a
- * fraction: a short decimal whose denominator is not small (x/2, 3*x/4 stay
- * fractions). */
-static int is_short_decimal(Num v) {
-    if (!v.is_rat || v.q < 100)
-        return 0;
-    StrBuf sb;
-    sb_init(&sb);
-    num_print(&sb, v);
-    int r = !strchr(sb_str(&sb), '/');
-    sb_free(&sb);
-    return r;
 }
 
 static int negative_term(const Printer *p, const Node *t);
@@ -472,7 +455,7 @@ static void print_den_factor(Printer *p, const Node *b, Num e, int ctx) {
         sb_putc(p->out, '}');
     } else {
         sb_putc(p->out, '^');
-        int pe = const_prec(e, 0);
+        int pe = const_prec(e);
         if (pe < P_POW)
             open_paren(p);
         print_const(p, e);
@@ -496,10 +479,9 @@ static void print_product(Printer *p, const Node *n) {
         sb_putc(p->out, '-');
         c = num_neg(c);
     }
-    /* a rational coefficient p/q: p joins the numerator, q the denominator
-     * (a short decimal such as 0.25 stays one number) */
+    /* a rational coefficient p/q: p joins the numerator, q the denominator */
     Num cnum = c, cden = num_int(1);
-    if (c.is_rat && c.q != 1 && f.nden + f.nnum > 0 && !is_short_decimal(c)) {
+    if (c.is_rat && c.q != 1 && f.nden + f.nnum > 0) {
         cnum = num_int(c.p);
         cden = num_int(c.q);
     }

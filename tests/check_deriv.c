@@ -230,7 +230,7 @@ static const BuiltinCase builtin_cases[] = {
     {"sigmoid(x)", 0, "sigmoid(x)*(1 - sigmoid(x))", -8, 8, K_NONE},
     {"softplus(x)", 0, "sigmoid(x)", -8, 8, K_NONE},
     {"relu(x)", 0, "step(x)", -3, 3, K_X0},
-    {"leaky_relu(x)", 0, "0.01*(1 + 99*step(x))", -3, 3, K_X0},
+    {"leaky_relu(x)", 0, "(1 + 99*step(x))/100", -3, 3, K_X0},
     {"leaky_relu(x, 0.2)", 0, "(1 + 4*step(x))/5", -3, 3, K_X0},
     {"elu(x)", 0, "ifpos(x, 1, 1 + elu(x))", -3, 3, K_X0},
     {"elu(x, 2)", 0, "ifpos(x, 1, 2 + elu(x, 2))", -3, 3, K_X0},

@@ -14,8 +14,8 @@
  *    differently and linked, and nothing is written when one clashes.
  *
  * The options come from `symdiff --help`, so that an option added there
- * is tested here too (tests/check_docs.c keeps the README's option table
- * in step with it).
+ * is tested here too, and the README's option tables must list the same
+ * options as --help.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -139,6 +139,74 @@ static void option_set_free(OptionSet *set) {
         free(set->alias[i]);
     }
 }
+
+/* --- the README's option tables list what --help lists ----------------------------- */
+
+/* The options of the README's tables ("| option | meaning |"): the
+ * leading word of every `code` span of a row's first cell that starts
+ * with '-', short forms turned into long ones by `set`'s aliases. */
+static int readme_options(const OptionSet *set, char names[][32], int max) {
+    char *text = read_file("README.md"); /* the suite runs from the repository's root */
+    ck_assert_msg(text != NULL, "cannot read README.md");
+    int n = 0, in_table = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "| option | meaning |", 20) == 0) {
+            in_table = 1;
+            continue;
+        }
+        if (line[0] != '|') {
+            in_table = 0;
+            continue;
+        }
+        if (!in_table)
+            continue;
+        char *end = strstr(line + 1, " | "); /* the first cell; '\|' inside code is escaped */
+        while (end && end[-1] == '\\')
+            end = strstr(end + 1, " | ");
+        for (char *p = line; end && (p = strchr(p, '`')) != NULL && p < end;) {
+            char *close = strchr(p + 1, '`');
+            ck_assert_ptr_nonnull(close);
+            if (p[1] == '-') {
+                size_t len = strcspn(p + 1, " `=\\[");
+                char word[32];
+                snprintf(word, sizeof word, "%.*s", (int)len, p + 1);
+                for (int i = 0; i < set->n; i++)
+                    if (set->alias[i] && strcmp(set->alias[i], word) == 0)
+                        snprintf(word, sizeof word, "%s", set->name[i]);
+                int known = 0;
+                for (int i = 0; i < n; i++)
+                    known |= strcmp(names[i], word) == 0;
+                if (!known && n < max)
+                    snprintf(names[n++], 32, "%s", word);
+            }
+            p = close + 1;
+        }
+    }
+    free(text);
+    return n;
+}
+
+START_TEST(test_readme_lists_help) {
+    OptionSet set;
+    help_options(&set);
+    char names[80][32];
+    int n = readme_options(&set, names, 80);
+    for (int i = 0; i < set.n; i++) {
+        int found = 0;
+        for (int k = 0; k < n; k++)
+            found |= strcmp(names[k], set.name[i]) == 0;
+        ck_assert_msg(found, "%s is in --help but not in the README's option tables", set.name[i]);
+    }
+    for (int k = 0; k < n; k++) {
+        int found = 0;
+        for (int i = 0; i < set.n; i++)
+            found |= strcmp(names[k], set.name[i]) == 0;
+        ck_assert_msg(found, "%s is in the README's option tables but not in --help", names[k]);
+    }
+    ck_assert_int_eq(n, set.n);
+    option_set_free(&set);
+}
+END_TEST
 
 /* --- lists: one set of rules for every list option --------------------------------- */
 
@@ -636,6 +704,7 @@ Suite *options_suite(void) {
     tcase_add_loop_test(tc, test_list_malformed, 0, (int)(sizeof list_options / sizeof *list_options));
     tcase_add_test(tc, test_list_forms);
     tcase_add_test(tc, test_repeated_options);
+    tcase_add_test(tc, test_readme_lists_help);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("outputs");
