@@ -712,7 +712,8 @@ static const char *base_name(const char *path) {
 }
 
 /* What identifies a file: its device and inode when it exists, else its
- * path with the directory resolved (NULL: standard output). */
+ * path with the directory resolved.  Standard output has no path; when it
+ * is redirected to a file, it has that file's device and inode. */
 typedef struct FileId {
     const char *what; /* the option that names it, for messages     */
     const char *path; /* as given; NULL for standard output        */
@@ -727,14 +728,15 @@ static int file_id(FileId *id, const char *what, const char *path) {
     memset(id, 0, sizeof *id);
     id->what = what;
     id->path = path;
-    if (!path)
-        return 0;
-    if (stat(path, &st) == 0) {
+    /* standard output redirected to a file is that file too */
+    if (path ? stat(path, &st) == 0 : fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
         id->exists = 1;
         id->dev = st.st_dev;
         id->ino = st.st_ino;
         return 0;
     }
+    if (!path)
+        return 0;
     const char *slash = strrchr(path, '/');
     char *dir = slash ? dup_span(path, slash == path ? 1 : (size_t)(slash - path)) : dup_string(".");
     char *real = dir ? realpath(dir, NULL) : NULL;
@@ -752,11 +754,11 @@ static int file_id(FileId *id, const char *what, const char *path) {
 }
 
 static int same_file(const FileId *a, const FileId *b) {
-    if (!a->path || !b->path)
-        return !a->path && !b->path;
+    if (!a->path && !b->path)
+        return 1;
     if (a->exists || b->exists)
         return a->exists && b->exists && a->dev == b->dev && a->ino == b->ino;
-    return strcmp(a->resolved, b->resolved) == 0;
+    return a->path && b->path && strcmp(a->resolved, b->resolved) == 0;
 }
 
 /* Derives the paths of C output, checks the extensions and then every
@@ -818,7 +820,7 @@ static int plan_outputs(Options *o) {
     for (int j = has_input; j < n && status == 0; j++) {
         /* as write_files_atomically says it, before anything is written */
         struct stat st;
-        if (ids[j].exists && stat(ids[j].path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (ids[j].path && ids[j].exists && stat(ids[j].path, &st) == 0 && !S_ISREG(st.st_mode)) {
             fprintf(stderr, "symdiff: error: cannot write '%s': %s\n", ids[j].path,
                     S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
             status = EXIT_INPUT;
@@ -826,7 +828,7 @@ static int plan_outputs(Options *o) {
         for (int i = 0; i < j && status == 0; i++) {
             if (!same_file(&ids[i], &ids[j]))
                 continue;
-            if (!ids[j].path)
+            if (!ids[i].path || !ids[j].path)
                 usage_error("%s and %s both go to standard output: give one of them a file",
                             ids[i].what, ids[j].what);
             else if (has_input && i == 0)

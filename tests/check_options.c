@@ -672,6 +672,29 @@ START_TEST(test_outputs_distinct) {
 }
 END_TEST
 
+/* Standard output redirected to a file is that file: an output option
+ * naming it too is refused (the shell has emptied it already, but the
+ * run must not replace it and lose the result). */
+START_TEST(test_stdout_is_a_file) {
+    char dir[128];
+    dir_enter(dir, sizeof dir, "stdoutfile");
+    ck_assert_int_eq(sh("'%s' --dot g.dot 'x^2' > g.dot 2> err.txt", symdiff_path()), 2);
+    char *err = read_file("err.txt");
+    ck_assert_msg(strstr(err, "both go to standard output") != NULL, "%s", err);
+    free(err);
+    /* nothing goes to standard output: no clash */
+    ck_assert_int_eq(sh("'%s' -o r.txt --dot g.dot 'x^2' > g.dot", symdiff_path()), 0);
+    char *g = read_file("g.dot");
+    ck_assert_ptr_nonnull(strstr(g, "digraph"));
+    free(g);
+    ck_assert_int_eq(sh("'%s' --dot g.dot 'x^2' > r.txt", symdiff_path()), 0);
+    char *r = read_file("r.txt");
+    ck_assert_str_eq(r, "2*x\n");
+    free(r);
+    dir_leave(dir);
+}
+END_TEST
+
 /* Every output of one run is a file of its own: the C files derived from
  * -o and the pictures all appear, none written over another. */
 START_TEST(test_outputs_all_written) {
@@ -715,6 +738,7 @@ Suite *options_suite(void) {
     tcase_add_loop_test(tc, test_named_formats, 0, (int)(sizeof named_formats / sizeof *named_formats));
     tcase_add_loop_test(tc, test_outputs_distinct, 0, (int)(sizeof clashes / sizeof *clashes));
     tcase_add_test(tc, test_outputs_all_written);
+    tcase_add_test(tc, test_stdout_is_a_file);
     suite_add_tcase(s, tc);
     return s;
 }
