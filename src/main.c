@@ -55,7 +55,7 @@ typedef struct ListItem {
 
 typedef struct List {
     ListItem *items;
-    int n;
+    int n, cap;
 } List;
 
 typedef struct Options {
@@ -409,22 +409,47 @@ static void list_free(List *l) {
     }
     free(l->items);
     l->items = NULL;
-    l->n = 0;
+    l->n = l->cap = 0;
 }
 
 /* Appends one item to `list`, taking `name` and `value`; -1 when out of
  * memory (both are freed). */
 static int list_push(List *list, char *name, char *value) {
-    ListItem *p = realloc(list->items, (size_t)(list->n + 1) * sizeof *p);
-    if (!p) {
-        free(name);
-        free(value);
-        return -1;
+    if (list->n == list->cap) {
+        int cap = list->cap ? 2 * list->cap : 8;
+        ListItem *p = realloc(list->items, (size_t)cap * sizeof *p);
+        if (!p) {
+            free(name);
+            free(value);
+            return -1;
+        }
+        list->items = p;
+        list->cap = cap;
     }
-    list->items = p;
-    p[list->n].name = name;
-    p[list->n++].value = value;
+    list->items[list->n].name = name;
+    list->items[list->n++].value = value;
     return 0;
+}
+
+static int compare_names(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name the list holds twice, or NULL (sorted, so that a list of 10^5
+ * names costs no 10^10 comparisons); *oom on a failed allocation. */
+static const char *list_repeat(const List *list, int *oom) {
+    const char **names = malloc((size_t)(list->n ? list->n : 1) * sizeof *names);
+    const char *twice = NULL;
+    *oom = !names;
+    for (int i = 0; names && i < list->n; i++)
+        names[i] = list->items[i].name;
+    if (names)
+        qsort(names, (size_t)list->n, sizeof *names, compare_names);
+    for (int i = 1; names && i < list->n && !twice; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            twice = names[i];
+    free(names);
+    return twice;
 }
 
 /* Appends the items of `text` to `list` (which may hold the items of an
@@ -483,11 +508,6 @@ static int parse_list(const ListRule *rule, const char *text, List *list) {
             usage_error("%s: %s: '%s'", rule->option, wrong, v);
         else
             bad = 0;
-        for (int i = 0; i < list->n && !bad; i++)
-            if (strcmp(list->items[i].name, n) == 0) {
-                usage_error("%s: '%s' is given twice", rule->option, n);
-                bad = 1;
-            }
         if (bad) {
             free(n);
             free(v);
@@ -501,6 +521,14 @@ static int parse_list(const ListRule *rule, const char *text, List *list) {
     }
     if (rule->one && count > 1) {
         usage_error("%s needs %s, got '%s'", rule->option, rule->usage, text);
+        return EXIT_USAGE;
+    }
+    int oom;
+    const char *twice = list_repeat(list, &oom);
+    if (oom)
+        return out_of_memory();
+    if (twice) {
+        usage_error("%s: '%s' is given twice", rule->option, twice);
         return EXIT_USAGE;
     }
     return 0;
