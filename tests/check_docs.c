@@ -31,9 +31,9 @@
 #include "testutil.h"
 
 /* The pages: README.md and every .md file of docs/. */
-static int doc_pages(char pages[][256], int max) {
+static int doc_pages(char pages[][512], int max) {
     int n = 0;
-    snprintf(pages[n++], 256, "README.md"); /* the suite runs from the repository's root */
+    snprintf(pages[n++], 512, "README.md"); /* the suite runs from the repository's root */
     const char *docs = "docs";
     DIR *d = opendir(docs);
     ck_assert_msg(d != NULL, "cannot open %s", docs);
@@ -41,7 +41,7 @@ static int doc_pages(char pages[][256], int max) {
     while ((e = readdir(d)) != NULL && n < max) {
         size_t len = strlen(e->d_name);
         if (len > 3 && strcmp(e->d_name + len - 3, ".md") == 0)
-            snprintf(pages[n++], 256, "%s/%s", docs, e->d_name);
+            snprintf(pages[n++], 512, "%s/%s", docs, e->d_name);
     }
     closedir(d);
     return n;
@@ -206,7 +206,7 @@ START_TEST(test_documented_commands) {
     char dir[128];
     make_temp_dir(dir, sizeof dir, "docs");
     ck_assert_int_eq(sh("ln -s '%s' '%s/symdiff'", symdiff_path(), dir), 0);
-    char pages[32][256];
+    char pages[32][512];
     int npages = doc_pages(pages, 32), total = 0, bad = 0;
     char *failures = NULL;
     size_t flen = 0, fcap = 0;
