@@ -562,7 +562,7 @@ static int at_value(const char **p, int depth, double *vals, int cap, int *n, Sh
         if (vals && *n < cap)
             vals[*n] = v;
         (*n)++;
-        shape->rank = 0;
+        shape->rank = shape->dim[0] = shape->dim[1] = 0;
         *p = s;
         return 0;
     }
@@ -572,7 +572,7 @@ static int at_value(const char **p, int depth, double *vals, int cap, int *n, Sh
     int count = 0;
     Shape inner = {-1, {0, 0}};
     for (;;) {
-        Shape sh;
+        Shape sh = {0, {0, 0}};
         if (at_value(&s, depth + 1, vals, cap, n, &sh) != 0 ||
             (inner.rank >= 0 && !shape_equal(sh, inner)))
             return -1;
