@@ -19,6 +19,7 @@
 
 #include "api_internal.h"
 #include "expand.h"
+#include "scalarize.h"
 
 /* The variables to differentiate by: the request's names, else every
  * parameter. */
@@ -228,6 +229,7 @@ SdStatus sd_derive(SdProgram *p, const SdRequest *req, SdResult **out) {
     r->used = (DerivMode)req->mode;
     r->kink = req->kink;
     r->literal = req->literal;
+    r->expand = req->expand;
     r->nf = p->prog.noutputs;
     r->f = malloc((size_t)r->nf * sizeof *r->f);
     if (!r->f) {
@@ -311,6 +313,8 @@ SdStatus sd_derive(SdProgram *p, const SdRequest *req, SdResult **out) {
 void sd_result_free(SdResult *r) {
     if (!r)
         return;
+    sd_result_free(r->twin_r);
+    sd_program_free(r->twin_p);
     free(r->f);
     free(r->wrt);
     free(r->col);
@@ -332,3 +336,66 @@ SdLayout sd_result_layout(const SdResult *r) {
 }
 
 int sd_result_wrt(const SdResult *r, int j) { return j >= 0 && j < r->nwrt ? r->wrt[j] : -1; }
+
+/* --- the scalar twin ------------------------------------------------------------------- */
+
+SdStatus api_twin(SdResult *r, const char *what, SdResult **out) {
+    SdProgram *p = r->p;
+    *out = r->twin_r;
+    if (r->twin_r)
+        return SD_OK;
+    Scalarized sc;
+    int st = scalarize(p->g, p->prog.outputs, p->prog.noutputs, &sc);
+    if (st != 0)
+        return st == -2 ? api_fail(p, SD_ERR_LIMIT,
+                                   "%s writes the program out element by element: more than %ld "
+                                   "nodes (see --max-nodes)",
+                                   what, p->max_nodes)
+                        : api_nomem(p);
+    SdProgram *t = calloc(1, sizeof *t);
+    if (!t) {
+        scalarized_free(&sc);
+        return api_nomem(p);
+    }
+    r->twin_p = t;
+    t->g = sc.g;
+    t->prog.outputs = sc.roots;
+    t->prog.noutputs = (int)sc.nroots;
+    t->prog.is_vector = p->out_shape.rank > 0;
+    t->prog.has_decls = p->prog.has_decls;
+    t->out_shape = p->out_shape.rank > 0 ? (Shape){1, {(int)sc.nroots, 0}} : shape_scalar;
+    t->max_nodes = p->max_nodes;
+    t->name = api_strdup(p->name);
+    t->text = malloc(p->src.len + 1);
+    if (!t->name || !t->text)
+        return api_nomem(p);
+    memcpy(t->text, p->text, p->src.len + 1);
+    t->src = (Source){t->name, t->text, p->src.len};
+    long *offset = malloc((size_t)(t->g->nvars + 1) * sizeof *offset);
+    if (!offset)
+        return api_nomem(p);
+    for (int v = 0; v <= t->g->nvars; v++)
+        offset[v] = v;
+    t->offset = offset;
+    t->point_size = t->g->nvars;
+    t->ok = 1;
+    /* the same request, by every element of the variables it names */
+    long n = r->col[r->nwrt];
+    const char **names = malloc((size_t)(n + 1) * sizeof *names);
+    if (!names)
+        return api_nomem(p);
+    for (int j = 0; j < r->nwrt; j++)
+        for (long e = 0; e < r->col[j + 1] - r->col[j]; e++)
+            names[r->col[j] + e] = t->g->vars[p->offset[r->wrt[j]] + e].name;
+    SdRequest req = {.what = r->what, .order = r->order, .wrt = names, .nwrt = (int)n,
+                     .mode = (SdMode)r->used, .kink = r->kink, .literal = r->literal,
+                     .expand = r->expand};
+    if (r->used == DERIV_FORWARD || r->used == DERIV_REVERSE)
+        req.mode = r->used == DERIV_FORWARD ? SD_MODE_FORWARD : SD_MODE_REVERSE;
+    SdStatus status = sd_derive(t, &req, &r->twin_r);
+    free(names);
+    if (status != SD_OK) /* the twin's message is the program's */
+        return api_fail(p, status, "%s: %s", what, t->error);
+    *out = r->twin_r;
+    return SD_OK;
+}

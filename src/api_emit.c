@@ -98,17 +98,45 @@ static SdStatus emit_scalar(SdResult *r, const SdEmitOptions *o, const CodegenOp
     return failed ? api_nomem(p) : SD_OK;
 }
 
+/* The twin's data variables and its CodegenInput (a scalar program). */
+static SdStatus twin_input(SdResult *r, const char *what, SdResult **t, int **inputs, int *ninputs,
+                           CodegenInput *in) {
+    SdStatus st = api_twin(r, what, t);
+    if (st != SD_OK)
+        return st;
+    if (!(*inputs = data_vars(*t, ninputs)))
+        return api_nomem(r->p);
+    int hess = (*t)->what == SD_HESSIAN;
+    *in = (CodegenInput){.params = (*t)->wrt, .nparams = (*t)->nwrt, .inputs = *inputs,
+                         .ninputs = *ninputs, .outputs = (*t)->f, .noutputs = (*t)->nf,
+                         .is_vector = (*t)->p->prog.is_vector,
+                         .grad = hess ? (*t)->grad : (*t)->blocks, .hess = hess ? (*t)->blocks : NULL};
+    return SD_OK;
+}
+
 static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOptions *copt,
-                            const int *inputs, int ninputs, StrBuf *src, StrBuf *hdr) {
+                            const int *inputs, int ninputs, StrBuf *src, StrBuf *hdr, StrBuf *test,
+                            StrBuf *main_prog) {
     SdProgram *p = r->p;
-    if (o->test_program || o->train_program)
-        return api_fail(p, SD_ERR_REQUEST, "--emit-test and --emit-main are for scalar programs");
-    if (o->kind != SD_EMIT_SYMBOLIC)
-        return api_fail(p, SD_ERR_REQUEST,
-                        "--emit forward-ad and reverse-ad are for scalar programs; vectors and "
-                        "matrices get the symbolic kernel (--emit c)");
-    if (r->what == SD_HESSIAN)
-        return api_fail(p, SD_ERR_REQUEST, "--hessian in C is for scalar programs");
+    SdResult *t = NULL;
+    int *tinputs = NULL, ntinputs = 0;
+    CodegenInput tin;
+    SdStatus st = SD_OK;
+    if (o->kind != SD_EMIT_SYMBOLIC || r->what == SD_HESSIAN) {
+        /* AD of the program's own code, and the Hessian: the program written
+         * out element by element, as straight-line scalar code with the same
+         * arrays */
+        st = twin_input(r, o->kind == SD_EMIT_FORWARD_AD   ? "--emit forward-ad"
+                           : o->kind == SD_EMIT_REVERSE_AD ? "--emit reverse-ad"
+                                                           : "--hessian",
+                        &t, &tinputs, &ntinputs, &tin);
+        if (st == SD_OK)
+            st = emit_scalar(t, o, copt, tinputs, ntinputs, src, hdr, test, main_prog);
+        free(tinputs);
+        if (st != SD_OK && t && t->p->error[0]) /* the twin's message is the program's */
+            return api_fail(p, st, "%s", t->p->error);
+        return st;
+    }
     long n = r->col[r->nwrt];
     size_t *offsets = malloc((size_t)(r->rows * r->nwrt + 1) * sizeof *offsets);
     if (!offsets)
@@ -121,14 +149,30 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
                              .ninputs = ninputs, .output = r->f[0], .derivs = r->blocks,
                              .nderivs = (int)(r->nwrt * r->rows), .root_offset = offsets,
                              .out_name = r->f[0]->shape.rank ? "J" : "grad"};
-    int st = codegen_tensor_c(p->g, &in, copt, src, hdr);
+    int failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
     free(offsets);
-    if (st == -2)
+    if (failed == -2)
         return api_fail(p, SD_ERR_LIMIT,
                         "--unroll: the straight-line code would exceed %zu MiB; leave out --unroll to "
                         "keep the loops",
                         CODEGEN_UNROLL_LIMIT >> 20);
-    return st != 0 ? api_nomem(p) : SD_OK;
+    if (failed)
+        return api_nomem(p);
+    /* the test and training programs call the kernels through their plain
+     * entry points, which take the flat arrays a scalar kernel takes: they
+     * are made from the program written out element by element */
+    if (o->test_program || o->train_program)
+        st = twin_input(r, o->test_program ? "--emit-test" : "--emit-main", &t, &tinputs, &ntinputs, &tin);
+    if (st == SD_OK && o->train_program && (t->p->prog.is_vector || ntinputs == 0 || o->type == SD_FLOAT))
+        st = api_fail(p, SD_ERR_REQUEST,
+                      "--emit-main train needs a scalar double program with input variables "
+                      "(declare the data with 'input')");
+    if (st == SD_OK && o->test_program && codegen_test_program(t->p->g, &tin, copt, test) != 0)
+        st = api_nomem(p);
+    if (st == SD_OK && o->train_program && codegen_train_program(t->p->g, &tin, copt, main_prog) != 0)
+        st = api_nomem(p);
+    free(tinputs);
+    return st;
 }
 
 SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
@@ -169,7 +213,7 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     if (!inputs || !source_text)
         st = api_nomem(p);
     else if (p->has_tensors)
-        st = emit_tensor(r, o, &copt, inputs, ninputs, &src, &hdr);
+        st = emit_tensor(r, o, &copt, inputs, ninputs, &src, &hdr, &test, &main_prog);
     else
         st = emit_scalar(r, o, &copt, inputs, ninputs, &src, &hdr, &test, &main_prog);
     p->g->kink = kink;

@@ -59,6 +59,9 @@ struct SdResult {
     char worst[300];      /* sd_check's worst variable (its element)            */
     double kink;          /* the request's settings, for what is built later    */
     int literal;
+    int expand;
+    SdProgram *twin_p;    /* the program written out element by element, and   */
+    SdResult *twin_r;     /* the same request on it (api_twin), made on demand */
 };
 
 SdStatus api_fail(SdProgram *p, SdStatus st, const char *fmt, ...)
@@ -69,6 +72,11 @@ SdStatus api_fail(SdProgram *p, SdStatus st, const char *fmt, ...)
 /* The status of a failed graph (out of memory, or the node limit). */
 SdStatus api_graph_status(SdProgram *p);
 SdStatus api_nomem(SdProgram *p);
+/* The result's program written out element by element (scalarize.c), with
+ * the same request: what the stages made for scalars work on.  The twin
+ * belongs to r.  `what` names the feature in the message when the program
+ * is too large to write out. */
+SdStatus api_twin(SdResult *r, const char *what, SdResult **twin);
 char *api_strdup(const char *s);
 /* The buffer's text as a malloc'd string (NULL when it failed); frees sb. */
 char *api_take(StrBuf *sb);

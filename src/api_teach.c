@@ -19,20 +19,26 @@
 #include "swell.h"
 #include "trace.h"
 
-static SdStatus scalar_first_derivatives(SdResult *r, const char *what) {
-    if (r->p->has_tensors)
-        return api_fail(r->p, SD_ERR_REQUEST, "%s is for programs without vectors and matrices", what);
-    if (r->what != SD_GRADIENT || r->p->prog.is_vector)
-        return api_fail(r->p, SD_ERR_REQUEST, "%s shows the first derivatives of a scalar program",
+/* The first derivatives of a scalar program, element by element for one
+ * with vectors and matrices (*r becomes its twin). */
+static SdStatus scalar_first_derivatives(SdResult **r, const char *what) {
+    if ((*r)->p->has_tensors) {
+        SdStatus st = api_twin(*r, what, r);
+        if (st != SD_OK)
+            return st;
+    }
+    if ((*r)->what != SD_GRADIENT || (*r)->p->prog.is_vector)
+        return api_fail((*r)->p, SD_ERR_REQUEST, "%s shows the first derivatives of a scalar program",
                         what);
     return SD_OK;
 }
 
 SdStatus sd_trace(SdResult *r, SdFormat fmt, char **out) {
     *out = NULL;
-    SdStatus st = scalar_first_derivatives(r, "--trace");
+    SdResult *r0 = r;
+    SdStatus st = scalar_first_derivatives(&r, "--trace");
     if (st != SD_OK)
-        return st;
+        return st == SD_ERR_REQUEST && r != r0 ? api_fail(r0->p, st, "%s", r->p->error) : st;
     StrBuf sb;
     sb_init(&sb);
     double kink = r->p->g->kink; /* the trace builds local partials */
@@ -43,20 +49,21 @@ SdStatus sd_trace(SdResult *r, SdFormat fmt, char **out) {
         if (trace_derivative(&sb, r->p->g, r->f[0], r->wrt[j], fmt == SD_LATEX) != 0) {
             r->p->g->kink = kink;
             sb_free(&sb);
-            return api_fail(r->p, SD_ERR_LIMIT,
+            return api_fail(r0->p, SD_ERR_LIMIT,
                             "--trace is for small programs (a tree of at most %d nodes)", TRACE_LIMIT);
         }
     }
     r->p->g->kink = kink;
     *out = api_take(&sb);
-    return *out ? SD_OK : api_nomem(r->p);
+    return *out ? SD_OK : api_nomem(r0->p);
 }
 
 SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out) {
     *out = NULL;
-    SdStatus st = scalar_first_derivatives(r, "--factor");
+    SdResult *r0 = r;
+    SdStatus st = scalar_first_derivatives(&r, "--factor");
     if (st != SD_OK)
-        return st;
+        return st == SD_ERR_REQUEST && r != r0 ? api_fail(r0->p, st, "%s", r->p->error) : st;
     StrBuf sb;
     sb_init(&sb);
     for (int j = 0; j < r->nwrt; j++) {
@@ -65,8 +72,8 @@ SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out) {
                                     fmt == SD_LATEX ? POLY_LATEX : POLY_ASCII);
         if (ps != POLY_OK) {
             sb_free(&sb);
-            return ps == POLY_NOMEM ? api_nomem(r->p)
-                                    : api_fail(r->p, SD_ERR_INPUT, "--factor: %s",
+            return ps == POLY_NOMEM ? api_nomem(r0->p)
+                                    : api_fail(r0->p, SD_ERR_INPUT, "--factor: %s",
                                                ps == POLY_NOT_POLY
                                                    ? "the derivative is not a polynomial in one variable"
                                                    : "the polynomial is too large");
@@ -74,14 +81,12 @@ SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out) {
         sb_putc(&sb, '\n');
     }
     *out = api_take(&sb);
-    return *out ? SD_OK : api_nomem(r->p);
+    return *out ? SD_OK : api_nomem(r0->p);
 }
 
 SdStatus sd_dot(SdResult *r, int as_tree, char **out) {
     *out = NULL;
     SdProgram *p = r->p;
-    if (p->has_tensors)
-        return api_fail(p, SD_ERR_REQUEST, "--dot is for programs without vectors and matrices");
     int fn = r->what == SD_FUNCTION;
     long nd = fn ? 0 : r->rows * r->nwrt;
     long n = r->nf + nd;
@@ -151,10 +156,17 @@ void sd_swell_free(SdSwell *s) {
 
 SdStatus sd_swell_add(SdSwell *s, SdResult *r, double x, const double *point) {
     SdProgram *p = r->p;
-    if (p->has_tensors || p->prog.is_vector || r->what != SD_GRADIENT)
+    if (p->has_tensors && !p->prog.is_vector && r->what == SD_GRADIENT) {
+        /* counted on the program written out element by element */
+        SdResult *t;
+        SdStatus st = api_twin(r, "--swell", &t);
+        if (st != SD_OK)
+            return st;
+        r = t;
+    }
+    if (r->p->prog.is_vector || r->what != SD_GRADIENT || p->out_shape.rank != 0)
         return api_fail(p, SD_ERR_REQUEST,
-                        "--swell measures the derivatives of a scalar program without vectors and "
-                        "matrices");
+                        "--swell measures the derivatives of a scalar program");
     if (r->nwrt == 0)
         return api_fail(p, SD_ERR_REQUEST, "--swell: the program has no variables to differentiate");
     if (s->n == s->cap) {
@@ -169,10 +181,11 @@ SdStatus sd_swell_add(SdSwell *s, SdResult *r, double x, const double *point) {
             return api_nomem(p);
         s->cap = cap;
     }
-    double kink = p->g->kink;
-    p->g->kink = r->kink;
-    int failed = swell_measure(p->g, r->f[0], r->wrt, r->nwrt, r->blocks, point, &s->reports[s->n]);
-    p->g->kink = kink;
+    Graph *g = r->p->g;
+    double kink = g->kink;
+    g->kink = r->kink;
+    int failed = swell_measure(g, r->f[0], r->wrt, r->nwrt, r->blocks, point, &s->reports[s->n]);
+    g->kink = kink;
     if (failed)
         return api_nomem(p);
     s->x[s->n++] = x;
