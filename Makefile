@@ -151,7 +151,7 @@ endif
 # threads at once) built with -fsanitize=thread in its own directory.
 tsan: deps
 	$(MAKE) --no-print-directory BUILD=build-tsan TEST_SRC=tests/check_api.c \
-	  OPT="-O1 -g -fsanitize=thread" build-tsan/check_symdiff
+	  OPT="-O1 -g -fsanitize=thread -DSD_VERIFY" build-tsan/check_symdiff
 	CK_FORK=no CK_RUN_SUITE=api TSAN_OPTIONS=halt_on_error=1 build-tsan/check_symdiff
 
 # The embedding example: a client of symdiff.h alone.
@@ -161,7 +161,7 @@ $(BUILD)/embed: examples/embed/embed.c src/symdiff.h $(BUILD)/libsymdiff.a
 # The same suite, rebuilt with sanitizers in its own build directory.
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan \
-	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DSD_VERIFY" \
 	  check
 
 # The failing allocator of tests/check_oom.c, preloaded into the binary

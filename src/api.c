@@ -66,6 +66,19 @@ SdStatus api_graph_status(SdProgram *p) {
 
 SdStatus api_nomem(SdProgram *p) { return api_fail(p, SD_ERR_NOMEM, "out of memory"); }
 
+void api_verify(const SdProgram *p, const char *stage) {
+#ifdef SD_VERIFY
+    char why[200];
+    if (p->g && !p->g->failed && dag_verify(p->g, why, sizeof why) != 0) {
+        fprintf(stderr, "symdiff: internal error after %s: %s\n", stage, why);
+        abort();
+    }
+#else
+    (void)p;
+    (void)stage;
+#endif
+}
+
 const char *sd_error_message(const SdProgram *p) { return p ? p->error : "out of memory"; }
 
 char *api_strdup(const char *s) {
@@ -190,6 +203,7 @@ SdStatus sd_compile(const char *text, size_t len, const SdCompileOptions *opt, S
     if (st != SD_OK)
         return st;
     p->ok = 1;
+    api_verify(p, "lowering");
     return SD_OK;
 }
 

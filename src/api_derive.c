@@ -306,6 +306,7 @@ SdStatus sd_derive(SdProgram *p, const SdRequest *req, SdResult **out) {
         sd_result_free(r);
         return st;
     }
+    api_verify(p, "differentiation");
     *out = r;
     return SD_OK;
 }

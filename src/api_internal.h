@@ -72,6 +72,9 @@ SdStatus api_fail(SdProgram *p, SdStatus st, const char *fmt, ...)
 /* The status of a failed graph (out of memory, or the node limit). */
 SdStatus api_graph_status(SdProgram *p);
 SdStatus api_nomem(SdProgram *p);
+/* In test builds (SD_VERIFY), checks the graph's invariants after a stage
+ * and stops the program with a message when one is broken: a bug. */
+void api_verify(const SdProgram *p, const char *stage);
 /* The result's program written out element by element (scalarize.c), with
  * the same request: what the stages made for scalars work on.  The twin
  * belongs to r.  `what` names the feature in the message when the program

@@ -41,7 +41,8 @@ typedef struct Options {
     char *at;              /* --at x=1,y=2                             */
     SdDefine *defines;     /* -D name=value                            */
     int ndefines;
-    int json, print_ast, simplify_only, latex, hessian, expand, check, stats;
+    int json, simplify_only, latex, hessian, expand, check, stats;
+    int dump;              /* --dump STAGE (--print: parse), 0: none  */
     int order;
     const char *name;      /* --name: prefix of generated functions     */
     int use_float;         /* --type float                              */
@@ -204,6 +205,9 @@ static void print_help(void) {
           "      --json            one JSON object: vars, value, gradient, derivatives, ...\n"
           "      --latex           LaTeX instead of plain text\n"
           "      --print           echo the parsed program and stop\n"
+          "      --dump STAGE      print the program after a stage and stop: parse (as\n"
+          "                        --print), lower (the DAG, a node per line) or derive\n"
+          "                        (the DAG of the function and its derivatives)\n"
           "      --stats           node counts and timings on stderr\n"
           "      --max-nodes N     refuse to build more than N nodes (default 50000000)\n"
           "  -h, --help            this help\n"
@@ -217,7 +221,8 @@ enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
-    OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO
+    OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
+    OPT_DUMP
 };
 
 static const struct option long_options[] = {
@@ -241,6 +246,7 @@ static const struct option long_options[] = {
     {"plot", required_argument, NULL, OPT_PLOT}, {"dot", required_argument, NULL, OPT_DOT},
     {"dot-tree", required_argument, NULL, OPT_DOT_TREE}, {"trace", no_argument, NULL, OPT_TRACE},
     {"factor", no_argument, NULL, OPT_FACTOR}, {"demo", required_argument, NULL, OPT_DEMO},
+    {"dump", required_argument, NULL, OPT_DUMP},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -417,7 +423,19 @@ static int parse_options(int argc, char **argv, Options *o) {
             o->json = 1;
             break;
         case OPT_PRINT:
-            o->print_ast = 1;
+            o->dump = 1 + SD_STAGE_PARSE;
+            break;
+        case OPT_DUMP:
+            if (strcmp(optarg, "parse") == 0)
+                o->dump = 1 + SD_STAGE_PARSE;
+            else if (strcmp(optarg, "lower") == 0)
+                o->dump = 1 + SD_STAGE_LOWER;
+            else if (strcmp(optarg, "derive") == 0)
+                o->dump = 1 + SD_STAGE_DERIVE;
+            else {
+                usage_error("--dump takes parse, lower or derive, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
             break;
         case OPT_SIMPLIFY:
             o->simplify_only = 1;
@@ -955,7 +973,7 @@ static SdCompileOptions compile_options(const Options *o, const char *name, cons
                                         int ndefs) {
     SdCompileOptions c = {.file = name, .vars = (const char *const *)o->vars, .nvars = o->nvars,
                           .defines = defs, .ndefines = ndefs, .max_nodes = o->max_nodes,
-                          .parse_only = o->print_ast};
+                          .parse_only = o->dump == 1 + SD_STAGE_PARSE};
     return c;
 }
 
@@ -1101,8 +1119,8 @@ static int run(Options *o, Output *out) {
     int checked = 0;
     double *point = NULL;
     status = report(p, sd_compile(text, len, &copt, &p));
-    if (status == 0 && o->print_ast) {
-        status = emit(out, sd_dump_program(p, SD_STAGE_PARSE));
+    if (status == 0 && (o->dump == 1 + SD_STAGE_PARSE || o->dump == 1 + SD_STAGE_LOWER)) {
+        status = emit(out, sd_dump_program(p, (SdStage)(o->dump - 1)));
         goto done;
     }
     double t_lower = now_seconds();
@@ -1114,6 +1132,10 @@ static int run(Options *o, Output *out) {
     double t_deriv = now_seconds();
     if (status != 0)
         goto done;
+    if (o->dump == 1 + SD_STAGE_DERIVE) {
+        status = emit(out, sd_dump_result(r));
+        goto done;
+    }
 
     if (o->dot) {
         char *dot = NULL;
