@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "compile.h"
 #include "parse.h"
 
 #ifndef SYMDIFF_VERSION
@@ -161,13 +162,10 @@ SdStatus sd_compile(const char *text, size_t len, const SdCompileOptions *opt, S
     p->diag_ready = 1;
     p->max_nodes = opt->max_nodes > 0 ? opt->max_nodes : SD_DEFAULT_MAX_NODES;
 
-    Ast *ast = parse_program(&p->arena, &p->diag);
-    if (!ast) {
-        if (p->diag.out.failed)
-            return api_nomem(p);
-        return api_fail(p, SD_ERR_INPUT, "the program has errors");
-    }
     if (opt->parse_only) {
+        Ast *ast = parse_program(&p->arena, &p->diag);
+        if (!ast)
+            return p->diag.out.failed ? api_nomem(p) : api_fail(p, SD_ERR_INPUT, "the program has errors");
         p->ast = ast;
         return SD_OK;
     }
@@ -185,12 +183,9 @@ SdStatus sd_compile(const char *text, size_t len, const SdCompileOptions *opt, S
     }
     LowerOptions lopt = {.vars = opt->vars, .nvars = opt->nvars, .defines = defs,
                          .ndefines = opt->ndefines};
-    int lowered = lower_program(p->g, ast, &p->diag, &lopt, &p->prog);
+    int compiled = compile_source(p->g, &p->diag, &lopt, &p->prog);
     free(defs);
-    /* the graph has everything now: the tree of a large program is a third
-     * of the peak memory */
-    ast_arena_free(&p->arena);
-    if (lowered != 0) {
+    if (compiled != 0) {
         if (p->diag.out.failed)
             return api_nomem(p);
         if (p->diag.errors == 0)
