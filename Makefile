@@ -36,7 +36,7 @@ TEST_SRC := $(wildcard tests/check_*.c)
 TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/testrun.o \
             $(BUILD)/tests/fuzz/exprgen.o
 
-.PHONY: all deps check asan valgrind demo examples bench clean format fuzz oom
+.PHONY: all deps check asan tsan valgrind demo examples bench clean format fuzz oom
 
 # The command-line tool is built in $(BUILD); the default build also leaves
 # a copy at ./symdiff.
@@ -123,8 +123,11 @@ $(BUILD)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/exprgen.c 
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
 	  $(if $(filter differential,$*),tests/fuzz/exprgen.c) $(BUILD)/libsymdiff.a $(LDLIBS)
 
-check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so $(REPLAY)
+check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so $(REPLAY) \
+       $(BUILD)/embed
 	SYMDIFF=$(BIN) BUILD=$(BUILD) $(BUILD)/check_symdiff
+	@echo "the embedding example"
+	$(BUILD)/embed 'x^2*ln(x^2)' 'x=0.5' | grep -qx '2\*x\*(1 + ln(x^2))'
 	@echo "fuzz corpus replay"
 	$(BUILD)/replay_parser tests/fuzz/corpus
 	$(BUILD)/replay_pipeline tests/fuzz/corpus
@@ -137,15 +140,28 @@ check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libf
 	@# and the suite again under AddressSanitizer + UBSan (CHECK_ASAN=0 skips it)
 	@if [ "$(BUILD)" = build ] && [ "$(CHECK_ASAN)" != 0 ]; then \
 	  echo "the suite under AddressSanitizer and UBSan"; \
-	  $(MAKE) --no-print-directory asan; fi
+	  $(MAKE) --no-print-directory asan; \
+	  echo "the public interface under ThreadSanitizer"; \
+	  $(MAKE) --no-print-directory tsan; fi
 ifeq ($(BUILD),build)
 check: symdiff
 endif
 
+# The public interface under ThreadSanitizer: its suite (two programs on two
+# threads at once) built with -fsanitize=thread in its own directory.
+tsan: deps
+	$(MAKE) --no-print-directory BUILD=build-tsan TEST_SRC=tests/check_api.c \
+	  OPT="-O1 -g -fsanitize=thread -DSD_VERIFY" build-tsan/check_symdiff
+	CK_FORK=no CK_RUN_SUITE=api TSAN_OPTIONS=halt_on_error=1 build-tsan/check_symdiff
+
+# The embedding example: a client of symdiff.h alone.
+$(BUILD)/embed: examples/embed/embed.c src/symdiff.h $(BUILD)/libsymdiff.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsymdiff.a $(LDLIBS)
+
 # The same suite, rebuilt with sanitizers in its own build directory.
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan \
-	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DSD_VERIFY" \
 	  check
 
 # The failing allocator of tests/check_oom.c, preloaded into the binary
@@ -202,4 +218,4 @@ format:
 	clang-format -i src/*.c src/*.h runtime/*.c runtime/*.h tests/*.c tests/*.h
 
 clean:
-	rm -rf build build-asan build-fuzz symdiff
+	rm -rf build build-asan build-tsan build-clang build-fuzz symdiff

@@ -10,19 +10,15 @@
  * won, and the size of the C text.  bench/bench.py uses it to compare differentiation
  * alone with GiNaC's diff alone (the command line's time includes process
  * start and file output), and to say where the time of large programs
- * goes.  Same steps as `symdiff --name f -o f.c -f FILE` with defaults.
+ * goes.  Same steps as `symdiff --name f -o f.c -f FILE` with defaults,
+ * through the public interface (symdiff.h) as any client would.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "codegen.h"
-#include "deriv.h"
-#include "diag.h"
-#include "lower.h"
-#include "parse.h"
-#include "strbuf.h"
+#include "symdiff.h"
 
 /* CPU time of this process: the machine is shared, and waiting for a core
  * is not symdiff's time. */
@@ -36,93 +32,71 @@ static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    StrBuf sb;
-    sb_init(&sb);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sb_putn(&sb, buf, n);
+    size_t cap = 65536, n = 0, got;
+    char *text = malloc(cap + 1);
+    while (text && (got = fread(text + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *t = realloc(text, 2 * cap + 1);
+            if (!t) {
+                free(text);
+                text = NULL;
+            }
+            text = t;
+            cap *= 2;
+        }
+    }
     fclose(f);
-    *len = sb.len;
-    char *text = malloc(sb.len + 1);
     if (text)
-        memcpy(text, sb_str(&sb), sb.len + 1);
-    sb_free(&sb);
+        text[n] = '\0';
+    *len = n;
     return text;
 }
 
 /* The stages of one run, in CPU seconds, and what they built. */
 typedef struct Phases {
     double parse, lower, deriv, codegen, total;
-    size_t fnodes, gnodes, graph, c_bytes;
-    DerivMode engine;
+    long fnodes, gnodes, graph;
+    size_t c_bytes;
+    SdMode engine;
 } Phases;
 
-/* Parse -> lower -> gradient -> C text, on a fresh graph; 0 on success. */
-static int run_once(Phases *ph, Diag *diag) {
-    AstArena arena = {NULL};
-    Program prog = {NULL, 0, 0, 0};
-    int status = 1;
-    int *wrt = NULL, *inputs = NULL;
-    Node **grad = NULL;
-
+/* Parse -> lower -> gradient -> C text, through the public interface, on
+ * a fresh program; 0 on success.  Parsing is timed by a parse-only
+ * compile, lowering as the rest of a full compile. */
+static int run_once(const char *name, const char *text, size_t len, Phases *ph) {
+    SdProgram *parsed = NULL, *p = NULL;
+    SdResult *r = NULL;
+    SdEmitted code = {0};
     double t0 = now();
-    Ast *ast = parse_program(&arena, diag);
+    SdStatus st = sd_compile(text, len, &(SdCompileOptions){.file = name, .parse_only = 1}, &parsed);
     double t1 = now();
-    Graph *g = ast ? graph_new() : NULL;
-    if (!g)
-        goto done;
-    g->max_nodes = 50000000; /* the command line's default */
-    LowerOptions lopt = {NULL, 0, NULL, 0, 0};
-    if (lower_program(g, ast, diag, &lopt, &prog) != 0 || prog.is_vector)
-        goto done;
+    sd_program_free(parsed);
+    double t1b = now();
+    if (st == SD_OK)
+        st = sd_compile(text, len, &(SdCompileOptions){.file = name}, &p);
     double t2 = now();
-
-    wrt = malloc((size_t)(g->nvars + 1) * sizeof *wrt);
-    inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
-    int nwrt = 0, ninputs = 0;
-    for (int v = 0; wrt && inputs && v < g->nvars; v++) {
-        if (g->vars[v].role == VAR_PARAM)
-            wrt[nwrt++] = v;
-        else
-            inputs[ninputs++] = v;
-    }
-    grad = calloc((size_t)nwrt + 1, sizeof *grad);
-    DerivMode used = DERIV_AUTO;
-    deriv_assume_domain(g, prog.outputs, prog.noutputs);
-    int ok = wrt && inputs && grad &&
-             deriv_gradient(g, prog.outputs[0], wrt, nwrt, DERIV_AUTO, grad, &used) == 0 &&
-             !g->failed;
+    if (st == SD_OK && sd_output_shape(p).rank != 0)
+        st = SD_ERR_REQUEST; /* the scalar programs of the corpus */
+    if (st == SD_OK)
+        st = sd_derive(p, &(SdRequest){.what = SD_GRADIENT}, &r);
     double t3 = now();
-
-    StrBuf c_src, c_hdr;
-    sb_init(&c_src);
-    sb_init(&c_hdr);
-    if (ok) {
-        CodegenInput in = {wrt, nwrt, inputs, ninputs, prog.outputs, 1, 0, grad, NULL};
-        CodegenOptions copt = {"f", 0, "f.h", "", "sd_phases", "bench", 0, 0, 0};
-        ok = codegen_c(g, &in, &copt, &c_src, &c_hdr) == 0;
-    }
+    if (st == SD_OK)
+        st = sd_emit_c(r, &(SdEmitOptions){.name = "f", .command_line = "sd_phases"}, &code);
     double t4 = now();
-
-    if (ok) {
-        Phases r = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0,
-                    dag_count(g, prog.outputs, 1), dag_count(g, grad, nwrt), g->nnodes,
-                    c_src.len + c_hdr.len, used};
-        *ph = r;
-        status = 0;
+    if (st == SD_OK) {
+        SdStats s = sd_result_stats(r);
+        Phases ok = {t1 - t0, (t2 - t1b) - (t1 - t0), t3 - t2, t4 - t3, (t4 - t1b) + (t1 - t0),
+                     s.function_nodes, s.derivative_nodes, s.graph_nodes,
+                     strlen(code.source) + strlen(code.header), s.engine};
+        *ph = ok;
+    } else if (p) {
+        fprintf(stderr, "%s%s\n", sd_diagnostics_text(p), sd_error_message(p));
     }
-    sb_free(&c_src);
-    sb_free(&c_hdr);
-done:
-    free(grad);
-    free(wrt);
-    free(inputs);
-    ast_arena_free(&arena);
-    program_free(&prog);
-    if (g)
-        graph_free(g);
-    return status;
+    sd_emitted_free(&code);
+    sd_result_free(r);
+    sd_program_free(p);
+    return st == SD_OK ? 0 : 1;
 }
 
 static int by_total(const void *a, const void *b) {
@@ -143,20 +117,16 @@ int main(int argc, char **argv) {
     int warm = argc == 3 ? atoi(argv[2]) : 0;
     if (warm < 0 || warm > 1000)
         warm = 0;
-    Source src = {argv[1], NULL, 0};
-    char *text = read_file(argv[1], &src.len);
+    size_t len = 0;
+    char *text = read_file(argv[1], &len);
     if (!text) {
         fprintf(stderr, "sd_phases: cannot read %s\n", argv[1]);
         return 2;
     }
-    src.text = text;
-
-    Diag diag;
-    diag_init(&diag, &src);
     Phases cold, *runs = malloc((size_t)(warm + 1) * sizeof *runs);
-    int status = runs ? run_once(&cold, &diag) : 1;
+    int status = runs ? run_once(argv[1], text, len, &cold) : 1;
     for (int i = 0; status == 0 && i < warm; i++)
-        status = run_once(&runs[i], &diag);
+        status = run_once(argv[1], text, len, &runs[i]);
     if (status == 0) {
         Phases w = cold;
         if (warm > 0) {
@@ -166,14 +136,12 @@ int main(int argc, char **argv) {
         printf("{\"parse\": %.9f, \"lower\": %.9f, \"deriv\": %.9f, \"codegen\": %.9f, "
                "\"total\": %.9f, \"warm_parse\": %.9f, \"warm_lower\": %.9f, "
                "\"warm_deriv\": %.9f, \"warm_codegen\": %.9f, \"warm_total\": %.9f, "
-               "\"warm_runs\": %d, \"fnodes\": %zu, \"gnodes\": %zu, \"graph\": %zu, "
+               "\"warm_runs\": %d, \"fnodes\": %ld, \"gnodes\": %ld, \"graph\": %ld, "
                "\"engine\": \"%s\", \"c_bytes\": %zu}\n",
                cold.parse, cold.lower, cold.deriv, cold.codegen, cold.total, w.parse, w.lower,
                w.deriv, w.codegen, w.total, warm, cold.fnodes, cold.gnodes, cold.graph,
-               cold.engine == DERIV_FORWARD ? "forward" : "reverse", cold.c_bytes);
+               cold.engine == SD_MODE_FORWARD ? "forward" : "reverse", cold.c_bytes);
     }
-    fputs(sb_str(&diag.out), stderr);
-    diag_free(&diag);
     free(runs);
     free(text);
     return status;

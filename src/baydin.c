@@ -30,8 +30,7 @@
 #include "deriv.h"
 #include "diag.h"
 #include "eval.h"
-#include "lower.h"
-#include "parse.h"
+#include "compile.h"
 #include "poly.h"
 
 int baydin_logistic(Graph *g, int n, Node **l, Node **dl) {
@@ -40,11 +39,9 @@ int baydin_logistic(Graph *g, int n, Node **l, Node **dl) {
     Source src = {"<baydin>", text, strlen(text)};
     Diag d;
     diag_init(&d, &src);
-    AstArena arena = {NULL};
     Program p = {NULL, 0, 0, 0};
     int status = -1;
-    Ast *ast = parse_program(&arena, &d);
-    if (ast && lower_program(g, ast, &d, NULL, &p) == 0 && p.noutputs == 1) {
+    if (compile_source(g, &d, NULL, &p) == 0 && p.noutputs == 1) {
         int x = graph_find_var(g, "x");
         *l = p.outputs[0];
         *dl = x >= 0 ? deriv_forward(g, *l, x) : NULL;
@@ -52,7 +49,6 @@ int baydin_logistic(Graph *g, int n, Node **l, Node **dl) {
             status = 0;
     }
     program_free(&p);
-    ast_arena_free(&arena);
     diag_free(&d);
     return status;
 }

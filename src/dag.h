@@ -199,6 +199,10 @@ Node *dag_logsumexp(Graph *g, Node *a);
 /* Does any node reachable from the roots have a vector or matrix shape? */
 int dag_has_tensors(const Graph *g, Node *const *roots, int nroots);
 
+/* The graph's invariants (verify.c): 0, or -1 with the first broken one
+ * described in why. */
+int dag_verify(const Graph *g, char *why, size_t size);
+
 /* Sums of monomials without pulling out common factors (for --expand). */
 Node *dag_add_flat(Graph *g, Node *const *terms, int n);
 

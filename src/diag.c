@@ -23,11 +23,41 @@
 void diag_init(Diag *d, const Source *src) {
     d->src = src;
     sb_init(&d->out);
+    sb_init(&d->messages);
+    d->records = NULL;
+    d->nrecords = d->records_cap = 0;
     d->errors = 0;
     d->max_errors = 0;
 }
 
-void diag_free(Diag *d) { sb_free(&d->out); }
+void diag_free(Diag *d) {
+    sb_free(&d->out);
+    sb_free(&d->messages);
+    free(d->records);
+}
+
+/* Keeps the message as data too; a failed allocation marks the rendered
+ * text failed, which every client reports as out of memory. */
+static void record(Diag *d, int is_note, Loc loc, const char *fmt, va_list ap) {
+    if (d->nrecords == d->records_cap) {
+        int cap = d->records_cap ? 2 * d->records_cap : 8;
+        DiagRecord *r = realloc(d->records, (size_t)cap * sizeof *r);
+        if (!r) {
+            d->out.failed = 1;
+            return;
+        }
+        d->records = r;
+        d->records_cap = cap;
+    }
+    DiagRecord *r = &d->records[d->nrecords++];
+    r->is_note = is_note;
+    r->loc = loc;
+    r->text = d->messages.len;
+    sb_vprintf(&d->messages, fmt, ap);
+    sb_putc(&d->messages, '\0');
+    if (d->messages.failed)
+        d->out.failed = 1;
+}
 
 static int clamp_offset(const Source *src, int offset) {
     if (offset < 0)
@@ -108,6 +138,10 @@ static void show_source(StrBuf *out, const Source *src, Loc loc) {
 }
 
 static void report(Diag *d, const char *kind, Loc loc, const char *fmt, va_list ap) {
+    va_list copy;
+    va_copy(copy, ap);
+    record(d, kind[0] == 'n', loc, fmt, copy);
+    va_end(copy);
     const Source *src = d->src;
     const char *name = src && src->name ? src->name : "<expr>";
     if (!src || loc.start < 0) {

@@ -21,9 +21,20 @@ typedef struct Source {
     size_t len;
 } Source;
 
+/* One message as data (for clients of the library): its span and its
+ * text, which starts at `text` in Diag.messages. */
+typedef struct DiagRecord {
+    int is_note;
+    Loc loc;          /* start < 0: no position                              */
+    size_t text;      /* offset of the NUL-terminated message in messages    */
+} DiagRecord;
+
 typedef struct Diag {
     const Source *src;
     StrBuf out;       /* every message so far                                */
+    StrBuf messages;  /* the bare messages, NUL-separated                     */
+    DiagRecord *records;
+    int nrecords, records_cap;
     int errors;       /* number of errors reported                           */
     int max_errors;   /* stop reporting after this many (0 = 20)             */
 } Diag;

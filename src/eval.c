@@ -294,6 +294,7 @@ int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *c
     unsigned char *mark = malloc(nn);
     out->at = calloc(nn, sizeof *out->at);
     out->data = NULL;
+    out->nnodes = 0;
     if (mark && out->at) {
         dag_mark_reachable(g, roots, nroots, mark);
         for (size_t id = 0; id < g->nnodes; id++)
@@ -312,9 +313,16 @@ int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *c
             out->at[id] = out->data + total;
             total += (size_t)shape_numel(g->nodes[id]->shape);
         }
+    out->nnodes = g->nnodes;
     eval_marked(g, mark, point, out->at);
     free(mark);
     return 0;
+}
+
+void eval_tensors_again(const Graph *g, const double *const *point, TensorValues *tv) {
+    for (size_t id = 0; id < tv->nnodes; id++)
+        if (tv->at[id])
+            eval_one(g, g->nodes[id], tv->at, point, tv->at[id]);
 }
 
 void eval_tensors_free(TensorValues *tv) {

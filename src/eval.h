@@ -23,6 +23,7 @@ int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *poi
 typedef struct TensorValues {
     double **at;  /* by node id                                  */
     double *data; /* one block holding every value                */
+    size_t nnodes; /* ids below this were considered              */
 } TensorValues;
 
 /* Evaluates a program with tensors; point[v] holds the values of variable
@@ -30,6 +31,9 @@ typedef struct TensorValues {
 int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *const *point,
                  TensorValues *out);
 void eval_tensors_free(TensorValues *tv);
+/* Evaluates the same nodes again at another point (the values' memory is
+ * reused: repeated evaluation allocates nothing). */
+void eval_tensors_again(const Graph *g, const double *const *point, TensorValues *tv);
 
 /* The value of one expression (NaN when out of memory). */
 double eval_node(const Graph *g, Node *root, const double *point);

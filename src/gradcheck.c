@@ -39,33 +39,26 @@ double gradcheck_central(const Graph *g, Node *f, double *point, int var) {
     return (fp - fm) / (xp - xm);
 }
 
-/* Ridders' method: central differences for steps h, h/1.4, h/1.4^2, ...
- * extrapolated towards step 0 (a Neville tableau in h^2); the estimate
- * with the smallest change between tableau entries wins, and that change is
- * its error estimate. */
-/* f at point, in the caller's values[g->nnodes]; sets *oom when out of
- * memory (a NaN that is not the function's). */
-static double value_at(const Graph *g, Node *f, const double *point, double *values, int *oom) {
-    if (eval_nodes(g, &f, 1, point, values) != 0) {
-        *oom = 1;
-        return NAN;
-    }
-    return values[f->id];
-}
-
-static double ridders(const Graph *g, Node *f, double *point, int var, double *err, double *values,
-                      int *oom) {
+/* f along element `col` of x by Ridders' method: central differences for
+ * steps h, h/1.4, h/1.4^2, ... extrapolated towards step 0 (a Neville
+ * tableau in h^2); the estimate with the smallest change between tableau
+ * entries wins, and that change is its error estimate.  Sets *oom when out
+ * of memory (a NaN that is not the function's). */
+static double ridders(const GradCheckFn *fn, double *x, long col, double *err, int *oom) {
     enum { N = 12 };
     const double shrink = 1.4, shrink2 = shrink * shrink;
-    double a[N][N], best = NAN, x = point[var];
-    double h = 1e-3 * (fabs(x) > 1 ? fabs(x) : 1);
+    double a[N][N], best = NAN, x0 = x[col];
+    double h = 1e-3 * (fabs(x0) > 1 ? fabs(x0) : 1);
     *err = INFINITY;
     for (int i = 0; i < N && !*oom; i++, h /= shrink) {
-        point[var] = x + h;
-        double fp = value_at(g, f, point, values, oom);
-        point[var] = x - h;
-        double fm = value_at(g, f, point, values, oom);
-        point[var] = x;
+        double fp, fm;
+        x[col] = x0 + h;
+        if (fn->eval(fn->ctx, x, &fp, NULL) != 0)
+            *oom = 1;
+        x[col] = x0 - h;
+        if (fn->eval(fn->ctx, x, &fm, NULL) != 0)
+            *oom = 1;
+        x[col] = x0;
         a[0][i] = (fp - fm) / (2 * h);
         double fac = shrink2;
         for (int q = 1; q <= i; q++, fac *= shrink2) {
@@ -83,18 +76,7 @@ static double ridders(const Graph *g, Node *f, double *point, int var, double *e
     return best;
 }
 
-double gradcheck_ridders(const Graph *g, Node *f, double *point, int var, double *err) {
-    double *values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
-    int oom = !values;
-    double d = oom ? NAN : ridders(g, f, point, var, err, values, &oom);
-    free(values);
-    if (oom)
-        *err = INFINITY;
-    return oom ? NAN : d;
-}
-
-int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, int nvars,
-                  GradCheck *gc) {
+int gradcheck_flat(const GradCheckFn *fn, GradCheck *gc) {
     int points = gc->points > 0 ? gc->points : 20;
     uint64_t state = gc->seed ? gc->seed : 1;
     double lo = gc->lo, hi = gc->hi;
@@ -102,62 +84,49 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
         lo = -2;
         hi = 2;
     }
-    int nv = g->nvars ? g->nvars : 1;
-    double *point = malloc((size_t)nv * sizeof *point);
-    double *values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
-    Node **roots = malloc((size_t)(nvars + 1) * sizeof *roots);
+    double *x = malloc((size_t)(fn->n ? fn->n : 1) * sizeof *x);
+    double *d = malloc((size_t)(fn->ncols ? fn->ncols : 1) * sizeof *d);
     gc->tested = 0;
     gc->unsure = 0;
     gc->max_error = 0;
     gc->worst_var = -1;
-    double *scratch = malloc((g->nnodes ? g->nnodes : 1) * sizeof *scratch);
-    int oom = 0;
-    if (!point || !values || !roots || !scratch) {
-        free(point);
-        free(values);
-        free(roots);
-        free(scratch);
-        return -2;
-    }
-    roots[0] = f;
-    for (int i = 0; i < nvars; i++)
-        roots[i + 1] = grad[i];
-    for (int tries = 0; gc->tested < points && tries < 50 * points; tries++) {
-        for (int v = 0; v < g->nvars; v++)
-            point[v] = gc->base ? gc->base[v] : lo + (hi - lo) * uniform(&state);
-        for (int i = 0; i < nvars; i++)
-            point[vars[i]] = lo + (hi - lo) * uniform(&state);
-        if (eval_nodes(g, roots, nvars + 1, point, values) != 0) {
+    int oom = !x || !d;
+    for (int tries = 0; !oom && gc->tested < points && tries < 50 * points; tries++) {
+        for (long i = 0; i < fn->n; i++)
+            x[i] = gc->base ? gc->base[i] : lo + (hi - lo) * uniform(&state);
+        for (long c = 0; c < fn->ncols; c++)
+            x[fn->cols[c]] = lo + (hi - lo) * uniform(&state);
+        double f;
+        if (fn->eval(fn->ctx, x, &f, d) != 0) {
             oom = 1;
             break;
         }
-        int defined = isfinite(values[f->id]);
-        for (int i = 0; i < nvars && defined; i++)
-            defined = isfinite(values[grad[i]->id]);
+        int defined = isfinite(f);
+        for (long c = 0; c < fn->ncols && defined; c++)
+            defined = isfinite(d[c]);
         if (!defined)
             continue; /* outside the domain: draw again */
         int usable = 1;
         double worst = 0;
-        int worst_i = -1;
-        for (int i = 0; i < nvars && usable; i++) {
+        long worst_c = -1;
+        for (long c = 0; c < fn->ncols && usable; c++) {
             double fd_err;
-            double fd = ridders(g, f, point, vars[i], &fd_err, scratch, &oom);
-            double d = values[grad[i]->id];
+            double fd = ridders(fn, x, fn->cols[c], &fd_err, &oom);
             if (oom)
                 break;
             if (!isfinite(fd)) {
                 usable = 0; /* the step left the domain */
                 break;
             }
-            double scale = fmax(1.0, fmax(fabs(d), fabs(fd)));
+            double scale = fmax(1.0, fmax(fabs(d[c]), fabs(fd)));
             if (fd_err > 1e-6 * scale) {
                 gc->unsure++; /* the differences did not converge here */
                 continue;
             }
-            double err = fabs(d - fd) / scale;
+            double err = fabs(d[c] - fd) / scale;
             if (err >= worst) {
                 worst = err;
-                worst_i = i;
+                worst_c = c;
             }
         }
         if (oom)
@@ -167,15 +136,13 @@ int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, i
         gc->tested++;
         if (worst >= gc->max_error) {
             gc->max_error = worst;
-            gc->worst_var = worst_i;
+            gc->worst_var = (int)worst_c;
             if (gc->worst_point)
-                memcpy(gc->worst_point, point, (size_t)g->nvars * sizeof *point);
+                memcpy(gc->worst_point, x, (size_t)fn->n * sizeof *x);
         }
     }
-    free(point);
-    free(values);
-    free(roots);
-    free(scratch);
+    free(x);
+    free(d);
     if (oom)
         return -2;
     return gc->tested > 0 ? 0 : -1;

@@ -18,20 +18,31 @@ typedef struct GradCheck {
     int tested;        /* points where the function was defined          */
     int unsure;        /* comparisons where differences did not converge */
     double max_error;  /* largest relative error |d - fd| / max(1,|d|,|fd|) */
-    int worst_var;     /* index into vars of the worst component         */
-    double *worst_point; /* g->nvars values (caller provides, may be NULL) */
+    int worst_var;     /* column of the worst component                  */
+    double *worst_point; /* n values (caller provides, may be NULL)       */
 } GradCheck;
 
-/* Compares grad[i] (d f / d vars[i]) with central differences of f.
- * Returns 0, -1 when no point in 50 * points tries was defined, or -2 when
- * out of memory. */
-int gradcheck_run(const Graph *g, Node *f, Node *const *grad, const int *vars, int nvars,
-                  GradCheck *gc);
+/* A function of a flat point for gradcheck_flat: eval writes f(x) to *f
+ * and, when d is not NULL, the derivatives claimed for the columns (in
+ * `cols` order) to d.  Returns 0, or -1 when out of memory. */
+typedef struct GradCheckFn {
+    long n;             /* elements of a point                                  */
+    const long *cols;   /* the elements checked                                 */
+    long ncols;
+    int (*eval)(void *ctx, const double *x, double *f, double *d);
+    void *ctx;
+} GradCheckFn;
+
+/* Compares the claimed derivatives with Ridders' extrapolated central
+ * differences at random points where f and the derivatives are finite.
+ * gc->base, if set, holds n values for the elements not checked;
+ * gc->worst_var receives a column index and gc->worst_point (if set, n
+ * doubles) its point.  Returns 0, -1 when no point in 50 * points tries
+ * was defined, or -2 when out of memory. */
+int gradcheck_flat(const GradCheckFn *fn, GradCheck *gc);
 
 /* Central difference of f along variable `var` at `point` (point is
  * restored).  The step is cbrt(eps) * max(1, |x|). */
 double gradcheck_central(const Graph *g, Node *f, double *point, int var);
-/* Ridders' extrapolated difference, with an error estimate. */
-double gradcheck_ridders(const Graph *g, Node *f, double *point, int var, double *err);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * main.c — the symdiff command line: options in, the pipeline's stages in
- * order, text out.
+ * main.c — the symdiff command line, a client of symdiff.h.
  *
- *   read -> parse -> lower -> differentiate (simplifying) -> print / evaluate
+ * Options in; then the stages, each one call of the library:
  *
- * Stages report errors to a Diag and return; only this file chooses exit
- * codes: 0 success, 1 error in the input, 2 usage error, 3 a --check that
- * failed.  Output goes to stdout or, with -o, to a file replaced atomically.
+ *   read -> sd_compile -> sd_derive -> [sd_dot | sd_trace | sd_emit_c |
+ *           sd_eval, sd_check] -> sd_print -> write
+ *
+ * This file parses the options, checks how they combine (one table),
+ * writes what the library returns (standard output, or files replaced
+ * atomically) and picks the exit status: 0 success, 1 error in the input,
+ * 2 usage error, 3 a --check that failed.
  */
 #define _XOPEN_SOURCE 700 /* realpath, fchmod */
 #include <errno.h>
@@ -21,29 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ast.h"
-#include "codegen.h"
-#include "emit_ad.h"
-#include "dag.h"
-#include "deriv.h"
-#include "diag.h"
-#include "eval.h"
-#include "expand.h"
-#include "gradcheck.h"
-#include "lower.h"
-#include "num.h"
-#include "parse.h"
-#include "poly.h"
-#include "print.h"
-#include "strbuf.h"
-#include "baydin.h"
-#include "dot.h"
-#include "swell.h"
-#include "trace.h"
-
-#ifndef SYMDIFF_VERSION
-#define SYMDIFF_VERSION "0.0.0"
-#endif
+#include "symdiff.h"
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_CHECK = 3 };
 
@@ -58,6 +39,9 @@ typedef struct List {
     int n, cap;
 } List;
 
+/* The most rows of Baydin's table (--demo baydin=N). */
+#define DEMO_BAYDIN_MAX 8
+
 typedef struct Options {
     const char *program;   /* program text from the command line       */
     const char *file;      /* -f FILE ("-" for stdin)                  */
@@ -68,13 +52,16 @@ typedef struct Options {
     const char **wrt;      /* --wrt                                    */
     int nwrt;
     List at;               /* --at x=1,y=2 (values checked for form)   */
-    Define *defines;       /* -D name=value, every -D together         */
+    const char *at_text;   /* ... as written, for sd_point_parse       */
+    SdDefine *defines;     /* -D name=value, every -D together         */
     int ndefines;
-    int json, print_ast, simplify_only, latex, hessian, expand, check, stats;
+    int json, simplify_only, latex, hessian, expand, check, stats;
+    int dump;              /* --dump STAGE (--print: parse) + 1, 0: none */
     int order;
     const char *name;      /* --name: prefix of generated functions     */
     int use_float;         /* --type float                              */
-    int emit_c, emit_test; /* --emit c, --emit-test                     */
+    int emit_c, emit_test; /* --emit c (or an AD kind), --emit-test     */
+    SdEmitKind emit_kind;
     int unroll;            /* --unroll: tensor kernels without loops    */
     int emit_main;         /* --emit-main train                         */
     /* teaching (docs/teaching.md) */
@@ -88,7 +75,7 @@ typedef struct Options {
     /* the files C output derives from -o NAME.c (plan_outputs) */
     char *header_path, *test_path, *main_path;
     char *command_line;    /* for the generated header                  */
-    DerivMode mode;
+    SdMode mode;
     double kink;
     long max_nodes;
     double tol;
@@ -141,67 +128,6 @@ static int valid_name(const char *s) {
     return 1;
 }
 
-static int read_all(FILE *f, StrBuf *sb) {
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        sb_putn(sb, buf, n);
-        if (sb->len > PARSE_MAX_INPUT)
-            break; /* the parser refuses it: no need to read on (from `yes`) */
-    }
-    return ferror(f) || sb->failed ? -1 : 0;
-}
-
-static void json_string(StrBuf *sb, const char *s) {
-    sb_putc(sb, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            sb_printf(sb, "\\%c", c);
-        else if (c == '\n')
-            sb_puts(sb, "\\n");
-        else if (c < 0x20)
-            sb_printf(sb, "\\u%04x", c);
-        else
-            sb_putc(sb, (char)c);
-    }
-    sb_putc(sb, '"');
-}
-
-static void json_number(StrBuf *sb, double v) {
-    if (isfinite(v))
-        num_print_value(sb, v);
-    else
-        sb_puts(sb, "null");
-}
-
-static void text_number(StrBuf *sb, double v) {
-    if (isnan(v))
-        sb_puts(sb, "nan");
-    else if (isinf(v))
-        sb_puts(sb, v > 0 ? "inf" : "-inf");
-    else
-        num_print_value(sb, v);
-}
-
-/* An expression as one line of text (temporaries as leading statements). */
-static char *expr_string(const Graph *g, Node *n, PrintStyle style) {
-    StrBuf sb;
-    sb_init(&sb);
-    print_roots(&sb, g, &n, NULL, 1, style);
-    char *s = sb.failed ? NULL : dup_string(sb_str(&sb));
-    sb_free(&sb);
-    if (!s)
-        return NULL;
-    size_t len = strlen(s);
-    while (len && s[len - 1] == '\n')
-        s[--len] = '\0';
-    for (char *p = s; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    return s;
-}
-
 /* --- options ----------------------------------------------------------------- */
 
 static void print_help(void) {
@@ -247,8 +173,9 @@ static void print_help(void) {
           "      --emit-test       also write NAME_test.c, a finite-difference check\n"
           "      --emit-main train also write NAME_main.c, a training program for a loss\n"
           "                        whose data are declared with 'input'\n"
-          "\n"
-          "teaching (see docs/teaching.md):\n"
+          "\n",
+          stdout);
+    fputs("teaching (see docs/teaching.md):\n"
           "      --swell           sizes of the derivative by every method: naive\n"
           "                        symbolic tree, simplified, shared DAG, forward and\n"
           "                        reverse AD, finite differences (values with --at)\n"
@@ -267,6 +194,9 @@ static void print_help(void) {
           "      --json            one JSON object: vars, value, gradient, derivatives, ...\n"
           "      --latex           LaTeX instead of plain text\n"
           "      --print           echo the parsed program and stop\n"
+          "      --dump STAGE      print the program after a stage and stop: parse (what\n"
+          "                        print shows), lower (the DAG, a node per line) or\n"
+          "                        derive (the DAG of the function and its derivatives)\n"
           "      --stats           node counts and timings on stderr\n"
           "      --max-nodes N     refuse to build more than N nodes (default 50000000)\n"
           "  -h, --help            this help\n"
@@ -285,7 +215,8 @@ enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
-    OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO
+    OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
+    OPT_DUMP
 };
 
 static const struct option long_options[] = {
@@ -309,6 +240,7 @@ static const struct option long_options[] = {
     {"plot", required_argument, NULL, OPT_PLOT}, {"dot", required_argument, NULL, OPT_DOT},
     {"dot-tree", required_argument, NULL, OPT_DOT_TREE}, {"trace", no_argument, NULL, OPT_TRACE},
     {"factor", no_argument, NULL, OPT_FACTOR}, {"demo", required_argument, NULL, OPT_DEMO},
+    {"dump", required_argument, NULL, OPT_DUMP},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -539,72 +471,14 @@ static const char *check_number(const char *value) {
     return parse_double(value, &v) ? NULL : "not a number";
 }
 
-/* One value of --at: a number, [a, b, ...] or [[a, b], [c, d]] (rows of
- * one length), read from *p on.  The numbers are appended to vals in
- * row-major order (at most cap of them; vals may be NULL to check the
- * form only) and counted in *n; the nesting is recorded as a shape.
- * Returns 0, or -1 when the text is not such a value. */
-static int at_value(const char **p, int depth, double *vals, int cap, int *n, Shape *shape) {
-    const char *s = *p;
-    while (is_blank(*s))
-        s++;
-    if (*s != '[') {
-        /* a number as parse_double takes it, up to the next ',' or ']' */
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (end == s || errno != 0 || !isfinite(v))
-            return -1;
-        for (s = end; is_blank(*s);)
-            s++;
-        if (*s && *s != ',' && *s != ']')
-            return -1;
-        if (vals && *n < cap)
-            vals[*n] = v;
-        (*n)++;
-        shape->rank = shape->dim[0] = shape->dim[1] = 0;
-        *p = s;
-        return 0;
-    }
-    if (depth >= 2)
-        return -1;
-    s++;
-    int count = 0;
-    Shape inner = {-1, {0, 0}};
-    for (;;) {
-        Shape sh = {0, {0, 0}};
-        if (at_value(&s, depth + 1, vals, cap, n, &sh) != 0 ||
-            (inner.rank >= 0 && !shape_equal(sh, inner)))
-            return -1;
-        inner = sh;
-        count++;
-        while (is_blank(*s))
-            s++;
-        if (*s == ']')
-            break;
-        if (*s++ != ',')
-            return -1;
-    }
-    if (inner.rank > 1)
-        return -1;
-    shape->rank = inner.rank + 1;
-    shape->dim[0] = count;
-    shape->dim[1] = inner.rank == 1 ? inner.dim[0] : 0;
-    for (s++; is_blank(*s);)
-        s++;
-    *p = s;
-    return 0;
-}
-
 static const char *check_at_value(const char *value) {
-    const char *p = value;
-    int n = 0;
-    Shape s;
+    long n;
+    SdShape s;
     if (value[0] != '[')
         return check_number(value);
-    return at_value(&p, 0, NULL, 0, &n, &s) == 0 && *p == '\0'
-               ? NULL
-               : "not a list of numbers ([a, b, ...] or [[a, b], [c, d]])";
+    long used = sd_value_parse(value, NULL, 0, &n, &s);
+    return used >= 0 && value[used] == '\0' ? NULL
+                                             : "not a list of numbers ([a, b, ...] or [[a, b], [c, d]])";
 }
 
 /* A..B of --sweep, into lo and hi; 0 when well-formed. */
@@ -636,61 +510,6 @@ static const char **list_names(const List *l) {
     for (int i = 0; v && i < l->n; i++)
         v[i] = l->items[i].name;
     return v;
-}
-
-/* --- the point of --at ------------------------------------------------------------- */
-
-/* Where each variable's values start in a point: the sizes of the
- * variables before it, added up (v itself for a program of scalars). */
-static size_t *var_offsets(const Graph *g, size_t *total) {
-    size_t *off = malloc((size_t)(g->nvars + 1) * sizeof *off);
-    size_t at = 0;
-    for (int v = 0; off && v < g->nvars; v++) {
-        off[v] = at;
-        at += (size_t)shape_numel(g->vars[v].shape);
-    }
-    *total = at;
-    return off;
-}
-
-/* Fills `storage` (laid out as var_offsets says) with the values of --at.
- * Every variable needs a value of its shape.  Returns 0, or EXIT_USAGE /
- * EXIT_INPUT after the message. */
-static int fill_point(const Graph *g, const List *at, double *storage) {
-    size_t total;
-    size_t *off = var_offsets(g, &total);
-    unsigned char *given = calloc((size_t)(g->nvars ? g->nvars : 1), 1);
-    int status = off && given ? 0 : out_of_memory();
-    for (int i = 0; i < at->n && status == 0; i++) {
-        const ListItem *it = &at->items[i];
-        int v = graph_find_var(g, it->name);
-        if (v < 0) {
-            usage_error("--at: '%s' is not a variable of the program", it->name);
-            status = EXIT_USAGE;
-            break;
-        }
-        Shape want = g->vars[v].shape, got;
-        int n = 0, numel = shape_numel(want);
-        const char *p = it->value;
-        if (at_value(&p, 0, storage + off[v], numel, &n, &got) != 0 || *p || n != numel ||
-            !shape_equal(got, want)) {
-            if (want.rank == 0)
-                usage_error("--at: '%s' is a scalar: give it a number, got '%s'", it->name, it->value);
-            else
-                usage_error("--at: '%s' needs a value of its declared shape (a number, [a, b, ...] or "
-                            "[[a, b], [c, d]] row by row)", it->name);
-            status = EXIT_USAGE;
-        }
-        given[v] = 1;
-    }
-    for (int v = 0; v < g->nvars && status == 0; v++)
-        if (!given[v]) {
-            usage_error("--at: no value for '%s'", g->vars[v].name);
-            status = EXIT_USAGE;
-        }
-    free(off);
-    free(given);
-    return status;
 }
 
 /* --- output files ------------------------------------------------------------------
@@ -897,9 +716,9 @@ static int parse_options(int argc, char **argv, Options *o) {
     int status;
     /* how often each option was given: every option may be given once,
      * except -D, whose items add up (a name still only once) */
-    unsigned char seen[OPT_DEMO + 1];
+    unsigned char seen[OPT_DUMP + 1];
     memset(seen, 0, sizeof seen);
-    o->mode = DERIV_AUTO;
+    o->mode = SD_MODE_AUTO;
     o->order = 1;
     o->max_nodes = 50000000;
     o->tol = 1e-6;
@@ -914,7 +733,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             usage_error("option '%s' needs a value", argv[optind - 2]);
             return EXIT_USAGE;
         }
-        if (c != ':' && c != '?' && c != 'D' && c >= 0 && c <= OPT_DEMO && seen[c]++) {
+        if (c != ':' && c != '?' && c != 'D' && c >= 0 && c <= OPT_DUMP && seen[c]++) {
             char label[64];
             usage_error("%s is given twice (every option is given once; only -D may repeat)",
                         option_label(c, label, sizeof label));
@@ -935,7 +754,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             print_help();
             return -1;
         case 'V':
-            printf("symdiff %s\n", SYMDIFF_VERSION);
+            printf("symdiff %s\n", sd_version());
             return -1;
         case OPT_VARS:
             if ((status = parse_list(&vars_rule, optarg, &o->vars_list)) != 0)
@@ -948,12 +767,25 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_AT:
             if ((status = parse_list(&at_rule, optarg, &o->at)) != 0)
                 return status;
+            o->at_text = optarg;
             break;
         case OPT_JSON:
             o->json = 1;
             break;
         case OPT_PRINT:
-            o->print_ast = 1;
+            o->dump = 1 + SD_STAGE_PARSE;
+            break;
+        case OPT_DUMP:
+            if (strcmp(optarg, "parse") == 0)
+                o->dump = 1 + SD_STAGE_PARSE;
+            else if (strcmp(optarg, "lower") == 0)
+                o->dump = 1 + SD_STAGE_LOWER;
+            else if (strcmp(optarg, "derive") == 0)
+                o->dump = 1 + SD_STAGE_DERIVE;
+            else {
+                usage_error("--dump takes parse, lower or derive, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
             break;
         case OPT_SIMPLIFY:
             o->simplify_only = 1;
@@ -981,7 +813,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             o->stats = 1;
             break;
         case OPT_NAME:
-            if (!codegen_valid_name(optarg)) {
+            if (sd_c_name_problem(optarg)) {
                 usage_error("--name needs a C identifier that is not a keyword, got '%s'", optarg);
                 return EXIT_USAGE;
             }
@@ -998,13 +830,13 @@ static int parse_options(int argc, char **argv, Options *o) {
             }
             break;
         case OPT_EMIT:
-            /* emit_c: 1 the symbolic kernel, 2 + EmitAdMode an AD kernel */
+            o->emit_c = 1;
             if (strcmp(optarg, "c") == 0) {
-                o->emit_c = 1;
+                o->emit_kind = SD_EMIT_SYMBOLIC;
             } else if (strcmp(optarg, "forward-ad") == 0) {
-                o->emit_c = 2 + EMIT_AD_FORWARD;
+                o->emit_kind = SD_EMIT_FORWARD_AD;
             } else if (strcmp(optarg, "reverse-ad") == 0) {
-                o->emit_c = 2 + EMIT_AD_REVERSE;
+                o->emit_kind = SD_EMIT_REVERSE_AD;
             } else {
                 usage_error("--emit takes 'c', 'forward-ad' or 'reverse-ad', not '%s'", optarg);
                 return EXIT_USAGE;
@@ -1025,11 +857,11 @@ static int parse_options(int argc, char **argv, Options *o) {
             break;
         case OPT_MODE:
             if (strcmp(optarg, "auto") == 0)
-                o->mode = DERIV_AUTO;
+                o->mode = SD_MODE_AUTO;
             else if (strcmp(optarg, "forward") == 0)
-                o->mode = DERIV_FORWARD;
+                o->mode = SD_MODE_FORWARD;
             else if (strcmp(optarg, "reverse") == 0)
-                o->mode = DERIV_REVERSE;
+                o->mode = SD_MODE_REVERSE;
             else {
                 usage_error("--mode is auto, forward or reverse, not '%s'", optarg);
                 return EXIT_USAGE;
@@ -1099,7 +931,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             } else if (strncmp(optarg, "baydin", 6) == 0 &&
                        (optarg[6] == '\0' ||
                         (optarg[6] == '=' && parse_long(optarg + 7, &lv) && lv >= 1 &&
-                         lv <= BAYDIN_MAX_N))) {
+                         lv <= DEMO_BAYDIN_MAX))) {
                 o->demo = DEMO_BAYDIN;
                 o->demo_n = optarg[6] ? (int)lv : 4;
             } else {
@@ -1174,14 +1006,14 @@ static int parse_options(int argc, char **argv, Options *o) {
     return plan_outputs(o);
 }
 
-/* --- C code -------------------------------------------------------------------- */
+/* --- writing files ---------------------------------------------------------------- */
 
 /* Writes several files so that either all of them are replaced or none:
  * every file goes to a temporary in its own directory first, then all are
  * renamed over their targets.  A target that exists keeps its permissions
  * (a new one gets 0666 less the umask); a symbolic link is followed, so the
  * file it points to is replaced, not the link. */
-static int write_files_atomically(const char *const *paths, StrBuf *const *data, int n) {
+static int write_files_atomically(const char *const *paths, const char *const *data, int n) {
     char *tmps[4] = {NULL, NULL, NULL, NULL};
     char *targets[4] = {NULL, NULL, NULL, NULL};
     int ok = 1;
@@ -1231,8 +1063,8 @@ static int write_files_atomically(const char *const *paths, StrBuf *const *data,
             close(fd);
             ok = 0;
         } else {
-            size_t len = data[i]->len;
-            if ((len && fwrite(sb_str(data[i]), 1, len, f) != len) || fflush(f) != 0)
+            size_t len = strlen(data[i]);
+            if ((len && fwrite(data[i], 1, len, f) != len) || fflush(f) != 0)
                 ok = 0;
             if (fclose(f) != 0)
                 ok = 0;
@@ -1260,448 +1092,176 @@ static int write_files_atomically(const char *const *paths, StrBuf *const *data,
     return ok ? 0 : -1;
 }
 
-static int write_atomically(const char *path, const char *text, size_t len) {
-    StrBuf sb;
-    sb_init(&sb);
-    sb_putn(&sb, text, len);
-    StrBuf *data[1] = {&sb};
-    int r = sb.failed ? (out_of_memory(), -1) : write_files_atomically(&path, data, 1);
-    sb_free(&sb);
-    return r;
+static int write_atomically(const char *path, const char *text) {
+    return write_files_atomically(&path, &text, 1);
 }
 
-/* One output of its own (--dot, --plot): to its file, replaced
- * atomically, or to standard output for "-". */
-static int write_output(const char *path, const char *text, size_t len) {
-    if (strcmp(path, "-") != 0)
-        return write_atomically(path, text, len);
-    return len && fwrite(text, 1, len, stdout) != len ? -1 : 0;
-}
-
-/* --type float cannot write a constant float does not hold: an error
- * rather than a kernel that does not compile (inf) or computes with 0. */
-static int float_range_error(const Options *o, const Graph *g, Node *const *const *lists,
-                             const int *counts, int nlists) {
-    if (!o->use_float)
-        return 0;
-    for (int i = 0; i < nlists; i++) {
-        const Node *c = lists[i] ? codegen_float_misfit(g, lists[i], counts[i]) : NULL;
-        if (c) {
-            fprintf(stderr, "symdiff: error: --type float: the constant %.9g is beyond the range of "
-                            "float (magnitudes from about 1.4e-45 to 3.4e+38); generate double code\n",
-                    num_value(c->num[0]));
-            return EXIT_INPUT;
+/* The exact command, quoted for a shell, for generated headers. */
+static char *quoted_command(int argc, char **argv) {
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:";
+    size_t len = 1;
+    for (int i = 0; i < argc; i++)
+        len += 4 * strlen(i == 0 ? "symdiff" : argv[i]) + 3;
+    char *s = malloc(len), *w = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = i == 0 ? "symdiff" : argv[i];
+        if (i)
+            *w++ = ' ';
+        if (*a && strspn(a, plain) == strlen(a)) {
+            w += sprintf(w, "%s", a);
+            continue;
         }
-    }
-    return 0;
-}
-
-/* The emitters' options.  On standard output the C is one self-contained
- * text: the header's text stands where the source would #include it.
- * header_name (of `size` bytes) receives the header's file name. */
-static CodegenOptions c_options(const Options *o, char *header_name, size_t size,
-                                const char *source_text) {
-    snprintf(header_name, size, "%s", o->header_path ? base_name(o->header_path) : "");
-    if (!o->header_path)
-        snprintf(header_name, size, "%s.h", o->name);
-    CodegenOptions copt;
-    memset(&copt, 0, sizeof copt);
-    copt.name = o->name;
-    copt.use_float = o->use_float;
-    copt.header_file = header_name;
-    copt.source_text = source_text;
-    copt.command_line = o->command_line;
-    copt.version = SYMDIFF_VERSION;
-    copt.unroll = o->unroll;
-    copt.inline_header = !o->output;
-    return copt;
-}
-
-static int emit_code(const Options *o, Graph *g, const Program *prog, const int *wrt, int nwrt,
-                     Node **grad, Node **hess, const char *text, size_t len, StrBuf *out) {
-    /* everything that is not differentiated is data: input[] */
-    int *inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
-    char *source_text = malloc(len + 1);
-    if (!inputs || !source_text) {
-        free(inputs);
-        free(source_text);
-        return out_of_memory();
-    }
-    memcpy(source_text, text, len);
-    source_text[len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        if (source_text[i] == '\0')
-            source_text[i] = ' ';
-    int ninputs = 0;
-    for (int v = 0; v < g->nvars; v++) {
-        int is_wrt = 0;
-        for (int i = 0; i < nwrt; i++)
-            is_wrt |= wrt[i] == v;
-        if (!is_wrt)
-            inputs[ninputs++] = v;
-    }
-    CodegenInput in = {wrt, nwrt, inputs, ninputs, prog->outputs, prog->noutputs, prog->is_vector,
-                       grad, hess};
-    char header_name[256];
-    CodegenOptions copt = c_options(o, header_name, sizeof header_name, source_text);
-    StrBuf c_src, c_hdr, c_test, c_main;
-    sb_init(&c_src);
-    sb_init(&c_hdr);
-    sb_init(&c_test);
-    sb_init(&c_main);
-    Node *const *lists[3] = {prog->outputs, grad, hess};
-    int counts[3] = {prog->noutputs, prog->is_vector ? prog->noutputs * nwrt : nwrt, nwrt * nwrt};
-    int status = float_range_error(o, g, lists, counts, 3);
-    if (status != 0) {
-        /* reported */
-    } else if (o->emit_main && (prog->is_vector || ninputs == 0 || o->use_float)) {
-        usage_error("%s", "--emit-main train needs a scalar double program with input variables "
-                          "(declare the data with 'input')");
-        status = EXIT_USAGE;
-    } else if (o->emit_c > 1 && hess) {
-        usage_error("%s", "--hessian needs the symbolic kernel (--emit c), not an AD one");
-        status = EXIT_USAGE;
-    } else if ((o->emit_c > 1 ? emit_ad_c(g, &in, (EmitAdMode)(o->emit_c - 2), &copt, &c_src, &c_hdr)
-                              : codegen_c(g, &in, &copt, &c_src, &c_hdr)) != 0 ||
-               (o->emit_test && codegen_test_program(g, &in, &copt, &c_test) != 0) ||
-               (o->emit_main && codegen_train_program(g, &in, &copt, &c_main) != 0)) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
-        status = EXIT_INPUT;
-    } else if (o->output) {
-        const char *paths[4] = {o->output, o->header_path, NULL, NULL};
-        StrBuf *data[4] = {&c_src, &c_hdr, NULL, NULL};
-        int nfiles = 2;
-        if (o->emit_test) {
-            paths[nfiles] = o->test_path;
-            data[nfiles++] = &c_test;
+        *w++ = '\'';
+        for (; *a; a++) {
+            if (*a == '\'')
+                w += sprintf(w, "'\\''");
+            else
+                *w++ = *a;
         }
-        if (o->emit_main) {
-            paths[nfiles] = o->main_path;
-            data[nfiles++] = &c_main;
-        }
-        if (write_files_atomically(paths, data, nfiles) != 0)
-            status = EXIT_INPUT;
-    } else {
-        sb_puts(out, sb_str(&c_src)); /* the header inside */
+        *w++ = '\'';
     }
-    sb_free(&c_src);
-    sb_free(&c_hdr);
-    sb_free(&c_test);
-    sb_free(&c_main);
-    free(inputs);
-    free(source_text);
-    return status;
+    *w = '\0';
+    return s;
 }
 
-/* --- vectors and matrices ---------------------------------------------------------- */
+/* --- reading the program ------------------------------------------------------------ */
 
-/* Values shaped like their node: a number, [...] or [[...], [...]]. */
-static void put_tensor(StrBuf *out, const double *v, Shape s, int json) {
-    void (*num)(StrBuf *, double) = json ? json_number : text_number;
-    if (s.rank == 0) {
-        num(out, v[0]);
-        return;
-    }
-    int rows = s.rank == 2 ? s.dim[0] : 1, cols = s.rank == 2 ? s.dim[1] : s.dim[0];
-    if (s.rank == 2)
-        sb_putc(out, '[');
-    for (int i = 0; i < rows; i++) {
-        sb_puts(out, i ? ", [" : "[");
-        for (int j = 0; j < cols; j++) {
-            if (j)
-                sb_puts(out, ", ");
-            num(out, v[i * cols + j]);
-        }
-        sb_putc(out, ']');
-    }
-    if (s.rank == 2)
-        sb_putc(out, ']');
-}
-
-/* The derivatives of a program with vectors and matrices, by tensor-level
- * reverse mode: for a scalar program the gradient with respect to each
- * variable, shaped like it (rows[j]); for a vector program y [m], one
- * reverse pass per output element: rows[i*nwrt + j] = d y[i] / d var j,
- * shaped like the variable (row i of the Jacobian in numerator layout).
- * *nrows gets 1 or m.  Returns 0 or an exit status. */
-static int tensor_derivatives(Graph *g, Node *y, const int *wrt, int nwrt, Node ***rows, int *nrows) {
-    if (y->shape.rank == 2) {
-        usage_error("%s", "derivatives of a matrix-valued program are not supported; "
-                          "differentiate a scalar or a vector");
-        return EXIT_USAGE;
-    }
-    int m = y->shape.rank ? y->shape.dim[0] : 1;
-    *nrows = m;
-    *rows = malloc((size_t)m * (size_t)(nwrt ? nwrt : 1) * sizeof **rows);
-    if (!*rows)
-        return out_of_memory();
-    int failed = 0;
-    for (int i = 0; i < m && !failed; i++)
-        failed = deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt,
-                               *rows + (size_t)i * (size_t)nwrt) != 0;
-    if (g->failed == 2) {
-        fprintf(stderr, "symdiff: error: expression too large (see --max-nodes)\n");
-        return EXIT_INPUT;
-    }
-    if (g->failed || failed)
-        return out_of_memory();
-    return 0;
-}
-
-/* The Jacobian block of each variable as one node: rows stacked, m x n for
- * a vector [n], a vector [m] for a scalar.  0, or an exit status when a
- * variable is a matrix (the block would be a 3-tensor). */
-static int jacobian_blocks(Graph *g, Node *const *rows, int m, const int *wrt, int nwrt, Node **res) {
-    Node **col = malloc((size_t)(m ? m : 1) * sizeof *col);
-    if (!col)
-        return out_of_memory();
-    int status = 0;
-    for (int j = 0; j < nwrt && status == 0; j++) {
-        if (g->vars[wrt[j]].shape.rank == 2) {
-            usage_error("the Jacobian with respect to the matrix '%s' is printed only as C code "
-                        "(rows of m x numel); differentiate a scalar, or use --wrt", g->vars[wrt[j]].name);
-            status = EXIT_USAGE;
+/* The whole stream, NUL-terminated (it may hold NUL bytes: *len counts
+ * them).  Reading stops past the input limit, which the parser refuses
+ * (no need to read `yes` to its end).  NULL with errno set on failure. */
+static char *read_all(FILE *f, size_t *len) {
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0 || n > ((size_t)16 << 20))
             break;
+        if (n == cap) {
+            char *b = realloc(buf, 2 * cap + 1);
+            if (!b) {
+                free(buf);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = b;
+            cap *= 2;
         }
-        for (int i = 0; i < m; i++)
-            col[i] = rows[(size_t)i * (size_t)nwrt + (size_t)j];
-        if (!(res[j] = dag_pack(g, col, m)))
-            status = out_of_memory();
     }
-    free(col);
-    return status;
+    if (!buf) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (ferror(f)) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }
 
-/* C code for a tensor program: x[] holds the parameters in --wrt order,
- * input[] every other variable. */
-static int emit_tensor_code(const Options *o, Graph *g, Node *y, const int *wrt, int nwrt, Node **rows,
-                            int nrows, const Source *src, StrBuf *out) {
-    int *inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
-    size_t *offsets = malloc((size_t)(nwrt * nrows + 1) * sizeof *offsets);
-    char *source_text = malloc(src->len + 1);
-    int status = inputs && offsets && source_text ? 0 : out_of_memory();
-    int ninputs = 0;
-    size_t nx = 0;
-    for (int v = 0; v < g->nvars && status == 0; v++) {
-        int is_wrt = 0;
-        for (int i = 0; i < nwrt; i++)
-            is_wrt |= wrt[i] == v;
-        if (!is_wrt)
-            inputs[ninputs++] = v;
+/* The program's text and its name in messages.  0, or an exit status. */
+static int read_program(const Options *o, char **text, size_t *len, const char **name) {
+    if (!o->file) {
+        *name = "<expr>";
+        *len = strlen(o->program);
+        *text = dup_string(o->program);
+        return *text ? 0 : out_of_memory();
     }
-    for (int j = 0; j < nwrt && status == 0; j++) {
-        offsets[j] = nx;
-        nx += (size_t)shape_numel(g->vars[wrt[j]].shape);
-    }
-    /* row i of a Jacobian: d y[i] / d var j at J[i * NVARS + offset of j] */
-    for (int i = nrows; i-- > 0 && status == 0;)
-        for (int j = 0; j < nwrt; j++)
-            offsets[i * nwrt + j] = (size_t)i * nx + offsets[j];
-    if (status == 0) {
-        memcpy(source_text, src->text, src->len);
-        source_text[src->len] = '\0';
-        for (size_t i = 0; i < src->len; i++)
-            if (source_text[i] == '\0')
-                source_text[i] = ' ';
-    }
-    char header_name[256];
-    TensorCodegenInput in = {wrt, nwrt, inputs, ninputs, y, rows, nwrt * nrows, offsets,
-                             y->shape.rank ? "J" : "grad"};
-    CodegenOptions copt = c_options(o, header_name, sizeof header_name, source_text);
-    StrBuf c_src, c_hdr;
-    sb_init(&c_src);
-    sb_init(&c_hdr);
-    if (status == 0 && (o->emit_test || o->emit_main)) {
-        usage_error("%s", "--emit-test and --emit-main are for scalar programs");
-        status = EXIT_USAGE;
-    } else if (status == 0 && o->emit_c > 1) {
-        usage_error("%s", "--emit forward-ad and reverse-ad are for scalar programs; "
-                          "vectors and matrices get the symbolic kernel (--emit c)");
-        status = EXIT_USAGE;
-    } else if (status == 0 &&
-               (status = float_range_error(o, g, (Node *const *const[]){&y, rows},
-                                           (const int[]){1, nwrt * nrows}, 2)) != 0) {
-        /* reported */
-    } else if (status == 0 && (status = codegen_tensor_c(g, &in, &copt, &c_src, &c_hdr)) != 0) {
-        if (status == -2)
-            fprintf(stderr, "symdiff: error: --unroll: the straight-line code would exceed %zu MiB; "
-                            "leave out --unroll to keep the loops\n", CODEGEN_UNROLL_LIMIT >> 20);
-        else
-            fprintf(stderr, "symdiff: error: out of memory\n");
-        status = EXIT_INPUT;
-    } else if (status == 0 && o->output) {
-        const char *paths[2] = {o->output, o->header_path};
-        StrBuf *data[2] = {&c_src, &c_hdr};
-        if (write_files_atomically(paths, data, 2) != 0)
-            status = EXIT_INPUT;
-    } else if (status == 0) {
-        sb_puts(out, sb_str(&c_src)); /* the header inside */
-    }
-    sb_free(&c_src);
-    sb_free(&c_hdr);
-    free(inputs);
-    free(offsets);
-    free(source_text);
-    return status;
+    int is_stdin = strcmp(o->file, "-") == 0;
+    *name = is_stdin ? "<stdin>" : o->file;
+    FILE *f = is_stdin ? stdin : fopen(o->file, "rb");
+    *text = f ? read_all(f, len) : NULL;
+    int err = errno;
+    if (f && f != stdin)
+        fclose(f);
+    if (*text)
+        return 0;
+    if (err == ENOMEM)
+        return out_of_memory();
+    fprintf(stderr, "symdiff: error: cannot read '%s': %s\n", *name, f ? "read error" : strerror(err));
+    return EXIT_INPUT;
 }
 
-static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt, int nwrt,
-                      const Source *src, StrBuf *out) {
-    if (o->hessian || o->order > 1 || o->expand || o->check || o->mode == DERIV_FORWARD) {
-        usage_error("%s", "with vectors and matrices, --hessian, --order, --expand, --check and "
-                          "--mode forward are not supported");
-        return EXIT_USAGE;
-    }
-    if (prog->noutputs > 1) { /* [f1, f2, ...] with tensors inside: one vector */
-        Node *y = dag_pack(g, prog->outputs, prog->noutputs);
-        if (!y) {
-            usage_error("%s", "the final [f1, f2, ...] must hold scalars");
+/* --- how options combine -------------------------------------------------------------- */
+
+/* Option bits, for the table below. */
+enum {
+    O_HESSIAN = 1 << 0, O_ORDER = 1 << 1, O_SIMPLIFY = 1 << 2, O_EXPAND = 1 << 3,
+    O_CHECK = 1 << 4, O_C = 1 << 5, O_TEST = 1 << 6, O_MAIN = 1 << 7, O_TRACE = 1 << 8,
+    O_FACTOR = 1 << 9, O_DOT = 1 << 10, O_PLOT = 1 << 11, O_SWEEP = 1 << 12, O_OUTFILE = 1 << 13,
+    O_AD = 1 << 14, O_UNROLL = 1 << 15
+};
+
+static unsigned option_bits(const Options *o) {
+    return (o->hessian ? O_HESSIAN : 0) | (o->order > 1 ? O_ORDER : 0) |
+           (o->simplify_only ? O_SIMPLIFY : 0) | (o->expand ? O_EXPAND : 0) |
+           (o->check ? O_CHECK : 0) | (o->emit_c ? O_C : 0) | (o->emit_test ? O_TEST : 0) |
+           (o->emit_main ? O_MAIN : 0) | (o->trace ? O_TRACE : 0) | (o->factor ? O_FACTOR : 0) |
+           (o->dot ? O_DOT : 0) | (o->plot ? O_PLOT : 0) | (o->sweep_name ? O_SWEEP : 0) |
+           (o->output ? O_OUTFILE : 0) | (o->emit_kind != SD_EMIT_SYMBOLIC ? O_AD : 0) |
+           (o->unroll ? O_UNROLL : 0);
+}
+
+/* Each row: when any option of `when` is given, every option of `needs`
+ * must be and none of `excludes` may be.  What the program itself must be
+ * (scalar, without tensors, ...) is the library's to check: it says why
+ * when a request does not apply. */
+static const struct {
+    unsigned when, needs, excludes;
+    const char *message;
+} constraints[] = {
+    {O_PLOT, O_SWEEP, 0, "--plot draws a sweep: use it with --sweep NAME=A..B"},
+    {O_TEST | O_MAIN, O_C | O_OUTFILE, 0, "--emit-test and --emit-main need C output to a file: -o NAME.c"},
+    {O_C, 0, O_EXPAND | O_SIMPLIFY | O_ORDER,
+     "C output is for gradients, Jacobians and Hessians (not with --expand, --simplify or --order)"},
+    {O_HESSIAN, 0, O_ORDER, "--hessian and --order ask for different derivatives: give one"},
+    {O_AD, 0, O_HESSIAN, "--hessian needs the symbolic kernel (--emit c), not an AD one"},
+    {O_TRACE, 0, O_HESSIAN | O_ORDER | O_SIMPLIFY,
+     "--trace shows the first derivatives of a scalar program"},
+    {O_FACTOR, 0, O_HESSIAN | O_ORDER | O_SIMPLIFY,
+     "--factor shows the first derivatives of a scalar program"},
+    {O_CHECK, 0, O_ORDER | O_SIMPLIFY, "--check applies to the gradient of a scalar program"},
+};
+
+static int check_options(const Options *o) {
+    unsigned bits = option_bits(o);
+    for (size_t i = 0; i < sizeof constraints / sizeof *constraints; i++)
+        if ((bits & constraints[i].when) &&
+            ((bits & constraints[i].needs) != constraints[i].needs || (bits & constraints[i].excludes))) {
+            usage_error("%s", constraints[i].message);
             return EXIT_USAGE;
         }
-        prog->outputs[0] = y;
-        prog->noutputs = 1;
-        prog->is_vector = 0;
-    }
-    Node *y = prog->outputs[0];
-    PrintStyle style = o->latex ? PRINT_LATEX : PRINT_INFIX;
-    Node **res = calloc((size_t)(nwrt ? nwrt : 1), sizeof *res);
-    char **labels = calloc((size_t)(nwrt ? nwrt : 1), sizeof *labels);
-    int status = res && labels ? 0 : out_of_memory();
-    int nres = o->simplify_only ? 1 : nwrt;
-    Node **rows = NULL;
-    int nrows = 0;
-    if (status == 0 && o->simplify_only)
-        res[0] = y;
-    else if (status == 0) {
-        deriv_assume_domain(g, &y, 1);
-        status = tensor_derivatives(g, y, wrt, nwrt, &rows, &nrows);
-    }
-    if (status == 0 && g->failed) {
-        fprintf(stderr, "symdiff: error: %s\n", g->failed == 2 ? "expression too large (see --max-nodes)"
-                                                               : "out of memory");
-        status = EXIT_INPUT;
-    }
-    if (status == 0 && o->emit_c) {
-        status = emit_tensor_code(o, g, y, wrt, nwrt, rows, nrows, src, out);
-        goto done;
-    }
-    if (status == 0 && !o->simplify_only) {
-        if (y->shape.rank == 0)
-            memcpy(res, rows, (size_t)nwrt * sizeof *res);
-        else
-            status = jacobian_blocks(g, rows, nrows, wrt, nwrt, res);
-    }
-    TensorValues tv = {NULL, NULL};
-    double *storage = NULL;
-    const double **point = NULL;
-    if (status == 0 && o->at.n) {
-        size_t total = 0;
-        size_t *off = var_offsets(g, &total);
-        storage = calloc(total ? total : 1, sizeof *storage);
-        point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
-        Node **all = malloc((size_t)(nres + 1) * sizeof *all);
-        if (!off || !storage || !point || !all)
-            status = out_of_memory();
-        else if ((status = fill_point(g, &o->at, storage)) != 0) {
-            /* reported */
-        } else {
-            for (int v = 0; v < g->nvars; v++)
-                point[v] = storage + off[v];
-            all[0] = y;
-            memcpy(all + 1, res, (size_t)nres * sizeof *all);
-            if (eval_tensors(g, all, nres + 1, point, &tv) != 0)
-                status = out_of_memory();
-        }
-        free(all);
-        free(off);
-    }
-    const char *what = y->shape.rank == 0 ? "gradient" : "jacobian";
-    if (status != 0) {
-    } else if (o->json) {
-        sb_puts(out, "{\"vars\": [");
-        for (int j = 0; j < nwrt; j++) {
-            if (j)
-                sb_puts(out, ", ");
-            json_string(out, g->vars[wrt[j]].name);
-        }
-        sb_putc(out, ']');
-        if (tv.at) {
-            sb_puts(out, ", \"value\": ");
-            put_tensor(out, tv.at[y->id], y->shape, 1);
-        }
-        if (tv.at && !o->simplify_only) {
-            sb_printf(out, ", \"%s\": [", what);
-            for (int j = 0; j < nwrt; j++) {
-                if (j)
-                    sb_puts(out, ", ");
-                put_tensor(out, tv.at[res[j]->id], res[j]->shape, 1);
-            }
-            sb_putc(out, ']');
-        }
-        sb_printf(out, ", \"%s\": [", o->simplify_only ? "function" : "derivatives");
-        for (int j = 0; j < nres; j++) {
-            char *e = expr_string(g, res[j], style);
-            if (j)
-                sb_puts(out, ", ");
-            json_string(out, e ? e : "");
-            if (!e)
-                out->failed = 1; /* reported as out of memory */
-            free(e);
-        }
-        sb_puts(out, "]}\n");
-    } else if (tv.at) {
-        sb_puts(out, "value = ");
-        put_tensor(out, tv.at[y->id], y->shape, 0);
-        sb_putc(out, '\n');
-        for (int j = 0; j < nres && !o->simplify_only; j++) {
-            sb_printf(out, "d/d%s = ", g->vars[wrt[j]].name);
-            put_tensor(out, tv.at[res[j]->id], res[j]->shape, 0);
-            sb_putc(out, '\n');
-        }
-    } else if (o->simplify_only) {
-        print_roots(out, g, res, NULL, 1, style);
-    } else {
-        for (int j = 0; j < nwrt; j++) {
-            StrBuf lb;
-            sb_init(&lb);
-            if (o->latex) {
-                sb_puts(&lb, "\\frac{\\partial f}{\\partial ");
-                print_latex_name(&lb, g->vars[wrt[j]].name);
-                sb_putc(&lb, '}');
-            } else {
-                sb_printf(&lb, "d/d%s", g->vars[wrt[j]].name);
-            }
-            labels[j] = dup_string(sb_str(&lb));
-            if (!labels[j] || lb.failed)
-                out->failed = 1;
-            sb_free(&lb);
-        }
-        print_roots(out, g, res, (const char *const *)labels, nwrt, style);
-    }
-    if (status == 0 && o->stats)
-        fprintf(stderr, "stats: function %zu nodes, derivatives %zu nodes, graph %zu nodes, engine reverse (tensor)\n",
-                dag_count(g, &y, 1), dag_count(g, res, nres), g->nnodes);
-    eval_tensors_free(&tv);
-    free(storage);
-    free(point);
-done:
-    for (int j = 0; labels && j < nwrt; j++)
-        free(labels[j]);
-    free(labels);
-    free(res);
-    free(rows);
-    return status;
+    return 0;
 }
 
-/* --- the pipeline ------------------------------------------------------------------ */
+/* --- reporting ------------------------------------------------------------------------ */
 
-typedef struct Result {
-    Node **roots;     /* what is printed: derivatives, or the function */
-    int nroots;
-    int rows, cols;   /* matrix shape of roots (Jacobian, Hessian)      */
-    const char *matrix_name; /* "J" or "H", or NULL                     */
-    char **labels;    /* per root, for text output                      */
-} Result;
+/* A failed library call: its message, and the exit status it means. */
+static int report(const SdProgram *p, SdStatus st) {
+    switch (st) {
+    case SD_OK:
+        return 0;
+    case SD_ERR_INPUT:
+        if (p && sd_diagnostic_count(p) > 0)
+            fputs(sd_diagnostics_text(p), stderr);
+        else
+            fprintf(stderr, "symdiff: error: %s\n", sd_error_message(p));
+        return EXIT_INPUT;
+    case SD_ERR_REQUEST:
+        usage_error("%s", sd_error_message(p));
+        return EXIT_USAGE;
+    case SD_ERR_LIMIT:
+    case SD_ERR_NOMEM:
+        fprintf(stderr, "symdiff: error: %s\n", p ? sd_error_message(p) : "out of memory");
+        return EXIT_INPUT;
+    }
+    return EXIT_INPUT;
+}
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -1709,861 +1269,290 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void print_matrix_text(StrBuf *out, const Graph *g, const Result *r, PrintStyle style) {
-    PrintSession *s = print_begin(g, r->roots, r->nroots, style, out);
+/* What is printed, collected first so that -o replaces its file whole. */
+typedef struct Output {
+    char *parts[8];
+    int n;
+} Output;
+
+/* Takes ownership of s (NULL: out of memory, reported). */
+static int emit(Output *out, char *s) {
     if (!s)
-        return;
-    if (style == PRINT_LATEX) {
-        sb_puts(out, r->matrix_name);
-        sb_puts(out, " = \\begin{pmatrix}\n");
-        for (int i = 0; i < r->rows; i++) {
-            for (int j = 0; j < r->cols; j++) {
-                sb_puts(out, j ? " & " : "  ");
-                print_root(s, r->roots[i * r->cols + j], out);
-            }
-            sb_puts(out, i + 1 < r->rows ? " \\\\\n" : "\n");
-        }
-        sb_puts(out, "\\end{pmatrix}\n");
-    } else {
-        sb_printf(out, "%s = [", r->matrix_name);
-        for (int i = 0; i < r->rows; i++) {
-            sb_puts(out, i ? ",\n     [" : "[");
-            for (int j = 0; j < r->cols; j++) {
-                if (j)
-                    sb_puts(out, ", ");
-                print_root(s, r->roots[i * r->cols + j], out);
-            }
-            sb_putc(out, ']');
-        }
-        sb_puts(out, "]\n");
-    }
-    print_end(s);
-}
-
-static void print_matrix_values(StrBuf *out, const Result *r, const double *values, int json) {
-    sb_puts(out, json ? "[" : "");
-    if (!json)
-        sb_printf(out, "%s = [", r->matrix_name);
-    for (int i = 0; i < r->rows; i++) {
-        sb_puts(out, i ? (json ? ", [" : ",\n     [") : "[");
-        for (int j = 0; j < r->cols; j++) {
-            if (j)
-                sb_puts(out, ", ");
-            double v = values[r->roots[i * r->cols + j]->id];
-            if (json)
-                json_number(out, v);
-            else
-                text_number(out, v);
-        }
-        sb_putc(out, ']');
-    }
-    sb_puts(out, json ? "]" : "]\n");
-}
-
-static void json_numbers(StrBuf *out, Node *const *nodes, int n, const double *values) {
-    sb_putc(out, '[');
-    for (int i = 0; i < n; i++) {
-        if (i)
-            sb_puts(out, ", ");
-        json_number(out, values[nodes[i]->id]);
-    }
-    sb_putc(out, ']');
-}
-
-static void json_strings(StrBuf *out, const Graph *g, Node *const *nodes, int n, PrintStyle style) {
-    sb_putc(out, '[');
-    for (int i = 0; i < n; i++) {
-        char *s = expr_string(g, nodes[i], style);
-        if (!s)
-            out->failed = 1; /* reported as out of memory by main */
-        if (i)
-            sb_puts(out, ", ");
-        json_string(out, s ? s : "");
-        free(s);
-    }
-    sb_putc(out, ']');
-}
-
-/* A rows x cols matrix of nodes as nested arrays of numbers or strings. */
-static void json_matrix(StrBuf *out, const Graph *g, Node *const *nodes, int rows, int cols,
-                        const double *values, PrintStyle style) {
-    sb_putc(out, '[');
-    for (int i = 0; i < rows; i++) {
-        if (i)
-            sb_puts(out, ", ");
-        if (values)
-            json_numbers(out, nodes + i * cols, cols, values);
-        else
-            json_strings(out, g, nodes + i * cols, cols, style);
-    }
-    sb_putc(out, ']');
-}
-
-/* The --json object: vars, value (with --at), and what was computed:
- *   scalar:  gradient (numbers, with --at), derivatives (strings), and with
- *            --hessian hessian (numbers) and hessian_expressions;
- *   vector:  jacobian (numbers, with --at), derivatives (rows of strings);
- *   --order: derivative_order, derivative_value, derivatives ([string]);
- *   --simplify: function. */
-static void write_json(StrBuf *out, const Options *o, const Graph *g, const Program *prog,
-                       const int *wrt, int nwrt, const Result *r, Node *const *gradient,
-                       const double *values, PrintStyle style, const GradCheck *gc) {
-    sb_puts(out, "{\"vars\": [");
-    for (int i = 0; i < nwrt; i++) {
-        if (i)
-            sb_puts(out, ", ");
-        json_string(out, g->vars[wrt[i]].name);
-    }
-    sb_puts(out, "]");
-    if (values) {
-        sb_puts(out, ", \"value\": ");
-        if (prog->is_vector)
-            json_numbers(out, prog->outputs, prog->noutputs, values);
-        else
-            json_number(out, values[prog->outputs[0]->id]);
-    }
-    if (o->simplify_only) {
-        sb_puts(out, ", \"function\": ");
-        if (prog->is_vector) {
-            json_strings(out, g, prog->outputs, prog->noutputs, style);
-        } else {
-            char *s = expr_string(g, prog->outputs[0], style);
-            if (!s)
-                out->failed = 1;
-            json_string(out, s ? s : "");
-            free(s);
-        }
-    } else if (prog->is_vector) {
-        if (values) {
-            sb_puts(out, ", \"jacobian\": ");
-            json_matrix(out, g, r->roots, r->rows, r->cols, values, style);
-        }
-        sb_puts(out, ", \"derivatives\": ");
-        json_matrix(out, g, r->roots, r->rows, r->cols, NULL, style);
-    } else if (o->order > 1) {
-        sb_printf(out, ", \"derivative_order\": %d", o->order);
-        if (values) {
-            sb_puts(out, ", \"derivative_value\": ");
-            json_number(out, values[r->roots[0]->id]);
-        }
-        sb_puts(out, ", \"derivatives\": ");
-        json_strings(out, g, r->roots, 1, style);
-    } else {
-        if (values) {
-            sb_puts(out, ", \"gradient\": ");
-            json_numbers(out, gradient, nwrt, values);
-        }
-        sb_puts(out, ", \"derivatives\": ");
-        json_strings(out, g, gradient, nwrt, style);
-        if (o->hessian) {
-            if (values) {
-                sb_puts(out, ", \"hessian\": ");
-                json_matrix(out, g, r->roots, r->rows, r->cols, values, style);
-            }
-            sb_puts(out, ", \"hessian_expressions\": ");
-            json_matrix(out, g, r->roots, r->rows, r->cols, NULL, style);
-        }
-    }
-    if (gc) {
-        sb_printf(out, ", \"check\": {\"points\": %d, \"max_error\": ", gc->tested);
-        json_number(out, gc->max_error);
-        sb_printf(out, ", \"tolerance\": ");
-        json_number(out, o->tol);
-        sb_printf(out, ", \"skipped\": %d, \"ok\": %s}", gc->unsure, gc->max_error <= o->tol ? "true" : "false");
-    }
-    sb_puts(out, "}\n");
-}
-
-/* The variables to differentiate by: --wrt, else every parameter.
- * Returns 0 or an exit status. */
-static int select_wrt(const Options *o, const Graph *g, int **wrt_out, int *nwrt) {
-    int *wrt = malloc((size_t)(g->nvars + o->nwrt + 1) * sizeof *wrt);
-    *wrt_out = wrt;
-    *nwrt = 0;
-    if (!wrt)
         return out_of_memory();
-    if (o->nwrt) {
-        for (int i = 0; i < o->nwrt; i++) {
-            int v = graph_find_var(g, o->wrt[i]);
-            if (v < 0) {
-                usage_error("--wrt: '%s' is not a variable of the program", o->wrt[i]);
-                return EXIT_USAGE;
-            }
-            wrt[(*nwrt)++] = v;
-        }
-    } else {
-        for (int v = 0; v < g->nvars; v++)
-            if (g->vars[v].role == VAR_PARAM)
-                wrt[(*nwrt)++] = v;
+    if (out->n == (int)(sizeof out->parts / sizeof *out->parts)) {
+        free(s);
+        return out_of_memory();
     }
+    out->parts[out->n++] = s;
     return 0;
 }
 
-/* --- teaching ------------------------------------------------------------------------ */
-
-static int run_demo(const Options *o, StrBuf *out) {
-    int r = o->demo == DEMO_BAYDIN
-                ? baydin_table(out, o->demo_n, o->latex ? BAYDIN_LATEX : BAYDIN_ASCII)
-                : baydin_pitfall(out);
-    if (r != 0) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
-        return EXIT_INPUT;
+static char *joined(const Output *out) {
+    size_t len = 0;
+    for (int i = 0; i < out->n; i++)
+        len += strlen(out->parts[i]);
+    char *s = malloc(len + 1);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 0, at = 0; i < out->n; i++) {
+        size_t n = strlen(out->parts[i]);
+        memcpy(s + at, out->parts[i], n + 1);
+        at += (int)n;
     }
-    return 0;
+    return s;
 }
 
-static int graph_error(const Options *o, const Graph *g) {
-    if (g->failed == 2)
-        fprintf(stderr, "symdiff: error: expression too large: more than %ld nodes (see --max-nodes)\n",
-                o->max_nodes);
-    else
-        fprintf(stderr, "symdiff: error: out of memory\n");
-    return EXIT_INPUT;
+static SdFormat format_of(const Options *o) { return o->json ? SD_JSON : o->latex ? SD_LATEX : SD_TEXT; }
+
+static SdRequest request_of(const Options *o) {
+    SdRequest req = {.what = o->simplify_only ? SD_FUNCTION
+                             : o->hessian     ? SD_HESSIAN
+                             : o->order > 1   ? SD_NTH
+                                              : SD_GRADIENT,
+                     .order = o->order,
+                     .wrt = o->nwrt ? (const char *const *)o->wrt : NULL,
+                     .nwrt = o->nwrt,
+                     .mode = o->mode,
+                     .kink = o->kink,
+                     .expand = o->expand};
+    return req;
 }
 
-/* --swell for one program: lowers the AST (with `extra` bound as well as
- * the -D names), differentiates it as the options say and measures every
- * method.  Returns 0 or an exit status. */
-static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Define *extra,
-                         SwellReport *report) {
-    int status = 0, *wrt = NULL, nwrt = 0;
-    Node **grad = NULL;
+static SdCompileOptions compile_options(const Options *o, const char *name, const SdDefine *defs,
+                                        int ndefs) {
+    SdCompileOptions c = {.file = name, .vars = (const char *const *)o->vars, .nvars = o->nvars,
+                          .defines = defs, .ndefines = ndefs, .max_nodes = o->max_nodes,
+                          .parse_only = o->dump == 1 + SD_STAGE_PARSE};
+    return c;
+}
+
+/* One output of its own (--dot, --plot): to its file, replaced
+ * atomically, or for "-" to standard output (the result then goes to a
+ * file: plan_outputs saw to it). */
+static int write_output(const char *path, const char *text) {
+    if (strcmp(path, "-") != 0)
+        return write_atomically(path, text);
+    return fputs(text, stdout) < 0 ? -1 : 0;
+}
+
+/* --- the runs ----------------------------------------------------------------------------- */
+
+static int run_demo(const Options *o, Output *out) {
+    char *text = NULL;
+    SdStatus st = o->demo == DEMO_BAYDIN ? sd_demo_baydin(o->demo_n, o->latex ? SD_LATEX : SD_TEXT, &text)
+                                         : sd_demo_pitfalls(&text);
+    if (st != SD_OK)
+        return out_of_memory();
+    return emit(out, text);
+}
+
+/* --swell, alone or over a --sweep (the program compiled once per value
+ * of the swept name, which wins over a -D of the same name), with its
+ * --plot. */
+static int run_swell(const Options *o, const char *text, size_t len, const char *name, Output *out) {
+    SdDefine *defs = malloc((size_t)(o->ndefines + 1) * sizeof *defs);
+    SdSwell *sw = sd_swell_new();
     double *point = NULL;
-    Program prog = {NULL, 0, 0, 0};
-    Define *defs = malloc((size_t)(o->ndefines + 1) * sizeof *defs);
-    Graph *g = graph_new();
-    if (!defs || !g) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
-        status = EXIT_INPUT;
-        goto done;
+    int status = defs && sw ? 0 : out_of_memory();
+    long lo = o->sweep_name ? o->sweep_lo : 0, hi = o->sweep_name ? o->sweep_hi : 0;
+    for (long x = lo; x <= hi && status == 0; x++) {
+        int nd = 0;
+        if (o->sweep_name)
+            defs[nd++] = (SdDefine){o->sweep_name, (double)x};
+        for (int i = 0; i < o->ndefines; i++)
+            defs[nd++] = o->defines[i];
+        SdCompileOptions copt = compile_options(o, name, defs, nd);
+        SdProgram *p = NULL;
+        SdResult *r = NULL;
+        SdRequest req = request_of(o);
+        req.what = SD_GRADIENT;
+        SdStatus st = sd_compile(text, len, &copt, &p);
+        if (st == SD_OK)
+            st = sd_derive(p, &req, &r);
+        if (st == SD_OK && o->at_text) {
+            free(point);
+            point = malloc((size_t)(sd_point_size(p) + 1) * sizeof *point);
+            st = point ? sd_point_parse(p, o->at_text, point) : SD_ERR_NOMEM;
+        }
+        if (st == SD_OK)
+            st = sd_swell_add(sw, r, (double)x, o->at_text ? point : NULL);
+        status = report(p, st);
+        sd_result_free(r);
+        sd_program_free(p);
     }
-    /* the swept name first: it wins over a -D of the same name */
-    if (extra)
-        defs[0] = *extra;
-    if (o->ndefines)
-        memcpy(defs + !!extra, o->defines, (size_t)o->ndefines * sizeof *defs);
-    g->max_nodes = (size_t)o->max_nodes;
-    g->kink = o->kink;
-    LowerOptions lopt = {o->vars, o->nvars, defs, o->ndefines + !!extra, 0};
-    if (lower_program(g, ast, diag, &lopt, &prog) != 0) {
-        status = EXIT_INPUT;
-        goto done;
+    if (status == 0)
+        status = emit(out, sd_swell_text(sw, o->sweep_name, o->json ? SD_JSON : SD_TEXT));
+    if (status == 0 && o->plot) {
+        char *svg = sd_swell_svg(sw, o->sweep_name, NULL);
+        if (!svg)
+            status = out_of_memory();
+        else if (write_output(o->plot, svg) != 0)
+            status = EXIT_INPUT;
+        free(svg);
     }
-    int has_tensors = dag_has_tensors(g, prog.outputs, prog.noutputs);
-    for (int v = 0; v < g->nvars; v++)
-        has_tensors |= g->vars[v].shape.rank > 0;
-    if (prog.is_vector || has_tensors) {
-        usage_error("%s", "--swell measures the derivatives of a scalar program without vectors "
-                          "and matrices");
-        status = EXIT_USAGE;
-        goto done;
-    }
-    status = select_wrt(o, g, &wrt, &nwrt);
-    if (status != 0)
-        goto done;
-    if (nwrt == 0) {
-        usage_error("%s", "--swell: the program has no variables to differentiate");
-        status = EXIT_USAGE;
-        goto done;
-    }
-    grad = calloc((size_t)nwrt, sizeof *grad);
-    point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
-    if (!grad || !point) {
-        status = EXIT_INPUT;
-        goto done;
-    }
-    deriv_assume_domain(g, prog.outputs, 1);
-    if (deriv_gradient(g, prog.outputs[0], wrt, nwrt, o->mode, grad, NULL) != 0 || g->failed) {
-        status = graph_error(o, g);
-        goto done;
-    }
-    if (o->at.n && (status = fill_point(g, &o->at, point)) != 0)
-        goto done;
-    if (swell_measure(g, prog.outputs[0], wrt, nwrt, grad, o->at.n ? point : NULL, report) != 0) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
-        status = EXIT_INPUT;
-    }
-done:
-    program_free(&prog);
-    graph_free(g);
+    sd_swell_free(sw);
     free(defs);
-    free(wrt);
-    free(grad);
     free(point);
     return status;
 }
 
-/* --swell, alone or over a --sweep, with its --plot. */
-static int run_swell(const Options *o, const Ast *ast, Diag *diag, StrBuf *out) {
-    if (!o->sweep_name) {
-        SwellReport report;
-        int status = measure_swell(o, ast, diag, NULL, &report);
-        if (status == 0) {
-            if (o->json)
-                swell_print_json(out, &report);
-            else
-                swell_print_table(out, &report);
+/* C code: to files next to -o NAME.c (NAME.h, NAME_test.c, NAME_main.c),
+ * or as one self-contained text on standard output. */
+static int write_code(const Options *o, SdProgram *p, SdResult *r, Output *out) {
+    SdEmitOptions eo = {.name = o->name, .type = o->use_float ? SD_FLOAT : SD_DOUBLE,
+                        .kind = o->emit_kind, .unroll = o->unroll, .test_program = o->emit_test,
+                        .train_program = o->emit_main, .self_contained = !o->output,
+                        .header_name = o->header_path ? base_name(o->header_path) : NULL,
+                        .command_line = o->command_line};
+    SdEmitted code;
+    int status = report(p, sd_emit_c(r, &eo, &code));
+    if (status == 0 && o->output) {
+        const char *paths[4] = {o->output, o->header_path, NULL, NULL};
+        const char *data[4] = {code.source, code.header, NULL, NULL};
+        int nfiles = 2;
+        if (code.test) {
+            paths[nfiles] = o->test_path;
+            data[nfiles++] = code.test;
         }
-        return status;
-    }
-    int n = (int)(o->sweep_hi - o->sweep_lo + 1), status = 0;
-    SwellReport *reports = malloc((size_t)n * sizeof *reports);
-    double *x = malloc((size_t)n * sizeof *x);
-    if (!reports || !x) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
-        status = EXIT_INPUT;
-    }
-    for (int i = 0; i < n && status == 0; i++) {
-        x[i] = (double)(o->sweep_lo + i);
-        Define d = {o->sweep_name, x[i]};
-        status = measure_swell(o, ast, diag, &d, &reports[i]);
-    }
-    if (status == 0) {
-        if (o->json)
-            swell_print_sweep_json(out, o->sweep_name, x, reports, n);
-        else
-            swell_print_sweep(out, o->sweep_name, x, reports, n);
-    }
-    if (status == 0 && o->plot) {
-        StrBuf svg;
-        sb_init(&svg);
-        char title[128];
-        snprintf(title, sizeof title, "Size of the derivative by method, for %s = %ld..%ld",
-                 o->sweep_name, o->sweep_lo, o->sweep_hi);
-        if (swell_plot_svg(&svg, title, o->sweep_name, x, reports, n, SWELL_PLOT_DEFAULT) != 0 ||
-            svg.failed) {
-            fprintf(stderr, "symdiff: error: out of memory\n");
-            status = EXIT_INPUT;
-        } else if (write_output(o->plot, sb_str(&svg), svg.len) != 0) {
-            status = EXIT_INPUT;
+        if (code.main) {
+            paths[nfiles] = o->main_path;
+            data[nfiles++] = code.main;
         }
-        sb_free(&svg);
+        if (write_files_atomically(paths, data, nfiles) != 0)
+            status = EXIT_INPUT;
+    } else if (status == 0) {
+        status = emit(out, code.source); /* self-contained: the header inside */
+        code.source = NULL;
     }
-    free(reports);
-    free(x);
+    sd_emitted_free(&code);
     return status;
 }
 
-/* --dot / --dot-tree: the function's roots and the derivatives' in one
- * picture, written to its file. */
-static int write_dot(const Options *o, const Graph *g, const Program *prog, const Result *r,
-                     const int *wrt, const char *path, int as_tree) {
-    int n = prog->noutputs + r->nroots;
-    Node **roots = malloc((size_t)n * sizeof *roots);
-    char **labels = calloc((size_t)n, sizeof *labels);
-    StrBuf dot;
-    sb_init(&dot);
-    int status = 0;
-    if (!roots || !labels) {
-        status = -1;
-        goto done;
+/* Without variables to differentiate, say so rather than print nothing. */
+static void say_no_variables(SdProgram *p) {
+    SdResult *f = NULL;
+    char *value = NULL;
+    if (sd_output_shape(p).rank == 0 && sd_derive(p, &(SdRequest){.what = SD_FUNCTION}, &f) == SD_OK &&
+        sd_print(f, NULL, NULL, SD_TEXT, &value) == SD_OK) {
+        size_t n = strlen(value);
+        while (n && value[n - 1] == '\n')
+            value[--n] = '\0';
     }
-    for (int i = 0; i < prog->noutputs; i++) {
-        roots[i] = prog->outputs[i];
-        labels[i] = malloc(32);
-        if (labels[i])
-            snprintf(labels[i], 32, prog->is_vector ? "f%d" : "f", i + 1);
-    }
-    for (int i = 0; i < r->nroots; i++) {
-        StrBuf lb;
-        sb_init(&lb);
-        if (r->matrix_name)
-            sb_printf(&lb, "%s[%d][%d]", r->matrix_name, i / r->cols + 1, i % r->cols + 1);
-        else if (!o->simplify_only)
-            sb_printf(&lb, "d/d%s", g->vars[wrt[i]].name);
-        roots[prog->noutputs + i] = r->roots[i];
-        labels[prog->noutputs + i] = dup_string(sb_str(&lb));
-        sb_free(&lb);
-    }
-    int nf = o->simplify_only ? n : prog->noutputs;
-    if (dot_write_split(&dot, g, roots, (const char *const *)labels, o->simplify_only ? nf : n, nf,
-                        as_tree) != 0 ||
-        dot.failed) {
-        status = -1;
-        goto done;
-    }
-    status = write_output(path, sb_str(&dot), dot.len) != 0 ? EXIT_INPUT : 0;
-done:
-    if (status == -1) {
-        fprintf(stderr, "symdiff: error: %s\n",
-                as_tree ? "--dot-tree: the tree is too large to draw (more than 2000 nodes); "
-                              "use --dot for the shared DAG"
-                            : "out of memory");
-        status = EXIT_INPUT;
-    }
-    for (int i = 0; labels && i < n; i++)
-        free(labels[i]);
-    free(labels);
-    free(roots);
-    sb_free(&dot);
-    return status;
+    fprintf(stderr, "symdiff: the program has no variables to differentiate%s%s\n",
+            value ? "; its value is " : "", value ? value : "");
+    free(value);
+    sd_result_free(f);
 }
 
-/* --trace: the derivation of each derivative, rule by rule. */
-static int write_trace(const Options *o, Graph *g, const Program *prog, const int *wrt, int nwrt,
-                       StrBuf *out) {
-    for (int i = 0; i < nwrt; i++) {
-        if (i)
-            sb_putc(out, '\n');
-        if (trace_derivative(out, g, prog->outputs[0], wrt[i], o->latex) != 0) {
-            fprintf(stderr, "symdiff: error: --trace is for small programs (a tree of at most %d "
-                            "nodes)\n", TRACE_LIMIT);
-            return EXIT_INPUT;
-        }
-    }
-    return 0;
-}
-
-/* --factor: each derivative as a factored polynomial in its variable. */
-static int write_factored(const Options *o, const Graph *g, const Result *r, const int *wrt,
-                          StrBuf *out) {
-    for (int i = 0; i < r->nroots; i++) {
-        sb_printf(out, "d/d%s = ", g->vars[wrt[i]].name);
-        int st = poly_factor_string(out, g, r->roots[i], wrt[i], o->latex ? POLY_LATEX : POLY_ASCII);
-        if (st != POLY_OK) {
-            fprintf(stderr, "symdiff: error: --factor: %s\n",
-                    st == POLY_NOT_POLY ? "the derivative is not a polynomial in one variable"
-                    : st == POLY_NOMEM  ? "out of memory"
-                                        : "the polynomial is too large");
-            return EXIT_INPUT;
-        }
-        sb_putc(out, '\n');
-    }
-    return 0;
-}
-
-static int run(Options *o, StrBuf *out) {
+static int run(Options *o, Output *out) {
     if (o->demo)
         return run_demo(o, out);
-    int status = 0;
-    StrBuf text;
-    sb_init(&text);
-    Source src = {"<expr>", NULL, 0};
-    if (o->file) {
-        FILE *f = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
-        src.name = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
-        if (!f || read_all(f, &text) != 0) {
-            if (text.failed || (!f && errno == ENOMEM))
-                out_of_memory();
-            else
-                fprintf(stderr, "symdiff: error: cannot read '%s': %s\n", src.name,
-                        f ? "read error" : strerror(errno));
-            if (f && f != stdin)
-                fclose(f);
-            sb_free(&text);
-            return EXIT_INPUT;
-        }
-        if (f != stdin)
-            fclose(f);
-        src.text = sb_str(&text);
-        src.len = text.len;
-    } else {
-        src.text = o->program;
-        src.len = strlen(o->program);
-    }
-
-    Diag diag;
-    diag_init(&diag, &src);
-    AstArena arena = {NULL};
-    Graph *g = NULL;
-    Program prog = {NULL, 0, 0, 0};
-    Result r;
-    memset(&r, 0, sizeof r);
-    int *wrt = NULL, nwrt = 0;
-    Node **gradient = NULL; /* kept apart when the Hessian is printed */
-    double *point = NULL, *values = NULL;
-    PrintStyle style = o->latex ? PRINT_LATEX : PRINT_INFIX;
-    double t0 = now_seconds();
-
-    Ast *ast = parse_program(&arena, &diag);
-    if (!ast) {
-        status = EXIT_INPUT;
-        goto done;
-    }
-    if (o->print_ast) {
-        ast_print(out, ast);
-        sb_putc(out, '\n');
-        goto done;
-    }
+    char *text = NULL;
+    size_t len = 0;
+    const char *name = NULL;
+    int status = read_program(o, &text, &len, &name);
+    if (status != 0)
+        return status;
     if (o->swell) {
-        status = run_swell(o, ast, &diag, out);
+        status = run_swell(o, text, len, name, out);
+        free(text);
+        return status;
+    }
+    double t0 = now_seconds();
+    SdCompileOptions copt = compile_options(o, name, o->defines, o->ndefines);
+    SdProgram *p = NULL;
+    SdResult *r = NULL;
+    SdValues values = {NULL, NULL, NULL};
+    SdCheckReport check;
+    int checked = 0;
+    double *point = NULL;
+    status = report(p, sd_compile(text, len, &copt, &p));
+    if (status == 0 && (o->dump == 1 + SD_STAGE_PARSE || o->dump == 1 + SD_STAGE_LOWER)) {
+        status = emit(out, sd_dump_program(p, (SdStage)(o->dump - 1)));
         goto done;
     }
-    g = graph_new();
-    if (!g) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
-        status = EXIT_INPUT;
-        goto done;
-    }
-    g->max_nodes = (size_t)o->max_nodes;
-    g->kink = o->kink;
-    LowerOptions lopt = {o->vars, o->nvars, o->defines, o->ndefines, 0};
-    if (lower_program(g, ast, &diag, &lopt, &prog) != 0) {
-        status = EXIT_INPUT;
-        goto done;
-    }
-    ast_arena_free(&arena); /* the graph has everything now: the tree of a large
-                               program is a third of the peak memory */
     double t_lower = now_seconds();
-
-    status = select_wrt(o, g, &wrt, &nwrt);
+    SdRequest req = request_of(o);
+    if (status == 0)
+        status = report(p, sd_derive(p, &req, &r));
+    if (status == 0 && sd_result_layout(r).nwrt == 0 && !o->simplify_only && !o->at_text && !o->emit_c)
+        say_no_variables(p);
+    double t_deriv = now_seconds();
     if (status != 0)
         goto done;
-
-    if (nwrt == 0 && !o->simplify_only && !o->at.n && !o->emit_c) {
-        /* nothing to differentiate: say so rather than print nothing */
-        char *v = prog.is_vector ? NULL : expr_string(g, prog.outputs[0], PRINT_INFIX);
-        fprintf(stderr, "symdiff: the program has no variables to differentiate%s%s\n",
-                v ? "; its value is " : "", v ? v : "");
-        free(v);
-    }
-
-    /* programs with vectors and matrices take their own path */
-    int has_tensors = dag_has_tensors(g, prog.outputs, prog.noutputs);
-    for (int v = 0; v < g->nvars; v++)
-        has_tensors |= g->vars[v].shape.rank > 0;
-    if (has_tensors) {
-        if (o->trace || o->factor || o->dot || o->dot_tree) {
-            usage_error("%s", "--trace, --factor, --dot and --dot-tree are for programs without vectors "
-                              "and matrices");
-            status = EXIT_USAGE;
-            goto done;
-        }
-        status = run_tensor(o, g, &prog, wrt, nwrt, &src, out);
+    if (o->dump == 1 + SD_STAGE_DERIVE) {
+        status = emit(out, sd_dump_result(r));
         goto done;
     }
 
-    /* --- what to compute --- */
-    int scalar = !prog.is_vector;
-    if ((o->hessian || o->order > 1) && !scalar) {
-        usage_error("%s", o->hessian ? "--hessian needs a scalar program" : "--order needs a scalar program");
-        status = EXIT_USAGE;
-        goto done;
-    }
-    if (o->order > 1 && nwrt != 1) {
-        usage_error("%s", "--order needs exactly one variable (use --wrt)");
-        status = EXIT_USAGE;
-        goto done;
-    }
-    if (!o->simplify_only)
-        deriv_assume_domain(g, prog.outputs, prog.noutputs);
-    DerivMode used = o->mode;
-    if (o->simplify_only) {
-        r.roots = prog.outputs;
-        r.nroots = prog.noutputs;
-        if (prog.is_vector) {
-            r.rows = prog.noutputs;
-            r.cols = 1;
-            r.matrix_name = "f";
-        }
-    } else if (!scalar) {
-        /* Jacobian, numerator layout: J[i][j] = d f_i / d x_j (columns by
-         * forward mode, sharing work between the outputs) */
-        r.rows = prog.noutputs;
-        r.cols = nwrt;
-        r.nroots = r.rows * r.cols;
-        r.matrix_name = "J";
-        r.roots = calloc((size_t)(r.nroots ? r.nroots : 1), sizeof *r.roots);
-        Node **col = malloc((size_t)prog.noutputs * sizeof *col);
-        if (!r.roots || !col) {
-            free(col);
-            status = out_of_memory();
-            goto done;
-        }
-        for (int j = 0; j < nwrt; j++) {
-            if (deriv_forward_many(g, prog.outputs, prog.noutputs, wrt[j], col) != 0)
-                break;
-            for (int i = 0; i < prog.noutputs; i++)
-                r.roots[i * nwrt + j] = col[i];
-        }
-        free(col);
-        used = DERIV_FORWARD;
-    } else if (o->order > 1) {
-        Node *d = prog.outputs[0];
-        for (int k = 0; k < o->order && d; k++)
-            d = deriv_forward(g, d, wrt[0]);
-        r.roots = calloc(1, sizeof *r.roots);
-        if (!r.roots) {
-            status = out_of_memory();
-            goto done;
-        }
-        r.roots[0] = d;
-        r.nroots = 1;
-        used = DERIV_FORWARD;
-    } else {
-        r.nroots = nwrt;
-        r.roots = calloc((size_t)(nwrt ? nwrt : 1), sizeof *r.roots);
-        if (!r.roots || deriv_gradient(g, prog.outputs[0], wrt, nwrt, o->mode, r.roots, &used) != 0) {
+    for (int tree = 0; tree < 2 && status == 0; tree++) {
+        const char *path = tree ? o->dot_tree : o->dot;
+        char *dot = NULL;
+        if (path && (status = report(p, sd_dot(r, tree, &dot))) == 0 && write_output(path, dot) != 0)
             status = EXIT_INPUT;
-            if (r.roots)
-                r.nroots = 0;
-        }
-        if (status == 0 && o->hessian) {
-            /* H[i][j] = d/dx_j (d f / d x_i): one reverse pass per row */
-            Node **h = calloc((size_t)(nwrt > 0 ? nwrt * nwrt : 1), sizeof *h);
-            if (!h) {
-                status = EXIT_INPUT;
-            } else {
-                for (int i = 0; i < nwrt && status == 0; i++)
-                    if (deriv_gradient(g, r.roots[i], wrt, nwrt, o->mode, h + i * nwrt, NULL) != 0)
-                        status = EXIT_INPUT;
-                /* symmetric entries: keep one of each pair, the smaller */
-                for (int i = 0; i < nwrt && status == 0; i++)
-                    for (int j = i + 1; j < nwrt; j++) {
-                        Node *a = h[i * nwrt + j], *b = h[j * nwrt + i];
-                        size_t na = dag_count(g, &a, 1), nb = dag_count(g, &b, 1);
-                        if (na == SIZE_MAX || nb == SIZE_MAX)
-                            status = EXIT_INPUT; /* reported below */
-                        Node *pick = na <= nb ? a : b;
-                        h[i * nwrt + j] = h[j * nwrt + i] = pick;
-                    }
-                gradient = r.roots;
-                r.roots = h;
-                r.nroots = nwrt * nwrt;
-                r.rows = r.cols = nwrt;
-                r.matrix_name = "H";
-            }
-        }
+        free(dot);
     }
-    if (g->failed || status != 0) {
-        if (g->failed == 2)
-            fprintf(stderr, "symdiff: error: expression too large: more than %ld nodes (see --max-nodes)\n",
-                    o->max_nodes);
-        else /* a failed allocation here or in the graph */
-            fprintf(stderr, "symdiff: error: out of memory\n");
-        if (!status)
-            status = EXIT_INPUT;
-        goto done;
-    }
-    for (int i = 0; i < r.nroots; i++)
-        if (!r.roots[i]) {
-            fprintf(stderr, "symdiff: error: out of memory\n");
-            status = EXIT_INPUT;
-            goto done;
-        }
-    if (o->expand) {
-        for (int i = 0; i < r.nroots; i++) {
-            int err;
-            Node *e = expand_node(g, r.roots[i], &err);
-            if (!e) {
-                if (err == 2) /* counted after like terms are collected */
-                    fprintf(stderr, "symdiff: error: --expand: more than %d terms (in the expanded result or one of "
-                                    "its subexpressions)\n",
-                            EXPAND_MAX_TERMS);
-                else
-                    fprintf(stderr, "symdiff: error: --expand: %s\n",
-                            err == 3 ? "a coefficient is too large" : "out of memory");
-                status = EXIT_INPUT;
-                goto done;
-            }
-            r.roots[i] = e;
-        }
-    }
-    double t_deriv = now_seconds();
-
-    /* --- teaching views of the derivatives --- */
-    if ((o->dot && (status = write_dot(o, g, &prog, &r, wrt, o->dot, 0)) != 0) ||
-        (o->dot_tree && (status = write_dot(o, g, &prog, &r, wrt, o->dot_tree, 1)) != 0))
+    if (status != 0)
         goto done;
     if (o->trace || o->factor) {
-        if (!scalar || r.matrix_name || o->order > 1 || o->simplify_only) {
-            usage_error("%s", o->trace ? "--trace shows the first derivatives of a scalar program"
-                                       : "--factor shows the first derivatives of a scalar program");
-            status = EXIT_USAGE;
-        } else {
-            status = o->trace ? write_trace(o, g, &prog, wrt, nwrt, out)
-                              : write_factored(o, g, &r, wrt, out);
-        }
+        char *t = NULL;
+        SdFormat fmt = o->latex ? SD_LATEX : SD_TEXT;
+        status = report(p, o->trace ? sd_trace(r, fmt, &t) : sd_factor(r, fmt, &t));
+        if (status == 0)
+            status = emit(out, t);
         goto done;
     }
-
-    /* --- C code --- */
     if (o->emit_c) {
-        if (o->expand || o->simplify_only || o->order > 1) {
-            usage_error("%s", "C output is for gradients, Jacobians and Hessians (not with --expand, "
-                              "--simplify or --order)");
-            status = EXIT_USAGE;
-            goto done;
-        }
-        status = emit_code(o, g, &prog, wrt, nwrt, gradient ? gradient : r.roots,
-                           gradient ? r.roots : NULL, src.text, src.len, out);
+        status = write_code(o, p, r, out);
         goto done;
     }
-
-    /* --- numbers --- */
-    if (o->at.n || o->check) {
-        point = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *point);
-        values = malloc((g->nnodes ? g->nnodes : 1) * sizeof *values);
-        if (!point || !values) {
-            status = out_of_memory();
-            goto done;
-        }
+    if (o->at_text) {
+        point = calloc((size_t)(sd_point_size(p) + 1), sizeof *point);
+        status = point ? report(p, sd_point_parse(p, o->at_text, point)) : out_of_memory();
+        if (status == 0)
+            status = report(p, sd_eval(r, point, &values));
     }
-    if (o->at.n) {
-        if ((status = fill_point(g, &o->at, point)) != 0)
-            goto done;
-        int ngrad = gradient ? nwrt : 0;
-        Node **all = malloc((size_t)(r.nroots + prog.noutputs + ngrad) * sizeof *all);
-        if (!all) {
-            status = out_of_memory();
-            goto done;
-        }
-        memcpy(all, prog.outputs, (size_t)prog.noutputs * sizeof *all);
-        memcpy(all + prog.noutputs, r.roots, (size_t)r.nroots * sizeof *all);
-        if (ngrad)
-            memcpy(all + prog.noutputs + r.nroots, gradient, (size_t)ngrad * sizeof *all);
-        int evaluated = eval_nodes(g, all, r.nroots + prog.noutputs + ngrad, point, values);
-        free(all);
-        if (evaluated != 0) {
-            status = out_of_memory();
-            goto done;
-        }
-    }
-
-    /* --- gradient check --- */
-    GradCheck gc;
-    memset(&gc, 0, sizeof gc);
-    int check_ran = 0;
-    StrBuf check_line;
-    sb_init(&check_line);
-    if (o->check) {
-        if (!scalar || r.matrix_name || o->order > 1 || o->simplify_only) {
-            usage_error("%s", "--check applies to the gradient of a scalar program");
-            status = EXIT_USAGE;
-            goto done;
-        }
-        gc.points = o->samples;
-        gc.seed = o->seed;
-        gc.base = o->at.n ? point : NULL;
-        int checked = gradcheck_run(g, prog.outputs[0], r.roots, wrt, nwrt, &gc);
-        if (checked == -2) {
-            status = out_of_memory();
-            goto done;
-        } else if (checked != 0) {
-            fprintf(stderr, "symdiff: error: --check: the function is undefined at every point tried\n");
+    if (status == 0 && o->check) {
+        SdCheckOptions co = {.samples = o->samples, .seed = o->seed, .tol = o->tol,
+                             .base = o->at_text ? point : NULL};
+        SdStatus st = sd_check(r, &co, &check);
+        if (st == SD_ERR_INPUT) {
+            fprintf(stderr, "symdiff: error: %s\n", sd_error_message(p));
             status = EXIT_CHECK;
         } else {
-            check_ran = 1;
-            sb_printf(&check_line, "gradient check: %d points, max relative error %.3g (tolerance %g)%s%s",
-                      gc.tested, gc.max_error, o->tol, gc.worst_var >= 0 ? " at d/d" : "",
-                      gc.worst_var >= 0 ? g->vars[wrt[gc.worst_var]].name : "");
-            if (gc.unsure)
-                sb_printf(&check_line, ", %d comparisons skipped (differences did not converge)", gc.unsure);
-            sb_printf(&check_line, ": %s\n", gc.max_error <= o->tol ? "ok" : "FAILED");
-            if (gc.max_error > o->tol)
-                status = EXIT_CHECK;
+            status = report(p, st);
+            checked = status == 0;
         }
     }
-
-    /* --- output --- */
-    const char *d_prefix = o->latex ? "\\frac{\\partial f}{\\partial " : "d/d";
-    if (o->json) {
-        write_json(out, o, g, &prog, wrt, nwrt, &r, gradient ? gradient : r.roots, o->at.n ? values : NULL,
-                   style, check_ran ? &gc : NULL);
-    } else if (o->at.n) {
-        if (prog.is_vector) {
-            sb_puts(out, "value = [");
-            for (int i = 0; i < prog.noutputs; i++) {
-                if (i)
-                    sb_puts(out, ", ");
-                text_number(out, values[prog.outputs[i]->id]);
-            }
-            sb_puts(out, "]\n");
-        } else {
-            sb_puts(out, "value = ");
-            text_number(out, values[prog.outputs[0]->id]);
-            sb_putc(out, '\n');
-        }
-        if (o->simplify_only) {
-            /* the value only */
-        } else if (r.matrix_name) {
-            print_matrix_values(out, &r, values, 0);
-        } else if (o->order > 1) {
-            sb_printf(out, "d%d/d%s%d = ", o->order, g->vars[wrt[0]].name, o->order);
-            text_number(out, values[r.roots[0]->id]);
-            sb_putc(out, '\n');
-        } else {
-            for (int i = 0; i < r.nroots; i++) {
-                sb_printf(out, "d/d%s = ", g->vars[wrt[i]].name);
-                text_number(out, values[r.roots[i]->id]);
-                sb_putc(out, '\n');
-            }
-        }
-    } else if (r.matrix_name) {
-        print_matrix_text(out, g, &r, style);
-    } else if (o->simplify_only) {
-        print_roots(out, g, r.roots, NULL, r.nroots, style);
-    } else if (r.nroots == 1 && !o->latex) {
-        print_roots(out, g, r.roots, NULL, 1, style);
-    } else {
-        char **labels = calloc((size_t)(r.nroots ? r.nroots : 1), sizeof *labels);
-        for (int i = 0; labels && i < r.nroots; i++) {
-            StrBuf lb;
-            sb_init(&lb);
-            if (o->latex) {
-                if (o->order > 1) {
-                    sb_printf(&lb, "\\frac{\\partial^{%d} f}{\\partial ", o->order);
-                    print_latex_name(&lb, g->vars[wrt[i]].name);
-                    sb_printf(&lb, "^{%d}}", o->order);
-                } else {
-                    sb_puts(&lb, d_prefix);
-                    print_latex_name(&lb, g->vars[wrt[i]].name);
-                    sb_putc(&lb, '}');
-                }
-            } else {
-                sb_printf(&lb, "d/d%s", g->vars[wrt[i]].name);
-            }
-            labels[i] = lb.failed ? NULL : dup_string(sb_str(&lb));
-            if (!labels[i])
-                out->failed = 1; /* reported as out of memory by main */
-            sb_free(&lb);
-        }
-        if (!labels)
-            out->failed = 1;
-        if (o->latex) {
-            sb_puts(out, "f &= ");
-            print_expr(out, g, prog.outputs[0], PRINT_LATEX);
-            sb_puts(out, " \\\\\n");
-        }
-        if (!out->failed)
-            print_roots(out, g, r.roots, (const char *const *)labels, r.nroots, style);
-        for (int i = 0; labels && i < r.nroots; i++)
-            free(labels[i]);
-        free(labels);
+    if (status == 0 || status == EXIT_CHECK) {
+        char *printed = NULL;
+        int st = report(p, sd_print(r, o->at_text ? &values : NULL, checked ? &check : NULL, format_of(o),
+                                    &printed));
+        if (st == 0)
+            st = emit(out, printed);
+        if (st != 0)
+            status = st;
+        else if (checked && !check.ok)
+            status = EXIT_CHECK;
     }
-
-    if (check_ran && !o->json)
-        sb_puts(out, sb_str(&check_line));
-    if (check_line.failed)
-        out->failed = 1;
-    sb_free(&check_line);
-    if (o->stats) {
-        size_t nf = dag_count(g, prog.outputs, prog.noutputs);
-        size_t nd = dag_count(g, r.roots, r.nroots);
+    if (status == 0 && o->stats) {
+        SdStats s = sd_result_stats(r);
         fprintf(stderr,
-                "stats: function %zu nodes (tree %.4g), derivatives %zu nodes (tree %.4g), "
-                "graph %zu nodes, engine %s, parse+lower %.3f s, differentiate %.3f s\n",
-                nf, dag_tree_size(g, prog.outputs, prog.noutputs), nd,
-                dag_tree_size(g, r.roots, r.nroots), g->nnodes,
-                used == DERIV_FORWARD ? "forward" : used == DERIV_REVERSE ? "reverse" : "auto",
+                "stats: function %ld nodes (tree %.4g), derivatives %ld nodes (tree %.4g), "
+                "graph %ld nodes, engine %s, parse+lower %.3f s, differentiate %.3f s\n",
+                s.function_nodes, s.function_tree, s.derivative_nodes, s.derivative_tree, s.graph_nodes,
+                s.engine == SD_MODE_FORWARD   ? "forward"
+                : s.engine == SD_MODE_REVERSE ? "reverse"
+                                              : "auto",
                 t_lower - t0, t_deriv - t_lower);
     }
-
 done:
-    fputs(sb_str(&diag.out), stderr);
-    if (diag.out.failed) /* the messages are cut short */
-        status = out_of_memory();
-    diag_free(&diag);
-    ast_arena_free(&arena);
-    if (r.roots != prog.outputs)
-        free(r.roots);
-    program_free(&prog);
-    graph_free(g);
-    free(wrt);
-    free(gradient);
+    sd_values_free(&values);
     free(point);
-    free(values);
-    sb_free(&text);
+    sd_result_free(r);
+    sd_program_free(p);
+    free(text);
     return status;
 }
 
@@ -2573,47 +1562,26 @@ int main(int argc, char **argv) {
     signal(SIGXFSZ, SIG_IGN);
     Options o;
     memset(&o, 0, sizeof o);
-    /* the exact command, quoted for a shell, for generated headers */
-    StrBuf cmd;
-    sb_init(&cmd);
-    for (int i = 0; i < argc; i++) {
-        if (i)
-            sb_putc(&cmd, ' ');
-        const char *a = i == 0 ? "symdiff" : argv[i];
-        if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:") == strlen(a)) {
-            sb_puts(&cmd, a);
-        } else {
-            sb_putc(&cmd, '\'');
-            for (; *a; a++) {
-                if (*a == '\'')
-                    sb_puts(&cmd, "'\\''");
-                else
-                    sb_putc(&cmd, *a);
-            }
-            sb_putc(&cmd, '\'');
-        }
-    }
-    o.command_line = cmd.data;
-    int status = cmd.failed ? out_of_memory() : parse_options(argc, argv, &o);
+    o.command_line = quoted_command(argc, argv);
+    int status = !o.command_line ? out_of_memory() : parse_options(argc, argv, &o);
+    if (status == 0)
+        status = check_options(&o);
     if (status == 0) {
-        StrBuf out;
-        sb_init(&out);
+        Output out = {{NULL}, 0};
         status = run(&o, &out);
-        if (out.failed) {
-            if (status == 0 || status == EXIT_CHECK) /* else reported already */
-                out_of_memory();
-            status = EXIT_INPUT;
-        } else if (status == 0 || status == EXIT_CHECK) {
-            if (o.output && o.emit_c) {
-                /* the C files are written already */
-            } else if (o.output) {
-                if (write_atomically(o.output, sb_str(&out), out.len) != 0)
-                    status = EXIT_INPUT;
-            } else {
-                fputs(sb_str(&out), stdout);
-            }
+        if ((status == 0 || status == EXIT_CHECK) && !(o.output && o.emit_c)) {
+            /* (the C files are written already) */
+            char *text = joined(&out);
+            if (!text)
+                status = out_of_memory();
+            else if (o.output && write_atomically(o.output, text) != 0)
+                status = EXIT_INPUT;
+            else if (!o.output)
+                fputs(text, stdout);
+            free(text);
         }
-        sb_free(&out);
+        for (int i = 0; i < out.n; i++)
+            free(out.parts[i]);
     } else if (status < 0) {
         status = 0;
     }
@@ -2628,7 +1596,7 @@ int main(int argc, char **argv) {
     free(o.header_path);
     free(o.test_path);
     free(o.main_path);
-    sb_free(&cmd);
+    free(o.command_line);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "symdiff: error: writing the output failed\n");
         status = EXIT_INPUT;

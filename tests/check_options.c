@@ -318,7 +318,7 @@ static const struct {
     {"--emit-test", NULL},  {"--emit-main", "train"}, {"--swell", NULL},     {"--sweep", "n=1..2"},
     {"--plot", "s.svg"},    {"--dot", "g.dot"},      {"--dot-tree", "t.dot"}, {"--trace", NULL},
     {"--factor", NULL},     {"--demo", "pitfalls"},  {"--json", NULL},       {"--latex", NULL},
-    {"--print", NULL},      {"--stats", NULL},       {"--max-nodes", "1000"}, {"--help", NULL},
+    {"--print", NULL},      {"--dump", "lower"},     {"--stats", NULL},       {"--max-nodes", "1000"}, {"--help", NULL},
     {"--version", NULL},
 };
 

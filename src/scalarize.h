@@ -1,0 +1,22 @@
+/*
+ * scalarize.h — a program with vectors and matrices written out element by
+ * element (see scalarize.c).
+ */
+#ifndef SYMDIFF_SCALARIZE_H
+#define SYMDIFF_SCALARIZE_H
+
+#include "dag.h"
+
+typedef struct Scalarized {
+    Graph *g;     /* a new graph: scalar variables, one per element of each
+                     variable of the original, in order                 */
+    Node **roots; /* every element of every root, in order (row-major)  */
+    long nroots;
+} Scalarized;
+
+/* Writes the roots of g out element by element.  Returns 0; -1 when out
+ * of memory; -2 when the new graph would exceed g's node limit. */
+int scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out);
+void scalarized_free(Scalarized *s);
+
+#endif
