@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_dist.c — what symdiff promises as a distributed tool, held against
+ * the files that make the promise:
+ *
+ *  - every file symdiff generates opens with the statement that the code
+ *    belongs to the user and carries no licence obligation, the statement
+ *    of README.md: every emitter (c, forward-ad, reverse-ad) x every type x
+ *    scalar, data-taking, vector and tensor programs x the extra programs
+ *    (--emit-test, --emit-main train, --hessian), in files and on standard
+ *    output.
+ *
+ * The suite runs from the top of the source tree.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "testrun.h"
+
+/* The statement, as README.md and every generated file word it. */
+static const char *const ownership[] = {"belongs to the user", "carries no licence", "obligation"};
+
+/* Does the text open with a comment that makes the statement?  (The
+ * comment's line breaks are folded into spaces first.) */
+static int opens_with_notice(const char *text) {
+    if (strncmp(text, "/*", 2) != 0)
+        return 0;
+    const char *end = strstr(text, "*/");
+    if (!end)
+        return 0;
+    size_t n = (size_t)(end - text);
+    char *c = malloc(n + 1);
+    ck_assert_ptr_nonnull(c);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '\n') {
+            c[k++] = ' ';
+            while (i + 1 < n && (text[i + 1] == ' ' || text[i + 1] == '*'))
+                i++;
+        } else {
+            c[k++] = text[i];
+        }
+    }
+    c[k] = '\0';
+    int ok = 1;
+    for (size_t i = 0; i < sizeof ownership / sizeof *ownership; i++)
+        ok &= strstr(c, ownership[i]) != NULL;
+    free(c);
+    return ok;
+}
+
+static int count(const char *text, const char *what) {
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+        n++;
+    return n;
+}
+
+/* --- the notice in every generated file ------------------------------------------ */
+
+/* symdiff's arguments for one combination; `out` NULL: standard output. */
+static void emit_args(const char **args, const char *program, const char *emitter,
+                      const char *type, const char *const extra[2], const char *out) {
+    int n = 0;
+    args[n++] = "--emit";
+    args[n++] = emitter;
+    args[n++] = "--type";
+    args[n++] = type;
+    args[n++] = "--name";
+    args[n++] = "k";
+    for (int i = 0; i < 2 && extra[i]; i++)
+        args[n++] = extra[i];
+    if (out) {
+        args[n++] = "-o";
+        args[n++] = out;
+    }
+    args[n++] = program;
+    args[n] = NULL;
+}
+
+START_TEST(test_notice_in_every_generated_file) {
+    static const char *const programs[] = {
+        "x^2*y + sin(x)",                                       /* scalar             */
+        "param w; input x, y; (w*x - y)^2",                     /* data in input[]    */
+        "[x*y, exp(x) + y]",                                    /* vector: Jacobian   */
+        "param W[2,3], b[2]; input h[3]; sum(relu(W @ h + b))", /* tensor             */
+    };
+    static const char *const emitters[] = {"c", "forward-ad", "reverse-ad"};
+    static const char *const types[] = {"double", "float"};
+    static const char *const extras[][2] = {{NULL, NULL}, {"--emit-test", NULL},
+                                            {"--emit-main", "train"}, {"--hessian", NULL}};
+    static const char *const files[] = {"k.c", "k.h", "k_test.c", "k_main.c"};
+    char dir[128];
+    make_temp_dir(dir, sizeof dir, "dist");
+    char *out = path_join(dir, "k.c");
+    int generated = 0, on_stdout = 0;
+    for (size_t p = 0; p < sizeof programs / sizeof *programs; p++)
+        for (size_t e = 0; e < sizeof emitters / sizeof *emitters; e++)
+            for (size_t t = 0; t < sizeof types / sizeof *types; t++)
+                for (size_t x = 0; x < sizeof extras / sizeof *extras; x++) {
+                    const char *args[16];
+                    char what[256];
+                    snprintf(what, sizeof what, "'%s' --emit %s --type %s %s", programs[p], emitters[e],
+                             types[t], extras[x][0] ? extras[x][0] : "");
+                    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+                        char *path = path_join(dir, files[f]);
+                        unlink(path);
+                        free(path);
+                    }
+                    /* to files */
+                    emit_args(args, programs[p], emitters[e], types[t], extras[x], out);
+                    Run r;
+                    run(args, NULL, &r);
+                    /* a combination symdiff does not make is a usage error */
+                    ck_assert_msg(r.status == 0 || r.status == 2, "%s: status %d: %s", what, r.status, r.err);
+                    int made = r.status == 0;
+                    run_free(&r);
+                    for (size_t f = 0; made && f < sizeof files / sizeof *files; f++) {
+                        char *path = path_join(dir, files[f]);
+                        char *text = read_file(path);
+                        ck_assert_msg(text || f >= 2, "%s: %s was not written", what, files[f]);
+                        if (text) {
+                            ck_assert_msg(opens_with_notice(text), "%s: %s opens with\n%.300s", what, files[f],
+                                          text);
+                            ck_assert_int_eq(count(text, ownership[0]), 1);
+                            generated++;
+                        }
+                        free(text);
+                        free(path);
+                    }
+                    /* on standard output (no extra programs there): one
+                     * text, one notice */
+                    int one_text = extras[x][0] == NULL || strcmp(extras[x][0], "--hessian") == 0;
+                    if (!made || !one_text)
+                        continue;
+                    emit_args(args, programs[p], emitters[e], types[t], extras[x], NULL);
+                    run(args, NULL, &r);
+                    ck_assert_msg(r.status == 0, "%s on stdout: %s", what, r.err);
+                    ck_assert_msg(opens_with_notice(r.out), "%s on stdout opens with\n%.300s", what, r.out);
+                    ck_assert_int_eq(count(r.out, ownership[0]), 1);
+                    on_stdout++;
+                    run_free(&r);
+                }
+    free(out);
+    remove_tree(dir);
+    /* the combinations that exist: scalar and vector programs with every
+     * emitter, type and extra program, tensor programs with --emit c */
+    ck_assert_int_ge(generated, 100);
+    ck_assert_int_ge(on_stdout, 20);
+
+    char *readme = read_file("README.md");
+    ck_assert_ptr_nonnull(readme);
+    for (size_t i = 0; i < sizeof ownership / sizeof *ownership; i++)
+        ck_assert_msg(strstr(readme, ownership[i]), "README.md does not say '%s'", ownership[i]);
+    free(readme);
+}
+END_TEST
+
+Suite *dist_suite(void); /* called by tests/runner.c */
+Suite *dist_suite(void) {
+    Suite *s = suite_create("dist");
+    TCase *tc = tcase_create("dist");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_notice_in_every_generated_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
