@@ -25,6 +25,9 @@ ALL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
 LDLIBS  := -lm
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# VERSION plus the git commit when built from a checkout (scripts/version.sh):
+# sd_version(), `symdiff --version` and generated headers show it.
+FULL_VERSION := $(shell sh scripts/version.sh 2>/dev/null || echo $(VERSION))
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c
@@ -79,7 +82,7 @@ $(BUILD)/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h | $(BUILD)
 
 $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h src/*.def) $(BUILD)/parser.h $(BUILD)/lexer.h | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DSYMDIFF_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(VERSION_CFLAGS) -c -o $@ $<
 
 $(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -219,3 +222,15 @@ format:
 
 clean:
 	rm -rf build build-asan build-tsan build-clang build-fuzz symdiff
+
+# --- version ----------------------------------------------------------------
+# api.c compiles FULL_VERSION into sd_version(); it is rebuilt when the
+# string changes (a new commit, local changes), through this file, which is
+# rewritten only then.
+$(BUILD)/version.txt: FORCE | $(BUILD)
+	@echo '$(FULL_VERSION)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+$(BUILD)/src/api.o: $(BUILD)/version.txt
+$(BUILD)/src/api.o: VERSION_CFLAGS = -DSYMDIFF_VERSION='"$(FULL_VERSION)"'
+
+.PHONY: FORCE
+FORCE:

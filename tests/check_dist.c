@@ -8,7 +8,9 @@
  *    of README.md: every emitter (c, forward-ad, reverse-ad) x every type x
  *    scalar, data-taking, vector and tensor programs x the extra programs
  *    (--emit-test, --emit-main train, --hessian), in files and on standard
- *    output.
+ *    output;
+ *  - `symdiff --version` is VERSION plus, in a git checkout, the commit
+ *    (scripts/version.sh), and generated headers record the same string.
  *
  * The suite runs from the top of the source tree.
  */
@@ -20,6 +22,8 @@
 #include "testutil.h"
 
 #include "testrun.h"
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* The statement, as README.md and every generated file word it. */
 static const char *const ownership[] = {"belongs to the user", "carries no licence", "obligation"};
@@ -160,12 +164,71 @@ START_TEST(test_notice_in_every_generated_file) {
 }
 END_TEST
 
+/* --- the version ------------------------------------------------------------------ */
+
+/* The first line of a command's output, without its newline ("" if none). */
+static void first_line(const char *cmd, char *buf, size_t size) {
+    buf[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    if (fgets(buf, (int)size, p))
+        buf[strcspn(buf, "\n")] = '\0';
+    pclose(p);
+}
+
+START_TEST(test_version) {
+    char *number = read_file("VERSION");
+    ck_assert_ptr_nonnull(number);
+    number[strcspn(number, "\n")] = '\0';
+    Run r;
+    run(ARGS("--version"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    char version[128];
+    ck_assert_msg(sscanf(r.out, "symdiff %127s", version) == 1, "%s", r.out);
+    size_t n = strlen(number);
+    ck_assert_msg(strncmp(version, number, n) == 0, "--version %s is not VERSION %s", version, number);
+    /* VERSION alone, or VERSION+g<commit>[.dirty] */
+    const char *meta = version + n;
+    if (*meta) {
+        ck_assert_msg(strncmp(meta, "+g", 2) == 0, "%s", version);
+        const char *h = meta + 2;
+        size_t hex = strspn(h, "0123456789abcdef");
+        ck_assert_msg(hex >= 4 && (h[hex] == '\0' || strcmp(h + hex, ".dirty") == 0), "%s", version);
+        /* the commit of this checkout when it is one */
+        char head[64];
+        first_line("git rev-parse --short HEAD 2>/dev/null", head, sizeof head);
+        if (*head && access(".git", F_OK) == 0)
+            ck_assert_msg(strncmp(h, head, strlen(head)) == 0, "--version %s, HEAD is %s", version, head);
+    } else {
+        ck_assert_msg(access(".git", F_OK) != 0, "a git checkout, but --version %s has no commit", version);
+    }
+    run_free(&r);
+
+    /* generated headers record the same string, every emitter */
+    static const char *const emitters[] = {"c", "forward-ad", "reverse-ad"};
+    char expected[160];
+    snprintf(expected, sizeof expected, "symdiff %s", version);
+    for (size_t e = 0; e < sizeof emitters / sizeof *emitters; e++) {
+        run(ARGS("--emit", emitters[e], "x^2*y"), NULL, &r);
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_msg(strstr(r.out, expected), "--emit %s does not record '%s'", emitters[e], expected);
+        run_free(&r);
+    }
+    run(ARGS("--emit", "c", "param W[2,2]; input x[2]; sum(W @ x)"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, expected), "tensor C does not record '%s'", expected);
+    run_free(&r);
+    free(number);
+}
+END_TEST
+
 Suite *dist_suite(void); /* called by tests/runner.c */
 Suite *dist_suite(void) {
     Suite *s = suite_create("dist");
     TCase *tc = tcase_create("dist");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_notice_in_every_generated_file);
+    tcase_add_test(tc, test_version);
     suite_add_tcase(s, tc);
     return s;
 }
