@@ -11,8 +11,10 @@
 #   make examples builds the programs in examples/
 #   make bench    benchmarks (not part of check)
 #
-# Every target first runs scripts/bootstrap.sh, which installs missing build
-# dependencies (bison, flex, check, pkg-config) from Debian's packages.
+# check, demo, examples, asan, valgrind, oom, fuzz and bench first run
+# scripts/bootstrap.sh, which installs missing build dependencies (bison,
+# flex, check, pkg-config) from Debian's packages.  Plain `make` installs no
+# packages.
 
 CC      ?= cc
 BUILD   ?= build
@@ -45,7 +47,7 @@ TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/
 # a copy at ./symdiff.
 BIN := $(BUILD)/symdiff
 
-all: deps $(BIN) $(BUILD)/libsymdiff_rt.a
+all: $(BIN) $(BUILD)/libsymdiff_rt.a
 ifeq ($(BUILD),build)
 all: symdiff
 endif
@@ -205,15 +207,15 @@ fuzz: deps
 	  $(FUZZ_DIR)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
 	    -rss_limit_mb=2048 $$opts $(FUZZ_DIR)/corpus-$$f $$seeds || exit 1; done
 
-demo: all
+demo: deps all
 	@sh examples/demo.sh
 
-examples: all
+examples: deps all
 	@$(MAKE) --no-print-directory -C examples
 
 # Benchmarks against SymPy, GiNaC and hand-written code (bench/RESULTS.md);
 # installs the peers where it can.  BENCH_QUICK=1: a fast smoke run.
-bench: all
+bench: deps all
 	@sh scripts/bootstrap.sh bench
 	@sh bench/run.sh
 
@@ -231,6 +233,15 @@ $(BUILD)/version.txt: FORCE | $(BUILD)
 	@echo '$(FULL_VERSION)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 $(BUILD)/src/api.o: $(BUILD)/version.txt
 $(BUILD)/src/api.o: VERSION_CFLAGS = -DSYMDIFF_VERSION='"$(FULL_VERSION)"'
+
+# --- set-up before building ---------------------------------------------------
+# The targets that install missing build dependencies first: everything they
+# build waits for scripts/bootstrap.sh (an order-only prerequisite of the
+# build directory), also under make -j.  Plain `make` does not run it.
+SETUP_GOALS := check demo examples asan valgrind oom fuzz bench
+ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+$(BUILD): | deps
+endif
 
 .PHONY: FORCE
 FORCE:
