@@ -10,10 +10,17 @@
  *    (--emit-test, --emit-main train, --hessian), in files and on standard
  *    output;
  *  - `symdiff --version` is VERSION plus, in a git checkout, the commit
- *    (scripts/version.sh), and generated headers record the same string.
+ *    (scripts/version.sh), and generated headers record the same string;
+ *  - `--help`, the man page (man/symdiff.1.in) and README.md's option
+ *    tables list the same options;
+ *  - the two integration recipes README.md shows are the files of
+ *    examples/make-project and examples/cmake-project, verbatim (the
+ *    projects themselves are built against an installation by
+ *    tests/install.sh).
  *
  * The suite runs from the top of the source tree.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +229,173 @@ START_TEST(test_version) {
 }
 END_TEST
 
+/* --- one list of options in --help, the man page and README.md ------------------------- */
+
+typedef struct Names {
+    char *name[96];
+    int n;
+} Names;
+
+static void names_add(Names *s, const char *word, size_t len) {
+    for (int i = 0; i < s->n; i++)
+        if (strlen(s->name[i]) == len && strncmp(s->name[i], word, len) == 0)
+            return;
+    ck_assert_int_lt(s->n, 96);
+    s->name[s->n++] = strndup(word, len);
+}
+
+static void names_free(Names *s) {
+    for (int i = 0; i < s->n; i++)
+        free(s->name[i]);
+    s->n = 0;
+}
+
+/* Adds the options in `text`: "--word" and "-X" (a letter) where they start
+ * a word; roff's "\-" is read as "-". */
+static void scan_options(Names *s, const char *text) {
+    char *t = strdup(text), *w = t;
+    ck_assert_ptr_nonnull(t);
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '\\' && p[1] == '-')
+            continue;
+        *w++ = *p;
+    }
+    *w = '\0';
+    for (const char *p = t; *p; p++) {
+        if (*p != '-' || (p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '-')))
+            continue;
+        if (p[1] == '-' && isalpha((unsigned char)p[2])) {
+            size_t len = 2;
+            while (isalnum((unsigned char)p[len]) || (p[len] == '-' && isalpha((unsigned char)p[len + 1])))
+                len++;
+            names_add(s, p, len);
+            p += len - 1;
+        } else if (isalpha((unsigned char)p[1]) && !isalnum((unsigned char)p[2])) {
+            names_add(s, p, 2);
+            p++;
+        }
+    }
+    free(t);
+}
+
+/* --help: the leading words of each option line ("  -f, --file FILE ..."). */
+static void help_options(Names *s) {
+    Run r;
+    run(ARGS("--help"), NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *p = line + strspn(line, " ");
+        if (*p != '-' || p == line)
+            continue;
+        /* the option and its alias: up to two spaces (the description) */
+        const char *end = strstr(p, "  ");
+        char head[128];
+        snprintf(head, sizeof head, "%.*s", end ? (int)(end - p) : (int)strlen(p), p);
+        scan_options(s, head);
+    }
+    run_free(&r);
+}
+
+/* The man page: the tag line after each .TP in the OPTIONS section. */
+static void man_options(Names *s, const char *path) {
+    char *page = read_file(path);
+    ck_assert_msg(page != NULL, "cannot read %s", path);
+    int in_options = 0, tag = 0;
+    for (char *line = strtok(page, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, ".SH", 3) == 0)
+            in_options = strstr(line, "OPTIONS") != NULL;
+        else if (in_options && strncmp(line, ".TP", 3) == 0)
+            tag = 1;
+        else if (tag) {
+            scan_options(s, line);
+            tag = 0;
+        }
+    }
+    free(page);
+}
+
+/* README.md: the first cell of every table row between "## Using it" and
+ * the next "## " heading. */
+static void readme_options(Names *s) {
+    char *readme = read_file("README.md");
+    ck_assert_ptr_nonnull(readme);
+    char *start = strstr(readme, "\n## Using it\n");
+    ck_assert_msg(start != NULL, "README.md has no '## Using it' section");
+    char *end = strstr(start + 1, "\n## ");
+    if (end)
+        *end = '\0';
+    for (char *line = strtok(start, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] != '|' || strncmp(line, "| ---", 5) == 0)
+            continue;
+        char *cell_end = strstr(line + 1, " |");
+        if (!cell_end)
+            continue;
+        *cell_end = '\0';
+        scan_options(s, line + 1);
+    }
+    free(readme);
+}
+
+static int names_has(const Names *s, const char *name) {
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->name[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every name of `a` is in `b`. */
+static void assert_subset(const Names *a, const char *an, const Names *b, const char *bn) {
+    for (int i = 0; i < a->n; i++)
+        ck_assert_msg(names_has(b, a->name[i]), "%s is in %s but not in %s", a->name[i], an, bn);
+}
+
+START_TEST(test_options_agree) {
+    Names help = {{0}, 0}, man = {{0}, 0}, readme = {{0}, 0};
+    help_options(&help);
+    man_options(&man, "man/symdiff.1.in");
+    readme_options(&readme);
+    /* the scan finds what is there: every option getopt knows is in --help */
+    ck_assert_int_gt(help.n, 35);
+    ck_assert(names_has(&help, "--file") && names_has(&help, "-f") && names_has(&help, "--version"));
+    assert_subset(&help, "--help", &man, "the man page");
+    assert_subset(&man, "the man page", &help, "--help");
+    assert_subset(&help, "--help", &readme, "README.md's option tables");
+    assert_subset(&readme, "README.md's option tables", &help, "--help");
+    names_free(&help);
+    names_free(&man);
+    names_free(&readme);
+}
+END_TEST
+
+/* --- README.md's recipes are the example projects ------------------------------------ */
+
+START_TEST(test_readme_recipes_are_the_examples) {
+    static const char *const recipes[][2] = {
+        {"examples/make-project/Makefile", "```make\n"},
+        {"examples/cmake-project/CMakeLists.txt", "```cmake\n"},
+    };
+    char *readme = read_file("README.md");
+    ck_assert_ptr_nonnull(readme);
+    for (size_t i = 0; i < sizeof recipes / sizeof *recipes; i++) {
+        char *file = read_file(recipes[i][0]);
+        ck_assert_msg(file != NULL, "cannot read %s", recipes[i][0]);
+        /* a fenced block holding the file and nothing else */
+        size_t need = strlen(recipes[i][1]) + strlen(file) + 5;
+        char *block = malloc(need);
+        ck_assert_ptr_nonnull(block);
+        snprintf(block, need, "%s%s```\n", recipes[i][1], file);
+        ck_assert_msg(strstr(readme, block), "README.md does not show %s verbatim", recipes[i][0]);
+        free(block);
+        free(file);
+    }
+    /* and the commands that build them */
+    ck_assert(strstr(readme, "make -C examples/make-project && examples/make-project/train\n"));
+    ck_assert(strstr(readme, "cmake -S examples/cmake-project -B build-example && cmake --build "
+                             "build-example && build-example/train\n"));
+    free(readme);
+}
+END_TEST
+
 Suite *dist_suite(void); /* called by tests/runner.c */
 Suite *dist_suite(void) {
     Suite *s = suite_create("dist");
@@ -229,6 +403,8 @@ Suite *dist_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_notice_in_every_generated_file);
     tcase_add_test(tc, test_version);
+    tcase_add_test(tc, test_options_agree);
+    tcase_add_test(tc, test_readme_recipes_are_the_examples);
     suite_add_tcase(s, tc);
     return s;
 }
