@@ -395,8 +395,14 @@ uninstall:
 # alone, then `make uninstall` (tests/install.sh).  Part of `make check`.
 check-install: $(BIN) $(BUILD)/libsymdiff.a $(SHLIB) $(BUILD)/libsymdiff_rt.a $(DIST_FILES)
 	+@MAKE='$(MAKE)' CC='$(CC)' BUILD='$(BUILD)' sh tests/install.sh
+
+# Every source file carries its licence line, SPDX-License-Identifier: MIT
+# (scripts/spdx.sh adds it where it is missing).  Part of `make check`.
+check-spdx:
+	@sh scripts/spdx.sh --check
+
 ifeq ($(BUILD),build)
-check: check-install
+check: check-install check-spdx
 endif
 
 # A source tarball of the current commit (it builds without .git).
@@ -404,5 +410,5 @@ dist:
 	git archive --format=tar.gz --prefix=symdiff-$(VERSION)/ -o symdiff-$(VERSION).tar.gz HEAD
 	@echo symdiff-$(VERSION).tar.gz
 
-.PHONY: install install-strip uninstall check-install dist FORCE
+.PHONY: install install-strip uninstall check-install check-spdx dist FORCE
 FORCE:
