@@ -239,5 +239,9 @@ run "$MAKE" --no-print-directory uninstall DESTDIR="$D" PREFIX="$prefix"
 left=$(find "$D" ! -type d; find "$D" -type d -name '*symdiff*')
 [ -z "$left" ] || fail "make uninstall left: $left"
 ok
+# the project cleans up without symdiff
+run "$MAKE" --no-print-directory -C "$mp" clean
+[ ! -e "$mp/train" ] && [ ! -e "$mp/loss.c" ] && [ ! -e "$mp/loss.h" ] || fail "make clean left files"
+ok
 
 echo "install test: $checks checks passed"
