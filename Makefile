@@ -14,7 +14,7 @@
 #                 the pkg-config, Make and CMake files (PREFIX, DESTDIR, ...);
 #                 make uninstall removes them
 #
-# check, demo, examples, asan, valgrind, oom, fuzz and bench first run
+# check, demo, examples, asan, tsan, valgrind, oom, fuzz and bench first run
 # scripts/bootstrap.sh, which installs missing build dependencies (bison,
 # flex, check, pkg-config, cmake, groff, man-db) from Debian's packages.
 # Plain `make` and `make install` install no packages.
@@ -250,7 +250,7 @@ $(LIB_OBJ) $(RT_OBJ) $(BUILD)/src/main.o: $(BUILD)/cflags.txt
 # The targets that install missing build dependencies first: everything they
 # build waits for scripts/bootstrap.sh (an order-only prerequisite of the
 # build directory), also under make -j.  Plain `make` does not run it.
-SETUP_GOALS := check demo examples asan valgrind oom fuzz bench
+SETUP_GOALS := check demo examples asan tsan valgrind oom fuzz bench
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 $(BUILD): | deps
 endif
