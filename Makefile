@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # symdiff — build, test and demo.
 #
 #   make          builds ./symdiff (and the runtime library)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the build dependencies that are missing (bison, flex, check,
 # pkg-config, a C compiler, make; cmake, groff and man for the installation
 # test).  Debian packages; apt-get when root,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_emit.c — C code for a result: the kernels, their header, and the
  * optional test and training programs, into memory.

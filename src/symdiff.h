@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * symdiff.h — the public interface of the symdiff engine (libsymdiff).
  *
