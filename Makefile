@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # symdiff — build, test and demo.
 #
 #   make          builds ./symdiff (and the runtime library)
@@ -10,9 +11,14 @@
 #   make oom      allocation-failure injection, every allocation in turn
 #   make examples builds the programs in examples/
 #   make bench    benchmarks (not part of check)
+#   make install  installs the tool, the libraries, headers, man pages and
+#                 the pkg-config, Make and CMake files (PREFIX, DESTDIR, ...);
+#                 make uninstall removes them
 #
-# Every target first runs scripts/bootstrap.sh, which installs missing build
-# dependencies (bison, flex, check, pkg-config) from Debian's packages.
+# check, demo, examples, asan, tsan, valgrind, oom, fuzz and bench first run
+# scripts/bootstrap.sh, which installs missing build dependencies (bison,
+# flex, check, pkg-config, cmake, groff, man-db) from Debian's packages.
+# Plain `make` and `make install` install no packages.
 
 CC      ?= cc
 BUILD   ?= build
@@ -22,9 +28,15 @@ WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
 CFLAGS  ?= $(OPT)
 ALL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
               -Isrc -Iruntime -I$(BUILD)
+# Position-independent code: the same objects make libsymdiff.a and
+# libsymdiff.so (and the runtime can be linked into shared objects).
+ALL_CFLAGS += -fPIC -fno-semantic-interposition
 LDLIBS  := -lm
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# VERSION plus the git commit when built from a checkout (scripts/version.sh):
+# sd_version(), `symdiff --version` and generated headers show it.
+FULL_VERSION := $(shell sh scripts/version.sh 2>/dev/null || echo $(VERSION))
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c
@@ -42,7 +54,7 @@ TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/
 # a copy at ./symdiff.
 BIN := $(BUILD)/symdiff
 
-all: deps $(BIN) $(BUILD)/libsymdiff_rt.a
+all: $(BIN) $(BUILD)/libsymdiff_rt.a
 ifeq ($(BUILD),build)
 all: symdiff
 endif
@@ -51,7 +63,7 @@ deps:
 	@sh scripts/bootstrap.sh
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/libsymdiff.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 symdiff: build/symdiff
 	cp build/symdiff $@
@@ -79,7 +91,7 @@ $(BUILD)/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h | $(BUILD)
 
 $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h src/*.def) $(BUILD)/parser.h $(BUILD)/lexer.h | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DSYMDIFF_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(VERSION_CFLAGS) -c -o $@ $<
 
 $(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -202,15 +214,15 @@ fuzz: deps
 	  $(FUZZ_DIR)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
 	    -rss_limit_mb=2048 $$opts $(FUZZ_DIR)/corpus-$$f $$seeds || exit 1; done
 
-demo: all
+demo: deps all
 	@sh examples/demo.sh
 
-examples: all
+examples: deps all
 	@$(MAKE) --no-print-directory -C examples
 
 # Benchmarks against SymPy, GiNaC and hand-written code (bench/RESULTS.md);
 # installs the peers where it can.  BENCH_QUICK=1: a fast smoke run.
-bench: all
+bench: deps all
 	@sh scripts/bootstrap.sh bench
 	@sh bench/run.sh
 
@@ -219,3 +231,185 @@ format:
 
 clean:
 	rm -rf build build-asan build-tsan build-clang build-fuzz symdiff
+
+# --- version ----------------------------------------------------------------
+# api.c compiles FULL_VERSION into sd_version(); it is rebuilt when the
+# string changes (a new commit, local changes), through this file, which is
+# rewritten only then.
+$(BUILD)/version.txt: FORCE | $(BUILD)
+	@echo '$(FULL_VERSION)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+$(BUILD)/src/api.o: $(BUILD)/version.txt
+$(BUILD)/src/api.o: VERSION_CFLAGS = -DSYMDIFF_VERSION='"$(FULL_VERSION)"'
+
+# Objects are compiled again when the compiler or its flags change (make
+# CFLAGS=..., or a new flag here, such as -fPIC for the shared library).
+$(BUILD)/cflags.txt: FORCE | $(BUILD)
+	@echo '$(CC) $(ALL_CFLAGS)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+$(LIB_OBJ) $(RT_OBJ) $(BUILD)/src/main.o: $(BUILD)/cflags.txt
+
+# --- set-up before building ---------------------------------------------------
+# The targets that install missing build dependencies first: everything they
+# build waits for scripts/bootstrap.sh (an order-only prerequisite of the
+# build directory), also under make -j.  Plain `make` does not run it.
+SETUP_GOALS := check demo examples asan tsan valgrind oom fuzz bench
+ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+$(BUILD): | deps
+endif
+
+# --- the shared library --------------------------------------------------------
+# libsymdiff.so.VERSION with the soname libsymdiff.so.SOVERSION.  It
+# exports the public interface only: the functions symdiff.h declares, listed
+# in a linker version script (scripts/exports.sh) whose node is SYMDIFF_<n>;
+# everything else is local.  SOVERSION changes whenever the interface
+# changes incompatibly.
+SOVERSION := 0
+SONAME    := libsymdiff.so.$(SOVERSION)
+SHLIB     := $(BUILD)/libsymdiff.so.$(VERSION)
+
+$(BUILD)/libsymdiff.map: src/symdiff.h scripts/exports.sh | $(BUILD)
+	sh scripts/exports.sh SYMDIFF_$(SOVERSION) '$(CC)' src/symdiff.h > $@.tmp && mv $@.tmp $@
+
+$(SHLIB): $(LIB_OBJ) $(BUILD)/libsymdiff.map
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+	  -Wl,--version-script=$(BUILD)/libsymdiff.map -Wl,--no-undefined -o $@ $(LIB_OBJ) $(LDLIBS)
+	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libsymdiff.so
+
+# --- files made for installation ------------------------------------------------
+# GNU conventions: PREFIX (or prefix) and DESTDIR, and each directory on
+# its own.  The files below record these directories, so they are made again
+# when one changes ($(BUILD)/install-dirs.txt changes then).
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir      ?= $(exec_prefix)/bin
+libdir      ?= $(exec_prefix)/lib
+includedir  ?= $(prefix)/include
+datarootdir ?= $(prefix)/share
+datadir     ?= $(datarootdir)
+mandir      ?= $(datarootdir)/man
+docdir      ?= $(datarootdir)/doc/symdiff
+pkgconfigdir ?= $(libdir)/pkgconfig
+cmakedir    ?= $(libdir)/cmake/symdiff
+pkgdatadir  ?= $(datadir)/symdiff
+INSTALL         ?= install
+INSTALL_PROGRAM ?= $(INSTALL)
+INSTALL_DATA    ?= $(INSTALL) -m 644
+
+INSTALL_DIRS := prefix exec_prefix bindir libdir includedir datadir mandir docdir \
+                pkgconfigdir cmakedir pkgdatadir
+$(BUILD)/install-dirs.txt: FORCE | $(BUILD)
+	@printf '%s\n' $(foreach d,$(INSTALL_DIRS),'$(d)=$($(d))') > $@.tmp; \
+	 cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+DIST := $(BUILD)/dist
+MAN_PAGES := $(DIST)/symdiff.1 $(DIST)/symdiff-language.7
+DIST_FILES := $(DIST)/symdiff.pc $(DIST)/symdiff-rt.pc $(DIST)/symdiff.mk \
+              $(DIST)/symdiff-config.cmake $(DIST)/symdiff-config-version.cmake $(MAN_PAGES)
+
+# A directory as pkg-config files write it: relative to ${prefix} (or for
+# programs and libraries ${exec_prefix}) when it is under it, else as it is.
+pc_dir = $(if $(filter $(prefix)/%,$(1)),$${prefix}/$(patsubst $(prefix)/%,%,$(1)),$(if \
+         $(filter $(prefix),$(1)),$${prefix},$(1)))
+pc_exec_dir = $(if $(filter $(exec_prefix)/%,$(1)),$${exec_prefix}/$(patsubst $(exec_prefix)/%,%,$(1)),$(call \
+         pc_dir,$(1)))
+# A path relative to an installed directory (scripts/relpath.sh).
+rel = $$(sh scripts/relpath.sh '$(1)' '$(2)')
+
+DIST_SED = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SONAME@|$(SONAME)|g' \
+  -e 's|@prefix@|$(prefix)|g' -e 's|@exec_prefix@|$(call pc_dir,$(exec_prefix))|g' \
+  -e 's|@bindir@|$(call pc_exec_dir,$(bindir))|g' -e 's|@libdir@|$(call pc_exec_dir,$(libdir))|g' \
+  -e 's|@includedir@|$(call pc_dir,$(includedir))|g' -e 's|@datadir@|$(call pc_dir,$(datadir))|g' \
+  -e 's|@cmakedir@|$(call pc_exec_dir,$(cmakedir))|g' \
+  -e "s|@mk_to_symdiff@|$(call rel,$(pkgdatadir),$(bindir)/symdiff)|g" \
+  -e "s|@cmake_to_bindir@|$(call rel,$(cmakedir),$(bindir))|g" \
+  -e "s|@cmake_to_libdir@|$(call rel,$(cmakedir),$(libdir))|g" \
+  -e "s|@cmake_to_includedir@|$(call rel,$(cmakedir),$(includedir))|g" \
+  -e 's|@INCLUDEDIR@|$(includedir)|g' -e 's|@PKGDATADIR@|$(pkgdatadir)|g' \
+  -e 's|@CMAKEDIR@|$(cmakedir)|g' -e 's|@DOCDIR@|$(docdir)|g'
+
+$(DIST)/%.pc: pkgconfig/%.pc.in $(BUILD)/install-dirs.txt VERSION Makefile scripts/relpath.sh
+	@mkdir -p $(dir $@)
+	@echo '$< -> $@'
+	@$(DIST_SED) $< > $@.tmp && mv $@.tmp $@
+$(DIST)/%.cmake: cmake/%.cmake.in $(BUILD)/install-dirs.txt VERSION Makefile scripts/relpath.sh
+	@mkdir -p $(dir $@)
+	@echo '$< -> $@'
+	@$(DIST_SED) $< > $@.tmp && mv $@.tmp $@
+$(DIST)/symdiff.mk: mk/symdiff.mk.in $(BUILD)/install-dirs.txt VERSION Makefile scripts/relpath.sh
+	@mkdir -p $(dir $@)
+	@echo '$< -> $@'
+	@$(DIST_SED) $< > $@.tmp && mv $@.tmp $@
+$(MAN_PAGES): $(DIST)/%: man/%.in $(BUILD)/install-dirs.txt VERSION Makefile
+	@mkdir -p $(dir $@)
+	@echo '$< -> $@'
+	@$(DIST_SED) $< > $@.tmp && mv $@.tmp $@
+
+all: $(SHLIB) $(DIST_FILES)
+check: $(MAN_PAGES)
+
+# --- install and uninstall --------------------------------------------------------
+INSTALLED_DATA := \
+  $(includedir)/symdiff.h:src/symdiff.h $(includedir)/sdrt.h:runtime/sdrt.h \
+  $(libdir)/libsymdiff.a:$(BUILD)/libsymdiff.a $(libdir)/libsymdiff_rt.a:$(BUILD)/libsymdiff_rt.a \
+  $(pkgconfigdir)/symdiff.pc:$(DIST)/symdiff.pc $(pkgconfigdir)/symdiff-rt.pc:$(DIST)/symdiff-rt.pc \
+  $(mandir)/man1/symdiff.1:$(DIST)/symdiff.1 $(mandir)/man7/symdiff-language.7:$(DIST)/symdiff-language.7 \
+  $(pkgdatadir)/symdiff.mk:$(DIST)/symdiff.mk \
+  $(cmakedir)/symdiff-config.cmake:$(DIST)/symdiff-config.cmake \
+  $(cmakedir)/symdiff-config-version.cmake:$(DIST)/symdiff-config-version.cmake \
+  $(docdir)/LICENSE:LICENSE $(docdir)/README.md:README.md \
+  $(foreach f,$(wildcard docs/*.md docs/*.svg),$(docdir)/$(f):$(f))
+
+install: $(BIN) $(BUILD)/libsymdiff.a $(SHLIB) $(BUILD)/libsymdiff_rt.a $(DIST_FILES)
+	@set -e; for pair in $(INSTALLED_DATA); do \
+	  to=$${pair%%:*}; from=$${pair#*:}; \
+	  $(INSTALL) -d '$(DESTDIR)'"$$(dirname "$$to")"; \
+	  echo "install $$from $(DESTDIR)$$to"; \
+	  $(INSTALL_DATA) "$$from" '$(DESTDIR)'"$$to"; done
+	$(INSTALL) -d '$(DESTDIR)$(bindir)' '$(DESTDIR)$(libdir)'
+	$(INSTALL_PROGRAM) $(BIN) '$(DESTDIR)$(bindir)/symdiff'
+	$(INSTALL_DATA) $(SHLIB) '$(DESTDIR)$(libdir)/$(notdir $(SHLIB))'
+	ln -sf $(notdir $(SHLIB)) '$(DESTDIR)$(libdir)/$(SONAME)'
+	ln -sf $(SONAME) '$(DESTDIR)$(libdir)/libsymdiff.so'
+	@# the dynamic linker's cache, for an installation into the running system
+	@if [ -z '$(DESTDIR)' ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then \
+	  ldconfig || true; fi
+
+# GNU's install-strip: the same with the program stripped.
+install-strip:
+	$(MAKE) --no-print-directory INSTALL_PROGRAM='$(INSTALL) -s' install
+
+# Removes every file `make install` writes, and the directories that are
+# symdiff's own once empty (not bin/, lib/, ..., which others share).
+uninstall:
+	rm -f '$(DESTDIR)$(bindir)/symdiff' '$(DESTDIR)$(libdir)/$(notdir $(SHLIB))' \
+	  '$(DESTDIR)$(libdir)/$(SONAME)' '$(DESTDIR)$(libdir)/libsymdiff.so'
+	@for pair in $(INSTALLED_DATA); do to=$${pair%%:*}; \
+	  echo "rm -f $(DESTDIR)$$to"; rm -f '$(DESTDIR)'"$$to"; done
+	-@rmdir '$(DESTDIR)$(docdir)/docs' '$(DESTDIR)$(docdir)' '$(DESTDIR)$(pkgdatadir)' \
+	  '$(DESTDIR)$(cmakedir)' 2>/dev/null || true
+	@if [ -z '$(DESTDIR)' ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then \
+	  ldconfig || true; fi
+
+# `make install` into a temporary DESTDIR, the example projects of
+# examples/make-project and examples/cmake-project built and run against it
+# alone, then `make uninstall` (tests/install.sh).  Part of `make check`.
+check-install: $(BIN) $(BUILD)/libsymdiff.a $(SHLIB) $(BUILD)/libsymdiff_rt.a $(DIST_FILES)
+	+@MAKE='$(MAKE)' CC='$(CC)' BUILD='$(BUILD)' sh tests/install.sh
+
+# Every source file carries its licence line, SPDX-License-Identifier: MIT
+# (scripts/spdx.sh adds it where it is missing).  Part of `make check`.
+check-spdx:
+	@sh scripts/spdx.sh --check
+
+ifeq ($(BUILD),build)
+check: check-install check-spdx
+endif
+
+# A source tarball of the current commit (it builds without .git).
+dist:
+	git archive --format=tar.gz --prefix=symdiff-$(VERSION)/ -o symdiff-$(VERSION).tar.gz HEAD
+	@echo symdiff-$(VERSION).tar.gz
+
+.PHONY: install install-strip uninstall check-install check-spdx dist FORCE
+FORCE:

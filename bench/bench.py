@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench.py -- symdiff measured against its peers; bench/run.sh calls it.
 
     python3 bench/bench.py [gen] [kernels] [scaling] [train] [report]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen_corpus.py -- writes the machine-made members of bench/corpus/.
 
     python3 bench/gen_corpus.py            (rewrites them in place)

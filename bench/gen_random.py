@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen_random.py -- a random symdiff program of a given size, for the
 scaling benchmark.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // ginac_diff.cc -- GiNaC's side of the generation-time benchmark: the time
 // of GiNaC's diff alone, for every parameter of one corpus program.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernel_peers.c — what one corpus expression's gradient costs at run time,
  * symdiff's kernel next to SymPy's, both against the same plain C f.

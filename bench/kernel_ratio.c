@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernel_ratio.c — how much more a generated gradient costs than the
  * function: time(f_grad) / time(f), for kernels symdiff writes (run.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reference.c — hand-written logistic-map kernels, the yardsticks of
  * kernel_ratio.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reference.h — hand-written logistic-map kernels (l_10), see reference.c. */
 #ifndef BENCH_REFERENCE_H
 #define BENCH_REFERENCE_H

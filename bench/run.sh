@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/run.sh — `make bench`: symdiff measured against its peers (SymPy,
 # GiNaC, hand-written derivatives) and against the cheap-gradient bound;
 # results in bench/RESULTS.md, charts in bench/gen_time.svg and

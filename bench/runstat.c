@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runstat.c — runs one command and reports what it cost: CPU time (user +
  * system), wall-clock time and peak resident memory, of that process alone.

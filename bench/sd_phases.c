@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sd_phases.c — symdiff's pipeline run in process, one clock per stage:
  * parse, lower (names -> DAG), differentiate (the gradient, every node

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """sdlang.py -- reads the benchmark corpus (a subset of symdiff's language)
 for the peers: SymPy gets an expression, GiNaC a straight-line program.
 

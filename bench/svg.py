@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """svg.py -- the two kinds of chart RESULTS.md shows, as plain SVG text
 (no plotting library): horizontal bars on a log scale, and log-log lines.
 """

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """sympy_worker.py -- SymPy's side of the generation-time benchmark.
 
 A long-lived process (SymPy is imported once, outside every timing).  It

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train.c — training throughput with generated gradients against the same
  * training with hand-written ones: the scalar models of bench/corpus/

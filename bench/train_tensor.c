@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train_tensor.c — training throughput of the tensor 2-16-3 network of
  * examples/spiral_network.sd (kernel spiral_net_grad, generated into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * training.c — see training.h: the interleaved measurement of a generated
  * gradient against a hand-written one (gradient alone, then minibatch Adam

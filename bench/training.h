@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * training.h — the training-throughput measurement shared by bench/train.c
  * (the scalar models of bench/corpus/) and bench/train_tensor.c (the tensor

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ad_timing_main.c — one program, four ways to its gradient, timed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * blob_classifiers_main.c — two linear classifiers over 3 classes, trained
  * on the same Gaussian blobs with minibatch SGD + momentum, using only the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # examples/demo.sh — `make demo`: from a model written in symdiff's language
 # to a trained classifier, in one command.
 #

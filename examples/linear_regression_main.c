@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * linear_regression_main.c — least squares by gradient descent on a
  * generated gradient kernel, checked against the normal equations.

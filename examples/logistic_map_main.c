@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logistic_map_main.c — the generated kernels of the iterated logistic map
  * against a hand-written forward-mode loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * network_timing_main.c — the gradient symdiff generates for the 2-16-3
  * tanh network of spiral_network.sd, against a straightforward hand-written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spiral_network_main.c — a 2-16-3 tanh network trained with Adam on
  * minibatches of the two-spirals set, using only the gradient kernel

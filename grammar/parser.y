@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parser.y — the grammar: tokens -> AST (see docs/language.md).
  *

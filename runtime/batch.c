@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * batch.c — minibatches: a batcher walks a permutation of the sample indices
  * held in caller memory, and sdrt_minibatch_epoch runs one epoch of training

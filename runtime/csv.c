@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * csv.c — a strict loader for numeric CSV files: the whole file is read into
  * memory, then split into lines and fields; each field must be a decimal

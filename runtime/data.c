@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data.c — synthetic datasets for classification and regression demos, in
  * the spirit of the TensorFlow playground.  Every generator writes into the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gradcheck.c — compares an analytic gradient with central finite
  * differences, component by component (see sdrt_gradcheck in sdrt.h for

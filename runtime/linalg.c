@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * linalg.c — the few dense linear-algebra routines the examples and tests
  * need: dot, axpy, a scaled 2-norm, Gaussian elimination with partial

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optim.c — learning-rate schedules, the three optimisers (gradient descent,
  * momentum, Adam), the SdrtOptim dispatcher and full-batch minimisation.

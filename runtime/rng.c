@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rng.c — the runtime's deterministic PRNG: xoshiro256** (Blackman & Vigna)
  * seeded through splitmix64, and what is built on it (uniform doubles,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sdrt.h — the symdiff numeric runtime (libsymdiff_rt.a).
  *

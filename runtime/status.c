@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status.c — text for the runtime's status codes (see SdrtStatus in sdrt.h).
  */

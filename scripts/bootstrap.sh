@@ -1,6 +1,8 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the build dependencies that are missing (bison, flex, check,
-# pkg-config, a C compiler, make).  Debian packages; apt-get when root,
+# pkg-config, a C compiler, make; cmake, groff and man for the installation
+# test).  Debian packages; apt-get when root,
 # otherwise prints the exact command to run.  Extra package names given as
 # arguments are installed the same way (used by `make bench`).
 #
@@ -67,6 +69,11 @@ have_cmd flex       || need="$need flex"
 have_cmd pkg-config || need="$need pkg-config"
 have_cmd make       || need="$need make"
 have_cmd cc         || need="$need gcc"
+# the installation test of `make check` (tests/install.sh): a CMake project
+# and the man pages rendered
+have_cmd cmake      || need="$need cmake"
+have_cmd groff      || need="$need groff-base"
+have_cmd man        || need="$need man-db"
 if have_cmd pkg-config && pkg-config --exists check 2>/dev/null; then :; else
     have_pkg check || need="$need check"
 fi

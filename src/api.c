@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api.c — the façade of symdiff.h: programs, diagnostics, variables and
  * points.

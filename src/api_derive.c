@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_derive.c — derivative requests: what to differentiate, by which
  * engine, and the shaped result.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_emit.c — C code for a result: the kernels, their header, and the
  * optional test and training programs, into memory.
@@ -175,6 +176,25 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
     return st;
 }
 
+/* Every text sd_emit_c returns opens with this comment (README.md,
+ * "Licence"): what symdiff writes from a user's program is the user's. */
+static const char generated_notice[] =
+    "/* Generated code: it belongs to the user and carries no licence obligation\n"
+    " * (symdiff's MIT licence does not extend to the code it generates). */\n";
+
+/* The text of sb behind the notice, malloc'd (NULL when out of memory);
+ * frees sb. */
+static char *take_noticed(StrBuf *sb) {
+    size_t n = sizeof generated_notice - 1, len = sb->failed ? 0 : strlen(sb_str(sb));
+    char *s = sb->failed ? NULL : malloc(n + len + 1);
+    if (s) {
+        memcpy(s, generated_notice, n);
+        memcpy(s + n, sb_str(sb), len + 1);
+    }
+    sb_free(sb);
+    return s;
+}
+
 SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     static const SdEmitOptions defaults = {0};
     SdProgram *p = r->p;
@@ -219,10 +239,10 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
         st = emit_scalar(r, o, &copt, inputs, ninputs, &src, &hdr, &test, &main_prog);
     p->g->kink = kink;
     if (st == SD_OK) {
-        out->source = api_take(&src);
-        out->header = api_take(&hdr);
-        out->test = o->test_program ? api_take(&test) : NULL;
-        out->main = o->train_program ? api_take(&main_prog) : NULL;
+        out->source = take_noticed(&src);
+        out->header = take_noticed(&hdr);
+        out->test = o->test_program ? take_noticed(&test) : NULL;
+        out->main = o->train_program ? take_noticed(&main_prog) : NULL;
         if (!out->source || !out->header || (o->test_program && !out->test) ||
             (o->train_program && !out->main)) {
             sd_emitted_free(out);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_eval.c — numbers: a result's values at a point, and the gradient
  * check.

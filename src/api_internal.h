@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_internal.h — what the files of the façade (api*.c) share: the
  * objects behind symdiff.h's opaque types.  Not installed, not for

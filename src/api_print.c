@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_print.c — the one writer of results: derivatives as text, LaTeX or
  * JSON, with their values at a point and a gradient check when given.

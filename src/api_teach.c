@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_teach.c — the teaching views of a result: the derivation rule by
  * rule, Graphviz pictures, factored polynomials, expression swell with its

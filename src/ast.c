@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ast.c — AST nodes: allocation in an arena, and printing back to source.
  *

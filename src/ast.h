@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ast.h — the abstract syntax tree produced by the parser.
  *

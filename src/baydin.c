@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * baydin.c — Baydin et al.'s Table 1 and the numeric pitfalls (see
  * baydin.h).

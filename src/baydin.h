@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * baydin.h — the logistic map of Baydin, Pearlmutter, Radul and Siskind,
  * "Automatic differentiation in machine learning: a survey", Table 1, and

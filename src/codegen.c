@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * codegen.c — emits C99 kernels from DAG roots (see codegen.h).
  *

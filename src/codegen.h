@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * codegen.h — C code generation: DAG roots -> a C99 source file and header.
  *

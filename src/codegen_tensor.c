@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * codegen_tensor.c — C code for programs with vectors and matrices.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * compile.c — text to DAG in one call (see compile.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * compile.h — text to DAG in one call: parse, then lower (the scaffold
  * every stage that starts from source text shares).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dag.c — the graph: arena, intern table, variables, size counts.
  *

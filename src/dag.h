@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dag.h — the expression DAG: interned, immutable, shared nodes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * deriv.c — forward and reverse symbolic differentiation (see deriv.h).
  *

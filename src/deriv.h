@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * deriv.h — symbolic differentiation on the DAG, in two engines.
  *

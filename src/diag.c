@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diag.c — diagnostics: messages located in the source, rendered as
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diag.h — diagnostics: errors located in the source, with the line and a
  * caret under the span.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dot.c — Graphviz DOT output of expression DAGs and trees (see dot.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dot.h — Graphviz DOT pictures of expressions: the DAG as symdiff holds
  * it, or the same expression written out as a tree.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * emit_ad.c — forward- and reverse-mode AD of the program's own
  * straight-line code, written as C (see emit_ad.h).

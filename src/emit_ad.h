@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * emit_ad.h — C for automatic differentiation of the program's own code.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * eval.c — numeric evaluation of the DAG (see eval.h).
  *

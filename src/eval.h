@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * eval.h — the evaluator: DAG + point -> numbers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * expand.c — full polynomial expansion (--expand), a teaching option.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * expand.h — full polynomial expansion, for teaching (--expand).
  */

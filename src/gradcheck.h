@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gradcheck.h — the gradient check: symbolic derivatives against central
  * finite differences at random points where the function is defined.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hints.c — tables of what users write that symdiff does not have, with
  * what to write instead (see hints.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hints.h — what a user probably meant, for the messages of the parser and
  * of lowering: functions and operators that symdiff does not have but

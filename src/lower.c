@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lower.c — checks names and lowers the AST into the DAG (see lower.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lower.h — name and shape checking, and lowering of the AST into the DAG.
  *

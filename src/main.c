@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — the symdiff command line, a client of symdiff.h.
  *

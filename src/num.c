@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * num.c — exact rational and double constants (see num.h).
  *

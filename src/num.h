@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * num.h — constants: exact rationals where they fit, doubles otherwise.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plot.c — log-scale line charts as SVG (see plot.h).
  *

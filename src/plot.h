@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plot.h — a log-scale line chart as a standalone SVG document.
  *

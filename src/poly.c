@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * poly.c — exact univariate polynomials and their factored forms (see
  * poly.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * poly.h — univariate polynomials with exact integer coefficients, and
  * their factored forms, for the teaching material (Baydin's table).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * print.c — infix and LaTeX printers (see print.h).
  *

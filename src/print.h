@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * print.h — printers: infix (round-trips through the parser) and LaTeX.
  *

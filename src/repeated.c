@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * repeated.c — finds the subexpressions written more than once in one
  * expression (see repeated.h): a structural hash of every subtree, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * repeated.h — subexpressions written more than once in one expression.
  *

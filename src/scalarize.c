@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scalarize.c — a program with vectors and matrices written out element
  * by element, as a scalar program.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scalarize.h — a program with vectors and matrices written out element by
  * element (see scalarize.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simplify.c — smart constructors: every node is built already simplified.
  *

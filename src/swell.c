@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * swell.c — expression swell, counted (see swell.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * swell.h — measuring expression swell, for teaching: how large the
  * derivative of a function gets, and what computing it costs, for each way

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * symdiff.h — the public interface of the symdiff engine (libsymdiff).
  *
@@ -305,7 +306,9 @@ typedef struct SdEmitted {
 
 /* C99 for the result: NAME and NAME_grad (gradient), NAME_jac (vector
  * programs), NAME_hess (SD_HESSIAN).  SD_ERR_REQUEST when the name is not
- * usable in C or the options do not apply (with the reason). */
+ * usable in C or the options do not apply (with the reason).  Every text
+ * opens with a comment saying that the code belongs to the user and carries
+ * no licence obligation. */
 SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *opt, SdEmitted *out);
 void sd_emitted_free(SdEmitted *e);
 /* Is `name` usable as the prefix of generated functions?  NULL, or the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tensor.c — smart constructors of the vector and matrix node kinds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unroll.c — straight-line code from the loops of codegen_tensor.c, for
  * --unroll (tiny embedded kernels: no loops, no loop counters).

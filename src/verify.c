@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify.c — the invariants of a graph, checked between stages in test
  * builds (SD_VERIFY; see the Makefile's asan and tsan targets).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_api.c — the public interface (symdiff.h) as a client sees it:
  * diagnostics as data, shaped results for every program shape, values

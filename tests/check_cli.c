@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_cli.c — the command line (src/main.c), run as a separate process.
  *

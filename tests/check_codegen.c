@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_codegen.c — the C code generator: generated kernels compile with
  * -Werror under gcc and clang in double and float, agree with the

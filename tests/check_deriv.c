@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_deriv.c — symbolic differentiation (src/deriv.c), forward and
  * reverse engines.

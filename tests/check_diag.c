@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_diag.c — diagnostics (src/diag.c) and the parser's messages.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_docs.c — the documentation says what the program does: every
  * command shown in README.md and docs/ (every .md) is run, and what it prints is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_emit_ad.c — --emit forward-ad and --emit reverse-ad: the kernels
  * compile with -Werror under gcc and clang in double and float, give the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_eval.c — the evaluator (src/eval.c): DAG + point -> doubles.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_examples.c — the example programs and the generated C, end to end.
  *

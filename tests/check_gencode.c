@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_gencode.c — the generated C, compiled and run: a property test of
  * `symdiff -o kN.c --name kN` on random programs.

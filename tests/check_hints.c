@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_hints.c — the hints of src/hints.c and the messages that carry
  * them.

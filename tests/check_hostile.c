@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_hostile.c — hostile input, through the real binary ($SYMDIFF).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_oom.c — allocation-failure injection: the real binary, with the
  * failing allocator of tests/oom/failmalloc.c preloaded, for a set of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_options.c — the command line's options taken together (src/main.c),
  * run as a separate process:

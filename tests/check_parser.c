@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_parser.c — the grammar (grammar/parser.y, grammar/lexer.l) and the
  * AST printer (src/ast.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_print.c — the printers (src/print.c): infix and LaTeX text of
  * simplified expressions, round trips through the parser, temporaries.

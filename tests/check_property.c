@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_property.c — properties of the whole pipeline on random programs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_regress.c — inputs found by fuzzing (tests/fuzz), kept so that they
  * stay fixed: each runs the whole pipeline and bounds the graph it builds.

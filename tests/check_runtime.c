@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_runtime.c — tests of the numeric runtime (runtime/sdrt.h): PRNG
  * golden values and moments, shuffles and batches, schedules, optimisers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_simplify.c — the hash-consed DAG (src/dag.c) and the smart
  * constructors that simplify as they build (src/simplify.c).

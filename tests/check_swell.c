@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_swell.c — expression swell counts (src/swell.c) and the SVG chart
  * (src/plot.c).

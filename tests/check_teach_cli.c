@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_teach_cli.c — the teaching options of the command line: --swell,
  * --sweep with --plot, --dot and --dot-tree, --trace, --factor, --demo.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_teaching.c — the teaching modules: exact polynomials and their
  * factorisation (src/poly.c), Baydin et al.'s Table 1 and the numeric

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_tensor.c — vectors and matrices: shapes, lowering, evaluation and
  * the tensor-level derivative rules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_verify.c — the graph's invariant checker (verify.c) finds what it
  * is meant to find: each invariant broken on purpose in a graph that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.c — the one test runner: every tests/check_<module>.c contributes
  * `Suite *<module>_suite(void)`; the list is generated from the file names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testrun.c — see testrun.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testrun.h — running the symdiff binary from a test, as a separate
  * process: fork/pipe/execv, no shell, stdin fed from a string, stdout and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * embed.c — symdiff inside another program, through symdiff.h only:
  * differentiate a string, print the derivative, evaluate it at a point,

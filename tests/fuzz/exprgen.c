@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exprgen.c — random valid programs and their reference values (see
  * exprgen.h).

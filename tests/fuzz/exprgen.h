@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exprgen.h — random valid programs for differential tests: bytes (from a
  * fuzzer or a PRNG) -> an expression tree -> source text, plus an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_differential.c — libFuzzer harness that checks answers, not just
  * crashes.  The fuzz bytes choose a point and a valid program (exprgen.c:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_parser.c — libFuzzer harness for the scanner, the parser and the
  * diagnostics alone, on arbitrary bytes (NUL, control bytes, invalid

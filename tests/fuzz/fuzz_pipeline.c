@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_pipeline.c — libFuzzer harness for the whole pipeline: parse, lower,
  * differentiate (both engines), simplify, print, evaluate and emit C, on

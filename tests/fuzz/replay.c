@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.c — runs a fuzz harness without libFuzzer: every file named on
  * the command line (directories: every regular file in them, not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failmalloc.c — an allocator that fails on purpose, for allocation-failure
  * injection (tests/check_oom.c, `make oom`).  Loaded with LD_PRELOAD into
