@@ -202,7 +202,8 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     CodegenOptions copt = {.name = name, .use_float = o->type == SD_FLOAT,
                            .header_file = header_name, .source_text = source_text,
                            .command_line = o->command_line ? o->command_line : "",
-                           .version = sd_version(), .unroll = o->unroll};
+                           .version = sd_version(), .unroll = o->unroll,
+                           .header_above = o->self_contained};
     StrBuf src, hdr, test, main_prog;
     sb_init(&src);
     sb_init(&hdr);

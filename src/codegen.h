@@ -32,6 +32,8 @@ typedef struct CodegenOptions {
     const char *version;
     int embedded;             /* static functions for inclusion in another
                                  file: no #include of the header            */
+    int header_above;         /* the header's text precedes the source in
+                                 one self-contained file: no #include of it */
     int unroll;               /* tensor kernels as straight-line code      */
 } CodegenOptions;
 
