@@ -218,7 +218,8 @@ char *sd_swell_svg(const SdSwell *s, const char *name, const SdPlotOptions *opt)
         snprintf(title, sizeof title, "Size of the derivative by method, for %s = %g..%g",
                  name ? name : "n", s->n ? s->x[0] : 0.0, s->n ? s->x[s->n - 1] : 0.0);
     if (s->n == 0 ||
-        swell_plot_svg(&sb, title, name ? name : "n", s->x, s->reports, s->n, SWELL_PLOT_DEFAULT) != 0) {
+        swell_plot_svg_sized(&sb, title, name ? name : "n", s->x, s->reports, s->n, SWELL_PLOT_DEFAULT,
+                             opt ? opt->width : 0, opt ? opt->height : 0) != 0) {
         sb_free(&sb);
         return NULL;
     }

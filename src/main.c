@@ -56,6 +56,8 @@ typedef struct Options {
     char sweep_buf[64];
     long sweep_lo, sweep_hi;
     const char *plot;         /* --plot FILE.svg (with --sweep)           */
+    const char *plot_title;   /* --plot-title TEXT                        */
+    int plot_width, plot_height; /* --plot-size WxH                       */
     const char *dot;          /* --dot FILE, --dot-tree FILE              */
     int dot_tree;
     int demo, demo_n;         /* --demo baydin[=N] or pitfalls            */
@@ -186,14 +188,19 @@ static void print_help(void) {
           "      --emit-test       also write NAME_test.c, a finite-difference check\n"
           "      --emit-main train also write NAME_main.c, a training program for a loss\n"
           "                        whose data are declared with 'input'\n"
-          "\n"
-          "teaching (see docs/teaching.md):\n"
+          "\n",
+          stdout);
+    /* (in two strings: C99 compilers need support only 4095 characters) */
+    fputs("teaching (see docs/teaching.md):\n"
           "      --swell           sizes of the derivative by every method: naive\n"
           "                        symbolic tree, simplified, shared DAG, forward and\n"
           "                        reverse AD, finite differences (values with --at)\n"
           "      --sweep N=A..B    --swell for each whole N from A to B (a name the\n"
           "                        program uses, e.g. a repeat count)\n"
           "      --plot FILE.svg   with --sweep: a log-scale chart of the sizes\n"
+          "      --plot-title TEXT the chart's title\n"
+          "      --plot-size WxH   the chart's size in pixels (type scales with it),\n"
+          "                        e.g. 1280x720 for a slide\n"
           "      --dot FILE        Graphviz DOT of the function and derivative DAGs\n"
           "      --dot-tree FILE   the same written out as trees (small programs)\n"
           "      --trace           the derivation, rule by rule (small programs)\n"
@@ -222,7 +229,7 @@ enum {
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
-    OPT_DUMP
+    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE
 };
 
 static const struct option long_options[] = {
@@ -247,6 +254,8 @@ static const struct option long_options[] = {
     {"dot-tree", required_argument, NULL, OPT_DOT_TREE}, {"trace", no_argument, NULL, OPT_TRACE},
     {"factor", no_argument, NULL, OPT_FACTOR}, {"demo", required_argument, NULL, OPT_DEMO},
     {"dump", required_argument, NULL, OPT_DUMP},
+    {"plot-title", required_argument, NULL, OPT_PLOT_TITLE},
+    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -304,6 +313,24 @@ static void take_negative_program(int *argc, char **argv, Options *o) {
 }
 
 enum { DEMO_BAYDIN = 1, DEMO_PITFALLS };
+
+/* "1280x720" into a width and a height in pixels (200 .. 10000 each, the
+ * range plot.c draws). */
+static int parse_size(const char *arg, int *width, int *height) {
+    const char *x = strchr(arg, 'x');
+    if (!x || x == arg || strlen(x + 1) == 0 || strlen(arg) > 32)
+        return -1;
+    char w[40];
+    memcpy(w, arg, (size_t)(x - arg));
+    w[x - arg] = '\0';
+    long lw, lh;
+    if (!parse_long(w, &lw) || !parse_long(x + 1, &lh) || lw < 200 || lw > 10000 || lh < 200 ||
+        lh > 10000)
+        return -1;
+    *width = (int)lw;
+    *height = (int)lh;
+    return 0;
+}
 
 /* "n=1..10" into o->sweep_*. */
 static int parse_sweep(char *arg, Options *o) {
@@ -563,6 +590,17 @@ static int parse_options(int argc, char **argv, Options *o) {
             break;
         case OPT_PLOT:
             o->plot = optarg;
+            break;
+        case OPT_PLOT_TITLE:
+            o->plot_title = optarg;
+            break;
+        case OPT_PLOT_SIZE:
+            if (parse_size(optarg, &o->plot_width, &o->plot_height) != 0) {
+                usage_error("--plot-size needs WIDTHxHEIGHT in pixels, each 200 to 10000 (as in "
+                            "1280x720), got '%s'",
+                            optarg);
+                return EXIT_USAGE;
+            }
             break;
         case OPT_DOT:
         case OPT_DOT_TREE:
@@ -844,7 +882,7 @@ enum {
     O_HESSIAN = 1 << 0, O_ORDER = 1 << 1, O_SIMPLIFY = 1 << 2, O_EXPAND = 1 << 3,
     O_CHECK = 1 << 4, O_C = 1 << 5, O_TEST = 1 << 6, O_MAIN = 1 << 7, O_TRACE = 1 << 8,
     O_FACTOR = 1 << 9, O_DOT = 1 << 10, O_PLOT = 1 << 11, O_SWEEP = 1 << 12, O_OUTFILE = 1 << 13,
-    O_AD = 1 << 14, O_UNROLL = 1 << 15
+    O_AD = 1 << 14, O_UNROLL = 1 << 15, O_PLOTSTYLE = 1 << 16
 };
 
 static unsigned option_bits(const Options *o) {
@@ -854,7 +892,7 @@ static unsigned option_bits(const Options *o) {
            (o->emit_main ? O_MAIN : 0) | (o->trace ? O_TRACE : 0) | (o->factor ? O_FACTOR : 0) |
            (o->dot ? O_DOT : 0) | (o->plot ? O_PLOT : 0) | (o->sweep_name ? O_SWEEP : 0) |
            (o->output ? O_OUTFILE : 0) | (o->emit_kind != SD_EMIT_SYMBOLIC ? O_AD : 0) |
-           (o->unroll ? O_UNROLL : 0);
+           (o->unroll ? O_UNROLL : 0) | (o->plot_title || o->plot_width ? O_PLOTSTYLE : 0);
 }
 
 /* Each row: when any option of `when` is given, every option of `needs`
@@ -866,6 +904,7 @@ static const struct {
     const char *message;
 } constraints[] = {
     {O_PLOT, O_SWEEP, 0, "--plot draws a sweep: use it with --sweep NAME=A..B"},
+    {O_PLOTSTYLE, O_PLOT, 0, "--plot-title and --plot-size set up a chart: use them with --plot FILE.svg"},
     {O_TEST | O_MAIN, O_C | O_OUTFILE, 0, "--emit-test and --emit-main need C output to a file: -o NAME.c"},
     {O_C, 0, O_EXPAND | O_SIMPLIFY | O_ORDER,
      "C output is for gradients, Jacobians and Hessians (not with --expand, --simplify or --order)"},
@@ -1025,7 +1064,8 @@ static int run_swell(const Options *o, const char *text, size_t len, const char 
     if (status == 0)
         status = emit(out, sd_swell_text(sw, o->sweep_name, o->json ? SD_JSON : SD_TEXT));
     if (status == 0 && o->plot) {
-        char *svg = sd_swell_svg(sw, o->sweep_name, NULL);
+        SdPlotOptions po = {o->plot_title, o->plot_width, o->plot_height};
+        char *svg = sd_swell_svg(sw, o->sweep_name, &po);
         if (!svg)
             status = out_of_memory();
         else if (write_atomically(o->plot, svg) != 0)

@@ -329,9 +329,13 @@ char *sd_swell_text(const SdSwell *s, const char *name, SdFormat fmt);
 
 typedef struct SdPlotOptions {
     const char *title;   /* NULL: "Size of the derivative by method, ..."         */
-    int width, height;   /* pixels; 0: 720 x 480                                  */
+    int width, height;   /* pixels (each clamped to 200 .. 10000; the layout is
+                            scaled to fit, type included); 0 x 0: a 560 x 380
+                            plot area with the legend beside it (about 910 x 490) */
 } SdPlotOptions;
-/* The sweep as a standalone SVG line chart on a log scale. */
+/* The sweep as a standalone SVG line chart on a log scale.  Methods whose
+ * counts coincide (forward- and reverse-mode AD of one variable) are both
+ * drawn, and the legend says so. */
 char *sd_swell_svg(const SdSwell *s, const char *name, const SdPlotOptions *opt);
 
 /* Baydin et al.'s Table 1 for the logistic map (n rows, 0: 4), and the
