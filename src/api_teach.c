@@ -84,8 +84,9 @@ SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out) {
     return *out ? SD_OK : api_nomem(r0->p);
 }
 
-SdStatus sd_dot(SdResult *r, int as_tree, char **out) {
+SdStatus sd_dot(SdResult *r, int flags, char **out) {
     *out = NULL;
+    int as_tree = (flags & SD_DOT_TREE) != 0;
     SdProgram *p = r->p;
     int fn = r->what == SD_FUNCTION;
     long nd = fn ? 0 : r->rows * r->nwrt;
@@ -118,7 +119,8 @@ SdStatus sd_dot(SdResult *r, int as_tree, char **out) {
     if (failed) {
         st = api_nomem(p);
     } else if (dot_write_split(&dot, p->g, roots, (const char *const *)labels, (int)n, r->nf,
-                               as_tree) != 0 ||
+                               (as_tree ? DOT_TREE : 0) |
+                                   (flags & SD_DOT_SHARED_CONSTANTS ? DOT_SHARED_CONSTANTS : 0)) != 0 ||
                dot.failed) {
         st = as_tree ? api_fail(p, SD_ERR_LIMIT,
                                 "--dot-tree: the tree is too large to draw (more than %d nodes); use "

@@ -60,6 +60,7 @@ typedef struct Options {
     int plot_width, plot_height; /* --plot-size WxH                       */
     const char *dot;          /* --dot FILE, --dot-tree FILE              */
     int dot_tree;
+    int dot_shared_constants; /* --dot-shared-constants                   */
     int demo, demo_n;         /* --demo baydin[=N] or pitfalls            */
     char *command_line;    /* for the generated header                  */
     SdMode mode;
@@ -202,7 +203,9 @@ static void print_help(void) {
           "      --plot-size WxH   the chart's size in pixels (type scales with it),\n"
           "                        e.g. 1280x720 for a slide\n"
           "      --dot FILE        Graphviz DOT of the function and derivative DAGs\n"
+          "                        (each use of a constant a small leaf of its own)\n"
           "      --dot-tree FILE   the same written out as trees (small programs)\n"
+          "      --dot-shared-constants  with --dot: one node per distinct constant\n"
           "      --trace           the derivation, rule by rule (small programs)\n"
           "      --factor          derivatives of one-variable polynomials, factored\n"
           "      --demo baydin[=N] Baydin et al.'s Table 1 (logistic map), rows 1..N\n"
@@ -229,7 +232,7 @@ enum {
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
-    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE
+    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE, OPT_DOT_SHARED
 };
 
 static const struct option long_options[] = {
@@ -256,6 +259,7 @@ static const struct option long_options[] = {
     {"dump", required_argument, NULL, OPT_DUMP},
     {"plot-title", required_argument, NULL, OPT_PLOT_TITLE},
     {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
+    {"dot-shared-constants", no_argument, NULL, OPT_DOT_SHARED},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -602,6 +606,9 @@ static int parse_options(int argc, char **argv, Options *o) {
                 return EXIT_USAGE;
             }
             break;
+        case OPT_DOT_SHARED:
+            o->dot_shared_constants = 1;
+            break;
         case OPT_DOT:
         case OPT_DOT_TREE:
             o->dot = optarg;
@@ -882,7 +889,8 @@ enum {
     O_HESSIAN = 1 << 0, O_ORDER = 1 << 1, O_SIMPLIFY = 1 << 2, O_EXPAND = 1 << 3,
     O_CHECK = 1 << 4, O_C = 1 << 5, O_TEST = 1 << 6, O_MAIN = 1 << 7, O_TRACE = 1 << 8,
     O_FACTOR = 1 << 9, O_DOT = 1 << 10, O_PLOT = 1 << 11, O_SWEEP = 1 << 12, O_OUTFILE = 1 << 13,
-    O_AD = 1 << 14, O_UNROLL = 1 << 15, O_PLOTSTYLE = 1 << 16
+    O_AD = 1 << 14, O_UNROLL = 1 << 15, O_PLOTSTYLE = 1 << 16, O_DOTSHARED = 1 << 17,
+    O_DOTDAG = 1 << 18
 };
 
 static unsigned option_bits(const Options *o) {
@@ -892,7 +900,8 @@ static unsigned option_bits(const Options *o) {
            (o->emit_main ? O_MAIN : 0) | (o->trace ? O_TRACE : 0) | (o->factor ? O_FACTOR : 0) |
            (o->dot ? O_DOT : 0) | (o->plot ? O_PLOT : 0) | (o->sweep_name ? O_SWEEP : 0) |
            (o->output ? O_OUTFILE : 0) | (o->emit_kind != SD_EMIT_SYMBOLIC ? O_AD : 0) |
-           (o->unroll ? O_UNROLL : 0) | (o->plot_title || o->plot_width ? O_PLOTSTYLE : 0);
+           (o->unroll ? O_UNROLL : 0) | (o->plot_title || o->plot_width ? O_PLOTSTYLE : 0) |
+           (o->dot_shared_constants ? O_DOTSHARED : 0) | (o->dot && !o->dot_tree ? O_DOTDAG : 0);
 }
 
 /* Each row: when any option of `when` is given, every option of `needs`
@@ -905,6 +914,8 @@ static const struct {
 } constraints[] = {
     {O_PLOT, O_SWEEP, 0, "--plot draws a sweep: use it with --sweep NAME=A..B"},
     {O_PLOTSTYLE, O_PLOT, 0, "--plot-title and --plot-size set up a chart: use them with --plot FILE.svg"},
+    {O_DOTSHARED, O_DOTDAG, 0,
+     "--dot-shared-constants draws a DAG: use it with --dot FILE (a tree draws every use anyway)"},
     {O_TEST | O_MAIN, O_C | O_OUTFILE, 0, "--emit-test and --emit-main need C output to a file: -o NAME.c"},
     {O_C, 0, O_EXPAND | O_SIMPLIFY | O_ORDER,
      "C output is for gradients, Jacobians and Hessians (not with --expand, --simplify or --order)"},
@@ -1179,7 +1190,9 @@ static int run(Options *o, Output *out) {
 
     if (o->dot) {
         char *dot = NULL;
-        status = report(p, sd_dot(r, o->dot_tree, &dot));
+        status = report(p, sd_dot(r, (o->dot_tree ? SD_DOT_TREE : 0) |
+                                         (o->dot_shared_constants ? SD_DOT_SHARED_CONSTANTS : 0),
+                                  &dot));
         if (status == 0 && write_atomically(o->dot, dot) != 0)
             status = EXIT_INPUT;
         free(dot);

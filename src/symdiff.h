@@ -309,8 +309,12 @@ const char *sd_c_name_problem(const char *name);
  * derivative of a small scalar function. */
 SdStatus sd_trace(SdResult *r, SdFormat fmt, char **out);
 /* Graphviz DOT of the function and its derivatives: the shared DAG, or
- * (as_tree) the same expressions written out as trees. */
-SdStatus sd_dot(SdResult *r, int as_tree, char **out);
+ * (SD_DOT_TREE) the same expressions written out as trees.  In the DAG
+ * each use of a constant is a small leaf of its own, so that the shared
+ * nodes drawn are the program's; SD_DOT_SHARED_CONSTANTS draws one node
+ * per distinct constant, as the graph holds them. */
+enum { SD_DOT_TREE = 1, SD_DOT_SHARED_CONSTANTS = 2 };
+SdStatus sd_dot(SdResult *r, int flags, char **out);
 /* The derivatives of a polynomial in one variable, factored. */
 SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out);
 

@@ -271,7 +271,24 @@ START_TEST(test_dot_files) {
     /* the tree repeats x^2 where the DAG shares it */
     ck_assert_int_gt(count(t, "label="), count(d, "label="));
     free(t);
+    /* constants: one leaf per use by default, one node each when asked */
+    char shared[128];
+    snprintf(shared, sizeof shared, "%s/s.dot", tmpdir);
+    const char *sargs[] = {"--dot", shared, "--dot-shared-constants", "x^2 ln(x^2)", NULL};
+    run(sargs, NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    char *s = read_file(shared);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(count(s, "label=\"2\""), 1);   /* the one 2 the graph holds */
+    ck_assert_int_gt(count(d, "label=\"2\""), 1);   /* each use of it */
+    free(s);
     free(d);
+    const char *streeargs[] = {"--dot-tree", tree, "--dot-shared-constants", "x^2 ln(x^2)", NULL};
+    run(streeargs, NULL, &r);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--dot-shared-constants draws a DAG"));
+    run_free(&r);
     /* a tree too large to draw: refused, the old file kept */
     const char *big[] = {"--dot-tree", tree, "l = x; repeat 12 { l = 4*l*(1-l) } l", NULL};
     run(big, NULL, &r);
