@@ -180,6 +180,12 @@ int plot_svg_sized(StrBuf *out, const char *title, const char *xlabel, const cha
     fr.y0 = floor(fr.y0 / ystep) * ystep;
     fr.y1 = ceil(fr.y1 / ystep) * ystep;
     double xstep = nice_step((fr.x1 - fr.x0) / 8);
+    /* whole-number x (a repeat count) gets whole-number ticks */
+    int whole = 1;
+    for (int i = 0; i < npoints && whole; i++)
+        whole = !isfinite(x[i]) || x[i] == floor(x[i]);
+    if (whole && xstep < 1)
+        xstep = 1;
     double xt0 = ceil(fr.x0 / xstep - 1e-9) * xstep;
     /* counted, not stepped in floating point: a step lost to rounding
      * (x near 1e300) cannot loop forever */

@@ -898,6 +898,23 @@ START_TEST(test_plot_sized) {
 }
 END_TEST
 
+/* x ticks: whole numbers for whole-number x (a sweep of a repeat count),
+ * fractions where x has them. */
+START_TEST(test_plot_whole_ticks) {
+    double xw[4] = {1, 2, 3, 4}, xf[4] = {1, 1.25, 1.5, 1.75}, y[4] = {1, 2, 3, 4};
+    PlotSeries s = {"one", y};
+    StrBuf sb;
+    sb_init(&sb);
+    ck_assert_int_eq(plot_svg(&sb, "t", "n", "size", xw, 4, &s, 1), 0);
+    ck_assert_ptr_null(strstr(sb_str(&sb), ">1.5</text>"));
+    ck_assert_ptr_nonnull(strstr(sb_str(&sb), ">2</text>"));
+    sb_clear(&sb);
+    ck_assert_int_eq(plot_svg(&sb, "t", "n", "size", xf, 4, &s, 1), 0);
+    ck_assert_ptr_nonnull(strstr(sb_str(&sb), ">1.5</text>"));
+    sb_free(&sb);
+}
+END_TEST
+
 START_TEST(test_plot_default_size) {
     double x[3] = {1, 2, 3}, y[3] = {1, 2, 3};
     PlotSeries s = {"one", y};
@@ -979,6 +996,7 @@ Suite *swell_suite(void) {
     tcase_add_loop_test(tc, test_plot_coinciding, 0, (int)(sizeof same_cases / sizeof *same_cases));
     tcase_add_loop_test(tc, test_plot_sized, 0, (int)(sizeof plot_sizes / sizeof *plot_sizes));
     tcase_add_test(tc, test_plot_default_size);
+    tcase_add_test(tc, test_plot_whole_ticks);
     suite_add_tcase(s, tc);
     return s;
 }
