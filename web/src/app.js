@@ -46,7 +46,7 @@ const $ = (id) => document.getElementById(id);
 
 const DEFAULTS = {
   p: EXAMPLES[0].program, c: '', v: 'trace', what: 'gradient', order: '2', wrt: '', mode: 'auto',
-  expand: '0', at: '', g: 'dag', ck: 'symbolic', ct: 'double', cn: 'f', sw: '',
+  expand: '0', at: '', g: 'dag', gs: '0', ck: 'symbolic', ct: 'double', cn: 'f', sw: '', pt: '', ps: '',
 };
 let state = { ...DEFAULTS };
 let pointEdited = false; /* the point was typed (else it follows the variables) */
@@ -254,10 +254,11 @@ function typeset(el, latex, display = true) {
 /* Typeset mathematics wider than its box is made smaller, down to 60%
  * of its size (beyond that, it scrolls). */
 function fitWidth(el) {
+  const over = el.scrollWidth, room = el.clientWidth;
+  if (over <= room + 1 || !room) return;
+  /* one measurement, one change: type scales with the font size */
   const base = parseFloat(getComputedStyle(el).fontSize);
-  for (let f = 0.9; f >= 0.6 && el.scrollWidth > el.clientWidth + 1; f -= 0.1) {
-    el.style.fontSize = (base * f).toFixed(1) + 'px';
-  }
+  el.style.fontSize = (base * Math.max(0.6, (room - 4) / over)).toFixed(1) + 'px';
 }
 
 function download(name, text, type) {
@@ -389,6 +390,7 @@ function showDiagnostics(answer) {
 function renderDerive(answer) {
   showDiagnostics(answer);
   const result = $('result');
+  document.querySelector('.views').classList.toggle('stale', !answer.ok);
   if (!answer.ok) {
     result.classList.add('stale');
     $('result-meta').textContent = '(the program has errors: showing the last result)';
@@ -538,7 +540,9 @@ const views = {
       $('sweep-label').firstChild.textContent = `${name} = `;
       $('swell-note').textContent = value > SWEEP_MAX
         ? `${name} = ${value} is beyond the slider: the plot shows 1..${value}.` : '';
-      return form('swell', { at: state.at, name, lo: '1', hi: String(Math.max(1, value)) });
+      const [w, h] = (state.ps || '0x0').split('x');
+      return form('swell', { at: state.at, name, lo: '1', hi: String(Math.max(1, value)),
+        title: state.pt, width: w, height: h });
     },
     render(a) {
       $('swell-figure').hidden = !(a.ok && a.svg);
@@ -562,7 +566,7 @@ const views = {
     },
   },
   graph: {
-    request: () => form('dot', { tree: state.g === 'tree' ? '1' : '0' }),
+    request: () => form('dot', { tree: state.g === 'tree' ? '1' : '0', shared: state.gs }),
     async render(a) {
       const box = $('graph');
       if (!a.ok) {
@@ -571,11 +575,13 @@ const views = {
         return;
       }
       box.dataset.dot = a.dot;
+      const dag = `the function's DAG has ${a.function_nodes} nodes and the derivative's ` +
+        `${a.derivative_nodes}, some of them shared`;
+      const big = (v) => (v == null ? 'too many to count' : v < 1e15 ? v.toLocaleString('en-US') : v.toPrecision(3));
+      const trees = `written out as trees they have ${big(a.function_tree)} and ${big(a.derivative_tree)}`;
       $('graph-meta').textContent = state.g === 'tree'
-        ? `Written out as trees: ${a.function_tree + a.derivative_tree} nodes ` +
-          `(the shared DAG has ${a.graph_nodes}).`
-        : `The shared DAG: ${a.graph_nodes} nodes (written out as trees: ` +
-          `${a.function_tree + a.derivative_tree}).`;
+        ? `${trees[0].toUpperCase()}${trees.slice(1)}; ${dag}.`
+        : `${dag[0].toUpperCase()}${dag.slice(1)}; ${trees}.`;
       box.classList.add('busy');
       try {
         const viz = await vizInstance();
@@ -732,6 +738,10 @@ function applyState() {
   $('point').value = state.at;
   pointEdited = state.at !== '';
   for (const r of document.querySelectorAll('input[name=graph-kind]')) r.checked = r.value === state.g;
+  $('graph-shared').checked = state.gs === '1';
+  $('graph-shared').disabled = state.g === 'tree';
+  $('plot-title').value = state.pt;
+  $('plot-size').value = state.ps;
   for (const r of document.querySelectorAll('input[name=code-kind]')) r.checked = r.value === state.ck;
   $('code-type').value = state.ct;
   $('code-name').value = state.cn;
@@ -798,8 +808,14 @@ function setup() {
   });
   $('sweep-name').addEventListener('change', (ev) => changed('sw', ev.target.value, { viewOnly: true }));
   for (const r of document.querySelectorAll('input[name=graph-kind]')) {
-    r.addEventListener('change', () => changed('g', r.value, { viewOnly: true }));
+    r.addEventListener('change', () => {
+      $('graph-shared').disabled = r.value === 'tree'; /* a tree draws every use anyway */
+      changed('g', r.value, { viewOnly: true });
+    });
   }
+  $('graph-shared').addEventListener('change', (ev) => changed('gs', ev.target.checked ? '1' : '0', { viewOnly: true }));
+  $('plot-title').addEventListener('input', (ev) => changed('pt', ev.target.value, { viewOnly: true }));
+  $('plot-size').addEventListener('change', (ev) => changed('ps', ev.target.value, { viewOnly: true }));
   for (const r of document.querySelectorAll('input[name=code-kind]')) {
     r.addEventListener('change', () => changed('ck', r.value, { viewOnly: true }));
   }

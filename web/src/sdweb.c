@@ -25,7 +25,8 @@
  * takes it), check (eval: also the gradient check), tree (dot), kind
  * (symbolic | forward | reverse), type (double | float), name (emit),
  * name/lo/hi (swell: the swept constant and its range; title, width,
- * height for the plot).  Unknown keys are ignored, so the page and the
+ * height for the plot), shared (dot: constants drawn as the graph holds
+ * them, one node each, instead of a leaf per use).  Unknown keys are ignored, so the page and the
  * engine can grow apart a little.
  *
  * The page calls it from a Web Worker; nothing here is global but the
@@ -677,7 +678,8 @@ static SdStatus op_swell(Buf *b, Job *j) {
         rows = sd_swell_text(last, NULL, SD_JSON);
         text = sd_swell_text(all, sweep ? name : NULL, SD_TEXT);
         if (sweep && hi > lo) {
-            SdPlotOptions po = {req_get(j->q, "title", NULL), (int)req_number(j->q, "width", 0),
+            const char *title = req_get(j->q, "title", "");
+            SdPlotOptions po = {*title ? title : NULL, (int)req_number(j->q, "width", 0),
                                 (int)req_number(j->q, "height", 0)};
             svg = sd_swell_svg(all, name, &po);
         }
@@ -706,7 +708,9 @@ static SdStatus op_dot(Buf *b, Job *j) {
     SdStatus st = job_run(j, NULL, -1);
     char *dot = NULL;
     if (st == SD_OK)
-        st = sd_dot(j->r, req_is(j->q, "tree", "1"), &dot);
+        st = sd_dot(j->r, (req_is(j->q, "tree", "1") ? SD_DOT_TREE : 0) |
+                              (req_is(j->q, "shared", "1") ? SD_DOT_SHARED_CONSTANTS : 0),
+                    &dot);
     if (st == SD_OK) {
         SdStats s = sd_result_stats(j->r);
         buf_puts(b, "{\"ok\": true");
@@ -715,7 +719,8 @@ static SdStatus op_dot(Buf *b, Job *j) {
         buf_json_number(b, s.function_tree);
         buf_puts(b, ", \"derivative_tree\": ");
         buf_json_number(b, s.derivative_tree);
-        buf_printf(b, ", \"graph_nodes\": %ld}", s.function_nodes + s.derivative_nodes);
+        buf_printf(b, ", \"function_nodes\": %ld, \"derivative_nodes\": %ld}", s.function_nodes,
+                   s.derivative_nodes);
     }
     sd_free(dot);
     return st;

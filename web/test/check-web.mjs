@@ -339,31 +339,71 @@ await check('the swell slider changes the table and the plot', async () => {
   assert((await text('#sweep-value')) === '6', 'slider value shown');
   /* the derivative above follows too (l_7 of x) */
   await page.waitForFunction(() => document.getElementById('text').textContent.length > 100, null, { timeout: TIMEOUT });
+  /* one variable: forward and reverse mode coincide, and both show */
+  assert(svg2.includes('(the same values as forward-mode AD (ops))'), 'no note on the coinciding lines');
   await shot('swell.png');
+  /* for a slide: a title and a size */
+  await viewSettled('swell', () => page.fill('#plot-title', 'The logistic map: what a derivative costs'));
+  await viewSettled('swell', () => page.selectOption('#plot-size', '1280x720'));
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-svg')]);
   const f = path.join(tmp, 'swell.svg');
   await dl.saveAs(f);
-  assert(fs.readFileSync(f, 'utf8') === svg2, 'the downloaded SVG is the plot');
+  const slide = fs.readFileSync(f, 'utf8');
+  assert(slide === await page.evaluate(() => document.getElementById('swell-plot').dataset.svg),
+    'the downloaded SVG is the plot');
+  assert(slide.includes('width="1280" height="720"') &&
+    slide.includes('<title>The logistic map: what a derivative costs</title>'), 'title and size');
+  await viewSettled('swell', () => page.fill('#plot-title', ''));
+  await viewSettled('swell', () => page.selectOption('#plot-size', ''));
 });
 
 await check('the DAG and the tree are drawn from the engine\'s DOT', async () => {
   await page.click('button[data-example="xlnx"]');
   await openView('graph');
   await page.waitForFunction(() => document.querySelector('#graph svg g.node'), null, { timeout: 30000 });
-  const dagNodes = await page.locator('#graph svg g.node').count();
+  const drawn = () => page.locator('#graph svg g.node').count();
+  const dot = () => page.evaluate(() => document.getElementById('graph').dataset.dot);
+  const dagNodes = await drawn();
+  const leaves = ((await dot()).match(/ -> c\d+_\d+;/g) || []).length;
   await shot('graph-dag.png');
+  /* the constants as the graph holds them: x^2 ln(x^2) is 8 DAG nodes
+   * (docs/teaching.md), plus a label for f and for d/dx */
+  await viewSettled('graph', () => page.check('#graph-shared'));
+  await page.waitForFunction((n) => document.querySelectorAll('#graph svg g.node').length !== n, dagNodes,
+    { timeout: TIMEOUT });
+  const heldNodes = await drawn();
+  const heldConstants = ((await dot()).match(/n\d+ \[label="[^"]*", shape=plaintext\]/g) || []).length;
+  assert(heldNodes === 8 + 2, `as held: ${heldNodes} nodes`);
+  assert(leaves > heldConstants && dagNodes === heldNodes - heldConstants + leaves,
+    `a leaf per use of a constant: ${dagNodes} drawn, ${heldNodes} held, ${heldConstants} constants, ${leaves} uses`);
+  await viewSettled('graph', () => page.uncheck('#graph-shared'));
   await viewSettled('graph', () => page.check('input[name=graph-kind][value=tree]'));
   await page.waitForFunction((n) => document.querySelectorAll('#graph svg g.node').length !== n, dagNodes,
     { timeout: TIMEOUT });
-  const treeNodes = await page.locator('#graph svg g.node').count();
-  /* x^2 ln(x^2): 8 DAG nodes against 17 written out (docs/teaching.md), and
-   * a label node for f and each derivative */
-  assert(treeNodes - dagNodes === 9, `DAG ${dagNodes} nodes, tree ${treeNodes}`);
+  /* written out: 17 nodes and the two labels */
+  assert(await drawn() === 17 + 2, `tree ${await drawn()} nodes`);
+  assert(await page.isDisabled('#graph-shared'), 'a tree has no shared constants to draw');
   await shot('graph-tree.png');
   await viewSettled('graph', () => page.check('input[name=graph-kind][value=dag]'));
 });
 
+await check('the logistic map\'s DAG draws its constants per use', async () => {
+  await page.click('button[data-example="logistic"]');
+  await page.waitForFunction(() => (document.getElementById('graph').dataset.dot || '').includes('c'),
+    null, { timeout: TIMEOUT });
+  await page.waitForFunction(() => document.querySelector('#graph svg g.node'), null, { timeout: TIMEOUT });
+  const d = await page.evaluate(() => document.getElementById('graph').dataset.dot);
+  /* no node labelled 4 with more than one arrow into it */
+  const fours = [...d.matchAll(/(n\d+) \[label="4"/g)].map((m) => m[1]);
+  for (const n of fours) {
+    assert((d.match(new RegExp(`-> ${n};`, 'g')) || []).length <= 1, `${n} (a 4) is shared`);
+  }
+  assert((d.match(/c\d+_\d+ \[label="4"/g) || []).length >= 3, 'the 4s are leaves');
+  await shot('graph-logistic.png');
+});
+
 await check('generated C of every method downloads, compiles with -Werror and agrees with the page', async () => {
+  await page.click('button[data-example="xlnx"]');
   await openView('code');
   const driver = path.join(tmp, 'driver.c');
   fs.writeFileSync(driver, '#include <stdio.h>\n' +
@@ -484,11 +524,13 @@ await check('on a projector: larger text', async () => {
 });
 
 await check('the picture for the README', async () => {
-  await page.setViewportSize({ width: 1400, height: 1100 });
-  await page.goto(ORIGIN + '/#example=logistic&c=n%3D8&v=swell');
-  await page.waitForFunction(() => document.querySelector('#swell-plot svg'), null, { timeout: TIMEOUT });
-  await page.waitForTimeout(200);
-  await page.screenshot({ path: path.join(SHOTS, 'playground.png') });
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const p = watch(await ctx.newPage());
+  await p.goto(ORIGIN + '/#example=logistic&c=n%3D4&v=swell');
+  await p.waitForFunction(() => document.querySelector('#swell-plot svg'), null, { timeout: TIMEOUT });
+  await p.waitForTimeout(200);
+  await p.screenshot({ path: path.join(SHOTS, 'playground.png'), fullPage: true });
+  await ctx.close();
 });
 
 await check('no errors in the console, no request leaves localhost', async () => {
