@@ -120,17 +120,33 @@ class Engine {
     this.ready = false;
     const early = window.sdEarlyWorker;
     window.sdEarlyWorker = null;
-    this.worker = early ? early.worker : new Worker('worker.js');
+    try {
+      this.worker = early ? early.worker : new Worker('worker.js');
+    } catch (e) {
+      /* (a page opened as a file never gets here: index.html says so) */
+      this.worker = null;
+      this.onState('failed', String(e && e.message ? e.message : e));
+      return;
+    }
     this.worker.onmessage = (ev) => this.receive(ev.data);
     if (early) for (const msg of early.early) this.receive(msg);
     this.worker.onerror = (ev) => {
       ev.preventDefault();
+      if (!this.ready) {
+        /* it never started (symdiff.js or .wasm missing, or refused):
+         * starting it again would fail the same way */
+        this.worker.terminate();
+        this.worker = null;
+        this.onState('failed', 'the engine could not be loaded (' +
+          (ev.message || 'symdiff.js or symdiff.wasm') + ')');
+        return;
+      }
       this.restart('the engine stopped: ' + (ev.message || 'an error in the worker'));
     };
   }
 
   restart(reason) {
-    this.worker.terminate();
+    if (this.worker) this.worker.terminate();
     if (this.inflight) {
       clearTimeout(this.inflight.timer);
       this.inflight.resolve({ ok: false, status: 'limit reached', error: reason, diagnostics: [] });
@@ -182,7 +198,7 @@ class Engine {
   }
 
   pump() {
-    if (!this.ready || this.inflight) return;
+    if (!this.ready || this.inflight || !this.worker) return;
     for (const channel of ['derive', 'view']) {
       const w = this.waiting.get(channel);
       if (!w) continue;
@@ -864,6 +880,7 @@ function setup() {
       s.textContent = '';
       setText('version', detail);
     } else if (what === 'failed') {
+      s.classList.add('bad');
       s.textContent = 'The engine could not start: ' + detail;
     } else if (what === 'restarting') {
       s.textContent = 'The engine was restarted (' + detail + ').';

@@ -50,7 +50,7 @@
 
 /* A browser tab has less memory than a command line: a program past this
  * many graph nodes is refused with the engine's own limit message. */
-#define SDWEB_MAX_NODES 4000000L
+#define SDWEB_MAX_NODES 1000000L
 /* The sweep's range, as on the command line (--sweep: B - A < 10000). */
 #define SDWEB_MAX_SWEEP 10000L
 

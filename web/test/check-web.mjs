@@ -286,6 +286,23 @@ await check('each keystroke of the course examples gets its derivative quickly',
   assert(median(all) < 50, `median ${median(all)} ms`);
 });
 
+await check('a program too large for the browser says so, and the page goes on working', async () => {
+  await setProgram('l = x; repeat 100000000 { l = 4*l*(1-l) } l');
+  await page.waitForFunction(() => /too large|stopped after/.test(document.getElementById('diagnostics').textContent),
+    null, { timeout: 30000 });
+  await setProgram('x^3');
+  await waitText('#text', '3*x^2');
+});
+
+await check('opened as a file, the page says how to open it', async () => {
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  await p.goto('file://' + path.join(DIST, 'index.html'));
+  await p.waitForFunction(() => /web server/.test(document.getElementById('engine-status').textContent),
+    null, { timeout: TIMEOUT });
+  await ctx.close();
+});
+
 /* --- 3. the views ------------------------------------------------------------------------------- */
 
 await check('the trace shows the rules', async () => {
