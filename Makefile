@@ -305,7 +305,9 @@ ifeq ($(BUILD),build)
 check: check-web-if-possible
 endif
 .PHONY: check-web-if-possible
-check-web-if-possible: deps
+# (after the native build, which the web build shares: no two makes write
+# the same files under -j)
+check-web-if-possible: deps $(BIN) $(BUILD)/libsymdiff.a $(GEN_SRC)
 	@if [ "$(CHECK_WEB)" = 0 ]; then echo "check-web: skipped: CHECK_WEB=0"; \
 	elif ! sh scripts/bootstrap.sh web check; then \
 	  echo "check-web: skipped: emscripten not available"; \
