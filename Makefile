@@ -14,6 +14,8 @@
 #   make install  installs the tool, the libraries, headers, man pages and
 #                 the pkg-config, Make and CMake files (PREFIX, DESTDIR, ...);
 #                 make uninstall removes them
+#   make web      the browser playground in web/dist/ (make check-web: its
+#                 test in Chromium, part of check where Chromium installs)
 #
 # check, demo, examples, asan, tsan, valgrind, oom, fuzz and bench first run
 # scripts/bootstrap.sh, which installs missing build dependencies (bison,
@@ -413,3 +415,100 @@ dist:
 
 .PHONY: install install-strip uninstall check-install check-spdx dist FORCE
 FORCE:
+# --- the browser playground (web/) ------------------------------------------
+# `make web` builds web/dist/, a static site: the page (web/src/*.html, .js,
+# .css), the engine compiled to WebAssembly by Debian's emscripten from the
+# same sources (web/src/sdweb.c is its entry point, a client of symdiff.h),
+# and the pinned browser libraries of web/package-lock.json (KaTeX,
+# Viz.js), copied from npm at build time.  Serve it from any static server:
+#   make web && python3 -m http.server -d web/dist 8000
+# `make check-web` builds it, serves it on localhost and drives Debian's
+# Chromium headless through Playwright (web/test/check-web.mjs).
+# scripts/bootstrap.sh installs emscripten, node-acorn and Chromium.
+WEB_BUILD := web/build
+WEB_DIST  := web/dist
+# emcc's JavaScript optimiser needs Debian's acorn, which lives there
+EMCC      := NODE_PATH=/usr/share/nodejs emcc
+WEB_OPT   ?= -O2
+WEB_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(WEB_OPT) -Isrc -I$(BUILD)
+WEB_OBJ   := $(patsubst src/%.c,$(WEB_BUILD)/obj/%.o,$(LIB_SRC)) \
+             $(WEB_BUILD)/obj/gen/parser.o $(WEB_BUILD)/obj/gen/lexer.o $(WEB_BUILD)/obj/sdweb.o
+WEB_PAGE  := index.html app.js worker.js style.css
+WEB_LINK  := -sMODULARIZE=1 -sEXPORT_NAME=createSymdiff -sENVIRONMENT=web,worker \
+             -sALLOW_MEMORY_GROWTH=1 -sFILESYSTEM=0 \
+             -sEXPORTED_FUNCTIONS=_sdweb_call,_sdweb_free,_sdweb_version,_malloc,_free \
+             -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
+WEB_NPM   := web/node_modules/.package-lock.json
+
+.PHONY: web web-deps check-web
+
+web: web-deps $(WEB_DIST)/index.html
+
+web-deps: deps
+	@sh scripts/bootstrap.sh web
+
+$(WEB_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/*.def) $(BUILD)/parser.h $(BUILD)/lexer.h
+	@mkdir -p $(dir $@)
+	$(EMCC) $(WEB_CFLAGS) -DSYMDIFF_VERSION='"$(VERSION)"' -c -o $@ $<
+$(WEB_BUILD)/obj/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h
+	@mkdir -p $(dir $@)
+	$(EMCC) $(WEB_CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -c -o $@ $<
+$(WEB_BUILD)/obj/sdweb.o: web/src/sdweb.c src/symdiff.h
+	@mkdir -p $(dir $@)
+	$(EMCC) $(WEB_CFLAGS) -c -o $@ $<
+
+$(WEB_BUILD)/symdiff.js: $(WEB_OBJ)
+	$(EMCC) $(WEB_OPT) -o $@ $(WEB_OBJ) $(WEB_LINK)
+
+# The libraries, exactly as the lockfile pins them (npm's cache kept in
+# the build tree).
+$(WEB_NPM): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error --cache build/npm-cache
+
+$(WEB_DIST)/index.html: $(WEB_BUILD)/symdiff.js $(addprefix web/src/,$(WEB_PAGE)) web/src/LICENSES.txt $(WEB_NPM)
+	rm -rf $(WEB_DIST).tmp && mkdir -p $(WEB_DIST).tmp/vendor/katex/fonts $(WEB_DIST).tmp/vendor/viz
+	cp $(WEB_BUILD)/symdiff.js $(WEB_BUILD)/symdiff.wasm $(WEB_DIST).tmp/
+	cd web/src && cp $(WEB_PAGE) ../dist.tmp/
+	cp web/node_modules/katex/dist/katex.min.js web/node_modules/katex/dist/katex.min.css \
+	   $(WEB_DIST).tmp/vendor/katex/
+	cp web/node_modules/katex/dist/fonts/*.woff2 $(WEB_DIST).tmp/vendor/katex/fonts/
+	cp web/node_modules/@viz-js/viz/dist/viz.js $(WEB_DIST).tmp/vendor/viz/
+	cat web/src/LICENSES.txt web/node_modules/katex/LICENSE > $(WEB_DIST).tmp/LICENSES.txt
+	rm -rf $(WEB_DIST) && mv $(WEB_DIST).tmp $(WEB_DIST)
+	@echo "web: $(WEB_DIST)/ is ready ($$(du -sk $(WEB_DIST) | cut -f1) kB; symdiff.wasm $$(wc -c < $(WEB_DIST)/symdiff.wasm) bytes)"
+
+# The glue natively under ASan + UBSan (hostile requests included), then
+# the site in Chromium.  Chromium comes from the bootstrap; without it this
+# target fails, and `make check` says it skipped it.
+$(WEB_BUILD)/glue_check: web/test/glue_check.c web/src/sdweb.c src/symdiff.h $(BUILD)/libsymdiff.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g -fsanitize=address,undefined \
+	  -fno-sanitize-recover=all -Isrc -o $@ web/test/glue_check.c web/src/sdweb.c $(BUILD)/libsymdiff.a $(LDLIBS)
+
+check-web: web $(WEB_BUILD)/glue_check
+	@sh scripts/bootstrap.sh web check
+	$(WEB_BUILD)/glue_check
+	@command -v chromium >/dev/null 2>&1 || { echo "check-web: chromium is not installed" >&2; exit 1; }
+	cd web && node test/check-web.mjs
+
+# `make check` runs check-web where the browser test can run (the
+# bootstrap installs emscripten and Chromium where it can; CHECK_WEB=0
+# leaves it out), and says so plainly where it cannot.
+ifeq ($(BUILD),build)
+check: check-web-if-possible
+endif
+.PHONY: check-web-if-possible
+# (after the native build, which the web build shares: no two makes write
+# the same files under -j)
+check-web-if-possible: deps $(BIN) $(BUILD)/libsymdiff.a $(GEN_SRC)
+	@if [ "$(CHECK_WEB)" = 0 ]; then echo "check-web: skipped: CHECK_WEB=0"; \
+	elif ! sh scripts/bootstrap.sh web check; then \
+	  echo "check-web: skipped: emscripten not available"; \
+	elif ! command -v chromium >/dev/null 2>&1; then \
+	  echo "check-web: skipped: chromium not available"; \
+	else $(MAKE) --no-print-directory check-web; fi
+
+clean: clean-web
+.PHONY: clean-web
+clean-web:
+	rm -rf $(WEB_BUILD) $(WEB_DIST) $(WEB_DIST).tmp

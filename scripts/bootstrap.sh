@@ -64,6 +64,50 @@ if [ "${1:-}" = bench ]; then
     exit 0
 fi
 
+# --- web mode -------------------------------------------------------------
+# `sh scripts/bootstrap.sh web` installs what `make web` needs: Debian's
+# emscripten, node-acorn (its JavaScript optimiser's parser) and Node.js
+# with npm (for the page's pinned libraries).  `... web check` also
+# installs Chromium for `make check-web`; a Chromium that cannot be had is
+# reported (exit 0, the caller skips the browser test), a missing
+# compiler is an error.
+web_deps() {
+    wneed=""
+    have_cmd emcc || wneed="$wneed emscripten"
+    have_pkg node-acorn || [ -d /usr/share/nodejs/acorn ] || wneed="$wneed node-acorn"
+    have_cmd node || wneed="$wneed nodejs"
+    have_cmd npm || wneed="$wneed npm"
+    bneed=""
+    if [ "${1:-}" = check ]; then
+        have_cmd chromium || bneed="chromium"
+    fi
+    [ -z "$wneed$bneed" ] && return 0
+    if ! have_cmd apt-get || [ "$(id -u)" -ne 0 ]; then
+        [ -n "$wneed" ] && {
+            echo "symdiff: the web build needs:$wneed; run once:" >&2
+            echo "    sudo apt-get update && sudo apt-get install -y$wneed $bneed" >&2
+            return 1
+        }
+        echo "symdiff: chromium is not installed (sudo apt-get install -y chromium)" >&2
+        return 0
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    have_apt_pkg emscripten || have_apt_pkg chromium || apt-get update -qq >&2 || true
+    if [ -n "$wneed" ]; then
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $wneed >&2 || return 1
+    fi
+    if [ -n "$bneed" ]; then
+        apt-get install -y -qq --no-install-recommends chromium >&2 ||
+            echo "symdiff: could not install chromium" >&2
+    fi
+    return 0
+}
+if [ "${1:-}" = web ]; then
+    web_deps "${2:-}"
+    exit $?
+fi
+
 have_cmd bison      || need="$need bison"
 have_cmd flex       || need="$need flex"
 have_cmd pkg-config || need="$need pkg-config"

@@ -85,8 +85,9 @@ SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out) {
     return *out ? SD_OK : api_nomem(r0->p);
 }
 
-SdStatus sd_dot(SdResult *r, int as_tree, char **out) {
+SdStatus sd_dot(SdResult *r, int flags, char **out) {
     *out = NULL;
+    int as_tree = (flags & SD_DOT_TREE) != 0;
     SdProgram *p = r->p;
     int fn = r->what == SD_FUNCTION;
     long nd = fn ? 0 : r->rows * r->nwrt;
@@ -119,7 +120,8 @@ SdStatus sd_dot(SdResult *r, int as_tree, char **out) {
     if (failed) {
         st = api_nomem(p);
     } else if (dot_write_split(&dot, p->g, roots, (const char *const *)labels, (int)n, r->nf,
-                               as_tree) != 0 ||
+                               (as_tree ? DOT_TREE : 0) |
+                                   (flags & SD_DOT_SHARED_CONSTANTS ? DOT_SHARED_CONSTANTS : 0)) != 0 ||
                dot.failed) {
         st = as_tree ? api_fail(p, SD_ERR_LIMIT,
                                 "--dot-tree: the tree is too large to draw (more than %d nodes); use "
@@ -219,7 +221,8 @@ char *sd_swell_svg(const SdSwell *s, const char *name, const SdPlotOptions *opt)
         snprintf(title, sizeof title, "Size of the derivative by method, for %s = %g..%g",
                  name ? name : "n", s->n ? s->x[0] : 0.0, s->n ? s->x[s->n - 1] : 0.0);
     if (s->n == 0 ||
-        swell_plot_svg(&sb, title, name ? name : "n", s->x, s->reports, s->n, SWELL_PLOT_DEFAULT) != 0) {
+        swell_plot_svg_sized(&sb, title, name ? name : "n", s->x, s->reports, s->n, SWELL_PLOT_DEFAULT,
+                             opt ? opt->width : 0, opt ? opt->height : 0) != 0) {
         sb_free(&sb);
         return NULL;
     }

@@ -2,9 +2,15 @@
 /*
  * dot.c — Graphviz DOT output of expression DAGs and trees (see dot.h).
  *
- * Consumes DAG roots; produces DOT text.  The DAG picture has exactly one
- * `nID` node per DAG node reachable from the roots (named by node id); the
- * tree picture has one `tK` node per node of the written-out tree (K in
+ * Consumes DAG roots; produces DOT text.  The DAG picture has one `nID`
+ * node per DAG node reachable from the roots (named by node id), but for
+ * constants: each use of a constant is a leaf `cID_K` of its own (argument
+ * K of node ID), drawn small beside its user, unless DOT_SHARED_CONSTANTS
+ * (then constants are `nID` nodes like the rest); a constant that is a root
+ * is an `nID` node either way.  Hash-consing makes every 4 in the logistic
+ * map one node; drawn so, a dozen arrows converge on it and the sharing a
+ * student should see (the program's subexpressions) drowns.  The tree
+ * picture has one `tK` node per node of the written-out tree (K in
  * preorder), so a subexpression used twice is drawn twice.  Either way,
  * "used more than once" means: more than one argument slot of the DAG
  * points at the node.  Leaves (variables, constants) are never filled:
@@ -82,15 +88,31 @@ static void open_cluster(StrBuf *out, const char *name) {
     sb_printf(out, "  subgraph cluster_%s {\n    label=\"%s\";\n    color=gray60;\n", name, name);
 }
 
+/* A constant's use by argument k of node id, as a leaf of its own. */
+static void put_constant_leaf(StrBuf *out, const Graph *g, const Node *user, int k, const char *indent) {
+    sb_printf(out, "%sc%u_%d [label=\"", indent, user->id, k);
+    put_label(out, g, user->args[k]);
+    sb_printf(out, "\", shape=plaintext, fontsize=10, width=0.2, height=0.2, margin=0.02];\n");
+    sb_printf(out, "%sn%u -> c%u_%d;\n", indent, user->id, user->id, k);
+}
+
 static void write_dag(StrBuf *out, const Graph *g, Node *const *roots, const char *const *labels,
-                      int nroots, int nf, const unsigned char *mark, const unsigned *uses) {
+                      int nroots, int nf, const unsigned char *mark, const unsigned *uses,
+                      int shared_constants) {
     size_t n0 = g->nnodes;
     unsigned char *in_f = calloc(n0 ? n0 : 1, 1);
+    unsigned char *is_root = calloc(n0 ? n0 : 1, 1);
     int clusters = nf > 0 && nf < nroots;
-    if (!in_f) {
+    if (!in_f || !is_root) {
+        free(in_f);
+        free(is_root);
         out->failed = 1;
         return;
     }
+    for (int i = 0; i < nroots; i++)
+        is_root[roots[i]->id] = 1;
+    /* a constant is a node of its own when shared, or when it is a root */
+#define AS_LEAF(n) (!shared_constants && (n)->kind == EX_CONST && !is_root[(n)->id])
     if (clusters)
         dag_mark_reachable(g, roots, nf, in_f);
     /* pass 0: the function cluster (or everything), pass 1: derivative */
@@ -98,9 +120,15 @@ static void write_dag(StrBuf *out, const Graph *g, Node *const *roots, const cha
         const char *ind = clusters ? "    " : "  ";
         if (clusters)
             open_cluster(out, pass == 0 ? "function" : "derivative");
-        for (size_t id = 0; id < n0; id++)
-            if (mark[id] && (!clusters || (in_f[id] != 0) == (pass == 0)))
-                put_node(out, g, g->nodes[id], 'n', (unsigned long)id, uses[id] >= 2, ind);
+        for (size_t id = 0; id < n0; id++) {
+            const Node *n = g->nodes[id];
+            if (!mark[id] || (clusters && (in_f[id] != 0) != (pass == 0)) || AS_LEAF(n))
+                continue;
+            put_node(out, g, n, 'n', (unsigned long)id, uses[id] >= 2, ind);
+            for (int k = 0; k < n->nargs; k++)
+                if (AS_LEAF(n->args[k]))
+                    put_constant_leaf(out, g, n, k, ind);
+        }
         for (int i = 0; i < nroots; i++)
             if (!clusters || (i < nf) == (pass == 0))
                 put_root_label(out, labels, i, 'n', (unsigned long)roots[i]->id, ind);
@@ -112,9 +140,12 @@ static void write_dag(StrBuf *out, const Graph *g, Node *const *roots, const cha
             continue;
         const Node *n = g->nodes[id];
         for (int k = 0; k < n->nargs; k++)
-            sb_printf(out, "  n%lu -> n%lu;\n", (unsigned long)id, (unsigned long)n->args[k]->id);
+            if (!AS_LEAF(n->args[k]))
+                sb_printf(out, "  n%lu -> n%lu;\n", (unsigned long)id, (unsigned long)n->args[k]->id);
     }
+#undef AS_LEAF
     free(in_f);
+    free(is_root);
 }
 
 typedef struct Pending {
@@ -160,7 +191,8 @@ static int write_tree(StrBuf *out, const Graph *g, Node *const *roots, const cha
 }
 
 int dot_write_split(StrBuf *out, const Graph *g, Node *const *roots, const char *const *labels,
-                    int nroots, int nfunctions, int as_tree) {
+                    int nroots, int nfunctions, int flags) {
+    int as_tree = (flags & DOT_TREE) != 0;
     size_t n0 = g->nnodes;
     for (int i = 0; i < nroots; i++)
         if (!roots[i])
@@ -186,7 +218,8 @@ int dot_write_split(StrBuf *out, const Graph *g, Node *const *roots, const char 
     if (as_tree)
         st = write_tree(out, g, roots, labels, nroots, nfunctions, uses);
     else
-        write_dag(out, g, roots, labels, nroots, nfunctions, mark, uses);
+        write_dag(out, g, roots, labels, nroots, nfunctions, mark, uses,
+                  (flags & DOT_SHARED_CONSTANTS) != 0);
     sb_puts(out, "}\n");
     if (out->failed)
         st = -1;
@@ -197,6 +230,6 @@ done:
 }
 
 int dot_write(StrBuf *out, const Graph *g, Node *const *roots, const char *const *labels,
-              int nroots, int as_tree) {
-    return dot_write_split(out, g, roots, labels, nroots, nroots >= 2 ? 1 : nroots, as_tree);
+              int nroots, int flags) {
+    return dot_write_split(out, g, roots, labels, nroots, nroots >= 2 ? 1 : nroots, flags);
 }

@@ -72,6 +72,9 @@ typedef struct Options {
     const char *plot;         /* --plot FILE.svg (with --sweep)           */
     const char *dot;          /* --dot FILE                               */
     const char *dot_tree;     /* --dot-tree FILE                          */
+    const char *plot_title;   /* --plot-title TEXT                        */
+    int plot_width, plot_height; /* --plot-size WxH                       */
+    int dot_shared_constants; /* --dot-shared-constants                   */
     int demo, demo_n;         /* --demo baydin[=N] or pitfalls            */
     /* the files C output derives from -o NAME.c (plan_outputs) */
     char *header_path, *test_path, *main_path;
@@ -176,6 +179,7 @@ static void print_help(void) {
           "                        whose data are declared with 'input'\n"
           "\n",
           stdout);
+    /* (in two strings: C99 compilers need support only 4095 characters) */
     fputs("teaching (see docs/teaching.md):\n"
           "      --swell           sizes of the derivative by every method: naive\n"
           "                        symbolic tree, simplified, shared DAG, forward and\n"
@@ -183,9 +187,14 @@ static void print_help(void) {
           "      --sweep N=A..B    --swell for each whole N from A to B (a name the\n"
           "                        program uses, e.g. a repeat count)\n"
           "      --plot FILE.svg   with --sweep: a log-scale chart of the sizes (SVG)\n"
+          "      --plot-title TEXT the chart's title\n"
+          "      --plot-size WxH   the chart's size in pixels (type scales with it),\n"
+          "                        e.g. 1280x720 for a slide\n"
           "      --dot FILE        Graphviz DOT of the function and derivative DAGs\n"
-          "                        (FILE ends in .dot or .gv)\n"
+          "                        (FILE ends in .dot or .gv; each use of a constant a\n"
+          "                        small leaf of its own)\n"
           "      --dot-tree FILE   the same written out as trees (small programs)\n"
+          "      --dot-shared-constants  with --dot: one node per distinct constant\n"
           "      --trace           the derivation, rule by rule (small programs)\n"
           "      --factor          derivatives of one-variable polynomials, factored\n"
           "      --demo baydin[=N] Baydin et al.'s Table 1 (logistic map), rows 1..N\n"
@@ -217,7 +226,8 @@ enum {
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
-    OPT_DUMP
+    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE, OPT_DOT_SHARED,
+    OPT_LAST /* one past the last */
 };
 
 static const struct option long_options[] = {
@@ -242,6 +252,9 @@ static const struct option long_options[] = {
     {"dot-tree", required_argument, NULL, OPT_DOT_TREE}, {"trace", no_argument, NULL, OPT_TRACE},
     {"factor", no_argument, NULL, OPT_FACTOR}, {"demo", required_argument, NULL, OPT_DEMO},
     {"dump", required_argument, NULL, OPT_DUMP},
+    {"plot-title", required_argument, NULL, OPT_PLOT_TITLE},
+    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
+    {"dot-shared-constants", no_argument, NULL, OPT_DOT_SHARED},
     {NULL, 0, NULL, 0}};
 
 static int parse_double(const char *s, double *out) {
@@ -361,6 +374,24 @@ static int list_push(List *list, char *name, char *value) {
     }
     list->items[list->n].name = name;
     list->items[list->n++].value = value;
+    return 0;
+}
+
+/* "1280x720" into a width and a height in pixels (200 .. 10000 each, the
+ * range plot.c draws). */
+static int parse_size(const char *arg, int *width, int *height) {
+    const char *x = strchr(arg, 'x');
+    if (!x || x == arg || strlen(x + 1) == 0 || strlen(arg) > 32)
+        return -1;
+    char w[40];
+    memcpy(w, arg, (size_t)(x - arg));
+    w[x - arg] = '\0';
+    long lw, lh;
+    if (!parse_long(w, &lw) || !parse_long(x + 1, &lh) || lw < 200 || lw > 10000 || lh < 200 ||
+        lh > 10000)
+        return -1;
+    *width = (int)lw;
+    *height = (int)lh;
     return 0;
 }
 
@@ -717,7 +748,7 @@ static int parse_options(int argc, char **argv, Options *o) {
     int status;
     /* how often each option was given: every option may be given once,
      * except -D, whose items add up (a name still only once) */
-    unsigned char seen[OPT_DUMP + 1];
+    unsigned char seen[OPT_LAST];
     memset(seen, 0, sizeof seen);
     o->mode = SD_MODE_AUTO;
     o->order = 1;
@@ -734,7 +765,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             usage_error("option '%s' needs a value", argv[optind - 2]);
             return EXIT_USAGE;
         }
-        if (c != ':' && c != '?' && c != 'D' && c >= 0 && c <= OPT_DUMP && seen[c]++) {
+        if (c != ':' && c != '?' && c != 'D' && c >= 0 && c < OPT_LAST && seen[c]++) {
             char label[64];
             usage_error("%s is given twice (every option is given once; only -D may repeat)",
                         option_label(c, label, sizeof label));
@@ -913,6 +944,20 @@ static int parse_options(int argc, char **argv, Options *o) {
             break;
         case OPT_PLOT:
             o->plot = optarg;
+            break;
+        case OPT_PLOT_TITLE:
+            o->plot_title = optarg;
+            break;
+        case OPT_PLOT_SIZE:
+            if (parse_size(optarg, &o->plot_width, &o->plot_height) != 0) {
+                usage_error("--plot-size needs WIDTHxHEIGHT in pixels, each 200 to 10000 (as in "
+                            "1280x720), got '%s'",
+                            optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_DOT_SHARED:
+            o->dot_shared_constants = 1;
             break;
         case OPT_DOT:
             o->dot = optarg;
@@ -1195,7 +1240,8 @@ enum {
     O_HESSIAN = 1 << 0, O_ORDER = 1 << 1, O_SIMPLIFY = 1 << 2, O_EXPAND = 1 << 3,
     O_CHECK = 1 << 4, O_C = 1 << 5, O_TEST = 1 << 6, O_MAIN = 1 << 7, O_TRACE = 1 << 8,
     O_FACTOR = 1 << 9, O_DOT = 1 << 10, O_PLOT = 1 << 11, O_SWEEP = 1 << 12, O_OUTFILE = 1 << 13,
-    O_AD = 1 << 14, O_UNROLL = 1 << 15
+    O_AD = 1 << 14, O_UNROLL = 1 << 15, O_PLOTSTYLE = 1 << 16, O_DOTSHARED = 1 << 17,
+    O_DOTDAG = 1 << 18
 };
 
 static unsigned option_bits(const Options *o) {
@@ -1205,7 +1251,8 @@ static unsigned option_bits(const Options *o) {
            (o->emit_main ? O_MAIN : 0) | (o->trace ? O_TRACE : 0) | (o->factor ? O_FACTOR : 0) |
            (o->dot ? O_DOT : 0) | (o->plot ? O_PLOT : 0) | (o->sweep_name ? O_SWEEP : 0) |
            (o->output ? O_OUTFILE : 0) | (o->emit_kind != SD_EMIT_SYMBOLIC ? O_AD : 0) |
-           (o->unroll ? O_UNROLL : 0);
+           (o->unroll ? O_UNROLL : 0) | (o->plot_title || o->plot_width ? O_PLOTSTYLE : 0) |
+           (o->dot_shared_constants ? O_DOTSHARED : 0) | (o->dot ? O_DOTDAG : 0);
 }
 
 /* Each row: when any option of `when` is given, every option of `needs`
@@ -1217,6 +1264,9 @@ static const struct {
     const char *message;
 } constraints[] = {
     {O_PLOT, O_SWEEP, 0, "--plot draws a sweep: use it with --sweep NAME=A..B"},
+    {O_PLOTSTYLE, O_PLOT, 0, "--plot-title and --plot-size set up a chart: use them with --plot FILE.svg"},
+    {O_DOTSHARED, O_DOTDAG, 0,
+     "--dot-shared-constants draws a DAG: use it with --dot FILE (a tree draws every use anyway)"},
     {O_TEST | O_MAIN, O_C | O_OUTFILE, 0, "--emit-test and --emit-main need C output to a file: -o NAME.c"},
     {O_C, 0, O_EXPAND | O_SIMPLIFY | O_ORDER,
      "C output is for gradients, Jacobians and Hessians (not with --expand, --simplify or --order)"},
@@ -1385,7 +1435,8 @@ static int run_swell(const Options *o, const char *text, size_t len, const char 
     if (status == 0)
         status = emit(out, sd_swell_text(sw, o->sweep_name, o->json ? SD_JSON : SD_TEXT));
     if (status == 0 && o->plot) {
-        char *svg = sd_swell_svg(sw, o->sweep_name, NULL);
+        SdPlotOptions po = {o->plot_title, o->plot_width, o->plot_height};
+        char *svg = sd_swell_svg(sw, o->sweep_name, &po);
         if (!svg)
             status = out_of_memory();
         else if (write_output(o->plot, svg) != 0)
@@ -1490,7 +1541,11 @@ static int run(Options *o, Output *out) {
     for (int tree = 0; tree < 2 && status == 0; tree++) {
         const char *path = tree ? o->dot_tree : o->dot;
         char *dot = NULL;
-        if (path && (status = report(p, sd_dot(r, tree, &dot))) == 0 && write_output(path, dot) != 0)
+        if (path &&
+            (status = report(p, sd_dot(r, (tree ? SD_DOT_TREE : 0) |
+                                              (o->dot_shared_constants ? SD_DOT_SHARED_CONSTANTS : 0),
+                                       &dot))) == 0 &&
+            write_output(path, dot) != 0)
             status = EXIT_INPUT;
         free(dot);
     }

@@ -1142,6 +1142,12 @@ void swell_print_sweep_json(StrBuf *out, const char *xname, const double *x,
 
 int swell_plot_svg(StrBuf *out, const char *title, const char *xname, const double *x,
                    const SwellReport *reports, int npoints, unsigned rows) {
+    return swell_plot_svg_sized(out, title, xname, x, reports, npoints, rows, 0, 0);
+}
+
+int swell_plot_svg_sized(StrBuf *out, const char *title, const char *xname, const double *x,
+                         const SwellReport *reports, int npoints, unsigned rows, int width,
+                         int height) {
     if (npoints <= 0 || !reports)
         return -1;
     PlotSeries series[SWELL_NROWS];
@@ -1161,7 +1167,8 @@ int swell_plot_svg(StrBuf *out, const char *title, const char *xname, const doub
         series[ns].y = col;
         ns++;
     }
-    int status = plot_svg(out, title, xname, "nodes or operations (log scale)", x, npoints, series, ns);
+    int status = plot_svg_sized(out, title, xname, "nodes or operations (log scale)", x, npoints,
+                                series, ns, width, height);
     free(y);
     return status;
 }

@@ -100,5 +100,9 @@ void swell_print_sweep_json(StrBuf *out, const char *xname, const double *x,
  * row, labelled "method (unit)".  Returns 0 or -1. */
 int swell_plot_svg(StrBuf *out, const char *title, const char *xname, const double *x,
                    const SwellReport *reports, int npoints, unsigned rows);
+/* The same at width x height pixels (plot_svg_sized; 0 x 0: the default). */
+int swell_plot_svg_sized(StrBuf *out, const char *title, const char *xname, const double *x,
+                         const SwellReport *reports, int npoints, unsigned rows, int width,
+                         int height);
 
 #endif

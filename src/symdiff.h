@@ -321,8 +321,12 @@ const char *sd_c_name_problem(const char *name);
  * derivative of a small scalar function. */
 SdStatus sd_trace(SdResult *r, SdFormat fmt, char **out);
 /* Graphviz DOT of the function and its derivatives: the shared DAG, or
- * (as_tree) the same expressions written out as trees. */
-SdStatus sd_dot(SdResult *r, int as_tree, char **out);
+ * (SD_DOT_TREE) the same expressions written out as trees.  In the DAG
+ * each use of a constant is a small leaf of its own, so that the shared
+ * nodes drawn are the program's; SD_DOT_SHARED_CONSTANTS draws one node
+ * per distinct constant, as the graph holds them. */
+enum { SD_DOT_TREE = 1, SD_DOT_SHARED_CONSTANTS = 2 };
+SdStatus sd_dot(SdResult *r, int flags, char **out);
 /* The derivatives of a polynomial in one variable, factored. */
 SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out);
 
@@ -341,9 +345,13 @@ char *sd_swell_text(const SdSwell *s, const char *name, SdFormat fmt);
 
 typedef struct SdPlotOptions {
     const char *title;   /* NULL: "Size of the derivative by method, ..."         */
-    int width, height;   /* pixels; 0: 720 x 480                                  */
+    int width, height;   /* pixels (each clamped to 200 .. 10000; the layout is
+                            scaled to fit, type included); 0 x 0: a 560 x 380
+                            plot area with the legend beside it (about 910 x 490) */
 } SdPlotOptions;
-/* The sweep as a standalone SVG line chart on a log scale. */
+/* The sweep as a standalone SVG line chart on a log scale.  Methods whose
+ * counts coincide (forward- and reverse-mode AD of one variable) are both
+ * drawn, and the legend says so. */
 char *sd_swell_svg(const SdSwell *s, const char *name, const SdPlotOptions *opt);
 
 /* Baydin et al.'s Table 1 for the logistic map (n rows, 0: 4), and the

@@ -320,7 +320,8 @@ static const struct {
     {"--plot", "s.svg"},    {"--dot", "g.dot"},      {"--dot-tree", "t.dot"}, {"--trace", NULL},
     {"--factor", NULL},     {"--demo", "pitfalls"},  {"--json", NULL},       {"--latex", NULL},
     {"--print", NULL},      {"--dump", "lower"},     {"--stats", NULL},       {"--max-nodes", "1000"}, {"--help", NULL},
-    {"--version", NULL},
+    {"--version", NULL},    {"--plot-title", "T"},   {"--plot-size", "1280x720"},
+    {"--dot-shared-constants", NULL},
 };
 
 START_TEST(test_repeated_options) {

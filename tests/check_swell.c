@@ -821,6 +821,124 @@ START_TEST(test_plot_degenerate) {
 }
 END_TEST
 
+/* Series equal at every point stay visible, each way they can coincide:
+ * a later one equal to an earlier one (adjacent or not), three equal
+ * series, equal with gaps in the same places; series equal only in part,
+ * or only in their gaps, are not notes. */
+typedef struct SameCase {
+    int nseries;
+    double y[4][5];
+    int notes;   /* "(the same values as" lines in the legend */
+    int bands;   /* series drawn with a band: repeated by a later one */
+    int hollow;  /* series with hollow square markers: repeating an earlier one */
+} SameCase;
+
+static const SameCase same_cases[] = {
+    {2, {{1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}}, 1, 1, 1},
+    {3, {{1, 2, 3, 4, 5}, {0, 0, 1, 1, 2}, {1, 2, 3, 4, 5}}, 1, 1, 1},
+    {3, {{1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}}, 2, 1, 2},
+    {2, {{1, NAN, 3, 4, 5}, {1, NAN, 3, 4, 5}}, 1, 1, 1},
+    {2, {{1, 2, 3, 4, 5}, {1, 2, 3, 4, 6}}, 0, 0, 0},
+    {2, {{NAN, NAN, NAN, NAN, NAN}, {NAN, NAN, NAN, NAN, NAN}}, 0, 0, 0},
+    {4, {{1, 2, 3, 4, 5}, {2, 3, 4, 5, 6}, {2, 3, 4, 5, 6}, {1, 2, 3, 4, 5}}, 2, 2, 2},
+};
+
+START_TEST(test_plot_coinciding) {
+    const SameCase *c = &same_cases[_i];
+    double x[5] = {1, 2, 3, 4, 5};
+    PlotSeries s[4] = {{"forward-mode AD (ops)", c->y[0]}, {"reverse-mode AD (ops)", c->y[1]},
+                       {"third", c->y[2]}, {"fourth", c->y[3]}};
+    StrBuf sb;
+    sb_init(&sb);
+    ck_assert_int_eq(plot_svg(&sb, "t", "n", "ops", x, 5, s, c->nseries), 0);
+    const char *t = sb_str(&sb);
+    check_svg(t, "svg");
+    ck_assert_int_eq(check_svg(t, "path"), c->nseries); /* still one path per series */
+    ck_assert_int_eq(check_svg(t, "polyline"), c->bands);
+    int notes = 0, hollow = 0;
+    for (const char *q = t; (q = strstr(q, "(the same values as ")) != NULL; q++)
+        notes++;
+    for (const char *q = t; (q = strstr(q, "<g fill=\"none\"")) != NULL; q++)
+        hollow++;
+    ck_assert_int_eq(notes, c->notes);
+    ck_assert_int_eq(hollow, c->hollow);
+    if (_i == 0)
+        ck_assert_ptr_nonnull(strstr(t, "(the same values as forward-mode AD (ops))</text>"));
+    sb_free(&sb);
+}
+END_TEST
+
+/* Sizes: the document is exactly the size asked (clamped to the range),
+ * one side given keeps the default's shape, the default is unchanged. */
+static const struct {
+    int w, h;        /* asked                      */
+    int ew, eh;      /* the document's size        */
+} plot_sizes[] = {
+    {1280, 720, 1280, 720}, {1024, 768, 1024, 768}, {400, 300, 400, 300},
+    {200, 200, 200, 200},   {100, 50, 200, 200},    {20000, 720, 10000, 720},
+    {3000, 200, 3000, 200}, {200, 3000, 200, 3000},
+};
+
+START_TEST(test_plot_sized) {
+    double x[5] = {1, 2, 3, 4, 5}, y[5] = {0.5, 1, 1.5, 2, 2.5};
+    PlotSeries s[2] = {{"a line with a long enough label", y}, {"again", y}};
+    StrBuf sb;
+    sb_init(&sb);
+    ck_assert_int_eq(plot_svg_sized(&sb, "t", "n", "size", x, 5, s, 2, plot_sizes[_i].w, plot_sizes[_i].h), 0);
+    check_svg(sb_str(&sb), "svg");
+    char head[96];
+    snprintf(head, sizeof head, "width=\"%d\" height=\"%d\" viewBox=\"0 0 ", plot_sizes[_i].ew,
+             plot_sizes[_i].eh);
+    ck_assert_msg(strstr(sb_str(&sb), head), "%d x %d: %.300s", plot_sizes[_i].w, plot_sizes[_i].h,
+                  sb_str(&sb));
+    /* the viewBox has the document's shape: the layout is scaled, not cut */
+    double vw, vh;
+    ck_assert_int_eq(sscanf(strstr(sb_str(&sb), "viewBox=\"0 0 ") + 13, "%lf %lf", &vw, &vh), 2);
+    ck_assert_double_eq_tol(vw / vh, (double)plot_sizes[_i].ew / plot_sizes[_i].eh, 0.01);
+    sb_free(&sb);
+}
+END_TEST
+
+/* x ticks: whole numbers for whole-number x (a sweep of a repeat count),
+ * fractions where x has them. */
+START_TEST(test_plot_whole_ticks) {
+    double xw[4] = {1, 2, 3, 4}, xf[4] = {1, 1.25, 1.5, 1.75}, y[4] = {1, 2, 3, 4};
+    PlotSeries s = {"one", y};
+    StrBuf sb;
+    sb_init(&sb);
+    ck_assert_int_eq(plot_svg(&sb, "t", "n", "size", xw, 4, &s, 1), 0);
+    ck_assert_ptr_null(strstr(sb_str(&sb), ">1.5</text>"));
+    ck_assert_ptr_nonnull(strstr(sb_str(&sb), ">2</text>"));
+    sb_clear(&sb);
+    ck_assert_int_eq(plot_svg(&sb, "t", "n", "size", xf, 4, &s, 1), 0);
+    ck_assert_ptr_nonnull(strstr(sb_str(&sb), ">1.5</text>"));
+    sb_free(&sb);
+}
+END_TEST
+
+START_TEST(test_plot_default_size) {
+    double x[3] = {1, 2, 3}, y[3] = {1, 2, 3};
+    PlotSeries s = {"one", y};
+    StrBuf a, b, w;
+    sb_init(&a);
+    sb_init(&b);
+    sb_init(&w);
+    ck_assert_int_eq(plot_svg(&a, "t", "n", "size", x, 3, &s, 1), 0);
+    ck_assert_int_eq(plot_svg_sized(&b, "t", "n", "size", x, 3, &s, 1, 0, 0), 0);
+    ck_assert_str_eq(sb_str(&a), sb_str(&b));
+    int dw, dh;
+    ck_assert_int_eq(sscanf(strstr(sb_str(&a), "width=\""), "width=\"%d\" height=\"%d\"", &dw, &dh), 2);
+    /* one side: the other keeps the default's proportions */
+    ck_assert_int_eq(plot_svg_sized(&w, "t", "n", "size", x, 3, &s, 1, 2 * dw, 0), 0);
+    char head[64];
+    snprintf(head, sizeof head, "width=\"%d\" height=\"%d\"", 2 * dw, 2 * dh);
+    ck_assert_ptr_nonnull(strstr(sb_str(&w), head));
+    sb_free(&a);
+    sb_free(&b);
+    sb_free(&w);
+}
+END_TEST
+
 START_TEST(test_swell_plot) {
     enum { N = 12 };
     SwellReport r[N];
@@ -835,6 +953,9 @@ START_TEST(test_swell_plot) {
     ck_assert_int_eq(check_svg(sb_str(&sb), "path"), 7);
     ck_assert_ptr_nonnull(strstr(sb_str(&sb), ">naive symbolic (tree) (nodes)</text>"));
     ck_assert_ptr_nonnull(strstr(sb_str(&sb), ">reverse-mode AD (ops)</text>"));
+    /* one variable: forward and reverse mode cost the same, and both show */
+    ck_assert_ptr_nonnull(strstr(sb_str(&sb), "(the same values as forward-mode AD (ops))"));
+    ck_assert_int_eq(check_svg(sb_str(&sb), "polyline"), 1);
     sb_clear(&sb);
     ck_assert_int_eq(swell_plot_svg(&sb, "all", "n", x, r, N, ~0u), 0);
     ck_assert_int_eq(check_svg(sb_str(&sb), "path"), SWELL_NROWS);
@@ -873,6 +994,10 @@ Suite *swell_suite(void) {
     tcase_add_test(tc, test_plot_svg);
     tcase_add_test(tc, test_plot_degenerate);
     tcase_add_test(tc, test_swell_plot);
+    tcase_add_loop_test(tc, test_plot_coinciding, 0, (int)(sizeof same_cases / sizeof *same_cases));
+    tcase_add_loop_test(tc, test_plot_sized, 0, (int)(sizeof plot_sizes / sizeof *plot_sizes));
+    tcase_add_test(tc, test_plot_default_size);
+    tcase_add_test(tc, test_plot_whole_ticks);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -141,6 +141,44 @@ START_TEST(test_sweep_table_and_plot) {
 }
 END_TEST
 
+/* --plot-title and --plot-size: the chart for a slide, as it comes. */
+START_TEST(test_plot_title_and_size) {
+    make_tmpdir();
+    char svg[128];
+    snprintf(svg, sizeof svg, "%s/slide.svg", tmpdir);
+    Run r;
+    const char *args[] = {"--swell", "--sweep", "n=1..8", "--plot", svg, "--plot-title",
+                          "Logistic map: <cost> & size", "--plot-size", "1280x720", LMAP_N, NULL};
+    run(args, NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    char *doc = read_file(svg);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_ptr_nonnull(strstr(doc, "width=\"1280\" height=\"720\" viewBox=\"0 0 "));
+    ck_assert_ptr_nonnull(strstr(doc, "<title>Logistic map: &lt;cost&gt; &amp; size</title>"));
+    /* one variable: forward- and reverse-mode AD coincide, both drawn */
+    ck_assert_ptr_nonnull(strstr(doc, "(the same values as forward-mode AD (ops))"));
+    free(doc);
+    /* sizes out of range, malformed, and options without --plot */
+    static const char *const bad[] = {"100x720", "1280x20000", "1280", "x720", "1280x", "axb",
+                                      "1280x720x3", "-1280x720"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *a[] = {"--swell", "--sweep", "n=1..3", "--plot", svg, "--plot-size", bad[i], LMAP_N,
+                           NULL};
+        run(a, NULL, &r);
+        ck_assert_msg(r.status == 2, "--plot-size %s: exit %d", bad[i], r.status);
+        ck_assert_ptr_nonnull(strstr(r.err, "--plot-size needs WIDTHxHEIGHT"));
+        run_free(&r);
+    }
+    const char *notitle[] = {"--swell", "--sweep", "n=1..3", "--plot-title", "t", LMAP_N, NULL};
+    run(notitle, NULL, &r);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "use them with --plot FILE.svg"));
+    run_free(&r);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_sweep_beyond_double_trees) {
     /* n = 60: the naive tree has more than 10^18 nodes, counted not built */
     Run r;
@@ -233,8 +271,25 @@ START_TEST(test_dot_files) {
     ck_assert_ptr_nonnull(t);
     /* the tree repeats x^2 where the DAG shares it */
     ck_assert_int_gt(count(t, "label="), count(d, "label="));
-    free(d);
     free(t);
+    /* constants: one leaf per use by default, one node each when asked */
+    char shared[128];
+    snprintf(shared, sizeof shared, "%s/s.dot", tmpdir);
+    const char *sargs[] = {"--dot", shared, "--dot-shared-constants", "x^2 ln(x^2)", NULL};
+    run(sargs, NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    char *s = read_file(shared);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(count(s, "label=\"2\""), 1);   /* the one 2 the graph holds */
+    ck_assert_int_gt(count(d, "label=\"2\""), 1);   /* each use of it */
+    free(s);
+    free(d);
+    const char *streeargs[] = {"--dot-tree", tree, "--dot-shared-constants", "x^2 ln(x^2)", NULL};
+    run(streeargs, NULL, &r);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--dot-shared-constants draws a DAG"));
+    run_free(&r);
     /* a tree too large to draw: refused, the old file kept */
     const char *big[] = {"--dot-tree", tree, "l = x; repeat 12 { l = 4*l*(1-l) } l", NULL};
     run(big, NULL, &r);
@@ -415,6 +470,7 @@ Suite *teach_cli_suite(void) {
     tcase_add_test(tc, test_swell_json_rows_agree);
     tcase_add_test(tc, test_swell_misuse);
     tcase_add_test(tc, test_sweep_table_and_plot);
+    tcase_add_test(tc, test_plot_title_and_size);
     tcase_add_test(tc, test_sweep_beyond_double_trees);
     tcase_add_test(tc, test_sweep_misuse);
     tcase_add_test(tc, test_plot_failure_keeps_file);

@@ -633,8 +633,9 @@ START_TEST(test_dot_dag_and_tree) {
     StrBuf a, b;
     sb_init(&a);
     sb_init(&b);
-    /* the DAG: one node line per DAG node, two clusters */
-    ck_assert_int_eq(dot_write(&a, g, roots, labels, 2, 0), 0);
+    /* the DAG as held (constants shared): one node line per DAG node, two
+     * clusters (the default draws constants per use: test_dot_constants) */
+    ck_assert_int_eq(dot_write(&a, g, roots, labels, 2, DOT_SHARED_CONSTANTS), 0);
     ck_balanced(sb_str(&a));
     ck_assert(strncmp(sb_str(&a), "digraph symdiff {\n", 18) == 0);
     ck_assert_int_eq(count_lines_starting(sb_str(&a), "n"), (int)dag_count(g, roots, 2));
@@ -643,7 +644,7 @@ START_TEST(test_dot_dag_and_tree) {
     ck_assert(strstr(sb_str(&a), "fillcolor"));
     ck_assert(strstr(sb_str(&a), "label=\"d/dx \\\"l_3\\\"\""));
     /* deterministic */
-    ck_assert_int_eq(dot_write(&b, g, roots, labels, 2, 0), 0);
+    ck_assert_int_eq(dot_write(&b, g, roots, labels, 2, DOT_SHARED_CONSTANTS), 0);
     ck_assert_str_eq(sb_str(&a), sb_str(&b));
     /* the tree: shared nodes repeated */
     sb_clear(&a);
@@ -663,6 +664,94 @@ START_TEST(test_dot_dag_and_tree) {
     ck_balanced(sb_str(&b));
     sb_free(&a);
     sb_free(&b);
+    graph_free(g);
+}
+END_TEST
+
+/* Each use of a constant is a leaf of its own in the DAG picture (the
+ * sharing drawn is the program's), unless DOT_SHARED_CONSTANTS; constants
+ * that are roots (a derivative that is a number) stay nodes; trees are
+ * unchanged.  Programs where hash-consing shares constants widely: the
+ * logistic map (every 1 and 4), a three-variable function, x^2 ln(x^2),
+ * constant derivatives, a vector of functions. */
+static const char *const dot_programs[] = {
+    "l = x; repeat 3 { l = 4*l*(1 - l) } l",
+    "x1^2 + x1 ln(x2) + e^(x2 x3) + 2 x3",
+    "x^2 ln(x^2)",
+    "3*x + 4*y + 4",
+    "2^x + x^2 + 2*x",
+};
+
+static int count_text(const char *s, const char *what) {
+    int n = 0;
+    for (size_t len = strlen(what); (s = strstr(s, what)) != NULL; s += len)
+        n++;
+    return n;
+}
+
+START_TEST(test_dot_constants) {
+    Graph *g = graph_new();
+    Node *f = lower_text(g, dot_programs[_i]);
+    int vars[8], nv = (int)g->nvars;
+    ck_assert(nv <= 8);
+    for (int i = 0; i < nv; i++)
+        vars[i] = i;
+    Node *roots[9] = {f};
+    ck_assert_int_eq(deriv_gradient(g, f, vars, nv, DERIV_AUTO, roots + 1, NULL), 0);
+    int nroots = nv + 1;
+    /* what the graph holds: constants reachable, and argument slots using one */
+    unsigned char *mark = malloc(g->nnodes);
+    ck_assert_ptr_nonnull(mark);
+    dag_mark_reachable(g, roots, nroots, mark);
+    int constants = 0, root_constants = 0, slots = 0; /* slots: uses drawn as leaves */
+    for (size_t id = 0; id < g->nnodes; id++) {
+        if (!mark[id])
+            continue;
+        const Node *n = g->nodes[id];
+        int is_root = 0;
+        for (int i = 0; i < nroots; i++)
+            is_root |= roots[i] == n;
+        if (n->kind == EX_CONST) {
+            constants++;
+            root_constants += is_root;
+        }
+        for (int k = 0; k < n->nargs; k++) {
+            int root_arg = 0;
+            for (int i = 0; i < nroots; i++)
+                root_arg |= roots[i] == n->args[k];
+            slots += n->args[k]->kind == EX_CONST && !root_arg; /* a root is a node anyway */
+        }
+    }
+    free(mark);
+    ck_assert_int_ge(slots, constants - root_constants);
+    StrBuf leaf, held, tree;
+    sb_init(&leaf);
+    sb_init(&held);
+    sb_init(&tree);
+    ck_assert_int_eq(dot_write(&leaf, g, roots, NULL, nroots, 0), 0);
+    ck_assert_int_eq(dot_write(&held, g, roots, NULL, nroots, DOT_SHARED_CONSTANTS), 0);
+    const char *a = sb_str(&leaf), *b = sb_str(&held);
+    ck_balanced(a);
+    ck_balanced(b);
+    int dag = (int)dag_count(g, roots, nroots);
+    /* as held: every node once, no leaves */
+    ck_assert_int_eq(count_lines_starting(b, "n"), dag);
+    ck_assert_int_eq(count_text(b, " -> c"), 0);
+    /* per use: the constants that are not roots become one leaf per use,
+     * each with exactly one arrow into it */
+    ck_assert_int_eq(count_lines_starting(a, "n"), dag - constants + root_constants);
+    ck_assert_int_eq(count_text(a, ", shape=plaintext, fontsize=10"), slots);
+    ck_assert_int_eq(count_text(a, " -> c"), slots);
+    /* the program's own sharing is drawn alike */
+    ck_assert_int_eq(count_text(a, "fillcolor"), count_text(b, "fillcolor"));
+    /* trees do not depend on the flag */
+    ck_assert_int_eq(dot_write(&tree, g, roots, NULL, nroots, DOT_TREE), 0);
+    sb_clear(&leaf);
+    ck_assert_int_eq(dot_write(&leaf, g, roots, NULL, nroots, DOT_TREE | DOT_SHARED_CONSTANTS), 0);
+    ck_assert_str_eq(sb_str(&tree), sb_str(&leaf));
+    sb_free(&leaf);
+    sb_free(&held);
+    sb_free(&tree);
     graph_free(g);
 }
 END_TEST
@@ -753,6 +842,7 @@ Suite *teaching_suite(void) {
 
     tc = tcase_create("dot_trace");
     tcase_add_test(tc, test_dot_dag_and_tree);
+    tcase_add_loop_test(tc, test_dot_constants, 0, (int)(sizeof dot_programs / sizeof *dot_programs));
     tcase_add_test(tc, test_trace_chain_rule);
     tcase_add_test(tc, test_trace_rules);
     suite_add_tcase(s, tc);
