@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_emit_alone.c — C emitted as one self-contained text
  * (SdEmitOptions.self_contained: what the command line prints without -o

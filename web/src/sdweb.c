@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sdweb.c — the browser's entry point into the engine: one call, a request
  * in, a JSON answer out.  A client of symdiff.h only, compiled to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * glue_check.c — web/src/sdweb.c natively, under AddressSanitizer and
  * UBSan (make check-web): every operation, and requests no page sends
