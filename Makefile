@@ -28,7 +28,7 @@ OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wwrite-strings
 CFLAGS  ?= $(OPT)
-ALL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
+ALL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -include src/sdprefix.h \
               -Isrc -Iruntime -I$(BUILD)
 # Position-independent code: the same objects make libsymdiff.a and
 # libsymdiff.so (and the runtime can be linked into shared objects).
@@ -142,6 +142,9 @@ check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libf
 	SYMDIFF=$(BIN) BUILD=$(BUILD) $(BUILD)/check_symdiff
 	@echo "the embedding example"
 	$(BUILD)/embed 'x^2*ln(x^2)' 'x=0.5' | grep -qx '2\*x\*(1 + ln(x^2))'
+	@echo "every global symbol of the libraries has the project's prefix"
+	sh scripts/prefix.sh --check $(BUILD)/libsymdiff.a sd_
+	sh scripts/prefix.sh --check $(BUILD)/libsymdiff_rt.a sdrt_
 	@echo "fuzz corpus replay"
 	$(BUILD)/replay_parser tests/fuzz/corpus
 	$(BUILD)/replay_pipeline tests/fuzz/corpus
@@ -206,7 +209,7 @@ fuzz: deps
 	  OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/libsymdiff.a
 	for f in $(FUZZERS); do \
 	  clang -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) \
-	    -Isrc -Itests/fuzz -I$(FUZZ_DIR) -o $(FUZZ_DIR)/fuzz_$$f tests/fuzz/fuzz_$$f.c \
+	    -include src/sdprefix.h -Isrc -Itests/fuzz -I$(FUZZ_DIR) -o $(FUZZ_DIR)/fuzz_$$f tests/fuzz/fuzz_$$f.c \
 	    $$(test $$f = differential && echo tests/fuzz/exprgen.c) $(FUZZ_DIR)/libsymdiff.a -lm \
 	    || exit 1; done
 	for f in $(FUZZERS); do \
@@ -430,7 +433,7 @@ WEB_DIST  := web/dist
 # emcc's JavaScript optimiser needs Debian's acorn, which lives there
 EMCC      := NODE_PATH=/usr/share/nodejs emcc
 WEB_OPT   ?= -O2
-WEB_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(WEB_OPT) -Isrc -I$(BUILD)
+WEB_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(WEB_OPT) -include src/sdprefix.h -Isrc -I$(BUILD)
 WEB_OBJ   := $(patsubst src/%.c,$(WEB_BUILD)/obj/%.o,$(LIB_SRC)) \
              $(WEB_BUILD)/obj/gen/parser.o $(WEB_BUILD)/obj/gen/lexer.o $(WEB_BUILD)/obj/sdweb.o
 WEB_PAGE  := index.html app.js worker.js style.css
