@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen_common.h"
 #include "deriv.h"
 
 typedef struct Operand {
@@ -66,7 +67,9 @@ typedef struct Ad {
     Operand *ops;
     int nops, ops_cap;
     int *param_of;     /* by variable: position in x[], or -1               */
-    const char *T, *zero, *one;
+    const CodegenType *ty;
+    const char *T;     /* ty->name                                          */
+    char zero[16], one[16]; /* the literals 0 and 1 of the type             */
     StrBuf scratch;
     int failed;
 } Ad;
@@ -788,11 +791,19 @@ static void describe_cost(StrBuf *h, const char *fn, int width, const Cost *c, i
                   c->passes, c->ops.add, c->ops.mul, c->ops.div, c->ops.call);
 }
 
+/* The stack bound of a kernel (codegen_stack_bound): its locals and the
+ * intermediate values of its statements (of one pass, in forward mode:
+ * the passes reuse the frame). */
+static size_t cost_stack(const Cost *c) {
+    long values = c->locals + c->ops.add + c->ops.mul + c->ops.div + c->ops.call;
+    return codegen_stack_bound(values, c->ops.call, 0);
+}
+
 static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *grad, StrBuf *h) {
     const CodegenInput *in = A->in;
     const CodegenOptions *opt = A->opt;
     const char *name = opt->name, *dname = in->is_vector ? "_jac" : "_grad";
-    int n = in->nparams, m = in->noutputs, size = opt->use_float ? 4 : 8;
+    int n = in->nparams, m = in->noutputs, size = A->ty->size;
     codegen_header_intro(h, A->g, in, opt);
     sb_printf(h, " *\n * Method: %s-mode automatic differentiation of the program's own\n",
               mode == EMIT_AD_FORWARD ? "forward" : "reverse");
@@ -829,6 +840,7 @@ static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *
         sb_printf(h, " *   %s_jac   fills J[%d*%d], row-major: J[i*%d + j] = d y[i] / d x[j]\n", name, m, n,
                   n);
     }
+    codegen_header_aliasing(h, name, dname, in->is_vector ? "y and J" : "grad");
     sb_printf(h, " *\n * Cost per call (operations; locals on the stack, %s):\n", A->T);
     int width = (int)strlen(name) + 5;
     char fname[160];
@@ -836,9 +848,10 @@ static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *
     describe_cost(h, fname, width, value, size);
     snprintf(fname, sizeof fname, "%s%s", name, dname);
     describe_cost(h, fname, width, grad, size);
+    size_t stack = cost_stack(value) > cost_stack(grad) ? cost_stack(value) : cost_stack(grad);
+    codegen_header_stack(h, name, stack);
     sb_puts(h, " */\n");
-    int locals = value->locals > grad->locals ? value->locals : grad->locals;
-    codegen_header_macros(h, in, opt, locals * size);
+    codegen_header_macros(h, in, opt, stack);
     StrBuf sig;
     sb_init(&sig);
     codegen_signature(&sig, in, opt, in->is_vector ? "void" : A->T, "", in->is_vector ? "y" : NULL, 0);
@@ -870,10 +883,15 @@ int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOp
     A.g = g;
     A.in = in;
     A.opt = opt;
-    A.T = opt->use_float ? "float" : "double";
-    A.zero = opt->use_float ? "0.0f" : "0.0";
-    A.one = opt->use_float ? "1.0f" : "1.0";
+    A.ty = codegen_type(opt->use_float);
+    A.T = A.ty->name;
     sb_init(&A.scratch);
+    codegen_literal(&A.scratch, A.ty, 0);
+    snprintf(A.zero, sizeof A.zero, "%s", sb_str(&A.scratch));
+    sb_clear(&A.scratch);
+    codegen_literal(&A.scratch, A.ty, 1);
+    snprintf(A.one, sizeof A.one, "%s", sb_str(&A.scratch));
+    sb_clear(&A.scratch);
     int status = -1;
     /* the partials may use what holds wherever the program is defined, as
      * the symbolic derivatives do */

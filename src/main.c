@@ -22,6 +22,7 @@
 
 #include "ast.h"
 #include "codegen.h"
+#include "codegen_common.h"
 #include "emit_ad.h"
 #include "dag.h"
 #include "deriv.h"
@@ -520,13 +521,17 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_STATS:
             o->stats = 1;
             break;
-        case OPT_NAME:
-            if (!codegen_valid_name(optarg)) {
-                usage_error("--name needs a C identifier that is not a keyword, got '%s'", optarg);
+        case OPT_NAME: {
+            const char *why = codegen_name_problem(optarg);
+            if (why) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "--name: '%.80s' %s; choose another name", optarg, why);
+                usage_error("%s", msg);
                 return EXIT_USAGE;
             }
             o->name = optarg;
             break;
+        }
         case OPT_TYPE:
             if (strcmp(optarg, "double") == 0)
                 o->use_float = 0;
@@ -874,9 +879,9 @@ static int float_range_error(const Options *o, const Graph *g, Node *const *cons
     for (int i = 0; i < nlists; i++) {
         const Node *c = lists[i] ? codegen_float_misfit(g, lists[i], counts[i]) : NULL;
         if (c) {
-            fprintf(stderr, "symdiff: error: --type float: the constant %.9g is beyond the range of "
-                            "float (magnitudes from about 1.4e-45 to 3.4e+38); generate double code\n",
-                    num_value(c->num[0]));
+            double v = num_value(c->num[0]);
+            fprintf(stderr, "symdiff: error: --type float: the constant %.9g %s; generate double code\n", v,
+                    codegen_float_misfit_reason(v));
             return EXIT_INPUT;
         }
     }

@@ -348,7 +348,7 @@ START_TEST(test_header_contents) {
     write_in_workdir("prog.sd", "param w, b; input x, y; (w*x + b - y)^2");
     ck_assert_int_eq(sh("cd '%s' && %s --name fit -f prog.sd -o fit.c", workdir, symdiff_path()), 0);
     const char *needles[] = {"#define FIT_NVARS 2", "#define FIT_NINPUTS 2", "x[0] = w", "x[1] = b",
-                             "input[0] = x", "input[1] = y", "double fit_grad(const double *x, const double *input, double *grad);",
+                             "input[0] = x", "input[1] = y", "double fit_grad(const double *SD_RESTRICT x, const double *SD_RESTRICT input, double *SD_RESTRICT grad);",
                              "symdiff 0", "--name fit", "(w*x + b - y)^2", "add,", "FIT_STACK_BYTES"};
     for (size_t i = 0; i < sizeof needles / sizeof *needles; i++)
         ck_assert_msg(sh("grep -qF -- '%s' '%s/fit.h'", needles[i], workdir) == 0, "fit.h lacks: %s",
