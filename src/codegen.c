@@ -46,6 +46,8 @@ typedef struct Emitter {
     size_t nreads, reads_cap;
     int record_reads;
     CodegenCounts counts;
+    long stmt_start;      /* operations counted before this statement     */
+    long max_stmt;        /* the most operations of one statement          */
     int ntemps;
     unsigned helpers;     /* bit 1 << CodegenHelper: the sd_ helpers used */
     const CodegenType *ty;
@@ -59,6 +61,17 @@ typedef struct Emitter {
 } Emitter;
 
 static void emit(Emitter *E, const Node *n, int ctx);
+
+static long count_total(const CodegenCounts *c) { return c->add + c->mul + c->div + c->call; }
+
+/* Ends a statement: its operations are values that live while it is
+ * computed (the stack bound counts the most of one statement). */
+static void end_statement(Emitter *E) {
+    long n = count_total(&E->counts) - E->stmt_start;
+    if (n > E->max_stmt)
+        E->max_stmt = n;
+    E->stmt_start = count_total(&E->counts);
+}
 
 static void record_read(Emitter *E, const Node *n) {
     if (!E->record_reads)
@@ -752,6 +765,7 @@ static void emit_temps(Emitter *E) {
             emit_temp_or(E, n->args[0], 0);
             sb_puts(E->out, "));\n");
             E->counts.call += 2;
+            end_statement(E);
             E->shared_exp_defined[k] = 1;
         }
         E->temp[id] = 0; /* the definition itself */
@@ -759,6 +773,7 @@ static void emit_temps(Emitter *E) {
         sb_printf(E->out, "    const %s t%d = ", E->T, t - 1);
         emit(E, g->nodes[id], 0);
         sb_puts(E->out, ";\n");
+        end_statement(E);
         E->temp[id] = t;
     }
     E->defining = UINT32_MAX; /* every temporary is defined now */
@@ -778,6 +793,7 @@ static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char
 typedef struct KernelInfo {
     CodegenCounts counts;
     int temps;
+    long max_stmt; /* the most operations of one statement */
 } KernelInfo;
 
 /* Emits one function.  results[i] is assigned roots[i] (NULL target:
@@ -787,6 +803,7 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
                               const char *epilogue) {
     KernelInfo info;
     memset(&E->counts, 0, sizeof E->counts);
+    E->stmt_start = E->max_stmt = 0;
     plan_kernel(E, roots, nroots);
     kernel_signature(E, E->out, ret, suffix, out_arg);
     sb_puts(E->out, "\n{\n");
@@ -811,6 +828,7 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
         sb_printf(E->out, "    %s = ", targets[i]);
         emit_temp_or(E, roots[i], 0);
         sb_puts(E->out, ";\n");
+        end_statement(E);
     }
     if (epilogue)
         sb_puts(E->out, epilogue);
@@ -820,11 +838,13 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
                 sb_puts(E->out, "    return ");
                 emit_temp_or(E, roots[i], 0);
                 sb_puts(E->out, ";\n");
+                end_statement(E);
             }
     }
     sb_puts(E->out, "}\n\n");
     info.counts = E->counts;
     info.temps = E->ntemps;
+    info.max_stmt = E->max_stmt;
     return info;
 }
 
@@ -973,10 +993,9 @@ const Node *codegen_float_misfit(const Graph *g, Node *const *roots, int nroots)
 }
 
 /* The stack bound of one kernel (codegen_stack_bound): its temporaries
- * and the intermediate values of its expressions. */
+ * and the intermediate values of its longest statement. */
 static size_t kernel_stack(const KernelInfo *k) {
-    long values = k->temps + k->counts.add + k->counts.mul + k->counts.div + k->counts.call;
-    return codegen_stack_bound(values, k->counts.call, 0);
+    return codegen_stack_bound(k->temps, k->max_stmt, k->counts.call, 0);
 }
 
 /* Frees a kernel's targets (NULL is a `return`) and empties the lists. */

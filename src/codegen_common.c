@@ -668,9 +668,9 @@ void codegen_header_aliasing(StrBuf *h, const char *name, const char *deriv, con
  * compiler did not inline: both measured well below these on x86-64. */
 enum { FRAME_FIXED = 128, FRAME_HELPER = 96, SLOT = 16 };
 
-size_t codegen_stack_bound(long values, long calls, size_t array_bytes) {
-    return (size_t)FRAME_FIXED + (calls > 0 ? (size_t)FRAME_HELPER : 0) + (size_t)SLOT * (size_t)(values > 0 ? values : 0) +
-           array_bytes;
+size_t codegen_stack_bound(long kept, long statement, long calls, size_t array_bytes) {
+    long values = (kept > 0 ? kept : 0) + (statement > 0 ? statement : 0);
+    return (size_t)FRAME_FIXED + (calls > 0 ? (size_t)FRAME_HELPER : 0) + (size_t)SLOT * (size_t)values + array_bytes;
 }
 
 void codegen_header_stack(StrBuf *h, const char *name, size_t stack_bytes) {
@@ -679,12 +679,12 @@ void codegen_header_stack(StrBuf *h, const char *name, size_t stack_bytes) {
     sb_printf(h,
               " *\n"
               " * Stack: %s_STACK_BYTES (%zu) bounds the stack frame of each entry point\n"
-              " * with that of an sd_ helper it calls: %d bytes for every value the\n"
-              " * kernel computes, its arrays, and %zu bytes of fixed parts (symdiff's\n"
-              " * tests compare it with gcc's and clang's -fstack-usage on x86-64, -O0\n"
-              " * to -O3 and -Os).  The C library's functions (exp, log, ...) need\n"
-              " * their own stack besides.\n",
-              upper, stack_bytes, (int)SLOT, codegen_stack_bound(0, 1, 0));
+              " * with that of an sd_ helper it calls: %d bytes for every temporary and\n"
+              " * for every value of its longest statement, its arrays, and %zu bytes of\n"
+              " * fixed parts (symdiff's tests compare it with gcc's and clang's\n"
+              " * -fstack-usage on x86-64, -O0 to -O3 and -Os).  The C library's\n"
+              " * functions (exp, log, ...) need their own stack besides.\n",
+              upper, stack_bytes, (int)SLOT, codegen_stack_bound(0, 0, 1, 0));
     if (stack_bytes > CODEGEN_STACK_BUDGET)
         sb_printf(h, " * That is more than %zu bytes: give the calling thread a stack to match.\n",
                   CODEGEN_STACK_BUDGET);

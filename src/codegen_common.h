@@ -130,16 +130,18 @@ void codegen_header_aliasing(StrBuf *h, const char *name, const char *deriv, con
  * smallest default thread stack of the common C libraries (musl's). */
 #define CODEGEN_STACK_BUDGET ((size_t)128 << 10)
 
-/* What bounds the stack frame of one entry point: `values` scalar values
- * it computes (named temporaries and the intermediate results of
- * expressions), of which `calls` are calls of helpers or libm, and
- * `array_bytes` of arrays it declares.  Every value is given a 16-byte
- * slot (a spilled vector register), every call the frame of an sd_ helper
- * not inlined, and the frame its fixed part (return address, saved
- * registers, alignment); the C library's own frames (exp, log, ...) are
- * not counted.  tests/check_codegen.c holds the bound against gcc's and
- * clang's -fstack-usage at -O0 to -O3 and -Os. */
-size_t codegen_stack_bound(long values, long calls, size_t array_bytes);
+/* What bounds the stack frame of one entry point that keeps `kept` values
+ * (its named temporaries or locals), computes at most `statement` more
+ * values in one statement (the intermediate results of an expression),
+ * calls helpers or libm functions `calls` times, and declares
+ * `array_bytes` of arrays.  Every value is given a 16-byte slot (a
+ * spilled vector register), the frame its fixed part (return address,
+ * saved registers, alignment, outgoing arguments), and a call the frame
+ * of an sd_ helper the compiler did not inline; the C library's own
+ * frames (exp, log, ...) are not counted.  tests/check_kernels.c holds
+ * the bound against gcc's and clang's -fstack-usage, -O0 to -O3 and -Os,
+ * on x86-64. */
+size_t codegen_stack_bound(long kept, long statement, long calls, size_t array_bytes);
 /* The header's paragraph on NAME_STACK_BYTES, which is stack_bytes. */
 void codegen_header_stack(StrBuf *h, const char *name, size_t stack_bytes);
 

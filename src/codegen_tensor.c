@@ -44,6 +44,7 @@ typedef struct TE {
     size_t *var_offset;  /* by variable: offset in x[] or input[]        */
     unsigned helpers;    /* bit 1 << CodegenHelper: the sd_ helpers used   */
     long nodes;          /* nodes written by the kernel (for its stack)   */
+    long scalars;        /* of them, scalars: the temporaries t<id>       */
 } TE;
 
 static const char *fsuffix(const TE *E) { return E->ty->suffix; }
@@ -448,11 +449,12 @@ static void declare_unused_arrays(const TE *E) {
 /* The body of a kernel: every node, then the roots stored (each root is
  * contiguous in the output, row-major, at its offset). */
 static void emit_body(TE *E, Node *const *roots, int nroots) {
-    E->nodes = 0;
+    E->nodes = E->scalars = 0;
     for (size_t id = 0; id < E->g->nnodes; id++)
         if (E->mark[id]) {
             emit_node(E, E->g->nodes[id]);
             E->nodes++;
+            E->scalars += E->g->nodes[id]->shape.rank == 0;
         }
     for (int r = 0; r < nroots; r++) {
         const Node *n = roots[r];
@@ -484,10 +486,12 @@ static void shape_words(StrBuf *sb, Shape s) {
         sb_printf(sb, "matrix [%d,%d], row-major: (i, j) at i*%d + j", s.dim[0], s.dim[1], s.dim[1]);
 }
 
-/* The stack bound of a _ws variant (codegen_stack_bound), from the nodes
- * its body writes: each is at most a statement with a few values (its
- * operation, the subscript arithmetic, a loop counter or an accumulator). */
-static size_t ws_stack(long nodes) { return codegen_stack_bound(4 * nodes + 8, nodes, 0); }
+/* The stack bound of a _ws variant (codegen_stack_bound): its scalar
+ * temporaries and the loops' counters and accumulators are kept; a
+ * statement holds at most every node of the kernel, fused, each with a
+ * few values (its operation, the subscript arithmetic, and the copies a
+ * vectorising compiler makes: gcc -O3 keeps vector spills on the stack). */
+static size_t ws_stack(long scalars, long nodes) { return codegen_stack_bound(scalars + 8, 4 * nodes, nodes, 0); }
 
 /* One entry point's prototype: name<suffix>[_ws]. */
 static void prototype(StrBuf *sb, const TE *E, const char *ret, const char *suffix, const char *out, int ws) {
@@ -554,7 +558,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     emit_body(&E, &y, 1);
     if (!vec)
         sb_puts(&kval, "    return sd_value[0];\n");
-    long nodes_val = E.nodes;
+    long nodes_val = E.nodes, scalars_val = E.scalars;
 
     E.in = in;
     E.out = &kgrad;
@@ -588,9 +592,11 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     /* the stack: the _ws variants' frames, and the plain entry points',
      * which add the workspace and call them; above the budget only the
      * _ws variants are written */
-    size_t ws = ws_stack(nodes_val) > ws_stack(E.nodes) ? ws_stack(nodes_val) : ws_stack(E.nodes);
+    size_t ws = ws_stack(scalars_val, nodes_val);
+    if (ws_stack(E.scalars, E.nodes) > ws)
+        ws = ws_stack(E.scalars, E.nodes);
     size_t work_bytes = work > 0 ? work * (size_t)E.ty->size : (size_t)E.ty->size;
-    size_t plain = ws + codegen_stack_bound(0, 0, work_bytes);
+    size_t plain = ws + codegen_stack_bound(0, 0, 0, work_bytes);
     int with_plain = work <= SIZE_MAX / (size_t)E.ty->size && plain <= CODEGEN_STACK_BUDGET;
     size_t stack = with_plain ? plain : ws;
 

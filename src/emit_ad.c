@@ -46,6 +46,7 @@ typedef struct Piece {
     uint32_t *reads; /* ids of the nodes referred to by name, with repeats */
     size_t nreads;
     CodegenCounts counts;
+    long max_stmt;   /* the most operations of one of its statements      */
 } Piece;
 
 typedef struct Stmt {
@@ -78,7 +79,8 @@ typedef struct Ad {
 typedef struct Cost {
     CodegenCounts ops;
     int locals;
-    int passes; /* forward mode's f_grad: ops is per pass */
+    int passes;    /* forward mode's f_grad: ops is per pass        */
+    long max_stmt; /* the most operations of one statement          */
 } Cost;
 
 /* --- statements and operands ------------------------------------------------------ */
@@ -267,13 +269,25 @@ static void counts_add(CodegenCounts *a, CodegenCounts b) {
     a->call += b.call;
 }
 
+static long counts_total(CodegenCounts c) { return c.add + c.mul + c.div + c.call; }
+
+/* Adds a piece to a kernel's cost. */
+static void cost_add(Cost *cost, const Piece *p) {
+    counts_add(&cost->ops, p->counts);
+    if (p->max_stmt > cost->max_stmt)
+        cost->max_stmt = p->max_stmt;
+}
+
 /* Turns the scratch buffer, the writer's reads and counts into a piece
- * (plus the operations counted by the caller). */
-static void take_piece(Ad *A, Piece *p, CodegenCounts extra) {
+ * (plus the operations counted by the caller).  max_stmt: the most
+ * operations of one of its statements, or -1 for a piece that is one
+ * statement. */
+static void take_piece(Ad *A, Piece *p, CodegenCounts extra, long max_stmt) {
     const uint32_t *ids;
     p->nreads = codegen_writer_take_reads(A->w, &ids);
     p->counts = codegen_writer_take_counts(A->w);
     counts_add(&p->counts, extra);
+    p->max_stmt = max_stmt < 0 ? counts_total(p->counts) : max_stmt;
     p->text = malloc(A->scratch.len + 1);
     p->reads = malloc((p->nreads ? p->nreads : 1) * sizeof *p->reads);
     if (!p->text || !p->reads || A->scratch.failed) {
@@ -418,7 +432,7 @@ static void put_ref(Ad *A, const Node *n, StrBuf *out, unsigned *bits) {
     Piece p;
     memset(&p, 0, sizeof p);
     codegen_writer_ref(A->w, n, 0, &A->scratch);
-    take_piece(A, &p, (CodegenCounts){0, 0, 0, 0});
+    take_piece(A, &p, (CodegenCounts){0, 0, 0, 0}, -1);
     sb_puts(out, p.text ? p.text : "");
     *bits |= arrays_read(A, &p);
     piece_free(&p);
@@ -437,7 +451,7 @@ static void value_function(Ad *A, StrBuf *out, Cost *cost, const char *suffix, c
     for (int k = 0; k < A->nstmts; k++) {
         put_indented(&body, "    ", A->stmts[k].value.text);
         bits |= arrays_read(A, &A->stmts[k].value);
-        counts_add(&cost->ops, A->stmts[k].value.counts);
+        cost_add(cost, &A->stmts[k].value);
     }
     cost->locals = A->nstmts;
     for (int i = 0; i < in->noutputs; i++) {
@@ -491,7 +505,7 @@ static void tangent_piece(Ad *A, int k, Piece *p) {
         first = 0;
     }
     sb_puts(&A->scratch, ";\n");
-    take_piece(A, p, extra);
+    take_piece(A, p, extra, -1);
 }
 
 /* n passes, one per parameter, rather than one pass carrying a tangent
@@ -572,13 +586,13 @@ static void forward_kernel(Ad *A, StrBuf *out, Cost *cost) {
         if (need[k]) {
             put_indented(&body, ind, A->stmts[k].value.text);
             bits |= arrays_read(A, &A->stmts[k].value);
-            counts_add(&cost->ops, A->stmts[k].value.counts);
+            cost_add(cost, &A->stmts[k].value);
             cost->locals++;
         }
         for (int j = first_at[k]; j >= 0; j = next_at[j]) {
             put_indented(&body, ind, tangent[j].text);
             bits |= arrays_read(A, &tangent[j]);
-            counts_add(&cost->ops, tangent[j].counts);
+            cost_add(cost, &tangent[j]);
             cost->locals++;
         }
     }
@@ -648,6 +662,7 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
     unsigned char *active = calloc(cap, 1), *seeds = calloc(pcap, 1);
     int *count = calloc(cap, sizeof *count), *pcount = calloc(pcap, sizeof *pcount);
     CodegenCounts extra = {0, 0, 0, 0};
+    long max_stmt = 0;
     if (!active || !seeds || !count || !pcount) {
         A->failed = 1;
         goto done;
@@ -686,7 +701,15 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
             int *c = j >= 0 ? &count[j] : &pcount[param_index(A, o->node)];
             StrBuf term;
             sb_init(&term);
-            int neg = signed_term(A, o->partial, s->node == root ? NULL : self, &term, &extra);
+            /* the operations of this statement: the writer's and ours */
+            CodegenCounts mine = {0, 0, 0, 0};
+            int neg = signed_term(A, o->partial, s->node == root ? NULL : self, &term, &mine);
+            if (*c <= 0)
+                mine.add++;
+            counts_add(&mine, codegen_writer_take_counts(A->w));
+            counts_add(&extra, mine);
+            if (counts_total(mine) > max_stmt)
+                max_stmt = counts_total(mine);
             if (*c > 0) { /* the first contribution */
                 sb_printf(&A->scratch, "%s%s%s %s = %s%s;\n", indent, *c == 1 ? "const " : "", A->T, name,
                           neg ? "-" : "", sb_str(&term));
@@ -694,7 +717,6 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
                 (*locals)++;
             } else {
                 sb_printf(&A->scratch, "%s%s %c= %s;\n", indent, name, neg ? '-' : '+', sb_str(&term));
-                extra.add++;
             }
             if (term.failed)
                 A->scratch.failed = 1;
@@ -708,7 +730,7 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
         else
             sb_printf(&A->scratch, "%s;\n", param_index(A, root) == i ? A->one : A->zero);
     }
-    take_piece(A, p, extra);
+    take_piece(A, p, extra, max_stmt);
 done:
     free(active);
     free(seeds);
@@ -731,7 +753,7 @@ static void reverse_kernel(Ad *A, StrBuf *out, Cost *cost) {
     for (int r = 0; r < m; r++) {
         sweep_piece(A, in->outputs[r], in->is_vector ? "        " : "    ", in->is_vector ? "J" : "grad",
                     r * n, &sweep[r], &cost->locals);
-        counts_add(&cost->ops, sweep[r].counts);
+        cost_add(cost, &sweep[r]);
     }
     mark_needed(A, sweep, m, !in->is_vector, need);
     unsigned bits = 0;
@@ -744,7 +766,7 @@ static void reverse_kernel(Ad *A, StrBuf *out, Cost *cost) {
         if (need[k]) {
             put_indented(&body, "    ", A->stmts[k].value.text);
             bits |= arrays_read(A, &A->stmts[k].value);
-            counts_add(&cost->ops, A->stmts[k].value.counts);
+            cost_add(cost, &A->stmts[k].value);
             cost->locals++;
         }
     for (int r = 0; r < m; r++) {
@@ -791,13 +813,10 @@ static void describe_cost(StrBuf *h, const char *fn, int width, const Cost *c, i
                   c->passes, c->ops.add, c->ops.mul, c->ops.div, c->ops.call);
 }
 
-/* The stack bound of a kernel (codegen_stack_bound): its locals and the
- * intermediate values of its statements (of one pass, in forward mode:
- * the passes reuse the frame). */
-static size_t cost_stack(const Cost *c) {
-    long values = c->locals + c->ops.add + c->ops.mul + c->ops.div + c->ops.call;
-    return codegen_stack_bound(values, c->ops.call, 0);
-}
+/* The stack bound of a kernel (codegen_stack_bound): its locals (of one
+ * pass, in forward mode: the passes reuse the frame) and the values of its
+ * longest statement. */
+static size_t cost_stack(const Cost *c) { return codegen_stack_bound(c->locals, c->max_stmt, c->ops.call, 0); }
 
 static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *grad, StrBuf *h) {
     const CodegenInput *in = A->in;
@@ -916,7 +935,7 @@ int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOp
         sb_printf(&A.scratch, "const %s t%d = ", A.T, k);
         codegen_writer_define(A.w, A.stmts[k].node, &A.scratch);
         sb_puts(&A.scratch, ";\n");
-        take_piece(&A, &A.stmts[k].value, (CodegenCounts){0, 0, 0, 0});
+        take_piece(&A, &A.stmts[k].value, (CodegenCounts){0, 0, 0, 0}, -1);
     }
     StrBuf body;
     sb_init(&body);

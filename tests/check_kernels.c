@@ -813,6 +813,134 @@ START_TEST(test_scalar_vector_agree) {
 }
 END_TEST
 
+/* --- 4. NAME_STACK_BYTES against the compilers' own count ----------------------------- */
+
+static const struct {
+    const char *options, *program;
+} stack_cases[] = {
+    {"--hessian", "l = x; repeat 12 { l = 4*l*(1-l) } l + sigmoid(y)*softplus(x*y) + relu(x - y)"},
+    {"--emit forward-ad", "l = x; repeat 12 { l = 4*l*(1-l) } l + sigmoid(y)*softplus(x*y) + relu(x - y)"},
+    {"--emit reverse-ad --type float", "l = x; repeat 12 { l = 4*l*(1-l) } l + sigmoid(y)*softplus(x*y)"},
+    {"--hessian", "l = x; repeat 150 { l = 3.9*l*(1 - l) + 0.01*sin(y*l) } l"},
+    {"--emit reverse-ad", "l = x; repeat 150 { l = 3.9*l*(1 - l) + 0.01*sin(y*l) } l"},
+    {"--type float", "[sin(a)*b + exp(c/3), max(a, b)*c, log(1 + a^2)*sigmoid(b*c), sqrt(1 + c)*tanh(a), a*b*c]"},
+    {"--emit forward-ad", "[sin(a)*b + exp(c/3), max(a, b)*c, log(1 + a^2)*sigmoid(b*c), sqrt(1 + c)*tanh(a)]"},
+    {"", "param W1[16,2], b1[16], W2[3,16], b2[3]; input x[2], y[3];\n"
+         "h = tanh(W1 @ x + b1); s = W2 @ h + b2; logsumexp(s) - dot(y, s) + 1e-4*(sum(W1*W1) + sum(W2*W2))"},
+    {"--unroll --type float", "param W[3,4], b[3]; input x[4], y[3];\n-dot(y, log_softmax(W @ x + b)) + sum(relu(b))"},
+    {"", "param A[3,3], v[3]; [sum(sin(A' @ A @ v)), v @ A @ v, sum(softplus(A + v v'))]"},
+};
+
+/* The frame -fstack-usage reports for function fn in the .su text, or -1. */
+static long su_frame(const char *su, const char *fn) {
+    size_t n = strlen(fn);
+    for (const char *line = su; *line;) {
+        const char *tab = strchr(line, '\t'), *end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        if (tab && tab < end) {
+            const char *name = tab;
+            while (name > line && name[-1] != ':')
+                name--;
+            if ((size_t)(tab - name) == n && memcmp(name, fn, n) == 0) {
+                ck_assert_msg(strstr(tab, "static") && strstr(tab, "static") < end, "%s: not a static frame: %.*s", fn,
+                              (int)(end - line), line);
+                return strtol(tab + 1, NULL, 10);
+            }
+        }
+        line = *end ? end + 1 : end;
+    }
+    return -1;
+}
+
+/* The largest frame of the sd_ helpers the compiler left as functions. */
+static long su_helpers(const char *su) {
+    long most = 0;
+    for (const char *p = su; (p = strstr(p, ":sd_")) != NULL; p++) {
+        const char *tab = strchr(p, '\t');
+        if (tab && strtol(tab + 1, NULL, 10) > most)
+            most = strtol(tab + 1, NULL, 10);
+    }
+    return most;
+}
+
+START_TEST(test_stack_bound) {
+    const int n = (int)(sizeof stack_cases / sizeof *stack_cases);
+    static const char *const ccs[] = {"gcc", "clang"}, *const opts[] = {"-O0", "-O1", "-O2", "-O3", "-Os"};
+    StrBuf sc;
+    sb_init(&sc);
+    sb_puts(&sc, "set -e\n");
+    for (int k = 0; k < n; k++) {
+        char file[32];
+        snprintf(file, sizeof file, "p%d.sd", k);
+        put(file, stack_cases[k].program);
+        sb_printf(&sc, "'%s' %s --name k%d -f p%d.sd -o k%d.c\n", symdiff_path(), stack_cases[k].options, k, k, k);
+    }
+    for (int c = 0; c < 2; c++)
+        for (int o = 0; o < 5; o++) {
+            if (!have_compiler(ccs[c]))
+                continue;
+            sb_printf(&sc, "mkdir %s%s && (cd %s%s && %s -std=c99 %s -fstack-usage -c", ccs[c], opts[o], ccs[c], opts[o],
+                      ccs[c], opts[o]);
+            for (int k = 0; k < n; k++)
+                sb_printf(&sc, " ../k%d.c", k);
+            sb_puts(&sc, ") &\n");
+        }
+    sb_puts(&sc, "wait\n");
+    script_ok(&sc, "compiling the kernels with -fstack-usage");
+    double worst = 0;
+    long bytes_at_worst = 0, bound_at_worst = 0;
+    for (int k = 0; k < n; k++) {
+        char file[64], macro[64];
+        snprintf(file, sizeof file, "k%d.h", k);
+        char *h = get(file);
+        snprintf(macro, sizeof macro, "#define K%d_STACK_BYTES ", k);
+        const char *m = strstr(h, macro);
+        ck_assert_msg(m != NULL, "k%d.h has no %s", k, macro);
+        long bound = strtol(m + strlen(macro), NULL, 10);
+        int tensor = strstr(h, "_WORK ") != NULL;
+        free(h);
+        for (int c = 0; c < 2; c++)
+            for (int o = 0; o < 5; o++) {
+                if (!have_compiler(ccs[c]))
+                    continue;
+                snprintf(file, sizeof file, "%s%s/k%d.su", ccs[c], opts[o], k);
+                char *su = get(file);
+                static const char *const entries[] = {"", "_grad", "_hess", "_jac", "_ws", "_grad_ws", "_jac_ws"};
+                int found = 0;
+                for (int e = 0; e < 7; e++) {
+                    char fn[32];
+                    snprintf(fn, sizeof fn, "k%d%s", k, entries[e]);
+                    long frame = su_frame(su, fn);
+                    if (frame < 0)
+                        continue;
+                    found++;
+                    /* a plain tensor entry point calls its _ws variant */
+                    if (tensor && e < 4) {
+                        snprintf(fn, sizeof fn, "k%d%s_ws", k, entries[e]);
+                        long ws = su_frame(su, fn);
+                        frame += ws > 0 ? ws : 0;
+                    }
+                    frame += su_helpers(su);
+                    ck_assert_msg(frame <= bound, "k%d%s (%s %s): %ld bytes of stack, K%d_STACK_BYTES is %ld", k,
+                                  entries[e], ccs[c], opts[o], frame, k, bound);
+                    if ((double)frame / (double)bound > worst) {
+                        worst = (double)frame / (double)bound;
+                        bytes_at_worst = frame;
+                        bound_at_worst = bound;
+                    }
+                }
+                ck_assert_msg(found >= 2, "%s lists %d entry points of k%d", file, found, k);
+                free(su);
+            }
+    }
+    if (getenv("SYMDIFF_TEST_STATS"))
+        fprintf(stderr, "stack: the most used of the bound is %.2f (%ld of %ld bytes)\n", worst, bytes_at_worst,
+                bound_at_worst);
+    sb_free(&sc);
+}
+END_TEST
+
 Suite *kernels_suite(void); /* called by tests/runner.c */
 
 Suite *kernels_suite(void) {
@@ -827,6 +955,11 @@ Suite *kernels_suite(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_hostile_names);
     tcase_add_test(tc, test_scalar_vector_agree);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("limits");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_stack_bound);
     suite_add_tcase(s, tc);
     return s;
 }
