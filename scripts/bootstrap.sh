@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the build dependencies that are missing (bison, flex, check,
-# pkg-config, a C compiler, make).  Debian packages; apt-get when root,
+# pkg-config, a C compiler, make, and g++ for the tests of generated C in
+# C++).  Debian packages; apt-get when root,
 # otherwise prints the exact command to run.  Extra package names given as
 # arguments are installed the same way (used by `make bench`).
 #
@@ -67,6 +68,8 @@ have_cmd flex       || need="$need flex"
 have_cmd pkg-config || need="$need pkg-config"
 have_cmd make       || need="$need make"
 have_cmd cc         || need="$need gcc"
+# the test suite compiles generated headers and kernels as C++ too
+have_cmd g++        || need="$need g++"
 if have_cmd pkg-config && pkg-config --exists check 2>/dev/null; then :; else
     have_pkg check || need="$need check"
 fi
