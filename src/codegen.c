@@ -14,7 +14,6 @@
  */
 #include "codegen.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -931,8 +930,6 @@ size_t codegen_writer_take_reads(CodegenWriter *w, const uint32_t **ids) {
 void codegen_writer_helpers(CodegenWriter *w, StrBuf *out) { codegen_helpers(out, w->E.helpers, w->E.ty); }
 
 /* --- the files ------------------------------------------------------------------------ */
-
-int codegen_valid_name(const char *name) { return codegen_name_problem(name) == NULL; }
 
 void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
                           const CodegenOptions *opt) {

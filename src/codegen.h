@@ -92,10 +92,6 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
  * `limit` bytes; -1 when out of memory. */
 int codegen_unroll(const char *body, size_t limit, StrBuf *out);
 
-/* Is `name` usable as the prefix of the generated functions?
- * (codegen_name_problem in codegen_common.h says why not.) */
-int codegen_valid_name(const char *name);
-
 /* --- pieces for other emitters of C (emit_ad.c) ----------------------------
  *
  * A CodegenWriter writes single DAG nodes as C expressions exactly as the
