@@ -105,6 +105,10 @@ void codegen_macro_prefix(char *buf, size_t size, const char *name);
  * never ends a line, and control bytes and invalid UTF-8 become '?'. */
 void codegen_comment(StrBuf *sb, const char *text, const char *indent);
 
+/* The header's opening comment, left open: the file, the command and the
+ * program (NULL: empty), as codegen_comment writes them. */
+void codegen_header_begin(StrBuf *h, const char *header_file, const char *version, const char *command,
+                          const char *program);
 /* The include guard of kernel `name`: #ifndef name_H ... */
 void codegen_header_open(StrBuf *h, const char *name);
 /* Before the declarations: SD_RESTRICT's definition, then `extern "C" {`

@@ -945,8 +945,8 @@ END_TEST
 
 /* Programs whose kernels write a workspace (and one whose work is 0). */
 static const char *const work_cases[] = {
-    "param W1[5,2], b1[5], W2[3,5], b2[3]; input x[2], y[3]; h = tanh(W1 @ x + b1); s = W2 @ h + b2;\n"
-    "logsumexp(s) - dot(y, s) + 1e-3*(sum(W1*W1) + sum(W2*W2))",
+    ("param W1[5,2], b1[5], W2[3,5], b2[3]; input x[2], y[3]; h = tanh(W1 @ x + b1); s = W2 @ h + b2;\n"
+     "logsumexp(s) - dot(y, s) + 1e-3*(sum(W1*W1) + sum(W2*W2))"),
     "param W[3,4]; input x[4], y[3]; -dot(y, log_softmax(W @ x)) + norm2(W[1])",
     "param W[3,4], a; input x[4]; s = W @ x; max(0, 1 + s[1] - s[0]) + sum(relu(a*s)) + sigmoid(a)",
     "param A[3,3], v[3]; sum(sin(A' @ A @ v)) + v @ A @ v + sum(softplus(A + v v'))",
