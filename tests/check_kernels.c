@@ -645,22 +645,27 @@ START_TEST(test_hostile_names) {
     const char *c_flags = "-std=c99 -O1 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion";
     const char *cxx_flags = "-x c++ -std=c++11 -O1 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion";
     sb_clear(&sc);
-    sb_puts(&sc, "set -e\n");
     static const char *const ccs[][2] = {{"gcc", "g++"}, {"clang", "clang++"}};
-    for (int c = 0; c < 2; c++) {
+    sb_puts(&sc, "status=0\n");
+    for (int c = 0; c < 2; c++) { /* the two compilers side by side */
         if (!have_compiler(ccs[c][0]))
             continue;
-        sb_printf(&sc, "mkdir -p o-%s && cd o-%s && %s %s -c", ccs[c][0], ccs[c][0], ccs[c][0], c_flags);
+        sb_printf(&sc, "(set -e\nmkdir -p o-%s && cd o-%s && %s %s -c", ccs[c][0], ccs[c][0], ccs[c][0], c_flags);
         for (int k = 0; k < n; k++)
             sb_printf(&sc, " ../k%d.c", k);
         sb_printf(&sc, " && cd ..\n%s %s -o drv-%s driver.c unity.c -lm && ./drv-%s\n", ccs[c][0], c_flags, ccs[c][0],
                   ccs[c][0]);
-        if (!have_compiler(ccs[c][1]))
-            continue;
-        sb_printf(&sc, "%s %s -c -o unity-%s.o unity.c\n", ccs[c][1], cxx_flags, ccs[c][1]);
-        sb_printf(&sc, "%s %s -c -o drv-%s.o driver.c && %s -o drv-%s drv-%s.o o-%s/*.o -lm && ./drv-%s\n", ccs[c][1],
-                  cxx_flags, ccs[c][1], ccs[c][1], ccs[c][1], ccs[c][1], ccs[c][0], ccs[c][1]);
+        if (have_compiler(ccs[c][1])) {
+            sb_printf(&sc, "%s %s -c -o unity-%s.o unity.c\n", ccs[c][1], cxx_flags, ccs[c][1]);
+            sb_printf(&sc, "%s %s -c -o drv-%s.o driver.c && %s -o drv-%s drv-%s.o o-%s/*.o -lm && ./drv-%s\n",
+                      ccs[c][1], cxx_flags, ccs[c][1], ccs[c][1], ccs[c][1], ccs[c][1], ccs[c][0], ccs[c][1]);
+        }
+        sb_printf(&sc, ") > out-%s.txt 2>&1 &\npid%d=$!\n", ccs[c][0], c);
     }
+    for (int c = 0; c < 2; c++)
+        if (have_compiler(ccs[c][0]))
+            sb_printf(&sc, "wait $pid%d || status=1\ncat out-%s.txt\n", c, ccs[c][0]);
+    sb_puts(&sc, "exit $status\n");
     script_ok(&sc, "compiling and running the kernels with hostile names in C and C++");
     sb_free(&sc);
     sb_free(&d);
@@ -680,17 +685,19 @@ static const char *const same_math[] = {
     "u^3",       "1/u",                 "u*v + w",
 };
 
-/* The points: every value for u; for v too in two-argument functions;
- * for ifpos, v and w from short lists. */
+/* The points: every value for u; for v the first seven too in
+ * two-argument functions (ties and signed zeros included); for ifpos, v
+ * and w from short lists.  (A vector program's Jacobian is as long as the
+ * square of the number of points.) */
 static const double special[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, -1.0, 0.5, 800.0, -800.0, 1e-310};
 
-enum { NSPECIAL = (int)(sizeof special / sizeof *special) };
+enum { NSPECIAL = (int)(sizeof special / sizeof *special), NSPECIAL_V = 7 };
 
 static int same_points(const char *f, double pts[][3]) {
     int n = 0, uses_v = strchr(f, 'v') != NULL, uses_w = strchr(f, 'w') != NULL;
     static const double vs[] = {NAN, 2.0}, ws[] = {-INFINITY, 3.0};
     for (int i = 0; i < NSPECIAL; i++)
-        for (int j = 0; j < (uses_w ? 2 : uses_v ? NSPECIAL : 1); j++)
+        for (int j = 0; j < (uses_w ? 2 : uses_v ? NSPECIAL_V : 1); j++)
             for (int k = 0; k < (uses_w ? 2 : 1); k++) {
                 pts[n][0] = special[i];
                 pts[n][1] = uses_w ? vs[j] : uses_v ? special[j] : 1.0;
@@ -717,7 +724,7 @@ START_TEST(test_scalar_vector_agree) {
     sb_puts(&d, driver_prelude);
     sb_puts(&d, "static int drv_same(double a, double b)\n{\n"
                 "    return (isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b));\n}\n\n");
-    double (*pts)[3] = malloc(NSPECIAL * NSPECIAL * 4 * sizeof *pts);
+    double (*pts)[3] = malloc(NSPECIAL * NSPECIAL_V * 4 * sizeof *pts);
     ck_assert_ptr_nonnull(pts);
     for (int f = 0; f < nf; f++) {
         int np = same_points(same_math[f], pts);
@@ -733,6 +740,8 @@ START_TEST(test_scalar_vector_agree) {
         put(file, sb_str(&prog));
         sb_free(&prog);
         for (int k = 0; k < nforms; k++) {
+            if (!strcmp(forms[k].suffix, "vu") && np > NSPECIAL)
+                continue; /* unrolled: for functions of u only (the code grows as np^2) */
             sb_printf(&sc, "'%s' %s --name f%d%s -f %c%d.sd -o f%d%s.c\n", symdiff_path(), forms[k].options, f,
                       forms[k].suffix, forms[k].vector ? 'v' : 's', f, f, forms[k].suffix);
             sb_printf(&d, "#include \"f%d%s.c\"\n", f, forms[k].suffix);
@@ -764,7 +773,8 @@ START_TEST(test_scalar_vector_agree) {
                       T, f, fl ? "VF" : "V", f, v, f, v);
             sb_printf(&d, "    for (int p = 0; p < %d; p++) {\n        %s drv_g[3];\n", np, T);
             for (int k = 0; k < nforms; k++) {
-                if (forms[k].use_float != fl || (forms[k].vector && !strcmp(forms[k].suffix, fl ? "vf" : "v")))
+                if (forms[k].use_float != fl || (forms[k].vector && !strcmp(forms[k].suffix, fl ? "vf" : "v")) ||
+                    (!strcmp(forms[k].suffix, "vu") && np > NSPECIAL))
                     continue;
                 if (forms[k].vector) {
                     sb_printf(&d, "        {\n            static %s drv_y2[%d];\n            f%d%s_ws(drv_x, drv_y2, drv_w);\n"
