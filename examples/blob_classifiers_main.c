@@ -36,12 +36,12 @@ enum {
 #define STDDEV 0.35 /* of each blob; the centers are 1 apart from the origin */
 
 /* The two models must share their layout for one driver to train both. */
-typedef char same_parameters[NP == BLOB_SVM_NVARS && BLOB_SOFTMAX_W == BLOB_SVM_W &&
-                                     BLOB_SOFTMAX_B == BLOB_SVM_B && BLOB_SOFTMAX_W == BLOB_SCORES_W
+typedef char same_parameters[NP == BLOB_SVM_NVARS && BLOB_SOFTMAX_OFFSET_W == BLOB_SVM_OFFSET_W &&
+                                     BLOB_SOFTMAX_OFFSET_b == BLOB_SVM_OFFSET_b && BLOB_SOFTMAX_OFFSET_W == BLOB_SCORES_OFFSET_W
                                  ? 1
                                  : -1];
-typedef char same_inputs[NI == BLOB_SVM_NINPUTS && BLOB_SOFTMAX_X == BLOB_SVM_X && BLOB_SOFTMAX_Y == BLOB_SVM_Y &&
-                                 BLOB_SOFTMAX_X == BLOB_SCORES_X
+typedef char same_inputs[NI == BLOB_SVM_NINPUTS && BLOB_SOFTMAX_OFFSET_x == BLOB_SVM_OFFSET_x && BLOB_SOFTMAX_OFFSET_y == BLOB_SVM_OFFSET_y &&
+                                 BLOB_SOFTMAX_OFFSET_x == BLOB_SCORES_OFFSET_x
                              ? 1
                              : -1];
 
@@ -121,10 +121,10 @@ int main(void) {
         sdrt_one_hot(task.label, N, K, &onehot[0][0]) != SDRT_OK)
         return EXIT_FAILURE;
     for (int i = 0; i < N; i++) {
-        task.sample[i][BLOB_SOFTMAX_X] = X[i][0];
-        task.sample[i][BLOB_SOFTMAX_X + 1] = X[i][1];
+        task.sample[i][BLOB_SOFTMAX_OFFSET_x] = X[i][0];
+        task.sample[i][BLOB_SOFTMAX_OFFSET_x + 1] = X[i][1];
         for (int c = 0; c < K; c++)
-            task.sample[i][BLOB_SOFTMAX_Y + c] = onehot[i][c];
+            task.sample[i][BLOB_SOFTMAX_OFFSET_y + c] = onehot[i][c];
         task.all[i] = (size_t)i;
     }
     printf("linear classifiers: %d points in %d Gaussian blobs (stddev %.2f), %d parameters\n", N, K, STDDEV, NP);

@@ -43,9 +43,9 @@ enum {
 #define L2 1e-5 /* the weight decay of spiral_network.sd */
 
 /* The layout must be the one the generated kernel documents. */
-typedef char layout_matches[NP == NHID * NIN + NHID + NOUT * NHID + NOUT && SPIRAL_NET_B1 == NHID * NIN &&
-                                    SPIRAL_NET_W2 == NHID * NIN + NHID &&
-                                    SPIRAL_NET_B2 == NHID * NIN + NHID + NOUT * NHID && NI == NIN + NOUT
+typedef char layout_matches[NP == NHID * NIN + NHID + NOUT * NHID + NOUT && SPIRAL_NET_OFFSET_b1 == NHID * NIN &&
+                                    SPIRAL_NET_OFFSET_W2 == NHID * NIN + NHID &&
+                                    SPIRAL_NET_OFFSET_b2 == NHID * NIN + NHID + NOUT * NHID && NI == NIN + NOUT
                                 ? 1
                                 : -1];
 
@@ -67,14 +67,14 @@ static double generated_step(const double *theta, const Batch *b, double *grad) 
 
 /* Backpropagation written by hand, accumulating straight into grad. */
 static double handwritten_step(const double *theta, const Batch *b, double *grad) {
-    const double *W1 = theta + SPIRAL_NET_W1, *b1 = theta + SPIRAL_NET_B1;
-    const double *W2 = theta + SPIRAL_NET_W2, *b2 = theta + SPIRAL_NET_B2;
-    double *gW1 = grad + SPIRAL_NET_W1, *gb1 = grad + SPIRAL_NET_B1;
-    double *gW2 = grad + SPIRAL_NET_W2, *gb2 = grad + SPIRAL_NET_B2;
+    const double *W1 = theta + SPIRAL_NET_OFFSET_W1, *b1 = theta + SPIRAL_NET_OFFSET_b1;
+    const double *W2 = theta + SPIRAL_NET_OFFSET_W2, *b2 = theta + SPIRAL_NET_OFFSET_b2;
+    double *gW1 = grad + SPIRAL_NET_OFFSET_W1, *gb1 = grad + SPIRAL_NET_OFFSET_b1;
+    double *gW2 = grad + SPIRAL_NET_OFFSET_W2, *gb2 = grad + SPIRAL_NET_OFFSET_b2;
     double loss = 0;
     memset(grad, 0, NP * sizeof *grad);
     for (int k = 0; k < BATCH; k++) {
-        const double *x = b->sample[k] + SPIRAL_NET_X, *y = b->sample[k] + SPIRAL_NET_Y;
+        const double *x = b->sample[k] + SPIRAL_NET_OFFSET_x, *y = b->sample[k] + SPIRAL_NET_OFFSET_y;
         double h[NHID], s[NOUT], ds[NOUT], dz[NHID];
         /* forward */
         for (int i = 0; i < NHID; i++) {
@@ -166,10 +166,10 @@ int main(int argc, char **argv) {
     static Batch batch;
     for (int k = 0; k < BATCH; k++) {
         for (int j = 0; j < NIN; j++)
-            batch.sample[k][SPIRAL_NET_X + j] = sdrt_rng_range(&rng, -1, 1);
+            batch.sample[k][SPIRAL_NET_OFFSET_x + j] = sdrt_rng_range(&rng, -1, 1);
         int label = (int)sdrt_rng_below(&rng, NOUT);
         for (int c = 0; c < NOUT; c++)
-            batch.sample[k][SPIRAL_NET_Y + c] = c == label;
+            batch.sample[k][SPIRAL_NET_OFFSET_y + c] = c == label;
     }
     double theta[NP], g_gen[NP], g_hand[NP];
     for (int j = 0; j < NP; j++)

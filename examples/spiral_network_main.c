@@ -75,10 +75,10 @@ int main(void) {
         sdrt_one_hot(data.label, N, K, &onehot[0][0]) != SDRT_OK)
         return EXIT_FAILURE;
     for (int i = 0; i < N; i++) {
-        data.sample[i][SPIRAL_NET_X] = X[i][0];
-        data.sample[i][SPIRAL_NET_X + 1] = X[i][1];
+        data.sample[i][SPIRAL_NET_OFFSET_x] = X[i][0];
+        data.sample[i][SPIRAL_NET_OFFSET_x + 1] = X[i][1];
         for (int c = 0; c < K; c++)
-            data.sample[i][SPIRAL_NET_Y + c] = onehot[i][c];
+            data.sample[i][SPIRAL_NET_OFFSET_y + c] = onehot[i][c];
         data.all[i] = (size_t)i;
     }
     printf("2-16-3 tanh network: %d points on %d spiral arms, %d parameters\n", N, ARMS, NP);
@@ -88,9 +88,9 @@ int main(void) {
     for (int j = 0; j < NP; j++)
         theta[j] = 0.0;
     for (int j = 0; j < 16 * 2; j++)
-        theta[SPIRAL_NET_W1 + j] = sdrt_rng_normal(&rng);
+        theta[SPIRAL_NET_OFFSET_W1 + j] = sdrt_rng_normal(&rng);
     for (int j = 0; j < 3 * 16; j++)
-        theta[SPIRAL_NET_W2 + j] = 0.5 * sdrt_rng_normal(&rng);
+        theta[SPIRAL_NET_OFFSET_W2 + j] = 0.5 * sdrt_rng_normal(&rng);
 
     static double scratch[SDRT_GRADCHECK_SCRATCH(NP)];
     double gc_err = sdrt_gradcheck(NULL, all_points_loss, &data, theta, NP, 0, 0, scratch, NULL);

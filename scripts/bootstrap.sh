@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Installs the build dependencies that are missing (bison, flex, check,
 # pkg-config, a C compiler, make; cmake, groff and man for the installation
-# test).  Debian packages; apt-get when root,
+# test; g++ for the tests of generated C in C++).  Debian packages; apt-get when root,
 # otherwise prints the exact command to run.  Extra package names given as
 # arguments are installed the same way (used by `make bench`).
 #
@@ -118,6 +118,8 @@ have_cmd cc         || need="$need gcc"
 have_cmd cmake      || need="$need cmake"
 have_cmd groff      || need="$need groff-base"
 have_cmd man        || need="$need man-db"
+# the test suite compiles generated headers and kernels as C++ too
+have_cmd g++        || need="$need g++"
 if have_cmd pkg-config && pkg-config --exists check 2>/dev/null; then :; else
     have_pkg check || need="$need check"
 fi

@@ -331,7 +331,7 @@ SdLayout sd_result_layout(const SdResult *r) {
     SdLayout l = {r->what, r->what == SD_FUNCTION ? 1 : r->rows,
                   r->what == SD_FUNCTION ? 0 : r->col[r->nwrt], r->nwrt,
                   sd_shape_numel(sd_output_shape(r->p)), names[r->what]};
-    if (r->what == SD_GRADIENT && r->rows > 1)
+    if (r->what == SD_GRADIENT && r->p->out_shape.rank > 0)
         l.name = "jacobian";
     if (r->p->prog.is_vector)
         l.value_size = r->nf;

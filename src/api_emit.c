@@ -16,15 +16,13 @@
 
 #include "api_internal.h"
 #include "codegen.h"
+#include "codegen_common.h"
 #include "emit_ad.h"
 
 const char *sd_c_name_problem(const char *name) {
     if (!name || !*name)
-        return "an empty name";
-    if (!codegen_valid_name(name))
-        return "not usable as the prefix of C functions (a C identifier that is not a keyword, "
-               "not main, not starting with sd_ or sdt_, shorter than 64 characters)";
-    return NULL;
+        return "is empty";
+    return codegen_name_problem(name);
 }
 
 /* The variables that are not differentiated: input[], in variable order. */
@@ -64,10 +62,8 @@ static SdStatus float_misfit(SdResult *r) {
     for (int i = 0; i < 3; i++) {
         const Node *c = counts[i] ? codegen_float_misfit(r->p->g, lists[i], (int)counts[i]) : NULL;
         if (c)
-            return api_fail(r->p, SD_ERR_INPUT,
-                            "--type float: the constant %.9g is beyond the range of float (magnitudes "
-                            "from about 1.4e-45 to 3.4e+38); generate double code",
-                            num_value(c->num[0]));
+            return api_fail(r->p, SD_ERR_INPUT, "--type float: the constant %.9g %s; generate double code",
+                            num_value(c->num[0]), codegen_float_misfit_reason(num_value(c->num[0])));
     }
     return SD_OK;
 }
@@ -204,7 +200,7 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     const char *name = o->name ? o->name : "f";
     const char *problem = sd_c_name_problem(name);
     if (problem)
-        return api_fail(p, SD_ERR_REQUEST, "--name '%s': %s", name, problem);
+        return api_fail(p, SD_ERR_REQUEST, "--name: '%.80s' %s; choose another name", name, problem);
     if (r->what == SD_FUNCTION || r->what == SD_NTH)
         return api_fail(p, SD_ERR_REQUEST,
                         "C output is for gradients, Jacobians and Hessians (not with --simplify or "

@@ -167,7 +167,7 @@ static void label(StrBuf *out, const SdResult *r, int j, PrintStyle style) {
  * NULL for a matrix variable (the block would be a 3-tensor). */
 static Node *stacked_block(const SdResult *r, int j) {
     Graph *g = r->p->g;
-    if (r->rows == 1)
+    if (r->p->out_shape.rank == 0)
         return r->blocks[j];
     if (g->vars[r->wrt[j]].shape.rank == 2)
         return NULL;
@@ -347,7 +347,7 @@ static void write_values_text(StrBuf *out, const SdResult *r, const SdValues *v)
         matrix_numbers(out, "H", v->deriv, rows, cols, 0);
         break;
     case SD_GRADIENT:
-        if (rows == 1)
+        if (r->p->out_shape.rank == 0)
             gradient_numbers(out, r, v->deriv, 0);
         else if (r->as_matrix)
             matrix_numbers(out, "J", v->deriv, rows, cols, 0);
@@ -392,7 +392,7 @@ static void write_json(StrBuf *out, const SdResult *r, const SdValues *v, const 
         json_exprs(out, g, r->blocks, 1, style);
         break;
     case SD_GRADIENT:
-        if (rows == 1) {
+        if (r->p->out_shape.rank == 0) {
             if (v) {
                 sb_puts(out, ", \"gradient\": ");
                 gradient_numbers(out, r, v->deriv, 1);

@@ -15,21 +15,17 @@
  */
 #include "codegen.h"
 
-#include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen_common.h"
+
 /* Precedence of emitted C expressions, loosest first. */
 enum { C_SUM = 1, C_PROD, C_UNARY, C_ATOM };
-
-/* Helper functions the generated file defines when a kernel uses them. */
-enum {
-    H_SIGMOID = 1 << 0, H_SOFTPLUS = 1 << 1, H_RELU = 1 << 2, H_LEAKY = 1 << 3, H_ELU = 1 << 4,
-    H_SIGN = 1 << 5, H_STEP = 1 << 6, H_MIN = 1 << 7, H_MAX = 1 << 8, H_IFPOS = 1 << 9,
-    H_POW_LESS1 = 1 << 10, H_SIGMOID_E = 1 << 11, H_SOFTPLUS_E = 1 << 12
-};
 
 /* Arguments v of a kernel that has both sigmoid(v) and softplus(v): both
  * are computed from one e = exp(-|v|) (the derivative of softplus is the
@@ -50,10 +46,13 @@ typedef struct Emitter {
     size_t nreads, reads_cap;
     int record_reads;
     CodegenCounts counts;
+    long stmt_start;      /* operations counted before this statement     */
+    long max_stmt;        /* the most operations of one statement          */
     int ntemps;
-    unsigned helpers;
-    const char *T;        /* "double" or "float"                         */
-    const char *fs;       /* libm suffix: "" or "f"                      */
+    unsigned helpers;     /* bit 1 << CodegenHelper: the sd_ helpers used */
+    const CodegenType *ty;
+    const char *T;        /* ty->name: "double" or "float"               */
+    const char *fs;       /* ty->suffix, of libm and helpers: "" or "f"  */
     const Node *shared_exp[MAX_SHARED_EXP]; /* the v of e<k> = exp(-|v|)  */
     uint32_t defining;    /* id of the temporary being defined (those
                              below it are defined), or UINT32_MAX      */
@@ -62,6 +61,17 @@ typedef struct Emitter {
 } Emitter;
 
 static void emit(Emitter *E, const Node *n, int ctx);
+
+static long count_total(const CodegenCounts *c) { return c->add + c->mul + c->div + c->call; }
+
+/* Ends a statement: its operations are values that live while it is
+ * computed (the stack bound counts the most of one statement). */
+static void end_statement(Emitter *E) {
+    long n = count_total(&E->counts) - E->stmt_start;
+    if (n > E->max_stmt)
+        E->max_stmt = n;
+    E->stmt_start = count_total(&E->counts);
+}
 
 static void record_read(Emitter *E, const Node *n) {
     if (!E->record_reads)
@@ -81,17 +91,12 @@ static void record_read(Emitter *E, const Node *n) {
 
 /* --- literals and names ---------------------------------------------------- */
 
-static void emit_literal(Emitter *E, double v) {
-    char buf[64];
-    if (E->opt->use_float)
-        snprintf(buf, sizeof buf, "%.9g", (double)(float)v);
-    else
-        snprintf(buf, sizeof buf, "%.17g", v);
-    sb_puts(E->out, buf);
-    if (!strpbrk(buf, ".eEn"))
-        sb_puts(E->out, ".0");
-    if (E->opt->use_float)
-        sb_putc(E->out, 'f');
+static void emit_literal(Emitter *E, double v) { codegen_literal(E->out, E->ty, v); }
+
+/* sd_<helper> in the kernel's type, marked as used. */
+static void emit_helper_name(Emitter *E, CodegenHelper h) {
+    E->helpers |= 1u << h;
+    codegen_helper_name(E->out, h, E->ty);
 }
 
 /* A constant: exact rationals p/q are written as a division of exact
@@ -443,9 +448,9 @@ static int shared_exp_index(const Emitter *E, const Node *v) {
     return -1;
 }
 
-static void emit_helper_call(Emitter *E, const char *name, unsigned helper, const Node *n, int nargs) {
-    E->helpers |= helper;
-    sb_printf(E->out, "sd_%s(", name);
+static void emit_helper_call(Emitter *E, CodegenHelper helper, const Node *n, int nargs) {
+    emit_helper_name(E, helper);
+    sb_putc(E->out, '(');
     for (int i = 0; i < nargs; i++) {
         if (i)
             sb_puts(E->out, ", ");
@@ -456,11 +461,6 @@ static void emit_helper_call(Emitter *E, const char *name, unsigned helper, cons
 }
 
 static void emit_call(Emitter *E, const Node *n, int ctx) {
-    static const char *const libm[BI_COUNT] = {
-        [BI_EXP] = "exp",   [BI_LOG] = "log",   [BI_LOG2] = "log2", [BI_LOG10] = "log10",
-        [BI_SIN] = "sin",   [BI_COS] = "cos",   [BI_TAN] = "tan",   [BI_ASIN] = "asin",
-        [BI_ACOS] = "acos", [BI_ATAN] = "atan", [BI_SINH] = "sinh", [BI_COSH] = "cosh",
-        [BI_TANH] = "tanh", [BI_ABS] = "fabs"};
     Builtin fn = (Builtin)n->u.fn;
     const Node *u = n->nargs ? n->args[0] : NULL;
     if (fn == BI_PI) {
@@ -476,20 +476,22 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         if (is_call(u, BI_SIGMOID)) {
             /* log(sigmoid(v)) = -softplus(-v): finite for every v */
             int paren = ctx >= C_UNARY;
-            sb_puts(E->out, paren ? "(-sd_softplus(-" : "-sd_softplus(-");
+            sb_puts(E->out, paren ? "(-" : "-");
+            emit_helper_name(E, CH_SOFTPLUS);
+            sb_puts(E->out, "(-");
             emit_temp_or(E, u->args[0], C_UNARY);
             sb_puts(E->out, paren ? "))" : ")");
-            E->helpers |= H_SOFTPLUS;
             E->counts.call++;
             return;
         }
         if ((v = one_minus_sigmoid(u)) != NULL) {
             /* log(1 - sigmoid(v)) = -softplus(v) */
             int paren = ctx >= C_UNARY;
-            sb_puts(E->out, paren ? "(-sd_softplus(" : "-sd_softplus(");
+            sb_puts(E->out, paren ? "(-" : "-");
+            emit_helper_name(E, CH_SOFTPLUS);
+            sb_putc(E->out, '(');
             emit_temp_or(E, v, 0);
             sb_puts(E->out, paren ? "))" : ")");
-            E->helpers |= H_SOFTPLUS;
             E->counts.call++;
             return;
         }
@@ -503,58 +505,27 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
             return;
         }
     }
-    if (fn < BI_COUNT && libm[fn]) {
-        emit_call_name(E, libm[fn]);
+    if (codegen_libm_name(fn)) {
+        emit_call_name(E, codegen_libm_name(fn));
         sb_putc(E->out, '(');
         emit_temp_or(E, u, 0);
         sb_putc(E->out, ')');
         E->counts.call++;
         return;
     }
-    switch (fn) {
-    case BI_SIGMOID:
-    case BI_SOFTPLUS: {
-        int k = shared_exp_index(E, u);
-        if (k >= 0 && E->shared_exp_defined[k]) {
-            int sig = fn == BI_SIGMOID;
-            E->helpers |= sig ? H_SIGMOID_E : H_SOFTPLUS_E;
-            sb_puts(E->out, sig ? "sd_sigmoid_e(" : "sd_softplus_e(");
-            emit_temp_or(E, u, 0);
-            sb_printf(E->out, ", e%d)", k);
-            E->counts.call++;
-        } else if (fn == BI_SIGMOID) {
-            emit_helper_call(E, "sigmoid", H_SIGMOID, n, 1);
-        } else {
-            emit_helper_call(E, "softplus", H_SOFTPLUS, n, 1);
-        }
+    int k = fn == BI_SIGMOID || fn == BI_SOFTPLUS ? shared_exp_index(E, u) : -1;
+    if (k >= 0 && E->shared_exp_defined[k]) {
+        /* sigmoid(v) and softplus(v) from the e<k> = exp(-|v|) they share */
+        emit_helper_name(E, fn == BI_SIGMOID ? CH_SIGMOID_E : CH_SOFTPLUS_E);
+        sb_putc(E->out, '(');
+        emit_temp_or(E, u, 0);
+        sb_printf(E->out, ", e%d)", k);
+        E->counts.call++;
         return;
     }
-    case BI_RELU:
-        emit_helper_call(E, "relu", H_RELU, n, 1);
+    if (codegen_helper_of(fn) != CH_COUNT) {
+        emit_helper_call(E, codegen_helper_of(fn), n, n->nargs);
         return;
-    case BI_LEAKY_RELU:
-        emit_helper_call(E, "leaky_relu", H_LEAKY, n, 2);
-        return;
-    case BI_ELU:
-        emit_helper_call(E, "elu", H_ELU, n, 2);
-        return;
-    case BI_SIGN:
-        emit_helper_call(E, "sign", H_SIGN, n, 1);
-        return;
-    case BI_STEP:
-        emit_helper_call(E, "step", H_STEP, n, 2);
-        return;
-    case BI_MIN:
-        emit_helper_call(E, "min", H_MIN, n, 2);
-        return;
-    case BI_MAX:
-        emit_helper_call(E, "max", H_MAX, n, 2);
-        return;
-    case BI_IFPOS:
-        emit_helper_call(E, "ifpos", H_IFPOS, n, 3);
-        return;
-    default:
-        break;
     }
     sb_puts(E->out, "0 /* unsupported */");
 }
@@ -592,8 +563,8 @@ static void emit(Emitter *E, const Node *n, int ctx) {
         } else if (e->kind == EX_CONST) {
             emit_positive_power(E, b, e->num[0], ctx);
         } else if (above && E->temp[above->id]) {
-            E->helpers |= H_POW_LESS1;
-            sb_puts(E->out, "sd_pow_less1(");
+            emit_helper_name(E, CH_POW_LESS1);
+            sb_putc(E->out, '(');
             emit_temp_or(E, b, 0);
             sb_puts(E->out, ", ");
             emit_temp_or(E, e, 0);
@@ -794,6 +765,7 @@ static void emit_temps(Emitter *E) {
             emit_temp_or(E, n->args[0], 0);
             sb_puts(E->out, "));\n");
             E->counts.call += 2;
+            end_statement(E);
             E->shared_exp_defined[k] = 1;
         }
         E->temp[id] = 0; /* the definition itself */
@@ -801,6 +773,7 @@ static void emit_temps(Emitter *E) {
         sb_printf(E->out, "    const %s t%d = ", E->T, t - 1);
         emit(E, g->nodes[id], 0);
         sb_puts(E->out, ";\n");
+        end_statement(E);
         E->temp[id] = t;
     }
     E->defining = UINT32_MAX; /* every temporary is defined now */
@@ -808,14 +781,8 @@ static void emit_temps(Emitter *E) {
 
 void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
                        const char *ret, const char *suffix, const char *out_arg, int definition) {
-    const char *T = opt->use_float ? "float" : "double";
-    sb_printf(sb, "%s%s %s%s(const %s *x", opt->embedded && definition ? "static " : "", ret,
-              opt->name, suffix, T);
-    if (in->ninputs)
-        sb_printf(sb, ", const %s *input", T);
-    if (out_arg)
-        sb_printf(sb, ", %s *%s", T, out_arg);
-    sb_putc(sb, ')');
+    codegen_prototype(sb, codegen_type(opt->use_float), opt->embedded && definition, ret, opt->name, suffix,
+                      in->ninputs > 0, out_arg, 0);
 }
 
 static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char *suffix,
@@ -826,6 +793,7 @@ static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char
 typedef struct KernelInfo {
     CodegenCounts counts;
     int temps;
+    long max_stmt; /* the most operations of one statement */
 } KernelInfo;
 
 /* Emits one function.  results[i] is assigned roots[i] (NULL target:
@@ -835,6 +803,7 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
                               const char *epilogue) {
     KernelInfo info;
     memset(&E->counts, 0, sizeof E->counts);
+    E->stmt_start = E->max_stmt = 0;
     plan_kernel(E, roots, nroots);
     kernel_signature(E, E->out, ret, suffix, out_arg);
     sb_puts(E->out, "\n{\n");
@@ -859,6 +828,7 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
         sb_printf(E->out, "    %s = ", targets[i]);
         emit_temp_or(E, roots[i], 0);
         sb_puts(E->out, ";\n");
+        end_statement(E);
     }
     if (epilogue)
         sb_puts(E->out, epilogue);
@@ -868,86 +838,14 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
                 sb_puts(E->out, "    return ");
                 emit_temp_or(E, roots[i], 0);
                 sb_puts(E->out, ";\n");
+                end_statement(E);
             }
     }
     sb_puts(E->out, "}\n\n");
     info.counts = E->counts;
     info.temps = E->ntemps;
+    info.max_stmt = E->max_stmt;
     return info;
-}
-
-/* --- helpers in the generated file -------------------------------------------------- */
-
-static void emit_helpers(Emitter *E, StrBuf *sb, unsigned used) {
-    const char *T = E->T, *f = E->fs;
-    const char *zero = E->opt->use_float ? "0.0f" : "0.0", *one = E->opt->use_float ? "1.0f" : "1.0";
-    if (used & H_SIGMOID)
-        sb_printf(sb,
-                  "/* 1/(1 + e^-x), evaluated so that exp never overflows */\n"
-                  "static inline %s sd_sigmoid(%s x)\n{\n"
-                  "    if (x >= 0) {\n        return %s / (%s + exp%s(-x));\n    }\n"
-                  "    const %s e = exp%s(x);\n    return e / (%s + e);\n}\n\n",
-                  T, T, one, one, f, T, f, one);
-    if (used & H_SOFTPLUS)
-        sb_printf(sb,
-                  "/* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows */\n"
-                  "static inline %s sd_softplus(%s x)\n{\n"
-                  "    return (x > 0 ? x : %s) + log1p%s(exp%s(-fabs%s(x)));\n}\n\n",
-                  T, T, zero, f, f, f);
-    if (used & H_RELU)
-        sb_printf(sb, "static inline %s sd_relu(%s x)\n{\n    return x > 0 ? x : (x <= 0 ? %s : x);\n}\n\n",
-                  T, T, zero);
-    if (used & H_LEAKY)
-        sb_printf(sb, "static inline %s sd_leaky_relu(%s x, %s a)\n{\n    return x > 0 ? x : a * x;\n}\n\n",
-                  T, T, T);
-    if (used & H_ELU)
-        sb_printf(sb,
-                  "static inline %s sd_elu(%s x, %s a)\n{\n    return x > 0 ? x : a * expm1%s(x);\n}\n\n",
-                  T, T, T, f);
-    if (used & H_SIGN)
-        sb_printf(sb,
-                  "static inline %s sd_sign(%s x)\n{\n    return x > 0 ? %s : x < 0 ? -%s : x;\n}\n\n", T,
-                  T, one, one);
-    if (used & H_STEP)
-        sb_printf(sb,
-                  "/* 1 for x > 0, 0 for x < 0, h at 0 (the convention at the kink) */\n"
-                  "static inline %s sd_step(%s x, %s h)\n{\n"
-                  "    return x > 0 ? %s : x < 0 ? %s : x == 0 ? h : x;\n}\n\n",
-                  T, T, T, one, zero);
-    if (used & H_MIN)
-        sb_printf(sb,
-                  "/* NaN in either argument gives NaN */\n"
-                  "static inline %s sd_min(%s a, %s b)\n{\n    return a < b ? a : b <= a ? b : a + b;\n}\n\n",
-                  T, T, T);
-    if (used & H_MAX)
-        sb_printf(sb,
-                  "/* NaN in either argument gives NaN */\n"
-                  "static inline %s sd_max(%s a, %s b)\n{\n    return a > b ? a : b >= a ? b : a + b;\n}\n\n",
-                  T, T, T);
-    if (used & H_IFPOS)
-        sb_printf(sb,
-                  "static inline %s sd_ifpos(%s c, %s a, %s b)\n{\n    return c > 0 ? a : c <= 0 ? b : c;\n}\n\n",
-                  T, T, T, T);
-    if (used & H_SIGMOID_E)
-        sb_printf(sb,
-                  "/* sd_sigmoid(x) given e = exp(-|x|) */\n"
-                  "static inline %s sd_sigmoid_e(%s x, %s e)\n{\n"
-                  "    return x >= 0 ? %s / (%s + e) : e / (%s + e);\n}\n\n",
-                  T, T, T, one, one, one);
-    if (used & H_SOFTPLUS_E)
-        sb_printf(sb,
-                  "/* sd_softplus(x) given e = exp(-|x|) */\n"
-                  "static inline %s sd_softplus_e(%s x, %s e)\n{\n"
-                  "    return (x > 0 ? x : %s) + log1p%s(e);\n}\n\n",
-                  T, T, T, zero, f);
-    if (used & H_POW_LESS1)
-        sb_printf(sb,
-                  "/* b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"
-                  " * b^y is not a normal number (then the division would not be exact) */\n"
-                  "static inline %s sd_pow_less1(%s b, %s e, %s by)\n{\n"
-                  "    return b != 0 && fabs%s(by) >= %s && fabs%s(by) <= %s ? by / b : pow%s(b, e);\n}\n\n",
-                  T, T, T, T, f, E->opt->use_float ? "0x1p-126f" : "0x1p-1022", f,
-                  E->opt->use_float ? "0x1.fffffep127f" : "0x1.fffffffffffffp1023", f);
 }
 
 /* --- single expressions for other emitters ----------------------------------------------- */
@@ -967,8 +865,9 @@ CodegenWriter *codegen_writer_new(Graph *g, const CodegenInput *in, const Codege
     E->g = g;
     E->in = in;
     E->opt = opt;
-    E->T = opt->use_float ? "float" : "double";
-    E->fs = opt->use_float ? "f" : "";
+    E->ty = codegen_type(opt->use_float);
+    E->T = E->ty->name;
+    E->fs = E->ty->suffix;
     E->temp = calloc(nn, sizeof *E->temp);
     E->record_reads = 1;
     E->param_index = malloc((size_t)(g->nvars + 1) * sizeof *E->param_index);
@@ -1029,64 +928,13 @@ size_t codegen_writer_take_reads(CodegenWriter *w, const uint32_t **ids) {
     return n;
 }
 
-void codegen_writer_helpers(CodegenWriter *w, StrBuf *out) { emit_helpers(&w->E, out, w->E.helpers); }
+void codegen_writer_helpers(CodegenWriter *w, StrBuf *out) { codegen_helpers(out, w->E.helpers, w->E.ty); }
 
 /* --- the files ------------------------------------------------------------------------ */
 
-int codegen_valid_name(const char *name) {
-    static const char *const reserved[] = {
-        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-        "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-        "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
-        "typedef", "union", "unsigned", "void", "volatile", "while", "main", NULL};
-    if (!name || !(isalpha((unsigned char)*name) || *name == '_'))
-        return 0;
-    for (const char *s = name; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_'))
-            return 0;
-    for (int i = 0; reserved[i]; i++)
-        if (strcmp(reserved[i], name) == 0)
-            return 0;
-    /* sd_ and sdt_ prefix the helpers of generated files */
-    return strncmp(name, "sd_", 3) != 0 && strncmp(name, "sdt_", 4) != 0 && strlen(name) < 64;
-}
-
-/* Text inside a C comment: "*" "/" must not end it. */
-static void comment_text(StrBuf *sb, const char *text, const char *indent) {
-    sb_puts(sb, indent);
-    for (const char *s = text; *s; s++) {
-        if (*s == '\n') {
-            sb_putc(sb, '\n');
-            sb_puts(sb, indent);
-            continue;
-        }
-        if (*s == '*' && s[1] == '/') {
-            sb_puts(sb, "* /");
-            s++;
-            continue;
-        }
-        if ((unsigned char)*s < 0x20 && *s != '\t')
-            sb_putc(sb, '?');
-        else
-            sb_putc(sb, *s);
-    }
-    sb_putc(sb, '\n');
-}
-
-static void upper_name(char *buf, size_t size, const char *name) {
-    size_t i = 0;
-    for (; name[i] && i + 1 < size; i++)
-        buf[i] = (char)toupper((unsigned char)name[i]);
-    buf[i] = '\0';
-}
-
 void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
                           const CodegenOptions *opt) {
-    sb_printf(h, "/*\n * %s — generated by symdiff %s. Do not edit.\n *\n", opt->header_file, opt->version);
-    sb_puts(h, " * Command:\n");
-    comment_text(h, opt->command_line ? opt->command_line : "", " *   ");
-    sb_puts(h, " *\n * Program:\n");
-    comment_text(h, opt->source_text ? opt->source_text : "", " *   ");
+    codegen_header_begin(h, opt->header_file, opt->version, opt->command_line, opt->source_text);
     sb_puts(h, " *\n * Parameters (x[], differentiated):\n");
     for (int i = 0; i < in->nparams; i++)
         sb_printf(h, " *   x[%d] = %s\n", i, g->vars[in->params[i]].name);
@@ -1098,21 +946,18 @@ void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
 }
 
 void codegen_header_macros(StrBuf *h, const CodegenInput *in, const CodegenOptions *opt,
-                           int stack_bytes) {
-    char upper[80];
-    upper_name(upper, sizeof upper, opt->name);
-    sb_printf(h, "#ifndef %s_H\n#define %s_H\n\n", upper, upper);
+                           size_t stack_bytes) {
+    char upper[CODEGEN_MAX_NAME + 1];
+    codegen_macro_prefix(upper, sizeof upper, opt->name);
+    codegen_header_open(h, opt->name);
     sb_printf(h, "#define %s_NVARS %d\n", upper, in->nparams);
     sb_printf(h, "#define %s_NINPUTS %d\n", upper, in->ninputs);
     sb_printf(h, "#define %s_NOUT %d\n", upper, in->is_vector ? in->noutputs : 1);
-    sb_printf(h, "#define %s_STACK_BYTES %d\n\n", upper, stack_bytes);
+    sb_printf(h, "#define %s_STACK_BYTES %zu\n\n", upper, stack_bytes);
+    codegen_header_declarations(h);
 }
 
-void codegen_header_end(StrBuf *h, const CodegenOptions *opt) {
-    char upper[80];
-    upper_name(upper, sizeof upper, opt->name);
-    sb_printf(h, "\n#endif /* %s_H */\n", upper);
-}
+void codegen_header_end(StrBuf *h, const CodegenOptions *opt) { codegen_header_close(h, opt->name); }
 
 void codegen_include_header(StrBuf *source, const StrBuf *header, const CodegenOptions *opt) {
     if (opt->inline_header)
@@ -1121,11 +966,9 @@ void codegen_include_header(StrBuf *source, const StrBuf *header, const CodegenO
         sb_printf(source, "#include \"%s\"\n", opt->header_file);
 }
 
-static void describe_counts(StrBuf *sb, const char *fn, int width, const KernelInfo *k, const char *T,
-                            int size) {
+static void describe_counts(StrBuf *sb, const char *fn, int width, const KernelInfo *k, int size) {
     sb_printf(sb, " *   %-*s  %ld add, %ld mul, %ld div, %ld call; %d temporaries (%d bytes)\n", width, fn,
               k->counts.add, k->counts.mul, k->counts.div, k->counts.call, k->temps, k->temps * size);
-    (void)T;
 }
 
 const Node *codegen_float_misfit(const Graph *g, Node *const *roots, int nroots) {
@@ -1136,15 +979,37 @@ const Node *codegen_float_misfit(const Graph *g, Node *const *roots, int nroots)
     const Node *bad = NULL;
     for (size_t id = 0; id < g->nnodes && !bad; id++) {
         const Node *n = g->nodes[id];
-        if (!mark[id] || n->kind != EX_CONST)
-            continue;
-        double v = num_value(n->num[0]);
-        float f = (float)v;
-        if (isinf(f) || (f == 0 && v != 0))
+        if (mark[id] && n->kind == EX_CONST && codegen_float_misfit_reason(num_value(n->num[0])))
             bad = n;
     }
     free(mark);
     return bad;
+}
+
+/* The stack bound of one kernel (codegen_stack_bound): its temporaries
+ * and the intermediate values of its longest statement. */
+static size_t kernel_stack(const KernelInfo *k) {
+    return codegen_stack_bound(k->temps, k->max_stmt, k->counts.call, 0);
+}
+
+/* Frees a kernel's targets (NULL is a `return`) and empties the lists. */
+static void free_targets(char **targets, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(targets[i]);
+        targets[i] = NULL;
+    }
+}
+
+/* targets[k] = malloc'd "<array>[index]"; a failure marks out as failed
+ * (a NULL target would mean `return`). */
+static void set_target(char **targets, size_t k, const char *array, size_t index, StrBuf *out) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s[%zu]", array, index);
+    targets[k] = malloc(strlen(buf) + 1);
+    if (targets[k])
+        memcpy(targets[k], buf, strlen(buf) + 1);
+    else
+        out->failed = 1;
 }
 
 int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,
@@ -1154,22 +1019,39 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     E.g = g;
     E.in = in;
     E.opt = opt;
-    E.T = opt->use_float ? "float" : "double";
-    E.fs = opt->use_float ? "f" : "";
+    E.ty = codegen_type(opt->use_float);
+    E.T = E.ty->name;
+    E.fs = E.ty->suffix;
     size_t nn = g->nnodes ? g->nnodes : 1;
+    size_t n = (size_t)in->nparams, m = (size_t)in->noutputs;
+    /* the most roots of one kernel: the value and the gradient (1 + n),
+     * the Hessian's upper triangle (n (n + 1) / 2), the vector's value (m)
+     * or its Jacobian (m n) */
+    size_t nroots = 1 + n;
+    if (in->hess && n * (n + 1) / 2 > nroots)
+        nroots = n * (n + 1) / 2;
+    if (in->is_vector && m > nroots)
+        nroots = m;
+    if (in->is_vector && m * n > nroots)
+        nroots = m * n;
+    int too_many = (n && m > SIZE_MAX / sizeof(Node *) / n) || nroots > (size_t)INT_MAX;
     E.temp = calloc(nn, sizeof *E.temp);
     E.uses = calloc(nn, sizeof *E.uses);
     E.mark = calloc(nn, 1);
     E.param_index = malloc((size_t)(g->nvars + 1) * sizeof *E.param_index);
     E.input_index = malloc((size_t)(g->nvars + 1) * sizeof *E.input_index);
+    char **targets = too_many ? NULL : calloc(nroots, sizeof *targets);
+    Node **roots = too_many ? NULL : calloc(nroots, sizeof *roots);
     StrBuf body;
     sb_init(&body);
-    if (!E.temp || !E.uses || !E.mark || !E.param_index || !E.input_index) {
+    if (!E.temp || !E.uses || !E.mark || !E.param_index || !E.input_index || !targets || !roots) {
         free(E.temp);
         free(E.uses);
         free(E.mark);
         free(E.param_index);
         free(E.input_index);
+        free(targets);
+        free(roots);
         return -1;
     }
     for (int v = 0; v < g->nvars; v++)
@@ -1179,131 +1061,97 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     for (int i = 0; i < in->ninputs; i++)
         E.input_index[in->inputs[i]] = i;
     E.out = &body;
-    int n = in->nparams, m = in->noutputs;
-    int size = opt->use_float ? 4 : 8;
 
     /* kernels */
     KernelInfo k_value, k_grad, k_hess;
     memset(&k_hess, 0, sizeof k_hess);
-    char **targets = calloc((size_t)(n * n + n + m + 2), sizeof *targets);
-    Node **roots = calloc((size_t)(n * n + n + m + 2), sizeof *roots);
-    if (!targets || !roots) {
-        free(targets);
-        free(roots);
-        free(E.temp); /* and everything allocated above */
-        free(E.uses);
-        free(E.mark);
-        free(E.param_index);
-        free(E.input_index);
-        return -1;
-    }
-    int nt;
+    size_t nt = 0;
     if (!in->is_vector) {
-        targets[0] = NULL;
         roots[0] = in->outputs[0];
         k_value = emit_kernel(&E, E.T, "", NULL, roots, (const char *const *)targets, 1, NULL);
-        nt = 0;
-        roots[nt] = in->outputs[0];
-        targets[nt++] = NULL;
-        for (int i = 0; i < n; i++) {
+        nt = 1; /* targets[0] = NULL: the returned value */
+        for (size_t i = 0; i < n; i++) {
             roots[nt] = in->grad[i];
-            targets[nt] = malloc(32);
-            if (targets[nt])
-                snprintf(targets[nt], 32, "grad[%d]", i);
-            else
-                E.out->failed = 1; /* a NULL target would mean 'return' */
-            nt++;
+            set_target(targets, nt++, "grad", i, E.out);
         }
-        k_grad = emit_kernel(&E, E.T, "_grad", "grad", roots, (const char *const *)targets, nt, NULL);
-        for (int i = 1; i < nt; i++)
-            free(targets[i]);
+        k_grad = emit_kernel(&E, E.T, "_grad", "grad", roots, (const char *const *)targets, (int)nt, NULL);
+        free_targets(targets, nt);
         if (in->hess) {
             /* the upper triangle, then the mirror copies */
             nt = 0;
             StrBuf mirror;
             sb_init(&mirror);
-            for (int i = 0; i < n; i++)
-                for (int j = i; j < n; j++) {
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = i; j < n; j++) {
                     roots[nt] = in->hess[i * n + j];
-                    targets[nt] = malloc(48);
-                    if (targets[nt])
-                        snprintf(targets[nt], 48, "H[%d]", i * n + j);
-                    else
-                        E.out->failed = 1;
-                    nt++;
+                    set_target(targets, nt++, "H", i * n + j, E.out);
                     if (j > i)
-                        sb_printf(&mirror, "    H[%d] = H[%d];\n", j * n + i, i * n + j);
+                        sb_printf(&mirror, "    H[%zu] = H[%zu];\n", j * n + i, i * n + j);
                 }
-            k_hess = emit_kernel(&E, "void", "_hess", "H", roots, (const char *const *)targets, nt,
+            k_hess = emit_kernel(&E, "void", "_hess", "H", roots, (const char *const *)targets, (int)nt,
                                  sb_str(&mirror));
             if (mirror.failed)
                 E.out->failed = 1; /* mirror copies would be missing */
             sb_free(&mirror);
-            for (int i = 0; i < nt; i++)
-                free(targets[i]);
+            free_targets(targets, nt);
         }
     } else {
-        for (int i = 0; i < m; i++) {
+        for (size_t i = 0; i < m; i++) {
             roots[i] = in->outputs[i];
-            targets[i] = malloc(32);
-            if (targets[i])
-                snprintf(targets[i], 32, "y[%d]", i);
-            else
-                E.out->failed = 1; /* a NULL target would mean 'return' */
+            set_target(targets, i, "y", i, E.out);
         }
-        k_value = emit_kernel(&E, "void", "", "y", roots, (const char *const *)targets, m, NULL);
-        for (int i = 0; i < m; i++)
-            free(targets[i]);
+        k_value = emit_kernel(&E, "void", "", "y", roots, (const char *const *)targets, (int)m, NULL);
+        free_targets(targets, m);
         nt = 0;
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) {
                 roots[nt] = in->grad[i * n + j];
-                targets[nt] = malloc(32);
-                if (targets[nt])
-                    snprintf(targets[nt], 32, "J[%d]", i * n + j);
-                else
-                    E.out->failed = 1;
-                nt++;
+                set_target(targets, nt++, "J", i * n + j, E.out);
             }
-        k_grad = emit_kernel(&E, "void", "_jac", "J", roots, (const char *const *)targets, nt, NULL);
-        for (int i = 0; i < nt; i++)
-            free(targets[i]);
+        k_grad = emit_kernel(&E, "void", "_jac", "J", roots, (const char *const *)targets, (int)nt, NULL);
+        free_targets(targets, nt);
     }
 
     /* the header */
+    int size = E.ty->size;
     codegen_header_intro(header, g, in, opt);
     sb_puts(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
     StrBuf sig;
     sb_init(&sig);
     if (!in->is_vector) {
         sb_printf(header, " *   %s       the value\n", opt->name);
-        sb_printf(header, " *   %s_grad  fills grad[%d] (grad[i] = d f / d x[i]), returns the value\n",
+        sb_printf(header, " *   %s_grad  fills grad[%zu] (grad[i] = d f / d x[i]), returns the value\n",
                   opt->name, n);
         if (in->hess)
-            sb_printf(header, " *   %s_hess  fills H[%d*%d], row-major: H[i*%d + j] = d2 f / dx[i] dx[j]\n",
+            sb_printf(header, " *   %s_hess  fills H[%zu*%zu], row-major: H[i*%zu + j] = d2 f / dx[i] dx[j]\n",
                       opt->name, n, n, n);
     } else {
-        sb_printf(header, " *   %s       fills y[%d], the value\n", opt->name, m);
+        sb_printf(header, " *   %s       fills y[%zu], the value\n", opt->name, m);
         sb_printf(header,
-                  " *   %s_jac   fills J[%d*%d], row-major: J[i*%d + j] = d y[i] / d x[j]\n",
+                  " *   %s_jac   fills J[%zu*%zu], row-major: J[i*%zu + j] = d y[i] / d x[j]\n",
                   opt->name, m, n, n);
     }
+    codegen_header_aliasing(header, opt->name, in->is_vector ? "_jac" : "_grad",
+                            in->is_vector ? "y and J" : in->hess ? "grad and H" : "grad");
     sb_printf(header, " *\n * Cost per call (operations; temporaries on the stack, %s):\n", E.T);
     char fname[160];
     snprintf(fname, sizeof fname, "%s", opt->name);
     int width = (int)strlen(opt->name) + 5;
-    describe_counts(header, fname, width, &k_value, E.T, size);
+    describe_counts(header, fname, width, &k_value, size);
     snprintf(fname, sizeof fname, "%s%s", opt->name, in->is_vector ? "_jac" : "_grad");
-    describe_counts(header, fname, width, &k_grad, E.T, size);
+    describe_counts(header, fname, width, &k_grad, size);
     if (in->hess) {
         snprintf(fname, sizeof fname, "%s_hess", opt->name);
-        describe_counts(header, fname, width, &k_hess, E.T, size);
+        describe_counts(header, fname, width, &k_hess, size);
     }
+    size_t stack = kernel_stack(&k_value);
+    if (kernel_stack(&k_grad) > stack)
+        stack = kernel_stack(&k_grad);
+    if (in->hess && kernel_stack(&k_hess) > stack)
+        stack = kernel_stack(&k_hess);
+    codegen_header_stack(header, opt->name, stack);
     sb_puts(header, " */\n");
-    int max_temps = k_value.temps > k_grad.temps ? k_value.temps : k_grad.temps;
-    if (k_hess.temps > max_temps)
-        max_temps = k_hess.temps;
-    codegen_header_macros(header, in, opt, max_temps * size);
+    codegen_header_macros(header, in, opt, stack);
     if (!in->is_vector) {
         kernel_signature(&E, &sig, E.T, "", NULL);
         sb_printf(header, "%s;\n", sb_str(&sig));
@@ -1336,7 +1184,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
         codegen_include_header(source, header, opt);
         sb_puts(source, "\n#include <math.h>\n\n");
     }
-    emit_helpers(&E, source, E.helpers);
+    codegen_helpers(source, E.helpers, E.ty);
     sb_puts(source, sb_str(&body));
 
     int failed = body.failed || source->failed || header->failed;
@@ -1386,7 +1234,7 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
               "#include <math.h>\n#include <stdint.h>\n#include <stdio.h>\n\n"
               "#include \"%s\"\n\n"
               "#ifndef LO\n#define LO (-2.0)\n#endif\n#ifndef HI\n#define HI 2.0\n#endif\n"
-              "#define NV %d\n#define NI %d\n#define NO %d\n\n",
+              "#define SDT_NV %d\n#define SDT_NI %d\n#define SDT_NO %d\n\n",
               name, opt->version, opt->header_file, T, ktol, opt->header_file, n, nin > 0 ? nin : 1, m);
     sb_puts(out, sb_str(&ref_src));
     sb_free(&ref_src);
@@ -1426,10 +1274,10 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
     if (!nin)
         sb_puts(out, "    (void)input;\n");
     if (in->is_vector)
-        sb_printf(out, "    (void)order;\n    double y[NO];\n    sdt_ref(x%s, y);\n    return y[k];\n}\n\n", inarg);
+        sb_printf(out, "    (void)order;\n    double y[SDT_NO];\n    sdt_ref(x%s, y);\n    return y[k];\n}\n\n", inarg);
     else
         sb_printf(out,
-                  "    if (order == 2) {\n        double g[NV + 1];\n        (void)sdt_ref_grad(x%s, g);\n"
+                  "    if (order == 2) {\n        double g[SDT_NV + 1];\n        (void)sdt_ref_grad(x%s, g);\n"
                   "        return g[k];\n    }\n"
                   "    (void)k;\n    return sdt_ref(x%s);\n}\n\n",
                   inarg, inarg);
@@ -1475,15 +1323,15 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
     /* main */
     sb_printf(out,
               "int main(void)\n{\n"
-              "    double x[NV + 1], input[NI], dref[NO * NV + 1], href[NV * NV + 1];\n"
-              "    %s xt[NV + 1], it[NI], d[NO * NV + 1], h[NV * NV + 1], yt[NO];\n"
+              "    double x[SDT_NV + 1], input[SDT_NI], dref[SDT_NO * SDT_NV + 1], href[SDT_NV * SDT_NV + 1];\n"
+              "    %s xt[SDT_NV + 1], it[SDT_NI], d[SDT_NO * SDT_NV + 1], h[SDT_NV * SDT_NV + 1], yt[SDT_NO];\n"
               "    int tested = 0, compared = 0, unsure = 0, failed = 0;\n"
               "    (void)href;\n    (void)h;\n    (void)it;\n    (void)yt;\n"
               "    for (int trial = 0; trial < 5000 && tested < 25; trial++) {\n"
-              "        for (int i = 0; i < NV; i++)\n            x[i] = (double)(%s)sdt_uniform(LO, HI);\n"
-              "        for (int i = 0; i < NI; i++)\n            input[i] = (double)(%s)sdt_uniform(LO, HI);\n"
+              "        for (int i = 0; i < SDT_NV; i++)\n            x[i] = (double)(%s)sdt_uniform(LO, HI);\n"
+              "        for (int i = 0; i < SDT_NI; i++)\n            input[i] = (double)(%s)sdt_uniform(LO, HI);\n"
               "        int ok = 1;\n"
-              "        for (int k = 0; k < NO; k++)\n            ok = ok && isfinite(sdt_value(1, x, input, k));\n",
+              "        for (int k = 0; k < SDT_NO; k++)\n            ok = ok && isfinite(sdt_value(1, x, input, k));\n",
               T, T, T);
     if (in->is_vector)
         sb_printf(out, "        sdt_ref_jac(x%s, dref);\n", inarg);
@@ -1492,41 +1340,41 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
     if (hess)
         sb_printf(out, "        sdt_ref_hess(x%s, href);\n", inarg);
     sb_printf(out,
-              "        for (int i = 0; i < NO * NV; i++)\n            ok = ok && isfinite(dref[i]);\n"
+              "        for (int i = 0; i < SDT_NO * SDT_NV; i++)\n            ok = ok && isfinite(dref[i]);\n"
               "        if (!ok)\n            continue; /* outside the domain */\n"
               "        tested++;\n"
-              "        for (int k = 0; k < NO; k++)\n"
-              "            for (int j = 0; j < NV; j++) {\n"
+              "        for (int k = 0; k < SDT_NO; k++)\n"
+              "            for (int j = 0; j < SDT_NV; j++) {\n"
               "                double fd;\n"
               "                if (!sdt_derivative(1, x, input, k, j, &fd)) {\n                    unsure++;\n                    continue;\n                }\n"
               "                compared++;\n"
-              "                if (!sdt_close(dref[k * NV + j], fd, 1e-7)) {\n"
+              "                if (!sdt_close(dref[k * SDT_NV + j], fd, 1e-7)) {\n"
               "                    printf(\"d output %%d / d x[%%d]: %%.17g, finite differences %%.17g\\n\", k, j,\n"
-              "                           dref[k * NV + j], fd);\n"
+              "                           dref[k * SDT_NV + j], fd);\n"
               "                    failed++;\n                }\n"
               "            }\n");
     if (hess)
         sb_puts(out,
-                "        for (int i = 0; i < NV; i++)\n"
-                "            for (int j = 0; j < NV; j++) {\n"
+                "        for (int i = 0; i < SDT_NV; i++)\n"
+                "            for (int j = 0; j < SDT_NV; j++) {\n"
                 "                double fd;\n"
-                "                if (!isfinite(href[i * NV + j]) || !sdt_derivative(2, x, input, i, j, &fd)) {\n"
+                "                if (!isfinite(href[i * SDT_NV + j]) || !sdt_derivative(2, x, input, i, j, &fd)) {\n"
                 "                    unsure++;\n                    continue;\n                }\n"
                 "                compared++;\n"
-                "                if (!sdt_close(href[i * NV + j], fd, 1e-6)) {\n"
+                "                if (!sdt_close(href[i * SDT_NV + j], fd, 1e-6)) {\n"
                 "                    printf(\"H[%d][%d]: %.17g, finite differences of the gradient %.17g\\n\", i, j,\n"
-                "                           href[i * NV + j], fd);\n"
+                "                           href[i * SDT_NV + j], fd);\n"
                 "                    failed++;\n                }\n"
                 "            }\n");
     sb_puts(out,
             "        /* the kernels under test, against the reference */\n"
-            "        for (int i = 0; i < NV; i++)\n            xt[i] = x[i];\n"
-            "        for (int i = 0; i < NI; i++)\n            it[i] = input[i];\n");
+            "        for (int i = 0; i < SDT_NV; i++)\n            xt[i] = x[i];\n"
+            "        for (int i = 0; i < SDT_NI; i++)\n            it[i] = input[i];\n");
 
     if (in->is_vector) {
         sb_puts(out, "        sdt_jac_t(xt, it, d);\n        sdt_value_t(xt, it, yt);\n");
         sb_printf(out,
-                  "        for (int k = 0; k < NO; k++)\n"
+                  "        for (int k = 0; k < SDT_NO; k++)\n"
                   "            if (!sdt_close((double)yt[k], sdt_value(1, x, input, k), %s)) {\n"
                   "                printf(\"%s: output %%d differs from the double-precision reference\\n\", k);\n"
                   "                failed++;\n            }\n",
@@ -1542,18 +1390,18 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
         if (hess)
             sb_printf(out,
                       "        sdt_hess_t(xt, it, h);\n"
-                      "        for (int i = 0; i < NV * NV; i++)\n"
+                      "        for (int i = 0; i < SDT_NV * SDT_NV; i++)\n"
                       "            if (isfinite(href[i]) && !sdt_close((double)h[i], href[i], %s)) {\n"
-                      "                printf(\"%s_hess: H[%%d][%%d] is %%.9g, the reference %%.17g\\n\", i / NV, i %% NV,\n"
+                      "                printf(\"%s_hess: H[%%d][%%d] is %%.9g, the reference %%.17g\\n\", i / SDT_NV, i %% SDT_NV,\n"
                       "                       (double)h[i], href[i]);\n"
                       "                failed++;\n            }\n",
                       ktol, name);
     }
     sb_printf(out,
-              "        for (int i = 0; i < NO * NV; i++)\n"
+              "        for (int i = 0; i < SDT_NO * SDT_NV; i++)\n"
               "            if (isfinite((double)d[i]) && !sdt_close((double)d[i], dref[i], %s)) {\n"
-              "                printf(\"%s: derivative %%d of output %%d is %%.9g, the reference %%.17g\\n\", i %% NV,\n"
-              "                       i / NV, (double)d[i], dref[i]);\n"
+              "                printf(\"%s: derivative %%d of output %%d is %%.9g, the reference %%.17g\\n\", i %% SDT_NV,\n"
+              "                       i / SDT_NV, (double)d[i], dref[i]);\n"
               "                failed++;\n            }\n"
               "    }\n"
               "    int bad = failed || !tested || !compared;\n"

@@ -40,8 +40,9 @@ typedef struct CodegenOptions {
 } CodegenOptions;
 
 /* For --type float: the first constant reachable from the roots that a
- * float cannot hold (beyond about 3.4e38, or not zero but rounding to
- * zero), else NULL (also when out of memory: the check is then skipped). */
+ * float cannot hold (beyond about 3.4e38, or below the normal range,
+ * about 1.2e-38, and not exactly a float: codegen_float_misfit_reason),
+ * else NULL (also when out of memory: the check is then skipped). */
 const Node *codegen_float_misfit(const Graph *g, Node *const *roots, int nroots);
 
 /* Writes the C source and the header.  Returns 0, or -1 when out of
@@ -95,9 +96,6 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
  * `limit` bytes; -1 when out of memory. */
 int codegen_unroll(const char *body, size_t limit, StrBuf *out);
 
-/* Is `name` usable as the prefix of the generated functions? */
-int codegen_valid_name(const char *name);
-
 /* --- pieces for other emitters of C (emit_ad.c) ----------------------------
  *
  * A CodegenWriter writes single DAG nodes as C expressions exactly as the
@@ -148,16 +146,18 @@ int codegen_fuses(const Node *user, const Node *arg);
  * program, the meaning of x[] and input[]. */
 void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
                           const CodegenOptions *opt);
-/* The include guard and the size macros NAME_NVARS, NAME_NINPUTS,
- * NAME_NOUT and NAME_STACK_BYTES; codegen_header_end closes the guard. */
+/* The include guard, the size macros NAME_NVARS, NAME_NINPUTS, NAME_NOUT
+ * and NAME_STACK_BYTES, and what opens the declarations (SD_RESTRICT,
+ * extern "C"); codegen_header_end closes them and the guard. */
 void codegen_header_macros(StrBuf *h, const CodegenInput *in, const CodegenOptions *opt,
-                           int stack_bytes);
+                           size_t stack_bytes);
 void codegen_header_end(StrBuf *h, const CodegenOptions *opt);
 /* Where a source file includes its header: `#include "NAME.h"`, or with
  * opt->inline_header the finished header's text itself. */
 void codegen_include_header(StrBuf *source, const StrBuf *header, const CodegenOptions *opt);
-/* `ret name<suffix>(const T *x[, const T *input][, T *out_arg])`; static
- * when opt->embedded and this is the definition. */
+/* `ret name<suffix>(const T *SD_RESTRICT x[, const T *SD_RESTRICT
+ * input][, T *SD_RESTRICT out_arg])`; static when opt->embedded and this
+ * is the definition. */
 void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
                        const char *ret, const char *suffix, const char *out_arg, int definition);
 

@@ -16,26 +16,26 @@
  *     inside its user's loop (elementwise maps, transposes and rows as
  *     index arithmetic, outer products as a[i]*b[j], constants).
  * The workspace is work[PREFIX_WORK] on the stack, or the caller's memory in
- * the _ws variants; nothing is allocated.
+ * the _ws variants; nothing is allocated.  Where the plain entry points'
+ * frame would exceed CODEGEN_STACK_BUDGET only the _ws variants exist.
+ * Offsets, loop counters and subscripts are size_t: an array may hold
+ * more than INT_MAX elements.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen.h"
+#include "codegen_common.h"
 
 enum { HOME_INLINE, HOME_WORK, HOME_OUT };
-
-enum {
-    H_SIGMOID = 1, H_SOFTPLUS = 2, H_RELU = 4, H_LEAKY = 8, H_ELU = 16, H_SIGN = 32, H_STEP = 64,
-    H_MIN = 128, H_MAX = 256, H_IFPOS = 512
-};
 
 typedef struct TE {
     Graph *g;
     const TensorCodegenInput *in;
     const CodegenOptions *opt;
-    const char *T;
+    const CodegenType *ty;
+    const char *T;       /* ty->name                                      */
     StrBuf *out;
     unsigned char *mark;
     unsigned *users;
@@ -43,25 +43,32 @@ typedef struct TE {
     size_t *offset;      /* HOME_WORK: in work[]; HOME_OUT: in the output */
     size_t work;         /* elements of work[] this kernel needs          */
     size_t *var_offset;  /* by variable: offset in x[] or input[]        */
-    unsigned helpers;
+    unsigned helpers;    /* bit 1 << CodegenHelper: the sd_ helpers used   */
+    long nodes;          /* nodes written by the kernel (for its stack)   */
+    long scalars;        /* of them, scalars: the temporaries t<id>       */
 } TE;
 
-static const char *fsuffix(const TE *E) { return E->opt->use_float ? "f" : ""; }
+static const char *fsuffix(const TE *E) { return E->ty->suffix; }
 
-static void literal(const TE *E, StrBuf *sb, double v) {
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    if (!strpbrk(buf, ".eEn"))
-        strcat(buf, ".0");
-    sb_printf(sb, "%s%s", buf, E->opt->use_float ? "f" : "");
-}
+static void literal(const TE *E, StrBuf *sb, double v) { codegen_literal(sb, E->ty, v); }
 
 static int is_view(const Node *n) {
     return n->kind == EX_TRANSPOSE || (n->kind == EX_INDEX && n->shape.rank == 1);
 }
 
-static int rows_of(Shape s) { return s.rank == 2 ? s.dim[0] : s.rank == 1 ? s.dim[0] : 1; }
-static int cols_of(Shape s) { return s.rank == 2 ? s.dim[1] : 1; }
+static size_t rows_of(Shape s) { return s.rank >= 1 ? (size_t)s.dim[0] : 1; }
+static size_t cols_of(Shape s) { return s.rank == 2 ? (size_t)s.dim[1] : 1; }
+static size_t numel(Shape s) { return rows_of(s) * cols_of(s); }
+
+/* Is text a number (a constant subscript), and which? */
+static int constant_index(const char *text, size_t *value) {
+    char *end;
+    if (!*text || *text < '0' || *text > '9')
+        return 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    *value = (size_t)v;
+    return *end == '\0';
+}
 
 static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb);
 
@@ -89,27 +96,16 @@ static void arg_at(TE *E, const Node *a, const char *r, const char *c, StrBuf *s
         elem(E, a, r, c, sb);
 }
 
-static const char *helper_name(TE *E, Builtin fn) {
-    static const char *const libm[BI_COUNT] = {
-        [BI_EXP] = "exp",   [BI_LOG] = "log",   [BI_LOG2] = "log2", [BI_LOG10] = "log10",
-        [BI_SIN] = "sin",   [BI_COS] = "cos",   [BI_TAN] = "tan",   [BI_ASIN] = "asin",
-        [BI_ACOS] = "acos", [BI_ATAN] = "atan", [BI_SINH] = "sinh", [BI_COSH] = "cosh",
-        [BI_TANH] = "tanh", [BI_ABS] = "fabs"};
-    static const struct {
-        Builtin fn;
-        unsigned bit;
-        const char *name;
-    } own[] = {{BI_SIGMOID, H_SIGMOID, "sd_sigmoid"}, {BI_SOFTPLUS, H_SOFTPLUS, "sd_softplus"},
-               {BI_RELU, H_RELU, "sd_relu"},          {BI_LEAKY_RELU, H_LEAKY, "sd_leaky_relu"},
-               {BI_ELU, H_ELU, "sd_elu"},             {BI_SIGN, H_SIGN, "sd_sign"},
-               {BI_STEP, H_STEP, "sd_step"},          {BI_MIN, H_MIN, "sd_min"},
-               {BI_MAX, H_MAX, "sd_max"},             {BI_IFPOS, H_IFPOS, "sd_ifpos"}};
-    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
-        if (own[i].fn == fn) {
-            E->helpers |= own[i].bit;
-            return own[i].name;
-        }
-    return libm[fn] ? libm[fn] : "";
+/* The function computing builtin fn, in the kernel's type: a libm
+ * function or an sd_ helper (marked as used). */
+static void function_name(TE *E, Builtin fn, StrBuf *sb) {
+    CodegenHelper h = codegen_helper_of(fn);
+    if (h != CH_COUNT) {
+        E->helpers |= 1u << h;
+        codegen_helper_name(sb, h, E->ty);
+    } else if (codegen_libm_name(fn)) {
+        sb_printf(sb, "%s%s", codegen_libm_name(fn), fsuffix(E));
+    }
 }
 
 /* The expression of an elementwise node at element (r, c). */
@@ -157,8 +153,8 @@ static void elementwise(TE *E, const Node *n, const char *r, const char *c, StrB
             literal(E, sb, 3.14159265358979323846);
             return;
         }
-        const char *name = helper_name(E, (Builtin)n->u.fn);
-        sb_printf(sb, "%s%s(", name, strncmp(name, "sd_", 3) == 0 ? "" : fsuffix(E));
+        function_name(E, (Builtin)n->u.fn, sb);
+        sb_putc(sb, '(');
         for (int k = 0; k < n->nargs; k++) {
             if (k)
                 sb_puts(sb, ", ");
@@ -174,16 +170,26 @@ static void elementwise(TE *E, const Node *n, const char *r, const char *c, StrB
 
 /* Element (r, c) of tensor node n (a vector uses r only). */
 static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb) {
-    int cols = cols_of(n->shape);
+    size_t cols = cols_of(n->shape);
     if (n->kind == EX_VAR || E->home[n->id] != HOME_INLINE) {
         size_t off = n->kind == EX_VAR ? E->var_offset[n->u.var] : E->offset[n->id];
         const char *base = n->kind == EX_VAR ? (E->g->vars[n->u.var].role == VAR_PARAM ? "x" : "input")
                            : E->home[n->id] == HOME_WORK ? "work"
                                                          : E->in->out_name;
-        if (n->shape.rank == 2)
-            sb_printf(sb, "%s[%zu + (%s) * %d + (%s)]", base, off, r, cols, c);
-        else
-            sb_printf(sb, "%s[%zu + (%s)]", base, off, r);
+        /* constant parts folded here, in size_t: the C never multiplies
+         * two int constants (which would overflow past INT_MAX) */
+        size_t kr, kc;
+        int rk = constant_index(r, &kr), ck = n->shape.rank == 2 && constant_index(c, &kc);
+        if (rk)
+            off += kr * cols;
+        if (ck)
+            off += kc;
+        sb_printf(sb, "%s[%zu", base, off);
+        if (!rk)
+            sb_printf(sb, n->shape.rank == 2 ? " + (%s) * %zu" : " + (%s)", r, cols);
+        if (n->shape.rank == 2 && !ck)
+            sb_printf(sb, " + (%s)", c);
+        sb_putc(sb, ']');
         return;
     }
     char buf[64];
@@ -214,7 +220,7 @@ static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb)
     case EX_SCATTER: {
         const Node *v = n->args[0];
         if (n->shape.rank == 2 && v->shape.rank == 0)
-            sb_printf(sb, "((%s) * %d + (%s) == %d ? ", r, cols, c, n->u.index);
+            sb_printf(sb, "((%s) * %zu + (%s) == %d ? ", r, cols, c, n->u.index);
         else
             sb_printf(sb, "((%s) == %d ? ", r, n->u.index);
         if (v->shape.rank == 0)
@@ -232,9 +238,9 @@ static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb)
 
 /* for (i) [for (j)] { body with element (i, j) } */
 static void open_loops(TE *E, Shape s) {
-    sb_printf(E->out, "    for (int i = 0; i < %d; i++)\n", rows_of(s));
+    sb_printf(E->out, "    for (size_t i = 0; i < %zu; i++)\n", rows_of(s));
     if (s.rank == 2)
-        sb_printf(E->out, "        for (int j = 0; j < %d; j++)\n", cols_of(s));
+        sb_printf(E->out, "        for (size_t j = 0; j < %zu; j++)\n", cols_of(s));
 }
 
 /* Emits the code that computes node n (materialised or a scalar). */
@@ -255,23 +261,23 @@ static void emit_node(TE *E, const Node *n) {
             sb_puts(o, ";\n");
             return;
         case EX_LOGSUMEXP: { /* m + log(sum(exp(u - m))), m = max(u) */
-            int len = a->shape.dim[0];
+            size_t len = rows_of(a->shape);
             sb_printf(o, "    %s t%u;\n    {\n        %s m = ", T, (unsigned)n->id, T);
             elem(E, a, "0", "0", o);
-            sb_printf(o, ", s = 0;\n        for (int i = 1; i < %d; i++)\n            if (", len);
+            sb_printf(o, ", s = 0;\n        for (size_t i = 1; i < %zu; i++)\n            if (", len);
             elem(E, a, "i", "0", o);
             sb_puts(o, " > m)\n                m = ");
             elem(E, a, "i", "0", o);
-            sb_printf(o, ";\n        for (int i = 0; i < %d; i++)\n            s += exp%s(", len, fsuffix(E));
+            sb_printf(o, ";\n        for (size_t i = 0; i < %zu; i++)\n            s += exp%s(", len, fsuffix(E));
             elem(E, a, "i", "0", o);
             sb_printf(o, " - m);\n        t%u = m + log%s(s);\n    }\n", (unsigned)n->id, fsuffix(E));
             return;
         }
         case EX_INDEX: {
             char r[32], c[32];
-            int cols = cols_of(a->shape);
-            snprintf(r, sizeof r, "%d", a->shape.rank == 2 ? n->u.index / cols : n->u.index);
-            snprintf(c, sizeof c, "%d", a->shape.rank == 2 ? n->u.index % cols : 0);
+            size_t cols = cols_of(a->shape), k = (size_t)n->u.index;
+            snprintf(r, sizeof r, "%zu", a->shape.rank == 2 ? k / cols : k);
+            snprintf(c, sizeof c, "%zu", a->shape.rank == 2 ? k % cols : 0);
             sb_printf(o, "    const %s t%u = ", T, (unsigned)n->id);
             elem(E, a, r, c, o);
             sb_puts(o, ";\n");
@@ -291,7 +297,7 @@ static void emit_node(TE *E, const Node *n) {
     sb_init(&dst);
     sb_printf(&dst, "%s[%zu + ", E->home[n->id] == HOME_WORK ? "work" : E->in->out_name, E->offset[n->id]);
     if (n->shape.rank == 2)
-        sb_printf(&dst, "i * %d + j]", cols_of(n->shape));
+        sb_printf(&dst, "i * %zu + j]", cols_of(n->shape));
     else
         sb_puts(&dst, "i]");
     const char *d = sb_str(&dst);
@@ -300,9 +306,9 @@ static void emit_node(TE *E, const Node *n) {
     case EX_MATMUL: {
         const Node *a = n->args[0], *b = n->args[1];
         if (a->shape.rank == 1) { /* x' B: accumulate rows of B, in memory order */
-            int k = a->shape.dim[0], cols = b->shape.dim[1];
-            sb_printf(o, "    for (int i = 0; i < %d; i++)\n        %s = 0;\n", cols, d);
-            sb_printf(o, "    for (int q = 0; q < %d; q++)\n        for (int i = 0; i < %d; i++)\n            %s += ",
+            size_t k = rows_of(a->shape), cols = cols_of(b->shape);
+            sb_printf(o, "    for (size_t i = 0; i < %zu; i++)\n        %s = 0;\n", cols, d);
+            sb_printf(o, "    for (size_t q = 0; q < %zu; q++)\n        for (size_t i = 0; i < %zu; i++)\n            %s += ",
                       k, cols, d);
             elem(E, a, "q", "0", o);
             sb_puts(o, " * ");
@@ -310,9 +316,9 @@ static void emit_node(TE *E, const Node *n) {
             sb_puts(o, ";\n");
             break;
         }
-        int k = a->shape.dim[1];
+        size_t k = cols_of(a->shape);
         open_loops(E, n->shape);
-        sb_printf(o, "%s{\n%s    %s s = 0;\n%s    for (int q = 0; q < %d; q++)\n%s        s += ", ind, ind, T, ind,
+        sb_printf(o, "%s{\n%s    %s s = 0;\n%s    for (size_t q = 0; q < %zu; q++)\n%s        s += ", ind, ind, T, ind,
                   k, ind);
         elem(E, a, "i", "q", o);
         sb_puts(o, " * ");
@@ -329,7 +335,7 @@ static void emit_node(TE *E, const Node *n) {
                 scalar_ref(E, item, o);
                 sb_puts(o, ";\n");
             } else {
-                sb_printf(o, "    for (int i = 0; i < %d; i++)\n        %s[%zu + i] = ", item->shape.dim[0],
+                sb_printf(o, "    for (size_t i = 0; i < %zu; i++)\n        %s[%zu + i] = ", rows_of(item->shape),
                           E->home[n->id] == HOME_WORK ? "work" : E->in->out_name,
                           E->offset[n->id] + (size_t)k * (size_t)item->shape.dim[0]);
                 elem(E, item, "i", "0", o);
@@ -339,16 +345,16 @@ static void emit_node(TE *E, const Node *n) {
         break;
     case EX_SOFTMAX: { /* exp(u - m) / sum(exp(u - m)), m = max(u) */
         const Node *a = n->args[0];
-        int len = n->shape.dim[0];
+        size_t len = rows_of(n->shape);
         sb_printf(o, "    {\n        %s m = ", T);
         elem(E, a, "0", "0", o);
-        sb_printf(o, ", s = 0;\n        for (int i = 1; i < %d; i++)\n            if (", len);
+        sb_printf(o, ", s = 0;\n        for (size_t i = 1; i < %zu; i++)\n            if (", len);
         elem(E, a, "i", "0", o);
         sb_puts(o, " > m)\n                m = ");
         elem(E, a, "i", "0", o);
-        sb_printf(o, ";\n        for (int i = 0; i < %d; i++)\n            s += %s = exp%s(", len, d, fsuffix(E));
+        sb_printf(o, ";\n        for (size_t i = 0; i < %zu; i++)\n            s += %s = exp%s(", len, d, fsuffix(E));
         elem(E, a, "i", "0", o);
-        sb_printf(o, " - m);\n        for (int i = 0; i < %d; i++)\n            %s /= s;\n    }\n", len, d);
+        sb_printf(o, " - m);\n        for (size_t i = 0; i < %zu; i++)\n            %s /= s;\n    }\n", len, d);
         break;
     }
     default: { /* elementwise maps and views, fused into one loop */
@@ -421,7 +427,7 @@ static void plan(TE *E, Node *const *roots, int nroots, int out_direct) {
             continue;
         }
         E->offset[id] = E->work;
-        E->work += (size_t)shape_numel(g->nodes[id]->shape);
+        E->work += numel(g->nodes[id]->shape);
     }
     free(need);
 }
@@ -444,9 +450,13 @@ static void declare_unused_arrays(const TE *E) {
 /* The body of a kernel: every node, then the roots stored (each root is
  * contiguous in the output, row-major, at its offset). */
 static void emit_body(TE *E, Node *const *roots, int nroots) {
+    E->nodes = E->scalars = 0;
     for (size_t id = 0; id < E->g->nnodes; id++)
-        if (E->mark[id])
+        if (E->mark[id]) {
             emit_node(E, E->g->nodes[id]);
+            E->nodes++;
+            E->scalars += E->g->nodes[id]->shape.rank == 0;
+        }
     for (int r = 0; r < nroots; r++) {
         const Node *n = roots[r];
         if (E->home[n->id] == HOME_OUT)
@@ -460,48 +470,12 @@ static void emit_body(TE *E, Node *const *roots, int nroots) {
         }
         open_loops(E, n->shape);
         if (n->shape.rank == 2)
-            sb_printf(E->out, "            %s[%zu + i * %d + j] = ", E->in->out_name, off, cols_of(n->shape));
+            sb_printf(E->out, "            %s[%zu + i * %zu + j] = ", E->in->out_name, off, cols_of(n->shape));
         else
             sb_printf(E->out, "        %s[%zu + i] = ", E->in->out_name, off);
         elem(E, n, "i", n->shape.rank == 2 ? "j" : "0", E->out);
         sb_puts(E->out, ";\n");
     }
-}
-
-static void emit_helpers(const TE *E, StrBuf *sb) {
-    const char *T = E->T, *f = fsuffix(E);
-    unsigned h = E->helpers;
-    if (h & H_SIGMOID)
-        sb_printf(sb, "static inline %s sd_sigmoid(%s v)\n{\n    return v >= 0 ? 1 / (1 + exp%s(-v)) : exp%s(v) / (1 + exp%s(v));\n}\n\n",
-                  T, T, f, f, f);
-    if (h & H_SOFTPLUS)
-        sb_printf(sb, "static inline %s sd_softplus(%s v)\n{\n    return (v > 0 ? v : 0) + log1p%s(exp%s(-fabs%s(v)));\n}\n\n", T, T,
-                  f, f, f);
-    if (h & H_RELU)
-        sb_printf(sb, "static inline %s sd_relu(%s v)\n{\n    return v > 0 ? v : 0;\n}\n\n", T, T);
-    if (h & H_LEAKY)
-        sb_printf(sb, "static inline %s sd_leaky_relu(%s v, %s a)\n{\n    return v > 0 ? v : a * v;\n}\n\n", T, T, T);
-    if (h & H_ELU)
-        sb_printf(sb, "static inline %s sd_elu(%s v, %s a)\n{\n    return v > 0 ? v : a * expm1%s(v);\n}\n\n", T, T, T, f);
-    if (h & H_SIGN)
-        sb_printf(sb, "static inline %s sd_sign(%s v)\n{\n    return v > 0 ? 1 : v < 0 ? -1 : v;\n}\n\n", T, T);
-    if (h & H_STEP)
-        sb_printf(sb, "static inline %s sd_step(%s v, %s at0)\n{\n    return v > 0 ? 1 : v < 0 ? 0 : v == 0 ? at0 : v;\n}\n\n",
-                  T, T, T);
-    if (h & H_MIN)
-        sb_printf(sb, "static inline %s sd_min(%s a, %s b)\n{\n    return a < b ? a : b <= a ? b : a + b;\n}\n\n", T, T, T);
-    if (h & H_MAX)
-        sb_printf(sb, "static inline %s sd_max(%s a, %s b)\n{\n    return a > b ? a : b >= a ? b : a + b;\n}\n\n", T, T, T);
-    if (h & H_IFPOS)
-        sb_printf(sb, "static inline %s sd_ifpos(%s c, %s a, %s b)\n{\n    return c > 0 ? a : c <= 0 ? b : c;\n}\n\n", T, T,
-                  T, T);
-}
-
-static void upper(char *buf, size_t size, const char *name) {
-    size_t i = 0;
-    for (; name[i] && i + 1 < size; i++)
-        buf[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
-    buf[i] = '\0';
 }
 
 static void shape_words(StrBuf *sb, Shape s) {
@@ -513,6 +487,20 @@ static void shape_words(StrBuf *sb, Shape s) {
         sb_printf(sb, "matrix [%d,%d], row-major: (i, j) at i*%d + j", s.dim[0], s.dim[1], s.dim[1]);
 }
 
+/* The stack bound of a _ws variant (codegen_stack_bound): its scalar
+ * temporaries and the loops' counters and accumulators are kept; a
+ * statement holds at most every node of the kernel, fused, each with a
+ * few values (its operation, the subscript arithmetic, and the copies a
+ * vectorising compiler makes: gcc -O3 keeps vector spills on the stack). */
+static size_t ws_stack(long scalars, long nodes) { return codegen_stack_bound(scalars + 8, 4 * nodes, nodes, 0); }
+
+/* One entry point's prototype: name<suffix>[_ws]. */
+static void prototype(StrBuf *sb, const TE *E, const char *ret, const char *suffix, const char *out, int ws) {
+    char full[32];
+    snprintf(full, sizeof full, "%s%s", suffix, ws ? "_ws" : "");
+    codegen_prototype(sb, E->ty, 0, ret, E->opt->name, full, E->in->ninputs > 0, out, ws);
+}
+
 int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt, StrBuf *source,
                      StrBuf *header) {
     TE E;
@@ -520,7 +508,8 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     E.g = g;
     E.in = in;
     E.opt = opt;
-    E.T = opt->use_float ? "float" : "double";
+    E.ty = codegen_type(opt->use_float);
+    E.T = E.ty->name;
     size_t nn = g->nnodes ? g->nnodes : 1;
     E.mark = malloc(nn);
     E.users = malloc(nn * sizeof *E.users);
@@ -538,20 +527,17 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     size_t nx = 0, ni = 0;
     for (int k = 0; k < in->nparams; k++) {
         E.var_offset[in->params[k]] = nx;
-        nx += (size_t)shape_numel(g->vars[in->params[k]].shape);
+        nx += numel(g->vars[in->params[k]].shape);
     }
     for (int k = 0; k < in->ninputs; k++) {
         E.var_offset[in->inputs[k]] = ni;
-        ni += (size_t)shape_numel(g->vars[in->inputs[k]].shape);
+        ni += numel(g->vars[in->inputs[k]].shape);
     }
-    char NAME[128];
-    upper(NAME, sizeof NAME, opt->name);
+    char NAME[CODEGEN_MAX_NAME + 1];
+    codegen_macro_prefix(NAME, sizeof NAME, opt->name);
     const char *T = E.T, *name = opt->name;
     int vec = in->output->shape.rank > 0;
-    int nout = shape_numel(in->output->shape);
-    const char *inarg = in->ninputs ? ", const " : "";
-    char inparam[64];
-    snprintf(inparam, sizeof inparam, "%s%s", in->ninputs ? T : "", in->ninputs ? " *input" : "");
+    size_t nout = numel(in->output->shape);
 
     /* the kernels, each into its own buffer (their workspace sizes are
      * known once they are planned) */
@@ -573,6 +559,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     emit_body(&E, &y, 1);
     if (!vec)
         sb_puts(&kval, "    return sd_value[0];\n");
+    long nodes_val = E.nodes, scalars_val = E.scalars;
 
     E.in = in;
     E.out = &kgrad;
@@ -603,90 +590,106 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
             *bodies[k] = flat;
         }
     }
+    /* the stack: the _ws variants' frames, and the plain entry points',
+     * which add the workspace and call them; above the budget only the
+     * _ws variants are written */
+    size_t ws = ws_stack(scalars_val, nodes_val);
+    if (ws_stack(E.scalars, E.nodes) > ws)
+        ws = ws_stack(E.scalars, E.nodes);
+    size_t work_bytes = work > 0 ? work * (size_t)E.ty->size : (size_t)E.ty->size;
+    size_t plain = ws + codegen_stack_bound(0, 0, 0, work_bytes);
+    int with_plain = work <= SIZE_MAX / (size_t)E.ty->size && plain <= CODEGEN_STACK_BUDGET;
+    size_t stack = with_plain ? plain : ws;
 
     /* header */
-    sb_printf(header, "/*\n * %s.h — generated by symdiff %s; do not edit.\n *\n", name, opt->version);
-    sb_printf(header, " * Program:\n");
-    for (const char *p = opt->source_text; p && *p;) {
-        const char *e = strchr(p, '\n');
-        int len = e ? (int)(e - p) : (int)strlen(p);
-        sb_printf(header, " *   %.*s\n", len, p);
-        p = e ? e + 1 : p + len;
-    }
-    sb_printf(header, " * Command: %s\n *\n", opt->command_line ? opt->command_line : "");
-    sb_printf(header, " * Arrays are row-major.  x[] holds the parameters (differentiated), one\n"
-                      " * after another; input[] the data:\n");
+    const char *dname = vec ? "_jac" : "_grad", *darg = vec ? "J" : "grad";
+    const char *inarg = in->ninputs ? ", input" : "";
+    codegen_header_begin(header, opt->header_file, opt->version, opt->command_line, opt->source_text);
+    sb_printf(header, " *\n * Arrays are row-major.  x[] holds the parameters (differentiated), one\n"
+                      " * after another; input[] the data; %s_OFFSET_<name> is where each starts:\n", NAME);
     for (int k = 0; k < in->nparams + in->ninputs; k++) {
         int v = k < in->nparams ? in->params[k] : in->inputs[k - in->nparams];
         sb_printf(header, " *   %s[%zu ...] %s: ", k < in->nparams ? "x" : "input", E.var_offset[v], g->vars[v].name);
         shape_words(header, g->vars[v].shape);
         sb_puts(header, "\n");
     }
-    sb_printf(header, " *\n * Entry points:\n");
+    sb_printf(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
     if (vec) {
-        sb_printf(header, " *   void %s(x%s, y)          the value, y[%s_NOUT]\n", name, in->ninputs ? ", input" : "", NAME);
+        sb_printf(header, " *   void %s(x%s, y)          the value, y[%s_NOUT]\n", name, inarg, NAME);
         sb_printf(header, " *   void %s_jac(x%s, J)      the Jacobian, row-major %s_NOUT x %s_NVARS:\n"
                           " *                            J[i * %s_NVARS + k] = d y[i] / d x[k]\n",
-                  name, in->ninputs ? ", input" : "", NAME, NAME, NAME);
+                  name, inarg, NAME, NAME, NAME);
     } else {
-        sb_printf(header, " *   %s %s(x%s)              the value\n", T, name, in->ninputs ? ", input" : "");
+        sb_printf(header, " *   %s %s(x%s)              the value\n", T, name, inarg);
         sb_printf(header, " *   %s %s_grad(x%s, grad)   fills grad[%s_NVARS] (laid out like x), returns\n"
                           " *                            the value\n",
-                  T, name, in->ninputs ? ", input" : "", NAME);
+                  T, name, inarg, NAME);
     }
     if (opt->unroll)
         sb_puts(header, " * Unrolled (--unroll): straight-line code without loops.\n");
-    sb_printf(header, " * Each uses a workspace of %s_WORK elements on the stack; the _ws\n"
-                      " * variants take it from the caller instead (for large models).  Nothing\n"
-                      " * is allocated; the functions are reentrant.\n */\n", NAME);
-    sb_printf(header, "#ifndef %s_H\n#define %s_H\n\n", NAME, NAME);
-    sb_printf(header, "#define %s_NVARS %zu\n#define %s_NINPUTS %zu\n#define %s_NOUT %d\n#define %s_WORK %zu\n", NAME, nx,
-              NAME, ni, NAME, nout, NAME, work);
+    if (with_plain)
+        sb_printf(header, " * Each uses a workspace of %s_WORK elements on the stack; the _ws\n"
+                          " * variants (%s_ws, %s%s_ws) take it from the caller instead.\n",
+                  NAME, name, name, dname);
+    else
+        sb_printf(header, " * Only the _ws variants exist, %s_ws and %s%s_ws: they take a workspace\n"
+                          " * of %s_WORK elements (%zu bytes) from the caller.  On the stack it would\n"
+                          " * exceed symdiff's stack budget of %zu bytes, so %s and %s%s, which would\n"
+                          " * put it there, are not generated.\n",
+                  name, name, dname, NAME, work_bytes, CODEGEN_STACK_BUDGET, name, name, dname);
+    codegen_header_aliasing(header, name, dname, vec ? "y, J and work" : "grad and work");
+    codegen_header_stack(header, name, stack);
+    sb_puts(header, " */\n");
+    codegen_header_open(header, name);
+    sb_printf(header, "#define %s_NVARS %zu\n#define %s_NINPUTS %zu\n#define %s_NOUT %zu\n#define %s_WORK %zu\n",
+              NAME, nx, NAME, ni, NAME, nout, NAME, work);
+    sb_printf(header, "#define %s_STACK_BYTES %zu\n", NAME, stack);
     for (int k = 0; k < in->nparams + in->ninputs; k++) {
         int v = k < in->nparams ? in->params[k] : in->inputs[k - in->nparams];
-        char VN[128];
-        upper(VN, sizeof VN, g->vars[v].name);
-        sb_printf(header, "#define %s_%s %zu /* offset of %s in %s */\n", NAME, VN, E.var_offset[v], g->vars[v].name,
+        sb_printf(header, "#define %s_OFFSET_%s %zu /* in %s */\n", NAME, g->vars[v].name, E.var_offset[v],
                   k < in->nparams ? "x" : "input");
     }
     sb_puts(header, "\n");
+    codegen_header_declarations(header);
     const char *ret = vec ? "void" : T;
-    const char *vout = vec ? ", " : "", *vout2 = vec ? " *y" : "";
-    sb_printf(header, "%s %s(const %s *x%s%s%s%s%s);\n", ret, name, T, inarg, inparam, vout, vec ? T : "", vout2);
-    sb_printf(header, "%s %s_ws(const %s *x%s%s%s%s%s, %s *work);\n", ret, name, T, inarg, inparam, vout, vec ? T : "",
-              vout2, T);
-    const char *dname = vec ? "jac" : "grad", *darg = vec ? "J" : "grad";
-    sb_printf(header, "%s %s_%s(const %s *x%s%s, %s *%s);\n", ret, name, dname, T, inarg, inparam, T, darg);
-    sb_printf(header, "%s %s_%s_ws(const %s *x%s%s, %s *%s, %s *work);\n", ret, name, dname, T, inarg, inparam, T, darg,
-              T);
-    sb_printf(header, "\n#endif\n");
+    for (int ws_variant = !with_plain; ws_variant < 2; ws_variant++) {
+        prototype(header, &E, ret, "", vec ? "y" : NULL, ws_variant);
+        sb_puts(header, ";\n");
+        prototype(header, &E, ret, dname, darg, ws_variant);
+        sb_puts(header, ";\n");
+    }
+    codegen_header_close(header, name);
 
     /* source */
     sb_printf(source, "/* %s.c — generated by symdiff %s; do not edit.  See %s. */\n", name, opt->version,
               opt->header_file);
-    sb_puts(source, "#include <math.h>\n\n");
+    sb_puts(source, "#include <math.h>\n#include <stddef.h>\n\n");
     codegen_include_header(source, header, opt);
     sb_putc(source, '\n');
-    emit_helpers(&E, source);
-    const char *callin = in->ninputs ? ", input" : "";
-    sb_printf(source, "%s %s_ws(const %s *x%s%s%s%s%s, %s *work)\n{\n", ret, name, T, inarg, inparam, vout,
-              vec ? T : "", vout2, T);
+    codegen_helpers(source, E.helpers, E.ty);
+    prototype(source, &E, ret, "", vec ? "y" : NULL, 1);
+    sb_puts(source, "\n{\n");
     if (!work_val)
         sb_puts(source, "    (void)work;\n");
     sb_puts(source, sb_str(&kval));
     sb_puts(source, "}\n\n");
-    sb_printf(source, "%s %s(const %s *x%s%s%s%s%s)\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s, work);\n}\n\n",
-              ret, name, T, inarg, inparam, vout, vec ? T : "", vout2, T, NAME, NAME, vec ? "" : "return ", name, callin,
-              vec ? ", y" : "");
-    sb_printf(source, "%s %s_%s_ws(const %s *x%s%s, %s *%s, %s *work)\n{\n", ret, name, dname, T, inarg, inparam, T,
-              darg, T);
+    if (with_plain) {
+        prototype(source, &E, ret, "", vec ? "y" : NULL, 0);
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s, work);\n}\n\n", T, NAME,
+                  NAME, vec ? "" : "return ", name, inarg, vec ? ", y" : "");
+    }
+    prototype(source, &E, ret, dname, darg, 1);
+    sb_puts(source, "\n{\n");
     if (E.work == 0)
         sb_puts(source, "    (void)work;\n");
     sb_puts(source, sb_str(&kgrad));
-    sb_puts(source, "}\n\n");
-    sb_printf(source, "%s %s_%s(const %s *x%s%s, %s *%s)\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_%s_ws(x%s, %s, work);\n}\n",
-              ret, name, dname, T, inarg, inparam, T, darg, T, NAME, NAME, vec ? "" : "return ", name, dname, callin,
-              darg);
+    sb_puts(source, "}\n");
+    if (with_plain) {
+        sb_puts(source, "\n");
+        prototype(source, &E, ret, dname, darg, 0);
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s, %s, work);\n}\n", T,
+                  NAME, NAME, vec ? "" : "return ", name, dname, inarg, darg);
+    }
     free(roots);
     if (kval.failed || kgrad.failed)
         source->failed = 1; /* a kernel body was cut short */

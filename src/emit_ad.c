@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen_common.h"
 #include "deriv.h"
 
 typedef struct Operand {
@@ -46,6 +47,7 @@ typedef struct Piece {
     uint32_t *reads; /* ids of the nodes referred to by name, with repeats */
     size_t nreads;
     CodegenCounts counts;
+    long max_stmt;   /* the most operations of one of its statements      */
 } Piece;
 
 typedef struct Stmt {
@@ -67,7 +69,9 @@ typedef struct Ad {
     Operand *ops;
     int nops, ops_cap;
     int *param_of;     /* by variable: position in x[], or -1               */
-    const char *T, *zero, *one;
+    const CodegenType *ty;
+    const char *T;     /* ty->name                                          */
+    char zero[16], one[16]; /* the literals 0 and 1 of the type             */
     StrBuf scratch;
     int failed;
 } Ad;
@@ -76,7 +80,8 @@ typedef struct Ad {
 typedef struct Cost {
     CodegenCounts ops;
     int locals;
-    int passes; /* forward mode's f_grad: ops is per pass */
+    int passes;    /* forward mode's f_grad: ops is per pass        */
+    long max_stmt; /* the most operations of one statement          */
 } Cost;
 
 /* --- statements and operands ------------------------------------------------------ */
@@ -265,13 +270,25 @@ static void counts_add(CodegenCounts *a, CodegenCounts b) {
     a->call += b.call;
 }
 
+static long counts_total(CodegenCounts c) { return c.add + c.mul + c.div + c.call; }
+
+/* Adds a piece to a kernel's cost. */
+static void cost_add(Cost *cost, const Piece *p) {
+    counts_add(&cost->ops, p->counts);
+    if (p->max_stmt > cost->max_stmt)
+        cost->max_stmt = p->max_stmt;
+}
+
 /* Turns the scratch buffer, the writer's reads and counts into a piece
- * (plus the operations counted by the caller). */
-static void take_piece(Ad *A, Piece *p, CodegenCounts extra) {
+ * (plus the operations counted by the caller).  max_stmt: the most
+ * operations of one of its statements, or -1 for a piece that is one
+ * statement. */
+static void take_piece(Ad *A, Piece *p, CodegenCounts extra, long max_stmt) {
     const uint32_t *ids;
     p->nreads = codegen_writer_take_reads(A->w, &ids);
     p->counts = codegen_writer_take_counts(A->w);
     counts_add(&p->counts, extra);
+    p->max_stmt = max_stmt < 0 ? counts_total(p->counts) : max_stmt;
     p->text = malloc(A->scratch.len + 1);
     p->reads = malloc((p->nreads ? p->nreads : 1) * sizeof *p->reads);
     if (!p->text || !p->reads || A->scratch.failed) {
@@ -416,7 +433,7 @@ static void put_ref(Ad *A, const Node *n, StrBuf *out, unsigned *bits) {
     Piece p;
     memset(&p, 0, sizeof p);
     codegen_writer_ref(A->w, n, 0, &A->scratch);
-    take_piece(A, &p, (CodegenCounts){0, 0, 0, 0});
+    take_piece(A, &p, (CodegenCounts){0, 0, 0, 0}, -1);
     sb_puts(out, p.text ? p.text : "");
     *bits |= arrays_read(A, &p);
     piece_free(&p);
@@ -435,7 +452,7 @@ static void value_function(Ad *A, StrBuf *out, Cost *cost, const char *suffix, c
     for (int k = 0; k < A->nstmts; k++) {
         put_indented(&body, "    ", A->stmts[k].value.text);
         bits |= arrays_read(A, &A->stmts[k].value);
-        counts_add(&cost->ops, A->stmts[k].value.counts);
+        cost_add(cost, &A->stmts[k].value);
     }
     cost->locals = A->nstmts;
     for (int i = 0; i < in->noutputs; i++) {
@@ -489,7 +506,7 @@ static void tangent_piece(Ad *A, int k, Piece *p) {
         first = 0;
     }
     sb_puts(&A->scratch, ";\n");
-    take_piece(A, p, extra);
+    take_piece(A, p, extra, -1);
 }
 
 /* n passes, one per parameter, rather than one pass carrying a tangent
@@ -570,13 +587,13 @@ static void forward_kernel(Ad *A, StrBuf *out, Cost *cost) {
         if (need[k]) {
             put_indented(&body, ind, A->stmts[k].value.text);
             bits |= arrays_read(A, &A->stmts[k].value);
-            counts_add(&cost->ops, A->stmts[k].value.counts);
+            cost_add(cost, &A->stmts[k].value);
             cost->locals++;
         }
         for (int j = first_at[k]; j >= 0; j = next_at[j]) {
             put_indented(&body, ind, tangent[j].text);
             bits |= arrays_read(A, &tangent[j]);
-            counts_add(&cost->ops, tangent[j].counts);
+            cost_add(cost, &tangent[j]);
             cost->locals++;
         }
     }
@@ -646,6 +663,7 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
     unsigned char *active = calloc(cap, 1), *seeds = calloc(pcap, 1);
     int *count = calloc(cap, sizeof *count), *pcount = calloc(pcap, sizeof *pcount);
     CodegenCounts extra = {0, 0, 0, 0};
+    long max_stmt = 0;
     if (!active || !seeds || !count || !pcount) {
         A->failed = 1;
         goto done;
@@ -684,7 +702,15 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
             int *c = j >= 0 ? &count[j] : &pcount[param_index(A, o->node)];
             StrBuf term;
             sb_init(&term);
-            int neg = signed_term(A, o->partial, s->node == root ? NULL : self, &term, &extra);
+            /* the operations of this statement: the writer's and ours */
+            CodegenCounts mine = {0, 0, 0, 0};
+            int neg = signed_term(A, o->partial, s->node == root ? NULL : self, &term, &mine);
+            if (*c <= 0)
+                mine.add++;
+            counts_add(&mine, codegen_writer_take_counts(A->w));
+            counts_add(&extra, mine);
+            if (counts_total(mine) > max_stmt)
+                max_stmt = counts_total(mine);
             if (*c > 0) { /* the first contribution */
                 sb_printf(&A->scratch, "%s%s%s %s = %s%s;\n", indent, *c == 1 ? "const " : "", A->T, name,
                           neg ? "-" : "", sb_str(&term));
@@ -692,7 +718,6 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
                 (*locals)++;
             } else {
                 sb_printf(&A->scratch, "%s%s %c= %s;\n", indent, name, neg ? '-' : '+', sb_str(&term));
-                extra.add++;
             }
             if (term.failed)
                 A->scratch.failed = 1;
@@ -706,7 +731,7 @@ static void sweep_piece(Ad *A, const Node *root, const char *indent, const char 
         else
             sb_printf(&A->scratch, "%s;\n", param_index(A, root) == i ? A->one : A->zero);
     }
-    take_piece(A, p, extra);
+    take_piece(A, p, extra, max_stmt);
 done:
     free(active);
     free(seeds);
@@ -729,7 +754,7 @@ static void reverse_kernel(Ad *A, StrBuf *out, Cost *cost) {
     for (int r = 0; r < m; r++) {
         sweep_piece(A, in->outputs[r], in->is_vector ? "        " : "    ", in->is_vector ? "J" : "grad",
                     r * n, &sweep[r], &cost->locals);
-        counts_add(&cost->ops, sweep[r].counts);
+        cost_add(cost, &sweep[r]);
     }
     mark_needed(A, sweep, m, !in->is_vector, need);
     unsigned bits = 0;
@@ -742,7 +767,7 @@ static void reverse_kernel(Ad *A, StrBuf *out, Cost *cost) {
         if (need[k]) {
             put_indented(&body, "    ", A->stmts[k].value.text);
             bits |= arrays_read(A, &A->stmts[k].value);
-            counts_add(&cost->ops, A->stmts[k].value.counts);
+            cost_add(cost, &A->stmts[k].value);
             cost->locals++;
         }
     for (int r = 0; r < m; r++) {
@@ -789,11 +814,16 @@ static void describe_cost(StrBuf *h, const char *fn, int width, const Cost *c, i
                   c->passes, c->ops.add, c->ops.mul, c->ops.div, c->ops.call);
 }
 
+/* The stack bound of a kernel (codegen_stack_bound): its locals (of one
+ * pass, in forward mode: the passes reuse the frame) and the values of its
+ * longest statement. */
+static size_t cost_stack(const Cost *c) { return codegen_stack_bound(c->locals, c->max_stmt, c->ops.call, 0); }
+
 static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *grad, StrBuf *h) {
     const CodegenInput *in = A->in;
     const CodegenOptions *opt = A->opt;
     const char *name = opt->name, *dname = in->is_vector ? "_jac" : "_grad";
-    int n = in->nparams, m = in->noutputs, size = opt->use_float ? 4 : 8;
+    int n = in->nparams, m = in->noutputs, size = A->ty->size;
     codegen_header_intro(h, A->g, in, opt);
     sb_printf(h, " *\n * Method: %s-mode automatic differentiation of the program's own\n",
               mode == EMIT_AD_FORWARD ? "forward" : "reverse");
@@ -830,6 +860,7 @@ static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *
         sb_printf(h, " *   %s_jac   fills J[%d*%d], row-major: J[i*%d + j] = d y[i] / d x[j]\n", name, m, n,
                   n);
     }
+    codegen_header_aliasing(h, name, dname, in->is_vector ? "y and J" : "grad");
     sb_printf(h, " *\n * Cost per call (operations; locals on the stack, %s):\n", A->T);
     int width = (int)strlen(name) + 5;
     char fname[160];
@@ -837,9 +868,10 @@ static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *
     describe_cost(h, fname, width, value, size);
     snprintf(fname, sizeof fname, "%s%s", name, dname);
     describe_cost(h, fname, width, grad, size);
+    size_t stack = cost_stack(value) > cost_stack(grad) ? cost_stack(value) : cost_stack(grad);
+    codegen_header_stack(h, name, stack);
     sb_puts(h, " */\n");
-    int locals = value->locals > grad->locals ? value->locals : grad->locals;
-    codegen_header_macros(h, in, opt, locals * size);
+    codegen_header_macros(h, in, opt, stack);
     StrBuf sig;
     sb_init(&sig);
     codegen_signature(&sig, in, opt, in->is_vector ? "void" : A->T, "", in->is_vector ? "y" : NULL, 0);
@@ -871,10 +903,15 @@ int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOp
     A.g = g;
     A.in = in;
     A.opt = opt;
-    A.T = opt->use_float ? "float" : "double";
-    A.zero = opt->use_float ? "0.0f" : "0.0";
-    A.one = opt->use_float ? "1.0f" : "1.0";
+    A.ty = codegen_type(opt->use_float);
+    A.T = A.ty->name;
     sb_init(&A.scratch);
+    codegen_literal(&A.scratch, A.ty, 0);
+    snprintf(A.zero, sizeof A.zero, "%s", sb_str(&A.scratch));
+    sb_clear(&A.scratch);
+    codegen_literal(&A.scratch, A.ty, 1);
+    snprintf(A.one, sizeof A.one, "%s", sb_str(&A.scratch));
+    sb_clear(&A.scratch);
     int status = -1;
     /* the partials may use what holds wherever the program is defined, as
      * the symbolic derivatives do */
@@ -899,7 +936,7 @@ int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOp
         sb_printf(&A.scratch, "const %s t%d = ", A.T, k);
         codegen_writer_define(A.w, A.stmts[k].node, &A.scratch);
         sb_puts(&A.scratch, ";\n");
-        take_piece(&A, &A.stmts[k].value, (CodegenCounts){0, 0, 0, 0});
+        take_piece(&A, &A.stmts[k].value, (CodegenCounts){0, 0, 0, 0}, -1);
     }
     StrBuf body;
     sb_init(&body);

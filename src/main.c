@@ -844,13 +844,15 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_STATS:
             o->stats = 1;
             break;
-        case OPT_NAME:
-            if (sd_c_name_problem(optarg)) {
-                usage_error("--name needs a C identifier that is not a keyword, got '%s'", optarg);
+        case OPT_NAME: {
+            const char *why = sd_c_name_problem(optarg);
+            if (why) {
+                usage_error("--name: '%.80s' %s; choose another name", optarg, why);
                 return EXIT_USAGE;
             }
             o->name = optarg;
             break;
+        }
         case OPT_TYPE:
             if (strcmp(optarg, "double") == 0)
                 o->use_float = 0;

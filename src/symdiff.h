@@ -312,7 +312,8 @@ typedef struct SdEmitted {
 SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *opt, SdEmitted *out);
 void sd_emitted_free(SdEmitted *e);
 /* Is `name` usable as the prefix of generated functions?  NULL, or the
- * reason it is not ("a C keyword", ...). */
+ * reason it is not, as the end of a sentence about it ("is a C keyword",
+ * "is declared by <math.h>", ...). */
 const char *sd_c_name_problem(const char *name);
 
 /* --- teaching views ------------------------------------------------------------------------ */

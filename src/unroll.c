@@ -5,7 +5,7 @@
  *
  * Consumes the body of a kernel as codegen_tensor.c writes it: one
  * statement per line, where a statement is
- *     for (int v = A; v < B; v++)   followed by one statement,
+ *     for (size_t v = A; v < B; v++)   followed by one statement,
  *     if (...)                      followed by one statement,
  *     {                             statements, then a line `}`,
  * or any other line (a simple statement).  Produces the same code with
@@ -186,11 +186,11 @@ static void emit_statement(Unroller *U, int i, int depth) {
     char name[32];
     long from, to;
     int n = 0;
-    if (starts(l, "for (") && sscanf(l->text, "for (int %31[A-Za-z_0-9] = %ld; %*[A-Za-z_0-9] < %ld;%n", name, &from,
-                                     &to, &n) == 3 &&
+    if (starts(l, "for (") &&
+        sscanf(l->text, "for (size_t %31[A-Za-z_0-9] = %ld; %*[A-Za-z_0-9] < %ld;%n", name, &from, &to, &n) == 3 &&
         n > 0 && U->nbound < MAX_NEST) {
         int b = U->nbound++;
-        U->names[b] = l->text + 9; /* after "for (int " */
+        U->names[b] = l->text + 12; /* after "for (size_t " */
         U->name_len[b] = (int)strlen(name);
         for (long v = from; v < to && !U->too_big; v++) {
             U->value[b] = v;

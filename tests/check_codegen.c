@@ -7,11 +7,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen.h"
+#include "codegen_common.h"
 #include "deriv.h"
 #include "diag.h"
 #include "eval.h"
@@ -349,7 +351,7 @@ START_TEST(test_header_contents) {
     write_in_workdir("prog.sd", "param w, b; input x, y; (w*x + b - y)^2");
     ck_assert_int_eq(sh("cd '%s' && %s --name fit -f prog.sd -o fit.c", workdir, symdiff_path()), 0);
     const char *needles[] = {"#define FIT_NVARS 2", "#define FIT_NINPUTS 2", "x[0] = w", "x[1] = b",
-                             "input[0] = x", "input[1] = y", "double fit_grad(const double *x, const double *input, double *grad);",
+                             "input[0] = x", "input[1] = y", "double fit_grad(const double *SD_RESTRICT x, const double *SD_RESTRICT input, double *SD_RESTRICT grad);",
                              "symdiff 0", "--name fit", "(w*x + b - y)^2", "add,", "FIT_STACK_BYTES"};
     for (size_t i = 0; i < sizeof needles / sizeof *needles; i++)
         ck_assert_msg(sh("grep -qF -- '%s' '%s/fit.h'", needles[i], workdir) == 0, "fit.h lacks: %s",
@@ -370,6 +372,211 @@ START_TEST(test_emit_test_program) {
                         "g_test.c -lm -o t && ! ./t > /dev/null",
                         workdir),
                      0);
+}
+END_TEST
+
+/* --- names ------------------------------------------------------------------ */
+
+/* --name values and what is said of them (NULL: accepted). */
+static const struct {
+    const char *name, *why;
+} names[] = {
+    /* <math.h>, every type */
+    {"exp", "<math.h>"}, {"expf", "<math.h>"}, {"expl", "<math.h>"}, {"logf", "<math.h>"}, {"sqrt", "<math.h>"},
+    {"sqrtf128", "<math.h>"}, {"cosf32x", "<math.h>"}, {"lgammaf_r", "<math.h>"}, {"f32addf64", "<math.h>"},
+    {"daddl", "<math.h>"}, {"fma", "<math.h>"}, {"M_PIf", "<math.h>"}, {"isnan", "<math.h>"},
+    {"HUGE_VAL", "<math.h>"}, {"signgam", "<math.h>"}, {"float_t", "<math.h>"}, {"j0", "<math.h>"},
+    {"y1f", "<math.h>"}, {"nan", "<math.h>"}, {"erff", "<math.h>"},
+    /* the other headers of generated files */
+    {"memset", "<string.h>"}, {"strlen", "<string.h>"}, {"malloc", "<stdlib.h>"}, {"abs", "<stdlib.h>"},
+    {"printf", "<stdio.h>"}, {"stdout", "<stdio.h>"}, {"EOF", "<stdio.h>"}, {"uint64_t", "<stdint.h>"},
+    {"INT8_C", "<stdint.h>"}, {"SIZE_MAX", "<stdint.h>"}, {"size_t", "<std"}, {"offsetof", "<stddef.h>"},
+    /* keywords and reserved identifiers */
+    {"int", "keyword of C"}, {"restrict", "keyword of C"}, {"bool", "keyword of C"}, {"inline", "keyword of C"},
+    {"class", "keyword of C++"}, {"and", "keyword of C++"}, {"namespace", "keyword of C++"},
+    {"_x", "reserved"}, {"_X", "reserved"}, {"x__y", "reserved"}, {"__f", "reserved"},
+    /* the generated files' own names */
+    {"main", "generated files"}, {"LO", "generated files"}, {"batch_loss", "generated files"},
+    {"sd_f", "helpers"}, {"SD_F", "helpers"}, {"Sd_relu", "helpers"}, {"sdt_q", "helpers"}, {"sdrt_adam", "runtime"},
+    {"SdrtCsv", "runtime"}, {"linux", "predefine"}, {"unix", "predefine"},
+    /* not identifiers */
+    {"", "empty"}, {"9a", "identifier"}, {"a-b", "identifier"}, {"f\xc3\xa9", "identifier"},
+    {"a123456789012345678901234567890123456789012345678901234567890123", "longer than 63"},
+    /* names that are fine */
+    {"f", NULL}, {"F", NULL}, {"x", NULL}, {"input", NULL}, {"grad", NULL}, {"work", NULL}, {"H", NULL},
+    {"net_loss", NULL}, {"expo", NULL}, {"logistic", NULL}, {"sinc", NULL}, {"j2", NULL}, {"f32", NULL},
+    {"cosine", NULL}, {"sd", NULL}, {"sdx", NULL}, {"LOSS", NULL}, {"a_b", NULL},
+    {"a12345678901234567890123456789012345678901234567890123456789012", NULL},
+};
+
+START_TEST(test_names) {
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        const char *why = codegen_name_problem(names[i].name);
+        if (!names[i].why)
+            ck_assert_msg(why == NULL, "'%s' is refused: %s", names[i].name, why);
+        else
+            ck_assert_msg(why && strstr(why, names[i].why), "'%s': %s, not a reason with '%s'", names[i].name,
+                          why ? why : "accepted", names[i].why);
+    }
+    /* every name of the table is found (it is sorted) */
+    size_t count = 0;
+    for (const char *n; (n = codegen_reserved_name(count)) != NULL; count++) {
+        ck_assert_msg(codegen_name_problem(n) != NULL, "'%s' of the table is accepted", n);
+        if (count)
+            ck_assert_msg(strcmp(codegen_reserved_name(count - 1), n) < 0, "the table is not sorted at '%s'", n);
+    }
+    ck_assert_int_gt(count, 500);
+    /* the command line: exit 2 and the reason */
+    ck_assert_int_eq(sh("%s --name expf --emit c x 2> %s/err.txt; test $? -eq 2 && grep -q \"'expf' is declared "
+                        "by <math.h>\" %s/err.txt",
+                        symdiff_path(), workdir, workdir),
+                     0);
+    ck_assert_int_eq(sh("%s --name class --emit c x > /dev/null 2>&1; test $? -eq 2", symdiff_path()), 0);
+    ck_assert_int_eq(sh("%s --name grad --emit c x > /dev/null", symdiff_path()), 0);
+}
+END_TEST
+
+/* Every name the C library's headers of generated files declare here
+ * (functions, macros; <math.h> with _GNU_SOURCE, the others in gcc's
+ * default mode) is refused as --name. */
+START_TEST(test_names_of_this_c_library) {
+    if (!have_compiler("gcc"))
+        return;
+    static const struct {
+        const char *header, *flags;
+    } headers[] = {{"math.h", "-std=gnu17 -D_GNU_SOURCE"}, {"stddef.h", "-std=gnu17"}, {"stdint.h", "-std=gnu17"},
+                   {"stdio.h", "-std=gnu17"},               {"stdlib.h", "-std=gnu17"}, {"string.h", "-std=gnu17"}};
+    int checked = 0;
+    for (size_t h = 0; h < sizeof headers / sizeof *headers; h++) {
+        ck_assert_int_eq(sh("cd '%s' && printf '#include <%s>\\n' > h.c && gcc %s -aux-info aux.txt -c h.c -o h.o && "
+                            "gcc %s -E -dM h.c | cut -d' ' -f2 | cut -d'(' -f1 | sort > macros.txt && "
+                            "gcc %s -E -dM -x c /dev/null | cut -d' ' -f2 | cut -d'(' -f1 | sort > predefined.txt && "
+                            "comm -23 macros.txt predefined.txt > names.txt && "
+                            "grep -o '[A-Za-z_][A-Za-z0-9_]* (' aux.txt | cut -d' ' -f1 >> names.txt",
+                            workdir, headers[h].header, headers[h].flags, headers[h].flags, headers[h].flags),
+                         0);
+        char path[512];
+        snprintf(path, sizeof path, "%s/names.txt", workdir);
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        char name[256];
+        while (fscanf(f, "%255s", name) == 1) {
+            ck_assert_msg(codegen_name_problem(name) != NULL, "'%s' of <%s> is accepted as --name", name,
+                          headers[h].header);
+            checked++;
+        }
+        fclose(f);
+    }
+    ck_assert_int_gt(checked, 1000);
+}
+END_TEST
+
+/* --type float: a constant is refused where a float would change it
+ * (beyond float's range, or below its normal range and not a float
+ * exactly), and otherwise written exactly. */
+static const struct {
+    const char *program;
+    double constant; /* the program is constant * x */
+    int refused;
+} float_constants[] = {
+    {"7.1e-46*x", 7.1e-46, 1},         {"1e-40*x", 1e-40, 1},
+    {"1e-38*x", 1e-38, 1},             {"x/1e50", 1e-50, 1},
+    {"1e300*x", 1e300, 1},             {"3.5e38*x", 3.5e38, 1},
+    {"1.2e-38*x", 1.2e-38, 0},         {"2^(-140)*x", 0x1p-140, 0},
+    {"2^(-149)*x", 0x1p-149, 0},       {"3.4e38*x", 3.4e38, 0},
+    {"0.1*x", 0.1, 0},                 {"-(2^(-130))*x", -0x1p-130, 0},
+};
+
+START_TEST(test_float_constants) {
+    const char *program = float_constants[_i].program;
+    write_in_workdir("prog.sd", program);
+    int rc = sh("cd '%s' && %s --type float --name k -f prog.sd -o k.c 2> err.txt", workdir, symdiff_path());
+    if (float_constants[_i].refused) {
+        ck_assert_msg(rc == 1, "%s: --type float exits with %d", program, rc);
+        ck_assert_int_eq(sh("grep -q -- '--type float: the constant' '%s/err.txt' && test ! -e '%s/k.c'", workdir,
+                            workdir),
+                         0);
+    } else {
+        ck_assert_msg(rc == 0, "%s is refused", program);
+        const char *driver = "#include <stdio.h>\n#include \"k.h\"\n"
+                             "int main(void)\n{\n    const float x[1] = {1.0f};\n    float g[1];\n"
+                             "    printf(\"%a %a\\n\", (double)k(x), (double)k_grad(x, g));\n    return 0;\n}\n";
+        write_in_workdir("driver.c", driver);
+        ck_assert_int_eq(sh("cd '%s' && gcc -std=c99 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -o driver "
+                            "driver.c k.c -lm && ./driver > out.txt",
+                            workdir),
+                         0);
+        char path[512];
+        snprintf(path, sizeof path, "%s/out.txt", workdir);
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        double v, w;
+        ck_assert_int_eq(fscanf(f, "%la %la", &v, &w), 2);
+        fclose(f);
+        double want = (double)(float)float_constants[_i].constant;
+        ck_assert_msg(v == want && w == want, "%s at x = 1: %a, want %a", program, v, want);
+    }
+    /* double code takes every one of them */
+    ck_assert_int_eq(sh("cd '%s' && %s --name k -f prog.sd -o d.c", workdir, symdiff_path()), 0);
+}
+END_TEST
+
+/* --- text in comments ---------------------------------------------------------------- */
+
+/* Random text, rich in what breaks comments, through codegen_comment:
+ * the output never ends or nests a comment, never holds a trigraph or a
+ * control byte, never ends a line with a backslash, is valid UTF-8; and
+ * a C file of such comments compiles with -Werror in C and C++. */
+START_TEST(test_comment_text) {
+    static const char *const pieces[] = {"*/", "/*", "*", "/", "?\?/", "?\?=", "?", "\\", "\\\n", "\\ \n", "\n", "\r\n",
+                                         "\r", "\t", "\x01", "\x7f", "\xce\xb8", "\xff", "\xe2\x82", "\xf0\x9f\x98\x80",
+                                         "\xed\xa0\x80", "\xc0\xaf", "a", " ", "//", "#", "\"", "'"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    StrBuf file, text, out;
+    sb_init(&file);
+    sb_init(&text);
+    sb_init(&out);
+    uint64_t state = 88172645463325252u;
+    for (int t = 0; t < 300; t++) {
+        sb_clear(&text);
+        sb_clear(&out);
+        for (int k = 0; k < 24; k++) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            sb_puts(&text, pieces[state % np]);
+        }
+        codegen_comment(&out, sb_str(&text), " *   ");
+        const char *o = sb_str(&out);
+        ck_assert_msg(!strstr(o, "*/") && !strstr(o, "/*") && !strstr(o, "??"), "unsafe comment text: %s", o);
+        for (const unsigned char *p = (const unsigned char *)o; *p; p++) {
+            ck_assert_msg(*p >= 0x20 || *p == '\n' || *p == '\t', "control byte %u in: %s", *p, o);
+            ck_assert_msg(*p != 0x7f, "DEL in: %s", o);
+            if (*p == '\\') {
+                const unsigned char *q = p + 1;
+                while (*q == ' ' || *q == '\t')
+                    q++;
+                ck_assert_msg(*q != '\n' && *q != '\0', "a backslash ends a line in: %s", o);
+            }
+            if (*p == '\n')
+                ck_assert_msg(strncmp((const char *)p + 1, " *", 2) == 0 || !p[1], "a line without the indent: %s",
+                              o);
+        }
+        sb_printf(&file, "/*\n%s */\n", o);
+    }
+    sb_puts(&file, "int comment_text_compiled;\n");
+    ck_assert(!file.failed);
+    char *path = path_join(workdir, "comments.c");
+    write_file(path, sb_str(&file));
+    free(path);
+    ck_assert_int_eq(sh("cd '%s' && gcc -std=c99 -Wall -Wextra -Wpedantic -Werror -c comments.c && "
+                        "{ ! command -v g++ > /dev/null || g++ -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -c "
+                        "comments.c -o comments-cxx.o; }",
+                        workdir),
+                     0);
+    sb_free(&file);
+    sb_free(&text);
+    sb_free(&out);
 }
 END_TEST
 
@@ -394,6 +601,14 @@ Suite *codegen_suite(void) {
     tcase_add_test(tc, test_power_from_power);
     tcase_add_test(tc, test_header_contents);
     tcase_add_test(tc, test_emit_test_program);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("names and text");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_names_of_this_c_library);
+    tcase_add_loop_test(tc, test_float_constants, 0, (int)(sizeof float_constants / sizeof *float_constants));
+    tcase_add_test(tc, test_comment_text);
     suite_add_tcase(s, tc);
     return s;
 }

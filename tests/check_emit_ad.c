@@ -525,7 +525,8 @@ START_TEST(test_files_and_usage) {
                      0);
     ck_assert_int_eq(sh("cd '%s' && %s --emit reverse-ad --name fit -f prog.sd > stdout.txt && "
                         "grep -q '#define FIT_NVARS 2' stdout.txt && grep -q 'double fit_grad(const double "
-                        "\\*x, const double \\*input, double \\*grad)$' stdout.txt",
+                        "\\*SD_RESTRICT x, const double \\*SD_RESTRICT input, double \\*SD_RESTRICT grad)$' "
+                        "stdout.txt",
                         workdir, symdiff_path()),
                      0);
     ck_assert_int_eq(sh("cd '%s' && mkdir again && %s --emit reverse-ad --name fit -f prog.sd -o again/fit.c && "

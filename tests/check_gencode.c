@@ -6,7 +6,12 @@
  * The programs come from tests/fuzz/exprgen.c (the differential fuzzer's
  * generator: x, y, z, every built-in function and spelling, named
  * statements, whitespace and comments).  For double and for float:
- *   1. the binary turns each program into kN.c and kN.h (--vars x,y,z);
+ *   1. the binary turns each program into kN.c and kN.h (--vars x,y,z),
+ *      with hostile names: the variables renamed after the generated
+ *      code's own names (the size macros, the include guard, the kernel
+ *      itself, C and C++ keywords, the arguments and locals of kernels),
+ *      the kernels called like kernels' arguments and locals (--name x,
+ *      --name work, ...);
  *      a program it rejects is rejected with exit status 1 and a message,
  *      never a crash, and exactly when the library rejects it too; one
  *      with an undefined constant (the generator knows) is always rejected;
@@ -52,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codegen_common.h"
 #include "deriv.h"
 #include "diag.h"
 #include "eval.h"
@@ -88,6 +94,8 @@ typedef struct Case {
     GenValue ref[NPOINTS];             /* the generator's reference            */
     double value[NPOINTS];             /* the library's evaluator              */
     double grad[NPOINTS][GEN_NVARS];
+    char name[40];                     /* --name                               */
+    char vars[GEN_NVARS][40];          /* x, y and z renamed                   */
 } Case;
 
 /* What one compiler's kernels compared and skipped. */
@@ -209,13 +217,16 @@ static int evaluate(Case *c, StrBuf *errors) {
     Graph *g = graph_new();
     ck_assert_ptr_nonnull(g);
     Program prog;
-    LowerOptions opt = {gen_var_names, GEN_NVARS, NULL, 0, 0};
+    const char *names[GEN_NVARS];
+    for (int v = 0; v < GEN_NVARS; v++)
+        names[v] = c->vars[v];
+    LowerOptions opt = {names, GEN_NVARS, NULL, 0, 0};
     int ok = lower_program(g, ast, &diag, &opt, &prog) == 0;
     if (ok) {
         ck_assert(!prog.is_vector);
         int vars[GEN_NVARS];
         for (int v = 0; v < GEN_NVARS; v++) {
-            vars[v] = graph_find_var(g, gen_var_names[v]);
+            vars[v] = graph_find_var(g, c->vars[v]);
             ck_assert_int_eq(vars[v], v); /* --vars x,y,z: the point's order */
         }
         deriv_assume_domain(g, prog.outputs, 1);
@@ -235,28 +246,124 @@ static int evaluate(Case *c, StrBuf *errors) {
     return ok ? 0 : -1;
 }
 
-/* Generates program `id`, has the binary make kernel k<id> of it in dir,
- * and takes the references.  Returns 1 when the program was accepted. */
-static int make_case(Case *c, int id, const char *dir, int use_float) {
+/* --- hostile names ---------------------------------------------------------------- */
+
+/* Kernel names: what a kernel's arguments, locals and macros are called.
+ * The first cases of a run take them in turn, the others k<id>.  They
+ * share one translation unit, so no two of them differ in case only (the
+ * size macros are the name in capitals). */
+static const char *const kernel_names[] = {"x",   "y",   "z",   "input", "grad", "J",    "H",     "work",
+                                           "value", "t0", "e0", "i",     "q",    "s",    "m",     "f",
+                                           "d0",  "a0",  "dx0", "ax0",   "nvars", "NOUT", "inf"};
+
+/* Variable names: the header's macros and guard, keywords, arguments
+ * (KERNEL, kernel and kernel_H stand for the case's own names). */
+static const char *const var_names[] = {"work",  "w",      "W",     "h",      "H",     "nvars", "NVARS",
+                                        "ninputs", "nout",  "x",     "y",      "z",     "J",     "grad",
+                                        "input_", "int",    "double", "return", "restrict", "class", "t0",
+                                        "i",     "f",      "F",     "f_H",    "KERNEL", "kernel", "kernel_H"};
+
+static void choose_names(Case *c, int index, uint64_t *s) {
+    int nk = (int)(sizeof kernel_names / sizeof *kernel_names);
+    if (index < nk)
+        snprintf(c->name, sizeof c->name, "%s", kernel_names[index]);
+    else
+        snprintf(c->name, sizeof c->name, "k%d", c->id);
+    ck_assert_msg(codegen_name_problem(c->name) == NULL, "--name %s is refused", c->name);
+    int nv = (int)(sizeof var_names / sizeof *var_names), taken[GEN_NVARS];
+    for (int v = 0; v < GEN_NVARS; v++) {
+        int k, fresh;
+        do {
+            k = (int)(rng_next(s) % (uint64_t)nv);
+            fresh = 1;
+            for (int u = 0; u < v; u++)
+                fresh &= taken[u] != k;
+        } while (!fresh);
+        taken[v] = k;
+        const char *n = var_names[k];
+        if (strcmp(n, "kernel") == 0)
+            snprintf(c->vars[v], sizeof c->vars[v], "%s", c->name);
+        else if (strcmp(n, "KERNEL") == 0)
+            codegen_macro_prefix(c->vars[v], sizeof c->vars[v], c->name);
+        else if (strcmp(n, "kernel_H") == 0)
+            snprintf(c->vars[v], sizeof c->vars[v], "%.30s_H", c->name);
+        else
+            snprintf(c->vars[v], sizeof c->vars[v], "%s", n);
+    }
+    /* KERNEL and kernel coincide for an upper-case kernel name */
+    for (int v = 1; v < GEN_NVARS; v++)
+        for (int u = 0; u < v; u++)
+            if (strcmp(c->vars[u], c->vars[v]) == 0) {
+                size_t len = strlen(c->vars[v]);
+                snprintf(c->vars[v] + len, sizeof c->vars[v] - len, "_%d", v);
+            }
+}
+
+/* The program text with the variables x, y and z renamed: identifiers
+ * only, numbers (2x, 1e5) and comments left as they are. */
+static void rename_vars(const char *text, const Case *c, StrBuf *out) {
+    for (const char *p = text; *p;) {
+        if (*p == '#') {
+            while (*p && *p != '\n')
+                sb_putc(out, *p++);
+        } else if ((*p >= '0' && *p <= '9') || *p == '.') {
+            while ((*p >= '0' && *p <= '9') || *p == '.')
+                sb_putc(out, *p++);
+            if ((*p == 'e' || *p == 'E') &&
+                ((p[1] >= '0' && p[1] <= '9') || ((p[1] == '+' || p[1] == '-') && p[2] >= '0' && p[2] <= '9'))) {
+                sb_putc(out, *p++);
+                sb_putc(out, *p++);
+                while (*p >= '0' && *p <= '9')
+                    sb_putc(out, *p++);
+            }
+        } else if (isalpha((unsigned char)*p) || *p == '_') {
+            const char *e = p;
+            while (isalnum((unsigned char)*e) || *e == '_')
+                e++;
+            int v = -1;
+            for (int k = 0; k < GEN_NVARS; k++)
+                if ((size_t)(e - p) == strlen(gen_var_names[k]) && !strncmp(p, gen_var_names[k], (size_t)(e - p)))
+                    v = k;
+            if (v >= 0)
+                sb_puts(out, c->vars[v]);
+            else
+                sb_putn(out, p, (size_t)(e - p));
+            p = e;
+        } else {
+            sb_putc(out, *p++);
+        }
+    }
+}
+
+/* Generates program `id`, has the binary make kernel c->name of it in
+ * dir (files k<id>.c and k<id>.h), and takes the references.  Returns 1
+ * when the program was accepted. */
+static int make_case(Case *c, int id, int index, const char *dir, int use_float) {
     memset(c, 0, sizeof *c);
     c->id = id;
     uint64_t s = 0x6e6c0de000000000ull + (uint64_t)id;
     for (int i = 0; i < NBYTES; i++)
         c->bytes[i] = (uint8_t)(rng_next(&s) >> 56);
     gen_program(&c->gen, c->bytes, NBYTES, DEPTH);
-    sb_init(&c->text);
-    gen_print(&c->gen, &c->text);
-    ck_assert(!c->text.failed);
+    StrBuf printed;
+    sb_init(&printed);
+    gen_print(&c->gen, &printed);
+    ck_assert(!printed.failed);
     choose_points(c, &s, use_float);
+    choose_names(c, index, &s);
+    sb_init(&c->text);
+    rename_vars(sb_str(&printed), c, &c->text);
+    sb_free(&printed);
+    ck_assert(!c->text.failed);
 
-    char file[32], name[32];
+    char file[32], vars[3 * 40 + 3];
     snprintf(file, sizeof file, "p%d.sd", id);
     char *prog = path_join(dir, file);
     snprintf(file, sizeof file, "k%d.c", id);
     char *out = path_join(dir, file);
-    snprintf(name, sizeof name, "k%d", id);
+    snprintf(vars, sizeof vars, "%s,%s,%s", c->vars[0], c->vars[1], c->vars[2]);
     write_file(prog, sb_str(&c->text));
-    const char *args[] = {"-f", prog, "-o", out, "--name", name, "--vars", "x,y,z",
+    const char *args[] = {"-f", prog, "-o", out, "--name", c->name, "--vars", vars,
                           use_float ? "--type" : NULL, "float", NULL};
     Run r;
     run(args, NULL, &r);
@@ -329,7 +436,7 @@ static void write_driver(const char *dir, const Case *cases, int n, int k, int u
         if (!c->accepted || c->broken[k])
             continue;
         any = 1;
-        sb_printf(&d, "    {%d, k%d, k%d_grad, {", c->id, c->id, c->id);
+        sb_printf(&d, "    {%d, %s, %s_grad, {", c->id, c->name, c->name);
         for (int p = 0; p < NPOINTS; p++) {
             sb_puts(&d, p ? ", {" : "{");
             for (int v = 0; v < GEN_NVARS; v++)
@@ -443,7 +550,7 @@ static void compare(Tally *t, const Case *c, int p, const double *got, int use_f
         if (ratio(diff, gtol) > t->worst_grad)
             t->worst_grad = ratio(diff, gtol);
         if (!(diff <= gtol))
-            disagree(t, c, p, "d/d%s is %.17g, the evaluator's %.17g", gen_var_names[v], g, w);
+            disagree(t, c, p, "d/d%s is %.17g, the evaluator's %.17g", c->vars[v], g, w);
     }
 }
 
@@ -597,7 +704,7 @@ START_TEST(test_kernels) {
         int id = i < count ? first + i : found[i - count];
         if (i >= count && id >= first && id < first + count)
             continue; /* already there */
-        accepted += make_case(&cases[n], id, dir, use_float);
+        accepted += make_case(&cases[n], id, n, dir, use_float);
         undefined_constants += cases[n++].ref[0].const_undefined;
     }
     ck_assert_int_gt(accepted, 0);

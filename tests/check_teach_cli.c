@@ -420,7 +420,7 @@ START_TEST(test_tensor_programs) {
         {"--trace", NULL, NULL, 0, "d/dw[2] (w[0]*x[0] + w[1]*x[1] + w[2]*x[2])"},
         {"--factor", NULL, "param w[2]; sum(w*w*w)", 0, "d/dw[1] = 3w[1]^2"},
         {"--factor", NULL, NULL, 1, ""},
-        {"--emit", "reverse-ad", NULL, 0, "f_grad(const double *x, const double *input, double *grad)"},
+        {"--emit", "reverse-ad", NULL, 0, "f_grad(const double *SD_RESTRICT x, const double *SD_RESTRICT input,"},
         {"--emit", "forward-ad", NULL, 0, "x[2] = w[2]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

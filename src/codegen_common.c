@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codegen_common.c — the types, helpers, names, comments and header pieces
+ * that every emitter of C shares (see codegen_common.h).
+ *
+ * Consumes options and text; produces fragments of generated C.  Each
+ * fact about generated code lives here once: a helper's definition is one
+ * row of `helpers` written for either type, a type's spelling is one
+ * CodegenType, and the names a kernel may not take are one sorted table.
+ */
+#include "codegen_common.h"
+
+#include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- C types ------------------------------------------------------------------------- */
+
+static const CodegenType types[2] = {
+    {"double", "", 8, 17, DBL_MIN, DBL_MAX},
+    {"float", "f", 4, 9, FLT_MIN, FLT_MAX},
+};
+
+const CodegenType *codegen_type(int use_float) { return &types[use_float ? 1 : 0]; }
+
+void codegen_literal(StrBuf *sb, const CodegenType *t, double v) {
+    char buf[64];
+    double r = t->size == 4 ? (double)(float)v : v;
+    snprintf(buf, sizeof buf, "%.*g", t->digits, r);
+    sb_puts(sb, buf);
+    if (!strpbrk(buf, ".eEn"))
+        sb_puts(sb, ".0");
+    sb_puts(sb, t->suffix);
+}
+
+const char *codegen_float_misfit_reason(double v) {
+    float f = (float)v;
+    if (isinf(f) && !isinf(v))
+        return "is beyond the range of float (magnitudes up to about 3.4e+38)";
+    /* below the normal range a float has fewer digits: a constant there
+     * is kept only when it is a float exactly */
+    if (fabs(v) < FLT_MIN && (double)f != v)
+        return "is below the normal range of float (from about 1.2e-38) and is not a float exactly, "
+               "which a float kernel would change";
+    return NULL;
+}
+
+/* --- helpers ----------------------------------------------------------------------- */
+
+/* One row per helper: its name (without sd_ and the type's suffix), its
+ * parameters, a comment, and its body, written for either type with
+ *   $T the type, $F the suffix of libm functions, $0 and $1 the literals
+ *   0 and 1, $m the smallest normal number, $M the largest finite one.
+ * Every helper returns NaN for a NaN argument where the function it
+ * computes would (relu(NaN) is NaN, as NaN > 0 and NaN <= 0 are both
+ * false). */
+static const struct {
+    const char *name, *params, *comment, *body;
+} helpers[CH_COUNT] = {
+    [CH_SIGMOID] = {"sigmoid", "$T x", "1/(1 + e^-x), evaluated so that exp never overflows",
+                    "    if (x >= 0) {\n        return $1 / ($1 + exp$F(-x));\n    }\n"
+                    "    const $T e = exp$F(x);\n    return e / ($1 + e);\n"},
+    [CH_SOFTPLUS] = {"softplus", "$T x", "log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows",
+                     "    return (x > 0 ? x : $0) + log1p$F(exp$F(-fabs$F(x)));\n"},
+    [CH_RELU] = {"relu", "$T x", "max(x, 0); NaN stays NaN", "    return x > 0 ? x : (x <= 0 ? $0 : x);\n"},
+    [CH_LEAKY_RELU] = {"leaky_relu", "$T x, $T a", "x for x > 0, else a x", "    return x > 0 ? x : a * x;\n"},
+    [CH_ELU] = {"elu", "$T x, $T a", "x for x > 0, else a (e^x - 1)", "    return x > 0 ? x : a * expm1$F(x);\n"},
+    [CH_SIGN] = {"sign", "$T x", "1, -1, or x itself for 0, -0 and NaN",
+                 "    return x > 0 ? $1 : x < 0 ? -$1 : x;\n"},
+    [CH_STEP] = {"step", "$T x, $T h", "1 for x > 0, 0 for x < 0, h at 0 (the convention at the kink)",
+                 "    return x > 0 ? $1 : x < 0 ? $0 : x == 0 ? h : x;\n"},
+    [CH_MIN] = {"min", "$T a, $T b", "NaN in either argument gives NaN",
+                "    return a < b ? a : b <= a ? b : a + b;\n"},
+    [CH_MAX] = {"max", "$T a, $T b", "NaN in either argument gives NaN",
+                "    return a > b ? a : b >= a ? b : a + b;\n"},
+    [CH_IFPOS] = {"ifpos", "$T c, $T a, $T b", "a where c > 0, b where c <= 0, NaN for a NaN c",
+                  "    return c > 0 ? a : c <= 0 ? b : c;\n"},
+    [CH_SIGMOID_E] = {"sigmoid_e", "$T x, $T e", "sd_sigmoid(x) given e = exp(-|x|)",
+                      "    return x >= 0 ? $1 / ($1 + e) : e / ($1 + e);\n"},
+    [CH_SOFTPLUS_E] = {"softplus_e", "$T x, $T e", "sd_softplus(x) given e = exp(-|x|)",
+                       "    return (x > 0 ? x : $0) + log1p$F(e);\n"},
+    [CH_POW_LESS1] = {"pow_less1", "$T b, $T e, $T by",
+                      "b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"
+                      " * b^y is not a normal number (then the division would not be exact)",
+                      "    return b != 0 && fabs$F(by) >= $m && fabs$F(by) <= $M ? by / b : pow$F(b, e);\n"},
+};
+
+static const struct {
+    Builtin fn;
+    CodegenHelper helper;
+} helper_of[] = {
+    {BI_SIGMOID, CH_SIGMOID}, {BI_SOFTPLUS, CH_SOFTPLUS}, {BI_RELU, CH_RELU}, {BI_LEAKY_RELU, CH_LEAKY_RELU},
+    {BI_ELU, CH_ELU},         {BI_SIGN, CH_SIGN},         {BI_STEP, CH_STEP}, {BI_MIN, CH_MIN},
+    {BI_MAX, CH_MAX},         {BI_IFPOS, CH_IFPOS},
+};
+
+CodegenHelper codegen_helper_of(Builtin fn) {
+    for (size_t i = 0; i < sizeof helper_of / sizeof *helper_of; i++)
+        if (helper_of[i].fn == fn)
+            return helper_of[i].helper;
+    return CH_COUNT;
+}
+
+const char *codegen_libm_name(Builtin fn) {
+    static const char *const libm[BI_COUNT] = {
+        [BI_EXP] = "exp",   [BI_LOG] = "log",   [BI_LOG2] = "log2", [BI_LOG10] = "log10",
+        [BI_SIN] = "sin",   [BI_COS] = "cos",   [BI_TAN] = "tan",   [BI_ASIN] = "asin",
+        [BI_ACOS] = "acos", [BI_ATAN] = "atan", [BI_SINH] = "sinh", [BI_COSH] = "cosh",
+        [BI_TANH] = "tanh", [BI_ABS] = "fabs"};
+    return (unsigned)fn < BI_COUNT ? libm[fn] : NULL;
+}
+
+void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t) {
+    sb_printf(sb, "sd_%s%s", helpers[h].name, t->suffix);
+}
+
+/* Writes a template of the helper table for type t. */
+static void expand(StrBuf *sb, const char *text, const CodegenType *t) {
+    for (const char *s = text; *s; s++) {
+        if (*s != '$') {
+            sb_putc(sb, *s);
+            continue;
+        }
+        switch (*++s) {
+        case 'T':
+            sb_puts(sb, t->name);
+            break;
+        case 'F':
+            sb_puts(sb, t->suffix);
+            break;
+        case '0':
+            codegen_literal(sb, t, 0);
+            break;
+        case '1':
+            codegen_literal(sb, t, 1);
+            break;
+        case 'm':
+            codegen_literal(sb, t, t->min_normal);
+            break;
+        case 'M':
+            codegen_literal(sb, t, t->max);
+            break;
+        default: /* a row of the table is wrong */
+            sb_putc(sb, '$');
+            s--;
+            break;
+        }
+    }
+}
+
+void codegen_helpers(StrBuf *sb, unsigned used, const CodegenType *t) {
+    for (int h = 0; h < CH_COUNT; h++) {
+        if (!(used & (1u << h)))
+            continue;
+        /* the guard: SD_<NAME><SUFFIX>_DEFINED, e.g. SD_RELUF_DEFINED */
+        char guard[64];
+        snprintf(guard, sizeof guard, "SD_%s%s_DEFINED", helpers[h].name, t->suffix);
+        for (char *g = guard; *g; g++)
+            *g = (char)toupper((unsigned char)*g);
+        sb_printf(sb, "/* %s */\n#ifndef %s\n#define %s\nstatic inline %s ", helpers[h].comment, guard, guard,
+                  t->name);
+        codegen_helper_name(sb, (CodegenHelper)h, t);
+        sb_putc(sb, '(');
+        expand(sb, helpers[h].params, t);
+        sb_puts(sb, ")\n{\n");
+        expand(sb, helpers[h].body, t);
+        sb_puts(sb, "}\n#endif\n\n");
+    }
+}
+
+/* --- names ----------------------------------------------------------------------- */
+
+/* Why a name of the table is taken. */
+typedef enum NameKind {
+    NAME_C_KEYWORD,
+    NAME_CXX_KEYWORD,
+    NAME_MATH,
+    NAME_STDDEF,
+    NAME_STDINT,
+    NAME_STDIO,
+    NAME_STDLIB,
+    NAME_STRING,
+    NAME_GENERATED,
+    NAME_PREDEFINED
+} NameKind;
+
+static const char *const name_reason[] = {
+    [NAME_C_KEYWORD] = "is a keyword of C",
+    [NAME_CXX_KEYWORD] = "is a keyword of C++, where the header is used too",
+    [NAME_MATH] = "is declared by <math.h>, which the kernel includes",
+    [NAME_STDDEF] = "is declared by <stddef.h>, which the kernel includes",
+    [NAME_STDINT] = "is declared by <stdint.h>, which the --emit-test program includes",
+    [NAME_STDIO] = "is declared by <stdio.h>, which the --emit-test and --emit-main programs include",
+    [NAME_STDLIB] = "is declared by <stdlib.h>, which the --emit-main program includes",
+    [NAME_STRING] = "is declared by <string.h>, which the --emit-main program includes",
+    [NAME_GENERATED] = "is a name the generated files use themselves",
+    [NAME_PREDEFINED] = "is a macro that gcc and clang predefine in their GNU modes",
+};
+
+/* The names a kernel may not take, in strcmp order: the keywords of C
+ * (to C23) and C++ (to C++20); what <math.h> declares in glibc with
+ * _GNU_SOURCE (functions in their double form: the float, long double and
+ * _FloatN forms are the name plus a suffix, see math_form below); what
+ * <stddef.h>, <stdint.h>, <stdio.h>, <stdlib.h> and <string.h> declare in
+ * glibc's default mode (functions, macros, types and objects), since the
+ * generated test and training programs include them; the names of the
+ * generated files themselves; and the macros gcc and clang predefine
+ * without a leading underscore.  Names with a leading '_' or holding "__"
+ * are refused by rule, and so are the prefixes sd_, sdt_ and sdrt. */
+static const struct {
+    const char *name;
+    unsigned char kind;
+} reserved[] = {
+    {"BIG_ENDIAN", NAME_STDLIB}, {"BUFSIZ", NAME_STDIO}, {"BYTE_ORDER", NAME_STDLIB},
+    {"Data", NAME_GENERATED}, {"EOF", NAME_STDIO}, {"EXIT_FAILURE", NAME_STDLIB},
+    {"EXIT_SUCCESS", NAME_STDLIB}, {"FD_CLR", NAME_STDLIB}, {"FD_ISSET", NAME_STDLIB},
+    {"FD_SET", NAME_STDLIB}, {"FD_SETSIZE", NAME_STDLIB}, {"FD_ZERO", NAME_STDLIB},
+    {"FILE", NAME_STDIO}, {"FILENAME_MAX", NAME_STDIO}, {"FOPEN_MAX", NAME_STDIO},
+    {"FP_ILOGB0", NAME_MATH}, {"FP_ILOGBNAN", NAME_MATH}, {"FP_INFINITE", NAME_MATH},
+    {"FP_INT_DOWNWARD", NAME_MATH}, {"FP_INT_TONEAREST", NAME_MATH},
+    {"FP_INT_TONEARESTFROMZERO", NAME_MATH}, {"FP_INT_TOWARDZERO", NAME_MATH},
+    {"FP_INT_UPWARD", NAME_MATH}, {"FP_LLOGB0", NAME_MATH}, {"FP_LLOGBNAN", NAME_MATH},
+    {"FP_NAN", NAME_MATH}, {"FP_NORMAL", NAME_MATH}, {"FP_SUBNORMAL", NAME_MATH},
+    {"FP_ZERO", NAME_MATH}, {"HI", NAME_GENERATED}, {"HUGE_VAL", NAME_MATH},
+    {"HUGE_VALF", NAME_MATH}, {"HUGE_VALL", NAME_MATH}, {"HUGE_VAL_F128", NAME_MATH},
+    {"HUGE_VAL_F32", NAME_MATH}, {"HUGE_VAL_F32X", NAME_MATH}, {"HUGE_VAL_F64", NAME_MATH},
+    {"HUGE_VAL_F64X", NAME_MATH}, {"INFINITY", NAME_MATH}, {"INT16_C", NAME_STDINT},
+    {"INT16_MAX", NAME_STDINT}, {"INT16_MIN", NAME_STDINT}, {"INT32_C", NAME_STDINT},
+    {"INT32_MAX", NAME_STDINT}, {"INT32_MIN", NAME_STDINT}, {"INT64_C", NAME_STDINT},
+    {"INT64_MAX", NAME_STDINT}, {"INT64_MIN", NAME_STDINT}, {"INT8_C", NAME_STDINT},
+    {"INT8_MAX", NAME_STDINT}, {"INT8_MIN", NAME_STDINT}, {"INTMAX_C", NAME_STDINT},
+    {"INTMAX_MAX", NAME_STDINT}, {"INTMAX_MIN", NAME_STDINT}, {"INTPTR_MAX", NAME_STDINT},
+    {"INTPTR_MIN", NAME_STDINT}, {"INT_FAST16_MAX", NAME_STDINT}, {"INT_FAST16_MIN", NAME_STDINT},
+    {"INT_FAST32_MAX", NAME_STDINT}, {"INT_FAST32_MIN", NAME_STDINT},
+    {"INT_FAST64_MAX", NAME_STDINT}, {"INT_FAST64_MIN", NAME_STDINT},
+    {"INT_FAST8_MAX", NAME_STDINT}, {"INT_FAST8_MIN", NAME_STDINT},
+    {"INT_LEAST16_MAX", NAME_STDINT}, {"INT_LEAST16_MIN", NAME_STDINT},
+    {"INT_LEAST32_MAX", NAME_STDINT}, {"INT_LEAST32_MIN", NAME_STDINT},
+    {"INT_LEAST64_MAX", NAME_STDINT}, {"INT_LEAST64_MIN", NAME_STDINT},
+    {"INT_LEAST8_MAX", NAME_STDINT}, {"INT_LEAST8_MIN", NAME_STDINT},
+    {"LITTLE_ENDIAN", NAME_STDLIB}, {"LO", NAME_GENERATED}, {"L_ctermid", NAME_STDIO},
+    {"L_tmpnam", NAME_STDIO}, {"MATH_ERREXCEPT", NAME_MATH}, {"MATH_ERRNO", NAME_MATH},
+    {"MAXFLOAT", NAME_MATH}, {"MB_CUR_MAX", NAME_STDLIB}, {"M_1_PI", NAME_MATH},
+    {"M_2_PI", NAME_MATH}, {"M_2_SQRTPI", NAME_MATH}, {"M_E", NAME_MATH}, {"M_LN10", NAME_MATH},
+    {"M_LN2", NAME_MATH}, {"M_LOG10E", NAME_MATH}, {"M_LOG2E", NAME_MATH}, {"M_PI", NAME_MATH},
+    {"M_PI_2", NAME_MATH}, {"M_PI_4", NAME_MATH}, {"M_SQRT1_2", NAME_MATH}, {"M_SQRT2", NAME_MATH},
+    {"NAN", NAME_MATH}, {"NFDBITS", NAME_STDLIB}, {"NULL", NAME_STDDEF},
+    {"PDP_ENDIAN", NAME_STDLIB}, {"PTRDIFF_MAX", NAME_STDINT}, {"PTRDIFF_MIN", NAME_STDINT},
+    {"P_tmpdir", NAME_STDIO}, {"RAND_MAX", NAME_STDLIB}, {"SEEK_CUR", NAME_STDIO},
+    {"SEEK_END", NAME_STDIO}, {"SEEK_SET", NAME_STDIO}, {"SIG_ATOMIC_MAX", NAME_STDINT},
+    {"SIG_ATOMIC_MIN", NAME_STDINT}, {"SIZE_MAX", NAME_STDINT}, {"SNAN", NAME_MATH},
+    {"SNANF", NAME_MATH}, {"SNANF128", NAME_MATH}, {"SNANF32", NAME_MATH}, {"SNANF32X", NAME_MATH},
+    {"SNANF64", NAME_MATH}, {"SNANF64X", NAME_MATH}, {"SNANL", NAME_MATH},
+    {"SYMDIFF_SDRT_H", NAME_GENERATED}, {"TMP_MAX", NAME_STDIO}, {"UINT16_C", NAME_STDINT},
+    {"UINT16_MAX", NAME_STDINT}, {"UINT32_C", NAME_STDINT}, {"UINT32_MAX", NAME_STDINT},
+    {"UINT64_C", NAME_STDINT}, {"UINT64_MAX", NAME_STDINT}, {"UINT8_C", NAME_STDINT},
+    {"UINT8_MAX", NAME_STDINT}, {"UINTMAX_C", NAME_STDINT}, {"UINTMAX_MAX", NAME_STDINT},
+    {"UINTPTR_MAX", NAME_STDINT}, {"UINT_FAST16_MAX", NAME_STDINT},
+    {"UINT_FAST32_MAX", NAME_STDINT}, {"UINT_FAST64_MAX", NAME_STDINT},
+    {"UINT_FAST8_MAX", NAME_STDINT}, {"UINT_LEAST16_MAX", NAME_STDINT},
+    {"UINT_LEAST32_MAX", NAME_STDINT}, {"UINT_LEAST64_MAX", NAME_STDINT},
+    {"UINT_LEAST8_MAX", NAME_STDINT}, {"WCHAR_MAX", NAME_STDINT}, {"WCHAR_MIN", NAME_STDINT},
+    {"WCONTINUED", NAME_STDLIB}, {"WEXITED", NAME_STDLIB}, {"WEXITSTATUS", NAME_STDLIB},
+    {"WIFCONTINUED", NAME_STDLIB}, {"WIFEXITED", NAME_STDLIB}, {"WIFSIGNALED", NAME_STDLIB},
+    {"WIFSTOPPED", NAME_STDLIB}, {"WINT_MAX", NAME_STDINT}, {"WINT_MIN", NAME_STDINT},
+    {"WNOHANG", NAME_STDLIB}, {"WNOWAIT", NAME_STDLIB}, {"WSTOPPED", NAME_STDLIB},
+    {"WSTOPSIG", NAME_STDLIB}, {"WTERMSIG", NAME_STDLIB}, {"WUNTRACED", NAME_STDLIB},
+    {"a64l", NAME_STDLIB}, {"abort", NAME_STDLIB}, {"abs", NAME_STDLIB}, {"acos", NAME_MATH},
+    {"acosh", NAME_MATH}, {"alignas", NAME_C_KEYWORD}, {"aligned_alloc", NAME_STDLIB},
+    {"alignof", NAME_C_KEYWORD}, {"alloca", NAME_STDLIB}, {"and", NAME_CXX_KEYWORD},
+    {"and_eq", NAME_CXX_KEYWORD}, {"arc4random", NAME_STDLIB}, {"arc4random_buf", NAME_STDLIB},
+    {"arc4random_uniform", NAME_STDLIB}, {"asin", NAME_MATH}, {"asinh", NAME_MATH},
+    {"asm", NAME_CXX_KEYWORD}, {"at_quick_exit", NAME_STDLIB}, {"atan", NAME_MATH},
+    {"atan2", NAME_MATH}, {"atanh", NAME_MATH}, {"atexit", NAME_STDLIB}, {"atof", NAME_STDLIB},
+    {"atoi", NAME_STDLIB}, {"atol", NAME_STDLIB}, {"atoll", NAME_STDLIB}, {"auto", NAME_C_KEYWORD},
+    {"batch_loss", NAME_GENERATED}, {"bcmp", NAME_STRING}, {"bcopy", NAME_STRING},
+    {"be16toh", NAME_STDLIB}, {"be32toh", NAME_STDLIB}, {"be64toh", NAME_STDLIB},
+    {"bitand", NAME_CXX_KEYWORD}, {"bitor", NAME_CXX_KEYWORD}, {"blkcnt_t", NAME_STDLIB},
+    {"blksize_t", NAME_STDLIB}, {"bool", NAME_C_KEYWORD}, {"break", NAME_C_KEYWORD},
+    {"bsearch", NAME_STDLIB}, {"bzero", NAME_STRING}, {"caddr_t", NAME_STDLIB},
+    {"calloc", NAME_STDLIB}, {"canonicalize", NAME_MATH}, {"case", NAME_C_KEYWORD},
+    {"catch", NAME_CXX_KEYWORD}, {"cbrt", NAME_MATH}, {"ceil", NAME_MATH}, {"char", NAME_C_KEYWORD},
+    {"char16_t", NAME_CXX_KEYWORD}, {"char32_t", NAME_CXX_KEYWORD}, {"char8_t", NAME_CXX_KEYWORD},
+    {"class", NAME_CXX_KEYWORD}, {"clearenv", NAME_STDLIB}, {"clearerr", NAME_STDIO},
+    {"clearerr_unlocked", NAME_STDIO}, {"clock_t", NAME_STDLIB}, {"clockid_t", NAME_STDLIB},
+    {"co_await", NAME_CXX_KEYWORD}, {"co_return", NAME_CXX_KEYWORD}, {"co_yield", NAME_CXX_KEYWORD},
+    {"compl", NAME_CXX_KEYWORD}, {"concept", NAME_CXX_KEYWORD}, {"const", NAME_C_KEYWORD},
+    {"const_cast", NAME_CXX_KEYWORD}, {"consteval", NAME_CXX_KEYWORD},
+    {"constexpr", NAME_C_KEYWORD}, {"constinit", NAME_CXX_KEYWORD}, {"continue", NAME_C_KEYWORD},
+    {"copysign", NAME_MATH}, {"cos", NAME_MATH}, {"cosh", NAME_MATH}, {"ctermid", NAME_STDIO},
+    {"dadd", NAME_MATH}, {"daddr_t", NAME_STDLIB}, {"ddiv", NAME_MATH},
+    {"decltype", NAME_CXX_KEYWORD}, {"default", NAME_C_KEYWORD}, {"delete", NAME_CXX_KEYWORD},
+    {"dev_t", NAME_STDLIB}, {"dfma", NAME_MATH}, {"div", NAME_STDLIB}, {"dmul", NAME_MATH},
+    {"do", NAME_C_KEYWORD}, {"double", NAME_C_KEYWORD}, {"double_t", NAME_MATH},
+    {"dprintf", NAME_STDIO}, {"drand48", NAME_STDLIB}, {"drand48_r", NAME_STDLIB},
+    {"drem", NAME_MATH}, {"dsqrt", NAME_MATH}, {"dsub", NAME_MATH},
+    {"dynamic_cast", NAME_CXX_KEYWORD}, {"ecvt", NAME_STDLIB}, {"ecvt_r", NAME_STDLIB},
+    {"else", NAME_C_KEYWORD}, {"enum", NAME_C_KEYWORD}, {"erand48", NAME_STDLIB},
+    {"erand48_r", NAME_STDLIB}, {"erf", NAME_MATH}, {"erfc", NAME_MATH}, {"exit", NAME_STDLIB},
+    {"exp", NAME_MATH}, {"exp10", NAME_MATH}, {"exp2", NAME_MATH}, {"explicit", NAME_CXX_KEYWORD},
+    {"explicit_bzero", NAME_STRING}, {"expm1", NAME_MATH}, {"export", NAME_CXX_KEYWORD},
+    {"extern", NAME_C_KEYWORD}, {"fabs", NAME_MATH}, {"fadd", NAME_MATH}, {"false", NAME_C_KEYWORD},
+    {"fclose", NAME_STDIO}, {"fcvt", NAME_STDLIB}, {"fcvt_r", NAME_STDLIB},
+    {"fd_mask", NAME_STDLIB}, {"fdim", NAME_MATH}, {"fdiv", NAME_MATH}, {"fdopen", NAME_STDIO},
+    {"feof", NAME_STDIO}, {"feof_unlocked", NAME_STDIO}, {"ferror", NAME_STDIO},
+    {"ferror_unlocked", NAME_STDIO}, {"fflush", NAME_STDIO}, {"fflush_unlocked", NAME_STDIO},
+    {"ffma", NAME_MATH}, {"ffs", NAME_STRING}, {"ffsl", NAME_STRING}, {"ffsll", NAME_STRING},
+    {"fgetc", NAME_STDIO}, {"fgetc_unlocked", NAME_STDIO}, {"fgetpos", NAME_STDIO},
+    {"fgets", NAME_STDIO}, {"fileno", NAME_STDIO}, {"fileno_unlocked", NAME_STDIO},
+    {"finite", NAME_MATH}, {"float", NAME_C_KEYWORD}, {"float_t", NAME_MATH},
+    {"flockfile", NAME_STDIO}, {"floor", NAME_MATH}, {"fma", NAME_MATH}, {"fmax", NAME_MATH},
+    {"fmaximum", NAME_MATH}, {"fmaximum_mag", NAME_MATH}, {"fmaximum_mag_num", NAME_MATH},
+    {"fmaximum_num", NAME_MATH}, {"fmaxmag", NAME_MATH}, {"fmemopen", NAME_STDIO},
+    {"fmin", NAME_MATH}, {"fminimum", NAME_MATH}, {"fminimum_mag", NAME_MATH},
+    {"fminimum_mag_num", NAME_MATH}, {"fminimum_num", NAME_MATH}, {"fminmag", NAME_MATH},
+    {"fmod", NAME_MATH}, {"fmul", NAME_MATH}, {"fopen", NAME_STDIO}, {"for", NAME_C_KEYWORD},
+    {"fpclassify", NAME_MATH}, {"fpos_t", NAME_STDIO}, {"fprintf", NAME_STDIO},
+    {"fputc", NAME_STDIO}, {"fputc_unlocked", NAME_STDIO}, {"fputs", NAME_STDIO},
+    {"fread", NAME_STDIO}, {"fread_unlocked", NAME_STDIO}, {"free", NAME_STDLIB},
+    {"freopen", NAME_STDIO}, {"frexp", NAME_MATH}, {"friend", NAME_CXX_KEYWORD},
+    {"fromfp", NAME_MATH}, {"fromfpx", NAME_MATH}, {"fsblkcnt_t", NAME_STDLIB},
+    {"fscanf", NAME_STDIO}, {"fseek", NAME_STDIO}, {"fseeko", NAME_STDIO}, {"fsetpos", NAME_STDIO},
+    {"fsfilcnt_t", NAME_STDLIB}, {"fsid_t", NAME_STDLIB}, {"fsqrt", NAME_MATH}, {"fsub", NAME_MATH},
+    {"ftell", NAME_STDIO}, {"ftello", NAME_STDIO}, {"ftrylockfile", NAME_STDIO},
+    {"funlockfile", NAME_STDIO}, {"fwrite", NAME_STDIO}, {"fwrite_unlocked", NAME_STDIO},
+    {"gamma", NAME_MATH}, {"gcvt", NAME_STDLIB}, {"getc", NAME_STDIO},
+    {"getc_unlocked", NAME_STDIO}, {"getchar", NAME_STDIO}, {"getchar_unlocked", NAME_STDIO},
+    {"getdelim", NAME_STDIO}, {"getenv", NAME_STDLIB}, {"getline", NAME_STDIO},
+    {"getloadavg", NAME_STDLIB}, {"getpayload", NAME_MATH}, {"getsubopt", NAME_STDLIB},
+    {"getw", NAME_STDIO}, {"gid_t", NAME_STDLIB}, {"goto", NAME_C_KEYWORD},
+    {"htobe16", NAME_STDLIB}, {"htobe32", NAME_STDLIB}, {"htobe64", NAME_STDLIB},
+    {"htole16", NAME_STDLIB}, {"htole32", NAME_STDLIB}, {"htole64", NAME_STDLIB},
+    {"hypot", NAME_MATH}, {"i386", NAME_PREDEFINED}, {"id_t", NAME_STDLIB}, {"if", NAME_C_KEYWORD},
+    {"ilogb", NAME_MATH}, {"index", NAME_STRING}, {"initstate", NAME_STDLIB},
+    {"initstate_r", NAME_STDLIB}, {"inline", NAME_C_KEYWORD}, {"ino_t", NAME_STDLIB},
+    {"int", NAME_C_KEYWORD}, {"int16_t", NAME_STDINT}, {"int32_t", NAME_STDINT},
+    {"int64_t", NAME_STDINT}, {"int8_t", NAME_STDINT}, {"int_fast16_t", NAME_STDINT},
+    {"int_fast32_t", NAME_STDINT}, {"int_fast64_t", NAME_STDINT}, {"int_fast8_t", NAME_STDINT},
+    {"int_least16_t", NAME_STDINT}, {"int_least32_t", NAME_STDINT}, {"int_least64_t", NAME_STDINT},
+    {"int_least8_t", NAME_STDINT}, {"intmax_t", NAME_STDINT}, {"intptr_t", NAME_STDINT},
+    {"iscanonical", NAME_MATH}, {"iseqsig", NAME_MATH}, {"isfinite", NAME_MATH},
+    {"isgreater", NAME_MATH}, {"isgreaterequal", NAME_MATH}, {"isinf", NAME_MATH},
+    {"isless", NAME_MATH}, {"islessequal", NAME_MATH}, {"islessgreater", NAME_MATH},
+    {"isnan", NAME_MATH}, {"isnormal", NAME_MATH}, {"issignaling", NAME_MATH},
+    {"issubnormal", NAME_MATH}, {"isunordered", NAME_MATH}, {"iszero", NAME_MATH},
+    {"j0", NAME_MATH}, {"j1", NAME_MATH}, {"jn", NAME_MATH}, {"jrand48", NAME_STDLIB},
+    {"jrand48_r", NAME_STDLIB}, {"key_t", NAME_STDLIB}, {"l64a", NAME_STDLIB},
+    {"labs", NAME_STDLIB}, {"lcong48", NAME_STDLIB}, {"lcong48_r", NAME_STDLIB},
+    {"ldexp", NAME_MATH}, {"ldiv", NAME_STDLIB}, {"le16toh", NAME_STDLIB}, {"le32toh", NAME_STDLIB},
+    {"le64toh", NAME_STDLIB}, {"lgamma", NAME_MATH}, {"lgamma_r", NAME_MATH},
+    {"linux", NAME_PREDEFINED}, {"llabs", NAME_STDLIB}, {"lldiv", NAME_STDLIB},
+    {"llogb", NAME_MATH}, {"llrint", NAME_MATH}, {"llround", NAME_MATH}, {"locale_t", NAME_STRING},
+    {"loff_t", NAME_STDLIB}, {"log", NAME_MATH}, {"log10", NAME_MATH}, {"log1p", NAME_MATH},
+    {"log2", NAME_MATH}, {"logb", NAME_MATH}, {"long", NAME_C_KEYWORD}, {"lrand48", NAME_STDLIB},
+    {"lrand48_r", NAME_STDLIB}, {"lrint", NAME_MATH}, {"lround", NAME_MATH},
+    {"main", NAME_GENERATED}, {"malloc", NAME_STDLIB}, {"math_errhandling", NAME_MATH},
+    {"mblen", NAME_STDLIB}, {"mbstowcs", NAME_STDLIB}, {"mbtowc", NAME_STDLIB},
+    {"memccpy", NAME_STRING}, {"memchr", NAME_STRING}, {"memcmp", NAME_STRING},
+    {"memcpy", NAME_STRING}, {"memmove", NAME_STRING}, {"memset", NAME_STRING},
+    {"mkdtemp", NAME_STDLIB}, {"mkstemp", NAME_STDLIB}, {"mkstemps", NAME_STDLIB},
+    {"mktemp", NAME_STDLIB}, {"mode_t", NAME_STDLIB}, {"modf", NAME_MATH}, {"mrand48", NAME_STDLIB},
+    {"mrand48_r", NAME_STDLIB}, {"mutable", NAME_CXX_KEYWORD}, {"namespace", NAME_CXX_KEYWORD},
+    {"nan", NAME_MATH}, {"nearbyint", NAME_MATH}, {"new", NAME_CXX_KEYWORD},
+    {"nextafter", NAME_MATH}, {"nextdown", NAME_MATH}, {"nexttoward", NAME_MATH},
+    {"nextup", NAME_MATH}, {"nlink_t", NAME_STDLIB}, {"noexcept", NAME_CXX_KEYWORD},
+    {"not", NAME_CXX_KEYWORD}, {"not_eq", NAME_CXX_KEYWORD}, {"nrand48", NAME_STDLIB},
+    {"nrand48_r", NAME_STDLIB}, {"nullptr", NAME_C_KEYWORD}, {"off_t", NAME_STDIO},
+    {"offsetof", NAME_STDDEF}, {"on_exit", NAME_STDLIB}, {"open_memstream", NAME_STDIO},
+    {"operator", NAME_CXX_KEYWORD}, {"or", NAME_CXX_KEYWORD}, {"or_eq", NAME_CXX_KEYWORD},
+    {"pclose", NAME_STDIO}, {"perror", NAME_STDIO}, {"pid_t", NAME_STDLIB}, {"popen", NAME_STDIO},
+    {"posix_memalign", NAME_STDLIB}, {"pow", NAME_MATH}, {"printf", NAME_STDIO},
+    {"private", NAME_CXX_KEYWORD}, {"protected", NAME_CXX_KEYWORD}, {"pselect", NAME_STDLIB},
+    {"pthread_attr_t", NAME_STDLIB}, {"pthread_key_t", NAME_STDLIB},
+    {"pthread_once_t", NAME_STDLIB}, {"pthread_spinlock_t", NAME_STDLIB},
+    {"pthread_t", NAME_STDLIB}, {"ptrdiff_t", NAME_STDDEF}, {"public", NAME_CXX_KEYWORD},
+    {"putc", NAME_STDIO}, {"putc_unlocked", NAME_STDIO}, {"putchar", NAME_STDIO},
+    {"putchar_unlocked", NAME_STDIO}, {"putenv", NAME_STDLIB}, {"puts", NAME_STDIO},
+    {"putw", NAME_STDIO}, {"qecvt", NAME_STDLIB}, {"qecvt_r", NAME_STDLIB}, {"qfcvt", NAME_STDLIB},
+    {"qfcvt_r", NAME_STDLIB}, {"qgcvt", NAME_STDLIB}, {"qsort", NAME_STDLIB},
+    {"quad_t", NAME_STDLIB}, {"quick_exit", NAME_STDLIB}, {"rand", NAME_STDLIB},
+    {"rand_r", NAME_STDLIB}, {"random", NAME_STDLIB}, {"random_r", NAME_STDLIB},
+    {"realloc", NAME_STDLIB}, {"reallocarray", NAME_STDLIB}, {"realpath", NAME_STDLIB},
+    {"register", NAME_C_KEYWORD}, {"reinterpret_cast", NAME_CXX_KEYWORD}, {"remainder", NAME_MATH},
+    {"remove", NAME_STDIO}, {"remquo", NAME_MATH}, {"rename", NAME_STDIO}, {"renameat", NAME_STDIO},
+    {"requires", NAME_CXX_KEYWORD}, {"restrict", NAME_C_KEYWORD}, {"return", NAME_C_KEYWORD},
+    {"rewind", NAME_STDIO}, {"rindex", NAME_STRING}, {"rint", NAME_MATH}, {"round", NAME_MATH},
+    {"roundeven", NAME_MATH}, {"rpmatch", NAME_STDLIB}, {"scalb", NAME_MATH},
+    {"scalbln", NAME_MATH}, {"scalbn", NAME_MATH}, {"scanf", NAME_STDIO}, {"seed48", NAME_STDLIB},
+    {"seed48_r", NAME_STDLIB}, {"select", NAME_STDLIB}, {"setbuf", NAME_STDIO},
+    {"setbuffer", NAME_STDIO}, {"setenv", NAME_STDLIB}, {"setlinebuf", NAME_STDIO},
+    {"setpayload", NAME_MATH}, {"setpayloadsig", NAME_MATH}, {"setstate", NAME_STDLIB},
+    {"setstate_r", NAME_STDLIB}, {"setvbuf", NAME_STDIO}, {"short", NAME_C_KEYWORD},
+    {"signbit", NAME_MATH}, {"signed", NAME_C_KEYWORD}, {"signgam", NAME_MATH},
+    {"significand", NAME_MATH}, {"sigset_t", NAME_STDLIB}, {"sin", NAME_MATH},
+    {"sincos", NAME_MATH}, {"sinh", NAME_MATH}, {"size_t", NAME_STDDEF}, {"sizeof", NAME_C_KEYWORD},
+    {"snprintf", NAME_STDIO}, {"sprintf", NAME_STDIO}, {"sqrt", NAME_MATH}, {"srand", NAME_STDLIB},
+    {"srand48", NAME_STDLIB}, {"srand48_r", NAME_STDLIB}, {"srandom", NAME_STDLIB},
+    {"srandom_r", NAME_STDLIB}, {"sscanf", NAME_STDIO}, {"ssize_t", NAME_STDIO},
+    {"static", NAME_C_KEYWORD}, {"static_assert", NAME_C_KEYWORD},
+    {"static_cast", NAME_CXX_KEYWORD}, {"stderr", NAME_STDIO}, {"stdin", NAME_STDIO},
+    {"stdout", NAME_STDIO}, {"stpcpy", NAME_STRING}, {"stpncpy", NAME_STRING},
+    {"strcasecmp", NAME_STRING}, {"strcasecmp_l", NAME_STRING}, {"strcat", NAME_STRING},
+    {"strchr", NAME_STRING}, {"strcmp", NAME_STRING}, {"strcoll", NAME_STRING},
+    {"strcoll_l", NAME_STRING}, {"strcpy", NAME_STRING}, {"strcspn", NAME_STRING},
+    {"strdup", NAME_STRING}, {"strerror", NAME_STRING}, {"strerror_l", NAME_STRING},
+    {"strerror_r", NAME_STRING}, {"strlen", NAME_STRING}, {"strncasecmp", NAME_STRING},
+    {"strncasecmp_l", NAME_STRING}, {"strncat", NAME_STRING}, {"strncmp", NAME_STRING},
+    {"strncpy", NAME_STRING}, {"strndup", NAME_STRING}, {"strnlen", NAME_STRING},
+    {"strpbrk", NAME_STRING}, {"strrchr", NAME_STRING}, {"strsep", NAME_STRING},
+    {"strsignal", NAME_STRING}, {"strspn", NAME_STRING}, {"strstr", NAME_STRING},
+    {"strtod", NAME_STDLIB}, {"strtof", NAME_STDLIB}, {"strtok", NAME_STRING},
+    {"strtok_r", NAME_STRING}, {"strtol", NAME_STDLIB}, {"strtold", NAME_STDLIB},
+    {"strtoll", NAME_STDLIB}, {"strtoq", NAME_STDLIB}, {"strtoul", NAME_STDLIB},
+    {"strtoull", NAME_STDLIB}, {"strtouq", NAME_STDLIB}, {"struct", NAME_C_KEYWORD},
+    {"strxfrm", NAME_STRING}, {"strxfrm_l", NAME_STRING}, {"suseconds_t", NAME_STDLIB},
+    {"switch", NAME_C_KEYWORD}, {"system", NAME_STDLIB}, {"tan", NAME_MATH}, {"tanh", NAME_MATH},
+    {"template", NAME_CXX_KEYWORD}, {"tempnam", NAME_STDIO}, {"tgamma", NAME_MATH},
+    {"this", NAME_CXX_KEYWORD}, {"thread_local", NAME_C_KEYWORD}, {"throw", NAME_CXX_KEYWORD},
+    {"time_t", NAME_STDLIB}, {"timer_t", NAME_STDLIB}, {"tmpfile", NAME_STDIO},
+    {"tmpnam", NAME_STDIO}, {"tmpnam_r", NAME_STDIO}, {"totalorder", NAME_MATH},
+    {"totalordermag", NAME_MATH}, {"true", NAME_C_KEYWORD}, {"trunc", NAME_MATH},
+    {"try", NAME_CXX_KEYWORD}, {"typedef", NAME_C_KEYWORD}, {"typeid", NAME_CXX_KEYWORD},
+    {"typename", NAME_CXX_KEYWORD}, {"typeof", NAME_C_KEYWORD}, {"typeof_unqual", NAME_C_KEYWORD},
+    {"u_char", NAME_STDLIB}, {"u_int", NAME_STDLIB}, {"u_int16_t", NAME_STDLIB},
+    {"u_int32_t", NAME_STDLIB}, {"u_int64_t", NAME_STDLIB}, {"u_int8_t", NAME_STDLIB},
+    {"u_long", NAME_STDLIB}, {"u_quad_t", NAME_STDLIB}, {"u_short", NAME_STDLIB},
+    {"ufromfp", NAME_MATH}, {"ufromfpx", NAME_MATH}, {"uid_t", NAME_STDLIB}, {"uint", NAME_STDLIB},
+    {"uint16_t", NAME_STDINT}, {"uint32_t", NAME_STDINT}, {"uint64_t", NAME_STDINT},
+    {"uint8_t", NAME_STDINT}, {"uint_fast16_t", NAME_STDINT}, {"uint_fast32_t", NAME_STDINT},
+    {"uint_fast64_t", NAME_STDINT}, {"uint_fast8_t", NAME_STDINT}, {"uint_least16_t", NAME_STDINT},
+    {"uint_least32_t", NAME_STDINT}, {"uint_least64_t", NAME_STDINT},
+    {"uint_least8_t", NAME_STDINT}, {"uintmax_t", NAME_STDINT}, {"uintptr_t", NAME_STDINT},
+    {"ulong", NAME_STDLIB}, {"ungetc", NAME_STDIO}, {"union", NAME_C_KEYWORD},
+    {"unix", NAME_PREDEFINED}, {"unsetenv", NAME_STDLIB}, {"unsigned", NAME_C_KEYWORD},
+    {"ushort", NAME_STDLIB}, {"using", NAME_CXX_KEYWORD}, {"va_list", NAME_STDIO},
+    {"valloc", NAME_STDLIB}, {"vdprintf", NAME_STDIO}, {"vfprintf", NAME_STDIO},
+    {"vfscanf", NAME_STDIO}, {"virtual", NAME_CXX_KEYWORD}, {"void", NAME_C_KEYWORD},
+    {"volatile", NAME_C_KEYWORD}, {"vprintf", NAME_STDIO}, {"vscanf", NAME_STDIO},
+    {"vsnprintf", NAME_STDIO}, {"vsprintf", NAME_STDIO}, {"vsscanf", NAME_STDIO},
+    {"wchar_t", NAME_CXX_KEYWORD}, {"wcstombs", NAME_STDLIB}, {"wctomb", NAME_STDLIB},
+    {"while", NAME_C_KEYWORD}, {"xor", NAME_CXX_KEYWORD}, {"xor_eq", NAME_CXX_KEYWORD},
+    {"y0", NAME_MATH}, {"y1", NAME_MATH}, {"yn", NAME_MATH},
+};
+
+static int by_name(const void *key, const void *entry) {
+    return strcmp((const char *)key, *(const char *const *)entry);
+}
+
+static int lookup(const char *name) {
+    const void *e = bsearch(name, reserved, sizeof reserved / sizeof *reserved, sizeof *reserved, by_name);
+    return e ? (int)((const char *)e - (const char *)reserved) / (int)sizeof *reserved : -1;
+}
+
+const char *codegen_reserved_name(size_t i) {
+    return i < sizeof reserved / sizeof *reserved ? reserved[i].name : NULL;
+}
+
+/* Is name declared by <math.h>: in the table, or a form of a name there
+ * with a type suffix (expf, cosl, sqrtf128, M_PIf, lgammaf_r), or, when
+ * `narrowing`, an operation of fadd's family from another format
+ * (f32addf64, f64xsqrtf128: faddf64, fsqrtf128)? */
+static int math_name(const char *name, int narrowing) {
+    static const char *const suffixes[] = {"f128x", "f32x", "f64x", "f128", "f16", "f32", "f64", "f", "l"};
+    static const char *const formats[] = {"f128x", "f32x", "f64x", "f128", "f16", "f32", "f64"};
+    int k = lookup(name);
+    if (k >= 0)
+        return reserved[k].kind == NAME_MATH;
+    char buf[CODEGEN_MAX_NAME + 8];
+    size_t len = strlen(name);
+    if (len + 2 >= sizeof buf)
+        return 0;
+    /* the _r forms carry the suffix before the _r: lgammaf_r */
+    int r = len > 2 && strcmp(name + len - 2, "_r") == 0;
+    size_t stem = r ? len - 2 : len;
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        size_t n = strlen(suffixes[i]);
+        if (stem > n && strncmp(name + stem - n, suffixes[i], n) == 0) {
+            snprintf(buf, sizeof buf, "%.*s%s", (int)(stem - n), name, r ? "_r" : "");
+            k = lookup(buf);
+            if (k >= 0 && reserved[k].kind == NAME_MATH)
+                return 1;
+        }
+    }
+    for (size_t i = 0; narrowing && i < sizeof formats / sizeof *formats; i++) {
+        size_t n = strlen(formats[i]);
+        if (len > n && strncmp(name, formats[i], n) == 0 && islower((unsigned char)name[n])) {
+            snprintf(buf, sizeof buf, "f%s", name + n);
+            if (math_name(buf, 0))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+const char *codegen_name_problem(const char *name) {
+    if (!name || !*name)
+        return "is empty";
+    if (!(isalpha((unsigned char)*name) || *name == '_'))
+        return "is not a C identifier (letters, digits and '_', not starting with a digit)";
+    for (const char *s = name; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_') || (unsigned char)*s >= 0x80)
+            return "is not a C identifier (letters, digits and '_', not starting with a digit)";
+    if (strlen(name) > CODEGEN_MAX_NAME)
+        return "is longer than 63 characters";
+    if (name[0] == '_')
+        return "is reserved for the C implementation (it starts with '_')";
+    if (strstr(name, "__"))
+        return "is reserved for the C++ implementation (it holds \"__\")";
+    static const char *const prefixes[] = {"sd_", "sdt_", "sdrt"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        size_t n = strlen(prefixes[i]), k = 0;
+        while (k < n && tolower((unsigned char)name[k]) == prefixes[i][k])
+            k++;
+        if (k == n)
+            return "starts like the names of symdiff's helpers (sd_, sdt_, in any case) or runtime (sdrt)";
+    }
+    int k = lookup(name);
+    if (k >= 0)
+        return name_reason[reserved[k].kind];
+    if (math_name(name, 1))
+        return name_reason[NAME_MATH];
+    return NULL;
+}
+
+void codegen_macro_prefix(char *buf, size_t size, const char *name) {
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++)
+        buf[i] = (char)toupper((unsigned char)name[i]);
+    buf[i] = '\0';
+}
+
+/* --- comments ------------------------------------------------------------------------ */
+
+/* The length of the valid UTF-8 sequence at s (2 to 4), or 0. */
+static int utf8_length(const unsigned char *s) {
+    int n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
+    if (s[0] >= 0xF5)
+        n = 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    /* no overlong forms, surrogates or code points past U+10FFFF */
+    if ((n == 3 && s[0] == 0xE0 && s[1] < 0xA0) || (n == 3 && s[0] == 0xED && s[1] >= 0xA0) ||
+        (n == 4 && s[0] == 0xF0 && s[1] < 0x90) || (n == 4 && s[0] == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* Removes the blanks at the end of the line being written. */
+static void trim_line(StrBuf *sb, size_t line_start) {
+    while (sb->len > line_start && (sb->data[sb->len - 1] == ' ' || sb->data[sb->len - 1] == '\t'))
+        sb->len--;
+    if (sb->data)
+        sb->data[sb->len] = '\0';
+}
+
+void codegen_comment(StrBuf *sb, const char *text, const char *indent) {
+    size_t line = sb->len;
+    sb_puts(sb, indent);
+    char prev = *indent ? indent[strlen(indent) - 1] : ' ';
+    /* blank lines at the end are left out */
+    const unsigned char *end = (const unsigned char *)text + strlen(text);
+    while (end > (const unsigned char *)text && strchr(" \t\r\n", end[-1]))
+        end--;
+    for (const unsigned char *s = (const unsigned char *)text; s < end; s++) {
+        unsigned char c = *s;
+        if (c == '\r' && s[1] == '\n')
+            continue;
+        if (c == '\n') {
+            trim_line(sb, line);
+            sb_putc(sb, '\n');
+            line = sb->len;
+            sb_puts(sb, indent);
+            prev = *indent ? indent[strlen(indent) - 1] : ' ';
+            continue;
+        }
+        if (c >= 0x80) {
+            int n = utf8_length(s);
+            if (n) {
+                sb_putn(sb, (const char *)s, (size_t)n);
+                s += n - 1;
+                prev = 'a';
+                continue;
+            }
+            c = '?';
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            c = '?';
+        if (c == '\\') {
+            /* a backslash with only blanks after it on its line would
+             * splice the next line into this one */
+            const unsigned char *t = s + 1;
+            while (*t == ' ' || *t == '\t' || *t == '\r')
+                t++;
+            if (*t == '\n' || *t == '\0')
+                c = '?';
+        }
+        /* "*" "/" would end the comment, "/" "*" nest one (-Wcomment),
+         * and "??" begin a trigraph */
+        if ((c == '/' && prev == '*') || (c == '*' && prev == '/') || (c == '?' && prev == '?'))
+            sb_putc(sb, ' ');
+        sb_putc(sb, (char)c);
+        prev = (char)c;
+    }
+    trim_line(sb, line);
+    sb_putc(sb, '\n');
+}
+
+/* --- headers ------------------------------------------------------------------------ */
+
+void codegen_header_begin(StrBuf *h, const char *header_file, const char *version, const char *command,
+                          const char *program) {
+    sb_puts(h, "/*\n");
+    StrBuf line;
+    sb_init(&line);
+    sb_printf(&line, "%s — generated by symdiff %s. Do not edit.", header_file, version);
+    codegen_comment(h, sb_str(&line), " * ");
+    if (line.failed)
+        h->failed = 1; /* the first line was cut short */
+    sb_free(&line);
+    sb_puts(h, " *\n * Command:\n");
+    codegen_comment(h, command ? command : "", " *   ");
+    sb_puts(h, " *\n * Program:\n");
+    codegen_comment(h, program ? program : "", " *   ");
+}
+
+void codegen_header_open(StrBuf *h, const char *name) {
+    sb_printf(h, "#ifndef %s_H\n#define %s_H\n\n", name, name);
+}
+
+/* The pointers of the entry points: C99's restrict, __restrict in C++
+ * (gcc, clang, MSVC), nothing where neither exists. */
+static const char *const restrict_block =
+    "#ifndef SD_RESTRICT\n"
+    "#if defined(__cplusplus)\n"
+    "#if defined(__GNUC__) || defined(_MSC_VER)\n"
+    "#define SD_RESTRICT __restrict\n"
+    "#else\n"
+    "#define SD_RESTRICT\n"
+    "#endif\n"
+    "#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L\n"
+    "#define SD_RESTRICT restrict\n"
+    "#else\n"
+    "#define SD_RESTRICT\n"
+    "#endif\n"
+    "#endif\n\n"
+    "#ifdef __cplusplus\n"
+    "extern \"C\" {\n"
+    "#endif\n\n";
+
+void codegen_header_declarations(StrBuf *h) { sb_puts(h, restrict_block); }
+
+void codegen_header_close(StrBuf *h, const char *name) {
+    sb_printf(h, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* %s_H */\n", name);
+}
+
+void codegen_prototype(StrBuf *sb, const CodegenType *t, int is_static, const char *ret, const char *name,
+                       const char *suffix, int has_input, const char *out_arg, int has_work) {
+    sb_printf(sb, "%s%s %s%s(const %s *SD_RESTRICT x", is_static ? "static " : "", ret, name, suffix, t->name);
+    if (has_input)
+        sb_printf(sb, ", const %s *SD_RESTRICT input", t->name);
+    if (out_arg)
+        sb_printf(sb, ", %s *SD_RESTRICT %s", t->name, out_arg);
+    if (has_work)
+        sb_printf(sb, ", %s *SD_RESTRICT work", t->name);
+    sb_putc(sb, ')');
+}
+
+void codegen_header_aliasing(StrBuf *h, const char *name, const char *deriv, const char *outputs) {
+    sb_printf(h,
+              " *\n"
+              " * Arrays: x and input are only read, and may be the same memory;\n"
+              " * %s must not overlap x, input or each other: the pointers are\n"
+              " * restrict (SD_RESTRICT), and a call such as %s%s(x, x) is undefined.\n",
+              outputs, name, deriv);
+}
+
+/* --- the stack ------------------------------------------------------------------------- */
+
+/* The fixed part of a frame (return address, saved registers, alignment
+ * padding, outgoing arguments) and the frame of one sd_ helper that the
+ * compiler did not inline: both measured well below these on x86-64. */
+enum { FRAME_FIXED = 128, FRAME_HELPER = 96, SLOT = 16 };
+
+size_t codegen_stack_bound(long kept, long statement, long calls, size_t array_bytes) {
+    long values = (kept > 0 ? kept : 0) + (statement > 0 ? statement : 0);
+    return (size_t)FRAME_FIXED + (calls > 0 ? (size_t)FRAME_HELPER : 0) + (size_t)SLOT * (size_t)values + array_bytes;
+}
+
+void codegen_header_stack(StrBuf *h, const char *name, size_t stack_bytes) {
+    char upper[CODEGEN_MAX_NAME + 1];
+    codegen_macro_prefix(upper, sizeof upper, name);
+    sb_printf(h,
+              " *\n"
+              " * Stack: %s_STACK_BYTES (%zu) bounds the stack frame of each entry point\n"
+              " * with that of an sd_ helper it calls: %d bytes for every temporary and\n"
+              " * for every value of its longest statement, its arrays, and %zu bytes of\n"
+              " * fixed parts (symdiff's tests compare it with gcc's and clang's\n"
+              " * -fstack-usage on x86-64, -O0 to -O3 and -Os).  The C library's\n"
+              " * functions (exp, log, ...) need their own stack besides.\n",
+              upper, stack_bytes, (int)SLOT, codegen_stack_bound(0, 0, 1, 0));
+    if (stack_bytes > CODEGEN_STACK_BUDGET)
+        sb_printf(h, " * That is more than %zu bytes: give the calling thread a stack to match.\n",
+                  CODEGEN_STACK_BUDGET);
+}
