@@ -96,6 +96,14 @@ static int out_of_memory(void) {
     return EXIT_INPUT;
 }
 
+/* Reports why the graph stopped building (out of memory, a limit). */
+static int graph_error(const Graph *g) {
+    char why[128];
+    fprintf(stderr, "symdiff: error: %s\n",
+            g->failed ? graph_failure_message(g, why, sizeof why) : "out of memory");
+    return EXIT_INPUT;
+}
+
 static char *dup_string(const char *s) {
     char *d = malloc(strlen(s) + 1);
     if (d)
@@ -1121,11 +1129,9 @@ static int tensor_derivatives(Graph *g, Node *y, const int *wrt, int nwrt, Node 
     for (int i = 0; i < m && !failed; i++)
         failed = deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt,
                                *rows + (size_t)i * (size_t)nwrt) != 0;
-    if (g->failed == 2) {
-        fprintf(stderr, "symdiff: error: expression too large (see --max-nodes)\n");
-        return EXIT_INPUT;
-    }
-    if (g->failed || failed)
+    if (g->failed)
+        return graph_error(g);
+    if (failed)
         return out_of_memory();
     return 0;
 }
@@ -1267,11 +1273,8 @@ static int run_tensor(const Options *o, Graph *g, Program *prog, const int *wrt,
         deriv_assume_domain(g, &y, 1);
         status = tensor_derivatives(g, y, wrt, nwrt, &rows, &nrows);
     }
-    if (status == 0 && g->failed) {
-        fprintf(stderr, "symdiff: error: %s\n", g->failed == 2 ? "expression too large (see --max-nodes)"
-                                                               : "out of memory");
-        status = EXIT_INPUT;
-    }
+    if (status == 0 && g->failed)
+        status = graph_error(g);
     if (status == 0 && o->emit_c) {
         status = emit_tensor_code(o, g, y, wrt, nwrt, rows, nrows, src, out);
         goto done;
@@ -1601,20 +1604,11 @@ static int run_demo(const Options *o, StrBuf *out) {
     return 0;
 }
 
-static int graph_error(const Options *o, const Graph *g) {
-    if (g->failed == 2)
-        fprintf(stderr, "symdiff: error: expression too large: more than %ld nodes (see --max-nodes)\n",
-                o->max_nodes);
-    else
-        fprintf(stderr, "symdiff: error: out of memory\n");
-    return EXIT_INPUT;
-}
-
 /* --swell for one program: lowers the AST (with `extra` bound as well as
  * the -D names), differentiates it as the options say and measures every
  * method.  Returns 0 or an exit status. */
 static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Define *extra,
-                         SwellReport *report) {
+                         SwellReport *report, uint64_t *work) {
     int status = 0, *wrt = NULL, nwrt = 0;
     Node **grad = NULL;
     double *point = NULL;
@@ -1663,18 +1657,18 @@ static int measure_swell(const Options *o, const Ast *ast, Diag *diag, const Def
     }
     deriv_assume_domain(g, prog.outputs, 1);
     if (deriv_gradient(g, prog.outputs[0], wrt, nwrt, o->mode, grad, NULL) != 0 || g->failed) {
-        status = graph_error(o, g);
+        status = graph_error(g);
         goto done;
     }
     if (o->at && (status = parse_point(g, o->at, point)) != 0) {
         status = status == -2 ? EXIT_INPUT : EXIT_USAGE;
         goto done;
     }
-    if (swell_measure(g, prog.outputs[0], wrt, nwrt, grad, o->at ? point : NULL, report) != 0) {
-        fprintf(stderr, "symdiff: error: out of memory\n");
-        status = EXIT_INPUT;
-    }
+    if (swell_measure(g, prog.outputs[0], wrt, nwrt, grad, o->at ? point : NULL, report) != 0)
+        status = graph_error(g);
 done:
+    if (g)
+        *work += g->work;
     program_free(&prog);
     graph_free(g);
     free(defs);
@@ -1688,7 +1682,8 @@ done:
 static int run_swell(const Options *o, const Ast *ast, Diag *diag, StrBuf *out) {
     if (!o->sweep_name) {
         SwellReport report;
-        int status = measure_swell(o, ast, diag, NULL, &report);
+        uint64_t work = 0;
+        int status = measure_swell(o, ast, diag, NULL, &report, &work);
         if (status == 0) {
             if (o->json)
                 swell_print_json(out, &report);
@@ -1704,10 +1699,22 @@ static int run_swell(const Options *o, const Ast *ast, Diag *diag, StrBuf *out) 
         fprintf(stderr, "symdiff: error: out of memory\n");
         status = EXIT_INPUT;
     }
+    /* the points share one graph's work limit: each is bounded by it, and
+     * so are all of them together (within one point's worth) */
+    uint64_t work = 0;
     for (int i = 0; i < n && status == 0; i++) {
+        if (work > GRAPH_MAX_WORK) {
+            char why[160];
+            snprintf(why, sizeof why, "--sweep: the values up to %s = %ld take more than %llu steps of work "
+                     "in all; sweep fewer values", o->sweep_name, o->sweep_lo + i - 1,
+                     (unsigned long long)GRAPH_MAX_WORK);
+            usage_error("%s", why);
+            status = EXIT_USAGE;
+            break;
+        }
         x[i] = (double)(o->sweep_lo + i);
         Define d = {o->sweep_name, x[i]};
-        status = measure_swell(o, ast, diag, &d, &reports[i]);
+        status = measure_swell(o, ast, diag, &d, &reports[i], &work);
     }
     if (status == 0) {
         if (o->json)
@@ -1952,27 +1959,12 @@ static int run(Options *o, StrBuf *out) {
          * forward mode, sharing work between the outputs) */
         r.rows = prog.noutputs;
         r.cols = nwrt;
-        r.nroots = r.rows * r.cols;
         r.matrix_name = "J";
-        r.roots = calloc((size_t)(r.nroots ? r.nroots : 1), sizeof *r.roots);
-        Node **col = malloc((size_t)prog.noutputs * sizeof *col);
-        if (!r.roots || !col) {
-            free(col);
-            status = out_of_memory();
-            goto done;
-        }
-        for (int j = 0; j < nwrt; j++) {
-            if (deriv_forward_many(g, prog.outputs, prog.noutputs, wrt[j], col) != 0)
-                break;
-            for (int i = 0; i < prog.noutputs; i++)
-                r.roots[i * nwrt + j] = col[i];
-        }
-        free(col);
+        if (deriv_jacobian(g, prog.outputs, prog.noutputs, wrt, nwrt, &r.roots) == 0)
+            r.nroots = r.rows * r.cols;
         used = DERIV_FORWARD;
     } else if (o->order > 1) {
-        Node *d = prog.outputs[0];
-        for (int k = 0; k < o->order && d; k++)
-            d = deriv_forward(g, d, wrt[0]);
+        Node *d = deriv_nth(g, prog.outputs[0], wrt[0], o->order);
         r.roots = calloc(1, sizeof *r.roots);
         if (!r.roots) {
             status = out_of_memory();
@@ -1990,24 +1982,10 @@ static int run(Options *o, StrBuf *out) {
                 r.nroots = 0;
         }
         if (status == 0 && o->hessian) {
-            /* H[i][j] = d/dx_j (d f / d x_i): one reverse pass per row */
-            Node **h = calloc((size_t)(nwrt > 0 ? nwrt * nwrt : 1), sizeof *h);
-            if (!h) {
+            Node **h;
+            if (deriv_hessian(g, r.roots, wrt, nwrt, o->mode, &h) != 0) {
                 status = EXIT_INPUT;
             } else {
-                for (int i = 0; i < nwrt && status == 0; i++)
-                    if (deriv_gradient(g, r.roots[i], wrt, nwrt, o->mode, h + i * nwrt, NULL) != 0)
-                        status = EXIT_INPUT;
-                /* symmetric entries: keep one of each pair, the smaller */
-                for (int i = 0; i < nwrt && status == 0; i++)
-                    for (int j = i + 1; j < nwrt; j++) {
-                        Node *a = h[i * nwrt + j], *b = h[j * nwrt + i];
-                        size_t na = dag_count(g, &a, 1), nb = dag_count(g, &b, 1);
-                        if (na == SIZE_MAX || nb == SIZE_MAX)
-                            status = EXIT_INPUT; /* reported below */
-                        Node *pick = na <= nb ? a : b;
-                        h[i * nwrt + j] = h[j * nwrt + i] = pick;
-                    }
                 gradient = r.roots;
                 r.roots = h;
                 r.nroots = nwrt * nwrt;
@@ -2017,11 +1995,7 @@ static int run(Options *o, StrBuf *out) {
         }
     }
     if (g->failed || status != 0) {
-        if (g->failed == 2)
-            fprintf(stderr, "symdiff: error: expression too large: more than %ld nodes (see --max-nodes)\n",
-                    o->max_nodes);
-        else /* a failed allocation here or in the graph */
-            fprintf(stderr, "symdiff: error: out of memory\n");
+        graph_error(g); /* the graph's reason, or a failed allocation here */
         if (!status)
             status = EXIT_INPUT;
         goto done;
@@ -2036,6 +2010,10 @@ static int run(Options *o, StrBuf *out) {
         for (int i = 0; i < r.nroots; i++) {
             int err;
             Node *e = expand_node(g, r.roots[i], &err);
+            if (!e && g->failed) {
+                status = graph_error(g);
+                goto done;
+            }
             if (!e) {
                 fprintf(stderr, "symdiff: error: --expand: %s\n",
                         err == 2 ? "the expansion has too many terms (more than 20000)"
@@ -2208,13 +2186,33 @@ static int run(Options *o, StrBuf *out) {
         }
         if (!labels)
             out->failed = 1;
-        if (o->latex) {
-            sb_puts(out, "f &= ");
-            print_expr(out, g, prog.outputs[0], PRINT_LATEX);
-            sb_puts(out, " \\\\\n");
-        }
-        if (!out->failed)
+        if (o->latex && !out->failed) {
+            /* the function first, in one session with the derivatives: with
+             * temporaries (shared by all) when large or deep, for written out
+             * inline it can be exponentially long or nest past the stack */
+            Node **all = malloc((size_t)(r.nroots + 1) * sizeof *all);
+            PrintSession *ps = NULL;
+            if (all) {
+                all[0] = prog.outputs[0];
+                memcpy(all + 1, r.roots, (size_t)r.nroots * sizeof *all);
+                ps = print_begin(g, all, r.nroots + 1, PRINT_LATEX, out);
+            }
+            if (ps) {
+                sb_puts(out, "f &= ");
+                print_root(ps, prog.outputs[0], out);
+                for (int i = 0; i < r.nroots; i++) {
+                    sb_printf(out, " \\\\\n%s &= ", labels[i]);
+                    print_root(ps, r.roots[i], out);
+                }
+                sb_putc(out, '\n');
+                print_end(ps);
+            } else {
+                out->failed = 1;
+            }
+            free(all);
+        } else if (!out->failed) {
             print_roots(out, g, r.roots, (const char *const *)labels, r.nroots, style);
+        }
         for (int i = 0; labels && i < r.nroots; i++)
             free(labels[i]);
         free(labels);

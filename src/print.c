@@ -889,8 +889,10 @@ static int choose_temps(const Graph *g, Node *const *roots, int nroots, int *tem
             for (int k = 0; k < g->nodes[id]->nargs; k++)
                 uses[g->nodes[id]->args[k]->id]++;
     for (int i = 0; i < nroots; i++)
-        if (roots[i])
+        if (roots[i]) {
             uses[roots[i]->id]++;
+            mark[roots[i]->id] |= 2; /* a root: printed where it is used */
+        }
     for (size_t id = 0; id < g->nnodes; id++) {
         if (!mark[id])
             continue;
@@ -904,10 +906,7 @@ static int choose_temps(const Graph *g, Node *const *roots, int nroots, int *tem
                 d = dk;
         }
         depth[id] = d + 1;
-        int is_root = 0;
-        for (int i = 0; i < nroots; i++)
-            is_root |= roots[i] == n;
-        if (!is_root && (uses[id] >= 2 || depth[id] > 40)) {
+        if (!(mark[id] & 2) && (uses[id] >= 2 || depth[id] > 40)) {
             temp[id] = ++count;
             depth[id] = 0;
         }

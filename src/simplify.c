@@ -209,12 +209,25 @@ Node *dag_add(Graph *g, Node *a, Node *b) {
 
 Node *dag_sub(Graph *g, Node *a, Node *b) { return dag_add(g, a, dag_neg(g, b)); }
 
+/* The factors of a term as factor_out_common sees them: a product's
+ * arguments, but a shared product is one factor (its operands are not
+ * copied into the quotients, and a chain of shared products l_k = -p l_{k-1}
+ * is not opened one level per pass, which made sums of their terms
+ * quadratic in the chain's length). */
+static int term_nfactors(const Graph *g, const Node *t) {
+    return t->kind == EX_MUL && !dag_is_shared(g, t) ? t->nargs : 1;
+}
+
+static Node *term_factor(const Graph *g, Node *t, int j) {
+    return t->kind == EX_MUL && !dag_is_shared(g, t) ? t->args[j] : t;
+}
+
 /* How many factors of product term t have base b. */
-static int base_count(Node *t, const Node *b) {
-    int nf = t->kind == EX_MUL ? t->nargs : 1, c = 0;
+static int base_count(const Graph *g, Node *t, const Node *b) {
+    int nf = term_nfactors(g, t), c = 0;
     for (int j = 0; j < nf; j++) {
         Num e;
-        c += split_power(t->kind == EX_MUL ? t->args[j] : t, &e) == b;
+        c += split_power(term_factor(g, t, j), &e) == b;
     }
     return c;
 }
@@ -258,25 +271,28 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
     int ncommon = 0;
     if (!constant) {
         Node *first = t[0].base;
-        int nf = first->kind == EX_MUL ? first->nargs : 1;
+        int nf = term_nfactors(g, first);
+        /* each candidate factor is looked for in every term */
+        if (!dag_spend(g, (uint64_t)n * (uint64_t)(nf < 64 ? nf : 64)))
+            return NULL;
         for (int k = 0; k < nf && ncommon < 64; k++) {
-            Node *f = first->kind == EX_MUL ? first->args[k] : first;
+            Node *f = term_factor(g, first, k);
             Num e;
             Node *b = split_power(f, &e);
-            if (!num_is_int(e) || num_is_negative(e) || base_count(first, b) != 1)
+            if (!num_is_int(e) || num_is_negative(e) || base_count(g, first, b) != 1)
                 continue;
             Num least = e;
             int everywhere = 1;
             for (int i = 1; i < n && everywhere; i++) {
                 Node *ti = t[i].base;
-                int found = 0, nfi = ti->kind == EX_MUL ? ti->nargs : 1;
-                if (base_count(ti, b) != 1) {
+                int found = 0, nfi = term_nfactors(g, ti);
+                if (base_count(g, ti, b) != 1) {
                     everywhere = 0;
                     break;
                 }
                 for (int j = 0; j < nfi && !found; j++) {
                     Num ej;
-                    Node *bj = split_power(ti->kind == EX_MUL ? ti->args[j] : ti, &ej);
+                    Node *bj = split_power(term_factor(g, ti, j), &ej);
                     if (bj == b && num_is_int(ej) && !num_is_negative(ej)) {
                         found = 1;
                         if (num_compare(ej, least) < 0)
@@ -318,7 +334,7 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
         /* divide the base by the common factors: add negative exponents,
          * which always cancel exactly against existing positive ones */
         Node *bi = t[i].base;
-        int nf = bi->kind == EX_MUL ? bi->nargs : 1;
+        int nf = term_nfactors(g, bi);
         Node **parts = malloc(((size_t)nf + 1) * sizeof *parts);
         if (!parts) {
             g->failed = 1;
@@ -327,7 +343,7 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
         int np = 0;
         parts[np++] = dag_num(g, c);
         for (int j = 0; j < nf; j++) {
-            Node *f = bi->kind == EX_MUL ? bi->args[j] : bi;
+            Node *f = term_factor(g, bi, j);
             Num e;
             Node *b = split_power(f, &e);
             for (int k = 0; k < ncommon; k++)
@@ -501,6 +517,10 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
         g->failed = 1;
         return NULL;
     }
+    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n)) {
+        free(tv.v);
+        return NULL;
+    }
 
     /* collect like terms: c1 t + c2 t = (c1 + c2) t */
     if (tv.n > 1)
@@ -602,10 +622,19 @@ static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
         guard = num_rat(1, 2);
         use_guard = 1;
     }
-    int k = 0;
     Num main_exp = s;
     if (use_guard)
         num_add(s, num_neg(guard), &main_exp);
+    /* an odd integer beyond 2^53 has no double: b^s is written b^(s-1) b
+     * (s-1 is even, as is every double it rounds to), so that evaluators
+     * and generated C, which take the exponent as a double, keep the sign
+     * of a negative b */
+    if (!use_guard && num_is_unrepresentable_odd(s)) {
+        guard = num_int(num_is_negative(s) ? -1 : 1);
+        num_add(s, num_neg(guard), &main_exp);
+        use_guard = 1;
+    }
+    int k = 0;
     Num parts[2] = {main_exp, guard};
     for (int i = 0; i < 1 + use_guard; i++) {
         if (num_is_zero(parts[i]))
@@ -794,6 +823,10 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         g->failed = 1;
         return NULL;
     }
+    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n)) {
+        free(tv.v);
+        return NULL;
+    }
 
     /* collect equal bases: b^e1 b^e2 = b^(e1 + e2), within the domain rule */
     if (tv.n > 1)
@@ -925,6 +958,12 @@ static Node *build_pow(Graph *g, Node *b, Node *e) {
             return dag_int(g, 1); /* x^0 = 1, as pow(x, 0) = 1 for every x */
         if (num_is_one(en))
             return b;
+        if (b->kind != EX_CONST && num_is_unrepresentable_odd(en)) {
+            /* b^(s-1) b for an odd s beyond 2^53: see emit_power */
+            Num one = num_int(num_is_negative(en) ? -1 : 1), rest;
+            num_add(en, num_neg(one), &rest);
+            return dag_mul(g, dag_pow(g, b, dag_num(g, one)), dag_pow(g, b, dag_num(g, rest)));
+        }
         if (b->kind == EX_CONST) {
             Num r;
             if (num_pow(b->num[0], en, &r) == NUM_OK)
