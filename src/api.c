@@ -60,10 +60,10 @@ SdStatus api_fail(SdProgram *p, SdStatus st, const char *fmt, ...) {
 }
 
 SdStatus api_graph_status(SdProgram *p) {
-    if (p->g->failed == 2)
-        return api_fail(p, SD_ERR_LIMIT, "expression too large: more than %ld nodes (see --max-nodes)",
-                        p->max_nodes);
-    return api_fail(p, SD_ERR_NOMEM, "out of memory");
+    char why[200];
+    if (!p->g || !p->g->failed || p->g->failed == GRAPH_OUT_OF_MEMORY)
+        return api_fail(p, SD_ERR_NOMEM, "out of memory");
+    return api_fail(p, SD_ERR_LIMIT, "%s", graph_failure_message(p->g, why, sizeof why));
 }
 
 SdStatus api_nomem(SdProgram *p) { return api_fail(p, SD_ERR_NOMEM, "out of memory"); }

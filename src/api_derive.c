@@ -87,6 +87,12 @@ static SdStatus gradient(SdResult *r, Node *f, const SdRequest *req, Node **out,
     return SD_OK;
 }
 
+/* Copies a row-major matrix of nodes made by the engine into the blocks. */
+static void take_blocks(SdResult *r, Node **m) {
+    memcpy(r->blocks, m, (size_t)(r->rows * r->nwrt) * sizeof *m);
+    free(m);
+}
+
 static SdStatus jacobian(SdResult *r, const SdRequest *req) {
     SdProgram *p = r->p;
     Graph *g = p->g;
@@ -103,20 +109,18 @@ static SdStatus jacobian(SdResult *r, const SdRequest *req) {
     int forward = all_scalar_wrt(r) && req->mode != SD_MODE_REVERSE &&
                   (req->mode == SD_MODE_FORWARD || r->nwrt <= m);
     if (forward) {
-        /* column j: d f_i / d x_j for every i, one forward pass sharing work */
-        Node **col = malloc((size_t)(m ? m : 1) * sizeof *col);
-        if (!col)
-            st = api_nomem(p);
-        for (int j = 0; j < r->nwrt && st == SD_OK; j++) {
-            if (deriv_forward_many(g, elem, (int)m, r->wrt[j], col) != 0 || g->failed)
-                st = api_graph_status(p);
-            for (long i = 0; i < m && st == SD_OK; i++)
-                r->blocks[i * r->nwrt + j] = col[i];
-        }
-        free(col);
+        /* a column per variable, one forward pass sharing work between the
+         * outputs (the engine charges every entry to the work limit) */
+        Node **J;
+        if (deriv_jacobian(g, elem, (int)m, r->wrt, r->nwrt, &J) != 0 || g->failed)
+            st = api_graph_status(p);
+        else
+            take_blocks(r, J);
         r->used = DERIV_FORWARD;
     } else {
         /* row i: the gradient of f_i, one reverse pass each */
+        if (!dag_spend(g, (uint64_t)m * (uint64_t)(r->col[r->nwrt] + 1)))
+            st = api_graph_status(p);
         for (long i = 0; i < m && st == SD_OK; i++)
             if (deriv_reverse(g, elem[i], r->wrt, r->nwrt, r->blocks + i * r->nwrt) != 0 ||
                 g->failed)
@@ -130,9 +134,21 @@ static SdStatus jacobian(SdResult *r, const SdRequest *req) {
 static SdStatus hessian(SdResult *r, const SdRequest *req) {
     SdProgram *p = r->p;
     Graph *g = p->g;
-    long n = r->rows;
     SdStatus st = gradient(r, r->f[0], req, r->grad, &r->used);
+    if (st != SD_OK)
+        return st;
+    if (r->as_matrix) {
+        /* scalar variables: the engine's Hessian, one pass per row, one node
+         * of each symmetric pair kept for both */
+        Node **H;
+        if (deriv_hessian(g, r->grad, r->wrt, r->nwrt, (DerivMode)req->mode, &H) != 0 || g->failed)
+            return api_graph_status(p);
+        take_blocks(r, H);
+        return SD_OK;
+    }
     /* row k: the gradient of the k-th element of the gradient */
+    if (!dag_spend(g, (uint64_t)r->rows * (uint64_t)(r->rows + 1)))
+        return api_graph_status(p);
     for (int j = 0; j < r->nwrt && st == SD_OK; j++) {
         long numel = r->col[j + 1] - r->col[j];
         for (long e = 0; e < numel && st == SD_OK; e++) {
@@ -143,28 +159,12 @@ static SdStatus hessian(SdResult *r, const SdRequest *req) {
                 st = gradient(r, h, req, r->blocks + (r->col[j] + e) * r->nwrt, NULL);
         }
     }
-    if (st != SD_OK || !r->as_matrix)
-        return st;
-    /* scalar variables: of each symmetric pair keep one, the smaller */
-    for (long i = 0; i < n; i++)
-        for (long j = i + 1; j < n; j++) {
-            Node **a = &r->blocks[i * n + j], **b = &r->blocks[j * n + i];
-            size_t na = dag_count(g, a, 1), nb = dag_count(g, b, 1);
-            if (na == SIZE_MAX || nb == SIZE_MAX)
-                return api_nomem(p);
-            if (na <= nb)
-                *b = *a;
-            else
-                *a = *b;
-        }
-    return SD_OK;
+    return st;
 }
 
 static SdStatus nth(SdResult *r) {
     Graph *g = r->p->g;
-    Node *d = r->f[0];
-    for (int k = 0; k < r->order && d; k++)
-        d = deriv_forward(g, d, r->wrt[0]);
+    Node *d = deriv_nth(g, r->f[0], r->wrt[0], r->order);
     if (!d || g->failed)
         return api_graph_status(r->p);
     r->blocks[0] = d;
@@ -201,6 +201,8 @@ static SdStatus expand_blocks(SdResult *r) {
     for (long i = 0; i < n; i++) {
         int err;
         Node *e = expand_node(r->p->g, roots[i], &err);
+        if (!e && r->p->g->failed)
+            return api_graph_status(r->p);
         if (!e)
             return err == 1 ? api_nomem(r->p)
                    : err == 2

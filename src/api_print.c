@@ -220,6 +220,35 @@ static const char *matrix_name(const SdResult *r) {
     return r->what == SD_HESSIAN ? "H" : r->what == SD_FUNCTION ? "f" : "J";
 }
 
+/* LaTeX: the function first, then the derivatives, in one printing
+ * session: with temporaries (shared by all) when large or deep, for
+ * written out inline the function can be exponentially long or nest past
+ * the stack. */
+static void latex_with_function(StrBuf *out, const Graph *g, Node *f, Node *const *roots,
+                                const char *const *labels, int n) {
+    Node **all = malloc((size_t)(n + 1) * sizeof *all);
+    PrintSession *ps = NULL;
+    if (all) {
+        all[0] = f;
+        memcpy(all + 1, roots, (size_t)n * sizeof *all);
+        ps = print_begin(g, all, n + 1, PRINT_LATEX, out);
+    }
+    if (!ps) {
+        out->failed = 1;
+        free(all);
+        return;
+    }
+    sb_puts(out, "f &= ");
+    print_root(ps, f, out);
+    for (int i = 0; i < n; i++) {
+        sb_printf(out, " \\\\\n%s &= ", labels[i]);
+        print_root(ps, roots[i], out);
+    }
+    sb_putc(out, '\n');
+    print_end(ps);
+    free(all);
+}
+
 /* The derivatives as expressions; 0, or -1 when a block cannot be printed
  * (a tensor program's Hessian, a Jacobian block by a matrix). */
 static int write_expressions(StrBuf *out, const SdResult *r, PrintStyle style) {
@@ -255,12 +284,10 @@ static int write_expressions(StrBuf *out, const SdResult *r, PrintStyle style) {
             out->failed = 1;
     }
     if (status == 0 && roots && labels && !out->failed) {
-        if (style == PRINT_LATEX) {
-            sb_puts(out, "f &= ");
-            print_expr(out, g, r->f[0], PRINT_LATEX);
-            sb_puts(out, " \\\\\n");
-        }
-        print_roots(out, g, roots, (const char *const *)labels, r->nwrt, style);
+        if (style == PRINT_LATEX)
+            latex_with_function(out, g, r->f[0], roots, (const char *const *)labels, r->nwrt);
+        else
+            print_roots(out, g, roots, (const char *const *)labels, r->nwrt, style);
     }
     for (int j = 0; labels && j < r->nwrt; j++)
         free(labels[j]);

@@ -142,16 +142,26 @@ SdStatus sd_dot(SdResult *r, int flags, char **out) {
 /* --- swell ------------------------------------------------------------------------------ */
 
 struct SdSwell {
+    char *name;        /* the swept name, or NULL for one report            */
     SwellReport *reports;
     double *x;
     int n, cap;
+    uint64_t work;     /* spent by every measurement so far                 */
 };
 
-SdSwell *sd_swell_new(void) { return calloc(1, sizeof(SdSwell)); }
+SdSwell *sd_swell_new(const char *name) {
+    SdSwell *s = calloc(1, sizeof *s);
+    if (s && name && !(s->name = api_strdup(name))) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
 
 void sd_swell_free(SdSwell *s) {
     if (!s)
         return;
+    free(s->name);
     free(s->reports);
     free(s->x);
     free(s);
@@ -190,15 +200,24 @@ SdStatus sd_swell_add(SdSwell *s, SdResult *r, double x, const double *point) {
     int failed = swell_measure(g, r->f[0], r->wrt, r->nwrt, r->blocks, point, &s->reports[s->n]);
     g->kink = kink;
     if (failed)
-        return api_nomem(p);
+        return g->failed ? api_graph_status(p) : api_nomem(p);
+    /* the values of a sweep share one graph's work limit: each is bounded
+     * by it, and so are all of them together (within one value's worth) */
+    s->work += g->work + (g != p->g ? p->g->work : 0);
+    if (s->name && s->work > GRAPH_MAX_WORK)
+        return api_fail(p, SD_ERR_REQUEST,
+                        "--sweep: the values up to %s = %g take more than %llu steps of work in all; "
+                        "sweep fewer values",
+                        s->name, x, (unsigned long long)GRAPH_MAX_WORK);
     s->x[s->n++] = x;
     return SD_OK;
 }
 
-char *sd_swell_text(const SdSwell *s, const char *name, SdFormat fmt) {
+char *sd_swell_text(const SdSwell *s, SdFormat fmt) {
+    const char *name = s->name;
     StrBuf sb;
     sb_init(&sb);
-    if (s->n == 1 && !name) {
+    if (!name) {
         if (fmt == SD_JSON)
             swell_print_json(&sb, &s->reports[0]);
         else
@@ -211,7 +230,8 @@ char *sd_swell_text(const SdSwell *s, const char *name, SdFormat fmt) {
     return api_take(&sb);
 }
 
-char *sd_swell_svg(const SdSwell *s, const char *name, const SdPlotOptions *opt) {
+char *sd_swell_svg(const SdSwell *s, const SdPlotOptions *opt) {
+    const char *name = s->name;
     StrBuf sb;
     sb_init(&sb);
     char title[256];

@@ -10,6 +10,7 @@
 #include "dag.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,8 +79,34 @@ Graph *graph_new(void) {
         return NULL;
     }
     g->max_nodes = 0;
+    g->max_work = GRAPH_MAX_WORK;
     g->kink = 0.0;
     return g;
+}
+
+const char *graph_failure_message(const Graph *g, char *buf, size_t size) {
+    switch ((GraphFailure)g->failed) {
+    case GRAPH_OK:
+        return NULL;
+    case GRAPH_TOO_LARGE:
+        snprintf(buf, size, "expression too large: more than %zu nodes (see --max-nodes)", g->max_nodes);
+        return buf;
+    case GRAPH_TOO_MUCH_WORK:
+        snprintf(buf, size, "too much work: building the result takes more than %llu steps",
+                 (unsigned long long)g->max_work);
+        return buf;
+    case GRAPH_OUT_OF_MEMORY:
+        break;
+    }
+    snprintf(buf, size, "out of memory");
+    return buf;
+}
+
+int dag_spend(Graph *g, uint64_t n) {
+    g->work += n;
+    if (g->max_work && g->work > g->max_work && !g->failed)
+        g->failed = GRAPH_TOO_MUCH_WORK;
+    return !g->failed;
 }
 
 void graph_free(Graph *g) {
@@ -97,6 +124,7 @@ void graph_free(Graph *g) {
     for (int i = 0; i < g->nvars; i++)
         free(g->vars[i].name);
     free(g->vars);
+    free(g->var_index);
     free(g->table);
     free(g->nodes);
     free(g->uses);
@@ -205,7 +233,7 @@ Node *dag_lookup(const Graph *g, NodeKind kind, const void *payload, Node *const
 
 Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
                  Shape shape) {
-    if (g->failed)
+    if (!dag_spend(g, 1))
         return NULL;
     for (int i = 0; i < nargs; i++)
         if (!args[i])
@@ -216,7 +244,7 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
         return g->nodes[g->table[j].id1 - 1];
 
     if (g->max_nodes && g->nnodes >= g->max_nodes) {
-        g->failed = 2;
+        g->failed = GRAPH_TOO_LARGE;
         return NULL;
     }
     if (g->nnodes == g->nodes_cap) {
@@ -247,7 +275,7 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     n->id = (uint32_t)g->nnodes;
     n->hash = h;
     n->kind = (uint16_t)kind;
-    n->nargs = (uint16_t)nargs;
+    n->nargs = (int32_t)nargs;
     n->shape = shape;
     switch (kind) {
     case EX_CONST:
@@ -287,17 +315,56 @@ void dag_pin(Graph *g, Node *n) {
 
 /* --- variables ------------------------------------------------------------ */
 
+size_t graph_name_hash(const char *name) {
+    size_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The slot of the index holding `name`, or the empty slot where it goes;
+ * *probes counts the slots looked at. */
+static size_t var_slot(const Graph *g, const char *name, size_t *probes) {
+    size_t mask = g->var_index_cap - 1, j = graph_name_hash(name) & mask;
+    for (*probes = 1; g->var_index[j] && strcmp(g->vars[g->var_index[j] - 1].name, name) != 0; ++*probes)
+        j = (j + 1) & mask;
+    return j;
+}
+
 int graph_find_var(const Graph *g, const char *name) {
+    size_t probes;
+    if (!g->var_index_cap)
+        return -1;
+    return g->var_index[var_slot(g, name, &probes)] - 1;
+}
+
+/* Keeps the index at most half full for one more variable. */
+static int grow_var_index(Graph *g) {
+    if (2 * ((size_t)g->nvars + 1) <= g->var_index_cap)
+        return 1;
+    size_t cap = g->var_index_cap ? 2 * g->var_index_cap : 64;
+    int *t = calloc(cap, sizeof *t);
+    if (!t)
+        return 0;
+    free(g->var_index);
+    g->var_index = t;
+    g->var_index_cap = cap;
+    size_t probes;
     for (int i = 0; i < g->nvars; i++)
-        if (strcmp(g->vars[i].name, name) == 0)
-            return i;
-    return -1;
+        g->var_index[var_slot(g, g->vars[i].name, &probes)] = i + 1;
+    return 1;
 }
 
 int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape) {
-    int i = graph_find_var(g, name);
+    size_t probes = 0;
+    int i = g->var_index_cap ? g->var_index[var_slot(g, name, &probes)] - 1 : -1;
+    dag_spend(g, probes); /* the work a lookup does (and a test can see) */
     if (i >= 0)
         return i;
+    if (!grow_var_index(g)) {
+        g->failed = 1;
+        return -1;
+    }
     if (g->nvars == g->vars_cap) {
         int cap = g->vars_cap ? g->vars_cap * 2 : 8;
         Var *v = realloc(g->vars, (size_t)cap * sizeof *v);
@@ -318,6 +385,7 @@ int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape) {
     v->role = role;
     v->shape = shape;
     int index = g->nvars++;
+    g->var_index[var_slot(g, name, &probes)] = index + 1;
     v->node = dag_intern(g, EX_VAR, &index, NULL, 0, shape);
     return v->node ? index : -1;
 }
@@ -329,7 +397,11 @@ Node *graph_var_node(Graph *g, int var) {
 /* --- sizes ---------------------------------------------------------------- */
 
 void dag_mark_reachable(const Graph *g, Node *const *roots, int nroots, unsigned char *mark) {
-    memset(mark, 0, g->nnodes);
+    dag_mark_cone(g, roots, nroots, mark, g->nnodes);
+}
+
+void dag_mark_cone(const Graph *g, Node *const *roots, int nroots, unsigned char *mark, size_t size) {
+    memset(mark, 0, size);
     uint32_t top = 0;
     for (int i = 0; i < nroots; i++)
         if (roots[i]) {

@@ -54,8 +54,15 @@ typedef struct Shape {
     int dim[2];
 } Shape;
 
-static inline int shape_numel(Shape s) {
-    return s.rank == 0 ? 1 : s.rank == 1 ? s.dim[0] : s.dim[0] * s.dim[1];
+/* The most elements a vector or matrix may have (800 MB of doubles):
+ * lowering refuses a larger shape where it is made (docs/limits.md), so
+ * that element counts and flat positions of every node fit in an int. */
+#define SHAPE_MAX_ELEMENTS 100000000
+
+/* The number of elements, in 64 bits: dimensions up to INT_MAX cannot
+ * overflow it, so a shape can be checked against the limit before use. */
+static inline int64_t shape_numel(Shape s) {
+    return s.rank == 0 ? 1 : s.rank == 1 ? s.dim[0] : (int64_t)s.dim[0] * s.dim[1];
 }
 static inline int shape_equal(Shape a, Shape b) {
     return a.rank == b.rank && (a.rank < 1 || a.dim[0] == b.dim[0]) &&
@@ -80,8 +87,8 @@ typedef struct Node Node;
 struct Node {
     uint32_t id;     /* creation order: arguments have smaller ids      */
     uint32_t hash;
+    int32_t nargs;   /* any count: a sum of 10^6 terms is one node       */
     uint16_t kind;   /* NodeKind                                         */
-    uint16_t nargs;
     Shape shape;
     union {
         int var;     /* EX_VAR                                           */
@@ -131,19 +138,51 @@ typedef struct Graph {
     size_t nnodes, nodes_cap;
     Var *vars;
     int nvars, vars_cap;
+    int *var_index;        /* names -> var + 1 (0: empty), open addressing */
+    size_t var_index_cap;  /* a power of two, at least twice nvars         */
     unsigned char *facts;  /* FACT_* by node id, or NULL                 */
     size_t facts_cap;
     int use_facts;         /* constructors consult `facts`               */
     size_t max_nodes;      /* 0: unlimited                               */
-    int failed;            /* out of memory or node limit: results NULL  */
+    uint64_t work;         /* units of work spent (see dag_spend)        */
+    uint64_t max_work;     /* 0: unlimited; graph_new: GRAPH_MAX_WORK    */
+    int failed;            /* GraphFailure: once set, results are NULL   */
     double kink;           /* value of a derivative at a kink (relu'(0)) */
 } Graph;
 
+/* Why a graph stopped building (Graph.failed). */
+typedef enum GraphFailure {
+    GRAPH_OK,
+    GRAPH_OUT_OF_MEMORY, /* an allocation failed                              */
+    GRAPH_TOO_LARGE,     /* more than max_nodes nodes                         */
+    GRAPH_TOO_MUCH_WORK  /* more than max_work units of work                  */
+} GraphFailure;
+
+/* The default bound on the work of building one graph: a unit per node
+ * interned or looked up, per operand a sum or product constructor
+ * examines, per node a differentiation pass visits and per entry of a
+ * Jacobian or Hessian; 50 to 100 ns each, so that no request (an --order
+ * 64 derivative, a Hessian, a Jacobian of many outputs) runs for more
+ * than about half a minute.  docs/limits.md explains the choice. */
+#define GRAPH_MAX_WORK 500000000ull
+
 Graph *graph_new(void);
 void graph_free(Graph *g);
+/* The message for a failed graph ("out of memory", "expression too large:
+ * more than N nodes (see --max-nodes)", ...), or NULL when it has not
+ * failed; written into buf. */
+const char *graph_failure_message(const Graph *g, char *buf, size_t size);
+/* Spends n units of work; once past max_work the graph fails with
+ * GRAPH_TOO_MUCH_WORK.  Returns 0 when the graph has failed. */
+int dag_spend(Graph *g, uint64_t n);
 
-/* Variables.  graph_var returns the index of `name`, adding it if asked. */
+/* Variables.  graph_find_var returns the index of `name` or -1, in
+ * constant time (a hash index: programs may have 10^5 names);
+ * graph_add_var returns it, adding the variable when it is new (-1 when
+ * out of memory). */
 int graph_find_var(const Graph *g, const char *name);
+/* The hash of a name (FNV-1a), for tables of names. */
+size_t graph_name_hash(const char *name);
 int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape);
 Node *graph_var_node(Graph *g, int var);
 
@@ -220,5 +259,8 @@ double dag_tree_size(const Graph *g, Node *const *roots, int nroots);
 /* Marks (mark[id] = 1) the nodes reachable from the roots; the caller
  * provides g->nnodes bytes. */
 void dag_mark_reachable(const Graph *g, Node *const *roots, int nroots, unsigned char *mark);
+/* The same in `size` bytes, size > the id of every root: a pass over the
+ * cone of roots made long ago costs their ids, not the graph's size. */
+void dag_mark_cone(const Graph *g, Node *const *roots, int nroots, unsigned char *mark, size_t size);
 
 #endif

@@ -14,6 +14,9 @@
  */
 #include "deriv.h"
 
+#include "eval.h"
+
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +42,54 @@ static Node *product_except(Graph *g, Node *n, int k) {
     Node *r = dag_mul_n(g, f, m);
     free(f);
     return r;
+}
+
+/* Products of up to this many factors get each partial written out
+ * (product_except, the textbook form); larger ones share prefix and
+ * suffix products, which is linear instead of quadratic in the factors. */
+#define PARTIAL_DIRECT_MAX 8
+
+/* The partials of a product a_0 a_1 ... a_{N-1} for the k with want[k]:
+ *   d/da_k = (a_0 ... a_{k-1}) (a_{k+1} ... a_{N-1}) = pre_k suf_{k+1},
+ * where pre_{k+1} = pre_k a_k and suf_k = a_k suf_{k+1} are built once
+ * and pinned (each is reused by the next one and by a partial, and must
+ * not be copied into them).  3N nodes for all N partials, where writing
+ * each out would take N^2 operands. */
+static int product_partials(Graph *g, Node *n, const unsigned char *want, Node **out) {
+    int N = n->nargs, lo = N, hi = -1;
+    for (int k = 0; k < N; k++)
+        if (!want || want[k]) {
+            lo = k < lo ? k : lo;
+            hi = k;
+        }
+    Node **pre = calloc((size_t)N + 1, sizeof *pre), **suf = calloc((size_t)N + 1, sizeof *suf);
+    if (!pre || !suf) {
+        free(pre);
+        free(suf);
+        g->failed = 1;
+        return -1;
+    }
+    /* pre[k]: the product of a_0 .. a_{k-1} (NULL: empty), needed up to hi;
+     * suf[k]: the product of a_k .. a_{N-1}, needed down to lo + 1 */
+    for (int k = 0; k < hi && !g->failed; k++) {
+        pre[k + 1] = pre[k] ? dag_mul(g, pre[k], n->args[k]) : n->args[k];
+        if (pre[k])
+            dag_pin(g, pre[k + 1]);
+    }
+    for (int k = N - 1; k > lo && !g->failed; k--) {
+        suf[k] = suf[k + 1] ? dag_mul(g, n->args[k], suf[k + 1]) : n->args[k];
+        if (suf[k + 1])
+            dag_pin(g, suf[k]);
+    }
+    for (int k = 0; k < N && !g->failed; k++) {
+        if (want && !want[k])
+            continue;
+        Node *a = pre[k], *b = suf[k + 1];
+        out[k] = a && b ? dag_mul(g, a, b) : a ? a : b ? b : dag_int(g, 1);
+    }
+    free(pre);
+    free(suf);
+    return g->failed ? -1 : 0;
 }
 
 static Node *call_partial(Graph *g, Node *n, int k) {
@@ -115,6 +166,39 @@ static Node *call_partial(Graph *g, Node *n, int k) {
     return dag_int(g, 0);
 }
 
+/* The value of a small expression without variables (a number, pi, e,
+ * -pi, sqrt(2), ...); NaN when it has variables or more than `*budget`
+ * nodes (which bounds the recursion too). */
+static double small_constant(const Node *n, int *budget) {
+    double v[3];
+    if (n->kind == EX_CONST)
+        return num_value(n->num[0]);
+    if (--*budget < 0 || n->kind > EX_CALL || n->shape.rank > 0 || n->kind == EX_VAR || n->nargs > 3)
+        return NAN;
+    for (int k = 0; k < n->nargs; k++)
+        v[k] = small_constant(n->args[k], budget);
+    switch ((NodeKind)n->kind) {
+    case EX_ADD:
+        return n->nargs == 2 ? v[0] + v[1] : n->nargs == 3 ? v[0] + v[1] + v[2] : NAN;
+    case EX_MUL:
+        return n->nargs == 2 ? v[0] * v[1] : n->nargs == 3 ? v[0] * v[1] * v[2] : NAN;
+    case EX_POW:
+        return pow(v[0], v[1]);
+    case EX_CALL:
+        return eval_builtin((Builtin)n->u.fn, v);
+    default:
+        return NAN;
+    }
+}
+
+/* The sign of a base without variables: -1, 0 or 1; 2 when it has
+ * variables (or is too large to be worth evaluating here). */
+static int constant_sign(const Node *b) {
+    int budget = 16;
+    double v = small_constant(b, &budget);
+    return v < 0 ? -1 : v == 0 ? 0 : v > 0 ? 1 : 2;
+}
+
 Node *deriv_partial(Graph *g, Node *n, int k) {
     switch ((NodeKind)n->kind) {
     case EX_ADD: /* d(a + b) = da + db */
@@ -125,8 +209,18 @@ Node *deriv_partial(Graph *g, Node *n, int k) {
         Node *b = n->args[0], *e = n->args[1];
         if (k == 0) /* d(b^e)/db = e b^(e-1): no logarithm, so b < 0 is fine */
             return dag_mul(g, e, dag_pow(g, b, dag_sub(g, e, dag_int(g, 1))));
-        /* d(b^e)/de = b^e ln(b) */
-        return dag_mul(g, n, dag_call1(g, BI_LOG, b));
+        /* d(b^e)/de = b^e ln(b), but ln(b) of a constant b <= 0 is no
+         * number (and 1^e is already 1):
+         *   b = 0: 0^e is 0 for every e > 0 (1 at e = 0, a jump as in step;
+         *          undefined for e < 0), so its derivative is 0;
+         *   b < 0: b^e is defined at whole e only, where it agrees with the
+         *          real part |b|^e cos(pi e) of the complex power, whose
+         *          derivative there is b^e ln|b| (and where b^e is NaN,
+         *          so is this). */
+        int sign = constant_sign(b);
+        if (sign == 0)
+            return dag_int(g, 0);
+        return dag_mul(g, n, dag_call1(g, BI_LOG, sign < 0 ? dag_neg(g, b) : b));
     }
     case EX_CALL:
         return call_partial(g, n, k);
@@ -140,6 +234,30 @@ Node *deriv_partial(Graph *g, Node *n, int k) {
 }
 
 static int is_elementwise(const Node *n) { return n->kind <= EX_CALL; }
+
+/* The partials that are cheaper built together: those of a large product
+ * when two or more are wanted.  Fills out[] and returns 1 then; returns 0
+ * (out[] all NULL) when each partial is best built by deriv_partial where
+ * it is used (which keeps the order in which nodes are made, and so the
+ * printed forms, of the textbook rules), and -1 when the graph failed. */
+static int shared_partials(Graph *g, Node *n, const unsigned char *want, Node **out) {
+    int nwant = 0;
+    for (int k = 0; k < n->nargs; k++) {
+        out[k] = NULL;
+        nwant += !want || want[k];
+    }
+    if (n->kind != EX_MUL || n->nargs <= PARTIAL_DIRECT_MAX || nwant < 2)
+        return 0;
+    return product_partials(g, n, want, out) == 0 ? 1 : -1;
+}
+
+int deriv_partials(Graph *g, Node *n, const unsigned char *want, Node **out) {
+    int shared = shared_partials(g, n, want, out);
+    for (int k = 0; k < n->nargs && shared == 0 && !g->failed; k++)
+        if (!want || want[k])
+            out[k] = deriv_partial(g, n, k);
+    return shared < 0 || g->failed ? -1 : 0;
+}
 
 /* --------------------------------------------------------- tensor rules
  * Vectors and matrices are differentiated as wholes.  In reverse mode a
@@ -225,21 +343,57 @@ static Node *tensor_tangent(Graph *g, Node *n, Node *const *d) {
 }
 
 /* Reverse mode: what node n passes to adj(args[k]).  Elementwise nodes
- * pass adj(n) times their local partial, summed over the elements when the
- * argument was a broadcast scalar. */
-static Node *adjoint_term(Graph *g, Node *n, int k, Node *adj) {
+ * pass adj(n) times their local partial (given), summed over the elements
+ * when the argument was a broadcast scalar. */
+static Node *adjoint_term(Graph *g, Node *n, int k, Node *adj, Node *partial) {
     if (!is_elementwise(n))
         return tensor_adjoint(g, n, k, adj);
-    Node *c = dag_mul(g, adj, deriv_partial(g, n, k));
+    Node *c = dag_mul(g, adj, partial);
     if (n->args[k]->shape.rank == 0 && n->shape.rank > 0)
         c = dag_sum(g, c);
     return c;
 }
 
+/* Room for one node's partials and the flags saying which are wanted. */
+typedef struct Scratch {
+    Node **part;
+    unsigned char *want;
+    int cap;
+} Scratch;
+
+static int scratch_fit(Graph *g, Scratch *s, int n) {
+    if (n <= s->cap)
+        return 1;
+    int cap = n > 2 * s->cap ? n : 2 * s->cap;
+    Node **p = realloc(s->part, (size_t)cap * sizeof *p);
+    if (p)
+        s->part = p;
+    unsigned char *w = realloc(s->want, (size_t)cap);
+    if (w)
+        s->want = w;
+    if (!p || !w) {
+        g->failed = 1;
+        return 0;
+    }
+    s->cap = cap;
+    return 1;
+}
+
+static void scratch_free(Scratch *s) {
+    free(s->part);
+    free(s->want);
+}
+
 /* ------------------------------------------------------------------ forward */
 
 int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node **out) {
-    size_t n0 = g->nnodes;
+    size_t n0 = 0; /* as in deriv_reverse: the roots' cone only */
+    for (int i = 0; i < nroots; i++)
+        if (roots[i] && roots[i]->id + 1 > n0)
+            n0 = roots[i]->id + 1;
+    Scratch sc = {NULL, NULL, 0};
+    if (!dag_spend(g, n0)) /* a pass looks at every node */
+        return -1;
     Node **d = calloc(n0 ? n0 : 1, sizeof *d); /* NULL means zero */
     unsigned char *mark = malloc(n0 ? n0 : 1);
     Node **terms = NULL;
@@ -250,7 +404,7 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
         status = -1;
         goto done;
     }
-    dag_mark_reachable(g, roots, nroots, mark);
+    dag_mark_cone(g, roots, nroots, mark, n0);
     /* users of each node within the function: a derivative feeding two or
      * more users is shared */
     users = calloc(n0 ? n0 : 1, sizeof *users);
@@ -291,7 +445,13 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
             d[id] = dn;
             continue;
         }
-        int nt = 0;
+        int nt = 0, nd = 0;
+        if (!scratch_fit(g, &sc, n->nargs))
+            break;
+        for (int k = 0; k < n->nargs; k++)
+            nd += sc.want[k] = d[n->args[k]->id] != NULL;
+        if (nd == 0 || shared_partials(g, n, sc.want, sc.part) < 0)
+            continue;
         for (int k = 0; k < n->nargs; k++) {
             Node *da = d[n->args[k]->id];
             if (!da)
@@ -305,7 +465,7 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
                 }
                 terms = t;
             }
-            terms[nt++] = dag_mul(g, deriv_partial(g, n, k), da);
+            terms[nt++] = dag_mul(g, sc.part[k] ? sc.part[k] : deriv_partial(g, n, k), da);
         }
         if (nt == 0)
             continue;
@@ -332,6 +492,7 @@ done:
     free(mark);
     free(terms);
     free(users);
+    scratch_free(&sc);
     return status;
 }
 
@@ -383,7 +544,13 @@ typedef struct Contrib {
 } Contrib;
 
 int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) {
-    size_t n0 = g->nnodes;
+    /* nodes made after the root cannot be in its cone: a pass costs the
+     * root's id, not the graph's size (a Hessian makes its rows one after
+     * another in the same graph) */
+    size_t n0 = root ? root->id + 1 : g->nnodes;
+    Scratch sc = {NULL, NULL, 0};
+    if (!dag_spend(g, n0)) /* a pass looks at every node */
+        return -1;
     unsigned char *mark = malloc(n0 ? n0 : 1);
     unsigned char *dep = calloc(n0 ? n0 : 1, 1);
     int *head = malloc((n0 ? n0 : 1) * sizeof *head);
@@ -396,7 +563,7 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
         status = -1;
         goto done;
     }
-    dag_mark_reachable(g, &root, 1, mark);
+    dag_mark_cone(g, &root, 1, mark, n0);
     /* which nodes depend on a variable we differentiate by */
     for (int i = 0; i < nvars; i++) {
         Node *x = graph_var_node(g, vars[i]);
@@ -461,10 +628,18 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
             ndep += dep[n->args[k]->id];
         if (ndep >= 2)
             dag_pin(g, a); /* reused by every argument's contribution */
+        if (!scratch_fit(g, &sc, n->nargs))
+            break;
+        for (int k = 0; k < n->nargs; k++)
+            sc.want[k] = dep[n->args[k]->id];
+        if (shared_partials(g, n, sc.want, sc.part) < 0)
+            break;
         for (int k = 0; k < n->nargs; k++) {
             Node *arg = n->args[k];
-            if (dep[arg->id])
-                PUSH(arg->id, adjoint_term(g, n, k, a));
+            if (!dep[arg->id])
+                continue;
+            Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k);
+            PUSH(arg->id, adjoint_term(g, n, k, a, p));
         }
     }
 #undef PUSH
@@ -483,6 +658,7 @@ done:
     free(adj);
     free(pool);
     free(terms);
+    scratch_free(&sc);
     return status;
 }
 
@@ -557,6 +733,120 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
     free(fwd);
     free(rev);
     return g->failed ? -1 : status;
+}
+
+/* ------------------------------------------------- Jacobians, Hessians, ... */
+
+/* A result of rows x cols entries, charged to the work limit before it is
+ * allocated (each entry costs at least its writing out), or NULL. */
+static Node **result_matrix(Graph *g, int rows, int cols) {
+    uint64_t n = (uint64_t)rows * (uint64_t)cols;
+    if (!dag_spend(g, n))
+        return NULL;
+    Node **m = calloc(n ? (size_t)n : 1, sizeof *m);
+    if (!m)
+        g->failed = 1;
+    return m;
+}
+
+int deriv_jacobian(Graph *g, Node *const *roots, int nroots, const int *vars, int nvars, Node ***J) {
+    Node **col = malloc((size_t)(nroots ? nroots : 1) * sizeof *col);
+    *J = result_matrix(g, nroots, nvars);
+    if (!col)
+        g->failed = 1;
+    int status = g->failed ? -1 : 0;
+    for (int j = 0; j < nvars && status == 0; j++) {
+        status = deriv_forward_many(g, roots, nroots, vars[j], col);
+        for (int i = 0; i < nroots && status == 0; i++)
+            (*J)[(size_t)i * (size_t)nvars + (size_t)j] = col[i];
+    }
+    free(col);
+    if (status != 0 || g->failed) {
+        free(*J);
+        *J = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+Node *deriv_nth(Graph *g, Node *root, int var, int order) {
+    for (int k = 0; k < order && root; k++)
+        root = deriv_forward(g, root, var);
+    return root;
+}
+
+/* Counts the nodes reachable from a root that were built at or after
+ * `base` (the nodes a result has of its own: the function's and the
+ * gradient's are there anyway), up to `cap`, without clearing a mark per
+ * count: a node is seen in this count when its stamp is the count's
+ * epoch. */
+typedef struct OwnCounter {
+    size_t base;
+    uint32_t *stamp; /* by id - base */
+    uint32_t epoch;
+    Node **stack;
+    size_t cap;
+} OwnCounter;
+
+static size_t count_own(Graph *g, OwnCounter *c, Node *root, size_t cap) {
+    size_t count = 0, sp = 0;
+    c->epoch++;
+    if (root->id < c->base)
+        return 0;
+    c->stack[sp++] = root;
+    c->stamp[root->id - c->base] = c->epoch;
+    while (sp > 0 && count < cap) {
+        Node *n = c->stack[--sp];
+        count++;
+        for (int k = 0; k < n->nargs; k++) {
+            Node *a = n->args[k];
+            if (a->id < c->base || c->stamp[a->id - c->base] == c->epoch)
+                continue;
+            c->stamp[a->id - c->base] = c->epoch;
+            c->stack[sp++] = a; /* at most one entry per node: cap suffices */
+        }
+    }
+    dag_spend(g, count); /* bounded by the work limit like any pass */
+    return count;
+}
+
+#define HESSIAN_COUNT_CAP 32
+
+int deriv_hessian(Graph *g, Node *const *grad, const int *vars, int nvars, DerivMode mode, Node ***out) {
+    size_t base = g->nnodes, n = (size_t)nvars;
+    Node **H = *out = result_matrix(g, nvars, nvars);
+    int status = H ? 0 : -1;
+    for (size_t i = 0; i < n && status == 0; i++)
+        status = deriv_gradient(g, grad[i], vars, nvars, mode, H + i * n, NULL);
+    /* symmetric entries: keep one of each pair, the one with fewer nodes
+     * of its own (pairs built as one node, such as zeros, cost nothing).
+     * Counts stop at HESSIAN_COUNT_CAP, so that a dense Hessian whose
+     * entries share long chains costs n^2 counts, not n^3 (two entries
+     * that large are both kept by the first) */
+    OwnCounter c = {base, NULL, 0, NULL, g->nnodes - base};
+    if (status == 0) {
+        c.stamp = calloc(c.cap ? c.cap : 1, sizeof *c.stamp);
+        c.stack = malloc((c.cap ? c.cap : 1) * sizeof *c.stack);
+        if (!c.stamp || !c.stack)
+            status = -1;
+    }
+    for (size_t i = 0; i < n && status == 0 && !g->failed; i++)
+        for (size_t j = i + 1; j < n && !g->failed; j++) {
+            Node *a = H[i * n + j], *b = H[j * n + i];
+            if (a == b)
+                continue;
+            size_t na = count_own(g, &c, a, HESSIAN_COUNT_CAP);
+            Node *pick = na <= count_own(g, &c, b, na + 1) ? a : b;
+            H[i * n + j] = H[j * n + i] = pick;
+        }
+    free(c.stamp);
+    free(c.stack);
+    if (status != 0 || g->failed) {
+        free(H);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------- domain facts */

@@ -21,6 +21,12 @@ typedef enum DerivMode { DERIV_AUTO, DERIV_FORWARD, DERIV_REVERSE } DerivMode;
 
 /* dn/d(args[k]) for one node. */
 Node *deriv_partial(Graph *g, Node *n, int k);
+/* The partials of an elementwise node for every k with want[k] (want
+ * NULL: every k) into out[k] (NULL for the others), in time linear in its
+ * arguments: a product of N factors shares prefix and suffix products
+ * instead of writing N products of N - 1 factors.  Returns 0, or -1 when
+ * the graph failed. */
+int deriv_partials(Graph *g, Node *n, const unsigned char *want, Node **out);
 
 /* d root / d var by forward accumulation.  NULL when the graph failed. */
 Node *deriv_forward(Graph *g, Node *root, int var);
@@ -41,6 +47,24 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out);
 #define DERIV_AUTO_BUDGET 8
 int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode mode, Node **out,
                    DerivMode *used);
+
+/* The Jacobian of scalar roots, (*J)[i*nvars + j] = d roots[i] / d
+ * vars[j] (numerator layout, malloc'd), by forward mode: one pass per
+ * variable, each shared by all the roots.  Every entry is charged to the
+ * graph's work limit first, so that too large a matrix fails at once.
+ * Returns 0, or -1 (*J NULL) when the graph failed. */
+int deriv_jacobian(Graph *g, Node *const *roots, int nroots, const int *vars, int nvars, Node ***J);
+
+/* The Hessian of a scalar function from its gradient grad[0..nvars):
+ * (*H)[i*nvars + j] = d grad[i] / d vars[j] (malloc'd), one pass of
+ * `mode` per row; of each symmetric pair one node is kept for both
+ * entries (the one with fewer nodes of its own).  Entries are charged to
+ * the work limit as for deriv_jacobian.  Returns 0, or -1 (*H NULL). */
+int deriv_hessian(Graph *g, Node *const *grad, const int *vars, int nvars, DerivMode mode, Node ***H);
+
+/* The order-th derivative of root by var (forward mode, one pass per
+ * order); NULL when the graph failed (its work limit bounds the whole). */
+Node *deriv_nth(Graph *g, Node *root, int var, int order);
 
 /* Lets the simplifier assume what must hold wherever the roots are
  * defined (log(u) needs u > 0, u^-1 needs u != 0, ...).  Derivatives are

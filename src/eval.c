@@ -83,7 +83,7 @@ double eval_builtin(Builtin fn, const double *a) {
 
 /* The careful forms of the generated code (codegen.c), so that --at agrees
  * with the kernels: exp(u) - 1 is expm1(u) inside a sum. */
-static double eval_sum(const Node *n, double *const *at, int e) {
+static double eval_sum(const Node *n, double *const *at, size_t e) {
     int minus_one = -1, exp_term = -1;
     for (int k = 0; k < n->nargs; k++) {
         if (dag_is_num(n->args[k], -1))
@@ -105,7 +105,7 @@ static double eval_sum(const Node *n, double *const *at, int e) {
 
 /* log(sigmoid(v)) = -softplus(-v), log(1 - sigmoid(v)) = -softplus(v),
  * log(1 + w) = log1p(w).  Returns 1 when one of them applies. */
-static int eval_careful_log(const Node *u, double *const *at, int e, double *out) {
+static int eval_careful_log(const Node *u, double *const *at, size_t e, double *out) {
     if (u->kind == EX_CALL && u->u.fn == BI_SIGMOID) {
         double a = -ARG(u->args[0], e);
         *out = -eval_builtin(BI_SOFTPLUS, &a);
@@ -128,7 +128,7 @@ static int eval_careful_log(const Node *u, double *const *at, int e, double *out
 }
 
 /* Element e of an elementwise node. */
-static double eval_element(const Node *n, double *const *at, int e) {
+static double eval_element(const Node *n, double *const *at, size_t e) {
     double v = 0, argv[8];
     switch ((NodeKind)n->kind) {
     case EX_ADD:
@@ -138,7 +138,9 @@ static double eval_element(const Node *n, double *const *at, int e) {
         for (int k = 0; k < n->nargs; k++)
             v *= ARG(n->args[k], e);
         return v;
-    case EX_POW:
+    case EX_POW: /* a constant exponent keeps its exact parity */
+        if (n->args[1]->kind == EX_CONST)
+            return num_pow_value(ARG(n->args[0], e), n->args[1]->num[0]);
         return pow(ARG(n->args[0], e), ARG(n->args[1], e));
     case EX_CALL:
         if (n->u.fn == BI_LOG && eval_careful_log(n->args[0], at, e, &v))
@@ -153,21 +155,23 @@ static double eval_element(const Node *n, double *const *at, int e) {
 
 /* log(sum(exp(u))) = m + log(sum(exp(u - m))) with m = max(u): no
  * overflow, and at least one term is 1. */
-static double logsumexp(const double *u, int n) {
+static double logsumexp(const double *u, size_t n) {
     double m = -INFINITY, s = 0;
-    for (int i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         m = u[i] > m ? u[i] : m;
     if (!isfinite(m))
         return m;
-    for (int i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         s += exp(u[i] - m);
     return m + log(s);
 }
 
-/* Computes node n into out (shape_numel(n->shape) values). */
+/* Computes node n into out (shape_numel(n->shape) values).  Sizes and
+ * positions are size_t: lowering bounds every shape (SHAPE_MAX_ELEMENTS),
+ * and no product of dimensions here is computed in int. */
 static void eval_one(const Graph *g, const Node *n, double *const *at, const double *const *point,
                      double *out) {
-    int numel = shape_numel(n->shape);
+    size_t numel = (size_t)shape_numel(n->shape);
     const double *a = n->nargs ? at[n->args[0]->id] : NULL;
     const double *b = n->nargs > 1 ? at[n->args[1]->id] : NULL;
     switch ((NodeKind)n->kind) {
@@ -175,81 +179,82 @@ static void eval_one(const Graph *g, const Node *n, double *const *at, const dou
         out[0] = num_value(n->num[0]);
         return;
     case EX_VAR:
-        for (int e = 0; e < numel; e++)
+        for (size_t e = 0; e < numel; e++)
             out[e] = point[n->u.var][e];
         return;
     case EX_ADD:
     case EX_MUL:
     case EX_POW:
     case EX_CALL:
-        for (int e = 0; e < numel; e++)
+        for (size_t e = 0; e < numel; e++)
             out[e] = eval_element(n, at, e);
         return;
     case EX_MATMUL: {
         Shape sa = n->args[0]->shape, sb = n->args[1]->shape;
-        int m = sa.rank == 2 ? sa.dim[0] : 1, k = sa.rank == 2 ? sa.dim[1] : sa.dim[0];
-        int cols = sb.rank == 2 ? sb.dim[1] : 1;
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < cols; j++) {
+        size_t m = sa.rank == 2 ? (size_t)sa.dim[0] : 1, k = (size_t)(sa.rank == 2 ? sa.dim[1] : sa.dim[0]);
+        size_t cols = sb.rank == 2 ? (size_t)sb.dim[1] : 1;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < cols; j++) {
                 double s = 0;
-                for (int q = 0; q < k; q++)
+                for (size_t q = 0; q < k; q++)
                     s += a[i * k + q] * b[q * cols + j];
                 out[i * cols + j] = s;
             }
         return;
     }
     case EX_OUTER: {
-        int m = n->shape.dim[0], c = n->shape.dim[1];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < c; j++)
+        size_t m = (size_t)n->shape.dim[0], c = (size_t)n->shape.dim[1];
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < c; j++)
                 out[i * c + j] = a[i] * b[j];
         return;
     }
     case EX_TRANSPOSE: {
-        int m = n->shape.dim[0], c = n->shape.dim[1];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < c; j++)
+        size_t m = (size_t)n->shape.dim[0], c = (size_t)n->shape.dim[1];
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < c; j++)
                 out[i * c + j] = a[j * m + i];
         return;
     }
     case EX_INDEX: /* an element, or the row u.index (numel values) */
-        for (int e = 0; e < numel; e++)
-            out[e] = a[n->u.index * (n->shape.rank ? numel : 1) + e];
+        for (size_t e = 0; e < numel; e++)
+            out[e] = a[(size_t)n->u.index * (n->shape.rank ? numel : 1) + e];
         return;
     case EX_SCATTER: {
-        int w = shape_numel(n->args[0]->shape);
-        for (int e = 0; e < numel; e++)
+        size_t w = (size_t)shape_numel(n->args[0]->shape);
+        for (size_t e = 0; e < numel; e++)
             out[e] = 0;
-        for (int e = 0; e < w; e++)
-            out[n->u.index * w + e] = a[e];
+        for (size_t e = 0; e < w; e++)
+            out[(size_t)n->u.index * w + e] = a[e];
         return;
     }
     case EX_PACK: {
-        int w = shape_numel(n->args[0]->shape);
-        for (int k = 0; k < n->nargs; k++)
-            for (int e = 0; e < w; e++)
+        size_t w = (size_t)shape_numel(n->args[0]->shape);
+        for (size_t k = 0; k < (size_t)n->nargs; k++)
+            for (size_t e = 0; e < w; e++)
                 out[k * w + e] = at[n->args[k]->id][e];
         return;
     }
     case EX_SUM: {
         double s = 0;
-        for (int e = 0; e < shape_numel(n->args[0]->shape); e++)
+        size_t w = (size_t)shape_numel(n->args[0]->shape);
+        for (size_t e = 0; e < w; e++)
             s += a[e];
         out[0] = s;
         return;
     }
     case EX_FILL:
-        for (int e = 0; e < numel; e++)
+        for (size_t e = 0; e < numel; e++)
             out[e] = a[0];
         return;
     case EX_SOFTMAX: {
         double l = logsumexp(a, numel);
-        for (int e = 0; e < numel; e++)
+        for (size_t e = 0; e < numel; e++)
             out[e] = exp(a[e] - l);
         return;
     }
     case EX_LOGSUMEXP:
-        out[0] = logsumexp(a, shape_numel(n->args[0]->shape));
+        out[0] = logsumexp(a, (size_t)shape_numel(n->args[0]->shape));
         return;
     case EX_COUNT:
         break;

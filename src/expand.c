@@ -7,7 +7,9 @@
  *   d/dx l4 = 64*(1 - 42*x + 504*x^2 - 2640*x^3 + ...).
  * Anything that is not a polynomial operation (ln(x), x^(1/2), x^-1) is an
  * atom.  Expansion can grow exponentially, so it stops with an error past
- * EXPAND_MAX_TERMS terms.  Never used for code generation.
+ * EXPAND_MAX_TERMS terms, and where a coefficient leaves the exact 64-bit
+ * rationals (rather than going on with rounded ones).  Never used for code
+ * generation.
  */
 #include "expand.h"
 
@@ -16,6 +18,7 @@
 
 typedef struct Mono {
     Num coef;
+    int inexact;    /* computed from an inexact constant of the program */
     int len;        /* number of (atom, exponent) pairs        */
     uint32_t *pairs; /* atom id, exponent, sorted by atom id    */
 } Mono;
@@ -24,6 +27,20 @@ typedef struct Poly {
     Mono *t;
     int n, cap;
 } Poly;
+
+/* Coefficients stay exact: a sum or product of two exact coefficients
+ * that no longer fits in a 64-bit rational (and would go on as a double,
+ * silently rounded) stops the expansion as "a coefficient is too large".
+ * Coefficients that come from an inexact constant of the program (a double
+ * such as 0.12345678901234567, however it is held now) are inexact
+ * already, and go on.  Returns the result's inexactness, or -1. */
+static int combine_exactness(NumStatus st, int a_inexact, int b_inexact, Num r) {
+    if (st != NUM_OK)
+        return -1;
+    if (a_inexact || b_inexact)
+        return 1;
+    return r.is_rat ? 0 : -1;
+}
 
 typedef struct Expander {
     Graph *g;
@@ -45,10 +62,22 @@ static Poly *poly_new(void) { return calloc(1, sizeof(Poly)); }
 
 static void poly_normalize(Expander *E, Poly *p);
 
+/* Expansion is work like any other (a chain of sums can take time
+ * quadratic in its length before the term limit is reached): every
+ * monomial made is charged to the graph's work limit, which fails the
+ * graph. */
+static int spend(Expander *E, uint64_t n) {
+    if (!dag_spend(E->g, n))
+        E->failed = E->failed ? E->failed : 1;
+    return !E->failed;
+}
+
 /* Appends a monomial; like terms are merged when the list grows long, so
  * that the limit counts the terms of a polynomial, not the products that
  * make it ((1 + x)^1000 has 1001 terms from 250000 products). */
-static int poly_push(Expander *E, Poly *p, Num coef, const uint32_t *pairs, int len) {
+static int poly_push(Expander *E, Poly *p, Num coef, int inexact, const uint32_t *pairs, int len) {
+    if (!spend(E, 1 + (uint64_t)len))
+        return -1;
     if (p->n >= EXPAND_MAX_TERMS * 4) {
         poly_normalize(E, p);
         if (E->failed)
@@ -66,6 +95,7 @@ static int poly_push(Expander *E, Poly *p, Num coef, const uint32_t *pairs, int 
     }
     Mono *m = &p->t[p->n];
     m->coef = coef;
+    m->inexact = inexact;
     m->len = len;
     m->pairs = malloc((size_t)(len ? len : 1) * 2 * sizeof *m->pairs);
     if (!m->pairs) {
@@ -97,9 +127,12 @@ static void poly_normalize(Expander *E, Poly *p) {
     for (int i = 0; i < p->n; i++) {
         if (m > 0 && mono_compare(&p->t[m - 1], &p->t[i]) == 0) {
             Num r;
-            if (num_add(p->t[m - 1].coef, p->t[i].coef, &r) != NUM_OK)
+            int inexact = combine_exactness(num_add(p->t[m - 1].coef, p->t[i].coef, &r), p->t[m - 1].inexact,
+                                            p->t[i].inexact, r);
+            if (inexact < 0)
                 E->failed = 3;
             p->t[m - 1].coef = r;
+            p->t[m - 1].inexact = inexact > 0;
             free(p->t[i].pairs);
             continue;
         }
@@ -120,7 +153,7 @@ static void poly_normalize(Expander *E, Poly *p) {
 
 static Poly *poly_const(Expander *E, Num c) {
     Poly *p = poly_new();
-    if (!p || (!num_is_zero(c) && poly_push(E, p, c, NULL, 0) != 0)) {
+    if (!p || (!num_is_zero(c) && poly_push(E, p, c, !c.is_rat, NULL, 0) != 0)) {
         poly_free(p);
         E->failed = E->failed ? E->failed : 1;
         return NULL;
@@ -131,7 +164,7 @@ static Poly *poly_const(Expander *E, Num c) {
 static Poly *poly_atom(Expander *E, const Node *n) {
     Poly *p = poly_new();
     uint32_t pair[2] = {n->id, 1};
-    if (!p || poly_push(E, p, num_int(1), pair, 1) != 0) {
+    if (!p || poly_push(E, p, num_int(1), 0, pair, 1) != 0) {
         poly_free(p);
         E->failed = E->failed ? E->failed : 1;
         return NULL;
@@ -178,11 +211,12 @@ static Poly *poly_mul(Expander *E, const Poly *a, const Poly *b) {
                 }
             }
             Num c;
-            if (num_mul(x->coef, y->coef, &c) != NUM_OK) {
+            int inexact = combine_exactness(num_mul(x->coef, y->coef, &c), x->inexact, y->inexact, c);
+            if (inexact < 0) {
                 E->failed = 3;
                 break;
             }
-            poly_push(E, p, c, buf, w);
+            poly_push(E, p, c, inexact, buf, w);
         }
     free(buf);
     if (!E->failed)
@@ -196,7 +230,7 @@ static Poly *poly_mul(Expander *E, const Poly *a, const Poly *b) {
 
 static Poly *poly_add_into(Expander *E, Poly *acc, const Poly *b) {
     for (int i = 0; i < b->n && !E->failed; i++)
-        poly_push(E, acc, b->t[i].coef, b->t[i].pairs, b->t[i].len);
+        poly_push(E, acc, b->t[i].coef, b->t[i].inexact, b->t[i].pairs, b->t[i].len);
     if (!E->failed)
         poly_normalize(E, acc);
     return acc;
@@ -220,6 +254,17 @@ static Poly *expand_all(Expander *E, Node *root) {
         return NULL;
     }
     dag_mark_reachable(g, &root, 1, mark);
+    /* users of each expansion: one that no later node needs is freed at
+     * once, so that memory holds the live expansions, not every one */
+    uint32_t *users = calloc(g->nnodes ? g->nnodes : 1, sizeof *users);
+    if (!users) {
+        free(mark);
+        E->failed = 1;
+        return NULL;
+    }
+    for (size_t id = 0; id <= root->id; id++)
+        for (int k = 0; mark[id] && k < g->nodes[id]->nargs; k++)
+            users[g->nodes[id]->args[k]->id]++;
     for (size_t id = 0; id <= root->id && !E->failed; id++) {
         if (!mark[id])
             continue;
@@ -276,7 +321,15 @@ static Poly *expand_all(Expander *E, Node *root) {
         if (!p && !E->failed)
             E->failed = 1;
         E->memo[id] = p;
+        for (int k = 0; k < n->nargs; k++) {
+            size_t a = n->args[k]->id;
+            if (--users[a] == 0 && a != root->id) {
+                poly_free(E->memo[a]);
+                E->memo[a] = NULL;
+            }
+        }
     }
+    free(users);
     free(mark);
     if (E->failed)
         return NULL;

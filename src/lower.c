@@ -21,9 +21,16 @@
 #include "hints.h"
 #include "repeated.h"
 
-/* Steps of lowering (see spend) before "too much work": at about a
- * microsecond each, a few seconds.  docs/limits.md explains the choice. */
-#define DEFAULT_MAX_WORK 10000000L
+/* Lowering recurses once per level of nesting (up to AST_MAX_DEPTH), so
+ * the frames on that path are kept small enough for 1000 levels in a
+ * 1 MiB stack (docs/limits.md): functions with large locals (messages,
+ * hints, name tables) are kept out of line, where only the construct that
+ * needs them pays for them. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 
 typedef struct Binding {
     const char *name; /* points into the AST (lives as long as the lowering) */
@@ -59,11 +66,10 @@ static Node *lower_expr(Lowerer *L, const Ast *a);
 /* --- helpers ------------------------------------------------------------- */
 
 static void out_of_memory(Lowerer *L, Loc loc) {
-    if (!L->failed && L->g->failed == 2)
-        diag_error(L->diag, loc, "expression too large: more than %zu nodes (see --max-nodes)",
-                   L->g->max_nodes);
-    else if (!L->failed)
-        diag_error(L->diag, loc, "out of memory");
+    char why[128];
+    if (!L->failed)
+        diag_error(L->diag, loc, "%s",
+                   L->g->failed ? graph_failure_message(L->g, why, sizeof why) : "out of memory");
     L->failed = 1;
 }
 
@@ -88,20 +94,13 @@ static Node *located(Lowerer *L, Node *n, Loc loc) {
     return n;
 }
 
-static size_t name_hash(const char *name) {
-    size_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
-}
-
 /* The slot holding `name`, or the empty slot where it would go; NULL while
  * the table is empty. */
 static NameSlot *name_slot(const Lowerer *L, const char *name) {
     if (L->names_cap == 0)
         return NULL;
     size_t mask = L->names_cap - 1;
-    for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask)
+    for (size_t i = graph_name_hash(name) & mask;; i = (i + 1) & mask)
         if (!L->names[i].name || strcmp(L->names[i].name, name) == 0)
             return &L->names[i];
 }
@@ -221,7 +220,7 @@ static int is_function_name(const char *name) {
 
 /* --- names -------------------------------------------------------------- */
 
-static Node *lower_name(Lowerer *L, const Ast *a) {
+static NOINLINE Node *lower_name(Lowerer *L, const Ast *a) {
     const char *name = a->text;
     Binding *b = find_binding(L, name);
     if (b)
@@ -283,6 +282,19 @@ static const char *shape_text(Shape s, char *buf, size_t size) {
     return buf;
 }
 
+/* Refuses a vector or matrix beyond SHAPE_MAX_ELEMENTS where it is made
+ * (ones(1e6, 1e6), the outer product of two long vectors, a tall matrix
+ * times a wide one): its values would not fit in memory, and counts of
+ * its elements would overflow.  Returns n, or NULL after the error. */
+static NOINLINE Node *within_size(Lowerer *L, Loc loc, Node *n) {
+    if (!n || shape_numel(n->shape) <= SHAPE_MAX_ELEMENTS)
+        return n;
+    char sh[32];
+    diag_error(L->diag, loc, "too many elements: a value of shape %s has %lld, at most %d",
+               shape_text(n->shape, sh, sizeof sh), (long long)shape_numel(n->shape), SHAPE_MAX_ELEMENTS);
+    return NULL;
+}
+
 /* The source text of a span, shortened, for messages. */
 static void source_text(const Lowerer *L, Loc loc, char *buf, size_t size) {
     const Source *src = L->diag->src;
@@ -299,7 +311,7 @@ static void source_text(const Lowerer *L, Loc loc, char *buf, size_t size) {
 
 /* Reports operands whose shapes do not go together:
  *   shape mismatch in 'W @ x': [3,4] @ [5] */
-static Node *shape_error(Lowerer *L, Loc loc, Shape a, const char *op, Shape b) {
+static NOINLINE Node *shape_error(Lowerer *L, Loc loc, Shape a, const char *op, Shape b) {
     char text[64], sa[32], sb[32];
     source_text(L, loc, text, sizeof text);
     /* a comma separates arguments ("[3], [2]"); an operator stands between */
@@ -325,7 +337,7 @@ static void product_hint(Lowerer *L, Loc left, Loc right, Shape a, Shape b) {
 /* Elementwise operands: scalars broadcast; tensors must agree. */
 static int same_or_scalar(Shape a, Shape b) { return a.rank == 0 || b.rank == 0 || shape_equal(a, b); }
 
-static Node *need_rank(Lowerer *L, const Ast *a, Node *n, int lo, int hi, const char *what) {
+static NOINLINE Node *need_rank(Lowerer *L, const Ast *a, Node *n, int lo, int hi, const char *what) {
     if (!n || (n->shape.rank >= lo && n->shape.rank <= hi))
         return n;
     char sh[32];
@@ -333,7 +345,7 @@ static Node *need_rank(Lowerer *L, const Ast *a, Node *n, int lo, int hi, const 
     return NULL;
 }
 
-static int check_arity(Lowerer *L, const Ast *a, const char *name, int lo, int hi) {
+static NOINLINE int check_arity(Lowerer *L, const Ast *a, const char *name, int lo, int hi) {
     if (a->nkids >= lo && (hi < 0 || a->nkids <= hi))
         return 1;
     const char *hint = hint_arity(name, a->nkids), *sep = hint ? "; " : "";
@@ -399,7 +411,7 @@ static int constant_dim(Lowerer *L, const Ast *a, Node *n, int *dim) {
     return 1;
 }
 
-static Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
+static NOINLINE Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
     const char *name = tensor_functions[which].name;
     int want = tensor_functions[which].nargs;
     if (!check_arity(L, a, name, want < 0 ? 1 : want, want < 0 ? 2 : want))
@@ -445,69 +457,9 @@ static Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
     return dag_sub(g, x, dag_logsumexp(g, x));
 }
 
-static Node *lower_call(Lowerer *L, const Ast *a) {
-    const char *name = a->text;
-    if (spaced_call(L, a) && names_value(L, name)) {
-        /* "param sum; sum (x)": the variable times (x), or the function? */
-        diag_error(L->diag, a->name_loc, "'%s' is a variable and a function: write %s*(...) to multiply, "
-                   "or %s(...) with no space to call the function", name, name, name);
-        return NULL;
-    }
-    int tf = tensor_function(name);
-    if (tf >= 0)
-        return lower_tensor_call(L, a, tf);
-    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-        if (strcmp(aliases[i].alias, name) == 0)
-            name = aliases[i].name;
-    int fn = builtin_lookup(name);
-    int special = strcmp(name, "sqrt") == 0 || strcmp(name, "pow") == 0;
-    if (fn == BI_PI || strcmp(name, "e") == 0) {
-        diag_error(L->diag, a->name_loc, "'%s' is a constant, not a function", a->text);
-        return NULL;
-    }
-    if (fn < 0 && !special) {
-        if (names_value(L, a->text)) {
-            diag_error(L->diag, a->name_loc, "'%s' is not a function; write %s*(...) to multiply",
-                       a->text, a->text);
-            return NULL;
-        }
-        const char *call, *instead;
-        if (hint_missing_function(a->text, &call, &instead)) {
-            if (instead)
-                diag_error(L->diag, a->name_loc, "unknown function '%s': symdiff does not have it; "
-                           "for %s write %s", a->text, call, instead);
-            else
-                diag_error(L->diag, a->name_loc, "unknown function '%s': symdiff does not have it, and "
-                           "none of its functions computes it", a->text);
-            return NULL;
-        }
-        const char *cands[BI_COUNT + 8];
-        int n = 0;
-        for (int i = 0; i < BI_COUNT; i++)
-            if (i != BI_PI)
-                cands[n++] = builtin_info[i].name;
-        for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-            cands[n++] = aliases[i].alias;
-        cands[n++] = "sqrt";
-        cands[n++] = "pow";
-        char hint[128];
-        suggest(hint, sizeof hint, a->text, cands, n);
-        if (!hint[0])
-            snprintf(hint, sizeof hint, "; to multiply, write %.40s*(...)", a->text);
-        diag_error(L->diag, a->name_loc, "unknown function '%s'%s", a->text, hint);
-        return NULL;
-    }
-    int lo = special ? (strcmp(name, "pow") == 0 ? 2 : 1) : builtin_info[fn].min_args;
-    int hi = special ? lo : builtin_info[fn].max_args;
-    if (fn == BI_MIN || fn == BI_MAX)
-        hi = -1; /* max(a, b, c) = max(max(a, b), c) */
-    if (!check_arity(L, a, a->text, lo, hi))
-        return NULL;
-    Node *args[64];
-    if (a->nkids > 64) {
-        diag_error(L->diag, a->name_loc, "too many arguments to '%s' (at most 64)", a->text);
-        return NULL;
-    }
+/* The call of builtin fn (or sqrt, pow) named `name` in a, its arguments
+ * lowered into args (a->nkids of them; room for two when fewer). */
+static Node *lower_builtin(Lowerer *L, const Ast *a, int fn, const char *name, Node **args) {
     for (int i = 0; i < a->nkids; i++)
         if (!(args[i] = lower_expr(L, a->kids[i])))
             return NULL;
@@ -539,6 +491,102 @@ static Node *lower_call(Lowerer *L, const Ast *a) {
         }
     }
     return dag_call(g, (Builtin)fn, args, nargs);
+}
+
+/* What a call names: a function of tensors, or a builtin (fn; -1 for
+ * sqrt and pow) under its own name (aliases resolved). */
+typedef struct CallTarget {
+    int tensor;
+    int fn;
+    const char *name;
+} CallTarget;
+
+/* Resolves the function a names and checks its arguments' count.  Returns
+ * 1, or 0 after reporting the error. */
+static NOINLINE int resolve_call(Lowerer *L, const Ast *a, CallTarget *t) {
+    const char *name = a->text;
+    if (spaced_call(L, a) && names_value(L, name)) {
+        /* "param sum; sum (x)": the variable times (x), or the function? */
+        diag_error(L->diag, a->name_loc, "'%s' is a variable and a function: write %s*(...) to multiply, "
+                   "or %s(...) with no space to call the function", name, name, name);
+        return 0;
+    }
+    t->tensor = tensor_function(name);
+    if (t->tensor >= 0)
+        return 1;
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(aliases[i].alias, name) == 0)
+            name = aliases[i].name;
+    int fn = builtin_lookup(name);
+    int special = strcmp(name, "sqrt") == 0 || strcmp(name, "pow") == 0;
+    if (fn == BI_PI || strcmp(name, "e") == 0) {
+        diag_error(L->diag, a->name_loc, "'%s' is a constant, not a function", a->text);
+        return 0;
+    }
+    if (fn < 0 && !special) {
+        if (names_value(L, a->text)) {
+            diag_error(L->diag, a->name_loc, "'%s' is not a function; write %s*(...) to multiply",
+                       a->text, a->text);
+            return 0;
+        }
+        const char *call, *instead;
+        if (hint_missing_function(a->text, &call, &instead)) {
+            if (instead)
+                diag_error(L->diag, a->name_loc, "unknown function '%s': symdiff does not have it; "
+                           "for %s write %s", a->text, call, instead);
+            else
+                diag_error(L->diag, a->name_loc, "unknown function '%s': symdiff does not have it, and "
+                           "none of its functions computes it", a->text);
+            return 0;
+        }
+        const char *cands[BI_COUNT + 8];
+        int n = 0;
+        for (int i = 0; i < BI_COUNT; i++)
+            if (i != BI_PI)
+                cands[n++] = builtin_info[i].name;
+        for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+            cands[n++] = aliases[i].alias;
+        cands[n++] = "sqrt";
+        cands[n++] = "pow";
+        char hint[128];
+        suggest(hint, sizeof hint, a->text, cands, n);
+        if (!hint[0])
+            snprintf(hint, sizeof hint, "; to multiply, write %.40s*(...)", a->text);
+        diag_error(L->diag, a->name_loc, "unknown function '%s'%s", a->text, hint);
+        return 0;
+    }
+    int lo = special ? (strcmp(name, "pow") == 0 ? 2 : 1) : builtin_info[fn].min_args;
+    int hi = special ? lo : builtin_info[fn].max_args;
+    if (fn == BI_MIN || fn == BI_MAX)
+        hi = -1; /* max(a, b, c) = max(max(a, b), c) */
+    if (!check_arity(L, a, a->text, lo, hi))
+        return 0;
+    if (a->nkids > 64) {
+        diag_error(L->diag, a->name_loc, "too many arguments to '%s' (at most 64)", a->text);
+        return 0;
+    }
+    t->fn = fn;
+    t->name = name;
+    return 1;
+}
+
+static Node *lower_call(Lowerer *L, const Ast *a) {
+    CallTarget t;
+    if (!resolve_call(L, a, &t))
+        return NULL;
+    if (t.tensor >= 0)
+        return lower_tensor_call(L, a, t.tensor);
+    /* room for three arguments (every builtin but min and max) in the
+     * frame, which lowering repeats at every level of nesting */
+    Node *small[3], **args = a->nkids <= 3 ? small : malloc((size_t)a->nkids * sizeof *args);
+    if (!args) {
+        out_of_memory(L, a->loc);
+        return NULL;
+    }
+    Node *r = lower_builtin(L, a, t.fn, t.name, args);
+    if (args != small)
+        free(args);
+    return r;
 }
 
 /* --- expressions ------------------------------------------------------------- */
@@ -652,7 +700,7 @@ static Node *lower_product(Lowerer *L, const Ast *a) {
             run[nrun++] = t;
             continue;
         }
-        if (!r) {
+        if (!(r = within_size(L, upto, r))) {
             ok = 0;
             break;
         }
@@ -732,6 +780,7 @@ static Node *lower_vector(Lowerer *L, const Ast *a) {
  * body (so that nested repeats of an empty body end too).  Returns 0 once
  * the limit is passed, after reporting it at `loc`. */
 static int spend(Lowerer *L, Loc loc) {
+    dag_spend(L->g, 1); /* the graph's count covers every stage */
     if (++L->work > L->max_work) {
         if (L->work == L->max_work + 1)
             diag_error(L->diag, loc, "program does too much work (more than %ld steps); "
@@ -815,6 +864,7 @@ static Node *lower_expr(Lowerer *L, const Ast *a) {
     Node *n = lower_expr_inner(L, a);
     if (!n && L->g->failed)
         out_of_memory(L, a->loc);
+    n = within_size(L, a->loc, n);
     if (n && ast_set_has(&L->repeated, a))
         dag_pin(L->g, n); /* written twice: shared like a named value */
     return located(L, n, a->loc);
@@ -879,7 +929,7 @@ static int lower_statement(Lowerer *L, const Ast *s) {
             shape.dim[k] = (int)d.p;
         }
         shape.rank = s->nkids;
-        if (shape.rank == 2 && (long)shape.dim[0] * shape.dim[1] > 100000000L) {
+        if (shape_numel(shape) > SHAPE_MAX_ELEMENTS) {
             diag_error(L->diag, s->loc, "'%s' is too large", s->text);
             return -1;
         }
@@ -964,7 +1014,8 @@ static double constant_value(const Node *n, const double *val) {
             v *= val[n->args[k]->id];
         break;
     case EX_POW:
-        v = pow(val[n->args[0]->id], val[n->args[1]->id]);
+        v = n->args[1]->kind == EX_CONST ? num_pow_value(val[n->args[0]->id], n->args[1]->num[0])
+                                         : pow(val[n->args[0]->id], val[n->args[1]->id]);
         break;
     case EX_CALL:
         for (int k = 0; k < n->nargs && k < 8; k++)
@@ -995,13 +1046,33 @@ static int constants_overflow(const Node *n, double *out) {
     return nconst >= 2 && !isfinite(c);
 }
 
+/* The exponent a nested power such as ((x^a)^b)^c, which a repeat builds
+ * one level at a time, raises its innermost base to: a b c, through
+ * products too ((x^a y)^b).  The constants are each in range, but their
+ * product is the power's real exponent, and the derivative's coefficient:
+ * it must be a finite double like any constant. */
+static double power_gain(const Node *n, const double *gain) {
+    double r = 1;
+    if (n->kind == EX_POW && n->args[1]->kind == EX_CONST) {
+        const Node *b = n->args[0];
+        r = fabs(num_value(n->args[1]->num[0])) * (b->kind == EX_POW || b->kind == EX_MUL ? gain[b->id] : 1);
+    } else if (n->kind == EX_MUL) {
+        for (int k = 0; k < n->nargs; k++)
+            if (gain[n->args[k]->id] > r)
+                r = gain[n->args[k]->id];
+    }
+    return r;
+}
+
 static int check_constants(Lowerer *L) {
     Graph *g = L->g;
     size_t nn = g->nnodes;
     unsigned char *varfree = malloc(nn ? nn : 1);
     double *val = malloc((nn ? nn : 1) * sizeof *val);
+    double *gain = malloc((nn ? nn : 1) * sizeof *gain);
     int status = 0;
-    if (!varfree || !val) {
+    if (!varfree || !val || !gain) {
+        free(gain);
         free(varfree);
         free(val);
         Loc nowhere = {-1, -1};
@@ -1019,16 +1090,21 @@ static int check_constants(Lowerer *L) {
             if (varfree[id] && !isfinite(val[n->args[k]->id]))
                 args_finite = 0;
         }
+        const char *why = NULL;
+        gain[id] = power_gain(n, gain);
         if (varfree[id]) {
             val[id] = constant_value(n, val);
             if (isfinite(val[id]) || !args_finite)
                 continue;
+        } else if (!isfinite(gain[id]) && n->kind == EX_POW) {
+            why = "the exponents of nested powers multiply to more than a double holds";
         } else if (!constants_overflow(n, &val[id])) {
             continue;
         }
         /* the first undefined constant: report it where it was written */
         Loc loc = {-1, -1};
-        const char *why = domain_reason(n, val);
+        if (!why)
+            why = domain_reason(n, val);
         for (size_t j = id; j < nn && j < L->loc_cap; j++)
             if (L->loc_of[j].start >= 0) {
                 loc = L->loc_of[j];
@@ -1037,6 +1113,7 @@ static int check_constants(Lowerer *L) {
         diag_error(L->diag, loc, "domain error in a constant: %s", why);
         status = -1;
     }
+    free(gain);
     free(varfree);
     free(val);
     return status;
@@ -1050,7 +1127,7 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
     L.g = g;
     L.diag = diag;
     L.opt = opt;
-    L.max_work = opt && opt->max_work > 0 ? opt->max_work : DEFAULT_MAX_WORK;
+    L.max_work = opt && opt->max_work > 0 ? opt->max_work : LOWER_MAX_WORK;
     memset(out, 0, sizeof *out);
     collect_assigned(&L, ast);
     if (ast_find_repeated(ast, &L.repeated) != 0)

@@ -20,6 +20,11 @@ typedef struct Define {
     double value;
 } Define;
 
+/* Steps of lowering before "too much work" (LowerOptions.max_work 0):
+ * every expression lowered and every pass of a repeat body is a step, at
+ * about a microsecond each.  docs/limits.md explains the choice. */
+#define LOWER_MAX_WORK 10000000L
+
 typedef struct LowerOptions {
     const char *const *vars; /* --vars: the variables, in this order (or NULL) */
     int nvars;

@@ -1405,7 +1405,7 @@ static int run_demo(const Options *o, Output *out) {
  * --plot. */
 static int run_swell(const Options *o, const char *text, size_t len, const char *name, Output *out) {
     SdDefine *defs = malloc((size_t)(o->ndefines + 1) * sizeof *defs);
-    SdSwell *sw = sd_swell_new();
+    SdSwell *sw = sd_swell_new(o->sweep_name);
     double *point = NULL;
     int status = defs && sw ? 0 : out_of_memory();
     long lo = o->sweep_name ? o->sweep_lo : 0, hi = o->sweep_name ? o->sweep_hi : 0;
@@ -1435,10 +1435,10 @@ static int run_swell(const Options *o, const char *text, size_t len, const char 
         sd_program_free(p);
     }
     if (status == 0)
-        status = emit(out, sd_swell_text(sw, o->sweep_name, o->json ? SD_JSON : SD_TEXT));
+        status = emit(out, sd_swell_text(sw, o->json ? SD_JSON : SD_TEXT));
     if (status == 0 && o->plot) {
         SdPlotOptions po = {o->plot_title, o->plot_width, o->plot_height};
-        char *svg = sd_swell_svg(sw, o->sweep_name, &po);
+        char *svg = sd_swell_svg(sw, &po);
         if (!svg)
             status = out_of_memory();
         else if (write_output(o->plot, svg) != 0)

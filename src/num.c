@@ -224,6 +224,18 @@ static int iroot_exact(int64_t v, int64_t n, int64_t *out) {
     return 0;
 }
 
+int num_is_unrepresentable_odd(Num e) {
+    return num_is_int(e) && (e.p & 1) && (e.p > (INT64_C(1) << 53) || e.p < -(INT64_C(1) << 53));
+}
+
+double num_pow_value(double b, Num e) {
+    double r = pow(b, num_value(e));
+    /* every double beyond 2^53 is even, so r has the sign of b^even */
+    if (b < 0 && num_is_unrepresentable_odd(e))
+        r = -r;
+    return r;
+}
+
 NumStatus num_pow(Num a, Num b, Num *out) {
     double av = num_value(a), bv = num_value(b);
     if (av == 0 && bv < 0)
@@ -249,7 +261,7 @@ NumStatus num_pow(Num a, Num b, Num *out) {
             return NUM_OK;
         }
     }
-    return from_double(pow(av, bv), out);
+    return from_double(num_pow_value(av, b), out);
 }
 
 /* digits [. digits] [e [+-] digits], at least one mantissa digit; or

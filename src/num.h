@@ -40,6 +40,12 @@ NumStatus num_mul(Num a, Num b, Num *out);
  * irrational. */
 NumStatus num_pow(Num a, Num b, Num *out);
 Num num_neg(Num a);
+/* pow(b, e) for a constant exponent, with the sign an exact integer e
+ * gives: odd integers beyond 2^53 have no double, and pow() of the
+ * rounded (even) exponent would make (-1)^(2^53 + 1) = 1. */
+double num_pow_value(double b, Num e);
+/* Is e an exact odd integer beyond 2^53 (which a double cannot hold)? */
+int num_is_unrepresentable_odd(Num e);
 
 /* Parses a numeric literal (digits, '.', exponent).  Integers and decimals
  * with at most 15 significant digits that fit are exact rationals. */

@@ -408,30 +408,67 @@ static void free_fraction(Fraction *f) {
 /* Prints factors joined by '*'; a factor repeated k times (which happens
  * when a shared product is multiplied by one of its own factors) prints
  * once as f^k. */
+/* A factor and its place, for counting repeated factors. */
+typedef struct FactorAt {
+    const Node *f;
+    int i;
+} FactorAt;
+
+static int factor_at_order(const void *a, const void *b) {
+    const FactorAt *x = a, *y = b;
+    if (x->f != y->f)
+        return x->f->id < y->f->id ? -1 : 1;
+    return x->i - y->i;
+}
+
+/* times[i]: how often f[i] occurs, at its first occurrence, 0 at the
+ * others; by sorting, so that a product of 10^5 factors is not compared
+ * pairwise.  Returns 0 when out of memory. */
+static int count_repeats(const Node **f, int n, int *times) {
+    FactorAt *s = malloc((size_t)(n ? n : 1) * sizeof *s);
+    if (!s)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        s[i].f = f[i];
+        s[i].i = i;
+        times[i] = 0;
+    }
+    qsort(s, (size_t)n, sizeof *s, factor_at_order);
+    for (int a = 0, b; a < n; a = b) {
+        for (b = a; b < n && s[b].f == s[a].f; b++)
+            ;
+        times[s[a].i] = b - a;
+    }
+    free(s);
+    return 1;
+}
+
 static void print_factor_list(Printer *p, const Node **f, int n, Num coef, int with_coef) {
     int first = 1;
     if (with_coef) {
         print_const(p, coef);
         first = 0;
     }
+    int *times = malloc((size_t)(n ? n : 1) * sizeof *times);
+    if (!times || !count_repeats(f, n, times)) {
+        p->out->failed = 1; /* reported as out of memory */
+        free(times);
+        return;
+    }
     for (int i = 0; i < n; i++) {
-        int times = 1, seen = 0;
-        for (int j = 0; j < i; j++)
-            seen |= f[j] == f[i];
-        if (seen)
-            continue;
-        for (int j = i + 1; j < n; j++)
-            times += f[j] == f[i];
+        if (!times[i])
+            continue; /* printed with its first occurrence */
         if (!first)
             sb_puts(p->out, p->latex ? " " : "*");
-        if (times > 1) {
+        if (times[i] > 1) {
             print_node(p, f[i], P_ATOM);
-            sb_printf(p->out, p->latex ? "^{%d}" : "^%d", times);
+            sb_printf(p->out, p->latex ? "^{%d}" : "^%d", times[i]);
         } else {
             print_node(p, f[i], P_NEG);
         }
         first = 0;
     }
+    free(times);
 }
 
 static void print_den_factor(Printer *p, const Node *b, Num e, int ctx) {
@@ -872,8 +909,10 @@ static int choose_temps(const Graph *g, Node *const *roots, int nroots, int *tem
             for (int k = 0; k < g->nodes[id]->nargs; k++)
                 uses[g->nodes[id]->args[k]->id]++;
     for (int i = 0; i < nroots; i++)
-        if (roots[i])
+        if (roots[i]) {
             uses[roots[i]->id]++;
+            mark[roots[i]->id] |= 2; /* a root: printed where it is used */
+        }
     for (size_t id = 0; id < g->nnodes; id++) {
         if (!mark[id])
             continue;
@@ -887,10 +926,7 @@ static int choose_temps(const Graph *g, Node *const *roots, int nroots, int *tem
                 d = dk;
         }
         depth[id] = d + 1;
-        int is_root = 0;
-        for (int i = 0; i < nroots; i++)
-            is_root |= roots[i] == n;
-        if (!is_root && (uses[id] >= 2 || depth[id] > 40)) {
+        if (!(mark[id] & 2) && (uses[id] >= 2 || depth[id] > 40)) {
             temp[id] = ++count;
             depth[id] = 0;
         }

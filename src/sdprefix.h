@@ -114,6 +114,7 @@
 #define dag_is_zero sd_dag_is_zero
 #define dag_logsumexp sd_dag_logsumexp
 #define dag_lookup sd_dag_lookup
+#define dag_mark_cone sd_dag_mark_cone
 #define dag_mark_reachable sd_dag_mark_reachable
 #define dag_matmul sd_dag_matmul
 #define dag_mul sd_dag_mul
@@ -126,6 +127,7 @@
 #define dag_pow sd_dag_pow
 #define dag_scatter sd_dag_scatter
 #define dag_softmax sd_dag_softmax
+#define dag_spend sd_dag_spend
 #define dag_sub sd_dag_sub
 #define dag_sum sd_dag_sum
 #define dag_transpose sd_dag_transpose
@@ -136,7 +138,11 @@
 #define deriv_forward sd_deriv_forward
 #define deriv_forward_many sd_deriv_forward_many
 #define deriv_gradient sd_deriv_gradient
+#define deriv_hessian sd_deriv_hessian
+#define deriv_jacobian sd_deriv_jacobian
+#define deriv_nth sd_deriv_nth
 #define deriv_partial sd_deriv_partial
+#define deriv_partials sd_deriv_partials
 #define deriv_reverse sd_deriv_reverse
 #define diag_edit_distance sd_diag_edit_distance
 #define diag_error sd_diag_error
@@ -157,8 +163,10 @@
 #define gradcheck_central sd_gradcheck_central
 #define gradcheck_flat sd_gradcheck_flat
 #define graph_add_var sd_graph_add_var
+#define graph_failure_message sd_graph_failure_message
 #define graph_find_var sd_graph_find_var
 #define graph_free sd_graph_free
+#define graph_name_hash sd_graph_name_hash
 #define graph_new sd_graph_new
 #define graph_var_node sd_graph_var_node
 #define hint_arity sd_hint_arity
@@ -178,11 +186,13 @@
 #define num_is_minus_one sd_num_is_minus_one
 #define num_is_negative sd_num_is_negative
 #define num_is_one sd_num_is_one
+#define num_is_unrepresentable_odd sd_num_is_unrepresentable_odd
 #define num_is_zero sd_num_is_zero
 #define num_mul sd_num_mul
 #define num_neg sd_num_neg
 #define num_parse sd_num_parse
 #define num_pow sd_num_pow
+#define num_pow_value sd_num_pow_value
 #define num_print sd_num_print
 #define num_print_value sd_num_print_value
 #define num_rat sd_num_rat

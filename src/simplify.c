@@ -162,6 +162,28 @@ static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, i
     return r;
 }
 
+/* num * base for a term of a sum.  A product too large to flatten into
+ * the coefficient (FLATTEN_MAX) is written out flat all the same, as it was
+ * before its coefficient was split off: nested as num * (a1 ... an) its
+ * factors would be multiplied first, which overflows where the written
+ * order c a1 ... an does not (1 + prod (1 + (x + 100)/k^2) over 1000
+ * factors pulls a coefficient of 1e-304 out of them). */
+static Node *scaled_term(Graph *g, Num num, Node *base) {
+    if (base->kind != EX_MUL || base->nargs <= FLATTEN_MAX || base->args[0]->kind == EX_CONST ||
+        num_is_zero(num) || num_is_one(num))
+        return dag_mul(g, dag_num(g, num), base);
+    Node **args = malloc(((size_t)base->nargs + 1) * sizeof *args);
+    if (!args) {
+        g->failed = 1;
+        return NULL;
+    }
+    args[0] = dag_num(g, num);
+    memcpy(args + 1, base->args, (size_t)base->nargs * sizeof *args);
+    Node *r = intern_ew(g, EX_MUL, NULL, args, base->nargs + 1);
+    free(args);
+    return r;
+}
+
 /* The constant coefficient of a product term and the rest of it. */
 static Node *split_coefficient(Graph *g, Node *t, Num *coef) {
     *coef = num_int(1);
@@ -210,14 +232,127 @@ Node *dag_add(Graph *g, Node *a, Node *b) {
 
 Node *dag_sub(Graph *g, Node *a, Node *b) { return dag_add(g, a, dag_neg(g, b)); }
 
-/* How many factors of product term t have base b. */
-static int base_count(Node *t, const Node *b) {
-    int nf = t->kind == EX_MUL ? t->nargs : 1, c = 0;
-    for (int j = 0; j < nf; j++) {
-        Num e;
-        c += split_power(t->kind == EX_MUL ? t->args[j] : t, &e) == b;
+/* The factors of a term as factor_out_common sees them: a product's
+ * arguments, but a shared product is one factor (its operands are not
+ * copied into the quotients, and a chain of shared products l_k = -p l_{k-1}
+ * is not opened one level per pass, which made sums of their terms
+ * quadratic in the chain's length). */
+static int term_nfactors(const Graph *g, const Node *t) {
+    return t->kind == EX_MUL && !dag_is_shared(g, t) ? t->nargs : 1;
+}
+
+static Node *term_factor(const Graph *g, Node *t, int j) {
+    return t->kind == EX_MUL && !dag_is_shared(g, t) ? t->args[j] : t;
+}
+
+/* A factor of a term as its base (by id) and exponent, and its place. */
+typedef struct BaseExp {
+    uint32_t id;
+    int pos;
+    Node *base;
+    Num e;
+} BaseExp;
+
+static int base_exp_by_id(const void *a, const void *b) {
+    const BaseExp *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->pos - y->pos;
+}
+
+/* The factors of term t sorted by base, into *buf (grown as needed);
+ * their number, or -1 when out of memory. */
+static int sorted_bases(const Graph *g, Node *t, BaseExp **buf, int *cap) {
+    int nf = term_nfactors(g, t);
+    if (nf > *cap) {
+        BaseExp *p = realloc(*buf, (size_t)nf * sizeof *p);
+        if (!p)
+            return -1;
+        *buf = p;
+        *cap = nf;
     }
-    return c;
+    for (int j = 0; j < nf; j++) {
+        BaseExp *be = &(*buf)[j];
+        be->base = split_power(term_factor(g, t, j), &be->e);
+        be->id = be->base->id;
+        be->pos = j;
+    }
+    qsort(*buf, (size_t)nf, sizeof **buf, base_exp_by_id);
+    return nf;
+}
+
+/* The bases every term has exactly once, with a non-negative integer
+ * exponent (the least of them), in the order of the first term's factors,
+ * at most 64.  Each term's factors are sorted once and merged with the
+ * candidates, so a sum of n products of m factors costs n m log m, not
+ * n m^2 (a sum of 1000 products of 1000 factors took minutes).  Returns
+ * 0 when out of memory or past the work limit. */
+static int common_factors(Graph *g, const Term *t, int n, Node **common, Num *common_exp, int *ncommon) {
+    BaseExp *cand = NULL, *tb = NULL;
+    int ccap = 0, tcap = 0, ok = 1;
+    unsigned char *alive = NULL;
+    int nc = sorted_bases(g, t[0].base, &cand, &ccap);
+    uint64_t work = (uint64_t)(nc > 0 ? nc : 0);
+    if (nc < 0 || !(alive = malloc((size_t)(nc ? nc : 1)))) {
+        ok = 0;
+        goto done;
+    }
+    for (int c = 0; c < nc; c++) {
+        int twice = (c > 0 && cand[c - 1].id == cand[c].id) || (c + 1 < nc && cand[c + 1].id == cand[c].id);
+        alive[c] = !twice && num_is_int(cand[c].e) && !num_is_negative(cand[c].e);
+    }
+    for (int i = 1; i < n; i++) {
+        int nt = sorted_bases(g, t[i].base, &tb, &tcap);
+        if (nt < 0) {
+            ok = 0;
+            goto done;
+        }
+        work += (uint64_t)nt + (uint64_t)nc;
+        int j = 0, any = 0;
+        for (int c = 0; c < nc; c++) {
+            if (!alive[c])
+                continue;
+            while (j < nt && tb[j].id < cand[c].id)
+                j++;
+            int k = j;
+            while (k < nt && tb[k].id == cand[c].id)
+                k++;
+            /* in this term exactly once, with a usable exponent */
+            if (k - j != 1 || !num_is_int(tb[j].e) || num_is_negative(tb[j].e)) {
+                alive[c] = 0;
+                continue;
+            }
+            if (num_compare(tb[j].e, cand[c].e) < 0)
+                cand[c].e = tb[j].e;
+            any = 1;
+        }
+        if (!any)
+            break;
+    }
+    /* in the first term's order */
+    *ncommon = 0;
+    int *at = malloc((size_t)(nc ? nc : 1) * sizeof *at);
+    if (!at) {
+        ok = 0;
+        goto done;
+    }
+    for (int c = 0; c < nc; c++)
+        at[cand[c].pos] = c;
+    for (int pos = 0; pos < nc && *ncommon < 64; pos++) {
+        int c = at[pos];
+        if (alive[c]) {
+            common[*ncommon] = cand[c].base;
+            common_exp[(*ncommon)++] = cand[c].e;
+        }
+    }
+    free(at);
+done:
+    free(cand);
+    free(tb);
+    free(alive);
+    if (!ok)
+        g->failed = 1;
+    return ok && dag_spend(g, work);
 }
 
 /* Pulls a common factor out of collected terms, if there is one:
@@ -257,41 +392,8 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
     Node *common[64];
     Num common_exp[64];
     int ncommon = 0;
-    if (!constant) {
-        Node *first = t[0].base;
-        int nf = first->kind == EX_MUL ? first->nargs : 1;
-        for (int k = 0; k < nf && ncommon < 64; k++) {
-            Node *f = first->kind == EX_MUL ? first->args[k] : first;
-            Num e;
-            Node *b = split_power(f, &e);
-            if (!num_is_int(e) || num_is_negative(e) || base_count(first, b) != 1)
-                continue;
-            Num least = e;
-            int everywhere = 1;
-            for (int i = 1; i < n && everywhere; i++) {
-                Node *ti = t[i].base;
-                int found = 0, nfi = ti->kind == EX_MUL ? ti->nargs : 1;
-                if (base_count(ti, b) != 1) {
-                    everywhere = 0;
-                    break;
-                }
-                for (int j = 0; j < nfi && !found; j++) {
-                    Num ej;
-                    Node *bj = split_power(ti->kind == EX_MUL ? ti->args[j] : ti, &ej);
-                    if (bj == b && num_is_int(ej) && !num_is_negative(ej)) {
-                        found = 1;
-                        if (num_compare(ej, least) < 0)
-                            least = ej;
-                    }
-                }
-                everywhere = found;
-            }
-            if (everywhere) {
-                common[ncommon] = b;
-                common_exp[ncommon++] = least;
-            }
-        }
-    }
+    if (!constant && !common_factors(g, t, n, common, common_exp, &ncommon))
+        return NULL;
     if (!have_d && ncommon == 0)
         return NULL;
 
@@ -319,7 +421,7 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
         /* divide the base by the common factors: add negative exponents,
          * which always cancel exactly against existing positive ones */
         Node *bi = t[i].base;
-        int nf = bi->kind == EX_MUL ? bi->nargs : 1;
+        int nf = term_nfactors(g, bi);
         Node **parts = malloc(((size_t)nf + 1) * sizeof *parts);
         if (!parts) {
             g->failed = 1;
@@ -328,7 +430,7 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
         int np = 0;
         parts[np++] = dag_num(g, c);
         for (int j = 0; j < nf; j++) {
-            Node *f = bi->kind == EX_MUL ? bi->args[j] : bi;
+            Node *f = term_factor(g, bi, j);
             Num e;
             Node *b = split_power(f, &e);
             for (int k = 0; k < ncommon; k++)
@@ -502,6 +604,10 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
         g->failed = 1;
         return NULL;
     }
+    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n)) {
+        free(tv.v);
+        return NULL;
+    }
 
     /* collect like terms: c1 t + c2 t = (c1 + c2) t */
     if (tv.n > 1)
@@ -540,7 +646,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
             } else {
                 int k = 0;
                 for (int i = 0; i < kept; i++)
-                    rest[k++] = dag_mul(g, dag_num(g, tv.v[i].num), tv.v[i].base);
+                    rest[k++] = scaled_term(g, tv.v[i].num, tv.v[i].base);
                 for (int i = 0; i < nextra; i++)
                     rest[k++] = extra_constants[i];
                 result = intern_nary(g, EX_ADD, have_constant ? dag_num(g, constant) : NULL, rest, k);
@@ -603,10 +709,19 @@ static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
         guard = num_rat(1, 2);
         use_guard = 1;
     }
-    int k = 0;
     Num main_exp = s;
     if (use_guard)
         num_add(s, num_neg(guard), &main_exp);
+    /* an odd integer beyond 2^53 has no double: b^s is written b^(s-1) b
+     * (s-1 is even, as is every double it rounds to), so that evaluators
+     * and generated C, which take the exponent as a double, keep the sign
+     * of a negative b */
+    if (!use_guard && num_is_unrepresentable_odd(s)) {
+        guard = num_int(num_is_negative(s) ? -1 : 1);
+        num_add(s, num_neg(guard), &main_exp);
+        use_guard = 1;
+    }
+    int k = 0;
     Num parts[2] = {main_exp, guard};
     for (int i = 0; i < 1 + use_guard; i++) {
         if (num_is_zero(parts[i]))
@@ -795,6 +910,10 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         g->failed = 1;
         return NULL;
     }
+    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n)) {
+        free(tv.v);
+        return NULL;
+    }
 
     /* collect equal bases: b^e1 b^e2 = b^(e1 + e2), within the domain rule */
     if (tv.n > 1)
@@ -926,6 +1045,12 @@ static Node *build_pow(Graph *g, Node *b, Node *e) {
             return dag_int(g, 1); /* x^0 = 1, as pow(x, 0) = 1 for every x */
         if (num_is_one(en))
             return b;
+        if (b->kind != EX_CONST && num_is_unrepresentable_odd(en)) {
+            /* b^(s-1) b for an odd s beyond 2^53: see emit_power */
+            Num one = num_int(num_is_negative(en) ? -1 : 1), rest;
+            num_add(en, num_neg(one), &rest);
+            return dag_mul(g, dag_pow(g, b, dag_num(g, one)), dag_pow(g, b, dag_num(g, rest)));
+        }
         if (b->kind == EX_CONST) {
             Num r;
             if (num_pow(b->num[0], en, &r) == NUM_OK)

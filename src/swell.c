@@ -873,7 +873,9 @@ int swell_measure(Graph *g, Node *f, const int *vars, int nvars, Node *const *gr
      * variable: nvars * (primal + tangent operations) */
     Count naive = cnt(0), forward = cnt(0);
     for (int i = 0; i < nvars; i++) {
-        if (naive_pass(&w, vars[i]) != 0)
+        /* a pass per variable: n^2 for a product of n variables, so the
+         * passes are the graph's work and bounded by its limit */
+        if (!dag_spend(g, 3 * (uint64_t)w.n0) || naive_pass(&w, vars[i]) != 0)
             goto done;
         naive = cnt_add(naive, naive_size(&w, f->id));
         mark_dependent(&w, &vars[i], 1);

@@ -64,9 +64,10 @@ typedef struct SwellReport {
 /* Measures f (a scalar root of g) and its gradient grad[0..nvars) with
  * respect to vars[0..nvars) (indices into g->vars; grad as built by
  * deriv_gradient).  point: a value for each of g->vars, or NULL.  g is not
- * modified.  Time O(nvars * nodes of f) (the naive count and forward mode
- * take one pass per variable), memory O(nodes of g).  Returns 0, or -1
- * (bad arguments, out of memory). */
+ * modified but for its work counter.  Time O(nvars * nodes of f) (the
+ * naive count and forward mode take one pass per variable), charged to the
+ * graph's work limit; memory O(nodes of g).  Returns 0, or -1 (bad
+ * arguments, out of memory, or the work limit: then g->failed is set). */
 int swell_measure(Graph *g, Node *f, const int *vars, int nvars, Node *const *grad,
                   const double *point, SwellReport *out);
 

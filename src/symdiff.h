@@ -333,16 +333,18 @@ SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out);
 
 /* Expression swell: the derivative's size by every method (naive tree,
  * simplified, shared DAG, forward and reverse AD, finite differences),
- * with values at `point` when it is not NULL.  A report, or a sweep of
- * reports over the values of a name. */
+ * with values at `point` when it is not NULL.  One report, or a sweep of
+ * reports over the values of a name (`name`, NULL for a single report).
+ * The programs of a sweep share one program's work limit: a sweep whose
+ * measurements together take more is refused (SD_ERR_REQUEST). */
 typedef struct SdSwell SdSwell;
-SdSwell *sd_swell_new(void);
+SdSwell *sd_swell_new(const char *name);
 void sd_swell_free(SdSwell *s);
 /* Measures the result (a gradient) and appends a row for x. */
 SdStatus sd_swell_add(SdSwell *s, SdResult *r, double x, const double *point);
-/* One report (SD_TEXT: a table; SD_JSON: an array of rows), or for
- * several: the sweep over `name`. */
-char *sd_swell_text(const SdSwell *s, const char *name, SdFormat fmt);
+/* One report (SD_TEXT: a table; SD_JSON: an array of rows), or the sweep
+ * (a column per method, a line per value). */
+char *sd_swell_text(const SdSwell *s, SdFormat fmt);
 
 typedef struct SdPlotOptions {
     const char *title;   /* NULL: "Size of the derivative by method, ..."         */
@@ -353,7 +355,7 @@ typedef struct SdPlotOptions {
 /* The sweep as a standalone SVG line chart on a log scale.  Methods whose
  * counts coincide (forward- and reverse-mode AD of one variable) are both
  * drawn, and the legend says so. */
-char *sd_swell_svg(const SdSwell *s, const char *name, const SdPlotOptions *opt);
+char *sd_swell_svg(const SdSwell *s, const SdPlotOptions *opt);
 
 /* Baydin et al.'s Table 1 for the logistic map (n rows, 0: 4), and the
  * numeric pitfalls of expanded forms and finite differences. */

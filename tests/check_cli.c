@@ -772,7 +772,7 @@ START_TEST(test_deterministic) {
         {"--hessian", "exp(x*y*z) + sin(x - z)^2"},
         {"--json", "--at", "a=0.3,b=-1.5", "[a*b, sigmoid(a)*softplus(b), tanh(a/b)]"},
         {"--latex", "sqrt(x1^2 + x2^2) * ln(x1)"},
-        {"--expand", "l = x; repeat 5 { l = 4*l*(1-l) } l"},
+        {"--expand", "l = x; repeat 4 { l = 4*l*(1-l) } l"},
         {"--check", "--samples", "50", "x^x + y*atan(x)"},
     };
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
@@ -816,19 +816,26 @@ END_TEST
 /* --- --expand's limit counts terms ------------------------------------------------ */
 
 /* The limit is on the terms of a polynomial once like terms are
- * collected, not on the products that make it: (1 + x)^700 has 701
- * terms and expands, although one product of its squarings makes 96957
- * terms before they are collected (once refused as "more than 20000"); (1 + a + ... + f)^12 has 18564 terms and
- * expands; ^13 has 27132 and is refused, saying so. */
+ * collected, not on the products that make it: (1 + x + ... + x^300)^2
+ * has 601 terms and expands, although its 90601 products are more than
+ * the limit (once refused as "more than 20000"); (1 + a + ... + f)^12
+ * has 18564 terms and expands; ^13 has 27132 and is refused, saying so.
+ * Coefficients stay exact: (1 + x)^700, whose middle coefficients pass
+ * 2^63, is refused rather than rounded. */
 START_TEST(test_expand_limit) {
     Run r;
-    run(ARGS("--simplify", "--expand", "(1 + x)^700"), NULL, &r);
+    run(ARGS("--simplify", "--expand", "s = 0; k = 0; repeat 301 { s = s + x^k; k = k + 1 } s^2"), NULL, &r);
     ck_assert_msg(r.status == 0, "%s", r.err);
     size_t xs = 0;
     for (const char *p = r.out; *p; p++)
         xs += *p == 'x';
-    ck_assert_uint_eq(xs, 700); /* 1 + 700*x + ... + x^700 */
-    ck_assert_ptr_nonnull(strstr(r.out, " + x^700\n"));
+    ck_assert_uint_eq(xs, 600); /* 1 + 2*x + ... + 301*x^300 + ... + x^600 */
+    ck_assert_ptr_nonnull(strstr(r.out, " + 301*x^300 + "));
+    ck_assert_ptr_nonnull(strstr(r.out, " + x^600\n"));
+    run_free(&r);
+    run(ARGS("--simplify", "--expand", "(1 + x)^700"), NULL, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.err, "symdiff: error: --expand: a coefficient is too large\n");
     run_free(&r);
     run(ARGS("--simplify", "--expand", "(1 + a + b + c + d + e + f)^12"), NULL, &r);
     ck_assert_msg(r.status == 0, "%s", r.err);

@@ -327,6 +327,82 @@ START_TEST(test_pow_semantics) {
 }
 END_TEST
 
+/* Odd integer exponents beyond 2^53 have no double: the sign of a
+ * negative base came from the rounded, even exponent (FIXED:
+ * x^9007199254740993 at -1 gave 1).  Written out, in sums and products,
+ * negated, and constant; values and derivatives. */
+START_TEST(test_pow_odd_exponents_beyond_doubles) {
+    static const struct {
+        const char *text;
+        double x, value, derivative; /* NaN: not checked */
+    } cases[] = {
+        {"x^9007199254740993", -1, -1, 9007199254740992.0},
+        {"x^9007199254740992", -1, 1, -9007199254740992.0},
+        {"x^9007199254740995", -1, -1, NAN},
+        {"x^(-9007199254740993)", -1, -1, -9007199254740992.0},
+        {"x^4611686018427387905", -1, -1, NAN},
+        {"x^9223372036854775807", -1, -1, NAN},
+        {"2*x^9007199254740993 + 1", -1, -1, NAN},
+        {"x^9007199254740993 * x^2", -1, -1, NAN},
+        {"(x^3)^3002399751580331", -1, -1, NAN},
+        {"x^9007199254740993 + (-1)^9007199254740993", -1, -2, NAN},
+        {"x^9007199254740993", -1.0000000000000002, -7.3890560989306495, NAN},
+        {"x^9007199254740993", 0.99999999999999989, 0.36787944117144233, NAN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        Graph *g = graph_new();
+        Node *f = lower_text(g, cases[i].text);
+        ck_assert_msg(f != NULL, "'%s': %s", cases[i].text, lower_errors);
+        double x = cases[i].x, v = eval_node(g, f, &x);
+        ck_assert_msg(same_value(v, cases[i].value, 1e-12), "%s at %.17g: %.17g, expected %.17g", cases[i].text, x,
+                      v, cases[i].value);
+        if (!isnan(cases[i].derivative)) {
+            Node *d = deriv_forward(g, f, 0);
+            ck_assert_msg(same_value(eval_node(g, d, &x), cases[i].derivative, 1e-12), "d/dx %s at %g: %.17g",
+                          cases[i].text, x, eval_node(g, d, &x));
+        }
+        graph_free(g);
+    }
+}
+END_TEST
+
+/* A power of a power built by repeat multiplies its exponents: their
+ * product is the real exponent (and the derivative's coefficient), and
+ * must be a finite double like a constant written out (FIXED: towers
+ * escaped the constant check, and derivatives carried 6.6e181 *
+ * 2.0e149 = inf).  Just inside and just outside, through products too. */
+START_TEST(test_pow_towers_are_constants) {
+    static const struct {
+        const char *text;
+        int ok;
+    } cases[] = {
+        {"y = x; repeat 1023 { y = y^2 } y", 1},
+        {"y = x; repeat 1024 { y = y^2 } y", 0},
+        {"y = x; repeat 640 { y = y^3 } y", 1},
+        {"y = x; repeat 650 { y = y^3 } y", 0},
+        {"y = x; repeat 640 { y = (2*y)^3 } y", 1},
+        {"y = x; repeat 650 { y = (2*y)^3 } y", 0},
+        {"y = x; repeat 1100 { y = (y*z)^2 } y", 0},
+        {"(x^1e200)^1e200", 0},
+        {"(x^1e200)^1e100", 1},
+        {"y = x; repeat 1100 { y = sin(y)^2 } y", 1}, /* not a tower */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        Graph *g = graph_new();
+        Node *f = lower_text(g, cases[i].text);
+        if (cases[i].ok) {
+            ck_assert_msg(f != NULL, "'%s' is refused: %s", cases[i].text, lower_errors);
+        } else {
+            ck_assert_msg(f == NULL, "'%s' is accepted", cases[i].text);
+            ck_assert_msg(strstr(lower_errors, "<test>:1:") &&
+                              strstr(lower_errors, "domain error in a constant: the exponents of nested powers"),
+                          "'%s': %s", cases[i].text, lower_errors);
+        }
+        graph_free(g);
+    }
+}
+END_TEST
+
 /* --- a deep DAG: 100000 steps, no recursion ---------------------------------------------- */
 
 START_TEST(test_deep_chain) {
@@ -420,6 +496,8 @@ Suite *eval_suite(void) {
     tcase_add_test(tc, test_saturation);
     tcase_add_test(tc, test_nan_propagation);
     tcase_add_test(tc, test_pow_semantics);
+    tcase_add_test(tc, test_pow_odd_exponents_beyond_doubles);
+    tcase_add_test(tc, test_pow_towers_are_constants);
     tcase_add_test(tc, test_eval_nodes_roots);
     suite_add_tcase(s, tc);
 

@@ -294,6 +294,13 @@ START_TEST(test_num_pow) {
                 3.141592653589793 * 3.141592653589793),
         POW_DBL("(-pi)^3", num_double(-3.141592653589793), num_int(3),
                 -3.141592653589793 * 3.141592653589793 * 3.141592653589793),
+        /* odd exponents beyond 2^53 keep their sign (FIXED: it came from the
+         * rounded, even double) */
+        POW_RAT("(-1)^(2^53 + 1)", num_int(-1), num_int(9007199254740993), -1, 1),
+        POW_DBL("(-(1 - 2^-53))^(2^53 + 1)", rat(-9007199254740991, 9007199254740992),
+                num_int(9007199254740993), -0.36787944117144233),
+        POW_DBL("(-(1 - 2^-53))^(2^53 + 2)", rat(-9007199254740991, 9007199254740992),
+                num_int(9007199254740994), 0.36787944117144233),
     };
     StrBuf sb;
     sb_init(&sb);
@@ -313,6 +320,31 @@ START_TEST(test_num_pow) {
                           "%s: expected double %.17g, got %s", c->what, c->d, num_text(&sb, r));
     }
     sb_free(&sb);
+}
+END_TEST
+
+/* pow with a constant exponent takes the parity of the exact integer, for
+ * every exponent around and beyond 2^53 and every sign of the base. */
+START_TEST(test_num_pow_value_parity) {
+    static const int64_t exponents[] = {
+        9007199254740991,    9007199254740992,    9007199254740993,    9007199254740995,
+        18014398509481985,   4611686018427387905, INT64_MAX,           INT64_MAX - 1,
+        -9007199254740993,   -9007199254740994,   -4611686018427387907, INT64_MIN + 1,
+    };
+    static const double bases[] = {-1, 1, -0.99999999999999989, -1.0000000000000002, -3, 0.5, -0.5};
+    for (size_t i = 0; i < sizeof exponents / sizeof *exponents; i++)
+        for (size_t j = 0; j < sizeof bases / sizeof *bases; j++) {
+            int64_t e = exponents[i];
+            double b = bases[j], v = num_pow_value(b, num_int(e));
+            int odd = (e % 2) != 0;
+            double magnitude = pow(fabs(b), (double)e);
+            ck_assert_msg(v == (b < 0 && odd ? -magnitude : magnitude), "(%g)^%lld = %g", b, (long long)e, v);
+            ck_assert_int_eq(num_is_unrepresentable_odd(num_int(e)),
+                             odd && (e > INT64_C(9007199254740992) || e < -INT64_C(9007199254740992)));
+        }
+    /* an exponent that is not an integer, or not exact, is pow's */
+    ck_assert(isnan(num_pow_value(-2, rat(1, 3))));
+    ck_assert(num_pow_value(-2, num_double(1e300)) == INFINITY);
 }
 END_TEST
 
@@ -667,6 +699,7 @@ Suite *num_suite(void) {
     tcase_add_test(tc, test_num_arithmetic_exact);
     tcase_add_test(tc, test_num_overflow_falls_back_to_double);
     tcase_add_test(tc, test_num_pow);
+    tcase_add_test(tc, test_num_pow_value_parity);
     tcase_add_test(tc, test_num_predicates_and_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("text");

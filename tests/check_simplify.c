@@ -666,6 +666,50 @@ START_TEST(test_simplify_factor_out_keeps_guards) {
 }
 END_TEST
 
+/* FIXED: a sum rebuilt a term c a1 ... an whose product was too large to
+ * flatten as c (a1 ... an), multiplying the factors first: 1 + a product
+ * of 1000 factors (1 + (x + 100)/k^2), finite, became inf once its
+ * coefficient (1e-304, pulled out of the factors) was split off (found by
+ * the differential fuzzer's wide class).  Sums of wide products in several
+ * forms, their printed forms read back: finite, and the same values. */
+START_TEST(test_simplify_wide_products_keep_their_order) {
+    static const char *const forms[] = {"1 + P", "P + P + 1", "1 - 3*P", "x*P + x", "P*y - 2"};
+    static const int sizes[] = {20, 200, 1000};
+    StrBuf text, printed;
+    sb_init(&text);
+    sb_init(&printed);
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+            sb_clear(&text);
+            for (const char *c = forms[f]; *c; c++) {
+                if (*c != 'P') {
+                    sb_putc(&text, *c);
+                    continue;
+                }
+                sb_putc(&text, '(');
+                for (int k = 1; k <= sizes[z]; k++)
+                    sb_printf(&text, "%s(1 + (x + 100)/%d)", k > 1 ? "*" : "", k * k);
+                sb_putc(&text, ')');
+            }
+            Graph *g = graph_new();
+            Node *n = lower1(g, sb_str(&text), xy, 2);
+            sb_clear(&printed);
+            print_roots(&printed, g, &n, NULL, 1, PRINT_INFIX);
+            Graph *h = graph_new();
+            Node *back = lower1(h, sb_str(&printed), xy, 2);
+            for (double x = -3; x <= 3; x += 1.5) {
+                double pt[2] = {x, 0.5}, a = eval_node(g, n, pt), b = eval_node(h, back, pt);
+                ck_assert_msg(isfinite(a) && isfinite(b) && fabs(a - b) <= 1e-9 * fabs(a),
+                              "%s with %d factors at x = %g: %.17g, read back %.17g", forms[f], sizes[z], x, a, b);
+            }
+            graph_free(h);
+            graph_free(g);
+        }
+    sb_free(&text);
+    sb_free(&printed);
+}
+END_TEST
+
 Suite *simplify_suite(void); /* called by tests/runner.c */
 
 Suite *simplify_suite(void) {
@@ -686,6 +730,7 @@ Suite *simplify_suite(void) {
     tc = tcase_create("values");
     tcase_add_test(tc, test_simplify_preserves_values);
     tcase_add_test(tc, test_simplify_factor_out_keeps_guards);
+    tcase_add_test(tc, test_simplify_wide_products_keep_their_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -746,6 +746,65 @@ START_TEST(test_tensor_shape_errors) {
 }
 END_TEST
 
+/* Element counts are 64-bit and every node is bounded by SHAPE_MAX_ELEMENTS
+ * where lowering makes it (FIXED: counts overflowed int past 2^31, only
+ * each dimension was checked: sum(ones(1e6,1e6)*u[0]) evaluated to a
+ * negative number, and --at on a 65536 x 65537 outer product wrote past a
+ * buffer).  Every way to make a large shape, just past the limit and far
+ * past it, with the error located at the expression; and just inside. */
+START_TEST(test_tensor_element_limit) {
+    Shape big = {2, {65536, 65537}};
+    ck_assert(shape_numel(big) == INT64_C(4295032832));
+    StrBuf many;
+    sb_init(&many);
+    sb_puts(&many, "param v[20000]; m = [v");
+    for (int i = 1; i < 5001; i++) /* 5001 rows of 20000: 100020000 elements */
+        sb_puts(&many, ", v");
+    sb_puts(&many, "]; sum(m)");
+    const struct {
+        const char *program, *where;
+    } beyond[] = {
+        {"param u[1]; sum(ones(1000000, 1000000)*u[0])", "<test>:1:17: error: too many elements"},
+        {"param u[1]; sum(zeros(10001, 10000) + u[0])", "<test>:1:17: error: too many elements"},
+        {"param u[65536], v[65537]; sum(u v')", "<test>:1:31: error: too many elements"},
+        {"param u[65536], v[65537]; sum(outer(u, v))", "<test>:1:31: error: too many elements"},
+        {"param u[10001], v[10000]; sum(u v') + sum(v)", "<test>:1:31: error: too many elements"},
+        {"param A[10000,10], B[10,10001]; sum(A @ B)", "<test>:1:37: error: too many elements"},
+        {"param A[1000000,2], B[2,1000000]; sum(A @ B)", "<test>:1:39: error: too many elements"},
+        {"param u[65536], v[65537], w[65537]; sum(u v' @ w)", "<test>:1:41: error: too many elements"},
+        {sb_str(&many), "<test>:1:21: error: too many elements"},
+    };
+    for (size_t i = 0; i < sizeof beyond / sizeof *beyond; i++) {
+        char *got = lowering_error(beyond[i].program);
+        ck_assert_msg(strstr(got, beyond[i].where), "%.60s:\n  expected %s\n  got %s", beyond[i].program,
+                      beyond[i].where, got);
+        free(got);
+    }
+    /* at the limit: accepted, and counted right (1e8 elements of 2) */
+    static const char *const inside[] = {"param u[1]; sum(ones(10000, 10000)*u[0])",
+                                         "param u[1]; sum(ones(1000000, 100)*u[0])",
+                                         "param u[1]; mean(zeros(100, 1000000) + u[0])"};
+    for (size_t i = 0; i < sizeof inside / sizeof *inside; i++) {
+        Graph *g = graph_new();
+        Program p;
+        StrBuf err;
+        sb_init(&err);
+        ck_assert_msg(lower_text(g, inside[i], &p, &err) == 0, "%s: %s", inside[i], sb_str(&err));
+        ck_assert_int_eq(p.outputs[0]->shape.rank, 0);
+        double u = 2;
+        const double *point = &u;
+        TensorValues tv;
+        ck_assert_int_eq(eval_tensors(g, p.outputs, 1, &point, &tv), 0);
+        ck_assert_close(tv.at[p.outputs[0]->id][0], i == 2 ? 2 : 2e8, 1e-15);
+        eval_tensors_free(&tv);
+        program_free(&p);
+        graph_free(g);
+        sb_free(&err);
+    }
+    sb_free(&many);
+}
+END_TEST
+
 START_TEST(test_tensor_shapes_and_values) {
     Graph *g = graph_new();
     Program p;
@@ -1070,6 +1129,7 @@ Suite *tensor_suite(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("shapes");
     tcase_add_test(tc, test_tensor_shape_errors);
+    tcase_add_test(tc, test_tensor_element_limit);
     tcase_add_test(tc, test_tensor_shapes_and_values);
     suite_add_tcase(s, tc);
     return s;

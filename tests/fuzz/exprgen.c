@@ -86,11 +86,49 @@ static GenExpr *gen_leaf(Gen *gen) {
     return new_node(gen, r == 10 ? GEN_PI : GEN_E);
 }
 
+static GenExpr *gen_expr(Gen *gen, int depth);
+
+/* Operand counts of wide nodes: mostly small, and at times around 2^16
+ * (where 16-bit argument counts wrapped). */
+static const long wide_counts[] = {2, 3, 8, 9, 17, 100, 1000};
+static const long wide_huge[] = {65535, 65536, 65537};
+
+/* A sum or product of `count` operands, each written out around one
+ * small expression (it is printed count times). */
+static GenExpr *gen_wide(Gen *gen, int depth) {
+    GenExpr *e = new_node(gen, gen_below(&gen->in, 2) ? GEN_WIDE_PROD : GEN_WIDE_SUM);
+    unsigned c = gen_below(&gen->in, 32);
+    e->count = c < 29 ? wide_counts[c % 7] : wide_huge[c - 29];
+    e->fn = (int)gen_below(&gen->in, 2); /* a sum written as sum([...]) */
+    e->nargs = 1;
+    /* no wide node inside: the text would be count^2 long */
+    unsigned classes = gen->classes;
+    gen->classes &= ~(unsigned)GEN_CLASS_WIDE;
+    e->arg[0] = gen_expr(gen, depth > 1 ? 1 : 0);
+    gen->classes = classes;
+    return e;
+}
+
+/* Dimensions of ones() and zeros(): their products reach past
+ * SHAPE_MAX_ELEMENTS (10^8), which symdiff must refuse. */
+static const long fill_dims[] = {1, 2, 3, 10, 1000, 10000, 100000, 1000000};
+
+static GenExpr *gen_fill(Gen *gen, int depth) {
+    GenExpr *e = new_node(gen, GEN_FILL_SUM);
+    e->count = fill_dims[gen_below(&gen->in, 8)];
+    e->count2 = gen_below(&gen->in, 4) == 0 ? 0 : fill_dims[gen_below(&gen->in, 8)];
+    e->fn = gen_below(&gen->in, 3) == 0; /* mean(zeros(...) + a) */
+    e->nargs = 1;
+    e->arg[0] = gen_expr(gen, depth - 1);
+    return e;
+}
+
 static GenExpr *gen_expr(Gen *gen, int depth) {
     /* every operation below adds at most 4 nodes besides its operands */
     if (depth <= 0 || gen->used + 8 * (depth + 1) > GEN_MAX_NODES)
         return gen_leaf(gen);
-    unsigned r = gen_below(&gen->in, 20);
+    /* (without classes the bytes are read as they always were) */
+    unsigned r = gen_below(&gen->in, gen->classes ? 24 : 20);
     GenExpr *e;
     switch (r) {
     case 0:
@@ -153,6 +191,12 @@ static GenExpr *gen_expr(Gen *gen, int depth) {
         }
         return e;
     }
+    case 20:
+    case 21:
+        return gen->classes & GEN_CLASS_WIDE ? gen_wide(gen, depth) : gen_leaf(gen);
+    case 22:
+    case 23:
+        return gen->classes & GEN_CLASS_SHAPES ? gen_fill(gen, depth) : gen_leaf(gen);
     default:
         return gen_leaf(gen);
     }
@@ -163,7 +207,12 @@ static GenExpr *gen_expr(Gen *gen, int depth) {
 }
 
 void gen_program(Gen *gen, const uint8_t *data, size_t size, int max_depth) {
+    gen_program_classes(gen, data, size, max_depth, 0);
+}
+
+void gen_program_classes(Gen *gen, const uint8_t *data, size_t size, int max_depth, unsigned classes) {
     memset(gen, 0, sizeof *gen);
+    gen->classes = classes;
     gen->in.data = data;
     gen->in.size = size;
     unsigned style = gen_byte(&gen->in);
@@ -324,6 +373,31 @@ static void print_expr(Gen *gen, const GenExpr *e, int ctx, StrBuf *out) {
         }
         sb_putc(out, ')');
         break;
+    case GEN_WIDE_SUM:
+        sb_puts(out, e->fn ? "sum([" : "(");
+        for (long k = 1; k <= e->count; k++) {
+            sb_puts(out, k == 1 ? "sin(" : e->fn ? ", sin(" : " + sin(");
+            print_expr(gen, e->arg[0], P_SUM, out);
+            sb_printf(out, " + %ld)", k);
+        }
+        sb_puts(out, e->fn ? "])" : ")");
+        break;
+    case GEN_WIDE_PROD:
+        sb_putc(out, '(');
+        for (long k = 1; k <= e->count; k++) {
+            sb_puts(out, k == 1 ? "(1 + (" : "*(1 + (");
+            print_expr(gen, e->arg[0], P_SUM, out);
+            sb_printf(out, ")/%lld)", (long long)k * k);
+        }
+        sb_putc(out, ')');
+        break;
+    case GEN_FILL_SUM:
+        sb_puts(out, e->fn ? "mean(zeros(" : "sum(ones(");
+        sb_printf(out, e->count2 ? "%ld, %ld" : "%ld", e->count, e->count2);
+        sb_puts(out, e->fn ? ") + (" : ")*(");
+        print_expr(gen, e->arg[0], P_SUM, out);
+        sb_puts(out, "))");
+        break;
     }
 }
 
@@ -347,7 +421,7 @@ void gen_print(Gen *gen, StrBuf *out) {
 typedef struct Eval {
     const Gen *gen;
     const long double *point;
-    int at_kink, const_undefined, const_tiny, part_undefined, extreme, out_of_range;
+    int at_kink, const_undefined, const_tiny, part_undefined, extreme, out_of_range, too_large;
 } Eval;
 
 static long double sigmoidl(long double x) {
@@ -443,6 +517,20 @@ static long double operate(const GenExpr *e, const long double *a) {
         return powl(a[0], a[1]);
     case GEN_CALL:
         return apply(functions[e->fn].fn, a, e->nargs);
+    case GEN_WIDE_SUM: {
+        long double r = 0;
+        for (long k = 1; k <= e->count; k++)
+            r += sinl(a[0] + k);
+        return r;
+    }
+    case GEN_WIDE_PROD: {
+        long double r = 1;
+        for (long k = 1; k <= e->count; k++)
+            r *= 1 + a[0] / ((long double)k * k);
+        return r;
+    }
+    case GEN_FILL_SUM:
+        return e->fn ? a[0] : (long double)e->count * (e->count2 ? e->count2 : 1) * a[0];
     default:
         return NAN;
     }
@@ -530,6 +618,8 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
     if (e->kind == GEN_CALL && (functions[e->fn].fn == F_ASIN || functions[e->fn].fn == F_ACOS) &&
         fabsl(a[0]) == 1)
         ev->at_kink = 1;
+    if (e->kind == GEN_FILL_SUM && (long double)e->count * (e->count2 ? e->count2 : 1) > 1e8L)
+        ev->too_large = 1; /* SHAPE_MAX_ELEMENTS */
     long double v = operate(e, a);
     *has_var = var;
     if (!isfinite(v))
@@ -597,6 +687,15 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
     /* the operation's own rounding, and its arguments' errors as the
      * operation amplifies them */
     long double total = rounding(v);
+    if (e->kind == GEN_WIDE_SUM) {
+        /* per operand: a + k and sin rounded (sin's slope is at most 1),
+         * and a running sum of at most n in magnitude rounded n times */
+        long double n = (long double)e->count;
+        total += (n * (fabsl(a[0]) + 1) + n * (n + 1) / 2 + n * n) * 0x1p-53L;
+    } else if (e->kind == GEN_WIDE_PROD) {
+        /* per factor: a/k^2, 1 + it and the running product rounded */
+        total += 4 * (long double)e->count * 0x1p-53L * fabsl(v);
+    }
     if (!representable)
         total = INFINITY;
     for (int k = 0; k < e->nargs && isfinite(total); k++) {
@@ -638,7 +737,7 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
 }
 
 GenValue gen_eval(const Gen *gen, const long double *point) {
-    Eval ev = {gen, point, 0, 0, 0, 0, 0, 0};
+    Eval ev = {gen, point, 0, 0, 0, 0, 0, 0, 0};
     GenValue r;
     int has_var;
     /* the statements are evaluated for their domain errors, as symdiff
@@ -659,6 +758,7 @@ GenValue gen_eval(const Gen *gen, const long double *point) {
     r.extreme = ev.extreme;
     r.out_of_range = ev.out_of_range;
     r.const_tiny = ev.const_tiny;
+    r.too_large = ev.too_large;
     return r;
 }
 

@@ -39,8 +39,19 @@ typedef enum GenKind {
     GEN_DIV,
     GEN_JUXT, /* implicit multiplication: a b                    */
     GEN_POW,
-    GEN_CALL  /* fn: index into the generator's function table   */
+    GEN_CALL, /* fn: index into the generator's function table   */
+    /* the classes below only with gen_program_classes: */
+    GEN_WIDE_SUM,  /* sin(a + 1) + ... + sin(a + count): one sum node  */
+    GEN_WIDE_PROD, /* (1 + a/1) (1 + a/4) ... (1 + a/count^2)          */
+    GEN_FILL_SUM   /* sum(ones(count, count2) a), count2 0: ones(count);
+                      fn 1: mean(zeros(count, count2) + a) = a        */
 } GenKind;
+
+/* Classes of programs a generator may make beyond the default ones (which
+ * the gencode and stability suites compile and run): very wide n-ary
+ * nodes (65536 operands and more, found 16-bit argument counts) and huge
+ * shapes (up to and past SHAPE_MAX_ELEMENTS, found int element counts). */
+enum { GEN_CLASS_WIDE = 1, GEN_CLASS_SHAPES = 2 };
 
 typedef struct GenExpr GenExpr;
 struct GenExpr {
@@ -49,6 +60,7 @@ struct GenExpr {
     const char *text;
     long double value; /* GEN_NUM */
     GenExpr *arg[3];
+    long count, count2; /* GEN_WIDE_*, GEN_FILL_SUM */
 };
 
 /* Where the bytes come from; reads past the end give zeros. */
@@ -66,6 +78,7 @@ typedef struct Gen {
     GenExpr *root;
     int minimal_parens;      /* print with the grammar's precedence     */
     int noise;               /* random whitespace, comments, CRLF       */
+    unsigned classes;        /* GEN_CLASS_* allowed                     */
 } Gen;
 
 /* The reference value of a program at a point. */
@@ -90,6 +103,8 @@ typedef struct GenValue {
                             ((a b)^k = a^k b^k, k <= 8) may overflow or
                             underflow a double where the written order
                             does not                                      */
+    int too_large;       /* a shape has more than SHAPE_MAX_ELEMENTS
+                            elements: symdiff must reject the program    */
 } GenValue;
 
 unsigned gen_byte(GenBytes *b);
@@ -99,6 +114,9 @@ unsigned gen_below(GenBytes *b, unsigned n);
 /* Builds a program from the bytes: up to GEN_MAX_DEFS statements and a
  * final expression of nesting at most max_depth. */
 void gen_program(Gen *gen, const uint8_t *data, size_t size, int max_depth);
+/* The same, with the classes of programs (GEN_CLASS_*) it may also make;
+ * gen_program is this with none, and reads the bytes the same way. */
+void gen_program_classes(Gen *gen, const uint8_t *data, size_t size, int max_depth, unsigned classes);
 
 /* The program's source text. */
 void gen_print(Gen *gen, StrBuf *out);

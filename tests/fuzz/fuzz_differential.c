@@ -16,6 +16,11 @@
  *     Ridders' extrapolation converges), both engines' derivatives agree
  *     with the finite difference, and variables not used have derivative 0.
  *
+ * A fourth byte 0xFE (which no input made before them has there) lets the
+ * generator also make the classes added since (exprgen.h): sums and
+ * products of up to 65537 operands, and ones()/zeros() shapes up to and
+ * past the element limit, which symdiff must refuse.
+ *
  * A disagreement prints the program and aborts, so libFuzzer keeps it.
  *
  *   make fuzz FUZZ_SECONDS=600
@@ -54,7 +59,7 @@ typedef struct Lowered {
     int ok;
 } Lowered;
 
-static void lower_text(Lowered *l, const char *text, size_t len) {
+static void lower_text(Lowered *l, const char *text, size_t len, int big) {
     memset(l, 0, sizeof *l);
     l->src.name = "<gen>";
     l->src.text = text;
@@ -66,8 +71,9 @@ static void lower_text(Lowered *l, const char *text, size_t len) {
     l->g = graph_new();
     if (!l->g)
         return;
-    l->g->max_nodes = 200000;
-    LowerOptions opt = {gen_var_names, GEN_NVARS, NULL, 0, 200000};
+    /* (room for the wide classes: 65537 operands, each written out) */
+    l->g->max_nodes = big ? 4000000 : 200000;
+    LowerOptions opt = {gen_var_names, GEN_NVARS, NULL, 0, big ? 4000000 : 200000};
     l->ok = lower_program(l->g, ast, &l->diag, &opt, &l->prog) == 0 && !l->prog.is_vector;
 }
 
@@ -92,7 +98,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         point[i] = dpoint[i];
     }
     static Gen gen;
-    gen_program(&gen, data + GEN_NVARS, size - GEN_NVARS, 6);
+    size_t skip = GEN_NVARS;
+    unsigned classes = 0;
+    if (size > GEN_NVARS + 1 && data[GEN_NVARS] == 0xFE) {
+        classes = GEN_CLASS_WIDE | GEN_CLASS_SHAPES;
+        skip++;
+    }
+    gen_program_classes(&gen, data + skip, size - skip, 6, classes);
     StrBuf text;
     sb_init(&text);
     gen_print(&gen, &text);
@@ -105,14 +117,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     /* 1: valid programs are accepted, undefined constants rejected */
     Lowered l;
-    lower_text(&l, program, text.len);
+    lower_text(&l, program, text.len, classes != 0);
     if (!l.ok) {
         /* (constants beyond 1e15 may overflow together: 1e100*x*1e300 is
          * refused, its constants multiplied first give inf) */
         int undefined_here = !isfinite(ref.v) || !isfinite(ref.err) || ref.def_undefined || ref.part_undefined ||
                              ref.const_tiny || (ref.extreme && strstr(sb_str(&l.diag.out), "too large"));
         int domain = strstr(sb_str(&l.diag.out), "domain error in a constant") != NULL;
-        int too_large = l.g && l.g->failed;
+        int too_large = (l.g && l.g->failed) || (ref.too_large && strstr(sb_str(&l.diag.out), "too many elements"));
         if (!too_large && !(domain && (ref.const_undefined || undefined_here)))
             fail("a valid program was rejected", program, point, sb_str(&l.diag.out));
         lowered_free(&l);
@@ -121,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (ref.const_undefined)
         fail("an undefined constant was accepted", program, point, NULL);
+    if (ref.too_large)
+        fail("a shape beyond the element limit was accepted", program, point, NULL);
 
     Graph *g = l.g;
     Node *f = l.prog.outputs[0];
@@ -150,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     print_roots(&printed, g, &f, NULL, 1, PRINT_INFIX);
     if (!printed.failed) {
         Lowered back;
-        lower_text(&back, sb_str(&printed), printed.len);
+        lower_text(&back, sb_str(&printed), printed.len, classes != 0);
         /* (a function that overflows here may print with a constant that
          * overflows, which is then rejected; so may one with a constant
          * beyond 1e15 or below 1e-15: pi^-1000 prints as 1/pi^1000) */

@@ -653,7 +653,7 @@ static SdStatus op_swell(Buf *b, Job *j) {
     }
     int with_point = *req_get(j->q, "at", "") != '\0';
     char point_error[300] = "";
-    SdSwell *all = sd_swell_new(), *last = sd_swell_new();
+    SdSwell *all = sd_swell_new(sweep ? name : NULL), *last = sd_swell_new(NULL);
     SdStatus st = all && last ? SD_OK : SD_ERR_NOMEM;
     for (double x = lo; x <= hi && st == SD_OK; x++) {
         SdDefine d = {name, x};
@@ -675,14 +675,14 @@ static SdStatus op_swell(Buf *b, Job *j) {
     }
     char *table = NULL, *rows = NULL, *text = NULL, *svg = NULL;
     if (st == SD_OK) {
-        table = sd_swell_text(last, NULL, SD_TEXT);
-        rows = sd_swell_text(last, NULL, SD_JSON);
-        text = sd_swell_text(all, sweep ? name : NULL, SD_TEXT);
+        table = sd_swell_text(last, SD_TEXT);
+        rows = sd_swell_text(last, SD_JSON);
+        text = sd_swell_text(all, SD_TEXT);
         if (sweep && hi > lo) {
             const char *title = req_get(j->q, "title", "");
             SdPlotOptions po = {*title ? title : NULL, (int)req_number(j->q, "width", 0),
                                 (int)req_number(j->q, "height", 0)};
-            svg = sd_swell_svg(all, name, &po);
+            svg = sd_swell_svg(all, &po);
         }
         if (!table || !rows || !text || (sweep && hi > lo && !svg))
             st = SD_ERR_NOMEM;
