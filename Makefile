@@ -48,7 +48,7 @@ RT_SRC  := $(wildcard runtime/*.c)
 RT_OBJ  := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(RT_SRC))
 TEST_SRC := $(wildcard tests/check_*.c)
 TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/testrun.o \
-            $(BUILD)/tests/fuzz/exprgen.o
+            $(BUILD)/tests/testutil.o $(BUILD)/tests/fuzz/exprgen.o
 
 .PHONY: all deps check asan tsan valgrind demo examples bench clean format fuzz oom
 
