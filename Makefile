@@ -4,6 +4,7 @@
 #   make          builds ./symdiff (and the runtime library)
 #   make check    builds and runs the Check test suite, checks the build with
 #                 clang, and runs the suite again under ASan + UBSan
+#   make test     the unit suites alone (no C compiler, no sanitizer build)
 #   make demo     generates a gradient kernel, compiles it, trains with it
 #   make asan     the test suite under AddressSanitizer + UBSan
 #   make valgrind the test suite under valgrind (no leaks, no errors)
@@ -17,9 +18,10 @@
 #   make web      the browser playground in web/dist/ (make check-web: its
 #                 test in Chromium, part of check where Chromium installs)
 #
-# check, demo, examples, asan, tsan, valgrind, oom, fuzz and bench first run
-# scripts/bootstrap.sh, which installs missing build dependencies (bison,
-# flex, check, pkg-config, cmake, groff, man-db) from Debian's packages.
+# check, test, demo, examples, asan, tsan, valgrind, oom, fuzz and bench
+# first run scripts/bootstrap.sh, which installs missing build dependencies
+# (bison, flex, check, pkg-config, cmake, groff, man-db) from Debian's
+# packages.
 # Plain `make` and `make install` install no packages.
 
 CC      ?= cc
@@ -48,9 +50,9 @@ RT_SRC  := $(wildcard runtime/*.c)
 RT_OBJ  := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(RT_SRC))
 TEST_SRC := $(wildcard tests/check_*.c)
 TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC)) $(BUILD)/tests/testrun.o \
-            $(BUILD)/tests/fuzz/exprgen.o
+            $(BUILD)/tests/testutil.o $(BUILD)/tests/fuzz/exprgen.o
 
-.PHONY: all deps check asan tsan valgrind demo examples bench clean format fuzz oom
+.PHONY: all deps check test asan tsan valgrind demo examples bench clean format fuzz oom
 
 # The command-line tool is built in $(BUILD); the default build also leaves
 # a copy at ./symdiff.
@@ -164,6 +166,17 @@ ifeq ($(BUILD),build)
 check: symdiff
 endif
 
+# The unit suites, for a quick answer while working: every suite but those
+# that compile C (generated kernels, the examples, installed packages) and
+# the allocation-failure sweep; in the rest, SYMDIFF_TEST_NO_CC=1 makes
+# have_compiler() answer no, so that their few compile steps are skipped.
+# `make check` runs everything.  The runner takes the suites by name.
+CC_SUITES   := codegen dist emit_ad emit_alone examples gencode kernels stability
+UNIT_SUITES  = $(filter-out $(CC_SUITES) oom,$(patsubst tests/check_%.c,%,$(TEST_SRC)))
+
+test: deps $(BIN) $(BUILD)/check_symdiff
+	SYMDIFF=$(BIN) BUILD=$(BUILD) SYMDIFF_TEST_NO_CC=1 $(BUILD)/check_symdiff $(UNIT_SUITES)
+
 # The public interface under ThreadSanitizer: its suite (two programs on two
 # threads at once) built with -fsanitize=thread in its own directory.
 tsan: deps
@@ -256,7 +269,7 @@ $(LIB_OBJ) $(RT_OBJ) $(BUILD)/src/main.o: $(BUILD)/cflags.txt
 # The targets that install missing build dependencies first: everything they
 # build waits for scripts/bootstrap.sh (an order-only prerequisite of the
 # build directory), also under make -j.  Plain `make` does not run it.
-SETUP_GOALS := check demo examples asan tsan valgrind oom fuzz bench
+SETUP_GOALS := check test demo examples asan tsan valgrind oom fuzz bench
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 $(BUILD): | deps
 endif

@@ -2,10 +2,11 @@
 /*
  * check_property.c — properties of the whole pipeline on random programs.
  *
- * A small deterministic generator builds random expressions over x, y, z
- * (+ - * /, ^ with small integer exponents, exp, log(1 + u^2), sin, cos,
- * tanh, sigmoid, sqrt(1 + u^2), atan, and sometimes a named shared value
- * `a = ...;`) as a tree of its own and as program text.  For each program:
+ * A small generator (drawing from SdrtRng: deterministic) builds random
+ * expressions over x, y, z (+ - * /, ^ with small integer exponents, exp,
+ * log(1 + u^2), sin, cos, tanh, sigmoid, sqrt(1 + u^2), atan, and
+ * sometimes a named shared value `a = ...;`) as a tree of its own and as
+ * program text.  For each program:
  *   - values: the lowered (simplified) DAG evaluates to what a recursive
  *     evaluator of the generated tree computes;
  *   - derivatives: forward and reverse gradients agree with each other and
@@ -28,7 +29,6 @@
 #include "deriv.h"
 #include "eval.h"
 #include "lower.h"
-#include "parse.h"
 #include "print.h"
 #include "testutil.h"
 
@@ -36,40 +36,8 @@
 
 static const char *const xyz[] = {"x", "y", "z"};
 
-/* Parses and lowers `text` into g with the variables `vars`.  Returns 0,
- * or -1 with the diagnostics appended to *errors (when not NULL). */
-static int lower_into(Graph *g, const char *text, const char *const *vars, int nvars, Program *p,
-                      StrBuf *errors) {
-    Source src = {"<test>", text, strlen(text)};
-    Diag d;
-    diag_init(&d, &src);
-    AstArena arena = {NULL};
-    memset(p, 0, sizeof *p);
-    Ast *ast = parse_program(&arena, &d);
-    int status = -1;
-    if (ast) {
-        LowerOptions opt = {vars, nvars, NULL, 0, 0};
-        status = lower_program(g, ast, &d, &opt, p);
-    }
-    if (errors)
-        sb_puts(errors, sb_str(&d.out));
-    ast_arena_free(&arena);
-    diag_free(&d);
-    return status;
-}
-
-static uint64_t rng_next(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double rng_uniform(uint64_t *s, double lo, double hi) {
-    return lo + (hi - lo) * (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static int rng_int(uint64_t *s, int n) { return (int)(rng_next(s) % (uint64_t)n); }
+/* The random numbers: the suite's generator (SdrtRng), in these terms. */
+static int rng_int(SdrtRng *s, int n) { return (int)sdrt_rng_below(s, (uint64_t)n); }
 
 /* ---- random expressions ------------------------------------------------------- */
 
@@ -119,7 +87,7 @@ static int rnew(RExpr *e, RKind kind, int k, int a, int b) {
     return e->n++;
 }
 
-static int gen(RExpr *e, uint64_t *s, int depth, int may_use_shared) {
+static int gen(RExpr *e, SdrtRng *s, int depth, int may_use_shared) {
     if (depth == 0 || rng_int(s, 100) < 20) {
         int r = rng_int(s, 10);
         if (r < 2)
@@ -137,7 +105,7 @@ static int gen(RExpr *e, uint64_t *s, int depth, int may_use_shared) {
     return rnew(e, kind, k, a, b);
 }
 
-static void generate(RExpr *e, uint64_t *s, int depth) {
+static void generate(RExpr *e, SdrtRng *s, int depth) {
     e->n = 0;
     e->shared = -1;
     if (rng_int(s, 100) < 30)
@@ -381,12 +349,12 @@ static void record_failure(Stats *st, int kind, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void random_point(uint64_t *s, double *pt) {
+static void random_point(SdrtRng *s, double *pt) {
     for (int v = 0; v < 3; v++)
-        pt[v] = rng_uniform(s, -2, 2);
+        pt[v] = sdrt_rng_range(s, -2, 2);
 }
 
-static void check_values(Graph *g, Node *f, const RExpr *e, const char *text, uint64_t *s,
+static void check_values(Graph *g, Node *f, const RExpr *e, const char *text, SdrtRng *s,
                          Stats *st) {
     for (int k = 0; k < 8; k++) {
         double pt[3];
@@ -415,20 +383,16 @@ static void check_values(Graph *g, Node *f, const RExpr *e, const char *text, ui
 /* Reads the printed form of n back into g; compares values where the
  * generated function is well-conditioned.  Returns the node read back, or
  * NULL. */
-static Node *read_back(Graph *g, Node *n, const RExpr *e, const char *text, uint64_t *s,
+static Node *read_back(Graph *g, Node *n, const RExpr *e, const char *text, SdrtRng *s,
                        Stats *st, int kind) {
-    StrBuf sb, err;
+    StrBuf sb;
     sb_init(&sb);
-    sb_init(&err);
     print_expr(&sb, g, n, PRINT_INFIX);
-    Program p;
-    Node *back = NULL;
-    if (lower_into(g, sb_str(&sb), xyz, 3, &p, &err) != 0) {
+    Node *back = tu_lower(sb_str(&sb), g, &(TuOptions){.vars = xyz, .nvars = 3, .may_fail = 1});
+    if (!back) {
         record_failure(st, kind, "%s\n  printed as %s\n  does not read back:\n%s", text,
-                       sb_str(&sb), sb_str(&err));
+                       sb_str(&sb), tu_errors());
     } else {
-        back = p.outputs[0];
-        program_free(&p);
         for (int k = 0; k < 5; k++) {
             double pt[3];
             random_point(s, pt);
@@ -447,11 +411,10 @@ static Node *read_back(Graph *g, Node *n, const RExpr *e, const char *text, uint
         }
     }
     sb_free(&sb);
-    sb_free(&err);
     return back;
 }
 
-static void check_gradients(Graph *g, Node *f, const RExpr *e, const char *text, uint64_t *s,
+static void check_gradients(Graph *g, Node *f, const RExpr *e, const char *text, SdrtRng *s,
                             Stats *st) {
     int vars[3] = {0, 1, 2};
     Node *fwd[3], *rev[3];
@@ -512,32 +475,30 @@ static int env_int(const char *name, int fallback) {
 START_TEST(test_property_random_programs) {
     const int nprograms = env_int("SYMDIFF_PROPERTY_PROGRAMS", 400);
     const int depth = env_int("SYMDIFF_PROPERTY_DEPTH", 4);
-    uint64_t seed = (uint64_t)env_int("SYMDIFF_PROPERTY_SEED", 0x5EED), points = 99;
+    SdrtRng seed, points; /* programs, and the points they are checked at */
+    sdrt_rng_seed(&seed, (uint64_t)env_int("SYMDIFF_PROPERTY_SEED", 0x5EED));
+    sdrt_rng_seed(&points, 99);
     Stats st;
     memset(&st, 0, sizeof st);
     st.log_limit = env_int("SYMDIFF_PROPERTY_LOG", 3);
     sb_init(&st.log);
     RExpr *e = malloc(sizeof *e);
     ck_assert_ptr_nonnull(e);
-    StrBuf text, err;
+    StrBuf text;
     sb_init(&text);
-    sb_init(&err);
     for (int attempt = 0; st.programs < nprograms && attempt < 5 * nprograms; attempt++) {
         generate(e, &seed, depth);
         program_text(&text, e);
         Graph *g = graph_new();
-        Program p;
-        sb_clear(&err);
-        if (lower_into(g, sb_str(&text), xyz, 3, &p, &err) != 0) {
+        Node *f = tu_lower(sb_str(&text), g, &(TuOptions){.vars = xyz, .nvars = 3, .may_fail = 1});
+        if (!f) {
             /* only a constant subexpression such as (2 - 2)^(-1) may be refused */
-            if (strstr(sb_str(&err), "domain error") == NULL)
-                record_failure(&st, F_LOWER, "%s\n%s", sb_str(&text), sb_str(&err));
+            if (strstr(tu_errors(), "domain error") == NULL)
+                record_failure(&st, F_LOWER, "%s\n%s", sb_str(&text), tu_errors());
             st.rejected++;
             graph_free(g);
             continue;
         }
-        Node *f = p.outputs[0];
-        program_free(&p);
         check_values(g, f, e, sb_str(&text), &points, &st);
         Node *back = read_back(g, f, e, sb_str(&text), &points, &st, F_PRINT);
         st.print_programs++;
@@ -580,7 +541,6 @@ START_TEST(test_property_random_programs) {
     sb_free(&summary);
     sb_free(&st.log);
     sb_free(&text);
-    sb_free(&err);
 }
 END_TEST
 
@@ -603,32 +563,24 @@ START_TEST(test_property_print_round_trip_cases) {
         "x*(y + z)/(y - z)", "(1 - x)^(2/3)", "-sigmoid(-x)", "e^x - e", "pi*x/3",
         "max(-x, y) - min(x, -y)", "ifpos(-x, -y, -z)", "step(-x, 1/2)", "leaky_relu(-x, 0.3)",
     };
-    StrBuf sb, err;
+    StrBuf sb;
     sb_init(&sb);
-    sb_init(&err);
-    uint64_t seed = 5;
+    SdrtRng rng;
+    sdrt_rng_seed(&rng, 5);
     int same = 0;
     for (size_t i = 0; i < sizeof programs / sizeof *programs; i++) {
         Graph *g = graph_new();
-        Program p;
-        sb_clear(&err);
-        ck_assert_msg(lower_into(g, programs[i], xyz, 3, &p, &err) == 0, "%s: %s", programs[i],
-                      sb_str(&err));
-        Node *f = p.outputs[0];
-        program_free(&p);
+        Node *f = tu_lower(programs[i], g, &(TuOptions){.vars = xyz, .nvars = 3});
         sb_clear(&sb);
         print_expr(&sb, g, f, PRINT_INFIX);
-        sb_clear(&err);
-        ck_assert_msg(lower_into(g, sb_str(&sb), xyz, 3, &p, &err) == 0,
-                      "%s printed as %s does not read back: %s", programs[i], sb_str(&sb),
-                      sb_str(&err));
-        Node *back = p.outputs[0];
-        program_free(&p);
+        Node *back = tu_lower(sb_str(&sb), g, &(TuOptions){.vars = xyz, .nvars = 3, .may_fail = 1});
+        ck_assert_msg(back != NULL, "%s printed as %s does not read back: %s", programs[i], sb_str(&sb),
+                      tu_errors());
         same += back == f;
         for (int k = 0; k < 50; k++) {
             double pt[3];
             for (int v = 0; v < 3; v++)
-                pt[v] = rng_uniform(&seed, -3, 3);
+                pt[v] = sdrt_rng_range(&rng, -3, 3);
             double a = eval_node(g, f, pt), b = eval_node(g, back, pt);
             if (!isfinite(a))
                 continue;
@@ -641,7 +593,6 @@ START_TEST(test_property_print_round_trip_cases) {
         printf("property: hand-picked printed forms read back to the same node %d/%zu\n", same,
                sizeof programs / sizeof *programs);
     sb_free(&sb);
-    sb_free(&err);
 }
 END_TEST
 
@@ -653,7 +604,9 @@ START_TEST(test_property_generator_is_deterministic) {
     StrBuf ta, tb;
     sb_init(&ta);
     sb_init(&tb);
-    uint64_t s1 = 1, s2 = 1;
+    SdrtRng s1, s2;
+    sdrt_rng_seed(&s1, 1);
+    sdrt_rng_seed(&s2, 1);
     int kinds[R_COUNT] = {0};
     for (int i = 0; i < 200; i++) {
         generate(a, &s1, 4);

@@ -19,7 +19,6 @@
 #include "deriv.h"
 #include "dot.h"
 #include "lower.h"
-#include "parse.h"
 #include "poly.h"
 #include "trace.h"
 #include "testutil.h"
@@ -27,24 +26,6 @@
 Suite *teaching_suite(void);
 
 /* ---- helpers ----------------------------------------------------------------- */
-
-/* The single output of `text`, lowered into g. */
-static Node *lower_text(Graph *g, const char *text) {
-    Source src = {"<test>", text, strlen(text)};
-    Diag d;
-    diag_init(&d, &src);
-    AstArena arena = {NULL};
-    Program p = {NULL, 0, 0, 0};
-    Node *r = NULL;
-    Ast *ast = parse_program(&arena, &d);
-    if (ast && lower_program(g, ast, &d, NULL, &p) == 0 && p.noutputs == 1)
-        r = p.outputs[0];
-    ck_assert_msg(r != NULL, "'%s' does not lower:\n%s", text, sb_str(&d.out));
-    program_free(&p);
-    ast_arena_free(&arena);
-    diag_free(&d);
-    return r;
-}
 
 /* A Big from decimal digits (optionally with a leading '-'). */
 static Big big_from_text(const char *s) {
@@ -73,7 +54,7 @@ static void ck_big_text(const Big *b, const char *expected) {
 /* The factored form of `text` (a polynomial in x), printed in ASCII. */
 static void ck_factors(const char *text, const char *expected) {
     Graph *g = graph_new();
-    Node *n = lower_text(g, text);
+    Node *n = tu_lower(text, g, NULL);
     StrBuf sb;
     sb_init(&sb);
     int st = poly_factor_string(&sb, g, n, graph_find_var(g, "x"), POLY_ASCII);
@@ -274,7 +255,7 @@ END_TEST
 START_TEST(test_poly_squarefree_yun) {
     /* x^2 (x - 1)^3 = -x^2 (1 - x)^3: parts x (mult 2), x - 1 (mult 3) */
     Graph *g = graph_new();
-    Node *n = lower_text(g, "x^2 (x - 1)^3");
+    Node *n = tu_lower("x^2 (x - 1)^3", g, NULL);
     Poly p;
     Big den;
     poly_init(&p);
@@ -321,12 +302,12 @@ START_TEST(test_factor_not_a_polynomial) {
     sb_init(&sb);
     const char *bad[] = {"sin(x)", "x^-1 + 1", "x^(1/2)", "x*y", "0.1234567890123456789*x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        Node *n = lower_text(g, bad[i]);
+        Node *n = tu_lower(bad[i], g, NULL);
         ck_assert_msg(poly_factor_string(&sb, g, n, graph_find_var(g, "x"), POLY_ASCII) ==
                           POLY_NOT_POLY,
                       "%s", bad[i]);
     }
-    Node *big = lower_text(g, "(1 + x)^5000");
+    Node *big = tu_lower("(1 + x)^5000", g, NULL);
     ck_assert_int_eq(poly_factor_string(&sb, g, big, graph_find_var(g, "x"), POLY_ASCII),
                      POLY_TOO_BIG);
     sb_free(&sb);
@@ -347,7 +328,8 @@ START_TEST(test_factor_round_trip) {
         {1, 1, 0, 1},  /* 1 + x + x^3  */
     };
     static const int pool_deg[] = {1, 1, 1, 1, 2, 3};
-    unsigned seed = 12345;
+    SdrtRng rng;
+    sdrt_rng_seed(&rng, 12345);
     for (int trial = 0; trial < 60; trial++) {
         Poly p, f, back;
         poly_init(&p);
@@ -357,8 +339,7 @@ START_TEST(test_factor_round_trip) {
         poly_set_ints(&p, &c, 1);
         int mult[6];
         for (int i = 0; i < 6; i++) {
-            seed = seed * 1103515245u + 12345u;
-            mult[i] = (int)((seed >> 16) % 4);
+            mult[i] = (int)sdrt_rng_below(&rng, 4);
             poly_set_ints(&f, pool[i], pool_deg[i] + 1);
             Poly pw;
             poly_init(&pw);
@@ -540,7 +521,7 @@ START_TEST(test_product_rule_monomial_derivative) {
     /* x(1 + x^2)^2: the factor's derivative 2x is a monomial, folded */
     ck_factors("x*(1 + x^2)^2", "x(1 + x^2)^2");
     Graph *g = graph_new();
-    Node *n = lower_text(g, "x*(1 + x^2)^2");
+    Node *n = tu_lower("x*(1 + x^2)^2", g, NULL);
     Poly p;
     Big den;
     poly_init(&p);
@@ -691,7 +672,7 @@ static int count_text(const char *s, const char *what) {
 
 START_TEST(test_dot_constants) {
     Graph *g = graph_new();
-    Node *f = lower_text(g, dot_programs[_i]);
+    Node *f = tu_lower(dot_programs[_i], g, NULL);
     int vars[8], nv = (int)g->nvars;
     ck_assert(nv <= 8);
     for (int i = 0; i < nv; i++)
@@ -760,7 +741,7 @@ END_TEST
 
 START_TEST(test_trace_chain_rule) {
     Graph *g = graph_new();
-    Node *f = lower_text(g, "sin(x^2)");
+    Node *f = tu_lower("sin(x^2)", g, NULL);
     StrBuf sb;
     sb_init(&sb);
     ck_assert_int_eq(trace_derivative(&sb, g, f, graph_find_var(g, "x"), 0), 0);
@@ -780,7 +761,7 @@ END_TEST
 
 START_TEST(test_trace_rules) {
     Graph *g = graph_new();
-    Node *f = lower_text(g, "x*exp(x) + 3*x^2 + 2^x + x^x");
+    Node *f = tu_lower("x*exp(x) + 3*x^2 + 2^x + x^x", g, NULL);
     StrBuf sb;
     sb_init(&sb);
     ck_assert_int_eq(trace_derivative(&sb, g, f, 0, 0), 0);

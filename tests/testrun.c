@@ -46,7 +46,14 @@ int sh(const char *fmt, ...) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int have_compiler(const char *cc) { return sh("command -v '%s' >/dev/null 2>&1", cc) == 0; }
+/* SYMDIFF_TEST_NO_CC=1 (make test) answers no for every compiler: the
+ * unit suites then skip their few compile steps. */
+int have_compiler(const char *cc) {
+    const char *no_cc = getenv("SYMDIFF_TEST_NO_CC");
+    if (no_cc && strcmp(no_cc, "0") != 0 && *no_cc)
+        return 0;
+    return sh("command -v '%s' >/dev/null 2>&1", cc) == 0;
+}
 
 void buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n) {
     if (*len + n + 1 > *cap) {

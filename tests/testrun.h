@@ -23,7 +23,8 @@ const char *symdiff_path(void);
 /* Runs a shell command made like printf's; returns its exit status, or -1
  * when it did not exit normally. */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Is this program (a compiler) on PATH? */
+/* Is this program (a compiler) on PATH?  Always no under
+ * SYMDIFF_TEST_NO_CC=1, which `make test` sets. */
 int have_compiler(const char *cc);
 
 /* Appends n bytes to a growing NUL-terminated buffer. */
