@@ -80,7 +80,6 @@ Graph *graph_new(void) {
     }
     g->max_nodes = 0;
     g->max_work = GRAPH_MAX_WORK;
-    g->kink = 0.0;
     return g;
 }
 
@@ -128,7 +127,6 @@ void graph_free(Graph *g) {
     free(g->table);
     free(g->nodes);
     free(g->uses);
-    free(g->facts);
     free(g);
 }
 

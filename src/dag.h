@@ -114,9 +114,10 @@ typedef struct Var {
     Node *node;
 } Var;
 
-/* Facts the simplifier may assume about a node's value (see
- * deriv_assume_domain): they hold wherever the function being
- * differentiated is defined. */
+/* Facts the simplifier may assume about a node's value: they hold
+ * wherever the node is defined.  A derivative request assumes some for its
+ * duration (what must hold wherever the function it differentiates is
+ * defined: see DerivScope in deriv.h). */
 enum { FACT_NONZERO = 1, FACT_POSITIVE = 2 };
 
 typedef struct Arena Arena;
@@ -140,14 +141,15 @@ typedef struct Graph {
     int nvars, vars_cap;
     int *var_index;        /* names -> var + 1 (0: empty), open addressing */
     size_t var_index_cap;  /* a power of two, at least twice nvars         */
-    unsigned char *facts;  /* FACT_* by node id, or NULL                 */
-    size_t facts_cap;
-    int use_facts;         /* constructors consult `facts`               */
+    /* FACT_* by node id that the derivative request being built assumes
+     * (deriv.h's DerivScope sets them for the request's duration and
+     * restores them); NULL outside a request */
+    const unsigned char *assumed;
+    size_t nassumed;
     size_t max_nodes;      /* 0: unlimited                               */
     uint64_t work;         /* units of work spent (see dag_spend)        */
     uint64_t max_work;     /* 0: unlimited; graph_new: GRAPH_MAX_WORK    */
     int failed;            /* GraphFailure: once set, results are NULL   */
-    double kink;           /* value of a derivative at a kink (relu'(0)) */
 } Graph;
 
 /* Why a graph stopped building (Graph.failed). */

@@ -15,6 +15,7 @@
 #ifndef SYMDIFF_SDPREFIX_H
 #define SYMDIFF_SDPREFIX_H
 
+#define api_deriv_options sd_api_deriv_options
 #define api_eval sd_api_eval
 #define api_fail sd_api_fail
 #define api_graph_status sd_api_graph_status
@@ -134,7 +135,6 @@
 #define dag_tree_size sd_dag_tree_size
 #define dag_verify sd_dag_verify
 #define dag_zeros sd_dag_zeros
-#define deriv_assume_domain sd_deriv_assume_domain
 #define deriv_forward sd_deriv_forward
 #define deriv_forward_many sd_deriv_forward_many
 #define deriv_gradient sd_deriv_gradient
@@ -144,6 +144,8 @@
 #define deriv_partial sd_deriv_partial
 #define deriv_partials sd_deriv_partials
 #define deriv_reverse sd_deriv_reverse
+#define deriv_scope_begin sd_deriv_scope_begin
+#define deriv_scope_end sd_deriv_scope_end
 #define diag_edit_distance sd_diag_edit_distance
 #define diag_error sd_diag_error
 #define diag_free sd_diag_free

@@ -15,7 +15,7 @@
  *
  * The domain rule: a rewrite may not make an expression defined where it was
  * not (x/x stays x/x, sqrt(x)^2 stays as it is) unless a graph fact says the
- * excluded point cannot occur (see FACT_* in dag.h and deriv.c); and no
+ * excluded point cannot occur (see FACT_* in dag.h and DerivScope in deriv.h); and no
  * rewrite may change a value where the expression was defined.
  */
 #include <math.h>
@@ -93,9 +93,9 @@ static int flattenable(const Graph *g, const Node *n, NodeKind kind) {
 }
 
 static unsigned facts_of(const Graph *g, const Node *n) {
-    if (!g->use_facts || !g->facts || n->id >= g->facts_cap)
+    if (!g->assumed || n->id >= g->nassumed)
         return 0;
-    return g->facts[n->id];
+    return g->assumed[n->id];
 }
 
 /* --- small growable arrays -------------------------------------------------- */

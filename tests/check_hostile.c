@@ -1890,7 +1890,7 @@ static double value_at(const char *text, double x, double y, double z) {
         ck_assert_ptr_nonnull(g);
         Program prog;
         static const char *const vars[] = {"x", "y", "z"};
-        LowerOptions opt = {vars, 3, NULL, 0, 0};
+        LowerOptions opt = {.vars = vars, .nvars = 3};
         if (lower_program(g, ast, &diag, &opt, &prog) == 0) {
             const double point[3] = {x, y, z};
             v = eval_node(g, prog.outputs[0], point);

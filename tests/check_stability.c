@@ -101,18 +101,16 @@ START_TEST(test_stable_evaluator) {
     Graph *g = graph_new();
     ck_assert_ptr_nonnull(g);
     Program prog;
-    LowerOptions opt = {NULL, 0, NULL, 0, 0};
+    LowerOptions opt = {0};
     ck_assert_msg(lower_program(g, ast, &diag, &opt, &prog) == 0, "%s", sb_str(&diag.out));
     int x = graph_find_var(g, "x"), y = graph_find_var(g, "y");
     ck_assert_int_ge(x, 0);
-    deriv_assume_domain(g, prog.outputs, 1);
     /* each engine on a graph of its own: what one engine shares (pins)
      * shapes what the other builds after it */
     Graph *g2 = graph_new();
     ck_assert_ptr_nonnull(g2);
     Program prog2;
     ck_assert_int_eq(lower_program(g2, ast, &diag, &opt, &prog2), 0);
-    deriv_assume_domain(g2, prog2.outputs, 1);
     static const DerivMode modes[] = {DERIV_FORWARD, DERIV_REVERSE};
     for (int m = 0; m < 2; m++) {
         Node *d;
@@ -122,7 +120,8 @@ START_TEST(test_stable_evaluator) {
             g = g2;
             prog = prog2;
         }
-        ck_assert_int_eq(deriv_gradient(g, prog.outputs[0], &x, 1, modes[m], &d, NULL), 0);
+        DerivOptions dopt = {.mode = modes[m], .assume_domain = 1, .domain = prog.outputs, .ndomain = 1};
+        ck_assert_int_eq(deriv_gradient(g, prog.outputs[0], &x, 1, &dopt, &d, NULL), 0);
         for (int i = 0; i < NPOINTS; i++) {
             double point[2] = {0, 0};
             point[x] = points[i];
@@ -252,7 +251,7 @@ START_TEST(test_special_points) {
         Graph *g = graph_new();
         ck_assert_ptr_nonnull(g);
         Program prog;
-        LowerOptions opt = {gen_var_names, GEN_NVARS, NULL, 0, 0};
+        LowerOptions opt = {.vars = gen_var_names, .nvars = GEN_NVARS};
         if (lower_program(g, ast, &diag, &opt, &prog) == 0) {
             for (int a = 0; a < 5; a++)
                 for (int b = 0; b < 5; b++)
