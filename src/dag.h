@@ -89,6 +89,9 @@ struct Node {
     uint32_t hash;
     int32_t nargs;   /* any count: a sum of 10^6 terms is one node       */
     uint16_t kind;   /* NodeKind                                         */
+    uint16_t range;  /* what is known of its value: sign, bounds, whether
+                        it is defined everywhere (range.h), derived when
+                        the node is made                                 */
     Shape shape;
     union {
         int var;     /* EX_VAR                                           */
@@ -115,10 +118,11 @@ typedef struct Var {
 } Var;
 
 /* Facts the simplifier may assume about a node's value: they hold
- * wherever the node is defined.  A derivative request assumes some for its
- * duration (what must hold wherever the function it differentiates is
- * defined: see DerivScope in deriv.h). */
-enum { FACT_NONZERO = 1, FACT_POSITIVE = 2 };
+ * wherever the node is defined.  Some are the node's own (its range), and
+ * a derivative request assumes more for its duration (what must hold
+ * wherever the function it differentiates is defined: see DerivScope in
+ * deriv.h). */
+enum { FACT_NONZERO = 1, FACT_POSITIVE = 2, FACT_NONNEG = 4 };
 
 typedef struct Arena Arena;
 
@@ -244,6 +248,10 @@ int dag_has_tensors(const Graph *g, Node *const *roots, int nroots);
 /* The graph's invariants (verify.c): 0, or -1 with the first broken one
  * described in why. */
 int dag_verify(const Graph *g, char *why, size_t size);
+
+/* The facts (FACT_*) the constructors may use about n: its range's, and
+ * those the request being built assumes. */
+unsigned dag_facts(const Graph *g, const Node *n);
 
 /* Sums of monomials without pulling out common factors (for --expand). */
 Node *dag_add_flat(Graph *g, Node *const *terms, int n);

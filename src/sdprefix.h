@@ -106,6 +106,7 @@
 #define dag_call1 sd_dag_call1
 #define dag_count sd_dag_count
 #define dag_div sd_dag_div
+#define dag_facts sd_dag_facts
 #define dag_fill sd_dag_fill
 #define dag_has_tensors sd_dag_has_tensors
 #define dag_index sd_dag_index
@@ -244,6 +245,19 @@
 #define print_root sd_print_root
 #define print_roots sd_print_roots
 #define program_free sd_lower_program_free
+#define range_decode sd_range_decode
+#define range_encode sd_range_encode
+#define range_negative sd_range_negative
+#define range_nonneg sd_range_nonneg
+#define range_nonpos sd_range_nonpos
+#define range_nonzero sd_range_nonzero
+#define range_of_node sd_range_of_node
+#define range_positive sd_range_positive
+#define range_total sd_range_total
+#define rewrite_call sd_rewrite_call
+#define rewrite_logsumexp sd_rewrite_logsumexp
+#define rewrite_pow sd_rewrite_pow
+#define rewrite_ratio sd_rewrite_ratio
 #define sb_clear sd_sb_clear
 #define sb_free sd_sb_free
 #define sb_init sd_sb_init

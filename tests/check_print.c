@@ -194,7 +194,7 @@ static const Case infix[] = {
     /* 85 */
     {"sin(x)^2", "sin(x)^2"},
     {"exp(-x^2/2)", "exp(-x^2/2)"},
-    {"1/(1+exp(-x))", "1/(1 + exp(-x))"},
+    {"1/(1+exp(-x))", "sigmoid(x)"},
     {"2*sigmoid(2*x) - 1", "2*sigmoid(2*x) - 1"},
     {"(x+1)/2", "(1 + x)/2"},
     /* 90 */

@@ -301,6 +301,7 @@ static const Golden identities[] = {
     {"1^x", "1"},
     {"e^x", "exp(x)"},
     {"exp(x)^y", "exp(x*y)"},
+    {"log(exp(x))", "x"}, /* ln(e^x) = x for every x (and no overflow) */
 };
 
 /* Rewrites that would make an expression defined where it was not, or
@@ -317,7 +318,6 @@ static const Golden guarded[] = {
     {"sqrt(x)^2", "sqrt(x)^2"},
     {"(x^(1/2))^2", "sqrt(x)^2"},
     {"(x^3)^(1/3)", "(x^3)^(1/3)"},
-    {"log(exp(x))", "ln(exp(x))"},
     {"exp(log(x))", "exp(ln(x))"},
     {"log(x^2)", "ln(x^2)"},
     {"abs(x)^2", "abs(x)^2"},
