@@ -17,14 +17,15 @@
 
 #include <math.h>
 
-/* --- encoding: bits 0-2 the lower bound's grid index from -inf (0) up,
- * bit 3 closed; bits 4-6 the upper bound's index from +inf (0) down,
+/* --- encoding: bits 0-1 the lower bound's grid index from -inf (0) up,
+ * bit 3 closed; bits 4-5 the upper bound's index from +inf (0) down,
  * bit 7 closed; bit 8 nonzero; bit 9 total ------------------------------- */
 
 static const double lower_grid[4] = {-INFINITY, -1, 0, 1};
 static const double upper_grid[4] = {INFINITY, 1, 0, -1};
 
-enum { R_LO_CLOSED = 1 << 3, R_HI_CLOSED = 1 << 7, R_NONZERO = 1 << 8, R_TOTAL = 1 << 9 };
+/* The interval is all of (-inf, +inf). */
+static int unbounded(uint16_t code) { return (code & (R_LO | R_HI)) == 0; }
 
 static Range unknown(void) {
     Range r = {-INFINITY, INFINITY, 0, 0, 0, 0};
@@ -54,8 +55,8 @@ static Range normal(Range r) {
 
 Range range_decode(uint16_t code) {
     Range r;
-    r.lo = lower_grid[code & 3];
-    r.hi = upper_grid[(code >> 4) & 3];
+    r.lo = lower_grid[code & R_LO];
+    r.hi = upper_grid[(code & R_HI) >> 4];
     r.lo_closed = (code & R_LO_CLOSED) != 0;
     r.hi_closed = (code & R_HI_CLOSED) != 0;
     r.nonzero = (code & R_NONZERO) != 0;
@@ -406,7 +407,18 @@ uint16_t range_of_node(const Node *n) {
         break;
     case EX_ADD:
     case EX_MUL:
-    case EX_PACK:
+    case EX_PACK: {
+        /* with an unbounded term or factor a sum or a product is unbounded
+         * (no factor of a product is the constant 0): only the flags are
+         * left to combine, which is most nodes of most programs */
+        uint16_t all = R_TOTAL | R_NONZERO;
+        int any_unbounded = 0;
+        for (int k = 0; k < n->nargs; k++) {
+            all &= n->args[k]->range;
+            any_unbounded |= unbounded(n->args[k]->range);
+        }
+        if (any_unbounded && n->kind != EX_PACK) /* a sum of unknown sign may be 0 */
+            return (uint16_t)(all & (n->kind == EX_MUL ? R_TOTAL | R_NONZERO : R_TOTAL));
         if (n->nargs == 0)
             break;
         r = range_of(n->args[0]);
@@ -415,6 +427,7 @@ uint16_t range_of_node(const Node *n) {
             r = n->kind == EX_ADD ? add(r, a) : n->kind == EX_MUL ? mul(r, a) : hull(r, a);
         }
         break;
+    }
     case EX_POW:
         r = pow_range(n);
         break;

@@ -22,9 +22,9 @@
  * expression defined where it was not.  Facts are about real numbers: a
  * double may round a positive value to 0 (exp(-1000)).
  *
- * Encoding: 16 bits, all zero for "nothing known" (the interval
- * (-inf, +inf), 0 allowed, not known to be total), the value a zeroed node
- * has.
+ * Encoding: 16 bits (R_* below), all zero for "nothing known" (the
+ * interval (-inf, +inf), 0 allowed, not known to be total), the value a
+ * zeroed node has.
  */
 #ifndef SYMDIFF_RANGE_H
 #define SYMDIFF_RANGE_H
@@ -50,6 +50,25 @@ Range range_decode(uint16_t code);
 uint16_t range_encode(Range r);
 
 static inline Range range_of(const Node *n) { return range_decode(n->range); }
+/* The bits of a code: the lower bound's grid index from -inf (0) up and
+ * whether it is closed, the upper bound's index from +inf (0) down and
+ * whether it is closed, 0 excluded, defined everywhere. */
+enum {
+    R_LO = 3,
+    R_LO_CLOSED = 1 << 3,
+    R_HI = 3 << 4,
+    R_HI_CLOSED = 1 << 7,
+    R_NONZERO = 1 << 8,
+    R_TOTAL = 1 << 9
+};
+
+/* The FACT_* bits (dag.h) of a range: FACT_NONNEG (the lower bound is 0
+ * or 1), FACT_NONZERO and, with both, FACT_POSITIVE (called for every
+ * factor a product collects). */
+static inline unsigned range_facts(uint16_t code) {
+    unsigned f = ((code & R_LO) >= 2 ? FACT_NONNEG : 0u) | (code & R_NONZERO ? FACT_NONZERO : 0u);
+    return f == (FACT_NONNEG | FACT_NONZERO) ? f | FACT_POSITIVE : f;
+}
 /* >= 0, > 0, <= 0, < 0 wherever defined */
 int range_nonneg(const Node *n);
 int range_positive(const Node *n);

@@ -95,14 +95,9 @@ static int flattenable(const Graph *g, const Node *n, NodeKind kind) {
 }
 
 unsigned dag_facts(const Graph *g, const Node *n) {
-    unsigned f = g->assumed && n->id < g->nassumed ? g->assumed[n->id] : 0;
-    Range r = range_of(n);
-    if (r.lo >= 0)
-        f |= FACT_NONNEG;
-    if (r.nonzero)
-        f |= FACT_NONZERO;
-    if (r.lo >= 0 && r.nonzero)
-        f |= FACT_POSITIVE;
+    unsigned f = range_facts(n->range);
+    if (g->assumed && n->id < g->nassumed)
+        f |= g->assumed[n->id];
     if (f & FACT_POSITIVE)
         f |= FACT_NONNEG | FACT_NONZERO;
     return f;
@@ -981,6 +976,7 @@ static int stable_factors(Graph *g, TermVec *tv) {
 
 static Node *build_product(Graph *g, Node *const *factors, int n, int distribute) {
     TermVec tv = {0};
+    int nexp = 0; /* exponentials among the factors (stable_factors) */
     /* c (-a - b) = -c a - c b for c < 0: a negated sum whose terms are all
      * negated is the sum of the terms, -(-softplus(-a) - softplus(b)) is
      * softplus(-a) + softplus(b) */
@@ -1072,6 +1068,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         Num e;
         Node *b = split_power(s, &e);
         tv_push(&tv, b, e);
+        nexp += is_exp(b);
     }
     if (stack != stack_small)
         free(stack);
@@ -1080,7 +1077,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         g->failed = 1;
         return NULL;
     }
-    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n) || stable_factors(g, &tv) != 0) {
+    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n) || (nexp > 0 && stable_factors(g, &tv) != 0)) {
         free(tv.v);
         return NULL;
     }
@@ -1132,7 +1129,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             if (num_is_negative(b->num[0]) || num_is_zero(b->num[0]))
                 need = exponent_domain(s);
         }
-        need = domain_given_facts(need, dag_facts(g, b));
+        if (need.nonzero || need.nonneg) /* only then can a fact matter */
+            need = domain_given_facts(need, dag_facts(g, b));
         if (num_is_zero(s) && !need.nonzero && !need.nonneg)
             continue; /* b^0 = 1 */
         int k = emit_power(g, b, s, need, out + nout);
