@@ -121,7 +121,8 @@ $(BUILD)/tests/%.o: tests/%.c tests/testutil.h tests/testrun.h $(wildcard src/*.
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
 
 # The program generator of the differential fuzzer, shared with the suite.
-$(BUILD)/tests/check_stability.o $(BUILD)/tests/check_gencode.o $(BUILD)/tests/fuzz/exprgen.o: tests/fuzz/exprgen.h
+$(BUILD)/tests/check_stability.o $(BUILD)/tests/check_gencode.o $(BUILD)/tests/check_facts.o \
+  $(BUILD)/tests/fuzz/exprgen.o: tests/fuzz/exprgen.h
 
 $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/suites.h tests/testutil.h | $(BUILD)
 	@mkdir -p $(dir $@)

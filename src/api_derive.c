@@ -75,14 +75,22 @@ static int all_scalar_wrt(const SdResult *r) {
     return 1;
 }
 
+DerivOptions api_deriv_options(const SdResult *r) {
+    int assume = !r->literal && r->what != SD_FUNCTION;
+    DerivOptions o = {.mode = r->used, .kink = r->kink, .assume_domain = assume,
+                      .domain = r->p->prog.outputs, .ndomain = r->p->prog.noutputs};
+    return o;
+}
+
 static SdStatus gradient(SdResult *r, Node *f, const SdRequest *req, Node **out, DerivMode *used) {
     Graph *g = r->p->g;
-    DerivMode mode = (DerivMode)req->mode;
-    if (r->p->has_tensors && mode == DERIV_FORWARD && !all_scalar_wrt(r))
+    DerivOptions opt = api_deriv_options(r);
+    opt.mode = (DerivMode)req->mode;
+    if (r->p->has_tensors && opt.mode == DERIV_FORWARD && !all_scalar_wrt(r))
         return api_fail(r->p, SD_ERR_REQUEST,
                         "--mode forward differentiates by scalar variables; use --mode reverse "
                         "(or auto) for vectors and matrices");
-    if (deriv_gradient(g, f, r->wrt, r->nwrt, mode, out, used) != 0 || g->failed)
+    if (deriv_gradient(g, f, r->wrt, r->nwrt, &opt, out, used) != 0 || g->failed)
         return api_graph_status(r->p);
     return SD_OK;
 }
@@ -105,28 +113,16 @@ static SdStatus jacobian(SdResult *r, const SdRequest *req) {
             free(elem);
             return api_graph_status(p);
         }
+    /* forward columns or reverse rows, by the engine's cost rule (it
+     * charges every entry to the work limit) */
+    DerivOptions opt = api_deriv_options(r);
+    opt.mode = (DerivMode)req->mode;
+    Node **J;
     SdStatus st = SD_OK;
-    int forward = all_scalar_wrt(r) && req->mode != SD_MODE_REVERSE &&
-                  (req->mode == SD_MODE_FORWARD || r->nwrt <= m);
-    if (forward) {
-        /* a column per variable, one forward pass sharing work between the
-         * outputs (the engine charges every entry to the work limit) */
-        Node **J;
-        if (deriv_jacobian(g, elem, (int)m, r->wrt, r->nwrt, &J) != 0 || g->failed)
-            st = api_graph_status(p);
-        else
-            take_blocks(r, J);
-        r->used = DERIV_FORWARD;
-    } else {
-        /* row i: the gradient of f_i, one reverse pass each */
-        if (!dag_spend(g, (uint64_t)m * (uint64_t)(r->col[r->nwrt] + 1)))
-            st = api_graph_status(p);
-        for (long i = 0; i < m && st == SD_OK; i++)
-            if (deriv_reverse(g, elem[i], r->wrt, r->nwrt, r->blocks + i * r->nwrt) != 0 ||
-                g->failed)
-                st = api_graph_status(p);
-        r->used = DERIV_REVERSE;
-    }
+    if (deriv_jacobian(g, elem, (int)m, r->wrt, r->nwrt, &opt, &J, &r->used) != 0 || g->failed)
+        st = api_graph_status(p);
+    else
+        take_blocks(r, J);
     free(elem);
     return st;
 }
@@ -141,7 +137,9 @@ static SdStatus hessian(SdResult *r, const SdRequest *req) {
         /* scalar variables: the engine's Hessian, one pass per row, one node
          * of each symmetric pair kept for both */
         Node **H;
-        if (deriv_hessian(g, r->grad, r->wrt, r->nwrt, (DerivMode)req->mode, &H) != 0 || g->failed)
+        DerivOptions opt = api_deriv_options(r);
+        opt.mode = (DerivMode)req->mode;
+        if (deriv_hessian(g, r->grad, r->wrt, r->nwrt, &opt, &H) != 0 || g->failed)
             return api_graph_status(p);
         take_blocks(r, H);
         return SD_OK;
@@ -164,7 +162,8 @@ static SdStatus hessian(SdResult *r, const SdRequest *req) {
 
 static SdStatus nth(SdResult *r) {
     Graph *g = r->p->g;
-    Node *d = deriv_nth(g, r->f[0], r->wrt[0], r->order);
+    DerivOptions opt = api_deriv_options(r);
+    Node *d = deriv_nth(g, r->f[0], r->wrt[0], r->order, &opt);
     if (!d || g->failed)
         return api_graph_status(r->p);
     r->blocks[0] = d;
@@ -199,18 +198,23 @@ static SdStatus expand_blocks(SdResult *r) {
     Node **roots = r->what == SD_FUNCTION ? r->f : r->blocks;
     long n = r->what == SD_FUNCTION ? r->nf : r->rows * r->nwrt;
     for (long i = 0; i < n; i++) {
-        int err;
+        ExpandStatus err;
         Node *e = expand_node(r->p->g, roots[i], &err);
         if (!e && r->p->g->failed)
             return api_graph_status(r->p);
-        if (!e)
-            return err == 1 ? api_nomem(r->p)
-                   : err == 2
-                       ? api_fail(r->p, SD_ERR_LIMIT,
-                                  "--expand: more than %d terms (in the expanded result or one of "
-                                  "its subexpressions)",
-                                  EXPAND_MAX_TERMS)
-                       : api_fail(r->p, SD_ERR_LIMIT, "--expand: a coefficient is too large");
+        switch (e ? EXPAND_OK : err) {
+        case EXPAND_OK:
+            break;
+        case EXPAND_NO_MEMORY:
+            return api_nomem(r->p);
+        case EXPAND_TOO_MANY:
+            return api_fail(r->p, SD_ERR_LIMIT,
+                            "--expand: more than %d terms (in the expanded result or one of its "
+                            "subexpressions)",
+                            EXPAND_MAX_TERMS);
+        case EXPAND_OVERFLOW:
+            return api_fail(r->p, SD_ERR_LIMIT, "--expand: a coefficient is too large");
+        }
         roots[i] = e;
     }
     return SD_OK;
@@ -279,10 +283,6 @@ SdStatus sd_derive(SdProgram *p, const SdRequest *req, SdResult **out) {
     }
 
     Graph *g = p->g;
-    double kink = g->kink;
-    g->kink = req->kink;
-    if (req->what != SD_FUNCTION && !req->literal)
-        deriv_assume_domain(g, p->prog.outputs, p->prog.noutputs);
     switch (req->what) {
     case SD_FUNCTION:
         break;
@@ -305,7 +305,6 @@ SdStatus sd_derive(SdProgram *p, const SdRequest *req, SdResult **out) {
             st = api_graph_status(p);
     if (st == SD_OK && req->expand)
         st = expand_blocks(r);
-    g->kink = kink;
     if (st != SD_OK) {
         sd_result_free(r);
         return st;
@@ -350,9 +349,9 @@ SdStatus api_twin(SdResult *r, const char *what, SdResult **out) {
     if (r->twin_r)
         return SD_OK;
     Scalarized sc;
-    int st = scalarize(p->g, p->prog.outputs, p->prog.noutputs, &sc);
-    if (st != 0)
-        return st == -2 ? api_fail(p, SD_ERR_LIMIT,
+    ScalarizeStatus st = scalarize(p->g, p->prog.outputs, p->prog.noutputs, &sc);
+    if (st != SCALARIZE_OK)
+        return st == SCALARIZE_TOO_LARGE ? api_fail(p, SD_ERR_LIMIT,
                                    "%s writes the program out element by element: more than %ld "
                                    "nodes (see --max-nodes)",
                                    what, p->max_nodes)

@@ -83,10 +83,11 @@ static SdStatus emit_scalar(SdResult *r, const SdEmitOptions *o, const CodegenOp
     if (o->kind != SD_EMIT_SYMBOLIC && hess)
         return api_fail(p, SD_ERR_REQUEST,
                         "--hessian needs the symbolic kernel (--emit c), not an AD one");
+    DerivOptions dopt = api_deriv_options(r); /* the AD emitters build local partials */
     int failed = o->kind != SD_EMIT_SYMBOLIC
                      ? emit_ad_c(p->g, &in,
                                  o->kind == SD_EMIT_FORWARD_AD ? EMIT_AD_FORWARD : EMIT_AD_REVERSE, copt,
-                                 src, hdr)
+                                 &dopt, src, hdr)
                      : codegen_c(p->g, &in, copt, src, hdr);
     if (!failed && o->test_program)
         failed = codegen_test_program(p->g, &in, copt, test);
@@ -146,9 +147,9 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
                              .ninputs = ninputs, .output = r->f[0], .derivs = r->blocks,
                              .nderivs = (int)(r->nwrt * r->rows), .root_offset = offsets,
                              .out_name = r->f[0]->shape.rank ? "J" : "grad"};
-    int failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
+    CodegenStatus failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
     free(offsets);
-    if (failed == -2)
+    if (failed == CODEGEN_TOO_LARGE)
         return api_fail(p, SD_ERR_LIMIT,
                         "--unroll: the straight-line code would exceed %zu MiB; leave out --unroll to "
                         "keep the loops",
@@ -225,15 +226,12 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     sb_init(&hdr);
     sb_init(&test);
     sb_init(&main_prog);
-    double kink = p->g->kink; /* the AD emitters build local partials */
-    p->g->kink = r->kink;
     if (!inputs || !source_text)
         st = api_nomem(p);
     else if (p->has_tensors)
         st = emit_tensor(r, o, &copt, inputs, ninputs, &src, &hdr, &test, &main_prog);
     else
         st = emit_scalar(r, o, &copt, inputs, ninputs, &src, &hdr, &test, &main_prog);
-    p->g->kink = kink;
     if (st == SD_OK) {
         out->source = take_noticed(&src);
         out->header = take_noticed(&hdr);

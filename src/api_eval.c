@@ -151,17 +151,17 @@ SdStatus sd_check(SdResult *r, const SdCheckOptions *opt, SdCheckReport *out) {
     for (int j = 0; j < r->nwrt; j++)
         for (long e = p->offset[r->wrt[j]]; e < p->offset[r->wrt[j] + 1]; e++)
             cols[r->col[j] + e - p->offset[r->wrt[j]]] = e;
-    GradCheckFn fn = {p->point_size, cols, n, check_eval, &ctx};
+    GradCheckFn fn = {.n = p->point_size, .cols = cols, .ncols = n, .eval = check_eval, .ctx = &ctx};
     GradCheck gc = {.points = opt->samples, .seed = opt->seed, .base = opt->base};
-    int st = gradcheck_flat(&fn, &gc);
+    GradCheckStatus st = gradcheck_flat(&fn, &gc);
     eval_tensors_free(&ctx.tv);
     free(roots);
     free(zero);
     free(ctx.vars);
     SdStatus status = SD_OK;
-    if (st == -2) {
+    if (st == GRADCHECK_NO_MEMORY) {
         status = api_nomem(p);
-    } else if (st != 0) {
+    } else if (st != GRADCHECK_OK) {
         status = api_fail(p, SD_ERR_INPUT, "--check: the function is undefined at every point tried");
     } else {
         out->tested = gc.tested;

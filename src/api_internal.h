@@ -59,11 +59,17 @@ struct SdResult {
     DerivMode used;
     char worst[300];      /* sd_check's worst variable (its element)            */
     double kink;          /* the request's settings, for what is built later    */
-    int literal;
+    int literal;          /*   (api_deriv_options)                              */
     int expand;
     SdProgram *twin_p;    /* the program written out element by element, and   */
     SdResult *twin_r;     /* the same request on it (api_twin), made on demand */
 };
+
+/* The settings of r's request as the engine takes them, for every stage
+ * that builds derivative nodes for it later (the AD emitters, the trace,
+ * the swell measures): its kink, and unless it is literal the domain of
+ * the program's outputs assumed. */
+DerivOptions api_deriv_options(const SdResult *r);
 
 SdStatus api_fail(SdProgram *p, SdStatus st, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -42,19 +42,16 @@ SdStatus sd_trace(SdResult *r, SdFormat fmt, char **out) {
         return st == SD_ERR_REQUEST && r != r0 ? api_fail(r0->p, st, "%s", r->p->error) : st;
     StrBuf sb;
     sb_init(&sb);
-    double kink = r->p->g->kink; /* the trace builds local partials */
-    r->p->g->kink = r->kink;
+    DerivOptions opt = api_deriv_options(r); /* the trace builds local partials */
     for (int j = 0; j < r->nwrt; j++) {
         if (j)
             sb_putc(&sb, '\n');
-        if (trace_derivative(&sb, r->p->g, r->f[0], r->wrt[j], fmt == SD_LATEX) != 0) {
-            r->p->g->kink = kink;
+        if (trace_derivative(&sb, r->p->g, r->f[0], r->wrt[j], fmt == SD_LATEX, &opt) != 0) {
             sb_free(&sb);
             return api_fail(r0->p, SD_ERR_LIMIT,
                             "--trace is for small programs (a tree of at most %d nodes)", TRACE_LIMIT);
         }
     }
-    r->p->g->kink = kink;
     *out = api_take(&sb);
     return *out ? SD_OK : api_nomem(r0->p);
 }
@@ -195,10 +192,8 @@ SdStatus sd_swell_add(SdSwell *s, SdResult *r, double x, const double *point) {
         s->cap = cap;
     }
     Graph *g = r->p->g;
-    double kink = g->kink;
-    g->kink = r->kink;
-    int failed = swell_measure(g, r->f[0], r->wrt, r->nwrt, r->blocks, point, &s->reports[s->n]);
-    g->kink = kink;
+    DerivOptions opt = api_deriv_options(r);
+    int failed = swell_measure(g, r->f[0], r->wrt, r->nwrt, r->blocks, point, &opt, &s->reports[s->n]);
     if (failed)
         return g->failed ? api_graph_status(p) : api_nomem(p);
     /* the values of a sweep share one graph's work limit: each is bounded

@@ -45,7 +45,7 @@ int baydin_logistic(Graph *g, int n, Node **l, Node **dl) {
     if (compile_source(g, &d, NULL, &p) == 0 && p.noutputs == 1) {
         int x = graph_find_var(g, "x");
         *l = p.outputs[0];
-        *dl = x >= 0 ? deriv_forward(g, *l, x) : NULL;
+        *dl = x >= 0 ? deriv_forward(g, *l, x, NULL) : NULL;
         if (*dl)
             status = 0;
     }
@@ -212,7 +212,7 @@ int baydin_pitfall_values(BaydinPitfall *pv) {
     if (!g || baydin_logistic(g, 8, &l, &dl) != 0)
         goto done;
     int x = graph_find_var(g, "x");
-    if (deriv_reverse(g, l, &x, 1, &rev) != 0)
+    if (deriv_reverse(g, l, &x, 1, NULL, &rev) != 0)
         goto done;
     double point[1] = {pv->x};
     pv->nested_forward = eval_node(g, dl, point);

@@ -80,21 +80,27 @@ typedef struct TensorCodegenInput {
     const char *out_name;    /* "grad" or "J"                              */
 } TensorCodegenInput;
 
+typedef enum CodegenStatus {
+    CODEGEN_OK = 0,
+    CODEGEN_NO_MEMORY = -1,
+    CODEGEN_TOO_LARGE = -2 /* the unrolled code would exceed its limit */
+} CodegenStatus;
+
 /* Writes the C source and header of a tensor program: value and gradient
  * (scalar program) or value and Jacobian (vector program), loops over
  * arrays (straight-line code with opt->unroll), a workspace whose size is
- * a macro.  Returns 0, -1 when out of memory, -2 when the unrolled code
- * would exceed CODEGEN_UNROLL_LIMIT. */
-int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt, StrBuf *source,
-                     StrBuf *header);
+ * a macro.  CODEGEN_TOO_LARGE when the unrolled code would exceed
+ * CODEGEN_UNROLL_LIMIT. */
+CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
+                               StrBuf *source, StrBuf *header);
 
 /* The most C that --unroll writes for one program. */
 #define CODEGEN_UNROLL_LIMIT ((size_t)8 << 20)
 
 /* Writes the kernel body `body` (as codegen_tensor.c emits it) with every
- * loop unrolled (unroll.c).  Returns 0; -2 when the result would exceed
- * `limit` bytes; -1 when out of memory. */
-int codegen_unroll(const char *body, size_t limit, StrBuf *out);
+ * loop unrolled (unroll.c).  CODEGEN_TOO_LARGE when the result would
+ * exceed `limit` bytes. */
+CodegenStatus codegen_unroll(const char *body, size_t limit, StrBuf *out);
 
 /* --- pieces for other emitters of C (emit_ad.c) ----------------------------
  *

@@ -501,8 +501,8 @@ static void prototype(StrBuf *sb, const TE *E, const char *ret, const char *suff
     codegen_prototype(sb, E->ty, 0, ret, E->opt->name, full, E->in->ninputs > 0, out, ws);
 }
 
-int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt, StrBuf *source,
-                     StrBuf *header) {
+CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
+                               StrBuf *source, StrBuf *header) {
     TE E;
     memset(&E, 0, sizeof E);
     E.g = g;
@@ -522,7 +522,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
         free(E.home);
         free(E.offset);
         free(E.var_offset);
-        return -1;
+        return CODEGEN_NO_MEMORY;
     }
     size_t nx = 0, ni = 0;
     for (int k = 0; k < in->nparams; k++) {
@@ -579,10 +579,10 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
         }
     }
     size_t work = E.work > work_val ? E.work : work_val;
-    int unrolled = 0;
+    CodegenStatus unrolled = CODEGEN_OK;
     if (opt->unroll) {
         StrBuf *bodies[2] = {&kval, &kgrad};
-        for (int k = 0; k < 2 && unrolled == 0; k++) {
+        for (int k = 0; k < 2 && unrolled == CODEGEN_OK; k++) {
             StrBuf flat;
             sb_init(&flat);
             unrolled = codegen_unroll(sb_str(bodies[k]), CODEGEN_UNROLL_LIMIT, &flat);
@@ -700,5 +700,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     free(E.home);
     free(E.offset);
     free(E.var_offset);
-    return unrolled ? unrolled : g->failed || source->failed || header->failed ? -1 : 0;
+    if (unrolled != CODEGEN_OK)
+        return unrolled;
+    return g->failed || source->failed || header->failed ? CODEGEN_NO_MEMORY : CODEGEN_OK;
 }

@@ -10,6 +10,8 @@
 #include "dag.h"
 
 #include <math.h>
+
+#include "range.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +82,6 @@ Graph *graph_new(void) {
     }
     g->max_nodes = 0;
     g->max_work = GRAPH_MAX_WORK;
-    g->kink = 0.0;
     return g;
 }
 
@@ -128,7 +129,6 @@ void graph_free(Graph *g) {
     free(g->table);
     free(g->nodes);
     free(g->uses);
-    free(g->facts);
     free(g);
 }
 
@@ -297,6 +297,7 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     }
     if (nargs)
         memcpy(n->args, args, (size_t)nargs * sizeof *args);
+    n->range = range_of_node(n); /* its arguments have theirs */
     g->uses[g->nnodes] = 0;
     g->nodes[g->nnodes++] = n;
     g->table[j].hash = h;

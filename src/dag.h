@@ -89,6 +89,9 @@ struct Node {
     uint32_t hash;
     int32_t nargs;   /* any count: a sum of 10^6 terms is one node       */
     uint16_t kind;   /* NodeKind                                         */
+    uint16_t range;  /* what is known of its value: sign, bounds, whether
+                        it is defined everywhere (range.h), derived when
+                        the node is made                                 */
     Shape shape;
     union {
         int var;     /* EX_VAR                                           */
@@ -114,10 +117,12 @@ typedef struct Var {
     Node *node;
 } Var;
 
-/* Facts the simplifier may assume about a node's value (see
- * deriv_assume_domain): they hold wherever the function being
- * differentiated is defined. */
-enum { FACT_NONZERO = 1, FACT_POSITIVE = 2 };
+/* Facts the simplifier may assume about a node's value: they hold
+ * wherever the node is defined.  Some are the node's own (its range), and
+ * a derivative request assumes more for its duration (what must hold
+ * wherever the function it differentiates is defined: see DerivScope in
+ * deriv.h). */
+enum { FACT_NONZERO = 1, FACT_POSITIVE = 2, FACT_NONNEG = 4 };
 
 typedef struct Arena Arena;
 
@@ -140,14 +145,15 @@ typedef struct Graph {
     int nvars, vars_cap;
     int *var_index;        /* names -> var + 1 (0: empty), open addressing */
     size_t var_index_cap;  /* a power of two, at least twice nvars         */
-    unsigned char *facts;  /* FACT_* by node id, or NULL                 */
-    size_t facts_cap;
-    int use_facts;         /* constructors consult `facts`               */
+    /* FACT_* by node id that the derivative request being built assumes
+     * (deriv.h's DerivScope sets them for the request's duration and
+     * restores them); NULL outside a request */
+    const unsigned char *assumed;
+    size_t nassumed;
     size_t max_nodes;      /* 0: unlimited                               */
     uint64_t work;         /* units of work spent (see dag_spend)        */
     uint64_t max_work;     /* 0: unlimited; graph_new: GRAPH_MAX_WORK    */
     int failed;            /* GraphFailure: once set, results are NULL   */
-    double kink;           /* value of a derivative at a kink (relu'(0)) */
 } Graph;
 
 /* Why a graph stopped building (Graph.failed). */
@@ -242,6 +248,10 @@ int dag_has_tensors(const Graph *g, Node *const *roots, int nroots);
 /* The graph's invariants (verify.c): 0, or -1 with the first broken one
  * described in why. */
 int dag_verify(const Graph *g, char *why, size_t size);
+
+/* The facts (FACT_*) the constructors may use about n: its range's, and
+ * those the request being built assumes. */
+unsigned dag_facts(const Graph *g, const Node *n);
 
 /* Sums of monomials without pulling out common factors (for --expand). */
 Node *dag_add_flat(Graph *g, Node *const *terms, int n);

@@ -10,7 +10,9 @@
  * Values that are reused (a derivative or an adjoint feeds every user of its
  * node) are pinned, so the simplifier keeps them shared instead of copying
  * their factors into each use: the result stays a small constant times the
- * function.
+ * function.  The settings of a request (kink convention, assumptions,
+ * engine) are the DerivOptions argument of each entry point, which applies
+ * the request's assumptions for its own duration (deriv_scope_begin).
  */
 #include "deriv.h"
 
@@ -20,8 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The derivative of a kink at its corner (relu'(0), ties of max/min). */
-static Node *kink_value(Graph *g) { return dag_num(g, num_double(g->kink)); }
+/* The derivative of a kink at its corner (relu'(0), ties of max/min): the
+ * request's setting. */
+static Node *kink_value(Graph *g, const DerivOptions *opt) {
+    return dag_num(g, num_double(opt ? opt->kink : 0.0));
+}
 
 static Node *step_at(Graph *g, Node *u, Node *at_zero) {
     Node *a[2] = {u, at_zero};
@@ -32,7 +37,7 @@ static Node *step_at(Graph *g, Node *u, Node *at_zero) {
 static Node *product_except(Graph *g, Node *n, int k) {
     Node **f = malloc((size_t)n->nargs * sizeof *f);
     if (!f) {
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
         return NULL;
     }
     int m = 0;
@@ -66,7 +71,7 @@ static int product_partials(Graph *g, Node *n, const unsigned char *want, Node *
     if (!pre || !suf) {
         free(pre);
         free(suf);
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
         return -1;
     }
     /* pre[k]: the product of a_0 .. a_{k-1} (NULL: empty), needed up to hi;
@@ -92,7 +97,7 @@ static int product_partials(Graph *g, Node *n, const unsigned char *want, Node *
     return g->failed ? -1 : 0;
 }
 
-static Node *call_partial(Graph *g, Node *n, int k) {
+static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     Node *u = n->args[0];
     Node *one = dag_int(g, 1);
     switch ((Builtin)n->u.fn) {
@@ -130,11 +135,11 @@ static Node *call_partial(Graph *g, Node *n, int k) {
     case BI_SOFTPLUS: /* d log(1 + e^u) = sigmoid(u) du */
         return dag_call1(g, BI_SIGMOID, u);
     case BI_RELU: /* d relu(u) = step(u) du, relu'(0) = kink */
-        return step_at(g, u, kink_value(g));
+        return step_at(g, u, kink_value(g, opt));
     case BI_LEAKY_RELU:
         if (k == 0) /* d leaky_relu(u, a) = (a + (1 - a) step(u)) du */
             return dag_add(g, n->args[1],
-                           dag_mul(g, dag_sub(g, one, n->args[1]), step_at(g, u, kink_value(g))));
+                           dag_mul(g, dag_sub(g, one, n->args[1]), step_at(g, u, kink_value(g, opt))));
         /* d/da leaky_relu(u, a) = min(u, 0) */
         return dag_call(g, BI_MIN, (Node *[]){u, dag_int(g, 0)}, 2);
     case BI_ELU:
@@ -150,10 +155,10 @@ static Node *call_partial(Graph *g, Node *n, int k) {
         return dag_int(g, 0);
     case BI_MAX: /* d max(a, b) = step(a - b) da + step(b - a) db; ties: kink */
         return step_at(g, k == 0 ? dag_sub(g, n->args[0], n->args[1]) : dag_sub(g, n->args[1], n->args[0]),
-                       kink_value(g));
+                       kink_value(g, opt));
     case BI_MIN: /* d min(a, b) = step(b - a) da + step(a - b) db; ties: kink */
         return step_at(g, k == 0 ? dag_sub(g, n->args[1], n->args[0]) : dag_sub(g, n->args[0], n->args[1]),
-                       kink_value(g));
+                       kink_value(g, opt));
     case BI_IFPOS: /* d ifpos(c, a, b) = step(c) da + step(-c, 1) db */
         if (k == 0)
             return dag_int(g, 0);
@@ -199,7 +204,7 @@ static int constant_sign(const Node *b) {
     return v < 0 ? -1 : v == 0 ? 0 : v > 0 ? 1 : 2;
 }
 
-Node *deriv_partial(Graph *g, Node *n, int k) {
+Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     switch ((NodeKind)n->kind) {
     case EX_ADD: /* d(a + b) = da + db */
         return dag_int(g, 1);
@@ -223,7 +228,7 @@ Node *deriv_partial(Graph *g, Node *n, int k) {
         return dag_mul(g, n, dag_call1(g, BI_LOG, sign < 0 ? dag_neg(g, b) : b));
     }
     case EX_CALL:
-        return call_partial(g, n, k);
+        return call_partial(g, n, k, opt);
     case EX_CONST:
     case EX_VAR:
     CASE_TENSOR_KINDS: /* not elementwise: see tensor_adjoint, tensor_tangent */
@@ -251,11 +256,11 @@ static int shared_partials(Graph *g, Node *n, const unsigned char *want, Node **
     return product_partials(g, n, want, out) == 0 ? 1 : -1;
 }
 
-int deriv_partials(Graph *g, Node *n, const unsigned char *want, Node **out) {
+int deriv_partials(Graph *g, Node *n, const unsigned char *want, Node **out, const DerivOptions *opt) {
     int shared = shared_partials(g, n, want, out);
     for (int k = 0; k < n->nargs && shared == 0 && !g->failed; k++)
         if (!want || want[k])
-            out[k] = deriv_partial(g, n, k);
+            out[k] = deriv_partial(g, n, k, opt);
     return shared < 0 || g->failed ? -1 : 0;
 }
 
@@ -372,7 +377,7 @@ static int scratch_fit(Graph *g, Scratch *s, int n) {
     if (w)
         s->want = w;
     if (!p || !w) {
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
         return 0;
     }
     s->cap = cap;
@@ -386,12 +391,13 @@ static void scratch_free(Scratch *s) {
 
 /* ------------------------------------------------------------------ forward */
 
-int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node **out) {
+static int forward_pass(Graph *g, Node *const *roots, int nroots, int var, const DerivOptions *opt,
+                        Node **out) {
     size_t n0 = 0; /* as in deriv_reverse: the roots' cone only */
     for (int i = 0; i < nroots; i++)
         if (roots[i] && roots[i]->id + 1 > n0)
             n0 = roots[i]->id + 1;
-    Scratch sc = {NULL, NULL, 0};
+    Scratch sc = {.part = NULL};
     if (!dag_spend(g, n0)) /* a pass looks at every node */
         return -1;
     Node **d = calloc(n0 ? n0 : 1, sizeof *d); /* NULL means zero */
@@ -400,7 +406,7 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
     unsigned *users = NULL;
     int terms_cap = 0, status = 0;
     if (!d || !mark) {
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
         status = -1;
         goto done;
     }
@@ -409,7 +415,7 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
      * more users is shared */
     users = calloc(n0 ? n0 : 1, sizeof *users);
     if (!users) {
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
         status = -1;
         goto done;
     }
@@ -432,7 +438,7 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
             Node *small[8], **dk = n->nargs <= 8 ? small : malloc((size_t)n->nargs * sizeof *dk);
             int any = 0;
             if (!dk) {
-                g->failed = 1;
+                g->failed = GRAPH_OUT_OF_MEMORY;
                 break;
             }
             for (int k = 0; k < n->nargs; k++)
@@ -460,12 +466,12 @@ int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, Node *
                 terms_cap = terms_cap ? terms_cap * 2 : 16;
                 Node **t = realloc(terms, (size_t)terms_cap * sizeof *t);
                 if (!t) {
-                    g->failed = 1;
+                    g->failed = GRAPH_OUT_OF_MEMORY;
                     break;
                 }
                 terms = t;
             }
-            terms[nt++] = dag_mul(g, sc.part[k] ? sc.part[k] : deriv_partial(g, n, k), da);
+            terms[nt++] = dag_mul(g, sc.part[k] ? sc.part[k] : deriv_partial(g, n, k, opt), da);
         }
         if (nt == 0)
             continue;
@@ -496,9 +502,9 @@ done:
     return status;
 }
 
-Node *deriv_forward(Graph *g, Node *root, int var) {
+static Node *forward_one(Graph *g, Node *root, int var, const DerivOptions *opt) {
     Node *out = NULL;
-    if (deriv_forward_many(g, &root, 1, var, &out) != 0)
+    if (forward_pass(g, &root, 1, var, opt, &out) != 0)
         return NULL;
     return out;
 }
@@ -522,7 +528,7 @@ static Node *gather_scatters(Graph *g, Node *const *terms, int nt) {
     int rows = s.dim[0];
     Node **items = calloc((size_t)rows, sizeof *items);
     if (!items) {
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
         return NULL;
     }
     for (int i = 0; i < nt; i++) {
@@ -543,12 +549,13 @@ typedef struct Contrib {
     int next;
 } Contrib;
 
-int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) {
+static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const DerivOptions *opt,
+                        Node **out) {
     /* nodes made after the root cannot be in its cone: a pass costs the
      * root's id, not the graph's size (a Hessian makes its rows one after
      * another in the same graph) */
     size_t n0 = root ? root->id + 1 : g->nnodes;
-    Scratch sc = {NULL, NULL, 0};
+    Scratch sc = {.part = NULL};
     if (!dag_spend(g, n0)) /* a pass looks at every node */
         return -1;
     unsigned char *mark = malloc(n0 ? n0 : 1);
@@ -559,7 +566,7 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
     Node **terms = NULL;
     int pool_n = 0, pool_cap = 0, terms_cap = 0, status = 0;
     if (!mark || !dep || !head || !adj || !root) {
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
         status = -1;
         goto done;
     }
@@ -585,7 +592,7 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
             pool_cap = pool_cap ? pool_cap * 2 : 256;                                              \
             Contrib *p_ = realloc(pool, (size_t)pool_cap * sizeof *p_);                            \
             if (!p_) {                                                                             \
-                g->failed = 1;                                                                     \
+                g->failed = GRAPH_OUT_OF_MEMORY;                                                   \
                 break;                                                                             \
             }                                                                                      \
             pool = p_;                                                                             \
@@ -607,7 +614,7 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
                 terms_cap = terms_cap ? terms_cap * 2 : 16;
                 Node **t = realloc(terms, (size_t)terms_cap * sizeof *t);
                 if (!t) {
-                    g->failed = 1;
+                    g->failed = GRAPH_OUT_OF_MEMORY;
                     break;
                 }
                 terms = t;
@@ -638,7 +645,7 @@ int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, Node **out) 
             Node *arg = n->args[k];
             if (!dep[arg->id])
                 continue;
-            Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k);
+            Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k, opt);
             PUSH(arg->id, adjoint_term(g, n, k, a, p));
         }
     }
@@ -664,14 +671,15 @@ done:
 
 /* ------------------------------------------------------------------- choice */
 
-int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode mode, Node **out,
-                   DerivMode *used) {
+static int gradient(Graph *g, Node *root, const int *vars, int nvars, const DerivOptions *opt, Node **out,
+                    DerivMode *used) {
+    DerivMode mode = opt ? opt->mode : DERIV_AUTO;
     Node **fwd = NULL, **rev = NULL;
     int status = 0;
     size_t before = g->nnodes;
     if (mode != DERIV_FORWARD) {
         rev = malloc((size_t)(nvars ? nvars : 1) * sizeof *rev);
-        if (!rev || deriv_reverse(g, root, vars, nvars, rev) != 0)
+        if (!rev || reverse_pass(g, root, vars, nvars, opt, rev) != 0)
             status = -1;
     }
     /* auto: forward mode is tried within a budget of nodes, a multiple of
@@ -699,12 +707,12 @@ int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, DerivMode m
         if (trial && (!limit || g->nnodes + budget < limit))
             g->max_nodes = g->nnodes + budget;
         for (int i = 0; status == 0 && i < nvars; i++)
-            if (!(fwd[i] = deriv_forward(g, root, vars[i])))
+            if (!(fwd[i] = forward_one(g, root, vars[i], opt)))
                 status = -1;
         g->max_nodes = limit;
-        if (trial && status != 0 && g->failed == 2 && (!limit || g->nnodes < limit)) {
+        if (trial && status != 0 && g->failed == GRAPH_TOO_LARGE && (!limit || g->nnodes < limit)) {
             /* over the budget (not the user's limit): reverse mode's result */
-            g->failed = 0;
+            g->failed = GRAPH_OK;
             status = 0;
             free(fwd);
             fwd = NULL;
@@ -745,22 +753,54 @@ static Node **result_matrix(Graph *g, int rows, int cols) {
         return NULL;
     Node **m = calloc(n ? (size_t)n : 1, sizeof *m);
     if (!m)
-        g->failed = 1;
+        g->failed = GRAPH_OUT_OF_MEMORY;
     return m;
 }
 
-int deriv_jacobian(Graph *g, Node *const *roots, int nroots, const int *vars, int nvars, Node ***J) {
-    Node **col = malloc((size_t)(nroots ? nroots : 1) * sizeof *col);
-    *J = result_matrix(g, nroots, nvars);
-    if (!col)
-        g->failed = 1;
-    int status = g->failed ? -1 : 0;
-    for (int j = 0; j < nvars && status == 0; j++) {
-        status = deriv_forward_many(g, roots, nroots, vars[j], col);
+static int all_scalar(const Graph *g, const int *vars, int nvars) {
+    for (int j = 0; j < nvars; j++)
+        if (g->vars[vars[j]].shape.rank != 0)
+            return 0;
+    return 1;
+}
+
+static int jacobian(Graph *g, Node *const *roots, int nroots, const int *vars, int nvars,
+                    const DerivOptions *opt, Node ***J, DerivMode *used) {
+    DerivMode mode = opt ? opt->mode : DERIV_AUTO;
+    int forward = mode != DERIV_REVERSE && all_scalar(g, vars, nvars) &&
+                  (mode == DERIV_FORWARD || nvars <= nroots);
+    int status = 0;
+    if (used)
+        *used = forward ? DERIV_FORWARD : DERIV_REVERSE;
+    if (forward) {
+        /* a column per variable, one pass shared by all the roots */
+        Node **col = malloc((size_t)(nroots ? nroots : 1) * sizeof *col);
+        *J = result_matrix(g, nroots, nvars);
+        if (!col)
+            g->failed = GRAPH_OUT_OF_MEMORY;
+        status = g->failed ? -1 : 0;
+        for (int j = 0; j < nvars && status == 0; j++) {
+            status = forward_pass(g, roots, nroots, vars[j], opt, col);
+            for (int i = 0; i < nroots && status == 0; i++)
+                (*J)[(size_t)i * (size_t)nvars + (size_t)j] = col[i];
+        }
+        free(col);
+    } else {
+        /* a row per root, one reverse pass each; every element of the
+         * variables is an entry (a vector's block is as large as it is) */
+        uint64_t elements = 0;
+        for (int j = 0; j < nvars; j++)
+            elements += (uint64_t)shape_numel(g->vars[vars[j]].shape);
+        *J = NULL;
+        if (dag_spend(g, (uint64_t)nroots * (elements + 1))) {
+            *J = calloc((size_t)nroots * (size_t)nvars + 1, sizeof **J);
+            if (!*J)
+                g->failed = GRAPH_OUT_OF_MEMORY;
+        }
+        status = g->failed ? -1 : 0;
         for (int i = 0; i < nroots && status == 0; i++)
-            (*J)[(size_t)i * (size_t)nvars + (size_t)j] = col[i];
+            status = reverse_pass(g, roots[i], vars, nvars, opt, *J + (size_t)i * (size_t)nvars);
     }
-    free(col);
     if (status != 0 || g->failed) {
         free(*J);
         *J = NULL;
@@ -769,9 +809,9 @@ int deriv_jacobian(Graph *g, Node *const *roots, int nroots, const int *vars, in
     return 0;
 }
 
-Node *deriv_nth(Graph *g, Node *root, int var, int order) {
+static Node *nth(Graph *g, Node *root, int var, int order, const DerivOptions *opt) {
     for (int k = 0; k < order && root; k++)
-        root = deriv_forward(g, root, var);
+        root = forward_one(g, root, var, opt);
     return root;
 }
 
@@ -812,18 +852,19 @@ static size_t count_own(Graph *g, OwnCounter *c, Node *root, size_t cap) {
 
 #define HESSIAN_COUNT_CAP 32
 
-int deriv_hessian(Graph *g, Node *const *grad, const int *vars, int nvars, DerivMode mode, Node ***out) {
+static int hessian(Graph *g, Node *const *grad, const int *vars, int nvars, const DerivOptions *opt,
+                   Node ***out) {
     size_t base = g->nnodes, n = (size_t)nvars;
     Node **H = *out = result_matrix(g, nvars, nvars);
     int status = H ? 0 : -1;
     for (size_t i = 0; i < n && status == 0; i++)
-        status = deriv_gradient(g, grad[i], vars, nvars, mode, H + i * n, NULL);
+        status = gradient(g, grad[i], vars, nvars, opt, H + i * n, NULL);
     /* symmetric entries: keep one of each pair, the one with fewer nodes
      * of its own (pairs built as one node, such as zeros, cost nothing).
      * Counts stop at HESSIAN_COUNT_CAP, so that a dense Hessian whose
      * entries share long chains costs n^2 counts, not n^3 (two entries
      * that large are both kept by the first) */
-    OwnCounter c = {base, NULL, 0, NULL, g->nnodes - base};
+    OwnCounter c = {.base = base, .cap = g->nnodes - base};
     if (status == 0) {
         c.stamp = calloc(c.cap ? c.cap : 1, sizeof *c.stamp);
         c.stack = malloc((c.cap ? c.cap : 1) * sizeof *c.stack);
@@ -851,23 +892,12 @@ int deriv_hessian(Graph *g, Node *const *grad, const int *vars, int nvars, Deriv
 
 /* ------------------------------------------------------------- domain facts */
 
-static void add_fact(Graph *g, Node *n, unsigned f) { g->facts[n->id] |= (unsigned char)f; }
-
-void deriv_assume_domain(Graph *g, Node *const *roots, int nroots) {
-    size_t n0 = g->nnodes;
-    unsigned char *facts = realloc(g->facts, n0 ? n0 : 1);
-    unsigned char *strict = calloc(n0 ? n0 : 1, 1);
-    if (!facts || !strict) {
-        free(strict);
-        if (facts)
-            g->facts = facts;
-        g->failed = 1;
-        return;
-    }
-    g->facts = facts;
-    if (n0 > g->facts_cap)
-        memset(facts + g->facts_cap, 0, n0 - g->facts_cap);
-    g->facts_cap = n0;
+/* What must hold wherever the roots are defined, by node id into facts[]
+ * (n0 bytes, n0 > the id of every root): log(u) needs u > 0, u^-1 needs
+ * u != 0, and so on down through every node whose undefined value would
+ * make the roots undefined. */
+static void infer_domain(Graph *g, Node *const *roots, int nroots, unsigned char *facts, size_t n0,
+                         unsigned char *strict) {
     /* strict: an undefined value here makes the whole function undefined
      * (NaN propagates).  Kinks such as max or step compare, so facts are not
      * inferred through their arguments. */
@@ -886,11 +916,11 @@ void deriv_assume_domain(Graph *g, Node *const *roots, int nroots) {
             strict[n->args[k]->id] = 1;
         /* what the node itself needs to be defined */
         if (n->kind == EX_CALL && (n->u.fn == BI_LOG || n->u.fn == BI_LOG2 || n->u.fn == BI_LOG10))
-            add_fact(g, n->args[0], FACT_POSITIVE);
+            facts[n->args[0]->id] |= FACT_POSITIVE;
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST) {
             Num e = n->args[1]->num[0];
             if (num_is_negative(e))
-                add_fact(g, n->args[0], num_is_int(e) ? FACT_NONZERO : FACT_POSITIVE);
+                facts[n->args[0]->id] |= num_is_int(e) ? FACT_NONZERO : FACT_POSITIVE;
         }
     }
     /* consequences, parents before arguments: u v != 0 => u, v != 0, and
@@ -903,17 +933,129 @@ void deriv_assume_domain(Graph *g, Node *const *roots, int nroots) {
         if (n->kind == EX_MUL) {
             for (int k = 0; k < n->nargs; k++)
                 if (n->args[k]->kind != EX_CONST)
-                    add_fact(g, n->args[k], FACT_NONZERO);
+                    facts[n->args[k]->id] |= FACT_NONZERO;
         } else if (n->kind == EX_POW && n->args[1]->kind == EX_CONST) {
             Num e = n->args[1]->num[0];
             if (!num_is_negative(e) && !num_is_zero(e)) {
                 unsigned bf = FACT_NONZERO;
                 if ((f & FACT_POSITIVE) && (!num_is_int(e) || (e.p % 2 != 0)))
                     bf = FACT_POSITIVE;
-                add_fact(g, n->args[0], bf);
+                facts[n->args[0]->id] |= (unsigned char)bf;
             }
         }
     }
+}
+
+int deriv_scope_begin(Graph *g, const DerivOptions *opt, Node *const *roots, int nroots, DerivScope *s) {
+    s->facts = NULL;
+    s->nfacts = 0;
+    s->saved = g->assumed;
+    s->nsaved = g->nassumed;
+    g->assumed = NULL; /* a literal request inside another assumes nothing */
+    g->nassumed = 0;
+    if (!opt || !opt->assume_domain)
+        return 0;
+    if (opt->domain) {
+        roots = opt->domain;
+        nroots = opt->ndomain;
+    }
+    /* the cone of the roots only: a request costs their ids, not the size
+     * the graph has grown to */
+    size_t n0 = 0;
+    for (int i = 0; i < nroots; i++)
+        if (roots[i] && roots[i]->id + 1 > n0)
+            n0 = roots[i]->id + 1;
+    if (n0 == 0 || !dag_spend(g, n0))
+        return g->failed ? -1 : 0;
+    unsigned char *strict = calloc(n0, 1);
+    s->facts = calloc(n0, 1);
+    if (!strict || !s->facts) {
+        free(strict);
+        free(s->facts);
+        s->facts = NULL;
+        g->failed = GRAPH_OUT_OF_MEMORY;
+        return -1;
+    }
+    infer_domain(g, roots, nroots, s->facts, n0, strict);
     free(strict);
-    g->use_facts = 1;
+    s->nfacts = n0;
+    g->assumed = s->facts;
+    g->nassumed = n0;
+    return 0;
+}
+
+void deriv_scope_end(Graph *g, DerivScope *s) {
+    g->assumed = s->saved;
+    g->nassumed = s->nsaved;
+    free(s->facts);
+    s->facts = NULL;
+    s->nfacts = 0;
+}
+
+/* ------------------------------------------------------------ entry points
+ * Each applies the request's assumptions for its own duration. */
+
+int deriv_forward_many(Graph *g, Node *const *roots, int nroots, int var, const DerivOptions *opt,
+                       Node **out) {
+    DerivScope s;
+    if (deriv_scope_begin(g, opt, roots, nroots, &s) != 0)
+        return -1;
+    int st = forward_pass(g, roots, nroots, var, opt, out);
+    deriv_scope_end(g, &s);
+    return st;
+}
+
+Node *deriv_forward(Graph *g, Node *root, int var, const DerivOptions *opt) {
+    Node *d = NULL;
+    return deriv_forward_many(g, &root, 1, var, opt, &d) == 0 ? d : NULL;
+}
+
+int deriv_reverse(Graph *g, Node *root, const int *vars, int nvars, const DerivOptions *opt, Node **out) {
+    DerivScope s;
+    if (deriv_scope_begin(g, opt, &root, 1, &s) != 0)
+        return -1;
+    int st = reverse_pass(g, root, vars, nvars, opt, out);
+    deriv_scope_end(g, &s);
+    return st;
+}
+
+int deriv_gradient(Graph *g, Node *root, const int *vars, int nvars, const DerivOptions *opt, Node **out,
+                   DerivMode *used) {
+    DerivScope s;
+    if (deriv_scope_begin(g, opt, &root, 1, &s) != 0)
+        return -1;
+    int st = gradient(g, root, vars, nvars, opt, out, used);
+    deriv_scope_end(g, &s);
+    return st;
+}
+
+int deriv_jacobian(Graph *g, Node *const *roots, int nroots, const int *vars, int nvars,
+                   const DerivOptions *opt, Node ***J, DerivMode *used) {
+    DerivScope s;
+    *J = NULL;
+    if (deriv_scope_begin(g, opt, roots, nroots, &s) != 0)
+        return -1;
+    int st = jacobian(g, roots, nroots, vars, nvars, opt, J, used);
+    deriv_scope_end(g, &s);
+    return st;
+}
+
+int deriv_hessian(Graph *g, Node *const *grad, const int *vars, int nvars, const DerivOptions *opt,
+                  Node ***H) {
+    DerivScope s;
+    *H = NULL;
+    if (deriv_scope_begin(g, opt, grad, nvars, &s) != 0)
+        return -1;
+    int st = hessian(g, grad, vars, nvars, opt, H);
+    deriv_scope_end(g, &s);
+    return st;
+}
+
+Node *deriv_nth(Graph *g, Node *root, int var, int order, const DerivOptions *opt) {
+    DerivScope s;
+    if (deriv_scope_begin(g, opt, &root, 1, &s) != 0)
+        return NULL;
+    Node *d = nth(g, root, var, order, opt);
+    deriv_scope_end(g, &s);
+    return d;
 }

@@ -61,6 +61,7 @@ typedef struct Ad {
     Graph *g;
     const CodegenInput *in;
     const CodegenOptions *opt;
+    const DerivOptions *dopt; /* the request's kink (deriv_partial)       */
     CodegenWriter *w;
     size_t n0;         /* the function's nodes have ids below n0            */
     int *stmt_of;      /* by id < n0: statement number, or -1               */
@@ -224,7 +225,7 @@ static int build_partials(Ad *A) {
                 Node *a = p->args[j];
                 if (!depends[a->id])
                     continue;
-                Node *d = deriv_partial(g, p, j);
+                Node *d = deriv_partial(g, p, j, A->dopt);
                 Node *c = d ? dag_mul(g, ap, d) : NULL;
                 if (!c)
                     goto done;
@@ -850,7 +851,7 @@ static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *
     sb_printf(h,
               " * Local partials follow symdiff's conventions: at a kink (relu'(0), max\n"
               " * and min ties) the derivative is %g, abs'(0) = 0, sign' = step' = 0.\n",
-              A->g->kink);
+              A->dopt ? A->dopt->kink : 0.0);
     sb_puts(h, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
     if (!in->is_vector) {
         sb_printf(h, " *   %s       the value\n", name);
@@ -897,12 +898,13 @@ static void ad_free(Ad *A) {
 }
 
 int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOptions *opt,
-              StrBuf *source, StrBuf *header) {
+              const DerivOptions *dopt, StrBuf *source, StrBuf *header) {
     Ad A;
     memset(&A, 0, sizeof A);
     A.g = g;
     A.in = in;
     A.opt = opt;
+    A.dopt = dopt;
     A.ty = codegen_type(opt->use_float);
     A.T = A.ty->name;
     sb_init(&A.scratch);
@@ -914,8 +916,10 @@ int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOp
     sb_clear(&A.scratch);
     int status = -1;
     /* the partials may use what holds wherever the program is defined, as
-     * the symbolic derivatives do */
-    deriv_assume_domain(g, in->outputs, in->noutputs);
+     * the symbolic derivatives do (unless the request is literal) */
+    DerivScope scope;
+    if (deriv_scope_begin(g, dopt, in->outputs, in->noutputs, &scope) != 0)
+        goto out;
     A.n0 = g->nnodes;
     A.param_of = malloc((size_t)(g->nvars + 1) * sizeof *A.param_of);
     if (!A.param_of || g->failed)
@@ -958,6 +962,8 @@ int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOp
     status = A.failed || body.failed || source->failed || header->failed ? -1 : 0;
     sb_free(&body);
 done:
+    deriv_scope_end(g, &scope);
+out:
     ad_free(&A);
     return status;
 }

@@ -15,6 +15,7 @@
 #define SYMDIFF_EMIT_AD_H
 
 #include "codegen.h"
+#include "deriv.h"
 
 typedef enum EmitAdMode {
     EMIT_AD_FORWARD, /* dual numbers: value and tangent per statement     */
@@ -26,9 +27,10 @@ typedef enum EmitAdMode {
  * not from the symbolic engine).  Entry points: NAME and NAME_grad for a
  * scalar program, NAME and NAME_jac for a vector one, with input[] as in
  * codegen_c.  Builds the local partial derivatives as nodes of g (with
- * deriv_partial, under deriv_assume_domain's assumptions, like the
- * symbolic engines).  Returns 0, or -1 when out of memory. */
+ * deriv_partial, under the request's settings dopt: its kink, and its
+ * assumptions of the outputs' domain, like the symbolic engines).  Returns
+ * 0, or -1 when out of memory. */
 int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOptions *opt,
-              StrBuf *source, StrBuf *header);
+              const DerivOptions *dopt, StrBuf *source, StrBuf *header);
 
 #endif

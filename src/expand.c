@@ -46,7 +46,7 @@ typedef struct Expander {
     Graph *g;
     Poly **memo; /* by node id */
     size_t nmemo;
-    int failed;  /* 1: out of memory, 2: too many terms, 3: coefficient overflow */
+    ExpandStatus failed;
 } Expander;
 
 static void poly_free(Poly *p) {
@@ -68,7 +68,7 @@ static void poly_normalize(Expander *E, Poly *p);
  * graph. */
 static int spend(Expander *E, uint64_t n) {
     if (!dag_spend(E->g, n))
-        E->failed = E->failed ? E->failed : 1;
+        E->failed = E->failed ? E->failed : EXPAND_NO_MEMORY;
     return !E->failed;
 }
 
@@ -87,7 +87,7 @@ static int poly_push(Expander *E, Poly *p, Num coef, int inexact, const uint32_t
         int cap = p->cap ? p->cap * 2 : 8;
         Mono *t = realloc(p->t, (size_t)cap * sizeof *t);
         if (!t) {
-            E->failed = 1;
+            E->failed = EXPAND_NO_MEMORY;
             return -1;
         }
         p->t = t;
@@ -99,7 +99,7 @@ static int poly_push(Expander *E, Poly *p, Num coef, int inexact, const uint32_t
     m->len = len;
     m->pairs = malloc((size_t)(len ? len : 1) * 2 * sizeof *m->pairs);
     if (!m->pairs) {
-        E->failed = 1;
+        E->failed = EXPAND_NO_MEMORY;
         return -1;
     }
     if (len)
@@ -130,7 +130,7 @@ static void poly_normalize(Expander *E, Poly *p) {
             int inexact = combine_exactness(num_add(p->t[m - 1].coef, p->t[i].coef, &r), p->t[m - 1].inexact,
                                             p->t[i].inexact, r);
             if (inexact < 0)
-                E->failed = 3;
+                E->failed = EXPAND_OVERFLOW;
             p->t[m - 1].coef = r;
             p->t[m - 1].inexact = inexact > 0;
             free(p->t[i].pairs);
@@ -148,14 +148,14 @@ static void poly_normalize(Expander *E, Poly *p) {
     }
     p->n = k;
     if (p->n > EXPAND_MAX_TERMS)
-        E->failed = 2;
+        E->failed = EXPAND_TOO_MANY;
 }
 
 static Poly *poly_const(Expander *E, Num c) {
     Poly *p = poly_new();
     if (!p || (!num_is_zero(c) && poly_push(E, p, c, !c.is_rat, NULL, 0) != 0)) {
         poly_free(p);
-        E->failed = E->failed ? E->failed : 1;
+        E->failed = E->failed ? E->failed : EXPAND_NO_MEMORY;
         return NULL;
     }
     return p;
@@ -166,7 +166,7 @@ static Poly *poly_atom(Expander *E, const Node *n) {
     uint32_t pair[2] = {n->id, 1};
     if (!p || poly_push(E, p, num_int(1), 0, pair, 1) != 0) {
         poly_free(p);
-        E->failed = E->failed ? E->failed : 1;
+        E->failed = E->failed ? E->failed : EXPAND_NO_MEMORY;
         return NULL;
     }
     return p;
@@ -177,7 +177,7 @@ static Poly *poly_mul(Expander *E, const Poly *a, const Poly *b) {
     uint32_t *buf = NULL;
     int buf_cap = 0;
     if (!p) {
-        E->failed = 1;
+        E->failed = EXPAND_NO_MEMORY;
         return NULL;
     }
     for (int i = 0; i < a->n && !E->failed; i++)
@@ -187,7 +187,7 @@ static Poly *poly_mul(Expander *E, const Poly *a, const Poly *b) {
                 buf_cap = (x->len + y->len) * 2 + 8;
                 uint32_t *nb = realloc(buf, (size_t)buf_cap * 2 * sizeof *nb);
                 if (!nb) {
-                    E->failed = 1;
+                    E->failed = EXPAND_NO_MEMORY;
                     break;
                 }
                 buf = nb;
@@ -213,7 +213,7 @@ static Poly *poly_mul(Expander *E, const Poly *a, const Poly *b) {
             Num c;
             int inexact = combine_exactness(num_mul(x->coef, y->coef, &c), x->inexact, y->inexact, c);
             if (inexact < 0) {
-                E->failed = 3;
+                E->failed = EXPAND_OVERFLOW;
                 break;
             }
             poly_push(E, p, c, inexact, buf, w);
@@ -239,7 +239,7 @@ static Poly *poly_add_into(Expander *E, Poly *acc, const Poly *b) {
 static Poly *poly_copy(Expander *E, const Poly *a) {
     Poly *p = poly_new();
     if (!p) {
-        E->failed = 1;
+        E->failed = EXPAND_NO_MEMORY;
         return NULL;
     }
     return poly_add_into(E, p, a);
@@ -250,7 +250,7 @@ static Poly *expand_all(Expander *E, Node *root) {
     Graph *g = E->g;
     unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
     if (!mark) {
-        E->failed = 1;
+        E->failed = EXPAND_NO_MEMORY;
         return NULL;
     }
     dag_mark_reachable(g, &root, 1, mark);
@@ -259,7 +259,7 @@ static Poly *expand_all(Expander *E, Node *root) {
     uint32_t *users = calloc(g->nnodes ? g->nnodes : 1, sizeof *users);
     if (!users) {
         free(mark);
-        E->failed = 1;
+        E->failed = EXPAND_NO_MEMORY;
         return NULL;
     }
     for (size_t id = 0; id <= root->id; id++)
@@ -277,7 +277,7 @@ static Poly *expand_all(Expander *E, Node *root) {
         case EX_ADD:
             p = poly_new();
             if (!p)
-                E->failed = 1;
+                E->failed = EXPAND_NO_MEMORY;
             for (int k = 0; k < n->nargs && p && !E->failed; k++)
                 poly_add_into(E, p, E->memo[n->args[k]->id]);
             break;
@@ -319,7 +319,7 @@ static Poly *expand_all(Expander *E, Node *root) {
             break;
         }
         if (!p && !E->failed)
-            E->failed = 1;
+            E->failed = EXPAND_NO_MEMORY;
         E->memo[id] = p;
         for (int k = 0; k < n->nargs; k++) {
             size_t a = n->args[k]->id;
@@ -338,14 +338,14 @@ static Poly *expand_all(Expander *E, Node *root) {
     return r;
 }
 
-Node *expand_node(Graph *g, Node *root, int *error) {
-    Expander E = {g, NULL, g->nnodes, 0};
-    *error = 0;
+Node *expand_node(Graph *g, Node *root, ExpandStatus *error) {
+    Expander E = {.g = g, .nmemo = g->nnodes, .failed = EXPAND_OK};
+    *error = EXPAND_OK;
     if (!root)
         return NULL;
     E.memo = calloc(g->nnodes ? g->nnodes : 1, sizeof *E.memo);
     if (!E.memo) {
-        *error = 1;
+        *error = EXPAND_NO_MEMORY;
         return NULL;
     }
     Poly *p = expand_all(&E, root);
@@ -353,7 +353,7 @@ Node *expand_node(Graph *g, Node *root, int *error) {
         poly_free(E.memo[i]);
     free(E.memo);
     if (!p) {
-        *error = E.failed ? E.failed : 1;
+        *error = E.failed ? E.failed : EXPAND_NO_MEMORY;
         return NULL;
     }
     /* content: the positive gcd of the coefficients */
@@ -378,7 +378,7 @@ Node *expand_node(Graph *g, Node *root, int *error) {
             Mono *m = &p->t[i];
             Node **f = malloc((size_t)(m->len + 1) * sizeof *f);
             if (!f) {
-                g->failed = 1; /* the terms after this one are not made */
+                g->failed = GRAPH_OUT_OF_MEMORY; /* the terms after this one are not made */
                 break;
             }
             Num c;
@@ -395,6 +395,6 @@ Node *expand_node(Graph *g, Node *root, int *error) {
     }
     poly_free(p);
     if (!result)
-        *error = 1;
+        *error = EXPAND_NO_MEMORY;
     return result;
 }

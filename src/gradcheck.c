@@ -77,7 +77,7 @@ static double ridders(const GradCheckFn *fn, double *x, long col, double *err, i
     return best;
 }
 
-int gradcheck_flat(const GradCheckFn *fn, GradCheck *gc) {
+GradCheckStatus gradcheck_flat(const GradCheckFn *fn, GradCheck *gc) {
     int points = gc->points > 0 ? gc->points : 20;
     uint64_t state = gc->seed ? gc->seed : 1;
     double lo = gc->lo, hi = gc->hi;
@@ -145,6 +145,6 @@ int gradcheck_flat(const GradCheckFn *fn, GradCheck *gc) {
     free(x);
     free(d);
     if (oom)
-        return -2;
-    return gc->tested > 0 ? 0 : -1;
+        return GRADCHECK_NO_MEMORY;
+    return gc->tested > 0 ? GRADCHECK_OK : GRADCHECK_UNDEFINED;
 }

@@ -38,9 +38,13 @@ typedef struct GradCheckFn {
  * differences at random points where f and the derivatives are finite.
  * gc->base, if set, holds n values for the elements not checked;
  * gc->worst_var receives a column index and gc->worst_point (if set, n
- * doubles) its point.  Returns 0, -1 when no point in 50 * points tries
- * was defined, or -2 when out of memory. */
-int gradcheck_flat(const GradCheckFn *fn, GradCheck *gc);
+ * doubles) its point. */
+typedef enum GradCheckStatus {
+    GRADCHECK_OK = 0,
+    GRADCHECK_UNDEFINED = -1, /* no point in 50 * points tries was defined */
+    GRADCHECK_NO_MEMORY = -2
+} GradCheckStatus;
+GradCheckStatus gradcheck_flat(const GradCheckFn *fn, GradCheck *gc);
 
 /* Central difference of f along variable `var` at `point` (point is
  * restored).  The step is cbrt(eps) * max(1, |x|). */

@@ -1437,7 +1437,7 @@ static int run_swell(const Options *o, const char *text, size_t len, const char 
     if (status == 0)
         status = emit(out, sd_swell_text(sw, o->json ? SD_JSON : SD_TEXT));
     if (status == 0 && o->plot) {
-        SdPlotOptions po = {o->plot_title, o->plot_width, o->plot_height};
+        SdPlotOptions po = {.title = o->plot_title, .width = o->plot_width, .height = o->plot_height};
         char *svg = sd_swell_svg(sw, &po);
         if (!svg)
             status = out_of_memory();

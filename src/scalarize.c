@@ -171,7 +171,7 @@ static void element_name(char *buf, size_t size, const Var *v, long e) {
         snprintf(buf, size, "%s[%ld,%ld]", v->name, e / v->shape.dim[1], e % v->shape.dim[1]);
 }
 
-int scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out) {
+ScalarizeStatus scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out) {
     memset(out, 0, sizeof *out);
     Sc c = {g, graph_new(), calloc(g->nnodes ? g->nnodes : 1, sizeof *c.el)};
     unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
@@ -226,7 +226,7 @@ int scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out) {
                 out->roots[k++] = c.el[roots[i]->id][e];
     }
     if (c.s && c.s->failed)
-        status = c.s->failed == 2 ? -2 : -1;
+        status = c.s->failed == GRAPH_TOO_LARGE ? SCALARIZE_TOO_LARGE : SCALARIZE_NO_MEMORY;
     for (size_t id = 0; c.el && id < g->nnodes; id++)
         free(c.el[id]);
     free(c.el);
@@ -235,11 +235,11 @@ int scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out) {
         free(out->roots);
         out->roots = NULL;
         graph_free(c.s);
-        return status;
+        return status < 0 ? (ScalarizeStatus)status : SCALARIZE_NO_MEMORY;
     }
     out->g = c.s;
     out->nroots = nout;
-    return 0;
+    return SCALARIZE_OK;
 }
 
 void scalarized_free(Scalarized *s) {

@@ -15,9 +15,14 @@ typedef struct Scalarized {
     long nroots;
 } Scalarized;
 
-/* Writes the roots of g out element by element.  Returns 0; -1 when out
- * of memory; -2 when the new graph would exceed g's node limit. */
-int scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out);
+typedef enum ScalarizeStatus {
+    SCALARIZE_OK = 0,
+    SCALARIZE_NO_MEMORY = -1,
+    SCALARIZE_TOO_LARGE = -2 /* the new graph would exceed g's node limit */
+} ScalarizeStatus;
+
+/* Writes the roots of g out element by element. */
+ScalarizeStatus scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out);
 void scalarized_free(Scalarized *s);
 
 #endif

@@ -15,6 +15,7 @@
 #ifndef SYMDIFF_SDPREFIX_H
 #define SYMDIFF_SDPREFIX_H
 
+#define api_deriv_options sd_api_deriv_options
 #define api_eval sd_api_eval
 #define api_fail sd_api_fail
 #define api_graph_status sd_api_graph_status
@@ -105,6 +106,7 @@
 #define dag_call1 sd_dag_call1
 #define dag_count sd_dag_count
 #define dag_div sd_dag_div
+#define dag_facts sd_dag_facts
 #define dag_fill sd_dag_fill
 #define dag_has_tensors sd_dag_has_tensors
 #define dag_index sd_dag_index
@@ -135,7 +137,6 @@
 #define dag_tree_size_at_most sd_dag_tree_size_at_most
 #define dag_verify sd_dag_verify
 #define dag_zeros sd_dag_zeros
-#define deriv_assume_domain sd_deriv_assume_domain
 #define deriv_forward sd_deriv_forward
 #define deriv_forward_many sd_deriv_forward_many
 #define deriv_gradient sd_deriv_gradient
@@ -145,6 +146,8 @@
 #define deriv_partial sd_deriv_partial
 #define deriv_partials sd_deriv_partials
 #define deriv_reverse sd_deriv_reverse
+#define deriv_scope_begin sd_deriv_scope_begin
+#define deriv_scope_end sd_deriv_scope_end
 #define diag_edit_distance sd_diag_edit_distance
 #define diag_error sd_diag_error
 #define diag_free sd_diag_free
@@ -243,6 +246,19 @@
 #define print_root sd_print_root
 #define print_roots sd_print_roots
 #define program_free sd_lower_program_free
+#define range_decode sd_range_decode
+#define range_encode sd_range_encode
+#define range_negative sd_range_negative
+#define range_nonneg sd_range_nonneg
+#define range_nonpos sd_range_nonpos
+#define range_nonzero sd_range_nonzero
+#define range_of_node sd_range_of_node
+#define range_positive sd_range_positive
+#define range_total sd_range_total
+#define rewrite_call sd_rewrite_call
+#define rewrite_logsumexp sd_rewrite_logsumexp
+#define rewrite_pow sd_rewrite_pow
+#define rewrite_ratio sd_rewrite_ratio
 #define sb_clear sd_sb_clear
 #define sb_free sd_sb_free
 #define sb_init sd_sb_init

@@ -15,7 +15,7 @@
  *
  * The domain rule: a rewrite may not make an expression defined where it was
  * not (x/x stays x/x, sqrt(x)^2 stays as it is) unless a graph fact says the
- * excluded point cannot occur (see FACT_* in dag.h and deriv.c); and no
+ * excluded point cannot occur (see FACT_* in dag.h and DerivScope in deriv.h); and no
  * rewrite may change a value where the expression was defined.
  */
 #include <math.h>
@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "dag.h"
+#include "range.h"
+#include "rewrite.h"
 
 static const Shape scalar = {0, {0, 0}};
 
@@ -92,11 +94,15 @@ static int flattenable(const Graph *g, const Node *n, NodeKind kind) {
     return !dag_is_shared(g, n) && n->nargs <= FLATTEN_MAX;
 }
 
-static unsigned facts_of(const Graph *g, const Node *n) {
-    if (!g->use_facts || !g->facts || n->id >= g->facts_cap)
-        return 0;
-    return g->facts[n->id];
+unsigned dag_facts(const Graph *g, const Node *n) {
+    unsigned f = range_facts(n->range);
+    if (g->assumed && n->id < g->nassumed)
+        f |= g->assumed[n->id];
+    if (f & FACT_POSITIVE)
+        f |= FACT_NONNEG | FACT_NONZERO;
+    return f;
 }
+
 
 /* --- small growable arrays -------------------------------------------------- */
 
@@ -470,15 +476,47 @@ static int factor_count(const Node *t) {
     return t->nargs - (t->args[0]->kind == EX_CONST);
 }
 
+/* Is u written as a negation: -v, or a sum of negated terms (-a - b)? */
+static int negative_looking(const Node *u) {
+    if (u->kind == EX_MUL)
+        return u->args[0]->kind == EX_CONST && num_is_negative(u->args[0]->num[0]);
+    if (u->kind != EX_ADD)
+        return 0;
+    for (int k = 0; k < u->nargs; k++)
+        if (!negative_looking(u->args[k]) && !(u->args[k]->kind == EX_CONST && num_is_negative(u->args[k]->num[0])))
+            return 0;
+    return 1;
+}
+
+/* A factor seen as a small sum by expand_if_smaller: a sum of at most 4
+ * terms, or sigmoid(-v), which is 1 - sigmoid(v) (the derivative of
+ * softplus(-z) is sigmoid(-z), and y (1 - sigmoid(z)) - (1 - y)
+ * sigmoid(z) is sigmoid(z) - y only with that identity). */
+static int small_sum(const Node *f) {
+    return (f->kind == EX_ADD && f->nargs <= 4) ||
+           (f->kind == EX_CALL && f->u.fn == BI_SIGMOID && negative_looking(f->args[0]));
+}
+
+/* The terms of a small sum, into out[4]; their number. */
+static int small_sum_terms(Graph *g, Node *f, Node **out) {
+    if (f->kind == EX_ADD) {
+        memcpy(out, f->args, (size_t)f->nargs * sizeof *out);
+        return f->nargs;
+    }
+    out[0] = dag_int(g, 1);
+    out[1] = dag_neg(g, dag_call1(g, BI_SIGMOID, dag_sub(g, dag_int(g, 0), f->args[0])));
+    return 2;
+}
+
 /* The one small sum among the factors of base b, or -1. */
 static int sum_factor(const Node *b) {
-    if (b->kind == EX_ADD && b->nargs <= 4)
+    if (small_sum(b))
         return -2; /* b itself */
     if (b->kind != EX_MUL)
         return -1;
     int found = -1;
     for (int k = 0; k < b->nargs; k++)
-        if (b->args[k]->kind == EX_ADD && b->args[k]->nargs <= 4) {
+        if (small_sum(b->args[k])) {
             if (found >= 0)
                 return -1;
             found = k;
@@ -508,9 +546,10 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int
             terms[nt++] = dag_mul(g, dag_num(g, t[i].num), b);
             continue;
         }
-        Node *sum = k == -2 ? b : b->args[k];
-        for (int a = 0; a < sum->nargs; a++) {
-            Node *parts[2] = {dag_num(g, t[i].num), sum->args[a]};
+        Node *summands[4];
+        int ns = small_sum_terms(g, k == -2 ? b : b->args[k], summands);
+        for (int a = 0; a < ns; a++) {
+            Node *parts[2] = {dag_num(g, t[i].num), summands[a]};
             Node *term = dag_mul_n(g, parts, 2);
             if (k >= 0) {
                 Node **f = malloc((size_t)b->nargs * sizeof *f);
@@ -685,6 +724,8 @@ static Domain domain_given_facts(Domain d, unsigned facts) {
         d.nonzero = d.nonneg = 0;
     if (facts & FACT_NONZERO)
         d.nonzero = 0;
+    if (facts & FACT_NONNEG)
+        d.nonneg = 0;
     return d;
 }
 
@@ -828,8 +869,133 @@ static Node *mul_n(Graph *g, Node *const *factors, int n, int distribute) {
 
 Node *dag_mul_n(Graph *g, Node *const *factors, int n) { return mul_n(g, factors, n, 1); }
 
+static int is_exp(const Node *n) { return n->kind == EX_CALL && n->u.fn == BI_EXP; }
+
+/* Drops the terms whose base is NULL. */
+static void tv_compact(TermVec *tv) {
+    int m = 0;
+    for (int i = 0; i < tv->n; i++)
+        if (tv->v[i].base)
+            tv->v[m++] = tv->v[i];
+    tv->n = m;
+}
+
+/* exp(k_0 a_0 + k_1 a_1 + ...) for the terms with the flag set. */
+static Node *merged_exp(Graph *g, const Term *t, int n, const unsigned char *take) {
+    Node **args = malloc((size_t)n * sizeof *args);
+    if (!args) {
+        g->failed = 1;
+        return NULL;
+    }
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (take[i])
+            args[m++] = dag_mul(g, dag_num(g, t[i].num), t[i].base->args[0]);
+    Node *r = dag_call1(g, BI_EXP, dag_add_n(g, args, m));
+    free(args);
+    return r;
+}
+
+/* Stable forms of a product's factors (rewrite.h): a quotient
+ * exp(u)/sum(exp(u)) is softmax(u), exp(a)/(exp(a) + exp(b)) is
+ * sigmoid(a - b); and exponentials exp(a)^j exp(b)^k are exp(j a + k b),
+ * finite wherever the product is (exp(a) exp(-a) is 1, not inf * 0) and
+ * one exp instead of several.  A shared exponential (a value bound to a
+ * name, a derivative reused) stays a factor, its value being computed
+ * anyway, unless all of them together cancel to a constant.  Returns 0, or
+ * -1 when the graph failed. */
+static int stable_factors(Graph *g, TermVec *tv) {
+    Term *t = tv->v;
+    int n = tv->n, nexp = 0, nfree = 0;
+    for (int i = 0; i < n; i++)
+        nexp += is_exp(t[i].base);
+    if (nexp == 0 || n < 2)
+        return 0;
+    /* the exponentials, by position: a product of many factors with a few
+     * of them costs its length, not its square */
+    int *at = malloc((size_t)nexp * sizeof *at);
+    unsigned char *take = calloc((size_t)n, 1);
+    if (!at || !take) {
+        free(at);
+        free(take);
+        g->failed = 1;
+        return -1;
+    }
+    for (int i = 0, k = 0; i < n; i++)
+        if (is_exp(t[i].base))
+            at[k++] = i;
+    for (int i = 0; i < n; i++) {
+        Node *den = t[i].base;
+        if (!num_is_minus_one(t[i].num) || (den->kind != EX_SUM && den->kind != EX_ADD))
+            continue;
+        for (int k = 0; k < nexp; k++) {
+            int j = at[k];
+            if (!is_exp(t[j].base) || !num_is_one(t[j].num))
+                continue;
+            Node *r = rewrite_ratio(g, t[j].base, den);
+            if (r) {
+                t[j].base = r;
+                t[i].base = dag_int(g, 1); /* dropped when collected */
+                break;
+            }
+        }
+    }
+    nexp = 0;
+    for (int i = 0; i < n; i++)
+        if (is_exp(t[i].base)) {
+            nexp++;
+            nfree += take[i] = !dag_is_shared(g, t[i].base);
+        }
+    Node *r = NULL;
+    if (nexp >= 2 && nfree < nexp && !g->failed) { /* all of them, if they cancel */
+        for (int i = 0; i < n; i++)
+            take[i] = is_exp(t[i].base);
+        r = merged_exp(g, t, n, take);
+        if (r && r->kind != EX_CONST) {
+            r = NULL;
+            for (int i = 0; i < n; i++)
+                take[i] = take[i] && !dag_is_shared(g, t[i].base);
+        }
+    }
+    if (!r && nfree >= 2 && !g->failed)
+        r = merged_exp(g, t, n, take);
+    if (r) {
+        int first = 1;
+        for (int i = 0; i < n; i++)
+            if (take[i]) {
+                t[i].base = first ? r : NULL;
+                t[i].num = num_int(1);
+                first = 0;
+            }
+        tv_compact(tv);
+    }
+    free(at);
+    free(take);
+    return g->failed ? -1 : 0;
+}
+
 static Node *build_product(Graph *g, Node *const *factors, int n, int distribute) {
     TermVec tv = {0};
+    int nexp = 0; /* exponentials among the factors (stable_factors) */
+    /* c (-a - b) = -c a - c b for c < 0: a negated sum whose terms are all
+     * negated is the sum of the terms, -(-softplus(-a) - softplus(b)) is
+     * softplus(-a) + softplus(b) */
+    for (int i = 0; n == 2 && i < 2; i++) {
+        Node *c = factors[i], *s = factors[1 - i];
+        if (c && s && c->kind == EX_CONST && num_is_negative(c->num[0]) && s->kind == EX_ADD &&
+            !dag_is_shared(g, s) && negative_looking(s)) {
+            Node **terms = malloc((size_t)s->nargs * sizeof *terms);
+            if (!terms) {
+                g->failed = 1;
+                return NULL;
+            }
+            for (int k = 0; k < s->nargs; k++)
+                terms[k] = dag_mul(g, c, s->args[k]);
+            Node *r = dag_add_n(g, terms, s->nargs);
+            free(terms);
+            return r;
+        }
+    }
     Num coef = num_int(1);
     Node *odd_constants[4];
     int nodd = 0;
@@ -902,6 +1068,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         Num e;
         Node *b = split_power(s, &e);
         tv_push(&tv, b, e);
+        nexp += is_exp(b);
     }
     if (stack != stack_small)
         free(stack);
@@ -910,7 +1077,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         g->failed = 1;
         return NULL;
     }
-    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n)) {
+    if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n) || (nexp > 0 && stable_factors(g, &tv) != 0)) {
         free(tv.v);
         return NULL;
     }
@@ -962,7 +1129,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             if (num_is_negative(b->num[0]) || num_is_zero(b->num[0]))
                 need = exponent_domain(s);
         }
-        need = domain_given_facts(need, facts_of(g, b));
+        if (need.nonzero || need.nonneg) /* only then can a fact matter */
+            need = domain_given_facts(need, dag_facts(g, b));
         if (num_is_zero(s) && !need.nonzero && !need.nonneg)
             continue; /* b^0 = 1 */
         int k = emit_power(g, b, s, need, out + nout);
@@ -1039,6 +1207,9 @@ Node *dag_pow(Graph *g, Node *b, Node *e) {
 }
 
 static Node *build_pow(Graph *g, Node *b, Node *e) {
+    Node *rewritten = rewrite_pow(g, b, e); /* 0^u, 1/(1 + e^-z) */
+    if (rewritten || g->failed)
+        return rewritten;
     if (e->kind == EX_CONST) {
         Num en = e->num[0];
         if (num_is_zero(en))
@@ -1059,17 +1230,22 @@ static Node *build_pow(Graph *g, Node *b, Node *e) {
         }
         if (b->kind == EX_POW && b->args[1]->kind == EX_CONST) {
             /* (c^f)^e = c^(f e): for integer e, when the domain is kept;
-             * for any e when c > 0 is known */
+             * for any e when c >= 0 is known (sqrt(u)^2 = u, norm2(w)^2 =
+             * sum(w^2)); and (c^f)^e = |c|^(f e) = c^(f e) for an even f
+             * whose f e is even ((x^4)^(1/2) = x^2: c^f >= 0 always, and
+             * both sides need c != 0 exactly when e < 0) */
             Node *c = b->args[0];
             Num f = b->args[1]->num[0], fe;
-            unsigned facts = facts_of(g, c);
+            unsigned facts = dag_facts(g, c);
             if (num_mul(f, en, &fe) == NUM_OK) {
                 Domain before = exponent_domain(f);
                 before.nonzero |= num_is_negative(en);
                 before = domain_given_facts(before, facts);
                 Domain after = domain_given_facts(exponent_domain(fe), facts);
-                if ((num_is_int(en) || (facts & FACT_POSITIVE)) && before.nonzero == after.nonzero &&
-                    before.nonneg == after.nonneg)
+                int even = num_is_int(f) && !num_is_negative(f) && f.p % 2 == 0 && num_is_int(fe) && fe.p % 2 == 0;
+                if (((num_is_int(en) || (facts & FACT_NONNEG)) && before.nonzero == after.nonzero &&
+                     before.nonneg == after.nonneg) ||
+                    even)
                     return dag_pow(g, c, dag_num(g, fe));
             }
         }
@@ -1181,26 +1357,15 @@ static Node *build_call(Graph *g, Builtin fn, Node *const *args, int nargs) {
         if (r)
             return r;
     }
+    Node *r = rewrite_call(g, fn, args, nargs); /* by range; stable forms */
+    if (r || g->failed)
+        return r;
     Node *u = args[0];
     switch (fn) {
     case BI_EXP:
         /* exp(log(u)) = u where u > 0 is known */
-        if (u->kind == EX_CALL && u->u.fn == BI_LOG && (facts_of(g, u->args[0]) & FACT_POSITIVE))
+        if (u->kind == EX_CALL && u->u.fn == BI_LOG && (dag_facts(g, u->args[0]) & FACT_POSITIVE))
             return u->args[0];
-        break;
-    case BI_LOG:
-        /* log(1 + exp(v)) = softplus(v), the same function written so
-         * that it does not overflow: 800, not inf, at v = 800 (and its
-         * derivative is sigmoid(v), not inf/inf) */
-        if (u->kind == EX_ADD && u->nargs == 2 && dag_is_num(u->args[0], 1) && u->args[1]->kind == EX_CALL &&
-            u->args[1]->u.fn == BI_EXP)
-            return dag_call1(g, BI_SOFTPLUS, u->args[1]->args[0]);
-        break;
-    case BI_ABS:
-        if (facts_of(g, u) & FACT_POSITIVE)
-            return u;
-        if (u->kind == EX_CALL && u->u.fn == BI_ABS)
-            return u; /* abs(abs(u)) = abs(u) */
         break;
     case BI_IFPOS:
         if (args[1] == args[2])

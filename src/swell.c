@@ -192,6 +192,8 @@ typedef struct Scratch {
                             graph (constants are interned there)           */
     double *vals;        /* for evaluating partials                        */
     size_t vals_cap;
+    DerivOptions opt;    /* the request's kink (no assumptions: the
+                            placeholders are free variables)            */
 } Scratch;
 
 /* Operations to compute node n given its arguments, the cost model of
@@ -216,13 +218,13 @@ static uint64_t ops_of(const Node *n) {
     return 0;
 }
 
-static int scratch_init(Scratch *s, const Graph *g, size_t n0) {
+static int scratch_init(Scratch *s, const DerivOptions *opt, size_t n0) {
     memset(s, 0, sizeof *s);
     s->g = graph_new();
     s->powc_slot = calloc(n0 ? n0 : 1, sizeof *s->powc_slot);
     if (!s->g || !s->powc_slot)
         return -1;
-    s->g->kink = g->kink; /* relu'(0) and ties as in the real graph */
+    s->opt.kink = opt ? opt->kink : 0.0; /* relu'(0) and ties as requested */
     Shape scalar = {0, {0, 0}};
     for (int j = 0; j < MAX_ARGS; j++) {
         char name[16];
@@ -312,7 +314,7 @@ static const Partial *partial_get(Scratch *s, const Node *n, int k) {
     } else {
         on = dag_intern(sg, EX_POW, NULL, s->ph, 2, scalar);
     }
-    Node *p = on ? deriv_partial(sg, on, k) : NULL;
+    Node *p = on ? deriv_partial(sg, on, k, &s->opt) : NULL;
     if (!p || sg->failed)
         return NULL;
     if (s->ntab == s->cap) {
@@ -813,7 +815,7 @@ static void swell_free(Swell *w) {
 }
 
 int swell_measure(Graph *g, Node *f, const int *vars, int nvars, Node *const *grad,
-                  const double *point, SwellReport *out) {
+                  const double *point, const DerivOptions *opt, SwellReport *out) {
     memset(out, 0, sizeof *out);
     out->nrows = SWELL_NROWS;
     for (int i = 0; i < SWELL_NROWS; i++)
@@ -844,7 +846,7 @@ int swell_measure(Graph *g, Node *f, const int *vars, int nvars, Node *const *gr
     w.val = calloc(nn, sizeof *w.val);
     w.tan = calloc(w.n0, sizeof *w.tan);
     if (!w.mark || !w.T || !w.D || !w.dk || !w.dep || !w.contrib || !w.val || !w.tan ||
-        scratch_init(&w.s, g, nn) != 0)
+        scratch_init(&w.s, opt, nn) != 0)
         goto done;
     dag_mark_reachable(g, &f, 1, w.mark);
     if (point && eval_nodes(g, &f, 1, point, w.val) != 0)

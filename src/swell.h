@@ -17,6 +17,7 @@
 #define SYMDIFF_SWELL_H
 
 #include "dag.h"
+#include "deriv.h"
 #include "strbuf.h"
 
 /* The rows of a report, always all present and in this order. */
@@ -63,13 +64,14 @@ typedef struct SwellReport {
 
 /* Measures f (a scalar root of g) and its gradient grad[0..nvars) with
  * respect to vars[0..nvars) (indices into g->vars; grad as built by
- * deriv_gradient).  point: a value for each of g->vars, or NULL.  g is not
+ * deriv_gradient with the settings opt, whose kink the local partials of
+ * the AD counts take).  point: a value for each of g->vars, or NULL.  g is not
  * modified but for its work counter.  Time O(nvars * nodes of f) (the
  * naive count and forward mode take one pass per variable), charged to the
  * graph's work limit; memory O(nodes of g).  Returns 0, or -1 (bad
  * arguments, out of memory, or the work limit: then g->failed is set). */
 int swell_measure(Graph *g, Node *f, const int *vars, int nvars, Node *const *grad,
-                  const double *point, SwellReport *out);
+                  const double *point, const DerivOptions *opt, SwellReport *out);
 
 /* The report as an aligned text table (method, size, unit, and with a
  * point value and error), and as JSON: an array of rows

@@ -23,6 +23,7 @@
 
 typedef struct Tracer {
     Graph *g;
+    const DerivOptions *opt; /* the request's kink                         */
     int var, latex;
     PrintStyle style;
     const char *dx;  /* "d/dx " or "\frac{d}{dx} "                    */
@@ -148,7 +149,7 @@ static void put_step(const Tracer *t, StrBuf *sb, Node *n, const unsigned char *
         Node *a = n->args[k];
         if (!dep[a->id])
             continue;
-        Node *p = deriv_partial(t->g, n, k);
+        Node *p = deriv_partial(t->g, n, k, t->opt);
         StrBuf term;
         sb_init(&term);
         if (!p) {
@@ -208,7 +209,7 @@ static void substitute(const Tracer *t, Node *n, const unsigned char *dep, char 
             text[n->id] = NULL;
             return;
         }
-        Node *p = deriv_partial(t->g, n, k);
+        Node *p = deriv_partial(t->g, n, k, t->opt);
         if (!p) {
             t->g->failed = 1;
             sb_free(&sb);
@@ -250,10 +251,15 @@ static void substitute(const Tracer *t, Node *n, const unsigned char *dep, char 
     text[n->id] = sb.data; /* owned by text[] from here on */
 }
 
-int trace_derivative(StrBuf *out, Graph *g, Node *f, int var, int latex) {
+int trace_derivative(StrBuf *out, Graph *g, Node *f, int var, int latex, const DerivOptions *opt) {
     if (!f || var < 0 || var >= g->nvars || !(dag_tree_size(g, &f, 1) <= TRACE_LIMIT))
         return -1;
-    Tracer t = {g, var, latex, latex ? PRINT_LATEX : PRINT_INFIX, NULL, latex ? " \\cdot " : " * "};
+    /* the partials under the request's assumptions, as the engines build them */
+    DerivScope scope;
+    if (deriv_scope_begin(g, opt, &f, 1, &scope) != 0)
+        return -1;
+    Tracer t = {.g = g, .opt = opt, .var = var, .latex = latex, .style = latex ? PRINT_LATEX : PRINT_INFIX,
+                .mul = latex ? " \\cdot " : " * "};
     const char *xname = g->vars[var].name;
     StrBuf dx;
     sb_init(&dx);
@@ -317,7 +323,7 @@ int trace_derivative(StrBuf *out, Graph *g, Node *f, int var, int latex) {
         if (mark[id] && dep[id] && n->kind != EX_VAR && n->kind != EX_CONST)
             substitute(&t, n, dep, text, sum);
     }
-    Node *d = deriv_forward(g, f, var);
+    Node *d = deriv_forward(g, f, var, opt);
     if (!d || g->failed)
         goto done;
 
@@ -380,5 +386,6 @@ done:
     free(dep);
     free(sum);
     sb_free(&dx);
+    deriv_scope_end(g, &scope);
     return st;
 }

@@ -15,14 +15,16 @@
 #define SYMDIFF_TRACE_H
 
 #include "dag.h"
+#include "deriv.h"
 #include "strbuf.h"
 
 /* Functions whose written-out tree is larger are refused. */
 #define TRACE_LIMIT 200
 
 /* Writes the trace of d f / d var (plain text, or a LaTeX align*
- * environment when latex != 0).  May add nodes to g.  Returns 0, or -1
- * (f too large, out of memory). */
-int trace_derivative(StrBuf *out, Graph *g, Node *f, int var, int latex);
+ * environment when latex != 0) for the request's settings opt (its kink;
+ * its assumptions, applied while tracing).  May add nodes to g.  Returns
+ * 0, or -1 (f too large, out of memory). */
+int trace_derivative(StrBuf *out, Graph *g, Node *f, int var, int latex, const DerivOptions *opt);
 
 #endif

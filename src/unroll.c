@@ -210,7 +210,7 @@ static void emit_statement(Unroller *U, int i, int depth) {
     }
 }
 
-int codegen_unroll(const char *body, size_t limit, StrBuf *out) {
+CodegenStatus codegen_unroll(const char *body, size_t limit, StrBuf *out) {
     Unroller U;
     memset(&U, 0, sizeof U);
     U.out = out;
@@ -226,7 +226,7 @@ int codegen_unroll(const char *body, size_t limit, StrBuf *out) {
             Line *grown = realloc(U.lines, (size_t)cap * sizeof *grown);
             if (!grown) {
                 free(U.lines);
-                return -1;
+                return CODEGEN_NO_MEMORY;
             }
             U.lines = grown;
         }
@@ -237,5 +237,5 @@ int codegen_unroll(const char *body, size_t limit, StrBuf *out) {
     for (int i = 0; i < U.nlines && !U.too_big; i = statement_end(&U, i))
         emit_statement(&U, i, 1);
     free(U.lines);
-    return U.too_big ? -2 : out->failed ? -1 : 0;
+    return U.too_big ? CODEGEN_TOO_LARGE : out->failed ? CODEGEN_NO_MEMORY : CODEGEN_OK;
 }

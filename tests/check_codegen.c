@@ -203,9 +203,9 @@ static int expected_values(const char *program, const double *point, double *out
     ck_assert_ptr_nonnull(ast);
     Graph *g = graph_new();
     Program p;
-    LowerOptions opt = {NULL, 0, NULL, 0, 0};
+    LowerOptions opt = {0};
     ck_assert_int_eq(lower_program(g, ast, &d, &opt, &p), 0);
-    deriv_assume_domain(g, p.outputs, p.noutputs);
+    DerivOptions dopt = {.assume_domain = 1, .domain = p.outputs, .ndomain = p.noutputs};
     int n = g->nvars, count = 0;
     int vars[16];
     for (int i = 0; i < n; i++)
@@ -215,15 +215,15 @@ static int expected_values(const char *program, const double *point, double *out
     if (p.is_vector) {
         for (int o = 0; o < p.noutputs; o++)
             for (int j = 0; j < n; j++)
-                out[count++] = eval_node(g, deriv_forward(g, p.outputs[o], vars[j]), point);
+                out[count++] = eval_node(g, deriv_forward(g, p.outputs[o], vars[j], &dopt), point);
     } else {
         Node *grad[16];
-        ck_assert_int_eq(deriv_gradient(g, p.outputs[0], vars, n, DERIV_AUTO, grad, NULL), 0);
+        ck_assert_int_eq(deriv_gradient(g, p.outputs[0], vars, n, &dopt, grad, NULL), 0);
         for (int j = 0; j < n; j++)
             out[count++] = eval_node(g, grad[j], point);
         for (int i = 0; i < n; i++) {
             Node *row[16];
-            ck_assert_int_eq(deriv_gradient(g, grad[i], vars, n, DERIV_AUTO, row, NULL), 0);
+            ck_assert_int_eq(deriv_gradient(g, grad[i], vars, n, &dopt, row, NULL), 0);
             for (int j = 0; j < n; j++)
                 out[count++] = eval_node(g, row[j], point);
         }

@@ -98,8 +98,7 @@ static void reference_init(Reference *r, const char *program, double kink) {
     Ast *ast = parse_program(&r->arena, &r->diag);
     ck_assert_ptr_nonnull(ast);
     r->g = graph_new();
-    r->g->kink = kink;
-    LowerOptions opt = {NULL, 0, NULL, 0, 0};
+    LowerOptions opt = {0};
     ck_assert_int_eq(lower_program(r->g, ast, &r->diag, &opt, &r->prog), 0);
     for (int v = 0; v < r->g->nvars; v++) {
         if (r->g->vars[v].role == VAR_PARAM)
@@ -107,17 +106,19 @@ static void reference_init(Reference *r, const char *program, double kink) {
         else
             r->inputs[r->ninputs++] = v;
     }
-    deriv_assume_domain(r->g, r->prog.outputs, r->prog.noutputs);
+    DerivOptions dopt = {.kink = kink, .assume_domain = 1, .domain = r->prog.outputs,
+                         .ndomain = r->prog.noutputs};
     int n = r->nparams;
     if (r->prog.is_vector) {
         Node *col[16];
         for (int j = 0; j < n; j++) {
-            ck_assert_int_eq(deriv_forward_many(r->g, r->prog.outputs, r->prog.noutputs, r->params[j], col), 0);
+            ck_assert_int_eq(
+                deriv_forward_many(r->g, r->prog.outputs, r->prog.noutputs, r->params[j], &dopt, col), 0);
             for (int i = 0; i < r->prog.noutputs; i++)
                 r->grad[i * n + j] = col[i];
         }
     } else {
-        ck_assert_int_eq(deriv_gradient(r->g, r->prog.outputs[0], r->params, n, DERIV_AUTO, r->grad, NULL), 0);
+        ck_assert_int_eq(deriv_gradient(r->g, r->prog.outputs[0], r->params, n, &dopt, r->grad, NULL), 0);
     }
 }
 

@@ -38,7 +38,7 @@ static Node *lower_text(Graph *g, const char *text) {
     Ast *ast = parse_program(&a, &d);
     if (ast) {
         Program p;
-        LowerOptions o = {NULL, 0, NULL, 0, 0};
+        LowerOptions o = {0};
         if (lower_program(g, ast, &d, &o, &p) == 0) {
             if (p.noutputs == 1 && !p.is_vector)
                 n = p.outputs[0];
@@ -220,8 +220,8 @@ START_TEST(test_saturation) {
         Graph *g = graph_new();
         Node *n = lower_text(g, progs[i]);
         ck_assert_ptr_nonnull(n);
-        deriv_assume_domain(g, &n, 1);
-        Node *d = deriv_forward(g, n, 0);
+        DerivOptions dopt = {.assume_domain = 1, .domain = &n, .ndomain = 1};
+        Node *d = deriv_forward(g, n, 0, &dopt);
         ck_assert_ptr_nonnull(d);
         for (int k = 0; k < 6; k++) {
             double x = at[k];
@@ -357,7 +357,7 @@ START_TEST(test_pow_odd_exponents_beyond_doubles) {
         ck_assert_msg(same_value(v, cases[i].value, 1e-12), "%s at %.17g: %.17g, expected %.17g", cases[i].text, x,
                       v, cases[i].value);
         if (!isnan(cases[i].derivative)) {
-            Node *d = deriv_forward(g, f, 0);
+            Node *d = deriv_forward(g, f, 0, NULL);
             ck_assert_msg(same_value(eval_node(g, d, &x), cases[i].derivative, 1e-12), "d/dx %s at %g: %.17g",
                           cases[i].text, x, eval_node(g, d, &x));
         }
@@ -423,9 +423,9 @@ START_TEST(test_deep_chain) {
     ck_assert_close(eval_node(g, n, &x), l, 1e-12);
     ck_assert_close(eval_node(g, n, &x), 0.6, 1e-12);
     /* and its derivative, by both engines */
-    Node *df = deriv_forward(g, n, 0), *dr = NULL;
+    Node *df = deriv_forward(g, n, 0, NULL), *dr = NULL;
     int var = 0;
-    ck_assert_int_eq(deriv_reverse(g, n, &var, 1, &dr), 0);
+    ck_assert_int_eq(deriv_reverse(g, n, &var, 1, NULL, &dr), 0);
     ck_assert_ptr_nonnull(df);
     ck_assert_ptr_nonnull(dr);
     ck_assert_close(eval_node(g, df, &x), dl, 1e-12);

@@ -220,7 +220,7 @@ static int evaluate(Case *c, StrBuf *errors) {
     const char *names[GEN_NVARS];
     for (int v = 0; v < GEN_NVARS; v++)
         names[v] = c->vars[v];
-    LowerOptions opt = {names, GEN_NVARS, NULL, 0, 0};
+    LowerOptions opt = {.vars = names, .nvars = GEN_NVARS};
     int ok = lower_program(g, ast, &diag, &opt, &prog) == 0;
     if (ok) {
         ck_assert(!prog.is_vector);
@@ -229,9 +229,9 @@ static int evaluate(Case *c, StrBuf *errors) {
             vars[v] = graph_find_var(g, c->vars[v]);
             ck_assert_int_eq(vars[v], v); /* --vars x,y,z: the point's order */
         }
-        deriv_assume_domain(g, prog.outputs, 1);
+        DerivOptions dopt = {.assume_domain = 1, .domain = prog.outputs, .ndomain = 1};
         Node *grad[GEN_NVARS];
-        ck_assert_int_eq(deriv_gradient(g, prog.outputs[0], vars, GEN_NVARS, DERIV_AUTO, grad, NULL), 0);
+        ck_assert_int_eq(deriv_gradient(g, prog.outputs[0], vars, GEN_NVARS, &dopt, grad, NULL), 0);
         for (int p = 0; p < NPOINTS; p++) {
             c->value[p] = eval_node(g, prog.outputs[0], c->at[p]);
             for (int v = 0; v < GEN_NVARS; v++)

@@ -93,7 +93,7 @@ static double value_at(const char *text, double u, double v) {
     ck_assert_ptr_nonnull(g);
     Program prog;
     static const char *const vars[] = {"u", "v"};
-    LowerOptions opt = {vars, 2, NULL, 0, 0};
+    LowerOptions opt = {.vars = vars, .nvars = 2};
     ck_assert_msg(lower_program(g, ast, &diag, &opt, &prog) == 0, "%s: %s", text, sb_str(&diag.out));
     const double point[2] = {u, v};
     double r = eval_node(g, prog.outputs[0], point);

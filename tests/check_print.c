@@ -107,8 +107,8 @@ static int derivatives_round_trip(const char *text, char *why, size_t whysize) {
     for (int v = 0; v < nvars; v++)
         vars[v] = v;
     Node *d[16];
-    deriv_assume_domain(g, &n, 1); /* as the CLI does */
-    ck_assert_int_eq(deriv_gradient(g, n, vars, nvars, DERIV_AUTO, d, NULL), 0);
+    DerivOptions dopt = {.assume_domain = 1, .domain = &n, .ndomain = 1}; /* as the CLI does */
+    ck_assert_int_eq(deriv_gradient(g, n, vars, nvars, &dopt, d, NULL), 0);
     why[0] = '\0';
     for (int v = 0; v < nvars; v++) {
         ck_assert_ptr_nonnull(d[v]);
@@ -199,8 +199,8 @@ START_TEST(test_temporaries_logistic) {
     int var = graph_find_var(g, "x");
     ck_assert_int_eq(var, 0);
     Node *d = NULL;
-    deriv_assume_domain(g, &n, 1);
-    ck_assert_int_eq(deriv_reverse(g, n, &var, 1, &d), 0);
+    DerivOptions dopt = {.assume_domain = 1, .domain = &n, .ndomain = 1};
+    ck_assert_int_eq(deriv_reverse(g, n, &var, 1, &dopt, &d), 0);
     ck_assert_ptr_nonnull(d);
     StrBuf sb;
     sb_init(&sb);
@@ -236,7 +236,7 @@ START_TEST(test_temporaries_reparse) {
     Node *n = tu_lower("l = x; repeat 40 { l = 4*l*(1 - l) } l", g, NULL);
     int var = 0;
     Node *d = NULL;
-    ck_assert_int_eq(deriv_reverse(g, n, &var, 1, &d), 0);
+    ck_assert_int_eq(deriv_reverse(g, n, &var, 1, NULL, &d), 0);
     StrBuf sb;
     sb_init(&sb);
     print_roots(&sb, g, &d, NULL, 1, PRINT_INFIX);

@@ -26,19 +26,21 @@ static size_t pipeline(const char *text) {
         Graph *g = graph_new();
         ck_assert_ptr_nonnull(g);
         Program prog;
-        LowerOptions opt = {NULL, 0, NULL, 0, 0};
+        LowerOptions opt = {0};
         if (lower_program(g, ast, &diag, &opt, &prog) == 0 && !prog.is_vector) {
-            deriv_assume_domain(g, prog.outputs, prog.noutputs);
+            DerivOptions dopt = {.assume_domain = 1, .domain = prog.outputs, .ndomain = prog.noutputs};
             int vars[8], n = 0;
             for (int v = 0; v < g->nvars && n < 8; v++)
                 vars[n++] = v;
             Node *grad[8];
-            ck_assert_int_eq(deriv_gradient(g, prog.outputs[0], vars, n, DERIV_AUTO, grad, NULL), 0);
+            ck_assert_int_eq(deriv_gradient(g, prog.outputs[0], vars, n, &dopt, grad, NULL), 0);
             StrBuf sb;
             sb_init(&sb);
             print_roots(&sb, g, grad, NULL, n, PRINT_INFIX);
-            CodegenInput in = {vars, n, NULL, 0, prog.outputs, 1, 0, grad, NULL};
-            CodegenOptions copt = {"f", 0, "f.h", "", "", "0", 0, 0, 0};
+            CodegenInput in = {.params = vars, .nparams = n, .outputs = prog.outputs, .noutputs = 1,
+                               .grad = grad};
+            CodegenOptions copt = {.name = "f", .header_file = "f.h", .source_text = "", .command_line = "",
+                                   .version = "0"};
             StrBuf c, h;
             sb_init(&c);
             sb_init(&h);

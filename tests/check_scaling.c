@@ -49,7 +49,7 @@ static Graph *lowered(const char *text, Program *p) {
     AstArena arena = {NULL};
     memset(p, 0, sizeof *p);
     Ast *ast = parse_program(&arena, &d);
-    LowerOptions opt = {NULL, 0, NULL, 0, 0};
+    LowerOptions opt = {0};
     int status = ast ? lower_program(g, ast, &d, &opt, p) : -1;
     ck_assert_msg(status == 0, "'%.60s...' does not lower:\n%s", text, sb_str(&d.out));
     ast_arena_free(&arena);
@@ -149,16 +149,16 @@ static void measure(const ScaleCase *c, int n, double *work, double *nodes) {
         DerivMode mode = c->op == OP_FORWARD ? DERIV_FORWARD : c->op == OP_AUTO ? DERIV_AUTO : DERIV_REVERSE;
         out = calloc((size_t)g->nvars, sizeof *out);
         ck_assert_ptr_nonnull(out);
-        status = deriv_gradient(g, p.outputs[0], vars, g->nvars, mode, out, NULL);
+        status = deriv_gradient(g, p.outputs[0], vars, g->nvars, &(DerivOptions){.mode = mode}, out, NULL);
         if (status == 0 && c->op == OP_HESSIAN) {
             Node **h = NULL;
-            status = deriv_hessian(g, out, vars, g->nvars, DERIV_REVERSE, &h);
+            status = deriv_hessian(g, out, vars, g->nvars, &(DerivOptions){.mode = DERIV_REVERSE}, &h);
             free(h);
         }
         break;
     }
     case OP_JACOBIAN:
-        status = deriv_jacobian(g, p.outputs, p.noutputs, vars, g->nvars, &out);
+        status = deriv_jacobian(g, p.outputs, p.noutputs, vars, g->nvars, NULL, &out, NULL);
         break;
     }
     ck_assert_msg(status == 0 && !g->failed, "%s at %d: the derivatives failed", c->what, n);
@@ -199,7 +199,8 @@ START_TEST(test_sign_chain_values) {
         int vars[2] = {0, 1};
         Node *d[2];
         for (int mode = DERIV_AUTO; mode <= DERIV_REVERSE; mode++) {
-            ck_assert_int_eq(deriv_gradient(g, p.outputs[0], vars, 2, (DerivMode)mode, d, NULL), 0);
+            const DerivOptions opt = {.mode = (DerivMode)mode};
+            ck_assert_int_eq(deriv_gradient(g, p.outputs[0], vars, 2, &opt, d, NULL), 0);
             /* l = (-p)^n x: d/dx = (-p)^n, d/dp = (-1)^n n p^(n-1) x */
             double pt[2] = {1.5, -0.9}; /* x, p */
             double sign = n % 2 ? -1 : 1;
@@ -271,8 +272,8 @@ START_TEST(test_wide_sums) {
             want += (long double)k * cosl((long double)k);
         int x = 0;
         Node *d[2];
-        d[0] = deriv_forward(g, p.outputs[0], x);
-        ck_assert_int_eq(deriv_reverse(g, p.outputs[0], &x, 1, d + 1), 0);
+        d[0] = deriv_forward(g, p.outputs[0], x, NULL);
+        ck_assert_int_eq(deriv_reverse(g, p.outputs[0], &x, 1, NULL, d + 1), 0);
         double one = 1;
         for (int e = 0; e < 2; e++) {
             ck_assert_ptr_nonnull(d[e]);
@@ -314,8 +315,8 @@ START_TEST(test_wide_products_and_literals) {
         }
         int v = 0;
         Node *d[2];
-        ck_assert_int_eq(deriv_reverse(g, p.outputs[0], &v, 1, d), 0);
-        d[1] = deriv_forward(g, p.outputs[0], v);
+        ck_assert_int_eq(deriv_reverse(g, p.outputs[0], &v, 1, NULL, d), 0);
+        d[1] = deriv_forward(g, p.outputs[0], v, NULL);
         double xd = 0.5;
         for (int e = 0; e < 2; e++)
             ck_assert_close(eval_node(g, d[e], &xd), (double)(f * s), 1e-10);
@@ -330,7 +331,7 @@ START_TEST(test_wide_products_and_literals) {
         sb_puts(&text, "]; dot(v, v)");
         g = lowered(sb_str(&text), &p);
         ck_assert_int_ge(widest(g, p.outputs, 1), n);
-        ck_assert_int_eq(deriv_reverse(g, p.outputs[0], &v, 1, d), 0);
+        ck_assert_int_eq(deriv_reverse(g, p.outputs[0], &v, 1, NULL, d), 0);
         double squares = (double)n * (n + 1) * (2.0 * n + 1) / 6;
         const double *point = &xd;
         TensorValues tv;
@@ -407,14 +408,14 @@ START_TEST(test_work_limit_in_process) {
     Program p;
     Graph *g = lowered("sigmoid(x*sin(x))", &p);
     g->max_work = 2000000;
-    ck_assert_ptr_null(deriv_nth(g, p.outputs[0], 0, 64));
+    ck_assert_ptr_null(deriv_nth(g, p.outputs[0], 0, 64, NULL));
     ck_assert_int_eq(g->failed, GRAPH_TOO_MUCH_WORK);
     ck_assert_ptr_nonnull(strstr(graph_failure_message(g, why, sizeof why), "too much work"));
     program_free(&p);
     graph_free(g);
     /* within the limit, the same request succeeds */
     g = lowered("sigmoid(x*sin(x))", &p);
-    ck_assert_ptr_nonnull(deriv_nth(g, p.outputs[0], 0, 6));
+    ck_assert_ptr_nonnull(deriv_nth(g, p.outputs[0], 0, 6, NULL));
     ck_assert_ptr_null(graph_failure_message(g, why, sizeof why));
     program_free(&p);
     graph_free(g);
@@ -426,9 +427,9 @@ START_TEST(test_work_limit_in_process) {
     g->max_work = 1000000;
     int *vars = all_vars(g);
     Node **grad = calloc((size_t)g->nvars, sizeof *grad), **h = NULL;
-    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], vars, g->nvars, grad), 0);
+    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], vars, g->nvars, NULL, grad), 0);
     size_t nodes = g->nnodes;
-    ck_assert_int_eq(deriv_hessian(g, grad, vars, g->nvars, DERIV_REVERSE, &h), -1);
+    ck_assert_int_eq(deriv_hessian(g, grad, vars, g->nvars, &(DerivOptions){.mode = DERIV_REVERSE}, &h), -1);
     ck_assert_ptr_null(h);
     ck_assert_int_eq(g->failed, GRAPH_TOO_MUCH_WORK);
     ck_assert_uint_eq(g->nnodes, nodes);
@@ -439,7 +440,7 @@ START_TEST(test_work_limit_in_process) {
     /* an expansion that grows quadratically before its term limit */
     g = lowered("l = x; repeat 3000 { l = sin(l) + l*x } l", &p);
     g->max_work = 3000000;
-    int err = 0;
+    ExpandStatus err = EXPAND_OK;
     ck_assert_ptr_null(expand_node(g, p.outputs[0], &err));
     ck_assert_int_eq(g->failed, GRAPH_TOO_MUCH_WORK);
     program_free(&p);

@@ -54,7 +54,7 @@ static void fixture_load(Fixture *fx, const char *text) {
     int ok = ast && lower_program(fx->g, ast, &d, NULL, &p) == 0 && p.noutputs == 1;
     ck_assert_msg(ok, "'%s' does not lower:\n%s", text, sb_str(&d.out));
     fx->f = p.outputs[0];
-    deriv_assume_domain(fx->g, p.outputs, 1);
+    DerivOptions dopt = {.assume_domain = 1};
     program_free(&p);
     ast_arena_free(&arena);
     diag_free(&d);
@@ -62,7 +62,7 @@ static void fixture_load(Fixture *fx, const char *text) {
     ck_assert_int_le(fx->nvars, 8);
     for (int i = 0; i < fx->nvars; i++)
         fx->vars[i] = i;
-    ck_assert_int_eq(deriv_gradient(fx->g, fx->f, fx->vars, fx->nvars, DERIV_AUTO, fx->grad, NULL), 0);
+    ck_assert_int_eq(deriv_gradient(fx->g, fx->f, fx->vars, fx->nvars, &dopt, fx->grad, NULL), 0);
 }
 
 static void fixture_free(Fixture *fx) { graph_free(fx->g); }
@@ -71,7 +71,7 @@ static void fixture_free(Fixture *fx) { graph_free(fx->g); }
 static void measure(const char *text, const double *point, SwellReport *r) {
     Fixture fx;
     fixture_load(&fx, text);
-    ck_assert_int_eq(swell_measure(fx.g, fx.f, fx.vars, fx.nvars, fx.grad, point, r), 0);
+    ck_assert_int_eq(swell_measure(fx.g, fx.f, fx.vars, fx.nvars, fx.grad, point, NULL, r), 0);
     fixture_free(&fx);
 }
 
@@ -394,7 +394,7 @@ START_TEST(test_brute_force) {
     Fixture fx;
     fixture_load(&fx, brute[_i]);
     SwellReport r;
-    ck_assert_int_eq(swell_measure(fx.g, fx.f, fx.vars, fx.nvars, fx.grad, NULL, &r), 0);
+    ck_assert_int_eq(swell_measure(fx.g, fx.f, fx.vars, fx.nvars, fx.grad, NULL, NULL, &r), 0);
     double want = brute_naive_size(&fx);
     ck_assert_msg(r.rows[SWELL_NAIVE_TREE].count == want, "%s: naive %g, brute force %g", brute[_i],
                   r.rows[SWELL_NAIVE_TREE].count, want);
@@ -550,7 +550,7 @@ START_TEST(test_values_agree) {
     Fixture fx;
     fixture_load(&fx, valued[_i].text);
     SwellReport r;
-    ck_assert_int_eq(swell_measure(fx.g, fx.f, fx.vars, fx.nvars, fx.grad, valued[_i].point, &r), 0);
+    ck_assert_int_eq(swell_measure(fx.g, fx.f, fx.vars, fx.nvars, fx.grad, valued[_i].point, NULL, &r), 0);
     double f = eval_node(fx.g, fx.f, valued[_i].point);
     double exact = eval_node(fx.g, fx.grad[0], valued[_i].point);
     ck_assert(r.has_point);
@@ -620,12 +620,12 @@ START_TEST(test_bad_arguments) {
     Fixture fx;
     fixture_load(&fx, "x*y");
     SwellReport r;
-    ck_assert_int_eq(swell_measure(fx.g, NULL, fx.vars, 2, fx.grad, NULL, &r), -1);
-    ck_assert_int_eq(swell_measure(fx.g, fx.f, NULL, 2, fx.grad, NULL, &r), -1);
+    ck_assert_int_eq(swell_measure(fx.g, NULL, fx.vars, 2, fx.grad, NULL, NULL, &r), -1);
+    ck_assert_int_eq(swell_measure(fx.g, fx.f, NULL, 2, fx.grad, NULL, NULL, &r), -1);
     int bad = 7;
-    ck_assert_int_eq(swell_measure(fx.g, fx.f, &bad, 1, fx.grad, NULL, &r), -1);
+    ck_assert_int_eq(swell_measure(fx.g, fx.f, &bad, 1, fx.grad, NULL, NULL, &r), -1);
     /* no variables: sizes of the function only */
-    ck_assert_int_eq(swell_measure(fx.g, fx.f, NULL, 0, NULL, NULL, &r), 0);
+    ck_assert_int_eq(swell_measure(fx.g, fx.f, NULL, 0, NULL, NULL, NULL, &r), 0);
     ck_assert(r.rows[SWELL_FUNCTION_TREE].count == 3);
     ck_assert(r.rows[SWELL_NAIVE_TREE].count == 0);
     ck_assert(r.rows[SWELL_REVERSE_AD].count == 0);

@@ -55,7 +55,7 @@ static int lower_text(Graph *g, const char *text, Program *p, StrBuf *errors) {
     Ast *ast = parse_program(&arena, &d);
     int status = -1;
     if (ast) {
-        LowerOptions opt = {NULL, 0, NULL, 0, 0};
+        LowerOptions opt = {0};
         status = lower_program(g, ast, &d, &opt, p);
     }
     if (errors)
@@ -148,13 +148,13 @@ static void check_against_differences(const char *text, int points, double tol) 
     for (int v = 0; v < g->nvars && nwrt < 16; v++)
         if (g->vars[v].role == VAR_PARAM)
             wrt[nwrt++] = v;
-    deriv_assume_domain(g, &y, 1);
+    DerivOptions dopt = {.assume_domain = 1, .domain = &y, .ndomain = 1};
     int m = y->shape.rank ? y->shape.dim[0] : 1;
     Node **d = malloc((size_t)(m * nwrt) * sizeof *d); /* d[i*nwrt + j]: d y[i] / d var j */
     ck_assert_ptr_nonnull(d);
     for (int i = 0; i < m; i++) {
         Node *yi = y->shape.rank ? dag_index(g, y, i, 1) : y;
-        ck_assert_int_eq(deriv_reverse(g, yi, wrt, nwrt, d + i * nwrt), 0);
+        ck_assert_int_eq(deriv_reverse(g, yi, wrt, nwrt, &dopt, d + i * nwrt), 0);
     }
     for (int j = 0; j < nwrt; j++)
         ck_assert_msg(shape_equal(d[j]->shape, g->vars[wrt[j]].shape), "%s: d/d%s has the wrong shape", text,
@@ -203,8 +203,8 @@ static char *printed_gradient(const char *text) {
             wrt[nwrt++] = v;
         }
     Node *grad[16];
-    deriv_assume_domain(g, p.outputs, 1);
-    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], wrt, nwrt, grad), 0);
+    DerivOptions dopt = {.assume_domain = 1, .domain = p.outputs, .ndomain = 1};
+    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], wrt, nwrt, &dopt, grad), 0);
     print_roots(&out, g, grad, labels, nwrt, PRINT_INFIX);
     char *s = malloc(out.len + 1);
     memcpy(s, sb_str(&out), out.len + 1);
@@ -333,19 +333,19 @@ START_TEST(test_tensor_forward_mode) {
         sb_init(&err);
         ck_assert_msg(lower_text(g, text, &p, &err) == 0, "'%s': %s", text, sb_str(&err));
         Node *y = p.outputs[0];
-        deriv_assume_domain(g, &y, 1);
+        DerivOptions dopt = {.assume_domain = 1, .domain = &y, .ndomain = 1};
         int wrt[8], nwrt = 0;
         for (int v = 0; v < g->nvars && nwrt < 8; v++)
             if (g->vars[v].role == VAR_PARAM)
                 wrt[nwrt++] = v;
         Node *fwd[8], *rev[8];
         for (int j = 0; j < nwrt; j++) {
-            fwd[j] = deriv_forward(g, y, wrt[j]);
+            fwd[j] = deriv_forward(g, y, wrt[j], &dopt);
             ck_assert_ptr_nonnull(fwd[j]);
             ck_assert(shape_equal(fwd[j]->shape, y->shape));
         }
         if (y->shape.rank == 0)
-            ck_assert_int_eq(deriv_reverse(g, y, wrt, nwrt, rev), 0);
+            ck_assert_int_eq(deriv_reverse(g, y, wrt, nwrt, &dopt, rev), 0);
         Point pt;
         point_random(g, &pt);
         TensorValues tv;
@@ -563,12 +563,13 @@ static void check_against_scalar_engine(const char *text, double tol) {
     for (int v = 0; v < g->nvars && nwrt < 16; v++)
         if (g->vars[v].role == VAR_PARAM)
             wrt[nwrt++] = v;
-    deriv_assume_domain(g, &y, 1);
+    DerivOptions dopt = {.assume_domain = 1, .domain = &y, .ndomain = 1};
     int m = y->shape.rank ? y->shape.dim[0] : 1;
     Node **d = malloc((size_t)(m * nwrt) * sizeof *d);
     ck_assert_ptr_nonnull(d);
     for (int i = 0; i < m; i++)
-        ck_assert_int_eq(deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt, d + i * nwrt), 0);
+        ck_assert_int_eq(
+            deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt, &dopt, d + i * nwrt), 0);
 
     /* the scalar engine on the scalarised program */
     Graph *sg = graph_new();
@@ -581,11 +582,11 @@ static void check_against_scalar_engine(const char *text, double tol) {
     for (int v = 0; v < sg->nvars && nswrt < 256; v++)
         if (sg->vars[v].role == VAR_PARAM)
             swrt[nswrt++] = v;
-    deriv_assume_domain(sg, sp.outputs, sp.noutputs);
+    DerivOptions sdopt = {.assume_domain = 1, .domain = sp.outputs, .ndomain = sp.noutputs};
     Node **sd = malloc((size_t)(m * nswrt + m) * sizeof *sd); /* the gradients, then the outputs */
     ck_assert_ptr_nonnull(sd);
     for (int i = 0; i < m; i++) {
-        ck_assert_int_eq(deriv_reverse(sg, sp.outputs[i], swrt, nswrt, sd + i * nswrt), 0);
+        ck_assert_int_eq(deriv_reverse(sg, sp.outputs[i], swrt, nswrt, &sdopt, sd + i * nswrt), 0);
         sd[m * nswrt + i] = sp.outputs[i];
     }
 
@@ -707,8 +708,8 @@ START_TEST(test_tensor_network_gradient_is_small) {
     ck_assert_int_eq(lower_text(g, text, &p, NULL), 0);
     int wrt[4] = {0, 1, 2, 3};
     Node *grad[4];
-    deriv_assume_domain(g, p.outputs, 1);
-    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], wrt, 4, grad), 0);
+    DerivOptions dopt = {.assume_domain = 1, .domain = p.outputs, .ndomain = 1};
+    ck_assert_int_eq(deriv_reverse(g, p.outputs[0], wrt, 4, &dopt, grad), 0);
     size_t nf = dag_count(g, p.outputs, 1);
     Node *all[5] = {p.outputs[0], grad[0], grad[1], grad[2], grad[3]};
     size_t nall = dag_count(g, all, 5);
@@ -938,11 +939,12 @@ START_TEST(test_tensor_generated_c) {
         else
             inputs[ninputs++] = v;
     }
-    deriv_assume_domain(g, &y, 1);
+    DerivOptions dopt = {.assume_domain = 1, .domain = &y, .ndomain = 1};
     int m = y->shape.rank ? y->shape.dim[0] : 1;
     Node *d[64];
     for (int i = 0; i < m; i++)
-        ck_assert_int_eq(deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt, d + i * nwrt), 0);
+        ck_assert_int_eq(
+            deriv_reverse(g, y->shape.rank ? dag_index(g, y, i, 1) : y, wrt, nwrt, &dopt, d + i * nwrt), 0);
     Point pt;
     point_random(g, &pt);
     TensorValues tv;

@@ -73,7 +73,7 @@ static void lower_text(Lowered *l, const char *text, size_t len, int big) {
         return;
     /* (room for the wide classes: 65537 operands, each written out) */
     l->g->max_nodes = big ? 4000000 : 200000;
-    LowerOptions opt = {gen_var_names, GEN_NVARS, NULL, 0, big ? 4000000 : 200000};
+    LowerOptions opt = {.vars = gen_var_names, .nvars = GEN_NVARS, .max_work = big ? 4000000 : 200000};
     l->ok = lower_program(l->g, ast, &l->diag, &opt, &l->prog) == 0 && !l->prog.is_vector;
 }
 
@@ -181,12 +181,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sb_free(&printed);
 
     /* 4: derivatives against finite differences */
-    deriv_assume_domain(g, &f, 1);
+    DerivOptions dopt = {.assume_domain = 1, .domain = &f, .ndomain = 1};
     int vars[GEN_NVARS] = {0, 1, 2};
     Node *fwd[GEN_NVARS], *rev[GEN_NVARS];
-    int built = deriv_reverse(g, f, vars, GEN_NVARS, rev) == 0;
+    int built = deriv_reverse(g, f, vars, GEN_NVARS, &dopt, rev) == 0;
     for (int v = 0; v < GEN_NVARS && built; v++)
-        built = (fwd[v] = deriv_forward(g, f, v)) != NULL;
+        built = (fwd[v] = deriv_forward(g, f, v, &dopt)) != NULL;
     if (built && !g->failed && comparable && !ref.at_kink && !ref.extreme) {
         StrBuf latex;
         sb_init(&latex);

@@ -36,21 +36,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (g) {
             g->max_nodes = 200000;
             Program prog;
-            LowerOptions opt = {NULL, 0, NULL, 0, 200000};
+            LowerOptions opt = {.max_work = 200000};
             if (lower_program(g, ast, &diag, &opt, &prog) == 0) {
-                deriv_assume_domain(g, prog.outputs, prog.noutputs);
+                DerivOptions dopt = {.assume_domain = 1, .domain = prog.outputs, .ndomain = prog.noutputs};
                 int vars[8], n = 0;
                 for (int v = 0; v < g->nvars && n < 8; v++)
                     vars[n++] = v;
                 Node *grad[8 * 16];
                 int ok = 0;
                 if (!prog.is_vector)
-                    ok = deriv_gradient(g, prog.outputs[0], vars, n, DERIV_AUTO, grad, NULL) == 0;
+                    ok = deriv_gradient(g, prog.outputs[0], vars, n, &dopt, grad, NULL) == 0;
                 else if (prog.noutputs <= 16)
                     ok = 1;
                 for (int i = 0; ok && prog.is_vector && i < n; i++) {
                     Node *col[16];
-                    ok = deriv_forward_many(g, prog.outputs, prog.noutputs, vars[i], col) == 0;
+                    ok = deriv_forward_many(g, prog.outputs, prog.noutputs, vars[i], &dopt, col) == 0;
                     for (int k = 0; ok && k < prog.noutputs; k++)
                         grad[k * n + i] = col[k];
                 }
@@ -61,8 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     double point[64] = {0.5, -1.25, 2, 0.75};
                     for (int i = 0; i < nroots; i++)
                         (void)eval_node(g, grad[i], point);
-                    CodegenInput in = {vars, n, NULL, 0, prog.outputs, prog.noutputs, prog.is_vector, grad, NULL};
-                    CodegenOptions copt = {"f", (int)(size & 1), "f.h", "", "", "0", 0, 0, 0};
+                    CodegenInput in = {.params = vars, .nparams = n, .outputs = prog.outputs,
+                                       .noutputs = prog.noutputs, .is_vector = prog.is_vector, .grad = grad};
+                    CodegenOptions copt = {.name = "f", .use_float = (int)(size & 1), .header_file = "f.h",
+                                           .source_text = "", .command_line = "", .version = "0"};
                     StrBuf c, h;
                     sb_init(&c);
                     sb_init(&h);

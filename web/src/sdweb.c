@@ -680,8 +680,8 @@ static SdStatus op_swell(Buf *b, Job *j) {
         text = sd_swell_text(all, SD_TEXT);
         if (sweep && hi > lo) {
             const char *title = req_get(j->q, "title", "");
-            SdPlotOptions po = {*title ? title : NULL, (int)req_number(j->q, "width", 0),
-                                (int)req_number(j->q, "height", 0)};
+            SdPlotOptions po = {.title = *title ? title : NULL, .width = (int)req_number(j->q, "width", 0),
+                                .height = (int)req_number(j->q, "height", 0)};
             svg = sd_swell_svg(all, &po);
         }
         if (!table || !rows || !text || (sweep && hi > lo && !svg))
