@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * codegen.c — emits C99 kernels from DAG roots (see codegen.h).
+ * codegen.c — the emitter core (codegen_core.h) and the kernels of programs
+ * without vectors and matrices (codegen.h).
  *
- * Consumes the function and derivative nodes; produces straight-line C.
- * Each kernel visits the nodes it needs in id order (a topological order):
- * a node used more than once becomes a `const` temporary, a node used once
- * is written inline in its user.  Precision is a property of every token:
- * in float mode the type, every literal (`1.0f`) and every libm call
- * (`expf`) are single precision, so the code compiles under
- * -Wdouble-promotion.  Numerically careful forms are chosen at emission,
- * each one value-preserving: log(1 + u) is log1p(u), exp(u) - 1 is
- * expm1(u), log(sigmoid(u)) is -softplus(-u), log(1 - sigmoid(u)) is
- * -softplus(u), and sigmoid and softplus never overflow.
+ * Consumes the function and derivative nodes; produces C.  Each kernel
+ * visits the nodes it needs in id order (a topological order): a node used
+ * more than once becomes a `const` temporary, a node used once is written
+ * inline in its user.  The same writer writes the scalars and the element
+ * expressions of codegen_tensor.c's kernels: only the way a leaf, a
+ * temporary or a materialised vector is referred to depends on the kernel
+ * (codegen_core.h).  Precision is a property of every token: in float mode
+ * the type, every literal (`1.0f`) and every libm call (`expf`) are single
+ * precision, so the code compiles under -Wdouble-promotion.  Numerically
+ * careful forms are chosen at emission, each one value-preserving:
+ * log(1 + u) is log1p(u), exp(u) - 1 is expm1(u), log(sigmoid(u)) is
+ * -softplus(-u), log(1 - sigmoid(u)) is -softplus(u), and sigmoid and
+ * softplus never overflow.  Work is shared where the kernel computes the
+ * same thing twice in different dress: one e = exp(-|v|) (and one
+ * log1p(e)) for every sigmoid, softplus and logarithm of a sigmoid of v or
+ * -v, one square root for b^(k/2) beside sqrt(b), b^(y - 1) from b^y, and
+ * products that lack one factor of a longer product from its prefix and
+ * suffix products.
  */
 #include "codegen.h"
 
@@ -23,50 +32,16 @@
 #include <string.h>
 
 #include "codegen_common.h"
-
-/* Precedence of emitted C expressions, loosest first. */
-enum { C_SUM = 1, C_PROD, C_UNARY, C_ATOM };
-
-/* Arguments v of a kernel that has both sigmoid(v) and softplus(v): both
- * are computed from one e = exp(-|v|) (the derivative of softplus is the
- * sigmoid, so a kernel with one often has the other). */
-#define MAX_SHARED_EXP 64
-
-typedef struct Emitter {
-    Graph *g;
-    const CodegenInput *in;
-    const CodegenOptions *opt;
-    StrBuf *out;
-    int *temp;            /* by id: 1 + temporary number, 0 = inline     */
-    unsigned char *mark;  /* by id: needed by the current kernel         */
-    int *uses;            /* by id: users within the current kernel      */
-    int *param_index;     /* by variable: position in x[], or -1         */
-    int *input_index;     /* by variable: position in input[], or -1     */
-    uint32_t *reads;      /* ids referred to by name, when recording     */
-    size_t nreads, reads_cap;
-    int record_reads;
-    CodegenCounts counts;
-    long stmt_start;      /* operations counted before this statement     */
-    long max_stmt;        /* the most operations of one statement          */
-    int ntemps;
-    unsigned helpers;     /* bit 1 << CodegenHelper: the sd_ helpers used */
-    const CodegenType *ty;
-    const char *T;        /* ty->name: "double" or "float"               */
-    const char *fs;       /* ty->suffix, of libm and helpers: "" or "f"  */
-    const Node *shared_exp[MAX_SHARED_EXP]; /* the v of e<k> = exp(-|v|)  */
-    uint32_t defining;    /* id of the temporary being defined (those
-                             below it are defined), or UINT32_MAX      */
-    unsigned char shared_exp_defined[MAX_SHARED_EXP];
-    int nshared_exp;
-} Emitter;
+#include "codegen_core.h"
 
 static void emit(Emitter *E, const Node *n, int ctx);
+static void emit_ref(Emitter *E, const Node *n, int ctx);
 
 static long count_total(const CodegenCounts *c) { return c->add + c->mul + c->div + c->call; }
 
 /* Ends a statement: its operations are values that live while it is
  * computed (the stack bound counts the most of one statement). */
-static void end_statement(Emitter *E) {
+void codegen_end_statement(Emitter *E) {
     long n = count_total(&E->counts) - E->stmt_start;
     if (n > E->max_stmt)
         E->max_stmt = n;
@@ -88,6 +63,12 @@ static void record_read(Emitter *E, const Node *n) {
     }
     E->reads[E->nreads++] = n->id;
 }
+
+static size_t cols_of(Shape s) { return s.rank == 2 ? (size_t)s.dim[1] : 1; }
+
+/* Is n named by the current kernel (a temporary, or a materialised vector
+ * or matrix)?  Nodes newer than the emitter are not. */
+static int named(const Emitter *E, const Node *n) { return n->id < E->nn && E->temp[n->id]; }
 
 /* --- literals and names ---------------------------------------------------- */
 
@@ -125,6 +106,41 @@ static void emit_call_name(Emitter *E, const char *name) {
     sb_puts(E->out, E->fs);
 }
 
+void codegen_subscript(StrBuf *out, const char *base, size_t off, CodegenIndex r, CodegenIndex c, size_t cols,
+                       int rank) {
+    if (rank >= 1 && !r.var)
+        off += r.at * (rank == 2 ? cols : 1);
+    if (rank == 2 && !c.var)
+        off += c.at;
+    int vr = rank >= 1 && r.var, vc = rank == 2 && c.var;
+    sb_printf(out, "%s[", base);
+    if (off || (!vr && !vc))
+        sb_printf(out, "%zu%s", off, vr || vc ? " + " : "");
+    if (vr) {
+        sb_puts(out, r.var);
+        if (rank == 2)
+            sb_printf(out, " * %zu", cols);
+        if (vc)
+            sb_puts(out, " + ");
+    }
+    if (vc)
+        sb_puts(out, c.var);
+    sb_putc(out, ']');
+}
+
+/* A named node: t<k> for a scalar, its slot at the binding for a vector or
+ * matrix. */
+static void emit_name(Emitter *E, const Node *n) {
+    record_read(E, n);
+    if (n->shape.rank == 0)
+        sb_printf(E->out, "t%d", E->temp[n->id] - 1);
+    else
+        codegen_subscript(E->out, E->home[n->id] == HOME_WORK ? "work" : E->out_name, E->offset[n->id], E->row,
+                          E->col, cols_of(n->shape), n->shape.rank);
+}
+
+void codegen_temp_name(Emitter *E, const Node *n) { emit_name(E, n); }
+
 /* --- pattern recognition for the careful forms --------------------------------- */
 
 static int is_call(const Node *n, Builtin fn) { return n->kind == EX_CALL && n->u.fn == (int)fn; }
@@ -146,14 +162,16 @@ static const Node *one_minus_sigmoid(const Node *u) {
 
 /* --- expressions ------------------------------------------------------------- */
 
-static void emit_temp_or(Emitter *E, const Node *n, int ctx) {
-    if (E->temp[n->id]) {
-        record_read(E, n);
-        sb_printf(E->out, "t%d", E->temp[n->id] - 1);
+/* n where it is used: its name when the kernel names it, else inline. */
+static void emit_ref(Emitter *E, const Node *n, int ctx) {
+    if (named(E, n)) {
+        emit_name(E, n);
         return;
     }
     emit(E, n, ctx);
 }
+
+void codegen_ref(Emitter *E, const Node *n, int ctx) { emit_ref(E, n, ctx); }
 
 static int negative_term(const Node *t) {
     if (t->kind == EX_CONST)
@@ -191,13 +209,13 @@ static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
                 sb_puts(E->out, " + ");
             emit_call_name(E, "expm1");
             sb_putc(E->out, '(');
-            emit_temp_or(E, t->args[0], 0);
+            emit_ref(E, t->args[0], 0);
             sb_putc(E->out, ')');
             E->counts.call++;
             first = 0;
             continue;
         }
-        int neg = !first && !E->temp[t->id] && negative_term(t);
+        int neg = !first && !named(E, t) && negative_term(t);
         if (!first) {
             sb_puts(E->out, neg ? " - " : " + ");
             E->counts.add++;
@@ -209,7 +227,7 @@ static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
             else
                 emit_product(E, t, 1, C_PROD);
         } else {
-            emit_temp_or(E, t, first ? C_SUM : C_SUM + 1);
+            emit_ref(E, t, first ? C_SUM : C_SUM + 1);
         }
         first = 0;
     }
@@ -229,21 +247,21 @@ static void emit_int_power(Emitter *E, const Node *b, long k) {
                 sb_puts(E->out, " * ");
                 E->counts.mul++;
             }
-            emit_temp_or(E, b, C_ATOM);
+            emit_ref(E, b, C_ATOM);
         }
         return;
     }
     sb_putc(E->out, '(');
     emit_int_power(E, b, k / 2);
     sb_puts(E->out, ") * (");
-    int muls = E->counts.mul; /* the repeated half is computed once */
+    long muls = E->counts.mul; /* the repeated half is computed once */
     emit_int_power(E, b, k / 2);
     E->counts.mul = muls;
     sb_putc(E->out, ')');
     E->counts.mul++;
     if (k % 2) {
         sb_puts(E->out, " * ");
-        emit_temp_or(E, b, C_ATOM);
+        emit_ref(E, b, C_ATOM);
         E->counts.mul++;
     }
 }
@@ -260,7 +278,7 @@ static const Node *square_root_of(const Emitter *E, const Node *b, uint32_t belo
         return NULL;
     Node *args[2] = {(Node *)b, h};
     const Node *s = dag_lookup(E->g, EX_POW, NULL, args, 2, b->shape);
-    return s && s->id < below ? s : NULL;
+    return s && s->id < below && s->id < E->nn ? s : NULL;
 }
 
 /* For n = b^(y - 1): the node b^y where the graph has it with a smaller
@@ -278,13 +296,13 @@ static const Node *power_above(const Emitter *E, const Node *n) {
 /* sqrt(b), through the temporary of b^(1/2) when it has one. */
 static void emit_square_root(Emitter *E, const Node *b) {
     const Node *s = square_root_of(E, b, E->defining);
-    if (s && E->temp[s->id]) {
-        emit_temp_or(E, s, C_ATOM);
+    if (s && named(E, s)) {
+        emit_ref(E, s, C_ATOM);
         return;
     }
     emit_call_name(E, "sqrt");
     sb_putc(E->out, '(');
-    emit_temp_or(E, b, 0);
+    emit_ref(E, b, 0);
     sb_putc(E->out, ')');
     E->counts.call++;
 }
@@ -319,11 +337,26 @@ static void emit_positive_power(Emitter *E, const Node *b, Num e, int ctx) {
     }
     emit_call_name(E, "pow");
     sb_putc(E->out, '(');
-    emit_temp_or(E, b, 0);
+    emit_ref(E, b, 0);
     sb_puts(E->out, ", ");
     emit_const(E, e, 0);
     sb_putc(E->out, ')');
     E->counts.call++;
+}
+
+/* How often b is written by b^e (e a constant): as a product of copies of
+ * b, and once more for a half-integer power's square root. */
+static long power_copies(const Node *e) {
+    if (e->kind != EX_CONST)
+        return 1;
+    Num k = e->num[0];
+    if (num_is_negative(k))
+        k = num_neg(k);
+    if (num_is_int(k) && k.p <= 8)
+        return (long)k.p;
+    if (k.is_rat && k.q == 2 && k.p <= 15)
+        return (long)(k.p / 2) + 1;
+    return 1;
 }
 
 /* Factors of a product written inline; a nested product that is not a
@@ -335,7 +368,7 @@ static int count_factors(const Emitter *E, const Node *n) {
     int c = 0;
     for (int i = 0; i < n->nargs; i++) {
         const Node *a = n->args[i];
-        c += a->kind == EX_MUL && !E->temp[a->id] ? count_factors(E, a) : 1;
+        c += a->kind == EX_MUL && !named(E, a) ? count_factors(E, a) : 1;
     }
     return c;
 }
@@ -349,9 +382,9 @@ static void collect_product(const Emitter *E, const Node *n, Num *coef, const No
             Num r;
             if (num_mul(*coef, a->num[0], &r) == NUM_OK)
                 *coef = r;
-        } else if (a->kind == EX_MUL && !E->temp[a->id]) {
+        } else if (a->kind == EX_MUL && !named(E, a)) {
             collect_product(E, a, coef, num, nn, den, den_exp, nd, cap);
-        } else if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
+        } else if (!named(E, a) && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
                    num_is_negative(a->args[1]->num[0]) && *nd < cap) {
             den[*nd] = a->args[0];
             den_exp[(*nd)++] = num_neg(a->args[1]->num[0]);
@@ -404,10 +437,10 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
             E->counts.mul++;
         }
         const Node *a = num[i];
-        if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST)
+        if (!named(E, a) && a->kind == EX_POW && a->args[1]->kind == EX_CONST)
             emit_positive_power(E, a->args[0], a->args[1]->num[0], C_PROD + 1);
         else
-            emit_temp_or(E, a, C_PROD + 1);
+            emit_ref(E, a, C_PROD + 1);
         first = 0;
     }
     if (late) {
@@ -427,7 +460,7 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
                 E->counts.mul++;
             }
             if (num_is_one(den_exp[i]))
-                emit_temp_or(E, den[i], C_ATOM);
+                emit_ref(E, den[i], C_ATOM);
             else
                 emit_positive_power(E, den[i], den_exp[i], nd > 1 ? C_PROD + 1 : C_PROD);
         }
@@ -448,25 +481,33 @@ static int shared_exp_index(const Emitter *E, const Node *v) {
     return -1;
 }
 
-static void emit_helper_call(Emitter *E, CodegenHelper helper, const Node *n, int nargs) {
+static void emit_helper_call(Emitter *E, CodegenHelper helper, const Node *n) {
     emit_helper_name(E, helper);
     sb_putc(E->out, '(');
-    for (int i = 0; i < nargs; i++) {
+    for (int i = 0; i < n->nargs; i++) {
         if (i)
             sb_puts(E->out, ", ");
-        emit_temp_or(E, n->args[i], 0);
+        emit_ref(E, n->args[i], 0);
     }
     sb_putc(E->out, ')');
+    E->counts.call++;
+}
+
+/* -softplus(v) (negate: -softplus(-v)), the logarithm of a sigmoid:
+ * finite for every v. */
+static void emit_log_sigmoid(Emitter *E, const Node *v, int negate, int ctx) {
+    int paren = ctx >= C_UNARY;
+    sb_puts(E->out, paren ? "(-" : "-");
+    emit_helper_name(E, CH_SOFTPLUS);
+    sb_puts(E->out, negate ? "(-" : "(");
+    emit_ref(E, v, negate ? C_UNARY : 0);
+    sb_puts(E->out, paren ? "))" : ")");
     E->counts.call++;
 }
 
 static void emit_call(Emitter *E, const Node *n, int ctx) {
     Builtin fn = (Builtin)n->u.fn;
     const Node *u = n->nargs ? n->args[0] : NULL;
-    if (fn == BI_PI) {
-        emit_literal(E, 3.14159265358979323846);
-        return;
-    }
     if (fn == BI_EXP && dag_is_num(u, 1)) {
         emit_literal(E, 2.71828182845904523536);
         return;
@@ -475,27 +516,15 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         const Node *v;
         if (is_call(u, BI_SIGMOID)) {
             /* log(sigmoid(v)) = -softplus(-v): finite for every v */
-            int paren = ctx >= C_UNARY;
-            sb_puts(E->out, paren ? "(-" : "-");
-            emit_helper_name(E, CH_SOFTPLUS);
-            sb_puts(E->out, "(-");
-            emit_temp_or(E, u->args[0], C_UNARY);
-            sb_puts(E->out, paren ? "))" : ")");
-            E->counts.call++;
+            emit_log_sigmoid(E, u->args[0], 1, ctx);
             return;
         }
         if ((v = one_minus_sigmoid(u)) != NULL) {
             /* log(1 - sigmoid(v)) = -softplus(v) */
-            int paren = ctx >= C_UNARY;
-            sb_puts(E->out, paren ? "(-" : "-");
-            emit_helper_name(E, CH_SOFTPLUS);
-            sb_putc(E->out, '(');
-            emit_temp_or(E, v, 0);
-            sb_puts(E->out, paren ? "))" : ")");
-            E->counts.call++;
+            emit_log_sigmoid(E, v, 0, ctx);
             return;
         }
-        if (is_one_plus(u) && !E->temp[u->id]) {
+        if (is_one_plus(u) && !named(E, u)) {
             /* log(1 + w) = log1p(w): accurate when w is tiny */
             emit_call_name(E, "log1p");
             sb_putc(E->out, '(');
@@ -505,43 +534,90 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
             return;
         }
     }
-    if (codegen_libm_name(fn)) {
-        emit_call_name(E, codegen_libm_name(fn));
+    CodegenForm form = codegen_form_of(fn);
+    switch (form.kind) {
+    case CF_CONSTANT:
+        emit_literal(E, form.value);
+        return;
+    case CF_LIBM:
+        emit_call_name(E, form.libm);
         sb_putc(E->out, '(');
-        emit_temp_or(E, u, 0);
+        emit_ref(E, u, 0);
         sb_putc(E->out, ')');
         E->counts.call++;
         return;
-    }
-    int k = fn == BI_SIGMOID || fn == BI_SOFTPLUS ? shared_exp_index(E, u) : -1;
-    if (k >= 0 && E->shared_exp_defined[k]) {
-        /* sigmoid(v) and softplus(v) from the e<k> = exp(-|v|) they share */
-        emit_helper_name(E, fn == BI_SIGMOID ? CH_SIGMOID_E : CH_SOFTPLUS_E);
-        sb_putc(E->out, '(');
-        emit_temp_or(E, u, 0);
-        sb_printf(E->out, ", e%d)", k);
-        E->counts.call++;
+    case CF_HELPER: {
+        int k = fn == BI_SIGMOID || fn == BI_SOFTPLUS ? shared_exp_index(E, u) : -1;
+        if (k >= 0 && E->shared_exp_defined[k]) {
+            /* sigmoid(v) and softplus(v) from the e<k> = exp(-|v|) they share */
+            emit_helper_name(E, fn == BI_SIGMOID ? CH_SIGMOID_E : CH_SOFTPLUS_E);
+            sb_putc(E->out, '(');
+            emit_ref(E, u, 0);
+            sb_printf(E->out, ", e%d)", k);
+            E->counts.call++;
+            return;
+        }
+        emit_helper_call(E, form.helper, n);
         return;
     }
-    if (codegen_helper_of(fn) != CH_COUNT) {
-        emit_helper_call(E, codegen_helper_of(fn), n, n->nargs);
-        return;
     }
-    sb_puts(E->out, "0 /* unsupported */");
 }
 
+/* A variable: its block in x[] or input[], at the binding. */
 static void emit_var(Emitter *E, const Node *n) {
     int v = n->u.var;
     record_read(E, n);
-    if (E->param_index[v] >= 0)
-        sb_printf(E->out, "x[%d]", E->param_index[v]);
-    else if (E->input_index[v] >= 0)
-        sb_printf(E->out, "input[%d]", E->input_index[v]);
-    else
-        sb_puts(E->out, "0 /* unbound */");
+    codegen_subscript(E->out, E->var_array[v] == 1 ? "input" : "x", E->var_offset[v], E->row, E->col,
+                      cols_of(n->shape), n->shape.rank);
 }
 
+static void put_index(Emitter *E, CodegenIndex ix) {
+    if (ix.var)
+        sb_puts(E->out, ix.var);
+    else
+        sb_printf(E->out, "%zu", ix.at);
+}
+
+/* scatter(v): zeros of n's shape, v at u.index (a scalar at a flat
+ * position, or a row of a matrix).  With constant subscripts the
+ * selection is made here. */
+static void emit_scatter(Emitter *E, const Node *n, int ctx) {
+    const Node *v = n->args[0];
+    CodegenIndex r = E->row, c = E->col;
+    int flat = n->shape.rank == 2 && v->shape.rank == 0;
+    size_t cols = cols_of(n->shape), at = (size_t)n->u.index;
+    if (!r.var && (!flat || !c.var)) {
+        if ((flat ? r.at * cols + c.at : r.at) != at) {
+            emit_literal(E, 0);
+            return;
+        }
+        E->row = c;
+        E->col = (CodegenIndex){NULL, 0};
+        emit_ref(E, v, ctx);
+        E->row = r;
+        E->col = c;
+        return;
+    }
+    sb_putc(E->out, '(');
+    put_index(E, r);
+    if (flat) {
+        sb_printf(E->out, " * %zu + ", cols);
+        put_index(E, c);
+    }
+    sb_printf(E->out, " == %zu ? ", at);
+    E->row = c;
+    E->col = (CodegenIndex){NULL, 0};
+    emit_ref(E, v, C_UNARY);
+    E->row = r;
+    E->col = c;
+    sb_puts(E->out, " : ");
+    emit_literal(E, 0);
+    sb_putc(E->out, ')');
+}
+
+/* n's operation on its arguments, at the binding. */
 static void emit(Emitter *E, const Node *n, int ctx) {
+    CodegenIndex r = E->row, c = E->col;
     switch ((NodeKind)n->kind) {
     case EX_CONST:
         emit_const(E, n->num[0], ctx);
@@ -562,22 +638,22 @@ static void emit(Emitter *E, const Node *n, int ctx) {
             emit_product(E, n, 0, ctx);
         } else if (e->kind == EX_CONST) {
             emit_positive_power(E, b, e->num[0], ctx);
-        } else if (above && E->temp[above->id]) {
+        } else if (above && named(E, above)) {
             emit_helper_name(E, CH_POW_LESS1);
             sb_putc(E->out, '(');
-            emit_temp_or(E, b, 0);
+            emit_ref(E, b, 0);
             sb_puts(E->out, ", ");
-            emit_temp_or(E, e, 0);
+            emit_ref(E, e, 0);
             sb_puts(E->out, ", ");
-            emit_temp_or(E, above, 0);
+            emit_ref(E, above, 0);
             sb_putc(E->out, ')');
             E->counts.call++;
         } else {
             emit_call_name(E, "pow");
             sb_putc(E->out, '(');
-            emit_temp_or(E, b, 0);
+            emit_ref(E, b, 0);
             sb_puts(E->out, ", ");
-            emit_temp_or(E, e, 0);
+            emit_ref(E, e, 0);
             sb_putc(E->out, ')');
             E->counts.call++;
         }
@@ -586,17 +662,75 @@ static void emit(Emitter *E, const Node *n, int ctx) {
     case EX_CALL:
         emit_call(E, n, ctx);
         break;
-    CASE_TENSOR_KINDS:
+    case EX_TRANSPOSE: /* element (i, j) of a' is element (j, i) of a */
+        E->row = c;
+        E->col = r;
+        emit_ref(E, n->args[0], ctx);
+        break;
+    case EX_INDEX: {
+        const Node *a = n->args[0];
+        size_t k = (size_t)n->u.index, cols = cols_of(a->shape);
+        if (n->shape.rank == 1) { /* row k of a matrix: element (k, i) */
+            E->row = (CodegenIndex){NULL, k};
+            E->col = r;
+        } else { /* element k, row-major */
+            E->row = (CodegenIndex){NULL, a->shape.rank == 2 ? k / cols : k};
+            E->col = (CodegenIndex){NULL, a->shape.rank == 2 ? k % cols : 0};
+        }
+        emit_ref(E, a, ctx);
+        break;
+    }
+    case EX_OUTER: { /* (a b')[i, j] = a[i] b[j] */
+        int paren = ctx > C_PROD;
+        if (paren)
+            sb_putc(E->out, '(');
+        E->col = (CodegenIndex){NULL, 0};
+        emit_ref(E, n->args[0], C_PROD);
+        sb_puts(E->out, " * ");
+        E->counts.mul++;
+        E->row = c;
+        emit_ref(E, n->args[1], C_PROD + 1);
+        if (paren)
+            sb_putc(E->out, ')');
+        break;
+    }
+    case EX_FILL: /* the scalar, broadcast */
+        emit_ref(E, n->args[0], ctx);
+        break;
+    case EX_SCATTER:
+        emit_scatter(E, n, ctx);
+        break;
+    case EX_MATMUL:
+    case EX_PACK:
+    case EX_SOFTMAX:
+    case EX_SUM:
+    case EX_LOGSUMEXP:
+        /* computed by loops of their own: the plan names every one
+         * (codegen_plan), and here is its name */
+        emit_name(E, n);
+        break;
     case EX_COUNT:
         break;
     }
+    E->row = r;
+    E->col = c;
 }
 
-/* --- kernels ------------------------------------------------------------------ */
+void codegen_define(Emitter *E, const Node *n) {
+    int t = n->id < E->nn ? E->temp[n->id] : 0;
+    if (t)
+        E->temp[n->id] = 0;
+    emit(E, n, 0);
+    if (t)
+        E->temp[n->id] = t;
+}
+
+/* --- planning ------------------------------------------------------------------ */
 
 static int is_leaf(const Node *n) {
-    return n->kind == EX_CONST || n->kind == EX_VAR || (n->kind == EX_CALL && n->nargs == 0) ||
-           (is_call(n, BI_EXP) && dag_is_num(n->args[0], 1));
+    return n->kind == EX_CONST || (n->kind == EX_VAR && n->shape.rank == 0) ||
+           (n->kind == EX_CALL && n->nargs == 0) || (is_call(n, BI_EXP) && dag_is_num(n->args[0], 1)) ||
+           (n->kind == EX_INDEX && n->shape.rank == 0 && n->args[0]->kind == EX_VAR);
 }
 
 /* The arguments a node's emitted text refers to. */
@@ -642,11 +776,62 @@ int codegen_fuses(const Node *user, const Node *arg) {
     return minus_one && first_exp == arg;
 }
 
-/* Chooses temporaries for a kernel: shared nodes, bases of repeated
- * multiplications, and anything that would nest too deeply inline. */
-static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
+static int is_view(const Node *n) {
+    return n->kind == EX_TRANSPOSE || (n->kind == EX_INDEX && n->shape.rank == 1);
+}
+
+/* Vectors and matrices: which are materialised (named).  A node gets a
+ * loop of its own when it is a matrix product, a pack or a softmax, a
+ * root, shared, or read several times per element of its user (operands
+ * of products, softmax and logsumexp, bases of powers written as
+ * products); a view passes being read several times on to its argument;
+ * sums and logsumexp are scalars computed by loops; a scalar used inside
+ * an element expression is named (computed once, outside the loops). */
+static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t top) {
     Graph *g = E->g;
-    size_t nn = g->nnodes;
+    unsigned char *need = calloc(E->nn ? E->nn : 1, 1);
+    if (!need) {
+        E->out->failed = 1;
+        return;
+    }
+    for (int i = 0; i < nroots; i++)
+        if (roots[i]->shape.rank > 0)
+            need[roots[i]->id] = 2; /* a root: materialised */
+    for (uint32_t id = top; id-- > 0;) {
+        if (!E->mark[id])
+            continue;
+        const Node *n = g->nodes[id];
+        int k = n->kind;
+        if (n->shape.rank == 0) {
+            if (k == EX_SUM || k == EX_LOGSUMEXP)
+                E->temp[id] = 1;
+            if (k == EX_LOGSUMEXP)
+                need[n->args[0]->id] |= 1;
+            continue;
+        }
+        int free_view = k == EX_VAR || k == EX_FILL;
+        if (!free_view && (k == EX_MATMUL || k == EX_PACK || k == EX_SOFTMAX || E->uses[id] >= 2 || need[id] == 2 ||
+                           (need[id] && !is_view(n))))
+            E->temp[id] = 1;
+        else if (need[id] && is_view(n))
+            need[n->args[0]->id] |= 1; /* a view reads its argument as often */
+        if (k == EX_MATMUL || k == EX_OUTER || k == EX_SOFTMAX)
+            for (int a = 0; a < n->nargs; a++)
+                need[n->args[a]->id] |= 1;
+        if (k == EX_POW && power_copies(n->args[1]) > 1)
+            need[n->args[0]->id] |= 1;
+        Node *const *args;
+        int nargs = written_args(n, &args);
+        for (int a = 0; a < nargs; a++)
+            if (args[a]->shape.rank == 0 && !is_leaf(args[a]))
+                E->temp[args[a]->id] = 1; /* broadcast: computed once */
+    }
+    free(need);
+}
+
+void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
+    Graph *g = E->g;
+    size_t nn = E->nn;
     memset(E->temp, 0, nn * sizeof *E->temp);
     memset(E->uses, 0, nn * sizeof *E->uses);
     memset(E->mark, 0, nn);
@@ -687,20 +872,24 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
     }
     for (int i = 0; i < nroots; i++)
         E->uses[roots[i]->id]++;
+    for (uint32_t id = 0; id < top; id++)
+        if (E->mark[id] && g->nodes[id]->kind == EX_VAR && E->var_array[g->nodes[id]->u.var] < 0)
+            E->out->failed = 1; /* a variable neither in x[] nor in input[] */
+    if (E->tensor)
+        plan_tensors(E, roots, nroots, top);
     int *depth = calloc(nn ? nn : 1, sizeof *depth);
     if (!depth)
         E->out->failed = 1; /* the temporaries would be chosen otherwise */
-    E->ntemps = 0;
-    for (size_t id = 0; id < nn; id++) {
+    for (size_t id = 0; id < top; id++) {
         if (!E->mark[id])
             continue;
         const Node *n = g->nodes[id];
-        if (is_leaf(n))
+        if (is_leaf(n) || n->shape.rank > 0)
             continue;
         int d = 0;
         for (int k = 0; k < n->nargs; k++) {
             const Node *a = n->args[k];
-            int da = E->temp[a->id] ? 0 : (depth ? depth[a->id] : 0);
+            int da = E->temp[a->id] || a->shape.rank > 0 ? 0 : (depth ? depth[a->id] : 0);
             if (da > d)
                 d = da;
         }
@@ -709,85 +898,137 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
         int need = E->uses[id] >= 2 || (depth && depth[id] > 12);
         /* a base multiplied by itself must be computed once */
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && !is_leaf(n->args[0]) &&
-            !E->temp[n->args[0]->id]) {
-            E->temp[n->args[0]->id] = ++E->ntemps;
-        }
+            !E->temp[n->args[0]->id])
+            E->temp[n->args[0]->id] = 1;
         /* log(sigmoid(v)) re-negates v: make v a value */
         if (n->kind == EX_CALL && n->u.fn == BI_SIGMOID && !is_leaf(n->args[0]) && !E->temp[n->args[0]->id])
-            E->temp[n->args[0]->id] = ++E->ntemps;
-        if (need && !E->temp[id]) {
-            E->temp[id] = ++E->ntemps;
-            if (depth)
-                depth[id] = 0;
-        }
+            E->temp[n->args[0]->id] = 1;
+        if (need && !E->temp[id])
+            E->temp[id] = 1;
+        if (E->temp[id] && depth)
+            depth[id] = 0;
     }
     /* sigmoid(v) and softplus(v) both here: one exp for the two */
     E->nshared_exp = 0;
     E->defining = UINT32_MAX;
     memset(E->shared_exp_defined, 0, sizeof E->shared_exp_defined);
-    for (size_t id = 0; id < nn; id++) {
+    for (size_t id = 0; id < top; id++) {
         const Node *n = g->nodes[id];
-        if (!E->mark[id] || !is_call(n, BI_SOFTPLUS) || E->nshared_exp == MAX_SHARED_EXP)
+        if (!E->mark[id] || !is_call(n, BI_SOFTPLUS) || E->nshared_exp == CODEGEN_MAX_SHARED_EXP ||
+            n->shape.rank != 0)
             continue;
         int fn = BI_SIGMOID;
         const Node *sig = dag_lookup(g, EX_CALL, &fn, n->args, 1, n->shape);
-        if (!sig || !E->mark[sig->id] || n->shape.rank != 0)
+        if (!sig || sig->id >= nn || !E->mark[sig->id])
             continue;
         E->shared_exp[E->nshared_exp++] = n->args[0];
         /* each computed once, after e */
-        if (!E->temp[id])
-            E->temp[id] = ++E->ntemps;
-        if (!E->temp[sig->id])
-            E->temp[sig->id] = ++E->ntemps;
-        if (!is_leaf(n->args[0]) && !E->temp[n->args[0]->id])
-            E->temp[n->args[0]->id] = ++E->ntemps;
+        E->temp[id] = 1;
+        E->temp[sig->id] = 1;
+        if (!is_leaf(n->args[0]))
+            E->temp[n->args[0]->id] = 1;
     }
-    /* temporaries are numbered in id order */
+    /* scalar temporaries are numbered in id order */
     int k = 0;
-    for (size_t id = 0; id < nn; id++)
+    for (size_t id = 0; id < top; id++)
         if (E->temp[id])
-            E->temp[id] = ++k;
+            E->temp[id] = g->nodes[id]->shape.rank == 0 ? ++k : 1;
     E->ntemps = k;
     free(depth);
 }
 
+/* --- statements -------------------------------------------------------------------- */
+
+void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent) {
+    int k = (is_call(n, BI_SIGMOID) || is_call(n, BI_SOFTPLUS)) ? shared_exp_index(E, n->args[0]) : -1;
+    if (k >= 0 && !E->shared_exp_defined[k]) {
+        /* e<k> just before its first user */
+        sb_printf(E->out, "%sconst %s e%d = exp%s(-fabs%s(", indent, E->T, k, E->fs, E->fs);
+        emit_ref(E, n->args[0], 0);
+        sb_puts(E->out, "));\n");
+        E->counts.call += 2;
+        codegen_end_statement(E);
+        E->shared_exp_defined[k] = 1;
+    }
+    E->defining = n->id;
+    sb_printf(E->out, "%sconst %s ", indent, E->T);
+    emit_name(E, n);
+    sb_puts(E->out, " = ");
+    codegen_define(E, n);
+    sb_puts(E->out, ";\n");
+    codegen_end_statement(E);
+}
+
 static void emit_temps(Emitter *E) {
     Graph *g = E->g;
-    for (size_t id = 0; id < g->nnodes; id++) {
-        if (!E->temp[id])
-            continue;
-        int t = E->temp[id];
-        const Node *n = g->nodes[id];
-        int k = (is_call(n, BI_SIGMOID) || is_call(n, BI_SOFTPLUS)) ? shared_exp_index(E, n->args[0]) : -1;
-        if (k >= 0 && !E->shared_exp_defined[k]) {
-            /* e<k> just before its first user */
-            sb_printf(E->out, "    const %s e%d = exp%s(-fabs%s(", E->T, k, E->fs, E->fs);
-            emit_temp_or(E, n->args[0], 0);
-            sb_puts(E->out, "));\n");
-            E->counts.call += 2;
-            end_statement(E);
-            E->shared_exp_defined[k] = 1;
-        }
-        E->temp[id] = 0; /* the definition itself */
-        E->defining = (uint32_t)id;
-        sb_printf(E->out, "    const %s t%d = ", E->T, t - 1);
-        emit(E, g->nodes[id], 0);
-        sb_puts(E->out, ";\n");
-        end_statement(E);
-        E->temp[id] = t;
-    }
+    for (size_t id = 0; id < E->nn; id++)
+        if (E->temp[id])
+            codegen_scalar_statement(E, g->nodes[id], "    ");
     E->defining = UINT32_MAX; /* every temporary is defined now */
 }
+
+/* --- the emitter's memory -------------------------------------------------------- */
+
+int codegen_emitter_init(Emitter *E, Graph *g, const int *params, int nparams, const int *inputs, int ninputs,
+                         const CodegenOptions *opt, int tensor) {
+    memset(E, 0, sizeof *E);
+    E->g = g;
+    E->opt = opt;
+    E->ty = codegen_type(opt->use_float);
+    E->T = E->ty->name;
+    E->fs = E->ty->suffix;
+    E->nn = g->nnodes;
+    E->tensor = tensor;
+    E->defining = UINT32_MAX;
+    size_t nn = E->nn ? E->nn : 1, nv = (size_t)(g->nvars + 1);
+    E->temp = calloc(nn, sizeof *E->temp);
+    E->uses = calloc(nn, sizeof *E->uses);
+    E->mark = calloc(nn, 1);
+    E->var_offset = calloc(nv, sizeof *E->var_offset);
+    E->var_array = malloc(nv);
+    if (tensor) {
+        E->home = calloc(nn, 1);
+        E->offset = calloc(nn, sizeof *E->offset);
+    }
+    if (!E->temp || !E->uses || !E->mark || !E->var_offset || !E->var_array ||
+        (tensor && (!E->home || !E->offset))) {
+        codegen_emitter_free(E);
+        return -1;
+    }
+    memset(E->var_array, -1, nv);
+    size_t at = 0;
+    for (int i = 0; i < nparams; i++) {
+        E->var_array[params[i]] = 0;
+        E->var_offset[params[i]] = at;
+        at += (size_t)shape_numel(g->vars[params[i]].shape);
+    }
+    at = 0;
+    for (int i = 0; i < ninputs; i++) {
+        E->var_array[inputs[i]] = 1;
+        E->var_offset[inputs[i]] = at;
+        at += (size_t)shape_numel(g->vars[inputs[i]].shape);
+    }
+    return 0;
+}
+
+void codegen_emitter_free(Emitter *E) {
+    free(E->temp);
+    free(E->uses);
+    free(E->mark);
+    free(E->var_offset);
+    free(E->var_array);
+    free(E->home);
+    free(E->offset);
+    free(E->reads);
+    memset(E, 0, sizeof *E);
+}
+
+/* --- scalar kernels ------------------------------------------------------------------- */
 
 void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
                        const char *ret, const char *suffix, const char *out_arg, int definition) {
     codegen_prototype(sb, codegen_type(opt->use_float), opt->embedded && definition, ret, opt->name, suffix,
                       in->ninputs > 0, out_arg, 0);
-}
-
-static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char *suffix,
-                             const char *out_arg) {
-    codegen_signature(sb, E->in, E->opt, ret, suffix, out_arg, sb == E->out);
 }
 
 typedef struct KernelInfo {
@@ -798,25 +1039,25 @@ typedef struct KernelInfo {
 
 /* Emits one function.  results[i] is assigned roots[i] (NULL target:
  * `return`). */
-static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, const char *out_arg,
-                              Node *const *roots, const char *const *targets, int nroots,
+static KernelInfo emit_kernel(Emitter *E, const CodegenInput *in, const char *ret, const char *suffix,
+                              const char *out_arg, Node *const *roots, const char *const *targets, int nroots,
                               const char *epilogue) {
     KernelInfo info;
     memset(&E->counts, 0, sizeof E->counts);
     E->stmt_start = E->max_stmt = 0;
-    plan_kernel(E, roots, nroots);
-    kernel_signature(E, E->out, ret, suffix, out_arg);
+    codegen_plan(E, roots, nroots);
+    codegen_signature(E->out, in, E->opt, ret, suffix, out_arg, 1);
     sb_puts(E->out, "\n{\n");
     int uses_x = 0, uses_in = 0;
-    for (size_t id = 0; id < E->g->nnodes; id++)
+    for (size_t id = 0; id < E->nn; id++)
         if (E->mark[id] && E->g->nodes[id]->kind == EX_VAR) {
             int v = E->g->nodes[id]->u.var;
-            uses_x |= E->param_index[v] >= 0;
-            uses_in |= E->input_index[v] >= 0;
+            uses_x |= E->var_array[v] == 0;
+            uses_in |= E->var_array[v] == 1;
         }
     if (!uses_x)
         sb_puts(E->out, "    (void)x;\n");
-    if (E->in->ninputs && !uses_in)
+    if (in->ninputs && !uses_in)
         sb_puts(E->out, "    (void)input;\n");
     emit_temps(E);
     const char *ret_expr = NULL;
@@ -826,9 +1067,9 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
             continue;
         }
         sb_printf(E->out, "    %s = ", targets[i]);
-        emit_temp_or(E, roots[i], 0);
+        emit_ref(E, roots[i], 0);
         sb_puts(E->out, ";\n");
-        end_statement(E);
+        codegen_end_statement(E);
     }
     if (epilogue)
         sb_puts(E->out, epilogue);
@@ -836,9 +1077,9 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
         for (int i = 0; i < nroots; i++)
             if (!targets[i]) {
                 sb_puts(E->out, "    return ");
-                emit_temp_or(E, roots[i], 0);
+                emit_ref(E, roots[i], 0);
                 sb_puts(E->out, ";\n");
-                end_statement(E);
+                codegen_end_statement(E);
             }
     }
     sb_puts(E->out, "}\n\n");
@@ -852,67 +1093,41 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
 
 struct CodegenWriter {
     Emitter E;
-    size_t nnodes; /* the arrays' size: nodes newer than the writer are not known */
 };
 
 CodegenWriter *codegen_writer_new(Graph *g, const CodegenInput *in, const CodegenOptions *opt) {
     CodegenWriter *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    Emitter *E = &w->E;
-    size_t nn = g->nnodes ? g->nnodes : 1;
-    w->nnodes = g->nnodes;
-    E->g = g;
-    E->in = in;
-    E->opt = opt;
-    E->ty = codegen_type(opt->use_float);
-    E->T = E->ty->name;
-    E->fs = E->ty->suffix;
-    E->temp = calloc(nn, sizeof *E->temp);
-    E->record_reads = 1;
-    E->param_index = malloc((size_t)(g->nvars + 1) * sizeof *E->param_index);
-    E->input_index = malloc((size_t)(g->nvars + 1) * sizeof *E->input_index);
-    if (!E->temp || !E->param_index || !E->input_index) {
-        codegen_writer_free(w);
+    if (codegen_emitter_init(&w->E, g, in->params, in->nparams, in->inputs, in->ninputs, opt, 0) != 0) {
+        free(w);
         return NULL;
     }
-    for (int v = 0; v < g->nvars; v++)
-        E->param_index[v] = E->input_index[v] = -1;
-    for (int i = 0; i < in->nparams; i++)
-        E->param_index[in->params[i]] = i;
-    for (int i = 0; i < in->ninputs; i++)
-        E->input_index[in->inputs[i]] = i;
+    w->E.record_reads = 1;
+    w->E.defining = 0; /* no square root is shared: the caller orders the statements */
     return w;
 }
 
 void codegen_writer_free(CodegenWriter *w) {
     if (!w)
         return;
-    free(w->E.temp);
-    free(w->E.reads);
-    free(w->E.param_index);
-    free(w->E.input_index);
+    codegen_emitter_free(&w->E);
     free(w);
 }
 
 void codegen_writer_bind(CodegenWriter *w, const Node *n, int k) {
-    if (n->id < w->nnodes)
+    if (n->id < w->E.nn)
         w->E.temp[n->id] = k >= 0 ? k + 1 : 0;
 }
 
 void codegen_writer_define(CodegenWriter *w, const Node *n, StrBuf *out) {
-    int t = n->id < w->nnodes ? w->E.temp[n->id] : 0;
-    if (t)
-        w->E.temp[n->id] = 0;
     w->E.out = out;
-    emit(&w->E, n, 0);
-    if (t)
-        w->E.temp[n->id] = t;
+    codegen_define(&w->E, n);
 }
 
 void codegen_writer_ref(CodegenWriter *w, const Node *n, int as_factor, StrBuf *out) {
     w->E.out = out;
-    emit_temp_or(&w->E, n, as_factor ? C_PROD : 0);
+    emit_ref(&w->E, n, as_factor ? C_PROD : 0);
 }
 
 CodegenCounts codegen_writer_take_counts(CodegenWriter *w) {
@@ -1015,14 +1230,6 @@ static void set_target(char **targets, size_t k, const char *array, size_t index
 int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,
               StrBuf *header) {
     Emitter E;
-    memset(&E, 0, sizeof E);
-    E.g = g;
-    E.in = in;
-    E.opt = opt;
-    E.ty = codegen_type(opt->use_float);
-    E.T = E.ty->name;
-    E.fs = E.ty->suffix;
-    size_t nn = g->nnodes ? g->nnodes : 1;
     size_t n = (size_t)in->nparams, m = (size_t)in->noutputs;
     /* the most roots of one kernel: the value and the gradient (1 + n),
      * the Hessian's upper triangle (n (n + 1) / 2), the vector's value (m)
@@ -1035,31 +1242,18 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     if (in->is_vector && m * n > nroots)
         nroots = m * n;
     int too_many = (n && m > SIZE_MAX / sizeof(Node *) / n) || nroots > (size_t)INT_MAX;
-    E.temp = calloc(nn, sizeof *E.temp);
-    E.uses = calloc(nn, sizeof *E.uses);
-    E.mark = calloc(nn, 1);
-    E.param_index = malloc((size_t)(g->nvars + 1) * sizeof *E.param_index);
-    E.input_index = malloc((size_t)(g->nvars + 1) * sizeof *E.input_index);
+    if (codegen_emitter_init(&E, g, in->params, in->nparams, in->inputs, in->ninputs, opt, 0) != 0)
+        return -1;
     char **targets = too_many ? NULL : calloc(nroots, sizeof *targets);
     Node **roots = too_many ? NULL : calloc(nroots, sizeof *roots);
     StrBuf body;
     sb_init(&body);
-    if (!E.temp || !E.uses || !E.mark || !E.param_index || !E.input_index || !targets || !roots) {
-        free(E.temp);
-        free(E.uses);
-        free(E.mark);
-        free(E.param_index);
-        free(E.input_index);
+    if (!targets || !roots) {
+        codegen_emitter_free(&E);
         free(targets);
         free(roots);
         return -1;
     }
-    for (int v = 0; v < g->nvars; v++)
-        E.param_index[v] = E.input_index[v] = -1;
-    for (int i = 0; i < in->nparams; i++)
-        E.param_index[in->params[i]] = i;
-    for (int i = 0; i < in->ninputs; i++)
-        E.input_index[in->inputs[i]] = i;
     E.out = &body;
 
     /* kernels */
@@ -1068,13 +1262,13 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     size_t nt = 0;
     if (!in->is_vector) {
         roots[0] = in->outputs[0];
-        k_value = emit_kernel(&E, E.T, "", NULL, roots, (const char *const *)targets, 1, NULL);
+        k_value = emit_kernel(&E, in, E.T, "", NULL, roots, (const char *const *)targets, 1, NULL);
         nt = 1; /* targets[0] = NULL: the returned value */
         for (size_t i = 0; i < n; i++) {
             roots[nt] = in->grad[i];
             set_target(targets, nt++, "grad", i, E.out);
         }
-        k_grad = emit_kernel(&E, E.T, "_grad", "grad", roots, (const char *const *)targets, (int)nt, NULL);
+        k_grad = emit_kernel(&E, in, E.T, "_grad", "grad", roots, (const char *const *)targets, (int)nt, NULL);
         free_targets(targets, nt);
         if (in->hess) {
             /* the upper triangle, then the mirror copies */
@@ -1088,7 +1282,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
                     if (j > i)
                         sb_printf(&mirror, "    H[%zu] = H[%zu];\n", j * n + i, i * n + j);
                 }
-            k_hess = emit_kernel(&E, "void", "_hess", "H", roots, (const char *const *)targets, (int)nt,
+            k_hess = emit_kernel(&E, in, "void", "_hess", "H", roots, (const char *const *)targets, (int)nt,
                                  sb_str(&mirror));
             if (mirror.failed)
                 E.out->failed = 1; /* mirror copies would be missing */
@@ -1100,7 +1294,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
             roots[i] = in->outputs[i];
             set_target(targets, i, "y", i, E.out);
         }
-        k_value = emit_kernel(&E, "void", "", "y", roots, (const char *const *)targets, (int)m, NULL);
+        k_value = emit_kernel(&E, in, "void", "", "y", roots, (const char *const *)targets, (int)m, NULL);
         free_targets(targets, m);
         nt = 0;
         for (size_t i = 0; i < m; i++)
@@ -1108,7 +1302,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
                 roots[nt] = in->grad[i * n + j];
                 set_target(targets, nt++, "J", i * n + j, E.out);
             }
-        k_grad = emit_kernel(&E, "void", "_jac", "J", roots, (const char *const *)targets, (int)nt, NULL);
+        k_grad = emit_kernel(&E, in, "void", "_jac", "J", roots, (const char *const *)targets, (int)nt, NULL);
         free_targets(targets, nt);
     }
 
@@ -1153,22 +1347,22 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     sb_puts(header, " */\n");
     codegen_header_macros(header, in, opt, stack);
     if (!in->is_vector) {
-        kernel_signature(&E, &sig, E.T, "", NULL);
+        codegen_signature(&sig, in, opt, E.T, "", NULL, 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
-        kernel_signature(&E, &sig, E.T, "_grad", "grad");
+        codegen_signature(&sig, in, opt, E.T, "_grad", "grad", 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
         if (in->hess) {
-            kernel_signature(&E, &sig, "void", "_hess", "H");
+            codegen_signature(&sig, in, opt, "void", "_hess", "H", 0);
             sb_printf(header, "%s;\n", sb_str(&sig));
             sb_clear(&sig);
         }
     } else {
-        kernel_signature(&E, &sig, "void", "", "y");
+        codegen_signature(&sig, in, opt, "void", "", "y", 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
-        kernel_signature(&E, &sig, "void", "_jac", "J");
+        codegen_signature(&sig, in, opt, "void", "_jac", "J", 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
     }
@@ -1191,11 +1385,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     sb_free(&body);
     free(targets);
     free(roots);
-    free(E.temp);
-    free(E.uses);
-    free(E.mark);
-    free(E.param_index);
-    free(E.input_index);
+    codegen_emitter_free(&E);
     return failed ? -1 : 0;
 }
 
