@@ -1391,6 +1391,30 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
 
 /* --- the test program ------------------------------------------------------------------- */
 
+/* The fixed parts of the generated programs, from src/templates/ (the
+ * Makefile writes each as an array of lines; C99 promises string literals
+ * of 4095 bytes only). */
+#include "templates.h"
+
+/* One kernel call through a wrapper of a fixed signature: `ret name(const
+ * T *sdt_x, const T *sdt_i[, T *out1][, T *out2])` calling `call` with
+ * sdt_x, sdt_i when the kernel takes input[], and its output argument. */
+static void test_wrapper(StrBuf *out, const char *T, const char *wrapper, const char *out1, const char *out2,
+                         int has_input, const char *assign, const char *kernel, const char *kernel_out) {
+    sb_printf(out, "static void %s(const %s *sdt_x, const %s *sdt_i", wrapper, T, T);
+    if (out1)
+        sb_printf(out, ", %s *%s", T, out1);
+    if (out2)
+        sb_printf(out, ", %s *%s", T, out2);
+    sb_puts(out, ")\n{\n");
+    if (!has_input)
+        sb_puts(out, "    (void)sdt_i;\n");
+    if (out2 && !strstr(assign, out2))
+        sb_printf(out, "    (void)%s;\n", out2);
+    sb_printf(out, "    %s%s(sdt_x%s%s%s);\n}\n\n", assign, kernel, has_input ? ", sdt_i" : "",
+              kernel_out ? ", " : "", kernel_out ? kernel_out : "");
+}
+
 int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                          StrBuf *out) {
     const char *T = opt->use_float ? "float" : "double";
@@ -1423,184 +1447,38 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
               " * and at least one finite-difference comparison converged. */\n"
               "#include <math.h>\n#include <stdint.h>\n#include <stdio.h>\n\n"
               "#include \"%s\"\n\n"
-              "#ifndef LO\n#define LO (-2.0)\n#endif\n#ifndef HI\n#define HI 2.0\n#endif\n"
-              "#define SDT_NV %d\n#define SDT_NI %d\n#define SDT_NO %d\n\n",
-              name, opt->version, opt->header_file, T, ktol, opt->header_file, n, nin > 0 ? nin : 1, m);
+              "#define SDT_NV %d\n#define SDT_NI %d\n#define SDT_NO %d\n#define SDT_VECTOR %d\n"
+              "#define SDT_HESSIAN %d\n#define SDT_TOL %s\n#define SDT_NAME \"%s\"\n"
+              "typedef %s sdt_real;\n\n",
+              name, opt->version, opt->header_file, T, ktol, opt->header_file, n, nin > 0 ? nin : 1, m,
+              in->is_vector, hess, ktol, name, T);
     sb_puts(out, sb_str(&ref_src));
     sb_free(&ref_src);
     sb_free(&ref_hdr);
-    const char *inarg = nin ? ", input" : "";
-    /* the kernels under test, called only through these wrappers so that no
+    /* every kernel through a wrapper of one signature: the reference, and
+     * the kernels under test, which are called only there, so that no
      * name in this file can clash with the user's --name */
-    if (in->is_vector)
-        sb_printf(out,
-                  "static void sdt_value_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_y)\n{\n%s"
-                  "    %s(sdt_x%s, sdt_y);\n}\n\n"
-                  "static void sdt_jac_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_j)\n{\n%s"
-                  "    %s_jac(sdt_x%s, sdt_j);\n}\n\n",
-                  T, T, T, nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "", T, T, T,
-                  nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "");
-    else
-        sb_printf(out,
-                  "static double sdt_value_t(const %s *sdt_x, const %s *sdt_i)\n{\n%s"
-                  "    return (double)%s(sdt_x%s);\n}\n\n"
-                  "static double sdt_grad_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_g)\n{\n%s"
-                  "    return (double)%s_grad(sdt_x%s, sdt_g);\n}\n\n",
-                  T, T, nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "", T, T, T,
-                  nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "");
-    if (hess)
-        sb_printf(out,
-                  "static void sdt_hess_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_h)\n{\n%s"
-                  "    %s_hess(sdt_x%s, sdt_h);\n}\n\n",
-                  T, T, T, nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "");
-    sb_puts(out,
-            "static uint64_t sdt_state = 0x9E3779B97F4A7C15u;\n\n"
-            "static double sdt_uniform(double lo, double hi)\n{\n"
-            "    sdt_state ^= sdt_state << 13;\n    sdt_state ^= sdt_state >> 7;\n    sdt_state ^= sdt_state << 17;\n"
-            "    return lo + (hi - lo) * (double)(sdt_state >> 11) / 9007199254740992.0;\n}\n\n");
-    sb_puts(out, "/* what is differentiated: output k of the reference (order 1), or\n"
-                 " * component k of its gradient (order 2, for the Hessian) */\n"
-                 "static double sdt_value(int order, const double *x, const double *input, int k)\n{\n");
-    if (!nin)
-        sb_puts(out, "    (void)input;\n");
-    if (in->is_vector)
-        sb_printf(out, "    (void)order;\n    double y[SDT_NO];\n    sdt_ref(x%s, y);\n    return y[k];\n}\n\n", inarg);
-    else
-        sb_printf(out,
-                  "    if (order == 2) {\n        double g[SDT_NV + 1];\n        (void)sdt_ref_grad(x%s, g);\n"
-                  "        return g[k];\n    }\n"
-                  "    (void)k;\n    return sdt_ref(x%s);\n}\n\n",
-                  inarg, inarg);
-    sb_puts(out,
-            "/* d value / d x_j by Ridders' method from first step h: central differences\n"
-            " * with steps h, h/1.4, h/1.4^2, ... extrapolated to step 0; *err estimates\n"
-            " * the error. */\n"
-            "static double sdt_ridders(int order, double *x, const double *input, int k, int j, double h,\n"
-            "                      double *err)\n{\n"
-            "    enum { N = 12 };\n"
-            "    double a[N][N], best = HUGE_VAL, x0 = x[j];\n"
-            "    *err = HUGE_VAL;\n"
-            "    for (int i = 0; i < N; i++, h /= 1.4) {\n"
-            "        x[j] = x0 + h;\n        double fp = sdt_value(order, x, input, k);\n"
-            "        x[j] = x0 - h;\n        double fm = sdt_value(order, x, input, k);\n"
-            "        x[j] = x0;\n"
-            "        a[0][i] = (fp - fm) / (2 * h);\n"
-            "        double fac = 1.4 * 1.4;\n"
-            "        for (int q = 1; q <= i; q++, fac *= 1.4 * 1.4) {\n"
-            "            a[q][i] = (a[q - 1][i] * fac - a[q - 1][i - 1]) / (fac - 1);\n"
-            "            double e1 = fabs(a[q][i] - a[q - 1][i]), e2 = fabs(a[q][i] - a[q - 1][i - 1]);\n"
-            "            double e = e1 > e2 ? e1 : e2;\n"
-            "            if (e <= *err) {\n                *err = e;\n                best = a[q][i];\n            }\n"
-            "        }\n"
-            "        if (i > 0 && fabs(a[i][i] - a[i - 1][i - 1]) >= 2 * *err)\n            break;\n"
-            "    }\n"
-            "    return best;\n}\n\n"
-            "/* A derivative both runs of Ridders' method agree on, starting from first\n"
-            " * steps 1e-2, 1e-3, ... (relative to x): a function that oscillates faster\n"
-            " * than the first step fools one run, rarely two.  Returns 0 when no two\n"
-            " * consecutive runs agree. */\n"
-            "static int sdt_derivative(int order, double *x, const double *input, int k, int j, double *d)\n{\n"
-            "    double scale = fabs(x[j]) > 1 ? fabs(x[j]) : 1, prev = HUGE_VAL;\n"
-            "    for (double h = 1e-2; h >= 1e-9; h /= 10) {\n"
-            "        double err, dh = sdt_ridders(order, x, input, k, j, h * scale, &err);\n"
-            "        double s = fabs(dh) > 1 ? fabs(dh) : 1;\n"
-            "        if (isfinite(dh) && err <= 1e-8 * s && fabs(dh - prev) <= 1e-8 * s) {\n"
-            "            *d = dh;\n            return 1;\n        }\n"
-            "        prev = dh;\n    }\n    return 0;\n}\n\n"
-            "static int sdt_close(double a, double b, double tol)\n{\n"
-            "    double s = fabs(a) > fabs(b) ? fabs(a) : fabs(b);\n"
-            "    return fabs(a - b) <= tol * (s > 1 ? s : 1);\n}\n\n");
-    /* main */
-    sb_printf(out,
-              "int main(void)\n{\n"
-              "    double x[SDT_NV + 1], input[SDT_NI], dref[SDT_NO * SDT_NV + 1], href[SDT_NV * SDT_NV + 1];\n"
-              "    %s xt[SDT_NV + 1], it[SDT_NI], d[SDT_NO * SDT_NV + 1], h[SDT_NV * SDT_NV + 1], yt[SDT_NO];\n"
-              "    int tested = 0, compared = 0, unsure = 0, failed = 0;\n"
-              "    (void)href;\n    (void)h;\n    (void)it;\n    (void)yt;\n"
-              "    for (int trial = 0; trial < 5000 && tested < 25; trial++) {\n"
-              "        for (int i = 0; i < SDT_NV; i++)\n            x[i] = (double)(%s)sdt_uniform(LO, HI);\n"
-              "        for (int i = 0; i < SDT_NI; i++)\n            input[i] = (double)(%s)sdt_uniform(LO, HI);\n"
-              "        int ok = 1;\n"
-              "        for (int k = 0; k < SDT_NO; k++)\n            ok = ok && isfinite(sdt_value(1, x, input, k));\n",
-              T, T, T);
-    if (in->is_vector)
-        sb_printf(out, "        sdt_ref_jac(x%s, dref);\n", inarg);
-    else
-        sb_printf(out, "        (void)sdt_ref_grad(x%s, dref);\n", inarg);
-    if (hess)
-        sb_printf(out, "        sdt_ref_hess(x%s, href);\n", inarg);
-    sb_printf(out,
-              "        for (int i = 0; i < SDT_NO * SDT_NV; i++)\n            ok = ok && isfinite(dref[i]);\n"
-              "        if (!ok)\n            continue; /* outside the domain */\n"
-              "        tested++;\n"
-              "        for (int k = 0; k < SDT_NO; k++)\n"
-              "            for (int j = 0; j < SDT_NV; j++) {\n"
-              "                double fd;\n"
-              "                if (!sdt_derivative(1, x, input, k, j, &fd)) {\n                    unsure++;\n                    continue;\n                }\n"
-              "                compared++;\n"
-              "                if (!sdt_close(dref[k * SDT_NV + j], fd, 1e-7)) {\n"
-              "                    printf(\"d output %%d / d x[%%d]: %%.17g, finite differences %%.17g\\n\", k, j,\n"
-              "                           dref[k * SDT_NV + j], fd);\n"
-              "                    failed++;\n                }\n"
-              "            }\n");
-    if (hess)
-        sb_puts(out,
-                "        for (int i = 0; i < SDT_NV; i++)\n"
-                "            for (int j = 0; j < SDT_NV; j++) {\n"
-                "                double fd;\n"
-                "                if (!isfinite(href[i * SDT_NV + j]) || !sdt_derivative(2, x, input, i, j, &fd)) {\n"
-                "                    unsure++;\n                    continue;\n                }\n"
-                "                compared++;\n"
-                "                if (!sdt_close(href[i * SDT_NV + j], fd, 1e-6)) {\n"
-                "                    printf(\"H[%d][%d]: %.17g, finite differences of the gradient %.17g\\n\", i, j,\n"
-                "                           href[i * SDT_NV + j], fd);\n"
-                "                    failed++;\n                }\n"
-                "            }\n");
-    sb_puts(out,
-            "        /* the kernels under test, against the reference */\n"
-            "        for (int i = 0; i < SDT_NV; i++)\n            xt[i] = x[i];\n"
-            "        for (int i = 0; i < SDT_NI; i++)\n            it[i] = input[i];\n");
-
+    char kernel[CODEGEN_MAX_NAME + 8];
     if (in->is_vector) {
-        sb_puts(out, "        sdt_jac_t(xt, it, d);\n        sdt_value_t(xt, it, yt);\n");
-        sb_printf(out,
-                  "        for (int k = 0; k < SDT_NO; k++)\n"
-                  "            if (!sdt_close((double)yt[k], sdt_value(1, x, input, k), %s)) {\n"
-                  "                printf(\"%s: output %%d differs from the double-precision reference\\n\", k);\n"
-                  "                failed++;\n            }\n",
-                  ktol, name);
+        test_wrapper(out, "double", "sdt_ref_value", "sdt_y", NULL, nin, "", "sdt_ref", "sdt_y");
+        test_wrapper(out, "double", "sdt_ref_derivative", "sdt_d", NULL, nin, "", "sdt_ref_jac", "sdt_d");
+        test_wrapper(out, "sdt_real", "sdt_value_t", "sdt_y", NULL, nin, "", name, "sdt_y");
+        snprintf(kernel, sizeof kernel, "%s_jac", name);
+        test_wrapper(out, "sdt_real", "sdt_derivative_t", "sdt_d", "sdt_y", nin, "", kernel, "sdt_d");
     } else {
-        sb_printf(out,
-                  "        yt[0] = (%s)sdt_grad_t(xt, it, d);\n"
-                  "        if (!sdt_close((double)yt[0], sdt_value(1, x, input, 0), %s) ||\n"
-                  "            !sdt_close(sdt_value_t(xt, it), sdt_value(1, x, input, 0), %s)) {\n"
-                  "            printf(\"%s or %s_grad: the value differs from the double-precision reference\\n\");\n"
-                  "            failed++;\n        }\n",
-                  T, ktol, ktol, name, name);
-        if (hess)
-            sb_printf(out,
-                      "        sdt_hess_t(xt, it, h);\n"
-                      "        for (int i = 0; i < SDT_NV * SDT_NV; i++)\n"
-                      "            if (isfinite(href[i]) && !sdt_close((double)h[i], href[i], %s)) {\n"
-                      "                printf(\"%s_hess: H[%%d][%%d] is %%.9g, the reference %%.17g\\n\", i / SDT_NV, i %% SDT_NV,\n"
-                      "                       (double)h[i], href[i]);\n"
-                      "                failed++;\n            }\n",
-                      ktol, name);
+        test_wrapper(out, "double", "sdt_ref_value", "sdt_y", NULL, nin, "sdt_y[0] = ", "sdt_ref", NULL);
+        test_wrapper(out, "double", "sdt_ref_derivative", "sdt_d", NULL, nin, "(void)", "sdt_ref_grad", "sdt_d");
+        test_wrapper(out, "sdt_real", "sdt_value_t", "sdt_y", NULL, nin, "sdt_y[0] = ", name, NULL);
+        snprintf(kernel, sizeof kernel, "%s_grad", name);
+        test_wrapper(out, "sdt_real", "sdt_derivative_t", "sdt_d", "sdt_y", nin, "sdt_y[0] = ", kernel, "sdt_d");
+        if (hess) {
+            test_wrapper(out, "double", "sdt_ref_hessian", "sdt_h", NULL, nin, "", "sdt_ref_hess", "sdt_h");
+            snprintf(kernel, sizeof kernel, "%s_hess", name);
+            test_wrapper(out, "sdt_real", "sdt_hessian_t", "sdt_h", NULL, nin, "", kernel, "sdt_h");
+        }
     }
-    sb_printf(out,
-              "        for (int i = 0; i < SDT_NO * SDT_NV; i++)\n"
-              "            if (isfinite((double)d[i]) && !sdt_close((double)d[i], dref[i], %s)) {\n"
-              "                printf(\"%s: derivative %%d of output %%d is %%.9g, the reference %%.17g\\n\", i %% SDT_NV,\n"
-              "                       i / SDT_NV, (double)d[i], dref[i]);\n"
-              "                failed++;\n            }\n"
-              "    }\n"
-              "    int bad = failed || !tested || !compared;\n"
-              "    printf(\"%s: %%d points, %%d finite-difference comparisons (%%d did not converge): %%s\\n\", tested,\n"
-              "           compared, unsure, bad ? \"FAILED\" : \"ok\");\n"
-              "    if (!compared)\n"
-              "        printf(\"no comparison converged: the function varies too fast between LO and HI\\n\");\n"
-              "    return bad ? 1 : 0;\n}\n",
-              ktol, name, name);
+    for (const char *const *line = template_emit_test; *line; line++)
+        sb_puts(out, *line);
     return out->failed ? -1 : 0;
 }
 
@@ -1626,77 +1504,23 @@ int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenO
     for (int i = 0; i < n; i++)
         sb_printf(out, " *   %s%s", g->vars[in->params[i]].name, i + 1 < n ? ",\n" : "\n");
     sb_printf(out,
-              " * start at small random values and are printed at the end. */\n"
-              "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
+              " * start at small random values and are printed at the end.  The training\n"
+              " * itself is sdrt_train_main, in the symdiff runtime (sdrt.h). */\n"
               "#include \"%s\"\n#include \"sdrt.h\"\n\n"
-              "typedef struct Data {\n    const double *rows;\n    size_t cols;\n} Data;\n\n"
-              "/* The mean loss of a minibatch and its gradient. */\n"
-              "static double batch_loss(const double *theta, double *grad, const size_t *idx, size_t count,\n"
-              "                         void *ctx)\n{\n"
-              "    const Data *d = ctx;\n"
-              "    double g[%d], loss = 0;\n"
-              "    memset(grad, 0, sizeof g);\n"
-              "    for (size_t k = 0; k < count; k++) {\n"
-              "        loss += %s_grad(theta, d->rows + idx[k] * d->cols, g);\n"
-              "        for (int i = 0; i < %d; i++)\n            grad[i] += g[i];\n"
-              "    }\n"
-              "    for (int i = 0; i < %d; i++)\n        grad[i] /= (double)count;\n"
-              "    return loss / (double)count;\n}\n\n",
-              opt->header_file, n, name, n, n);
-    sb_printf(out,
               "int main(int argc, char **argv)\n{\n"
-              "    if (argc < 2) {\n"
-              "        fprintf(stderr, \"usage: %%s DATA.csv [epochs] [learning-rate] [batch] [adam|sgd|momentum] [seed]\\n\", argv[0]);\n"
-              "        return 2;\n    }\n"
-              "    long epochs = argc > 2 ? atol(argv[2]) : 100;\n"
-              "    double lr = argc > 3 ? atof(argv[3]) : 0.01;\n"
-              "    size_t batch = argc > 4 ? (size_t)atol(argv[4]) : 32;\n"
-              "    const char *method = argc > 5 ? argv[5] : \"adam\";\n"
-              "    unsigned long seed = argc > 6 ? strtoul(argv[6], NULL, 10) : 1;\n"
-              "    char err[256];\n"
-              "    SdrtCsv csv;\n"
-              "    /* a header line: the first field does not start like a number */\n"
-              "    int header = 0;\n"
-              "    FILE *probe = fopen(argv[1], \"r\");\n"
-              "    if (probe) {\n"
-              "        int c;\n"
-              "        while ((c = fgetc(probe)) == ' ' || c == '\\t')\n            ;\n"
-              "        header = c != EOF && !strchr(\"0123456789+-.\", c);\n"
-              "        fclose(probe);\n    }\n"
-              "    if (sdrt_csv_load(argv[1], header, &csv, err, sizeof err) != SDRT_OK) {\n"
-              "        fprintf(stderr, \"%%s\\n\", err);\n        return 1;\n    }\n"
-              "    if (csv.cols != %d) {\n"
-              "        fprintf(stderr, \"%%s: error: %%zu columns, expected %d (the inputs of %s)\\n\", argv[1], csv.cols);\n"
-              "        sdrt_csv_free(&csv);\n        return 1;\n    }\n"
-              "    Data data = {csv.data, csv.cols};\n"
-              "    double theta[%d], grad[%d], m[%d], v[%d];\n"
-              "    size_t *idx = malloc(csv.rows * sizeof *idx);\n"
-              "    if (!idx) {\n        sdrt_csv_free(&csv);\n        return 1;\n    }\n"
-              "    SdrtRng rng;\n    sdrt_rng_seed(&rng, seed);\n"
-              "    for (int i = 0; i < %d; i++)\n        theta[i] = 0.1 * sdrt_rng_normal(&rng);\n"
-              "    SdrtAdam adam;\n    SdrtGD gd;\n    SdrtMomentum mom;\n    SdrtOptim opt;\n"
-              "    if (strcmp(method, \"sgd\") == 0) {\n"
-              "        sdrt_gd_init(&gd, lr);\n        opt = sdrt_optim_gd(&gd);\n"
-              "    } else if (strcmp(method, \"momentum\") == 0) {\n"
-              "        sdrt_momentum_init(&mom, v, %d, lr, 0.9, 0);\n        opt = sdrt_optim_momentum(&mom);\n"
-              "    } else {\n"
-              "        sdrt_adam_init(&adam, m, v, %d, lr, 0.9, 0.999, 1e-8);\n        opt = sdrt_optim_adam(&adam);\n"
-              "    }\n"
-              "    SdrtBatcher b;\n    sdrt_batcher_init(&b, idx, csv.rows, batch);\n"
-              "    SdrtProgress progress;\n    sdrt_progress_init(&progress, stdout, epochs, epochs >= 20 ? epochs / 20 : 1);\n"
-              "    int status = 0;\n"
-              "    for (long e = 1; e <= epochs; e++) {\n"
-              "        double loss;\n"
-              "        if (sdrt_minibatch_epoch(&b, &rng, batch_loss, &data, opt, theta, grad, %d, &loss) != SDRT_OK) {\n"
-              "            sdrt_progress_finish(&progress);\n"
-              "            fprintf(stderr, \"training diverged at epoch %%ld (loss %%g): try a smaller learning rate\\n\", e, loss);\n"
-              "            status = 1;\n            break;\n        }\n"
-              "        sdrt_progress_update(&progress, e, loss, -1);\n"
-              "    }\n"
-              "    sdrt_progress_finish(&progress);\n",
-              nin, nin, name, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n, n, n, n);
+              "    static const char *const sdt_names[] = {",
+              opt->header_file);
     for (int i = 0; i < n; i++)
-        sb_printf(out, "    printf(\"%s = %%.17g\\n\", theta[%d]);\n", g->vars[in->params[i]].name, i);
-    sb_puts(out, "    free(idx);\n    sdrt_csv_free(&csv);\n    return status;\n}\n");
+        sb_printf(out, "%s\"%s\"", i ? ", " : "", g->vars[in->params[i]].name);
+    if (n == 0)
+        sb_puts(out, "\"\"");
+    int size = n > 0 ? n : 1;
+    sb_printf(out,
+              "};\n"
+              "    static double sdt_theta[%d], sdt_grad[%d], sdt_sample[%d], sdt_m[%d], sdt_v[%d];\n"
+              "    const SdrtTrainProgram sdt_program = {\"%s\", %d, %d, sdt_names, %s_grad, sdt_theta,\n"
+              "                                          sdt_grad, sdt_sample, sdt_m, sdt_v};\n"
+              "    return sdrt_train_main(&sdt_program, argc, argv);\n}\n",
+              size, size, size, size, size, name, n, nin, name);
     return out->failed ? -1 : 0;
 }
