@@ -14,6 +14,7 @@
 
 #include "codegen.h"
 #include "codegen_common.h"
+#include "dag.h"
 #include "deriv.h"
 #include "diag.h"
 #include "eval.h"
@@ -281,6 +282,39 @@ START_TEST(test_corpus_clang) {
     if (!have_compiler("clang"))
         return;
     check_corpus_entry(_i, "clang", _i % 2);
+}
+END_TEST
+
+/* Every builtin has its C form in both types (a libm function with a name,
+ * a helper, a constant): nothing is written as "unsupported" or as a call
+ * without a name. */
+START_TEST(test_builtin_forms) {
+    for (int b = 0; b < BI_COUNT; b++) {
+        CodegenForm f = codegen_form_of((Builtin)b);
+        for (int fl = 0; fl < 2; fl++) {
+            StrBuf sb;
+            sb_init(&sb);
+            switch (f.kind) {
+            case CF_LIBM:
+                ck_assert_msg(f.libm && *f.libm, "%s: a libm form without a name", builtin_info[b].name);
+                break;
+            case CF_HELPER:
+                ck_assert_msg(f.helper < CH_COUNT, "%s: no helper", builtin_info[b].name);
+                codegen_helper_name(&sb, f.helper, codegen_type(fl));
+                ck_assert_msg(strncmp(sb_str(&sb), "sd_", 3) == 0 && sb.len > 3, "%s: helper '%s'",
+                              builtin_info[b].name, sb_str(&sb));
+                codegen_helpers(&sb, 1u << f.helper, codegen_type(fl));
+                ck_assert_msg(!strstr(sb_str(&sb), "$"), "%s: the helper's text is not expanded: %s",
+                              builtin_info[b].name, sb_str(&sb));
+                break;
+            case CF_CONSTANT:
+                ck_assert_msg(isfinite(f.value) && builtin_info[b].max_args == 0, "%s: constant %g",
+                              builtin_info[b].name, f.value);
+                break;
+            }
+            sb_free(&sb);
+        }
+    }
 }
 END_TEST
 
@@ -598,6 +632,7 @@ Suite *codegen_suite(void) {
     tcase_add_loop_test(tc, test_corpus_clang, 0, n);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_powers_without_calls);
+    tcase_add_test(tc, test_builtin_forms);
     tcase_add_test(tc, test_power_from_power);
     tcase_add_test(tc, test_header_contents);
     tcase_add_test(tc, test_emit_test_program);
