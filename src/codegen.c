@@ -180,6 +180,7 @@ static int negative_term(const Node *t) {
 }
 
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx);
+static void emit_chain(Emitter *E, const ProductGroup *pg, int prefix, int k, int ctx);
 
 /* A sum, skipping one constant (for log1p) when skip_const is set. */
 static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
@@ -374,10 +375,13 @@ static int count_factors(const Emitter *E, const Node *n) {
 }
 
 static void collect_product(const Emitter *E, const Node *n, Num *coef, const Node **num, int *nn,
+                            const Node **den, Num *den_exp, int *nd, int cap);
+
+/* The factors args[0..count) of a product into coef * num... / den... */
+static void collect_factors(const Emitter *E, Node *const *args, int count, Num *coef, const Node **num, int *nn,
                             const Node **den, Num *den_exp, int *nd, int cap) {
-    int count = n->kind == EX_MUL ? n->nargs : 1;
     for (int i = 0; i < count; i++) {
-        const Node *a = n->kind == EX_MUL ? n->args[i] : n;
+        const Node *a = args[i];
         if (a->kind == EX_CONST) {
             Num r;
             if (num_mul(*coef, a->num[0], &r) == NUM_OK)
@@ -394,22 +398,65 @@ static void collect_product(const Emitter *E, const Node *n, Num *coef, const No
     }
 }
 
-/* A product (or a lone reciprocal power): coef * num... / (den...). */
+static void collect_product(const Emitter *E, const Node *n, Num *coef, const Node **num, int *nn,
+                            const Node **den, Num *den_exp, int *nd, int cap) {
+    if (n->kind == EX_MUL)
+        collect_factors(E, n->args, n->nargs, coef, num, nn, den, den_exp, nd, cap);
+    else
+        collect_factors(E, (Node *const *)&n, 1, coef, num, nn, den, den_exp, nd, cap);
+}
+
+/* Product n, a member of a group (or its base) being defined: its chain
+ * values, and into args the factors they do not hold; returns how many. */
+static int product_rest(Emitter *E, const Node *n, const ProductGroup *pg, int i, const Node **args) {
+    for (int j = 0; j < pg->n; j++)
+        if (j != i && !(i == pg->n && j == pg->n - 1))
+            E->count[pg->f[j]->id]++;
+    int m = 0;
+    for (int k = 0; k < n->nargs; k++) {
+        const Node *a = n->args[k];
+        if (E->count[a->id] > 0)
+            E->count[a->id]--;
+        else
+            args[m++] = a;
+    }
+    for (int j = 0; j < pg->n; j++)
+        E->count[pg->f[j]->id] = 0;
+    return m;
+}
+
+/* A product (or a lone reciprocal power): coef * num... / (den...); a
+ * product of a group (plan_products), being defined: coef * P_i * S_(i+1)
+ * * rest... / (den...). */
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     Num coef = num_int(1);
     int count = count_factors(E, n);
     const Node **num = malloc((size_t)count * sizeof *num);
     const Node **den = malloc((size_t)count * sizeof *den);
+    const Node **rest = malloc((size_t)count * sizeof *rest);
     Num *den_exp = malloc((size_t)count * sizeof *den_exp);
-    if (!num || !den || !den_exp) {
+    if (!num || !den || !den_exp || !rest) {
         free(num);
         free(den);
+        free(rest);
         free(den_exp);
         E->out->failed = 1;
         return;
     }
-    int nn = 0, nd = 0;
-    collect_product(E, n, &coef, num, &nn, den, den_exp, &nd, count);
+    int nn = 0, nd = 0, chains = 0;
+    const ProductGroup *pg = NULL;
+    int gi = 0;
+    if (n->id < E->nn && E->group_of[n->id] && E->defining == n->id) {
+        pg = &E->groups[E->group_of[n->id] - 1];
+        gi = E->group_missing[n->id];
+        int m = product_rest(E, n, pg, gi, rest);
+        collect_factors(E, (Node *const *)rest, m, &coef, num, &nn, den, den_exp, &nd, count);
+        if (gi >= 1 && pg->coef)
+            coef = num_int(1); /* in P_i */
+        chains = (gi >= 1) + (gi < pg->n && gi + 1 <= pg->n - 1);
+    } else {
+        collect_product(E, n, &coef, num, &nn, den, den_exp, &nd, count);
+    }
     if (negate)
         coef = num_neg(coef);
     int neg = num_is_negative(coef);
@@ -426,9 +473,21 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
      * bring the product back into range, not first, where c * a alone can
      * overflow (c = 4.9e35, a = 1000) */
     double c = num_value(coef);
-    int late = E->opt->use_float && nn > 0 && (c > 0x1p64 || c < 0x1p-64);
-    if ((!num_is_one(coef) || nn == 0) && !late) {
+    int late = E->opt->use_float && nn + chains > 0 && (c > 0x1p64 || c < 0x1p-64);
+    if ((!num_is_one(coef) || nn + chains == 0) && !late) {
         emit_const(E, coef, C_UNARY);
+        first = 0;
+    }
+    for (int k = 0; k < 2 && pg; k++) {
+        /* P_i, then S_(i+1) (the base itself: P_(n-1)) */
+        int prefix = k == 0, at = prefix ? (gi == pg->n ? pg->n - 1 : gi) : gi + 1;
+        if (prefix ? at < 1 : (gi == pg->n || at > pg->n - 1))
+            continue;
+        if (!first) {
+            sb_puts(E->out, " * ");
+            E->counts.mul++;
+        }
+        emit_chain(E, pg, prefix, at, C_PROD + 1);
         first = 0;
     }
     for (int i = 0; i < nn; i++) {
@@ -471,14 +530,27 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
         sb_putc(E->out, ')');
     free(num);
     free(den);
+    free(rest);
     free(den_exp);
 }
 
-static int shared_exp_index(const Emitter *E, const Node *v) {
-    for (int k = 0; k < E->nshared_exp; k++)
-        if (E->shared_exp[k] == v)
-            return k;
-    return -1;
+/* The shared exponential n is written from (its e<k> written already), or
+ * -1. */
+static int exp_group_of(const Emitter *E, const Node *n) {
+    if (n->id >= E->nn || !E->exp_group[n->id])
+        return -1;
+    int k = E->exp_group[n->id] - 1;
+    return E->exps[k].defined ? k : -1;
+}
+
+/* softplus(v) from the shared e<k>, or l<k> = log1p(e<k>) when the kernel
+ * has it. */
+static void emit_softplus_shared(Emitter *E, const Node *v, int k, int negate) {
+    emit_helper_name(E, E->exps[k].log1p ? CH_SOFTPLUS_L : CH_SOFTPLUS_E);
+    sb_puts(E->out, negate ? "(-" : "(");
+    emit_ref(E, v, negate ? C_UNARY : 0);
+    sb_printf(E->out, ", %c%d)", E->exps[k].log1p ? 'l' : 'e', k);
+    E->counts.call++;
 }
 
 static void emit_helper_call(Emitter *E, CodegenHelper helper, const Node *n) {
@@ -493,16 +565,23 @@ static void emit_helper_call(Emitter *E, CodegenHelper helper, const Node *n) {
     E->counts.call++;
 }
 
-/* -softplus(v) (negate: -softplus(-v)), the logarithm of a sigmoid:
+/* -softplus(v) (negate: -softplus(-v)), the logarithm of a sigmoid n:
  * finite for every v. */
-static void emit_log_sigmoid(Emitter *E, const Node *v, int negate, int ctx) {
+static void emit_log_sigmoid(Emitter *E, const Node *n, const Node *v, int negate, int ctx) {
     int paren = ctx >= C_UNARY;
     sb_puts(E->out, paren ? "(-" : "-");
-    emit_helper_name(E, CH_SOFTPLUS);
-    sb_puts(E->out, negate ? "(-" : "(");
-    emit_ref(E, v, negate ? C_UNARY : 0);
-    sb_puts(E->out, paren ? "))" : ")");
-    E->counts.call++;
+    int k = exp_group_of(E, n);
+    if (k >= 0) {
+        emit_softplus_shared(E, v, k, negate);
+    } else {
+        emit_helper_name(E, CH_SOFTPLUS);
+        sb_puts(E->out, negate ? "(-" : "(");
+        emit_ref(E, v, negate ? C_UNARY : 0);
+        sb_putc(E->out, ')');
+        E->counts.call++;
+    }
+    if (paren)
+        sb_putc(E->out, ')');
 }
 
 static void emit_call(Emitter *E, const Node *n, int ctx) {
@@ -516,12 +595,12 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         const Node *v;
         if (is_call(u, BI_SIGMOID)) {
             /* log(sigmoid(v)) = -softplus(-v): finite for every v */
-            emit_log_sigmoid(E, u->args[0], 1, ctx);
+            emit_log_sigmoid(E, n, u->args[0], 1, ctx);
             return;
         }
         if ((v = one_minus_sigmoid(u)) != NULL) {
             /* log(1 - sigmoid(v)) = -softplus(v) */
-            emit_log_sigmoid(E, v, 0, ctx);
+            emit_log_sigmoid(E, n, v, 0, ctx);
             return;
         }
         if (is_one_plus(u) && !named(E, u)) {
@@ -547,10 +626,14 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         E->counts.call++;
         return;
     case CF_HELPER: {
-        int k = fn == BI_SIGMOID || fn == BI_SOFTPLUS ? shared_exp_index(E, u) : -1;
-        if (k >= 0 && E->shared_exp_defined[k]) {
-            /* sigmoid(v) and softplus(v) from the e<k> = exp(-|v|) they share */
-            emit_helper_name(E, fn == BI_SIGMOID ? CH_SIGMOID_E : CH_SOFTPLUS_E);
+        int k = exp_group_of(E, n);
+        if (k >= 0 && fn == BI_SOFTPLUS) {
+            emit_softplus_shared(E, u, k, 0);
+            return;
+        }
+        if (k >= 0) {
+            /* sigmoid(v) from the e<k> = exp(-|v|) it shares */
+            emit_helper_name(E, CH_SIGMOID_E);
             sb_putc(E->out, '(');
             emit_ref(E, u, 0);
             sb_printf(E->out, ", e%d)", k);
@@ -829,12 +912,389 @@ static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t to
     free(need);
 }
 
+/* --- shared exponentials -------------------------------------------------------------- */
+
+/* The argument v whose e = exp(-|v|) n's written form needs: sigmoid(v),
+ * softplus(v), and the logarithms of sigmoids, -softplus(-v) and
+ * -softplus(v); else NULL.  *softplus: n is written as a softplus, which
+ * needs log1p(e) besides. */
+static const Node *exp_argument(const Node *n, int *softplus) {
+    if (n->kind != EX_CALL || n->shape.rank != 0)
+        return NULL;
+    const Node *u = n->nargs ? n->args[0] : NULL, *v;
+    *softplus = 1;
+    switch ((Builtin)n->u.fn) {
+    case BI_SIGMOID:
+        *softplus = 0;
+        return u;
+    case BI_SOFTPLUS:
+        return u;
+    case BI_LOG:
+        if (is_call(u, BI_SIGMOID))
+            return u->args[0];
+        v = one_minus_sigmoid(u);
+        return v;
+    default:
+        return NULL;
+    }
+}
+
+/* The node of |v|'s sign class: for v = c w with a negative constant c,
+ * the graph's -c w (w itself for c = -1) where it has one; else v. */
+static const Node *magnitude_of(const Emitter *E, const Node *v) {
+    if (v->kind != EX_MUL || v->args[0]->kind != EX_CONST || !num_is_negative(v->args[0]->num[0]))
+        return v;
+    Num c = num_neg(v->args[0]->num[0]);
+    const Node *w = NULL;
+    if (num_is_one(c)) {
+        w = v->nargs == 2 ? v->args[1] : dag_lookup(E->g, EX_MUL, NULL, v->args + 1, v->nargs - 1, v->shape);
+    } else {
+        Node *k = dag_lookup(E->g, EX_CONST, &c, NULL, 0, shape_scalar);
+        if (k && v->nargs <= 16) {
+            Node *args[16];
+            memcpy(args, v->args, (size_t)v->nargs * sizeof *args);
+            args[0] = k;
+            w = dag_lookup(E->g, EX_MUL, NULL, args, v->nargs, v->shape);
+        }
+    }
+    return w && w->id < E->nn ? w : v;
+}
+
+/* One e<k> = exp(-|w|) for every magnitude |w| that two or more of a
+ * kernel's sigmoids, softplus and logarithms of sigmoids (of w or -w)
+ * need, and l<k> = log1p(e<k>) where two of them are softplus-like: the
+ * logistic loss y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z)) and its
+ * gradient sigmoid(z) - y cost one exp and one log1p.  Each is written
+ * from them exactly as its helper would compute it (the same operations
+ * on the same values).  The nodes become temporaries, the first of them
+ * preceded by e<k>. */
+static void plan_exps(Emitter *E, uint32_t top) {
+    Graph *g = E->g;
+    int *need = E->count; /* by id of w: users, then 1 + softplus-like users << 16 */
+    for (uint32_t id = 0; id < top; id++) {
+        int sp;
+        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
+        if (v) {
+            const Node *w = magnitude_of(E, v);
+            need[w->id] += 1 + (sp << 16);
+        }
+    }
+    for (uint32_t id = 0; id < top; id++) {
+        int sp;
+        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
+        if (!v)
+            continue;
+        const Node *w = magnitude_of(E, v);
+        if (need[w->id] >= 0 && (need[w->id] & 0xffff) < 2)
+            continue;
+        /* need[w] < 0 once its group exists: -(1 + k) */
+        int k;
+        if (need[w->id] >= 0) {
+            if (E->nexps == E->exps_cap) {
+                int cap = E->exps_cap ? 2 * E->exps_cap : 16;
+                ExpGroup *x = realloc(E->exps, (size_t)cap * sizeof *x);
+                if (!x) {
+                    E->out->failed = 1;
+                    break;
+                }
+                E->exps = x;
+                E->exps_cap = cap;
+            }
+            k = E->nexps++;
+            E->exps[k] = (ExpGroup){w, (unsigned char)((need[w->id] >> 16) >= 2), 0};
+            need[w->id] = -(1 + k) - 0x10000000; /* below every count */
+        } else {
+            k = -(need[w->id] + 0x10000000) - 1;
+        }
+        E->exp_group[id] = 1 + k;
+        E->temp[id] = 1;
+        if (!is_leaf(w))
+            E->temp[w->id] = 1;
+    }
+    for (uint32_t id = 0; id < top; id++)
+        need[id] = 0;
+}
+
+/* The definitions of e<k> and l<k> for n, when n is the first to need them. */
+static void define_exp(Emitter *E, const Node *n, const char *indent) {
+    if (n->id >= E->nn || !E->exp_group[n->id])
+        return;
+    ExpGroup *x = &E->exps[E->exp_group[n->id] - 1];
+    if (x->defined)
+        return;
+    int k = (int)(x - E->exps);
+    sb_printf(E->out, "%sconst %s e%d = exp%s(-fabs%s(", indent, E->T, k, E->fs, E->fs);
+    emit_ref(E, x->w, 0);
+    sb_puts(E->out, "));\n");
+    E->counts.call += 2;
+    codegen_end_statement(E);
+    if (x->log1p) {
+        sb_printf(E->out, "%sconst %s l%d = log1p%s(e%d);\n", indent, E->T, k, E->fs, k);
+        E->counts.call++;
+        codegen_end_statement(E);
+    }
+    x->defined = 1;
+}
+
+/* --- products from prefix and suffix products ----------------------------------------------- */
+
+/* The factors of product n other than its constant (canonical products
+ * hold at most one, first). */
+static int product_factors(const Node *n, Node *const **f) {
+    int first = n->nargs > 0 && n->args[0]->kind == EX_CONST;
+    *f = n->args + first;
+    return n->nargs - first;
+}
+
+/* A product that can be a base: a scalar product of three or more
+ * factors, none of them a reciprocal (written as a division). */
+static int product_base(const Node *n) {
+    if (n->kind != EX_MUL || n->shape.rank != 0)
+        return 0;
+    Node *const *f;
+    int m = product_factors(n, &f);
+    for (int i = 0; i < m; i++)
+        if (f[i]->kind == EX_POW && f[i]->args[1]->kind == EX_CONST && num_is_negative(f[i]->args[1]->num[0]))
+            return 0;
+    return m >= 3;
+}
+
+static uint64_t mix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15u;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9u;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBu;
+    return x ^ (x >> 31);
+}
+
+/* A multiset of factors, hashed as the sum of its members' hashes. */
+static uint64_t factors_hash(Node *const *f, int m) {
+    uint64_t h = 0;
+    for (int i = 0; i < m; i++)
+        h += mix64(f[i]->id);
+    return h;
+}
+
+/* Is the multiset a (less a[skip_a] when skip_a >= 0) the multiset b less
+ * b[skip_b]?  Uses E->count, which it leaves zero. */
+static int same_factors(Emitter *E, Node *const *a, int na, int skip_a, Node *const *b, int nb, int skip_b) {
+    if (na - (skip_a >= 0) != nb - 1)
+        return 0;
+    for (int i = 0; i < nb; i++)
+        if (i != skip_b)
+            E->count[b[i]->id]++;
+    int same = 1;
+    for (int i = 0; i < na; i++)
+        if (i != skip_a && E->count[a[i]->id]-- <= 0)
+            same = 0;
+    for (int i = 0; i < nb; i++)
+        E->count[b[i]->id] = 0;
+    for (int i = 0; i < na; i++)
+        E->count[a[i]->id] = 0;
+    return same;
+}
+
+typedef struct BaseSlot {
+    uint64_t key;   /* hash of a base's factors less one                    */
+    uint32_t base;  /* 1 + the base's id, 0: empty                          */
+    int missing;    /* the factor left out                                  */
+} BaseSlot;
+
+/* Finds, for every scalar product M of the kernel, a base B (another
+ * product of it, with three or more factors) whose factors are M's
+ * factors plus one, or plus one and less one other (M = B / f_i, or
+ * (B / f_i) g: the partial derivatives of B and of functions of B).  A
+ * base with two or more such products becomes a group: each of them is
+ * written as coef * P_i * S_(i+1) * g from the base's prefix and suffix
+ * products, and so is the base itself (P_(n-1) f_(n-1)).  Hash tables of
+ * the factors less one keep this linear in the size of the kernel. */
+static void plan_products(Emitter *E, uint32_t top) {
+    Graph *g = E->g;
+    size_t nkeys = 0;
+    for (uint32_t id = 0; id < top; id++)
+        if (E->mark[id] && product_base(g->nodes[id]))
+            nkeys += (size_t)g->nodes[id]->nargs;
+    if (nkeys == 0)
+        return;
+    size_t cap = 16;
+    while (cap < 2 * nkeys)
+        cap *= 2;
+    BaseSlot *table = calloc(cap, sizeof *table);
+    int *best = calloc(E->nn ? E->nn : 1, sizeof *best); /* by id: 1 + base id of M's candidate */
+    int *missing = calloc(E->nn ? E->nn : 1, sizeof *missing);
+    int *members = calloc(E->nn ? E->nn : 1, sizeof *members); /* by base id */
+    if (!table || !best || !missing || !members) {
+        free(table);
+        free(best);
+        free(missing);
+        free(members);
+        E->out->failed = 1;
+        return;
+    }
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *b = g->nodes[id];
+        if (!E->mark[id] || !product_base(b))
+            continue;
+        Node *const *f;
+        int m = product_factors(b, &f);
+        uint64_t h = factors_hash(f, m);
+        for (int i = 0; i < m; i++) {
+            uint64_t key = h - mix64(f[i]->id);
+            size_t s = (size_t)mix64(key) & (cap - 1);
+            while (table[s].base && table[s].key != key)
+                s = (s + 1) & (cap - 1);
+            Node *const *tf;
+            if (!table[s].base || product_factors(g->nodes[table[s].base - 1], &tf) < m)
+                table[s] = (BaseSlot){key, id + 1, i}; /* the longest base */
+        }
+    }
+    /* each product's base: its factors (less one, its g) plus one */
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *mn = g->nodes[id];
+        if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
+            continue;
+        Node *const *f;
+        int m = product_factors(mn, &f);
+        uint64_t h = factors_hash(f, m);
+        for (int j = -1; j < m && !best[id]; j++) {
+            uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
+            size_t s = (size_t)mix64(key) & (cap - 1);
+            while (table[s].base && table[s].key != key)
+                s = (s + 1) & (cap - 1);
+            if (!table[s].base || table[s].base - 1 == id)
+                continue;
+            const Node *b = g->nodes[table[s].base - 1];
+            Node *const *bf;
+            int bm = product_factors(b, &bf);
+            if (same_factors(E, f, m, j, bf, bm, table[s].missing)) {
+                best[id] = (int)table[s].base;
+                missing[id] = table[s].missing;
+                members[table[s].base - 1]++;
+            }
+        }
+    }
+    /* groups: bases with two or more members */
+    for (uint32_t id = 0; id < top; id++) {
+        if (members[id] < 2)
+            continue;
+        if (E->ngroups == E->groups_cap) {
+            int c = E->groups_cap ? 2 * E->groups_cap : 8;
+            ProductGroup *x = realloc(E->groups, (size_t)c * sizeof *x);
+            if (!x) {
+                E->out->failed = 1;
+                break;
+            }
+            E->groups = x;
+            E->groups_cap = c;
+        }
+        ProductGroup *pg = &E->groups[E->ngroups];
+        pg->base = g->nodes[id];
+        pg->n = product_factors(pg->base, &pg->f);
+        pg->prefix = calloc((size_t)pg->n + 1, sizeof *pg->prefix);
+        pg->suffix = calloc((size_t)pg->n + 1, sizeof *pg->suffix);
+        if (!pg->prefix || !pg->suffix) {
+            free(pg->prefix);
+            free(pg->suffix);
+            E->out->failed = 1;
+            break;
+        }
+        members[id] = -(++E->ngroups); /* -(1 + group) */
+    }
+    /* a product is written from the group it is a member of, else, a
+     * base, from its own (P_(n-1) f_(n-1)); after the chain values */
+    for (uint32_t id = 0; id < top; id++) {
+        if (best[id] && members[best[id] - 1] < 0) {
+            E->group_of[id] = -members[best[id] - 1];
+            E->group_missing[id] = missing[id];
+            E->temp[id] = 1;
+        } else if (members[id] < 0) {
+            E->group_of[id] = -members[id];
+            E->group_missing[id] = E->groups[-members[id] - 1].n;
+            E->temp[id] = 1;
+        }
+    }
+    /* the base's constant joins the prefix products when every product
+     * written from them has it (the partials of c f_0 ... f_(n-1)); not
+     * in float when it is far from 1, where it multiplies last */
+    for (int k = 0; k < E->ngroups; k++) {
+        ProductGroup *pg = &E->groups[k];
+        const Node *c = pg->base->args[0]->kind == EX_CONST ? pg->base->args[0] : NULL;
+        double v = c ? num_value(c->num[0]) : 1;
+        pg->coef = c && !(E->opt->use_float && (fabs(v) > 0x1p64 || fabs(v) < 0x1p-64)) ? c : NULL;
+    }
+    for (uint32_t id = 0; id < top && E->ngroups; id++) {
+        if (!E->group_of[id])
+            continue;
+        ProductGroup *pg = &E->groups[E->group_of[id] - 1];
+        const Node *m = g->nodes[id];
+        if (E->group_missing[id] >= 1 && pg->coef && m->args[0] != pg->coef)
+            pg->coef = NULL;
+    }
+    free(table);
+    free(best);
+    free(missing);
+    free(members);
+}
+
+/* A chain value: u<j>, or the factor it is when it is a single one. */
+static void emit_chain(Emitter *E, const ProductGroup *pg, int prefix, int k, int ctx) {
+    int t = prefix ? pg->prefix[k] : pg->suffix[k];
+    if (t) {
+        sb_printf(E->out, "u%d", t - 1);
+        return;
+    }
+    emit_ref(E, pg->f[prefix ? 0 : pg->n - 1], ctx);
+}
+
+/* Writes the chain values up to P_k (prefix) or down to S_k (suffix). */
+static void define_chain(Emitter *E, ProductGroup *pg, int prefix, int k, const char *indent) {
+    int *c = prefix ? pg->prefix : pg->suffix;
+    int from = prefix ? (pg->coef ? 1 : 2) : pg->n - 2, step = prefix ? 1 : -1;
+    for (int j = from; prefix ? j <= k : j >= k; j += step) {
+        if (c[j])
+            continue;
+        sb_printf(E->out, "%sconst %s u%d = ", indent, E->T, E->nchain);
+        if (prefix && j == 1)
+            emit_const(E, pg->coef->num[0], C_UNARY); /* P_1 = coef f[0] */
+        else
+            emit_chain(E, pg, prefix, j - step, C_PROD);
+        sb_puts(E->out, " * ");
+        emit_ref(E, pg->f[prefix ? j - 1 : j], C_PROD + 1);
+        sb_puts(E->out, ";\n");
+        E->counts.mul++;
+        codegen_end_statement(E);
+        c[j] = ++E->nchain;
+    }
+}
+
+/* The chain values product n (a member of a group, or its base) is
+ * written from. */
+static void define_chains_for(Emitter *E, const Node *n, const char *indent) {
+    if (n->id >= E->nn || !E->group_of[n->id])
+        return;
+    ProductGroup *pg = &E->groups[E->group_of[n->id] - 1];
+    int i = E->group_missing[n->id];
+    if (i == pg->n) {
+        define_chain(E, pg, 1, pg->n - 1, indent);
+        return;
+    }
+    define_chain(E, pg, 1, i, indent);
+    define_chain(E, pg, 0, i + 1, indent);
+}
+
 void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
     Graph *g = E->g;
     size_t nn = E->nn;
     memset(E->temp, 0, nn * sizeof *E->temp);
     memset(E->uses, 0, nn * sizeof *E->uses);
     memset(E->mark, 0, nn);
+    memset(E->exp_group, 0, nn * sizeof *E->exp_group);
+    memset(E->group_of, 0, nn * sizeof *E->group_of);
+    for (int k = 0; k < E->ngroups; k++) {
+        free(E->groups[k].prefix);
+        free(E->groups[k].suffix);
+    }
+    E->ngroups = E->nexps = E->nchain = 0;
+    E->defining = UINT32_MAX;
     /* what is reachable through the nodes as they will be written: a
      * careful form may skip a node (log(sigmoid(v)) never computes the
      * sigmoid) */
@@ -908,26 +1368,8 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
         if (E->temp[id] && depth)
             depth[id] = 0;
     }
-    /* sigmoid(v) and softplus(v) both here: one exp for the two */
-    E->nshared_exp = 0;
-    E->defining = UINT32_MAX;
-    memset(E->shared_exp_defined, 0, sizeof E->shared_exp_defined);
-    for (size_t id = 0; id < top; id++) {
-        const Node *n = g->nodes[id];
-        if (!E->mark[id] || !is_call(n, BI_SOFTPLUS) || E->nshared_exp == CODEGEN_MAX_SHARED_EXP ||
-            n->shape.rank != 0)
-            continue;
-        int fn = BI_SIGMOID;
-        const Node *sig = dag_lookup(g, EX_CALL, &fn, n->args, 1, n->shape);
-        if (!sig || sig->id >= nn || !E->mark[sig->id])
-            continue;
-        E->shared_exp[E->nshared_exp++] = n->args[0];
-        /* each computed once, after e */
-        E->temp[id] = 1;
-        E->temp[sig->id] = 1;
-        if (!is_leaf(n->args[0]))
-            E->temp[n->args[0]->id] = 1;
-    }
+    plan_exps(E, top);
+    plan_products(E, top);
     /* scalar temporaries are numbered in id order */
     int k = 0;
     for (size_t id = 0; id < top; id++)
@@ -940,16 +1382,9 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
 /* --- statements -------------------------------------------------------------------- */
 
 void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent) {
-    int k = (is_call(n, BI_SIGMOID) || is_call(n, BI_SOFTPLUS)) ? shared_exp_index(E, n->args[0]) : -1;
-    if (k >= 0 && !E->shared_exp_defined[k]) {
-        /* e<k> just before its first user */
-        sb_printf(E->out, "%sconst %s e%d = exp%s(-fabs%s(", indent, E->T, k, E->fs, E->fs);
-        emit_ref(E, n->args[0], 0);
-        sb_puts(E->out, "));\n");
-        E->counts.call += 2;
-        codegen_end_statement(E);
-        E->shared_exp_defined[k] = 1;
-    }
+    /* shared values just before their first user */
+    define_exp(E, n, indent);
+    define_chains_for(E, n, indent);
     E->defining = n->id;
     sb_printf(E->out, "%sconst %s ", indent, E->T);
     emit_name(E, n);
@@ -986,11 +1421,16 @@ int codegen_emitter_init(Emitter *E, Graph *g, const int *params, int nparams, c
     E->mark = calloc(nn, 1);
     E->var_offset = calloc(nv, sizeof *E->var_offset);
     E->var_array = malloc(nv);
+    E->exp_group = calloc(nn, sizeof *E->exp_group);
+    E->group_of = calloc(nn, sizeof *E->group_of);
+    E->group_missing = calloc(nn, sizeof *E->group_missing);
+    E->count = calloc(nn, sizeof *E->count);
     if (tensor) {
         E->home = calloc(nn, 1);
         E->offset = calloc(nn, sizeof *E->offset);
     }
-    if (!E->temp || !E->uses || !E->mark || !E->var_offset || !E->var_array ||
+    if (!E->temp || !E->uses || !E->mark || !E->var_offset || !E->var_array || !E->exp_group || !E->group_of ||
+        !E->group_missing || !E->count ||
         (tensor && (!E->home || !E->offset))) {
         codegen_emitter_free(E);
         return -1;
@@ -1020,10 +1460,27 @@ void codegen_emitter_free(Emitter *E) {
     free(E->home);
     free(E->offset);
     free(E->reads);
+    free(E->exp_group);
+    free(E->exps);
+    free(E->group_of);
+    free(E->group_missing);
+    free(E->count);
+    for (int k = 0; k < E->ngroups; k++) {
+        free(E->groups[k].prefix);
+        free(E->groups[k].suffix);
+    }
+    free(E->groups);
     memset(E, 0, sizeof *E);
 }
 
 /* --- scalar kernels ------------------------------------------------------------------- */
+
+int codegen_locals(const Emitter *E) {
+    int n = E->ntemps + E->nchain;
+    for (int k = 0; k < E->nexps; k++)
+        n += 1 + E->exps[k].log1p;
+    return n;
+}
 
 void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
                        const char *ret, const char *suffix, const char *out_arg, int definition) {
@@ -1084,7 +1541,7 @@ static KernelInfo emit_kernel(Emitter *E, const CodegenInput *in, const char *re
     }
     sb_puts(E->out, "}\n\n");
     info.counts = E->counts;
-    info.temps = E->ntemps;
+    info.temps = codegen_locals(E);
     info.max_stmt = E->max_stmt;
     return info;
 }

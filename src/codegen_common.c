@@ -82,6 +82,8 @@ static const struct {
                       "    return x >= 0 ? $1 / ($1 + e) : e / ($1 + e);\n"},
     [CH_SOFTPLUS_E] = {"softplus_e", "$T x, $T e", "sd_softplus(x) given e = exp(-|x|)",
                        "    return (x > 0 ? x : $0) + log1p$F(e);\n"},
+    [CH_SOFTPLUS_L] = {"softplus_l", "$T x, $T l", "sd_softplus(x) given l = log1p(exp(-|x|))",
+                       "    return (x > 0 ? x : $0) + l;\n"},
     [CH_POW_LESS1] = {"pow_less1", "$T b, $T e, $T by",
                       "b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"
                       " * b^y is not a normal number (then the division would not be exact)",

@@ -70,6 +70,7 @@ typedef enum CodegenHelper {
     CH_IFPOS,
     CH_SIGMOID_E,  /* sigmoid(x) given e = exp(-|x|)                      */
     CH_SOFTPLUS_E, /* softplus(x) given e = exp(-|x|)                     */
+    CH_SOFTPLUS_L, /* softplus(x) given l = log1p(exp(-|x|))              */
     CH_POW_LESS1,  /* b^(y - 1) from b^y                                  */
     CH_COUNT
 } CodegenHelper;

@@ -54,13 +54,30 @@ typedef enum CodegenHome {
     HOME_OUT   /* out_name[offset ...]: straight into the kernel's output    */
 } CodegenHome;
 
-/* Arguments v of sigmoid, softplus and the logarithms of sigmoids (up to
- * sign) that share one e = exp(-|v|) in a kernel. */
-#define CODEGEN_MAX_SHARED_EXP 64
+/* One e<k> = exp(-|w|) shared by every sigmoid, softplus and logarithm
+ * of a sigmoid of w or -w in a kernel, and l<k> = log1p(e<k>) when two
+ * of them are softplus-like (codegen.c, plan_exps). */
+typedef struct ExpGroup {
+    const Node *w;
+    unsigned char log1p;   /* l<k> is computed too                          */
+    unsigned char defined; /* e<k> (and l<k>) are written                   */
+} ExpGroup;
 
-/* A product written from prefix and suffix products of a base list of
- * factors (codegen.c, plan_products). */
-typedef struct ProductGroup ProductGroup;
+/* Products that lack one factor of a longer product `base` (the partial
+ * derivatives of a product), written from prefix products P_k =
+ * f[0]...f[k-1] and suffix products S_k = f[k]...f[n-1] of its factors
+ * f[0..n): about 3n multiplications for all of them instead of n^2
+ * (codegen.c, plan_products).  Chain values are the locals u<j>. */
+typedef struct ProductGroup {
+    const Node *base;
+    Node *const *f; /* the base's factors other than its constant          */
+    int n;
+    const Node *coef; /* the base's constant, folded into P_1 = coef f[0]
+                         (every product written from a prefix has it), or
+                         NULL                                              */
+    int *prefix;    /* by k: 1 + j of u<j> = P_k, 0 while not written       */
+    int *suffix;    /* by k: 1 + j of u<j> = S_k                            */
+} ProductGroup;
 
 typedef struct Emitter {
     Graph *g;
@@ -96,15 +113,18 @@ typedef struct Emitter {
     uint32_t defining;      /* id of the node being defined (those below it
                                are defined), or UINT32_MAX                   */
     /* exponentials shared by magnitude */
-    const Node *shared_exp[CODEGEN_MAX_SHARED_EXP]; /* the v of e<k> = exp(-|v|) */
-    unsigned char shared_exp_defined[CODEGEN_MAX_SHARED_EXP];
-    unsigned char shared_log1p[CODEGEN_MAX_SHARED_EXP]; /* l<k> = log1p(e<k>) too */
-    int nshared_exp;
+    int *exp_group;         /* by id: 1 + the ExpGroup a node is written from */
+    ExpGroup *exps;
+    int nexps, exps_cap;
     /* products from prefix and suffix products */
+    int *group_of;          /* by id: 1 + the ProductGroup a product is
+                               written from                                  */
+    int *group_missing;     /* by id: the index of the base's factor it lacks
+                               (n: the base itself)                          */
     ProductGroup *groups;
-    int ngroups;
-    int *group_of;          /* by id: 1 + group of a product written from one */
-    int *group_missing;     /* by id: the base factor the product lacks       */
+    int ngroups, groups_cap;
+    int nchain;             /* the chain values u<j> written so far           */
+    int *count;             /* by id: scratch counts, zero between uses       */
 } Emitter;
 
 /* Sets E up for graph g with x[] = params and input[] = inputs, each
@@ -130,6 +150,9 @@ void codegen_define(Emitter *E, const Node *n);
 void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent);
 /* The name of a named scalar: t<k>. */
 void codegen_temp_name(Emitter *E, const Node *n);
+/* The locals of the planned kernel: its temporaries, shared exponentials
+ * and chain values. */
+int codegen_locals(const Emitter *E);
 /* Ends a statement (for the most operations of one, which bounds the
  * stack). */
 void codegen_end_statement(Emitter *E);

@@ -485,6 +485,7 @@ static void write_kernel(TE *T, StrBuf *out, Node *const *roots, int nroots, int
             write_node(T, n);
     }
     E->defining = UINT32_MAX;
+    T->scalars += codegen_locals(E) - E->ntemps; /* shared exponentials, chain values */
     for (int r = 0; r < nstored && !T->too_big; r++) {
         const Node *n = roots[r];
         if (n->shape.rank > 0 && E->temp[n->id] && E->home[n->id] == HOME_OUT)

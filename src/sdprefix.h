@@ -79,6 +79,7 @@
 #define codegen_include_header sd_codegen_include_header
 #define codegen_is_leaf sd_codegen_is_leaf
 #define codegen_literal sd_codegen_literal
+#define codegen_locals sd_codegen_locals
 #define codegen_macro_prefix sd_codegen_macro_prefix
 #define codegen_name_problem sd_codegen_name_problem
 #define codegen_plan sd_codegen_plan
