@@ -377,9 +377,32 @@ static int count_factors(const Emitter *E, const Node *n) {
 static void collect_product(const Emitter *E, const Node *n, Num *coef, const Node **num, int *nn,
                             const Node **den, Num *den_exp, int *nd, int cap);
 
+/* The node b^-1 where the graph has it, else NULL. */
+static const Node *reciprocal_of(const Emitter *E, const Node *b) {
+    Num m1 = num_int(-1);
+    Node *c = dag_lookup(E->g, EX_CONST, &m1, NULL, 0, shape_scalar);
+    if (!c)
+        return NULL;
+    Node *args[2] = {(Node *)b, c};
+    const Node *r = dag_lookup(E->g, EX_POW, NULL, args, 2, b->shape);
+    return r && r->id < E->nn ? r : NULL;
+}
+
+/* For a = b^-k, k an integer from 2 to 8: k when the kernel names 1/b and
+ * has defined it (a^-k is then written as k copies of it: products, not
+ * a division), else 0. */
+static long reciprocal_copies(const Emitter *E, const Node *a) {
+    Num k = num_neg(a->args[1]->num[0]);
+    if (!num_is_int(k) || k.p < 2 || k.p > 8)
+        return 0;
+    const Node *r = reciprocal_of(E, a->args[0]);
+    return r && named(E, r) && r->id < E->defining ? (long)k.p : 0;
+}
+
 /* The factors args[0..count) of a product into coef * num... / den... */
 static void collect_factors(const Emitter *E, Node *const *args, int count, Num *coef, const Node **num, int *nn,
                             const Node **den, Num *den_exp, int *nd, int cap) {
+    /* num holds 8 cap entries: a factor may become 8 copies of a reciprocal */
     for (int i = 0; i < count; i++) {
         const Node *a = args[i];
         if (a->kind == EX_CONST) {
@@ -390,9 +413,17 @@ static void collect_factors(const Emitter *E, Node *const *args, int count, Num 
             collect_product(E, a, coef, num, nn, den, den_exp, nd, cap);
         } else if (!named(E, a) && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
                    num_is_negative(a->args[1]->num[0]) && *nd < cap) {
+            long k = reciprocal_copies(E, a);
+            if (k > 0) {
+                /* b^-k as (1/b)^k: the kernel has 1/b already */
+                const Node *r = reciprocal_of(E, a->args[0]);
+                for (long j = 0; j < k && *nn < 8 * cap; j++)
+                    num[(*nn)++] = r;
+                continue;
+            }
             den[*nd] = a->args[0];
             den_exp[(*nd)++] = num_neg(a->args[1]->num[0]);
-        } else if (*nn < cap) {
+        } else if (*nn < 8 * cap) {
             num[(*nn)++] = a;
         }
     }
@@ -431,7 +462,7 @@ static int product_rest(Emitter *E, const Node *n, const ProductGroup *pg, int i
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     Num coef = num_int(1);
     int count = count_factors(E, n);
-    const Node **num = malloc((size_t)count * sizeof *num);
+    const Node **num = malloc(8 * (size_t)count * sizeof *num);
     const Node **den = malloc((size_t)count * sizeof *den);
     const Node **rest = malloc((size_t)count * sizeof *rest);
     Num *den_exp = malloc((size_t)count * sizeof *den_exp);
@@ -1360,6 +1391,16 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && !is_leaf(n->args[0]) &&
             !E->temp[n->args[0]->id])
             E->temp[n->args[0]->id] = 1;
+        /* b^-k beside 1/b: written from it, which is named */
+        for (int k = 0; k < (n->kind == EX_MUL ? n->nargs : 1); k++) {
+            const Node *f = n->kind == EX_MUL ? n->args[k] : n;
+            if (f->kind == EX_POW && f->args[1]->kind == EX_CONST && num_is_int(f->args[1]->num[0]) &&
+                f->args[1]->num[0].p <= -2 && f->args[1]->num[0].p >= -8) {
+                const Node *r = reciprocal_of(E, f->args[0]);
+                if (r && E->mark[r->id])
+                    E->temp[r->id] = 1;
+            }
+        }
         /* log(sigmoid(v)) re-negates v: make v a value */
         if (n->kind == EX_CALL && n->u.fn == BI_SIGMOID && !is_leaf(n->args[0]) && !E->temp[n->args[0]->id])
             E->temp[n->args[0]->id] = 1;

@@ -85,9 +85,11 @@ static const struct {
     [CH_SOFTPLUS_L] = {"softplus_l", "$T x, $T l", "sd_softplus(x) given l = log1p(exp(-|x|))",
                        "    return (x > 0 ? x : $0) + l;\n"},
     [CH_POW_LESS1] = {"pow_less1", "$T b, $T e, $T by",
-                      "b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"
-                      " * b^y is not a normal number (then the division would not be exact)",
-                      "    return b != 0 && fabs$F(by) >= $m && fabs$F(by) <= $M ? by / b : pow$F(b, e);\n"},
+                      "b^e where e = y - 1 and by = b^y is known: by / b where b^y is a normal\n"
+                      " * number (at b = 0 only for y = 0, where 1 / b is pow's infinity too),\n"
+                      " * else pow: at 0, past the range and below the normal range the\n"
+                      " * division would not give b^(y - 1)",
+                      "    return isnormal(by) ? by / b : pow$F(b, e);\n"},
 };
 
 CodegenForm codegen_form_of(Builtin fn) {

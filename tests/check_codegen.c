@@ -740,6 +740,24 @@ START_TEST(test_one_exp_per_magnitude) {
 }
 END_TEST
 
+/* Appends to script sc the --emit-test check of program (double and
+ * float: generated, compiled with -Werror, run against finite
+ * differences), its files named <stem><k>. */
+static void add_emit_test(StrBuf *sc, char stem, size_t k, const char *program) {
+    char file[32];
+    snprintf(file, sizeof file, "%c%zu.sd", stem, k);
+    write_in_workdir(file, program);
+    for (int fl = 0; fl < 2; fl++) {
+        char name[32];
+        snprintf(name, sizeof name, "%c%zu%s", stem, k, fl ? "f" : "");
+        sb_printf(sc,
+                  "'%s' --emit-test %s --name %s -f %s -o %s.c\n"
+                  "cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o t%s %s.c %s_test.c -lm\n"
+                  "./t%s > /dev/null\n",
+                  symdiff_path(), fl ? "--type float" : "", name, file, name, name, name, name, name);
+    }
+}
+
 /* Products of n factors: the gradient from prefix and suffix products,
  * at most 3n multiplications (not n^2), and the derivatives right
  * (the --emit-test program checks them against finite differences). */
@@ -771,19 +789,53 @@ START_TEST(test_product_gradient_cost) {
                       product_cases[k].program, muls, 3 * product_cases[k].n, grad);
         free(grad);
         free(text);
-        char file[32];
-        snprintf(file, sizeof file, "p%zu.sd", k);
-        write_in_workdir(file, product_cases[k].program);
-        for (int fl = 0; fl < 2; fl++)
-            sb_printf(&sc,
-                      "'%s' --emit-test %s --name p%zu%s -f p%zu.sd -o p%zu%s.c\n"
-                      "cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o t%zu%s p%zu%s.c p%zu%s_test.c -lm\n"
-                      "./t%zu%s > /dev/null\n",
-                      symdiff_path(), fl ? "--type float" : "", k, fl ? "f" : "", k, k, fl ? "f" : "", k,
-                      fl ? "f" : "", k, fl ? "f" : "", k, fl ? "f" : "", k, fl ? "f" : "");
+        add_emit_test(&sc, 'p', k, product_cases[k].program);
     }
     write_in_workdir("check.sh", sb_str(&sc));
     ck_assert_msg(sh("cd '%s' && sh ./check.sh > check.out 2>&1", workdir) == 0, "the products' gradient checks failed");
+    sb_free(&sc);
+}
+END_TEST
+
+/* b^-k beside 1/b in a kernel is written from 1/b: products, not a
+ * second division; the derivatives stay right (--emit-test against
+ * finite differences). */
+static const struct {
+    const char *program;
+    int divisions; /* at most, in f_grad */
+} reciprocal_cases[] = {
+    {"param vmax, km, ki; input s, i; vmax*s/(km*(1 + i/ki) + s)", 2},
+    {"x/(1 + x^2)", 1},
+    /* (a b + 1)^-2 and ^-3 without (a b + 1)^-1: two divisions for them */
+    {"param a, b; 1/(a + b) + 1/(a + b)^3 + a/(a*b + 1)^2", 3},
+    /* (u + v)^-8 and ^-9 without (u + v)^-1: one division each */
+    {"param u, v; u^2/(u + v)^8", 2},
+};
+
+START_TEST(test_reciprocal_powers) {
+    StrBuf sc;
+    sb_init(&sc);
+    sb_puts(&sc, "set -e\n");
+    for (size_t k = 0; k < sizeof reciprocal_cases / sizeof *reciprocal_cases; k++) {
+        char *text = generate("--name f", reciprocal_cases[k].program);
+        char *grad = function_body(text, "f_grad");
+        ck_assert_ptr_nonnull(grad);
+        int divs = 0;
+        for (const char *p = grad; (p = strstr(p, " / ")) != NULL; p += 3)
+            divs++;
+        /* constants written as p / q are not divisions at run time */
+        for (const char *p = grad; (p = strstr(p, ".0 / ")) != NULL; p += 5)
+            if (p[5] >= '0' && p[5] <= '9')
+                divs--;
+        ck_assert_msg(divs <= reciprocal_cases[k].divisions, "%s: %d divisions in f_grad, more than %d:\n%s",
+                      reciprocal_cases[k].program, divs, reciprocal_cases[k].divisions, grad);
+        free(grad);
+        free(text);
+        add_emit_test(&sc, 'r', k, reciprocal_cases[k].program);
+    }
+    write_in_workdir("check.sh", sb_str(&sc));
+    ck_assert_msg(sh("cd '%s' && sh ./check.sh > check.out 2>&1", workdir) == 0,
+                  "the reciprocal powers' gradient checks failed");
     sb_free(&sc);
 }
 END_TEST
@@ -812,6 +864,7 @@ Suite *codegen_suite(void) {
     tcase_add_test(tc, test_emit_test_program);
     tcase_add_loop_test(tc, test_one_exp_per_magnitude, 0, (int)(sizeof exp_cases / sizeof *exp_cases));
     tcase_add_test(tc, test_product_gradient_cost);
+    tcase_add_test(tc, test_reciprocal_powers);
     suite_add_tcase(s, tc);
     tc = tcase_create("names and text");
     tcase_add_checked_fixture(tc, setup, teardown);
