@@ -97,6 +97,20 @@ $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h src/*.def) $(BUILD)/parser.h $(BUIL
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(VERSION_CFLAGS) -c -o $@ $<
 
+# The fixed parts of the programs symdiff generates (src/templates/*.c, real
+# C) become $(BUILD)/templates.h: `static const char *const template_NAME[]`,
+# the file's lines after its opening comment (licence and contract), each a
+# string literal (C99 promises literals of 4095 bytes only), NULL at the end.
+TEMPLATES := $(wildcard src/templates/*.c)
+$(BUILD)/templates.h: $(TEMPLATES) | $(BUILD)
+	@for f in $(TEMPLATES); do \
+	    echo "static const char *const template_$$(basename $$f .c)[] = {"; \
+	    sed -e '1,/^ \*\/$$/d' -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/??/?\\?/g' \
+	        -e 's/^/    "/' -e 's/$$/\\n",/' $$f; \
+	    echo "    NULL};"; \
+	done > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/codegen.o: $(BUILD)/templates.h
+
 $(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -470,6 +484,7 @@ $(WEB_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/*.def) $(BUILD)/parser.h $(
 $(WEB_BUILD)/obj/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WEB_CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -c -o $@ $<
+$(WEB_BUILD)/obj/codegen.o: $(BUILD)/templates.h
 $(WEB_BUILD)/obj/sdweb.o: web/src/sdweb.c src/symdiff.h
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WEB_CFLAGS) -c -o $@ $<

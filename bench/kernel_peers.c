@@ -16,12 +16,17 @@
  * over them (kernels in other translation units, so every call is a real
  * call; the gradient loops read two gradient entries); passes calibrated
  * so that one timing of f lasts TARGET_MS; ROUNDS rounds, each timing all
- * kernels back to back in an order that rotates from round to round, and
- * every ratio formed within a round.  Before timing, the kernels are
- * compared at every point (f_grad's value with f, SymPy's value and
- * gradient with symdiff's).
+ * kernels back to back in an order that rotates from round to round, each
+ * timing the best of BEST runs, and every ratio formed within a round.
+ * Before timing, the kernels are compared at every point (f_grad's value
+ * with f, SymPy's value and gradient with symdiff's).  bench/bench.py links
+ * this program in several layouts (the objects in other orders, behind
+ * code of different sizes, bench/pad.c) and pools the rounds of all of
+ * them, so that where the linker happens to put a kernel's code does not
+ * decide a comparison.
  *
- * Prints one JSON object on stdout.
+ * Prints one JSON object on stdout: the statistics of the rounds, and each
+ * round's ratios ("rounds") for pooling.
  */
 #include <math.h>
 #include <stdio.h>
@@ -121,6 +126,26 @@ static double time_loop(Loop loop, long passes) {
     return (now() - t0) / ((double)passes * NPTS);
 }
 
+/* The best of `best` timings: a timing can only be slowed down by what
+ * else runs on the machine. */
+static double time_best(Loop loop, long passes, int best) {
+    double t = time_loop(loop, passes);
+    for (int i = 1; i < best; i++) {
+        double u = time_loop(loop, passes);
+        if (u < t)
+            t = u;
+    }
+    return t;
+}
+
+/* Prints "key": [v[0], ..., v[n-1]]. */
+static void print_list(const char *key, const double *v, int n) {
+    printf("\"%s\": [", key);
+    for (int i = 0; i < n; i++)
+        printf("%s%.6g", i ? ", " : "", v[i]);
+    printf("]");
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -141,13 +166,13 @@ static double rel_diff(double a, double b) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) {
-        fprintf(stderr, "usage: kernel_peers LO HI ROUNDS TARGET_MS\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: kernel_peers LO HI ROUNDS TARGET_MS [BEST]\n");
         return 2;
     }
     double lo = atof(argv[1]), hi = atof(argv[2]), target = atof(argv[4]) * 1e-3;
-    int rounds = atoi(argv[3]);
-    if (rounds < 1 || rounds > MAX_ROUNDS || !(lo < hi) || !(target > 0)) {
+    int rounds = atoi(argv[3]), best = argc == 6 ? atoi(argv[5]) : 1;
+    if (rounds < 1 || rounds > MAX_ROUNDS || !(lo < hi) || !(target > 0) || best < 1 || best > 100) {
         fprintf(stderr, "kernel_peers: bad arguments\n");
         return 2;
     }
@@ -201,11 +226,11 @@ int main(int argc, char **argv) {
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < NK; i++) {
             int k = (i + r) % NK;
-            t[k][r] = time_loop(kernels[k].loop, passes);
+            t[k][r] = time_best(kernels[k].loop, passes, best);
         }
 
     double ratio[MAX_ROUNDS];
-    printf("{\"passes\": %ld, \"points\": %d, \"rounds\": %d, ", passes, NPTS, rounds);
+    printf("{\"passes\": %ld, \"points\": %d, \"rounds\": %d, \"best\": %d, ", passes, NPTS, rounds, best);
     for (int k = 0; k < NK; k++) {
         char key[32];
         snprintf(key, sizeof key, "%s_ns", kernels[k].name);
@@ -225,6 +250,30 @@ int main(int argc, char **argv) {
     print_stats("f_grad_over_sp_f_grad", ratio, rounds, 1.0);
     printf(", ");
 #endif
+    /* every round's times (ns) and ratios, for pooling over layouts */
+    printf("\"per_round\": {");
+    for (int k = 0; k < NK; k++) {
+        char key[32];
+        for (int r = 0; r < rounds; r++)
+            ratio[r] = t[k][r] * 1e9;
+        snprintf(key, sizeof key, "%s_ns", kernels[k].name);
+        print_list(key, ratio, rounds);
+        printf(", ");
+        if (k > 0) {
+            for (int r = 0; r < rounds; r++)
+                ratio[r] = t[k][r] / t[0][r];
+            snprintf(key, sizeof key, "%s_over_f", kernels[k].name);
+            print_list(key, ratio, rounds);
+            printf(", ");
+        }
+    }
+#ifdef HAVE_SYMPY
+    for (int r = 0; r < rounds; r++)
+        ratio[r] = t[1][r] / t[2][r];
+    print_list("f_grad_over_sp_f_grad", ratio, rounds);
+    printf(", ");
+#endif
+    printf("\"layout\": 0}, ");
     printf("\"check\": {\"f_grad_value\": %.3g, \"sp_value\": %.3g, \"sp_grad\": %.3g, "
            "\"nonfinite\": %d}}\n",
            d_value, d_sp_value, d_sp_grad, nonfinite);

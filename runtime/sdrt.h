@@ -442,6 +442,42 @@ int sdrt_progress_update(SdrtProgress *p, long epoch, double loss, double acc);
 /* Ends an unfinished terminal line with '\n'.  Returns 0, or -1. */
 int sdrt_progress_finish(SdrtProgress *p);
 
+/* ------------------------------------------------------------------------ */
+/* The training program of symdiff --emit-main train                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * What a generated NAME_main.c knows about its model: the sizes, the names
+ * of the parameters (printed with their trained values), the gradient
+ * kernel NAME_grad(theta, row, grad) of the loss of one row of data, and
+ * arrays of nparams doubles (at least 1) for the parameters, the gradient
+ * of a batch, the gradient of one row and the optimiser's state.
+ */
+typedef double (*SdrtSampleGradFn)(const double *theta, const double *row,
+                                   double *grad);
+
+typedef struct SdrtTrainProgram {
+    const char *name;               /* the kernel, for messages            */
+    size_t nparams, ninputs;        /* ninputs: the columns of the data    */
+    const char *const *param_names; /* nparams names                       */
+    SdrtSampleGradFn grad;
+    double *theta, *grad_sum, *sample_grad, *m, *v;
+} SdrtTrainProgram;
+
+/*
+ * The whole program: `NAME_train DATA.csv [epochs] [learning-rate] [batch]
+ * [adam|sgd|momentum] [seed]` (defaults 100, 0.01, 32, adam, 1).  Loads the
+ * CSV file (a header line is skipped when its first field does not start
+ * like a number; one column per input), starts the parameters at 0.1 times
+ * normal deviates, minimises the mean loss over the rows by minibatch
+ * training, reporting the loss per epoch on stdout (sdrt_progress_*), and
+ * prints each parameter.  Returns the exit status: 0, 1 for bad data, a
+ * loss that stopped being finite or no memory (messages on stderr), 2 for
+ * a usage error.  Like sdrt_csv_load it allocates (the data and an index
+ * array), and frees what it allocates.
+ */
+int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv);
+
 /* The index of the largest of v[0..k): the first on ties, NaNs skipped. */
 size_t sdrt_argmax(const double *v, size_t k);
 /* Fraction of i with (prob[i] >= 0.5) == (labels[i] != 0); 0 when n is 0. */

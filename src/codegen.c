@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * codegen.c — emits C99 kernels from DAG roots (see codegen.h).
+ * codegen.c — the emitter core (codegen_core.h) and the kernels of programs
+ * without vectors and matrices (codegen.h).
  *
- * Consumes the function and derivative nodes; produces straight-line C.
- * Each kernel visits the nodes it needs in id order (a topological order):
- * a node used more than once becomes a `const` temporary, a node used once
- * is written inline in its user.  Precision is a property of every token:
- * in float mode the type, every literal (`1.0f`) and every libm call
- * (`expf`) are single precision, so the code compiles under
- * -Wdouble-promotion.  Numerically careful forms are chosen at emission,
- * each one value-preserving: log(1 + u) is log1p(u), exp(u) - 1 is
- * expm1(u), log(sigmoid(u)) is -softplus(-u), log(1 - sigmoid(u)) is
- * -softplus(u), and sigmoid and softplus never overflow.
+ * Consumes the function and derivative nodes; produces C.  Each kernel
+ * visits the nodes it needs in id order (a topological order): a node used
+ * more than once becomes a `const` temporary, a node used once is written
+ * inline in its user.  The same writer writes the scalars and the element
+ * expressions of codegen_tensor.c's kernels: only the way a leaf, a
+ * temporary or a materialised vector is referred to depends on the kernel
+ * (codegen_core.h).  Precision is a property of every token: in float mode
+ * the type, every literal (`1.0f`) and every libm call (`expf`) are single
+ * precision, so the code compiles under -Wdouble-promotion.  Numerically
+ * careful forms are chosen at emission, each one value-preserving:
+ * log(1 + u) is log1p(u), exp(u) - 1 is expm1(u), log(sigmoid(u)) is
+ * -softplus(-u), log(1 - sigmoid(u)) is -softplus(u), and sigmoid and
+ * softplus never overflow.  Work is shared where the kernel computes the
+ * same thing twice in different dress: one e = exp(-|v|) (and one
+ * log1p(e)) for every sigmoid, softplus and logarithm of a sigmoid of v or
+ * -v, one square root for b^(k/2) beside sqrt(b), b^(y - 1) from b^y, and
+ * products that lack one factor of a longer product from its prefix and
+ * suffix products.
  */
 #include "codegen.h"
 
@@ -23,50 +32,16 @@
 #include <string.h>
 
 #include "codegen_common.h"
-
-/* Precedence of emitted C expressions, loosest first. */
-enum { C_SUM = 1, C_PROD, C_UNARY, C_ATOM };
-
-/* Arguments v of a kernel that has both sigmoid(v) and softplus(v): both
- * are computed from one e = exp(-|v|) (the derivative of softplus is the
- * sigmoid, so a kernel with one often has the other). */
-#define MAX_SHARED_EXP 64
-
-typedef struct Emitter {
-    Graph *g;
-    const CodegenInput *in;
-    const CodegenOptions *opt;
-    StrBuf *out;
-    int *temp;            /* by id: 1 + temporary number, 0 = inline     */
-    unsigned char *mark;  /* by id: needed by the current kernel         */
-    int *uses;            /* by id: users within the current kernel      */
-    int *param_index;     /* by variable: position in x[], or -1         */
-    int *input_index;     /* by variable: position in input[], or -1     */
-    uint32_t *reads;      /* ids referred to by name, when recording     */
-    size_t nreads, reads_cap;
-    int record_reads;
-    CodegenCounts counts;
-    long stmt_start;      /* operations counted before this statement     */
-    long max_stmt;        /* the most operations of one statement          */
-    int ntemps;
-    unsigned helpers;     /* bit 1 << CodegenHelper: the sd_ helpers used */
-    const CodegenType *ty;
-    const char *T;        /* ty->name: "double" or "float"               */
-    const char *fs;       /* ty->suffix, of libm and helpers: "" or "f"  */
-    const Node *shared_exp[MAX_SHARED_EXP]; /* the v of e<k> = exp(-|v|)  */
-    uint32_t defining;    /* id of the temporary being defined (those
-                             below it are defined), or UINT32_MAX      */
-    unsigned char shared_exp_defined[MAX_SHARED_EXP];
-    int nshared_exp;
-} Emitter;
+#include "codegen_core.h"
 
 static void emit(Emitter *E, const Node *n, int ctx);
+static void emit_ref(Emitter *E, const Node *n, int ctx);
 
 static long count_total(const CodegenCounts *c) { return c->add + c->mul + c->div + c->call; }
 
 /* Ends a statement: its operations are values that live while it is
  * computed (the stack bound counts the most of one statement). */
-static void end_statement(Emitter *E) {
+void codegen_end_statement(Emitter *E) {
     long n = count_total(&E->counts) - E->stmt_start;
     if (n > E->max_stmt)
         E->max_stmt = n;
@@ -88,6 +63,12 @@ static void record_read(Emitter *E, const Node *n) {
     }
     E->reads[E->nreads++] = n->id;
 }
+
+static size_t cols_of(Shape s) { return s.rank == 2 ? (size_t)s.dim[1] : 1; }
+
+/* Is n named by the current kernel (a temporary, or a materialised vector
+ * or matrix)?  Nodes newer than the emitter are not. */
+static int named(const Emitter *E, const Node *n) { return n->id < E->nn && E->temp[n->id]; }
 
 /* --- literals and names ---------------------------------------------------- */
 
@@ -125,6 +106,41 @@ static void emit_call_name(Emitter *E, const char *name) {
     sb_puts(E->out, E->fs);
 }
 
+void codegen_subscript(StrBuf *out, const char *base, size_t off, CodegenIndex r, CodegenIndex c, size_t cols,
+                       int rank) {
+    if (rank >= 1 && !r.var)
+        off += r.at * (rank == 2 ? cols : 1);
+    if (rank == 2 && !c.var)
+        off += c.at;
+    int vr = rank >= 1 && r.var, vc = rank == 2 && c.var;
+    sb_printf(out, "%s[", base);
+    if (off || (!vr && !vc))
+        sb_printf(out, "%zu%s", off, vr || vc ? " + " : "");
+    if (vr) {
+        sb_puts(out, r.var);
+        if (rank == 2)
+            sb_printf(out, " * %zu", cols);
+        if (vc)
+            sb_puts(out, " + ");
+    }
+    if (vc)
+        sb_puts(out, c.var);
+    sb_putc(out, ']');
+}
+
+/* A named node: t<k> for a scalar, its slot at the binding for a vector or
+ * matrix. */
+static void emit_name(Emitter *E, const Node *n) {
+    record_read(E, n);
+    if (n->shape.rank == 0)
+        sb_printf(E->out, "t%d", E->temp[n->id] - 1);
+    else
+        codegen_subscript(E->out, E->home[n->id] == HOME_WORK ? "work" : E->out_name, E->offset[n->id], E->row,
+                          E->col, cols_of(n->shape), n->shape.rank);
+}
+
+void codegen_temp_name(Emitter *E, const Node *n) { emit_name(E, n); }
+
 /* --- pattern recognition for the careful forms --------------------------------- */
 
 static int is_call(const Node *n, Builtin fn) { return n->kind == EX_CALL && n->u.fn == (int)fn; }
@@ -146,14 +162,16 @@ static const Node *one_minus_sigmoid(const Node *u) {
 
 /* --- expressions ------------------------------------------------------------- */
 
-static void emit_temp_or(Emitter *E, const Node *n, int ctx) {
-    if (E->temp[n->id]) {
-        record_read(E, n);
-        sb_printf(E->out, "t%d", E->temp[n->id] - 1);
+/* n where it is used: its name when the kernel names it, else inline. */
+static void emit_ref(Emitter *E, const Node *n, int ctx) {
+    if (named(E, n)) {
+        emit_name(E, n);
         return;
     }
     emit(E, n, ctx);
 }
+
+void codegen_ref(Emitter *E, const Node *n, int ctx) { emit_ref(E, n, ctx); }
 
 static int negative_term(const Node *t) {
     if (t->kind == EX_CONST)
@@ -162,6 +180,7 @@ static int negative_term(const Node *t) {
 }
 
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx);
+static void emit_chain(Emitter *E, const ProductGroup *pg, int prefix, int k, int ctx);
 
 /* A sum, skipping one constant (for log1p) when skip_const is set. */
 static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
@@ -191,13 +210,13 @@ static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
                 sb_puts(E->out, " + ");
             emit_call_name(E, "expm1");
             sb_putc(E->out, '(');
-            emit_temp_or(E, t->args[0], 0);
+            emit_ref(E, t->args[0], 0);
             sb_putc(E->out, ')');
             E->counts.call++;
             first = 0;
             continue;
         }
-        int neg = !first && !E->temp[t->id] && negative_term(t);
+        int neg = !first && !named(E, t) && negative_term(t);
         if (!first) {
             sb_puts(E->out, neg ? " - " : " + ");
             E->counts.add++;
@@ -209,7 +228,7 @@ static void emit_sum(Emitter *E, const Node *n, int skip_const, int ctx) {
             else
                 emit_product(E, t, 1, C_PROD);
         } else {
-            emit_temp_or(E, t, first ? C_SUM : C_SUM + 1);
+            emit_ref(E, t, first ? C_SUM : C_SUM + 1);
         }
         first = 0;
     }
@@ -229,21 +248,21 @@ static void emit_int_power(Emitter *E, const Node *b, long k) {
                 sb_puts(E->out, " * ");
                 E->counts.mul++;
             }
-            emit_temp_or(E, b, C_ATOM);
+            emit_ref(E, b, C_ATOM);
         }
         return;
     }
     sb_putc(E->out, '(');
     emit_int_power(E, b, k / 2);
     sb_puts(E->out, ") * (");
-    int muls = E->counts.mul; /* the repeated half is computed once */
+    long muls = E->counts.mul; /* the repeated half is computed once */
     emit_int_power(E, b, k / 2);
     E->counts.mul = muls;
     sb_putc(E->out, ')');
     E->counts.mul++;
     if (k % 2) {
         sb_puts(E->out, " * ");
-        emit_temp_or(E, b, C_ATOM);
+        emit_ref(E, b, C_ATOM);
         E->counts.mul++;
     }
 }
@@ -260,7 +279,7 @@ static const Node *square_root_of(const Emitter *E, const Node *b, uint32_t belo
         return NULL;
     Node *args[2] = {(Node *)b, h};
     const Node *s = dag_lookup(E->g, EX_POW, NULL, args, 2, b->shape);
-    return s && s->id < below ? s : NULL;
+    return s && s->id < below && s->id < E->nn ? s : NULL;
 }
 
 /* For n = b^(y - 1): the node b^y where the graph has it with a smaller
@@ -278,13 +297,13 @@ static const Node *power_above(const Emitter *E, const Node *n) {
 /* sqrt(b), through the temporary of b^(1/2) when it has one. */
 static void emit_square_root(Emitter *E, const Node *b) {
     const Node *s = square_root_of(E, b, E->defining);
-    if (s && E->temp[s->id]) {
-        emit_temp_or(E, s, C_ATOM);
+    if (s && named(E, s)) {
+        emit_ref(E, s, C_ATOM);
         return;
     }
     emit_call_name(E, "sqrt");
     sb_putc(E->out, '(');
-    emit_temp_or(E, b, 0);
+    emit_ref(E, b, 0);
     sb_putc(E->out, ')');
     E->counts.call++;
 }
@@ -319,11 +338,26 @@ static void emit_positive_power(Emitter *E, const Node *b, Num e, int ctx) {
     }
     emit_call_name(E, "pow");
     sb_putc(E->out, '(');
-    emit_temp_or(E, b, 0);
+    emit_ref(E, b, 0);
     sb_puts(E->out, ", ");
     emit_const(E, e, 0);
     sb_putc(E->out, ')');
     E->counts.call++;
+}
+
+/* How often b is written by b^e (e a constant): as a product of copies of
+ * b, and once more for a half-integer power's square root. */
+static long power_copies(const Node *e) {
+    if (e->kind != EX_CONST)
+        return 1;
+    Num k = e->num[0];
+    if (num_is_negative(k))
+        k = num_neg(k);
+    if (num_is_int(k) && k.p <= 8)
+        return (long)k.p;
+    if (k.is_rat && k.q == 2 && k.p <= 15)
+        return (long)(k.p / 2) + 1;
+    return 1;
 }
 
 /* Factors of a product written inline; a nested product that is not a
@@ -335,48 +369,125 @@ static int count_factors(const Emitter *E, const Node *n) {
     int c = 0;
     for (int i = 0; i < n->nargs; i++) {
         const Node *a = n->args[i];
-        c += a->kind == EX_MUL && !E->temp[a->id] ? count_factors(E, a) : 1;
+        c += a->kind == EX_MUL && !named(E, a) ? count_factors(E, a) : 1;
     }
     return c;
 }
 
 static void collect_product(const Emitter *E, const Node *n, Num *coef, const Node **num, int *nn,
+                            const Node **den, Num *den_exp, int *nd, int cap);
+
+/* The node b^-1 where the graph has it, else NULL. */
+static const Node *reciprocal_of(const Emitter *E, const Node *b) {
+    Num m1 = num_int(-1);
+    Node *c = dag_lookup(E->g, EX_CONST, &m1, NULL, 0, shape_scalar);
+    if (!c)
+        return NULL;
+    Node *args[2] = {(Node *)b, c};
+    const Node *r = dag_lookup(E->g, EX_POW, NULL, args, 2, b->shape);
+    return r && r->id < E->nn ? r : NULL;
+}
+
+/* For a = b^-k, k an integer from 2 to 8: k when the kernel names 1/b and
+ * has defined it (a^-k is then written as k copies of it: products, not
+ * a division), else 0. */
+static long reciprocal_copies(const Emitter *E, const Node *a) {
+    Num k = num_neg(a->args[1]->num[0]);
+    if (!num_is_int(k) || k.p < 2 || k.p > 8)
+        return 0;
+    const Node *r = reciprocal_of(E, a->args[0]);
+    return r && named(E, r) && r->id < E->defining ? (long)k.p : 0;
+}
+
+/* The factors args[0..count) of a product into coef * num... / den... */
+static void collect_factors(const Emitter *E, Node *const *args, int count, Num *coef, const Node **num, int *nn,
                             const Node **den, Num *den_exp, int *nd, int cap) {
-    int count = n->kind == EX_MUL ? n->nargs : 1;
+    /* num holds 8 cap entries: a factor may become 8 copies of a reciprocal */
     for (int i = 0; i < count; i++) {
-        const Node *a = n->kind == EX_MUL ? n->args[i] : n;
+        const Node *a = args[i];
         if (a->kind == EX_CONST) {
             Num r;
             if (num_mul(*coef, a->num[0], &r) == NUM_OK)
                 *coef = r;
-        } else if (a->kind == EX_MUL && !E->temp[a->id]) {
+        } else if (a->kind == EX_MUL && !named(E, a)) {
             collect_product(E, a, coef, num, nn, den, den_exp, nd, cap);
-        } else if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
+        } else if (!named(E, a) && a->kind == EX_POW && a->args[1]->kind == EX_CONST &&
                    num_is_negative(a->args[1]->num[0]) && *nd < cap) {
+            long k = reciprocal_copies(E, a);
+            if (k > 0) {
+                /* b^-k as (1/b)^k: the kernel has 1/b already */
+                const Node *r = reciprocal_of(E, a->args[0]);
+                for (long j = 0; j < k && *nn < 8 * cap; j++)
+                    num[(*nn)++] = r;
+                continue;
+            }
             den[*nd] = a->args[0];
             den_exp[(*nd)++] = num_neg(a->args[1]->num[0]);
-        } else if (*nn < cap) {
+        } else if (*nn < 8 * cap) {
             num[(*nn)++] = a;
         }
     }
 }
 
-/* A product (or a lone reciprocal power): coef * num... / (den...). */
+static void collect_product(const Emitter *E, const Node *n, Num *coef, const Node **num, int *nn,
+                            const Node **den, Num *den_exp, int *nd, int cap) {
+    if (n->kind == EX_MUL)
+        collect_factors(E, n->args, n->nargs, coef, num, nn, den, den_exp, nd, cap);
+    else
+        collect_factors(E, (Node *const *)&n, 1, coef, num, nn, den, den_exp, nd, cap);
+}
+
+/* Product n, a member of a group (or its base) being defined: its chain
+ * values, and into args the factors they do not hold; returns how many. */
+static int product_rest(Emitter *E, const Node *n, const ProductGroup *pg, int i, const Node **args) {
+    for (int j = 0; j < pg->n; j++)
+        if (j != i && !(i == pg->n && j == pg->n - 1))
+            E->count[pg->f[j]->id]++;
+    int m = 0;
+    for (int k = 0; k < n->nargs; k++) {
+        const Node *a = n->args[k];
+        if (E->count[a->id] > 0)
+            E->count[a->id]--;
+        else
+            args[m++] = a;
+    }
+    for (int j = 0; j < pg->n; j++)
+        E->count[pg->f[j]->id] = 0;
+    return m;
+}
+
+/* A product (or a lone reciprocal power): coef * num... / (den...); a
+ * product of a group (plan_products), being defined: coef * P_i * S_(i+1)
+ * * rest... / (den...). */
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     Num coef = num_int(1);
     int count = count_factors(E, n);
-    const Node **num = malloc((size_t)count * sizeof *num);
+    const Node **num = malloc(8 * (size_t)count * sizeof *num);
     const Node **den = malloc((size_t)count * sizeof *den);
+    const Node **rest = malloc((size_t)count * sizeof *rest);
     Num *den_exp = malloc((size_t)count * sizeof *den_exp);
-    if (!num || !den || !den_exp) {
+    if (!num || !den || !den_exp || !rest) {
         free(num);
         free(den);
+        free(rest);
         free(den_exp);
         E->out->failed = 1;
         return;
     }
-    int nn = 0, nd = 0;
-    collect_product(E, n, &coef, num, &nn, den, den_exp, &nd, count);
+    int nn = 0, nd = 0, chains = 0;
+    const ProductGroup *pg = NULL;
+    int gi = 0;
+    if (n->id < E->nn && E->group_of[n->id] && E->defining == n->id) {
+        pg = &E->groups[E->group_of[n->id] - 1];
+        gi = E->group_missing[n->id];
+        int m = product_rest(E, n, pg, gi, rest);
+        collect_factors(E, (Node *const *)rest, m, &coef, num, &nn, den, den_exp, &nd, count);
+        if (gi >= 1 && pg->coef)
+            coef = num_int(1); /* in P_i */
+        chains = (gi >= 1) + (gi < pg->n && gi + 1 <= pg->n - 1);
+    } else {
+        collect_product(E, n, &coef, num, &nn, den, den_exp, &nd, count);
+    }
     if (negate)
         coef = num_neg(coef);
     int neg = num_is_negative(coef);
@@ -393,9 +504,21 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
      * bring the product back into range, not first, where c * a alone can
      * overflow (c = 4.9e35, a = 1000) */
     double c = num_value(coef);
-    int late = E->opt->use_float && nn > 0 && (c > 0x1p64 || c < 0x1p-64);
-    if ((!num_is_one(coef) || nn == 0) && !late) {
+    int late = E->opt->use_float && nn + chains > 0 && (c > 0x1p64 || c < 0x1p-64);
+    if ((!num_is_one(coef) || nn + chains == 0) && !late) {
         emit_const(E, coef, C_UNARY);
+        first = 0;
+    }
+    for (int k = 0; k < 2 && pg; k++) {
+        /* P_i, then S_(i+1) (the base itself: P_(n-1)) */
+        int prefix = k == 0, at = prefix ? (gi == pg->n ? pg->n - 1 : gi) : gi + 1;
+        if (prefix ? at < 1 : (gi == pg->n || at > pg->n - 1))
+            continue;
+        if (!first) {
+            sb_puts(E->out, " * ");
+            E->counts.mul++;
+        }
+        emit_chain(E, pg, prefix, at, C_PROD + 1);
         first = 0;
     }
     for (int i = 0; i < nn; i++) {
@@ -404,10 +527,10 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
             E->counts.mul++;
         }
         const Node *a = num[i];
-        if (!E->temp[a->id] && a->kind == EX_POW && a->args[1]->kind == EX_CONST)
+        if (!named(E, a) && a->kind == EX_POW && a->args[1]->kind == EX_CONST)
             emit_positive_power(E, a->args[0], a->args[1]->num[0], C_PROD + 1);
         else
-            emit_temp_or(E, a, C_PROD + 1);
+            emit_ref(E, a, C_PROD + 1);
         first = 0;
     }
     if (late) {
@@ -427,7 +550,7 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
                 E->counts.mul++;
             }
             if (num_is_one(den_exp[i]))
-                emit_temp_or(E, den[i], C_ATOM);
+                emit_ref(E, den[i], C_ATOM);
             else
                 emit_positive_power(E, den[i], den_exp[i], nd > 1 ? C_PROD + 1 : C_PROD);
         }
@@ -438,35 +561,63 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
         sb_putc(E->out, ')');
     free(num);
     free(den);
+    free(rest);
     free(den_exp);
 }
 
-static int shared_exp_index(const Emitter *E, const Node *v) {
-    for (int k = 0; k < E->nshared_exp; k++)
-        if (E->shared_exp[k] == v)
-            return k;
-    return -1;
+/* The shared exponential n is written from (its e<k> written already), or
+ * -1. */
+static int exp_group_of(const Emitter *E, const Node *n) {
+    if (n->id >= E->nn || !E->exp_group[n->id])
+        return -1;
+    int k = E->exp_group[n->id] - 1;
+    return E->exps[k].defined ? k : -1;
 }
 
-static void emit_helper_call(Emitter *E, CodegenHelper helper, const Node *n, int nargs) {
+/* softplus(v) from the shared e<k>, or l<k> = log1p(e<k>) when the kernel
+ * has it. */
+static void emit_softplus_shared(Emitter *E, const Node *v, int k, int negate) {
+    emit_helper_name(E, E->exps[k].log1p ? CH_SOFTPLUS_L : CH_SOFTPLUS_E);
+    sb_puts(E->out, negate ? "(-" : "(");
+    emit_ref(E, v, negate ? C_UNARY : 0);
+    sb_printf(E->out, ", %c%d)", E->exps[k].log1p ? 'l' : 'e', k);
+    E->counts.call++;
+}
+
+static void emit_helper_call(Emitter *E, CodegenHelper helper, const Node *n) {
     emit_helper_name(E, helper);
     sb_putc(E->out, '(');
-    for (int i = 0; i < nargs; i++) {
+    for (int i = 0; i < n->nargs; i++) {
         if (i)
             sb_puts(E->out, ", ");
-        emit_temp_or(E, n->args[i], 0);
+        emit_ref(E, n->args[i], 0);
     }
     sb_putc(E->out, ')');
     E->counts.call++;
 }
 
+/* -softplus(v) (negate: -softplus(-v)), the logarithm of a sigmoid n:
+ * finite for every v. */
+static void emit_log_sigmoid(Emitter *E, const Node *n, const Node *v, int negate, int ctx) {
+    int paren = ctx >= C_UNARY;
+    sb_puts(E->out, paren ? "(-" : "-");
+    int k = exp_group_of(E, n);
+    if (k >= 0) {
+        emit_softplus_shared(E, v, k, negate);
+    } else {
+        emit_helper_name(E, CH_SOFTPLUS);
+        sb_puts(E->out, negate ? "(-" : "(");
+        emit_ref(E, v, negate ? C_UNARY : 0);
+        sb_putc(E->out, ')');
+        E->counts.call++;
+    }
+    if (paren)
+        sb_putc(E->out, ')');
+}
+
 static void emit_call(Emitter *E, const Node *n, int ctx) {
     Builtin fn = (Builtin)n->u.fn;
     const Node *u = n->nargs ? n->args[0] : NULL;
-    if (fn == BI_PI) {
-        emit_literal(E, 3.14159265358979323846);
-        return;
-    }
     if (fn == BI_EXP && dag_is_num(u, 1)) {
         emit_literal(E, 2.71828182845904523536);
         return;
@@ -475,27 +626,15 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         const Node *v;
         if (is_call(u, BI_SIGMOID)) {
             /* log(sigmoid(v)) = -softplus(-v): finite for every v */
-            int paren = ctx >= C_UNARY;
-            sb_puts(E->out, paren ? "(-" : "-");
-            emit_helper_name(E, CH_SOFTPLUS);
-            sb_puts(E->out, "(-");
-            emit_temp_or(E, u->args[0], C_UNARY);
-            sb_puts(E->out, paren ? "))" : ")");
-            E->counts.call++;
+            emit_log_sigmoid(E, n, u->args[0], 1, ctx);
             return;
         }
         if ((v = one_minus_sigmoid(u)) != NULL) {
             /* log(1 - sigmoid(v)) = -softplus(v) */
-            int paren = ctx >= C_UNARY;
-            sb_puts(E->out, paren ? "(-" : "-");
-            emit_helper_name(E, CH_SOFTPLUS);
-            sb_putc(E->out, '(');
-            emit_temp_or(E, v, 0);
-            sb_puts(E->out, paren ? "))" : ")");
-            E->counts.call++;
+            emit_log_sigmoid(E, n, v, 0, ctx);
             return;
         }
-        if (is_one_plus(u) && !E->temp[u->id]) {
+        if (is_one_plus(u) && !named(E, u)) {
             /* log(1 + w) = log1p(w): accurate when w is tiny */
             emit_call_name(E, "log1p");
             sb_putc(E->out, '(');
@@ -505,43 +644,94 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
             return;
         }
     }
-    if (codegen_libm_name(fn)) {
-        emit_call_name(E, codegen_libm_name(fn));
+    CodegenForm form = codegen_form_of(fn);
+    switch (form.kind) {
+    case CF_CONSTANT:
+        emit_literal(E, form.value);
+        return;
+    case CF_LIBM:
+        emit_call_name(E, form.libm);
         sb_putc(E->out, '(');
-        emit_temp_or(E, u, 0);
+        emit_ref(E, u, 0);
         sb_putc(E->out, ')');
         E->counts.call++;
         return;
-    }
-    int k = fn == BI_SIGMOID || fn == BI_SOFTPLUS ? shared_exp_index(E, u) : -1;
-    if (k >= 0 && E->shared_exp_defined[k]) {
-        /* sigmoid(v) and softplus(v) from the e<k> = exp(-|v|) they share */
-        emit_helper_name(E, fn == BI_SIGMOID ? CH_SIGMOID_E : CH_SOFTPLUS_E);
-        sb_putc(E->out, '(');
-        emit_temp_or(E, u, 0);
-        sb_printf(E->out, ", e%d)", k);
-        E->counts.call++;
+    case CF_HELPER: {
+        int k = exp_group_of(E, n);
+        if (k >= 0 && fn == BI_SOFTPLUS) {
+            emit_softplus_shared(E, u, k, 0);
+            return;
+        }
+        if (k >= 0) {
+            /* sigmoid(v) from the e<k> = exp(-|v|) it shares */
+            emit_helper_name(E, CH_SIGMOID_E);
+            sb_putc(E->out, '(');
+            emit_ref(E, u, 0);
+            sb_printf(E->out, ", e%d)", k);
+            E->counts.call++;
+            return;
+        }
+        emit_helper_call(E, form.helper, n);
         return;
     }
-    if (codegen_helper_of(fn) != CH_COUNT) {
-        emit_helper_call(E, codegen_helper_of(fn), n, n->nargs);
-        return;
     }
-    sb_puts(E->out, "0 /* unsupported */");
 }
 
+/* A variable: its block in x[] or input[], at the binding. */
 static void emit_var(Emitter *E, const Node *n) {
     int v = n->u.var;
     record_read(E, n);
-    if (E->param_index[v] >= 0)
-        sb_printf(E->out, "x[%d]", E->param_index[v]);
-    else if (E->input_index[v] >= 0)
-        sb_printf(E->out, "input[%d]", E->input_index[v]);
-    else
-        sb_puts(E->out, "0 /* unbound */");
+    codegen_subscript(E->out, E->var_array[v] == 1 ? "input" : "x", E->var_offset[v], E->row, E->col,
+                      cols_of(n->shape), n->shape.rank);
 }
 
+static void put_index(Emitter *E, CodegenIndex ix) {
+    if (ix.var)
+        sb_puts(E->out, ix.var);
+    else
+        sb_printf(E->out, "%zu", ix.at);
+}
+
+/* scatter(v): zeros of n's shape, v at u.index (a scalar at a flat
+ * position, or a row of a matrix).  With constant subscripts the
+ * selection is made here. */
+static void emit_scatter(Emitter *E, const Node *n, int ctx) {
+    const Node *v = n->args[0];
+    CodegenIndex r = E->row, c = E->col;
+    int flat = n->shape.rank == 2 && v->shape.rank == 0;
+    size_t cols = cols_of(n->shape), at = (size_t)n->u.index;
+    if (!r.var && (!flat || !c.var)) {
+        if ((flat ? r.at * cols + c.at : r.at) != at) {
+            emit_literal(E, 0);
+            return;
+        }
+        E->row = c;
+        E->col = (CodegenIndex){NULL, 0};
+        emit_ref(E, v, ctx);
+        E->row = r;
+        E->col = c;
+        return;
+    }
+    sb_putc(E->out, '(');
+    put_index(E, r);
+    if (flat) {
+        sb_printf(E->out, " * %zu + ", cols);
+        put_index(E, c);
+    }
+    sb_printf(E->out, " == %zu ? ", at);
+    E->row = c;
+    E->col = (CodegenIndex){NULL, 0};
+    emit_ref(E, v, C_UNARY);
+    E->row = r;
+    E->col = c;
+    sb_puts(E->out, " : ");
+    emit_literal(E, 0);
+    sb_putc(E->out, ')');
+}
+
+/* n's operation on its arguments, at the binding. */
 static void emit(Emitter *E, const Node *n, int ctx) {
+    CodegenIndex r = E->row, c = E->col;
     switch ((NodeKind)n->kind) {
     case EX_CONST:
         emit_const(E, n->num[0], ctx);
@@ -562,22 +752,22 @@ static void emit(Emitter *E, const Node *n, int ctx) {
             emit_product(E, n, 0, ctx);
         } else if (e->kind == EX_CONST) {
             emit_positive_power(E, b, e->num[0], ctx);
-        } else if (above && E->temp[above->id]) {
+        } else if (above && named(E, above)) {
             emit_helper_name(E, CH_POW_LESS1);
             sb_putc(E->out, '(');
-            emit_temp_or(E, b, 0);
+            emit_ref(E, b, 0);
             sb_puts(E->out, ", ");
-            emit_temp_or(E, e, 0);
+            emit_ref(E, e, 0);
             sb_puts(E->out, ", ");
-            emit_temp_or(E, above, 0);
+            emit_ref(E, above, 0);
             sb_putc(E->out, ')');
             E->counts.call++;
         } else {
             emit_call_name(E, "pow");
             sb_putc(E->out, '(');
-            emit_temp_or(E, b, 0);
+            emit_ref(E, b, 0);
             sb_puts(E->out, ", ");
-            emit_temp_or(E, e, 0);
+            emit_ref(E, e, 0);
             sb_putc(E->out, ')');
             E->counts.call++;
         }
@@ -586,17 +776,75 @@ static void emit(Emitter *E, const Node *n, int ctx) {
     case EX_CALL:
         emit_call(E, n, ctx);
         break;
-    CASE_TENSOR_KINDS:
+    case EX_TRANSPOSE: /* element (i, j) of a' is element (j, i) of a */
+        E->row = c;
+        E->col = r;
+        emit_ref(E, n->args[0], ctx);
+        break;
+    case EX_INDEX: {
+        const Node *a = n->args[0];
+        size_t k = (size_t)n->u.index, cols = cols_of(a->shape);
+        if (n->shape.rank == 1) { /* row k of a matrix: element (k, i) */
+            E->row = (CodegenIndex){NULL, k};
+            E->col = r;
+        } else { /* element k, row-major */
+            E->row = (CodegenIndex){NULL, a->shape.rank == 2 ? k / cols : k};
+            E->col = (CodegenIndex){NULL, a->shape.rank == 2 ? k % cols : 0};
+        }
+        emit_ref(E, a, ctx);
+        break;
+    }
+    case EX_OUTER: { /* (a b')[i, j] = a[i] b[j] */
+        int paren = ctx > C_PROD;
+        if (paren)
+            sb_putc(E->out, '(');
+        E->col = (CodegenIndex){NULL, 0};
+        emit_ref(E, n->args[0], C_PROD);
+        sb_puts(E->out, " * ");
+        E->counts.mul++;
+        E->row = c;
+        emit_ref(E, n->args[1], C_PROD + 1);
+        if (paren)
+            sb_putc(E->out, ')');
+        break;
+    }
+    case EX_FILL: /* the scalar, broadcast */
+        emit_ref(E, n->args[0], ctx);
+        break;
+    case EX_SCATTER:
+        emit_scatter(E, n, ctx);
+        break;
+    case EX_MATMUL:
+    case EX_PACK:
+    case EX_SOFTMAX:
+    case EX_SUM:
+    case EX_LOGSUMEXP:
+        /* computed by loops of their own: the plan names every one
+         * (codegen_plan), and here is its name */
+        emit_name(E, n);
+        break;
     case EX_COUNT:
         break;
     }
+    E->row = r;
+    E->col = c;
 }
 
-/* --- kernels ------------------------------------------------------------------ */
+void codegen_define(Emitter *E, const Node *n) {
+    int t = n->id < E->nn ? E->temp[n->id] : 0;
+    if (t)
+        E->temp[n->id] = 0;
+    emit(E, n, 0);
+    if (t)
+        E->temp[n->id] = t;
+}
+
+/* --- planning ------------------------------------------------------------------ */
 
 static int is_leaf(const Node *n) {
-    return n->kind == EX_CONST || n->kind == EX_VAR || (n->kind == EX_CALL && n->nargs == 0) ||
-           (is_call(n, BI_EXP) && dag_is_num(n->args[0], 1));
+    return n->kind == EX_CONST || (n->kind == EX_VAR && n->shape.rank == 0) ||
+           (n->kind == EX_CALL && n->nargs == 0) || (is_call(n, BI_EXP) && dag_is_num(n->args[0], 1)) ||
+           (n->kind == EX_INDEX && n->shape.rank == 0 && n->args[0]->kind == EX_VAR);
 }
 
 /* The arguments a node's emitted text refers to. */
@@ -642,14 +890,442 @@ int codegen_fuses(const Node *user, const Node *arg) {
     return minus_one && first_exp == arg;
 }
 
-/* Chooses temporaries for a kernel: shared nodes, bases of repeated
- * multiplications, and anything that would nest too deeply inline. */
-static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
+static int is_view(const Node *n) {
+    return n->kind == EX_TRANSPOSE || (n->kind == EX_INDEX && n->shape.rank == 1);
+}
+
+/* Vectors and matrices: which are materialised (named).  A node gets a
+ * loop of its own when it is a matrix product, a pack or a softmax, a
+ * root, shared, or read several times per element of its user (operands
+ * of products, softmax and logsumexp, bases of powers written as
+ * products); a view passes being read several times on to its argument;
+ * sums and logsumexp are scalars computed by loops; a scalar used inside
+ * an element expression is named (computed once, outside the loops). */
+static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t top) {
     Graph *g = E->g;
-    size_t nn = g->nnodes;
+    unsigned char *need = calloc(E->nn ? E->nn : 1, 1);
+    if (!need) {
+        E->out->failed = 1;
+        return;
+    }
+    for (int i = 0; i < nroots; i++)
+        if (roots[i]->shape.rank > 0)
+            need[roots[i]->id] = 2; /* a root: materialised */
+    for (uint32_t id = top; id-- > 0;) {
+        if (!E->mark[id])
+            continue;
+        const Node *n = g->nodes[id];
+        int k = n->kind;
+        if (n->shape.rank == 0) {
+            if (k == EX_SUM || k == EX_LOGSUMEXP)
+                E->temp[id] = 1;
+            if (k == EX_LOGSUMEXP)
+                need[n->args[0]->id] |= 1;
+            continue;
+        }
+        int free_view = k == EX_VAR || k == EX_FILL;
+        if (!free_view && (k == EX_MATMUL || k == EX_PACK || k == EX_SOFTMAX || E->uses[id] >= 2 || need[id] == 2 ||
+                           (need[id] && !is_view(n))))
+            E->temp[id] = 1;
+        else if (need[id] && is_view(n))
+            need[n->args[0]->id] |= 1; /* a view reads its argument as often */
+        if (k == EX_MATMUL || k == EX_OUTER || k == EX_SOFTMAX)
+            for (int a = 0; a < n->nargs; a++)
+                need[n->args[a]->id] |= 1;
+        if (k == EX_POW && power_copies(n->args[1]) > 1)
+            need[n->args[0]->id] |= 1;
+        Node *const *args;
+        int nargs = written_args(n, &args);
+        for (int a = 0; a < nargs; a++)
+            if (args[a]->shape.rank == 0 && !is_leaf(args[a]))
+                E->temp[args[a]->id] = 1; /* broadcast: computed once */
+    }
+    free(need);
+}
+
+/* --- shared exponentials -------------------------------------------------------------- */
+
+/* The argument v whose e = exp(-|v|) n's written form needs: sigmoid(v),
+ * softplus(v), and the logarithms of sigmoids, -softplus(-v) and
+ * -softplus(v); else NULL.  *softplus: n is written as a softplus, which
+ * needs log1p(e) besides. */
+static const Node *exp_argument(const Node *n, int *softplus) {
+    if (n->kind != EX_CALL || n->shape.rank != 0)
+        return NULL;
+    const Node *u = n->nargs ? n->args[0] : NULL, *v;
+    *softplus = 1;
+    switch ((Builtin)n->u.fn) {
+    case BI_SIGMOID:
+        *softplus = 0;
+        return u;
+    case BI_SOFTPLUS:
+        return u;
+    case BI_LOG:
+        if (is_call(u, BI_SIGMOID))
+            return u->args[0];
+        v = one_minus_sigmoid(u);
+        return v;
+    default:
+        return NULL;
+    }
+}
+
+/* The node of |v|'s sign class: for v = c w with a negative constant c,
+ * the graph's -c w (w itself for c = -1) where it has one; else v. */
+static const Node *magnitude_of(const Emitter *E, const Node *v) {
+    if (v->kind != EX_MUL || v->args[0]->kind != EX_CONST || !num_is_negative(v->args[0]->num[0]))
+        return v;
+    Num c = num_neg(v->args[0]->num[0]);
+    const Node *w = NULL;
+    if (num_is_one(c)) {
+        w = v->nargs == 2 ? v->args[1] : dag_lookup(E->g, EX_MUL, NULL, v->args + 1, v->nargs - 1, v->shape);
+    } else {
+        Node *k = dag_lookup(E->g, EX_CONST, &c, NULL, 0, shape_scalar);
+        if (k && v->nargs <= 16) {
+            Node *args[16];
+            memcpy(args, v->args, (size_t)v->nargs * sizeof *args);
+            args[0] = k;
+            w = dag_lookup(E->g, EX_MUL, NULL, args, v->nargs, v->shape);
+        }
+    }
+    return w && w->id < E->nn ? w : v;
+}
+
+/* One e<k> = exp(-|w|) for every magnitude |w| that two or more of a
+ * kernel's sigmoids, softplus and logarithms of sigmoids (of w or -w)
+ * need, and l<k> = log1p(e<k>) where two of them are softplus-like: the
+ * logistic loss y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z)) and its
+ * gradient sigmoid(z) - y cost one exp and one log1p.  Each is written
+ * from them exactly as its helper would compute it (the same operations
+ * on the same values).  The nodes become temporaries, the first of them
+ * preceded by e<k>. */
+static void plan_exps(Emitter *E, uint32_t top) {
+    Graph *g = E->g;
+    int *need = E->count; /* by id of w: users, then 1 + softplus-like users << 16 */
+    for (uint32_t id = 0; id < top; id++) {
+        int sp;
+        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
+        if (v) {
+            const Node *w = magnitude_of(E, v);
+            need[w->id] += 1 + (sp << 16);
+        }
+    }
+    for (uint32_t id = 0; id < top; id++) {
+        int sp;
+        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
+        if (!v)
+            continue;
+        const Node *w = magnitude_of(E, v);
+        if (need[w->id] >= 0 && (need[w->id] & 0xffff) < 2)
+            continue;
+        /* need[w] < 0 once its group exists: -(1 + k) */
+        int k;
+        if (need[w->id] >= 0) {
+            if (E->nexps == E->exps_cap) {
+                int cap = E->exps_cap ? 2 * E->exps_cap : 16;
+                ExpGroup *x = realloc(E->exps, (size_t)cap * sizeof *x);
+                if (!x) {
+                    E->out->failed = 1;
+                    break;
+                }
+                E->exps = x;
+                E->exps_cap = cap;
+            }
+            k = E->nexps++;
+            E->exps[k] = (ExpGroup){w, (unsigned char)((need[w->id] >> 16) >= 2), 0};
+            need[w->id] = -(1 + k) - 0x10000000; /* below every count */
+        } else {
+            k = -(need[w->id] + 0x10000000) - 1;
+        }
+        E->exp_group[id] = 1 + k;
+        E->temp[id] = 1;
+        if (!is_leaf(w))
+            E->temp[w->id] = 1;
+    }
+    for (uint32_t id = 0; id < top; id++)
+        need[id] = 0;
+}
+
+/* The definitions of e<k> and l<k> for n, when n is the first to need them. */
+static void define_exp(Emitter *E, const Node *n, const char *indent) {
+    if (n->id >= E->nn || !E->exp_group[n->id])
+        return;
+    ExpGroup *x = &E->exps[E->exp_group[n->id] - 1];
+    if (x->defined)
+        return;
+    int k = (int)(x - E->exps);
+    sb_printf(E->out, "%sconst %s e%d = exp%s(-fabs%s(", indent, E->T, k, E->fs, E->fs);
+    emit_ref(E, x->w, 0);
+    sb_puts(E->out, "));\n");
+    E->counts.call += 2;
+    codegen_end_statement(E);
+    if (x->log1p) {
+        sb_printf(E->out, "%sconst %s l%d = log1p%s(e%d);\n", indent, E->T, k, E->fs, k);
+        E->counts.call++;
+        codegen_end_statement(E);
+    }
+    x->defined = 1;
+}
+
+/* --- products from prefix and suffix products ----------------------------------------------- */
+
+/* The factors of product n other than its constant (canonical products
+ * hold at most one, first). */
+static int product_factors(const Node *n, Node *const **f) {
+    int first = n->nargs > 0 && n->args[0]->kind == EX_CONST;
+    *f = n->args + first;
+    return n->nargs - first;
+}
+
+/* A product that can be a base: a scalar product of three or more
+ * factors, none of them a reciprocal (written as a division). */
+static int product_base(const Node *n) {
+    if (n->kind != EX_MUL || n->shape.rank != 0)
+        return 0;
+    Node *const *f;
+    int m = product_factors(n, &f);
+    for (int i = 0; i < m; i++)
+        if (f[i]->kind == EX_POW && f[i]->args[1]->kind == EX_CONST && num_is_negative(f[i]->args[1]->num[0]))
+            return 0;
+    return m >= 3;
+}
+
+static uint64_t mix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15u;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9u;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBu;
+    return x ^ (x >> 31);
+}
+
+/* A multiset of factors, hashed as the sum of its members' hashes. */
+static uint64_t factors_hash(Node *const *f, int m) {
+    uint64_t h = 0;
+    for (int i = 0; i < m; i++)
+        h += mix64(f[i]->id);
+    return h;
+}
+
+/* Is the multiset a (less a[skip_a] when skip_a >= 0) the multiset b less
+ * b[skip_b]?  Uses E->count, which it leaves zero. */
+static int same_factors(Emitter *E, Node *const *a, int na, int skip_a, Node *const *b, int nb, int skip_b) {
+    if (na - (skip_a >= 0) != nb - 1)
+        return 0;
+    for (int i = 0; i < nb; i++)
+        if (i != skip_b)
+            E->count[b[i]->id]++;
+    int same = 1;
+    for (int i = 0; i < na; i++)
+        if (i != skip_a && E->count[a[i]->id]-- <= 0)
+            same = 0;
+    for (int i = 0; i < nb; i++)
+        E->count[b[i]->id] = 0;
+    for (int i = 0; i < na; i++)
+        E->count[a[i]->id] = 0;
+    return same;
+}
+
+typedef struct BaseSlot {
+    uint64_t key;   /* hash of a base's factors less one                    */
+    uint32_t base;  /* 1 + the base's id, 0: empty                          */
+    int missing;    /* the factor left out                                  */
+} BaseSlot;
+
+/* Finds, for every scalar product M of the kernel, a base B (another
+ * product of it, with three or more factors) whose factors are M's
+ * factors plus one, or plus one and less one other (M = B / f_i, or
+ * (B / f_i) g: the partial derivatives of B and of functions of B).  A
+ * base with two or more such products becomes a group: each of them is
+ * written as coef * P_i * S_(i+1) * g from the base's prefix and suffix
+ * products, and so is the base itself (P_(n-1) f_(n-1)).  Hash tables of
+ * the factors less one keep this linear in the size of the kernel. */
+static void plan_products(Emitter *E, uint32_t top) {
+    Graph *g = E->g;
+    size_t nkeys = 0;
+    for (uint32_t id = 0; id < top; id++)
+        if (E->mark[id] && product_base(g->nodes[id]))
+            nkeys += (size_t)g->nodes[id]->nargs;
+    if (nkeys == 0)
+        return;
+    size_t cap = 16;
+    while (cap < 2 * nkeys)
+        cap *= 2;
+    BaseSlot *table = calloc(cap, sizeof *table);
+    int *best = calloc(E->nn ? E->nn : 1, sizeof *best); /* by id: 1 + base id of M's candidate */
+    int *missing = calloc(E->nn ? E->nn : 1, sizeof *missing);
+    int *members = calloc(E->nn ? E->nn : 1, sizeof *members); /* by base id */
+    if (!table || !best || !missing || !members) {
+        free(table);
+        free(best);
+        free(missing);
+        free(members);
+        E->out->failed = 1;
+        return;
+    }
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *b = g->nodes[id];
+        if (!E->mark[id] || !product_base(b))
+            continue;
+        Node *const *f;
+        int m = product_factors(b, &f);
+        uint64_t h = factors_hash(f, m);
+        for (int i = 0; i < m; i++) {
+            uint64_t key = h - mix64(f[i]->id);
+            size_t s = (size_t)mix64(key) & (cap - 1);
+            while (table[s].base && table[s].key != key)
+                s = (s + 1) & (cap - 1);
+            Node *const *tf;
+            if (!table[s].base || product_factors(g->nodes[table[s].base - 1], &tf) < m)
+                table[s] = (BaseSlot){key, id + 1, i}; /* the longest base */
+        }
+    }
+    /* each product's base: its factors (less one, its g) plus one */
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *mn = g->nodes[id];
+        if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
+            continue;
+        Node *const *f;
+        int m = product_factors(mn, &f);
+        uint64_t h = factors_hash(f, m);
+        for (int j = -1; j < m && !best[id]; j++) {
+            uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
+            size_t s = (size_t)mix64(key) & (cap - 1);
+            while (table[s].base && table[s].key != key)
+                s = (s + 1) & (cap - 1);
+            if (!table[s].base || table[s].base - 1 == id)
+                continue;
+            const Node *b = g->nodes[table[s].base - 1];
+            Node *const *bf;
+            int bm = product_factors(b, &bf);
+            if (same_factors(E, f, m, j, bf, bm, table[s].missing)) {
+                best[id] = (int)table[s].base;
+                missing[id] = table[s].missing;
+                members[table[s].base - 1]++;
+            }
+        }
+    }
+    /* groups: bases with two or more members */
+    for (uint32_t id = 0; id < top; id++) {
+        if (members[id] < 2)
+            continue;
+        if (E->ngroups == E->groups_cap) {
+            int c = E->groups_cap ? 2 * E->groups_cap : 8;
+            ProductGroup *x = realloc(E->groups, (size_t)c * sizeof *x);
+            if (!x) {
+                E->out->failed = 1;
+                break;
+            }
+            E->groups = x;
+            E->groups_cap = c;
+        }
+        ProductGroup *pg = &E->groups[E->ngroups];
+        pg->base = g->nodes[id];
+        pg->n = product_factors(pg->base, &pg->f);
+        pg->prefix = calloc((size_t)pg->n + 1, sizeof *pg->prefix);
+        pg->suffix = calloc((size_t)pg->n + 1, sizeof *pg->suffix);
+        if (!pg->prefix || !pg->suffix) {
+            free(pg->prefix);
+            free(pg->suffix);
+            E->out->failed = 1;
+            break;
+        }
+        members[id] = -(++E->ngroups); /* -(1 + group) */
+    }
+    /* a product is written from the group it is a member of, else, a
+     * base, from its own (P_(n-1) f_(n-1)); after the chain values */
+    for (uint32_t id = 0; id < top; id++) {
+        if (best[id] && members[best[id] - 1] < 0) {
+            E->group_of[id] = -members[best[id] - 1];
+            E->group_missing[id] = missing[id];
+            E->temp[id] = 1;
+        } else if (members[id] < 0) {
+            E->group_of[id] = -members[id];
+            E->group_missing[id] = E->groups[-members[id] - 1].n;
+            E->temp[id] = 1;
+        }
+    }
+    /* the base's constant joins the prefix products when every product
+     * written from them has it (the partials of c f_0 ... f_(n-1)); not
+     * in float when it is far from 1, where it multiplies last */
+    for (int k = 0; k < E->ngroups; k++) {
+        ProductGroup *pg = &E->groups[k];
+        const Node *c = pg->base->args[0]->kind == EX_CONST ? pg->base->args[0] : NULL;
+        double v = c ? num_value(c->num[0]) : 1;
+        pg->coef = c && !(E->opt->use_float && (fabs(v) > 0x1p64 || fabs(v) < 0x1p-64)) ? c : NULL;
+    }
+    for (uint32_t id = 0; id < top && E->ngroups; id++) {
+        if (!E->group_of[id])
+            continue;
+        ProductGroup *pg = &E->groups[E->group_of[id] - 1];
+        const Node *m = g->nodes[id];
+        if (E->group_missing[id] >= 1 && pg->coef && m->args[0] != pg->coef)
+            pg->coef = NULL;
+    }
+    free(table);
+    free(best);
+    free(missing);
+    free(members);
+}
+
+/* A chain value: u<j>, or the factor it is when it is a single one. */
+static void emit_chain(Emitter *E, const ProductGroup *pg, int prefix, int k, int ctx) {
+    int t = prefix ? pg->prefix[k] : pg->suffix[k];
+    if (t) {
+        sb_printf(E->out, "u%d", t - 1);
+        return;
+    }
+    emit_ref(E, pg->f[prefix ? 0 : pg->n - 1], ctx);
+}
+
+/* Writes the chain values up to P_k (prefix) or down to S_k (suffix). */
+static void define_chain(Emitter *E, ProductGroup *pg, int prefix, int k, const char *indent) {
+    int *c = prefix ? pg->prefix : pg->suffix;
+    int from = prefix ? (pg->coef ? 1 : 2) : pg->n - 2, step = prefix ? 1 : -1;
+    for (int j = from; prefix ? j <= k : j >= k; j += step) {
+        if (c[j])
+            continue;
+        sb_printf(E->out, "%sconst %s u%d = ", indent, E->T, E->nchain);
+        if (prefix && j == 1)
+            emit_const(E, pg->coef->num[0], C_UNARY); /* P_1 = coef f[0] */
+        else
+            emit_chain(E, pg, prefix, j - step, C_PROD);
+        sb_puts(E->out, " * ");
+        emit_ref(E, pg->f[prefix ? j - 1 : j], C_PROD + 1);
+        sb_puts(E->out, ";\n");
+        E->counts.mul++;
+        codegen_end_statement(E);
+        c[j] = ++E->nchain;
+    }
+}
+
+/* The chain values product n (a member of a group, or its base) is
+ * written from. */
+static void define_chains_for(Emitter *E, const Node *n, const char *indent) {
+    if (n->id >= E->nn || !E->group_of[n->id])
+        return;
+    ProductGroup *pg = &E->groups[E->group_of[n->id] - 1];
+    int i = E->group_missing[n->id];
+    if (i == pg->n) {
+        define_chain(E, pg, 1, pg->n - 1, indent);
+        return;
+    }
+    define_chain(E, pg, 1, i, indent);
+    define_chain(E, pg, 0, i + 1, indent);
+}
+
+void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
+    Graph *g = E->g;
+    size_t nn = E->nn;
     memset(E->temp, 0, nn * sizeof *E->temp);
     memset(E->uses, 0, nn * sizeof *E->uses);
     memset(E->mark, 0, nn);
+    memset(E->exp_group, 0, nn * sizeof *E->exp_group);
+    memset(E->group_of, 0, nn * sizeof *E->group_of);
+    for (int k = 0; k < E->ngroups; k++) {
+        free(E->groups[k].prefix);
+        free(E->groups[k].suffix);
+    }
+    E->ngroups = E->nexps = E->nchain = 0;
+    E->defining = UINT32_MAX;
     /* what is reachable through the nodes as they will be written: a
      * careful form may skip a node (log(sigmoid(v)) never computes the
      * sigmoid) */
@@ -687,20 +1363,24 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
     }
     for (int i = 0; i < nroots; i++)
         E->uses[roots[i]->id]++;
+    for (uint32_t id = 0; id < top; id++)
+        if (E->mark[id] && g->nodes[id]->kind == EX_VAR && E->var_array[g->nodes[id]->u.var] < 0)
+            E->out->failed = 1; /* a variable neither in x[] nor in input[] */
+    if (E->tensor)
+        plan_tensors(E, roots, nroots, top);
     int *depth = calloc(nn ? nn : 1, sizeof *depth);
     if (!depth)
         E->out->failed = 1; /* the temporaries would be chosen otherwise */
-    E->ntemps = 0;
-    for (size_t id = 0; id < nn; id++) {
+    for (size_t id = 0; id < top; id++) {
         if (!E->mark[id])
             continue;
         const Node *n = g->nodes[id];
-        if (is_leaf(n))
+        if (is_leaf(n) || n->shape.rank > 0)
             continue;
         int d = 0;
         for (int k = 0; k < n->nargs; k++) {
             const Node *a = n->args[k];
-            int da = E->temp[a->id] ? 0 : (depth ? depth[a->id] : 0);
+            int da = E->temp[a->id] || a->shape.rank > 0 ? 0 : (depth ? depth[a->id] : 0);
             if (da > d)
                 d = da;
         }
@@ -709,85 +1389,144 @@ static void plan_kernel(Emitter *E, Node *const *roots, int nroots) {
         int need = E->uses[id] >= 2 || (depth && depth[id] > 12);
         /* a base multiplied by itself must be computed once */
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && !is_leaf(n->args[0]) &&
-            !E->temp[n->args[0]->id]) {
-            E->temp[n->args[0]->id] = ++E->ntemps;
+            !E->temp[n->args[0]->id])
+            E->temp[n->args[0]->id] = 1;
+        /* b^-k beside 1/b: written from it, which is named */
+        for (int k = 0; k < (n->kind == EX_MUL ? n->nargs : 1); k++) {
+            const Node *f = n->kind == EX_MUL ? n->args[k] : n;
+            if (f->kind == EX_POW && f->args[1]->kind == EX_CONST && num_is_int(f->args[1]->num[0]) &&
+                f->args[1]->num[0].p <= -2 && f->args[1]->num[0].p >= -8) {
+                const Node *r = reciprocal_of(E, f->args[0]);
+                if (r && E->mark[r->id])
+                    E->temp[r->id] = 1;
+            }
         }
         /* log(sigmoid(v)) re-negates v: make v a value */
         if (n->kind == EX_CALL && n->u.fn == BI_SIGMOID && !is_leaf(n->args[0]) && !E->temp[n->args[0]->id])
-            E->temp[n->args[0]->id] = ++E->ntemps;
-        if (need && !E->temp[id]) {
-            E->temp[id] = ++E->ntemps;
-            if (depth)
-                depth[id] = 0;
-        }
+            E->temp[n->args[0]->id] = 1;
+        if (need && !E->temp[id])
+            E->temp[id] = 1;
+        if (E->temp[id] && depth)
+            depth[id] = 0;
     }
-    /* sigmoid(v) and softplus(v) both here: one exp for the two */
-    E->nshared_exp = 0;
-    E->defining = UINT32_MAX;
-    memset(E->shared_exp_defined, 0, sizeof E->shared_exp_defined);
-    for (size_t id = 0; id < nn; id++) {
-        const Node *n = g->nodes[id];
-        if (!E->mark[id] || !is_call(n, BI_SOFTPLUS) || E->nshared_exp == MAX_SHARED_EXP)
-            continue;
-        int fn = BI_SIGMOID;
-        const Node *sig = dag_lookup(g, EX_CALL, &fn, n->args, 1, n->shape);
-        if (!sig || !E->mark[sig->id] || n->shape.rank != 0)
-            continue;
-        E->shared_exp[E->nshared_exp++] = n->args[0];
-        /* each computed once, after e */
-        if (!E->temp[id])
-            E->temp[id] = ++E->ntemps;
-        if (!E->temp[sig->id])
-            E->temp[sig->id] = ++E->ntemps;
-        if (!is_leaf(n->args[0]) && !E->temp[n->args[0]->id])
-            E->temp[n->args[0]->id] = ++E->ntemps;
-    }
-    /* temporaries are numbered in id order */
+    plan_exps(E, top);
+    plan_products(E, top);
+    /* scalar temporaries are numbered in id order */
     int k = 0;
-    for (size_t id = 0; id < nn; id++)
+    for (size_t id = 0; id < top; id++)
         if (E->temp[id])
-            E->temp[id] = ++k;
+            E->temp[id] = g->nodes[id]->shape.rank == 0 ? ++k : 1;
     E->ntemps = k;
     free(depth);
 }
 
+/* --- statements -------------------------------------------------------------------- */
+
+void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent) {
+    /* shared values just before their first user */
+    define_exp(E, n, indent);
+    define_chains_for(E, n, indent);
+    E->defining = n->id;
+    sb_printf(E->out, "%sconst %s ", indent, E->T);
+    emit_name(E, n);
+    sb_puts(E->out, " = ");
+    codegen_define(E, n);
+    sb_puts(E->out, ";\n");
+    codegen_end_statement(E);
+}
+
 static void emit_temps(Emitter *E) {
     Graph *g = E->g;
-    for (size_t id = 0; id < g->nnodes; id++) {
-        if (!E->temp[id])
-            continue;
-        int t = E->temp[id];
-        const Node *n = g->nodes[id];
-        int k = (is_call(n, BI_SIGMOID) || is_call(n, BI_SOFTPLUS)) ? shared_exp_index(E, n->args[0]) : -1;
-        if (k >= 0 && !E->shared_exp_defined[k]) {
-            /* e<k> just before its first user */
-            sb_printf(E->out, "    const %s e%d = exp%s(-fabs%s(", E->T, k, E->fs, E->fs);
-            emit_temp_or(E, n->args[0], 0);
-            sb_puts(E->out, "));\n");
-            E->counts.call += 2;
-            end_statement(E);
-            E->shared_exp_defined[k] = 1;
-        }
-        E->temp[id] = 0; /* the definition itself */
-        E->defining = (uint32_t)id;
-        sb_printf(E->out, "    const %s t%d = ", E->T, t - 1);
-        emit(E, g->nodes[id], 0);
-        sb_puts(E->out, ";\n");
-        end_statement(E);
-        E->temp[id] = t;
-    }
+    for (size_t id = 0; id < E->nn; id++)
+        if (E->temp[id])
+            codegen_scalar_statement(E, g->nodes[id], "    ");
     E->defining = UINT32_MAX; /* every temporary is defined now */
+}
+
+/* --- the emitter's memory -------------------------------------------------------- */
+
+int codegen_emitter_init(Emitter *E, Graph *g, const int *params, int nparams, const int *inputs, int ninputs,
+                         const CodegenOptions *opt, int tensor) {
+    memset(E, 0, sizeof *E);
+    E->g = g;
+    E->opt = opt;
+    E->ty = codegen_type(opt->use_float);
+    E->T = E->ty->name;
+    E->fs = E->ty->suffix;
+    E->nn = g->nnodes;
+    E->tensor = tensor;
+    E->defining = UINT32_MAX;
+    size_t nn = E->nn ? E->nn : 1, nv = (size_t)(g->nvars + 1);
+    E->temp = calloc(nn, sizeof *E->temp);
+    E->uses = calloc(nn, sizeof *E->uses);
+    E->mark = calloc(nn, 1);
+    E->var_offset = calloc(nv, sizeof *E->var_offset);
+    E->var_array = malloc(nv);
+    E->exp_group = calloc(nn, sizeof *E->exp_group);
+    E->group_of = calloc(nn, sizeof *E->group_of);
+    E->group_missing = calloc(nn, sizeof *E->group_missing);
+    E->count = calloc(nn, sizeof *E->count);
+    if (tensor) {
+        E->home = calloc(nn, 1);
+        E->offset = calloc(nn, sizeof *E->offset);
+    }
+    if (!E->temp || !E->uses || !E->mark || !E->var_offset || !E->var_array || !E->exp_group || !E->group_of ||
+        !E->group_missing || !E->count ||
+        (tensor && (!E->home || !E->offset))) {
+        codegen_emitter_free(E);
+        return -1;
+    }
+    memset(E->var_array, -1, nv);
+    size_t at = 0;
+    for (int i = 0; i < nparams; i++) {
+        E->var_array[params[i]] = 0;
+        E->var_offset[params[i]] = at;
+        at += (size_t)shape_numel(g->vars[params[i]].shape);
+    }
+    at = 0;
+    for (int i = 0; i < ninputs; i++) {
+        E->var_array[inputs[i]] = 1;
+        E->var_offset[inputs[i]] = at;
+        at += (size_t)shape_numel(g->vars[inputs[i]].shape);
+    }
+    return 0;
+}
+
+void codegen_emitter_free(Emitter *E) {
+    free(E->temp);
+    free(E->uses);
+    free(E->mark);
+    free(E->var_offset);
+    free(E->var_array);
+    free(E->home);
+    free(E->offset);
+    free(E->reads);
+    free(E->exp_group);
+    free(E->exps);
+    free(E->group_of);
+    free(E->group_missing);
+    free(E->count);
+    for (int k = 0; k < E->ngroups; k++) {
+        free(E->groups[k].prefix);
+        free(E->groups[k].suffix);
+    }
+    free(E->groups);
+    memset(E, 0, sizeof *E);
+}
+
+/* --- scalar kernels ------------------------------------------------------------------- */
+
+int codegen_locals(const Emitter *E) {
+    int n = E->ntemps + E->nchain;
+    for (int k = 0; k < E->nexps; k++)
+        n += 1 + E->exps[k].log1p;
+    return n;
 }
 
 void codegen_signature(StrBuf *sb, const CodegenInput *in, const CodegenOptions *opt,
                        const char *ret, const char *suffix, const char *out_arg, int definition) {
     codegen_prototype(sb, codegen_type(opt->use_float), opt->embedded && definition, ret, opt->name, suffix,
                       in->ninputs > 0, out_arg, 0);
-}
-
-static void kernel_signature(Emitter *E, StrBuf *sb, const char *ret, const char *suffix,
-                             const char *out_arg) {
-    codegen_signature(sb, E->in, E->opt, ret, suffix, out_arg, sb == E->out);
 }
 
 typedef struct KernelInfo {
@@ -798,25 +1537,25 @@ typedef struct KernelInfo {
 
 /* Emits one function.  results[i] is assigned roots[i] (NULL target:
  * `return`). */
-static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, const char *out_arg,
-                              Node *const *roots, const char *const *targets, int nroots,
+static KernelInfo emit_kernel(Emitter *E, const CodegenInput *in, const char *ret, const char *suffix,
+                              const char *out_arg, Node *const *roots, const char *const *targets, int nroots,
                               const char *epilogue) {
     KernelInfo info;
     memset(&E->counts, 0, sizeof E->counts);
     E->stmt_start = E->max_stmt = 0;
-    plan_kernel(E, roots, nroots);
-    kernel_signature(E, E->out, ret, suffix, out_arg);
+    codegen_plan(E, roots, nroots);
+    codegen_signature(E->out, in, E->opt, ret, suffix, out_arg, 1);
     sb_puts(E->out, "\n{\n");
     int uses_x = 0, uses_in = 0;
-    for (size_t id = 0; id < E->g->nnodes; id++)
+    for (size_t id = 0; id < E->nn; id++)
         if (E->mark[id] && E->g->nodes[id]->kind == EX_VAR) {
             int v = E->g->nodes[id]->u.var;
-            uses_x |= E->param_index[v] >= 0;
-            uses_in |= E->input_index[v] >= 0;
+            uses_x |= E->var_array[v] == 0;
+            uses_in |= E->var_array[v] == 1;
         }
     if (!uses_x)
         sb_puts(E->out, "    (void)x;\n");
-    if (E->in->ninputs && !uses_in)
+    if (in->ninputs && !uses_in)
         sb_puts(E->out, "    (void)input;\n");
     emit_temps(E);
     const char *ret_expr = NULL;
@@ -826,9 +1565,9 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
             continue;
         }
         sb_printf(E->out, "    %s = ", targets[i]);
-        emit_temp_or(E, roots[i], 0);
+        emit_ref(E, roots[i], 0);
         sb_puts(E->out, ";\n");
-        end_statement(E);
+        codegen_end_statement(E);
     }
     if (epilogue)
         sb_puts(E->out, epilogue);
@@ -836,14 +1575,14 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
         for (int i = 0; i < nroots; i++)
             if (!targets[i]) {
                 sb_puts(E->out, "    return ");
-                emit_temp_or(E, roots[i], 0);
+                emit_ref(E, roots[i], 0);
                 sb_puts(E->out, ";\n");
-                end_statement(E);
+                codegen_end_statement(E);
             }
     }
     sb_puts(E->out, "}\n\n");
     info.counts = E->counts;
-    info.temps = E->ntemps;
+    info.temps = codegen_locals(E);
     info.max_stmt = E->max_stmt;
     return info;
 }
@@ -852,67 +1591,41 @@ static KernelInfo emit_kernel(Emitter *E, const char *ret, const char *suffix, c
 
 struct CodegenWriter {
     Emitter E;
-    size_t nnodes; /* the arrays' size: nodes newer than the writer are not known */
 };
 
 CodegenWriter *codegen_writer_new(Graph *g, const CodegenInput *in, const CodegenOptions *opt) {
     CodegenWriter *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    Emitter *E = &w->E;
-    size_t nn = g->nnodes ? g->nnodes : 1;
-    w->nnodes = g->nnodes;
-    E->g = g;
-    E->in = in;
-    E->opt = opt;
-    E->ty = codegen_type(opt->use_float);
-    E->T = E->ty->name;
-    E->fs = E->ty->suffix;
-    E->temp = calloc(nn, sizeof *E->temp);
-    E->record_reads = 1;
-    E->param_index = malloc((size_t)(g->nvars + 1) * sizeof *E->param_index);
-    E->input_index = malloc((size_t)(g->nvars + 1) * sizeof *E->input_index);
-    if (!E->temp || !E->param_index || !E->input_index) {
-        codegen_writer_free(w);
+    if (codegen_emitter_init(&w->E, g, in->params, in->nparams, in->inputs, in->ninputs, opt, 0) != 0) {
+        free(w);
         return NULL;
     }
-    for (int v = 0; v < g->nvars; v++)
-        E->param_index[v] = E->input_index[v] = -1;
-    for (int i = 0; i < in->nparams; i++)
-        E->param_index[in->params[i]] = i;
-    for (int i = 0; i < in->ninputs; i++)
-        E->input_index[in->inputs[i]] = i;
+    w->E.record_reads = 1;
+    w->E.defining = 0; /* no square root is shared: the caller orders the statements */
     return w;
 }
 
 void codegen_writer_free(CodegenWriter *w) {
     if (!w)
         return;
-    free(w->E.temp);
-    free(w->E.reads);
-    free(w->E.param_index);
-    free(w->E.input_index);
+    codegen_emitter_free(&w->E);
     free(w);
 }
 
 void codegen_writer_bind(CodegenWriter *w, const Node *n, int k) {
-    if (n->id < w->nnodes)
+    if (n->id < w->E.nn)
         w->E.temp[n->id] = k >= 0 ? k + 1 : 0;
 }
 
 void codegen_writer_define(CodegenWriter *w, const Node *n, StrBuf *out) {
-    int t = n->id < w->nnodes ? w->E.temp[n->id] : 0;
-    if (t)
-        w->E.temp[n->id] = 0;
     w->E.out = out;
-    emit(&w->E, n, 0);
-    if (t)
-        w->E.temp[n->id] = t;
+    codegen_define(&w->E, n);
 }
 
 void codegen_writer_ref(CodegenWriter *w, const Node *n, int as_factor, StrBuf *out) {
     w->E.out = out;
-    emit_temp_or(&w->E, n, as_factor ? C_PROD : 0);
+    emit_ref(&w->E, n, as_factor ? C_PROD : 0);
 }
 
 CodegenCounts codegen_writer_take_counts(CodegenWriter *w) {
@@ -1015,14 +1728,6 @@ static void set_target(char **targets, size_t k, const char *array, size_t index
 int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,
               StrBuf *header) {
     Emitter E;
-    memset(&E, 0, sizeof E);
-    E.g = g;
-    E.in = in;
-    E.opt = opt;
-    E.ty = codegen_type(opt->use_float);
-    E.T = E.ty->name;
-    E.fs = E.ty->suffix;
-    size_t nn = g->nnodes ? g->nnodes : 1;
     size_t n = (size_t)in->nparams, m = (size_t)in->noutputs;
     /* the most roots of one kernel: the value and the gradient (1 + n),
      * the Hessian's upper triangle (n (n + 1) / 2), the vector's value (m)
@@ -1035,31 +1740,18 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     if (in->is_vector && m * n > nroots)
         nroots = m * n;
     int too_many = (n && m > SIZE_MAX / sizeof(Node *) / n) || nroots > (size_t)INT_MAX;
-    E.temp = calloc(nn, sizeof *E.temp);
-    E.uses = calloc(nn, sizeof *E.uses);
-    E.mark = calloc(nn, 1);
-    E.param_index = malloc((size_t)(g->nvars + 1) * sizeof *E.param_index);
-    E.input_index = malloc((size_t)(g->nvars + 1) * sizeof *E.input_index);
+    if (codegen_emitter_init(&E, g, in->params, in->nparams, in->inputs, in->ninputs, opt, 0) != 0)
+        return -1;
     char **targets = too_many ? NULL : calloc(nroots, sizeof *targets);
     Node **roots = too_many ? NULL : calloc(nroots, sizeof *roots);
     StrBuf body;
     sb_init(&body);
-    if (!E.temp || !E.uses || !E.mark || !E.param_index || !E.input_index || !targets || !roots) {
-        free(E.temp);
-        free(E.uses);
-        free(E.mark);
-        free(E.param_index);
-        free(E.input_index);
+    if (!targets || !roots) {
+        codegen_emitter_free(&E);
         free(targets);
         free(roots);
         return -1;
     }
-    for (int v = 0; v < g->nvars; v++)
-        E.param_index[v] = E.input_index[v] = -1;
-    for (int i = 0; i < in->nparams; i++)
-        E.param_index[in->params[i]] = i;
-    for (int i = 0; i < in->ninputs; i++)
-        E.input_index[in->inputs[i]] = i;
     E.out = &body;
 
     /* kernels */
@@ -1068,13 +1760,13 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     size_t nt = 0;
     if (!in->is_vector) {
         roots[0] = in->outputs[0];
-        k_value = emit_kernel(&E, E.T, "", NULL, roots, (const char *const *)targets, 1, NULL);
+        k_value = emit_kernel(&E, in, E.T, "", NULL, roots, (const char *const *)targets, 1, NULL);
         nt = 1; /* targets[0] = NULL: the returned value */
         for (size_t i = 0; i < n; i++) {
             roots[nt] = in->grad[i];
             set_target(targets, nt++, "grad", i, E.out);
         }
-        k_grad = emit_kernel(&E, E.T, "_grad", "grad", roots, (const char *const *)targets, (int)nt, NULL);
+        k_grad = emit_kernel(&E, in, E.T, "_grad", "grad", roots, (const char *const *)targets, (int)nt, NULL);
         free_targets(targets, nt);
         if (in->hess) {
             /* the upper triangle, then the mirror copies */
@@ -1088,7 +1780,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
                     if (j > i)
                         sb_printf(&mirror, "    H[%zu] = H[%zu];\n", j * n + i, i * n + j);
                 }
-            k_hess = emit_kernel(&E, "void", "_hess", "H", roots, (const char *const *)targets, (int)nt,
+            k_hess = emit_kernel(&E, in, "void", "_hess", "H", roots, (const char *const *)targets, (int)nt,
                                  sb_str(&mirror));
             if (mirror.failed)
                 E.out->failed = 1; /* mirror copies would be missing */
@@ -1100,7 +1792,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
             roots[i] = in->outputs[i];
             set_target(targets, i, "y", i, E.out);
         }
-        k_value = emit_kernel(&E, "void", "", "y", roots, (const char *const *)targets, (int)m, NULL);
+        k_value = emit_kernel(&E, in, "void", "", "y", roots, (const char *const *)targets, (int)m, NULL);
         free_targets(targets, m);
         nt = 0;
         for (size_t i = 0; i < m; i++)
@@ -1108,7 +1800,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
                 roots[nt] = in->grad[i * n + j];
                 set_target(targets, nt++, "J", i * n + j, E.out);
             }
-        k_grad = emit_kernel(&E, "void", "_jac", "J", roots, (const char *const *)targets, (int)nt, NULL);
+        k_grad = emit_kernel(&E, in, "void", "_jac", "J", roots, (const char *const *)targets, (int)nt, NULL);
         free_targets(targets, nt);
     }
 
@@ -1153,22 +1845,22 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     sb_puts(header, " */\n");
     codegen_header_macros(header, in, opt, stack);
     if (!in->is_vector) {
-        kernel_signature(&E, &sig, E.T, "", NULL);
+        codegen_signature(&sig, in, opt, E.T, "", NULL, 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
-        kernel_signature(&E, &sig, E.T, "_grad", "grad");
+        codegen_signature(&sig, in, opt, E.T, "_grad", "grad", 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
         if (in->hess) {
-            kernel_signature(&E, &sig, "void", "_hess", "H");
+            codegen_signature(&sig, in, opt, "void", "_hess", "H", 0);
             sb_printf(header, "%s;\n", sb_str(&sig));
             sb_clear(&sig);
         }
     } else {
-        kernel_signature(&E, &sig, "void", "", "y");
+        codegen_signature(&sig, in, opt, "void", "", "y", 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
-        kernel_signature(&E, &sig, "void", "_jac", "J");
+        codegen_signature(&sig, in, opt, "void", "_jac", "J", 0);
         sb_printf(header, "%s;\n", sb_str(&sig));
         sb_clear(&sig);
     }
@@ -1191,15 +1883,35 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     sb_free(&body);
     free(targets);
     free(roots);
-    free(E.temp);
-    free(E.uses);
-    free(E.mark);
-    free(E.param_index);
-    free(E.input_index);
+    codegen_emitter_free(&E);
     return failed ? -1 : 0;
 }
 
 /* --- the test program ------------------------------------------------------------------- */
+
+/* The fixed parts of the generated programs, from src/templates/ (the
+ * Makefile writes each as an array of lines; C99 promises string literals
+ * of 4095 bytes only). */
+#include "templates.h"
+
+/* One kernel call through a wrapper of a fixed signature: `ret name(const
+ * T *sdt_x, const T *sdt_i[, T *out1][, T *out2])` calling `call` with
+ * sdt_x, sdt_i when the kernel takes input[], and its output argument. */
+static void test_wrapper(StrBuf *out, const char *T, const char *wrapper, const char *out1, const char *out2,
+                         int has_input, const char *assign, const char *kernel, const char *kernel_out) {
+    sb_printf(out, "static void %s(const %s *sdt_x, const %s *sdt_i", wrapper, T, T);
+    if (out1)
+        sb_printf(out, ", %s *%s", T, out1);
+    if (out2)
+        sb_printf(out, ", %s *%s", T, out2);
+    sb_puts(out, ")\n{\n");
+    if (!has_input)
+        sb_puts(out, "    (void)sdt_i;\n");
+    if (out2 && !strstr(assign, out2))
+        sb_printf(out, "    (void)%s;\n", out2);
+    sb_printf(out, "    %s%s(sdt_x%s%s%s);\n}\n\n", assign, kernel, has_input ? ", sdt_i" : "",
+              kernel_out ? ", " : "", kernel_out ? kernel_out : "");
+}
 
 int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                          StrBuf *out) {
@@ -1233,184 +1945,38 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
               " * and at least one finite-difference comparison converged. */\n"
               "#include <math.h>\n#include <stdint.h>\n#include <stdio.h>\n\n"
               "#include \"%s\"\n\n"
-              "#ifndef LO\n#define LO (-2.0)\n#endif\n#ifndef HI\n#define HI 2.0\n#endif\n"
-              "#define SDT_NV %d\n#define SDT_NI %d\n#define SDT_NO %d\n\n",
-              name, opt->version, opt->header_file, T, ktol, opt->header_file, n, nin > 0 ? nin : 1, m);
+              "#define SDT_NV %d\n#define SDT_NI %d\n#define SDT_NO %d\n#define SDT_VECTOR %d\n"
+              "#define SDT_HESSIAN %d\n#define SDT_TOL %s\n#define SDT_NAME \"%s\"\n"
+              "typedef %s sdt_real;\n\n",
+              name, opt->version, opt->header_file, T, ktol, opt->header_file, n, nin > 0 ? nin : 1, m,
+              in->is_vector, hess, ktol, name, T);
     sb_puts(out, sb_str(&ref_src));
     sb_free(&ref_src);
     sb_free(&ref_hdr);
-    const char *inarg = nin ? ", input" : "";
-    /* the kernels under test, called only through these wrappers so that no
+    /* every kernel through a wrapper of one signature: the reference, and
+     * the kernels under test, which are called only there, so that no
      * name in this file can clash with the user's --name */
-    if (in->is_vector)
-        sb_printf(out,
-                  "static void sdt_value_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_y)\n{\n%s"
-                  "    %s(sdt_x%s, sdt_y);\n}\n\n"
-                  "static void sdt_jac_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_j)\n{\n%s"
-                  "    %s_jac(sdt_x%s, sdt_j);\n}\n\n",
-                  T, T, T, nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "", T, T, T,
-                  nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "");
-    else
-        sb_printf(out,
-                  "static double sdt_value_t(const %s *sdt_x, const %s *sdt_i)\n{\n%s"
-                  "    return (double)%s(sdt_x%s);\n}\n\n"
-                  "static double sdt_grad_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_g)\n{\n%s"
-                  "    return (double)%s_grad(sdt_x%s, sdt_g);\n}\n\n",
-                  T, T, nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "", T, T, T,
-                  nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "");
-    if (hess)
-        sb_printf(out,
-                  "static void sdt_hess_t(const %s *sdt_x, const %s *sdt_i, %s *sdt_h)\n{\n%s"
-                  "    %s_hess(sdt_x%s, sdt_h);\n}\n\n",
-                  T, T, T, nin ? "" : "    (void)sdt_i;\n", name, nin ? ", sdt_i" : "");
-    sb_puts(out,
-            "static uint64_t sdt_state = 0x9E3779B97F4A7C15u;\n\n"
-            "static double sdt_uniform(double lo, double hi)\n{\n"
-            "    sdt_state ^= sdt_state << 13;\n    sdt_state ^= sdt_state >> 7;\n    sdt_state ^= sdt_state << 17;\n"
-            "    return lo + (hi - lo) * (double)(sdt_state >> 11) / 9007199254740992.0;\n}\n\n");
-    sb_puts(out, "/* what is differentiated: output k of the reference (order 1), or\n"
-                 " * component k of its gradient (order 2, for the Hessian) */\n"
-                 "static double sdt_value(int order, const double *x, const double *input, int k)\n{\n");
-    if (!nin)
-        sb_puts(out, "    (void)input;\n");
-    if (in->is_vector)
-        sb_printf(out, "    (void)order;\n    double y[SDT_NO];\n    sdt_ref(x%s, y);\n    return y[k];\n}\n\n", inarg);
-    else
-        sb_printf(out,
-                  "    if (order == 2) {\n        double g[SDT_NV + 1];\n        (void)sdt_ref_grad(x%s, g);\n"
-                  "        return g[k];\n    }\n"
-                  "    (void)k;\n    return sdt_ref(x%s);\n}\n\n",
-                  inarg, inarg);
-    sb_puts(out,
-            "/* d value / d x_j by Ridders' method from first step h: central differences\n"
-            " * with steps h, h/1.4, h/1.4^2, ... extrapolated to step 0; *err estimates\n"
-            " * the error. */\n"
-            "static double sdt_ridders(int order, double *x, const double *input, int k, int j, double h,\n"
-            "                      double *err)\n{\n"
-            "    enum { N = 12 };\n"
-            "    double a[N][N], best = HUGE_VAL, x0 = x[j];\n"
-            "    *err = HUGE_VAL;\n"
-            "    for (int i = 0; i < N; i++, h /= 1.4) {\n"
-            "        x[j] = x0 + h;\n        double fp = sdt_value(order, x, input, k);\n"
-            "        x[j] = x0 - h;\n        double fm = sdt_value(order, x, input, k);\n"
-            "        x[j] = x0;\n"
-            "        a[0][i] = (fp - fm) / (2 * h);\n"
-            "        double fac = 1.4 * 1.4;\n"
-            "        for (int q = 1; q <= i; q++, fac *= 1.4 * 1.4) {\n"
-            "            a[q][i] = (a[q - 1][i] * fac - a[q - 1][i - 1]) / (fac - 1);\n"
-            "            double e1 = fabs(a[q][i] - a[q - 1][i]), e2 = fabs(a[q][i] - a[q - 1][i - 1]);\n"
-            "            double e = e1 > e2 ? e1 : e2;\n"
-            "            if (e <= *err) {\n                *err = e;\n                best = a[q][i];\n            }\n"
-            "        }\n"
-            "        if (i > 0 && fabs(a[i][i] - a[i - 1][i - 1]) >= 2 * *err)\n            break;\n"
-            "    }\n"
-            "    return best;\n}\n\n"
-            "/* A derivative both runs of Ridders' method agree on, starting from first\n"
-            " * steps 1e-2, 1e-3, ... (relative to x): a function that oscillates faster\n"
-            " * than the first step fools one run, rarely two.  Returns 0 when no two\n"
-            " * consecutive runs agree. */\n"
-            "static int sdt_derivative(int order, double *x, const double *input, int k, int j, double *d)\n{\n"
-            "    double scale = fabs(x[j]) > 1 ? fabs(x[j]) : 1, prev = HUGE_VAL;\n"
-            "    for (double h = 1e-2; h >= 1e-9; h /= 10) {\n"
-            "        double err, dh = sdt_ridders(order, x, input, k, j, h * scale, &err);\n"
-            "        double s = fabs(dh) > 1 ? fabs(dh) : 1;\n"
-            "        if (isfinite(dh) && err <= 1e-8 * s && fabs(dh - prev) <= 1e-8 * s) {\n"
-            "            *d = dh;\n            return 1;\n        }\n"
-            "        prev = dh;\n    }\n    return 0;\n}\n\n"
-            "static int sdt_close(double a, double b, double tol)\n{\n"
-            "    double s = fabs(a) > fabs(b) ? fabs(a) : fabs(b);\n"
-            "    return fabs(a - b) <= tol * (s > 1 ? s : 1);\n}\n\n");
-    /* main */
-    sb_printf(out,
-              "int main(void)\n{\n"
-              "    double x[SDT_NV + 1], input[SDT_NI], dref[SDT_NO * SDT_NV + 1], href[SDT_NV * SDT_NV + 1];\n"
-              "    %s xt[SDT_NV + 1], it[SDT_NI], d[SDT_NO * SDT_NV + 1], h[SDT_NV * SDT_NV + 1], yt[SDT_NO];\n"
-              "    int tested = 0, compared = 0, unsure = 0, failed = 0;\n"
-              "    (void)href;\n    (void)h;\n    (void)it;\n    (void)yt;\n"
-              "    for (int trial = 0; trial < 5000 && tested < 25; trial++) {\n"
-              "        for (int i = 0; i < SDT_NV; i++)\n            x[i] = (double)(%s)sdt_uniform(LO, HI);\n"
-              "        for (int i = 0; i < SDT_NI; i++)\n            input[i] = (double)(%s)sdt_uniform(LO, HI);\n"
-              "        int ok = 1;\n"
-              "        for (int k = 0; k < SDT_NO; k++)\n            ok = ok && isfinite(sdt_value(1, x, input, k));\n",
-              T, T, T);
-    if (in->is_vector)
-        sb_printf(out, "        sdt_ref_jac(x%s, dref);\n", inarg);
-    else
-        sb_printf(out, "        (void)sdt_ref_grad(x%s, dref);\n", inarg);
-    if (hess)
-        sb_printf(out, "        sdt_ref_hess(x%s, href);\n", inarg);
-    sb_printf(out,
-              "        for (int i = 0; i < SDT_NO * SDT_NV; i++)\n            ok = ok && isfinite(dref[i]);\n"
-              "        if (!ok)\n            continue; /* outside the domain */\n"
-              "        tested++;\n"
-              "        for (int k = 0; k < SDT_NO; k++)\n"
-              "            for (int j = 0; j < SDT_NV; j++) {\n"
-              "                double fd;\n"
-              "                if (!sdt_derivative(1, x, input, k, j, &fd)) {\n                    unsure++;\n                    continue;\n                }\n"
-              "                compared++;\n"
-              "                if (!sdt_close(dref[k * SDT_NV + j], fd, 1e-7)) {\n"
-              "                    printf(\"d output %%d / d x[%%d]: %%.17g, finite differences %%.17g\\n\", k, j,\n"
-              "                           dref[k * SDT_NV + j], fd);\n"
-              "                    failed++;\n                }\n"
-              "            }\n");
-    if (hess)
-        sb_puts(out,
-                "        for (int i = 0; i < SDT_NV; i++)\n"
-                "            for (int j = 0; j < SDT_NV; j++) {\n"
-                "                double fd;\n"
-                "                if (!isfinite(href[i * SDT_NV + j]) || !sdt_derivative(2, x, input, i, j, &fd)) {\n"
-                "                    unsure++;\n                    continue;\n                }\n"
-                "                compared++;\n"
-                "                if (!sdt_close(href[i * SDT_NV + j], fd, 1e-6)) {\n"
-                "                    printf(\"H[%d][%d]: %.17g, finite differences of the gradient %.17g\\n\", i, j,\n"
-                "                           href[i * SDT_NV + j], fd);\n"
-                "                    failed++;\n                }\n"
-                "            }\n");
-    sb_puts(out,
-            "        /* the kernels under test, against the reference */\n"
-            "        for (int i = 0; i < SDT_NV; i++)\n            xt[i] = x[i];\n"
-            "        for (int i = 0; i < SDT_NI; i++)\n            it[i] = input[i];\n");
-
+    char kernel[CODEGEN_MAX_NAME + 8];
     if (in->is_vector) {
-        sb_puts(out, "        sdt_jac_t(xt, it, d);\n        sdt_value_t(xt, it, yt);\n");
-        sb_printf(out,
-                  "        for (int k = 0; k < SDT_NO; k++)\n"
-                  "            if (!sdt_close((double)yt[k], sdt_value(1, x, input, k), %s)) {\n"
-                  "                printf(\"%s: output %%d differs from the double-precision reference\\n\", k);\n"
-                  "                failed++;\n            }\n",
-                  ktol, name);
+        test_wrapper(out, "double", "sdt_ref_value", "sdt_y", NULL, nin, "", "sdt_ref", "sdt_y");
+        test_wrapper(out, "double", "sdt_ref_derivative", "sdt_d", NULL, nin, "", "sdt_ref_jac", "sdt_d");
+        test_wrapper(out, "sdt_real", "sdt_value_t", "sdt_y", NULL, nin, "", name, "sdt_y");
+        snprintf(kernel, sizeof kernel, "%s_jac", name);
+        test_wrapper(out, "sdt_real", "sdt_derivative_t", "sdt_d", "sdt_y", nin, "", kernel, "sdt_d");
     } else {
-        sb_printf(out,
-                  "        yt[0] = (%s)sdt_grad_t(xt, it, d);\n"
-                  "        if (!sdt_close((double)yt[0], sdt_value(1, x, input, 0), %s) ||\n"
-                  "            !sdt_close(sdt_value_t(xt, it), sdt_value(1, x, input, 0), %s)) {\n"
-                  "            printf(\"%s or %s_grad: the value differs from the double-precision reference\\n\");\n"
-                  "            failed++;\n        }\n",
-                  T, ktol, ktol, name, name);
-        if (hess)
-            sb_printf(out,
-                      "        sdt_hess_t(xt, it, h);\n"
-                      "        for (int i = 0; i < SDT_NV * SDT_NV; i++)\n"
-                      "            if (isfinite(href[i]) && !sdt_close((double)h[i], href[i], %s)) {\n"
-                      "                printf(\"%s_hess: H[%%d][%%d] is %%.9g, the reference %%.17g\\n\", i / SDT_NV, i %% SDT_NV,\n"
-                      "                       (double)h[i], href[i]);\n"
-                      "                failed++;\n            }\n",
-                      ktol, name);
+        test_wrapper(out, "double", "sdt_ref_value", "sdt_y", NULL, nin, "sdt_y[0] = ", "sdt_ref", NULL);
+        test_wrapper(out, "double", "sdt_ref_derivative", "sdt_d", NULL, nin, "(void)", "sdt_ref_grad", "sdt_d");
+        test_wrapper(out, "sdt_real", "sdt_value_t", "sdt_y", NULL, nin, "sdt_y[0] = ", name, NULL);
+        snprintf(kernel, sizeof kernel, "%s_grad", name);
+        test_wrapper(out, "sdt_real", "sdt_derivative_t", "sdt_d", "sdt_y", nin, "sdt_y[0] = ", kernel, "sdt_d");
+        if (hess) {
+            test_wrapper(out, "double", "sdt_ref_hessian", "sdt_h", NULL, nin, "", "sdt_ref_hess", "sdt_h");
+            snprintf(kernel, sizeof kernel, "%s_hess", name);
+            test_wrapper(out, "sdt_real", "sdt_hessian_t", "sdt_h", NULL, nin, "", kernel, "sdt_h");
+        }
     }
-    sb_printf(out,
-              "        for (int i = 0; i < SDT_NO * SDT_NV; i++)\n"
-              "            if (isfinite((double)d[i]) && !sdt_close((double)d[i], dref[i], %s)) {\n"
-              "                printf(\"%s: derivative %%d of output %%d is %%.9g, the reference %%.17g\\n\", i %% SDT_NV,\n"
-              "                       i / SDT_NV, (double)d[i], dref[i]);\n"
-              "                failed++;\n            }\n"
-              "    }\n"
-              "    int bad = failed || !tested || !compared;\n"
-              "    printf(\"%s: %%d points, %%d finite-difference comparisons (%%d did not converge): %%s\\n\", tested,\n"
-              "           compared, unsure, bad ? \"FAILED\" : \"ok\");\n"
-              "    if (!compared)\n"
-              "        printf(\"no comparison converged: the function varies too fast between LO and HI\\n\");\n"
-              "    return bad ? 1 : 0;\n}\n",
-              ktol, name, name);
+    for (const char *const *line = template_emit_test; *line; line++)
+        sb_puts(out, *line);
     return out->failed ? -1 : 0;
 }
 
@@ -1436,77 +2002,23 @@ int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenO
     for (int i = 0; i < n; i++)
         sb_printf(out, " *   %s%s", g->vars[in->params[i]].name, i + 1 < n ? ",\n" : "\n");
     sb_printf(out,
-              " * start at small random values and are printed at the end. */\n"
-              "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
+              " * start at small random values and are printed at the end.  The training\n"
+              " * itself is sdrt_train_main, in the symdiff runtime (sdrt.h). */\n"
               "#include \"%s\"\n#include \"sdrt.h\"\n\n"
-              "typedef struct Data {\n    const double *rows;\n    size_t cols;\n} Data;\n\n"
-              "/* The mean loss of a minibatch and its gradient. */\n"
-              "static double batch_loss(const double *theta, double *grad, const size_t *idx, size_t count,\n"
-              "                         void *ctx)\n{\n"
-              "    const Data *d = ctx;\n"
-              "    double g[%d], loss = 0;\n"
-              "    memset(grad, 0, sizeof g);\n"
-              "    for (size_t k = 0; k < count; k++) {\n"
-              "        loss += %s_grad(theta, d->rows + idx[k] * d->cols, g);\n"
-              "        for (int i = 0; i < %d; i++)\n            grad[i] += g[i];\n"
-              "    }\n"
-              "    for (int i = 0; i < %d; i++)\n        grad[i] /= (double)count;\n"
-              "    return loss / (double)count;\n}\n\n",
-              opt->header_file, n, name, n, n);
-    sb_printf(out,
               "int main(int argc, char **argv)\n{\n"
-              "    if (argc < 2) {\n"
-              "        fprintf(stderr, \"usage: %%s DATA.csv [epochs] [learning-rate] [batch] [adam|sgd|momentum] [seed]\\n\", argv[0]);\n"
-              "        return 2;\n    }\n"
-              "    long epochs = argc > 2 ? atol(argv[2]) : 100;\n"
-              "    double lr = argc > 3 ? atof(argv[3]) : 0.01;\n"
-              "    size_t batch = argc > 4 ? (size_t)atol(argv[4]) : 32;\n"
-              "    const char *method = argc > 5 ? argv[5] : \"adam\";\n"
-              "    unsigned long seed = argc > 6 ? strtoul(argv[6], NULL, 10) : 1;\n"
-              "    char err[256];\n"
-              "    SdrtCsv csv;\n"
-              "    /* a header line: the first field does not start like a number */\n"
-              "    int header = 0;\n"
-              "    FILE *probe = fopen(argv[1], \"r\");\n"
-              "    if (probe) {\n"
-              "        int c;\n"
-              "        while ((c = fgetc(probe)) == ' ' || c == '\\t')\n            ;\n"
-              "        header = c != EOF && !strchr(\"0123456789+-.\", c);\n"
-              "        fclose(probe);\n    }\n"
-              "    if (sdrt_csv_load(argv[1], header, &csv, err, sizeof err) != SDRT_OK) {\n"
-              "        fprintf(stderr, \"%%s\\n\", err);\n        return 1;\n    }\n"
-              "    if (csv.cols != %d) {\n"
-              "        fprintf(stderr, \"%%s: error: %%zu columns, expected %d (the inputs of %s)\\n\", argv[1], csv.cols);\n"
-              "        sdrt_csv_free(&csv);\n        return 1;\n    }\n"
-              "    Data data = {csv.data, csv.cols};\n"
-              "    double theta[%d], grad[%d], m[%d], v[%d];\n"
-              "    size_t *idx = malloc(csv.rows * sizeof *idx);\n"
-              "    if (!idx) {\n        sdrt_csv_free(&csv);\n        return 1;\n    }\n"
-              "    SdrtRng rng;\n    sdrt_rng_seed(&rng, seed);\n"
-              "    for (int i = 0; i < %d; i++)\n        theta[i] = 0.1 * sdrt_rng_normal(&rng);\n"
-              "    SdrtAdam adam;\n    SdrtGD gd;\n    SdrtMomentum mom;\n    SdrtOptim opt;\n"
-              "    if (strcmp(method, \"sgd\") == 0) {\n"
-              "        sdrt_gd_init(&gd, lr);\n        opt = sdrt_optim_gd(&gd);\n"
-              "    } else if (strcmp(method, \"momentum\") == 0) {\n"
-              "        sdrt_momentum_init(&mom, v, %d, lr, 0.9, 0);\n        opt = sdrt_optim_momentum(&mom);\n"
-              "    } else {\n"
-              "        sdrt_adam_init(&adam, m, v, %d, lr, 0.9, 0.999, 1e-8);\n        opt = sdrt_optim_adam(&adam);\n"
-              "    }\n"
-              "    SdrtBatcher b;\n    sdrt_batcher_init(&b, idx, csv.rows, batch);\n"
-              "    SdrtProgress progress;\n    sdrt_progress_init(&progress, stdout, epochs, epochs >= 20 ? epochs / 20 : 1);\n"
-              "    int status = 0;\n"
-              "    for (long e = 1; e <= epochs; e++) {\n"
-              "        double loss;\n"
-              "        if (sdrt_minibatch_epoch(&b, &rng, batch_loss, &data, opt, theta, grad, %d, &loss) != SDRT_OK) {\n"
-              "            sdrt_progress_finish(&progress);\n"
-              "            fprintf(stderr, \"training diverged at epoch %%ld (loss %%g): try a smaller learning rate\\n\", e, loss);\n"
-              "            status = 1;\n            break;\n        }\n"
-              "        sdrt_progress_update(&progress, e, loss, -1);\n"
-              "    }\n"
-              "    sdrt_progress_finish(&progress);\n",
-              nin, nin, name, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n, n, n, n);
+              "    static const char *const sdt_names[] = {",
+              opt->header_file);
     for (int i = 0; i < n; i++)
-        sb_printf(out, "    printf(\"%s = %%.17g\\n\", theta[%d]);\n", g->vars[in->params[i]].name, i);
-    sb_puts(out, "    free(idx);\n    sdrt_csv_free(&csv);\n    return status;\n}\n");
+        sb_printf(out, "%s\"%s\"", i ? ", " : "", g->vars[in->params[i]].name);
+    if (n == 0)
+        sb_puts(out, "\"\"");
+    int size = n > 0 ? n : 1;
+    sb_printf(out,
+              "};\n"
+              "    static double sdt_theta[%d], sdt_grad[%d], sdt_sample[%d], sdt_m[%d], sdt_v[%d];\n"
+              "    const SdrtTrainProgram sdt_program = {\"%s\", %d, %d, sdt_names, %s_grad, sdt_theta,\n"
+              "                                          sdt_grad, sdt_sample, sdt_m, sdt_v};\n"
+              "    return sdrt_train_main(&sdt_program, argc, argv);\n}\n",
+              size, size, size, size, size, name, n, nin, name);
     return out->failed ? -1 : 0;
 }

@@ -94,13 +94,8 @@ typedef enum CodegenStatus {
 CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
                                StrBuf *source, StrBuf *header);
 
-/* The most C that --unroll writes for one program. */
+/* The most C that --unroll writes for one kernel. */
 #define CODEGEN_UNROLL_LIMIT ((size_t)8 << 20)
-
-/* Writes the kernel body `body` (as codegen_tensor.c emits it) with every
- * loop unrolled (unroll.c).  CODEGEN_TOO_LARGE when the result would
- * exceed `limit` bytes. */
-CodegenStatus codegen_unroll(const char *body, size_t limit, StrBuf *out);
 
 /* --- pieces for other emitters of C (emit_ad.c) ----------------------------
  *

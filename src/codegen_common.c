@@ -82,35 +82,111 @@ static const struct {
                       "    return x >= 0 ? $1 / ($1 + e) : e / ($1 + e);\n"},
     [CH_SOFTPLUS_E] = {"softplus_e", "$T x, $T e", "sd_softplus(x) given e = exp(-|x|)",
                        "    return (x > 0 ? x : $0) + log1p$F(e);\n"},
+    [CH_SOFTPLUS_L] = {"softplus_l", "$T x, $T l", "sd_softplus(x) given l = log1p(exp(-|x|))",
+                       "    return (x > 0 ? x : $0) + l;\n"},
     [CH_POW_LESS1] = {"pow_less1", "$T b, $T e, $T by",
-                      "b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"
-                      " * b^y is not a normal number (then the division would not be exact)",
-                      "    return b != 0 && fabs$F(by) >= $m && fabs$F(by) <= $M ? by / b : pow$F(b, e);\n"},
+                      "b^e where e = y - 1 and by = b^y is known: by / b where b^y is a normal\n"
+                      " * number (at b = 0 only for y = 0, where 1 / b is pow's infinity too),\n"
+                      " * else pow: at 0, past the range and below the normal range the\n"
+                      " * division would not give b^(y - 1)",
+                      "    return isnormal(by) ? by / b : pow$F(b, e);\n"},
 };
 
-static const struct {
-    Builtin fn;
-    CodegenHelper helper;
-} helper_of[] = {
-    {BI_SIGMOID, CH_SIGMOID}, {BI_SOFTPLUS, CH_SOFTPLUS}, {BI_RELU, CH_RELU}, {BI_LEAKY_RELU, CH_LEAKY_RELU},
-    {BI_ELU, CH_ELU},         {BI_SIGN, CH_SIGN},         {BI_STEP, CH_STEP}, {BI_MIN, CH_MIN},
-    {BI_MAX, CH_MAX},         {BI_IFPOS, CH_IFPOS},
-};
-
-CodegenHelper codegen_helper_of(Builtin fn) {
-    for (size_t i = 0; i < sizeof helper_of / sizeof *helper_of; i++)
-        if (helper_of[i].fn == fn)
-            return helper_of[i].helper;
-    return CH_COUNT;
-}
-
-const char *codegen_libm_name(Builtin fn) {
-    static const char *const libm[BI_COUNT] = {
-        [BI_EXP] = "exp",   [BI_LOG] = "log",   [BI_LOG2] = "log2", [BI_LOG10] = "log10",
-        [BI_SIN] = "sin",   [BI_COS] = "cos",   [BI_TAN] = "tan",   [BI_ASIN] = "asin",
-        [BI_ACOS] = "acos", [BI_ATAN] = "atan", [BI_SINH] = "sinh", [BI_COSH] = "cosh",
-        [BI_TANH] = "tanh", [BI_ABS] = "fabs"};
-    return (unsigned)fn < BI_COUNT ? libm[fn] : NULL;
+CodegenForm codegen_form_of(Builtin fn) {
+    CodegenForm f = {CF_LIBM, NULL, CH_COUNT, 0.0};
+    switch (fn) {
+    case BI_PI:
+        f.kind = CF_CONSTANT;
+        f.value = 3.14159265358979323846;
+        break;
+    case BI_EXP:
+        f.libm = "exp";
+        break;
+    case BI_LOG:
+        f.libm = "log";
+        break;
+    case BI_LOG2:
+        f.libm = "log2";
+        break;
+    case BI_LOG10:
+        f.libm = "log10";
+        break;
+    case BI_SIN:
+        f.libm = "sin";
+        break;
+    case BI_COS:
+        f.libm = "cos";
+        break;
+    case BI_TAN:
+        f.libm = "tan";
+        break;
+    case BI_ASIN:
+        f.libm = "asin";
+        break;
+    case BI_ACOS:
+        f.libm = "acos";
+        break;
+    case BI_ATAN:
+        f.libm = "atan";
+        break;
+    case BI_SINH:
+        f.libm = "sinh";
+        break;
+    case BI_COSH:
+        f.libm = "cosh";
+        break;
+    case BI_TANH:
+        f.libm = "tanh";
+        break;
+    case BI_ABS:
+        f.libm = "fabs";
+        break;
+    case BI_SIGMOID:
+        f.kind = CF_HELPER;
+        f.helper = CH_SIGMOID;
+        break;
+    case BI_SOFTPLUS:
+        f.kind = CF_HELPER;
+        f.helper = CH_SOFTPLUS;
+        break;
+    case BI_RELU:
+        f.kind = CF_HELPER;
+        f.helper = CH_RELU;
+        break;
+    case BI_LEAKY_RELU:
+        f.kind = CF_HELPER;
+        f.helper = CH_LEAKY_RELU;
+        break;
+    case BI_ELU:
+        f.kind = CF_HELPER;
+        f.helper = CH_ELU;
+        break;
+    case BI_SIGN:
+        f.kind = CF_HELPER;
+        f.helper = CH_SIGN;
+        break;
+    case BI_STEP:
+        f.kind = CF_HELPER;
+        f.helper = CH_STEP;
+        break;
+    case BI_MIN:
+        f.kind = CF_HELPER;
+        f.helper = CH_MIN;
+        break;
+    case BI_MAX:
+        f.kind = CF_HELPER;
+        f.helper = CH_MAX;
+        break;
+    case BI_IFPOS:
+        f.kind = CF_HELPER;
+        f.helper = CH_IFPOS;
+        break;
+    case BI_COUNT: /* not a builtin: the size of the table */
+        f.kind = CF_CONSTANT;
+        f.value = NAN;
+        break;
+    }
+    return f;
 }
 
 void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t) {

@@ -70,15 +70,25 @@ typedef enum CodegenHelper {
     CH_IFPOS,
     CH_SIGMOID_E,  /* sigmoid(x) given e = exp(-|x|)                      */
     CH_SOFTPLUS_E, /* softplus(x) given e = exp(-|x|)                     */
+    CH_SOFTPLUS_L, /* softplus(x) given l = log1p(exp(-|x|))              */
     CH_POW_LESS1,  /* b^(y - 1) from b^y                                  */
     CH_COUNT
 } CodegenHelper;
 
-/* The helper computing builtin fn (sigmoid, relu, ..., ifpos), or
- * CH_COUNT when fn is a libm function or a constant. */
-CodegenHelper codegen_helper_of(Builtin fn);
-/* The libm function computing fn in double ("exp", "fabs"), or NULL. */
-const char *codegen_libm_name(Builtin fn);
+/* How a builtin is written in C: a libm function (its double name,
+ * "exp", "fabs"; the type's suffix is added), a helper, or a constant. */
+typedef enum CodegenFormKind { CF_LIBM, CF_HELPER, CF_CONSTANT } CodegenFormKind;
+
+typedef struct CodegenForm {
+    CodegenFormKind kind;
+    const char *libm;     /* CF_LIBM                                         */
+    CodegenHelper helper; /* CF_HELPER                                       */
+    double value;         /* CF_CONSTANT                                     */
+} CodegenForm;
+
+/* The form of every builtin: an exhaustive switch, so that a builtin added
+ * to builtins.def without its C form does not compile. */
+CodegenForm codegen_form_of(Builtin fn);
 /* Writes the helper's C name in type t: sd_relu, sd_reluf. */
 void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t);
 /* Writes the definitions of the helpers in `used` (bit 1 << h), each in

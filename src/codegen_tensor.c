@@ -5,476 +5,501 @@
  * Consumes the function and its gradient (or Jacobian) as tensor DAG roots;
  * produces a C99 source and header that depend only on <math.h>.  Every
  * variable is one flat row-major block: the parameters in x[], the data in
- * input[], at offsets the header names.  Each kernel walks the nodes in id
+ * input[], at offsets the header names.  Each kernel is planned by the
+ * emitter core (codegen_core.h), which also writes every expression: a
+ * scalar, or one element of a vector or matrix, with all of codegen.c's
+ * careful forms.  This file writes the statements around them, in id
  * (topological) order:
- *   - scalar nodes become `const T t<id>` temporaries;
- *   - a tensor node is materialised (a loop filling its slot of the
- *     workspace, or its place in the output) when it is shared, a root, a
- *     matrix product, a literal or a softmax, or read several times per
- *     element by its user (the operands of products);
- *   - every other tensor node is fused: its element expression is written
- *     inside its user's loop (elementwise maps, transposes and rows as
- *     index arithmetic, outer products as a[i]*b[j], constants).
- * The workspace is work[PREFIX_WORK] on the stack, or the caller's memory in
- * the _ws variants; nothing is allocated.  Where the plain entry points'
- * frame would exceed CODEGEN_STACK_BUDGET only the _ws variants exist.
- * Offsets, loop counters and subscripts are size_t: an array may hold
- * more than INT_MAX elements.
+ *   - a named scalar is a `const T t<k>` temporary; a sum or a logsumexp
+ *     is a loop that accumulates one;
+ *   - a named vector or matrix is materialised: a loop fills its slot of
+ *     the workspace, or its place in the output (matrix products, packs
+ *     and softmax have loops of their own);
+ *   - every other node is fused: its element expression is written inside
+ *     its user's loop.
+ * Loops are described, not written as text: loop() takes the counter, its
+ * bounds and a function writing the body for one binding of the counter.
+ * Looped code writes `for (...)` and the body once, with the counter as
+ * the binding; --unroll writes the body once per value, with the value as
+ * the binding, so the unrolled kernel computes exactly what the looped one
+ * does, statement for statement, with every subscript a constant.
+ * A kernel with both softmax(u) and logsumexp(u) computes exp(u - max u)
+ * once, for both.  The workspace is work[PREFIX_WORK] on the stack, or the
+ * caller's memory in the _ws variants; nothing is allocated.  Where the
+ * plain entry points' frame would exceed CODEGEN_STACK_BUDGET only the _ws
+ * variants exist.  Offsets, loop counters and subscripts are size_t: an
+ * array may hold more than INT_MAX elements.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen.h"
 #include "codegen_common.h"
-
-enum { HOME_INLINE, HOME_WORK, HOME_OUT };
+#include "codegen_core.h"
 
 typedef struct TE {
+    Emitter E;           /* the core: plan and expressions                 */
     Graph *g;
     const TensorCodegenInput *in;
     const CodegenOptions *opt;
-    const CodegenType *ty;
-    const char *T;       /* ty->name                                      */
-    StrBuf *out;
-    unsigned char *mark;
-    unsigned *users;
-    unsigned char *home;
-    size_t *offset;      /* HOME_WORK: in work[]; HOME_OUT: in the output */
-    size_t work;         /* elements of work[] this kernel needs          */
-    size_t *var_offset;  /* by variable: offset in x[] or input[]        */
-    unsigned helpers;    /* bit 1 << CodegenHelper: the sd_ helpers used   */
-    long nodes;          /* nodes written by the kernel (for its stack)   */
-    long scalars;        /* of them, scalars: the temporaries t<id>       */
+    int unroll;          /* loops written as their iterations               */
+    size_t limit;        /* the most bytes of one unrolled kernel body      */
+    int too_big;         /* the limit was passed                            */
+    int depth;           /* nesting of the statement being written          */
+    size_t work;         /* elements of work[] this kernel needs            */
+    long nodes;          /* nodes written by the kernel (for its stack)     */
+    long scalars;        /* of them, scalars: the temporaries               */
+    unsigned char *done; /* by id: written already (softmax with logsumexp) */
 } TE;
-
-static const char *fsuffix(const TE *E) { return E->ty->suffix; }
-
-static void literal(const TE *E, StrBuf *sb, double v) { codegen_literal(sb, E->ty, v); }
-
-static int is_view(const Node *n) {
-    return n->kind == EX_TRANSPOSE || (n->kind == EX_INDEX && n->shape.rank == 1);
-}
 
 static size_t rows_of(Shape s) { return s.rank >= 1 ? (size_t)s.dim[0] : 1; }
 static size_t cols_of(Shape s) { return s.rank == 2 ? (size_t)s.dim[1] : 1; }
 static size_t numel(Shape s) { return rows_of(s) * cols_of(s); }
 
-/* Is text a number (a constant subscript), and which? */
-static int constant_index(const char *text, size_t *value) {
-    char *end;
-    if (!*text || *text < '0' || *text > '9')
-        return 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    *value = (size_t)v;
-    return *end == '\0';
+static const CodegenIndex FIRST = {NULL, 0};
+
+/* --- lines and loops ------------------------------------------------------------------ */
+
+/* Starts a line at the current depth (the function body is depth 0). */
+static void indent(TE *T) {
+    for (int d = 0; d <= T->depth; d++)
+        sb_puts(T->E.out, "    ");
 }
 
-static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb);
-
-/* The value of a scalar node: a literal, x[k] or a temporary. */
-static void scalar_ref(TE *E, const Node *n, StrBuf *sb) {
-    if (n->kind == EX_CONST) {
-        sb_putc(sb, '(');
-        literal(E, sb, num_value(n->num[0]));
-        sb_putc(sb, ')');
-    } else if (n->kind == EX_VAR) {
-        const Var *v = &E->g->vars[n->u.var];
-        sb_printf(sb, "%s[%zu]", v->role == VAR_PARAM ? "x" : "input", E->var_offset[n->u.var]);
-    } else if (n->kind == EX_CALL && n->u.fn == BI_PI) {
-        literal(E, sb, 3.14159265358979323846);
-    } else {
-        sb_printf(sb, "t%u", (unsigned)n->id);
-    }
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void line(TE *T, const char *fmt, ...) {
+    indent(T);
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(T->E.out, fmt, ap);
+    va_end(ap);
+    sb_putc(T->E.out, '\n');
 }
 
-/* An argument of an elementwise node at element (r, c): scalars broadcast. */
-static void arg_at(TE *E, const Node *a, const char *r, const char *c, StrBuf *sb) {
-    if (a->shape.rank == 0)
-        scalar_ref(E, a, sb);
-    else
-        elem(E, a, r, c, sb);
-}
+/* The body of a loop for one binding of its counter. */
+typedef void (*Body)(TE *T, CodegenIndex at, void *ctx);
 
-/* The function computing builtin fn, in the kernel's type: a libm
- * function or an sd_ helper (marked as used). */
-static void function_name(TE *E, Builtin fn, StrBuf *sb) {
-    CodegenHelper h = codegen_helper_of(fn);
-    if (h != CH_COUNT) {
-        E->helpers |= 1u << h;
-        codegen_helper_name(sb, h, E->ty);
-    } else if (codegen_libm_name(fn)) {
-        sb_printf(sb, "%s%s", codegen_libm_name(fn), fsuffix(E));
-    }
-}
-
-/* The expression of an elementwise node at element (r, c). */
-static void elementwise(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb) {
-    switch ((NodeKind)n->kind) {
-    case EX_ADD:
-    case EX_MUL:
-        sb_putc(sb, '(');
-        for (int k = 0; k < n->nargs; k++) {
-            if (k)
-                sb_puts(sb, n->kind == EX_ADD ? " + " : " * ");
-            arg_at(E, n->args[k], r, c, sb);
-        }
-        sb_putc(sb, ')');
+/* for (size_t var = lo; var < hi; var++) followed by one statement, the
+ * body; with --unroll the body once for each value of var in turn. */
+static void loop(TE *T, const char *var, size_t lo, size_t hi, Body body, void *ctx) {
+    if (!T->unroll) {
+        line(T, "for (size_t %s = %zu; %s < %zu; %s++)", var, lo, var, hi, var);
+        T->depth++;
+        body(T, (CodegenIndex){var, 0}, ctx);
+        T->depth--;
         return;
-    case EX_POW: {
-        const Node *e = n->args[1];
-        double k = e->kind == EX_CONST ? num_value(e->num[0]) : 0.5 + 0.25; /* 0.75: not special */
-        if (k == 2 || k == 3) { /* small powers as products */
-            sb_putc(sb, '(');
-            for (int i = 0; i < (int)k; i++) {
-                if (i)
-                    sb_puts(sb, " * ");
-                arg_at(E, n->args[0], r, c, sb);
-            }
-            sb_putc(sb, ')');
-        } else if (k == -1 || k == 0.5 || k == -0.5) {
-            sb_puts(sb, k == -1 ? "(1 / " : k == 0.5 ? "sqrt" : "(1 / sqrt");
-            if (k != -1)
-                sb_puts(sb, fsuffix(E));
-            sb_putc(sb, '(');
-            arg_at(E, n->args[0], r, c, sb);
-            sb_puts(sb, k == 0.5 ? ")" : "))");
+    }
+    for (size_t v = lo; v < hi && !T->too_big; v++) {
+        body(T, (CodegenIndex){NULL, v}, ctx);
+        if (T->E.out->len > T->limit)
+            T->too_big = 1;
+    }
+}
+
+/* The body of a loop over the elements of a vector or matrix, for one
+ * element (r, c); c is 0 for a vector. */
+typedef void (*Cell)(TE *T, CodegenIndex r, CodegenIndex c, void *ctx);
+
+typedef struct Grid {
+    Shape shape;
+    Cell cell;
+    void *ctx;
+    CodegenIndex r;
+} Grid;
+
+static void grid_col(TE *T, CodegenIndex c, void *ctx) {
+    Grid *G = ctx;
+    G->cell(T, G->r, c, G->ctx);
+}
+
+static void grid_row(TE *T, CodegenIndex r, void *ctx) {
+    Grid *G = ctx;
+    if (G->shape.rank < 2) {
+        G->cell(T, r, FIRST, G->ctx);
+        return;
+    }
+    Grid H = *G;
+    H.r = r;
+    loop(T, "j", 0, cols_of(G->shape), grid_col, &H);
+}
+
+/* for (i) [for (j)] cell(i, j), row-major. */
+static void for_elements(TE *T, Shape s, Cell cell, void *ctx) {
+    Grid G = {s, cell, ctx, FIRST};
+    loop(T, "i", 0, rows_of(s), grid_row, &G);
+}
+
+/* --- references --------------------------------------------------------------------- */
+
+/* n at element (r, c), as its users read it. */
+static void ref_at(TE *T, const Node *n, CodegenIndex r, CodegenIndex c, int ctx) {
+    T->E.row = r;
+    T->E.col = c;
+    codegen_ref(&T->E, n, ctx);
+}
+
+/* The slot of a named vector or matrix at element (r, c). */
+static void slot(TE *T, const Node *n, CodegenIndex r, CodegenIndex c) {
+    codegen_subscript(T->E.out, T->E.home[n->id] == HOME_WORK ? "work" : T->in->out_name, T->E.offset[n->id], r,
+                      c, cols_of(n->shape), n->shape.rank);
+}
+
+/* --- statements ------------------------------------------------------------------------ */
+
+/* slot = n's operation at (r, c) */
+static void cell_define(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
+    const Node *n = ctx;
+    indent(T);
+    slot(T, n, r, c);
+    sb_puts(T->E.out, " = ");
+    T->E.row = r;
+    T->E.col = c;
+    codegen_define(&T->E, n);
+    sb_puts(T->E.out, ";\n");
+}
+
+typedef struct Accumulate {
+    const Node *sum, *arg;
+} Accumulate;
+
+/* t<k> += arg at (r, c) */
+static void cell_accumulate(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
+    const Accumulate *a = ctx;
+    indent(T);
+    codegen_temp_name(&T->E, a->sum);
+    sb_puts(T->E.out, " += ");
+    ref_at(T, a->arg, r, c, 0);
+    sb_puts(T->E.out, ";\n");
+}
+
+/* The pieces of the loops over a vector u that logsumexp and softmax
+ * share: m = max(u), s = sum(exp(u - m)) (stored at dst when dst is not
+ * NULL), and the division by s. */
+typedef struct Exps {
+    const Node *u, *dst;
+} Exps;
+
+static void body_max(TE *T, CodegenIndex i, void *ctx) {
+    const Exps *x = ctx;
+    indent(T);
+    sb_puts(T->E.out, "if (");
+    ref_at(T, x->u, i, FIRST, 0);
+    sb_puts(T->E.out, " > m)\n");
+    T->depth++;
+    indent(T);
+    sb_puts(T->E.out, "m = ");
+    ref_at(T, x->u, i, FIRST, 0);
+    sb_puts(T->E.out, ";\n");
+    T->depth--;
+}
+
+static void body_exp(TE *T, CodegenIndex i, void *ctx) {
+    const Exps *x = ctx;
+    indent(T);
+    sb_puts(T->E.out, "s += ");
+    if (x->dst) {
+        slot(T, x->dst, i, FIRST);
+        sb_puts(T->E.out, " = ");
+    }
+    sb_printf(T->E.out, "exp%s(", T->E.fs);
+    ref_at(T, x->u, i, FIRST, C_SUM);
+    sb_puts(T->E.out, " - m);\n");
+}
+
+static void body_divide(TE *T, CodegenIndex i, void *ctx) {
+    const Exps *x = ctx;
+    indent(T);
+    slot(T, x->dst, i, FIRST);
+    sb_puts(T->E.out, " /= s;\n");
+}
+
+/* logsumexp(u) = m + log(sum(exp(u - m))), m = max(u), into the scalar
+ * lse (NULL: none); softmax(u) = exp(u - m) / sum(exp(u - m)) into the
+ * slot of softmax (NULL: none).  A kernel with both computes the
+ * exponentials once. */
+static void write_exps(TE *T, const Node *lse, const Node *softmax) {
+    const Node *u = lse ? lse->args[0] : softmax->args[0];
+    size_t len = rows_of(u->shape);
+    Exps x = {u, softmax};
+    if (lse) {
+        line(T, "%s t%d;", T->E.T, T->E.temp[lse->id] - 1);
+    }
+    line(T, "{");
+    T->depth++;
+    indent(T);
+    sb_printf(T->E.out, "%s m = ", T->E.T);
+    ref_at(T, u, FIRST, FIRST, 0);
+    sb_puts(T->E.out, ", s = 0;\n");
+    loop(T, "i", 1, len, body_max, &x);
+    loop(T, "i", 0, len, body_exp, &x);
+    if (lse)
+        line(T, "t%d = m + log%s(s);", T->E.temp[lse->id] - 1, T->E.fs);
+    if (softmax)
+        loop(T, "i", 0, len, body_divide, &x);
+    T->depth--;
+    line(T, "}");
+}
+
+/* The softmax of the same vector as logsumexp node lse (or the reverse),
+ * when the kernel computes both, else NULL. */
+static const Node *exps_partner(const TE *T, const Node *n) {
+    int kind = n->kind == EX_LOGSUMEXP ? EX_SOFTMAX : EX_LOGSUMEXP;
+    const Node *u = n->args[0];
+    const Node *p = dag_lookup(T->g, (NodeKind)kind, NULL, (Node *const *)&n->args[0], 1,
+                               kind == EX_SOFTMAX ? u->shape : shape_scalar);
+    return p && p->id < T->E.nn && T->E.mark[p->id] && T->E.temp[p->id] ? p : NULL;
+}
+
+typedef struct Product {
+    const Node *n, *a, *b;
+    CodegenIndex i, j; /* the element being computed (matrix products)   */
+} Product;
+
+/* x' B: slot(i) += a(q) * b(q, i) */
+static void body_vm_inner(TE *T, CodegenIndex i, void *ctx) {
+    Product *p = ctx;
+    indent(T);
+    slot(T, p->n, i, FIRST);
+    sb_puts(T->E.out, " += ");
+    ref_at(T, p->a, p->i, FIRST, C_PROD);
+    sb_puts(T->E.out, " * ");
+    ref_at(T, p->b, p->i, i, C_PROD + 1);
+    sb_puts(T->E.out, ";\n");
+}
+
+static void body_vm(TE *T, CodegenIndex q, void *ctx) {
+    Product *p = ctx;
+    Product inner = *p;
+    inner.i = q; /* the row of B */
+    loop(T, "i", 0, cols_of(p->b->shape), body_vm_inner, &inner);
+}
+
+static void body_zero(TE *T, CodegenIndex i, void *ctx) {
+    const Node *n = ctx;
+    indent(T);
+    slot(T, n, i, FIRST);
+    sb_puts(T->E.out, " = ");
+    codegen_literal(T->E.out, T->E.ty, 0);
+    sb_puts(T->E.out, ";\n");
+}
+
+/* s += a(i, q) * b(q, j) */
+static void body_dot(TE *T, CodegenIndex q, void *ctx) {
+    Product *p = ctx;
+    indent(T);
+    sb_puts(T->E.out, "s += ");
+    ref_at(T, p->a, p->i, q, C_PROD);
+    sb_puts(T->E.out, " * ");
+    ref_at(T, p->b, q, p->j, C_PROD + 1);
+    sb_puts(T->E.out, ";\n");
+}
+
+/* { T s = 0; for (q) s += a(i, q) * b(q, j); slot(i, j) = s; } */
+static void cell_matmul(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
+    Product p = *(Product *)ctx;
+    p.i = r;
+    p.j = c;
+    line(T, "{");
+    T->depth++;
+    line(T, "%s s = 0;", T->E.T);
+    loop(T, "q", 0, cols_of(p.a->shape), body_dot, &p);
+    indent(T);
+    slot(T, p.n, r, c);
+    sb_puts(T->E.out, " = s;\n");
+    T->depth--;
+    line(T, "}");
+}
+
+static void write_matmul(TE *T, const Node *n) {
+    Product p = {n, n->args[0], n->args[1], FIRST, FIRST};
+    if (p.a->shape.rank == 1) { /* x' B: accumulate rows of B, in memory order */
+        loop(T, "i", 0, cols_of(p.b->shape), body_zero, (void *)n);
+        loop(T, "q", 0, rows_of(p.a->shape), body_vm, &p);
+        return;
+    }
+    for_elements(T, n->shape, cell_matmul, &p);
+}
+
+typedef struct PackItem {
+    const Node *item;
+    const char *base;
+    size_t off;
+} PackItem;
+
+static void body_pack(TE *T, CodegenIndex i, void *ctx) {
+    const PackItem *p = ctx;
+    indent(T);
+    codegen_subscript(T->E.out, p->base, p->off, i, FIRST, 1, 1);
+    sb_puts(T->E.out, " = ");
+    ref_at(T, p->item, i, FIRST, 0);
+    sb_puts(T->E.out, ";\n");
+}
+
+/* [a, b, ...]: scalars into a vector, or rows into a matrix. */
+static void write_pack(TE *T, const Node *n) {
+    const char *base = T->E.home[n->id] == HOME_WORK ? "work" : T->in->out_name;
+    for (int k = 0; k < n->nargs; k++) {
+        const Node *item = n->args[k];
+        if (item->shape.rank == 0) {
+            indent(T);
+            codegen_subscript(T->E.out, base, T->E.offset[n->id] + (size_t)k, FIRST, FIRST, 1, 0);
+            sb_puts(T->E.out, " = ");
+            ref_at(T, item, FIRST, FIRST, 0);
+            sb_puts(T->E.out, ";\n");
         } else {
-            sb_printf(sb, "pow%s(", fsuffix(E));
-            arg_at(E, n->args[0], r, c, sb);
-            sb_puts(sb, ", ");
-            arg_at(E, e, r, c, sb);
-            sb_putc(sb, ')');
+            PackItem p = {item, base, T->E.offset[n->id] + (size_t)k * rows_of(item->shape)};
+            loop(T, "i", 0, rows_of(item->shape), body_pack, &p);
         }
+    }
+}
+
+/* The statements that compute named node n. */
+static void write_node(TE *T, const Node *n) {
+    Emitter *E = &T->E;
+    E->defining = n->id;
+    if (T->done[n->id])
+        return;
+    if (n->kind == EX_LOGSUMEXP || n->kind == EX_SOFTMAX) {
+        const Node *p = exps_partner(T, n);
+        if (p)
+            T->done[p->id] = 1;
+        write_exps(T, n->kind == EX_LOGSUMEXP ? n : p, n->kind == EX_SOFTMAX ? n : p);
         return;
     }
-    case EX_CALL: {
-        if (n->u.fn == BI_PI) {
-            literal(E, sb, 3.14159265358979323846);
+    if (n->shape.rank == 0) {
+        if (n->kind == EX_SUM) {
+            Accumulate a = {n, n->args[0]};
+            line(T, "%s t%d = 0;", E->T, E->temp[n->id] - 1);
+            for_elements(T, n->args[0]->shape, cell_accumulate, &a);
             return;
         }
-        function_name(E, (Builtin)n->u.fn, sb);
-        sb_putc(sb, '(');
-        for (int k = 0; k < n->nargs; k++) {
-            if (k)
-                sb_puts(sb, ", ");
-            arg_at(E, n->args[k], r, c, sb);
-        }
-        sb_putc(sb, ')');
+        codegen_scalar_statement(E, n, "    ");
         return;
     }
-    default:
-        return;
-    }
-}
-
-/* Element (r, c) of tensor node n (a vector uses r only). */
-static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb) {
-    size_t cols = cols_of(n->shape);
-    if (n->kind == EX_VAR || E->home[n->id] != HOME_INLINE) {
-        size_t off = n->kind == EX_VAR ? E->var_offset[n->u.var] : E->offset[n->id];
-        const char *base = n->kind == EX_VAR ? (E->g->vars[n->u.var].role == VAR_PARAM ? "x" : "input")
-                           : E->home[n->id] == HOME_WORK ? "work"
-                                                         : E->in->out_name;
-        /* constant parts folded here, in size_t: the C never multiplies
-         * two int constants (which would overflow past INT_MAX) */
-        size_t kr, kc;
-        int rk = constant_index(r, &kr), ck = n->shape.rank == 2 && constant_index(c, &kc);
-        if (rk)
-            off += kr * cols;
-        if (ck)
-            off += kc;
-        sb_printf(sb, "%s[%zu", base, off);
-        if (!rk)
-            sb_printf(sb, n->shape.rank == 2 ? " + (%s) * %zu" : " + (%s)", r, cols);
-        if (n->shape.rank == 2 && !ck)
-            sb_printf(sb, " + (%s)", c);
-        sb_putc(sb, ']');
-        return;
-    }
-    char buf[64];
     switch ((NodeKind)n->kind) {
+    case EX_MATMUL:
+        write_matmul(T, n);
+        return;
+    case EX_PACK:
+        write_pack(T, n);
+        return;
+    case EX_CONST:
+    case EX_VAR:
     case EX_ADD:
     case EX_MUL:
     case EX_POW:
     case EX_CALL:
-        elementwise(E, n, r, c, sb);
-        return;
-    case EX_FILL:
-        scalar_ref(E, n->args[0], sb);
-        return;
-    case EX_TRANSPOSE:
-        elem(E, n->args[0], c, r, sb);
-        return;
     case EX_OUTER:
-        sb_putc(sb, '(');
-        elem(E, n->args[0], r, "0", sb);
-        sb_puts(sb, " * ");
-        elem(E, n->args[1], c, "0", sb);
-        sb_putc(sb, ')');
-        return;
-    case EX_INDEX: /* a row of a matrix */
-        snprintf(buf, sizeof buf, "%d", n->u.index);
-        elem(E, n->args[0], buf, r, sb);
-        return;
-    case EX_SCATTER: {
-        const Node *v = n->args[0];
-        if (n->shape.rank == 2 && v->shape.rank == 0)
-            sb_printf(sb, "((%s) * %zu + (%s) == %d ? ", r, cols, c, n->u.index);
-        else
-            sb_printf(sb, "((%s) == %d ? ", r, n->u.index);
-        if (v->shape.rank == 0)
-            scalar_ref(E, v, sb);
-        else
-            elem(E, v, c, "0", sb);
-        sb_puts(sb, " : 0)");
-        return;
-    }
-    default:
-        sb_puts(sb, "0");
+    case EX_TRANSPOSE:
+    case EX_INDEX:
+    case EX_SCATTER:
+    case EX_SUM:
+    case EX_FILL:
+    case EX_SOFTMAX:
+    case EX_LOGSUMEXP:
+    case EX_COUNT:
+        /* elementwise maps and views: one loop over the elements */
+        for_elements(T, n->shape, cell_define, (void *)n);
         return;
     }
 }
 
-/* for (i) [for (j)] { body with element (i, j) } */
-static void open_loops(TE *E, Shape s) {
-    sb_printf(E->out, "    for (size_t i = 0; i < %zu; i++)\n", rows_of(s));
-    if (s.rank == 2)
-        sb_printf(E->out, "        for (size_t j = 0; j < %zu; j++)\n", cols_of(s));
-}
-
-/* Emits the code that computes node n (materialised or a scalar). */
-static void emit_node(TE *E, const Node *n) {
-    StrBuf *o = E->out;
-    const char *T = E->T;
-    const char *j = n->shape.rank == 2 ? "j" : "0";
-    if (n->shape.rank == 0) {
-        if (n->kind == EX_CONST || n->kind == EX_VAR || (n->kind == EX_CALL && n->u.fn == BI_PI))
-            return;
-        const Node *a = n->nargs ? n->args[0] : NULL;
-        switch ((NodeKind)n->kind) {
-        case EX_SUM:
-            sb_printf(o, "    %s t%u = 0;\n", T, (unsigned)n->id);
-            open_loops(E, a->shape);
-            sb_printf(o, "    %s    t%u += ", a->shape.rank == 2 ? "    " : "", (unsigned)n->id);
-            elem(E, a, "i", a->shape.rank == 2 ? "j" : "0", o);
-            sb_puts(o, ";\n");
-            return;
-        case EX_LOGSUMEXP: { /* m + log(sum(exp(u - m))), m = max(u) */
-            size_t len = rows_of(a->shape);
-            sb_printf(o, "    %s t%u;\n    {\n        %s m = ", T, (unsigned)n->id, T);
-            elem(E, a, "0", "0", o);
-            sb_printf(o, ", s = 0;\n        for (size_t i = 1; i < %zu; i++)\n            if (", len);
-            elem(E, a, "i", "0", o);
-            sb_puts(o, " > m)\n                m = ");
-            elem(E, a, "i", "0", o);
-            sb_printf(o, ";\n        for (size_t i = 0; i < %zu; i++)\n            s += exp%s(", len, fsuffix(E));
-            elem(E, a, "i", "0", o);
-            sb_printf(o, " - m);\n        t%u = m + log%s(s);\n    }\n", (unsigned)n->id, fsuffix(E));
-            return;
-        }
-        case EX_INDEX: {
-            char r[32], c[32];
-            size_t cols = cols_of(a->shape), k = (size_t)n->u.index;
-            snprintf(r, sizeof r, "%zu", a->shape.rank == 2 ? k / cols : k);
-            snprintf(c, sizeof c, "%zu", a->shape.rank == 2 ? k % cols : 0);
-            sb_printf(o, "    const %s t%u = ", T, (unsigned)n->id);
-            elem(E, a, r, c, o);
-            sb_puts(o, ";\n");
-            return;
-        }
-        default:
-            sb_printf(o, "    const %s t%u = ", T, (unsigned)n->id);
-            elementwise(E, n, "0", "0", o);
-            sb_puts(o, ";\n");
-            return;
-        }
-    }
-    if (E->home[n->id] == HOME_INLINE)
-        return;
-    /* the destination of element (i, j) */
-    StrBuf dst;
-    sb_init(&dst);
-    sb_printf(&dst, "%s[%zu + ", E->home[n->id] == HOME_WORK ? "work" : E->in->out_name, E->offset[n->id]);
-    if (n->shape.rank == 2)
-        sb_printf(&dst, "i * %zu + j]", cols_of(n->shape));
-    else
-        sb_puts(&dst, "i]");
-    const char *d = sb_str(&dst);
-    const char *ind = n->shape.rank == 2 ? "            " : "        ";
-    switch ((NodeKind)n->kind) {
-    case EX_MATMUL: {
-        const Node *a = n->args[0], *b = n->args[1];
-        if (a->shape.rank == 1) { /* x' B: accumulate rows of B, in memory order */
-            size_t k = rows_of(a->shape), cols = cols_of(b->shape);
-            sb_printf(o, "    for (size_t i = 0; i < %zu; i++)\n        %s = 0;\n", cols, d);
-            sb_printf(o, "    for (size_t q = 0; q < %zu; q++)\n        for (size_t i = 0; i < %zu; i++)\n            %s += ",
-                      k, cols, d);
-            elem(E, a, "q", "0", o);
-            sb_puts(o, " * ");
-            elem(E, b, "q", "i", o);
-            sb_puts(o, ";\n");
-            break;
-        }
-        size_t k = cols_of(a->shape);
-        open_loops(E, n->shape);
-        sb_printf(o, "%s{\n%s    %s s = 0;\n%s    for (size_t q = 0; q < %zu; q++)\n%s        s += ", ind, ind, T, ind,
-                  k, ind);
-        elem(E, a, "i", "q", o);
-        sb_puts(o, " * ");
-        elem(E, b, "q", j, o);
-        sb_printf(o, ";\n%s    %s = s;\n%s}\n", ind, d, ind);
-        break;
-    }
-    case EX_PACK:
-        for (int k = 0; k < n->nargs; k++) {
-            const Node *item = n->args[k];
-            if (item->shape.rank == 0) {
-                sb_printf(o, "    %s[%zu] = ", E->home[n->id] == HOME_WORK ? "work" : E->in->out_name,
-                          E->offset[n->id] + (size_t)k);
-                scalar_ref(E, item, o);
-                sb_puts(o, ";\n");
-            } else {
-                sb_printf(o, "    for (size_t i = 0; i < %zu; i++)\n        %s[%zu + i] = ", rows_of(item->shape),
-                          E->home[n->id] == HOME_WORK ? "work" : E->in->out_name,
-                          E->offset[n->id] + (size_t)k * (size_t)item->shape.dim[0]);
-                elem(E, item, "i", "0", o);
-                sb_puts(o, ";\n");
-            }
-        }
-        break;
-    case EX_SOFTMAX: { /* exp(u - m) / sum(exp(u - m)), m = max(u) */
-        const Node *a = n->args[0];
-        size_t len = rows_of(n->shape);
-        sb_printf(o, "    {\n        %s m = ", T);
-        elem(E, a, "0", "0", o);
-        sb_printf(o, ", s = 0;\n        for (size_t i = 1; i < %zu; i++)\n            if (", len);
-        elem(E, a, "i", "0", o);
-        sb_puts(o, " > m)\n                m = ");
-        elem(E, a, "i", "0", o);
-        sb_printf(o, ";\n        for (size_t i = 0; i < %zu; i++)\n            s += %s = exp%s(", len, d, fsuffix(E));
-        elem(E, a, "i", "0", o);
-        sb_printf(o, " - m);\n        for (size_t i = 0; i < %zu; i++)\n            %s /= s;\n    }\n", len, d);
-        break;
-    }
-    default: { /* elementwise maps and views, fused into one loop */
-        unsigned char saved = E->home[n->id];
-        E->home[n->id] = HOME_INLINE;
-        open_loops(E, n->shape);
-        sb_printf(o, "%s%s = ", ind, d);
-        elem(E, n, "i", j, o);
-        sb_puts(o, ";\n");
-        E->home[n->id] = saved;
-        break;
-    }
-    }
-    if (dst.failed)
-        E->out->failed = 1; /* the destination's name was cut short */
-    sb_free(&dst);
-}
-
-/* Decides where every node of a kernel lives (see the file comment). */
-static void plan(TE *E, Node *const *roots, int nroots, int out_direct) {
-    Graph *g = E->g;
-    size_t nn = g->nnodes;
-    dag_mark_reachable(g, roots, nroots, E->mark);
-    memset(E->users, 0, nn * sizeof *E->users);
-    memset(E->home, HOME_INLINE, nn);
-    unsigned char *need = calloc(nn ? nn : 1, 1);
-    if (!need) {
-        g->failed = 1;
-        return;
-    }
-    for (size_t id = 0; id < nn; id++)
-        if (E->mark[id])
-            for (int k = 0; k < g->nodes[id]->nargs; k++)
-                E->users[g->nodes[id]->args[k]->id]++;
-    for (int r = 0; r < nroots; r++)
-        if (roots[r]->shape.rank > 0)
-            need[roots[r]->id] = 2; /* a root: materialised */
-    E->work = 0;
-    for (size_t id = nn; id-- > 0;) {
-        if (!E->mark[id])
-            continue;
-        Node *n = g->nodes[id];
-        int multi = n->kind == EX_MATMUL || n->kind == EX_OUTER || n->kind == EX_SOFTMAX || n->kind == EX_LOGSUMEXP;
-        int here = n->shape.rank > 0 && n->kind != EX_VAR && n->kind != EX_FILL &&
-                   (n->kind == EX_MATMUL || n->kind == EX_PACK || n->kind == EX_SOFTMAX || E->users[id] >= 2 ||
-                    need[id] == 2 || (need[id] && !is_view(n)));
-        if (here) {
-            E->home[id] = HOME_WORK;
-            need[id] = 2;
-        } else if (need[id] && is_view(n)) {
-            need[n->args[0]->id] |= 1; /* a view reads its argument as often */
-        }
-        if (multi || here)
-            for (int k = 0; k < n->nargs; k++)
-                if (multi)
-                    need[n->args[k]->id] |= 1;
-    }
-    /* workspace offsets in id order; a root with no other user goes
-     * straight into the output when out_direct */
-    for (size_t id = 0; id < nn; id++) {
-        if (E->home[id] != HOME_WORK)
+/* Where every named vector or matrix lives: workspace offsets in id
+ * order; a root with no other reader goes straight into the output when
+ * out_direct. */
+static void place(TE *T, Node *const *roots, int nroots, int out_direct) {
+    Emitter *E = &T->E;
+    T->work = 0;
+    for (size_t id = 0; id < E->nn; id++) {
+        const Node *n = T->g->nodes[id];
+        if (!E->temp[id] || n->shape.rank == 0)
             continue;
         int root = -1;
         for (int r = 0; r < nroots; r++)
             if (roots[r]->id == id && root < 0)
                 root = r;
-        if (out_direct && root >= 0 && E->users[id] == 0) {
+        if (out_direct && root >= 0 && E->uses[id] == 1) {
             E->home[id] = HOME_OUT;
-            E->offset[id] = E->in->root_offset[root];
+            E->offset[id] = T->in->root_offset[root];
             continue;
         }
-        E->offset[id] = E->work;
-        E->work += numel(g->nodes[id]->shape);
+        E->home[id] = HOME_WORK;
+        E->offset[id] = T->work;
+        T->work += numel(n->shape);
     }
-    free(need);
 }
 
 /* Marks x or input as used when the planned kernel reads neither (a
  * Jacobian of a linear program does not depend on its parameters). */
-static void declare_unused_arrays(const TE *E) {
+static void declare_unused_arrays(TE *T) {
     int reads[2] = {0, 0}; /* x[], input[] */
-    for (size_t id = 0; id < E->g->nnodes; id++) {
-        const Node *n = E->g->nodes[id];
-        if (E->mark[id] && n->kind == EX_VAR)
-            reads[E->g->vars[n->u.var].role == VAR_PARAM ? 0 : 1] = 1;
+    for (size_t id = 0; id < T->E.nn; id++) {
+        const Node *n = T->g->nodes[id];
+        if (T->E.mark[id] && n->kind == EX_VAR)
+            reads[T->E.var_array[n->u.var] == 1 ? 1 : 0] = 1;
     }
     if (!reads[0])
-        sb_puts(E->out, "    (void)x;\n");
-    if (!reads[1] && E->in->ninputs)
-        sb_puts(E->out, "    (void)input;\n");
+        sb_puts(T->E.out, "    (void)x;\n");
+    if (!reads[1] && T->in->ninputs)
+        sb_puts(T->E.out, "    (void)input;\n");
 }
 
-/* The body of a kernel: every node, then the roots stored (each root is
- * contiguous in the output, row-major, at its offset). */
-static void emit_body(TE *E, Node *const *roots, int nroots) {
-    E->nodes = E->scalars = 0;
-    for (size_t id = 0; id < E->g->nnodes; id++)
-        if (E->mark[id]) {
-            emit_node(E, E->g->nodes[id]);
-            E->nodes++;
-            E->scalars += E->g->nodes[id]->shape.rank == 0;
-        }
-    for (int r = 0; r < nroots; r++) {
+typedef struct Store {
+    const Node *root;
+    size_t off;
+} Store;
+
+static void cell_store(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
+    const Store *s = ctx;
+    indent(T);
+    codegen_subscript(T->E.out, T->in->out_name, s->off, r, c, cols_of(s->root->shape), s->root->shape.rank);
+    sb_puts(T->E.out, " = ");
+    ref_at(T, s->root, r, c, 0);
+    sb_puts(T->E.out, ";\n");
+}
+
+/* One kernel: plans it, writes every named node, then stores the roots
+ * (each contiguous in the output, row-major, at its offset) and returns
+ * `ret` (NULL: nothing). */
+static void write_kernel(TE *T, StrBuf *out, Node *const *roots, int nroots, int nstored, int out_direct,
+                         const Node *ret) {
+    Emitter *E = &T->E;
+    E->out = out;
+    codegen_plan(E, roots, nroots);
+    place(T, roots, nroots, out_direct);
+    memset(T->done, 0, E->nn);
+    T->depth = 0;
+    declare_unused_arrays(T);
+    T->nodes = T->scalars = 0;
+    for (size_t id = 0; id < E->nn && !T->too_big; id++) {
+        if (!E->mark[id])
+            continue;
+        const Node *n = T->g->nodes[id];
+        T->nodes++;
+        T->scalars += n->shape.rank == 0;
+        if (E->temp[id])
+            write_node(T, n);
+    }
+    E->defining = UINT32_MAX;
+    T->scalars += codegen_locals(E) - E->ntemps; /* shared exponentials, chain values */
+    for (int r = 0; r < nstored && !T->too_big; r++) {
         const Node *n = roots[r];
-        if (E->home[n->id] == HOME_OUT)
+        if (n->shape.rank > 0 && E->temp[n->id] && E->home[n->id] == HOME_OUT)
             continue;
-        size_t off = E->in->root_offset[r];
-        if (n->shape.rank == 0) {
-            sb_printf(E->out, "    %s[%zu] = ", E->in->out_name, off);
-            scalar_ref(E, n, E->out);
-            sb_puts(E->out, ";\n");
-            continue;
-        }
-        open_loops(E, n->shape);
-        if (n->shape.rank == 2)
-            sb_printf(E->out, "            %s[%zu + i * %zu + j] = ", E->in->out_name, off, cols_of(n->shape));
+        Store s = {n, T->in->root_offset[r]};
+        if (n->shape.rank == 0)
+            cell_store(T, FIRST, FIRST, &s);
         else
-            sb_printf(E->out, "        %s[%zu + i] = ", E->in->out_name, off);
-        elem(E, n, "i", n->shape.rank == 2 ? "j" : "0", E->out);
-        sb_puts(E->out, ";\n");
+            for_elements(T, n->shape, cell_store, &s);
+    }
+    if (ret) {
+        sb_puts(out, "    return ");
+        ref_at(T, ret, FIRST, FIRST, 0);
+        sb_puts(out, ";\n");
     }
 }
 
@@ -495,47 +520,36 @@ static void shape_words(StrBuf *sb, Shape s) {
 static size_t ws_stack(long scalars, long nodes) { return codegen_stack_bound(scalars + 8, 4 * nodes, nodes, 0); }
 
 /* One entry point's prototype: name<suffix>[_ws]. */
-static void prototype(StrBuf *sb, const TE *E, const char *ret, const char *suffix, const char *out, int ws) {
+static void prototype(StrBuf *sb, const TE *T, const char *ret, const char *suffix, const char *out, int ws) {
     char full[32];
     snprintf(full, sizeof full, "%s%s", suffix, ws ? "_ws" : "");
-    codegen_prototype(sb, E->ty, 0, ret, E->opt->name, full, E->in->ninputs > 0, out, ws);
+    codegen_prototype(sb, T->E.ty, 0, ret, T->opt->name, full, T->in->ninputs > 0, out, ws);
 }
 
 CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
                                StrBuf *source, StrBuf *header) {
-    TE E;
-    memset(&E, 0, sizeof E);
-    E.g = g;
-    E.in = in;
-    E.opt = opt;
-    E.ty = codegen_type(opt->use_float);
-    E.T = E.ty->name;
-    size_t nn = g->nnodes ? g->nnodes : 1;
-    E.mark = malloc(nn);
-    E.users = malloc(nn * sizeof *E.users);
-    E.home = malloc(nn);
-    E.offset = calloc(nn, sizeof *E.offset);
-    E.var_offset = calloc((size_t)(g->nvars ? g->nvars : 1), sizeof *E.var_offset);
-    if (!E.mark || !E.users || !E.home || !E.offset || !E.var_offset) {
-        free(E.mark);
-        free(E.users);
-        free(E.home);
-        free(E.offset);
-        free(E.var_offset);
+    TE T;
+    memset(&T, 0, sizeof T);
+    if (codegen_emitter_init(&T.E, g, in->params, in->nparams, in->inputs, in->ninputs, opt, 1) != 0)
+        return CODEGEN_NO_MEMORY;
+    T.g = g;
+    T.in = in;
+    T.opt = opt;
+    T.unroll = opt->unroll;
+    T.limit = CODEGEN_UNROLL_LIMIT;
+    T.done = calloc(T.E.nn ? T.E.nn : 1, 1);
+    if (!T.done) {
+        codegen_emitter_free(&T.E);
         return CODEGEN_NO_MEMORY;
     }
     size_t nx = 0, ni = 0;
-    for (int k = 0; k < in->nparams; k++) {
-        E.var_offset[in->params[k]] = nx;
+    for (int k = 0; k < in->nparams; k++)
         nx += numel(g->vars[in->params[k]].shape);
-    }
-    for (int k = 0; k < in->ninputs; k++) {
-        E.var_offset[in->inputs[k]] = ni;
+    for (int k = 0; k < in->ninputs; k++)
         ni += numel(g->vars[in->inputs[k]].shape);
-    }
     char NAME[CODEGEN_MAX_NAME + 1];
     codegen_macro_prefix(NAME, sizeof NAME, opt->name);
-    const char *T = E.T, *name = opt->name;
+    const char *TY = T.E.T, *name = opt->name;
     int vec = in->output->shape.rank > 0;
     size_t nout = numel(in->output->shape);
 
@@ -547,58 +561,35 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     TensorCodegenInput vin = *in;
     size_t zero = 0;
     vin.root_offset = &zero;
-    vin.out_name = vec ? "y" : "sd_value";
-    E.in = &vin;
-    E.out = &kval;
+    vin.out_name = "y";
+    T.in = &vin;
+    T.E.out_name = vin.out_name;
     Node *y = in->output;
-    plan(&E, &y, 1, vec);
-    size_t work_val = E.work;
-    declare_unused_arrays(&E);
-    if (!vec)
-        sb_printf(&kval, "    %s sd_value[1];\n", T);
-    emit_body(&E, &y, 1);
-    if (!vec)
-        sb_puts(&kval, "    return sd_value[0];\n");
-    long nodes_val = E.nodes, scalars_val = E.scalars;
+    write_kernel(&T, &kval, &y, 1, vec, vec, vec ? NULL : y);
+    size_t work_val = T.work;
+    long nodes_val = T.nodes, scalars_val = T.scalars;
 
-    E.in = in;
-    E.out = &kgrad;
+    T.in = in;
+    T.E.out_name = in->out_name;
     Node **roots = malloc((size_t)(in->nderivs + 1) * sizeof *roots);
     if (!roots) {
-        g->failed = 1;
-    } else {
+        kgrad.failed = 1;
+    } else if (!T.too_big) {
         memcpy(roots, in->derivs, (size_t)in->nderivs * sizeof *roots);
         roots[in->nderivs] = y; /* the value too, which the gradient kernel returns */
-        plan(&E, roots, in->nderivs + !vec, 1);
-        declare_unused_arrays(&E);
-        emit_body(&E, roots, in->nderivs);
-        if (!vec) {
-            sb_puts(&kgrad, "    return ");
-            scalar_ref(&E, y, &kgrad);
-            sb_puts(&kgrad, ";\n");
-        }
+        write_kernel(&T, &kgrad, roots, in->nderivs + !vec, in->nderivs, 1, vec ? NULL : y);
     }
-    size_t work = E.work > work_val ? E.work : work_val;
-    CodegenStatus unrolled = CODEGEN_OK;
-    if (opt->unroll) {
-        StrBuf *bodies[2] = {&kval, &kgrad};
-        for (int k = 0; k < 2 && unrolled == CODEGEN_OK; k++) {
-            StrBuf flat;
-            sb_init(&flat);
-            unrolled = codegen_unroll(sb_str(bodies[k]), CODEGEN_UNROLL_LIMIT, &flat);
-            sb_free(bodies[k]);
-            *bodies[k] = flat;
-        }
-    }
+    size_t work = T.work > work_val ? T.work : work_val;
+    CodegenStatus unrolled = T.too_big ? CODEGEN_TOO_LARGE : CODEGEN_OK;
     /* the stack: the _ws variants' frames, and the plain entry points',
      * which add the workspace and call them; above the budget only the
      * _ws variants are written */
     size_t ws = ws_stack(scalars_val, nodes_val);
-    if (ws_stack(E.scalars, E.nodes) > ws)
-        ws = ws_stack(E.scalars, E.nodes);
-    size_t work_bytes = work > 0 ? work * (size_t)E.ty->size : (size_t)E.ty->size;
+    if (ws_stack(T.scalars, T.nodes) > ws)
+        ws = ws_stack(T.scalars, T.nodes);
+    size_t work_bytes = work > 0 ? work * (size_t)T.E.ty->size : (size_t)T.E.ty->size;
     size_t plain = ws + codegen_stack_bound(0, 0, 0, work_bytes);
-    int with_plain = work <= SIZE_MAX / (size_t)E.ty->size && plain <= CODEGEN_STACK_BUDGET;
+    int with_plain = work <= SIZE_MAX / (size_t)T.E.ty->size && plain <= CODEGEN_STACK_BUDGET;
     size_t stack = with_plain ? plain : ws;
 
     /* header */
@@ -609,7 +600,8 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
                       " * after another; input[] the data; %s_OFFSET_<name> is where each starts:\n", NAME);
     for (int k = 0; k < in->nparams + in->ninputs; k++) {
         int v = k < in->nparams ? in->params[k] : in->inputs[k - in->nparams];
-        sb_printf(header, " *   %s[%zu ...] %s: ", k < in->nparams ? "x" : "input", E.var_offset[v], g->vars[v].name);
+        sb_printf(header, " *   %s[%zu ...] %s: ", k < in->nparams ? "x" : "input", T.E.var_offset[v],
+                  g->vars[v].name);
         shape_words(header, g->vars[v].shape);
         sb_puts(header, "\n");
     }
@@ -620,10 +612,10 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
                           " *                            J[i * %s_NVARS + k] = d y[i] / d x[k]\n",
                   name, inarg, NAME, NAME, NAME);
     } else {
-        sb_printf(header, " *   %s %s(x%s)              the value\n", T, name, inarg);
+        sb_printf(header, " *   %s %s(x%s)              the value\n", TY, name, inarg);
         sb_printf(header, " *   %s %s_grad(x%s, grad)   fills grad[%s_NVARS] (laid out like x), returns\n"
                           " *                            the value\n",
-                  T, name, inarg, NAME);
+                  TY, name, inarg, NAME);
     }
     if (opt->unroll)
         sb_puts(header, " * Unrolled (--unroll): straight-line code without loops.\n");
@@ -646,16 +638,16 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     sb_printf(header, "#define %s_STACK_BYTES %zu\n", NAME, stack);
     for (int k = 0; k < in->nparams + in->ninputs; k++) {
         int v = k < in->nparams ? in->params[k] : in->inputs[k - in->nparams];
-        sb_printf(header, "#define %s_OFFSET_%s %zu /* in %s */\n", NAME, g->vars[v].name, E.var_offset[v],
+        sb_printf(header, "#define %s_OFFSET_%s %zu /* in %s */\n", NAME, g->vars[v].name, T.E.var_offset[v],
                   k < in->nparams ? "x" : "input");
     }
     sb_puts(header, "\n");
     codegen_header_declarations(header);
-    const char *ret = vec ? "void" : T;
+    const char *ret = vec ? "void" : TY;
     for (int ws_variant = !with_plain; ws_variant < 2; ws_variant++) {
-        prototype(header, &E, ret, "", vec ? "y" : NULL, ws_variant);
+        prototype(header, &T, ret, "", vec ? "y" : NULL, ws_variant);
         sb_puts(header, ";\n");
-        prototype(header, &E, ret, dname, darg, ws_variant);
+        prototype(header, &T, ret, dname, darg, ws_variant);
         sb_puts(header, ";\n");
     }
     codegen_header_close(header, name);
@@ -666,28 +658,28 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     sb_puts(source, "#include <math.h>\n#include <stddef.h>\n\n");
     codegen_include_header(source, header, opt);
     sb_putc(source, '\n');
-    codegen_helpers(source, E.helpers, E.ty);
-    prototype(source, &E, ret, "", vec ? "y" : NULL, 1);
+    codegen_helpers(source, T.E.helpers, T.E.ty);
+    prototype(source, &T, ret, "", vec ? "y" : NULL, 1);
     sb_puts(source, "\n{\n");
     if (!work_val)
         sb_puts(source, "    (void)work;\n");
     sb_puts(source, sb_str(&kval));
     sb_puts(source, "}\n\n");
     if (with_plain) {
-        prototype(source, &E, ret, "", vec ? "y" : NULL, 0);
-        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s, work);\n}\n\n", T, NAME,
-                  NAME, vec ? "" : "return ", name, inarg, vec ? ", y" : "");
+        prototype(source, &T, ret, "", vec ? "y" : NULL, 0);
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s, work);\n}\n\n", TY,
+                  NAME, NAME, vec ? "" : "return ", name, inarg, vec ? ", y" : "");
     }
-    prototype(source, &E, ret, dname, darg, 1);
+    prototype(source, &T, ret, dname, darg, 1);
     sb_puts(source, "\n{\n");
-    if (E.work == 0)
+    if (T.work == 0)
         sb_puts(source, "    (void)work;\n");
     sb_puts(source, sb_str(&kgrad));
     sb_puts(source, "}\n");
     if (with_plain) {
         sb_puts(source, "\n");
-        prototype(source, &E, ret, dname, darg, 0);
-        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s, %s, work);\n}\n", T,
+        prototype(source, &T, ret, dname, darg, 0);
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s, %s, work);\n}\n", TY,
                   NAME, NAME, vec ? "" : "return ", name, dname, inarg, darg);
     }
     free(roots);
@@ -695,11 +687,8 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
         source->failed = 1; /* a kernel body was cut short */
     sb_free(&kval);
     sb_free(&kgrad);
-    free(E.mark);
-    free(E.users);
-    free(E.home);
-    free(E.offset);
-    free(E.var_offset);
+    free(T.done);
+    codegen_emitter_free(&T.E);
     if (unrolled != CODEGEN_OK)
         return unrolled;
     return g->failed || source->failed || header->failed ? CODEGEN_NO_MEMORY : CODEGEN_OK;

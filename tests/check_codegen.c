@@ -14,6 +14,7 @@
 
 #include "codegen.h"
 #include "codegen_common.h"
+#include "dag.h"
 #include "deriv.h"
 #include "diag.h"
 #include "eval.h"
@@ -281,6 +282,39 @@ START_TEST(test_corpus_clang) {
     if (!have_compiler("clang"))
         return;
     check_corpus_entry(_i, "clang", _i % 2);
+}
+END_TEST
+
+/* Every builtin has its C form in both types (a libm function with a name,
+ * a helper, a constant): nothing is written as "unsupported" or as a call
+ * without a name. */
+START_TEST(test_builtin_forms) {
+    for (int b = 0; b < BI_COUNT; b++) {
+        CodegenForm f = codegen_form_of((Builtin)b);
+        for (int fl = 0; fl < 2; fl++) {
+            StrBuf sb;
+            sb_init(&sb);
+            switch (f.kind) {
+            case CF_LIBM:
+                ck_assert_msg(f.libm && *f.libm, "%s: a libm form without a name", builtin_info[b].name);
+                break;
+            case CF_HELPER:
+                ck_assert_msg(f.helper < CH_COUNT, "%s: no helper", builtin_info[b].name);
+                codegen_helper_name(&sb, f.helper, codegen_type(fl));
+                ck_assert_msg(strncmp(sb_str(&sb), "sd_", 3) == 0 && sb.len > 3, "%s: helper '%s'",
+                              builtin_info[b].name, sb_str(&sb));
+                codegen_helpers(&sb, 1u << f.helper, codegen_type(fl));
+                ck_assert_msg(!strstr(sb_str(&sb), "$"), "%s: the helper's text is not expanded: %s",
+                              builtin_info[b].name, sb_str(&sb));
+                break;
+            case CF_CONSTANT:
+                ck_assert_msg(isfinite(f.value) && builtin_info[b].max_args == 0, "%s: constant %g",
+                              builtin_info[b].name, f.value);
+                break;
+            }
+            sb_free(&sb);
+        }
+    }
 }
 END_TEST
 
@@ -580,6 +614,232 @@ START_TEST(test_comment_text) {
 }
 END_TEST
 
+/* --- work: transcendental calls and multiplications ---------------------------------- */
+
+/* The body of function `fn`'s definition in C text (NULL when it has
+ * none), malloc'd. */
+static char *function_body(const char *text, const char *fn) {
+    char head[96];
+    snprintf(head, sizeof head, " %s(const", fn);
+    for (const char *p = strstr(text, head); p; p = strstr(p + 1, head)) {
+        const char *eol = strchr(p, '\n');
+        if (!eol || eol[-1] != ')' || strncmp(eol, "\n{\n", 3) != 0)
+            continue; /* a declaration */
+        const char *e = strstr(eol, "\n}\n");
+        if (!e)
+            return NULL;
+        size_t n = (size_t)(e - eol);
+        char *body = malloc(n + 1);
+        memcpy(body, eol, n);
+        body[n] = '\0';
+        return body;
+    }
+    return NULL;
+}
+
+/* Calls of `name` in body (a name followed by '(', not part of a longer
+ * identifier). */
+static int calls_of(const char *body, const char *name) {
+    int n = 0;
+    size_t len = strlen(name);
+    for (const char *p = body; (p = strstr(p, name)) != NULL; p += len) {
+        char before = p == body ? ' ' : p[-1];
+        if (p[len] == '(' && !(before == '_' || (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
+                               (before >= '0' && before <= '9')))
+            n++;
+    }
+    return n;
+}
+
+/* Calls of stem<suffix> in body. */
+static int calls_typed(const char *body, const char *stem, int use_float) {
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", stem, use_float ? "f" : "");
+    return calls_of(body, name);
+}
+
+/* The exponentials and log1p a body computes: libm calls, and the ones
+ * inside the helpers it calls. */
+static void transcendentals(const char *body, int fl, int *exps, int *log1ps) {
+    *exps = calls_typed(body, "exp", fl) + calls_typed(body, "sd_sigmoid", fl) + calls_typed(body, "sd_softplus", fl) +
+            calls_typed(body, "expm1", fl);
+    *log1ps = calls_typed(body, "log1p", fl) + calls_typed(body, "sd_softplus", fl) +
+              calls_typed(body, "sd_softplus_e", fl);
+}
+
+/* Generates C for a program (double or float) and returns its text. */
+static char *generate(const char *options, const char *program) {
+    Run r;
+    char opts[256];
+    snprintf(opts, sizeof opts, "%s", options);
+    const char *args[16];
+    int n = 0;
+    for (char *t = strtok(opts, " "); t && n < 12; t = strtok(NULL, " "))
+        args[n++] = t;
+    args[n++] = "--emit";
+    args[n++] = "c";
+    args[n++] = program;
+    args[n] = NULL;
+    run(args, NULL, &r);
+    ck_assert_msg(r.status == 0, "%s: %s", program, r.err);
+    char *text = r.out;
+    r.out = NULL;
+    run_free(&r);
+    return text;
+}
+
+/* One exp per distinct argument magnitude, shared by every sigmoid,
+ * softplus and logarithm of a sigmoid of v or -v, value and gradient
+ * together; a softmax and a logsumexp of one vector share their
+ * exponentials. */
+static const struct {
+    const char *options, *program;
+    int exps, log1ps;             /* in f_grad                                       */
+    int value_exps, value_log1ps; /* in f                                            */
+} exp_cases[] = {
+    /* logistic regression: the loss's two logarithms of sigmoids and the
+     * gradient's sigmoid */
+    {"", "param w0, w1, w2; input x1, x2, y; z = w0 + w1*x1 + w2*x2;\n"
+         "-(y*ln(sigmoid(z)) + (1 - y)*ln(1 - sigmoid(z))) + 0.001*(w1^2 + w2^2)", 1, 1, 1, 1},
+    {"", "param a, b; log(sigmoid(a)) + log(sigmoid(b))", 2, 2, 2, 2},
+    {"", "param z; input y; -(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", 1, 1, 1, 1},
+    {"", "softplus(x) + sigmoid(-x)", 1, 1, 1, 1},
+    {"", "log(1 + exp(x))", 1, 1, 1, 1},
+    {"", "sigmoid(x)*sigmoid(-x) + sigmoid(2*x)", 2, 0, 2, 0},
+    {"", "param u, v; softplus(u*v) - log(sigmoid(-u*v)) + sigmoid(u)", 2, 1, 2, 1},
+    /* softmax cross-entropy over 3 classes, scalar and tensor (unrolled:
+     * one exp per class) */
+    {"", "param a0, a1, a2; input y0, y1, y2; ln(exp(a0) + exp(a1) + exp(a2)) - (y0*a0 + y1*a1 + y2*a2)", 3, 0, 3,
+     0},
+    {"--unroll", "param W[3,2], b[3]; input x[2], y[3]; s = W @ x + b; logsumexp(s) - dot(y, s)", 3, 0, 3, 0},
+    {"", "param W[3,2], b[3]; input x[2], y[3]; s = W @ x + b; logsumexp(s) - dot(y, s)", 1, 0, 1, 0},
+};
+
+START_TEST(test_one_exp_per_magnitude) {
+    for (int fl = 0; fl < 2; fl++) {
+        char options[128];
+        snprintf(options, sizeof options, "--name f %s %s", exp_cases[_i].options, fl ? "--type float" : "");
+        char *text = generate(options, exp_cases[_i].program);
+        int tensor = strstr(text, "f_grad_ws(") != NULL;
+        char *grad = function_body(text, tensor ? "f_grad_ws" : "f_grad");
+        char *value = function_body(text, tensor ? "f_ws" : "f");
+        ck_assert_msg(grad && value, "%s: no kernels in\n%s", exp_cases[_i].program, text);
+        int e, l, ve, vl;
+        transcendentals(grad, fl, &e, &l);
+        transcendentals(value, fl, &ve, &vl);
+        ck_assert_msg(e == exp_cases[_i].exps && l == exp_cases[_i].log1ps,
+                      "%s (%s): f_grad computes %d exp and %d log1p, not %d and %d:\n%s", exp_cases[_i].program,
+                      fl ? "float" : "double", e, l, exp_cases[_i].exps, exp_cases[_i].log1ps, grad);
+        ck_assert_msg(ve == exp_cases[_i].value_exps && vl == exp_cases[_i].value_log1ps,
+                      "%s (%s): f computes %d exp and %d log1p, not %d and %d:\n%s", exp_cases[_i].program,
+                      fl ? "float" : "double", ve, vl, exp_cases[_i].value_exps, exp_cases[_i].value_log1ps, value);
+        free(grad);
+        free(value);
+        free(text);
+    }
+}
+END_TEST
+
+/* Appends to script sc the --emit-test check of program (double and
+ * float: generated, compiled with -Werror, run against finite
+ * differences), its files named <stem><k>. */
+static void add_emit_test(StrBuf *sc, char stem, size_t k, const char *program) {
+    char file[32];
+    snprintf(file, sizeof file, "%c%zu.sd", stem, k);
+    write_in_workdir(file, program);
+    for (int fl = 0; fl < 2; fl++) {
+        char name[32];
+        snprintf(name, sizeof name, "%c%zu%s", stem, k, fl ? "f" : "");
+        sb_printf(sc,
+                  "'%s' --emit-test %s --name %s -f %s -o %s.c\n"
+                  "cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o t%s %s.c %s_test.c -lm\n"
+                  "./t%s > /dev/null\n",
+                  symdiff_path(), fl ? "--type float" : "", name, file, name, name, name, name, name);
+    }
+}
+
+/* Products of n factors: the gradient from prefix and suffix products,
+ * at most 3n multiplications (not n^2), and the derivatives right
+ * (the --emit-test program checks them against finite differences). */
+static const struct {
+    const char *program;
+    int n; /* factors */
+} product_cases[] = {
+    {"param x0, x1, x2; x0*x1*x2", 3},
+    {"param x0, x1, x2, x3, x4, x5; x0*x1*x2*x3*x4*x5", 6},
+    {"param x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11; 3*x0*x1*x2*x3*x4*x5*x6*x7*x8*x9*x10*x11", 12},
+    /* functions as factors: the factor's derivative joins its place */
+    {"param a, b, c, d, g; a*exp(b)*sin(c)*d*g^2", 5},
+    /* the product inside a function: every partial is cos(p) times it */
+    {"param a, b, c, d, g, h; sin(a*b*c*d*g*h)", 6 + 6},
+};
+
+START_TEST(test_product_gradient_cost) {
+    StrBuf sc;
+    sb_init(&sc);
+    sb_puts(&sc, "set -e\n");
+    for (size_t k = 0; k < sizeof product_cases / sizeof *product_cases; k++) {
+        char *text = generate("--name f", product_cases[k].program);
+        char *grad = function_body(text, "f_grad");
+        ck_assert_ptr_nonnull(grad);
+        int muls = 0;
+        for (const char *p = grad; (p = strstr(p, " * ")) != NULL; p += 3)
+            muls++;
+        ck_assert_msg(muls <= 3 * product_cases[k].n, "%s: %d multiplications in f_grad, more than 3n = %d:\n%s",
+                      product_cases[k].program, muls, 3 * product_cases[k].n, grad);
+        free(grad);
+        free(text);
+        add_emit_test(&sc, 'p', k, product_cases[k].program);
+    }
+    write_in_workdir("check.sh", sb_str(&sc));
+    ck_assert_msg(sh("cd '%s' && sh ./check.sh > check.out 2>&1", workdir) == 0, "the products' gradient checks failed");
+    sb_free(&sc);
+}
+END_TEST
+
+/* b^-k beside 1/b in a kernel is written from 1/b: products, not a
+ * second division; the derivatives stay right (--emit-test against
+ * finite differences). */
+static const struct {
+    const char *program;
+    int divisions; /* at most, in f_grad */
+} reciprocal_cases[] = {
+    {"param vmax, km, ki; input s, i; vmax*s/(km*(1 + i/ki) + s)", 2},
+    {"x/(1 + x^2)", 1},
+    /* (a b + 1)^-2 and ^-3 without (a b + 1)^-1: two divisions for them */
+    {"param a, b; 1/(a + b) + 1/(a + b)^3 + a/(a*b + 1)^2", 3},
+    /* (u + v)^-8 and ^-9 without (u + v)^-1: one division each */
+    {"param u, v; u^2/(u + v)^8", 2},
+};
+
+START_TEST(test_reciprocal_powers) {
+    StrBuf sc;
+    sb_init(&sc);
+    sb_puts(&sc, "set -e\n");
+    for (size_t k = 0; k < sizeof reciprocal_cases / sizeof *reciprocal_cases; k++) {
+        char *text = generate("--name f", reciprocal_cases[k].program);
+        char *grad = function_body(text, "f_grad");
+        ck_assert_ptr_nonnull(grad);
+        int divs = 0;
+        for (const char *p = grad; (p = strstr(p, " / ")) != NULL; p += 3)
+            divs++;
+        /* constants written as p / q are not divisions at run time */
+        for (const char *p = grad; (p = strstr(p, ".0 / ")) != NULL; p += 5)
+            if (p[5] >= '0' && p[5] <= '9')
+                divs--;
+        ck_assert_msg(divs <= reciprocal_cases[k].divisions, "%s: %d divisions in f_grad, more than %d:\n%s",
+                      reciprocal_cases[k].program, divs, reciprocal_cases[k].divisions, grad);
+        free(grad);
+        free(text);
+        add_emit_test(&sc, 'r', k, reciprocal_cases[k].program);
+    }
+    write_in_workdir("check.sh", sb_str(&sc));
+    ck_assert_msg(sh("cd '%s' && sh ./check.sh > check.out 2>&1", workdir) == 0,
+                  "the reciprocal powers' gradient checks failed");
+    sb_free(&sc);
+}
+END_TEST
+
 Suite *codegen_suite(void);
 Suite *codegen_suite(void) {
     Suite *s = suite_create("codegen");
@@ -598,9 +858,13 @@ Suite *codegen_suite(void) {
     tcase_add_loop_test(tc, test_corpus_clang, 0, n);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_powers_without_calls);
+    tcase_add_test(tc, test_builtin_forms);
     tcase_add_test(tc, test_power_from_power);
     tcase_add_test(tc, test_header_contents);
     tcase_add_test(tc, test_emit_test_program);
+    tcase_add_loop_test(tc, test_one_exp_per_magnitude, 0, (int)(sizeof exp_cases / sizeof *exp_cases));
+    tcase_add_test(tc, test_product_gradient_cost);
+    tcase_add_test(tc, test_reciprocal_powers);
     suite_add_tcase(s, tc);
     tc = tcase_create("names and text");
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -18,7 +18,11 @@
  *     one translation unit, gives --json's values, and honours the
  *     aliasing contract its header states;
  *   - helpers: scalar and vector kernels of the same function agree at
- *     NaN, +-inf, zeros of both signs and kinks;
+ *     NaN, +-inf, zeros of both signs, kinks and +-800, +-1000, on every
+ *     builtin and every careful form;
+ *   - unroll: unrolled tensor kernels give the loops' values bit for bit;
+ *   - training: the program of --emit-main train trains and refuses bad
+ *     data;
  *   - stack: NAME_STACK_BYTES against -fstack-usage of gcc and clang;
  *   - tensors: the workspace macro against what the kernels write (ASan,
  *     a heap buffer of exactly that size), and a 1000x1000 program beyond
@@ -33,8 +37,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "codegen_common.h"
+#include "dag.h"
 #include "strbuf.h"
 #include "testrun.h"
 #include "testutil.h"
@@ -670,19 +676,31 @@ END_TEST
 /* --- 3. one helper, one behaviour: scalar and vector kernels agree -------------------- */
 
 /* Functions of u (v, w), each generated as a scalar program of scalars u,
- * v, w and as a vector program of vectors u, v, w holding every point. */
+ * v, w and as a vector program of vectors u, v, w holding every point:
+ * every builtin (test_same_math_has_every_builtin holds the list to
+ * builtins.def), powers and products, and the careful forms the emitter
+ * core chooses, which scalar and vector kernels share. */
 static const char *const same_math[] = {
     "relu(u)",   "leaky_relu(u, 0.25)", "elu(u, 0.5)", "sign(u)",        "step(u)",     "step(u, 0.5)",
     "min(u, v)", "max(u, v)",           "ifpos(u, v, w)", "sigmoid(u)",  "softplus(u)", "abs(u)",
     "exp(u)",    "log(u)",              "sqrt(u)",     "tanh(u)",        "atan(u)",     "u^2*v",
     "u^3",       "1/u",                 "u*v + w",
+    "pi*u",      "log2(u)",             "log10(u)",    "sin(u)",         "cos(u)",      "tan(u)",
+    "asin(u)",   "acos(u)",             "sinh(u)",     "cosh(u)",
+    /* powers: by squaring, through sqrt, b^(y - 1) beside b^y; a product */
+    "u^8",       "u^(5/2) + sqrt(u)",   "u^v",         "u*v*w",
+    /* careful forms: -softplus for the logarithms of sigmoids, log1p,
+     * expm1, exponentials shared by sigmoid, softplus and log-sigmoid */
+    "log(sigmoid(u))", "log(1 - sigmoid(u))", "log(1 + u)", "exp(u) - 1", "softplus(u) - sigmoid(u)",
+    "log(sigmoid(u)) + sigmoid(u)", "log(1 + exp(u))", "-(v*log(sigmoid(u)) + (1 - v)*log(1 - sigmoid(u)))",
 };
 
 /* The points: every value for u; for v the first seven too in
  * two-argument functions (ties and signed zeros included); for ifpos, v
  * and w from short lists.  (A vector program's Jacobian is as long as the
  * square of the number of points.) */
-static const double special[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, -1.0, 0.5, 800.0, -800.0, 1e-310};
+static const double special[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, -1.0, 0.5, 800.0, -800.0, 1e-310,
+                                 1000.0, -1000.0};
 
 enum { NSPECIAL = (int)(sizeof special / sizeof *special), NSPECIAL_V = 7 };
 
@@ -813,6 +831,175 @@ START_TEST(test_scalar_vector_agree) {
     script_ok(&sc, "comparing the scalar and vector kernels");
     sb_free(&sc);
     sb_free(&d);
+}
+END_TEST
+
+/* Every builtin of builtins.def is in same_math, so that each has its
+ * scalar and vector kernels compared. */
+START_TEST(test_same_math_has_every_builtin) {
+    for (int b = 0; b < BI_COUNT; b++) {
+        char call[64];
+        snprintf(call, sizeof call, "%s%s", builtin_info[b].name, builtin_info[b].max_args ? "(" : "*");
+        int found = 0;
+        for (size_t i = 0; i < sizeof same_math / sizeof *same_math && !found; i++)
+            found = strstr(same_math[i], call) != NULL;
+        ck_assert_msg(found, "no function of same_math calls %s", builtin_info[b].name);
+    }
+}
+END_TEST
+
+/* --- 3b. --unroll computes exactly what the loops compute ---------------------------- */
+
+/* Every value and derivative of a table of tensor programs (matrix
+ * products both ways, transposes, rows, elements, outer products,
+ * scatters, packs, sums, softmax and logsumexp, powers, careful forms),
+ * looped and unrolled, double and float, at random and extreme points,
+ * bit for bit: the unrolled kernel is the loops' statements, in order. */
+static const struct {
+    const char *program;
+    int vector; /* a vector program: value y[] and Jacobian */
+    int inputs; /* takes input[] */
+} tensor_programs[] = {
+    {"param W[3,4], b[3]; input x[4], y[3]; s = W @ x + b; logsumexp(s) - dot(y, s)", 0, 1},
+    {"param W[3,4], b[3]; input x[4], y[3]; -dot(y, log_softmax(W @ x + b)) + sum(relu(b))", 0, 1},
+    {"param w[4]; input A[3,4]; sum(log(sigmoid(A @ w))) + sum(log(1 - sigmoid(w)))", 0, 1},
+    {"param u[3], v[3]; sum(outer(u, v) * outer(v, u)) + u[1]*v[2]", 0, 0},
+    {"param A[3,3], v[3]; [sum(sin(A' @ A @ v)), v @ A @ v, sum(softplus(A + v v'))]", 1, 0},
+    {"param u[4]; sum(u^8) + sum(u^(5/2) + sqrt(u)) + sum(exp(u) - 1) + sum(log(1 + u))", 0, 0},
+    {"param W[2,3], b[2]; input x[3]; tanh(W @ x + b)", 1, 1},
+    {"param a, b; input c[2]; sum([a*b, a + b] * c) + sum(softmax([a, b, a*b]) * c[1])", 0, 1},
+    {"param u[3], M[2,3]; u[1]*M[0,2] + sum(M[1] * u) + sum(M' @ M)", 0, 0},
+    {"param u[3]; input y[3]; -dot(y, log(softmax(u))) + sum(softplus(u) - sigmoid(u))", 0, 1},
+};
+
+/* The values the points take, beside random ones in [-2, 2]. */
+static const char *const extremes = "{0.0, -0.0, 800.0, -800.0, 1000.0, -1000.0, NAN, INFINITY, -INFINITY}";
+
+START_TEST(test_unroll_same_values) {
+    const int np = (int)(sizeof tensor_programs / sizeof *tensor_programs);
+    static const char *const forms[][2] = {{"l", ""}, {"u", "--unroll"}, {"lf", "--type float"},
+                                           {"uf", "--unroll --type float"}};
+    StrBuf sc, d;
+    sb_init(&sc);
+    sb_init(&d);
+    sb_puts(&sc, "set -e\n");
+    sb_printf(&d, "#include <math.h>\n#include <stdio.h>\n#include <stdint.h>\n\n"
+                  "static int drv_failures;\nstatic uint64_t drv_state = 88172645463325252u;\n"
+                  "static const double drv_extremes[] = %s;\n\n"
+                  "static double drv_point(int trial)\n{\n"
+                  "    drv_state ^= drv_state << 13;\n    drv_state ^= drv_state >> 7;\n"
+                  "    drv_state ^= drv_state << 17;\n"
+                  "    if (trial %% 3 == 2)\n"
+                  "        return drv_extremes[drv_state %% (sizeof drv_extremes / sizeof *drv_extremes)];\n"
+                  "    return -2.0 + 4.0 * (double)(drv_state >> 11) / 9007199254740992.0;\n}\n\n"
+                  "static void drv_same(const char *what, int p, int k, double a, double b)\n{\n"
+                  "    if (!((isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b))))\n"
+                  "        if (drv_failures++ < 40)\n"
+                  "            printf(\"program %%d: %%s[%%d] looped %%.17g, unrolled %%.17g\\n\", p, what, k, a, b);\n"
+                  "}\n\n",
+              extremes);
+    for (int p = 0; p < np; p++) {
+        char file[32];
+        snprintf(file, sizeof file, "p%d.sd", p);
+        StrBuf prog;
+        sb_init(&prog);
+        sb_printf(&prog, "%s\n", tensor_programs[p].program);
+        put(file, sb_str(&prog));
+        sb_free(&prog);
+        for (int f = 0; f < 4; f++) {
+            sb_printf(&sc, "'%s' %s --name k%d%s -f p%d.sd -o k%d%s.c\n", symdiff_path(), forms[f][1], p, forms[f][0], p,
+                      p, forms[f][0]);
+            sb_printf(&d, "#include \"k%d%s.h\"\n", p, forms[f][0]);
+        }
+        int vec = tensor_programs[p].vector;
+        const char *in = tensor_programs[p].inputs ? "in, " : "";
+        for (int fl = 0; fl < 2; fl++) {
+            const char *T = fl ? "float" : "double", *s = fl ? "f" : "";
+            const char *S = fl ? "F" : "";
+            sb_printf(&d, "\nstatic void drv_p%d%s(void)\n{\n", p, s);
+            sb_printf(&d, "    static %s x[K%dL%s_NVARS + 1], in[K%dL%s_NINPUTS + 1];\n", T, p, S, p, S);
+            sb_printf(&d, "    static %s wl[K%dL%s_WORK + 1], wu[K%dU%s_WORK + 1];\n", T, p, S, p, S);
+            sb_printf(&d, "    static %s dl[K%dL%s_NOUT * K%dL%s_NVARS + 1], du[K%dL%s_NOUT * K%dL%s_NVARS + 1];\n", T,
+                      p, S, p, S, p, S, p, S);
+            sb_printf(&d, "    static %s yl[K%dL%s_NOUT + 1], yu[K%dL%s_NOUT + 1];\n", T, p, S, p, S);
+            sb_printf(&d, "    (void)in;\n    for (int trial = 0; trial < 30; trial++) {\n"
+                          "        for (int i = 0; i < K%dL%s_NVARS; i++)\n            x[i] = (%s)drv_point(trial);\n"
+                          "        for (int i = 0; i < K%dL%s_NINPUTS; i++)\n            in[i] = (%s)drv_point(trial);\n",
+                      p, S, T, p, S, T);
+            if (vec) {
+                sb_printf(&d, "        k%dl%s_ws(x, %syl, wl);\n        k%du%s_ws(x, %syu, wu);\n", p, s, in, p, s, in);
+                sb_printf(&d, "        k%dl%s_jac_ws(x, %sdl, wl);\n        k%du%s_jac_ws(x, %sdu, wu);\n", p, s, in, p,
+                          s, in);
+            } else {
+                sb_printf(&d, "        yl[0] = k%dl%s_ws(x, %swl);\n        yu[0] = k%du%s_ws(x, %swu);\n", p, s, in, p,
+                          s, in);
+                sb_printf(&d, "        yl[1] = k%dl%s_grad_ws(x, %sdl, wl);\n        yu[1] = k%du%s_grad_ws(x, %sdu, wu);\n",
+                          p, s, in, p, s, in);
+                sb_printf(&d, "        drv_same(\"%s value of grad\", %d, 0, (double)yl[1], (double)yu[1]);\n", T, p);
+            }
+            sb_printf(&d, "        for (int k = 0; k < K%dL%s_NOUT; k++)\n"
+                          "            drv_same(\"%s value\", %d, k, (double)yl[k], (double)yu[k]);\n"
+                          "        for (int k = 0; k < K%dL%s_NOUT * K%dL%s_NVARS; k++)\n"
+                          "            drv_same(\"%s derivative\", %d, k, (double)dl[k], (double)du[k]);\n"
+                          "    }\n}\n",
+                      p, S, T, p, p, S, p, S, T, p);
+        }
+    }
+    sb_puts(&d, "\nint main(void)\n{\n");
+    for (int p = 0; p < np; p++)
+        sb_printf(&d, "    drv_p%d();\n    drv_p%df();\n", p, p);
+    sb_puts(&d, "    printf(\"%d differences\\n\", drv_failures);\n    return drv_failures != 0;\n}\n");
+    put("driver.c", sb_str(&d));
+    ck_assert(!d.failed);
+    script_ok(&sc, "generating the looped and unrolled kernels");
+    /* the unrolled kernels have no loops */
+    for (int p = 0; p < np; p++)
+        for (int f = 1; f < 4; f += 2) {
+            char name[32];
+            snprintf(name, sizeof name, "k%d%s.c", p, forms[f][0]);
+            char *text = get(name);
+            ck_assert_msg(!strstr(text, "for ("), "%s has a loop", name);
+            free(text);
+        }
+    sb_clear(&sc);
+    sb_printf(&sc, "%s -std=c99 -O1 -Wall -Wextra -Wpedantic -Werror -o driver driver.c", have_compiler("clang") ? "clang" : "cc");
+    for (int p = 0; p < np; p++)
+        for (int f = 0; f < 4; f++)
+            sb_printf(&sc, " k%d%s.c", p, forms[f][0]);
+    sb_puts(&sc, " -lm && ./driver\n");
+    script_ok(&sc, "comparing looped and unrolled kernels");
+    sb_free(&sc);
+    sb_free(&d);
+}
+END_TEST
+
+/* --- 3c. the training program of --emit-main train (sdrt_train_main) ------------------- */
+
+START_TEST(test_train_program) {
+    char root[4096]; /* the runner starts at the top of the source tree */
+    ck_assert_ptr_nonnull(getcwd(root, sizeof root));
+    StrBuf sc;
+    sb_init(&sc);
+    sb_printf(&sc,
+              "set -e\n"
+              "'%s' --emit-main train --name m -o m.c 'param w, b; input x, y; (w*x + b - y)^2'\n"
+              "printf 'x,y\\n1,3\\n2,5\\n3,7\\n4,9\\n' > d.csv\n"
+              "printf '1,3,4\\n' > wide.csv\n"
+              "cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror -I'%s/runtime' m.c m_main.c '%s'/runtime/*.c -lm -o train\n"
+              "./train d.csv 400 0.05 2 adam 7 > out.txt\n"
+              "grep -q '^epoch 400/400  loss ' out.txt\n"
+              "grep -q '^w = 2\\.0' out.txt && grep -q '^b = 0\\.99\\|^b = 1\\.0' out.txt\n"
+              "./train d.csv 400 0.01 4 momentum > /dev/null\n"
+              "./train d.csv 5 0.01 0 sgd > /dev/null\n"
+              "status=0; ./train > /dev/null 2> usage.txt || status=$?; test $status = 2\n"
+              "grep -q '^usage: ./train DATA.csv' usage.txt\n"
+              "status=0; ./train wide.csv 2> wide.txt || status=$?; test $status = 1\n"
+              "grep -q 'wide.csv: error: 3 columns, expected 2 (the inputs of m)' wide.txt\n"
+              "status=0; ./train d.csv 20 1e30 1 sgd > /dev/null 2> div.txt || status=$?; test $status = 1\n"
+              "grep -q 'training diverged at epoch' div.txt\n",
+              symdiff_path(), root, root);
+    script_ok(&sc, "training with the generated program");
+    sb_free(&sc);
 }
 END_TEST
 
@@ -1100,9 +1287,13 @@ START_TEST(test_output_independent_of_place) {
         "--name t -f net.sd -o out/t.c",
         "--unroll --type float --name u -f net.sd -o out/u.c",
         "--emit-main train --name m -f loss.sd -o out/m.c",
+        "--emit-test --name c -f careful.sd -o out/c.c",
+        "--emit-test --type float --name v -f net.sd -o out/v.c",
+        "--unroll --name w -f views.sd -o out/w.c",
     };
     static const char *const files[] = {"f.c", "f.h", "f_test.c", "g.c", "g.h", "h.c", "h.h", "t.c",
-                                        "t.h", "u.c", "u.h",      "m.c", "m.h", "m_main.c", "stdout.c"};
+                                        "t.h", "u.c", "u.h",      "m.c", "m.h", "m_main.c", "stdout.c",
+                                        "c.c", "c.h", "c_test.c", "v.c", "v.h", "v_test.c", "w.c", "w.h"};
     static const char *const places[] = {"a", "x/y/z/b"};
     StrBuf sc;
     sb_init(&sc);
@@ -1111,7 +1302,10 @@ START_TEST(test_output_independent_of_place) {
         sb_printf(&sc, "mkdir -p %s/out\ncd %s\n", places[p], places[p]);
         sb_puts(&sc, "printf 'l = x; repeat 3 { l = 4*l*(1-l) } # the map\\nl + sigmoid(y)\\n' > model.sd\n"
                      "printf 'param W[3,2], b[3]; input x[2], y[3];\\n-dot(y, log_softmax(W @ x + b))\\n' > net.sd\n"
-                     "printf 'param w, b; input x, y; (w*x + b - y)^2\\n' > loss.sd\n");
+                     "printf 'param w, b; input x, y; (w*x + b - y)^2\\n' > loss.sd\n"
+                     "printf 'param a, b, c, d; input y; -(y*log(sigmoid(a*b)) + (1 - y)*log(1 - sigmoid(a*b)))"
+                     " + softplus(c) - sigmoid(c) + a*b*c*d + a^(5/2)\\n' > careful.sd\n"
+                     "printf 'param u[3], M[2,3]; u[1]*M[0,2] + sum(outer(u, u) * (M\\047 @ M))\\n' > views.sd\n");
         const char *tool = p == 0 ? "./tool/symdiff" : symdiff_path();
         if (p == 0)
             sb_printf(&sc, "mkdir tool && ln -s '%s' tool/symdiff\n", symdiff_path());
@@ -1147,6 +1341,9 @@ Suite *kernels_suite(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_hostile_names);
     tcase_add_test(tc, test_scalar_vector_agree);
+    tcase_add_test(tc, test_same_math_has_every_builtin);
+    tcase_add_test(tc, test_unroll_same_values);
+    tcase_add_test(tc, test_train_program);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * train.c — the training program of `symdiff --emit-main train`: the part
+ * that does not depend on the model.  The generated NAME_main.c holds the
+ * model's sizes, the names of its parameters and inputs and a call of its
+ * gradient kernel, and hands everything to sdrt_train_main.
+ */
+#include "sdrt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct TrainData {
+    const SdrtTrainProgram *p;
+    const double *rows;
+    size_t cols;
+} TrainData;
+
+/* The mean loss of a minibatch and its gradient. */
+static double batch_loss(const double *theta, double *grad, const size_t *idx,
+                         size_t count, void *ctx) {
+    const TrainData *d = ctx;
+    const SdrtTrainProgram *p = d->p;
+    double loss = 0;
+    memset(grad, 0, p->nparams * sizeof *grad);
+    for (size_t k = 0; k < count; k++) {
+        loss += p->grad(theta, d->rows + idx[k] * d->cols, p->sample_grad);
+        for (size_t i = 0; i < p->nparams; i++)
+            grad[i] += p->sample_grad[i];
+    }
+    for (size_t i = 0; i < p->nparams; i++)
+        grad[i] /= (double)count;
+    return loss / (double)count;
+}
+
+/* Does the file start with a header line: a first field that does not
+ * start like a number? */
+static int has_header(const char *path) {
+    int header = 0;
+    FILE *probe = fopen(path, "r");
+    if (probe) {
+        int c;
+        while ((c = fgetc(probe)) == ' ' || c == '\t')
+            ;
+        header = c != EOF && !strchr("0123456789+-.", c);
+        fclose(probe);
+    }
+    return header;
+}
+
+int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr,
+                "usage: %s DATA.csv [epochs] [learning-rate] [batch] "
+                "[adam|sgd|momentum] [seed]\n",
+                argv[0]);
+        return 2;
+    }
+    long epochs = argc > 2 ? atol(argv[2]) : 100;
+    double lr = argc > 3 ? atof(argv[3]) : 0.01;
+    size_t batch = argc > 4 ? (size_t)atol(argv[4]) : 32;
+    const char *method = argc > 5 ? argv[5] : "adam";
+    unsigned long seed = argc > 6 ? strtoul(argv[6], NULL, 10) : 1;
+    char err[256];
+    SdrtCsv csv;
+    if (sdrt_csv_load(argv[1], has_header(argv[1]), &csv, err, sizeof err) !=
+        SDRT_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (csv.cols != p->ninputs) {
+        fprintf(stderr,
+                "%s: error: %zu columns, expected %zu (the inputs of %s)\n",
+                argv[1], csv.cols, p->ninputs, p->name);
+        sdrt_csv_free(&csv);
+        return 1;
+    }
+    TrainData data = {p, csv.data, csv.cols};
+    size_t *idx = malloc(csv.rows * sizeof *idx);
+    if (!idx) {
+        sdrt_csv_free(&csv);
+        return 1;
+    }
+    size_t n = p->nparams;
+    SdrtRng rng;
+    sdrt_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++)
+        p->theta[i] = 0.1 * sdrt_rng_normal(&rng);
+    SdrtAdam adam;
+    SdrtGD gd;
+    SdrtMomentum mom;
+    SdrtOptim opt;
+    if (strcmp(method, "sgd") == 0) {
+        sdrt_gd_init(&gd, lr);
+        opt = sdrt_optim_gd(&gd);
+    } else if (strcmp(method, "momentum") == 0) {
+        sdrt_momentum_init(&mom, p->v, n, lr, 0.9, 0);
+        opt = sdrt_optim_momentum(&mom);
+    } else {
+        sdrt_adam_init(&adam, p->m, p->v, n, lr, 0.9, 0.999, 1e-8);
+        opt = sdrt_optim_adam(&adam);
+    }
+    SdrtBatcher b;
+    sdrt_batcher_init(&b, idx, csv.rows, batch);
+    SdrtProgress progress;
+    sdrt_progress_init(&progress, stdout, epochs, epochs >= 20 ? epochs / 20 : 1);
+    int status = 0;
+    for (long e = 1; e <= epochs; e++) {
+        double loss;
+        if (sdrt_minibatch_epoch(&b, &rng, batch_loss, &data, opt, p->theta,
+                                 p->grad_sum, n, &loss) != SDRT_OK) {
+            sdrt_progress_finish(&progress);
+            fprintf(stderr,
+                    "training diverged at epoch %ld (loss %g): try a smaller "
+                    "learning rate\n",
+                    e, loss);
+            status = 1;
+            break;
+        }
+        sdrt_progress_update(&progress, e, loss, -1);
+    }
+    sdrt_progress_finish(&progress);
+    for (size_t i = 0; i < n; i++)
+        printf("%s = %.17g\n", p->param_names[i], p->theta[i]);
+    free(idx);
+    sdrt_csv_free(&csv);
+    return status;
+}
