@@ -505,10 +505,14 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
             return;
         }
     }
-    if (codegen_libm_name(fn)) {
-        emit_call_name(E, codegen_libm_name(fn));
+    if (codegen_libm_name(fn, E->ty)) {
+        sb_puts(E->out, codegen_libm_name(fn, E->ty));
         sb_putc(E->out, '(');
-        emit_temp_or(E, u, 0);
+        for (int i = 0; i < n->nargs; i++) {
+            if (i)
+                sb_puts(E->out, ", ");
+            emit_temp_or(E, n->args[i], 0);
+        }
         sb_putc(E->out, ')');
         E->counts.call++;
         return;
@@ -523,11 +527,8 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         E->counts.call++;
         return;
     }
-    if (codegen_helper_of(fn) != CH_COUNT) {
-        emit_helper_call(E, codegen_helper_of(fn), n, n->nargs);
-        return;
-    }
-    sb_puts(E->out, "0 /* unsupported */");
+    /* every other function has a helper (builtins.def, check_functions) */
+    emit_helper_call(E, codegen_helper_of(fn), n, n->nargs);
 }
 
 static void emit_var(Emitter *E, const Node *n) {

@@ -88,29 +88,21 @@ static const struct {
                       "    return b != 0 && fabs$F(by) >= $m && fabs$F(by) <= $M ? by / b : pow$F(b, e);\n"},
 };
 
-static const struct {
-    Builtin fn;
-    CodegenHelper helper;
-} helper_of[] = {
-    {BI_SIGMOID, CH_SIGMOID}, {BI_SOFTPLUS, CH_SOFTPLUS}, {BI_RELU, CH_RELU}, {BI_LEAKY_RELU, CH_LEAKY_RELU},
-    {BI_ELU, CH_ELU},         {BI_SIGN, CH_SIGN},         {BI_STEP, CH_STEP}, {BI_MIN, CH_MIN},
-    {BI_MAX, CH_MAX},         {BI_IFPOS, CH_IFPOS},
-};
-
+/* builtins.def names the C of each function: a <math.h> function, or
+ * "sd_" and the name of a row of `helpers`. */
 CodegenHelper codegen_helper_of(Builtin fn) {
-    for (size_t i = 0; i < sizeof helper_of / sizeof *helper_of; i++)
-        if (helper_of[i].fn == fn)
-            return helper_of[i].helper;
-    return CH_COUNT;
+    const char *c = builtin_info[fn].c_double;
+    if (!c || strncmp(c, "sd_", 3) != 0)
+        return CH_COUNT;
+    for (int h = 0; h < CH_COUNT; h++)
+        if (strcmp(helpers[h].name, c + 3) == 0)
+            return (CodegenHelper)h;
+    return CH_COUNT; /* a row names a helper that does not exist: see check_functions */
 }
 
-const char *codegen_libm_name(Builtin fn) {
-    static const char *const libm[BI_COUNT] = {
-        [BI_EXP] = "exp",   [BI_LOG] = "log",   [BI_LOG2] = "log2", [BI_LOG10] = "log10",
-        [BI_SIN] = "sin",   [BI_COS] = "cos",   [BI_TAN] = "tan",   [BI_ASIN] = "asin",
-        [BI_ACOS] = "acos", [BI_ATAN] = "atan", [BI_SINH] = "sinh", [BI_COSH] = "cosh",
-        [BI_TANH] = "tanh", [BI_ABS] = "fabs"};
-    return (unsigned)fn < BI_COUNT ? libm[fn] : NULL;
+const char *codegen_libm_name(Builtin fn, const CodegenType *t) {
+    const char *c = t->size == 4 ? builtin_info[fn].c_float : builtin_info[fn].c_double;
+    return c && strncmp(c, "sd_", 3) != 0 ? c : NULL;
 }
 
 void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t) {

@@ -77,8 +77,9 @@ typedef enum CodegenHelper {
 /* The helper computing builtin fn (sigmoid, relu, ..., ifpos), or
  * CH_COUNT when fn is a libm function or a constant. */
 CodegenHelper codegen_helper_of(Builtin fn);
-/* The libm function computing fn in double ("exp", "fabs"), or NULL. */
-const char *codegen_libm_name(Builtin fn);
+/* The <math.h> function computing fn in type t ("exp", "fabsf": the c and
+ * cf columns of builtins.def), or NULL when a helper computes it. */
+const char *codegen_libm_name(Builtin fn, const CodegenType *t);
 /* Writes the helper's C name in type t: sd_relu, sd_reluf. */
 void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t);
 /* Writes the definitions of the helpers in `used` (bit 1 << h), each in

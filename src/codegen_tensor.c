@@ -103,8 +103,8 @@ static void function_name(TE *E, Builtin fn, StrBuf *sb) {
     if (h != CH_COUNT) {
         E->helpers |= 1u << h;
         codegen_helper_name(sb, h, E->ty);
-    } else if (codegen_libm_name(fn)) {
-        sb_printf(sb, "%s%s", codegen_libm_name(fn), fsuffix(E));
+    } else {
+        sb_puts(sb, codegen_libm_name(fn, E->ty));
     }
 }
 

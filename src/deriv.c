@@ -885,8 +885,9 @@ void deriv_assume_domain(Graph *g, Node *const *roots, int nroots) {
         for (int k = 0; k < n->nargs; k++)
             strict[n->args[k]->id] = 1;
         /* what the node itself needs to be defined */
-        if (n->kind == EX_CALL && (n->u.fn == BI_LOG || n->u.fn == BI_LOG2 || n->u.fn == BI_LOG10))
-            add_fact(g, n->args[0], FACT_POSITIVE);
+        if (n->kind == EX_CALL) /* the domains of its arguments (builtins.def) */
+            for (int k = 0; k < n->nargs && k < 2; k++)
+                add_fact(g, n->args[k], domain_facts(builtin_info[n->u.fn].domain[k]));
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST) {
             Num e = n->args[1]->num[0];
             if (num_is_negative(e))

@@ -175,12 +175,8 @@ static int bind(Lowerer *L, const char *name, Node *node) {
     return 0;
 }
 
-/* Names a builtin function is also known by. */
-static const struct {
-    const char *alias;
-    const char *name;
-} aliases[] = {{"ln", "log"}, {"sgn", "sign"}, {"heaviside", "step"}, {"logistic", "sigmoid"}};
-
+/* Functions that are not rows of builtins.def: sqrt(u) is u^(1/2) and
+ * pow(u, v) is u^v. */
 static const char *const special_functions[] = {"sqrt", "pow"};
 
 /* Appends "; did you mean 'x'?" when a known name is close to `name`:
@@ -209,9 +205,6 @@ static void suggest(char *buf, size_t size, const char *name, const char *const 
 static int is_function_name(const char *name) {
     if (builtin_lookup(name) >= 0 && strcmp(name, "pi") != 0)
         return 1;
-    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-        if (strcmp(aliases[i].alias, name) == 0)
-            return 1;
     for (size_t i = 0; i < sizeof special_functions / sizeof *special_functions; i++)
         if (strcmp(special_functions[i], name) == 0)
             return 1;
@@ -477,16 +470,18 @@ static Node *lower_builtin(Lowerer *L, const Ast *a, int fn, const char *name, N
             r = located(L, dag_call(g, (Builtin)fn, (Node *[]){r, args[i]}, 2), a->loc);
         return r;
     }
-    /* optional constant parameters, with their defaults */
+    /* an optional last argument (builtins.def's dflt): a constant, or
+     * its default */
     int nargs = a->nkids;
-    if (fn == BI_LEAKY_RELU || fn == BI_ELU || fn == BI_STEP) {
-        if (nargs == 1) {
-            args[1] = fn == BI_LEAKY_RELU ? dag_num(g, num_rat(1, 100))
-                                          : dag_int(g, fn == BI_ELU ? 1 : 0);
-            nargs = 2;
-        } else if (args[1]->kind != EX_CONST || args[1]->shape.rank != 0) {
-            diag_error(L->diag, a->kids[1]->loc, "the second argument of '%s' must be a constant",
-                       a->text);
+    Num dflt;
+    if (builtin_default((Builtin)fn, &dflt)) {
+        int last = builtin_info[fn].max_args - 1;
+        if (nargs == last) {
+            args[last] = dag_num(g, dflt);
+            nargs++;
+        } else if (args[last]->kind != EX_CONST || args[last]->shape.rank != 0) {
+            diag_error(L->diag, a->kids[last]->loc, "the %s argument of '%s' must be a constant",
+                       last == 1 ? "second" : "last", a->text);
             return NULL;
         }
     }
@@ -514,10 +509,9 @@ static NOINLINE int resolve_call(Lowerer *L, const Ast *a, CallTarget *t) {
     t->tensor = tensor_function(name);
     if (t->tensor >= 0)
         return 1;
-    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-        if (strcmp(aliases[i].alias, name) == 0)
-            name = aliases[i].name;
     int fn = builtin_lookup(name);
+    if (fn >= 0)
+        name = builtin_info[fn].name; /* the alias resolved */
     int special = strcmp(name, "sqrt") == 0 || strcmp(name, "pow") == 0;
     if (fn == BI_PI || strcmp(name, "e") == 0) {
         diag_error(L->diag, a->name_loc, "'%s' is a constant, not a function", a->text);
@@ -539,13 +533,14 @@ static NOINLINE int resolve_call(Lowerer *L, const Ast *a, CallTarget *t) {
                            "none of its functions computes it", a->text);
             return 0;
         }
-        const char *cands[BI_COUNT + 8];
+        const char *cands[2 * BI_COUNT + 2];
         int n = 0;
         for (int i = 0; i < BI_COUNT; i++)
-            if (i != BI_PI)
+            if (i != BI_PI) {
                 cands[n++] = builtin_info[i].name;
-        for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-            cands[n++] = aliases[i].alias;
+                if (builtin_info[i].alias)
+                    cands[n++] = builtin_info[i].alias;
+            }
         cands[n++] = "sqrt";
         cands[n++] = "pow";
         char hint[128];
@@ -972,7 +967,7 @@ static int lower_statements(Lowerer *L, Ast *const *stmts, int n) {
 
 /* --- constant domain errors ---------------------------------------------------- */
 
-static const char *domain_reason(const Node *n, const double *val) {
+static const char *domain_reason(const Node *n, const double *val, char *buf, size_t size) {
     if (n->kind == EX_POW) {
         double b = val[n->args[0]->id], e = val[n->args[1]->id];
         if (b == 0 && e < 0)
@@ -981,19 +976,10 @@ static const char *domain_reason(const Node *n, const double *val) {
             return e == 0.5 ? "square root of a negative number" : "fractional power of a negative number";
         return "the value is too large for a double";
     }
-    if (n->kind == EX_CALL) {
-        switch (n->u.fn) {
-        case BI_LOG:
-        case BI_LOG2:
-        case BI_LOG10:
-            return "logarithm of a number that is not positive";
-        case BI_ASIN:
-        case BI_ACOS:
-            return "argument outside [-1, 1]";
-        default:
-            break;
-        }
-    }
+    if (n->kind == EX_CALL) /* an argument outside its domain (builtins.def) */
+        for (int k = 0; k < n->nargs && k < 2; k++)
+            if (!domain_contains(builtin_info[n->u.fn].domain[k], val[n->args[k]->id]))
+                return builtin_domain_reason((Builtin)n->u.fn, k, buf, size);
     return isnan(val[n->id]) ? "the value is undefined" : "the value is too large for a double";
 }
 
@@ -1103,8 +1089,9 @@ static int check_constants(Lowerer *L) {
         }
         /* the first undefined constant: report it where it was written */
         Loc loc = {-1, -1};
+        char reason[128];
         if (!why)
-            why = domain_reason(n, val);
+            why = domain_reason(n, val, reason, sizeof reason);
         for (size_t j = id; j < nn && j < L->loc_cap; j++)
             if (L->loc_of[j].start >= 0) {
                 loc = L->loc_of[j];

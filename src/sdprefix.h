@@ -53,6 +53,8 @@
 #define big_sign sd_big_sign
 #define big_sub sd_big_sub
 #define big_to_double sd_big_to_double
+#define builtin_default sd_builtin_default
+#define builtin_domain_reason sd_builtin_domain_reason
 #define builtin_info sd_builtin_info
 #define builtin_lookup sd_builtin_lookup
 #define codegen_c sd_codegen_c
@@ -150,6 +152,8 @@
 #define diag_init sd_diag_init
 #define diag_line_col sd_diag_line_col
 #define diag_note sd_diag_note
+#define domain_contains sd_domain_contains
+#define domain_facts sd_domain_facts
 #define dot_write sd_dot_write
 #define dot_write_split sd_dot_write_split
 #define emit_ad_c sd_emit_ad_c
