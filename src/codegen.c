@@ -49,7 +49,7 @@ typedef struct Emitter {
     long stmt_start;      /* operations counted before this statement     */
     long max_stmt;        /* the most operations of one statement          */
     int ntemps;
-    unsigned helpers;     /* bit 1 << CodegenHelper: the sd_ helpers used */
+    CodegenHelperSet helpers; /* the sd_ helpers used                       */
     const CodegenType *ty;
     const char *T;        /* ty->name: "double" or "float"               */
     const char *fs;       /* ty->suffix, of libm and helpers: "" or "f"  */
@@ -95,7 +95,7 @@ static void emit_literal(Emitter *E, double v) { codegen_literal(E->out, E->ty, 
 
 /* sd_<helper> in the kernel's type, marked as used. */
 static void emit_helper_name(Emitter *E, CodegenHelper h) {
-    E->helpers |= 1u << h;
+    E->helpers |= CODEGEN_HELPER_BIT(h);
     codegen_helper_name(E->out, h, E->ty);
 }
 

@@ -71,8 +71,32 @@ typedef enum CodegenHelper {
     CH_SIGMOID_E,  /* sigmoid(x) given e = exp(-|x|)                      */
     CH_SOFTPLUS_E, /* softplus(x) given e = exp(-|x|)                     */
     CH_POW_LESS1,  /* b^(y - 1) from b^y                                  */
+    /* the functions of builtins.def that <math.h> lacks */
+    CH_SEC,
+    CH_CSC,
+    CH_COT,
+    CH_ACOT,
+    CH_ASEC,
+    CH_ACSC,
+    CH_SECH,
+    CH_CSCH,
+    CH_COTH,
+    CH_ASECH,
+    CH_ACSCH,
+    CH_ACOTH,
+    CH_LOG_BASE,
+    CH_GELU,
+    CH_SILU,
+    CH_SOFTSIGN,
+    CH_MISH,
+    CH_HARDTANH,
+    CH_HUBER,
     CH_COUNT
 } CodegenHelper;
+
+/* A set of helpers: bit 1 << h for helper h. */
+typedef uint64_t CodegenHelperSet;
+#define CODEGEN_HELPER_BIT(h) ((CodegenHelperSet)1 << (h))
 
 /* The helper computing builtin fn (sigmoid, relu, ..., ifpos), or
  * CH_COUNT when fn is a libm function or a constant. */
@@ -84,7 +108,7 @@ const char *codegen_libm_name(Builtin fn, const CodegenType *t);
 void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t);
 /* Writes the definitions of the helpers in `used` (bit 1 << h), each in
  * its include-once guard. */
-void codegen_helpers(StrBuf *sb, unsigned used, const CodegenType *t);
+void codegen_helpers(StrBuf *sb, CodegenHelperSet used, const CodegenType *t);
 
 /* --- names ------------------------------------------------------------------------- */
 

@@ -43,7 +43,7 @@ typedef struct TE {
     size_t *offset;      /* HOME_WORK: in work[]; HOME_OUT: in the output */
     size_t work;         /* elements of work[] this kernel needs          */
     size_t *var_offset;  /* by variable: offset in x[] or input[]        */
-    unsigned helpers;    /* bit 1 << CodegenHelper: the sd_ helpers used   */
+    CodegenHelperSet helpers; /* the sd_ helpers used                      */
     long nodes;          /* nodes written by the kernel (for its stack)   */
     long scalars;        /* of them, scalars: the temporaries t<id>       */
 } TE;
@@ -101,7 +101,7 @@ static void arg_at(TE *E, const Node *a, const char *r, const char *c, StrBuf *s
 static void function_name(TE *E, Builtin fn, StrBuf *sb) {
     CodegenHelper h = codegen_helper_of(fn);
     if (h != CH_COUNT) {
-        E->helpers |= 1u << h;
+        E->helpers |= CODEGEN_HELPER_BIT(h);
         codegen_helper_name(sb, h, E->ty);
     } else {
         sb_puts(sb, codegen_libm_name(fn, E->ty));

@@ -53,10 +53,12 @@
 #define big_sign sd_big_sign
 #define big_sub sd_big_sub
 #define big_to_double sd_big_to_double
+#define builtin_arity sd_builtin_arity
 #define builtin_default sd_builtin_default
 #define builtin_domain_reason sd_builtin_domain_reason
 #define builtin_info sd_builtin_info
 #define builtin_lookup sd_builtin_lookup
+#define builtin_lookup_call sd_builtin_lookup_call
 #define codegen_c sd_codegen_c
 #define codegen_comment sd_codegen_comment
 #define codegen_float_misfit sd_codegen_float_misfit
@@ -154,6 +156,7 @@
 #define diag_note sd_diag_note
 #define domain_contains sd_domain_contains
 #define domain_facts sd_domain_facts
+#define domain_point sd_domain_point
 #define dot_write sd_dot_write
 #define dot_write_split sd_dot_write_split
 #define emit_ad_c sd_emit_ad_c
@@ -177,6 +180,8 @@
 #define hint_missing_function sd_hint_missing_function
 #define hint_missing_function_name sd_hint_missing_function_name
 #define hint_operator sd_hint_operator
+#define hint_spelling sd_hint_spelling
+#define hint_spelling_name sd_hint_spelling_name
 #define lower_is_function sd_lower_is_function
 #define lower_program sd_lower_program
 #define node_kind_name sd_node_kind_name

@@ -502,10 +502,10 @@ static const Hostile cases[] = {
      "    sqr(x)\n"
      "    ^~~\n",
      1},
-    {{NULL}, P("exp2(x)"),
-     "<expr>:1:1: error: unknown function 'exp2': symdiff does not have it; for exp2(u) write 2^u\n"
-     "    exp2(x)\n"
-     "    ^~~~\n",
+    {{NULL}, P("exp10(x)"),
+     "<expr>:1:1: error: unknown function 'exp10': symdiff does not have it; for exp10(u) write 10^u\n"
+     "    exp10(x)\n"
+     "    ^~~~~\n",
      1},
     {{NULL}, P("foo(x)"),
      "<expr>:1:1: error: unknown function 'foo'; to multiply, write foo*(...)\n"
@@ -543,7 +543,7 @@ static const Hostile cases[] = {
      "    ^~~~~~\n",
      1},
     {{NULL}, P("relu6(x)"),
-     "<expr>:1:1: error: unknown function 'relu6'; did you mean 'relu'?\n"
+     "<expr>:1:1: error: unknown function 'relu6': symdiff does not have it; for relu6(u) write min(relu(u), 6)\n"
      "    relu6(x)\n"
      "    ^~~~~\n",
      1},
@@ -689,7 +689,7 @@ static const Hostile cases[] = {
      "    ^~~\n",
      1},
     {{NULL}, P("atan(y, x)"),
-     "<expr>:1:1: error: 'atan' expects 1 argument, got 2; for atan2(y, x) write atan(y/x) (equal where x > 0)\n"
+     "<expr>:1:1: error: 'atan' expects 1 argument, got 2; for the angle of the point (x, y) write atan2(y, x)\n"
      "    atan(y, x)\n"
      "    ^~~~\n",
      1},

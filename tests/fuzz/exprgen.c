@@ -449,18 +449,29 @@ static long double sigmoidl(long double x) {
     return x >= 0 ? 1 / (1 + expl(-x)) : expl(x) / (1 + expl(x));
 }
 
+#define PI_L 3.14159265358979323846264338327950288L
+
+/* b^e: a fractional power of a negative base is undefined, -inf included
+ * (where C's pow gives inf or 0: (-inf)^(1/2) is inf, but z^(1/2) z and
+ * z^(3/2) then differ in sign at z = -inf). */
+static long double power(long double b, long double e) {
+    if (b < 0 && isfinite(e) && e != floorl(e))
+        return NAN;
+    return powl(b, e);
+}
+
 /* One function of the list on long double arguments, from its
  * definition (independent of eval.c): every row of builtins.def, so that
  * the compiler asks for a new one here. */
 static long double apply(int fn, const long double *a, int nargs) {
     long double x = a[0];
     if (fn == F_SQRT)
-        return powl(x, 0.5L);
+        return power(x, 0.5L);
     if (fn == F_POW)
-        return powl(x, a[1]);
+        return power(x, a[1]);
     switch ((Builtin)fn) {
     case BI_PI:
-        return 3.14159265358979323846264338327950288L;
+        return PI_L;
     case BI_EXP:
         return expl(x);
     case BI_LOG:
@@ -515,6 +526,70 @@ static long double apply(int fn, const long double *a, int nargs) {
     }
     case BI_IFPOS:
         return isnan(x) ? x : x > 0 ? a[1] : a[2];
+    case BI_SEC:
+        return 1 / cosl(x);
+    case BI_CSC:
+        return 1 / sinl(x);
+    case BI_COT:
+        return cosl(x) / sinl(x);
+    case BI_ACOT:
+        return x == 0 ? PI_L / 2 : atanl(1 / x);
+    case BI_ASEC:
+        return acosl(1 / x);
+    case BI_ACSC:
+        return asinl(1 / x);
+    case BI_ASINH:
+        return asinhl(x);
+    case BI_ACOSH:
+        return acoshl(x);
+    case BI_ATANH:
+        return atanhl(x);
+    case BI_SECH:
+        return 1 / coshl(x);
+    case BI_CSCH:
+        return 1 / sinhl(x);
+    case BI_COTH:
+        return coshl(x) / sinhl(x);
+    case BI_ASECH:
+        return acoshl(1 / x);
+    case BI_ACSCH:
+        return asinhl(1 / x);
+    case BI_ACOTH:
+        return atanhl(1 / x);
+    case BI_ATAN2:
+        return atan2l(x, a[1]);
+    case BI_HYPOT:
+        return hypotl(x, a[1]);
+    case BI_CBRT:
+        return cbrtl(x);
+    case BI_EXP2:
+        return exp2l(x);
+    case BI_EXPM1:
+        return expm1l(x);
+    case BI_LOG1P:
+        return log1pl(x);
+    case BI_LOG_BASE:
+        return logl(x) / logl(a[1]);
+    case BI_ERF:
+        return erfl(x);
+    case BI_ERFC:
+        return erfcl(x);
+    case BI_GELU:
+        return isinf(x) ? (x > 0 ? x : 0) : x * erfcl(-x / sqrtl(2)) / 2;
+    case BI_SILU:
+        return isinf(x) ? (x > 0 ? x : 0) : x * sigmoidl(x);
+    case BI_SOFTSIGN:
+        return isinf(x) ? (x > 0 ? 1 : -1) : x / (1 + fabsl(x));
+    case BI_MISH:
+        return isinf(x) ? (x > 0 ? x : 0) : x * tanhl((x > 0 ? x : 0) + log1pl(expl(-fabsl(x))));
+    case BI_HARDTANH:
+        return isnan(x) ? x : x > 1 ? 1 : x < -1 ? -1 : x;
+    case BI_HUBER: {
+        long double d = nargs > 1 ? a[1] : 1;
+        if (!(d > 0))
+            return NAN;
+        return fabsl(x) <= d ? x * x / 2 : d * (fabsl(x) - d / 2);
+    }
     case BI_COUNT:
         break;
     }
@@ -543,7 +618,7 @@ static long double operate(const GenExpr *e, const long double *a) {
     case GEN_DIV:
         return a[0] / a[1];
     case GEN_POW:
-        return powl(a[0], a[1]);
+        return power(a[0], a[1]);
     case GEN_CALL:
         return apply(function_at(e->fn).fn, a, e->nargs);
     case GEN_WIDE_SUM: {
@@ -589,8 +664,67 @@ static int singular_at_zero(const GenExpr *e, int k, const long double *a) {
     int fn = function_at(e->fn).fn;
     if (fn == F_SQRT || fn == F_POW)
         return k == 0 && (fn == F_SQRT || !(a[1] >= 1 && a[1] == floorl(a[1])));
-    /* a domain that ends at 0 (builtins.def) */
-    return k < 2 && builtin_info[fn].domain[k] == DOM_POSITIVE;
+    return 0; /* the functions of builtins.def: edge_near */
+}
+
+/* Is a boundary of domain d (builtins.def), where a function ends, has a
+ * pole or an infinite slope, within err of x? */
+static int domain_edge_near(ArgDomain d, long double x, long double err) {
+    long double edges[2];
+    int n = 0;
+    switch (d) {
+    case DOM_ALL:
+    case DOM_COUNT:
+        break;
+    case DOM_POSITIVE:
+    case DOM_NONZERO:
+    case DOM_THRESHOLD:
+        edges[n++] = 0;
+        break;
+    case DOM_UNIT:
+    case DOM_OPEN_UNIT:
+    case DOM_OUTSIDE_UNIT:
+    case DOM_BEYOND_UNIT:
+        edges[n++] = -1;
+        edges[n++] = 1;
+        break;
+    case DOM_AT_LEAST_ONE:
+        edges[n++] = 1;
+        break;
+    case DOM_UNIT_POSITIVE:
+    case DOM_BASE:
+        edges[n++] = 0;
+        edges[n++] = 1;
+        break;
+    case DOM_ABOVE_MINUS_ONE:
+        edges[n++] = -1;
+        break;
+    }
+    for (int i = 0; i < n; i++)
+        if (!(fabsl(x - edges[i]) > err))
+            return 1;
+    return 0;
+}
+
+/* Is argument k of call e, a[k] give or take ea[k], near a point where the
+ * function ends, jumps or has a pole or an infinite slope?  Its domain's
+ * edges, and the singular points inside its domain. */
+static int edge_near(const GenExpr *e, int k, const long double *a, const long double *ea) {
+    int fn = function_at(e->fn).fn;
+    if (fn >= BI_COUNT || k >= 2)
+        return 0;
+    if (domain_edge_near(builtin_info[fn].domain[k], a[k], ea[k]))
+        return 1;
+    switch (fn) {
+    case BI_ACOT: /* jumps from -pi/2 to pi/2 at 0 */
+    case BI_CBRT: /* an infinite slope at 0 */
+        return !(fabsl(a[0]) > ea[0]);
+    case BI_ATAN2: /* undefined slope at the origin */
+    case BI_HYPOT:
+        return !(fabsl(a[0]) > ea[0]) && !(fabsl(a[1]) > ea[1]);
+    default:
+        return 0;
+    }
 }
 
 static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *has_var) {
@@ -638,13 +772,22 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
         ev->at_kink = 1;
     /* likewise where the derivative is infinite (sqrt(u) at u = 0: the
      * chain rule gives inf * 0 = NaN even where u is constant) */
-    if (e->kind == GEN_CALL && function_at(e->fn).fn < BI_COUNT &&
-        builtin_info[function_at(e->fn).fn].domain[0] == DOM_UNIT && fabsl(a[0]) == 1)
-        ev->at_kink = 1;
+    if (e->kind == GEN_CALL) {
+        const long double exact[3] = {0, 0, 0};
+        for (int k = 0; k < e->nargs && k < 2; k++)
+            if (edge_near(e, k, a, exact))
+                ev->at_kink = 1;
+    }
     if (e->kind == GEN_FILL_SUM && (long double)e->count * (e->count2 ? e->count2 : 1) > 1e8L)
         ev->too_large = 1; /* SHAPE_MAX_ELEMENTS */
     long double v = operate(e, a);
     *has_var = var;
+    /* atan2 at the origin: no limit, and the signs of zeros decide
+     * (atan2(0, -0) is pi, atan2(0, 0) is 0) */
+    int atan2_origin = e->kind == GEN_CALL && function_at(e->fn).fn == BI_ATAN2 && !(fabsl(a[0]) > ea[0]) &&
+                       !(fabsl(a[1]) > ea[1]);
+    if (atan2_origin)
+        ev->part_undefined = 1;
     if (!isfinite(v))
         ev->part_undefined = 1;
     if (fabsl(v) > 1e15L || (v != 0 && fabsl(v) < 1e-15L))
@@ -698,7 +841,12 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
         int fn = function_at(e->fn).fn;
         /* at the kink, or so close that a double evaluation (whose
          * arguments are off by up to their error bounds) may be there */
-        if (fn == BI_MIN || fn == BI_MAX) {
+        if (fn == BI_HUBER) {
+            /* the derivative is continuous where |u| = d */
+        } else if (fn == BI_HARDTANH) { /* corners at -1 and 1 */
+            if (!(fabsl(fabsl(a[0]) - 1) > ea[0]))
+                ev->at_kink = 1;
+        } else if (fn == BI_MIN || fn == BI_MAX) {
             for (int i = 0; i < e->nargs; i++)
                 for (int j = i + 1; j < e->nargs; j++)
                     if (!(fabsl(a[i] - a[j]) > ea[i] + ea[j]))
@@ -719,7 +867,7 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
         /* per factor: a/k^2, 1 + it and the running product rounded */
         total += 4 * (long double)e->count * 0x1p-53L * fabsl(v);
     }
-    if (!representable)
+    if (!representable || atan2_origin)
         total = INFINITY;
     for (int k = 0; k < e->nargs && isfinite(total); k++) {
         if (ea[k] == 0)
@@ -728,7 +876,8 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
             total = INFINITY;
             break;
         }
-        if (ea[k] > 0 && fabsl(a[k]) <= ea[k] && singular_at_zero(e, k, a)) {
+        if (ea[k] > 0 && ((fabsl(a[k]) <= ea[k] && singular_at_zero(e, k, a)) ||
+                          (e->kind == GEN_CALL && edge_near(e, k, a, ea)))) {
             total = INFINITY; /* a pole or a domain edge inside the interval */
             break;
         }
@@ -738,7 +887,19 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
             total += ea[k] < 2 ? ea[k] : 2;
             continue;
         }
-        if (e->kind == GEN_CALL && function_at(e->fn).fn == BI_TAN && ea[k] > 1e-3L) {
+        int periodic_poles = e->kind == GEN_CALL && (function_at(e->fn).fn == BI_TAN ||
+                                                     function_at(e->fn).fn == BI_SEC ||
+                                                     function_at(e->fn).fn == BI_CSC ||
+                                                     function_at(e->fn).fn == BI_COT);
+        /* the nearest pole, pi/2 + k pi (tan, sec) or k pi (csc, cot),
+         * within the error bound: the sign of the value is not known (in
+         * double pi is below the true pi, in long double above it) */
+        long double pole = 0;
+        if (periodic_poles) {
+            int fn = function_at(e->fn).fn;
+            pole = fabsl(remainderl(a[k] - (fn == BI_TAN || fn == BI_SEC ? PI_L / 2 : 0), PI_L));
+        }
+        if (periodic_poles && (ea[k] > 1e-3L || pole <= ea[k])) {
             total = INFINITY; /* a pole may be in the interval */
             break;
         }
