@@ -270,6 +270,7 @@
 #define swell_print_sweep sd_swell_print_sweep
 #define swell_print_sweep_json sd_swell_print_sweep_json
 #define swell_print_table sd_swell_print_table
+#define together_node sd_together_node
 #define trace_derivative sd_trace_derivative
 
 #endif
