@@ -20,6 +20,7 @@
 
 #include "api_internal.h"
 #include "expand.h"
+#include "together.h"
 #include "scalarize.h"
 
 /* The variables to differentiate by: the request's names, else every
@@ -191,6 +192,24 @@ static SdStatus check_request(SdResult *r, const SdRequest *req) {
     if (req->expand && p->has_tensors)
         return api_fail(p, SD_ERR_REQUEST,
                         "--expand expands polynomials of scalars; this program has vectors or matrices");
+    if (req->together && p->has_tensors)
+        return api_fail(p, SD_ERR_REQUEST,
+                        "--together rewrites fractions of scalars; this program has vectors or matrices");
+    if (req->together && req->expand)
+        return api_fail(p, SD_ERR_REQUEST, "--together and --expand ask for different forms: give one");
+    return SD_OK;
+}
+
+/* The textbook form of every root (--together). */
+static SdStatus together_blocks(SdResult *r) {
+    Node **roots = r->what == SD_FUNCTION ? r->f : r->blocks;
+    long n = r->what == SD_FUNCTION ? r->nf : r->rows * r->nwrt;
+    for (long i = 0; i < n; i++) {
+        Node *t = together_node(r->p->g, roots[i]);
+        if (!t)
+            return api_graph_status(r->p);
+        roots[i] = t;
+    }
     return SD_OK;
 }
 
@@ -305,6 +324,8 @@ SdStatus sd_derive(SdProgram *p, const SdRequest *req, SdResult **out) {
             st = api_graph_status(p);
     if (st == SD_OK && req->expand)
         st = expand_blocks(r);
+    if (st == SD_OK && req->together)
+        st = together_blocks(r);
     if (st != SD_OK) {
         sd_result_free(r);
         return st;

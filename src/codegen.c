@@ -76,7 +76,7 @@ static void emit_literal(Emitter *E, double v) { codegen_literal(E->out, E->ty, 
 
 /* sd_<helper> in the kernel's type, marked as used. */
 static void emit_helper_name(Emitter *E, CodegenHelper h) {
-    E->helpers |= 1u << h;
+    E->helpers |= CODEGEN_HELPER_BIT(h);
     codegen_helper_name(E->out, h, E->ty);
 }
 
@@ -644,37 +644,40 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
             return;
         }
     }
-    CodegenForm form = codegen_form_of(fn);
-    switch (form.kind) {
-    case CF_CONSTANT:
-        emit_literal(E, form.value);
+    if (fn == BI_PI) {
+        emit_literal(E, 3.14159265358979323846);
         return;
-    case CF_LIBM:
-        emit_call_name(E, form.libm);
+    }
+    const char *libm = codegen_libm_name(fn, E->ty);
+    if (libm) {
+        /* the type's name from builtins.def's c and cf columns */
+        sb_puts(E->out, libm);
         sb_putc(E->out, '(');
-        emit_ref(E, u, 0);
+        for (int i = 0; i < n->nargs; i++) {
+            if (i)
+                sb_puts(E->out, ", ");
+            emit_ref(E, n->args[i], 0);
+        }
         sb_putc(E->out, ')');
         E->counts.call++;
         return;
-    case CF_HELPER: {
-        int k = exp_group_of(E, n);
-        if (k >= 0 && fn == BI_SOFTPLUS) {
-            emit_softplus_shared(E, u, k, 0);
-            return;
-        }
-        if (k >= 0) {
-            /* sigmoid(v) from the e<k> = exp(-|v|) it shares */
-            emit_helper_name(E, CH_SIGMOID_E);
-            sb_putc(E->out, '(');
-            emit_ref(E, u, 0);
-            sb_printf(E->out, ", e%d)", k);
-            E->counts.call++;
-            return;
-        }
-        emit_helper_call(E, form.helper, n);
+    }
+    /* every other function has a helper (builtins.def, check_functions) */
+    int k = exp_group_of(E, n);
+    if (k >= 0 && fn == BI_SOFTPLUS) {
+        emit_softplus_shared(E, u, k, 0);
         return;
     }
+    if (k >= 0) {
+        /* sigmoid(v) from the e<k> = exp(-|v|) it shares */
+        emit_helper_name(E, CH_SIGMOID_E);
+        sb_putc(E->out, '(');
+        emit_ref(E, u, 0);
+        sb_printf(E->out, ", e%d)", k);
+        E->counts.call++;
+        return;
     }
+    emit_helper_call(E, codegen_helper_of(fn), n);
 }
 
 /* A variable: its block in x[] or input[], at the binding. */

@@ -53,7 +53,8 @@ const char *codegen_float_misfit_reason(double v) {
 /* One row per helper: its name (without sd_ and the type's suffix), its
  * parameters, a comment, and its body, written for either type with
  *   $T the type, $F the suffix of libm functions, $0 and $1 the literals
- *   0 and 1, $m the smallest normal number, $M the largest finite one.
+ *   0 and 1, $m the smallest normal number, $M the largest finite one,
+ *   $(c) the number c.
  * Every helper returns NaN for a NaN argument where the function it
  * computes would (relu(NaN) is NaN, as NaN > 0 and NaN <= 0 are both
  * false). */
@@ -90,103 +91,51 @@ static const struct {
                       " * else pow: at 0, past the range and below the normal range the\n"
                       " * division would not give b^(y - 1)",
                       "    return isnormal(by) ? by / b : pow$F(b, e);\n"},
+    /* the functions of builtins.def that <math.h> lacks, as eval.c computes them */
+    [CH_SEC] = {"sec", "$T x", "1/cos(x)", "    return $1 / cos$F(x);\n"},
+    [CH_CSC] = {"csc", "$T x", "1/sin(x)", "    return $1 / sin$F(x);\n"},
+    [CH_COT] = {"cot", "$T x", "1/tan(x)", "    return $1 / tan$F(x);\n"},
+    [CH_ACOT] = {"acot", "$T x", "atan(1/x), pi/2 at 0", "    return x == $0 ? $(1.57079632679489661923) : atan$F($1 / x);\n"},
+    [CH_ASEC] = {"asec", "$T x", "acos(1/x)", "    return acos$F($1 / x);\n"},
+    [CH_ACSC] = {"acsc", "$T x", "asin(1/x)", "    return asin$F($1 / x);\n"},
+    [CH_SECH] = {"sech", "$T x", "1/cosh(x)", "    return $1 / cosh$F(x);\n"},
+    [CH_CSCH] = {"csch", "$T x", "1/sinh(x)", "    return $1 / sinh$F(x);\n"},
+    [CH_COTH] = {"coth", "$T x", "1/tanh(x)", "    return $1 / tanh$F(x);\n"},
+    [CH_ASECH] = {"asech", "$T x", "acosh(1/x)", "    return acosh$F($1 / x);\n"},
+    [CH_ACSCH] = {"acsch", "$T x", "asinh(1/x)", "    return asinh$F($1 / x);\n"},
+    [CH_ACOTH] = {"acoth", "$T x", "atanh(1/x)", "    return atanh$F($1 / x);\n"},
+    [CH_LOG_BASE] = {"log_base", "$T x, $T b", "the logarithm of x to base b", "    return log$F(x) / log$F(b);\n"},
+    [CH_GELU] = {"gelu", "$T x", "x Phi(x) = x erfc(-x/sqrt(2))/2: no cancellation for x < 0; 0 at -inf",
+                 "    return isinf(x) ? (x > 0 ? x : $0) : $(0.5) * x * erfc$F(-x * $(0.70710678118654752440));\n"},
+    [CH_SILU] = {"silu", "$T x", "x sigmoid(x), evaluated so that exp never overflows; 0 at -inf",
+                 "    if (isinf(x)) {\n        return x > 0 ? x : $0;\n    }\n"
+                 "    if (x >= 0) {\n        return x / ($1 + exp$F(-x));\n    }\n"
+                 "    return x * exp$F(x) / ($1 + exp$F(x));\n"},
+    [CH_SOFTSIGN] = {"softsign", "$T x", "x/(1 + |x|), +-1 at +-inf",
+                     "    return isinf(x) ? (x > 0 ? $1 : -$1) : x / ($1 + fabs$F(x));\n"},
+    [CH_MISH] = {"mish", "$T x", "x tanh(softplus(x)); 0 at -inf",
+                 "    return isinf(x) ? (x > 0 ? x : $0) : x * tanh$F((x > 0 ? x : $0) + log1p$F(exp$F(-fabs$F(x))));\n"},
+    [CH_HARDTANH] = {"hardtanh", "$T x", "x clamped to [-1, 1]; NaN stays NaN",
+                     "    return x > $1 ? $1 : x < -$1 ? -$1 : x;\n"},
+    [CH_HUBER] = {"huber", "$T x, $T d", "x^2/2 for |x| <= d, d (|x| - d/2) beyond (d > 0)",
+                  "    const $T m = fabs$F(x);\n    return m <= d ? $(0.5) * x * x : d * (m - $(0.5) * d);\n"},
 };
 
-CodegenForm codegen_form_of(Builtin fn) {
-    CodegenForm f = {CF_LIBM, NULL, CH_COUNT, 0.0};
-    switch (fn) {
-    case BI_PI:
-        f.kind = CF_CONSTANT;
-        f.value = 3.14159265358979323846;
-        break;
-    case BI_EXP:
-        f.libm = "exp";
-        break;
-    case BI_LOG:
-        f.libm = "log";
-        break;
-    case BI_LOG2:
-        f.libm = "log2";
-        break;
-    case BI_LOG10:
-        f.libm = "log10";
-        break;
-    case BI_SIN:
-        f.libm = "sin";
-        break;
-    case BI_COS:
-        f.libm = "cos";
-        break;
-    case BI_TAN:
-        f.libm = "tan";
-        break;
-    case BI_ASIN:
-        f.libm = "asin";
-        break;
-    case BI_ACOS:
-        f.libm = "acos";
-        break;
-    case BI_ATAN:
-        f.libm = "atan";
-        break;
-    case BI_SINH:
-        f.libm = "sinh";
-        break;
-    case BI_COSH:
-        f.libm = "cosh";
-        break;
-    case BI_TANH:
-        f.libm = "tanh";
-        break;
-    case BI_ABS:
-        f.libm = "fabs";
-        break;
-    case BI_SIGMOID:
-        f.kind = CF_HELPER;
-        f.helper = CH_SIGMOID;
-        break;
-    case BI_SOFTPLUS:
-        f.kind = CF_HELPER;
-        f.helper = CH_SOFTPLUS;
-        break;
-    case BI_RELU:
-        f.kind = CF_HELPER;
-        f.helper = CH_RELU;
-        break;
-    case BI_LEAKY_RELU:
-        f.kind = CF_HELPER;
-        f.helper = CH_LEAKY_RELU;
-        break;
-    case BI_ELU:
-        f.kind = CF_HELPER;
-        f.helper = CH_ELU;
-        break;
-    case BI_SIGN:
-        f.kind = CF_HELPER;
-        f.helper = CH_SIGN;
-        break;
-    case BI_STEP:
-        f.kind = CF_HELPER;
-        f.helper = CH_STEP;
-        break;
-    case BI_MIN:
-        f.kind = CF_HELPER;
-        f.helper = CH_MIN;
-        break;
-    case BI_MAX:
-        f.kind = CF_HELPER;
-        f.helper = CH_MAX;
-        break;
-    case BI_IFPOS:
-        f.kind = CF_HELPER;
-        f.helper = CH_IFPOS;
-        break;
-    case BI_COUNT: /* not a builtin: the size of the table */
-        f.kind = CF_CONSTANT;
-        f.value = NAN;
-        break;
-    }
-    return f;
+/* builtins.def names the C of each function: a <math.h> function, or
+ * "sd_" and the name of a row of `helpers`. */
+CodegenHelper codegen_helper_of(Builtin fn) {
+    const char *c = builtin_info[fn].c_double;
+    if (!c || strncmp(c, "sd_", 3) != 0)
+        return CH_COUNT;
+    for (int h = 0; h < CH_COUNT; h++)
+        if (strcmp(helpers[h].name, c + 3) == 0)
+            return (CodegenHelper)h;
+    return CH_COUNT; /* a row names a helper that does not exist: see check_functions */
+}
+
+const char *codegen_libm_name(Builtin fn, const CodegenType *t) {
+    const char *c = t->size == 4 ? builtin_info[fn].c_float : builtin_info[fn].c_double;
+    return c && strncmp(c, "sd_", 3) != 0 ? c : NULL;
 }
 
 void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t) {
@@ -219,6 +168,12 @@ static void expand(StrBuf *sb, const char *text, const CodegenType *t) {
         case 'M':
             codegen_literal(sb, t, t->max);
             break;
+        case '(': { /* $(0.5): a number, as a literal of the type */
+            char *end;
+            codegen_literal(sb, t, strtod(s + 1, &end));
+            s = *end == ')' ? end : s;
+            break;
+        }
         default: /* a row of the table is wrong */
             sb_putc(sb, '$');
             s--;
@@ -227,9 +182,9 @@ static void expand(StrBuf *sb, const char *text, const CodegenType *t) {
     }
 }
 
-void codegen_helpers(StrBuf *sb, unsigned used, const CodegenType *t) {
+void codegen_helpers(StrBuf *sb, CodegenHelperSet used, const CodegenType *t) {
     for (int h = 0; h < CH_COUNT; h++) {
-        if (!(used & (1u << h)))
+        if (!(used & CODEGEN_HELPER_BIT(h)))
             continue;
         /* the guard: SD_<NAME><SUFFIX>_DEFINED, e.g. SD_RELUF_DEFINED */
         char guard[64];

@@ -72,28 +72,44 @@ typedef enum CodegenHelper {
     CH_SOFTPLUS_E, /* softplus(x) given e = exp(-|x|)                     */
     CH_SOFTPLUS_L, /* softplus(x) given l = log1p(exp(-|x|))              */
     CH_POW_LESS1,  /* b^(y - 1) from b^y                                  */
+    /* the functions of builtins.def that <math.h> lacks */
+    CH_SEC,
+    CH_CSC,
+    CH_COT,
+    CH_ACOT,
+    CH_ASEC,
+    CH_ACSC,
+    CH_SECH,
+    CH_CSCH,
+    CH_COTH,
+    CH_ASECH,
+    CH_ACSCH,
+    CH_ACOTH,
+    CH_LOG_BASE,
+    CH_GELU,
+    CH_SILU,
+    CH_SOFTSIGN,
+    CH_MISH,
+    CH_HARDTANH,
+    CH_HUBER,
     CH_COUNT
 } CodegenHelper;
 
-/* How a builtin is written in C: a libm function (its double name,
- * "exp", "fabs"; the type's suffix is added), a helper, or a constant. */
-typedef enum CodegenFormKind { CF_LIBM, CF_HELPER, CF_CONSTANT } CodegenFormKind;
+/* A set of helpers: bit 1 << h for helper h. */
+typedef uint64_t CodegenHelperSet;
+#define CODEGEN_HELPER_BIT(h) ((CodegenHelperSet)1 << (h))
 
-typedef struct CodegenForm {
-    CodegenFormKind kind;
-    const char *libm;     /* CF_LIBM                                         */
-    CodegenHelper helper; /* CF_HELPER                                       */
-    double value;         /* CF_CONSTANT                                     */
-} CodegenForm;
-
-/* The form of every builtin: an exhaustive switch, so that a builtin added
- * to builtins.def without its C form does not compile. */
-CodegenForm codegen_form_of(Builtin fn);
+/* The helper computing builtin fn (sigmoid, relu, ..., ifpos), or
+ * CH_COUNT when fn is a libm function or a constant. */
+CodegenHelper codegen_helper_of(Builtin fn);
+/* The <math.h> function computing fn in type t ("exp", "fabsf": the c and
+ * cf columns of builtins.def), or NULL when a helper computes it. */
+const char *codegen_libm_name(Builtin fn, const CodegenType *t);
 /* Writes the helper's C name in type t: sd_relu, sd_reluf. */
 void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t);
 /* Writes the definitions of the helpers in `used` (bit 1 << h), each in
  * its include-once guard. */
-void codegen_helpers(StrBuf *sb, unsigned used, const CodegenType *t);
+void codegen_helpers(StrBuf *sb, CodegenHelperSet used, const CodegenType *t);
 
 /* --- names ------------------------------------------------------------------------- */
 

@@ -109,7 +109,7 @@ typedef struct Emitter {
     long stmt_start;        /* operations counted before this statement      */
     long max_stmt;          /* the most operations of one statement          */
     int ntemps;
-    unsigned helpers;       /* bit 1 << CodegenHelper: the sd_ helpers used  */
+    CodegenHelperSet helpers; /* the sd_ helpers used (CODEGEN_HELPER_BIT)  */
     uint32_t defining;      /* id of the node being defined (those below it
                                are defined), or UINT32_MAX                   */
     /* exponentials shared by magnitude */

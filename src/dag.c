@@ -16,24 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-const BuiltinInfo builtin_info[BI_COUNT] = {
-#define BI(id, name, lo, hi, kind) {name, lo, hi, kind},
-#include "builtins.def"
-#undef BI
-};
-
 const char *const node_kind_name[EX_COUNT] = {
 #define EX(id, name, arity, comm) name,
 #include "ops.def"
 #undef EX
 };
-
-int builtin_lookup(const char *name) {
-    for (int i = 0; i < BI_COUNT; i++)
-        if (strcmp(builtin_info[i].name, name) == 0)
-            return i;
-    return -1;
-}
 
 /* --- arena: large blocks, bump allocation, freed together ----------------- */
 

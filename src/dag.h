@@ -29,7 +29,7 @@ typedef enum NodeKind {
 } NodeKind;
 
 typedef enum Builtin {
-#define BI(id, name, lo, hi, kind) BI_##id,
+#define BI(id, name, alias, lo, hi, dflt, kind, dom0, dom1, noun, c, cf, latex, rule) BI_##id,
 #include "builtins.def"
 #undef BI
     BI_COUNT
@@ -37,16 +37,60 @@ typedef enum Builtin {
 
 typedef enum BuiltinKind { BK_SMOOTH, BK_KINK } BuiltinKind;
 
+/* The sets of real numbers an argument of a function may take (the dom0
+ * and dom1 columns of builtins.def). */
+typedef enum ArgDomain {
+    DOM_ALL,             /* every real                                     */
+    DOM_POSITIVE,        /* u > 0                                          */
+    DOM_NONZERO,         /* u != 0                                         */
+    DOM_UNIT,            /* -1 <= u <= 1                                   */
+    DOM_OPEN_UNIT,       /* -1 < u < 1                                     */
+    DOM_OUTSIDE_UNIT,    /* |u| >= 1                                       */
+    DOM_BEYOND_UNIT,     /* |u| > 1                                        */
+    DOM_AT_LEAST_ONE,    /* u >= 1                                         */
+    DOM_UNIT_POSITIVE,   /* 0 < u <= 1                                     */
+    DOM_ABOVE_MINUS_ONE, /* u > -1                                         */
+    DOM_BASE,            /* u > 0 and u != 1: the base of a logarithm      */
+    DOM_THRESHOLD,       /* u > 0: a threshold (huber's)                   */
+    DOM_COUNT
+} ArgDomain;
+
+/* One row of builtins.def (its legend says what each column means). */
 typedef struct BuiltinInfo {
-    const char *name;
+    const char *name, *alias;
     int min_args, max_args;
+    const char *dflt;
     BuiltinKind kind;
+    ArgDomain domain[2];
+    const char *noun;
+    const char *c_double, *c_float;
+    const char *latex;
+    const char *rule;
 } BuiltinInfo;
 
 extern const BuiltinInfo builtin_info[BI_COUNT];
 extern const char *const node_kind_name[EX_COUNT];
-/* The builtin called `name`, or -1. */
+/* The builtin called `name` (or its alias), or -1; the first row of that
+ * name when several rows share it. */
 int builtin_lookup(const char *name);
+/* The row a call of `name` with nargs arguments means (log(x) and
+ * log(x, b) are two rows); builtin_lookup's row when none takes nargs. */
+int builtin_lookup_call(const char *name, int nargs);
+/* The fewest and most arguments the rows called `name` take. */
+void builtin_arity(const char *name, int *lo, int *hi);
+/* Is x in the domain d? (NaN is in none.) */
+int domain_contains(ArgDomain d, double x);
+/* A point of d for 0 <= t <= 1, spread over the numbers people try
+ * (-5 .. 5 for DOM_ALL), away from the domain's edges (for tests). */
+double domain_point(ArgDomain d, double t);
+/* The facts (FACT_*) an argument in domain d has. */
+unsigned domain_facts(ArgDomain d);
+/* Why argument k of fn cannot be x, for a domain error: "logarithm of a
+ * number that is not positive"; written into buf. */
+const char *builtin_domain_reason(Builtin fn, int k, char *buf, size_t size);
+/* The value of fn's optional argument when it is left out; 0 when fn has
+ * none. */
+int builtin_default(Builtin fn, Num *out);
 
 /* Shapes: rank 0 scalar, 1 vector [n], 2 matrix [m, n]. */
 typedef struct Shape {

@@ -97,6 +97,10 @@ static int product_partials(Graph *g, Node *n, const unsigned char *want, Node *
     return g->failed ? -1 : 0;
 }
 
+static Node *sqrt_of(Graph *g, Node *u) { return dag_pow(g, u, dag_num(g, num_rat(1, 2))); }
+
+static Node *pi_node(Graph *g) { return dag_call(g, BI_PI, NULL, 0); }
+
 static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     Node *u = n->args[0];
     Node *one = dag_int(g, 1);
@@ -165,6 +169,96 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
         if (k == 1)
             return step_at(g, u, dag_int(g, 0));
         return step_at(g, dag_neg(g, u), one);
+    case BI_SEC: /* d sec(u) = sec(u) tan(u) du */
+        return dag_mul(g, n, dag_call1(g, BI_TAN, u));
+    case BI_CSC: /* d csc(u) = -csc(u) cot(u) du */
+        return dag_neg(g, dag_mul(g, n, dag_call1(g, BI_COT, u)));
+    case BI_COT: /* d cot(u) = -csc(u)^2 du (= -(1 + cot(u)^2) du) */
+        return dag_neg(g, dag_pow(g, dag_call1(g, BI_CSC, u), dag_int(g, 2)));
+    case BI_ACOT: /* d acot(u) = -du / (1 + u^2) */
+        return dag_neg(g, dag_pow(g, dag_add(g, one, dag_pow(g, u, dag_int(g, 2))), dag_int(g, -1)));
+    case BI_ASEC: /* d asec(u) = du / (|u| sqrt(u^2 - 1)) */
+        return dag_pow(g, dag_mul(g, dag_call1(g, BI_ABS, u), sqrt_of(g, dag_sub(g, dag_pow(g, u, dag_int(g, 2)), one))),
+                       dag_int(g, -1));
+    case BI_ACSC: /* d acsc(u) = -du / (|u| sqrt(u^2 - 1)) */
+        return dag_neg(g, dag_pow(g, dag_mul(g, dag_call1(g, BI_ABS, u),
+                                             sqrt_of(g, dag_sub(g, dag_pow(g, u, dag_int(g, 2)), one))),
+                                  dag_int(g, -1)));
+    case BI_ASINH: /* d asinh(u) = du / sqrt(u^2 + 1) */
+        return dag_pow(g, dag_add(g, dag_pow(g, u, dag_int(g, 2)), one), dag_num(g, num_rat(-1, 2)));
+    case BI_ACOSH: /* d acosh(u) = du / sqrt(u^2 - 1) */
+        return dag_pow(g, dag_sub(g, dag_pow(g, u, dag_int(g, 2)), one), dag_num(g, num_rat(-1, 2)));
+    case BI_ATANH: /* d atanh(u) = du / (1 - u^2) */
+    case BI_ACOTH: /* d acoth(u) = du / (1 - u^2), for |u| > 1 */
+        return dag_pow(g, dag_sub(g, one, dag_pow(g, u, dag_int(g, 2))), dag_int(g, -1));
+    case BI_SECH: /* d sech(u) = -sech(u) tanh(u) du */
+        return dag_neg(g, dag_mul(g, n, dag_call1(g, BI_TANH, u)));
+    case BI_CSCH: /* d csch(u) = -csch(u) coth(u) du */
+        return dag_neg(g, dag_mul(g, n, dag_call1(g, BI_COTH, u)));
+    case BI_COTH: /* d coth(u) = -csch(u)^2 du (= (1 - coth(u)^2) du) */
+        return dag_neg(g, dag_pow(g, dag_call1(g, BI_CSCH, u), dag_int(g, 2)));
+    case BI_ASECH: /* d asech(u) = -du / (u sqrt(1 - u^2)), 0 < u <= 1 */
+        return dag_neg(g, dag_pow(g, dag_mul(g, u, sqrt_of(g, dag_sub(g, one, dag_pow(g, u, dag_int(g, 2))))),
+                                  dag_int(g, -1)));
+    case BI_ACSCH: /* d acsch(u) = -du / (|u| sqrt(1 + u^2)) */
+        return dag_neg(g, dag_pow(g, dag_mul(g, dag_call1(g, BI_ABS, u),
+                                             sqrt_of(g, dag_add(g, one, dag_pow(g, u, dag_int(g, 2))))),
+                                  dag_int(g, -1)));
+    case BI_ATAN2: { /* d atan2(y, x) = (x dy - y dx) / (x^2 + y^2) */
+        Node *y = n->args[0], *x = n->args[1];
+        Node *r2 = dag_add(g, dag_pow(g, x, dag_int(g, 2)), dag_pow(g, y, dag_int(g, 2)));
+        return dag_div(g, k == 0 ? x : dag_neg(g, y), r2);
+    }
+    case BI_HYPOT: /* d hypot(a, b) = (a da + b db) / hypot(a, b) */
+        return dag_div(g, n->args[k], n);
+    case BI_CBRT: /* d cbrt(u) = du / (3 cbrt(u)^2) */
+        return dag_pow(g, dag_mul(g, dag_int(g, 3), dag_pow(g, n, dag_int(g, 2))), dag_int(g, -1));
+    case BI_EXP2: /* d 2^u = 2^u ln(2) du */
+        return dag_mul(g, n, dag_call1(g, BI_LOG, dag_int(g, 2)));
+    case BI_EXPM1: /* d (e^u - 1) = e^u du */
+        return dag_call1(g, BI_EXP, u);
+    case BI_LOG1P: /* d ln(1 + u) = du / (1 + u) */
+        return dag_pow(g, dag_add(g, one, u), dag_int(g, -1));
+    case BI_LOG_BASE: {
+        Node *lnb = dag_call1(g, BI_LOG, n->args[1]);
+        if (k == 0) /* d log_b(u) = du / (u ln b) */
+            return dag_pow(g, dag_mul(g, u, lnb), dag_int(g, -1));
+        /* d/db ln(u)/ln(b) = -ln(u) / (b ln(b)^2) = -log_b(u) / (b ln b) */
+        return dag_neg(g, dag_div(g, n, dag_mul(g, n->args[1], lnb)));
+    }
+    case BI_ERF: /* d erf(u) = 2/sqrt(pi) e^(-u^2) du */
+    case BI_ERFC: { /* d erfc(u) = -2/sqrt(pi) e^(-u^2) du */
+        Node *d = dag_mul(g, dag_mul(g, dag_int(g, 2), dag_pow(g, pi_node(g), dag_num(g, num_rat(-1, 2)))),
+                          dag_call1(g, BI_EXP, dag_neg(g, dag_pow(g, u, dag_int(g, 2)))));
+        return n->u.fn == BI_ERF ? d : dag_neg(g, d);
+    }
+    case BI_GELU: { /* gelu(u) = u Phi(u): d = (Phi(u) + u phi(u)) du with
+                     * Phi(u) = (1 + erf(u/sqrt 2))/2, phi(u) = e^(-u^2/2)/sqrt(2 pi) */
+        Node *Phi = dag_mul(g, dag_num(g, num_rat(1, 2)),
+                            dag_add(g, one, dag_call1(g, BI_ERF, dag_mul(g, u, dag_pow(g, dag_int(g, 2),
+                                                                                     dag_num(g, num_rat(-1, 2)))))));
+        Node *phi = dag_mul(g, dag_call1(g, BI_EXP, dag_mul(g, dag_num(g, num_rat(-1, 2)), dag_pow(g, u, dag_int(g, 2)))),
+                            dag_pow(g, dag_mul(g, dag_int(g, 2), pi_node(g)), dag_num(g, num_rat(-1, 2))));
+        return dag_add(g, Phi, dag_mul(g, u, phi));
+    }
+    case BI_SILU: { /* d u sigmoid(u) = sigmoid(u) (1 + u (1 - sigmoid(u))) du */
+        Node *sg = dag_call1(g, BI_SIGMOID, u);
+        return dag_mul(g, sg, dag_add(g, one, dag_mul(g, u, dag_sub(g, one, sg))));
+    }
+    case BI_SOFTSIGN: /* d u/(1 + |u|) = du / (1 + |u|)^2 */
+        return dag_pow(g, dag_add(g, one, dag_call1(g, BI_ABS, u)), dag_int(g, -2));
+    case BI_MISH: { /* d u tanh(softplus(u)) = (t + u sigmoid(u) (1 - t^2)) du, t = tanh(softplus(u)) */
+        Node *t = dag_call1(g, BI_TANH, dag_call1(g, BI_SOFTPLUS, u));
+        return dag_add(g, t, dag_mul(g, dag_mul(g, u, dag_call1(g, BI_SIGMOID, u)),
+                                     dag_sub(g, one, dag_pow(g, t, dag_int(g, 2)))));
+    }
+    case BI_HARDTANH: /* d hardtanh(u) = step(1 - |u|) du; at +-1: kink */
+        return step_at(g, dag_sub(g, one, dag_call1(g, BI_ABS, u)), kink_value(g, opt));
+    case BI_HUBER:
+        if (k == 0) /* d huber(u, d) = clamp(u, -d, d) du = d hardtanh(u/d) du */
+            return dag_mul(g, n->args[1], dag_call1(g, BI_HARDTANH, dag_div(g, u, n->args[1])));
+        /* d/dd huber(u, d) = 0 for |u| <= d, |u| - d beyond: relu(|u| - d) */
+        return dag_call1(g, BI_RELU, dag_sub(g, dag_call1(g, BI_ABS, u), n->args[1]));
     case BI_COUNT:
         break;
     }
@@ -915,8 +1009,9 @@ static void infer_domain(Graph *g, Node *const *roots, int nroots, unsigned char
         for (int k = 0; k < n->nargs; k++)
             strict[n->args[k]->id] = 1;
         /* what the node itself needs to be defined */
-        if (n->kind == EX_CALL && (n->u.fn == BI_LOG || n->u.fn == BI_LOG2 || n->u.fn == BI_LOG10))
-            facts[n->args[0]->id] |= FACT_POSITIVE;
+        if (n->kind == EX_CALL) /* the domains of its arguments (builtins.def) */
+            for (int k = 0; k < n->nargs && k < 2; k++)
+                facts[n->args[k]->id] |= (unsigned char)domain_facts(builtin_info[n->u.fn].domain[k]);
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST) {
             Num e = n->args[1]->num[0];
             if (num_is_negative(e))

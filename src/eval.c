@@ -71,6 +71,75 @@ double eval_builtin(Builtin fn, const double *a) {
         return isnan(x) || isnan(a[1]) ? NAN : x > a[1] ? x : a[1];
     case BI_IFPOS:
         return isnan(x) ? x : x > 0 ? a[1] : a[2];
+    case BI_SEC:
+        return 1 / cos(x);
+    case BI_CSC:
+        return 1 / sin(x);
+    case BI_COT:
+        return 1 / tan(x);
+    case BI_ACOT: /* atan(1/u), pi/2 at 0 (the convention of SymPy and Mathematica) */
+        return x == 0 ? SD_PI / 2 : atan(1 / x);
+    case BI_ASEC:
+        return acos(1 / x);
+    case BI_ACSC:
+        return asin(1 / x);
+    case BI_ASINH:
+        return asinh(x);
+    case BI_ACOSH:
+        return acosh(x);
+    case BI_ATANH:
+        return atanh(x);
+    case BI_SECH:
+        return 1 / cosh(x);
+    case BI_CSCH:
+        return 1 / sinh(x);
+    case BI_COTH:
+        return 1 / tanh(x);
+    case BI_ASECH:
+        return acosh(1 / x);
+    case BI_ACSCH:
+        return asinh(1 / x);
+    case BI_ACOTH:
+        return atanh(1 / x);
+    case BI_ATAN2: /* atan2(0, 0) is 0, as in C */
+        return atan2(x, a[1]);
+    case BI_HYPOT:
+        return hypot(x, a[1]);
+    case BI_CBRT:
+        return cbrt(x);
+    case BI_EXP2:
+        return exp2(x);
+    case BI_EXPM1:
+        return expm1(x);
+    case BI_LOG1P:
+        return log1p(x);
+    case BI_LOG_BASE:
+        return log(x) / log(a[1]);
+    case BI_ERF:
+        return erf(x);
+    case BI_ERFC:
+        return erfc(x);
+    /* gelu, silu and mish tend to 0 at -inf (where u times 0 is NaN) */
+    case BI_GELU: /* u Phi(u) = u erfc(-u/sqrt(2))/2: no cancellation for u < 0 */
+        return isinf(x) ? (x > 0 ? x : 0.0) : 0.5 * x * erfc(-x * 0.70710678118654752440);
+    case BI_SILU: /* u sigmoid(u), written so that exp never overflows */
+        if (isinf(x))
+            return x > 0 ? x : 0.0;
+        if (x >= 0)
+            return x / (1.0 + exp(-x));
+        return x * exp(x) / (1.0 + exp(x));
+    case BI_SOFTSIGN: /* u/(1 + |u|), +-1 at +-inf */
+        return isinf(x) ? (x > 0 ? 1.0 : -1.0) : x / (1.0 + fabs(x));
+    case BI_MISH: /* u tanh(softplus(u)) */
+        return isinf(x) ? (x > 0 ? x : 0.0) : x * tanh((x > 0 ? x : 0.0) + log1p(exp(-fabs(x))));
+    case BI_HARDTANH: /* u clamped to [-1, 1]; NaN stays NaN */
+        return x > 1 ? 1.0 : x < -1 ? -1.0 : x;
+    case BI_HUBER: { /* u^2/2 for |u| <= d, d (|u| - d/2) beyond; d > 0 */
+        double m = fabs(x), d = a[1];
+        if (!(d > 0))
+            return NAN;
+        return m <= d ? 0.5 * x * x : d * (m - 0.5 * d);
+    }
     case BI_COUNT:
         break;
     }

@@ -3,12 +3,13 @@
  * hints.c — tables of what users write that symdiff does not have, with
  * what to write instead (see hints.h).
  *
- * The rows come from the notations people bring: C's math.h (fabs, hypot,
- * atan2, log1p), other languages' names (arcsin, cot, sech), textbooks
- * (sec, csc, log with a base) and other operators (x**2, x // y, |x|,
- * MATLAB's x.^2).  An entry's text says what computes the same value with
- * symdiff's own functions, written for arguments u and v; an entry without
- * one says that nothing does.
+ * The rows come from the notations people bring: C's math.h (fabs, exp10,
+ * fmod), other languages' names (arcsinh, ln1p, expit, Heaviside),
+ * activations symdiff lacks (relu6, selu) and other operators (x**2,
+ * x // y, |x|, MATLAB's x.^2).  A missing function's entry says what
+ * computes the same value with symdiff's own functions, written for
+ * arguments u and v, or that nothing does; another spelling's entry names
+ * symdiff's function.
  */
 #include "hints.h"
 
@@ -19,55 +20,17 @@
 static const struct {
     const char *name, *call, *instead;
 } missing_functions[] = {
-    /* inverse hyperbolic functions */
-    {"asinh", "asinh(u)", "log(u + sqrt(u^2 + 1))"},
-    {"acosh", "acosh(u)", "log(u + sqrt(u^2 - 1))"},
-    {"atanh", "atanh(u)", "log((1 + u)/(1 - u))/2"},
-    {"arcsinh", "arcsinh(u)", "log(u + sqrt(u^2 + 1))"},
-    {"arccosh", "arccosh(u)", "log(u + sqrt(u^2 - 1))"},
-    {"arctanh", "arctanh(u)", "log((1 + u)/(1 - u))/2"},
-    {"arsinh", "arsinh(u)", "log(u + sqrt(u^2 + 1))"},
-    {"arcosh", "arcosh(u)", "log(u + sqrt(u^2 - 1))"},
-    {"artanh", "artanh(u)", "log((1 + u)/(1 - u))/2"},
-    /* reciprocal trigonometric and hyperbolic functions */
-    {"sec", "sec(u)", "1/cos(u)"},
-    {"csc", "csc(u)", "1/sin(u)"},
-    {"cosec", "cosec(u)", "1/sin(u)"},
-    {"cot", "cot(u)", "cos(u)/sin(u)"},
-    {"cotan", "cotan(u)", "cos(u)/sin(u)"},
-    {"sech", "sech(u)", "1/cosh(u)"},
-    {"csch", "csch(u)", "1/sinh(u)"},
-    {"coth", "coth(u)", "cosh(u)/sinh(u)"},
-    {"asec", "asec(u)", "acos(1/u)"},
-    {"acsc", "acsc(u)", "asin(1/u)"},
-    /* other spellings of symdiff's functions */
-    {"arcsin", "arcsin(u)", "asin(u)"},
-    {"arccos", "arccos(u)", "acos(u)"},
-    {"arctan", "arctan(u)", "atan(u)"},
-    {"fabs", "fabs(u)", "abs(u)"},
-    {"fmax", "fmax(u, v)", "max(u, v)"},
-    {"fmin", "fmin(u, v)", "min(u, v)"},
     /* C's math.h and the usual shorthands */
-    {"atan2", "atan2(v, u)", "atan(v/u) (equal where u > 0)"},
-    {"hypot", "hypot(u, v)", "sqrt(u^2 + v^2)"},
-    {"cbrt", "cbrt(u)", "sign(u)*abs(u)^(1/3)"},
-    {"log1p", "log1p(u)", "log(1 + u) (generated C computes it with log1p)"},
-    {"expm1", "expm1(u)", "exp(u) - 1 (generated C computes it with expm1)"},
-    {"exp2", "exp2(u)", "2^u"},
     {"exp10", "exp10(u)", "10^u"},
     {"pow10", "pow10(u)", "10^u"},
     {"square", "square(u)", "u^2"},
     {"cube", "cube(u)", "u^3"},
     /* activation functions */
     {"logit", "logit(u)", "log(u/(1 - u))"},
-    {"silu", "silu(u)", "u*sigmoid(u)"},
-    {"swish", "swish(u)", "u*sigmoid(u)"},
-    {"mish", "mish(u)", "u*tanh(softplus(u))"},
-    {"softsign", "softsign(u)", "u/(1 + abs(u))"},
-    {"gelu", "gelu(u)", "u*(1 + tanh(sqrt(2/pi)*(u + 0.044715*u^3)))/2 (its tanh approximation)"},
+    {"relu6", "relu6(u)", "min(relu(u), 6)"},
+    {"selu", "selu(u)", "1.0507009873554805*elu(u, 1.6732632423543772)"},
+    {"log_sigmoid", "log_sigmoid(u)", "-softplus(-u)"},
     /* nothing computes these */
-    {"erf", "erf(u)", NULL},
-    {"erfc", "erfc(u)", NULL},
     {"gamma", "gamma(u)", NULL},
     {"tgamma", "tgamma(u)", NULL},
     {"lgamma", "lgamma(u)", NULL},
@@ -78,6 +41,33 @@ static const struct {
     {"mod", "mod(u, v)", NULL},
     {"fmod", "fmod(u, v)", NULL},
 };
+
+/* Names other languages and textbooks give functions symdiff has. */
+static const struct {
+    const char *name, *symdiff;
+} spellings[] = {
+    /* inverse functions: arc- and ar- names */
+    {"arcsin", "asin"},   {"arccos", "acos"},   {"arctan", "atan"},   {"arcsec", "asec"},
+    {"arccsc", "acsc"},   {"arccot", "acot"},   {"arcsinh", "asinh"}, {"arccosh", "acosh"},
+    {"arctanh", "atanh"}, {"arsinh", "asinh"},  {"arcosh", "acosh"},  {"artanh", "atanh"},
+    {"arcsech", "asech"}, {"arsech", "asech"},  {"arccsch", "acsch"}, {"arcsch", "acsch"},
+    {"arccoth", "acoth"}, {"arcoth", "acoth"},  {"arctan2", "atan2"}, {"cosech", "csch"},
+    /* C, NumPy, SciPy, PyTorch */
+    {"fabs", "abs"},      {"fmax", "max"},      {"fmin", "min"},      {"ln1p", "log1p"},
+    {"log1pexp", "softplus"}, {"expit", "sigmoid"}, {"signum", "sign"},
+    {"leakyrelu", "leaky_relu"}, {"hard_tanh", "hardtanh"},
+};
+
+const char *hint_spelling(const char *name) {
+    for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++)
+        if (strcmp(spellings[i].name, name) == 0)
+            return spellings[i].symdiff;
+    return NULL;
+}
+
+const char *hint_spelling_name(size_t i) {
+    return i < sizeof spellings / sizeof *spellings ? spellings[i].name : NULL;
+}
 
 int hint_missing_function(const char *name, const char **call, const char **instead) {
     for (size_t i = 0; i < sizeof missing_functions / sizeof *missing_functions; i++)
@@ -99,12 +89,11 @@ static const struct {
     int nargs;
     const char *hint;
 } arity_hints[] = {
-    {"log", 2, "for the logarithm of x to base b write log(x)/log(b); log10(x) and log2(x) exist"},
-    {"ln", 2, "for the logarithm of x to base b write log(x)/log(b); log10(x) and log2(x) exist"},
-    {"log10", 2, "for the logarithm of x to base b write log(x)/log(b)"},
-    {"log2", 2, "for the logarithm of x to base b write log(x)/log(b)"},
+    {"ln", 2, "for the logarithm of x to base b write log(x, b)"},
+    {"log10", 2, "for the logarithm of x to base b write log(x, b)"},
+    {"log2", 2, "for the logarithm of x to base b write log(x, b)"},
     {"sqrt", 2, "for the n-th root of x write x^(1/n)"},
-    {"atan", 2, "for atan2(y, x) write atan(y/x) (equal where x > 0)"},
+    {"atan", 2, "for the angle of the point (x, y) write atan2(y, x)"},
     {"pow", 1, "pow(x, y) is x^y: give the exponent too"},
     {"sum", 2, "sum(u) adds the elements of one vector or matrix; write u + v to add two values"},
 };

@@ -12,18 +12,25 @@
 
 #include <stddef.h>
 
-/* A function of other languages that symdiff lacks (acosh, sec, atan2,
- * erf, ...).  Returns 0 when `name` is not one.  Else *call is how it is
- * called ("acosh(u)") and *instead what computes it with symdiff's own
- * functions ("log(u + sqrt(u^2 - 1))"), or NULL when nothing does. */
+/* A function of other languages that symdiff lacks (exp10, logit, relu6,
+ * gamma, ...).  Returns 0 when `name` is not one.  Else *call is how it is
+ * called ("logit(u)") and *instead what computes it with symdiff's own
+ * functions ("log(u/(1 - u))"), or NULL when nothing does. */
 int hint_missing_function(const char *name, const char **call, const char **instead);
 
 /* The name of row i of that table, NULL past its end (tests go through
  * every row). */
 const char *hint_missing_function_name(size_t i);
 
+/* symdiff's name for a function other languages call `name` (arcsinh:
+ * asinh, ln1p: log1p, fabs: abs), or NULL. */
+const char *hint_spelling(const char *name);
+
+/* The name of row i of that table, NULL past its end (for tests). */
+const char *hint_spelling_name(size_t i);
+
 /* What to write instead of a call of a known function with `nargs`
- * arguments, which it does not take (log(x, 10)), or NULL. */
+ * arguments, which it does not take (log2(x, 10)), or NULL. */
 const char *hint_arity(const char *name, int nargs);
 
 /* What to write instead of operator text symdiff does not have ("**",

@@ -12,6 +12,7 @@
  */
 #include "lower.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,12 +176,8 @@ static int bind(Lowerer *L, const char *name, Node *node) {
     return 0;
 }
 
-/* Names a builtin function is also known by. */
-static const struct {
-    const char *alias;
-    const char *name;
-} aliases[] = {{"ln", "log"}, {"sgn", "sign"}, {"heaviside", "step"}, {"logistic", "sigmoid"}};
-
+/* Functions that are not rows of builtins.def: sqrt(u) is u^(1/2) and
+ * pow(u, v) is u^v. */
 static const char *const special_functions[] = {"sqrt", "pow"};
 
 /* Appends "; did you mean 'x'?" when a known name is close to `name`:
@@ -209,9 +206,6 @@ static void suggest(char *buf, size_t size, const char *name, const char *const 
 static int is_function_name(const char *name) {
     if (builtin_lookup(name) >= 0 && strcmp(name, "pi") != 0)
         return 1;
-    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-        if (strcmp(aliases[i].alias, name) == 0)
-            return 1;
     for (size_t i = 0; i < sizeof special_functions / sizeof *special_functions; i++)
         if (strcmp(special_functions[i], name) == 0)
             return 1;
@@ -477,20 +471,70 @@ static Node *lower_builtin(Lowerer *L, const Ast *a, int fn, const char *name, N
             r = located(L, dag_call(g, (Builtin)fn, (Node *[]){r, args[i]}, 2), a->loc);
         return r;
     }
-    /* optional constant parameters, with their defaults */
+    /* an optional last argument (builtins.def's dflt): a constant, or
+     * its default */
     int nargs = a->nkids;
-    if (fn == BI_LEAKY_RELU || fn == BI_ELU || fn == BI_STEP) {
-        if (nargs == 1) {
-            args[1] = fn == BI_LEAKY_RELU ? dag_num(g, num_rat(1, 100))
-                                          : dag_int(g, fn == BI_ELU ? 1 : 0);
-            nargs = 2;
-        } else if (args[1]->kind != EX_CONST || args[1]->shape.rank != 0) {
-            diag_error(L->diag, a->kids[1]->loc, "the second argument of '%s' must be a constant",
-                       a->text);
+    Num dflt;
+    if (builtin_default((Builtin)fn, &dflt)) {
+        int last = builtin_info[fn].max_args - 1;
+        if (nargs == last) {
+            args[last] = dag_num(g, dflt);
+            nargs++;
+        } else if (args[last]->kind != EX_CONST || args[last]->shape.rank != 0) {
+            diag_error(L->diag, a->kids[last]->loc, "the %s argument of '%s' must be a constant",
+                       last == 1 ? "second" : "last", a->text);
             return NULL;
         }
     }
+    /* a constant argument outside its domain makes the call undefined
+     * wherever its other arguments are (log(x, 1), huber(x, -1)); calls
+     * of constants alone are checked with every constant (check_constants) */
+    int nconst = 0;
+    for (int k = 0; k < nargs; k++)
+        nconst += args[k]->kind == EX_CONST;
+    for (int k = 0; k < nargs && k < 2 && nconst < nargs; k++)
+        if (args[k]->kind == EX_CONST &&
+            !domain_contains(builtin_info[fn].domain[k], num_value(args[k]->num[0]))) {
+            char why[128];
+            diag_error(L->diag, k < a->nkids ? a->kids[k]->loc : a->loc, "domain error in a constant: %s",
+                       builtin_domain_reason((Builtin)fn, k, why, sizeof why));
+            return NULL;
+        }
     return dag_call(g, (Builtin)fn, args, nargs);
+}
+
+/* max(s) or min(s) of one argument: the largest element of a vector in
+ * other languages, but symdiff's max compares its arguments element by
+ * element.  Reports what to write for a vector or matrix and returns 0;
+ * returns 1 for a scalar (the arity error follows). */
+static NOINLINE int extremum_of_one(Lowerer *L, const Ast *a) {
+    Node *x = lower_expr(L, a->kids[0]);
+    if (!x)
+        return 0;
+    if (x->shape.rank == 0)
+        return 1;
+    /* the elements by name: s[0], s[1], ..., s[n-1] (a matrix's as s[i, j]) */
+    const char *s = a->kids[0]->kind == AST_NAME ? a->kids[0]->text : "u";
+    int64_t n = shape_numel(x->shape);
+    int cols = x->shape.rank == 2 ? x->shape.dim[1] : 0;
+    StrBuf e;
+    sb_init(&e);
+    for (int64_t i = 0; i < n; i++) {
+        if (n > 4 && i == 2) {
+            sb_puts(&e, ", ...");
+            i = n - 1;
+        }
+        if (cols)
+            sb_printf(&e, "%s%.40s[%lld, %lld]", i ? ", " : "", s, (long long)(i / cols), (long long)(i % cols));
+        else
+            sb_printf(&e, "%s%.40s[%lld]", i ? ", " : "", s, (long long)i);
+    }
+    diag_error(L->diag, a->name_loc, "'%s' of one %s: '%s' compares its arguments element by element; for the "
+               "%s element of %s%.40s write %s(%s)", a->text, cols ? "matrix" : "vector", a->text,
+               strcmp(a->text, "max") == 0 ? "largest" : "smallest", s == a->kids[0]->text ? "" : "a value ", s,
+               a->text, sb_str(&e));
+    sb_free(&e);
+    return 0;
 }
 
 /* What a call names: a function of tensors, or a builtin (fn; -1 for
@@ -514,10 +558,9 @@ static NOINLINE int resolve_call(Lowerer *L, const Ast *a, CallTarget *t) {
     t->tensor = tensor_function(name);
     if (t->tensor >= 0)
         return 1;
-    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-        if (strcmp(aliases[i].alias, name) == 0)
-            name = aliases[i].name;
-    int fn = builtin_lookup(name);
+    int fn = builtin_lookup_call(name, a->nkids);
+    if (fn >= 0)
+        name = builtin_info[fn].name; /* the alias resolved */
     int special = strcmp(name, "sqrt") == 0 || strcmp(name, "pow") == 0;
     if (fn == BI_PI || strcmp(name, "e") == 0) {
         diag_error(L->diag, a->name_loc, "'%s' is a constant, not a function", a->text);
@@ -527,6 +570,24 @@ static NOINLINE int resolve_call(Lowerer *L, const Ast *a, CallTarget *t) {
         if (names_value(L, a->text)) {
             diag_error(L->diag, a->name_loc, "'%s' is not a function; write %s*(...) to multiply",
                        a->text, a->text);
+            return 0;
+        }
+        /* another language's name for one of symdiff's functions (arcsinh,
+         * ln1p), or one of them in capitals (Heaviside, ReLU, GELU) */
+        const char *spelled = hint_spelling(a->text);
+        char lower[32];
+        size_t len = strlen(a->text);
+        for (size_t i = 0; i < len && len < sizeof lower; i++)
+            lower[i] = (char)tolower((unsigned char)a->text[i]);
+        lower[len < sizeof lower ? len : 0] = '\0';
+        if (!spelled && strcmp(lower, a->text) != 0 && is_function_name(lower))
+            spelled = lower;
+        if (spelled && spelled == lower) {
+            diag_error(L->diag, a->name_loc, "unknown function '%s'; did you mean '%s'?", a->text, spelled);
+            return 0;
+        }
+        if (spelled) {
+            diag_error(L->diag, a->name_loc, "unknown function '%s': symdiff calls it '%s'", a->text, spelled);
             return 0;
         }
         const char *call, *instead;
@@ -539,13 +600,14 @@ static NOINLINE int resolve_call(Lowerer *L, const Ast *a, CallTarget *t) {
                            "none of its functions computes it", a->text);
             return 0;
         }
-        const char *cands[BI_COUNT + 8];
+        const char *cands[2 * BI_COUNT + 2];
         int n = 0;
         for (int i = 0; i < BI_COUNT; i++)
-            if (i != BI_PI)
+            if (i != BI_PI) {
                 cands[n++] = builtin_info[i].name;
-        for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-            cands[n++] = aliases[i].alias;
+                if (builtin_info[i].alias)
+                    cands[n++] = builtin_info[i].alias;
+            }
         cands[n++] = "sqrt";
         cands[n++] = "pow";
         char hint[128];
@@ -555,10 +617,13 @@ static NOINLINE int resolve_call(Lowerer *L, const Ast *a, CallTarget *t) {
         diag_error(L->diag, a->name_loc, "unknown function '%s'%s", a->text, hint);
         return 0;
     }
-    int lo = special ? (strcmp(name, "pow") == 0 ? 2 : 1) : builtin_info[fn].min_args;
-    int hi = special ? lo : builtin_info[fn].max_args;
+    int lo = special ? (strcmp(name, "pow") == 0 ? 2 : 1) : 0, hi = lo;
+    if (!special)
+        builtin_arity(a->text, &lo, &hi); /* as written: ln(x, b) is no logarithm to a base */
     if (fn == BI_MIN || fn == BI_MAX)
         hi = -1; /* max(a, b, c) = max(max(a, b), c) */
+    if ((fn == BI_MIN || fn == BI_MAX) && a->nkids == 1 && !extremum_of_one(L, a))
+        return 0;
     if (!check_arity(L, a, a->text, lo, hi))
         return 0;
     if (a->nkids > 64) {
@@ -972,7 +1037,7 @@ static int lower_statements(Lowerer *L, Ast *const *stmts, int n) {
 
 /* --- constant domain errors ---------------------------------------------------- */
 
-static const char *domain_reason(const Node *n, const double *val) {
+static const char *domain_reason(const Node *n, const double *val, char *buf, size_t size) {
     if (n->kind == EX_POW) {
         double b = val[n->args[0]->id], e = val[n->args[1]->id];
         if (b == 0 && e < 0)
@@ -981,20 +1046,20 @@ static const char *domain_reason(const Node *n, const double *val) {
             return e == 0.5 ? "square root of a negative number" : "fractional power of a negative number";
         return "the value is too large for a double";
     }
-    if (n->kind == EX_CALL) {
-        switch (n->u.fn) {
-        case BI_LOG:
-        case BI_LOG2:
-        case BI_LOG10:
-            return "logarithm of a number that is not positive";
-        case BI_ASIN:
-        case BI_ACOS:
-            return "argument outside [-1, 1]";
-        default:
-            break;
-        }
-    }
+    if (n->kind == EX_CALL) /* an argument outside its domain (builtins.def) */
+        for (int k = 0; k < n->nargs && k < 2; k++)
+            if (!domain_contains(builtin_info[n->u.fn].domain[k], val[n->args[k]->id]))
+                return builtin_domain_reason((Builtin)n->u.fn, k, buf, size);
     return isnan(val[n->id]) ? "the value is undefined" : "the value is too large for a double";
+}
+
+/* Is an argument of a call outside its domain (builtins.def)?  Most such
+ * calls have no finite value, but some do (log(1, 0) = 0/-inf). */
+static int outside_domain(const Node *n, const double *val) {
+    for (int k = 0; n->kind == EX_CALL && k < n->nargs && k < 2; k++)
+        if (!domain_contains(builtin_info[n->u.fn].domain[k], val[n->args[k]->id]))
+            return 1;
+    return 0;
 }
 
 /* The value of a node without variables, from its arguments' values. */
@@ -1094,7 +1159,7 @@ static int check_constants(Lowerer *L) {
         gain[id] = power_gain(n, gain);
         if (varfree[id]) {
             val[id] = constant_value(n, val);
-            if (isfinite(val[id]) || !args_finite)
+            if ((isfinite(val[id]) && !outside_domain(n, val)) || !args_finite)
                 continue;
         } else if (!isfinite(gain[id]) && n->kind == EX_POW) {
             why = "the exponents of nested powers multiply to more than a double holds";
@@ -1103,8 +1168,9 @@ static int check_constants(Lowerer *L) {
         }
         /* the first undefined constant: report it where it was written */
         Loc loc = {-1, -1};
+        char reason[128];
         if (!why)
-            why = domain_reason(n, val);
+            why = domain_reason(n, val, reason, sizeof reason);
         for (size_t j = id; j < nn && j < L->loc_cap; j++)
             if (L->loc_of[j].start >= 0) {
                 loc = L->loc_of[j];

@@ -56,7 +56,7 @@ typedef struct Options {
     const char *at_text;   /* ... as written, for sd_point_parse       */
     SdDefine *defines;     /* -D name=value, every -D together         */
     int ndefines;
-    int json, simplify_only, latex, hessian, expand, check, stats;
+    int json, simplify_only, latex, hessian, expand, together, check, stats;
     int dump;              /* --dump STAGE (--print: parse) + 1, 0: none */
     int order;
     const char *name;      /* --name: prefix of generated functions     */
@@ -154,6 +154,8 @@ static void print_help(void) {
           "      --order N         the N-th derivative (one variable)\n"
           "      --simplify        print the simplified program instead of derivatives\n"
           "      --expand          expand polynomials fully (teaching; not for code)\n"
+          "      --together        the textbook form: fractions over a common denominator,\n"
+          "                        common factors cancelled (teaching; not for code)\n"
           "      --check           compare the derivatives with finite differences at\n"
           "                        random points (exit status 3 above --tol)\n"
           "      --tol T           tolerance of --check (default 1e-6)\n"
@@ -223,7 +225,7 @@ static void print_help(void) {
 
 enum {
     OPT_VARS = 256, OPT_WRT, OPT_AT, OPT_JSON, OPT_PRINT, OPT_SIMPLIFY, OPT_LATEX, OPT_HESSIAN,
-    OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
+    OPT_ORDER, OPT_EXPAND, OPT_TOGETHER, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
     OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE, OPT_DOT_SHARED,
@@ -238,7 +240,8 @@ static const struct option long_options[] = {
     {"json", no_argument, NULL, OPT_JSON},     {"print", no_argument, NULL, OPT_PRINT},
     {"simplify", no_argument, NULL, OPT_SIMPLIFY}, {"latex", no_argument, NULL, OPT_LATEX},
     {"hessian", no_argument, NULL, OPT_HESSIAN}, {"order", required_argument, NULL, OPT_ORDER},
-    {"expand", no_argument, NULL, OPT_EXPAND}, {"check", no_argument, NULL, OPT_CHECK},
+    {"expand", no_argument, NULL, OPT_EXPAND}, {"together", no_argument, NULL, OPT_TOGETHER},
+    {"check", no_argument, NULL, OPT_CHECK},
     {"mode", required_argument, NULL, OPT_MODE}, {"kink", required_argument, NULL, OPT_KINK},
     {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
     {"tol", required_argument, NULL, OPT_TOL}, {"samples", required_argument, NULL, OPT_SAMPLES},
@@ -835,6 +838,9 @@ static int parse_options(int argc, char **argv, Options *o) {
             }
             o->order = (int)lv;
             break;
+        case OPT_TOGETHER:
+            o->together = 1;
+            break;
         case OPT_EXPAND:
             o->expand = 1;
             break;
@@ -1243,7 +1249,7 @@ enum {
     O_CHECK = 1 << 4, O_C = 1 << 5, O_TEST = 1 << 6, O_MAIN = 1 << 7, O_TRACE = 1 << 8,
     O_FACTOR = 1 << 9, O_DOT = 1 << 10, O_PLOT = 1 << 11, O_SWEEP = 1 << 12, O_OUTFILE = 1 << 13,
     O_AD = 1 << 14, O_UNROLL = 1 << 15, O_PLOTSTYLE = 1 << 16, O_DOTSHARED = 1 << 17,
-    O_DOTDAG = 1 << 18
+    O_DOTDAG = 1 << 18, O_TOGETHER = 1 << 19
 };
 
 static unsigned option_bits(const Options *o) {
@@ -1254,7 +1260,8 @@ static unsigned option_bits(const Options *o) {
            (o->dot ? O_DOT : 0) | (o->plot ? O_PLOT : 0) | (o->sweep_name ? O_SWEEP : 0) |
            (o->output ? O_OUTFILE : 0) | (o->emit_kind != SD_EMIT_SYMBOLIC ? O_AD : 0) |
            (o->unroll ? O_UNROLL : 0) | (o->plot_title || o->plot_width ? O_PLOTSTYLE : 0) |
-           (o->dot_shared_constants ? O_DOTSHARED : 0) | (o->dot ? O_DOTDAG : 0);
+           (o->dot_shared_constants ? O_DOTSHARED : 0) | (o->dot ? O_DOTDAG : 0) |
+           (o->together ? O_TOGETHER : 0);
 }
 
 /* Each row: when any option of `when` is given, every option of `needs`
@@ -1272,6 +1279,7 @@ static const struct {
     {O_TEST | O_MAIN, O_C | O_OUTFILE, 0, "--emit-test and --emit-main need C output to a file: -o NAME.c"},
     {O_C, 0, O_EXPAND | O_SIMPLIFY | O_ORDER,
      "C output is for gradients, Jacobians and Hessians (not with --expand, --simplify or --order)"},
+    {O_TOGETHER, 0, O_C | O_EXPAND, "--together prints derivatives in textbook form (not with C output or --expand)"},
     {O_HESSIAN, 0, O_ORDER, "--hessian and --order ask for different derivatives: give one"},
     {O_AD, 0, O_HESSIAN, "--hessian needs the symbolic kernel (--emit c), not an AD one"},
     {O_TRACE, 0, O_HESSIAN | O_ORDER | O_SIMPLIFY,
@@ -1368,7 +1376,8 @@ static SdRequest request_of(const Options *o) {
                      .nwrt = o->nwrt,
                      .mode = o->mode,
                      .kink = o->kink,
-                     .expand = o->expand};
+                     .expand = o->expand,
+                     .together = o->together};
     return req;
 }
 

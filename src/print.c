@@ -210,58 +210,31 @@ static void print_const(Printer *p, Num v) {
 static void open_paren(Printer *p) { sb_puts(p->out, p->latex ? "\\left(" : "("); }
 static void close_paren(Printer *p) { sb_puts(p->out, p->latex ? "\\right)" : ")"); }
 
-static const char *latex_function(Builtin fn) {
-    switch (fn) {
-    case BI_EXP:
-        return "\\exp";
-    case BI_LOG:
-        return "\\ln";
-    case BI_LOG2:
-        return "\\log_2";
-    case BI_LOG10:
-        return "\\log_{10}";
-    case BI_SIN:
-        return "\\sin";
-    case BI_COS:
-        return "\\cos";
-    case BI_TAN:
-        return "\\tan";
-    case BI_ASIN:
-        return "\\arcsin";
-    case BI_ACOS:
-        return "\\arccos";
-    case BI_ATAN:
-        return "\\arctan";
-    case BI_SINH:
-        return "\\sinh";
-    case BI_COSH:
-        return "\\cosh";
-    case BI_TANH:
-        return "\\tanh";
-    case BI_SIGMOID:
-        return "\\sigma";
-    case BI_MIN:
-        return "\\min";
-    case BI_MAX:
-        return "\\max";
-    case BI_SIGN:
-        return "\\operatorname{sgn}";
-    default:
-        return NULL;
-    }
+/* The LaTeX operator of fn (builtins.def: "\sin"), or NULL when fn is
+ * written as a form ("e^{$0}") or as \operatorname{name}. */
+static const char *latex_operator(Builtin fn) {
+    const char *lx = builtin_info[fn].latex;
+    return lx && !strchr(lx, '$') ? lx : NULL;
 }
 
-/* Arguments a call prints: defaults that lowering fills are left out. */
+/* Arguments a call prints: an optional argument equal to the default that
+ * lowering fills in is left out. */
 static int printed_args(const Node *n) {
-    switch (n->u.fn) {
-    case BI_STEP:
-        return dag_is_num(n->args[1], 0) ? 1 : 2;
-    case BI_LEAKY_RELU:
-        return n->args[1]->kind == EX_CONST && num_equal(n->args[1]->num[0], num_rat(1, 100)) ? 1 : 2;
-    case BI_ELU:
-        return dag_is_num(n->args[1], 1) ? 1 : 2;
-    default:
-        return n->nargs;
+    Num dflt;
+    const Node *last = n->args[n->nargs - 1];
+    if (n->nargs > builtin_info[n->u.fn].min_args && builtin_default((Builtin)n->u.fn, &dflt) &&
+        last->kind == EX_CONST && num_equal(last->num[0], dflt))
+        return n->nargs - 1;
+    return n->nargs;
+}
+
+/* A LaTeX form of builtins.def ("\left|$0\right|"): $k is argument k. */
+static void print_latex_form(Printer *p, const char *form, const Node *n) {
+    for (const char *s = form; *s; s++) {
+        if (*s == '$' && s[1] >= '0' && s[1] - '0' < n->nargs)
+            print_node(p, n->args[*++s - '0'], 0);
+        else
+            sb_putc(p->out, *s);
     }
 }
 
@@ -275,19 +248,11 @@ static void print_call(Printer *p, const Node *n) {
         sb_puts(p->out, "e");
         return;
     }
-    if (p->latex && fn == BI_EXP) {
-        sb_puts(p->out, "e^{");
-        print_node(p, n->args[0], 0);
-        sb_putc(p->out, '}');
+    const char *lx = p->latex ? builtin_info[fn].latex : NULL;
+    if (lx && strchr(lx, '$')) {
+        print_latex_form(p, lx, n);
         return;
     }
-    if (p->latex && fn == BI_ABS) {
-        sb_puts(p->out, "\\left|");
-        print_node(p, n->args[0], 0);
-        sb_puts(p->out, "\\right|");
-        return;
-    }
-    const char *lx = p->latex ? latex_function(fn) : NULL;
     if (lx) {
         sb_puts(p->out, lx);
     } else if (p->latex) {
@@ -319,11 +284,9 @@ static void print_pow(Printer *p, const Node *base, const Node *e) {
         sb_puts(p->out, p->latex ? "}" : ")");
         return;
     }
-    if (p->latex && base->kind == EX_CALL && base->u.fn != BI_PI && !is_euler(base) &&
-        latex_function((Builtin)base->u.fn) && base->u.fn != BI_EXP && base->u.fn != BI_SIGMOID &&
-        base->u.fn != BI_MIN && base->u.fn != BI_MAX) {
+    if (p->latex && base->kind == EX_CALL && latex_operator((Builtin)base->u.fn) && base->nargs == 1) {
         /* \sin^{2}\left(x\right) */
-        sb_puts(p->out, latex_function((Builtin)base->u.fn));
+        sb_puts(p->out, latex_operator((Builtin)base->u.fn));
         sb_puts(p->out, "^{");
         print_node(p, e, 0);
         sb_putc(p->out, '}');

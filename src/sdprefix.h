@@ -54,8 +54,12 @@
 #define big_sign sd_big_sign
 #define big_sub sd_big_sub
 #define big_to_double sd_big_to_double
+#define builtin_arity sd_builtin_arity
+#define builtin_default sd_builtin_default
+#define builtin_domain_reason sd_builtin_domain_reason
 #define builtin_info sd_builtin_info
 #define builtin_lookup sd_builtin_lookup
+#define builtin_lookup_call sd_builtin_lookup_call
 #define codegen_c sd_codegen_c
 #define codegen_comment sd_codegen_comment
 #define codegen_define sd_codegen_define
@@ -64,7 +68,6 @@
 #define codegen_end_statement sd_codegen_end_statement
 #define codegen_float_misfit sd_codegen_float_misfit
 #define codegen_float_misfit_reason sd_codegen_float_misfit_reason
-#define codegen_form_of sd_codegen_form_of
 #define codegen_fuses sd_codegen_fuses
 #define codegen_header_aliasing sd_codegen_header_aliasing
 #define codegen_header_begin sd_codegen_header_begin
@@ -76,9 +79,11 @@
 #define codegen_header_open sd_codegen_header_open
 #define codegen_header_stack sd_codegen_header_stack
 #define codegen_helper_name sd_codegen_helper_name
+#define codegen_helper_of sd_codegen_helper_of
 #define codegen_helpers sd_codegen_helpers
 #define codegen_include_header sd_codegen_include_header
 #define codegen_is_leaf sd_codegen_is_leaf
+#define codegen_libm_name sd_codegen_libm_name
 #define codegen_literal sd_codegen_literal
 #define codegen_locals sd_codegen_locals
 #define codegen_macro_prefix sd_codegen_macro_prefix
@@ -162,6 +167,9 @@
 #define diag_init sd_diag_init
 #define diag_line_col sd_diag_line_col
 #define diag_note sd_diag_note
+#define domain_contains sd_domain_contains
+#define domain_facts sd_domain_facts
+#define domain_point sd_domain_point
 #define dot_write sd_dot_write
 #define dot_write_split sd_dot_write_split
 #define emit_ad_c sd_emit_ad_c
@@ -185,6 +193,8 @@
 #define hint_missing_function sd_hint_missing_function
 #define hint_missing_function_name sd_hint_missing_function_name
 #define hint_operator sd_hint_operator
+#define hint_spelling sd_hint_spelling
+#define hint_spelling_name sd_hint_spelling_name
 #define lower_is_function sd_lower_is_function
 #define lower_program sd_lower_program
 #define node_kind_name sd_node_kind_name
@@ -286,6 +296,7 @@
 #define swell_print_sweep sd_swell_print_sweep
 #define swell_print_sweep_json sd_swell_print_sweep_json
 #define swell_print_table sd_swell_print_table
+#define together_node sd_together_node
 #define trace_derivative sd_trace_derivative
 
 #endif

@@ -1278,6 +1278,9 @@ static Node *build_pow(Graph *g, Node *b, Node *e) {
 
 /* ================================================================ functions */
 
+/* s pi/2 (s = 1 or -1): the exact values of inverse functions. */
+static Node *half_pi(Graph *g, int s) { return dag_mul(g, dag_num(g, num_rat(s, 2)), dag_call(g, BI_PI, NULL, 0)); }
+
 /* Exact values of builtins at constant arguments where they are rational. */
 static Node *fold_call(Graph *g, Builtin fn, Node *const *a) {
     Num x = a[0]->num[0];
@@ -1322,6 +1325,100 @@ static Node *fold_call(Graph *g, Builtin fn, Node *const *a) {
         return v > 0 ? a[1] : a[2];
     case BI_ELU:
         return v >= 0 ? a[0] : NULL;
+    case BI_SEC:
+    case BI_SECH:
+    case BI_ERFC:
+    case BI_EXP2: /* 1 at 0; exp2(k) = 2^k, exact for whole k */
+        if (fn == BI_EXP2 && num_is_int(x))
+            return dag_pow(g, dag_int(g, 2), a[0]);
+        return num_is_zero(x) ? dag_int(g, 1) : NULL;
+    case BI_ASINH:
+    case BI_ATANH:
+    case BI_ERF:
+    case BI_EXPM1:
+    case BI_LOG1P:
+    case BI_GELU:
+    case BI_SILU:
+    case BI_MISH:
+        return num_is_zero(x) ? dag_int(g, 0) : NULL;
+    case BI_ACOSH:
+    case BI_ASECH:
+        return num_is_one(x) ? dag_int(g, 0) : NULL;
+    case BI_ACOT: /* acot(0) = pi/2 */
+        return num_is_zero(x) ? half_pi(g, 1) : NULL;
+    case BI_ASEC: /* asec(1) = 0, asec(-1) = pi */
+        return num_is_one(x) ? dag_int(g, 0) : num_is_minus_one(x) ? dag_call(g, BI_PI, NULL, 0) : NULL;
+    case BI_ACSC: /* acsc(+-1) = +-pi/2 */
+        return num_is_one(x) || num_is_minus_one(x) ? half_pi(g, num_is_one(x) ? 1 : -1) : NULL;
+    case BI_CSC:
+    case BI_COT:
+    case BI_CSCH:
+    case BI_COTH:
+    case BI_ACSCH:
+    case BI_ACOTH:
+        return NULL; /* no rational value at a rational point other than a pole */
+    case BI_ATAN2: { /* on the axes: atan2(0, x) = 0 or pi, atan2(y, 0) = +-pi/2;
+                      * atan2(0, 0) is left to the evaluator (0, as in C) */
+        if (a[1]->kind != EX_CONST)
+            return NULL;
+        double w = num_value(a[1]->num[0]);
+        if (v == 0 && w != 0)
+            return w > 0 ? dag_int(g, 0) : dag_call(g, BI_PI, NULL, 0);
+        if (w == 0 && v != 0)
+            return half_pi(g, v > 0 ? 1 : -1);
+        return NULL;
+    }
+    case BI_HYPOT: { /* sqrt(a^2 + b^2) where it is rational (3, 4: 5) */
+        Num a2, b2, s2, r;
+        if (a[1]->kind != EX_CONST || num_mul(x, x, &a2) != NUM_OK ||
+            num_mul(a[1]->num[0], a[1]->num[0], &b2) != NUM_OK || num_add(a2, b2, &s2) != NUM_OK ||
+            num_pow(s2, num_rat(1, 2), &r) != NUM_OK || !r.is_rat)
+            return NULL;
+        return dag_num(g, r);
+    }
+    case BI_CBRT: { /* the cube root of a perfect cube: cbrt(-27/8) = -3/2 */
+        Num r;
+        if (!x.is_rat || num_pow(num_is_negative(x) ? num_neg(x) : x, num_rat(1, 3), &r) != NUM_OK || !r.is_rat)
+            return NULL;
+        return dag_num(g, num_is_negative(x) ? num_neg(r) : r);
+    }
+    case BI_LOG_BASE: { /* log_b(b^k) = k and log_b(b^(1/k)) = 1/k for whole k (log(8, 2) = 3),
+                         * for a constant base b > 0, b != 1 */
+        if (a[1]->kind != EX_CONST || !domain_contains(DOM_BASE, num_value(a[1]->num[0])) || !(v > 0))
+            return NULL;
+        if (num_is_one(x))
+            return dag_int(g, 0);
+        Num b = a[1]->num[0], p;
+        for (int k = -64; k <= 64 && x.is_rat && b.is_rat; k++) {
+            if (k != 0 && num_pow(b, num_int(k), &p) == NUM_OK && num_equal(p, x))
+                return dag_int(g, k);
+            if (k != 0 && num_pow(x, num_int(k), &p) == NUM_OK && num_equal(p, b))
+                return dag_num(g, num_rat(1, k));
+        }
+        return NULL;
+    }
+    case BI_SOFTSIGN: { /* u/(1 + |u|), exact for a rational u */
+        Num d, r;
+        if (!x.is_rat || num_add(num_int(1), num_is_negative(x) ? num_neg(x) : x, &d) != NUM_OK || !d.is_rat ||
+            num_pow(d, num_int(-1), &r) != NUM_OK || num_mul(x, r, &r) != NUM_OK || !r.is_rat)
+            return NULL;
+        return dag_num(g, r);
+    }
+    case BI_HARDTANH: /* u clamped to [-1, 1] */
+        return v > 1 ? dag_int(g, 1) : v < -1 ? dag_int(g, -1) : a[0];
+    case BI_HUBER: { /* u^2/2 or d (|u| - d/2), exact for rational u and d > 0 */
+        if (a[1]->kind != EX_CONST || !x.is_rat || !a[1]->num[0].is_rat || !(num_value(a[1]->num[0]) > 0))
+            return NULL;
+        Num d = a[1]->num[0], m = num_is_negative(x) ? num_neg(x) : x, r, t;
+        if (num_compare(m, d) <= 0) {
+            if (num_mul(x, x, &r) != NUM_OK || num_mul(r, num_rat(1, 2), &r) != NUM_OK)
+                return NULL;
+        } else if (num_mul(d, num_rat(-1, 2), &t) != NUM_OK || num_add(m, t, &t) != NUM_OK ||
+                   num_mul(d, t, &r) != NUM_OK) {
+            return NULL;
+        }
+        return r.is_rat ? dag_num(g, r) : NULL;
+    }
     case BI_SOFTPLUS:
     case BI_PI:
     case BI_COUNT:

@@ -196,6 +196,10 @@ typedef struct SdRequest {
     int literal;             /* do not use what must hold where the function is
                                 defined (x != 0 in ln(x^2)) to simplify           */
     int expand;              /* expand polynomials fully (teaching)                 */
+    int together;            /* the textbook form (teaching): sums of fractions over
+                                a common denominator, common factors cancelled, the
+                                shortest of the forms tried (never longer); equal
+                                wherever the derivative as computed is defined    */
 } SdRequest;
 
 typedef struct SdResult SdResult;

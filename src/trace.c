@@ -53,39 +53,6 @@ static void put_d(const Tracer *t, StrBuf *sb, const Node *n) {
     put_operand(t, sb, n);
 }
 
-/* What each builtin's derivative is, in words (u is the argument). */
-static const char *builtin_rule(Builtin fn) {
-    switch (fn) {
-    case BI_PI: return "pi' = 0";
-    case BI_EXP: return "exp' = exp";
-    case BI_LOG: return "log'(u) = 1/u";
-    case BI_LOG2: return "log2'(u) = 1/(u ln 2)";
-    case BI_LOG10: return "log10'(u) = 1/(u ln 10)";
-    case BI_SIN: return "sin' = cos";
-    case BI_COS: return "cos' = -sin";
-    case BI_TAN: return "tan' = 1 + tan^2";
-    case BI_ASIN: return "asin'(u) = 1/sqrt(1 - u^2)";
-    case BI_ACOS: return "acos'(u) = -1/sqrt(1 - u^2)";
-    case BI_ATAN: return "atan'(u) = 1/(1 + u^2)";
-    case BI_SINH: return "sinh' = cosh";
-    case BI_COSH: return "cosh' = sinh";
-    case BI_TANH: return "tanh' = 1 - tanh^2";
-    case BI_SIGMOID: return "sigmoid' = sigmoid (1 - sigmoid)";
-    case BI_SOFTPLUS: return "softplus' = sigmoid";
-    case BI_RELU: return "relu' = step";
-    case BI_LEAKY_RELU: return "leaky_relu'(u, a) = a + (1 - a) step(u)";
-    case BI_ELU: return "elu'(u, a) = 1 for u > 0, elu(u, a) + a otherwise";
-    case BI_ABS: return "abs' = sign";
-    case BI_SIGN: return "sign' = 0";
-    case BI_STEP: return "step' = 0";
-    case BI_MIN: return "min' = step of the difference";
-    case BI_MAX: return "max' = step of the difference";
-    case BI_IFPOS: return "ifpos' = step(c) da + step(-c) db";
-    case BI_COUNT: break;
-    }
-    return "";
-}
-
 /* The rule that gives the local factors of n. */
 static void put_rule(const Tracer *t, StrBuf *sb, const Node *n, const unsigned char *dep) {
     int ndep = 0, direct = 0;
@@ -111,7 +78,7 @@ static void put_rule(const Tracer *t, StrBuf *sb, const Node *n, const unsigned 
             name = "general power rule";
         break;
     case EX_CALL: {
-        const char *what = builtin_rule((Builtin)n->u.fn);
+        const char *what = builtin_info[n->u.fn].rule; /* builtins.def */
         if (t->latex)
             sb_printf(sb, "\\text{%s%s}", (ndep == 1 && direct) ? "" : "chain rule: ",
                       builtin_info[n->u.fn].name);

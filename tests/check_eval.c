@@ -77,57 +77,114 @@ static int same_value(double a, double b, double rel) {
 
 /* --- every builtin against libm ------------------------------------------------------ */
 
+/* The C library's functions builtins.def may name (its c and cf columns):
+ * a row naming one is checked against it, a name missing here fails. */
+static const struct {
+    const char *name;
+    double (*d1)(double);
+    double (*d2)(double, double);
+    float (*f1)(float);
+    float (*f2)(float, float);
+} libm[] = {
+    {"exp", exp, NULL, expf, NULL},       {"log", log, NULL, logf, NULL},
+    {"log2", log2, NULL, log2f, NULL},    {"log10", log10, NULL, log10f, NULL},
+    {"sin", sin, NULL, sinf, NULL},       {"cos", cos, NULL, cosf, NULL},
+    {"tan", tan, NULL, tanf, NULL},       {"asin", asin, NULL, asinf, NULL},
+    {"acos", acos, NULL, acosf, NULL},    {"atan", atan, NULL, atanf, NULL},
+    {"sinh", sinh, NULL, sinhf, NULL},    {"cosh", cosh, NULL, coshf, NULL},
+    {"tanh", tanh, NULL, tanhf, NULL},    {"fabs", fabs, NULL, fabsf, NULL},
+    {"asinh", asinh, NULL, asinhf, NULL}, {"acosh", acosh, NULL, acoshf, NULL},
+    {"atanh", atanh, NULL, atanhf, NULL}, {"erf", erf, NULL, erff, NULL},
+    {"erfc", erfc, NULL, erfcf, NULL},    {"cbrt", cbrt, NULL, cbrtf, NULL},
+    {"exp2", exp2, NULL, exp2f, NULL},    {"expm1", expm1, NULL, expm1f, NULL},
+    {"log1p", log1p, NULL, log1pf, NULL}, {"atan2", NULL, atan2, NULL, atan2f},
+    {"hypot", NULL, hypot, NULL, hypotf},
+};
+
+static int libm_index(const char *name) {
+    for (size_t i = 0; i < sizeof libm / sizeof *libm; i++)
+        if (name && strcmp(libm[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The definitions of the functions the generated code computes with sd_
+ * helpers, where this suite checks them (check_functions checks all). */
 static double ref_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 static double ref_softplus(double x) { return log1p(exp(x)); }
 
-typedef struct Fn1 {
-    const char *name;  /* as written in programs        */
-    Builtin fn;
+static const struct {
+    const char *name;
     double (*ref)(double);
-    double rel;        /* 0: the same double as libm    */
-    double lo, hi;     /* the points tried are in [lo, hi] */
-} Fn1;
-
-static const Fn1 fns1[] = {
-    {"exp", BI_EXP, exp, 0, -5, 5},
-    {"log", BI_LOG, log, 0, 0.01, 50},
-    {"ln", BI_LOG, log, 0, 0.01, 50},
-    {"log2", BI_LOG2, log2, 0, 0.01, 50},
-    {"log10", BI_LOG10, log10, 0, 0.01, 50},
-    {"sin", BI_SIN, sin, 0, -7, 7},
-    {"cos", BI_COS, cos, 0, -7, 7},
-    {"tan", BI_TAN, tan, 0, -1.5, 1.5},
-    {"asin", BI_ASIN, asin, 0, -0.99, 0.99},
-    {"acos", BI_ACOS, acos, 0, -0.99, 0.99},
-    {"atan", BI_ATAN, atan, 0, -20, 20},
-    {"sinh", BI_SINH, sinh, 0, -5, 5},
-    {"cosh", BI_COSH, cosh, 0, -5, 5},
-    {"tanh", BI_TANH, tanh, 0, -5, 5},
-    {"sigmoid", BI_SIGMOID, ref_sigmoid, 1e-15, -30, 30},
-    {"softplus", BI_SOFTPLUS, ref_softplus, 1e-15, -30, 30},
-    {"abs", BI_ABS, fabs, 0, -5, 5},
-    {"sqrt", BI_COUNT, sqrt, 1e-16, 0, 100}, /* sqrt is x^(1/2): pow */
+    double rel;
+} defined[] = {
+    {"sigmoid", ref_sigmoid, 1e-15},
+    {"softplus", ref_softplus, 1e-15},
+    {"sqrt", sqrt, 1e-16}, /* sqrt is x^(1/2): pow */
 };
 
 #define NPOINTS 9
 
+/* Row _i of builtins.def, under its name and its alias, at points of its
+ * domain: lowered and evaluated, and through eval_builtin, the same double
+ * as the C library's function its c column names; rounded to float,
+ * within 4 ulps of the function its cf column names. */
 START_TEST(test_builtin_vs_libm) {
-    const Fn1 *f = &fns1[_i];
+    const BuiltinInfo *r = &builtin_info[_i];
+    if (_i == BI_PI || (r->c_double && strncmp(r->c_double, "sd_", 3) == 0))
+        return; /* a constant, or a helper (test_defined_functions, check_functions) */
+    int l = libm_index(r->c_double);
+    ck_assert_msg(l >= 0, "%s: its C function %s is not one of <math.h>'s", r->name, r->c_double);
+    char fname[32];
+    snprintf(fname, sizeof fname, "%sf", libm[l].name);
+    ck_assert_msg(r->c_float && strcmp(r->c_float, fname) == 0, "%s: its float C function %s is not %s", r->name,
+                  r->c_float, fname);
+    for (int spelling = 0; spelling < 2; spelling++) {
+        const char *name = spelling ? r->alias : r->name;
+        if (!name)
+            continue;
+        char prog[64];
+        snprintf(prog, sizeof prog, r->min_args == 2 ? "%s(x, y)" : "%s(x)", name);
+        Graph *g = graph_new();
+        Node *n = lower_text(g, prog);
+        ck_assert_msg(n != NULL, "'%s' does not lower: %s", prog, lower_errors);
+        for (int k = 0; k < NPOINTS; k++)
+            for (int j = 0; j < (r->min_args == 2 ? NPOINTS : 1); j++) {
+                double x[2] = {domain_point(r->domain[0], (double)k / (NPOINTS - 1)), domain_point(r->domain[1], (double)j / (NPOINTS - 1))};
+                double want = r->min_args == 2 ? libm[l].d2(x[0], x[1]) : libm[l].d1(x[0]);
+                double got = eval_node(g, n, x), direct = eval_builtin((Builtin)_i, x);
+                ck_assert_msg(same_value(got, want, 0), "%s at %.17g: %.17g, libm %.17g", prog, x[0], got, want);
+                ck_assert_msg(same_value(direct, want, 0), "eval_builtin %s(%.17g) = %.17g, libm %.17g", name,
+                              x[0], direct, want);
+                float xf[2] = {(float)x[0], (float)x[1]};
+                double fwant = r->min_args == 2 ? libm[l].f2(xf[0], xf[1]) : libm[l].f1(xf[0]);
+                double xr[2] = {xf[0], xf[1]}, fgot = (float)eval_builtin((Builtin)_i, xr);
+                ck_assert_msg(same_value(fgot, fwant, 4 * FLT_EPSILON), "%s(%.9g) in float: %.9g, libm %.9g", name,
+                              xr[0], fgot, fwant);
+            }
+        graph_free(g);
+    }
+}
+END_TEST
+
+START_TEST(test_defined_functions) {
     char prog[64];
-    snprintf(prog, sizeof prog, "%s(x)", f->name);
+    snprintf(prog, sizeof prog, "%s(x)", defined[_i].name);
     Graph *g = graph_new();
     Node *n = lower_text(g, prog);
     ck_assert_msg(n != NULL, "'%s' does not lower: %s", prog, lower_errors);
+    int fn = builtin_lookup(defined[_i].name);
     for (int k = 0; k < NPOINTS; k++) {
-        double x = f->lo + (f->hi - f->lo) * k / (NPOINTS - 1);
-        double want = f->ref(x);
+        double x = fn >= 0 ? -30 + 60.0 * k / (NPOINTS - 1) : 100.0 * k / (NPOINTS - 1);
+        double want = defined[_i].ref(x);
         double got = eval_node(g, n, &x);
-        ck_assert_msg(same_value(got, want, f->rel), "%s at %.17g: %.17g, libm %.17g", prog, x, got, want);
-        if (f->fn != BI_COUNT) {
+        ck_assert_msg(same_value(got, want, defined[_i].rel), "%s at %.17g: %.17g, definition %.17g", prog, x, got,
+                      want);
+        if (fn >= 0) {
             double args[2] = {x, 0};
-            double direct = eval_builtin(f->fn, args);
-            ck_assert_msg(same_value(direct, want, f->rel), "eval_builtin %s(%.17g) = %.17g, libm %.17g",
-                          f->name, x, direct, want);
+            double direct = eval_builtin((Builtin)fn, args);
+            ck_assert_msg(same_value(direct, want, defined[_i].rel), "eval_builtin %s(%.17g) = %.17g, definition %.17g",
+                          defined[_i].name, x, direct, want);
         }
     }
     graph_free(g);
@@ -491,7 +548,8 @@ Suite *eval_suite(void); /* called by tests/runner.c */
 Suite *eval_suite(void) {
     Suite *s = suite_create("eval");
     TCase *tc = tcase_create("builtins");
-    tcase_add_loop_test(tc, test_builtin_vs_libm, 0, (int)(sizeof fns1 / sizeof *fns1));
+    tcase_add_loop_test(tc, test_builtin_vs_libm, 0, BI_COUNT);
+    tcase_add_loop_test(tc, test_defined_functions, 0, (int)(sizeof defined / sizeof *defined));
     tcase_add_loop_test(tc, test_point_values, 0, (int)(sizeof points / sizeof *points));
     tcase_add_test(tc, test_saturation);
     tcase_add_test(tc, test_nan_propagation);

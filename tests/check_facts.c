@@ -160,14 +160,6 @@ START_TEST(test_ranges) {
 }
 END_TEST
 
-/* Random bytes for the program generator (splitmix64). */
-static void random_bytes(uint64_t seed, uint8_t *out, size_t n) {
-    SdrtRng rng;
-    sdrt_rng_seed(&rng, seed);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)(sdrt_rng_next(&rng) >> 56);
-}
-
 /* A random program, lowered into g (NULL when it does not lower: the
  * generator makes some that symdiff rightly refuses). */
 static Node *random_program(Gen *gen, Graph *g, uint64_t seed, StrBuf *text) {

@@ -313,7 +313,7 @@ static const struct {
 } option_values[] = {
     {"--file", "prog.sd"},  {"--output", "out.txt"}, {"--define", "a=1"},    {"--vars", "x"},
     {"--wrt", "x"},         {"--at", "x=1"},         {"--hessian", NULL},    {"--order", "2"},
-    {"--simplify", NULL},   {"--expand", NULL},      {"--check", NULL},      {"--tol", "1e-6"},
+    {"--simplify", NULL},   {"--expand", NULL},      {"--together", NULL},   {"--check", NULL},      {"--tol", "1e-6"},
     {"--samples", "5"},     {"--seed", "3"},         {"--mode", "forward"},  {"--kink", "0.5"},
     {"--emit", "c"},        {"--name", "g"},         {"--type", "float"},    {"--unroll", NULL},
     {"--emit-test", NULL},  {"--emit-main", "train"}, {"--swell", NULL},     {"--sweep", "n=1..2"},
@@ -394,6 +394,7 @@ static const char *const output_kinds[][6] = {
     {"--hessian", "x^2*y"},
     {"--order", "2", "x^5"},
     {"--expand", "(1 + x)^4"},
+    {"--together", "x/(1 + x^2)"},
     {"[x*y, x + y]"},
     {TENSOR_PROGRAM},
     {"--at", "W=[[1,2,3],[4,5,6]], b=[0,1], v=[1,0,-1]", TENSOR_PROGRAM},

@@ -262,3 +262,13 @@ void remove_tree(const char *dir) {
     closedir(d);
     rmdir(dir);
 }
+
+/* A deterministic byte source for the generator (splitmix64). */
+void random_bytes(uint64_t seed, uint8_t *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t z = (seed += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        out[i] = (uint8_t)((z ^ (z >> 31)) >> 24);
+    }
+}

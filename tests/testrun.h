@@ -9,6 +9,7 @@
 #define SYMDIFF_TESTRUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct Run {
     char *out, *err;      /* NUL-terminated captured stdout and stderr */
@@ -46,6 +47,8 @@ void make_temp_dir(char *dir, size_t size, const char *tag);
 char *path_join(const char *dir, const char *name);
 /* Creates (or replaces) the file with `text`; a failure fails the test. */
 void write_file(const char *path, const char *text);
+/* n deterministic bytes from seed (splitmix64), for the fuzz generator. */
+void random_bytes(uint64_t seed, uint8_t *out, size_t n);
 /* The whole file as a malloc'd string, or NULL when it cannot be opened. */
 char *read_file(const char *path);
 /* The same, with its length (the file may hold NUL bytes). */

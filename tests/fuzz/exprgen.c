@@ -5,6 +5,8 @@
  */
 #include "exprgen.h"
 
+#include "dag.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,31 +14,49 @@
 
 const char *const gen_var_names[GEN_NVARS] = {"x", "y", "z"};
 
-/* The functions a program may call, with the spellings the language
- * accepts.  `konst`: the optional second argument must be a literal. */
-typedef enum Fn {
-    F_EXP, F_LOG, F_LOG2, F_LOG10, F_SQRT, F_POW, F_SIN, F_COS, F_TAN, F_ASIN, F_ACOS, F_ATAN,
-    F_SINH, F_COSH, F_TANH, F_SIGMOID, F_SOFTPLUS, F_RELU, F_LEAKY, F_ELU, F_ABS, F_SIGN, F_STEP,
-    F_MIN, F_MAX, F_IFPOS
-} Fn;
+/* The functions a program may call: every row of builtins.def under its
+ * name and under its alias, then sqrt and pow (powers, not rows).
+ * `konst`: the optional last argument must be a literal. */
+enum { F_SQRT = BI_COUNT, F_POW };
 
-static const struct {
+typedef struct Function {
     const char *name;
-    Fn fn;
+    int fn; /* a Builtin, F_SQRT or F_POW */
     int min, max, konst;
-} functions[] = {
-    {"exp", F_EXP, 1, 1, 0},        {"log", F_LOG, 1, 1, 0},         {"ln", F_LOG, 1, 1, 0},
-    {"log2", F_LOG2, 1, 1, 0},      {"log10", F_LOG10, 1, 1, 0},     {"sqrt", F_SQRT, 1, 1, 0},
-    {"pow", F_POW, 2, 2, 0},        {"sin", F_SIN, 1, 1, 0},         {"cos", F_COS, 1, 1, 0},
-    {"tan", F_TAN, 1, 1, 0},        {"asin", F_ASIN, 1, 1, 0},       {"acos", F_ACOS, 1, 1, 0},
-    {"atan", F_ATAN, 1, 1, 0},      {"sinh", F_SINH, 1, 1, 0},       {"cosh", F_COSH, 1, 1, 0},
-    {"tanh", F_TANH, 1, 1, 0},      {"sigmoid", F_SIGMOID, 1, 1, 0}, {"logistic", F_SIGMOID, 1, 1, 0},
-    {"softplus", F_SOFTPLUS, 1, 1, 0}, {"relu", F_RELU, 1, 1, 0},    {"leaky_relu", F_LEAKY, 1, 2, 1},
-    {"elu", F_ELU, 1, 2, 1},        {"abs", F_ABS, 1, 1, 0},         {"sign", F_SIGN, 1, 1, 0},
-    {"sgn", F_SIGN, 1, 1, 0},       {"step", F_STEP, 1, 2, 1},       {"heaviside", F_STEP, 1, 2, 1},
-    {"min", F_MIN, 2, 3, 0},        {"max", F_MAX, 2, 3, 0},         {"ifpos", F_IFPOS, 3, 3, 0},
-};
-#define NFUNCTIONS (sizeof functions / sizeof functions[0])
+} Function;
+
+/* Function i of that list (0 <= i < nfunctions()). */
+static Function function_at(int i) {
+    Function f = {NULL, F_SQRT, 1, 1, 0};
+    for (int b = 0; b < BI_COUNT; b++) {
+        const BuiltinInfo *r = &builtin_info[b];
+        if (b == BI_PI)
+            continue; /* a constant: GEN_PI */
+        for (int spelling = 0; spelling < 2; spelling++) {
+            if (spelling == 1 && !r->alias)
+                break;
+            if (i-- == 0) {
+                f.name = spelling ? r->alias : r->name;
+                f.fn = b;
+                f.min = r->min_args;
+                /* min and max take any number of arguments */
+                f.max = b == BI_MIN || b == BI_MAX ? 3 : r->max_args;
+                f.konst = r->dflt != NULL;
+                return f;
+            }
+        }
+    }
+    if (i == 0)
+        return (Function){"sqrt", F_SQRT, 1, 1, 0};
+    return (Function){"pow", F_POW, 2, 2, 0};
+}
+
+static unsigned nfunctions(void) {
+    unsigned n = 2; /* sqrt, pow */
+    for (int b = 0; b < BI_COUNT; b++)
+        n += b != BI_PI ? 1 + (builtin_info[b].alias != NULL) : 0;
+    return n;
+}
 
 /* Literals: small and exact, decimal, with exponents, and one integer too
  * large for 64 bits (it becomes a double). */
@@ -176,13 +196,14 @@ static GenExpr *gen_expr(Gen *gen, int depth) {
     case 13:
     case 14:
     case 15: {
-        unsigned f = gen_below(&gen->in, NFUNCTIONS);
+        unsigned f = gen_below(&gen->in, nfunctions());
+        Function fn = function_at((int)f);
         e = new_node(gen, GEN_CALL);
         e->fn = (int)f;
-        int span = functions[f].max - functions[f].min + 1;
-        e->nargs = functions[f].min + (int)gen_below(&gen->in, (unsigned)span);
+        int span = fn.max - fn.min + 1;
+        e->nargs = fn.min + (int)gen_below(&gen->in, (unsigned)span);
         for (int k = 0; k < e->nargs; k++) {
-            if (k == 1 && functions[f].konst) {
+            if (k == fn.max - 1 && fn.konst) {
                 static const char *const params[] = {"0.01", "0.2", "1", "0.5", "0", "2"};
                 e->arg[k] = new_literal(gen, params[gen_below(&gen->in, 6)]);
             } else {
@@ -362,7 +383,7 @@ static void print_expr(Gen *gen, const GenExpr *e, int ctx, StrBuf *out) {
         print_operand(gen, e->arg[0], P_UNARY, out);
         break;
     case GEN_CALL:
-        sb_puts(out, functions[e->fn].name);
+        sb_puts(out, function_at(e->fn).name);
         sb_putc(out, '(');
         for (int k = 0; k < e->nargs; k++) {
             if (k)
@@ -428,75 +449,158 @@ static long double sigmoidl(long double x) {
     return x >= 0 ? 1 / (1 + expl(-x)) : expl(x) / (1 + expl(x));
 }
 
-/* One function of the table on long double arguments. */
-static long double apply(Fn fn, const long double *a, int nargs) {
+#define PI_L 3.14159265358979323846264338327950288L
+
+/* b^e: a fractional power of a negative base is undefined, -inf included
+ * (where C's pow gives inf or 0: (-inf)^(1/2) is inf, but z^(1/2) z and
+ * z^(3/2) then differ in sign at z = -inf). */
+static long double power(long double b, long double e) {
+    if (b < 0 && isfinite(e) && e != floorl(e))
+        return NAN;
+    return powl(b, e);
+}
+
+/* One function of the list on long double arguments, from its
+ * definition (independent of eval.c): every row of builtins.def, so that
+ * the compiler asks for a new one here. */
+static long double apply(int fn, const long double *a, int nargs) {
     long double x = a[0];
-    switch (fn) {
-    case F_EXP:
+    if (fn == F_SQRT)
+        return power(x, 0.5L);
+    if (fn == F_POW)
+        return power(x, a[1]);
+    switch ((Builtin)fn) {
+    case BI_PI:
+        return PI_L;
+    case BI_EXP:
         return expl(x);
-    case F_LOG:
+    case BI_LOG:
         return logl(x);
-    case F_LOG2:
+    case BI_LOG2:
         return log2l(x);
-    case F_LOG10:
+    case BI_LOG10:
         return log10l(x);
-    case F_SQRT:
-        return powl(x, 0.5L);
-    case F_POW:
-        return powl(x, a[1]);
-    case F_SIN:
+    case BI_SIN:
         return sinl(x);
-    case F_COS:
+    case BI_COS:
         return cosl(x);
-    case F_TAN:
+    case BI_TAN:
         return tanl(x);
-    case F_ASIN:
+    case BI_ASIN:
         return asinl(x);
-    case F_ACOS:
+    case BI_ACOS:
         return acosl(x);
-    case F_ATAN:
+    case BI_ATAN:
         return atanl(x);
-    case F_SINH:
+    case BI_SINH:
         return sinhl(x);
-    case F_COSH:
+    case BI_COSH:
         return coshl(x);
-    case F_TANH:
+    case BI_TANH:
         return tanhl(x);
-    case F_SIGMOID:
+    case BI_SIGMOID:
         return sigmoidl(x);
-    case F_SOFTPLUS:
+    case BI_SOFTPLUS:
         return (x > 0 ? x : 0) + log1pl(expl(-fabsl(x)));
-    case F_RELU:
+    case BI_RELU:
         return isnan(x) ? x : x > 0 ? x : 0;
-    case F_LEAKY:
+    case BI_LEAKY_RELU:
         return isnan(x) ? x : x > 0 ? x : (nargs > 1 ? a[1] : 0.01L) * x;
-    case F_ELU:
+    case BI_ELU:
         return isnan(x) ? x : x > 0 ? x : (nargs > 1 ? a[1] : 1) * expm1l(x);
-    case F_ABS:
+    case BI_ABS:
         return fabsl(x);
-    case F_SIGN:
+    case BI_SIGN:
         return isnan(x) ? x : x > 0 ? 1 : x < 0 ? -1 : 0;
-    case F_STEP:
+    case BI_STEP:
         return isnan(x) ? x : x > 0 ? 1 : x < 0 ? 0 : (nargs > 1 ? a[1] : 0);
-    case F_MIN:
-    case F_MAX: {
+    case BI_MIN:
+    case BI_MAX: {
         long double r = x;
         for (int k = 1; k < nargs; k++) {
             if (isnan(r) || isnan(a[k]))
                 return NAN;
-            r = fn == F_MIN ? (a[k] < r ? a[k] : r) : (a[k] > r ? a[k] : r);
+            r = fn == BI_MIN ? (a[k] < r ? a[k] : r) : (a[k] > r ? a[k] : r);
         }
         return r;
     }
-    case F_IFPOS:
+    case BI_IFPOS:
         return isnan(x) ? x : x > 0 ? a[1] : a[2];
+    case BI_SEC:
+        return 1 / cosl(x);
+    case BI_CSC:
+        return 1 / sinl(x);
+    case BI_COT:
+        return cosl(x) / sinl(x);
+    case BI_ACOT:
+        return x == 0 ? PI_L / 2 : atanl(1 / x);
+    case BI_ASEC:
+        return acosl(1 / x);
+    case BI_ACSC:
+        return asinl(1 / x);
+    case BI_ASINH:
+        return asinhl(x);
+    case BI_ACOSH:
+        return acoshl(x);
+    case BI_ATANH:
+        return atanhl(x);
+    case BI_SECH:
+        return 1 / coshl(x);
+    case BI_CSCH:
+        return 1 / sinhl(x);
+    case BI_COTH:
+        return coshl(x) / sinhl(x);
+    case BI_ASECH:
+        return acoshl(1 / x);
+    case BI_ACSCH:
+        return asinhl(1 / x);
+    case BI_ACOTH:
+        return atanhl(1 / x);
+    case BI_ATAN2:
+        return atan2l(x, a[1]);
+    case BI_HYPOT:
+        return hypotl(x, a[1]);
+    case BI_CBRT:
+        return cbrtl(x);
+    case BI_EXP2:
+        return exp2l(x);
+    case BI_EXPM1:
+        return expm1l(x);
+    case BI_LOG1P:
+        return log1pl(x);
+    case BI_LOG_BASE:
+        return logl(x) / logl(a[1]);
+    case BI_ERF:
+        return erfl(x);
+    case BI_ERFC:
+        return erfcl(x);
+    case BI_GELU:
+        return isinf(x) ? (x > 0 ? x : 0) : x * erfcl(-x / sqrtl(2)) / 2;
+    case BI_SILU:
+        return isinf(x) ? (x > 0 ? x : 0) : x * sigmoidl(x);
+    case BI_SOFTSIGN:
+        return isinf(x) ? (x > 0 ? 1 : -1) : x / (1 + fabsl(x));
+    case BI_MISH:
+        return isinf(x) ? (x > 0 ? x : 0) : x * tanhl((x > 0 ? x : 0) + log1pl(expl(-fabsl(x))));
+    case BI_HARDTANH:
+        return isnan(x) ? x : x > 1 ? 1 : x < -1 ? -1 : x;
+    case BI_HUBER: {
+        long double d = nargs > 1 ? a[1] : 1;
+        if (!(d > 0))
+            return NAN;
+        return fabsl(x) <= d ? x * x / 2 : d * (fabsl(x) - d / 2);
+    }
+    case BI_COUNT:
+        break;
     }
     return NAN;
 }
 
-static int is_kink(Fn fn) {
-    return fn == F_RELU || fn == F_LEAKY || fn == F_ELU || fn == F_ABS || fn == F_SIGN ||
-           fn == F_STEP || fn == F_MIN || fn == F_MAX || fn == F_IFPOS;
+/* Functions whose derivative jumps where their first argument is 0: the
+ * piecewise rows of builtins.def, and abs (smooth in the table's sense,
+ * as NaN propagates through it, but with a corner at 0). */
+static int is_kink(int fn) {
+    return fn < BI_COUNT && (builtin_info[fn].kind == BK_KINK || fn == BI_ABS);
 }
 
 /* The value of one operation on argument values; `fn` for calls. */
@@ -514,9 +618,9 @@ static long double operate(const GenExpr *e, const long double *a) {
     case GEN_DIV:
         return a[0] / a[1];
     case GEN_POW:
-        return powl(a[0], a[1]);
+        return power(a[0], a[1]);
     case GEN_CALL:
-        return apply(functions[e->fn].fn, a, e->nargs);
+        return apply(function_at(e->fn).fn, a, e->nargs);
     case GEN_WIDE_SUM: {
         long double r = 0;
         for (long k = 1; k <= e->count; k++)
@@ -555,16 +659,69 @@ static int singular_at_zero(const GenExpr *e, int k, const long double *a) {
         return k == 1;
     if (e->kind == GEN_POW)
         return k == 0 && !(a[1] >= 1 && a[1] == floorl(a[1]));
-    if (e->kind != GEN_CALL || k != 0)
+    if (e->kind != GEN_CALL)
         return 0;
-    switch (functions[e->fn].fn) {
-    case F_LOG:
-    case F_LOG2:
-    case F_LOG10:
-    case F_SQRT:
+    int fn = function_at(e->fn).fn;
+    if (fn == F_SQRT || fn == F_POW)
+        return k == 0 && (fn == F_SQRT || !(a[1] >= 1 && a[1] == floorl(a[1])));
+    return 0; /* the functions of builtins.def: edge_near */
+}
+
+/* Is a boundary of domain d (builtins.def), where a function ends, has a
+ * pole or an infinite slope, within err of x? */
+static int domain_edge_near(ArgDomain d, long double x, long double err) {
+    long double edges[2];
+    int n = 0;
+    switch (d) {
+    case DOM_ALL:
+    case DOM_COUNT:
+        break;
+    case DOM_POSITIVE:
+    case DOM_NONZERO:
+    case DOM_THRESHOLD:
+        edges[n++] = 0;
+        break;
+    case DOM_UNIT:
+    case DOM_OPEN_UNIT:
+    case DOM_OUTSIDE_UNIT:
+    case DOM_BEYOND_UNIT:
+        edges[n++] = -1;
+        edges[n++] = 1;
+        break;
+    case DOM_AT_LEAST_ONE:
+        edges[n++] = 1;
+        break;
+    case DOM_UNIT_POSITIVE:
+    case DOM_BASE:
+        edges[n++] = 0;
+        edges[n++] = 1;
+        break;
+    case DOM_ABOVE_MINUS_ONE:
+        edges[n++] = -1;
+        break;
+    }
+    for (int i = 0; i < n; i++)
+        if (!(fabsl(x - edges[i]) > err))
+            return 1;
+    return 0;
+}
+
+/* Is argument k of call e, a[k] give or take ea[k], near a point where the
+ * function ends, jumps or has a pole or an infinite slope?  Its domain's
+ * edges, and the singular points inside its domain. */
+static int edge_near(const GenExpr *e, int k, const long double *a, const long double *ea) {
+    int fn = function_at(e->fn).fn;
+    if (fn >= BI_COUNT || k >= 2)
+        return 0;
+    if (domain_edge_near(builtin_info[fn].domain[k], a[k], ea[k]))
         return 1;
-    case F_POW:
-        return !(a[1] >= 1 && a[1] == floorl(a[1]));
+    switch (fn) {
+    case BI_ACOT: /* jumps from -pi/2 to pi/2 at 0 */
+    case BI_CBRT: /* an infinite slope at 0 */
+        return !(fabsl(a[0]) > ea[0]);
+    case BI_ATAN2: /* undefined slope at the origin */
+    case BI_HYPOT:
+        return !(fabsl(a[0]) > ea[0]) && !(fabsl(a[1]) > ea[1]);
     default:
         return 0;
     }
@@ -604,9 +761,9 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
     }
     /* d(u^v)/dv = u^v ln(u) is NaN at u = 0, where 0^v is 0 for every
      * v > 0: the same convention as a kink */
-    int is_pow = e->kind == GEN_POW || (e->kind == GEN_CALL && (functions[e->fn].fn == F_POW ||
-                                                                  functions[e->fn].fn == F_SQRT));
-    long double expo = e->kind == GEN_CALL && functions[e->fn].fn == F_SQRT ? 0.5L : a[1];
+    int is_pow = e->kind == GEN_POW || (e->kind == GEN_CALL && (function_at(e->fn).fn == F_POW ||
+                                                                  function_at(e->fn).fn == F_SQRT));
+    long double expo = e->kind == GEN_CALL && function_at(e->fn).fn == F_SQRT ? 0.5L : a[1];
     if (is_pow && a[0] == 0 && (arg_var[1] || expo < 1))
         ev->at_kink = 1;
     /* a negative base with a variable exponent is defined at isolated
@@ -615,13 +772,22 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
         ev->at_kink = 1;
     /* likewise where the derivative is infinite (sqrt(u) at u = 0: the
      * chain rule gives inf * 0 = NaN even where u is constant) */
-    if (e->kind == GEN_CALL && (functions[e->fn].fn == F_ASIN || functions[e->fn].fn == F_ACOS) &&
-        fabsl(a[0]) == 1)
-        ev->at_kink = 1;
+    if (e->kind == GEN_CALL) {
+        const long double exact[3] = {0, 0, 0};
+        for (int k = 0; k < e->nargs && k < 2; k++)
+            if (edge_near(e, k, a, exact))
+                ev->at_kink = 1;
+    }
     if (e->kind == GEN_FILL_SUM && (long double)e->count * (e->count2 ? e->count2 : 1) > 1e8L)
         ev->too_large = 1; /* SHAPE_MAX_ELEMENTS */
     long double v = operate(e, a);
     *has_var = var;
+    /* atan2 at the origin: no limit, and the signs of zeros decide
+     * (atan2(0, -0) is pi, atan2(0, 0) is 0) */
+    int atan2_origin = e->kind == GEN_CALL && function_at(e->fn).fn == BI_ATAN2 && !(fabsl(a[0]) > ea[0]) &&
+                       !(fabsl(a[1]) > ea[1]);
+    if (atan2_origin)
+        ev->part_undefined = 1;
     if (!isfinite(v))
         ev->part_undefined = 1;
     if (fabsl(v) > 1e15L || (v != 0 && fabsl(v) < 1e-15L))
@@ -631,7 +797,7 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
     /* 0 from non-zero arguments, other than by a sum or a kink: an
      * underflow (or log(1), where skipping a comparison costs little) */
     if (v == 0 && e->kind != GEN_ADD && e->kind != GEN_SUB && e->kind != GEN_NEG &&
-        !(e->kind == GEN_CALL && is_kink(functions[e->fn].fn))) {
+        !(e->kind == GEN_CALL && is_kink(function_at(e->fn).fn))) {
         int nonzero = 1;
         for (int k = 0; k < e->nargs; k++)
             nonzero &= a[k] != 0;
@@ -651,7 +817,7 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
         int robust = 1;
         /* a negative base with an exponent that is whole once rounded to
          * a double (every double above 2^52 is) has a power in double */
-        int is_power = e->kind == GEN_POW || (e->kind == GEN_CALL && functions[e->fn].fn == F_POW);
+        int is_power = e->kind == GEN_POW || (e->kind == GEN_CALL && function_at(e->fn).fn == F_POW);
         if (is_power && a[0] < 0 && (double)a[1] == floor((double)a[1]))
             robust = 0;
         for (int k = 0; k < e->nargs && robust; k++) {
@@ -671,11 +837,16 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
         if (robust)
             ev->const_undefined = 1;
     }
-    if (e->kind == GEN_CALL && is_kink(functions[e->fn].fn) && isfinite(v)) {
-        Fn fn = functions[e->fn].fn;
+    if (e->kind == GEN_CALL && is_kink(function_at(e->fn).fn) && isfinite(v)) {
+        int fn = function_at(e->fn).fn;
         /* at the kink, or so close that a double evaluation (whose
          * arguments are off by up to their error bounds) may be there */
-        if (fn == F_MIN || fn == F_MAX) {
+        if (fn == BI_HUBER) {
+            /* the derivative is continuous where |u| = d */
+        } else if (fn == BI_HARDTANH) { /* corners at -1 and 1 */
+            if (!(fabsl(fabsl(a[0]) - 1) > ea[0]))
+                ev->at_kink = 1;
+        } else if (fn == BI_MIN || fn == BI_MAX) {
             for (int i = 0; i < e->nargs; i++)
                 for (int j = i + 1; j < e->nargs; j++)
                     if (!(fabsl(a[i] - a[j]) > ea[i] + ea[j]))
@@ -696,7 +867,7 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
         /* per factor: a/k^2, 1 + it and the running product rounded */
         total += 4 * (long double)e->count * 0x1p-53L * fabsl(v);
     }
-    if (!representable)
+    if (!representable || atan2_origin)
         total = INFINITY;
     for (int k = 0; k < e->nargs && isfinite(total); k++) {
         if (ea[k] == 0)
@@ -705,17 +876,30 @@ static long double eval_rec(Eval *ev, const GenExpr *e, long double *err, int *h
             total = INFINITY;
             break;
         }
-        if (ea[k] > 0 && fabsl(a[k]) <= ea[k] && singular_at_zero(e, k, a)) {
+        if (ea[k] > 0 && ((fabsl(a[k]) <= ea[k] && singular_at_zero(e, k, a)) ||
+                          (e->kind == GEN_CALL && edge_near(e, k, a, ea)))) {
             total = INFINITY; /* a pole or a domain edge inside the interval */
             break;
         }
-        if (e->kind == GEN_CALL && (functions[e->fn].fn == F_SIN || functions[e->fn].fn == F_COS)) {
+        if (e->kind == GEN_CALL && (function_at(e->fn).fn == BI_SIN || function_at(e->fn).fn == BI_COS)) {
             /* periodic: the two ends of the interval say nothing about
              * the middle, but the slope is at most 1 */
             total += ea[k] < 2 ? ea[k] : 2;
             continue;
         }
-        if (e->kind == GEN_CALL && functions[e->fn].fn == F_TAN && ea[k] > 1e-3L) {
+        int periodic_poles = e->kind == GEN_CALL && (function_at(e->fn).fn == BI_TAN ||
+                                                     function_at(e->fn).fn == BI_SEC ||
+                                                     function_at(e->fn).fn == BI_CSC ||
+                                                     function_at(e->fn).fn == BI_COT);
+        /* the nearest pole, pi/2 + k pi (tan, sec) or k pi (csc, cot),
+         * within the error bound: the sign of the value is not known (in
+         * double pi is below the true pi, in long double above it) */
+        long double pole = 0;
+        if (periodic_poles) {
+            int fn = function_at(e->fn).fn;
+            pole = fabsl(remainderl(a[k] - (fn == BI_TAN || fn == BI_SEC ? PI_L / 2 : 0), PI_L));
+        }
+        if (periodic_poles && (ea[k] > 1e-3L || pole <= ea[k])) {
             total = INFINITY; /* a pole may be in the interval */
             break;
         }
@@ -810,7 +994,7 @@ int gen_uses_var(const Gen *gen, int var) { return uses_var(gen, gen->root, var)
 static int uses_fn(const Gen *gen, const GenExpr *e, const char *name) {
     if (e->kind == GEN_DEF)
         return uses_fn(gen, gen->defs[e->var], name);
-    if (e->kind == GEN_CALL && strcmp(functions[e->fn].name, name) == 0)
+    if (e->kind == GEN_CALL && strcmp(function_at(e->fn).name, name) == 0)
         return 1;
     for (int k = 0; k < e->nargs; k++)
         if (uses_fn(gen, e->arg[k], name))
