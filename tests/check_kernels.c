@@ -693,6 +693,13 @@ static const char *const same_math[] = {
      * expm1, exponentials shared by sigmoid, softplus and log-sigmoid */
     "log(sigmoid(u))", "log(1 - sigmoid(u))", "log(1 + u)", "exp(u) - 1", "softplus(u) - sigmoid(u)",
     "log(sigmoid(u)) + sigmoid(u)", "log(1 + exp(u))", "-(v*log(sigmoid(u)) + (1 - v)*log(1 - sigmoid(u)))",
+    /* the functions other systems have: reciprocal trigonometry, inverse
+     * hyperbolics, error functions, the careful libm forms, activations */
+    "sec(u)",    "csc(u)",              "cot(u)",      "acot(u)",        "asec(u)",     "acsc(u)",
+    "asinh(u)",  "acosh(u)",            "atanh(u)",    "sech(u)",        "csch(u)",     "coth(u)",
+    "asech(u)",  "acsch(u)",            "acoth(u)",    "erf(u)",         "erfc(u)",     "atan2(u, v)",
+    "hypot(u, v)", "cbrt(u)",           "exp2(u)",     "expm1(u)",       "log1p(u)",    "log(u, v)",
+    "gelu(u)",   "silu(u)",             "softsign(u)", "mish(u)",        "hardtanh(u)", "huber(u, 1.5)",
 };
 
 /* The points: every value for u; for v the first seven too in

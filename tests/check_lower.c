@@ -337,7 +337,7 @@ static const Located located[] = {
     {"param sum, x; sum (x)", NULL, 1, 15, "sum", "'sum' is a variable and a function"},
     {"pi(x)", NULL, 1, 1, "pi", "'pi' is a constant, not a function"},
     {"x = 1; x(2)", NULL, 1, 8, "x", "'x' is not a function; write x*(...) to multiply"},
-    {"exp2(x)", NULL, 1, 1, "exp2", "unknown function 'exp2': symdiff does not have it"},
+    {"exp10(x)", NULL, 1, 1, "exp10", "unknown function 'exp10': symdiff does not have it"},
     {"foo(x)", NULL, 1, 1, "foo", "unknown function 'foo'"},
     {"leaky_relu(x, a)", NULL, 1, 15, "a", "the second argument of 'leaky_relu' must be a constant"},
     /* shapes */
