@@ -1587,6 +1587,16 @@ def stage_report(cfg):
       "round, and tables give medians with the range over repetitions, so a burst of "
       "load shows as a wide range rather than a shifted median. Kernels are calibrated "
       "to a fixed time per timing and run in their own translation units.")
+    if ker:
+        b("")
+        b("Code placement (where the linker puts a kernel and its timing loop, which can "
+          "move a kernel's time by several per cent on its own) is controlled in the "
+          "kernel-cost comparison: each timing is the best of %d runs, and the harness is "
+          "linked in %d layouts (%s), the rounds of all layouts pooled before the median "
+          "is taken; section 2 says how far the layouts' own medians differ."
+          % (ker.get("best", 1), ker.get("layouts", 1),
+             "; ".join("%s%s" % (" · ".join(order), ", pad %d" % pad if "pad" in order else "")
+                       for order, pad in KERNEL_LAYOUTS)))
 
     w("## Goals")
     w("")
