@@ -708,7 +708,10 @@ static int domain_edge_near(ArgDomain d, long double x, long double err) {
 
 /* Is argument k of call e, a[k] give or take ea[k], near a point where the
  * function ends, jumps or has a pole or an infinite slope?  Its domain's
- * edges, and the singular points inside its domain. */
+ * edges, and the singular points inside its domain: a jump (acot at 0,
+ * atan2 on its branch cut) is such a point, as the function is not
+ * differentiable there and a rounding error or the sign of a zero
+ * decides its value. */
 static int edge_near(const GenExpr *e, int k, const long double *a, const long double *ea) {
     int fn = function_at(e->fn).fn;
     if (fn >= BI_COUNT || k >= 2)
@@ -719,8 +722,11 @@ static int edge_near(const GenExpr *e, int k, const long double *a, const long d
     case BI_ACOT: /* jumps from -pi/2 to pi/2 at 0 */
     case BI_CBRT: /* an infinite slope at 0 */
         return !(fabsl(a[0]) > ea[0]);
-    case BI_ATAN2: /* undefined slope at the origin */
-    case BI_HYPOT:
+    case BI_ATAN2: /* jumps from pi to -pi across its branch cut, y = 0
+                    * for x < 0 (the sign of a zero y decides), and has no
+                    * slope at the origin */
+        return !(fabsl(a[0]) > ea[0]) && !(a[1] > ea[1]);
+    case BI_HYPOT: /* undefined slope at the origin */
         return !(fabsl(a[0]) > ea[0]) && !(fabsl(a[1]) > ea[1]);
     default:
         return 0;

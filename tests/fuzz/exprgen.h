@@ -85,8 +85,10 @@ typedef struct Gen {
 typedef struct GenValue {
     long double v;
     long double err;   /* bound on a double evaluation's error (may be inf) */
-    int at_kink;       /* a kink was evaluated exactly at its kink, or a
-                          branch of ifpos/min/max tie was taken            */
+    int at_kink;       /* a kink was evaluated exactly at its kink, a
+                          function at a jump or a domain edge (atan2 on
+                          its branch cut), or a branch of ifpos/min/max
+                          tie was taken                                    */
     int const_undefined; /* a subexpression without variables is not a
                             finite double: symdiff must reject it          */
     int const_tiny;      /* a constant underflows in double (symdiff may
