@@ -132,6 +132,10 @@ GenValue gen_eval(const Gen *gen, const long double *point);
 long double gen_ridders(const Gen *gen, const long double *point, int var, long double step,
                         long double *err);
 
+/* The reference value of row fn of builtins.def (a Builtin) at a[nargs],
+ * from its definition in long double. */
+long double gen_builtin_value(int fn, const long double *a, int nargs);
+
 /* Does the program use this variable? */
 int gen_uses_var(const Gen *gen, int var);
 /* Does the program call ifpos (whose derivative has a documented
