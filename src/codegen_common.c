@@ -105,16 +105,16 @@ static const struct {
     [CH_ACSCH] = {"acsch", "$T x", "asinh(1/x)", "    return asinh$F($1 / x);\n"},
     [CH_ACOTH] = {"acoth", "$T x", "atanh(1/x)", "    return atanh$F($1 / x);\n"},
     [CH_LOG_BASE] = {"log_base", "$T x, $T b", "the logarithm of x to base b", "    return log$F(x) / log$F(b);\n"},
-    [CH_GELU] = {"gelu", "$T x", "x Phi(x) = x erfc(-x/sqrt(2))/2: no cancellation for x < 0; 0 at -inf",
-                 "    return isinf(x) ? (x > 0 ? x : $0) : $(0.5) * x * erfc$F(-x * $(0.70710678118654752440));\n"},
-    [CH_SILU] = {"silu", "$T x", "x sigmoid(x), evaluated so that exp never overflows; 0 at -inf",
-                 "    if (isinf(x)) {\n        return x > 0 ? x : $0;\n    }\n"
+    [CH_GELU] = {"gelu", "$T x", "x Phi(x) = x erfc(-x/sqrt(2))/2: no cancellation for x < 0; -0 at -inf",
+                 "    return isinf(x) ? (x > 0 ? x : -$0) : $(0.5) * x * erfc$F(-x * $(0.70710678118654752440));\n"},
+    [CH_SILU] = {"silu", "$T x", "x sigmoid(x), evaluated so that exp never overflows; -0 at -inf",
+                 "    if (isinf(x)) {\n        return x > 0 ? x : -$0;\n    }\n"
                  "    if (x >= 0) {\n        return x / ($1 + exp$F(-x));\n    }\n"
                  "    return x * exp$F(x) / ($1 + exp$F(x));\n"},
     [CH_SOFTSIGN] = {"softsign", "$T x", "x/(1 + |x|), +-1 at +-inf",
                      "    return isinf(x) ? (x > 0 ? $1 : -$1) : x / ($1 + fabs$F(x));\n"},
-    [CH_MISH] = {"mish", "$T x", "x tanh(softplus(x)); 0 at -inf",
-                 "    return isinf(x) ? (x > 0 ? x : $0) : x * tanh$F((x > 0 ? x : $0) + log1p$F(exp$F(-fabs$F(x))));\n"},
+    [CH_MISH] = {"mish", "$T x", "x tanh(softplus(x)); -0 at -inf",
+                 "    return isinf(x) ? (x > 0 ? x : -$0) : x * tanh$F((x > 0 ? x : $0) + log1p$F(exp$F(-fabs$F(x))));\n"},
     [CH_HARDTANH] = {"hardtanh", "$T x", "x clamped to [-1, 1]; NaN stays NaN",
                      "    return x > $1 ? $1 : x < -$1 ? -$1 : x;\n"},
     [CH_HUBER] = {"huber", "$T x, $T d", "x^2/2 for |x| <= d, d (|x| - d/2) beyond (d > 0)",

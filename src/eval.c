@@ -61,8 +61,8 @@ double eval_builtin(Builtin fn, const double *a) {
         return isnan(x) ? x : x > 0 ? x : a[1] * expm1(x);
     case BI_ABS:
         return fabs(x);
-    case BI_SIGN:
-        return isnan(x) ? x : x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
+    case BI_SIGN: /* 0, -0 and NaN give themselves, as the kernels' sd_sign */
+        return x > 0 ? 1.0 : x < 0 ? -1.0 : x;
     case BI_STEP:
         return isnan(x) ? x : x > 0 ? 1.0 : x < 0 ? 0.0 : a[1];
     case BI_MIN:
@@ -119,19 +119,20 @@ double eval_builtin(Builtin fn, const double *a) {
         return erf(x);
     case BI_ERFC:
         return erfc(x);
-    /* gelu, silu and mish tend to 0 at -inf (where u times 0 is NaN) */
+    /* gelu, silu and mish tend to 0 at -inf (where u times 0 is NaN), from
+     * below: u < 0 times a positive factor, so -0 */
     case BI_GELU: /* u Phi(u) = u erfc(-u/sqrt(2))/2: no cancellation for u < 0 */
-        return isinf(x) ? (x > 0 ? x : 0.0) : 0.5 * x * erfc(-x * 0.70710678118654752440);
+        return isinf(x) ? (x > 0 ? x : -0.0) : 0.5 * x * erfc(-x * 0.70710678118654752440);
     case BI_SILU: /* u sigmoid(u), written so that exp never overflows */
         if (isinf(x))
-            return x > 0 ? x : 0.0;
+            return x > 0 ? x : -0.0;
         if (x >= 0)
             return x / (1.0 + exp(-x));
         return x * exp(x) / (1.0 + exp(x));
     case BI_SOFTSIGN: /* u/(1 + |u|), +-1 at +-inf */
         return isinf(x) ? (x > 0 ? 1.0 : -1.0) : x / (1.0 + fabs(x));
     case BI_MISH: /* u tanh(softplus(u)) */
-        return isinf(x) ? (x > 0 ? x : 0.0) : x * tanh((x > 0 ? x : 0.0) + log1p(exp(-fabs(x))));
+        return isinf(x) ? (x > 0 ? x : -0.0) : x * tanh((x > 0 ? x : 0.0) + log1p(exp(-fabs(x))));
     case BI_HARDTANH: /* u clamped to [-1, 1]; NaN stays NaN */
         return x > 1 ? 1.0 : x < -1 ? -1.0 : x;
     case BI_HUBER: { /* u^2/2 for |u| <= d, d (|u| - d/2) beyond; d > 0 */
@@ -160,7 +161,9 @@ static double eval_sum(const Node *n, double *const *at, size_t e) {
         else if (exp_term < 0 && n->args[k]->kind == EX_CALL && n->args[k]->u.fn == BI_EXP)
             exp_term = k;
     }
-    double v = 0;
+    /* -0 is the identity of IEEE addition (-0 + -0 = -0, where +0 + -0
+     * = +0): a sum of zeros keeps the sign a + b + ... gives as written */
+    double v = -0.0;
     for (int k = 0; k < n->nargs; k++) {
         if (minus_one >= 0 && exp_term >= 0 && (k == minus_one || k == exp_term)) {
             if (k == exp_term)

@@ -18,16 +18,24 @@
  *     and hyperbolic functions are named (sin/cos = tan, cos/sin = cot,
  *     sinh/cosh = tanh, cosh/sinh = coth, tan cos = sin);
  *   - 1 + tan(u)^2 = sec(u)^2, 1 + cot(u)^2 = csc(u)^2,
- *     1 - tanh(u)^2 = sech(u)^2 and coth(u)^2 - 1 = csch(u)^2.
+ *     1 - tanh(u)^2 = sech(u)^2 and coth(u)^2 - 1 = csch(u)^2;
+ *   - a product may also take sigmoid(u) for the fraction 1/(1 + exp(-u))
+ *     it is (exp(x) sigmoid(-x)^2 = exp(x)/(1 + exp(x))^2), and gather
+ *     powers of one whole exponent into the power of a polynomial
+ *     (x^3 (x^2 - 2)^3 = (x^3 - 2x)^3);
+ *   - the simplifier's exponent rules keep a domain ((x^-2)^-1 and
+ *     x^2 x^-2 stay, undefined at 0); here they are merged, in powers,
+ *     products and the monomials of expansions, as a textbook does.
  * Each of these is an identity wherever its left side is defined; the
  * result may be defined where the original is not (a cancelled factor is
  * 0 there, the original 0/0), never different where both are.  Of the
  * forms a sum can take (as it was, over the common denominator, with the
  * denominator multiplied out, or the numerator's terms each over the
- * denominator) the one printed shortest is kept, and so for the whole
- * result: the output is never longer than the input.  Shared nodes stay
- * shared: each node is transformed once, and the form of a node with two
- * or more users is pinned, so that its users treat it as one factor.
+ * denominator) the one printed shortest (spaces not counted) is kept,
+ * and so for the whole result: the output is never longer than the
+ * input.  Shared nodes stay shared: each node is transformed once, and
+ * the form of a node with two or more users is pinned, so that its users
+ * treat it as one factor.
  * Results whose tree is larger than TOGETHER_MAX_TREE nodes are left as
  * they are (no textbook prints them).
  */
@@ -58,11 +66,18 @@ typedef struct Together {
     uint32_t *uses; /* by id < n0: users within the result                  */
 } Together;
 
+/* The length of n as printed, spaces not counted (the spaces around + and
+ * - are the printer's layout, not the form's: exp(x)/(1 + exp(x))^2 is
+ * shorter than exp(x)*sigmoid(-x)^2). */
 static size_t printed_length(Graph *g, Node *n) {
     StrBuf sb;
     sb_init(&sb);
     print_expr(&sb, g, n, PRINT_INFIX);
-    size_t len = sb.failed ? (size_t)-1 : sb.len;
+    size_t len = 0;
+    for (size_t i = 0; i < sb.len && !sb.failed; i++)
+        len += sb.data[i] != ' ';
+    if (sb.failed)
+        len = (size_t)-1;
     sb_free(&sb);
     return len;
 }
@@ -129,10 +144,18 @@ static const struct {
     {BI_TANH, BI_COSH, BI_SINH, 1},  {BI_COTH, BI_SINH, BI_COSH, 1},
 };
 
+/* 1 + exp(-u), the denominator of sigmoid(u) = 1/(1 + exp(-u)). */
+static Node *sigmoid_denominator(Graph *g, const Node *sigmoid) {
+    return dag_add(g, dag_int(g, 1), dag_call1(g, BI_EXP, dag_sub(g, dag_int(g, 0), sigmoid->args[0])));
+}
+
 /* The product of the factors: factors of nested products flattened
  * (except those with atomic[i] set: shared values), the exponents of each
- * base added, quotients of functions named. */
-static Node *product(Graph *g, Node *const *factors, const unsigned char *atomic, int n) {
+ * base added, quotients of functions named.  With `sigmoids`, sigmoid(u)
+ * is the fraction it is, 1/(1 + exp(-u)), whose denominator merges with
+ * the others: sigmoid(x) exp(-x) sigmoid(x) = exp(-x)/(1 + exp(-x))^2
+ * (a power -1 of it prints as sigmoid again). */
+static Node *product_of(Graph *g, Node *const *factors, const unsigned char *atomic, int n, int sigmoids) {
     Nodes base = {0}, expo = {0};
     for (int i = 0; i < n && !g->failed; i++) {
         Node *f = factors[i];
@@ -145,6 +168,14 @@ static Node *product(Graph *g, Node *const *factors, const unsigned char *atomic
             if (b->kind == EX_CONST) { /* constants multiply as the simplifier does */
                 b = a;
                 e = dag_int(g, 1);
+            }
+            if (sigmoids && is_call(b, BI_SIGMOID) && e->kind == EX_CONST && e->num[0].is_rat) {
+                /* sigmoid(u)^e = (1 + exp(-u))^-e (shared or not: the
+                 * same value spelled out, its argument still shared) */
+                b = sigmoid_denominator(g, b);
+                e = dag_num(g, num_neg(e->num[0]));
+                if (g->failed)
+                    break;
             }
             int j = 0;
             while (j < base.n && base.v[j] != b)
@@ -191,6 +222,39 @@ static Node *product(Graph *g, Node *const *factors, const unsigned char *atomic
     free(expo.v);
     free(out.v);
     return r;
+}
+
+static Node *product(Graph *g, Node *const *factors, const unsigned char *atomic, int n) {
+    return product_of(g, factors, atomic, n, 0);
+}
+
+/* b^e with the exponents of b's powers multiplied, where b^e is defined:
+ *   (b^f)^e = b^(f e) for a fractional f (then b >= 0) or a whole e
+ *   (sqrt(x)^2 = x, (x^-2)^-1 = x^2);
+ *   (a b)^e = a^e b^e for a whole e, its factors' powers merged: the
+ *   reciprocal of a fraction, ((1 + x^2)/x^2)^-1 = x^2/(1 + x^2) (|e| <= 8,
+ *   as the simplifier: (y z)^1000 is finite where y^1000 z^1000 is inf 0).
+ * The simplifier keeps (x^-2)^-1 (undefined at 0, where x^2 is not); the
+ * textbook form may be defined where the original is not. */
+static Node *power(Graph *g, Node *b, Node *e) {
+    if (e->kind != EX_CONST || !e->num[0].is_rat)
+        return dag_pow(g, b, e);
+    Num en = e->num[0];
+    if (b->kind == EX_POW && b->args[1]->kind == EX_CONST && b->args[1]->num[0].is_rat &&
+        (!num_is_int(b->args[1]->num[0]) || num_is_int(en))) {
+        Num fe;
+        if (num_mul(b->args[1]->num[0], en, &fe) == NUM_OK && fe.is_rat)
+            return dag_pow(g, b->args[0], dag_num(g, fe));
+    }
+    if (b->kind == EX_MUL && num_is_int(en) && en.p >= -8 && en.p <= 8) {
+        Nodes f = {0};
+        for (int k = 0; k < b->nargs && !g->failed; k++)
+            push(g, &f, b->args[k]->kind == EX_CONST ? dag_pow(g, b->args[k], e) : power(g, b->args[k], e));
+        Node *r = g->failed ? NULL : product(g, f.v, NULL, f.n);
+        free(f.v);
+        return r;
+    }
+    return dag_pow(g, b, e);
 }
 
 /* --- sums ---------------------------------------------------------------------- */
@@ -300,11 +364,16 @@ static Node *pythagorean_sum(Graph *g, Node *s) {
     return g->failed ? NULL : r;
 }
 
+/* A monomial of the expansion with the powers of each base merged, as
+ * product() does: expansion takes x^-2 for an atom and the simplifier
+ * keeps x^2 x^-2 (undefined at 0, where 1 is not), the textbook form 1. */
+static Node *merged(Graph *g, Node *t) { return t && t->kind == EX_MUL ? product(g, &t, NULL, 1) : t; }
+
 /* n expanded into a flat sum of monomials (functions as atoms), or n when
  * it cannot be (too many terms, coefficients beyond 64 bits). */
 static Node *flat_expanded(Graph *g, Node *n) {
     ExpandStatus err = EXPAND_OK;
-    Node *e = expand_node(g, n, &err);
+    Node *e = merged(g, expand_node(g, n, &err));
     if (!e)
         return g->failed ? NULL : n;
     /* content * primitive: the content multiplied into each term */
@@ -321,7 +390,7 @@ static Node *flat_expanded(Graph *g, Node *n) {
         return NULL;
     }
     for (int i = 0; i < sum->nargs; i++)
-        t[i] = content ? dag_mul(g, content, sum->args[i]) : sum->args[i];
+        t[i] = merged(g, content ? dag_mul(g, content, sum->args[i]) : sum->args[i]);
     Node *r = g->failed ? NULL : dag_add_flat(g, t, sum->nargs);
     free(t);
     return r ? pythagorean_sum(g, r) : NULL;
@@ -392,7 +461,9 @@ static int den_max(Graph *g, Dens *d, Node *base, Num e) {
 
 /* Splits a term into its numerator factors and its denominator (factors
  * b^-e with a constant e > 0 and a base that is not a constant); an atomic
- * term (a shared value) is all numerator. */
+ * term (a shared value) is all numerator.  (Not sigmoid(u) as 1/(1 +
+ * exp(-u)): 1 - sigmoid(u) over it is exp(-u) sigmoid(u), inf times 0 for
+ * u below -709.) */
 static void split_term(Graph *g, Node *t, int atomic, Nodes *num, Dens *den) {
     num->n = 0;
     den->n = 0;
@@ -591,6 +662,40 @@ static Node *sum_form(Graph *g, Node *const *t, const unsigned char *atomic, int
     return shortest(g, cand, 5);
 }
 
+/* The product r with its powers of one whole exponent k >= 2 gathered
+ * into the power of their bases' product multiplied out, where that is a
+ * sum: x^3 (x^2 - 2)^3 = (x^3 - 2 x)^3, (a b)^k = a^k b^k for a whole k
+ * everywhere.  NULL when r has no such powers. */
+static Node *same_powers(Graph *g, Node *r) {
+    if (!r || r->kind != EX_MUL)
+        return NULL;
+    Node *out = NULL;
+    for (int i = 0; i < r->nargs && !g->failed && !out; i++) {
+        Node *p = r->args[i];
+        if (p->kind != EX_POW || p->args[1]->kind != EX_CONST || !num_is_int(p->args[1]->num[0]) ||
+            num_compare(p->args[1]->num[0], num_int(2)) < 0)
+            continue;
+        Nodes bases = {0}, rest = {0};
+        for (int j = 0; j < r->nargs && !g->failed; j++) {
+            Node *q = r->args[j];
+            if (q->kind == EX_POW && q->args[1] == p->args[1] && q->args[0]->kind != EX_CONST)
+                push(g, &bases, q->args[0]);
+            else
+                push(g, &rest, q);
+        }
+        if (bases.n >= 2 && !g->failed) {
+            Node *b = flat_expanded(g, dag_mul_n(g, bases.v, bases.n));
+            if (b && b->kind == EX_ADD) {
+                push(g, &rest, dag_pow(g, b, p->args[1]));
+                out = g->failed ? NULL : dag_mul_n(g, rest.v, rest.n);
+            }
+        }
+        free(bases.v);
+        free(rest.v);
+    }
+    return out;
+}
+
 /* --- the pass -------------------------------------------------------------------- */
 
 /* x^c: a value too cheap to keep whole where it is shared, so that its
@@ -628,7 +733,7 @@ static Node *transform(Together *T, Node *n) {
         break;
     case EX_MUL: {
         r = product(g, a, atomic, n->nargs);
-        Node *c[3] = {r, NULL, NULL};
+        Node *c[5] = {r, NULL, NULL, NULL, NULL};
         if (fracs && r) { /* the factors' common denominators may cancel */
             for (int k = 0; k < n->nargs; k++)
                 if (n->args[k]->id < T->n0 && T->frac[n->args[k]->id] && !atomic[k])
@@ -638,29 +743,23 @@ static Node *transform(Together *T, Node *n) {
         /* a polynomial multiplied out: 4 x (3 x^2 - 1) = 12 x^3 - 4 x */
         if (r && dag_count(g, &r, 1) <= TOGETHER_MAX_NODES)
             c[2] = flat_expanded(g, r);
-        r = shortest(g, c, 3);
+        /* sigmoids as fractions: exp(x) sigmoid(-x)^2 = exp(x)/(1 + exp(x))^2 */
+        if (r)
+            c[3] = product_of(g, a, atomic, n->nargs, 1);
+        if (r && dag_count(g, &r, 1) <= TOGETHER_MAX_NODES)
+            c[4] = same_powers(g, r);
+        r = shortest(g, c, 5);
         break;
     }
     case EX_POW: {
         Node *b = a[0], *e = a[1];
         if (fracs && n->args[0]->id < T->n0 && T->frac[n->args[0]->id]) {
-            Node *c[2] = {dag_pow(g, b, e), dag_pow(g, T->frac[n->args[0]->id], e)};
+            Node *c[2] = {power(g, b, e), power(g, T->frac[n->args[0]->id], e)};
             T->frac[n->id] = c[1];
             r = shortest(g, c, 2);
             break;
         }
-        /* (b^f)^e = b^(f e) where b^f is defined: for a fractional f
-         * (then b >= 0) or a whole e (sqrt(x)^2 = x) */
-        if (b->kind == EX_POW && b->args[1]->kind == EX_CONST && e->kind == EX_CONST &&
-            b->args[1]->num[0].is_rat && e->num[0].is_rat &&
-            (!num_is_int(b->args[1]->num[0]) || num_is_int(e->num[0]))) {
-            Num fe;
-            if (num_mul(b->args[1]->num[0], e->num[0], &fe) == NUM_OK && fe.is_rat) {
-                r = dag_pow(g, b->args[0], dag_num(g, fe));
-                break;
-            }
-        }
-        r = dag_pow(g, b, e);
+        r = power(g, b, e);
         break;
     }
     case EX_CALL:

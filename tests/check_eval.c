@@ -315,6 +315,31 @@ END_TEST
 
 /* --- NaN in, NaN out ------------------------------------------------------------------- */
 
+/* A sum of zeros has the sign IEEE addition gives it as written: -0 when
+ * every term is -0 (1/(1/z + csch(-y)) is -inf at z = -inf, y = inf),
+ * +0 otherwise: every sign pattern of 2 to 5 terms. */
+START_TEST(test_sum_of_signed_zeros) {
+    static const char *const vars[] = {"p", "q", "r", "s", "t"};
+    for (int n = 2; n <= 5; n++) {
+        char text[64] = "";
+        for (int k = 0; k < n; k++) {
+            strcat(text, k ? " + " : "");
+            strcat(text, vars[k]);
+        }
+        for (int signs = 0; signs < 1 << n; signs++) {
+            double point[5];
+            int all_negative = 1;
+            for (int k = 0; k < n; k++) {
+                point[k] = signs >> k & 1 ? -0.0 : 0.0;
+                all_negative &= signs >> k & 1;
+            }
+            double v = eval_text(text, point);
+            ck_assert_msg(v == 0 && !signbit(v) == !all_negative, "%s at signs %#x: %g", text, (unsigned)signs, v);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_nan_propagation) {
     static const Builtin fns[] = {BI_RELU, BI_LEAKY_RELU, BI_ELU, BI_ABS, BI_SIGN, BI_STEP,
                                   BI_SIGMOID, BI_SOFTPLUS, BI_EXP, BI_TANH, BI_IFPOS};
@@ -553,6 +578,7 @@ Suite *eval_suite(void) {
     tcase_add_loop_test(tc, test_point_values, 0, (int)(sizeof points / sizeof *points));
     tcase_add_test(tc, test_saturation);
     tcase_add_test(tc, test_nan_propagation);
+    tcase_add_test(tc, test_sum_of_signed_zeros);
     tcase_add_test(tc, test_pow_semantics);
     tcase_add_test(tc, test_pow_odd_exponents_beyond_doubles);
     tcase_add_test(tc, test_pow_towers_are_constants);

@@ -32,6 +32,7 @@
 #include "codegen_common.h"
 #include "dag.h"
 #include "eval.h"
+#include "fuzz/exprgen.h"
 #include "symdiff.h"
 #include "testrun.h"
 #include "testutil.h"
@@ -654,6 +655,26 @@ static void kernels_teardown(void) {
         remove_tree(dir);
 }
 
+static const char *const ccs[] = {"gcc", "clang"};
+
+/* Compiles dir/<name>.c with cc (-Werror, -Wdouble-promotion) and runs it:
+ * its output (to free), or NULL where cc is not installed. */
+static char *compile_and_run(const char *cc, const char *name) {
+    if (!have_compiler(cc))
+        return NULL;
+    if (sh("cd '%s' && %s -std=c99 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -O2 "
+           "%s.c -o %s -lm 2> cc.txt && ./%s > out.txt",
+           dir, cc, name, name, name) != 0) {
+        char *log_path = path_join(dir, "cc.txt"), *log = read_file(log_path);
+        ck_abort_msg("%s: the kernels do not compile or run:\n%.3000s", cc, log ? log : "");
+    }
+    char *out_path = path_join(dir, "out.txt");
+    char *out = read_file(out_path);
+    free(out_path);
+    ck_assert_ptr_nonnull(out);
+    return out;
+}
+
 enum { KPOINTS = 7 };
 
 /* The points of row fn's kernel test: KPOINTS per argument in its domain. */
@@ -725,20 +746,10 @@ START_TEST(test_kernels) {
     sb_free(&all);
     sb_free(&unity);
     sb_free(&driver);
-    static const char *const ccs[] = {"gcc", "clang"};
     for (int cc = 0; cc < 2; cc++) {
-        if (!have_compiler(ccs[cc]))
+        char *out = compile_and_run(ccs[cc], "functions");
+        if (!out)
             continue;
-        if (sh("cd '%s' && %s -std=c99 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -O2 "
-               "functions.c -o functions -lm 2> cc.txt && ./functions > out.txt",
-               dir, ccs[cc]) != 0) {
-            char *log_path = path_join(dir, "cc.txt"), *log = read_file(log_path);
-            ck_abort_msg("%s: the kernels do not compile or run:\n%.3000s", ccs[cc], log ? log : "");
-        }
-        char *out_path = path_join(dir, "out.txt");
-        char *out = read_file(out_path);
-        free(out_path);
-        ck_assert_ptr_nonnull(out);
         int lines = 0, compared = 0;
         SdProgram *p = NULL;
         SdResult *g = NULL;
@@ -785,6 +796,158 @@ START_TEST(test_kernels) {
 }
 END_TEST
 
+/* --- the special arguments ------------------------------------------------------------------ */
+
+/* +-0, +-inf and NaN: every function has one value there (a limit, with
+ * the sign of a zero that tends from below: silu(-inf) = -0, csch(-inf)
+ * = -0) wherever it is computed: eval.c, the simplifier's folds, the
+ * fuzzer's reference in long double and the generated kernels in double
+ * and float.  Each of them feeds the next stage's signs (1/silu(-inf) is
+ * -inf), so they must agree to the sign of a zero. */
+static const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, NAN};
+enum { NSPECIAL = sizeof specials / sizeof *specials };
+
+/* The arguments of row fn at special point i: the specials in x (and y), a
+ * default in the optional argument, 2 in ifpos's third.  Returns the
+ * number of arguments. */
+static int special_args(int fn, int i, double a[3]) {
+    const BuiltinInfo *r = &builtin_info[fn];
+    a[0] = specials[nvars_of(fn) > 1 ? i / NSPECIAL : i];
+    a[1] = nvars_of(fn) > 1 ? specials[i % NSPECIAL] : 0;
+    a[2] = 2;
+    Num d;
+    if (builtin_default((Builtin)fn, &d))
+        a[1] = num_value(d);
+    return r->dflt ? 2 : r->min_args;
+}
+
+static int nspecial(int fn) { return nvars_of(fn) > 1 ? NSPECIAL * NSPECIAL : NSPECIAL; }
+
+/* Equal as values at a special point: both NaN, or equal with the same
+ * sign (of a zero too), within rel of each other when finite. */
+static int same_special(double got, double want, double rel) {
+    if (isnan(want) || isnan(got))
+        return isnan(want) && isnan(got);
+    if (signbit(got) != signbit(want))
+        return 0;
+    if (isinf(want) || isinf(got) || want == 0 || got == 0)
+        return got == want;
+    return fabs(got - want) <= rel * fabs(want);
+}
+
+static const char *special_text(double x) {
+    return isnan(x) ? "NAN" : isinf(x) ? (x > 0 ? "INFINITY" : "-INFINITY") : signbit(x) ? "-0.0" : "0.0";
+}
+
+START_TEST(test_special_values) {
+    for (int b = 0; b < BI_COUNT; b++) {
+        if (b == BI_PI)
+            continue;
+        for (int i = 0; i < nspecial(b); i++) {
+            double a[3];
+            int n = special_args(b, i, a);
+            long double la[3] = {a[0], a[1], a[2]};
+            double want = eval_builtin((Builtin)b, a), ref = (double)gen_builtin_value(b, la, n);
+            ck_assert_msg(same_special(ref, want, 1e-15), "%s(%g, %g): the evaluator %g, the reference %g",
+                          builtin_info[b].name, a[0], a[1], want, ref);
+            /* a constant argument is +0 or finite: the folded call, where
+             * the program is accepted at all */
+            if (signbit(a[0]) || !(a[0] == 0) || (nvars_of(b) > 1 && (signbit(a[1]) || !(a[1] == 0))))
+                continue;
+            char text[96];
+            snprintf(text, sizeof text, "%s(0%s%s) + 0*x", builtin_info[b].name, nvars_of(b) > 1 ? ", 0" : "",
+                     b == BI_IFPOS ? ", 2" : "");
+            SdProgram *p = NULL;
+            if (sd_compile(text, strlen(text), NULL, &p) == SD_OK) {
+                SdResult *f = derive_ok(p, SD_FUNCTION, SD_MODE_AUTO, 0);
+                SdValues v;
+                double x = 0;
+                ck_assert(sd_eval(f, &x, &v) == SD_OK);
+                ck_assert_msg(same_special(v.value[0], want, 1e-15), "%s = %g, the evaluator %g", text, v.value[0],
+                              want);
+                sd_values_free(&v);
+                sd_result_free(f);
+            } else {
+                ck_assert_msg(!isfinite(want), "%s refused where the evaluator gives %g", text, want);
+            }
+            sd_program_free(p);
+        }
+    }
+}
+END_TEST
+
+/* The same points through every function's kernel, double and float, in
+ * one C file. */
+START_TEST(test_special_values_kernels) {
+    static const SdCType types[] = {SD_DOUBLE, SD_FLOAT};
+    StrBuf all;
+    sb_init(&all);
+    sb_puts(&all, "#include <math.h>\n#include <stdio.h>\n");
+    StrBuf driver;
+    sb_init(&driver);
+    sb_puts(&driver, "\nint main(void)\n{\n");
+    for (int b = 0; b < BI_COUNT; b++) {
+        if (b == BI_PI)
+            continue;
+        char text[96];
+        call_text(text, sizeof text, b, 0);
+        SdProgram *p = compile_ok(text);
+        SdResult *g = derive_ok(p, SD_GRADIENT, SD_MODE_AUTO, 0);
+        for (int t = 0; t < 2; t++) {
+            char name[64];
+            const char *T = t ? "float" : "double";
+            snprintf(name, sizeof name, "s%d_%s", b, T);
+            SdEmitOptions eo = {.name = name, .type = types[t], .kind = SD_EMIT_SYMBOLIC, .self_contained = 1};
+            SdEmitted e;
+            ck_assert_msg(sd_emit_c(g, &eo, &e) == SD_OK, "%s: %s", text, sd_error_message(p));
+            sb_puts(&all, e.source);
+            sd_emitted_free(&e);
+            sb_printf(&driver, "    {\n        static const %s x[%d][2] = {", T, nspecial(b));
+            for (int i = 0; i < nspecial(b); i++) {
+                double a[3];
+                special_args(b, i, a);
+                sb_printf(&driver, "%s{(%s)%s, (%s)%s}", i ? ", " : "", T, special_text(a[0]), T,
+                          special_text(nvars_of(b) > 1 ? a[1] : 0));
+            }
+            sb_printf(&driver, "};\n        for (int i = 0; i < %d; i++) {\n            %s g[2];\n"
+                               "            printf(\"%d %d %%d %%a\\n\", i, (double)%s_grad(x[i], g));\n"
+                               "        }\n    }\n",
+                      nspecial(b), T, b, t, name);
+        }
+        sd_result_free(g);
+        sd_program_free(p);
+    }
+    sb_puts(&driver, "    return 0;\n}\n");
+    sb_puts(&all, sb_str(&driver));
+    char *c = path_join(dir, "specials.c");
+    write_file(c, sb_str(&all));
+    free(c);
+    sb_free(&all);
+    sb_free(&driver);
+    int compared = 0;
+    for (int cc = 0; cc < 2; cc++) {
+        char *out = compile_and_run(ccs[cc], "specials");
+        if (!out)
+            continue;
+        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+            int b, t, i;
+            char num[64];
+            ck_assert(sscanf(line, "%d %d %d %63s", &b, &t, &i, num) == 4);
+            double got = strtod(num, NULL), a[3];
+            special_args(b, i, a);
+            double want = eval_builtin((Builtin)b, a);
+            if (t)
+                want = (float)want;
+            ck_assert_msg(same_special(got, want, t ? 1e-6 : 1e-15), "%s(%g, %g), %s kernel (%s): %g, the evaluator %g",
+                          builtin_info[b].name, a[0], a[1], t ? "float" : "double", ccs[cc], got, want);
+            compared++;
+        }
+        free(out);
+    }
+    ck_assert_int_gt(compared, 0);
+}
+END_TEST
+
 Suite *functions_suite(void); /* called by tests/runner.c */
 
 Suite *functions_suite(void) {
@@ -801,6 +964,7 @@ Suite *functions_suite(void) {
     tcase_add_loop_test(tc, test_reference_values, 0, (int)(sizeof references / sizeof *references));
     tcase_add_test(tc, test_references_cover_new_functions);
     tcase_add_test(tc, test_nan_in_nan_out);
+    tcase_add_test(tc, test_special_values);
     tcase_add_loop_test(tc, test_folding, 0, BI_COUNT);
     tcase_add_test(tc, test_exact_folds);
     tcase_add_loop_test(tc, test_domain_errors, 0, BI_COUNT);
@@ -810,6 +974,7 @@ Suite *functions_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_unchecked_fixture(tc, kernels_setup, kernels_teardown);
     tcase_add_test(tc, test_kernels);
+    tcase_add_test(tc, test_special_values_kernels);
     suite_add_tcase(s, tc);
     return s;
 }

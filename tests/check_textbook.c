@@ -236,6 +236,46 @@ START_TEST(test_together_findings) {
 }
 END_TEST
 
+/* Forms the simplifier keeps for the sake of a domain or of stability,
+ * and their textbook form: powers of one base merge where the simplifier
+ * keeps (u^-k)^-1 and u^k u^-k (undefined at 0), sigmoid(u) is the
+ * fraction 1/(1 + exp(-u)) that the stable rewrites made of it, and powers
+ * of one exponent gather into the power of a polynomial (the simplifier
+ * factors x out of x^3 - 2x).  Each with the default derivative's values. */
+START_TEST(test_together_forms) {
+    static const char *const cases[][2] = {
+        {"atan(1/x)", "-1/(1+x^2)"},
+        {"atan(2/x)", "-2/(4+x^2)"},
+        {"atan(1/x^2)", "-2*x/(1+x^4)"},
+        {"(x^2 + 1)/x", "1-1/x^2"},
+        {"(x^3 + 1)/x", "2*x-1/x^2"},
+        {"(x^2 + 1)/x^2", "-2/x^3"},
+        {"x^2*(1 + 1/x^2)", "2*x"},
+        {"exp(x)/(1 + exp(x))", "exp(x)/(1+exp(x))^2"},
+        {"exp(3*x)/(1 + exp(3*x))", "3*exp(3*x)/(1+exp(3*x))^2"},
+        {"exp(x)/(2 + exp(x))", "2*exp(x)/(2+exp(x))^2"},
+        {"(x^3 - 2*x)^4", "4*(3*x^2-2)*(x^3-2*x)^3"},
+        {"(x^2 - x)^3", "3*(2*x-1)*(x^2-x)^2"},
+        {"(x^2 + x)^5", "5*(1+2*x)*(x+x^2)^4"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        SdProgram *p = compile_x(cases[i][0]);
+        SdResult *d = derive(p, SD_GRADIENT, 0), *t = derive(p, SD_GRADIENT, 1);
+        char pd[512], pt[512];
+        size_t ld = printed(d, pd, sizeof pd), lt = printed(t, pt, sizeof pt);
+        ck_assert_msg(strcmp(pt, cases[i][1]) == 0, "%s: --together %s, not %s", cases[i][0], pt, cases[i][1]);
+        ck_assert_msg(lt <= ld, "%s: %s is longer than %s", cases[i][0], pt, pd);
+        for (double x = -2.95; x < 3; x += 0.1) {
+            double a = value_of(d, x, 1), b = value_of(t, x, 1);
+            ck_assert_msg(close_enough(a, b), "%s at %g: %.17g, with --together %.17g", cases[i][0], x, a, b);
+        }
+        sd_result_free(t);
+        sd_result_free(d);
+        sd_program_free(p);
+    }
+}
+END_TEST
+
 /* Sharing: deep shared programs are left as they are, and quickly; a
  * fraction used twice stays one value. */
 START_TEST(test_together_sharing) {
@@ -294,6 +334,7 @@ Suite *textbook_suite(void) {
     tcase_add_test(tc, test_textbook_corpus);
     tcase_add_test(tc, test_together_keeps_values);
     tcase_add_test(tc, test_together_findings);
+    tcase_add_test(tc, test_together_forms);
     tcase_add_test(tc, test_together_sharing);
     tcase_add_test(tc, test_together_cli);
     suite_add_tcase(s, tc);

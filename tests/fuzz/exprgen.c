@@ -510,8 +510,8 @@ static long double apply(int fn, const long double *a, int nargs) {
         return isnan(x) ? x : x > 0 ? x : (nargs > 1 ? a[1] : 1) * expm1l(x);
     case BI_ABS:
         return fabsl(x);
-    case BI_SIGN:
-        return isnan(x) ? x : x > 0 ? 1 : x < 0 ? -1 : 0;
+    case BI_SIGN: /* 0, -0 and NaN give themselves */
+        return x > 0 ? 1 : x < 0 ? -1 : x;
     case BI_STEP:
         return isnan(x) ? x : x > 0 ? 1 : x < 0 ? 0 : (nargs > 1 ? a[1] : 0);
     case BI_MIN:
@@ -520,7 +520,9 @@ static long double apply(int fn, const long double *a, int nargs) {
         for (int k = 1; k < nargs; k++) {
             if (isnan(r) || isnan(a[k]))
                 return NAN;
-            r = fn == BI_MIN ? (a[k] < r ? a[k] : r) : (a[k] > r ? a[k] : r);
+            /* a tie (0 and -0) gives the later argument, as eval.c and
+             * the kernels do */
+            r = fn == BI_MIN ? (r < a[k] ? r : a[k]) : (r > a[k] ? r : a[k]);
         }
         return r;
     }
@@ -531,7 +533,7 @@ static long double apply(int fn, const long double *a, int nargs) {
     case BI_CSC:
         return 1 / sinl(x);
     case BI_COT:
-        return cosl(x) / sinl(x);
+        return 1 / tanl(x);
     case BI_ACOT:
         return x == 0 ? PI_L / 2 : atanl(1 / x);
     case BI_ASEC:
@@ -548,8 +550,8 @@ static long double apply(int fn, const long double *a, int nargs) {
         return 1 / coshl(x);
     case BI_CSCH:
         return 1 / sinhl(x);
-    case BI_COTH:
-        return coshl(x) / sinhl(x);
+    case BI_COTH: /* +-1 at +-inf (cosh/sinh would be inf/inf) */
+        return 1 / tanhl(x);
     case BI_ASECH:
         return acoshl(1 / x);
     case BI_ACSCH:
@@ -574,14 +576,15 @@ static long double apply(int fn, const long double *a, int nargs) {
         return erfl(x);
     case BI_ERFC:
         return erfcl(x);
+    /* gelu, silu and mish at -inf: u < 0 times a factor tending to +0 */
     case BI_GELU:
-        return isinf(x) ? (x > 0 ? x : 0) : x * erfcl(-x / sqrtl(2)) / 2;
+        return isinf(x) ? (x > 0 ? x : -0.0L) : x * erfcl(-x / sqrtl(2)) / 2;
     case BI_SILU:
-        return isinf(x) ? (x > 0 ? x : 0) : x * sigmoidl(x);
+        return isinf(x) ? (x > 0 ? x : -0.0L) : x * sigmoidl(x);
     case BI_SOFTSIGN:
         return isinf(x) ? (x > 0 ? 1 : -1) : x / (1 + fabsl(x));
     case BI_MISH:
-        return isinf(x) ? (x > 0 ? x : 0) : x * tanhl((x > 0 ? x : 0) + log1pl(expl(-fabsl(x))));
+        return isinf(x) ? (x > 0 ? x : -0.0L) : x * tanhl((x > 0 ? x : 0) + log1pl(expl(-fabsl(x))));
     case BI_HARDTANH:
         return isnan(x) ? x : x > 1 ? 1 : x < -1 ? -1 : x;
     case BI_HUBER: {
@@ -595,6 +598,8 @@ static long double apply(int fn, const long double *a, int nargs) {
     }
     return NAN;
 }
+
+long double gen_builtin_value(int fn, const long double *a, int nargs) { return apply(fn, a, nargs); }
 
 /* Functions whose derivative jumps where their first argument is 0: the
  * piecewise rows of builtins.def, and abs (smooth in the table's sense,
@@ -708,7 +713,10 @@ static int domain_edge_near(ArgDomain d, long double x, long double err) {
 
 /* Is argument k of call e, a[k] give or take ea[k], near a point where the
  * function ends, jumps or has a pole or an infinite slope?  Its domain's
- * edges, and the singular points inside its domain. */
+ * edges, and the singular points inside its domain: a jump (acot at 0,
+ * atan2 on its branch cut) is such a point, as the function is not
+ * differentiable there and a rounding error or the sign of a zero
+ * decides its value. */
 static int edge_near(const GenExpr *e, int k, const long double *a, const long double *ea) {
     int fn = function_at(e->fn).fn;
     if (fn >= BI_COUNT || k >= 2)
@@ -719,8 +727,11 @@ static int edge_near(const GenExpr *e, int k, const long double *a, const long d
     case BI_ACOT: /* jumps from -pi/2 to pi/2 at 0 */
     case BI_CBRT: /* an infinite slope at 0 */
         return !(fabsl(a[0]) > ea[0]);
-    case BI_ATAN2: /* undefined slope at the origin */
-    case BI_HYPOT:
+    case BI_ATAN2: /* jumps from pi to -pi across its branch cut, y = 0
+                    * for x < 0 (the sign of a zero y decides), and has no
+                    * slope at the origin */
+        return !(fabsl(a[0]) > ea[0]) && !(a[1] > ea[1]);
+    case BI_HYPOT: /* undefined slope at the origin */
         return !(fabsl(a[0]) > ea[0]) && !(fabsl(a[1]) > ea[1]);
     default:
         return 0;

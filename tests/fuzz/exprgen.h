@@ -85,8 +85,10 @@ typedef struct Gen {
 typedef struct GenValue {
     long double v;
     long double err;   /* bound on a double evaluation's error (may be inf) */
-    int at_kink;       /* a kink was evaluated exactly at its kink, or a
-                          branch of ifpos/min/max tie was taken            */
+    int at_kink;       /* a kink was evaluated exactly at its kink, a
+                          function at a jump or a domain edge (atan2 on
+                          its branch cut), or a branch of ifpos/min/max
+                          tie was taken                                    */
     int const_undefined; /* a subexpression without variables is not a
                             finite double: symdiff must reject it          */
     int const_tiny;      /* a constant underflows in double (symdiff may
@@ -129,6 +131,10 @@ GenValue gen_eval(const Gen *gen, const long double *point);
  * (inf when it does not converge). */
 long double gen_ridders(const Gen *gen, const long double *point, int var, long double step,
                         long double *err);
+
+/* The reference value of row fn of builtins.def (a Builtin) at a[nargs],
+ * from its definition in long double. */
+long double gen_builtin_value(int fn, const long double *a, int nargs);
 
 /* Does the program use this variable? */
 int gen_uses_var(const Gen *gen, int var);
