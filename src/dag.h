@@ -154,6 +154,13 @@ typedef struct Graph {
     uint64_t work;         /* units of work spent (see dag_spend)        */
     uint64_t max_work;     /* 0: unlimited; graph_new: GRAPH_MAX_WORK    */
     int failed;            /* GraphFailure: once set, results are NULL   */
+    /* Tests of the constructors' quick refusals (a test before building
+     * what would be thrown away): when check_refusals is set, what a
+     * refusal skips is built all the same, and refusals_wrong counts the
+     * ones whose result would have been kept (always 0), refusals the
+     * others. */
+    int check_refusals;
+    unsigned long refusals, refusals_wrong;
 } Graph;
 
 /* Why a graph stopped building (Graph.failed). */
