@@ -128,7 +128,6 @@ void graph_free(Graph *g) {
     free(g->var_index);
     free(g->table);
     free(g->nodes);
-    free(g->uses);
     free(g);
 }
 
@@ -250,15 +249,11 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     if (g->nnodes == g->nodes_cap) {
         size_t cap = g->nodes_cap ? g->nodes_cap * 2 : 1024;
         Node **nodes = realloc(g->nodes, cap * sizeof *nodes);
-        if (nodes)
-            g->nodes = nodes;
-        uint32_t *uses = realloc(g->uses, cap * sizeof *uses);
-        if (uses)
-            g->uses = uses;
-        if (!nodes || !uses) {
+        if (!nodes) {
             g->failed = 1;
             return NULL;
         }
+        g->nodes = nodes;
         g->nodes_cap = cap;
     }
     /* a constant's value follows its (absent) arguments: other nodes do not
@@ -273,7 +268,6 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     memset(n, 0, sizeof *n);
     n->num = &not_a_constant;
     n->id = (uint32_t)g->nnodes;
-    n->hash = h;
     n->kind = (uint16_t)kind;
     n->nargs = (int32_t)nargs;
     n->shape = shape;
@@ -298,7 +292,6 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     if (nargs)
         memcpy(n->args, args, (size_t)nargs * sizeof *args);
     n->range = range_of_node(n); /* its arguments have theirs */
-    g->uses[g->nnodes] = 0;
     g->nodes[g->nnodes++] = n;
     g->table[j].hash = h;
     g->table[j].id1 = n->id + 1;
@@ -310,8 +303,9 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
 }
 
 void dag_pin(Graph *g, Node *n) {
-    if (n && g->uses[n->id] < UINT32_MAX)
-        g->uses[n->id]++;
+    (void)g;
+    if (n && n->pins < UINT32_MAX)
+        n->pins++;
 }
 
 /* --- variables ------------------------------------------------------------ */
