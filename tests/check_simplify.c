@@ -702,7 +702,7 @@ START_TEST(test_simplify_expansion_refusals) {
     g->check_refusals = 1;
     Node *v[4];
     for (int i = 0; i < 4; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "v%d", i);
         v[i] = graph_var_node(g, graph_add_var(g, name, VAR_PARAM, scalar));
     }
@@ -742,7 +742,7 @@ START_TEST(test_simplify_expansion_refusals) {
     for (int n = 2; n <= 16; n++) {
         Node *terms[16];
         for (int i = 0; i < n; i++) {
-            char name[8];
+            char name[16];
             snprintf(name, sizeof name, "a%d", i);
             Node *a = graph_var_node(g, graph_add_var(g, name, VAR_PARAM, scalar));
             Node *u = dag_mul(g, dag_int(g, i + 2), a);
