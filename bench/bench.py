@@ -718,6 +718,17 @@ def stage_calls(cfg):
 
 # --- stage: scaling ----------------------------------------------------------------------
 
+# The program families of the scaling stage: key, title, and the divisor
+# of the sizes (declared parameters go up to 10^5, the others to 10^6).
+SCALE_FAMILIES = (("random", "random programs", 1), ("lmap", "logistic map, repeat N", 1),
+                  ("params", "declared parameters", 10))
+
+
+def family_sizes(sizes, family):
+    div = dict((f, d) for f, _, d in SCALE_FAMILIES)[family]
+    return [n // div for n in sizes]
+
+
 def scale_program(family, n):
     d = os.path.join(OUT, "scale")
     os.makedirs(d, exist_ok=True)
@@ -727,6 +738,12 @@ def scale_program(family, n):
         path = os.path.join(d, "random_%d_s%d.sd" % (n, RANDOM_SEED))
         with open(path + ".tmp", "w") as f:
             gen_random.generate(n, RANDOM_SEED, RANDOM_VARS, f)
+    elif family == "params":
+        # n declared parameters, each used once: p0 + 2*p1 + ... + n*p{n-1}
+        path = os.path.join(d, "params_%d.sd" % n)
+        with open(path + ".tmp", "w") as f:
+            f.write("param %s;\n" % ", ".join("p%d" % i for i in range(n)))
+            f.write(" + ".join("%d*p%d" % (i + 1, i) if i else "p0" for i in range(n)) + "\n")
     else:
         path = os.path.join(d, "lmap_%d.sd" % n)
         with open(path + ".tmp", "w") as f:
@@ -755,25 +772,28 @@ def perf_profile(cmd, top=12):
 
 
 def stage_scaling(cfg):
-    fams = ["random", "lmap"]
-    log("scaling: sizes %s, %d repetitions" % (cfg.scale_sizes, cfg.scale_reps))
-    res = {f: {str(n): {"times": [], "rss_kb": [], "status": None} for n in cfg.scale_sizes}
+    fams = [f for f, _, _ in SCALE_FAMILIES]
+    fsizes = {f: family_sizes(cfg.scale_sizes, f) for f in fams}
+    log("scaling: sizes %s, %d repetitions" % (fsizes, cfg.scale_reps))
+    res = {f: {str(n): {"times": [], "rss_kb": [], "status": None} for n in fsizes[f]}
            for f in fams}
-    progs = {(f, n): scale_program(f, n) for f in fams for n in cfg.scale_sizes}
+    progs = {(f, n): scale_program(f, n) for f in fams for n in fsizes[f]}
     for f in fams:  # node counts and the time per stage, once per size
-        for n in cfg.scale_sizes:
+        for n in fsizes[f]:
             t, rc, out, _ = run([cfg.sd_phases, progs[f, n]], timeout=cfg.scale_timeout)
             if t is not None and rc == 0:
                 res[f][str(n)]["phases"] = json.loads(out)
     out_c = os.path.join(OUT, "scale", "f.c")
+    nsizes = len(cfg.scale_sizes)
     for rep in range(cfg.scale_reps):
-        sizes = cfg.scale_sizes if rep % 2 == 0 else list(reversed(cfg.scale_sizes))
-        for n in sizes:
-            for f in (fams if (rep + n) % 2 else list(reversed(fams))):
+        order = range(nsizes) if rep % 2 == 0 else reversed(range(nsizes))
+        for i in order:
+            for f in (fams if (rep + i) % 2 else list(reversed(fams))):
+                n = fsizes[f][i]
                 cell = res[f][str(n)]
                 if cell["status"]:
                     continue
-                if any(res[f][str(m)]["status"] for m in cfg.scale_sizes if m < n):
+                if any(res[f][str(m)]["status"] for m in fsizes[f] if m < n):
                     cell["status"] = "not run: a smaller size failed"
                     continue
                 st = run_stat(cfg, [cfg.symdiff, "--name", "f", "-o", out_c, "-f",
@@ -794,7 +814,7 @@ def stage_scaling(cfg):
     profiles = {}
     for f in fams:
         pick = None
-        for n in cfg.scale_sizes:
+        for n in fsizes[f]:
             ph = res[f][str(n)].get("phases")
             if ph and ph["total"] < 5:
                 pick = n
@@ -802,9 +822,9 @@ def stage_scaling(cfg):
             prof = perf_profile([cfg.sd_phases, progs[f, pick]])
             if prof:
                 profiles[f] = {"size": pick, "top": prof}
-    save("scaling", {"sizes": cfg.scale_sizes, "reps": cfg.scale_reps, "results": res,
-                     "seed": RANDOM_SEED, "vars": RANDOM_VARS, "timeout": cfg.scale_timeout,
-                     "profiles": profiles})
+    save("scaling", {"sizes": cfg.scale_sizes, "family_sizes": fsizes, "reps": cfg.scale_reps,
+                     "results": res, "seed": RANDOM_SEED, "vars": RANDOM_VARS,
+                     "timeout": cfg.scale_timeout, "profiles": profiles})
 
 
 # --- stage: training -----------------------------------------------------------------------
@@ -1414,15 +1434,19 @@ def stage_report(cfg):
           "parameters, seed %d, the files are kept in bench/out/scale/) and on the "
           "logistic map `repeat N { l = 4*l*(1 - l) }`, sizes N = 10^6 / 2^k. Time is "
           "the process's CPU time (user + system; wall-clock beside it), peak memory "
-          "its maximum resident set, both from bench/runstat. %d "
+          "its maximum resident set, both from bench/runstat; and on programs that "
+          "declare N/10 parameters and use each once (p0 + 2*p1 + ... + N/10*p{N/10-1}). %d "
           "repetitions, sizes interleaved; median and range. DAG node counts and the "
           "split by stage come from one in-process run of bench/sd_phases per size "
           "(\"graph\" counts every node built, including the intermediate forms the "
           "simplifier discards). Growth per doubling: (t(2N)/t(N)), normalised to an "
           "exact doubling." % (sca["vars"], sca["seed"], sca["reps"]))
         lines_t, lines_m = [], []
-        for fam, title in (("random", "random programs"), ("lmap", "logistic map, repeat N")):
+        for fam, title, _ in SCALE_FAMILIES:
+            if fam not in sca["results"]:
+                continue
             cells = sca["results"][fam]
+            fsizes = sca.get("family_sizes", {}).get(fam, sca["sizes"])
             b("")
             b("**%s**" % title)
             b("")
@@ -1430,7 +1454,7 @@ def stage_report(cfg):
               "time growth | memory growth | parse · lower · differentiate · C (s) |")
             b("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
             pts_t, pts_m = [], []
-            for n in sca["sizes"]:
+            for n in fsizes:
                 c = cells[str(n)]
                 m, lo, hi = stats(c["times"])
                 mm = median(c["rss_kb"])
@@ -1440,7 +1464,7 @@ def stage_report(cfg):
             gt = {a: g for a, _, g in growth(pts_t)}
             gm = {a: g for a, _, g in growth(pts_m)}
             prev = None
-            for n in sca["sizes"]:
+            for n in fsizes:
                 c = cells[str(n)]
                 ph = c.get("phases") or {}
                 m, lo, hi = stats(c["times"])
@@ -1457,27 +1481,34 @@ def stage_report(cfg):
                 prev = n
             lines_t.append((title, pts_t))
             lines_m.append((title, pts_m))
-            top = sca["sizes"][-1]
+            top = fsizes[-1]
             ct = cells[str(top)]
             tm, mm = median(ct["times"]), median(ct["rss_kb"])
             big = [g for _, _, g in growth(pts_t)]
             bigm = [g for _, _, g in growth(pts_m)]
-            if tm is not None:
+            Title = title[0].upper() + title[1:]
+            if fam == "params":
+                # 10^5 declared parameters: under 0.2 s
+                goals.append(("%s, N = %d: differentiated and emitted in under 0.2 s"
+                              % (Title, top),
+                              "%s, %.0f MB" % (fmt_t(tm), mm / 1024) if tm is not None
+                              else ct["status"] or "not measured",
+                              "met" if tm is not None and tm < 0.2 else "missed"))
+            elif tm is not None:
                 ok = tm < 2 and mm / 1024 < 1024
                 goals.append(("%s, N = %d: differentiated and emitted in under 2 s and "
-                              "1 GB" % (title[0].upper() + title[1:], top),
+                              "1 GB" % (Title, top),
                               "%s, %.0f MB" % (fmt_t(tm), mm / 1024),
                               "met" if ok else "missed"))
             else:
-                goals.append(("%s, N = %d: under 2 s and 1 GB" % (title[0].upper() + title[1:],
-                                                                  top),
+                goals.append(("%s, N = %d: under 2 s and 1 GB" % (Title, top),
                               ct["status"] or "not measured", "missed"))
-            if big:
-                goals.append(("%s: growth per doubling at most 2.3x in time and memory"
-                              % (title[0].upper() + title[1:]),
+            if big and fam != "params":
+                goals.append(("%s: growth per doubling at most 2.1x in time and memory, "
+                              "N = %d to %d" % (Title, fsizes[0], top),
                               "time: max %.2f, median %.2f; memory: max %.2f, median %.2f"
                               % (max(big), median(big), max(bigm), median(bigm)),
-                              "met" if max(big) <= 2.3 and max(bigm) <= 2.3 else "missed"))
+                              "met" if max(big) <= 2.1 and max(bigm) <= 2.1 else "missed"))
         b("")
         b("![scaling](scaling.svg)")
         chart = svg.panels([
@@ -1493,8 +1524,9 @@ def stage_report(cfg):
               "hottest functions):")
             for fam, p in sca["profiles"].items():
                 b("")
-                b("- %s, N = %d: %s" % ("random program" if fam == "random" else
-                                         "logistic map", p["size"],
+                b("- %s, N = %d: %s" % ({"random": "random program", "lmap": "logistic map",
+                                          "params": "declared parameters"}.get(fam, fam),
+                                         p["size"],
                                          ", ".join("`%s` %.1f%%" % (s, v) for v, s in p["top"])))
 
     # --- training ---

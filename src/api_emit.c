@@ -25,18 +25,26 @@ const char *sd_c_name_problem(const char *name) {
     return codegen_name_problem(name);
 }
 
-/* The variables that are not differentiated: input[], in variable order. */
+/* The variables that are not differentiated: input[], in variable order
+ * (marked first: a program may declare 10^5 parameters, and a test of
+ * each against every one differentiated was quadratic). */
 static int *data_vars(const SdResult *r, int *n) {
     const Graph *g = r->p->g;
     int *inputs = malloc((size_t)(g->nvars + 1) * sizeof *inputs);
+    unsigned char *wrt = calloc((size_t)g->nvars + 1, 1);
     *n = 0;
-    for (int v = 0; inputs && v < g->nvars; v++) {
-        int is_wrt = 0;
-        for (int j = 0; j < r->nwrt; j++)
-            is_wrt |= r->wrt[j] == v;
-        if (!is_wrt)
-            inputs[(*n)++] = v;
+    if (!inputs || !wrt) {
+        free(inputs);
+        free(wrt);
+        return NULL;
     }
+    for (int j = 0; j < r->nwrt; j++)
+        if (r->wrt[j] >= 0 && r->wrt[j] < g->nvars)
+            wrt[r->wrt[j]] = 1;
+    for (int v = 0; v < g->nvars; v++)
+        if (!wrt[v])
+            inputs[(*n)++] = v;
+    free(wrt);
     return inputs;
 }
 

@@ -7,6 +7,8 @@
  * exists, so callers compare nodes by pointer.  Memory is owned by the
  * graph's arena and released at once by graph_free.
  */
+/* madvise's MADV_HUGEPAGE (Linux; elsewhere the advice is left out) */
+#define _DEFAULT_SOURCE 1
 #include "dag.h"
 
 #include <math.h>
@@ -15,12 +17,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *const node_kind_name[EX_COUNT] = {
 #define EX(id, name, arity, comm) name,
 #include "ops.def"
 #undef EX
 };
+
+/* --- large tables ---------------------------------------------------------
+ * The intern table and the arena's blocks are read at random, a cache miss
+ * per access at 10^6 nodes and more; with 4 KB pages each is a TLB miss as
+ * well (a page walk, itself missing the cache).  Allocations of a few MB
+ * are aligned to 2 MB and advised to be backed by huge pages, where the
+ * system offers them. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *big_alloc(size_t bytes) {
+    void *p = NULL;
+    if (bytes < 2 * HUGE_PAGE)
+        return malloc(bytes);
+    bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice: failure is harmless */
+#endif
+    return p;
+}
+
+static void *big_calloc(size_t n, size_t size) {
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = big_alloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
 
 /* --- arena: large blocks, bump allocation, freed together ----------------- */
 
@@ -42,8 +75,9 @@ static void *arena_alloc(Arena *a, size_t size) {
     size = (size + 7) & ~(size_t)7; /* nodes need pointer alignment only */
     Block *b = a->head;
     if (!b || b->used + size > b->cap) {
-        size_t cap = size > (1u << 20) ? size : (1u << 20);
-        b = malloc(sizeof(Block) + cap);
+        /* blocks of 4 MB (huge pages: see big_alloc) */
+        size_t cap = size > (4u << 20) - sizeof(Block) ? size : (4u << 20) - sizeof(Block);
+        b = big_alloc(sizeof(Block) + cap);
         if (!b)
             return NULL;
         b->next = a->head;
@@ -115,7 +149,6 @@ void graph_free(Graph *g) {
     free(g->var_index);
     free(g->table);
     free(g->nodes);
-    free(g->uses);
     free(g);
 }
 
@@ -158,7 +191,7 @@ static int payload_equal(const Node *n, const void *payload) {
 
 static int grow_table(Graph *g) {
     size_t cap = g->table_cap * 2;
-    InternSlot *t = calloc(cap, sizeof *t);
+    InternSlot *t = big_calloc(cap, sizeof *t);
     if (!t)
         return 0;
     for (size_t i = 0; i < g->table_cap; i++) {
@@ -237,15 +270,11 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     if (g->nnodes == g->nodes_cap) {
         size_t cap = g->nodes_cap ? g->nodes_cap * 2 : 1024;
         Node **nodes = realloc(g->nodes, cap * sizeof *nodes);
-        if (nodes)
-            g->nodes = nodes;
-        uint32_t *uses = realloc(g->uses, cap * sizeof *uses);
-        if (uses)
-            g->uses = uses;
-        if (!nodes || !uses) {
+        if (!nodes) {
             g->failed = 1;
             return NULL;
         }
+        g->nodes = nodes;
         g->nodes_cap = cap;
     }
     /* a constant's value follows its (absent) arguments: other nodes do not
@@ -260,7 +289,6 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     memset(n, 0, sizeof *n);
     n->num = &not_a_constant;
     n->id = (uint32_t)g->nnodes;
-    n->hash = h;
     n->kind = (uint16_t)kind;
     n->nargs = (int32_t)nargs;
     n->shape = shape;
@@ -285,7 +313,6 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     if (nargs)
         memcpy(n->args, args, (size_t)nargs * sizeof *args);
     n->range = range_of_node(n); /* its arguments have theirs */
-    g->uses[g->nnodes] = 0;
     g->nodes[g->nnodes++] = n;
     g->table[j].hash = h;
     g->table[j].id1 = n->id + 1;
@@ -297,8 +324,9 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
 }
 
 void dag_pin(Graph *g, Node *n) {
-    if (n && g->uses[n->id] < UINT32_MAX)
-        g->uses[n->id]++;
+    (void)g;
+    if (n && n->pins < UINT32_MAX)
+        n->pins++;
 }
 
 /* --- variables ------------------------------------------------------------ */

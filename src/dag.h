@@ -130,7 +130,8 @@ static inline int shape_equal(Shape a, Shape b) {
 typedef struct Node Node;
 struct Node {
     uint32_t id;     /* creation order: arguments have smaller ids      */
-    uint32_t hash;
+    uint32_t pins;   /* dag_pin's count: shared when > 0 (kept in the
+                        node, whose header a constructor reads anyway) */
     int32_t nargs;   /* any count: a sum of 10^6 terms is one node       */
     uint16_t kind;   /* NodeKind                                         */
     uint16_t range;  /* what is known of its value: sign, bounds, whether
@@ -183,7 +184,6 @@ typedef struct Graph {
     InternSlot *table;     /* open addressing intern table               */
     size_t table_cap, table_used;
     Node **nodes;          /* every node, indexed by id                  */
-    uint32_t *uses;        /* by id: pins (see dag_pin)                  */
     size_t nnodes, nodes_cap;
     Var *vars;
     int nvars, vars_cap;
@@ -198,6 +198,13 @@ typedef struct Graph {
     uint64_t work;         /* units of work spent (see dag_spend)        */
     uint64_t max_work;     /* 0: unlimited; graph_new: GRAPH_MAX_WORK    */
     int failed;            /* GraphFailure: once set, results are NULL   */
+    /* Tests of the constructors' quick refusals (a test before building
+     * what would be thrown away): when check_refusals is set, what a
+     * refusal skips is built all the same, and refusals_wrong counts the
+     * ones whose result would have been kept (always 0), refusals the
+     * others. */
+    int check_refusals;
+    unsigned long refusals, refusals_wrong;
 } Graph;
 
 /* Why a graph stopped building (Graph.failed). */
@@ -251,7 +258,10 @@ Node *dag_lookup(const Graph *g, NodeKind kind, const void *payload, Node *const
  * decided when a value is made, never later, so results do not depend on
  * the order in which nodes happen to be used. */
 void dag_pin(Graph *g, Node *n);
-static inline int dag_is_shared(const Graph *g, const Node *n) { return g->uses[n->id] > 0; }
+static inline int dag_is_shared(const Graph *g, const Node *n) {
+    (void)g;
+    return n->pins > 0;
+}
 
 /* --- smart constructors (simplify.c): every result is canonical ---------- */
 Node *dag_num(Graph *g, Num v);

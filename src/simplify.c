@@ -524,6 +524,217 @@ static int sum_factor(const Node *b) {
     return found;
 }
 
+/* --- may an expansion collect?  (a test before building it) -----------------
+ * Multiplying out builds a product for every summand of every small sum,
+ * and in the adjoints of a large program the expanded terms almost never
+ * collect: the terms are contributions from different users of a value.
+ * Two expanded terms collect only when their products are one node, that
+ * is, when the product builder collects the same bases with the same
+ * exponents from both lists of factors.  So the lists are collected here,
+ * as the builder would, without building anything, and compared (by a
+ * hash: equal hashes count as a match).  Where the builder may do more
+ * than collect (exponentials merged into one, exp(u) over a sum made a
+ * sigmoid, bases with exponents of both signs cancelled, a shared product
+ * opened, a sum distributed), or a summand's product would not be opened,
+ * the test answers yes: it only ever spares the attempts that cannot
+ * succeed, so the result is the same as building every expansion. */
+
+typedef struct Power {
+    Node *base;
+    uint32_t id; /* the base's */
+    Num e;
+} Power;
+
+typedef struct PowerVec {
+    Power *v;
+    int n, cap;
+    int failed;
+} PowerVec;
+
+static void pv_push(PowerVec *pv, Node *base, Num e) {
+    if (pv->n == pv->cap) {
+        int cap = pv->cap ? pv->cap * 2 : 32;
+        Power *v = realloc(pv->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            pv->failed = 1;
+            return;
+        }
+        pv->v = v;
+        pv->cap = cap;
+    }
+    pv->v[pv->n].base = base;
+    pv->v[pv->n].id = base->id;
+    pv->v[pv->n].e = e;
+    pv->n++;
+}
+
+/* Does a node have a factor with a negative exponent (itself, or one of
+ * a product's factors)? */
+static int has_negative_power(const Node *f) {
+    int nf = f->kind == EX_MUL ? f->nargs : 1;
+    for (int k = 0; k < nf; k++) {
+        const Node *a = f->kind == EX_MUL ? f->args[k] : f;
+        if (a->kind == EX_POW && a->args[1]->kind == EX_CONST && num_is_negative(a->args[1]->num[0]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Appends the factors f brings into a product, opened as build_product
+ * opens them, constants left out (a constant base too: a power of one
+ * may fold into the coefficient); *nexp counts exponentials, *nneg
+ * negative exponents (also inside shared products and sums, where they
+ * could cancel or make a sum distributed), *nshared the shared products.
+ * Returns 0 when the builder may do more than collect them. */
+static int product_powers(const Graph *g, Node *f, PowerVec *pv, int *nexp, int *nneg, int *nshared,
+                          int depth) {
+    if (f->kind == EX_CONST)
+        return 1;
+    if (f->kind == EX_MUL && flattenable(g, f, EX_MUL)) {
+        for (int k = 0; k < f->nargs; k++)
+            if (depth > 4 || !product_powers(g, f->args[k], pv, nexp, nneg, nshared, depth + 1))
+                return 0;
+        return 1;
+    }
+    if (f->kind == EX_ADD && !dag_is_shared(g, f) && negative_looking(f))
+        return 0; /* -c (-a - b) is distributed */
+    Num e;
+    Node *b = split_power(f, &e);
+    if (b->kind == EX_CONST)
+        return 1;
+    if (b->kind == EX_MUL) {
+        /* a shared product: opened when a factor of it cancels another */
+        ++*nshared;
+        *nneg += has_negative_power(b);
+    } else if (b->kind == EX_ADD && b->nargs <= 8) {
+        /* distributed when each of its terms cancels a denominator */
+        for (int k = 0; k < b->nargs; k++)
+            if (has_negative_power(b->args[k]))
+                return 0;
+    }
+    *nexp += b->kind == EX_CALL && b->u.fn == BI_EXP;
+    *nneg += num_is_negative(e);
+    pv_push(pv, b, e);
+    return 1;
+}
+
+static int power_by_id(const void *a, const void *b) {
+    const Power *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The hash of the bases and summed exponents of the product of the
+ * factors f[0..n) (and of `extra`, when not NULL), as build_product would
+ * collect them; 0 when it may do more (see above). */
+static int collected_hash(const Graph *g, Node *const *f, int n, Node *extra, PowerVec *pv,
+                          uint32_t *hash) {
+    int nexp = 0, nneg = 0, nshared = 0;
+    pv->n = 0;
+    for (int i = 0; i < n; i++)
+        if (!product_powers(g, f[i], pv, &nexp, &nneg, &nshared, 0))
+            return 0;
+    if (extra && !product_powers(g, extra, pv, &nexp, &nneg, &nshared, 0))
+        return 0;
+    if (pv->failed || nexp > 1 || ((nexp || nshared) && nneg))
+        return 0;
+    if (pv->n > 1)
+        qsort(pv->v, (size_t)pv->n, sizeof *pv->v, power_by_id);
+    /* one shared product to the first power is that product: the same
+     * node as a product of its factors */
+    if (pv->n == 1 && num_is_one(pv->v[0].e) && pv->v[0].base->kind == EX_MUL) {
+        Node *p = pv->v[0].base;
+        return collected_hash(g, p->args, p->nargs, NULL, pv, hash);
+    }
+    uint32_t h = 0x811C9DC5u;
+    for (int i = 0; i < pv->n;) {
+        Num s = pv->v[i].e;
+        int neg = num_is_negative(s), pos = !neg, j = i + 1;
+        for (; j < pv->n && pv->v[j].id == pv->v[i].id; j++) {
+            Num r;
+            neg |= num_is_negative(pv->v[j].e);
+            pos |= !num_is_negative(pv->v[j].e);
+            if (num_add(s, pv->v[j].e, &r) != NUM_OK)
+                return 0;
+            s = r;
+        }
+        if (neg && pos)
+            return 0; /* may cancel */
+        h = (h ^ pv->v[i].id) * 16777619u;
+        h = (h ^ num_hash(s)) * 16777619u;
+        i = j;
+    }
+    *hash = h ^ (uint32_t)pv->n;
+    return 1;
+}
+
+static int u32_cmp(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 0 when no two of the terms expand_if_smaller would make can be one node
+ * (or two be constants): then nothing collects and the expansion is not
+ * built; 1 otherwise. */
+static int expansion_may_collect(Graph *g, const Num *constant, const Term *t, int n) {
+    uint32_t hashes[16 * 4];
+    int nh = 0, nconst = constant != NULL, may = 0;
+    PowerVec pv = {0};
+    Node *small[FLATTEN_MAX + 1], **parts = small;
+    for (int i = 0; i < n && !may; i++) {
+        Node *b = t[i].base;
+        int k = sum_factor(b);
+        int nb = b->kind == EX_MUL ? b->nargs : 1;
+        Node *const *bf = b->kind == EX_MUL ? b->args : &b;
+        if (k == -1) { /* the term itself (a shared product is one node too) */
+            may = !collected_hash(g, bf, nb, NULL, &pv, &hashes[nh]);
+            nconst += !may && pv.n == 0;
+            nh++;
+            continue;
+        }
+        Node *s = k == -2 ? b : b->args[k];
+        if (s->kind != EX_ADD) {
+            may = 1; /* sigmoid(-v), which is 1 - sigmoid(v) */
+            break;
+        }
+        /* the other factors of b, which each summand joins */
+        int np = 0;
+        if (k >= 0) {
+            if (nb > FLATTEN_MAX + 1 && parts == small && !(parts = malloc((size_t)nb * sizeof *parts))) {
+                may = 1;
+                break;
+            }
+            for (int j = 0; j < nb; j++)
+                if (j != k)
+                    parts[np++] = bf[j];
+        }
+        for (int a = 0; a < s->nargs && !may; a++) {
+            Node *sa = s->args[a];
+            /* c * sa is made first: a product of more than FLATTEN_MAX
+             * factors stays one factor */
+            if (sa->kind == EX_MUL && sa->nargs >= FLATTEN_MAX) {
+                may = 1;
+                break;
+            }
+            may = !collected_hash(g, parts, np, sa, &pv, &hashes[nh]);
+            nconst += !may && pv.n == 0;
+            nh++;
+        }
+        if (parts != small) {
+            free(parts);
+            parts = small;
+        }
+    }
+    free(pv.v);
+    if (may || nconst >= 2)
+        return 1;
+    dag_spend(g, (uint64_t)nh);
+    qsort(hashes, (size_t)nh, sizeof *hashes, u32_cmp);
+    for (int i = 1; i < nh; i++)
+        if (hashes[i] == hashes[i - 1])
+            return 1;
+    return 0;
+}
+
 /* Tries multiplying out the terms that have a small sum as a factor: when
  * the expanded terms cancel so that fewer factors remain, the expanded sum
  * is the simpler one (sigmoid(z)(1 - y) - y(1 - sigmoid(z)) is
@@ -533,6 +744,9 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int
     for (int i = 0; i < n; i++)
         with_sum += sum_factor(t[i].base) != -1;
     if (with_sum < 2 || n > 16)
+        return NULL;
+    int may = expansion_may_collect(g, constant, t, n);
+    if (!may && !g->check_refusals)
         return NULL;
     Node *terms[16 * 4 + 1];
     int nt = 0, before = 0;
@@ -580,8 +794,11 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int
      * subtract large, nearly equal terms (1 - tanh(u)^2 times something
      * large) and lose the accuracy the factored form had. */
     int cancelled = nr + 2 <= nt - (constant != NULL) + (constant != NULL);
-    if (after < before && cancelled && nr <= n + (constant != NULL))
+    if (after < before && cancelled && nr <= n + (constant != NULL)) {
+        g->refusals_wrong += !may;
         return build_sum(g, terms, nt, 2);
+    }
+    g->refusals += !may;
     return NULL;
 }
 

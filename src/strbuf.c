@@ -62,13 +62,112 @@ void sb_putc(StrBuf *sb, char c) { sb_putn(sb, &c, 1); }
 
 void sb_puts(StrBuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
 
+/* Appends the decimal digits of v (with a '-' when negative). */
+static void put_int(StrBuf *sb, long long v) {
+    char buf[24], *p = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    sb_putn(sb, p, (size_t)(buf + sizeof buf - p));
+}
+
+static void put_uint(StrBuf *sb, unsigned long long u) {
+    char buf[24], *p = buf + sizeof buf;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    sb_putn(sb, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* Is every conversion of fmt a plain one the fast path below formats
+ * itself (%s %c %d %u %ld %lu %lld %zu %%, no flags, width or
+ * precision)? */
+static int plain_format(const char *fmt) {
+    for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
+        p++;
+        if (*p == 'l' && p[1] == 'l')
+            p += 2;
+        else if (*p == 'l' || *p == 'z')
+            p++;
+        if (!*p || !strchr(p[-1] == '%' ? "scdu%" : "du", *p))
+            return 0;
+        p++;
+    }
+    return 1;
+}
+
+/* The generated C is written through here, a call per operand and per
+ * temporary: the plain formats are copied and converted directly (one
+ * pass, no vsnprintf sizing pass), the others go through vsnprintf,
+ * straight into the room left when it is enough. */
 void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap) {
+    if (plain_format(fmt)) {
+        const char *p = fmt;
+        while (*p) {
+            const char *q = strchr(p, '%');
+            if (!q) {
+                sb_puts(sb, p);
+                break;
+            }
+            sb_putn(sb, p, (size_t)(q - p));
+            q++;
+            int longs = 0, size = 0;
+            if (*q == 'l' && q[1] == 'l') {
+                longs = 2;
+                q += 2;
+            } else if (*q == 'l') {
+                longs = 1;
+                q++;
+            } else if (*q == 'z') {
+                size = 1;
+                q++;
+            }
+            switch (*q) {
+            case 's':
+                sb_puts(sb, va_arg(ap, const char *));
+                break;
+            case 'c':
+                sb_putc(sb, (char)va_arg(ap, int));
+                break;
+            case 'd':
+                put_int(sb, size ? (long long)va_arg(ap, size_t)
+                               : longs == 2 ? va_arg(ap, long long)
+                               : longs ? va_arg(ap, long) : va_arg(ap, int));
+                break;
+            case 'u':
+                put_uint(sb, size ? va_arg(ap, size_t)
+                                : longs == 2 ? va_arg(ap, unsigned long long)
+                                : longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned));
+                break;
+            default: /* %% */
+                sb_putc(sb, '%');
+                break;
+            }
+            p = q + 1;
+        }
+        if (!sb->data)
+            sb_putn(sb, "", 0); /* "" appended: the contents exist */
+        return;
+    }
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    size_t room = sb->cap > sb->len ? sb->cap - sb->len : 0;
+    int n = sb->failed ? -1 : vsnprintf(room ? sb->data + sb->len : NULL, room, fmt, copy);
     va_end(copy);
-    if (n < 0 || !sb_reserve(sb, (size_t)n))
+    if (n < 0)
         return;
+    if ((size_t)n < room) { /* it fitted */
+        sb->len += (size_t)n;
+        return;
+    }
+    if (!sb_reserve(sb, (size_t)n)) {
+        if (sb->data)
+            sb->data[sb->len] = '\0'; /* the truncated attempt undone */
+        return;
+    }
     vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
     sb->len += (size_t)n;
 }

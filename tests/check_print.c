@@ -253,6 +253,49 @@ END_TEST
 
 Suite *print_suite(void); /* called by tests/runner.c */
 
+/* --- the sink ----------------------------------------------------------------------- */
+
+/* sb_printf formats the plain conversions (%s %c %d %u with l, ll, z, and
+ * %%) itself and hands the others to vsnprintf, straight into the room
+ * left: every format, at every fill of the buffer (so that both "it fits"
+ * and "it does not" happen), gives what snprintf gives. */
+START_TEST(test_strbuf_printf_as_snprintf) {
+#define SB_CASES(X)                                                                                \
+    X("t%d = ", 0) X("t%d = ", -1) X("t%d", 2147483647) X("x[%d]", -2147483647 - 1)                \
+    X("%u%%", 4294967295u) X("%ld add", 9223372036854775807L) X("%ld", -9223372036854775807L - 1) \
+    X("%lu", 18446744073709551615UL) X("%lld", -9223372036854775807LL - 1)                       \
+    X("%llu", 18446744073709551615ULL) X("%zu bytes", (size_t)-1) X("%c%c", 'a', 'z')           \
+    X("%s%s", "", "const double ") X("%s", "") X("no conversion") X("%%") X("100%% of %s", "it") \
+    X("%24.17g", 0.1) X("%-*s|", 7, "ab") X("%.*s", 2, "abcdef") X("%04x", 255u) X("%9.1e", -3e-7) \
+    X("%g and %d", 1e300, 5) X("%s t%ld = %s;", "double", 12345678L, "x[0] * t3")
+    const int fills[] = {0, 1, 50, 62, 63, 64, 100, 127, 1000};
+    char want[512], pad[1001];
+    memset(pad, '.', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (size_t f = 0; f < sizeof fills / sizeof *fills; f++) {
+        StrBuf sb;
+        sb_init(&sb);
+        sb_putn(&sb, pad, (size_t)fills[f]);
+        size_t at = sb.len;
+#define SB_CHECK(...)                                                                              \
+    do {                                                                                           \
+        int n = snprintf(want, sizeof want, __VA_ARGS__);                                          \
+        ck_assert_int_ge(n, 0);                                                                    \
+        sb_printf(&sb, __VA_ARGS__);                                                               \
+        ck_assert_uint_eq(sb.len, at + (size_t)n);                                                 \
+        ck_assert_str_eq(sb.data + at, want);                                                      \
+        at = sb.len;                                                                               \
+    } while (0);
+        SB_CASES(SB_CHECK)
+        ck_assert_int_eq(sb.failed, 0);
+        ck_assert_int_eq(memcmp(sb.data, pad, (size_t)fills[f]), 0);
+        sb_free(&sb);
+    }
+#undef SB_CHECK
+#undef SB_CASES
+}
+END_TEST
+
 Suite *print_suite(void) {
     Suite *s = suite_create("print");
     TCase *tc = tcase_create("infix");
@@ -273,6 +316,10 @@ Suite *print_suite(void) {
     tcase_add_test(tc, test_no_temporaries_when_small);
     tcase_add_test(tc, test_temporaries_logistic);
     tcase_add_test(tc, test_temporaries_reparse);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sink");
+    tcase_add_test(tc, test_strbuf_printf_as_snprintf);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -681,6 +681,83 @@ START_TEST(test_simplify_factor_out_keeps_guards) {
 }
 END_TEST
 
+/* A sum whose terms have a small sum as a factor is multiplied out when
+ * the expanded terms collect (sigmoid(z)(1 - y) - y(1 - sigmoid(z)) is
+ * sigmoid(z) - y); a quick test refuses first the sums where no two
+ * expanded terms can be one node (the adjoints of large programs, whose
+ * terms come from different users of a value), and nothing of those is
+ * built.  Here every refused expansion is built all the same
+ * (check_refusals): none would have been kept, over random sums of
+ * products of atoms chosen to collide (shared and unshared products,
+ * exponentials, sigmoids, powers of both signs, constants), and the
+ * sums of unrelated terms are refused. */
+static uint32_t refusal_rand(uint32_t *state) {
+    *state = *state * 1664525u + 1013904223u;
+    return *state >> 8;
+}
+
+START_TEST(test_simplify_expansion_refusals) {
+    Graph *g = graph_new();
+    ck_assert_ptr_nonnull(g);
+    g->check_refusals = 1;
+    Node *v[4];
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "v%d", i);
+        v[i] = graph_var_node(g, graph_add_var(g, name, VAR_PARAM, scalar));
+    }
+    Node *one = dag_int(g, 1);
+    Node *s = dag_call1(g, BI_SIGMOID, v[2]), *t = dag_call1(g, BI_TANH, v[1]);
+    Node *shared = dag_mul(g, v[0], v[1]);
+    dag_pin(g, shared);
+    Node *atoms[] = {v[0], v[1], v[2], v[3], s, t, shared, dag_call1(g, BI_EXP, v[0]),
+                     dag_call1(g, BI_EXP, dag_neg(g, v[0])), dag_pow(g, v[0], dag_int(g, -1)),
+                     dag_pow(g, v[1], dag_int(g, 2)), dag_mul(g, v[2], v[3])};
+    Node *sums[] = {dag_sub(g, one, s), dag_sub(g, one, dag_mul(g, t, t)), dag_add(g, v[0], v[1]),
+                    dag_sub(g, v[3], v[0]), dag_add(g, one, atoms[7]), dag_sub(g, s, v[1]),
+                    dag_call1(g, BI_SIGMOID, dag_neg(g, v[3]))};
+    const int natoms = (int)(sizeof atoms / sizeof *atoms), nsums = (int)(sizeof sums / sizeof *sums);
+    uint32_t state = 17;
+    for (int trial = 0; trial < 3000; trial++) {
+        Node *terms[6];
+        int nt = 2 + (int)(refusal_rand(&state) % 5);
+        for (int i = 0; i < nt; i++) {
+            Node *f[4];
+            int nf = 0;
+            f[nf++] = dag_int(g, (int)(refusal_rand(&state) % 7) - 3);
+            int natom = (int)(refusal_rand(&state) % 3);
+            for (int k = 0; k < natom; k++)
+                f[nf++] = atoms[refusal_rand(&state) % (uint32_t)natoms];
+            if (refusal_rand(&state) % 4 != 0)
+                f[nf++] = sums[refusal_rand(&state) % (uint32_t)nsums];
+            terms[i] = dag_mul_n(g, f, nf);
+        }
+        ck_assert_ptr_nonnull(dag_add_n(g, terms, nt));
+    }
+    ck_assert_uint_eq(g->refusals_wrong, 0);
+    ck_assert_uint_gt(g->refusals, 0);
+    /* terms from unrelated users: a(1 - tanh(u)^2) + b sigmoid(w)(1 -
+     * sigmoid(w)), any number of them, are refused */
+    unsigned long before = g->refusals;
+    for (int n = 2; n <= 16; n++) {
+        Node *terms[16];
+        for (int i = 0; i < n; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "a%d", i);
+            Node *a = graph_var_node(g, graph_add_var(g, name, VAR_PARAM, scalar));
+            Node *u = dag_mul(g, dag_int(g, i + 2), a);
+            Node *f = i % 2 ? dag_sub(g, one, dag_pow(g, dag_call1(g, BI_TANH, u), dag_int(g, 2)))
+                            : dag_sub(g, one, dag_call1(g, BI_SIGMOID, u));
+            terms[i] = dag_mul(g, a, f);
+        }
+        ck_assert_ptr_nonnull(dag_add_n(g, terms, n));
+    }
+    ck_assert_uint_eq(g->refusals_wrong, 0);
+    ck_assert_uint_ge(g->refusals - before, 15);
+    graph_free(g);
+}
+END_TEST
+
 /* FIXED: a sum rebuilt a term c a1 ... an whose product was too large to
  * flatten as c (a1 ... an), multiplying the factors first: 1 + a product
  * of 1000 factors (1 + (x + 100)/k^2), finite, became inf once its
@@ -746,6 +823,7 @@ Suite *simplify_suite(void) {
     tcase_add_test(tc, test_simplify_preserves_values);
     tcase_add_test(tc, test_simplify_factor_out_keeps_guards);
     tcase_add_test(tc, test_simplify_wide_products_keep_their_order);
+    tcase_add_test(tc, test_simplify_expansion_refusals);
     suite_add_tcase(s, tc);
     return s;
 }
