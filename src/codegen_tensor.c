@@ -217,6 +217,12 @@ static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb)
         snprintf(buf, sizeof buf, "%d", n->u.index);
         elem(E, n->args[0], buf, r, sb);
         return;
+    case EX_ROWS: /* b in every row: element (i, j) is b[j] */
+        elem(E, n->args[0], c, "0", sb);
+        return;
+    case EX_COLS: /* v in every column: element (i, j) is v[i] */
+        elem(E, n->args[0], r, "0", sb);
+        return;
     case EX_SCATTER: {
         const Node *v = n->args[0];
         if (n->shape.rank == 2 && v->shape.rank == 0)
@@ -397,7 +403,8 @@ static void plan(TE *E, Node *const *roots, int nroots, int out_direct) {
         if (!E->mark[id])
             continue;
         Node *n = g->nodes[id];
-        int multi = n->kind == EX_MATMUL || n->kind == EX_OUTER || n->kind == EX_SOFTMAX || n->kind == EX_LOGSUMEXP;
+        int multi = n->kind == EX_MATMUL || n->kind == EX_OUTER || n->kind == EX_SOFTMAX || n->kind == EX_LOGSUMEXP ||
+                    n->kind == EX_ROWS || n->kind == EX_COLS;
         int here = n->shape.rank > 0 && n->kind != EX_VAR && n->kind != EX_FILL &&
                    (n->kind == EX_MATMUL || n->kind == EX_PACK || n->kind == EX_SOFTMAX || E->users[id] >= 2 ||
                     need[id] == 2 || (need[id] && !is_view(n)));

@@ -1517,7 +1517,7 @@ static int run(Options *o, Output *out) {
     SdCompileOptions copt = compile_options(o, name, o->defines, o->ndefines);
     SdProgram *p = NULL;
     SdResult *r = NULL;
-    SdValues values = {NULL, NULL, NULL};
+    SdValues values = {NULL, NULL, NULL, NULL};
     SdCheckReport check;
     int checked = 0;
     double *point = NULL;

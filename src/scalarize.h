@@ -16,7 +16,8 @@ typedef struct Scalarized {
 } Scalarized;
 
 /* Writes the roots of g out element by element.  Returns 0; -1 when out
- * of memory; -2 when the new graph would exceed g's node limit. */
+ * of memory; -2 when the new graph would exceed g's node limit; -3 when g
+ * has run-time dimensions (whose sizes the program gets when it runs). */
 int scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out);
 void scalarized_free(Scalarized *s);
 

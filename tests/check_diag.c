@@ -148,7 +148,7 @@ static const Golden golden[] = {
       "    x = repeat\n"
       "        ^~~~~~\n"),
     G("param w[]; w",
-      "<expr>:1:9: error: unexpected ']', expected a number\n"
+      "<expr>:1:9: error: unexpected ']', expected a number or the name of a run-time dimension\n"
       "    param w[]; w\n"
       "            ^\n"),
     G("[1, 2,\n 3",

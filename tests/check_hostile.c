@@ -1243,7 +1243,7 @@ static const Hostile cases[] = {
      "          ^~~~~~~~~~~~~~~~~~\n",
      1},
     {{NULL}, P("param a[3]; logsumexp(3)"),
-     "<expr>:1:23: error: a vector is needed here, got scalar\n"
+     "<expr>:1:23: error: a vector or a matrix is needed here, got scalar\n"
      "    param a[3]; logsumexp(3)\n"
      "                          ^\n",
      1},
@@ -1941,7 +1941,7 @@ END_TEST
 START_TEST(test_regress_constants_not_dropped) {
     Graph *g = graph_new();
     ck_assert_ptr_nonnull(g);
-    int v = graph_add_var(g, "x", VAR_PARAM, (Shape){0, {0, 0}});
+    int v = graph_add_var(g, "x", VAR_PARAM, (Shape){.rank = 0});
     Node *x = graph_var_node(g, v);
     Node *f[7];
     for (int kind = 0; kind < 2; kind++) {

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_batch.c — minibatch programs: run-time dimensions (`dim n <= 8;`),
+ * a vector repeated in the rows or columns of a matrix (`X @ W' + b`),
+ * row-wise softmax, log_softmax, logsumexp and cross entropy with
+ * integer labels, reductions along an axis, and the points that carry a
+ * batch's size.
+ *
+ * Every program of the table is checked, through the public interface
+ * only, at random batch sizes from 1 to its maximum:
+ *   - the gradient against central finite differences;
+ *   - the gradient of the mean loss, times n, against the sum of the
+ *     per-sample gradients (the same program at n = 1 on each row), to
+ *     1e-12: the batch is the samples' sum and nothing else;
+ *   - the value and gradient against the same program with the batch's
+ *     size fixed by -D n=K (fixed shapes, which check_tensor compares
+ *     with the scalar engine), to 1e-12;
+ *   - rows beyond the batch hold NaN, and nothing reads them;
+ *   - the printed function and derivatives read back to the same values.
+ * Then the errors: shapes that do not fit, run-time dimensions misused,
+ * labels that are parameters, points that give no size or a wrong one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symdiff.h"
+#include "testutil.h"
+
+static unsigned long long rng = 0x9E3779B97F4A7C15ull;
+
+static double uniform(double lo, double hi) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return lo + (hi - lo) * (double)(rng >> 11) / 9007199254740992.0;
+}
+
+/* A program of the table: its declarations, then its final expression
+ * (so that a printed expression can be read back with the same
+ * declarations).  `per_sample`: a mean over the rows of `n` (plus terms
+ * without inputs), so that n times its gradient is the sum of the
+ * per-sample gradients.  Labels (inputs read by onehot) hold classes. */
+typedef struct BatchCase {
+    const char *decls, *body;
+    int per_sample;
+} BatchCase;
+
+static const BatchCase cases[] = {
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], y[n];", "mean(cross_entropy(X @ W' + b, y))", 1},
+    {"dim n <= 8; param W1[5,4], b1[5], W2[3,5], b2[3]; input X[n,4], y[n];",
+     "H = relu(X @ W1' + b1); mean(cross_entropy(H @ W2' + b2, y)) + 1e-3*(sum(W1*W1) + sum(W2*W2))", 1},
+    {"dim n <= 8; param W1[5,4], b1[5], W2[3,5], b2[3]; input X[n,4], y[n];",
+     "H = tanh(X @ W1' + b1); S = H @ W2' + b2; mean(logsumexp(S) - sum(S*onehot(y, 3), 1))", 1},
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], Y[n,3];", "-mean(sum(Y*log_softmax(X @ W' + b), 1))", 1},
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], Y[n,3];", "S = X @ W' + b; -mean(sum(Y*(S - logsumexp(S) ones(3)'), 1))", 1},
+    {"dim n <= 8; param w[4], c; input X[n,4], t[n];", "z = X @ w + c; mean(softplus(z) - t*z) + 1e-2*sum(w*w)", 1},
+    {"dim n <= 8; param W[2,4], b[2]; input X[n,4], T[n,2];", "sum((X @ W' + b - T)^2)/(2*n)", 1},
+    {"dim n <= 8; param W[3,4]; input X[n,4], y[n];", "sum(mean(softmax(X @ W')*onehot(y, 3), 0))", 1},
+    {"dim n <= 8; param W[3,4], v[4]; input X[n,4];", "mean(sum(sigmoid(X @ W'), 1) + X @ v)", 1},
+    /* not a mean over samples: the batch's rows meet each other */
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4];", "sum(logsumexp(X @ W' + b, 0)) + sum(softmax(X @ W', 0)^2)", 0},
+    {"dim n <= 8; param W[3,4]; input X[n,4];", "sum(sum(X @ W', 0)^2) + mean(X @ W')*n + sum(ones(n)*2)", 0},
+    {"dim n <= 8, m <= 3; param W[3,4]; input X[n,4], Z[m,3];", "sum(tanh(X @ W')) + sum(Z @ W) + sum(log_softmax(Z))", 0},
+    {"dim n <= 6; param A[3,3]; input X[n,3];", "sum(tanh(X @ A + ones(n) A[0]')) + sum(X' @ X @ A)", 0},
+};
+
+static SdProgram *compile_with(const char *text, const SdDefine *defs, int ndefs) {
+    SdProgram *p = NULL;
+    SdCompileOptions opt = {.defines = defs, .ndefines = ndefs};
+    SdStatus st = sd_compile(text, strlen(text), &opt, &p);
+    ck_assert_msg(st == SD_OK, "%s: %s %s", text, sd_diagnostics_text(p), sd_error_message(p));
+    return p;
+}
+
+static SdResult *gradient_of(SdProgram *p) {
+    SdResult *r = NULL;
+    SdRequest req = {.what = SD_GRADIENT};
+    ck_assert_msg(sd_derive(p, &req, &r) == SD_OK, "derive: %s", sd_error_message(p));
+    return r;
+}
+
+/* The number of classes onehot reads variable v as, or 0. */
+static int classes_of(const char *text, const char *name) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "onehot(%s, ", name);
+    const char *at = strstr(text, pattern);
+    if (at)
+        return atoi(at + strlen(pattern));
+    snprintf(pattern, sizeof pattern, ", %s))", name);
+    return strstr(text, "cross_entropy") && strstr(text, pattern) ? 3 : 0;
+}
+
+/* A random point with the run-time dimensions at the sizes dims[]: the
+ * entries beyond them NaN, labels classes. */
+static double *random_point(SdProgram *p, const char *text, const long *dims) {
+    long size = sd_point_size(p);
+    double *x = malloc((size_t)size * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    for (int v = 0; v < sd_var_count(p); v++) {
+        SdVar var = sd_var(p, v);
+        int k = classes_of(text, var.name);
+        long rows = var.shape.rank == 2 ? var.shape.dim[0] : var.shape.rank ? var.shape.dim[0] : 1;
+        long cols = var.shape.rank == 2 ? var.shape.dim[1] : 1;
+        for (long i = 0; i < rows; i++)
+            for (long j = 0; j < cols; j++) {
+                int outside = (var.shape.rank > 0 && var.shape.dyn[0] && i >= dims[var.shape.dyn[0] - 1]) ||
+                              (var.shape.rank == 2 && var.shape.dyn[1] && j >= dims[var.shape.dyn[1] - 1]);
+                x[var.offset + i * cols + j] = outside ? NAN : k ? floor(uniform(0, k)) : uniform(-1.5, 1.5);
+            }
+    }
+    for (int d = 0; d < sd_dim_count(p); d++)
+        x[sd_dim(p, d).offset] = (double)dims[d];
+    return x;
+}
+
+/* The value (a scalar program) and the gradient at x. */
+static double value_grad(SdResult *r, const double *x, double *grad) {
+    SdValues v;
+    ck_assert_int_eq(sd_eval(r, x, &v), SD_OK);
+    SdLayout l = sd_result_layout(r);
+    double f = v.value[0];
+    if (grad)
+        memcpy(grad, v.deriv, (size_t)l.cols * sizeof *grad);
+    sd_values_free(&v);
+    return f;
+}
+
+static double value_at(SdResult *r, const double *x) { return value_grad(r, x, NULL); }
+
+static void random_dims(SdProgram *p, long *dims) {
+    for (int d = 0; d < sd_dim_count(p); d++)
+        dims[d] = 1 + (long)uniform(0, (double)sd_dim(p, d).max);
+}
+
+/* ---- the gradient against finite differences ------------------------------------------------- */
+
+START_TEST(test_batch_against_differences) {
+    const BatchCase *c = &cases[_i];
+    char text[1024];
+    snprintf(text, sizeof text, "%s %s", c->decls, c->body);
+    SdProgram *p = compile_with(text, NULL, 0);
+    SdResult *r = gradient_of(p);
+    SdLayout l = sd_result_layout(r);
+    double *g = malloc((size_t)l.cols * sizeof *g);
+    ck_assert_ptr_nonnull(g);
+    for (int t = 0; t < 3; t++) {
+        long dims[8];
+        random_dims(p, dims);
+        double *x = random_point(p, text, dims);
+        double f = value_grad(r, x, g);
+        ck_assert_msg(isfinite(f), "%s: the value is %g at n = %ld", text, f, dims[0]);
+        for (int j = 0; j < l.nwrt; j++) {
+            SdVar var = sd_var(p, sd_result_wrt(r, j));
+            long base = 0;
+            for (int q = 0; q < j; q++)
+                base += sd_shape_numel(sd_var(p, sd_result_wrt(r, q)).shape);
+            for (long e = 0; e < sd_shape_numel(var.shape); e++) {
+                double *xe = &x[var.offset + e], x0 = *xe, h = 1e-3, fs[4];
+                const double steps[4] = {-2, -1, 1, 2};
+                for (int s = 0; s < 4; s++) {
+                    *xe = x0 + steps[s] * h;
+                    fs[s] = value_at(r, x);
+                }
+                *xe = x0;
+                double fd = (fs[0] - 8 * fs[1] + 8 * fs[2] - fs[3]) / (12 * h);
+                ck_assert_msg(fabs(g[base + e] - fd) <= 1e-6 * fmax(1, fabs(fd)),
+                              "%s: n = %ld, d/d%s[%ld] = %.15g, finite differences %.15g", text, dims[0], var.name,
+                              e, g[base + e], fd);
+            }
+        }
+        free(x);
+    }
+    free(g);
+    sd_result_free(r);
+    sd_program_free(p);
+}
+END_TEST
+
+/* ---- the batch's gradient is the sum of the samples' ---------------------------------------- */
+
+START_TEST(test_batch_is_sum_of_samples) {
+    const BatchCase *c = &cases[_i];
+    if (!c->per_sample)
+        return;
+    char text[1024];
+    snprintf(text, sizeof text, "%s %s", c->decls, c->body);
+    SdProgram *p = compile_with(text, NULL, 0);
+    SdResult *r = gradient_of(p);
+    SdLayout l = sd_result_layout(r);
+    double *g = malloc((size_t)l.cols * sizeof *g), *gi = malloc((size_t)l.cols * sizeof *gi);
+    double *sum = calloc((size_t)l.cols, sizeof *sum);
+    ck_assert(g && gi && sum);
+    for (int t = 0; t < 3; t++) {
+        long dims[8], one[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        random_dims(p, dims);
+        double *x = random_point(p, text, dims);
+        double f = value_grad(r, x, g), fsum = 0;
+        memset(sum, 0, (size_t)l.cols * sizeof *sum);
+        /* sample i: row i of every input with the batch's rows, at n = 1 */
+        double *xi = malloc((size_t)sd_point_size(p) * sizeof *xi);
+        ck_assert_ptr_nonnull(xi);
+        for (long i = 0; i < dims[0]; i++) {
+            memcpy(xi, x, (size_t)sd_point_size(p) * sizeof *xi);
+            for (int v = 0; v < sd_var_count(p); v++) {
+                SdVar var = sd_var(p, v);
+                if (var.shape.rank == 0 || var.shape.dyn[0] != 1)
+                    continue;
+                long cols = var.shape.rank == 2 ? var.shape.dim[1] : 1;
+                memcpy(xi + var.offset, x + var.offset + i * cols, (size_t)cols * sizeof *xi);
+            }
+            xi[sd_dim(p, 0).offset] = (double)one[0];
+            fsum += value_grad(r, xi, gi);
+            for (long k = 0; k < l.cols; k++)
+                sum[k] += gi[k];
+        }
+        double n = (double)dims[0];
+        ck_assert_msg(fabs(n * f - fsum) <= 1e-12 * fmax(1, fabs(fsum)), "%s: n = %g: n f = %.17g, sum of samples %.17g",
+                      text, n, n * f, fsum);
+        for (long k = 0; k < l.cols; k++)
+            ck_assert_msg(fabs(n * g[k] - sum[k]) <= 1e-12 * fmax(1, fabs(sum[k])),
+                          "%s: n = %g: n grad[%ld] = %.17g, sum of the samples' %.17g", text, n, k, n * g[k], sum[k]);
+        free(xi);
+        free(x);
+    }
+    free(g);
+    free(gi);
+    free(sum);
+    sd_result_free(r);
+    sd_program_free(p);
+}
+END_TEST
+
+/* ---- against the same program with fixed shapes ----------------------------------------------- */
+
+START_TEST(test_batch_matches_fixed_shapes) {
+    const BatchCase *c = &cases[_i];
+    char text[1024];
+    snprintf(text, sizeof text, "%s %s", c->decls, c->body);
+    SdProgram *p = compile_with(text, NULL, 0);
+    SdResult *r = gradient_of(p);
+    for (int t = 0; t < 2; t++) {
+        long dims[8];
+        random_dims(p, dims);
+        SdDefine defs[8];
+        char names[8][32];
+        for (int d = 0; d < sd_dim_count(p); d++) {
+            snprintf(names[d], sizeof names[d], "%s", sd_dim(p, d).name);
+            defs[d] = (SdDefine){names[d], (double)dims[d]};
+        }
+        SdProgram *q = compile_with(text, defs, sd_dim_count(p));
+        ck_assert_int_eq(sd_dim_count(q), 0);
+        SdResult *rq = gradient_of(q);
+        double *x = random_point(p, text, dims), *xq = malloc((size_t)sd_point_size(q) * sizeof *xq);
+        ck_assert_ptr_nonnull(xq);
+        /* the same numbers, laid out at the fixed shapes */
+        for (int v = 0; v < sd_var_count(p); v++) {
+            SdVar a = sd_var(p, v), b = sd_var(q, v);
+            ck_assert_str_eq(a.name, b.name);
+            long rows = b.shape.rank ? b.shape.dim[0] : 1, cols = b.shape.rank == 2 ? b.shape.dim[1] : 1;
+            long stride = a.shape.rank == 2 ? a.shape.dim[1] : 1;
+            for (long i = 0; i < rows; i++)
+                for (long j = 0; j < cols; j++)
+                    xq[b.offset + i * cols + j] = x[a.offset + i * stride + j];
+        }
+        SdLayout l = sd_result_layout(r);
+        ck_assert_int_eq(l.cols, sd_result_layout(rq).cols);
+        double *g = malloc((size_t)l.cols * sizeof *g), *gq = malloc((size_t)l.cols * sizeof *gq);
+        ck_assert(g && gq);
+        double f = value_grad(r, x, g), fq = value_grad(rq, xq, gq);
+        ck_assert_msg(fabs(f - fq) <= 1e-12 * fmax(1, fabs(fq)), "%s at n = %ld: %.17g, fixed %.17g", text, dims[0], f, fq);
+        for (long k = 0; k < l.cols; k++)
+            ck_assert_msg(fabs(g[k] - gq[k]) <= 1e-12 * fmax(1, fabs(gq[k])), "%s at n = %ld: grad[%ld] %.17g, fixed %.17g",
+                          text, dims[0], k, g[k], gq[k]);
+        free(g);
+        free(gq);
+        free(x);
+        free(xq);
+        sd_result_free(rq);
+        sd_program_free(q);
+    }
+    sd_result_free(r);
+    sd_program_free(p);
+}
+END_TEST
+
+/* ---- printed forms read back ------------------------------------------------------------------ */
+
+/* The text after "d/dNAME = " on its line, malloc'd. */
+static char *printed_block(const char *printed, const char *name) {
+    char label[64];
+    snprintf(label, sizeof label, "d/d%s = ", name);
+    const char *at = strstr(printed, label);
+    ck_assert_msg(at != NULL, "no %s in\n%s", label, printed);
+    at += strlen(label);
+    size_t len = strcspn(at, "\n");
+    char *s = malloc(len + 1);
+    memcpy(s, at, len);
+    s[len] = '\0';
+    return s;
+}
+
+START_TEST(test_batch_printed_forms_read_back) {
+    const BatchCase *c = &cases[_i];
+    char text[1024];
+    snprintf(text, sizeof text, "%s %s", c->decls, c->body);
+    SdProgram *p = compile_with(text, NULL, 0);
+    SdResult *r = gradient_of(p);
+    char *printed = NULL;
+    ck_assert_int_eq(sd_print(r, NULL, NULL, SD_TEXT, &printed), SD_OK);
+    SdLayout l = sd_result_layout(r);
+    long dims[8];
+    random_dims(p, dims);
+    double *x = random_point(p, text, dims);
+    SdValues v;
+    ck_assert_int_eq(sd_eval(r, x, &v), SD_OK);
+    long col = 0;
+    for (int j = 0; j < l.nwrt; j++) {
+        SdVar var = sd_var(p, sd_result_wrt(r, j));
+        char *block = printed_block(printed, var.name), *again = malloc(strlen(block) + 1024);
+        /* the derivative of a parameter read back as a program: its sum
+         * (a scalar program) must be the sum of the block */
+        sprintf(again, "%s sum(%s)", c->decls, block);
+        SdProgram *q = NULL;
+        ck_assert_msg(sd_compile(again, strlen(again), NULL, &q) == SD_OK, "%s\nprinted\n%s\ndoes not read back: %s", text,
+                      printed, sd_diagnostics_text(q));
+        SdResult *f = NULL;
+        SdRequest fn = {.what = SD_FUNCTION};
+        ck_assert_int_eq(sd_derive(q, &fn, &f), SD_OK);
+        double want = 0;
+        for (long e = 0; e < sd_shape_numel(var.shape); e++)
+            want += v.deriv[col + e];
+        col += sd_shape_numel(var.shape);
+        double got = value_at(f, x);
+        ck_assert_msg(fabs(got - want) <= 1e-10 * fmax(1, fabs(want)), "%s: d/d%s printed as %s reads back as %.17g, not %.17g",
+                      text, var.name, block, got, want);
+        sd_result_free(f);
+        sd_program_free(q);
+        free(block);
+        free(again);
+    }
+    sd_values_free(&v);
+    free(x);
+    sd_free(printed);
+    sd_result_free(r);
+    sd_program_free(p);
+}
+END_TEST
+
+/* The classic results, as they print. */
+START_TEST(test_batch_printed_gradients) {
+    static const struct {
+        const char *program, *printed;
+    } golden[] = {
+        {"dim n <= 64; param W[3,4], b[3]; input X[n,4], y[n]; mean(cross_entropy(X @ W' + b, y))",
+         "d/dW = (softmax(X @ W' + b)/n - onehot(y, 3)/n)' @ X\n"
+         "d/db = sum(softmax(X @ W' + b)/n - onehot(y, 3)/n, 0)\n"},
+        {"dim n <= 64; param W[3,4], b[3]; input X[n,4]; sum(tanh(X @ W' + b))",
+         "d/dW = (1 - tanh(X @ W' + b)^2)' @ X\n"
+         "d/db = sum(1 - tanh(X @ W' + b)^2, 0)\n"},
+        {"param b[3]; input X[5,3]; sum((X - b)^2)", "d/db = -2*sum(X - b, 0)\n"},
+        {"param b[3]; input X[3,3]; sum(exp(X - b))", "d/db = -sum(exp(X - b), 0)\n"},
+        {"param v[4]; input X[4,3]; sum(exp(X + v ones(3)'))", "d/dv = sum(exp(v ones(3)' + X), 1)\n"},
+        {"param b[3]; sum(ones(3) b')", "d/db = 3*ones(3)\n"},
+        {"param S[2,3]; sum(log_softmax(S))", "d/dS = 1 - 3*softmax(S)\n"},
+        {"dim n <= 4; param c; input y[n]; c*sum(y)/n", "d/dc = sum(y)/n\n"},
+    };
+    for (size_t i = 0; i < sizeof golden / sizeof *golden; i++) {
+        SdProgram *p = compile_with(golden[i].program, NULL, 0);
+        SdResult *r = gradient_of(p);
+        char *s = NULL;
+        ck_assert_int_eq(sd_print(r, NULL, NULL, SD_TEXT, &s), SD_OK);
+        ck_assert_msg(strcmp(s, golden[i].printed) == 0, "%s:\n  expected %s  got %s", golden[i].program,
+                      golden[i].printed, s);
+        sd_free(s);
+        sd_result_free(r);
+        sd_program_free(p);
+    }
+}
+END_TEST
+
+/* ---- errors ------------------------------------------------------------------------------------ */
+
+START_TEST(test_batch_lowering_errors) {
+    static const struct {
+        const char *program, *message;
+    } bad[] = {
+        {"dim n <= 8; param W[n,3]; sum(W)", "1:19: error: the parameter 'W' has a run-time dimension"},
+        {"input X[n,3]; sum(X)", "1:9: error: 'n' is not a dimension: declare it first"},
+        {"dim n <= 8; input X[n,3]; dim n <= 4; sum(X)", "error: 'n' is declared twice"},
+        {"dim n <= 8; param n; n", "error: 'n' is declared twice"},
+        {"dim X <= 8; input X[2]; sum(X)", "error: 'X' is declared twice"},
+        {"dim n <= 0; 1", "error: the largest size of a run-time dimension must be a positive integer"},
+        {"dim n <= 8; n = 3; n", "error: cannot declare the dimension 'n': the program assigns to it"},
+        {"dim sin <= 8; 1", "error: cannot declare 'sin': it is a built-in name"},
+        {"dim n <= 8; input X[n,3]; X[0, 1]", "error: a subscript along the run-time dimension 'n'"},
+        {"dim n <= 8; input X[3,n]; X[0, 1]", "error: a subscript along the run-time dimension 'n'"},
+        {"dim n <= 8, m <= 8; input X[n,3], Z[m,3]; sum(X + Z)", "error: shape mismatch in 'X + Z': [n,3] + [m,3]"},
+        {"dim n <= 8; input X[n,3], Z[8,3]; sum(X + Z)", "error: shape mismatch in 'X + Z': [n,3] + [8,3]"},
+        {"dim n <= 8; param W[3,4]; input X[n,3]; sum(X @ W')", "error: shape mismatch in 'X @ W'': [n,3] @ [4,3]"},
+        {"dim n <= 8; param S[n,3]; sum(S - logsumexp(S))", "error: the parameter 'S' has a run-time dimension"},
+        {"dim n <= 8; input S[n,3]; sum(S - logsumexp(S))", "error: shape mismatch in 'S - logsumexp(S)': [n,3] - [n]"},
+        {"dim n <= 8; input S[n,3]; sum(S - logsumexp(S))",
+         "note: a vector is repeated in every row of a matrix, so it must be as long as a row; to repeat it in every "
+         "column, write logsumexp(S) ones(3)'"},
+        {"param A[3,4], b[5]; sum(A + b)", "error: shape mismatch in 'A + b': [3,4] + [5]"},
+        {"param A[3,4], b[4]; sum(A*b)", "error: shape mismatch in 'A*b': [3,4] * [4]"},
+        {"param A[3,4], b[4]; sum(A b)", "write A @ b for the matrix product"},
+        {"param S[4,3]; input y[3]; sum(cross_entropy(S, y))",
+         "error: 'cross_entropy' needs one label per row: a vector as long as the scores have rows for scores of "
+         "shape [4,3], got [3]"},
+        {"param s[3]; input y[2]; cross_entropy(s, y)", "error: 'cross_entropy' needs one label per vector: a scalar"},
+        {"param S[4,3], y[4]; sum(cross_entropy(S, y))", "error: the labels depend on the parameter 'y'"},
+        {"param S[4,3], c; input y[4]; sum(onehot(y + c, 3))", "error: the labels depend on the parameter 'c'"},
+        {"input y[4]; param c; c*sum(onehot(y, c))", "error: a dimension must be a positive integer constant"},
+        {"dim n <= 8; input y[4]; sum(onehot(y, n))", "error: a dimension must be a positive integer constant"},
+        {"param A[3,4]; sum(sum(A, 2))", "error: the axis must be 0 (down the columns) or 1 (along the rows)"},
+        {"param A[3,4], c; sum(softmax(A, c))", "error: the axis must be"},
+        {"param a; sum(a, 0)", "error: an axis needs a vector or a matrix, got scalar"},
+        {"param v[3]; sum(softmax(v, 1))", "error: the axis must be 0 (the vector has one axis)"},
+        {"param A[2,3]; onehot(A, 3)", "error: 'onehot' needs a label or a vector of labels, got [2,3]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        SdProgram *p = NULL;
+        ck_assert_msg(sd_compile(bad[i].program, strlen(bad[i].program), NULL, &p) == SD_ERR_INPUT,
+                      "'%s' should not compile", bad[i].program);
+        ck_assert_msg(strstr(sd_diagnostics_text(p), bad[i].message), "%s:\n  expected %s\n  got %s", bad[i].program,
+                      bad[i].message, sd_diagnostics_text(p));
+        sd_program_free(p);
+    }
+    /* -D fixes a run-time dimension, within its bound */
+    SdDefine big = {"n", 9}, half = {"n", 2.5};
+    SdCompileOptions o1 = {.defines = &big, .ndefines = 1}, o2 = {.defines = &half, .ndefines = 1};
+    const char *text = "dim n <= 8; input X[n,3]; sum(X)";
+    SdProgram *p = NULL;
+    ck_assert_int_eq(sd_compile(text, strlen(text), &o1, &p), SD_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(sd_diagnostics_text(p), "error: -D n=9: the size of 'n' must be an integer from 1 to 8"));
+    sd_program_free(p);
+    ck_assert_int_eq(sd_compile(text, strlen(text), &o2, &p), SD_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(sd_diagnostics_text(p), "-D n=2.5"));
+    sd_program_free(p);
+}
+END_TEST
+
+/* ---- points --------------------------------------------------------------------------------------- */
+
+START_TEST(test_batch_points) {
+    const char *text = "dim n <= 4; param W[2,3], b[2]; input X[n,3], y[n]; mean(cross_entropy(X @ W' + b, y))";
+    SdProgram *p = compile_with(text, NULL, 0);
+    ck_assert_int_eq(sd_dim_count(p), 1);
+    SdDim d = sd_dim(p, 0);
+    ck_assert_str_eq(d.name, "n");
+    ck_assert_int_eq(d.max, 4);
+    /* variables at their largest shapes, then the size */
+    ck_assert_int_eq(sd_point_size(p), 6 + 2 + 12 + 4 + 1);
+    ck_assert_int_eq(d.offset, 24);
+    SdVar X = sd_var(p, sd_var_find(p, "X"));
+    ck_assert_int_eq(X.shape.dyn[0], 1);
+    ck_assert_int_eq(X.shape.dyn[1], 0);
+    ck_assert_int_eq(X.shape.dim[0], 4);
+    double x[25];
+    ck_assert_int_eq(sd_point_parse(p, "W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2,3],[4,5,6]], y=[1,0]", x), SD_OK);
+    ck_assert(x[24] == 2);
+    ck_assert(x[X.offset + 3] == 4 && x[X.offset + 5] == 6);
+    SdResult *r = gradient_of(p);
+    SdValues v;
+    ck_assert_int_eq(sd_eval(r, x, &v), SD_OK);
+    ck_assert_ptr_nonnull(v.dims);
+    ck_assert_int_eq(v.dims[0], 2);
+    /* S = [[1, 3], [4, 6]]: (log(e + e^3) - 3 + log(e^4 + e^6) - 4) / 2 */
+    double want = (log(exp(1) + exp(3)) - 3 + log(exp(4) + exp(6)) - 4) / 2;
+    ck_assert_close(v.value[0], want, 1e-14);
+    sd_values_free(&v);
+
+    static const struct {
+        const char *point, *message;
+    } bad[] = {
+        {"W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2,3],[4,5,6]], y=[1,0,2]",
+         "--at: 'y' has 3 along the run-time dimension 'n', which is 2 elsewhere"},
+        {"W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2,3],[4,5,6],[1,1,1],[1,1,1],[2,2,2]], y=[1,0,2,0,1]",
+         "--at: 'X' has 5 along the run-time dimension 'n', at most 4"},
+        {"W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2],[4,5]], y=[1,0]", "--at: 'X' needs a value of its declared shape"},
+        {"W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2,3],[4,5,6]], y=[1,0], n=3", "--at: 'n' is 3, but the values given make it 2"},
+        {"W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2,3],[4,5,6]], y=[1,0], n=0",
+         "--at: the run-time dimension 'n' needs a size from 1 to 4, got '0'"},
+        {"W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2,3],[4,5,6]], y=[1,0], n=1.5", "needs a size from 1 to 4"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(sd_point_parse(p, bad[i].point, x), SD_ERR_REQUEST);
+        ck_assert_msg(strstr(sd_error_message(p), bad[i].message), "%s:\n  expected %s\n  got %s", bad[i].point,
+                      bad[i].message, sd_error_message(p));
+    }
+    /* a size the point gives badly is refused, not used */
+    ck_assert_int_eq(sd_point_parse(p, "W=[[1,0,0],[0,1,0]], b=[0,1], X=[[1,2,3]], y=[1]", x), SD_OK);
+    x[24] = 5;
+    ck_assert_int_eq(sd_eval(r, x, &v), SD_ERR_REQUEST);
+    ck_assert_ptr_nonnull(strstr(sd_error_message(p), "the size 5; it must be an integer from 1 to 4"));
+    sd_result_free(r);
+    sd_program_free(p);
+
+    /* a size no variable carries is given by name */
+    p = compile_with("dim n <= 9; param a; a*n + sum(ones(n)*a^2)", NULL, 0);
+    double z[2];
+    ck_assert_int_eq(sd_point_parse(p, "a=2", z), SD_ERR_REQUEST);
+    ck_assert_ptr_nonnull(strstr(sd_error_message(p), "--at: no size for the run-time dimension 'n' (give n=...)"));
+    ck_assert_int_eq(sd_point_parse(p, "a=2, n=7", z), SD_OK);
+    r = gradient_of(p);
+    ck_assert_int_eq(sd_eval(r, z, &v), SD_OK);
+    ck_assert_close(v.value[0], 2 * 7 + 7 * 4, 1e-15);
+    ck_assert_close(v.deriv[0], 7 + 7 * 2 * 2, 1e-15);
+    sd_values_free(&v);
+    sd_result_free(r);
+    sd_program_free(p);
+}
+END_TEST
+
+/* A value with a run-time dimension prints at its size; its Jacobian,
+ * whose number of rows is known only at run time, is refused. */
+START_TEST(test_batch_dynamic_values) {
+    SdProgram *p = compile_with("dim n <= 4; param s; input X[n,2]; s*sum(X, 1)", NULL, 0);
+    SdResult *r = NULL;
+    SdRequest req = {.what = SD_GRADIENT};
+    ck_assert_int_eq(sd_derive(p, &req, &r), SD_ERR_REQUEST);
+    ck_assert_ptr_nonnull(strstr(sd_error_message(p), "the program's value has the run-time dimension 'n'"));
+    SdRequest fn = {.what = SD_FUNCTION};
+    ck_assert_int_eq(sd_derive(p, &fn, &r), SD_OK);
+    double x[10];
+    ck_assert_int_eq(sd_point_parse(p, "s=2, X=[[1,2],[3,4],[5,6]]", x), SD_OK);
+    SdValues v;
+    ck_assert_int_eq(sd_eval(r, x, &v), SD_OK);
+    char *s = NULL;
+    ck_assert_int_eq(sd_print(r, &v, NULL, SD_TEXT, &s), SD_OK);
+    ck_assert_msg(strstr(s, "value = [6, 14, 22]") != NULL, "%s", s);
+    sd_free(s);
+    ck_assert_int_eq(sd_print(r, &v, NULL, SD_JSON, &s), SD_OK);
+    ck_assert_msg(strstr(s, "\"value\": [6, 14, 22]") != NULL, "%s", s);
+    sd_free(s);
+    sd_values_free(&v);
+    sd_result_free(r);
+    sd_program_free(p);
+    /* what writes a program out element by element needs fixed shapes */
+    p = compile_with("dim n <= 4; param w[2]; input X[n,2]; sum(tanh(X @ w))", NULL, 0);
+    r = gradient_of(p);
+    ck_assert_int_eq(sd_trace(r, SD_TEXT, &s), SD_ERR_REQUEST);
+    ck_assert_ptr_nonnull(strstr(sd_error_message(p), "needs fixed shapes: give the run-time dimension 'n' a size (-D n=...)"));
+    sd_result_free(r);
+    sd_program_free(p);
+}
+END_TEST
+
+Suite *batch_suite(void); /* called by tests/runner.c */
+
+Suite *batch_suite(void) {
+    Suite *s = suite_create("batch");
+    TCase *tc = tcase_create("rules");
+    tcase_set_timeout(tc, 120);
+    int n = (int)(sizeof cases / sizeof *cases);
+    tcase_add_loop_test(tc, test_batch_against_differences, 0, n);
+    tcase_add_loop_test(tc, test_batch_is_sum_of_samples, 0, n);
+    tcase_add_loop_test(tc, test_batch_matches_fixed_shapes, 0, n);
+    tcase_add_loop_test(tc, test_batch_printed_forms_read_back, 0, n);
+    tcase_add_test(tc, test_batch_printed_gradients);
+    suite_add_tcase(s, tc);
+    TCase *te = tcase_create("errors");
+    tcase_add_test(te, test_batch_lowering_errors);
+    tcase_add_test(te, test_batch_points);
+    tcase_add_test(te, test_batch_dynamic_values);
+    suite_add_tcase(s, te);
+    return s;
+}
