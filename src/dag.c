@@ -523,6 +523,43 @@ double dag_tree_size(const Graph *g, Node *const *roots, int nroots) {
     return total;
 }
 
+double dag_tree_size_at_most(const Graph *g, Node *const *roots, int nroots, double limit) {
+    (void)g;
+    /* a walk of the written-out tree itself, stopped once it passes the
+     * limit: it visits at most limit + 1 occurrences */
+    Node *small[64], **stack = small;
+    size_t cap = 64, top = 0;
+    double count = 0;
+    for (int i = 0; i < nroots && count <= limit; i++) {
+        if (!roots[i])
+            continue;
+        stack[top++] = roots[i];
+        while (top > 0 && count <= limit) {
+            Node *n = stack[--top];
+            count++;
+            if (top + (size_t)n->nargs > cap) {
+                size_t ncap = 2 * (top + (size_t)n->nargs);
+                Node **bigger = malloc(ncap * sizeof *bigger);
+                if (!bigger) {
+                    if (stack != small)
+                        free(stack);
+                    return NAN;
+                }
+                memcpy(bigger, stack, top * sizeof *stack);
+                if (stack != small)
+                    free(stack);
+                stack = bigger;
+                cap = ncap;
+            }
+            for (int k = 0; k < n->nargs; k++)
+                stack[top++] = n->args[k];
+        }
+    }
+    if (stack != small)
+        free(stack);
+    return count;
+}
+
 int dag_is_num(const Node *n, int64_t v) {
     return n && n->kind == EX_CONST && n->num[0].is_rat && n->num[0].p == v && n->num[0].q == 1;
 }

@@ -343,6 +343,10 @@ size_t dag_count(const Graph *g, Node *const *roots, int nroots);
  * that exponentially large counts stay representable (NaN when out of
  * memory: compare as !(size <= limit)). */
 double dag_tree_size(const Graph *g, Node *const *roots, int nroots);
+/* The same when it is at most `limit`, else some count above the limit;
+ * in time proportional to the smaller of the two, whatever the graph's
+ * size (NaN when out of memory). */
+double dag_tree_size_at_most(const Graph *g, Node *const *roots, int nroots, double limit);
 /* Marks (mark[id] = 1) the nodes reachable from the roots; the caller
  * provides g->nnodes bytes. */
 void dag_mark_reachable(const Graph *g, Node *const *roots, int nroots, unsigned char *mark);

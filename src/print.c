@@ -1059,6 +1059,15 @@ struct PrintSession {
 PrintSession *print_begin(const Graph *g, Node *const *roots, int nroots, PrintStyle style,
                           StrBuf *defs) {
     PrintSession *s = malloc(sizeof *s);
+    /* small trees print inline, without temporaries: found in time
+     * proportional to the tree, so that printing many small roots of a
+     * large graph (a wide Jacobian's entries) costs no pass over the graph */
+    double small = dag_tree_size_at_most(g, roots, nroots, PRINT_INLINE_LIMIT);
+    if (s && small <= PRINT_INLINE_LIMIT) {
+        Printer p = {defs, g, style == PRINT_LATEX, NULL, temp_prefix(g)};
+        s->p = p;
+        return s;
+    }
     int *temp = calloc(g->nnodes ? g->nnodes : 1, sizeof *temp);
     if (!s || !temp) {
         free(s);

@@ -142,6 +142,7 @@
 #define dag_sum sd_dag_sum
 #define dag_transpose sd_dag_transpose
 #define dag_tree_size sd_dag_tree_size
+#define dag_tree_size_at_most sd_dag_tree_size_at_most
 #define dag_verify sd_dag_verify
 #define dag_zeros sd_dag_zeros
 #define deriv_assume_domain sd_deriv_assume_domain
