@@ -1064,7 +1064,7 @@ PrintSession *print_begin(const Graph *g, Node *const *roots, int nroots, PrintS
      * large graph (a wide Jacobian's entries) costs no pass over the graph */
     double small = dag_tree_size_at_most(g, roots, nroots, PRINT_INLINE_LIMIT);
     if (s && small <= PRINT_INLINE_LIMIT) {
-        Printer p = {defs, g, style == PRINT_LATEX, NULL, temp_prefix(g)};
+        Printer p = {defs, g, style == PRINT_LATEX, NULL, temp_prefix(g), NULL};
         s->p = p;
         return s;
     }
