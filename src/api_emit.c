@@ -111,29 +111,14 @@ static SdStatus twin_input(SdResult *r, const char *what, SdResult **t, int **in
     return SD_OK;
 }
 
-/* Does the result use a minibatch kind (row sums, column sums, labels,
- * softmax or logsumexp of a matrix) or a run-time dimension?  The C
- * emitters do not write them yet. */
-static int uses_batch_kinds(const SdResult *r) {
-    const Graph *g = r->p->g;
-    if (g->ndims > 0)
-        return 1;
-    for (size_t id = 0; id < g->nnodes; id++) {
-        const Node *n = g->nodes[id];
-        if (n->kind == EX_ROWSUM || n->kind == EX_COLSUM || n->kind == EX_ONEHOT ||
-            ((n->kind == EX_SOFTMAX || n->kind == EX_LOGSUMEXP) && n->args[0]->shape.rank == 2))
-            return 1;
-    }
-    return 0;
-}
-
 static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOptions *copt,
                             const int *inputs, int ninputs, StrBuf *src, StrBuf *hdr, StrBuf *test,
                             StrBuf *main_prog) {
     SdProgram *p = r->p;
-    if (uses_batch_kinds(r))
-        return api_fail(p, SD_ERR_REQUEST, "C for minibatch programs (run-time dimensions, vectors in every "
-                                           "row, row-wise functions, labels) is not written yet");
+    if (o->unroll && p->g->ndims > 0)
+        return api_fail(p, SD_ERR_REQUEST, "--unroll writes every loop out, which needs fixed shapes: give the "
+                                           "run-time dimension '%s' a size (-D %s=...)",
+                        p->g->dims[0].name, p->g->dims[0].name);
     SdResult *t = NULL;
     int *tinputs = NULL, ntinputs = 0;
     CodegenInput tin;

@@ -86,6 +86,11 @@ static const struct {
                       "b^e where e = y - 1 and by = b^y is known: by / b, unless b is 0 or\n"
                       " * b^y is not a normal number (then the division would not be exact)",
                       "    return b != 0 && fabs$F(by) >= $m && fabs$F(by) <= $M ? by / b : pow$F(b, e);\n"},
+    [CH_ONEHOT] = {"onehot", "$T y, size_t j, size_t k",
+                   "1 where the label y is the class j, 0 where it is another class of 0 .. k-1,\n"
+                   " * NaN where y is no class (the loss is then undefined, not quietly wrong)",
+                   "    if (!(y >= $0 && y < ($T)k && y == ($T)(size_t)y)) {\n        return ($T)NAN;\n    }\n"
+                   "    return y == ($T)j ? $1 : $0;\n"},
 };
 
 static const struct {
@@ -117,8 +122,7 @@ void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t) {
     sb_printf(sb, "sd_%s%s", helpers[h].name, t->suffix);
 }
 
-/* Writes a template of the helper table for type t. */
-static void expand(StrBuf *sb, const char *text, const CodegenType *t) {
+void codegen_expand(StrBuf *sb, const char *text, const CodegenType *t) {
     for (const char *s = text; *s; s++) {
         if (*s != '$') {
             sb_putc(sb, *s);
@@ -164,9 +168,9 @@ void codegen_helpers(StrBuf *sb, unsigned used, const CodegenType *t) {
                   t->name);
         codegen_helper_name(sb, (CodegenHelper)h, t);
         sb_putc(sb, '(');
-        expand(sb, helpers[h].params, t);
+        codegen_expand(sb, helpers[h].params, t);
         sb_puts(sb, ")\n{\n");
-        expand(sb, helpers[h].body, t);
+        codegen_expand(sb, helpers[h].body, t);
         sb_puts(sb, "}\n#endif\n\n");
     }
 }
@@ -659,9 +663,17 @@ void codegen_header_close(StrBuf *h, const char *name) {
 
 void codegen_prototype(StrBuf *sb, const CodegenType *t, int is_static, const char *ret, const char *name,
                        const char *suffix, int has_input, const char *out_arg, int has_work) {
+    codegen_prototype_sizes(sb, t, is_static, ret, name, suffix, has_input, NULL, out_arg, has_work);
+}
+
+void codegen_prototype_sizes(StrBuf *sb, const CodegenType *t, int is_static, const char *ret, const char *name,
+                             const char *suffix, int has_input, const char *sizes, const char *out_arg,
+                             int has_work) {
     sb_printf(sb, "%s%s %s%s(const %s *SD_RESTRICT x", is_static ? "static " : "", ret, name, suffix, t->name);
     if (has_input)
         sb_printf(sb, ", const %s *SD_RESTRICT input", t->name);
+    if (sizes)
+        sb_puts(sb, sizes);
     if (out_arg)
         sb_printf(sb, ", %s *SD_RESTRICT %s", t->name, out_arg);
     if (has_work)

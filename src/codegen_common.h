@@ -71,6 +71,7 @@ typedef enum CodegenHelper {
     CH_SIGMOID_E,  /* sigmoid(x) given e = exp(-|x|)                      */
     CH_SOFTPLUS_E, /* softplus(x) given e = exp(-|x|)                     */
     CH_POW_LESS1,  /* b^(y - 1) from b^y                                  */
+    CH_ONEHOT,     /* 1 where a label is a class, 0 elsewhere, NaN for no class */
     CH_COUNT
 } CodegenHelper;
 
@@ -84,6 +85,10 @@ void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t);
 /* Writes the definitions of the helpers in `used` (bit 1 << h), each in
  * its include-once guard. */
 void codegen_helpers(StrBuf *sb, unsigned used, const CodegenType *t);
+/* Writes C text for type t: $T the type, $F the suffix of libm functions,
+ * $0 and $1 the literals 0 and 1, $m the smallest normal number, $M the
+ * largest finite one (the helpers' templates). */
+void codegen_expand(StrBuf *sb, const char *text, const CodegenType *t);
 
 /* --- names ------------------------------------------------------------------------- */
 
@@ -122,6 +127,11 @@ void codegen_header_close(StrBuf *h, const char *name);
  * every entry point. */
 void codegen_prototype(StrBuf *sb, const CodegenType *t, int is_static, const char *ret, const char *name,
                        const char *suffix, int has_input, const char *out_arg, int has_work);
+/* The same with `sizes`, more parameters after input (", size_t dim_n"),
+ * or NULL. */
+void codegen_prototype_sizes(StrBuf *sb, const CodegenType *t, int is_static, const char *ret, const char *name,
+                             const char *suffix, int has_input, const char *sizes, const char *out_arg,
+                             int has_work);
 /* The header's paragraph on the arrays: which may overlap which.
  * `outputs` names the arrays the entry points write ("grad and H"); the
  * example call is name<deriv>(x, x). */

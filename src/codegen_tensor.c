@@ -20,6 +20,12 @@
  * frame would exceed CODEGEN_STACK_BUDGET only the _ws variants exist.
  * Offsets, loop counters and subscripts are size_t: an array may hold
  * more than INT_MAX elements.
+ *
+ * A run-time dimension (`dim n <= 256;`) is an argument of every entry
+ * point, `size_t dim_n`, after input: arrays keep their largest shape (the
+ * strides are the maximum's), and loops along the dimension stop at
+ * dim_n.  A size outside 1 .. the maximum makes the kernel fill its
+ * outputs with NaN and return NaN without reading anything.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +52,13 @@ typedef struct TE {
     unsigned helpers;    /* bit 1 << CodegenHelper: the sd_ helpers used   */
     long nodes;          /* nodes written by the kernel (for its stack)   */
     long scalars;        /* of them, scalars: the temporaries t<id>       */
+    int gemm;            /* matrix products may call sd_gemm (not --unroll) */
+    int gemm_used;       /* this kernel calls it                          */
+    size_t pack;         /* its packing buffer's offset in work[]         */
+    int any_gemm;        /* some kernel calls it: the helper is written   */
+    StrBuf sizes;        /* the parameters of the run-time dimensions:
+                            ", size_t dim_n" (empty without them)         */
+    StrBuf size_args;    /* the same as arguments: ", dim_n"              */
 } TE;
 
 static const char *fsuffix(const TE *E) { return E->ty->suffix; }
@@ -59,6 +72,19 @@ static int is_view(const Node *n) {
 static size_t rows_of(Shape s) { return s.rank >= 1 ? (size_t)s.dim[0] : 1; }
 static size_t cols_of(Shape s) { return s.rank == 2 ? (size_t)s.dim[1] : 1; }
 static size_t numel(Shape s) { return rows_of(s) * cols_of(s); }
+
+/* How far a loop along axis k of s runs, as C: the size, or dim_<name>
+ * for a run-time dimension.  Returns buf. */
+static const char *extent(const TE *E, Shape s, int k, char *buf, size_t size) {
+    if (k < s.rank && s.dyn[k])
+        snprintf(buf, size, "dim_%s", E->g->dims[s.dyn[k] - 1].name);
+    else
+        snprintf(buf, size, "%zu", k >= s.rank ? (size_t)1 : (size_t)s.dim[k]);
+    return buf;
+}
+
+/* A buffer for extent(): "dim_" and a name of at most AST_MAX_NAME. */
+typedef char ExtentText[300];
 
 /* Is text a number (a constant subscript), and which? */
 static int constant_index(const char *text, size_t *value) {
@@ -83,6 +109,8 @@ static void scalar_ref(TE *E, const Node *n, StrBuf *sb) {
         sb_printf(sb, "%s[%zu]", v->role == VAR_PARAM ? "x" : "input", E->var_offset[n->u.var]);
     } else if (n->kind == EX_CALL && n->u.fn == BI_PI) {
         literal(E, sb, 3.14159265358979323846);
+    } else if (n->kind == EX_DIM) {
+        sb_printf(sb, "((%s)dim_%s)", E->T, E->g->dims[n->u.dim].name);
     } else {
         sb_printf(sb, "t%u", (unsigned)n->id);
     }
@@ -223,6 +251,15 @@ static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb)
     case EX_COLS: /* v in every column: element (i, j) is v[i] */
         elem(E, n->args[0], r, "0", sb);
         return;
+    case EX_ONEHOT: { /* 1 where the row's label is the column (see sd_onehot) */
+        ExtentText k;
+        E->helpers |= 1u << CH_ONEHOT;
+        codegen_helper_name(sb, CH_ONEHOT, E->ty);
+        sb_putc(sb, '(');
+        elem(E, n->args[0], n->shape.rank == 2 ? r : "0", "0", sb);
+        sb_printf(sb, ", %s, %s)", n->shape.rank == 2 ? c : r, extent(E, n->shape, n->shape.rank - 1, k, sizeof k));
+        return;
+    }
     case EX_SCATTER: {
         const Node *v = n->args[0];
         if (n->shape.rank == 2 && v->shape.rank == 0)
@@ -244,9 +281,197 @@ static void elem(TE *E, const Node *n, const char *r, const char *c, StrBuf *sb)
 
 /* for (i) [for (j)] { body with element (i, j) } */
 static void open_loops(TE *E, Shape s) {
-    sb_printf(E->out, "    for (size_t i = 0; i < %zu; i++)\n", rows_of(s));
+    ExtentText r, c;
+    sb_printf(E->out, "    for (size_t i = 0; i < %s; i++)\n", extent(E, s, 0, r, sizeof r));
     if (s.rank == 2)
-        sb_printf(E->out, "        for (size_t j = 0; j < %zu; j++)\n", cols_of(s));
+        sb_printf(E->out, "        for (size_t j = 0; j < %s; j++)\n", extent(E, s, 1, c, sizeof c));
+}
+
+/* The reductions of a row: m = max, s = sum(exp(u - m)) of the row of
+ * vector or matrix a at row index `row` (a matrix: "i"; a vector: "0"),
+ * as a block opening with its declarations; the caller closes it. */
+static void row_max_and_sum(TE *E, const Node *a, const char *row, int store_exp, const char *dst) {
+    StrBuf *o = E->out;
+    ExtentText len;
+    int m2 = a->shape.rank == 2;
+    const char *r = m2 ? row : "q", *c = m2 ? "q" : "0";
+    extent(E, a->shape, m2 ? 1 : 0, len, sizeof len);
+    sb_printf(o, "    {\n        %s m = ", E->T);
+    elem(E, a, m2 ? row : "0", "0", o);
+    sb_printf(o, ", s = 0;\n        for (size_t q = 1; q < %s; q++)\n            if (", len);
+    elem(E, a, r, c, o);
+    sb_puts(o, " > m)\n                m = ");
+    elem(E, a, r, c, o);
+    sb_printf(o, ";\n        for (size_t q = 0; q < %s; q++)\n            s += ", len);
+    if (store_exp)
+        sb_printf(o, "%s = ", dst);
+    sb_printf(o, "exp%s(", fsuffix(E));
+    elem(E, a, r, c, o);
+    sb_puts(o, " - m);\n");
+}
+
+/* --- matrix products at cache speed ----------------------------------------------------
+ *
+ * A product of two matrices whose operands are arrays (variables, values
+ * in work[] or the output, or transposes of them: X @ W', G' @ X, G @ W)
+ * calls sd_gemm, written once into the source: op(B) is copied, KC rows by
+ * NR columns at a time, into a panel in work[] (GEMM_PACK elements), and
+ * each block of MR rows of C is accumulated over the panel in MR x NR
+ * local accumulators.  The innermost loops run over the NR columns of a
+ * panel row, contiguous and of fixed length, which gcc and clang vectorise
+ * at -O2 and -O3 (with -march=native at the machine's width) without
+ * reassociating any sum; everything else is plain loops.  Small products
+ * keep the loops of emit_node (the panel would cost more than it saves). */
+
+/* The block sizes, in the text of sd_gemm too: MR rows of C by NR
+ * columns, over panels of KC rows of op(B).  (gemm_text's micro-kernel
+ * is written out for MR = 4.) */
+#define GEMM_MR 4
+#define GEMM_NR 16
+#define GEMM_KC 256
+#define GEMM_TEXT_(x) #x
+#define GEMM_TEXT(x) GEMM_TEXT_(x)
+#define GEMM_MR_S GEMM_TEXT(GEMM_MR)
+#define GEMM_NR_S GEMM_TEXT(GEMM_NR)
+#define GEMM_KC_S GEMM_TEXT(GEMM_KC)
+enum { GEMM_PACK = GEMM_KC * GEMM_NR };
+
+/* A product below this many multiplications (at the largest sizes) keeps
+ * its loops. */
+#define GEMM_MIN_WORK 4096.0
+
+/* The stack sd_gemm adds beyond a helper's frame: its accumulators, and
+ * its arguments in the caller's frame. */
+#define GEMM_FRAME ((size_t)GEMM_MR * GEMM_NR * 8 * 2 + 1024)
+
+static const char gemm_text[] =
+    "/* C = op(A) op(B): C is m x n with row stride ldc; op(A) is m x k, A[i*lda + q]\n"
+    " * (ta = 0) or A[q*lda + i] (ta = 1); op(B) is k x n, B[q*ldb + j] (tb = 0) or\n"
+    " * B[j*ldb + q] (tb = 1).  pack holds " GEMM_KC_S " x " GEMM_NR_S " elements: a panel of op(B), " GEMM_KC_S " rows of\n"
+    " * " GEMM_NR_S " columns, copied once and read by every block of " GEMM_MR_S " rows of C.  The sums\n"
+    " * run in order over q within each panel: nothing is reassociated.  The\n"
+    " * arguments come in a struct (twelve would not all travel in registers). */\n"
+    "typedef struct sd_gemm$F_args {\n"
+    "    size_t m, n, k;\n"
+    "    const $T *a;\n    size_t lda;\n    int ta;\n"
+    "    const $T *b;\n    size_t ldb;\n    int tb;\n"
+    "    $T *c;\n    size_t ldc;\n"
+    "    $T *pack;\n"
+    "} sd_gemm$F_args;\n\n"
+    "static void sd_gemm$F(const sd_gemm$F_args *g)\n"
+    "{\n"
+    "    const size_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc;\n"
+    "    const int ta = g->ta, tb = g->tb;\n"
+    "    const $T *a = g->a, *b = g->b;\n"
+    "    $T *SD_RESTRICT c = g->c, *SD_RESTRICT pack = g->pack;\n"
+    "    const size_t ai = ta ? 1 : lda, aq = ta ? lda : 1;\n"
+    "    for (size_t j0 = 0; j0 < n; j0 += " GEMM_NR_S ") {\n"
+    "        const size_t nr = n - j0 < " GEMM_NR_S " ? n - j0 : " GEMM_NR_S ";\n"
+    "        for (size_t q0 = 0; q0 < k; q0 += " GEMM_KC_S ") {\n"
+    "            const size_t kc = k - q0 < " GEMM_KC_S " ? k - q0 : " GEMM_KC_S ";\n"
+    "            for (size_t q = 0; q < kc; q++)\n"
+    "                for (size_t jj = 0; jj < " GEMM_NR_S "; jj++)\n"
+    "                    pack[q * " GEMM_NR_S " + jj] = jj >= nr ? $0 : tb ? b[(j0 + jj) * ldb + q0 + q] : b[(q0 + q) * ldb + j0 + jj];\n"
+    "            size_t i0 = 0;\n"
+    "            for (; i0 + " GEMM_MR_S " <= m; i0 += " GEMM_MR_S ") {\n"
+    "                $T c0[" GEMM_NR_S "] = {$0}, c1[" GEMM_NR_S "] = {$0}, c2[" GEMM_NR_S "] = {$0}, c3[" GEMM_NR_S "] = {$0};\n"
+    "                const $T *ap = a + i0 * ai + q0 * aq;\n"
+    "                for (size_t q = 0; q < kc; q++) {\n"
+    "                    const $T *bq = pack + q * " GEMM_NR_S ";\n"
+    "                    const $T a0 = ap[q * aq], a1 = ap[ai + q * aq], a2 = ap[2 * ai + q * aq], a3 = ap[3 * ai + q * aq];\n"
+    "                    for (size_t jj = 0; jj < " GEMM_NR_S "; jj++) {\n"
+    "                        c0[jj] += a0 * bq[jj];\n"
+    "                        c1[jj] += a1 * bq[jj];\n"
+    "                        c2[jj] += a2 * bq[jj];\n"
+    "                        c3[jj] += a3 * bq[jj];\n"
+    "                    }\n"
+    "                }\n"
+    "                $T *cp = c + i0 * ldc + j0;\n"
+    "                for (size_t jj = 0; jj < nr; jj++) {\n"
+    "                    cp[jj] = (q0 ? cp[jj] : $0) + c0[jj];\n"
+    "                    cp[ldc + jj] = (q0 ? cp[ldc + jj] : $0) + c1[jj];\n"
+    "                    cp[2 * ldc + jj] = (q0 ? cp[2 * ldc + jj] : $0) + c2[jj];\n"
+    "                    cp[3 * ldc + jj] = (q0 ? cp[3 * ldc + jj] : $0) + c3[jj];\n"
+    "                }\n"
+    "            }\n"
+    "            for (; i0 < m; i0++) {\n"
+    "                $T c0[" GEMM_NR_S "] = {$0};\n"
+    "                const $T *ap = a + i0 * ai + q0 * aq;\n"
+    "                for (size_t q = 0; q < kc; q++)\n"
+    "                    for (size_t jj = 0; jj < " GEMM_NR_S "; jj++)\n"
+    "                        c0[jj] += ap[q * aq] * pack[q * " GEMM_NR_S " + jj];\n"
+    "                $T *cp = c + i0 * ldc + j0;\n"
+    "                for (size_t jj = 0; jj < nr; jj++)\n"
+    "                    cp[jj] = (q0 ? cp[jj] : $0) + c0[jj];\n"
+    "            }\n"
+    "        }\n"
+    "    }\n"
+    "}\n#endif\n\n";
+
+/* Writes sd_gemm (sd_gemmf) for the kernel's type, in its include-once
+ * guard. */
+static void write_gemm_helper(const TE *E, StrBuf *sb) {
+    const char *u = E->ty->size == 4 ? "F" : "";
+    sb_printf(sb, "#ifndef SD_GEMM%s_DEFINED\n#define SD_GEMM%s_DEFINED\n", u, u);
+    codegen_expand(sb, gemm_text, E->ty);
+}
+
+/* A matrix operand of sd_gemm: an array, its offset and row stride, and
+ * whether it is read transposed. */
+typedef struct GemmOperand {
+    const char *base;
+    size_t offset, ld;
+    int trans;
+} GemmOperand;
+
+static int gemm_operand(const TE *E, const Node *n, GemmOperand *op) {
+    op->trans = 0;
+    if (n->kind == EX_TRANSPOSE) {
+        op->trans = 1;
+        n = n->args[0];
+    }
+    if (n->shape.rank != 2)
+        return 0;
+    op->ld = cols_of(n->shape);
+    if (n->kind == EX_VAR) {
+        op->base = E->g->vars[n->u.var].role == VAR_PARAM ? "x" : "input";
+        op->offset = E->var_offset[n->u.var];
+        return 1;
+    }
+    if (E->home[n->id] == HOME_INLINE)
+        return 0;
+    op->base = E->home[n->id] == HOME_WORK ? "work" : E->in->out_name;
+    op->offset = E->offset[n->id];
+    return 1;
+}
+
+/* Does sd_gemm compute matrix product n (planned: its operands' homes are
+ * known)? */
+static int gemm_applies(const TE *E, const Node *n) {
+    GemmOperand a, b;
+    if (!E->gemm || n->kind != EX_MATMUL || n->shape.rank != 2 || n->args[0]->shape.rank != 2 ||
+        E->home[n->id] == HOME_INLINE || !gemm_operand(E, n->args[0], &a) || !gemm_operand(E, n->args[1], &b))
+        return 0;
+    double work = (double)rows_of(n->shape) * (double)cols_of(n->shape) * (double)cols_of(n->args[0]->shape);
+    return work >= GEMM_MIN_WORK;
+}
+
+/* The call of sd_gemm for product n, or 0 when it does not apply. */
+static int emit_gemm(TE *E, const Node *n) {
+    GemmOperand a, b;
+    if (!gemm_applies(E, n))
+        return 0;
+    gemm_operand(E, n->args[0], &a);
+    gemm_operand(E, n->args[1], &b);
+    ExtentText m, c, k;
+    sb_printf(E->out, "    {\n        const sd_gemm%s_args g = {%s, %s, %s, %s + %zu, %zu, %d, %s + %zu, %zu, %d, %s + %zu, %zu, "
+                      "work + %zu};\n        sd_gemm%s(&g);\n    }\n",
+              fsuffix(E), extent(E, n->shape, 0, m, sizeof m), extent(E, n->shape, 1, c, sizeof c),
+              extent(E, n->args[0]->shape, 1, k, sizeof k), a.base, a.offset, a.ld, a.trans, b.base, b.offset,
+              b.ld, b.trans, E->home[n->id] == HOME_WORK ? "work" : E->in->out_name, E->offset[n->id],
+              cols_of(n->shape), E->pack, fsuffix(E));
+    E->gemm_used = E->any_gemm = 1;
+    return 1;
 }
 
 /* Emits the code that computes node n (materialised or a scalar). */
@@ -255,7 +480,7 @@ static void emit_node(TE *E, const Node *n) {
     const char *T = E->T;
     const char *j = n->shape.rank == 2 ? "j" : "0";
     if (n->shape.rank == 0) {
-        if (n->kind == EX_CONST || n->kind == EX_VAR || (n->kind == EX_CALL && n->u.fn == BI_PI))
+        if (n->kind == EX_CONST || n->kind == EX_VAR || n->kind == EX_DIM || (n->kind == EX_CALL && n->u.fn == BI_PI))
             return;
         const Node *a = n->nargs ? n->args[0] : NULL;
         switch ((NodeKind)n->kind) {
@@ -266,19 +491,11 @@ static void emit_node(TE *E, const Node *n) {
             elem(E, a, "i", a->shape.rank == 2 ? "j" : "0", o);
             sb_puts(o, ";\n");
             return;
-        case EX_LOGSUMEXP: { /* m + log(sum(exp(u - m))), m = max(u) */
-            size_t len = rows_of(a->shape);
-            sb_printf(o, "    %s t%u;\n    {\n        %s m = ", T, (unsigned)n->id, T);
-            elem(E, a, "0", "0", o);
-            sb_printf(o, ", s = 0;\n        for (size_t i = 1; i < %zu; i++)\n            if (", len);
-            elem(E, a, "i", "0", o);
-            sb_puts(o, " > m)\n                m = ");
-            elem(E, a, "i", "0", o);
-            sb_printf(o, ";\n        for (size_t i = 0; i < %zu; i++)\n            s += exp%s(", len, fsuffix(E));
-            elem(E, a, "i", "0", o);
-            sb_printf(o, " - m);\n        t%u = m + log%s(s);\n    }\n", (unsigned)n->id, fsuffix(E));
+        case EX_LOGSUMEXP: /* m + log(sum(exp(u - m))), m = max(u) */
+            sb_printf(o, "    %s t%u;\n", T, (unsigned)n->id);
+            row_max_and_sum(E, a, "0", 0, NULL);
+            sb_printf(o, "        t%u = m + log%s(s);\n    }\n", (unsigned)n->id, fsuffix(E));
             return;
-        }
         case EX_INDEX: {
             char r[32], c[32];
             size_t cols = cols_of(a->shape), k = (size_t)n->u.index;
@@ -307,25 +524,29 @@ static void emit_node(TE *E, const Node *n) {
     else
         sb_puts(&dst, "i]");
     const char *d = sb_str(&dst);
+    ExtentText ext0, ext1;
     const char *ind = n->shape.rank == 2 ? "            " : "        ";
     switch ((NodeKind)n->kind) {
     case EX_MATMUL: {
         const Node *a = n->args[0], *b = n->args[1];
         if (a->shape.rank == 1) { /* x' B: accumulate rows of B, in memory order */
-            size_t k = rows_of(a->shape), cols = cols_of(b->shape);
-            sb_printf(o, "    for (size_t i = 0; i < %zu; i++)\n        %s = 0;\n", cols, d);
-            sb_printf(o, "    for (size_t q = 0; q < %zu; q++)\n        for (size_t i = 0; i < %zu; i++)\n            %s += ",
-                      k, cols, d);
+            extent(E, a->shape, 0, ext0, sizeof ext0);
+            extent(E, b->shape, 1, ext1, sizeof ext1);
+            sb_printf(o, "    for (size_t i = 0; i < %s; i++)\n        %s = 0;\n", ext1, d);
+            sb_printf(o, "    for (size_t q = 0; q < %s; q++)\n        for (size_t i = 0; i < %s; i++)\n            %s += ",
+                      ext0, ext1, d);
             elem(E, a, "q", "0", o);
             sb_puts(o, " * ");
             elem(E, b, "q", "i", o);
             sb_puts(o, ";\n");
             break;
         }
-        size_t k = cols_of(a->shape);
+        if (emit_gemm(E, n))
+            break;
+        extent(E, a->shape, 1, ext0, sizeof ext0);
         open_loops(E, n->shape);
-        sb_printf(o, "%s{\n%s    %s s = 0;\n%s    for (size_t q = 0; q < %zu; q++)\n%s        s += ", ind, ind, T, ind,
-                  k, ind);
+        sb_printf(o, "%s{\n%s    %s s = 0;\n%s    for (size_t q = 0; q < %s; q++)\n%s        s += ", ind, ind, T, ind,
+                  ext0, ind);
         elem(E, a, "i", "q", o);
         sb_puts(o, " * ");
         elem(E, b, "q", j, o);
@@ -341,7 +562,8 @@ static void emit_node(TE *E, const Node *n) {
                 scalar_ref(E, item, o);
                 sb_puts(o, ";\n");
             } else {
-                sb_printf(o, "    for (size_t i = 0; i < %zu; i++)\n        %s[%zu + i] = ", rows_of(item->shape),
+                sb_printf(o, "    for (size_t i = 0; i < %s; i++)\n        %s[%zu + i] = ",
+                          extent(E, item->shape, 0, ext0, sizeof ext0),
                           E->home[n->id] == HOME_WORK ? "work" : E->in->out_name,
                           E->offset[n->id] + (size_t)k * (size_t)item->shape.dim[0]);
                 elem(E, item, "i", "0", o);
@@ -349,18 +571,40 @@ static void emit_node(TE *E, const Node *n) {
             }
         }
         break;
-    case EX_SOFTMAX: { /* exp(u - m) / sum(exp(u - m)), m = max(u) */
+    case EX_SOFTMAX: { /* exp(u - m) / sum(exp(u - m)), m = max(u), of each row */
         const Node *a = n->args[0];
-        size_t len = rows_of(n->shape);
-        sb_printf(o, "    {\n        %s m = ", T);
-        elem(E, a, "0", "0", o);
-        sb_printf(o, ", s = 0;\n        for (size_t i = 1; i < %zu; i++)\n            if (", len);
-        elem(E, a, "i", "0", o);
-        sb_puts(o, " > m)\n                m = ");
-        elem(E, a, "i", "0", o);
-        sb_printf(o, ";\n        for (size_t i = 0; i < %zu; i++)\n            s += %s = exp%s(", len, d, fsuffix(E));
-        elem(E, a, "i", "0", o);
-        sb_printf(o, " - m);\n        for (size_t i = 0; i < %zu; i++)\n            %s /= s;\n    }\n", len, d);
+        int m2 = n->shape.rank == 2;
+        const char *row = m2 ? "i" : "0";
+        char *dq = malloc(strlen(d) + 8);
+        if (!dq) {
+            E->g->failed = 1;
+            break;
+        }
+        /* element q of the row: d with j (matrix) or i (vector) as q */
+        snprintf(dq, strlen(d) + 8, "%.*sq]", (int)(strlen(d) - 2), d);
+        if (m2)
+            sb_printf(o, "    for (size_t i = 0; i < %s; i++)\n", extent(E, n->shape, 0, ext0, sizeof ext0));
+        row_max_and_sum(E, a, row, 1, dq);
+        sb_printf(o, "        for (size_t q = 0; q < %s; q++)\n            %s /= s;\n    }\n",
+                  extent(E, n->shape, m2 ? 1 : 0, ext1, sizeof ext1), dq);
+        free(dq);
+        break;
+    }
+    case EX_LOGSUMEXP: { /* of each row of a matrix: m + log(sum(exp(u - m))) */
+        sb_printf(o, "    for (size_t i = 0; i < %s; i++)\n", extent(E, n->shape, 0, ext0, sizeof ext0));
+        row_max_and_sum(E, n->args[0], "i", 0, NULL);
+        sb_printf(o, "        %s = m + log%s(s);\n    }\n", d, fsuffix(E));
+        break;
+    }
+    case EX_ROWSUM: /* the sums along each row, or down each column */
+    case EX_COLSUM: {
+        const Node *a = n->args[0];
+        int rows = n->kind == EX_ROWSUM;
+        sb_printf(o, "    for (size_t i = 0; i < %s; i++)\n    {\n        %s s = 0;\n        for (size_t q = 0; q < %s; q++)\n"
+                     "            s += ",
+                  extent(E, n->shape, 0, ext0, sizeof ext0), T, extent(E, a->shape, rows ? 1 : 0, ext1, sizeof ext1));
+        elem(E, a, rows ? "i" : "q", rows ? "q" : "i", o);
+        sb_printf(o, ";\n        %s = s;\n    }\n", d);
         break;
     }
     default: { /* elementwise maps and views, fused into one loop */
@@ -406,8 +650,9 @@ static void plan(TE *E, Node *const *roots, int nroots, int out_direct) {
         int multi = n->kind == EX_MATMUL || n->kind == EX_OUTER || n->kind == EX_SOFTMAX || n->kind == EX_LOGSUMEXP ||
                     n->kind == EX_ROWS || n->kind == EX_COLS;
         int here = n->shape.rank > 0 && n->kind != EX_VAR && n->kind != EX_FILL &&
-                   (n->kind == EX_MATMUL || n->kind == EX_PACK || n->kind == EX_SOFTMAX || E->users[id] >= 2 ||
-                    need[id] == 2 || (need[id] && !is_view(n)));
+                   (n->kind == EX_MATMUL || n->kind == EX_PACK || n->kind == EX_SOFTMAX || n->kind == EX_LOGSUMEXP ||
+                    n->kind == EX_ROWSUM || n->kind == EX_COLSUM || E->users[id] >= 2 || need[id] == 2 ||
+                    (need[id] && !is_view(n)));
         if (here) {
             E->home[id] = HOME_WORK;
             need[id] = 2;
@@ -435,6 +680,14 @@ static void plan(TE *E, Node *const *roots, int nroots, int out_direct) {
         }
         E->offset[id] = E->work;
         E->work += numel(g->nodes[id]->shape);
+    }
+    /* one packing panel for every sd_gemm call of the kernel */
+    E->gemm_used = 0;
+    for (size_t id = 0; id < nn && !E->gemm_used; id++)
+        E->gemm_used = E->mark[id] && gemm_applies(E, g->nodes[id]);
+    if (E->gemm_used) {
+        E->pack = E->work;
+        E->work += GEMM_PACK;
     }
     free(need);
 }
@@ -501,11 +754,55 @@ static void shape_words(StrBuf *sb, Shape s) {
  * vectorising compiler makes: gcc -O3 keeps vector spills on the stack). */
 static size_t ws_stack(long scalars, long nodes) { return codegen_stack_bound(scalars + 8, 4 * nodes, nodes, 0); }
 
-/* One entry point's prototype: name<suffix>[_ws]. */
+/* One entry point's prototype: name<suffix>[_ws], the run-time
+ * dimensions after input. */
 static void prototype(StrBuf *sb, const TE *E, const char *ret, const char *suffix, const char *out, int ws) {
     char full[32];
     snprintf(full, sizeof full, "%s%s", suffix, ws ? "_ws" : "");
-    codegen_prototype(sb, E->ty, 0, ret, E->opt->name, full, E->in->ninputs > 0, out, ws);
+    codegen_prototype_sizes(sb, E->ty, 0, ret, E->opt->name, full, E->in->ninputs > 0,
+                            E->sizes.len ? sb_str(&E->sizes) : NULL, out, ws);
+}
+
+/* The parameters and arguments of the run-time dimensions (E->sizes,
+ * E->size_args), and their macros NAME_MAX_<dim> and documentation in the
+ * header. */
+static void write_sizes(TE *E, const char *NAME, StrBuf *header_doc, StrBuf *header_macros) {
+    const Graph *g = E->g;
+    for (int d = 0; d < g->ndims; d++) {
+        sb_printf(&E->sizes, ", size_t dim_%s", g->dims[d].name);
+        sb_printf(&E->size_args, ", dim_%s", g->dims[d].name);
+        sb_printf(header_macros, "#define %s_MAX_%s %d /* the largest dim_%s */\n", NAME, g->dims[d].name,
+                  g->dims[d].max, g->dims[d].name);
+    }
+    if (g->ndims == 0)
+        return;
+    sb_puts(header_doc, " *\n * Run-time dimensions, arguments of every entry point after input:\n");
+    for (int d = 0; d < g->ndims; d++)
+        sb_printf(header_doc, " *   size_t dim_%s   %s, from 1 to %s_MAX_%s (%d)\n", g->dims[d].name, g->dims[d].name,
+                  NAME, g->dims[d].name, g->dims[d].max);
+    sb_puts(header_doc, " * An array with one keeps its largest shape, as laid out above: only the\n"
+                        " * first dim_<name> rows (or columns) along it are read, so one buffer serves\n"
+                        " * every size.  A size outside its range makes an entry point fill its\n"
+                        " * outputs with NaN and return NaN, reading nothing.\n");
+}
+
+/* The first statements of a kernel with run-time dimensions: a size out
+ * of range fills the outputs (`count` elements of `out`) with NaN. */
+static void write_size_check(const TE *E, StrBuf *k, const char *NAME, const char *out, const char *count, int ret) {
+    const Graph *g = E->g;
+    if (g->ndims == 0)
+        return;
+    sb_puts(k, "    if (");
+    for (int d = 0; d < g->ndims; d++)
+        sb_printf(k, "%sdim_%s < 1 || dim_%s > %s_MAX_%s", d ? " || " : "", g->dims[d].name, g->dims[d].name, NAME,
+                  g->dims[d].name);
+    sb_puts(k, ") {\n");
+    if (out)
+        sb_printf(k, "        for (size_t i = 0; i < %s; i++)\n            %s[i] = (%s)NAN;\n", count, out, E->T);
+    if (ret)
+        sb_printf(k, "        return (%s)NAN;\n    }\n", E->T);
+    else
+        sb_puts(k, "        return;\n    }\n");
 }
 
 int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt, StrBuf *source,
@@ -545,6 +842,14 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     const char *T = E.T, *name = opt->name;
     int vec = in->output->shape.rank > 0;
     size_t nout = numel(in->output->shape);
+    E.gemm = !opt->unroll;
+    StrBuf size_doc, size_macros;
+    sb_init(&E.sizes);
+    sb_init(&E.size_args);
+    sb_init(&size_doc);
+    sb_init(&size_macros);
+    write_sizes(&E, NAME, &size_doc, &size_macros);
+    char count[2 * CODEGEN_MAX_NAME + 32];
 
     /* the kernels, each into its own buffer (their workspace sizes are
      * known once they are planned) */
@@ -560,6 +865,8 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     Node *y = in->output;
     plan(&E, &y, 1, vec);
     size_t work_val = E.work;
+    snprintf(count, sizeof count, "%s_NOUT", NAME);
+    write_size_check(&E, &kval, NAME, vec ? "y" : NULL, count, !vec);
     declare_unused_arrays(&E);
     if (!vec)
         sb_printf(&kval, "    %s sd_value[1];\n", T);
@@ -577,6 +884,11 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
         memcpy(roots, in->derivs, (size_t)in->nderivs * sizeof *roots);
         roots[in->nderivs] = y; /* the value too, which the gradient kernel returns */
         plan(&E, roots, in->nderivs + !vec, 1);
+        if (vec)
+            snprintf(count, sizeof count, "%s_NOUT * %s_NVARS", NAME, NAME);
+        else
+            snprintf(count, sizeof count, "%s_NVARS", NAME);
+        write_size_check(&E, &kgrad, NAME, vec ? "J" : "grad", count, !vec);
         declare_unused_arrays(&E);
         emit_body(&E, roots, in->nderivs);
         if (!vec) {
@@ -603,6 +915,8 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     size_t ws = ws_stack(scalars_val, nodes_val);
     if (ws_stack(E.scalars, E.nodes) > ws)
         ws = ws_stack(E.scalars, E.nodes);
+    if (E.any_gemm)
+        ws += GEMM_FRAME;
     size_t work_bytes = work > 0 ? work * (size_t)E.ty->size : (size_t)E.ty->size;
     size_t plain = ws + codegen_stack_bound(0, 0, 0, work_bytes);
     int with_plain = work <= SIZE_MAX / (size_t)E.ty->size && plain <= CODEGEN_STACK_BUDGET;
@@ -621,17 +935,25 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
         sb_puts(header, "\n");
     }
     sb_printf(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
+    /* the arguments as the documentation writes them: input and the sizes */
+    StrBuf args;
+    sb_init(&args);
+    sb_printf(&args, "%s%s", inarg, sb_str(&E.size_args));
+    const char *a = sb_str(&args);
     if (vec) {
-        sb_printf(header, " *   void %s(x%s, y)          the value, y[%s_NOUT]\n", name, inarg, NAME);
+        sb_printf(header, " *   void %s(x%s, y)          the value, y[%s_NOUT]\n", name, a, NAME);
         sb_printf(header, " *   void %s_jac(x%s, J)      the Jacobian, row-major %s_NOUT x %s_NVARS:\n"
                           " *                            J[i * %s_NVARS + k] = d y[i] / d x[k]\n",
-                  name, inarg, NAME, NAME, NAME);
+                  name, a, NAME, NAME, NAME);
     } else {
-        sb_printf(header, " *   %s %s(x%s)              the value\n", T, name, inarg);
+        sb_printf(header, " *   %s %s(x%s)              the value\n", T, name, a);
         sb_printf(header, " *   %s %s_grad(x%s, grad)   fills grad[%s_NVARS] (laid out like x), returns\n"
                           " *                            the value\n",
-                  T, name, inarg, NAME);
+                  T, name, a, NAME);
     }
+    if (args.failed)
+        header->failed = 1;
+    sb_free(&args);
     if (opt->unroll)
         sb_puts(header, " * Unrolled (--unroll): straight-line code without loops.\n");
     if (with_plain)
@@ -644,6 +966,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
                           " * exceed symdiff's stack budget of %zu bytes, so %s and %s%s, which would\n"
                           " * put it there, are not generated.\n",
                   name, name, dname, NAME, work_bytes, CODEGEN_STACK_BUDGET, name, name, dname);
+    sb_puts(header, sb_str(&size_doc));
     codegen_header_aliasing(header, name, dname, vec ? "y, J and work" : "grad and work");
     codegen_header_stack(header, name, stack);
     sb_puts(header, " */\n");
@@ -651,6 +974,7 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     sb_printf(header, "#define %s_NVARS %zu\n#define %s_NINPUTS %zu\n#define %s_NOUT %zu\n#define %s_WORK %zu\n",
               NAME, nx, NAME, ni, NAME, nout, NAME, work);
     sb_printf(header, "#define %s_STACK_BYTES %zu\n", NAME, stack);
+    sb_puts(header, sb_str(&size_macros));
     for (int k = 0; k < in->nparams + in->ninputs; k++) {
         int v = k < in->nparams ? in->params[k] : in->inputs[k - in->nparams];
         sb_printf(header, "#define %s_OFFSET_%s %zu /* in %s */\n", NAME, g->vars[v].name, E.var_offset[v],
@@ -674,6 +998,8 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     codegen_include_header(source, header, opt);
     sb_putc(source, '\n');
     codegen_helpers(source, E.helpers, E.ty);
+    if (E.any_gemm)
+        write_gemm_helper(&E, source);
     prototype(source, &E, ret, "", vec ? "y" : NULL, 1);
     sb_puts(source, "\n{\n");
     if (!work_val)
@@ -682,8 +1008,8 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     sb_puts(source, "}\n\n");
     if (with_plain) {
         prototype(source, &E, ret, "", vec ? "y" : NULL, 0);
-        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s, work);\n}\n\n", T, NAME,
-                  NAME, vec ? "" : "return ", name, inarg, vec ? ", y" : "");
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s%s, work);\n}\n\n", T, NAME,
+                  NAME, vec ? "" : "return ", name, inarg, sb_str(&E.size_args), vec ? ", y" : "");
     }
     prototype(source, &E, ret, dname, darg, 1);
     sb_puts(source, "\n{\n");
@@ -694,14 +1020,18 @@ int codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOption
     if (with_plain) {
         sb_puts(source, "\n");
         prototype(source, &E, ret, dname, darg, 0);
-        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s, %s, work);\n}\n", T,
-                  NAME, NAME, vec ? "" : "return ", name, dname, inarg, darg);
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s%s, %s, work);\n}\n", T,
+                  NAME, NAME, vec ? "" : "return ", name, dname, inarg, sb_str(&E.size_args), darg);
     }
     free(roots);
-    if (kval.failed || kgrad.failed)
+    if (kval.failed || kgrad.failed || E.sizes.failed || E.size_args.failed || size_doc.failed || size_macros.failed)
         source->failed = 1; /* a kernel body was cut short */
     sb_free(&kval);
     sb_free(&kgrad);
+    sb_free(&E.sizes);
+    sb_free(&E.size_args);
+    sb_free(&size_doc);
+    sb_free(&size_macros);
     free(E.mark);
     free(E.users);
     free(E.home);

@@ -80,6 +80,7 @@
 #define codegen_macro_prefix sd_codegen_macro_prefix
 #define codegen_name_problem sd_codegen_name_problem
 #define codegen_prototype sd_codegen_prototype
+#define codegen_prototype_sizes sd_codegen_prototype_sizes
 #define codegen_reserved_name sd_codegen_reserved_name
 #define codegen_signature sd_codegen_signature
 #define codegen_stack_bound sd_codegen_stack_bound

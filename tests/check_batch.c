@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h" /* the generated C test builds its texts */
 #include "symdiff.h"
+#include "testrun.h"
 #include "testutil.h"
 
 static unsigned long long rng = 0x9E3779B97F4A7C15ull;
@@ -64,6 +66,12 @@ static const BatchCase cases[] = {
     {"dim n <= 8; param W[3,4]; input X[n,4];", "sum(sum(X @ W', 0)^2) + mean(X @ W')*n + sum(ones(n)*2)", 0},
     {"dim n <= 8, m <= 3; param W[3,4]; input X[n,4], Z[m,3];", "sum(tanh(X @ W')) + sum(Z @ W) + sum(log_softmax(Z))", 0},
     {"dim n <= 6; param A[3,3]; input X[n,3];", "sum(tanh(X @ A + ones(n) A[0]')) + sum(X' @ X @ A)", 0},
+    /* products large enough for sd_gemm in the generated C: tails of rows
+     * and columns, and more than one panel of 256 along the sum */
+    {"dim n <= 40; param W1[20,30], b1[20], W2[5,20], b2[5]; input X[n,30], y[n];",
+     "H = tanh(X @ W1' + b1); mean(cross_entropy(H @ W2' + b2, y))", 1},
+    {"dim n <= 21; param W[18,300]; input X[n,300];", "mean(sum(sigmoid(X @ W'), 1))", 1},
+    {"param A[17,24], B[24,19]; input C[17,19];", "sum(tanh(A @ B + C) @ B')", 0},
 };
 
 static SdProgram *compile_with(const char *text, const SdDefine *defs, int ndefs) {
@@ -156,7 +164,9 @@ START_TEST(test_batch_against_differences) {
             long base = 0;
             for (int q = 0; q < j; q++)
                 base += sd_shape_numel(sd_var(p, sd_result_wrt(r, q)).shape);
-            for (long e = 0; e < sd_shape_numel(var.shape); e++) {
+            /* every element of a small parameter, about 40 of a large one */
+            long numel = sd_shape_numel(var.shape), step = numel > 64 ? numel / 40 : 1;
+            for (long e = (long)uniform(0, (double)step); e < numel; e += step) {
                 double *xe = &x[var.offset + e], x0 = *xe, h = 1e-3, fs[4];
                 const double steps[4] = {-2, -1, 1, 2};
                 for (int s = 0; s < 4; s++) {
@@ -549,6 +559,141 @@ START_TEST(test_batch_dynamic_values) {
 }
 END_TEST
 
+/* ---- generated C ------------------------------------------------------------------------------ */
+
+/* A C initializer of n numbers (NaN as NAN), float literals with `f`. */
+static void c_numbers(StrBuf *sb, const double *v, long n, int fl) {
+    for (long e = 0; e < n; e++) {
+        if (isnan(v[e]))
+            sb_puts(sb, fl ? "(float)NAN, " : "(double)NAN, ");
+        else
+            sb_printf(sb, "%.17e%s, ", v[e], fl ? "f" : "");
+    }
+}
+
+/* Every program of the table as C, double and float, compiled with one
+ * compiler call (gcc, then clang where it is installed, at -O2) and run at
+ * random batch sizes and the largest, with NaN past the batch: value and
+ * gradient equal the evaluator's (to 1e-10 in double, 1e-3 in float:
+ * products are summed in blocks), and a size of 0 or past the maximum
+ * gives NaN everywhere. */
+START_TEST(test_batch_generated_c) {
+    enum { NCASES = sizeof cases / sizeof *cases, SIZES = 3 };
+    char dir[128];
+    make_temp_dir(dir, sizeof dir, "batch");
+    StrBuf main_c, calls, expect;
+    sb_init(&main_c);
+    sb_init(&calls);
+    sb_init(&expect);
+    sb_puts(&main_c, "#include <math.h>\n#include <stdio.h>\n");
+    StrBuf files;
+    sb_init(&files);
+    for (int c = 0; c < NCASES; c++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s %s", cases[c].decls, cases[c].body);
+        SdProgram *p = compile_with(text, NULL, 0);
+        SdResult *r = gradient_of(p);
+        SdLayout l = sd_result_layout(r);
+        for (int fl = 0; fl < 2; fl++) {
+            char name[32], file[64];
+            snprintf(name, sizeof name, "k%d%s", c, fl ? "f" : "d");
+            SdEmitOptions eo = {.name = name, .type = fl ? SD_FLOAT : SD_DOUBLE};
+            SdEmitted em;
+            ck_assert_msg(sd_emit_c(r, &eo, &em) == SD_OK, "%s: %s", text, sd_error_message(p));
+            const char *texts[2] = {em.source, em.header}, *ext[2] = {"c", "h"};
+            for (int k = 0; k < 2; k++) {
+                snprintf(file, sizeof file, "%s.%s", name, ext[k]);
+                char *path = path_join(dir, file);
+                write_file(path, texts[k]);
+                free(path);
+            }
+            sd_emitted_free(&em);
+            sb_printf(&main_c, "#include \"%s.h\"\n", name);
+            sb_printf(&files, " %s.c", name);
+        }
+        /* the calls: x[] the parameters, input[] the data at their largest
+         * shapes, then the sizes; past them the expected numbers */
+        for (int t = 0; t < SIZES + 2 * (sd_dim_count(p) > 0); t++) {
+            long dims[8];
+            random_dims(p, dims);
+            for (int d = 0; d < sd_dim_count(p); d++)
+                dims[d] = t == SIZES - 1 ? sd_dim(p, d).max : t == SIZES ? 0 : t == SIZES + 1 ? sd_dim(p, d).max + 1 : dims[d];
+            int out_of_range = t >= SIZES;
+            long valid[8];
+            for (int d = 0; d < sd_dim_count(p); d++)
+                valid[d] = out_of_range ? 1 : dims[d];
+            double *x = random_point(p, text, valid);
+            SdValues v;
+            ck_assert_int_eq(sd_eval(r, x, &v), SD_OK);
+            for (int fl = 0; fl < 2; fl++) {
+                sb_printf(&expect, "%d %.17g\n", fl, out_of_range ? NAN : v.value[0]);
+                for (long k = 0; k < l.cols; k++)
+                    sb_printf(&expect, "%d %.17g\n", fl, out_of_range ? NAN : v.deriv[k]);
+                const char *T = fl ? "float" : "double";
+                sb_printf(&calls, "    {\n        static const %s x[] = {", T);
+                for (int j = 0; j < l.nwrt; j++) {
+                    SdVar var = sd_var(p, sd_result_wrt(r, j));
+                    c_numbers(&calls, x + var.offset, sd_shape_numel(var.shape), fl);
+                }
+                sb_printf(&calls, "0};\n        static const %s input[] = {", T);
+                for (int j = 0; j < sd_var_count(p); j++) {
+                    SdVar var = sd_var(p, j);
+                    if (var.role == SD_INPUT)
+                        c_numbers(&calls, x + var.offset, sd_shape_numel(var.shape), fl);
+                }
+                sb_printf(&calls, "0};\n        static %s grad[%ld];\n", T, l.cols + 1);
+                sb_printf(&calls, "        printf(\"%%.17g\\n\", (double)k%d%s_grad(x, input", c, fl ? "f" : "d");
+                for (int d = 0; d < sd_dim_count(p); d++)
+                    sb_printf(&calls, ", %ld", dims[d]);
+                sb_printf(&calls, ", grad));\n        for (int i = 0; i < %ld; i++)\n"
+                                  "            printf(\"%%.17g\\n\", (double)grad[i]);\n    }\n",
+                          l.cols);
+            }
+            sd_values_free(&v);
+            free(x);
+        }
+        sd_result_free(r);
+        sd_program_free(p);
+    }
+    sb_printf(&main_c, "int main(void)\n{\n%s    return 0;\n}\n", sb_str(&calls));
+    char *path = path_join(dir, "main.c");
+    write_file(path, sb_str(&main_c));
+    free(path);
+    static const char *const ccs[] = {"gcc", "clang"};
+    for (int cc = 0; cc < 2; cc++) {
+        if (!have_compiler(ccs[cc]))
+            continue;
+        ck_assert_msg(sh("cd %s && %s -std=c99 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -O2 -o run main.c%s -lm"
+                         " && ./run > out.txt",
+                         dir, ccs[cc], sb_str(&files)) == 0,
+                      "compiling or running the kernels with %s failed (in %s)", ccs[cc], dir);
+        char *outp = path_join(dir, "out.txt"), *out = read_file(outp);
+        ck_assert_ptr_nonnull(out);
+        const char *o = out, *e = sb_str(&expect);
+        for (int line = 1; *e; line++) {
+            int fl;
+            double want, got;
+            int used = 0;
+            ck_assert(sscanf(e, "%d %lf%n", &fl, &want, &used) == 2);
+            e += used + 1;
+            ck_assert_msg(sscanf(o, "%lf%n", &got, &used) == 1, "%s: output ends at line %d", ccs[cc], line);
+            o += used + 1;
+            double tol = fl ? 1e-3 : 1e-10;
+            ck_assert_msg(isnan(want) ? isnan(got) : fabs(got - want) <= tol * fmax(1, fabs(want)),
+                          "%s: line %d of the kernels' output (%s): %.17g, the evaluator %.17g", ccs[cc], line,
+                          fl ? "float" : "double", got, want);
+        }
+        free(out);
+        free(outp);
+    }
+    sb_free(&files);
+    sb_free(&calls);
+    sb_free(&main_c);
+    sb_free(&expect);
+    remove_tree(dir);
+}
+END_TEST
+
 Suite *batch_suite(void); /* called by tests/runner.c */
 
 Suite *batch_suite(void) {
@@ -562,6 +707,10 @@ Suite *batch_suite(void) {
     tcase_add_loop_test(tc, test_batch_printed_forms_read_back, 0, n);
     tcase_add_test(tc, test_batch_printed_gradients);
     suite_add_tcase(s, tc);
+    TCase *tg = tcase_create("generated C");
+    tcase_set_timeout(tg, 300);
+    tcase_add_test(tg, test_batch_generated_c);
+    suite_add_tcase(s, tg);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_batch_lowering_errors);
     tcase_add_test(te, test_batch_points);
