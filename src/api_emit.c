@@ -205,6 +205,9 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     const char *problem = sd_c_name_problem(name);
     if (problem)
         return api_fail(p, SD_ERR_REQUEST, "--name: '%.80s' %s; choose another name", name, problem);
+    if (o->blas == SD_BLAS_CBLAS && o->unroll)
+        return api_fail(p, SD_ERR_REQUEST,
+                        "--blas calls a BLAS for the loops of matrix products, which --unroll writes out: give one");
     if (r->what == SD_FUNCTION || r->what == SD_NTH)
         return api_fail(p, SD_ERR_REQUEST,
                         "C output is for gradients, Jacobians and Hessians (not with --simplify or "
@@ -222,7 +225,7 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     CodegenOptions copt = {.name = name, .use_float = o->type == SD_FLOAT,
                            .header_file = header_name, .source_text = source_text,
                            .command_line = o->command_line ? o->command_line : "",
-                           .version = sd_version(), .unroll = o->unroll,
+                           .version = sd_version(), .unroll = o->unroll, .blas = o->blas == SD_BLAS_CBLAS,
                            .inline_header = o->self_contained};
     StrBuf src, hdr, test, main_prog;
     sb_init(&src);

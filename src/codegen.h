@@ -37,6 +37,7 @@ typedef struct CodegenOptions {
     int inline_header;        /* the header's text in the source where its
                                  #include would be: one self-contained file
                                  (C on standard output)                     */
+    int blas;                 /* matrix products call cblas_?gemm         */
 } CodegenOptions;
 
 /* For --type float: the first constant reachable from the roots that a

@@ -64,6 +64,7 @@ typedef struct Options {
     int emit_c, emit_test; /* --emit c (or an AD kind), --emit-test     */
     SdEmitKind emit_kind;
     int unroll;            /* --unroll: tensor kernels without loops    */
+    int blas;              /* --blas cblas: products by cblas_?gemm     */
     int emit_main;         /* --emit-main train                         */
     /* teaching (docs/teaching.md) */
     int swell, trace, factor; /* --swell, --trace, --factor               */
@@ -174,6 +175,8 @@ static void print_help(void) {
           "      --type T          double (default) or float\n"
           "      --unroll          vectors and matrices as straight-line code, no loops\n"
           "                        (for small fixed sizes)\n"
+          "      --blas cblas      products of matrices by cblas_dgemm/cblas_sgemm (link\n"
+          "                        with a CBLAS: -lopenblas or -lblas); default: loops\n"
           "      --emit-test       also write NAME_test.c, a finite-difference check\n"
           "      --emit-main train also write NAME_main.c, a training program for a loss\n"
           "                        whose data are declared with 'input'\n"
@@ -226,7 +229,7 @@ enum {
     OPT_ORDER, OPT_EXPAND, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
-    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE, OPT_DOT_SHARED,
+    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE, OPT_DOT_SHARED, OPT_BLAS,
     OPT_LAST /* one past the last */
 };
 
@@ -245,7 +248,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"stats", no_argument, NULL, OPT_STATS},
     {"name", required_argument, NULL, OPT_NAME}, {"type", required_argument, NULL, OPT_TYPE},
     {"emit", required_argument, NULL, OPT_EMIT}, {"emit-test", no_argument, NULL, OPT_EMIT_TEST},
-    {"unroll", no_argument, NULL, OPT_UNROLL},
+    {"unroll", no_argument, NULL, OPT_UNROLL}, {"blas", required_argument, NULL, OPT_BLAS},
     {"emit-main", required_argument, NULL, OPT_EMIT_MAIN},
     {"swell", no_argument, NULL, OPT_SWELL},   {"sweep", required_argument, NULL, OPT_SWEEP},
     {"plot", required_argument, NULL, OPT_PLOT}, {"dot", required_argument, NULL, OPT_DOT},
@@ -882,6 +885,14 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_UNROLL:
             o->unroll = 1;
             break;
+        case OPT_BLAS:
+            if (strcmp(optarg, "cblas") == 0)
+                o->blas = 1;
+            else if (strcmp(optarg, "none") != 0) {
+                usage_error("--blas takes 'cblas' (or 'none', the default), not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case OPT_EMIT_MAIN:
             if (strcmp(optarg, "train") != 0) {
                 usage_error("--emit-main takes 'train', not '%s'", optarg);
@@ -1243,7 +1254,7 @@ enum {
     O_CHECK = 1 << 4, O_C = 1 << 5, O_TEST = 1 << 6, O_MAIN = 1 << 7, O_TRACE = 1 << 8,
     O_FACTOR = 1 << 9, O_DOT = 1 << 10, O_PLOT = 1 << 11, O_SWEEP = 1 << 12, O_OUTFILE = 1 << 13,
     O_AD = 1 << 14, O_UNROLL = 1 << 15, O_PLOTSTYLE = 1 << 16, O_DOTSHARED = 1 << 17,
-    O_DOTDAG = 1 << 18
+    O_DOTDAG = 1 << 18, O_BLAS = 1 << 19
 };
 
 static unsigned option_bits(const Options *o) {
@@ -1254,7 +1265,7 @@ static unsigned option_bits(const Options *o) {
            (o->dot ? O_DOT : 0) | (o->plot ? O_PLOT : 0) | (o->sweep_name ? O_SWEEP : 0) |
            (o->output ? O_OUTFILE : 0) | (o->emit_kind != SD_EMIT_SYMBOLIC ? O_AD : 0) |
            (o->unroll ? O_UNROLL : 0) | (o->plot_title || o->plot_width ? O_PLOTSTYLE : 0) |
-           (o->dot_shared_constants ? O_DOTSHARED : 0) | (o->dot ? O_DOTDAG : 0);
+           (o->dot_shared_constants ? O_DOTSHARED : 0) | (o->dot ? O_DOTDAG : 0) | (o->blas ? O_BLAS : 0);
 }
 
 /* Each row: when any option of `when` is given, every option of `needs`
@@ -1273,6 +1284,7 @@ static const struct {
     {O_C, 0, O_EXPAND | O_SIMPLIFY | O_ORDER,
      "C output is for gradients, Jacobians and Hessians (not with --expand, --simplify or --order)"},
     {O_HESSIAN, 0, O_ORDER, "--hessian and --order ask for different derivatives: give one"},
+    {O_BLAS, 0, O_UNROLL, "--blas calls a BLAS for the loops of matrix products, which --unroll writes out: give one"},
     {O_AD, 0, O_HESSIAN, "--hessian needs the symbolic kernel (--emit c), not an AD one"},
     {O_TRACE, 0, O_HESSIAN | O_ORDER | O_SIMPLIFY,
      "--trace shows the first derivatives of a scalar program"},
@@ -1455,7 +1467,8 @@ static int run_swell(const Options *o, const char *text, size_t len, const char 
  * or as one self-contained text on standard output. */
 static int write_code(const Options *o, SdProgram *p, SdResult *r, Output *out) {
     SdEmitOptions eo = {.name = o->name, .type = o->use_float ? SD_FLOAT : SD_DOUBLE,
-                        .kind = o->emit_kind, .unroll = o->unroll, .test_program = o->emit_test,
+                        .kind = o->emit_kind, .unroll = o->unroll, .blas = o->blas ? SD_BLAS_CBLAS : SD_BLAS_NONE,
+                        .test_program = o->emit_test,
                         .train_program = o->emit_main, .self_contained = !o->output,
                         .header_name = o->header_path ? base_name(o->header_path) : NULL,
                         .command_line = o->command_line};

@@ -308,6 +308,12 @@ SdStatus sd_print(const SdResult *r, const SdValues *v, const SdCheckReport *c, 
 
 typedef enum SdCType { SD_DOUBLE, SD_FLOAT } SdCType;
 
+/* Where products of matrices are computed: in the generated loops (the
+ * default, no dependency), or by the CBLAS interface's cblas_dgemm and
+ * cblas_sgemm (link with a CBLAS, such as OpenBLAS: -lopenblas, or
+ * Debian's -lblas, which the installed BLAS provides). */
+typedef enum SdBlas { SD_BLAS_NONE, SD_BLAS_CBLAS } SdBlas;
+
 typedef enum SdEmitKind {
     SD_EMIT_SYMBOLIC,   /* the simplified derivatives as straight-line C            */
     SD_EMIT_FORWARD_AD, /* forward-mode AD (dual numbers) of the program's own code  */
@@ -319,6 +325,7 @@ typedef struct SdEmitOptions {
     SdCType type;
     SdEmitKind kind;
     int unroll;                /* vectors and matrices as straight-line code          */
+    SdBlas blas;               /* products of matrices by a BLAS (not with unroll)    */
     int test_program;          /* also a standalone gradient check (SdEmitted.test)   */
     int train_program;         /* also a training program (SdEmitted.main)            */
     int self_contained;        /* one text: the source holds the header's declarations */

@@ -576,11 +576,14 @@ static void c_numbers(StrBuf *sb, const double *v, long n, int fl) {
  * random batch sizes and the largest, with NaN past the batch: value and
  * gradient equal the evaluator's (to 1e-10 in double, 1e-3 in float:
  * products are summed in blocks), and a size of 0 or past the maximum
- * gives NaN everywhere. */
-START_TEST(test_batch_generated_c) {
+ * gives NaN everywhere.  With `blas`, the kernels are written with --blas
+ * cblas and linked with -lblas (gcc only); the programs without a product
+ * large enough for it are left out. */
+static void check_generated_c(int blas) {
     enum { NCASES = sizeof cases / sizeof *cases, SIZES = 3 };
     char dir[128];
     make_temp_dir(dir, sizeof dir, "batch");
+    int nprograms = 0;
     StrBuf main_c, calls, expect;
     sb_init(&main_c);
     sb_init(&calls);
@@ -594,12 +597,26 @@ START_TEST(test_batch_generated_c) {
         SdProgram *p = compile_with(text, NULL, 0);
         SdResult *r = gradient_of(p);
         SdLayout l = sd_result_layout(r);
+        SdEmitted probe;
+        SdEmitOptions po = {.blas = SD_BLAS_CBLAS};
+        ck_assert_int_eq(sd_emit_c(r, &po, &probe), SD_OK);
+        int calls_blas = strstr(probe.source, "cblas_dgemm(") != NULL;
+        sd_emitted_free(&probe);
+        if (blas && !calls_blas) {
+            sd_result_free(r);
+            sd_program_free(p);
+            continue;
+        }
+        nprograms++;
         for (int fl = 0; fl < 2; fl++) {
             char name[32], file[64];
             snprintf(name, sizeof name, "k%d%s", c, fl ? "f" : "d");
-            SdEmitOptions eo = {.name = name, .type = fl ? SD_FLOAT : SD_DOUBLE};
+            SdEmitOptions eo = {.name = name, .type = fl ? SD_FLOAT : SD_DOUBLE,
+                                .blas = blas ? SD_BLAS_CBLAS : SD_BLAS_NONE};
             SdEmitted em;
             ck_assert_msg(sd_emit_c(r, &eo, &em) == SD_OK, "%s: %s", text, sd_error_message(p));
+            ck_assert_msg(!blas || strstr(em.source, fl ? "cblas_sgemm(" : "cblas_dgemm("), "%s: no BLAS call", text);
+            ck_assert_msg(blas || !strstr(em.source, "cblas"), "%s: a BLAS call without --blas", text);
             const char *texts[2] = {em.source, em.header}, *ext[2] = {"c", "h"};
             for (int k = 0; k < 2; k++) {
                 snprintf(file, sizeof file, "%s.%s", name, ext[k]);
@@ -659,13 +676,14 @@ START_TEST(test_batch_generated_c) {
     char *path = path_join(dir, "main.c");
     write_file(path, sb_str(&main_c));
     free(path);
+    ck_assert_int_ge(nprograms, 3);
     static const char *const ccs[] = {"gcc", "clang"};
-    for (int cc = 0; cc < 2; cc++) {
+    for (int cc = 0; cc < 2 - blas; cc++) {
         if (!have_compiler(ccs[cc]))
             continue;
-        ck_assert_msg(sh("cd %s && %s -std=c99 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -O2 -o run main.c%s -lm"
-                         " && ./run > out.txt",
-                         dir, ccs[cc], sb_str(&files)) == 0,
+        ck_assert_msg(sh("cd %s && %s -std=c99 -Wall -Wextra -Wpedantic -Werror -Wdouble-promotion -O2 -o run main.c%s %s -lm"
+                         " && OPENBLAS_NUM_THREADS=1 ./run > out.txt",
+                         dir, ccs[cc], sb_str(&files), blas ? "-lblas" : "") == 0,
                       "compiling or running the kernels with %s failed (in %s)", ccs[cc], dir);
         char *outp = path_join(dir, "out.txt"), *out = read_file(outp);
         ck_assert_ptr_nonnull(out);
@@ -692,6 +710,47 @@ START_TEST(test_batch_generated_c) {
     sb_free(&expect);
     remove_tree(dir);
 }
+
+START_TEST(test_batch_generated_c) { check_generated_c(0); }
+END_TEST
+
+/* --blas cblas, where a CBLAS is installed (make bench installs OpenBLAS;
+ * Debian's reference BLAS has one too). */
+START_TEST(test_batch_generated_c_blas) {
+    if (sh("printf '#include <cblas.h>\\nint main(void) { return cblas_ddot(1, 0, 1, 0, 1) != 0; }\\n' > "
+           "/tmp/symdiff-cblas-probe.c && cc -o /tmp/symdiff-cblas-probe /tmp/symdiff-cblas-probe.c -lblas "
+           ">/dev/null 2>&1; s=$?; rm -f /tmp/symdiff-cblas-probe /tmp/symdiff-cblas-probe.c; exit $s") != 0) {
+        fprintf(stderr, "batch: no CBLAS (cblas.h and -lblas): --blas cblas not tested\n");
+        return;
+    }
+    check_generated_c(1);
+}
+END_TEST
+
+/* --blas on the command line: one value, and not with --unroll. */
+START_TEST(test_batch_blas_option) {
+    static const char *const prog = "param W[20,30]; input X[40,30]; sum(tanh(X @ W'))";
+    Run r;
+    run((const char *const[]){"--blas", "mkl", "--emit", "c", prog, NULL}, NULL, &r);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--blas takes 'cblas' (or 'none', the default), not 'mkl'"));
+    run_free(&r);
+    run((const char *const[]){"--blas", "cblas", "--unroll", "--emit", "c", prog, NULL}, NULL, &r);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--blas calls a BLAS for the loops of matrix products, which --unroll writes out"));
+    run_free(&r);
+    run((const char *const[]){"--blas", "cblas", "--emit", "c", prog, NULL}, NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "#include <cblas.h>"));
+    ck_assert_ptr_nonnull(strstr(r.out, "cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 40, 20, 30, 1, input + 0, 30, x + 0, 30, 0, work + 0, 20);"));
+    ck_assert_ptr_null(strstr(r.out, "sd_gemm"));
+    run_free(&r);
+    run((const char *const[]){"--blas", "none", "--emit", "c", prog, NULL}, NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_null(strstr(r.out, "cblas"));
+    ck_assert_ptr_nonnull(strstr(r.out, "sd_gemm(&g);"));
+    run_free(&r);
+}
 END_TEST
 
 Suite *batch_suite(void); /* called by tests/runner.c */
@@ -710,11 +769,13 @@ Suite *batch_suite(void) {
     TCase *tg = tcase_create("generated C");
     tcase_set_timeout(tg, 300);
     tcase_add_test(tg, test_batch_generated_c);
+    tcase_add_test(tg, test_batch_generated_c_blas);
     suite_add_tcase(s, tg);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_batch_lowering_errors);
     tcase_add_test(te, test_batch_points);
     tcase_add_test(te, test_batch_dynamic_values);
+    tcase_add_test(te, test_batch_blas_option);
     suite_add_tcase(s, te);
     return s;
 }

@@ -38,7 +38,7 @@ static size_t pipeline(const char *text) {
             sb_init(&sb);
             print_roots(&sb, g, grad, NULL, n, PRINT_INFIX);
             CodegenInput in = {vars, n, NULL, 0, prog.outputs, 1, 0, grad, NULL};
-            CodegenOptions copt = {"f", 0, "f.h", "", "", "0", 0, 0, 0};
+            CodegenOptions copt = {.name = "f", .header_file = "f.h", .source_text = "", .command_line = "", .version = "0"};
             StrBuf c, h;
             sb_init(&c);
             sb_init(&h);

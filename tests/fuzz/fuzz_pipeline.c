@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     for (int i = 0; i < nroots; i++)
                         (void)eval_node(g, grad[i], point);
                     CodegenInput in = {vars, n, NULL, 0, prog.outputs, prog.noutputs, prog.is_vector, grad, NULL};
-                    CodegenOptions copt = {"f", (int)(size & 1), "f.h", "", "", "0", 0, 0, 0};
+                    CodegenOptions copt = {.name = "f", .use_float = (int)(size & 1), .header_file = "f.h", .source_text = "",
+                                           .command_line = "", .version = "0"};
                     StrBuf c, h;
                     sb_init(&c);
                     sb_init(&h);
