@@ -151,7 +151,15 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
                              .nderivs = (int)(r->nwrt * r->rows), .root_offset = offsets,
                              .out_name = r->f[0]->shape.rank ? "J" : "grad"};
     int failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
+    /* a minibatch program's training program calls the kernel itself, one
+     * batch a call (codegen_batch.c) */
+    int batch_main = o->train_program && p->g->ndims > 0;
+    const char *misfit = !failed && batch_main ? codegen_batch_train_misfit(p->g, &in, copt) : NULL;
+    if (!failed && batch_main && !misfit)
+        failed = codegen_batch_train_program(p->g, &in, copt, main_prog);
     free(offsets);
+    if (misfit)
+        return api_fail(p, SD_ERR_REQUEST, "%s", misfit);
     if (failed == -2)
         return api_fail(p, SD_ERR_LIMIT,
                         "--unroll: the straight-line code would exceed %zu MiB; leave out --unroll to "
@@ -162,15 +170,16 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
     /* the test and training programs call the kernels through their plain
      * entry points, which take the flat arrays a scalar kernel takes: they
      * are made from the program written out element by element */
-    if (o->test_program || o->train_program)
+    int twin_main = o->train_program && !batch_main;
+    if (o->test_program || twin_main)
         st = twin_input(r, o->test_program ? "--emit-test" : "--emit-main", &t, &tinputs, &ntinputs, &tin);
-    if (st == SD_OK && o->train_program && (t->p->prog.is_vector || ntinputs == 0 || o->type == SD_FLOAT))
+    if (st == SD_OK && twin_main && (t->p->prog.is_vector || ntinputs == 0 || o->type == SD_FLOAT))
         st = api_fail(p, SD_ERR_REQUEST,
                       "--emit-main train needs a scalar double program with input variables "
                       "(declare the data with 'input')");
     if (st == SD_OK && o->test_program && codegen_test_program(t->p->g, &tin, copt, test) != 0)
         st = api_nomem(p);
-    if (st == SD_OK && o->train_program && codegen_train_program(t->p->g, &tin, copt, main_prog) != 0)
+    if (st == SD_OK && twin_main && codegen_train_program(t->p->g, &tin, copt, main_prog) != 0)
         st = api_nomem(p);
     free(tinputs);
     return st;

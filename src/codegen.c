@@ -1453,28 +1453,10 @@ int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenO
               "    for (int i = 0; i < %d; i++)\n        grad[i] /= (double)count;\n"
               "    return loss / (double)count;\n}\n\n",
               opt->header_file, n, name, n, n);
+    codegen_train_args(out);
+    sb_puts(out, "    size_t batch = argc > 4 ? (size_t)atol(argv[4]) : 32;\n");
+    codegen_train_load_csv(out);
     sb_printf(out,
-              "int main(int argc, char **argv)\n{\n"
-              "    if (argc < 2) {\n"
-              "        fprintf(stderr, \"usage: %%s DATA.csv [epochs] [learning-rate] [batch] [adam|sgd|momentum] [seed]\\n\", argv[0]);\n"
-              "        return 2;\n    }\n"
-              "    long epochs = argc > 2 ? atol(argv[2]) : 100;\n"
-              "    double lr = argc > 3 ? atof(argv[3]) : 0.01;\n"
-              "    size_t batch = argc > 4 ? (size_t)atol(argv[4]) : 32;\n"
-              "    const char *method = argc > 5 ? argv[5] : \"adam\";\n"
-              "    unsigned long seed = argc > 6 ? strtoul(argv[6], NULL, 10) : 1;\n"
-              "    char err[256];\n"
-              "    SdrtCsv csv;\n"
-              "    /* a header line: the first field does not start like a number */\n"
-              "    int header = 0;\n"
-              "    FILE *probe = fopen(argv[1], \"r\");\n"
-              "    if (probe) {\n"
-              "        int c;\n"
-              "        while ((c = fgetc(probe)) == ' ' || c == '\\t')\n            ;\n"
-              "        header = c != EOF && !strchr(\"0123456789+-.\", c);\n"
-              "        fclose(probe);\n    }\n"
-              "    if (sdrt_csv_load(argv[1], header, &csv, err, sizeof err) != SDRT_OK) {\n"
-              "        fprintf(stderr, \"%%s\\n\", err);\n        return 1;\n    }\n"
               "    if (csv.cols != %d) {\n"
               "        fprintf(stderr, \"%%s: error: %%zu columns, expected %d (the inputs of %s)\\n\", argv[1], csv.cols);\n"
               "        sdrt_csv_free(&csv);\n        return 1;\n    }\n"
@@ -1483,15 +1465,12 @@ int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenO
               "    size_t *idx = malloc(csv.rows * sizeof *idx);\n"
               "    if (!idx) {\n        sdrt_csv_free(&csv);\n        return 1;\n    }\n"
               "    SdrtRng rng;\n    sdrt_rng_seed(&rng, seed);\n"
-              "    for (int i = 0; i < %d; i++)\n        theta[i] = 0.1 * sdrt_rng_normal(&rng);\n"
-              "    SdrtAdam adam;\n    SdrtGD gd;\n    SdrtMomentum mom;\n    SdrtOptim opt;\n"
-              "    if (strcmp(method, \"sgd\") == 0) {\n"
-              "        sdrt_gd_init(&gd, lr);\n        opt = sdrt_optim_gd(&gd);\n"
-              "    } else if (strcmp(method, \"momentum\") == 0) {\n"
-              "        sdrt_momentum_init(&mom, v, %d, lr, 0.9, 0);\n        opt = sdrt_optim_momentum(&mom);\n"
-              "    } else {\n"
-              "        sdrt_adam_init(&adam, m, v, %d, lr, 0.9, 0.999, 1e-8);\n        opt = sdrt_optim_adam(&adam);\n"
-              "    }\n"
+              "    for (int i = 0; i < %d; i++)\n        theta[i] = 0.1 * sdrt_rng_normal(&rng);\n",
+              nin, nin, name, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n);
+    char count[32];
+    snprintf(count, sizeof count, "%d", n);
+    codegen_train_optimiser(out, count);
+    sb_printf(out,
               "    SdrtBatcher b;\n    sdrt_batcher_init(&b, idx, csv.rows, batch);\n"
               "    SdrtProgress progress;\n    sdrt_progress_init(&progress, stdout, epochs, epochs >= 20 ? epochs / 20 : 1);\n"
               "    int status = 0;\n"
@@ -1504,7 +1483,7 @@ int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenO
               "        sdrt_progress_update(&progress, e, loss, -1);\n"
               "    }\n"
               "    sdrt_progress_finish(&progress);\n",
-              nin, nin, name, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n > 0 ? n : 1, n, n, n, n);
+              n);
     for (int i = 0; i < n; i++)
         sb_printf(out, "    printf(\"%s = %%.17g\\n\", theta[%d]);\n", g->vars[in->params[i]].name, i);
     sb_puts(out, "    free(idx);\n    sdrt_csv_free(&csv);\n    return status;\n}\n");

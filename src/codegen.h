@@ -81,6 +81,17 @@ typedef struct TensorCodegenInput {
     const char *out_name;    /* "grad" or "J"                              */
 } TensorCodegenInput;
 
+/* --emit-main train for a minibatch program (codegen_batch.c): NULL when
+ * the program fits (one run-time dimension, the first of every input; a
+ * scalar loss; double), else why not. */
+const char *codegen_batch_train_misfit(const Graph *g, const TensorCodegenInput *in,
+                                       const CodegenOptions *opt);
+/* Its NAME_main.c, which calls the kernels of codegen_tensor_c: a batch of
+ * CSV rows copied into the inputs' first rows, one NAME_grad_ws call with
+ * dim_n = the batch's size.  0, or -1 when out of memory. */
+int codegen_batch_train_program(const Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
+                                StrBuf *out);
+
 /* Writes the C source and header of a tensor program: value and gradient
  * (scalar program) or value and Jacobian (vector program), loops over
  * arrays (straight-line code with opt->unroll), a workspace whose size is

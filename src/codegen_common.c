@@ -718,3 +718,53 @@ void codegen_header_stack(StrBuf *h, const char *name, size_t stack_bytes) {
         sb_printf(h, " * That is more than %zu bytes: give the calling thread a stack to match.\n",
                   CODEGEN_STACK_BUDGET);
 }
+
+/* The opening of the training programs' main (codegen.c, codegen_batch.c):
+ * the usage, then epochs, lr, method and seed from the command line
+ * (argv[4], the batch size, is each program's own). */
+void codegen_train_args(StrBuf *out) {
+    sb_puts(out,
+            "int main(int argc, char **argv)\n{\n"
+            "    if (argc < 2) {\n"
+            "        fprintf(stderr, \"usage: %s DATA.csv [epochs] [learning-rate] [batch] [adam|sgd|momentum] [seed]\\n\", argv[0]);\n"
+            "        return 2;\n    }\n"
+            "    long epochs = argc > 2 ? atol(argv[2]) : 100;\n"
+            "    double lr = argc > 3 ? atof(argv[3]) : 0.01;\n"
+            "    const char *method = argc > 5 ? argv[5] : \"adam\";\n"
+            "    unsigned long seed = argc > 6 ? strtoul(argv[6], NULL, 10) : 1;\n");
+}
+
+/* The training programs' CSV loading (codegen.c, codegen_batch.c): a
+ * header line skipped when the first field does not start like a number;
+ * on failure the message and exit status 1.  Declares err and csv. */
+void codegen_train_load_csv(StrBuf *out) {
+    sb_puts(out,
+            "    char err[256];\n"
+            "    SdrtCsv csv;\n"
+            "    /* a header line: the first field does not start like a number */\n"
+            "    int header = 0;\n"
+            "    FILE *probe = fopen(argv[1], \"r\");\n"
+            "    if (probe) {\n"
+            "        int c;\n"
+            "        while ((c = fgetc(probe)) == ' ' || c == '\\t')\n            ;\n"
+            "        header = c != EOF && !strchr(\"0123456789+-.\", c);\n"
+            "        fclose(probe);\n    }\n"
+            "    if (sdrt_csv_load(argv[1], header, &csv, err, sizeof err) != SDRT_OK) {\n"
+            "        fprintf(stderr, \"%s\\n\", err);\n        return 1;\n    }\n");
+}
+
+/* The training programs' optimiser, chosen by `method` (adam, sgd or
+ * momentum) with learning rate lr over `count` parameters (a C
+ * expression), its state in m and v.  Declares opt. */
+void codegen_train_optimiser(StrBuf *out, const char *count) {
+    sb_printf(out,
+              "    SdrtAdam adam;\n    SdrtGD gd;\n    SdrtMomentum mom;\n    SdrtOptim opt;\n"
+              "    if (strcmp(method, \"sgd\") == 0) {\n"
+              "        sdrt_gd_init(&gd, lr);\n        opt = sdrt_optim_gd(&gd);\n"
+              "    } else if (strcmp(method, \"momentum\") == 0) {\n"
+              "        sdrt_momentum_init(&mom, v, %s, lr, 0.9, 0);\n        opt = sdrt_optim_momentum(&mom);\n"
+              "    } else {\n"
+              "        sdrt_adam_init(&adam, m, v, %s, lr, 0.9, 0.999, 1e-8);\n        opt = sdrt_optim_adam(&adam);\n"
+              "    }\n",
+              count, count);
+}

@@ -160,4 +160,10 @@ size_t codegen_stack_bound(long kept, long statement, long calls, size_t array_b
 /* The header's paragraph on NAME_STACK_BYTES, which is stack_bytes. */
 void codegen_header_stack(StrBuf *h, const char *name, size_t stack_bytes);
 
+/* The command line, the CSV loading and the optimiser choice the training programs of
+ * --emit-main train share (codegen.c, codegen_batch.c). */
+void codegen_train_args(StrBuf *out);
+void codegen_train_load_csv(StrBuf *out);
+void codegen_train_optimiser(StrBuf *out, const char *count);
+
 #endif

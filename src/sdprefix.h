@@ -56,8 +56,11 @@
 #define big_to_double sd_big_to_double
 #define builtin_info sd_builtin_info
 #define builtin_lookup sd_builtin_lookup
+#define codegen_batch_train_misfit sd_codegen_batch_train_misfit
+#define codegen_batch_train_program sd_codegen_batch_train_program
 #define codegen_c sd_codegen_c
 #define codegen_comment sd_codegen_comment
+#define codegen_expand sd_codegen_expand
 #define codegen_float_misfit sd_codegen_float_misfit
 #define codegen_float_misfit_reason sd_codegen_float_misfit_reason
 #define codegen_fuses sd_codegen_fuses
@@ -86,6 +89,9 @@
 #define codegen_stack_bound sd_codegen_stack_bound
 #define codegen_tensor_c sd_codegen_tensor_c
 #define codegen_test_program sd_codegen_test_program
+#define codegen_train_args sd_codegen_train_args
+#define codegen_train_load_csv sd_codegen_train_load_csv
+#define codegen_train_optimiser sd_codegen_train_optimiser
 #define codegen_train_program sd_codegen_train_program
 #define codegen_type sd_codegen_type
 #define codegen_unroll sd_codegen_unroll

@@ -753,6 +753,128 @@ START_TEST(test_batch_blas_option) {
 }
 END_TEST
 
+/* --emit-main train for minibatch programs: a table of programs (class
+ * labels through cross_entropy; a regression with a vector and a scalar
+ * per row), each trained by its generated NAME_main.c, compiled with gcc
+ * and clang (-Werror), on data whose row count is no multiple of the batch
+ * (a short last batch, dim_n smaller): the loss falls below the bound, and
+ * the regression finds its exact weights, which only a right mapping of
+ * CSV columns to rows of the inputs gives.  A batch past the maximum is a
+ * usage error (2), a wrong column count an input error (1); programs the
+ * training program cannot take are refused with the reason. */
+static const struct {
+    const char *program; /* dim n first */
+    int classes;         /* > 0: the last column a class label */
+    double max_loss;
+    const char *param;   /* a scalar parameter the training must find, or NULL */
+    double value;        /* its value, to 1e-3 */
+} train_cases[] = {
+    {"dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n];\nmean(cross_entropy(X @ W' + b, y))", 3, 0.05, NULL, 0},
+    {"dim n <= 8; param w[3], c; input X[n,3], t[n];\nmean((X @ w + c - t)^2)", 0, 1e-8, "\nc = ", 0.3},
+};
+
+START_TEST(test_batch_train_program) {
+    char dir[128];
+    make_temp_dir(dir, sizeof dir, "batchtrain");
+    const char *build = getenv("BUILD");
+    for (size_t c = 0; c < sizeof train_cases / sizeof *train_cases; c++) {
+        StrBuf csv;
+        sb_init(&csv);
+        unsigned long long st = 12345 + c;
+        for (int i = 0; i < 37; i++) { /* 37 rows: batches of 8, 8, 8, 8, 5 */
+            double u[3];
+            for (int k = 0; k < 3; k++) {
+                st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+                u[k] = (double)(st >> 11) / 9007199254740992.0 * 2 - 1;
+            }
+            if (train_cases[c].classes) { /* three well-separated clusters */
+                int y = i % 3;
+                sb_printf(&csv, "%.17g,%.17g,%d\n", 4 * cos(2.0944 * y) + 0.3 * u[0], 4 * sin(2.0944 * y) + 0.3 * u[1],
+                          y);
+            } else /* t = X (1, -2, 0.5) + 0.3, exactly learnable */
+                sb_printf(&csv, "%.17g,%.17g,%.17g,%.17g\n", u[0], u[1], u[2], u[0] - 2 * u[1] + 0.5 * u[2] + 0.3);
+        }
+        char file[64];
+        snprintf(file, sizeof file, "d%zu.csv", c);
+        char *path = path_join(dir, file);
+        write_file(path, sb_str(&csv));
+        free(path);
+        snprintf(file, sizeof file, "p%zu.sd", c);
+        path = path_join(dir, file);
+        write_file(path, train_cases[c].program);
+        free(path);
+        sb_free(&csv);
+        ck_assert_msg(sh("cd %s && '%s' --emit-main train --name t%zu -f p%zu.sd -o t%zu.c", dir, symdiff_path(), c, c,
+                         c) == 0,
+                      "%s: --emit-main train failed", train_cases[c].program);
+        static const char *const ccs[] = {"gcc", "clang"};
+        for (int k = 0; k < 2; k++) {
+            if (!have_compiler(ccs[k]))
+                continue;
+            ck_assert_msg(sh("cd %s && %s -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -I'%s/runtime' -o tr%zu "
+                             "t%zu_main.c t%zu.c '%s/%s/libsymdiff_rt.a' -lm",
+                             dir, ccs[k], getenv("PWD") ? getenv("PWD") : ".", c, c, c,
+                             getenv("PWD") ? getenv("PWD") : ".", build && *build ? build : "build") == 0,
+                          "%s: the training program does not compile with %s (in %s)", train_cases[c].program, ccs[k],
+                          dir);
+            ck_assert_msg(sh("cd %s && ./tr%zu d%zu.csv 400 0.05 8 adam > out%zu.txt", dir, c, c, c) == 0,
+                          "%s: training failed (in %s)", train_cases[c].program, dir);
+            snprintf(file, sizeof file, "out%zu.txt", c);
+            path = path_join(dir, file);
+            char *out = read_file(path);
+            free(path);
+            ck_assert_ptr_nonnull(out);
+            const char *fl = strstr(out, "final loss = ");
+            ck_assert_msg(fl, "no final loss in\n%s", out);
+            double loss = strtod(fl + 13, NULL);
+            ck_assert_msg(loss <= train_cases[c].max_loss, "%s: final loss %g, expected at most %g",
+                          train_cases[c].program, loss, train_cases[c].max_loss);
+            const char *pv = train_cases[c].param ? strstr(out, train_cases[c].param) : NULL;
+            ck_assert_msg(!train_cases[c].param || pv, "%s: no parameter line in\n%s", train_cases[c].program, out);
+            ck_assert_msg(!pv || fabs(strtod(pv + strlen(train_cases[c].param), NULL) - train_cases[c].value) <= 1e-3,
+                          "%s: trained to\n%s", train_cases[c].program, out);
+            free(out);
+            /* the batch bounded by the declared maximum; the columns */
+            ck_assert_int_eq(sh("cd %s && ./tr%zu d%zu.csv 1 0.05 17 2>/dev/null >/dev/null", dir, c, c), 2);
+            ck_assert_int_eq(sh("cd %s && ./tr%zu p%zu.sd 2>/dev/null >/dev/null", dir, c, c), 1);
+        }
+    }
+    remove_tree(dir);
+    /* programs the training program cannot take */
+    static const struct {
+        const char *args[3], *program, *why;
+    } refused[] = {
+        {{"--type", "float", NULL}, "dim n <= 8; param w[2]; input X[n,2]; mean(X @ w)", "leave out --type float"},
+        {{NULL}, "dim n <= 8; param w[2]; input X[2,n]; sum(w @ X)", "the batch as its first dimension"},
+        {{NULL}, "dim n <= 8; param w[2]; input X[n,2]; X @ w", "differentiate a scalar"},
+        {{NULL}, "dim n <= 8; dim m <= 4; param w[2]; input X[n,2], Y[m,2]; mean(X @ w) + mean(Y @ w)",
+         "one run-time dimension"},
+    };
+    char dir2[128];
+    make_temp_dir(dir2, sizeof dir2, "batchtrain");
+    char *o = path_join(dir2, "k.c");
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        const char *args[12];
+        int a = 0;
+        for (int k = 0; refused[i].args[k]; k++)
+            args[a++] = refused[i].args[k];
+        args[a++] = "--emit-main";
+        args[a++] = "train";
+        args[a++] = "-o";
+        args[a++] = o;
+        args[a++] = refused[i].program;
+        args[a] = NULL;
+        Run r;
+        run(args, NULL, &r);
+        ck_assert_msg(r.status == 2 && strstr(r.err, refused[i].why), "%s: status %d, %s", refused[i].program, r.status,
+                      r.err);
+        run_free(&r);
+    }
+    free(o);
+    remove_tree(dir2);
+}
+END_TEST
+
 Suite *batch_suite(void); /* called by tests/runner.c */
 
 Suite *batch_suite(void) {
@@ -770,6 +892,7 @@ Suite *batch_suite(void) {
     tcase_set_timeout(tg, 300);
     tcase_add_test(tg, test_batch_generated_c);
     tcase_add_test(tg, test_batch_generated_c_blas);
+    tcase_add_test(tg, test_batch_train_program);
     suite_add_tcase(s, tg);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_batch_lowering_errors);
