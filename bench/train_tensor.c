@@ -23,9 +23,9 @@
 
 /* The layout must be the one the generated kernel documents. */
 typedef char layout_matches[SPIRAL_NET_NVARS == NET_NPARAMS && SPIRAL_NET_NINPUTS == NET_NINPUTS &&
-                                    SPIRAL_NET_W1 == NET_W1 && SPIRAL_NET_B1 == NET_B1 &&
-                                    SPIRAL_NET_W2 == NET_W2 && SPIRAL_NET_B2 == NET_B2 &&
-                                    SPIRAL_NET_X == NET_X && SPIRAL_NET_Y == NET_Y
+                                    SPIRAL_NET_OFFSET_W1 == NET_W1 && SPIRAL_NET_OFFSET_b1 == NET_B1 &&
+                                    SPIRAL_NET_OFFSET_W2 == NET_W2 && SPIRAL_NET_OFFSET_b2 == NET_B2 &&
+                                    SPIRAL_NET_OFFSET_x == NET_X && SPIRAL_NET_OFFSET_y == NET_Y
                                 ? 1
                                 : -1];
 
