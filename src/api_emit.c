@@ -111,6 +111,33 @@ static SdStatus twin_input(SdResult *r, const char *what, SdResult **t, int **in
     return SD_OK;
 }
 
+/* Per entry of a tensor program's input[] (nentries in all): the number of
+ * classes of a label (an input onehot reads, which cross_entropy's labels
+ * are), 0 for data.  NULL when there is none, when out of memory, or when
+ * the entries do not add up to nentries. */
+static int *input_classes(const Graph *g, const int *inputs, int ninputs, int nentries) {
+    int *classes = calloc((size_t)(nentries > 0 ? nentries : 1), sizeof *classes), any = 0;
+    long at = 0;
+    for (int k = 0; classes && k < ninputs; k++) {
+        const Var *v = &g->vars[inputs[k]];
+        long n = (long)shape_numel(v->shape), kc = 0;
+        for (size_t id = 0; id < g->nnodes; id++) {
+            const Node *h = g->nodes[id];
+            if (h->kind == EX_ONEHOT && h->args[0]->kind == EX_VAR && h->args[0]->u.var == inputs[k])
+                kc = h->shape.dim[h->shape.rank - 1];
+        }
+        for (long e = 0; e < n && at + e < nentries; e++)
+            classes[at + e] = (int)kc;
+        any |= kc > 0;
+        at += n;
+    }
+    if (classes && (!any || at != nentries)) {
+        free(classes);
+        classes = NULL;
+    }
+    return classes;
+}
+
 static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOptions *copt,
                             const int *inputs, int ninputs, StrBuf *src, StrBuf *hdr, StrBuf *test,
                             StrBuf *main_prog) {
@@ -177,8 +204,11 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
         st = api_fail(p, SD_ERR_REQUEST,
                       "--emit-main train needs a scalar double program with input variables "
                       "(declare the data with 'input')");
+    int *classes = st == SD_OK && o->test_program ? input_classes(p->g, inputs, ninputs, tin.ninputs) : NULL;
+    tin.input_classes = classes;
     if (st == SD_OK && o->test_program && codegen_test_program(t->p->g, &tin, copt, test) != 0)
         st = api_nomem(p);
+    free(classes);
     if (st == SD_OK && twin_main && codegen_train_program(t->p->g, &tin, copt, main_prog) != 0)
         st = api_nomem(p);
     free(tinputs);

@@ -1320,6 +1320,23 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
             "static int sdt_close(double a, double b, double tol)\n{\n"
             "    double s = fabs(a) > fabs(b) ? fabs(a) : fabs(b);\n"
             "    return fabs(a - b) <= tol * (s > 1 ? s : 1);\n}\n\n");
+    /* class labels (inputs onehot or cross_entropy reads) are drawn from
+     * their classes, other data from [LO, HI) */
+    int labels = 0;
+    for (int i = 0; in->input_classes && i < nin; i++)
+        labels |= in->input_classes[i] > 0;
+    char draw[128];
+    snprintf(draw, sizeof draw,
+             labels ? "sdt_classes[i] ? floor(sdt_uniform(0, sdt_classes[i])) : (double)(%s)sdt_uniform(LO, HI)"
+                    : "(double)(%s)sdt_uniform(LO, HI)",
+             T);
+    if (labels) {
+        sb_puts(out, "/* per entry of input[]: the number of classes of a label, 0 for data */\n"
+                     "static const int sdt_classes[SDT_NI] = {");
+        for (int i = 0; i < nin; i++)
+            sb_printf(out, "%s%d", i ? ", " : "", in->input_classes[i]);
+        sb_puts(out, "};\n\n");
+    }
     /* main */
     sb_printf(out,
               "int main(void)\n{\n"
@@ -1329,10 +1346,10 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
               "    (void)href;\n    (void)h;\n    (void)it;\n    (void)yt;\n"
               "    for (int trial = 0; trial < 5000 && tested < 25; trial++) {\n"
               "        for (int i = 0; i < SDT_NV; i++)\n            x[i] = (double)(%s)sdt_uniform(LO, HI);\n"
-              "        for (int i = 0; i < SDT_NI; i++)\n            input[i] = (double)(%s)sdt_uniform(LO, HI);\n"
+              "        for (int i = 0; i < SDT_NI; i++)\n            input[i] = %s;\n"
               "        int ok = 1;\n"
               "        for (int k = 0; k < SDT_NO; k++)\n            ok = ok && isfinite(sdt_value(1, x, input, k));\n",
-              T, T, T);
+              T, T, draw);
     if (in->is_vector)
         sb_printf(out, "        sdt_ref_jac(x%s, dref);\n", inarg);
     else

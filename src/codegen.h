@@ -22,6 +22,9 @@ typedef struct CodegenInput {
     int is_vector;
     Node *const *grad;    /* scalar: nparams roots; vector: Jacobian m*n  */
     Node *const *hess;    /* scalar with --hessian: nparams^2 roots       */
+    const int *input_classes; /* NULL, or per entry of input[]: k > 0 for a
+                                 class label of k classes (the test program
+                                 draws 0 .. k-1 there), 0 for data         */
 } CodegenInput;
 
 typedef struct CodegenOptions {

@@ -875,6 +875,45 @@ START_TEST(test_batch_train_program) {
 }
 END_TEST
 
+/* --emit-test on programs with class labels (onehot, cross_entropy): the
+ * test program draws each label from its classes, not from [LO, HI), so
+ * the kernels it checks are defined there; for a run-time dimension fixed
+ * with -D and for fixed shapes, double and float, gcc and clang. */
+START_TEST(test_batch_emit_test_labels) {
+    static const struct {
+        const char *define, *program;
+    } progs[] = {
+        {"n=5", "dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n];\nmean(cross_entropy(X @ W' + b, y))"},
+        {NULL, "param W[4,3]; input X[6,3], y[6];\nsum(log_softmax(X @ W') * onehot(y, 4)) + sum(W*W)"},
+    };
+    char dir[128];
+    make_temp_dir(dir, sizeof dir, "batchtest");
+    static const char *const ccs[] = {"gcc", "clang"};
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            char file[32];
+            snprintf(file, sizeof file, "p%zu.sd", i);
+            char *path = path_join(dir, file);
+            write_file(path, progs[i].program);
+            free(path);
+            ck_assert_msg(sh("cd %s && '%s' %s%s --type %s --emit-test --name e%zu%d -f p%zu.sd -o e%zu%d.c", dir,
+                             symdiff_path(), progs[i].define ? "-D " : "", progs[i].define ? progs[i].define : "",
+                             fl ? "float" : "double", i, fl, i, i, fl) == 0,
+                          "%s: --emit-test failed", progs[i].program);
+            for (int k = 0; k < 2; k++) {
+                if (!have_compiler(ccs[k]))
+                    continue;
+                ck_assert_msg(sh("cd %s && %s -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -o t e%zu%d_test.c e%zu%d.c -lm "
+                                 "&& ./t > out.txt",
+                                 dir, ccs[k], i, fl, i, fl) == 0,
+                              "%s (%s, %s): the generated test fails (in %s)", progs[i].program, fl ? "float" : "double",
+                              ccs[k], dir);
+            }
+        }
+    remove_tree(dir);
+}
+END_TEST
+
 Suite *batch_suite(void); /* called by tests/runner.c */
 
 Suite *batch_suite(void) {
@@ -893,6 +932,7 @@ Suite *batch_suite(void) {
     tcase_add_test(tg, test_batch_generated_c);
     tcase_add_test(tg, test_batch_generated_c_blas);
     tcase_add_test(tg, test_batch_train_program);
+    tcase_add_test(tg, test_batch_emit_test_labels);
     suite_add_tcase(s, tg);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_batch_lowering_errors);

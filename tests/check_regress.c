@@ -37,7 +37,7 @@ static size_t pipeline(const char *text) {
             StrBuf sb;
             sb_init(&sb);
             print_roots(&sb, g, grad, NULL, n, PRINT_INFIX);
-            CodegenInput in = {vars, n, NULL, 0, prog.outputs, 1, 0, grad, NULL};
+            CodegenInput in = {.params = vars, .nparams = n, .outputs = prog.outputs, .noutputs = 1, .grad = grad};
             CodegenOptions copt = {.name = "f", .header_file = "f.h", .source_text = "", .command_line = "", .version = "0"};
             StrBuf c, h;
             sb_init(&c);

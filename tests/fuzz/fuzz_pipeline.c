@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     double point[64] = {0.5, -1.25, 2, 0.75};
                     for (int i = 0; i < nroots; i++)
                         (void)eval_node(g, grad[i], point);
-                    CodegenInput in = {vars, n, NULL, 0, prog.outputs, prog.noutputs, prog.is_vector, grad, NULL};
+                    CodegenInput in = {.params = vars, .nparams = n, .outputs = prog.outputs, .noutputs = prog.noutputs,
+                                       .is_vector = prog.is_vector, .grad = grad};
                     CodegenOptions copt = {.name = "f", .use_float = (int)(size & 1), .header_file = "f.h", .source_text = "",
                                            .command_line = "", .version = "0"};
                     StrBuf c, h;
