@@ -928,12 +928,14 @@ static int is_view(const Node *n) {
 }
 
 /* Vectors and matrices: which are materialised (named).  A node gets a
- * loop of its own when it is a matrix product, a pack or a softmax, a
- * root, shared, or read several times per element of its user (operands
- * of products, softmax and logsumexp, bases of powers written as
- * products); a view passes being read several times on to its argument;
- * sums and logsumexp are scalars computed by loops; a scalar used inside
- * an element expression is named (computed once, outside the loops). */
+ * loop of its own when it is a matrix product, a pack, a softmax, the
+ * logsumexp of each row or the sums of rows or columns, a root, shared,
+ * or read several times per element of its user (operands of products,
+ * softmax and logsumexp, what rows(b) and cols(v) repeat, the labels of a
+ * one-hot matrix, bases of powers written as products); a view passes
+ * being read several times on to its argument; sums and logsumexp of a
+ * vector are scalars computed by loops; a scalar used inside an element
+ * expression is named (computed once, outside the loops). */
 static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t top) {
     Graph *g = E->g;
     unsigned char *need = calloc(E->nn ? E->nn : 1, 1);
@@ -964,7 +966,7 @@ static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t to
         else if (need[id] && is_view(n))
             need[n->args[0]->id] |= 1; /* a view reads its argument as often */
         if (k == EX_MATMUL || k == EX_OUTER || k == EX_SOFTMAX || k == EX_LOGSUMEXP || k == EX_ROWS ||
-            k == EX_COLS)
+            k == EX_COLS || k == EX_ONEHOT)
             for (int a = 0; a < n->nargs; a++)
                 need[n->args[a]->id] |= 1;
         if (k == EX_POW && power_copies(n->args[1]) > 1)

@@ -62,6 +62,10 @@ static const BatchCase cases[] = {
     {"dim n <= 8; param W[2,4], b[2]; input X[n,4], T[n,2];", "sum((X @ W' + b - T)^2)/(2*n)", 1},
     {"dim n <= 8; param W[3,4]; input X[n,4], y[n];", "sum(mean(softmax(X @ W')*onehot(y, 3), 0))", 1},
     {"dim n <= 8; param W[3,4], v[4]; input X[n,4];", "mean(sum(sigmoid(X @ W'), 1) + X @ v)", 1},
+    /* in one kernel: softmax and logsumexp of the same rows (their
+     * exponentials shared), a computed bias in every row, one-hot labels */
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], y[n];",
+     "S = X @ W' + tanh(b); mean(logsumexp(S) - sum(softmax(S)*onehot(y, 3)*S, 1) + sum(S*onehot(y, 3), 1)^2)", 1},
     /* not a mean over samples: the batch's rows meet each other */
     {"dim n <= 8; param W[3,4], b[3]; input X[n,4];", "sum(logsumexp(X @ W' + b, 0)) + sum(softmax(X @ W', 0)^2)", 0},
     {"dim n <= 8; param W[3,4]; input X[n,4];", "sum(sum(X @ W', 0)^2) + mean(X @ W')*n + sum(ones(n)*2)", 0},
