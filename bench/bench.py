@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """bench.py -- symdiff measured against its peers; bench/run.sh calls it.
 
-    python3 bench/bench.py [gen] [kernels] [calls] [scaling] [train] [report]
+    python3 bench/bench.py [gen] [kernels] [calls] [scaling] [train] [minibatch] [report]
 
 Without arguments every stage runs, in that order.  Each stage saves its
 measurements to bench/out/json/<stage>.json; `report` turns them into
@@ -26,6 +26,10 @@ bench/RESULTS.md and the SVG charts, so a stage can be rerun alone.
            (bench/train_tensor.c), both through bench/training.c; the
            tensor network against PyTorch eager too when `import torch`
            works
+  minibatch the training step of two minibatch networks (2-16-3, batch
+           32; 784-128-10 ReLU, batch 64), float and double: symdiff
+           portable, symdiff --blas cblas, hand-written C
+           (bench/minibatch.c), PyTorch eager when `import torch` works
   report   RESULTS.md, gen_time.svg, scaling.svg
 
 Settings come from the environment (bench/run.sh sets them): SYMDIFF,
@@ -45,6 +49,11 @@ import signal
 import subprocess
 import sys
 import time
+
+# PyTorch and OpenBLAS single-threaded, as symdiff's kernels are; read when
+# the libraries load, so set before anything imports torch.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -968,6 +977,219 @@ def torch_training_row(cfg, data, trow):
             "loss_gen": trow["loss_gen"], "loss_hand": last, "epochs": len(sps)}
 
 
+# --- stage: minibatch training step ------------------------------------------------------------
+
+MB_NETS = (("2", "mlp_2_16_3_batch.sd"), ("7", "mlp_784_128_10_batch.sd"))
+MB_SPECS = {"2-16-3": (2, 16, 3, "tanh", 32), "784-128-10": (784, 128, 10, "relu", 64)}
+
+
+def build_minibatch(cfg, d):
+    """The kernels of bench/minibatch.c (portable and --blas cblas, double
+    and float, for both networks) and the driver, linked with OpenBLAS
+    (-lopenblas, else Debian's -lblas).  (exe, blas library, problem)."""
+    os.makedirs(d, exist_ok=True)
+    srcs = []
+    for k, sd in MB_NETS:
+        for suffix, opts in (("_d", []), ("_f", ["--type", "float"]),
+                             ("b_d", ["--blas", "cblas"]),
+                             ("b_f", ["--blas", "cblas", "--type", "float"])):
+            name = "mb%s%s" % (k, suffix)
+            out = os.path.join(d, name + ".c")
+            t, rc, _, err = run([cfg.symdiff, "--name", name] + opts
+                                + ["-o", out, "-f", os.path.join(HERE, sd)], timeout=60)
+            if t is None or rc != 0:
+                return None, None, "symdiff failed on bench/%s: %s" % (sd, err.strip()[:200])
+            srcs.append(out)
+    exe = os.path.join(d, "minibatch")
+    err = ""
+    for lib in ("-lopenblas", "-lblas"):
+        t, rc, _, err = run([cfg.cc] + KFLAGS + ["-Werror", "-D_POSIX_C_SOURCE=200809L",
+                                                 "-I" + d, "-o", exe,
+                                                 os.path.join(HERE, "minibatch.c")]
+                            + srcs + [lib, "-lm"], timeout=300)
+        if t is not None and rc == 0:
+            _, _, ldd, _ = run(["ldd", exe], timeout=30)
+            used = [ln.split("=>")[1].split()[0] for ln in ldd.splitlines()
+                    if "blas" in ln and "=>" in ln]
+            return exe, "%s (%s)" % (lib, ", ".join(used) or "?"), None
+    return None, None, ("bench/minibatch.c does not build with a CBLAS (-lopenblas or "
+                        "-lblas; `scripts/bootstrap.sh bench` installs OpenBLAS): %s"
+                        % err.strip()[:300])
+
+
+def torch_python():
+    """A Python that imports torch: this one, else Debian's (python3-torch
+    is installed for /usr/bin/python3, which need not be the Python that
+    has SymPy), else None."""
+    for py in (sys.executable, "/usr/bin/python3", "python3"):
+        t, rc, _, _ = run([py, "-c", "import torch"], timeout=120) if shutil.which(py) else (
+            None, 1, "", "")
+        if t is not None and rc == 0:
+            return py
+    return None
+
+
+def json_lines(cmd, what):
+    t, rc, out, err = run(cmd, timeout=600)
+    if t is None or rc != 0:
+        raise RuntimeError("%s failed: %s" % (what, err.strip()[-300:] or "exit status %s" % rc))
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def stage_minibatch(cfg):
+    """The training step of the two minibatch networks: bench/minibatch.c
+    (symdiff portable, symdiff --blas cblas, hand-written C; float and
+    double) and PyTorch eager (bench/torch_minibatch.py), interleaved:
+    each round runs the C driver (its variants in rotating order) and
+    PyTorch's four cases, C first in even rounds, PyTorch first in odd
+    ones; ratios within a round."""
+    log("minibatch training step")
+    d = os.path.join(OUT, "minibatch")
+    exe, blas, problem = build_minibatch(cfg, d)
+    res = {"rounds": cfg.train_rounds, "blas": blas, "torch": None, "torch_blas": None,
+           "problem": problem, "check": [], "times": []}
+    if problem:
+        save("minibatch", res)
+        return
+    tpy = torch_python()
+    if not tpy:
+        res["problem"] = ("PyTorch is not installed here, so there is no PyTorch column "
+                          "(`BENCH_TORCH=1 make bench` installs it)")
+    for r in range(cfg.train_rounds):
+        def c_side():
+            for row in json_lines([exe, "1"], "bench/minibatch.c"):
+                if "check" in row:
+                    if r == 0:
+                        res["check"].append(row)
+                else:
+                    row["round"] = r
+                    res["times"].append(row)
+
+        def torch_side():
+            if not tpy:
+                return
+            try:
+                rows = json_lines([tpy, os.path.join(HERE, "torch_minibatch.py")],
+                                  "bench/torch_minibatch.py")
+            except RuntimeError as e:  # a broken installation must not cost the C rows
+                res["problem"] = str(e)
+                return
+            for row in rows:
+                if "torch" in row:
+                    res["torch"], res["torch_blas"] = row["torch"], row["torch_blas"]
+                else:
+                    row["round"] = r
+                    res["times"].append(row)
+        for side in ((c_side, torch_side) if r % 2 == 0 else (torch_side, c_side)):
+            side()
+    save("minibatch", res)
+
+
+def minibatch_ratio(mb, net, tname, num, den):
+    """Median and range over rounds of time(num)/time(den)."""
+    by = {}
+    for t in mb["times"]:
+        if t["net"] == net and t["type"] == tname:
+            by.setdefault(t["round"], {})[t["impl"]] = t["ns"]
+    rs = [v[num] / v[den] for v in by.values() if num in v and den in v]
+    return stats(rs) if rs else None
+
+
+def mb_r(st):
+    """A ratio's (median, min, max), the median in bold."""
+    return "–" if not st else "**%.3g** (%.3g – %.3g)" % st
+
+
+def minibatch_report(mb, b, goals):
+    """Section 5 of RESULTS.md and the goals of the minibatch benchmark."""
+    b("")
+    b("## 5. Minibatch training step")
+    b("")
+    b("One training step (the gradient of the mean cross-entropy of a minibatch with "
+      "integer labels, then a plain SGD update) of two networks written as one minibatch "
+      "program each: bench/mlp_2_16_3_batch.sd (tanh, batch 32) and "
+      "bench/mlp_784_128_10_batch.sd (ReLU, batch 64), `dim n <= 256` and the batch size "
+      "an argument of the kernel. **symdiff portable**: the generated C as it comes "
+      "(blocked loops, `sd_gemm`), no dependency; **symdiff --blas**: generated with "
+      "`--blas cblas`, linked with %s; **hand-written C**: backpropagation in plain loops "
+      "(bench/minibatch.c); all compiled with the kernel flags. **PyTorch eager** %s "
+      "(bench/torch_minibatch.py), one thread (`torch.set_num_threads(1)`, "
+      "`OPENBLAS_NUM_THREADS=1`), BLAS loaded: %s; the same network, "
+      "`torch.nn.functional.cross_entropy` and `torch.optim.SGD`. CPU time per step; %d "
+      "rounds, each running the C variants (in rotating order, each timed over about "
+      "20 ms of steps) and PyTorch's cases, which of the two first alternating; ratios "
+      "formed within a round; median and range."
+      % (mb.get("blas") or "?", mb.get("torch") or "(not installed)",
+         mb.get("torch_blas") or "?", mb["rounds"]))
+    if mb.get("problem"):
+        b("")
+        b("Problem: %s" % mb["problem"])
+    if not mb["times"]:
+        return
+    b("")
+    b("| network | type | symdiff portable | symdiff --blas | hand-written C | PyTorch eager "
+      "| portable / PyTorch | --blas / PyTorch | portable / hand-written |")
+    b("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+    def med(net, tname, impl):
+        xs = [t["ns"] for t in mb["times"]
+              if t["net"] == net and t["type"] == tname and t["impl"] == impl]
+        return stats(xs)
+
+    def mb_t(st):
+        return "–" if st[0] is None else "%s (%s – %s)" % tuple(fmt_t(1e-9 * x) for x in st)
+
+    for net in MB_SPECS:
+        for tname in ("float", "double"):
+            b("| %s, batch %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                net, MB_SPECS[net][4], tname, mb_t(med(net, tname, "portable")),
+                mb_t(med(net, tname, "blas")), mb_t(med(net, tname, "hand")),
+                mb_t(med(net, tname, "torch")),
+                mb_r(minibatch_ratio(mb, net, tname, "portable", "torch")),
+                mb_r(minibatch_ratio(mb, net, tname, "blas", "torch")),
+                mb_r(minibatch_ratio(mb, net, tname, "portable", "hand"))))
+    if mb["check"]:
+        b("")
+        b("Checks before timing (bench/minibatch.c): n times the batch's gradient "
+          "(double, portable) against the sum of the n per-sample gradients (the same "
+          "kernel at n = 1 on each row), at the batch size and one less, largest "
+          "difference relative to max(1, |sum|): %s. Every variant's first gradient "
+          "against the double portable kernel's (relative to max(1e-3, |g|)): %s." % (
+              ", ".join("%s %.2g" % (c["check"], c["per_sample_vs_batch"])
+                        for c in mb["check"]),
+              "; ".join("%s: %s" % (c["check"], ", ".join(
+                  "%s %.2g" % (k.replace("_", " "), v) for k, v in c.items()
+                  if k not in ("check", "batch", "params", "per_sample_vs_batch")))
+                        for c in mb["check"])))
+
+    big = minibatch_ratio(mb, "784-128-10", "float", "portable", "torch")
+    goals.append(("784-128-10, batch 64, float: portable C within 3x of PyTorch eager + "
+                  "OpenBLAS",
+                  "portable / PyTorch %s" % (mb_r(big).replace("**", "") if big else
+                                             "not measured"),
+                  "not measured" if not big else "met" if big[0] <= 3 else "missed"))
+    bl = minibatch_ratio(mb, "784-128-10", "float", "blas", "torch")
+    goals.append(("784-128-10, batch 64, float: `--blas cblas` no slower than PyTorch eager",
+                  "--blas / PyTorch %s" % (mb_r(bl).replace("**", "") if bl else
+                                           "not measured"),
+                  "not measured" if not bl else "met" if bl[0] <= 1 else "missed"))
+    small = [(tname, minibatch_ratio(mb, "2-16-3", tname, "torch", "portable"))
+             for tname in ("float", "double")]
+    small = [(tname, r) for tname, r in small if r]
+    goals.append(("2-16-3, batch 32: at least 10x faster than PyTorch eager",
+                  "; ".join("%s: PyTorch / portable %s" % (tname, mb_r(r).replace("**", ""))
+                            for tname, r in small) or "not measured",
+                  "not measured" if not small else
+                  "met" if min(r[0] for _, r in small) >= 10 else "missed"))
+    if mb["check"]:
+        worst = max(c["per_sample_vs_batch"] for c in mb["check"])
+        goals.append(("Per-sample and whole-batch gradients equal to 1e-12 (double)",
+                      "largest relative difference %.2g (%s)" % (worst, ", ".join(
+                          "%s %.2g" % (c["check"], c["per_sample_vs_batch"])
+                          for c in mb["check"])),
+                      "met" if worst <= 1e-12 else "missed"))
+
+
 def torch_version():
     try:
         import torch
@@ -1049,6 +1271,7 @@ def growth(points):
 def stage_report(cfg):
     gen, ker, sca, tra = load("gen"), load("kernels"), load("scaling"), load("train")
     cal = load("calls")
+    mb = load("minibatch")
     env = load("env") or {}
     L = []
     w = L.append
@@ -1064,10 +1287,11 @@ def stage_report(cfg):
     w("")
     w("| | |")
     w("| --- | --- |")
-    stages = [x for x in (gen, ker, sca, tra) if x]
+    stages = [x for x in (gen, ker, sca, tra, mb) if x]
     w("| measured | %s |" % (", ".join("%s %s" % (n, x["finished"]) for n, x in
-                                      zip(("generation", "kernels", "scaling", "training"),
-                                          (gen, ker, sca, tra)) if x and "finished" in x)
+                                      zip(("generation", "kernels", "scaling", "training",
+                                           "minibatch"),
+                                          (gen, ker, sca, tra, mb)) if x and "finished" in x)
                              or "–"))
     w("| machine | %s |" % machine_info())
     if env.get("load_before"):
@@ -1081,8 +1305,8 @@ def stage_report(cfg):
     w("| Python | %s (%s) |" % (platform.python_version(), sys.executable))
     w("| SymPy | %s |" % ((gen or {}).get("sympy") or sympy_available() or "not installed"))
     w("| GiNaC | %s |" % (env.get("ginac") or "not installed"))
-    w("| PyTorch | %s |" % ((tra or {}).get("torch") or "not installed (optional: "
-                                                     "`BENCH_TORCH=1 make bench` installs it)"))
+    w("| PyTorch | %s |" % ((tra or {}).get("torch") or (mb or {}).get("torch")
+                            or "not installed (optional: `BENCH_TORCH=1 make bench` installs it)"))
     w("")
 
     goals = []  # (goal, measured, verdict)
@@ -1611,6 +1835,9 @@ def stage_report(cfg):
                           "backprop", "no row: %s" % (tra.get("tensor_note") or "?"),
                           "not measured"))
 
+    if mb:
+        minibatch_report(mb, b, goals)
+
     b("")
     b("## How the noise is handled")
     b("")
@@ -1644,7 +1871,7 @@ def stage_report(cfg):
 
 
 STAGES = {"gen": stage_gen, "kernels": stage_kernels, "calls": stage_calls, "scaling": stage_scaling,
-          "train": stage_train, "report": stage_report}
+          "train": stage_train, "minibatch": stage_minibatch, "report": stage_report}
 
 
 def main():

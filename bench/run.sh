@@ -13,7 +13,10 @@
 #      cost of generated l_10 against hand-written forward and reverse
 #      differentiation, bench/kernel_ratio.c);
 #   2. runs kernel_ratio, then bench/bench.py (generation time, kernel
-#      cost, scaling, training throughput, the report).
+#      cost, scaling, training throughput, the minibatch training step of
+#      bench/minibatch.c against PyTorch eager, the report).  The minibatch
+#      stage links symdiff's --blas kernels with OpenBLAS and runs PyTorch
+#      and OpenBLAS on one thread (OPENBLAS_NUM_THREADS=1).
 #
 # `make bench` first runs `scripts/bootstrap.sh bench`, which installs the
 # peers where it can.  Environment: SYMDIFF, CC, CXX, BENCH_CFLAGS (default

@@ -184,6 +184,8 @@ static Loc at(int offset);
 %token PARAM   "param"
 %token INPUT   "input"
 %token REPEAT  "repeat"
+%token DIM     "dim"
+%token LE      "<="
 %token INVALID "invalid character"
 %token BADNUM  "malformed number"
 %token TOODEEP "too many nested brackets"
@@ -220,6 +222,7 @@ items
     : %empty                { TRY($$ = mk(ps, AST_PROGRAM, @$, @$)); }
     | items assign ';'      { TRY(add(ps, $1, $2, 0)); $$ = $1; }
     | items decls ';'       { TRY(add_all(ps, $1, $2)); $$ = $1; }
+    | items dimdecls ';'    { TRY(add_all(ps, $1, $2)); $$ = $1; }
     | items repeat          { TRY(add(ps, $1, $2, 0)); $$ = $1; }
     | items repeat ';'      { TRY(add(ps, $1, $2, 0)); $$ = $1; }
     ;
@@ -265,14 +268,35 @@ decl
                               TRY(add_all(ps, $$, $3)); }
     ;
 
+/* A dimension is a number, or the name of a run-time dimension. */
 dims
-    : NUMBER                { TRY($$ = mk(ps, AST_VECTOR, @$, @$));
+    : dim                   { TRY($$ = mk(ps, AST_VECTOR, @$, @$));
+                              TRY(add(ps, $$, $1, 0)); }
+    | dims ',' dim          { TRY(add(ps, $1, $3, 0)); $$ = $1; }
+    ;
+
+dim
+    : NUMBER                { TRY($$ = mk_text(ps, AST_NUM, @1)); }
+    | NAME                  { TRY($$ = mk_text(ps, AST_NAME, @1)); }
+    ;
+
+/* dim n <= 256, m <= 10
+ * Run-time dimensions: sizes given when the program runs (a batch), each
+ * bounded by a maximum.  One AST_DECL with AST_DIM per name, its maximum
+ * the one kid. */
+dimdecls
+    : DIM dimdecl           { TRY($$ = mk(ps, AST_PROGRAM, @$, @1));
+                              TRY(add(ps, $$, $2, 0)); }
+    | dimdecls ',' dimdecl  { TRY(add(ps, $1, $3, 0)); $$ = $1; }
+    ;
+
+dimdecl
+    : NAME LE NUMBER        { TRY($$ = mk_text(ps, AST_DECL, @1));
+                              $$->loc = @$;
+                              $$->flags = AST_DIM;
                               Ast *n;
-                              TRY(n = mk_text(ps, AST_NUM, @1));
-                              TRY(add(ps, $$, n, 0)); }
-    | dims ',' NUMBER       { Ast *n;
                               TRY(n = mk_text(ps, AST_NUM, @3));
-                              TRY(add(ps, $1, n, 0)); $$ = $1; }
+                              TRY(add(ps, $$, n, 0)); }
     ;
 
 expr
@@ -586,21 +610,28 @@ static void note_unclosed(ParseState *ps) {
 }
 
 /* What the parser wanted instead, when that is short to say: an
- * expression (a number and a name both fit), a number alone (the
- * dimensions of a declaration), or the '{' of a repeat.  "" otherwise. */
+ * expression (a number, a name and '(' all fit), a number or a dimension's
+ * name (the dimensions of a declaration), a number alone (a run-time
+ * dimension's maximum), '<=' after `dim n`, or the '{' of a repeat.  ""
+ * otherwise. */
 static const char *expected_hint(const yypcontext_t *ctx, const ScanState *s) {
     yysymbol_kind_t expected[YYNTOKENS];
     int n = yypcontext_expected_tokens(ctx, expected, YYNTOKENS);
-    int number = 0, name = 0, brace = 0;
+    int number = 0, name = 0, brace = 0, paren = 0;
     for (int i = 0; i < n; i++) {
         number |= expected[i] == YYSYMBOL_NUMBER;
         name |= expected[i] == YYSYMBOL_NAME;
         brace |= expected[i] == YYTRANSLATE('{');
+        paren |= expected[i] == YYTRANSLATE('(');
     }
-    if (number && name)
+    if (number && name && paren)
         return ", expected an expression";
+    if (number && name && n == 2)
+        return ", expected a number or the name of a run-time dimension";
     if (number && n == 1)
         return ", expected a number";
+    if (n == 1 && expected[0] == YYSYMBOL_LE)
+        return ", expected '<=' and the dimension's largest size (dim n <= 256)";
     /* "repeat 2 l = l*l }": the count is complete, its block missing */
     if (brace && s->in_header)
         return ", expected '{' after the repeat count";
@@ -673,7 +704,13 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, ParseState *ps) {
     case YYSYMBOL_PARAM:
     case YYSYMBOL_INPUT:
     case YYSYMBOL_REPEAT:
+    case YYSYMBOL_DIM:
         what = "keyword ";
+        break;
+    case YYSYMBOL_LE:
+        /* a <= b: a comparison, which symdiff does not have */
+        if (operator_hint(ps, loc, 1))
+            return 0;
         break;
     default:
         closer = len == 1 && strchr(")]}", text[0]) != NULL;

@@ -456,12 +456,29 @@ int sdrt_progress_finish(SdrtProgress *p);
 typedef double (*SdrtSampleGradFn)(const double *theta, const double *row,
                                    double *grad);
 
+/*
+ * A minibatch program's kernel (symdiff's `dim n <= ...;`): the loss of the
+ * rows idx[0..count) of data (cols doubles a row) and its gradient, by one
+ * call that accumulates the batch itself.
+ */
+typedef double (*SdrtBatchGradFn)(const double *theta, const double *rows,
+                                  size_t cols, const size_t *idx, size_t count,
+                                  double *grad, void *ctx);
+
 typedef struct SdrtTrainProgram {
     const char *name;               /* the kernel, for messages            */
     size_t nparams, ninputs;        /* ninputs: the columns of the data    */
-    const char *const *param_names; /* nparams names                       */
+    const char *const *param_names; /* nparams names (see param_sizes)     */
     SdrtSampleGradFn grad;
     double *theta, *grad_sum, *sample_grad, *m, *v;
+    /* a minibatch program (else zero): batch_grad instead of grad, for
+     * batches of 1 to max_batch rows (the default batch is at most 32);
+     * the parameters are nnames arrays, param_sizes[k] values each, one
+     * line each with the final loss before them */
+    SdrtBatchGradFn batch_grad;
+    void *batch_ctx;
+    size_t max_batch, nnames;
+    const size_t *param_sizes;
 } SdrtTrainProgram;
 
 /*

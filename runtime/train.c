@@ -7,6 +7,7 @@
  */
 #include "sdrt.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@ static double batch_loss(const double *theta, double *grad, const size_t *idx,
                          size_t count, void *ctx) {
     const TrainData *d = ctx;
     const SdrtTrainProgram *p = d->p;
+    if (p->batch_grad) /* the kernel takes the whole batch */
+        return p->batch_grad(theta, d->rows, d->cols, idx, count, grad,
+                             p->batch_ctx);
     double loss = 0;
     memset(grad, 0, p->nparams * sizeof *grad);
     for (size_t k = 0; k < count; k++) {
@@ -58,9 +62,18 @@ int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv) {
     }
     long epochs = argc > 2 ? atol(argv[2]) : 100;
     double lr = argc > 3 ? atof(argv[3]) : 0.01;
-    size_t batch = argc > 4 ? (size_t)atol(argv[4]) : 32;
+    long batch_arg = argc > 4 ? atol(argv[4])
+                     : (long)(p->max_batch && p->max_batch < 32 ? p->max_batch : 32);
     const char *method = argc > 5 ? argv[5] : "adam";
     unsigned long seed = argc > 6 ? strtoul(argv[6], NULL, 10) : 1;
+    if (p->batch_grad && (batch_arg < 1 || (size_t)batch_arg > p->max_batch)) {
+        fprintf(stderr,
+                "%s: error: the batch size is %ld; it must be 1 to %zu (the "
+                "kernel's largest batch)\n",
+                argv[0], batch_arg, p->max_batch);
+        return 2;
+    }
+    size_t batch = (size_t)batch_arg;
     char err[256];
     SdrtCsv csv;
     if (sdrt_csv_load(argv[1], has_header(argv[1]), &csv, err, sizeof err) !=
@@ -105,8 +118,8 @@ int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv) {
     SdrtProgress progress;
     sdrt_progress_init(&progress, stdout, epochs, epochs >= 20 ? epochs / 20 : 1);
     int status = 0;
+    double loss = NAN;
     for (long e = 1; e <= epochs; e++) {
-        double loss;
         if (sdrt_minibatch_epoch(&b, &rng, batch_loss, &data, opt, p->theta,
                                  p->grad_sum, n, &loss) != SDRT_OK) {
             sdrt_progress_finish(&progress);
@@ -120,8 +133,20 @@ int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv) {
         sdrt_progress_update(&progress, e, loss, -1);
     }
     sdrt_progress_finish(&progress);
-    for (size_t i = 0; i < n; i++)
-        printf("%s = %.17g\n", p->param_names[i], p->theta[i]);
+    if (p->param_sizes) { /* arrays: a line each, row-major */
+        printf("final loss = %.17g\n", loss);
+        size_t at = 0;
+        for (size_t k = 0; k < p->nnames; k++) {
+            printf("%s =", p->param_names[k]);
+            for (size_t i = 0; i < p->param_sizes[k]; i++)
+                printf(" %.17g", p->theta[at + i]);
+            printf("\n");
+            at += p->param_sizes[k];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            printf("%s = %.17g\n", p->param_names[i], p->theta[i]);
+    }
     free(idx);
     sdrt_csv_free(&csv);
     return status;

@@ -17,10 +17,12 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 # --- bench mode -----------------------------------------------------------
 # The peers `make bench` measures symdiff against: SymPy (required for most
 # tables, but the benchmark still runs without it), GiNaC and a C++
-# compiler for its driver (where the distribution has them), and PyTorch
-# only when BENCH_TORCH=1 (python3-torch pulls in about 170 packages).  A
-# peer that cannot be installed is reported as missing in RESULTS.md, so
-# this mode always exits 0.
+# compiler for its driver (where the distribution has them), OpenBLAS (the
+# CBLAS that generated kernels built with --blas cblas link with, and the
+# BLAS PyTorch uses: with the reference BLAS alone both run several times
+# slower), and PyTorch only when BENCH_TORCH=1 (python3-torch pulls in
+# about 170 packages).  A peer that cannot be installed is reported as
+# missing in RESULTS.md, so this mode always exits 0.
 have_apt_pkg() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
 py_has() {
     for py in python3 /usr/bin/python3; do
@@ -41,6 +43,12 @@ bench_deps() {
     if have_pkg libginac-dev || have_apt_pkg libginac-dev; then
         have_pkg libginac-dev || want="$want libginac-dev"
         have_cmd g++ || have_cmd c++ || want="$want g++"
+    fi
+    # OpenBLAS with its CBLAS header; the pthread variant, which Debian's
+    # libblas.so.3 alternatives then select over the reference BLAS
+    if have_pkg libopenblas-dev || have_apt_pkg libopenblas-dev; then
+        have_pkg libopenblas-dev || want="$want libopenblas-dev"
+        have_pkg libopenblas0-pthread || want="$want libopenblas0-pthread"
     fi
     if [ "${BENCH_TORCH:-0}" = 1 ] && ! py_has torch; then
         want="$want python3-torch"

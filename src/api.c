@@ -99,7 +99,8 @@ char *api_take(StrBuf *sb) {
 
 /* --- compiling ------------------------------------------------------------------------ */
 
-/* Every variable's offset in a flat point. */
+/* Every variable's offset in a flat point (at its largest shape), then
+ * the run-time dimensions' sizes. */
 static int compute_offsets(SdProgram *p) {
     Graph *g = p->g;
     p->offset = malloc((size_t)(g->nvars + 1) * sizeof *p->offset);
@@ -111,7 +112,8 @@ static int compute_offsets(SdProgram *p) {
         at += shape_numel(g->vars[v].shape);
     }
     p->offset[g->nvars] = at;
-    p->point_size = at;
+    p->dims_at = at;
+    p->point_size = at + g->ndims;
     return 0;
 }
 
@@ -120,7 +122,7 @@ static int compute_offsets(SdProgram *p) {
  * tensors is packed into one vector. */
 static int normalise_outputs(SdProgram *p) {
     Program *prog = &p->prog;
-    int tensors = dag_has_tensors(p->g, prog->outputs, prog->noutputs);
+    int tensors = dag_has_tensors(p->g, prog->outputs, prog->noutputs) || p->g->ndims > 0;
     for (int v = 0; v < p->g->nvars; v++)
         tensors |= p->g->vars[v].shape.rank > 0;
     p->has_tensors = tensors;
@@ -137,7 +139,7 @@ static int normalise_outputs(SdProgram *p) {
     }
     Node *y = prog->outputs[0];
     if (prog->is_vector) {
-        p->out_shape = (Shape){1, {prog->noutputs, 0}};
+        p->out_shape = shape_vec(axis_fixed(prog->noutputs));
     } else {
         p->out_shape = y->shape;
     }
@@ -261,14 +263,30 @@ const char *sd_diagnostics_text(const SdProgram *p) {
 /* --- variables and points --------------------------------------------------------------- */
 
 static SdShape public_shape(Shape s) {
-    SdShape r = {s.rank, {s.rank > 0 ? s.dim[0] : 0, s.rank > 1 ? s.dim[1] : 0}};
+    SdShape r = {.rank = s.rank};
+    for (int k = 0; k < s.rank; k++) {
+        r.dim[k] = s.dim[k];
+        r.dyn[k] = s.dyn[k];
+    }
     return r;
 }
 
 int sd_var_count(const SdProgram *p) { return p && p->g ? p->g->nvars : 0; }
 
+int sd_dim_count(const SdProgram *p) { return p && p->g ? p->g->ndims : 0; }
+
+SdDim sd_dim(const SdProgram *p, int i) {
+    SdDim d = {NULL, 0, 0};
+    if (i < 0 || i >= sd_dim_count(p))
+        return d;
+    d.name = p->g->dims[i].name;
+    d.max = p->g->dims[i].max;
+    d.offset = p->dims_at + i;
+    return d;
+}
+
 SdVar sd_var(const SdProgram *p, int i) {
-    SdVar v = {NULL, SD_PARAM, {0, {0, 0}}, 0};
+    SdVar v = {.name = NULL, .role = SD_PARAM};
     if (i < 0 || i >= sd_var_count(p))
         return v;
     const Var *gv = &p->g->vars[i];
@@ -309,7 +327,7 @@ static int value_at(const char **p, int depth, double *vals, long cap, long *n, 
         if (vals && *n < cap)
             vals[*n] = v;
         (*n)++;
-        *shape = (SdShape){0, {0, 0}};
+        *shape = (SdShape){.rank = 0};
         *p = s;
         return 0;
     }
@@ -317,7 +335,7 @@ static int value_at(const char **p, int depth, double *vals, long cap, long *n, 
         return -1;
     s++;
     long count = 0;
-    SdShape inner = {-1, {0, 0}};
+    SdShape inner = {.rank = -1};
     for (;;) {
         SdShape sh;
         if (value_at(&s, depth + 1, vals, cap, n, &sh) != 0 ||
@@ -334,7 +352,7 @@ static int value_at(const char **p, int depth, double *vals, long cap, long *n, 
     }
     if (inner.rank > 1)
         return -1;
-    *shape = (SdShape){inner.rank + 1, {count, inner.rank == 1 ? inner.dim[0] : 0}};
+    *shape = (SdShape){.rank = inner.rank + 1, .dim = {count, inner.rank == 1 ? inner.dim[0] : 0}};
     for (s++; is_blank(*s);)
         s++;
     *p = s;
@@ -347,11 +365,59 @@ long sd_value_parse(const char *text, double *vals, long cap, long *n, SdShape *
     return value_at(&p, 0, vals, cap, n, shape) == 0 ? (long)(p - text) : -1;
 }
 
+/* The value of variable v, of shape `got` (row-major and compact, in
+ * vals), into the point at v's largest shape; the sizes of its run-time
+ * dimensions into dims (0: not known yet).  0; 1 for a shape that does
+ * not fit; 2 for a run-time dimension that does not (with the message). */
+static int place_value(SdProgram *p, int v, const double *vals, SdShape got, long *dims, double *point) {
+    const Var *var = &p->g->vars[v];
+    Shape want = var->shape;
+    if (got.rank != want.rank)
+        return 1;
+    for (int k = 0; k < want.rank; k++) {
+        if (!want.dyn[k]) {
+            if (got.dim[k] != want.dim[k])
+                return 1;
+            continue;
+        }
+        int d = want.dyn[k] - 1;
+        if (got.dim[k] > want.dim[k]) {
+            api_fail(p, SD_ERR_REQUEST, "--at: '%s' has %ld along the run-time dimension '%s', at most %d",
+                     var->name, got.dim[k], p->g->dims[d].name, want.dim[k]);
+            return 2;
+        }
+        if (dims[d] && dims[d] != got.dim[k]) {
+            api_fail(p, SD_ERR_REQUEST, "--at: '%s' has %ld along the run-time dimension '%s', which is %ld "
+                     "elsewhere", var->name, got.dim[k], p->g->dims[d].name, dims[d]);
+            return 2;
+        }
+        dims[d] = got.dim[k];
+    }
+    long rows = want.rank == 2 ? got.dim[0] : 1, cols = want.rank == 2 ? got.dim[1] : want.rank ? got.dim[0] : 1;
+    long stride = want.rank == 2 ? want.dim[1] : 0;
+    double *at = point + p->offset[v];
+    for (long e = 0; e < shape_numel(want); e++)
+        at[e] = 0;
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < cols; j++)
+            at[i * stride + j] = vals[i * cols + j];
+    return 0;
+}
+
 SdStatus sd_point_parse(SdProgram *p, const char *text, double *point) {
     Graph *g = p->g;
     unsigned char *given = calloc((size_t)(g->nvars + 1), 1);
-    if (!given)
+    long *dims = calloc((size_t)g->ndims + 1, sizeof *dims);
+    long cap = 0;
+    for (int v = 0; v < g->nvars; v++)
+        cap = shape_numel(g->vars[v].shape) > cap ? shape_numel(g->vars[v].shape) : cap;
+    double *vals = malloc((size_t)(cap + 1) * sizeof *vals);
+    if (!given || !dims || !vals) {
+        free(given);
+        free(dims);
+        free(vals);
         return api_nomem(p);
+    }
     SdStatus st = SD_OK;
     /* items NAME=VALUE, separated by commas outside brackets */
     for (const char *s = text; st == SD_OK;) {
@@ -380,7 +446,25 @@ SdStatus sd_point_parse(SdProgram *p, const char *text, double *point) {
             v0++;
         snprintf(value, sizeof value, "%.*s%s", (int)(end - v0 < 40 ? end - v0 : 40), v0,
                  end - v0 < 40 ? "" : "...");
-        int v = graph_find_var(g, name);
+        int v = graph_find_var(g, name), d = graph_find_dim(g, name);
+        if (v < 0 && d >= 0) { /* n=5: a run-time dimension's size */
+            char *stop;
+            double size = strtod(v0, &stop);
+            if (stop == v0 || stop != end || !(size >= 1 && size <= g->dims[d].max) || size != floor(size))
+                st = api_fail(p, SD_ERR_REQUEST, "--at: the run-time dimension '%s' needs a size from 1 to %d, "
+                              "got '%s'", name, g->dims[d].max, value);
+            else if (dims[d] && dims[d] != (long)size)
+                st = api_fail(p, SD_ERR_REQUEST, "--at: '%s' is %ld, but the values given make it %ld", name,
+                              (long)size, dims[d]);
+            else
+                dims[d] = (long)size;
+            if (st != SD_OK)
+                break;
+            if (!*s)
+                break;
+            s++;
+            continue;
+        }
         if (v < 0) {
             st = api_fail(p, SD_ERR_REQUEST, "--at: '%s' is not a variable of the program", name);
             break;
@@ -393,9 +477,16 @@ SdStatus sd_point_parse(SdProgram *p, const char *text, double *point) {
         SdShape got;
         long n = 0, numel = shape_numel(want);
         const char *q = v0;
-        if (value_at(&q, 0, point + p->offset[v], numel, &n, &got) != 0 || q != s || n != numel ||
-            got.rank != want.rank || (want.rank > 0 && got.dim[0] != want.dim[0]) ||
-            (want.rank > 1 && got.dim[1] != want.dim[1])) {
+        /* (place_value checks the shape before it reads vals, which hold
+         * the first numel numbers) */
+        int placed = value_at(&q, 0, vals, numel, &n, &got) != 0 || q != s
+                         ? 1
+                         : place_value(p, v, vals, got, dims, point);
+        if (placed == 2) {
+            st = SD_ERR_REQUEST; /* place_value said which dimension */
+            break;
+        }
+        if (placed) {
             if (want.rank == 0)
                 st = api_fail(p, SD_ERR_REQUEST, "--at: '%s' is a scalar: give it a number, got '%s'", name,
                               value);
@@ -413,6 +504,15 @@ SdStatus sd_point_parse(SdProgram *p, const char *text, double *point) {
     for (int v = 0; v < g->nvars && st == SD_OK; v++)
         if (!given[v])
             st = api_fail(p, SD_ERR_REQUEST, "--at: no value for '%s'", g->vars[v].name);
+    for (int d = 0; d < g->ndims && st == SD_OK; d++) {
+        if (!dims[d])
+            st = api_fail(p, SD_ERR_REQUEST, "--at: no size for the run-time dimension '%s' (give %s=...)",
+                          g->dims[d].name, g->dims[d].name);
+        else
+            point[p->dims_at + d] = (double)dims[d];
+    }
     free(given);
+    free(dims);
+    free(vals);
     return st;
 }

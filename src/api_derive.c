@@ -181,6 +181,16 @@ static SdStatus check_request(SdResult *r, const SdRequest *req) {
         return api_fail(p, SD_ERR_REQUEST,
                         "derivatives of a matrix-valued program are not supported; differentiate a "
                         "scalar or a vector");
+    if (shape_is_dynamic(p->out_shape) && req->what != SD_FUNCTION) {
+        Shape s = p->out_shape;
+        return api_fail(p, SD_ERR_REQUEST,
+                        "the program's value has the run-time dimension '%s', so its Jacobian would have a "
+                        "run-time number of rows: differentiate a scalar (such as its sum or mean), or give "
+                        "'%s' a size with -D %s=...",
+                        p->g->dims[(s.dyn[0] ? s.dyn[0] : s.dyn[1]) - 1].name,
+                        p->g->dims[(s.dyn[0] ? s.dyn[0] : s.dyn[1]) - 1].name,
+                        p->g->dims[(s.dyn[0] ? s.dyn[0] : s.dyn[1]) - 1].name);
+    }
     if (req->what == SD_HESSIAN && vector_out)
         return api_fail(p, SD_ERR_REQUEST, "--hessian needs a scalar program");
     if (req->what == SD_NTH) {
@@ -279,7 +289,7 @@ SdStatus sd_derive(SdProgram *p, const SdRequest *req, SdResult **out) {
         r->rows = 1;
         break;
     case SD_GRADIENT:
-        r->rows = sd_shape_numel((SdShape){p->out_shape.rank, {p->out_shape.dim[0], p->out_shape.dim[1]}});
+        r->rows = shape_numel(p->out_shape);
         if (p->prog.is_vector)
             r->rows = r->nf;
         break;
@@ -366,11 +376,19 @@ int sd_result_wrt(const SdResult *r, int j) { return j >= 0 && j < r->nwrt ? r->
 
 SdStatus api_twin(SdResult *r, const char *what, SdResult **out) {
     SdProgram *p = r->p;
-    *out = r->twin_r;
-    if (r->twin_r)
+    if (r->twin_r) {
+        *out = r->twin_r;
         return SD_OK;
+    }
+    /* *out keeps its value until the twin exists: callers tell a failure
+     * of the twin from one of the result by it */
     Scalarized sc;
     ScalarizeStatus st = scalarize(p->g, p->prog.outputs, p->prog.noutputs, &sc);
+    if (st == SCALARIZE_RUN_TIME_DIMS)
+        return api_fail(p, SD_ERR_REQUEST,
+                        "%s writes the program out element by element, which needs fixed shapes: give the "
+                        "run-time dimension '%s' a size (-D %s=...)",
+                        what, p->g->dims[0].name, p->g->dims[0].name);
     if (st != SCALARIZE_OK)
         return st == SCALARIZE_TOO_LARGE ? api_fail(p, SD_ERR_LIMIT,
                                    "%s writes the program out element by element: more than %ld "
@@ -388,7 +406,7 @@ SdStatus api_twin(SdResult *r, const char *what, SdResult **out) {
     t->prog.noutputs = (int)sc.nroots;
     t->prog.is_vector = p->out_shape.rank > 0;
     t->prog.has_decls = p->prog.has_decls;
-    t->out_shape = p->out_shape.rank > 0 ? (Shape){1, {(int)sc.nroots, 0}} : shape_scalar;
+    t->out_shape = p->out_shape.rank > 0 ? shape_vec(axis_fixed((int)sc.nroots)) : shape_scalar;
     t->max_nodes = p->max_nodes;
     t->name = api_strdup(p->name);
     t->text = malloc(p->src.len + 1);

@@ -120,10 +120,41 @@ static SdStatus twin_input(SdResult *r, const char *what, SdResult **t, int **in
     return SD_OK;
 }
 
+/* Per entry of a tensor program's input[] (nentries in all): the number of
+ * classes of a label (an input onehot reads, which cross_entropy's labels
+ * are), 0 for data.  NULL when there is none, when out of memory, or when
+ * the entries do not add up to nentries. */
+static int *input_classes(const Graph *g, const int *inputs, int ninputs, int nentries) {
+    int *classes = calloc((size_t)(nentries > 0 ? nentries : 1), sizeof *classes), any = 0;
+    long at = 0;
+    for (int k = 0; classes && k < ninputs; k++) {
+        const Var *v = &g->vars[inputs[k]];
+        long n = (long)shape_numel(v->shape), kc = 0;
+        for (size_t id = 0; id < g->nnodes; id++) {
+            const Node *h = g->nodes[id];
+            if (h->kind == EX_ONEHOT && h->args[0]->kind == EX_VAR && h->args[0]->u.var == inputs[k])
+                kc = h->shape.dim[h->shape.rank - 1];
+        }
+        for (long e = 0; e < n && at + e < nentries; e++)
+            classes[at + e] = (int)kc;
+        any |= kc > 0;
+        at += n;
+    }
+    if (classes && (!any || at != nentries)) {
+        free(classes);
+        classes = NULL;
+    }
+    return classes;
+}
+
 static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOptions *copt,
                             const int *inputs, int ninputs, StrBuf *src, StrBuf *hdr, StrBuf *test,
                             StrBuf *main_prog) {
     SdProgram *p = r->p;
+    if (o->unroll && p->g->ndims > 0)
+        return api_fail(p, SD_ERR_REQUEST, "--unroll writes every loop out, which needs fixed shapes: give the "
+                                           "run-time dimension '%s' a size (-D %s=...)",
+                        p->g->dims[0].name, p->g->dims[0].name);
     SdResult *t = NULL;
     int *tinputs = NULL, ntinputs = 0;
     CodegenInput tin;
@@ -156,7 +187,15 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
                              .nderivs = (int)(r->nwrt * r->rows), .root_offset = offsets,
                              .out_name = r->f[0]->shape.rank ? "J" : "grad"};
     CodegenStatus failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
+    /* a minibatch program's training program calls the kernel itself, one
+     * batch a call (codegen_batch.c) */
+    int batch_main = o->train_program && p->g->ndims > 0;
+    const char *misfit = !failed && batch_main ? codegen_batch_train_misfit(p->g, &in, copt) : NULL;
+    if (!failed && batch_main && !misfit)
+        failed = codegen_batch_train_program(p->g, &in, copt, main_prog);
     free(offsets);
+    if (misfit)
+        return api_fail(p, SD_ERR_REQUEST, "%s", misfit);
     if (failed == CODEGEN_TOO_LARGE)
         return api_fail(p, SD_ERR_LIMIT,
                         "--unroll: the straight-line code would exceed %zu MiB; leave out --unroll to "
@@ -167,15 +206,19 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
     /* the test and training programs call the kernels through their plain
      * entry points, which take the flat arrays a scalar kernel takes: they
      * are made from the program written out element by element */
-    if (o->test_program || o->train_program)
+    int twin_main = o->train_program && !batch_main;
+    if (o->test_program || twin_main)
         st = twin_input(r, o->test_program ? "--emit-test" : "--emit-main", &t, &tinputs, &ntinputs, &tin);
-    if (st == SD_OK && o->train_program && (t->p->prog.is_vector || ntinputs == 0 || o->type == SD_FLOAT))
+    if (st == SD_OK && twin_main && (t->p->prog.is_vector || ntinputs == 0 || o->type == SD_FLOAT))
         st = api_fail(p, SD_ERR_REQUEST,
                       "--emit-main train needs a scalar double program with input variables "
                       "(declare the data with 'input')");
+    int *classes = st == SD_OK && o->test_program ? input_classes(p->g, inputs, ninputs, tin.ninputs) : NULL;
+    tin.input_classes = classes;
     if (st == SD_OK && o->test_program && codegen_test_program(t->p->g, &tin, copt, test) != 0)
         st = api_nomem(p);
-    if (st == SD_OK && o->train_program && codegen_train_program(t->p->g, &tin, copt, main_prog) != 0)
+    free(classes);
+    if (st == SD_OK && twin_main && codegen_train_program(t->p->g, &tin, copt, main_prog) != 0)
         st = api_nomem(p);
     free(tinputs);
     return st;
@@ -210,6 +253,9 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     const char *problem = sd_c_name_problem(name);
     if (problem)
         return api_fail(p, SD_ERR_REQUEST, "--name: '%.80s' %s; choose another name", name, problem);
+    if (o->blas == SD_BLAS_CBLAS && o->unroll)
+        return api_fail(p, SD_ERR_REQUEST,
+                        "--blas calls a BLAS for the loops of matrix products, which --unroll writes out: give one");
     if (r->what == SD_FUNCTION || r->what == SD_NTH)
         return api_fail(p, SD_ERR_REQUEST,
                         "C output is for gradients, Jacobians and Hessians (not with --simplify or "
@@ -227,7 +273,7 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
     CodegenOptions copt = {.name = name, .use_float = o->type == SD_FLOAT,
                            .header_file = header_name, .source_text = source_text,
                            .command_line = o->command_line ? o->command_line : "",
-                           .version = sd_version(), .unroll = o->unroll,
+                           .version = sd_version(), .unroll = o->unroll, .blas = o->blas == SD_BLAS_CBLAS,
                            .inline_header = o->self_contained};
     StrBuf src, hdr, test, main_prog;
     sb_init(&src);

@@ -25,9 +25,21 @@ static const double **var_pointers(const SdProgram *p, const double *point) {
     return at;
 }
 
-int api_eval(const SdProgram *p, Node *const *roots, int nroots, const double *point, TensorValues *out) {
+SdStatus api_point_dims(SdProgram *p, const double *point, int *dims) {
+    for (int d = 0; d < p->g->ndims; d++) {
+        double n = point[p->dims_at + d];
+        if (!(n >= 1 && n <= p->g->dims[d].max && n == floor(n)))
+            return api_fail(p, SD_ERR_REQUEST, "the point gives the run-time dimension '%s' the size %g; it "
+                            "must be an integer from 1 to %d", p->g->dims[d].name, n, p->g->dims[d].max);
+        dims[d] = (int)n;
+    }
+    return SD_OK;
+}
+
+int api_eval(const SdProgram *p, Node *const *roots, int nroots, const double *point, const int *dims,
+             TensorValues *out) {
     const double **at = var_pointers(p, point);
-    int st = at ? eval_tensors(p->g, roots, nroots, at, out) : -1;
+    int st = at ? eval_tensors_at(p->g, roots, nroots, at, dims, out) : -1;
     free(at);
     return st;
 }
@@ -75,6 +87,16 @@ static void fill_values(const SdResult *r, double *const *at, SdValues *v) {
 SdStatus sd_eval(SdResult *r, const double *point, SdValues *v) {
     SdLayout l = sd_result_layout(r);
     memset(v, 0, sizeof *v);
+    int dims[GRAPH_MAX_DIMS];
+    SdStatus st = api_point_dims(r->p, point, dims);
+    if (st != SD_OK)
+        return st;
+    if (r->p->g->ndims > 0) {
+        if (!(v->dims = malloc((size_t)r->p->g->ndims * sizeof *v->dims)))
+            return api_nomem(r->p);
+        for (int d = 0; d < r->p->g->ndims; d++)
+            v->dims[d] = dims[d];
+    }
     v->value = malloc((size_t)(l.value_size ? l.value_size : 1) * sizeof *v->value);
     v->deriv = malloc((size_t)(l.rows * l.cols + 1) * sizeof *v->deriv);
     if (r->what == SD_HESSIAN)
@@ -83,7 +105,7 @@ SdStatus sd_eval(SdResult *r, const double *point, SdValues *v) {
     Node **roots = result_roots(r, &nroots);
     TensorValues tv = {NULL, NULL, 0};
     if (!v->value || !v->deriv || (r->what == SD_HESSIAN && !v->gradient) || !roots ||
-        api_eval(r->p, roots, nroots, point, &tv) != 0) {
+        api_eval(r->p, roots, nroots, point, dims, &tv) != 0) {
         free(roots);
         sd_values_free(v);
         return api_nomem(r->p);
@@ -100,6 +122,7 @@ void sd_values_free(SdValues *v) {
     free(v->value);
     free(v->deriv);
     free(v->gradient);
+    free(v->dims);
     memset(v, 0, sizeof *v);
 }
 
@@ -110,14 +133,33 @@ typedef struct CheckCtx {
     SdResult *r;
     TensorValues tv;
     const double **vars; /* into the point being evaluated */
+    double *labels;      /* a copy of the point, whose labels are classes */
+    const long *nclass;  /* by variable: the classes of labels it holds (0: none) */
+    int random;          /* the points are random (no base point given) */
 } CheckCtx;
 
 static int check_eval(void *ctx, const double *x, double *f, double *d) {
     CheckCtx *c = ctx;
     const SdProgram *p = c->r->p;
+    int dims[GRAPH_MAX_DIMS];
+    /* a run-time dimension the point does not size (random points) is
+     * checked at its largest size */
+    for (int k = 0; k < p->g->ndims; k++) {
+        double n = x[p->dims_at + k];
+        dims[k] = n >= 1 && n <= p->g->dims[k].max && n == floor(n) ? (int)n : p->g->dims[k].max;
+    }
+    /* random labels become classes: a uniform draw from [lo, hi) picks
+     * one of the k classes */
+    if (c->random) {
+        memcpy(c->labels, x, (size_t)p->point_size * sizeof *x);
+        for (int v = 0; v < p->g->nvars; v++)
+            for (long e = p->offset[v]; c->nclass[v] && e < p->offset[v + 1]; e++)
+                c->labels[e] = floor((x[e] + 2) / 4 * (double)c->nclass[v]);
+        x = c->labels;
+    }
     for (int v = 0; v < p->g->nvars; v++)
         c->vars[v] = x + p->offset[v];
-    eval_tensors_again(p->g, c->vars, &c->tv);
+    eval_tensors_again_at(p->g, c->vars, dims, &c->tv);
     *f = c->tv.at[c->r->f[0]->id][0];
     if (d)
         flatten_row(c->r, c->r->what == SD_HESSIAN ? c->r->grad : c->r->blocks, c->tv.at, d);
@@ -137,16 +179,29 @@ SdStatus sd_check(SdResult *r, const SdCheckOptions *opt, SdCheckReport *out) {
     long n = r->col[r->nwrt];
     long *cols = malloc((size_t)(n + 1) * sizeof *cols);
     double *zero = calloc((size_t)(p->point_size + 1), sizeof *zero);
-    CheckCtx ctx = {r, {NULL, NULL, 0}, var_pointers(p, zero)};
-    int nroots = 0;
+    long *nclass = calloc((size_t)p->g->nvars + 1, sizeof *nclass);
+    CheckCtx ctx = {r, {NULL, NULL, 0}, var_pointers(p, zero), malloc((size_t)(p->point_size + 1) * sizeof(double)),
+                    nclass, !opt->base};
+    int nroots = 0, dims[GRAPH_MAX_DIMS];
+    for (int d = 0; d < p->g->ndims; d++)
+        dims[d] = p->g->dims[d].max;
     Node **roots = result_roots(r, &nroots);
-    if (!cols || !zero || !roots || !ctx.vars || api_eval(p, roots, nroots, zero, &ctx.tv) != 0) {
+    if (!cols || !zero || !roots || !ctx.vars || !ctx.labels || !nclass ||
+        api_eval(p, roots, nroots, zero, dims, &ctx.tv) != 0) {
         free(cols);
         free(zero);
         free(roots);
         free(ctx.vars);
+        free(ctx.labels);
+        free(nclass);
         eval_tensors_free(&ctx.tv);
         return api_nomem(p);
+    }
+    /* inputs that onehot reads as labels, and their numbers of classes */
+    for (size_t id = 0; id < ctx.tv.nnodes; id++) {
+        const Node *h = p->g->nodes[id];
+        if (ctx.tv.at[id] && h->kind == EX_ONEHOT && h->args[0]->kind == EX_VAR)
+            nclass[h->args[0]->u.var] = h->shape.dim[h->shape.rank - 1];
     }
     for (int j = 0; j < r->nwrt; j++)
         for (long e = p->offset[r->wrt[j]]; e < p->offset[r->wrt[j] + 1]; e++)
@@ -158,6 +213,8 @@ SdStatus sd_check(SdResult *r, const SdCheckOptions *opt, SdCheckReport *out) {
     free(roots);
     free(zero);
     free(ctx.vars);
+    free(ctx.labels);
+    free(nclass);
     SdStatus status = SD_OK;
     if (st == GRADCHECK_NO_MEMORY) {
         status = api_nomem(p);

@@ -34,6 +34,7 @@ struct SdProgram {
     int has_tensors;      /* a variable or a node is a vector or a matrix      */
     Shape out_shape;      /* the shape of the program's value                  */
     long *offset;         /* by variable: its first element in a flat point    */
+    long dims_at;         /* where a point holds the run-time dimensions' sizes */
     long point_size;
     long max_nodes;
     char error[600];      /* the last failure, one line                        */
@@ -91,8 +92,13 @@ char *api_strdup(const char *s);
 /* The buffer's text as a malloc'd string (NULL when it failed); frees sb. */
 char *api_take(StrBuf *sb);
 
-/* Values of nodes at a flat point (sd_point_size doubles): see
- * eval_tensors.  Returns 0 or -1 (out of memory). */
-int api_eval(const SdProgram *p, Node *const *roots, int nroots, const double *point, TensorValues *out);
+/* The sizes of the run-time dimensions a point holds, into dims (room for
+ * GRAPH_MAX_DIMS): SD_OK, or SD_ERR_REQUEST when one is not an integer
+ * from 1 to its maximum. */
+SdStatus api_point_dims(SdProgram *p, const double *point, int *dims);
+/* Values of nodes at a flat point (sd_point_size doubles) with those
+ * sizes: see eval_tensors_at.  Returns 0 or -1 (out of memory). */
+int api_eval(const SdProgram *p, Node *const *roots, int nroots, const double *point, const int *dims,
+             TensorValues *out);
 
 #endif

@@ -54,13 +54,19 @@ static void number(StrBuf *sb, double v, int json) {
         sb_puts(sb, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
 }
 
-/* Numbers shaped as `s`: a number, [...] or [[...], [...]]. */
-static void shaped(StrBuf *out, const double *v, Shape s, int json) {
+/* Numbers shaped as `s`: a number, [...] or [[...], [...]].  Along a
+ * run-time dimension the size at the point (dims), the numbers being laid
+ * out at the largest shape. */
+static void shaped(StrBuf *out, const double *v, Shape s, const long *dims, int json) {
     if (s.rank == 0) {
         number(out, v[0], json);
         return;
     }
-    long rows = s.rank == 2 ? s.dim[0] : 1, cols = s.rank == 2 ? s.dim[1] : s.dim[0];
+    long size[2] = {1, 1};
+    for (int k = 0; k < s.rank; k++)
+        size[k] = s.dyn[k] && dims ? dims[s.dyn[k] - 1] : s.dim[k];
+    long rows = s.rank == 2 ? size[0] : 1, cols = s.rank == 2 ? size[1] : size[0];
+    long stride = s.rank == 2 ? s.dim[1] : 0;
     if (s.rank == 2)
         sb_putc(out, '[');
     for (long i = 0; i < rows; i++) {
@@ -68,7 +74,7 @@ static void shaped(StrBuf *out, const double *v, Shape s, int json) {
         for (long j = 0; j < cols; j++) {
             if (j)
                 sb_puts(out, ", ");
-            number(out, v[i * cols + j], json);
+            number(out, v[i * stride + j], json);
         }
         sb_putc(out, ']');
     }
@@ -302,10 +308,10 @@ static Shape var_shape(const SdResult *r, int j) { return r->p->g->vars[r->wrt[j
 
 static void value_numbers(StrBuf *out, const SdResult *r, const SdValues *v, int json) {
     if (r->p->prog.is_vector) {
-        Shape s = {1, {r->nf, 0}};
-        shaped(out, v->value, s, json);
+        Shape s = shape_vec(axis_fixed(r->nf));
+        shaped(out, v->value, s, NULL, json);
     } else {
-        shaped(out, v->value, r->p->out_shape, json);
+        shaped(out, v->value, r->p->out_shape, v->dims, json);
     }
 }
 
@@ -321,7 +327,7 @@ static void gradient_numbers(StrBuf *out, const SdResult *r, const double *d, in
             label(out, r, j, PRINT_INFIX);
             sb_puts(out, " = ");
         }
-        shaped(out, d + r->col[j], var_shape(r, j), json);
+        shaped(out, d + r->col[j], var_shape(r, j), NULL, json);
         if (!json)
             sb_putc(out, '\n');
     }

@@ -267,6 +267,10 @@ static void print_stmt(StrBuf *out, const Ast *n, int indent) {
         sb_putc(out, ';');
         break;
     case AST_DECL:
+        if (n->flags & AST_DIM) {
+            sb_printf(out, "dim %s <= %s;", text_of(n), n->nkids > 0 ? text_of(n->kids[0]) : "?");
+            break;
+        }
         sb_puts(out, (n->flags & AST_INPUT) ? "input " : "param ");
         sb_puts(out, text_of(n));
         if (n->nkids > 0) {

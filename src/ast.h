@@ -33,14 +33,17 @@ typedef enum AstKind {
     AST_VECTOR,    /* [ kids[0], kids[1], ... ]                             */
     AST_ASSIGN,    /* text = kids[0]                                        */
     AST_REPEAT,    /* repeat kids[0] { kids[1] ... }                        */
-    AST_DECL,      /* param/input text[kids...] (dims are AST_NUM); flags
-                      has AST_INPUT for `input`                             */
+    AST_DECL,      /* param/input text[kids...] (dims are AST_NUM, or
+                      AST_NAME for a run-time dimension); flags has
+                      AST_INPUT for `input`; with AST_DIM, `dim text <=
+                      kids[0]` (a run-time dimension and its maximum)     */
     AST_PROGRAM    /* statements kids[0..n-2], final expression kids[n-1]   */
 } AstKind;
 
 enum AstFlags {
     AST_PAREN = 1, /* written inside parentheses                            */
-    AST_INPUT = 2  /* a declaration of data (`input`), not a parameter      */
+    AST_INPUT = 2, /* a declaration of data (`input`), not a parameter      */
+    AST_DIM = 4    /* a declaration of a run-time dimension (`dim n <= 256`) */
 };
 
 typedef struct Ast Ast;

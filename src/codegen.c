@@ -814,6 +814,34 @@ static void emit(Emitter *E, const Node *n, int ctx) {
     case EX_FILL: /* the scalar, broadcast */
         emit_ref(E, n->args[0], ctx);
         break;
+    case EX_ROWS: /* b in every row: element (i, j) is b[j] */
+        E->row = c;
+        E->col = (CodegenIndex){NULL, 0};
+        emit_ref(E, n->args[0], ctx);
+        break;
+    case EX_COLS: /* v in every column: element (i, j) is v[i] */
+        E->col = (CodegenIndex){NULL, 0};
+        emit_ref(E, n->args[0], ctx);
+        break;
+    case EX_ONEHOT: { /* 1 where the row's label is the column (see sd_onehot) */
+        int m2 = n->shape.rank == 2, k = n->shape.rank - 1;
+        emit_helper_name(E, CH_ONEHOT);
+        sb_putc(E->out, '(');
+        E->row = m2 ? r : (CodegenIndex){NULL, 0};
+        E->col = (CodegenIndex){NULL, 0};
+        emit_ref(E, n->args[0], 0);
+        sb_puts(E->out, ", ");
+        put_index(E, m2 ? c : r);
+        if (n->shape.dyn[k])
+            sb_printf(E->out, ", dim_%s)", E->g->dims[n->shape.dyn[k] - 1].name);
+        else
+            sb_printf(E->out, ", %d)", n->shape.dim[k]);
+        E->counts.call++;
+        break;
+    }
+    case EX_DIM: /* a run-time dimension: the kernel's argument dim_<name> */
+        sb_printf(E->out, "((%s)dim_%s)", E->T, E->g->dims[n->u.dim].name);
+        break;
     case EX_SCATTER:
         emit_scatter(E, n, ctx);
         break;
@@ -822,6 +850,8 @@ static void emit(Emitter *E, const Node *n, int ctx) {
     case EX_SOFTMAX:
     case EX_SUM:
     case EX_LOGSUMEXP:
+    case EX_ROWSUM:
+    case EX_COLSUM:
         /* computed by loops of their own: the plan names every one
          * (codegen_plan), and here is its name */
         emit_name(E, n);
@@ -845,7 +875,7 @@ void codegen_define(Emitter *E, const Node *n) {
 /* --- planning ------------------------------------------------------------------ */
 
 static int is_leaf(const Node *n) {
-    return n->kind == EX_CONST || (n->kind == EX_VAR && n->shape.rank == 0) ||
+    return n->kind == EX_CONST || n->kind == EX_DIM || (n->kind == EX_VAR && n->shape.rank == 0) ||
            (n->kind == EX_CALL && n->nargs == 0) || (is_call(n, BI_EXP) && dag_is_num(n->args[0], 1)) ||
            (n->kind == EX_INDEX && n->shape.rank == 0 && n->args[0]->kind == EX_VAR);
 }
@@ -898,12 +928,14 @@ static int is_view(const Node *n) {
 }
 
 /* Vectors and matrices: which are materialised (named).  A node gets a
- * loop of its own when it is a matrix product, a pack or a softmax, a
- * root, shared, or read several times per element of its user (operands
- * of products, softmax and logsumexp, bases of powers written as
- * products); a view passes being read several times on to its argument;
- * sums and logsumexp are scalars computed by loops; a scalar used inside
- * an element expression is named (computed once, outside the loops). */
+ * loop of its own when it is a matrix product, a pack, a softmax, the
+ * logsumexp of each row or the sums of rows or columns, a root, shared,
+ * or read several times per element of its user (operands of products,
+ * softmax and logsumexp, what rows(b) and cols(v) repeat, the labels of a
+ * one-hot matrix, bases of powers written as products); a view passes
+ * being read several times on to its argument; sums and logsumexp of a
+ * vector are scalars computed by loops; a scalar used inside an element
+ * expression is named (computed once, outside the loops). */
 static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t top) {
     Graph *g = E->g;
     unsigned char *need = calloc(E->nn ? E->nn : 1, 1);
@@ -927,12 +959,14 @@ static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t to
             continue;
         }
         int free_view = k == EX_VAR || k == EX_FILL;
-        if (!free_view && (k == EX_MATMUL || k == EX_PACK || k == EX_SOFTMAX || E->uses[id] >= 2 || need[id] == 2 ||
-                           (need[id] && !is_view(n))))
+        int own_loop = k == EX_MATMUL || k == EX_PACK || k == EX_SOFTMAX || k == EX_LOGSUMEXP || k == EX_ROWSUM ||
+                       k == EX_COLSUM;
+        if (!free_view && (own_loop || E->uses[id] >= 2 || need[id] == 2 || (need[id] && !is_view(n))))
             E->temp[id] = 1;
         else if (need[id] && is_view(n))
             need[n->args[0]->id] |= 1; /* a view reads its argument as often */
-        if (k == EX_MATMUL || k == EX_OUTER || k == EX_SOFTMAX)
+        if (k == EX_MATMUL || k == EX_OUTER || k == EX_SOFTMAX || k == EX_LOGSUMEXP || k == EX_ROWS ||
+            k == EX_COLS || k == EX_ONEHOT)
             for (int a = 0; a < n->nargs; a++)
                 need[n->args[a]->id] |= 1;
         if (k == EX_POW && power_copies(n->args[1]) > 1)
@@ -1953,6 +1987,12 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
               "typedef %s sdt_real;\n\n",
               name, opt->version, opt->header_file, T, ktol, opt->header_file, n, nin > 0 ? nin : 1, m,
               in->is_vector, hess, ktol, name, T);
+    /* per entry of input[]: the number of classes of a label (inputs
+     * onehot or cross_entropy reads), 0 for data */
+    sb_puts(out, "static const int sdt_classes[SDT_NI] = {");
+    for (int i = 0; i < (nin > 0 ? nin : 1); i++)
+        sb_printf(out, "%s%d", i ? ", " : "", in->input_classes && i < nin ? in->input_classes[i] : 0);
+    sb_puts(out, "};\n\n");
     sb_puts(out, sb_str(&ref_src));
     sb_free(&ref_src);
     sb_free(&ref_hdr);
@@ -2019,8 +2059,10 @@ int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenO
     sb_printf(out,
               "};\n"
               "    static double sdt_theta[%d], sdt_grad[%d], sdt_sample[%d], sdt_m[%d], sdt_v[%d];\n"
-              "    const SdrtTrainProgram sdt_program = {\"%s\", %d, %d, sdt_names, %s_grad, sdt_theta,\n"
-              "                                          sdt_grad, sdt_sample, sdt_m, sdt_v};\n"
+              "    const SdrtTrainProgram sdt_program = {.name = \"%s\", .nparams = %d, .ninputs = %d,\n"
+              "                                          .param_names = sdt_names, .grad = %s_grad,\n"
+              "                                          .theta = sdt_theta, .grad_sum = sdt_grad,\n"
+              "                                          .sample_grad = sdt_sample, .m = sdt_m, .v = sdt_v};\n"
               "    return sdrt_train_main(&sdt_program, argc, argv);\n}\n",
               size, size, size, size, size, name, n, nin, name);
     return out->failed ? -1 : 0;

@@ -22,6 +22,9 @@ typedef struct CodegenInput {
     int is_vector;
     Node *const *grad;    /* scalar: nparams roots; vector: Jacobian m*n  */
     Node *const *hess;    /* scalar with --hessian: nparams^2 roots       */
+    const int *input_classes; /* NULL, or per entry of input[]: k > 0 for a
+                                 class label of k classes (the test program
+                                 draws 0 .. k-1 there), 0 for data         */
 } CodegenInput;
 
 typedef struct CodegenOptions {
@@ -37,6 +40,7 @@ typedef struct CodegenOptions {
     int inline_header;        /* the header's text in the source where its
                                  #include would be: one self-contained file
                                  (C on standard output)                     */
+    int blas;                 /* matrix products call cblas_?gemm         */
 } CodegenOptions;
 
 /* For --type float: the first constant reachable from the roots that a
@@ -85,6 +89,17 @@ typedef enum CodegenStatus {
     CODEGEN_NO_MEMORY = -1,
     CODEGEN_TOO_LARGE = -2 /* the unrolled code would exceed its limit */
 } CodegenStatus;
+
+/* --emit-main train for a minibatch program (codegen_batch.c): NULL when
+ * the program fits (one run-time dimension, the first of every input; a
+ * scalar loss; double), else why not. */
+const char *codegen_batch_train_misfit(const Graph *g, const TensorCodegenInput *in,
+                                       const CodegenOptions *opt);
+/* Its NAME_main.c, which calls the kernels of codegen_tensor_c: a batch of
+ * CSV rows copied into the inputs' first rows, one NAME_grad_ws call with
+ * dim_n = the batch's size.  CODEGEN_OK, or CODEGEN_NO_MEMORY. */
+CodegenStatus codegen_batch_train_program(const Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
+                                          StrBuf *out);
 
 /* Writes the C source and header of a tensor program: value and gradient
  * (scalar program) or value and Jacobian (vector program), loops over

@@ -92,6 +92,9 @@ typedef enum CodegenHelper {
     CH_MISH,
     CH_HARDTANH,
     CH_HUBER,
+    /* minibatch programs */
+    CH_ONEHOT,     /* 1 where a label is a class, 0 elsewhere, NaN for no class */
+    CH_GEMM,       /* C = op(A) op(B), blocked (codegen_tensor.c's products) */
     CH_COUNT
 } CodegenHelper;
 
@@ -110,6 +113,11 @@ void codegen_helper_name(StrBuf *sb, CodegenHelper h, const CodegenType *t);
 /* Writes the definitions of the helpers in `used` (bit 1 << h), each in
  * its include-once guard. */
 void codegen_helpers(StrBuf *sb, CodegenHelperSet used, const CodegenType *t);
+/* sd_gemm's block sizes (codegen_tensor.c sizes its packing panel by
+ * them): MR rows of C by NR columns, over panels of KC rows of op(B). */
+#define CODEGEN_GEMM_MR 4
+#define CODEGEN_GEMM_NR 16
+#define CODEGEN_GEMM_KC 256
 
 /* --- names ------------------------------------------------------------------------- */
 
@@ -148,6 +156,11 @@ void codegen_header_close(StrBuf *h, const char *name);
  * every entry point. */
 void codegen_prototype(StrBuf *sb, const CodegenType *t, int is_static, const char *ret, const char *name,
                        const char *suffix, int has_input, const char *out_arg, int has_work);
+/* The same with `sizes`, more parameters after input (", size_t dim_n"),
+ * or NULL. */
+void codegen_prototype_sizes(StrBuf *sb, const CodegenType *t, int is_static, const char *ret, const char *name,
+                             const char *suffix, int has_input, const char *sizes, const char *out_arg,
+                             int has_work);
 /* The header's paragraph on the arrays: which may overlap which.
  * `outputs` names the arrays the entry points write ("grad and H"); the
  * example call is name<deriv>(x, x). */

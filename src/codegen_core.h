@@ -13,7 +13,8 @@
  *   - a vector or matrix the kernel materialises: work[off + i*cols + j]
  *     or its place in the output array;
  *   - a scalar inside an element expression: broadcast (its name);
- *   - views (transposes, rows, elements, outer products, fills, scatters):
+ *   - views (transposes, rows, elements, outer products, fills, scatters,
+ *     a vector repeated along rows or columns):
  *     index arithmetic on their argument.
  * The element being written is the binding (row, col): loop counters or,
  * in unrolled code, constants, so that constant subscripts are folded as
@@ -25,9 +26,12 @@
  * The plan (codegen_plan) decides which nodes are named: shared nodes,
  * roots, bases of repeated multiplications, deep chains, and for vectors
  * and matrices what needs a loop of its own (matrix products, packs,
- * softmax, sums, logsumexp) or is read several times per element (the
- * operands of products, softmax and logsumexp).  Everything else is
- * written inline, inside its one user.
+ * softmax, sums, logsumexp, the sums of rows and of columns) or is read
+ * several times per element (the operands of products, softmax and
+ * logsumexp, and what rows(b) and cols(v) repeat).  Everything else is
+ * written inline, inside its one user.  A run-time dimension's size is
+ * the kernel's argument dim_<name>; a one-hot matrix of labels is
+ * sd_onehot(label, class, classes) at each element.
  */
 #ifndef SYMDIFF_CODEGEN_CORE_H
 #define SYMDIFF_CODEGEN_CORE_H

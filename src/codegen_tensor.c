@@ -29,6 +29,19 @@
  * plain entry points' frame would exceed CODEGEN_STACK_BUDGET only the _ws
  * variants exist.  Offsets, loop counters and subscripts are size_t: an
  * array may hold more than INT_MAX elements.
+ *
+ * A run-time dimension (`dim n <= 256;`) is an argument of every entry
+ * point, `size_t dim_n`, after input: arrays keep their largest shape (the
+ * strides are the maximum's), and loops along the dimension stop at
+ * dim_n.  A size outside 1 .. the maximum makes the kernel fill its
+ * outputs with NaN and return NaN without reading anything.  Such loops
+ * have no concrete indices, so --unroll is refused for these programs
+ * (api_emit.c) and ignored here.
+ *
+ * Matrix products whose operands are arrays (variables, named values, or
+ * transposes of them: X @ W', G' @ X, G @ W) are blocked: a call of the
+ * helper sd_gemm (codegen_common.c), whose packing panel is part of the
+ * workspace, or with --blas cblas of cblas_dgemm / cblas_sgemm.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +65,14 @@ typedef struct TE {
     long nodes;          /* nodes written by the kernel (for its stack)     */
     long scalars;        /* of them, scalars: the temporaries               */
     unsigned char *done; /* by id: written already (softmax with logsumexp) */
+    const char *NAME;    /* the macros' prefix                              */
+    int gemm;            /* matrix products may be blocked (not --unroll)   */
+    int gemm_used;       /* the kernel being written calls sd_gemm / BLAS   */
+    int any_gemm;        /* some kernel does: the helper or <cblas.h>       */
+    size_t pack;         /* sd_gemm's packing panel, its offset in work[]   */
+    StrBuf sizes;        /* the run-time dimensions as parameters:
+                            ", size_t dim_n" (empty without them)          */
+    StrBuf size_args;    /* the same as arguments: ", dim_n"                */
 } TE;
 
 static size_t rows_of(Shape s) { return s.rank >= 1 ? (size_t)s.dim[0] : 1; }
@@ -100,6 +121,35 @@ static void loop(TE *T, const char *var, size_t lo, size_t hi, Body body, void *
     }
 }
 
+/* A buffer for the bound of a loop: "dim_" and a name. */
+typedef char BoundText[300];
+
+/* How far a loop along axis k of s runs, as C: dim_<name> for a run-time
+ * dimension, else NULL (the size, *size). */
+static const char *run_time_bound(const TE *T, Shape s, int k, size_t *size, BoundText buf) {
+    *size = k < s.rank ? (size_t)s.dim[k] : 1;
+    if (k >= s.rank || !s.dyn[k])
+        return NULL;
+    snprintf(buf, sizeof(BoundText), "dim_%s", T->g->dims[s.dyn[k] - 1].name);
+    return buf;
+}
+
+/* loop() along axis k of s, from lo: up to the run-time dimension's size
+ * when the axis is one (never unrolled), else up to the axis's size. */
+static void loop_axis(TE *T, const char *var, size_t lo, Shape s, int k, Body body, void *ctx) {
+    BoundText buf;
+    size_t size;
+    const char *dyn = run_time_bound(T, s, k, &size, buf);
+    if (!dyn) {
+        loop(T, var, lo, size, body, ctx);
+        return;
+    }
+    line(T, "for (size_t %s = %zu; %s < %s; %s++)", var, lo, var, dyn, var);
+    T->depth++;
+    body(T, (CodegenIndex){var, 0}, ctx);
+    T->depth--;
+}
+
 /* The body of a loop over the elements of a vector or matrix, for one
  * element (r, c); c is 0 for a vector. */
 typedef void (*Cell)(TE *T, CodegenIndex r, CodegenIndex c, void *ctx);
@@ -124,13 +174,13 @@ static void grid_row(TE *T, CodegenIndex r, void *ctx) {
     }
     Grid H = *G;
     H.r = r;
-    loop(T, "j", 0, cols_of(G->shape), grid_col, &H);
+    loop_axis(T, "j", 0, G->shape, 1, grid_col, &H);
 }
 
 /* for (i) [for (j)] cell(i, j), row-major. */
 static void for_elements(TE *T, Shape s, Cell cell, void *ctx) {
     Grid G = {s, cell, ctx, FIRST};
-    loop(T, "i", 0, rows_of(s), grid_row, &G);
+    loop_axis(T, "i", 0, s, 0, grid_row, &G);
 }
 
 /* --- references --------------------------------------------------------------------- */
@@ -176,23 +226,39 @@ static void cell_accumulate(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
     sb_puts(T->E.out, ";\n");
 }
 
-/* The pieces of the loops over a vector u that logsumexp and softmax
- * share: m = max(u), s = sum(exp(u - m)) (stored at dst when dst is not
- * NULL), and the division by s. */
+typedef struct Product {
+    const Node *n, *a, *b;
+    CodegenIndex i, j; /* the element being computed (matrix products)   */
+} Product;
+
+/* The pieces of the loops over a vector u, or over row `row` of a matrix
+ * u, that logsumexp and softmax share: m = max(u), s = sum(exp(u - m))
+ * (stored at dst when dst is not NULL), and the division by s. */
 typedef struct Exps {
-    const Node *u, *dst;
+    const Node *u, *dst, *lse;
+    int rows;          /* u is a matrix: the row is `row`, its entries q */
+    CodegenIndex row;
 } Exps;
+
+/* Entry q of the vector, or of the row. */
+static void exps_at(TE *T, const Exps *x, const Node *n, CodegenIndex q, int ctx, int is_slot) {
+    CodegenIndex r = x->rows ? x->row : q, c = x->rows ? q : FIRST;
+    if (is_slot)
+        slot(T, n, r, c);
+    else
+        ref_at(T, n, r, c, ctx);
+}
 
 static void body_max(TE *T, CodegenIndex i, void *ctx) {
     const Exps *x = ctx;
     indent(T);
     sb_puts(T->E.out, "if (");
-    ref_at(T, x->u, i, FIRST, 0);
+    exps_at(T, x, x->u, i, 0, 0);
     sb_puts(T->E.out, " > m)\n");
     T->depth++;
     indent(T);
     sb_puts(T->E.out, "m = ");
-    ref_at(T, x->u, i, FIRST, 0);
+    exps_at(T, x, x->u, i, 0, 0);
     sb_puts(T->E.out, ";\n");
     T->depth--;
 }
@@ -202,62 +268,104 @@ static void body_exp(TE *T, CodegenIndex i, void *ctx) {
     indent(T);
     sb_puts(T->E.out, "s += ");
     if (x->dst) {
-        slot(T, x->dst, i, FIRST);
+        exps_at(T, x, x->dst, i, 0, 1);
         sb_puts(T->E.out, " = ");
     }
     sb_printf(T->E.out, "exp%s(", T->E.fs);
-    ref_at(T, x->u, i, FIRST, C_SUM);
+    exps_at(T, x, x->u, i, C_SUM, 0);
     sb_puts(T->E.out, " - m);\n");
 }
 
 static void body_divide(TE *T, CodegenIndex i, void *ctx) {
     const Exps *x = ctx;
     indent(T);
-    slot(T, x->dst, i, FIRST);
+    exps_at(T, x, x->dst, i, 0, 1);
     sb_puts(T->E.out, " /= s;\n");
 }
 
-/* logsumexp(u) = m + log(sum(exp(u - m))), m = max(u), into the scalar
- * lse (NULL: none); softmax(u) = exp(u - m) / sum(exp(u - m)) into the
- * slot of softmax (NULL: none).  A kernel with both computes the
- * exponentials once. */
-static void write_exps(TE *T, const Node *lse, const Node *softmax) {
-    const Node *u = lse ? lse->args[0] : softmax->args[0];
-    size_t len = rows_of(u->shape);
-    Exps x = {u, softmax};
-    if (lse) {
-        line(T, "%s t%d;", T->E.T, T->E.temp[lse->id] - 1);
-    }
+/* The block of one vector, or of one row (x->row): m, s, the stores. */
+static void exps_block(TE *T, CodegenIndex row, void *ctx) {
+    Exps x = *(const Exps *)ctx;
+    x.row = row;
+    const Node *u = x.u;
+    int axis = x.rows ? 1 : 0;
     line(T, "{");
     T->depth++;
     indent(T);
     sb_printf(T->E.out, "%s m = ", T->E.T);
-    ref_at(T, u, FIRST, FIRST, 0);
+    exps_at(T, &x, u, FIRST, 0, 0);
     sb_puts(T->E.out, ", s = 0;\n");
-    loop(T, "i", 1, len, body_max, &x);
-    loop(T, "i", 0, len, body_exp, &x);
-    if (lse)
-        line(T, "t%d = m + log%s(s);", T->E.temp[lse->id] - 1, T->E.fs);
-    if (softmax)
-        loop(T, "i", 0, len, body_divide, &x);
+    loop_axis(T, x.rows ? "j" : "i", 1, u->shape, axis, body_max, &x);
+    loop_axis(T, x.rows ? "j" : "i", 0, u->shape, axis, body_exp, &x);
+    if (x.lse && x.rows) { /* a vector: one logsumexp a row */
+        indent(T);
+        slot(T, x.lse, row, FIRST);
+        sb_printf(T->E.out, " = m + log%s(s);\n", T->E.fs);
+    } else if (x.lse) {
+        line(T, "t%d = m + log%s(s);", T->E.temp[x.lse->id] - 1, T->E.fs);
+    }
+    if (x.dst)
+        loop_axis(T, x.rows ? "j" : "i", 0, u->shape, axis, body_divide, &x);
     T->depth--;
     line(T, "}");
 }
 
-/* The softmax of the same vector as logsumexp node lse (or the reverse),
- * when the kernel computes both, else NULL. */
+/* logsumexp(u) = m + log(sum(exp(u - m))), m = max(u), into the scalar
+ * lse (NULL: none); softmax(u) = exp(u - m) / sum(exp(u - m)) into the
+ * slot of softmax (NULL: none); of a matrix u, of each row (logsumexp is
+ * then a vector).  A kernel with both computes the exponentials once. */
+static void write_exps(TE *T, const Node *lse, const Node *softmax) {
+    const Node *u = lse ? lse->args[0] : softmax->args[0];
+    Exps x = {u, softmax, lse, u->shape.rank == 2, FIRST};
+    if (lse && !x.rows)
+        line(T, "%s t%d;", T->E.T, T->E.temp[lse->id] - 1);
+    if (x.rows)
+        loop_axis(T, "i", 0, u->shape, 0, exps_block, &x);
+    else
+        exps_block(T, FIRST, &x);
+}
+
+/* The softmax of the same vector or matrix as logsumexp node lse (or the
+ * reverse), when the kernel computes both, else NULL. */
 static const Node *exps_partner(const TE *T, const Node *n) {
     int kind = n->kind == EX_LOGSUMEXP ? EX_SOFTMAX : EX_LOGSUMEXP;
     const Node *u = n->args[0];
+    Shape lse_shape = u->shape.rank == 2 ? shape_vec(shape_axis(u->shape, 0)) : shape_scalar;
     const Node *p = dag_lookup(T->g, (NodeKind)kind, NULL, (Node *const *)&n->args[0], 1,
-                               kind == EX_SOFTMAX ? u->shape : shape_scalar);
+                               kind == EX_SOFTMAX ? u->shape : lse_shape);
     return p && p->id < T->E.nn && T->E.mark[p->id] && T->E.temp[p->id] ? p : NULL;
 }
 
-typedef struct Product {
-    const Node *n, *a, *b;
-    CodegenIndex i, j; /* the element being computed (matrix products)   */
-} Product;
+/* The sums along each row (ROWSUM, [m,k] -> [m]) or down each column
+ * (COLSUM, [m,k] -> [k]): for (i) { T s = 0; for (j) s += a; slot(i) = s; } */
+static void body_line_sum(TE *T, CodegenIndex q, void *ctx) {
+    const Product *p = ctx;
+    int rows = p->n->kind == EX_ROWSUM;
+    indent(T);
+    sb_puts(T->E.out, "s += ");
+    ref_at(T, p->a, rows ? p->i : q, rows ? q : p->i, C_SUM);
+    sb_puts(T->E.out, ";\n");
+}
+
+static void line_sum(TE *T, CodegenIndex i, void *ctx) {
+    Product p = *(const Product *)ctx;
+    p.i = i;
+    line(T, "{");
+    T->depth++;
+    line(T, "%s s = 0;", T->E.T);
+    loop_axis(T, "j", 0, p.a->shape, p.n->kind == EX_ROWSUM ? 1 : 0, body_line_sum, &p);
+    indent(T);
+    slot(T, p.n, i, FIRST);
+    sb_puts(T->E.out, " = s;\n");
+    T->depth--;
+    line(T, "}");
+}
+
+static void write_line_sums(TE *T, const Node *n) {
+    Product p = {n, n->args[0], NULL, FIRST, FIRST};
+    loop_axis(T, "i", 0, n->shape, 0, line_sum, &p);
+}
+
 
 /* x' B: slot(i) += a(q) * b(q, i) */
 static void body_vm_inner(TE *T, CodegenIndex i, void *ctx) {
@@ -275,7 +383,7 @@ static void body_vm(TE *T, CodegenIndex q, void *ctx) {
     Product *p = ctx;
     Product inner = *p;
     inner.i = q; /* the row of B */
-    loop(T, "i", 0, cols_of(p->b->shape), body_vm_inner, &inner);
+    loop_axis(T, "i", 0, p->b->shape, 1, body_vm_inner, &inner);
 }
 
 static void body_zero(TE *T, CodegenIndex i, void *ctx) {
@@ -306,7 +414,7 @@ static void cell_matmul(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
     line(T, "{");
     T->depth++;
     line(T, "%s s = 0;", T->E.T);
-    loop(T, "q", 0, cols_of(p.a->shape), body_dot, &p);
+    loop_axis(T, "q", 0, p.a->shape, 1, body_dot, &p);
     indent(T);
     slot(T, p.n, r, c);
     sb_puts(T->E.out, " = s;\n");
@@ -314,13 +422,17 @@ static void cell_matmul(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
     line(T, "}");
 }
 
+static int write_gemm(TE *T, const Node *n);
+
 static void write_matmul(TE *T, const Node *n) {
     Product p = {n, n->args[0], n->args[1], FIRST, FIRST};
     if (p.a->shape.rank == 1) { /* x' B: accumulate rows of B, in memory order */
-        loop(T, "i", 0, cols_of(p.b->shape), body_zero, (void *)n);
-        loop(T, "q", 0, rows_of(p.a->shape), body_vm, &p);
+        loop_axis(T, "i", 0, p.b->shape, 1, body_zero, (void *)n);
+        loop_axis(T, "q", 0, p.a->shape, 0, body_vm, &p);
         return;
     }
+    if (write_gemm(T, n))
+        return;
     for_elements(T, n->shape, cell_matmul, &p);
 }
 
@@ -352,9 +464,129 @@ static void write_pack(TE *T, const Node *n) {
             sb_puts(T->E.out, ";\n");
         } else {
             PackItem p = {item, base, T->E.offset[n->id] + (size_t)k * rows_of(item->shape)};
-            loop(T, "i", 0, rows_of(item->shape), body_pack, &p);
+            loop_axis(T, "i", 0, item->shape, 0, body_pack, &p);
         }
     }
+}
+
+/* --- matrix products at cache speed ----------------------------------------------------
+ *
+ * A product of two matrices whose operands are arrays (variables, named
+ * values in work[] or the output, or transposes of them: X @ W', G' @ X,
+ * G @ W) is one call of sd_gemm (codegen_common.c: a panel of op(B) packed
+ * into work[], blocks of CODEGEN_GEMM_MR rows of C accumulated in local
+ * arrays whose inner loops gcc and clang vectorise), or with --blas cblas
+ * of cblas_dgemm / cblas_sgemm.  Small products keep their loops (the
+ * panel would cost more than it saves), and so does --unroll. */
+
+enum { GEMM_PACK = CODEGEN_GEMM_KC * CODEGEN_GEMM_NR };
+
+/* A product below this many multiplications (at the largest sizes) keeps
+ * its loops. */
+#define GEMM_MIN_WORK 4096.0
+
+/* The stack sd_gemm adds beyond a helper's frame: its accumulators, and
+ * its arguments in the caller's frame. */
+#define GEMM_FRAME ((size_t)CODEGEN_GEMM_MR * CODEGEN_GEMM_NR * 8 * 2 + 1024)
+
+/* A matrix operand of sd_gemm: an array, its offset and row stride, and
+ * whether it is read transposed. */
+typedef struct GemmOperand {
+    const char *base;
+    size_t offset, ld;
+    int trans;
+} GemmOperand;
+
+static int gemm_operand(const TE *T, const Node *n, GemmOperand *op) {
+    const Emitter *E = &T->E;
+    op->trans = 0;
+    if (n->kind == EX_TRANSPOSE) {
+        op->trans = 1;
+        n = n->args[0];
+    }
+    if (n->shape.rank != 2)
+        return 0;
+    op->ld = cols_of(n->shape);
+    if (n->kind == EX_VAR) {
+        if (E->var_array[n->u.var] < 0)
+            return 0;
+        op->base = E->var_array[n->u.var] == 1 ? "input" : "x";
+        op->offset = E->var_offset[n->u.var];
+        return 1;
+    }
+    if (n->id >= E->nn || !E->temp[n->id])
+        return 0;
+    op->base = E->home[n->id] == HOME_WORK ? "work" : T->in->out_name;
+    op->offset = E->offset[n->id];
+    return 1;
+}
+
+/* Is matrix product n (named, its operands placed) blocked? */
+static int gemm_applies(const TE *T, const Node *n) {
+    GemmOperand a, b;
+    if (!T->gemm || n->kind != EX_MATMUL || n->shape.rank != 2 || n->args[0]->shape.rank != 2 ||
+        n->id >= T->E.nn || !T->E.temp[n->id] || !gemm_operand(T, n->args[0], &a) ||
+        !gemm_operand(T, n->args[1], &b))
+        return 0;
+    double work = (double)rows_of(n->shape) * (double)cols_of(n->shape) * (double)cols_of(n->args[0]->shape);
+    return work >= GEMM_MIN_WORK;
+}
+
+/* The extent of axis k of s as C: dim_<name> (cast to int for a BLAS), or
+ * the number. */
+static void gemm_extent(TE *T, Shape s, int k, int blas) {
+    BoundText buf;
+    size_t size;
+    const char *dyn = run_time_bound(T, s, k, &size, buf);
+    if (dyn)
+        sb_printf(T->E.out, "%s%s", blas ? "(int)" : "", dyn);
+    else
+        sb_printf(T->E.out, "%zu", size);
+}
+
+/* The call of sd_gemm (or of cblas_?gemm) computing product n, or 0 when
+ * n keeps its loops. */
+static int write_gemm(TE *T, const Node *n) {
+    GemmOperand a, b;
+    if (!gemm_applies(T, n))
+        return 0;
+    gemm_operand(T, n->args[0], &a);
+    gemm_operand(T, n->args[1], &b);
+    const char *cbase = T->E.home[n->id] == HOME_WORK ? "work" : T->in->out_name;
+    size_t coff = T->E.offset[n->id], ldc = cols_of(n->shape);
+    StrBuf *o = T->E.out;
+    T->any_gemm = 1;
+    if (T->opt->blas) { /* C = 1 op(A) op(B) + 0 C, row-major */
+        indent(T);
+        sb_printf(o, "cblas_%sgemm(CblasRowMajor, %s, %s, ", T->E.ty->size == 4 ? "s" : "d",
+                  a.trans ? "CblasTrans" : "CblasNoTrans", b.trans ? "CblasTrans" : "CblasNoTrans");
+        gemm_extent(T, n->shape, 0, 1);
+        sb_puts(o, ", ");
+        gemm_extent(T, n->shape, 1, 1);
+        sb_puts(o, ", ");
+        gemm_extent(T, n->args[0]->shape, 1, 1);
+        sb_printf(o, ", 1, %s + %zu, %zu, %s + %zu, %zu, 0, %s + %zu, %zu);\n", a.base, a.offset, a.ld, b.base,
+                  b.offset, b.ld, cbase, coff, ldc);
+        return 1;
+    }
+    T->E.helpers |= CODEGEN_HELPER_BIT(CH_GEMM);
+    line(T, "{");
+    T->depth++;
+    indent(T);
+    sb_printf(o, "const sd_gemm%s_args g = {", T->E.fs);
+    gemm_extent(T, n->shape, 0, 0);
+    sb_puts(o, ", ");
+    gemm_extent(T, n->shape, 1, 0);
+    sb_puts(o, ", ");
+    gemm_extent(T, n->args[0]->shape, 1, 0);
+    sb_printf(o, ", %s + %zu, %zu, %d, %s + %zu, %zu, %d, %s + %zu, %zu, work + %zu};\n", a.base, a.offset, a.ld,
+              a.trans, b.base, b.offset, b.ld, b.trans, cbase, coff, ldc, T->pack);
+    indent(T);
+    codegen_helper_name(o, CH_GEMM, T->E.ty);
+    sb_puts(o, "(&g);\n");
+    T->depth--;
+    line(T, "}");
+    return 1;
 }
 
 /* The statements that compute named node n. */
@@ -387,6 +619,14 @@ static void write_node(TE *T, const Node *n) {
     case EX_PACK:
         write_pack(T, n);
         return;
+    case EX_ROWSUM:
+    case EX_COLSUM:
+        write_line_sums(T, n);
+        return;
+    case EX_ROWS:
+    case EX_COLS:
+    case EX_ONEHOT:
+    case EX_DIM:
     case EX_CONST:
     case EX_VAR:
     case EX_ADD:
@@ -431,6 +671,14 @@ static void place(TE *T, Node *const *roots, int nroots, int out_direct) {
         E->offset[id] = T->work;
         T->work += numel(n->shape);
     }
+    /* one packing panel for every sd_gemm call of the kernel */
+    T->gemm_used = 0;
+    for (size_t id = 0; id < E->nn && !T->gemm_used; id++)
+        T->gemm_used = E->mark[id] && gemm_applies(T, T->g->nodes[id]);
+    if (T->gemm_used && !T->opt->blas) {
+        T->pack = T->work;
+        T->work += GEMM_PACK;
+    }
 }
 
 /* Marks x or input as used when the planned kernel reads neither (a
@@ -462,17 +710,41 @@ static void cell_store(TE *T, CodegenIndex r, CodegenIndex c, void *ctx) {
     sb_puts(T->E.out, ";\n");
 }
 
+/* The first statements of a kernel with run-time dimensions: a size out
+ * of range fills the output (`count` elements, a C expression) with NaN
+ * and returns NaN when the kernel returns a value. */
+static void write_size_check(TE *T, const char *count, int ret) {
+    const Graph *g = T->g;
+    StrBuf *k = T->E.out;
+    if (g->ndims == 0)
+        return;
+    sb_puts(k, "    if (");
+    for (int d = 0; d < g->ndims; d++)
+        sb_printf(k, "%sdim_%s < 1 || dim_%s > %s_MAX_%s", d ? " || " : "", g->dims[d].name, g->dims[d].name,
+                  T->NAME, g->dims[d].name);
+    sb_puts(k, ") {\n");
+    if (count)
+        sb_printf(k, "        for (size_t i = 0; i < %s; i++)\n            %s[i] = (%s)NAN;\n", count,
+                  T->E.out_name, T->E.T);
+    if (ret)
+        sb_printf(k, "        return (%s)NAN;\n    }\n", T->E.T);
+    else
+        sb_puts(k, "        return;\n    }\n");
+}
+
 /* One kernel: plans it, writes every named node, then stores the roots
  * (each contiguous in the output, row-major, at its offset) and returns
- * `ret` (NULL: nothing). */
+ * `ret` (NULL: nothing).  `count` is the output's size (for the check of
+ * the run-time dimensions). */
 static void write_kernel(TE *T, StrBuf *out, Node *const *roots, int nroots, int nstored, int out_direct,
-                         const Node *ret) {
+                         const Node *ret, const char *count) {
     Emitter *E = &T->E;
     E->out = out;
     codegen_plan(E, roots, nroots);
     place(T, roots, nroots, out_direct);
     memset(T->done, 0, E->nn);
     T->depth = 0;
+    write_size_check(T, count, ret != NULL);
     declare_unused_arrays(T);
     T->nodes = T->scalars = 0;
     for (size_t id = 0; id < E->nn && !T->too_big; id++) {
@@ -519,11 +791,37 @@ static void shape_words(StrBuf *sb, Shape s) {
  * vectorising compiler makes: gcc -O3 keeps vector spills on the stack). */
 static size_t ws_stack(long scalars, long nodes) { return codegen_stack_bound(scalars + 8, 4 * nodes, nodes, 0); }
 
-/* One entry point's prototype: name<suffix>[_ws]. */
+/* One entry point's prototype: name<suffix>[_ws], the run-time
+ * dimensions after input. */
 static void prototype(StrBuf *sb, const TE *T, const char *ret, const char *suffix, const char *out, int ws) {
     char full[32];
     snprintf(full, sizeof full, "%s%s", suffix, ws ? "_ws" : "");
-    codegen_prototype(sb, T->E.ty, 0, ret, T->opt->name, full, T->in->ninputs > 0, out, ws);
+    codegen_prototype_sizes(sb, T->E.ty, 0, ret, T->opt->name, full, T->in->ninputs > 0,
+                            T->sizes.len ? sb_str(&T->sizes) : NULL, out, ws);
+}
+
+/* The parameters and arguments of the run-time dimensions (T->sizes,
+ * T->size_args), and their macros NAME_MAX_<dim> and documentation in the
+ * header. */
+static void write_sizes(TE *T, StrBuf *header_doc, StrBuf *header_macros) {
+    const Graph *g = T->g;
+    const char *NAME = T->NAME;
+    for (int d = 0; d < g->ndims; d++) {
+        sb_printf(&T->sizes, ", size_t dim_%s", g->dims[d].name);
+        sb_printf(&T->size_args, ", dim_%s", g->dims[d].name);
+        sb_printf(header_macros, "#define %s_MAX_%s %d /* the largest dim_%s */\n", NAME, g->dims[d].name,
+                  g->dims[d].max, g->dims[d].name);
+    }
+    if (g->ndims == 0)
+        return;
+    sb_puts(header_doc, " *\n * Run-time dimensions, arguments of every entry point after input:\n");
+    for (int d = 0; d < g->ndims; d++)
+        sb_printf(header_doc, " *   size_t dim_%s   %s, from 1 to %s_MAX_%s (%d)\n", g->dims[d].name, g->dims[d].name,
+                  NAME, g->dims[d].name, g->dims[d].max);
+    sb_puts(header_doc, " * An array with one keeps its largest shape, as laid out above: only the\n"
+                        " * first dim_<name> rows (or columns) along it are read, so one buffer serves\n"
+                        " * every size.  A size outside its range makes an entry point fill its\n"
+                        " * outputs with NaN and return NaN, reading nothing.\n");
 }
 
 CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
@@ -535,7 +833,6 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     T.g = g;
     T.in = in;
     T.opt = opt;
-    T.unroll = opt->unroll;
     T.limit = CODEGEN_UNROLL_LIMIT;
     T.done = calloc(T.E.nn ? T.E.nn : 1, 1);
     if (!T.done) {
@@ -552,6 +849,16 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     const char *TY = T.E.T, *name = opt->name;
     int vec = in->output->shape.rank > 0;
     size_t nout = numel(in->output->shape);
+    T.NAME = NAME;
+    T.unroll = opt->unroll && g->ndims == 0;
+    T.gemm = !T.unroll;
+    StrBuf size_doc, size_macros;
+    sb_init(&T.sizes);
+    sb_init(&T.size_args);
+    sb_init(&size_doc);
+    sb_init(&size_macros);
+    write_sizes(&T, &size_doc, &size_macros);
+    char count[2 * CODEGEN_MAX_NAME + 32];
 
     /* the kernels, each into its own buffer (their workspace sizes are
      * known once they are planned) */
@@ -565,7 +872,8 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     T.in = &vin;
     T.E.out_name = vin.out_name;
     Node *y = in->output;
-    write_kernel(&T, &kval, &y, 1, vec, vec, vec ? NULL : y);
+    snprintf(count, sizeof count, "%s_NOUT", NAME);
+    write_kernel(&T, &kval, &y, 1, vec, vec, vec ? NULL : y, vec ? count : NULL);
     size_t work_val = T.work;
     long nodes_val = T.nodes, scalars_val = T.scalars;
 
@@ -577,7 +885,11 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     } else if (!T.too_big) {
         memcpy(roots, in->derivs, (size_t)in->nderivs * sizeof *roots);
         roots[in->nderivs] = y; /* the value too, which the gradient kernel returns */
-        write_kernel(&T, &kgrad, roots, in->nderivs + !vec, in->nderivs, 1, vec ? NULL : y);
+        if (vec)
+            snprintf(count, sizeof count, "%s_NOUT * %s_NVARS", NAME, NAME);
+        else
+            snprintf(count, sizeof count, "%s_NVARS", NAME);
+        write_kernel(&T, &kgrad, roots, in->nderivs + !vec, in->nderivs, 1, vec ? NULL : y, count);
     }
     size_t work = T.work > work_val ? T.work : work_val;
     CodegenStatus unrolled = T.too_big ? CODEGEN_TOO_LARGE : CODEGEN_OK;
@@ -587,6 +899,8 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     size_t ws = ws_stack(scalars_val, nodes_val);
     if (ws_stack(T.scalars, T.nodes) > ws)
         ws = ws_stack(T.scalars, T.nodes);
+    if (T.any_gemm && !opt->blas)
+        ws += GEMM_FRAME;
     size_t work_bytes = work > 0 ? work * (size_t)T.E.ty->size : (size_t)T.E.ty->size;
     size_t plain = ws + codegen_stack_bound(0, 0, 0, work_bytes);
     int with_plain = work <= SIZE_MAX / (size_t)T.E.ty->size && plain <= CODEGEN_STACK_BUDGET;
@@ -606,17 +920,25 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
         sb_puts(header, "\n");
     }
     sb_printf(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
+    /* the arguments as the documentation writes them: input and the sizes */
+    StrBuf args;
+    sb_init(&args);
+    sb_printf(&args, "%s%s", inarg, sb_str(&T.size_args));
+    const char *a = sb_str(&args);
     if (vec) {
-        sb_printf(header, " *   void %s(x%s, y)          the value, y[%s_NOUT]\n", name, inarg, NAME);
+        sb_printf(header, " *   void %s(x%s, y)          the value, y[%s_NOUT]\n", name, a, NAME);
         sb_printf(header, " *   void %s_jac(x%s, J)      the Jacobian, row-major %s_NOUT x %s_NVARS:\n"
                           " *                            J[i * %s_NVARS + k] = d y[i] / d x[k]\n",
-                  name, inarg, NAME, NAME, NAME);
+                  name, a, NAME, NAME, NAME);
     } else {
-        sb_printf(header, " *   %s %s(x%s)              the value\n", TY, name, inarg);
+        sb_printf(header, " *   %s %s(x%s)              the value\n", TY, name, a);
         sb_printf(header, " *   %s %s_grad(x%s, grad)   fills grad[%s_NVARS] (laid out like x), returns\n"
                           " *                            the value\n",
-                  TY, name, inarg, NAME);
+                  TY, name, a, NAME);
     }
+    if (args.failed)
+        header->failed = 1;
+    sb_free(&args);
     if (opt->unroll)
         sb_puts(header, " * Unrolled (--unroll): straight-line code without loops.\n");
     if (with_plain)
@@ -629,6 +951,16 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
                           " * exceed symdiff's stack budget of %zu bytes, so %s and %s%s, which would\n"
                           " * put it there, are not generated.\n",
                   name, name, dname, NAME, work_bytes, CODEGEN_STACK_BUDGET, name, name, dname);
+    sb_puts(header, sb_str(&size_doc));
+    if (T.any_gemm && opt->blas)
+        sb_printf(header, " *\n * Products of matrices call cblas_%sgemm (--blas cblas): link with a CBLAS,\n"
+                          " * such as OpenBLAS (-lopenblas), or Debian's -lblas, which whatever BLAS is\n"
+                          " * installed provides (OpenBLAS's when it is).  The stack bound leaves out\n"
+                          " * the BLAS's own frames.\n",
+                  T.E.ty->size == 4 ? "s" : "d");
+    else if (opt->blas)
+        sb_puts(header, " *\n * --blas cblas: no product here is large enough to call a BLAS (4096\n"
+                        " * multiplications), so these kernels need none.\n");
     codegen_header_aliasing(header, name, dname, vec ? "y, J and work" : "grad and work");
     codegen_header_stack(header, name, stack);
     sb_puts(header, " */\n");
@@ -636,6 +968,7 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     sb_printf(header, "#define %s_NVARS %zu\n#define %s_NINPUTS %zu\n#define %s_NOUT %zu\n#define %s_WORK %zu\n",
               NAME, nx, NAME, ni, NAME, nout, NAME, work);
     sb_printf(header, "#define %s_STACK_BYTES %zu\n", NAME, stack);
+    sb_puts(header, sb_str(&size_macros));
     for (int k = 0; k < in->nparams + in->ninputs; k++) {
         int v = k < in->nparams ? in->params[k] : in->inputs[k - in->nparams];
         sb_printf(header, "#define %s_OFFSET_%s %zu /* in %s */\n", NAME, g->vars[v].name, T.E.var_offset[v],
@@ -656,6 +989,8 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     sb_printf(source, "/* %s.c — generated by symdiff %s; do not edit.  See %s. */\n", name, opt->version,
               opt->header_file);
     sb_puts(source, "#include <math.h>\n#include <stddef.h>\n\n");
+    if (T.any_gemm && opt->blas)
+        sb_puts(source, "#include <cblas.h> /* --blas cblas: link with a CBLAS (-lopenblas, or -lblas) */\n\n");
     codegen_include_header(source, header, opt);
     sb_putc(source, '\n');
     codegen_helpers(source, T.E.helpers, T.E.ty);
@@ -667,8 +1002,8 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     sb_puts(source, "}\n\n");
     if (with_plain) {
         prototype(source, &T, ret, "", vec ? "y" : NULL, 0);
-        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s, work);\n}\n\n", TY,
-                  NAME, NAME, vec ? "" : "return ", name, inarg, vec ? ", y" : "");
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s_ws(x%s%s%s, work);\n}\n\n", TY,
+                  NAME, NAME, vec ? "" : "return ", name, inarg, sb_str(&T.size_args), vec ? ", y" : "");
     }
     prototype(source, &T, ret, dname, darg, 1);
     sb_puts(source, "\n{\n");
@@ -679,14 +1014,19 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     if (with_plain) {
         sb_puts(source, "\n");
         prototype(source, &T, ret, dname, darg, 0);
-        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s, %s, work);\n}\n", TY,
-                  NAME, NAME, vec ? "" : "return ", name, dname, inarg, darg);
+        sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s%s, %s, work);\n}\n",
+                  TY, NAME, NAME, vec ? "" : "return ", name, dname, inarg, sb_str(&T.size_args), darg);
     }
     free(roots);
-    if (kval.failed || kgrad.failed)
+    if (kval.failed || kgrad.failed || T.sizes.failed || T.size_args.failed || size_doc.failed ||
+        size_macros.failed)
         source->failed = 1; /* a kernel body was cut short */
     sb_free(&kval);
     sb_free(&kgrad);
+    sb_free(&T.sizes);
+    sb_free(&T.size_args);
+    sb_free(&size_doc);
+    sb_free(&size_macros);
     free(T.done);
     codegen_emitter_free(&T.E);
     if (unrolled != CODEGEN_OK)

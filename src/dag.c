@@ -145,6 +145,8 @@ void graph_free(Graph *g) {
     }
     for (int i = 0; i < g->nvars; i++)
         free(g->vars[i].name);
+    for (int i = 0; i < g->ndims; i++)
+        free(g->dims[i].name);
     free(g->vars);
     free(g->var_index);
     free(g->table);
@@ -167,6 +169,7 @@ static uint32_t payload_hash(NodeKind kind, const void *payload) {
     case EX_CALL:
     case EX_INDEX:
     case EX_SCATTER:
+    case EX_DIM:
         return (uint32_t)*(const int *)payload * 2654435761u;
     default:
         return 0;
@@ -184,6 +187,8 @@ static int payload_equal(const Node *n, const void *payload) {
     case EX_INDEX:
     case EX_SCATTER:
         return n->u.index == *(const int *)payload;
+    case EX_DIM:
+        return n->u.dim == *(const int *)payload;
     default:
         return 1;
     }
@@ -215,7 +220,8 @@ static size_t find_slot(const Graph *g, NodeKind kind, const void *payload, Node
     uint32_t h = mix((uint32_t)kind * 0x85EBCA6Bu, payload_hash(kind, payload));
     for (int i = 0; i < nargs; i++)
         h = mix(h, args[i]->id);
-    h = mix(h, (uint32_t)(shape.rank * 31 + shape.dim[0] * 7 + shape.dim[1]));
+    h = mix(h, (uint32_t)(shape.rank * 31 + shape.dim[0] * 7 + shape.dim[1]) ^
+                   ((uint32_t)shape.dyn[0] << 16 | (uint32_t)shape.dyn[1] << 24));
     /* avalanche, so that the low bits used as the slot are well mixed */
     h ^= h >> 16;
     h *= 0x85EBCA6Bu;
@@ -232,7 +238,8 @@ static size_t find_slot(const Graph *g, NodeKind kind, const void *payload, Node
         if (n->kind != kind || n->nargs != nargs || !payload_equal(n, payload))
             continue;
         if (n->shape.rank != shape.rank || n->shape.dim[0] != shape.dim[0] ||
-            n->shape.dim[1] != shape.dim[1])
+            n->shape.dim[1] != shape.dim[1] || n->shape.dyn[0] != shape.dyn[0] ||
+            n->shape.dyn[1] != shape.dyn[1])
             continue;
         if (nargs && memcmp(n->args, args, (size_t)nargs * sizeof *args) != 0)
             continue;
@@ -306,6 +313,9 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     case EX_INDEX:
     case EX_SCATTER:
         n->u.index = *(const int *)payload;
+        break;
+    case EX_DIM:
+        n->u.dim = *(const int *)payload;
         break;
     default:
         break;
@@ -408,6 +418,60 @@ int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape) {
 
 Node *graph_var_node(Graph *g, int var) {
     return var >= 0 && var < g->nvars ? g->vars[var].node : NULL;
+}
+
+/* --- run-time dimensions --------------------------------------------------- */
+
+int graph_add_dim(Graph *g, const char *name, int max) {
+    int d = graph_find_dim(g, name);
+    if (d >= 0)
+        return d;
+    if (g->ndims >= GRAPH_MAX_DIMS)
+        return -1;
+    char *copy = malloc(strlen(name) + 1);
+    if (!copy) {
+        g->failed = 1;
+        return -1;
+    }
+    strcpy(copy, name);
+    g->dims[g->ndims].name = copy;
+    g->dims[g->ndims].max = max;
+    return g->ndims++;
+}
+
+int graph_find_dim(const Graph *g, const char *name) {
+    for (int d = 0; d < g->ndims; d++)
+        if (strcmp(g->dims[d].name, name) == 0)
+            return d;
+    return -1;
+}
+
+Node *dag_dim(Graph *g, int dim) {
+    if (dim < 0 || dim >= g->ndims)
+        return NULL;
+    Shape scalar = {.rank = 0};
+    return dag_intern(g, EX_DIM, &dim, NULL, 0, scalar);
+}
+
+Node *dag_axis(Graph *g, Shape s, int k) {
+    if (k >= s.rank)
+        return dag_int(g, 1);
+    return s.dyn[k] ? dag_dim(g, s.dyn[k] - 1) : dag_int(g, s.dim[k]);
+}
+
+Node *dag_numel(Graph *g, Shape s) {
+    int64_t fixed = 1;
+    Node *dims[2];
+    int nd = 0;
+    for (int k = 0; k < s.rank; k++)
+        if (s.dyn[k])
+            dims[nd++] = dag_dim(g, s.dyn[k] - 1);
+        else
+            fixed *= s.dim[k];
+    Node *n = dag_int(g, fixed);
+    for (int k = 0; k < nd; k++)
+        n = dag_mul(g, n, dims[k]);
+    return n;
 }
 
 /* --- sizes ---------------------------------------------------------------- */

@@ -92,11 +92,49 @@ const char *builtin_domain_reason(Builtin fn, int k, char *buf, size_t size);
  * none. */
 int builtin_default(Builtin fn, Num *out);
 
-/* Shapes: rank 0 scalar, 1 vector [n], 2 matrix [m, n]. */
+/* Shapes: rank 0 scalar, 1 vector [n], 2 matrix [m, n].  A dimension is a
+ * number the program fixes, or a run-time dimension (`dim n <= 256;`):
+ * dyn[k] = d + 1 names the graph's run-time dimension d (Graph.dims), and
+ * dim[k] is then its maximum.  Values are stored at the maximum shape,
+ * row-major with the maximum's strides; along a run-time dimension only
+ * the first n entries (n its size when the program runs) take part.  Two
+ * shapes are equal when their dimensions are the same numbers or the same
+ * run-time dimensions.  Initialise with designated initializers
+ * (shape_vec, shape_mat). */
 typedef struct Shape {
-    int rank;
+    signed char rank;
+    unsigned char dyn[2];
     int dim[2];
 } Shape;
+
+/* One dimension of a shape: its size (the maximum of a run-time one) and
+ * its run-time dimension + 1, or 0. */
+typedef struct Axis {
+    int size;
+    int dyn;
+} Axis;
+
+static inline Axis shape_axis(Shape s, int k) {
+    Axis a = {s.dim[k], s.dyn[k]};
+    return a;
+}
+static inline Axis axis_fixed(int size) {
+    Axis a = {size, 0};
+    return a;
+}
+static inline int axis_equal(Axis a, Axis b) { return a.size == b.size && a.dyn == b.dyn; }
+static inline Shape shape_vec(Axis n) {
+    Shape s = {.rank = 1, .dyn = {(unsigned char)n.dyn, 0}, .dim = {n.size, 0}};
+    return s;
+}
+static inline Shape shape_mat(Axis m, Axis n) {
+    Shape s = {.rank = 2, .dyn = {(unsigned char)m.dyn, (unsigned char)n.dyn}, .dim = {m.size, n.size}};
+    return s;
+}
+/* Does the shape have a run-time dimension? */
+static inline int shape_is_dynamic(Shape s) {
+    return (s.rank > 0 && s.dyn[0]) || (s.rank > 1 && s.dyn[1]);
+}
 
 /* The most elements a vector or matrix may have (800 MB of doubles):
  * lowering refuses a larger shape where it is made (docs/limits.md), so
@@ -109,12 +147,13 @@ static inline int64_t shape_numel(Shape s) {
     return s.rank == 0 ? 1 : s.rank == 1 ? s.dim[0] : (int64_t)s.dim[0] * s.dim[1];
 }
 static inline int shape_equal(Shape a, Shape b) {
-    return a.rank == b.rank && (a.rank < 1 || a.dim[0] == b.dim[0]) &&
-           (a.rank < 2 || a.dim[1] == b.dim[1]);
+    return a.rank == b.rank && (a.rank < 1 || (a.dim[0] == b.dim[0] && a.dyn[0] == b.dyn[0])) &&
+           (a.rank < 2 || (a.dim[1] == b.dim[1] && a.dyn[1] == b.dyn[1]));
 }
 
 /* The node kinds that exist only for vectors and matrices (for switches in
- * the scalar-only stages). */
+ * the scalar-only stages).  DIM, a scalar, is among them: run-time
+ * dimensions exist only in programs with vectors and matrices. */
 #define CASE_TENSOR_KINDS                                                                          \
     case EX_MATMUL:                                                                                \
     case EX_OUTER:                                                                                 \
@@ -125,7 +164,13 @@ static inline int shape_equal(Shape a, Shape b) {
     case EX_SUM:                                                                                   \
     case EX_FILL:                                                                                  \
     case EX_SOFTMAX:                                                                               \
-    case EX_LOGSUMEXP
+    case EX_LOGSUMEXP:                                                                             \
+    case EX_ROWS:                                                                                  \
+    case EX_COLS:                                                                                  \
+    case EX_ROWSUM:                                                                                \
+    case EX_COLSUM:                                                                                \
+    case EX_ONEHOT:                                                                                \
+    case EX_DIM
 
 typedef struct Node Node;
 struct Node {
@@ -142,6 +187,7 @@ struct Node {
         int var;     /* EX_VAR                                           */
         int fn;      /* EX_CALL: Builtin                                 */
         int index;   /* EX_INDEX, EX_SCATTER: flat position or row       */
+        int dim;     /* EX_DIM: index in the graph's run-time dimensions */
     } u;
     const Num *num;  /* EX_CONST: its value, stored after the arguments
                         (other nodes do not carry a Num); other kinds: a
@@ -161,6 +207,18 @@ typedef struct Var {
     Shape shape;
     Node *node;
 } Var;
+
+/* A run-time dimension (`dim n <= 256;`): a size known when the program
+ * runs, at least 1 and at most max.  Shapes name it (Shape.dyn), so the
+ * graph that holds the shapes holds the dimensions. */
+typedef struct RunDim {
+    char *name;
+    int max;
+} RunDim;
+
+/* The most run-time dimensions a program may declare (Shape.dyn is a
+ * byte). */
+#define GRAPH_MAX_DIMS 64
 
 /* Facts the simplifier may assume about a node's value: they hold
  * wherever the node is defined.  Some are the node's own (its range), and
@@ -194,6 +252,8 @@ typedef struct Graph {
      * restores them); NULL outside a request */
     const unsigned char *assumed;
     size_t nassumed;
+    RunDim dims[GRAPH_MAX_DIMS]; /* run-time dimensions, in declaration order */
+    int ndims;
     size_t max_nodes;      /* 0: unlimited                               */
     uint64_t work;         /* units of work spent (see dag_spend)        */
     uint64_t max_work;     /* 0: unlimited; graph_new: GRAPH_MAX_WORK    */
@@ -242,6 +302,18 @@ int graph_find_var(const Graph *g, const char *name);
 size_t graph_name_hash(const char *name);
 int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape);
 Node *graph_var_node(Graph *g, int var);
+/* Run-time dimensions: graph_add_dim returns the new dimension's index
+ * (-1 when out of memory or past GRAPH_MAX_DIMS); graph_find_dim the
+ * index of `name`, or -1.  dag_dim is its size as a scalar node. */
+int graph_add_dim(Graph *g, const char *name, int max);
+int graph_find_dim(const Graph *g, const char *name);
+Node *dag_dim(Graph *g, int dim);
+/* Axis k of shape s as a scalar node: a constant, or the DIM node of a
+ * run-time dimension. */
+Node *dag_axis(Graph *g, Shape s, int k);
+/* The number of elements of s as a node: a constant, or a product with
+ * the run-time dimensions' sizes. */
+Node *dag_numel(Graph *g, Shape s);
 
 /* Raw interning, without simplification: returns the unique node with
  * this kind, payload and arguments.  NULL when the graph has failed. */
@@ -294,8 +366,24 @@ Node *dag_index(Graph *g, Node *a, int index, int element);
 Node *dag_scatter(Graph *g, Node *value, int index, int element, Shape s);
 Node *dag_pack(Graph *g, Node *const *items, int n);
 Node *dag_sum(Graph *g, Node *a);
+/* softmax and logsumexp of a vector, or of each row of a matrix
+ * (logsumexp of [m,k] is [m]). */
 Node *dag_softmax(Graph *g, Node *a);
 Node *dag_logsumexp(Graph *g, Node *a);
+/* ROWS: the vector a [k] as every row of an [m,k] matrix; COLS: a [m] as
+ * every column of [m,k]. */
+Node *dag_rows(Graph *g, Node *a, Axis m);
+Node *dag_cols(Graph *g, Node *a, Axis k);
+/* The sums of each row ([m,k] -> [m]) and of each column (-> [k]). */
+Node *dag_rowsum(Graph *g, Node *a);
+Node *dag_colsum(Graph *g, Node *a);
+/* For each label of a (a vector [m], or a scalar) a row of k: 1 at the
+ * label, 0 elsewhere ([m,k], or [k]). */
+Node *dag_onehot(Graph *g, Node *a, Axis k);
+/* sum(A) over the entries of each row (vector: all of them), spread back
+ * over the row: the row-wise reductions' adjoints.  For a vector, a
+ * scalar (which broadcasts); for a matrix, COLS(ROWSUM(A)). */
+Node *dag_row_total(Graph *g, Node *a);
 /* Does any node reachable from the roots have a vector or matrix shape? */
 int dag_has_tensors(const Graph *g, Node *const *roots, int nroots);
 

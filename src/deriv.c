@@ -389,10 +389,21 @@ static Node *tensor_adjoint(Graph *g, Node *n, int k, Node *adj) {
         return dag_fill(g, adj, a->shape);
     case EX_FILL: /* Y = a repeated: adj a = sum(adj Y) */
         return dag_sum(g, adj);
-    case EX_SOFTMAX: /* p = softmax(u): adj u = p (adj p - p' adj p) */
-        return dag_mul(g, n, dag_sub(g, adj, dag_sum(g, dag_mul(g, n, adj))));
-    case EX_LOGSUMEXP: /* l = logsumexp(u): adj u = adj l softmax(u) */
-        return dag_mul(g, adj, dag_softmax(g, a));
+    case EX_SOFTMAX: /* p = softmax(u): adj u = p (adj p - p' adj p), row by row */
+        return dag_mul(g, n, dag_sub(g, adj, dag_row_total(g, dag_mul(g, n, adj))));
+    case EX_LOGSUMEXP: /* l = logsumexp(u): adj u = adj l softmax(u) (each row: adj l_i) */
+        return dag_mul(g, a->shape.rank == 2 ? dag_cols(g, adj, shape_axis(a->shape, 1)) : adj,
+                       dag_softmax(g, a));
+    case EX_ROWS: /* Y = b in every row: adj b = the column sums of adj Y */
+        return dag_colsum(g, adj);
+    case EX_COLS: /* Y = v in every column: adj v = the row sums of adj Y */
+        return dag_rowsum(g, adj);
+    case EX_ROWSUM: /* y_i = sum_j A_ij: adj A_ij = adj y_i */
+        return dag_cols(g, adj, shape_axis(a->shape, 1));
+    case EX_COLSUM: /* y_j = sum_i A_ij: adj A_ij = adj y_j */
+        return dag_rows(g, adj, shape_axis(a->shape, 0));
+    case EX_ONEHOT: /* of labels, which are data: piecewise constant */
+        return dag_zeros(g, a->shape);
     default:
         return NULL;
     }
@@ -432,10 +443,21 @@ static Node *tensor_tangent(Graph *g, Node *n, Node *const *d) {
         return dag_sum(g, da);
     case EX_FILL:
         return dag_fill(g, da, n->shape);
-    case EX_SOFTMAX: /* dp = p (du - p' du) */
-        return dag_mul(g, n, dag_sub(g, da, dag_sum(g, dag_mul(g, n, da))));
-    case EX_LOGSUMEXP: /* dl = softmax(u)' du */
-        return dag_sum(g, dag_mul(g, dag_softmax(g, a), da));
+    case EX_SOFTMAX: /* dp = p (du - p' du), row by row */
+        return dag_mul(g, n, dag_sub(g, da, dag_row_total(g, dag_mul(g, n, da))));
+    case EX_LOGSUMEXP: /* dl = softmax(u)' du (each row: dl_i = softmax(u_i)' du_i) */
+        return a->shape.rank == 2 ? dag_rowsum(g, dag_mul(g, dag_softmax(g, a), da))
+                                  : dag_sum(g, dag_mul(g, dag_softmax(g, a), da));
+    case EX_ROWS: /* d(b in every row) = db in every row */
+        return dag_rows(g, da, shape_axis(n->shape, 0));
+    case EX_COLS:
+        return dag_cols(g, da, shape_axis(n->shape, 1));
+    case EX_ROWSUM:
+        return dag_rowsum(g, da);
+    case EX_COLSUM:
+        return dag_colsum(g, da);
+    case EX_ONEHOT: /* piecewise constant in its labels */
+        return NULL;
     default:
         return NULL;
     }
@@ -629,7 +651,7 @@ static Node *gather_scatters(Graph *g, Node *const *terms, int nt) {
         Node **slot = &items[terms[i]->u.index];
         *slot = *slot ? dag_add(g, *slot, terms[i]->args[0]) : terms[i]->args[0];
     }
-    Shape item = s.rank == 2 ? (Shape){1, {s.dim[1], 0}} : shape_scalar;
+    Shape item = s.rank == 2 ? shape_vec(shape_axis(s, 1)) : shape_scalar;
     for (int r = 0; r < rows; r++)
         if (!items[r])
             items[r] = dag_zeros(g, item);

@@ -238,108 +238,186 @@ static double logsumexp(const double *u, size_t n) {
     return m + log(s);
 }
 
-/* Computes node n into out (shape_numel(n->shape) values).  Sizes and
- * positions are size_t: lowering bounds every shape (SHAPE_MAX_ELEMENTS),
- * and no product of dimensions here is computed in int. */
+/* The part of a value that takes part: `rows` x `cols` entries (a vector
+ * is a column, a scalar 1 x 1) at row stride `stride`, the maximum's.
+ * Along a run-time dimension the size is dims[d] (the maximum when dims
+ * is NULL). */
+typedef struct Extent {
+    size_t rows, cols, stride;
+} Extent;
+
+static size_t axis_size(Shape s, int k, const int *dims) {
+    if (k >= s.rank)
+        return 1;
+    return (size_t)(s.dyn[k] && dims ? dims[s.dyn[k] - 1] : s.dim[k]);
+}
+
+static Extent extent(Shape s, const int *dims) {
+    Extent e = {axis_size(s, 0, dims), axis_size(s, 1, dims), s.rank == 2 ? (size_t)s.dim[1] : 1};
+    return e;
+}
+
+/* One hot: 1 where the label is j, 0 elsewhere in its row, and NaN in
+ * every entry of a row whose label is not an integer in [0, k): a label
+ * out of range makes the loss undefined rather than quietly wrong. */
+static double onehot(double label, size_t j, size_t k) {
+    if (!(label >= 0 && label < (double)k && label == floor(label)))
+        return NAN;
+    return label == (double)j ? 1.0 : 0.0;
+}
+
+/* Computes node n into out (shape_numel(n->shape) values, the maximum
+ * shape's), its arguments' values being in at[].  Entries outside the
+ * part that takes part are 0.  Sizes and positions are size_t: lowering
+ * bounds every shape (SHAPE_MAX_ELEMENTS), and no product of dimensions
+ * here is computed in int. */
 static void eval_one(const Graph *g, const Node *n, double *const *at, const double *const *point,
-                     double *out) {
+                     const int *dims, double *out) {
     size_t numel = (size_t)shape_numel(n->shape);
     const double *a = n->nargs ? at[n->args[0]->id] : NULL;
     const double *b = n->nargs > 1 ? at[n->args[1]->id] : NULL;
+    Extent x = extent(n->shape, dims), xa = n->nargs ? extent(n->args[0]->shape, dims) : x;
+    if (shape_is_dynamic(n->shape))
+        for (size_t e = 0; e < numel; e++)
+            out[e] = 0;
     switch ((NodeKind)n->kind) {
     case EX_CONST:
         out[0] = num_value(n->num[0]);
         return;
     case EX_VAR:
-        for (size_t e = 0; e < numel; e++)
-            out[e] = point[n->u.var][e];
+        for (size_t i = 0; i < x.rows; i++)
+            for (size_t j = 0; j < x.cols; j++)
+                out[i * x.stride + j] = point[n->u.var][i * x.stride + j];
+        return;
+    case EX_DIM:
+        out[0] = dims ? dims[n->u.dim] : g->dims[n->u.dim].max;
         return;
     case EX_ADD:
     case EX_MUL:
     case EX_POW:
     case EX_CALL:
-        for (size_t e = 0; e < numel; e++)
-            out[e] = eval_element(n, at, e);
+        /* arguments of the node's own shape share its layout; scalars
+         * broadcast */
+        for (size_t i = 0; i < x.rows; i++)
+            for (size_t j = 0; j < x.cols; j++)
+                out[i * x.stride + j] = eval_element(n, at, i * x.stride + j);
         return;
     case EX_MATMUL: {
+        /* out(i, j) = sum_q a(i, q) b(q, j); a vector on the left is one
+         * row, on the right one column */
         Shape sa = n->args[0]->shape, sb = n->args[1]->shape;
-        size_t m = sa.rank == 2 ? (size_t)sa.dim[0] : 1, k = (size_t)(sa.rank == 2 ? sa.dim[1] : sa.dim[0]);
-        size_t cols = sb.rank == 2 ? (size_t)sb.dim[1] : 1;
+        Extent eb = extent(sb, dims);
+        size_t m = sa.rank == 2 ? xa.rows : 1, k = sa.rank == 2 ? xa.cols : xa.rows;
+        size_t cols = sb.rank == 2 ? eb.cols : 1;
+        size_t ra = sa.rank == 2 ? xa.stride : 0, rb = sb.rank == 2 ? eb.stride : 1;
+        size_t ro = n->shape.rank == 2 ? x.stride : 1;
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < cols; j++) {
                 double s = 0;
                 for (size_t q = 0; q < k; q++)
-                    s += a[i * k + q] * b[q * cols + j];
-                out[i * cols + j] = s;
+                    s += a[i * ra + q] * b[q * rb + j];
+                out[i * ro + j] = s;
             }
         return;
     }
-    case EX_OUTER: {
-        size_t m = (size_t)n->shape.dim[0], c = (size_t)n->shape.dim[1];
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < c; j++)
-                out[i * c + j] = a[i] * b[j];
+    case EX_OUTER:
+        for (size_t i = 0; i < x.rows; i++)
+            for (size_t j = 0; j < x.cols; j++)
+                out[i * x.stride + j] = a[i] * b[j];
         return;
-    }
-    case EX_TRANSPOSE: {
-        size_t m = (size_t)n->shape.dim[0], c = (size_t)n->shape.dim[1];
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < c; j++)
-                out[i * c + j] = a[j * m + i];
+    case EX_TRANSPOSE:
+        for (size_t i = 0; i < x.rows; i++)
+            for (size_t j = 0; j < x.cols; j++)
+                out[i * x.stride + j] = a[j * xa.stride + i];
         return;
-    }
-    case EX_INDEX: /* an element, or the row u.index (numel values) */
-        for (size_t e = 0; e < numel; e++)
-            out[e] = a[(size_t)n->u.index * (n->shape.rank ? numel : 1) + e];
+    case EX_INDEX: /* an element (its flat position: no run-time axis), or
+                    * the row u.index of a matrix */
+        if (n->shape.rank == 0)
+            out[0] = a[n->u.index];
+        else
+            for (size_t e = 0; e < x.rows; e++)
+                out[e] = a[(size_t)n->u.index * xa.stride + e];
         return;
-    case EX_SCATTER: {
-        size_t w = (size_t)shape_numel(n->args[0]->shape);
+    case EX_SCATTER:
         for (size_t e = 0; e < numel; e++)
             out[e] = 0;
-        for (size_t e = 0; e < w; e++)
-            out[(size_t)n->u.index * w + e] = a[e];
+        if (n->args[0]->shape.rank == 0)
+            out[n->u.index] = a[0];
+        else
+            for (size_t e = 0; e < xa.rows; e++)
+                out[(size_t)n->u.index * x.stride + e] = a[e];
         return;
-    }
-    case EX_PACK: {
-        size_t w = (size_t)shape_numel(n->args[0]->shape);
+    case EX_PACK: /* scalars, or rows of one shape */
         for (size_t k = 0; k < (size_t)n->nargs; k++)
-            for (size_t e = 0; e < w; e++)
-                out[k * w + e] = at[n->args[k]->id][e];
+            for (size_t e = 0; e < x.cols; e++)
+                out[k * x.stride + e] = at[n->args[k]->id][e];
         return;
-    }
     case EX_SUM: {
         double s = 0;
-        size_t w = (size_t)shape_numel(n->args[0]->shape);
-        for (size_t e = 0; e < w; e++)
-            s += a[e];
+        for (size_t i = 0; i < xa.rows; i++)
+            for (size_t j = 0; j < xa.cols; j++)
+                s += a[i * xa.stride + j];
         out[0] = s;
         return;
     }
     case EX_FILL:
-        for (size_t e = 0; e < numel; e++)
-            out[e] = a[0];
+        for (size_t i = 0; i < x.rows; i++)
+            for (size_t j = 0; j < x.cols; j++)
+                out[i * x.stride + j] = a[0];
         return;
-    case EX_SOFTMAX: {
-        double l = logsumexp(a, numel);
-        for (size_t e = 0; e < numel; e++)
-            out[e] = exp(a[e] - l);
+    case EX_SOFTMAX: { /* each row of a matrix; a vector is one row */
+        size_t rows = n->shape.rank == 2 ? x.rows : 1, len = n->shape.rank == 2 ? x.cols : x.rows;
+        for (size_t i = 0; i < rows; i++) {
+            double l = logsumexp(a + i * x.stride, len);
+            for (size_t e = 0; e < len; e++)
+                out[i * x.stride + e] = exp(a[i * x.stride + e] - l);
+        }
         return;
     }
     case EX_LOGSUMEXP:
-        out[0] = logsumexp(a, (size_t)shape_numel(n->args[0]->shape));
+        if (n->args[0]->shape.rank == 1)
+            out[0] = logsumexp(a, xa.rows);
+        else
+            for (size_t i = 0; i < xa.rows; i++)
+                out[i] = logsumexp(a + i * xa.stride, xa.cols);
         return;
+    case EX_ROWS: /* b in every row */
+    case EX_COLS: /* v in every column */
+        for (size_t i = 0; i < x.rows; i++)
+            for (size_t j = 0; j < x.cols; j++)
+                out[i * x.stride + j] = a[n->kind == EX_ROWS ? j : i];
+        return;
+    case EX_ROWSUM: /* along each row */
+    case EX_COLSUM: { /* down each column */
+        int rows = n->kind == EX_ROWSUM;
+        size_t outer = rows ? xa.rows : xa.cols, inner = rows ? xa.cols : xa.rows;
+        size_t so = rows ? xa.stride : 1, si = rows ? 1 : xa.stride;
+        for (size_t o = 0; o < outer; o++) {
+            double s = 0;
+            for (size_t t = 0; t < inner; t++)
+                s += a[o * so + t * si];
+            out[o] = s;
+        }
+        return;
+    }
+    case EX_ONEHOT: { /* a row per label; a scalar label gives one row */
+        size_t rows = n->shape.rank == 2 ? x.rows : 1, k = n->shape.rank == 2 ? x.cols : x.rows;
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < k; j++)
+                out[i * x.stride + j] = onehot(a[i], j, k);
+        return;
+    }
     case EX_COUNT:
         break;
     }
-    (void)g;
 }
 
 /* Evaluates the marked nodes in id (topological) order into at[id]. */
 static void eval_marked(const Graph *g, const unsigned char *mark, const double *const *point,
-                        double *const *at) {
+                        const int *dims, double *const *at) {
     for (size_t id = 0; id < g->nnodes; id++)
         if (mark[id])
-            eval_one(g, g->nodes[id], at, point, at[id]);
+            eval_one(g, g->nodes[id], at, point, dims, at[id]);
 }
 
 int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *point, double *values) {
@@ -359,7 +437,7 @@ int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *poi
     for (int v = 0; v < g->nvars; v++)
         vars[v] = point + v;
     dag_mark_reachable(g, roots, nroots, mark);
-    eval_marked(g, mark, vars, at);
+    eval_marked(g, mark, vars, NULL, at);
     free(mark);
     free(at);
     free(vars);
@@ -368,6 +446,11 @@ int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *poi
 
 int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *const *point,
                  TensorValues *out) {
+    return eval_tensors_at(g, roots, nroots, point, NULL, out);
+}
+
+int eval_tensors_at(const Graph *g, Node *const *roots, int nroots, const double *const *point,
+                    const int *dims, TensorValues *out) {
     size_t nn = g->nnodes ? g->nnodes : 1, total = 0;
     unsigned char *mark = malloc(nn);
     out->at = calloc(nn, sizeof *out->at);
@@ -392,15 +475,19 @@ int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *c
             total += (size_t)shape_numel(g->nodes[id]->shape);
         }
     out->nnodes = g->nnodes;
-    eval_marked(g, mark, point, out->at);
+    eval_marked(g, mark, point, dims, out->at);
     free(mark);
     return 0;
 }
 
 void eval_tensors_again(const Graph *g, const double *const *point, TensorValues *tv) {
+    eval_tensors_again_at(g, point, NULL, tv);
+}
+
+void eval_tensors_again_at(const Graph *g, const double *const *point, const int *dims, TensorValues *tv) {
     for (size_t id = 0; id < tv->nnodes; id++)
         if (tv->at[id])
-            eval_one(g, g->nodes[id], tv->at, point, tv->at[id]);
+            eval_one(g, g->nodes[id], tv->at, point, dims, tv->at[id]);
 }
 
 void eval_tensors_free(TensorValues *tv) {

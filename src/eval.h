@@ -20,7 +20,8 @@ double eval_builtin(Builtin fn, const double *args);
 int eval_nodes(const Graph *g, Node *const *roots, int nroots, const double *point, double *values);
 
 /* Vectors and matrices: at[id] points at the shape_numel values of node
- * id (row-major) for every node reachable from the roots. */
+ * id (row-major, at the maximum shape: see Shape) for every node
+ * reachable from the roots. */
 typedef struct TensorValues {
     double **at;  /* by node id                                  */
     double *data; /* one block holding every value                */
@@ -31,10 +32,17 @@ typedef struct TensorValues {
  * v.  Returns 0, or -1 when out of memory.  Free with eval_tensors_free. */
 int eval_tensors(const Graph *g, Node *const *roots, int nroots, const double *const *point,
                  TensorValues *out);
+/* The same with the sizes of the run-time dimensions: dims[d] for the
+ * graph's dimension d (1 <= dims[d] <= its maximum); eval_tensors takes
+ * every one at its maximum.  Values are laid out at the maximum shape,
+ * and the entries beyond the sizes are 0. */
+int eval_tensors_at(const Graph *g, Node *const *roots, int nroots, const double *const *point,
+                    const int *dims, TensorValues *out);
 void eval_tensors_free(TensorValues *tv);
 /* Evaluates the same nodes again at another point (the values' memory is
  * reused: repeated evaluation allocates nothing). */
 void eval_tensors_again(const Graph *g, const double *const *point, TensorValues *tv);
+void eval_tensors_again_at(const Graph *g, const double *const *point, const int *dims, TensorValues *tv);
 
 /* The value of one expression (NaN when out of memory). */
 double eval_node(const Graph *g, Node *root, const double *point);

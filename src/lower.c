@@ -9,6 +9,14 @@
  * parameter in order of first appearance.  Constant subexpressions that are
  * undefined (1/0, log(-1), sqrt(-2), 10^400) are reported with their
  * location once the whole program is lowered.
+ *
+ * Shapes are checked as nodes are built.  In sums and the arguments of
+ * functions a vector meets a matrix whose rows are as long by being
+ * repeated in every row (NumPy's rule); lowering makes the repetition
+ * explicit (ROWS), so that elementwise nodes only ever combine one shape
+ * with scalars.  A run-time dimension (`dim n <= 256;`) is an axis of its
+ * own: it equals itself only, never a number, and a -D n=5 turns it into
+ * the number 5.
  */
 #include "lower.h"
 
@@ -225,6 +233,9 @@ static NOINLINE Node *lower_name(Lowerer *L, const Ast *a) {
     int var = graph_find_var(L->g, name);
     if (var >= 0)
         return graph_var_node(L->g, var);
+    int dim = graph_find_dim(L->g, name);
+    if (dim >= 0) /* the size of a run-time dimension, a scalar */
+        return dag_dim(L->g, dim);
     if (strcmp(name, "pi") == 0)
         return dag_call(L->g, BI_PI, NULL, 0);
     if (strcmp(name, "e") == 0)
@@ -250,7 +261,7 @@ static NOINLINE Node *lower_name(Lowerer *L, const Ast *a) {
         diag_error(L->diag, a->loc, "undefined name '%s'%s", name, hint);
         return NULL;
     }
-    Shape scalar = {0, {0, 0}};
+    Shape scalar = {.rank = 0};
     var = graph_add_var(L->g, name, VAR_PARAM, scalar);
     if (var < 0) {
         out_of_memory(L, a->loc);
@@ -265,14 +276,28 @@ static const char *plural(int n) { return n == 1 ? "" : "s"; }
 
 /* --- shapes -------------------------------------------------------------------- */
 
-/* "[3,4]", "[5]" or "scalar" */
-static const char *shape_text(Shape s, char *buf, size_t size) {
-    if (s.rank == 0)
-        snprintf(buf, size, "scalar");
-    else if (s.rank == 1)
-        snprintf(buf, size, "[%d]", s.dim[0]);
+/* One axis as written: "784", or a run-time dimension's name "n". */
+static void axis_text(const Graph *g, Shape s, int k, char *buf, size_t size) {
+    if (s.dyn[k])
+        snprintf(buf, size, "%.40s", g->dims[s.dyn[k] - 1].name);
     else
-        snprintf(buf, size, "[%d,%d]", s.dim[0], s.dim[1]);
+        snprintf(buf, size, "%d", s.dim[k]);
+}
+
+/* "[3,4]", "[n,784]", "[5]" or "scalar" */
+static const char *shape_text(const Graph *g, Shape s, char *buf, size_t size) {
+    char a0[48], a1[48];
+    if (s.rank == 0) {
+        snprintf(buf, size, "scalar");
+        return buf;
+    }
+    axis_text(g, s, 0, a0, sizeof a0);
+    if (s.rank == 1) {
+        snprintf(buf, size, "[%s]", a0);
+        return buf;
+    }
+    axis_text(g, s, 1, a1, sizeof a1);
+    snprintf(buf, size, "[%s,%s]", a0, a1);
     return buf;
 }
 
@@ -283,9 +308,9 @@ static const char *shape_text(Shape s, char *buf, size_t size) {
 static NOINLINE Node *within_size(Lowerer *L, Loc loc, Node *n) {
     if (!n || shape_numel(n->shape) <= SHAPE_MAX_ELEMENTS)
         return n;
-    char sh[32];
+    char sh[112];
     diag_error(L->diag, loc, "too many elements: a value of shape %s has %lld, at most %d",
-               shape_text(n->shape, sh, sizeof sh), (long long)shape_numel(n->shape), SHAPE_MAX_ELEMENTS);
+               shape_text(L->g, n->shape, sh, sizeof sh), (long long)shape_numel(n->shape), SHAPE_MAX_ELEMENTS);
     return NULL;
 }
 
@@ -306,11 +331,11 @@ static void source_text(const Lowerer *L, Loc loc, char *buf, size_t size) {
 /* Reports operands whose shapes do not go together:
  *   shape mismatch in 'W @ x': [3,4] @ [5] */
 static NOINLINE Node *shape_error(Lowerer *L, Loc loc, Shape a, const char *op, Shape b) {
-    char text[64], sa[32], sb[32];
+    char text[64], sa[112], sb[112];
     source_text(L, loc, text, sizeof text);
     /* a comma separates arguments ("[3], [2]"); an operator stands between */
-    diag_error(L->diag, loc, "shape mismatch in '%s': %s%s%s %s", text, shape_text(a, sa, sizeof sa),
-               strcmp(op, ",") == 0 ? "" : " ", op, shape_text(b, sb, sizeof sb));
+    diag_error(L->diag, loc, "shape mismatch in '%s': %s%s%s %s", text, shape_text(L->g, a, sa, sizeof sa),
+               strcmp(op, ",") == 0 ? "" : " ", op, shape_text(L->g, b, sb, sizeof sb));
     return NULL;
 }
 
@@ -328,14 +353,72 @@ static void product_hint(Lowerer *L, Loc left, Loc right, Shape a, Shape b) {
                   "for the matrix product", lt, rt);
 }
 
-/* Elementwise operands: scalars broadcast; tensors must agree. */
+/* --- broadcasting ------------------------------------------------------------ */
+
+/* Products and powers: scalars broadcast; tensors must agree.  (A vector
+ * beside a matrix in a product is refused rather than repeated: `W x`
+ * means W @ x to its writer far more often than W times x in every row.) */
 static int same_or_scalar(Shape a, Shape b) { return a.rank == 0 || b.rank == 0 || shape_equal(a, b); }
+
+/* Sums and the arguments of functions: how an operand of shape b meets
+ * an elementwise operation of shape a (its largest operand).  As in
+ * NumPy, a vector lines up with a matrix's last axis: it is repeated in
+ * every row, and must be as long as a row. */
+typedef enum Fit {
+    FIT_SAME, /* a scalar, or a's own shape: as it is                       */
+    FIT_ROWS, /* a vector as long as the rows of the matrix a: in every row */
+    FIT_NONE  /* a shape mismatch                                           */
+} Fit;
+
+static Fit fit(Shape a, Shape b) {
+    if (b.rank == 0 || shape_equal(a, b))
+        return FIT_SAME;
+    if (a.rank == 2 && b.rank == 1 && axis_equal(shape_axis(b, 0), shape_axis(a, 1)))
+        return FIT_ROWS;
+    return FIT_NONE;
+}
+
+/* The shape an elementwise operation of these operands has: the first
+ * matrix's, else the first vector's, else a scalar. */
+static Shape widest(Node *const *v, int n) {
+    Shape s = shape_scalar;
+    for (int i = 0; i < n; i++)
+        if (v[i] && v[i]->shape.rank > s.rank)
+            s = v[i]->shape;
+    return s;
+}
+
+/* Operand *t of an elementwise operation of shape s, repeated in every
+ * row where it is a vector as long as the rows of the matrix s.  Returns
+ * 1, or 0 after reporting the mismatch (between `whole` and t, written at
+ * t_loc, with the operator `op`); a vector as long as the matrix's
+ * columns are high gets a note on how to repeat it in every column. */
+static NOINLINE int broadcast(Lowerer *L, Node **t, Shape s, Loc whole, Loc t_loc, const char *op) {
+    char k[48], text[64];
+    switch (fit(s, (*t)->shape)) {
+    case FIT_SAME:
+        return 1;
+    case FIT_ROWS:
+        *t = located(L, dag_rows(L->g, *t, shape_axis(s, 0)), t_loc);
+        return *t != NULL;
+    case FIT_NONE:
+        break;
+    }
+    shape_error(L, whole, s, op, (*t)->shape);
+    if (s.rank == 2 && (*t)->shape.rank == 1 && axis_equal(shape_axis((*t)->shape, 0), shape_axis(s, 0))) {
+        axis_text(L->g, s, 1, k, sizeof k);
+        source_text(L, t_loc, text, sizeof text);
+        diag_note(L->diag, t_loc, "a vector is repeated in every row of a matrix, so it must be as long as a row; "
+                                  "to repeat it in every column, write %s ones(%s)'", text, k);
+    }
+    return 0;
+}
 
 static NOINLINE Node *need_rank(Lowerer *L, const Ast *a, Node *n, int lo, int hi, const char *what) {
     if (!n || (n->shape.rank >= lo && n->shape.rank <= hi))
         return n;
-    char sh[32];
-    diag_error(L->diag, a->loc, "%s, got %s", what, shape_text(n->shape, sh, sizeof sh));
+    char sh[112];
+    diag_error(L->diag, a->loc, "%s, got %s", what, shape_text(L->g, n->shape, sh, sizeof sh));
     return NULL;
 }
 
@@ -356,15 +439,20 @@ static NOINLINE int check_arity(Lowerer *L, const Ast *a, const char *name, int 
     return 0;
 }
 
-/* Functions of whole vectors and matrices.  dot, mean, norm2 and
- * log_softmax are written with the others (a small set of node kinds does
- * everything): dot(u, v) = sum(u v), log_softmax(u) = u - logsumexp(u). */
+/* Functions of whole vectors and matrices.  dot, mean, norm2,
+ * log_softmax and cross_entropy are written with the others (a small set
+ * of node kinds does everything): dot(u, v) = sum(u v), log_softmax(u) =
+ * u - logsumexp(u), cross_entropy(s, y) = logsumexp(s) - sum(s onehot(y)).
+ * The functions of a row (softmax, log_softmax, logsumexp, cross_entropy)
+ * work on each row of a matrix; an axis argument picks the other axis. */
 static const struct {
     const char *name;
-    int nargs; /* -1: one or two (ones, zeros) */
-} tensor_functions[] = {{"sum", 1},     {"mean", 1},        {"dot", 2},       {"norm2", 1},
-                        {"softmax", 1}, {"log_softmax", 1}, {"logsumexp", 1}, {"transpose", 1},
-                        {"outer", 2},   {"ones", -1},       {"zeros", -1}};
+    int lo, hi; /* the arguments it takes */
+} tensor_functions[] = {{"sum", 1, 2},         {"mean", 1, 2},          {"dot", 2, 2},
+                        {"norm2", 1, 1},       {"softmax", 1, 2},       {"log_softmax", 1, 2},
+                        {"logsumexp", 1, 2},   {"transpose", 1, 1},     {"outer", 2, 2},
+                        {"ones", 1, 2},        {"zeros", 1, 2},         {"onehot", 2, 2},
+                        {"cross_entropy", 2, 2}};
 
 static int tensor_function(const char *name) {
     for (size_t i = 0; i < sizeof tensor_functions / sizeof *tensor_functions; i++)
@@ -395,20 +483,97 @@ static int spaced_call(const Lowerer *L, const Ast *a) {
     return src && src->text && at >= 0 && (size_t)at < src->len && src->text[at] != '(';
 }
 
-/* ones(m), zeros(m, n): positive integer constants. */
-static int constant_dim(Lowerer *L, const Ast *a, Node *n, int *dim) {
+/* ones(m), zeros(m, n), onehot(y, k): positive integer constants, or
+ * (not for onehot's k) the size of a run-time dimension. */
+static int constant_dim(Lowerer *L, const Ast *a, Node *n, int dynamic, Axis *axis) {
+    if (dynamic && n->kind == EX_DIM) {
+        axis->size = L->g->dims[n->u.dim].max;
+        axis->dyn = n->u.dim + 1;
+        return 1;
+    }
     if (n->kind != EX_CONST || !num_is_int(n->num[0]) || n->num[0].p < 1 || n->num[0].p > 1000000) {
-        diag_error(L->diag, a->loc, "a dimension must be a positive integer constant");
+        diag_error(L->diag, a->loc, "a dimension must be a positive integer constant%s",
+                   dynamic ? " or a run-time dimension" : "");
         return 0;
     }
-    *dim = (int)n->num[0].p;
+    *axis = axis_fixed((int)n->num[0].p);
     return 1;
+}
+
+/* The axis argument of a reduction or a function of rows: an integer
+ * constant, 0 or 1 (-1 the last axis, -2 the first), of a value of the
+ * given rank.  Returns the axis, or -1 after the error. */
+static int axis_argument(Lowerer *L, const Ast *a, Node *n, int rank) {
+    if (n->kind != EX_CONST || !num_is_int(n->num[0]) || n->num[0].p < -rank || n->num[0].p >= rank) {
+        diag_error(L->diag, a->loc, "the axis must be %s", rank == 2 ? "0 (down the columns) or 1 (along the rows)"
+                                                                     : "0 (the vector has one axis)");
+        return -1;
+    }
+    return (int)(n->num[0].p < 0 ? n->num[0].p + rank : n->num[0].p);
+}
+
+/* softmax, log_softmax, logsumexp, and cross entropy with the labels y,
+ * of a vector or of each row of a matrix x. */
+static Node *row_function(Graph *g, const char *name, Node *x, Node *y) {
+    if (strcmp(name, "softmax") == 0)
+        return dag_softmax(g, x);
+    Node *l = dag_logsumexp(g, x);
+    /* each row's logsumexp in every column of its row */
+    Node *spread = x->shape.rank == 2 ? dag_cols(g, l, shape_axis(x->shape, 1)) : l;
+    if (strcmp(name, "logsumexp") == 0)
+        return l;
+    /* log_softmax(u) = u - logsumexp(u): stable, and its gradient comes
+     * out as the familiar softmax(u) */
+    if (strcmp(name, "log_softmax") == 0)
+        return dag_sub(g, x, spread);
+    /* cross_entropy(s, y) = -log softmax(s)[y] = logsumexp(s) - s[y],
+     * with s[y] written sum(s onehot(y)) */
+    Node *hot = dag_mul(g, x, dag_onehot(g, y, shape_axis(x->shape, x->shape.rank - 1)));
+    return dag_sub(g, l, x->shape.rank == 2 ? dag_rowsum(g, hot) : dag_sum(g, hot));
+}
+
+/* The labels of onehot and cross_entropy must not depend on a parameter:
+ * onehot is piecewise constant in them, so their derivative would be
+ * silently zero.  Returns 1, or 0 after the error. */
+static NOINLINE int labels_are_data(Lowerer *L, const Ast *a, Node *y) {
+    unsigned char *mark = malloc(L->g->nnodes ? L->g->nnodes : 1);
+    if (!mark) {
+        out_of_memory(L, a->loc);
+        return 0;
+    }
+    dag_mark_reachable(L->g, &y, 1, mark);
+    const char *param = NULL;
+    for (int v = 0; v < L->g->nvars && !param; v++)
+        if (L->g->vars[v].role == VAR_PARAM && mark[L->g->vars[v].node->id])
+            param = L->g->vars[v].name;
+    free(mark);
+    if (param) {
+        diag_error(L->diag, a->loc, "the labels depend on the parameter '%s'; labels are data: declare them "
+                   "with 'input'", param);
+        return 0;
+    }
+    return 1;
+}
+
+/* cross_entropy(S, labels): one label per row of scores (a scalar label
+ * for a vector of scores), and data. */
+static NOINLINE int check_labels(Lowerer *L, const Ast *a, Node *s, Node *y) {
+    char ss[112], sy[112];
+    int rows = s->shape.rank == 2;
+    int fits = rows ? y->shape.rank == 1 && axis_equal(shape_axis(y->shape, 0), shape_axis(s->shape, 0))
+                    : y->shape.rank == 0;
+    if (!fits) {
+        diag_error(L->diag, a->kids[1]->loc, "'%s' needs one label per %s: %s for scores of shape %s, got %s",
+                   a->text, rows ? "row" : "vector", rows ? "a vector as long as the scores have rows" : "a scalar",
+                   shape_text(L->g, s->shape, ss, sizeof ss), shape_text(L->g, y->shape, sy, sizeof sy));
+        return 0;
+    }
+    return labels_are_data(L, a->kids[1], y);
 }
 
 static NOINLINE Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
     const char *name = tensor_functions[which].name;
-    int want = tensor_functions[which].nargs;
-    if (!check_arity(L, a, name, want < 0 ? 1 : want, want < 0 ? 2 : want))
+    if (!check_arity(L, a, name, tensor_functions[which].lo, tensor_functions[which].hi))
         return NULL;
     Node *x = lower_expr(L, a->kids[0]);
     Node *y = x && a->nkids > 1 ? lower_expr(L, a->kids[1]) : NULL;
@@ -416,15 +581,36 @@ static NOINLINE Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
         return NULL;
     Graph *g = L->g;
     if (strcmp(name, "ones") == 0 || strcmp(name, "zeros") == 0) {
-        Shape s = {a->nkids, {0, 0}};
-        if (!constant_dim(L, a->kids[0], x, &s.dim[0]) || (y && !constant_dim(L, a->kids[1], y, &s.dim[1])))
+        Axis m, n = axis_fixed(0);
+        if (!constant_dim(L, a->kids[0], x, 1, &m) || (y && !constant_dim(L, a->kids[1], y, 1, &n)))
             return NULL;
-        return dag_fill(g, dag_int(g, name[0] == 'o'), s);
+        return dag_fill(g, dag_int(g, name[0] == 'o'), y ? shape_mat(m, n) : shape_vec(m));
     }
-    if (strcmp(name, "sum") == 0)
-        return dag_sum(g, x);
-    if (strcmp(name, "mean") == 0)
-        return dag_mul(g, dag_num(g, num_rat(1, shape_numel(x->shape))), dag_sum(g, x));
+    if (strcmp(name, "onehot") == 0) {
+        Axis k;
+        if (!need_rank(L, a->kids[0], x, 0, 1, "'onehot' needs a label or a vector of labels") ||
+            !constant_dim(L, a->kids[1], y, 0, &k) || !labels_are_data(L, a->kids[0], x))
+            return NULL;
+        return dag_onehot(g, x, k);
+    }
+    /* an axis: sum(A, 0) sums down the columns, sum(A, 1) along the rows */
+    int axis = -1;
+    if (y && strcmp(name, "cross_entropy") != 0 && strcmp(name, "dot") != 0 && strcmp(name, "outer") != 0) {
+        if (!need_rank(L, a->kids[0], x, 1, 2, "an axis needs a vector or a matrix") ||
+            (axis = axis_argument(L, a->kids[1], y, x->shape.rank)) < 0)
+            return NULL;
+        if (x->shape.rank == 1)
+            axis = -1; /* the vector's only axis: as without one */
+    }
+    if (strcmp(name, "sum") == 0 || strcmp(name, "mean") == 0) {
+        Node *total = axis < 0 ? dag_sum(g, x) : axis == 0 ? dag_colsum(g, x) : dag_rowsum(g, x);
+        if (name[0] == 's')
+            return total;
+        /* the number of entries summed: a constant, or with a run-time
+         * dimension its size */
+        Node *count = axis < 0 ? dag_numel(g, x->shape) : dag_axis(g, x->shape, axis);
+        return dag_mul(g, dag_pow(g, count, dag_int(g, -1)), total);
+    }
     if (strcmp(name, "norm2") == 0) /* the Euclidean norm sqrt(sum(u^2)) */
         return dag_pow(g, dag_sum(g, dag_pow(g, x, dag_int(g, 2))), dag_num(g, num_rat(1, 2)));
     if (strcmp(name, "dot") == 0 || strcmp(name, "outer") == 0) {
@@ -439,16 +625,19 @@ static NOINLINE Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
     }
     if (strcmp(name, "transpose") == 0)
         return dag_transpose(g, need_rank(L, a->kids[0], x, 2, 2, "'transpose' needs a matrix"));
-    x = need_rank(L, a->kids[0], x, 1, 1, "a vector is needed here");
+    x = need_rank(L, a->kids[0], x, 1, 2, "a vector or a matrix is needed here");
     if (!x)
         return NULL;
-    if (strcmp(name, "softmax") == 0)
-        return dag_softmax(g, x);
-    if (strcmp(name, "logsumexp") == 0)
-        return dag_logsumexp(g, x);
-    /* log_softmax(u) = u - logsumexp(u): stable, and its gradient comes
-     * out as the familiar softmax(u) */
-    return dag_sub(g, x, dag_logsumexp(g, x));
+    if (strcmp(name, "cross_entropy") == 0) {
+        if (!check_labels(L, a, x, y))
+            return NULL;
+        return row_function(g, name, x, y);
+    }
+    if (axis == 0 && x->shape.rank == 2) { /* down the columns: the rows of the transpose */
+        Node *r = row_function(g, name, dag_transpose(g, x), NULL);
+        return r && r->shape.rank == 2 ? dag_transpose(g, r) : r;
+    }
+    return row_function(g, name, x, NULL);
 }
 
 /* The call of builtin fn (or sqrt, pow) named `name` in a, its arguments
@@ -458,9 +647,10 @@ static Node *lower_builtin(Lowerer *L, const Ast *a, int fn, const char *name, N
         if (!(args[i] = lower_expr(L, a->kids[i])))
             return NULL;
     Graph *g = L->g;
-    for (int i = 1; i < a->nkids; i++)
-        if (!same_or_scalar(args[0]->shape, args[i]->shape))
-            return shape_error(L, a->loc, args[0]->shape, ",", args[i]->shape);
+    Shape s = widest(args, a->nkids);
+    for (int i = 0; i < a->nkids; i++)
+        if (!broadcast(L, &args[i], s, a->loc, a->kids[i]->loc, ","))
+            return NULL;
     if (strcmp(name, "sqrt") == 0)
         return dag_pow(g, args[0], dag_num(g, num_rat(1, 2)));
     if (strcmp(name, "pow") == 0)
@@ -656,7 +846,8 @@ static Node *lower_call(Lowerer *L, const Ast *a) {
 
 /* --- expressions ------------------------------------------------------------- */
 
-/* a + b - c: terms are scalars or tensors of one shape. */
+/* a + b - c: terms are scalars or tensors of one shape, or vectors that
+ * fit the rows or columns of the matrix terms. */
 static Node *lower_sum(Lowerer *L, const Ast *a) {
     Graph *g = L->g;
     Node **v = malloc((size_t)a->nkids * sizeof *v);
@@ -666,16 +857,19 @@ static Node *lower_sum(Lowerer *L, const Ast *a) {
     }
     Node *r = NULL;
     int i = 0;
-    for (; i < a->nkids; i++) {
-        Node *t = lower_expr(L, a->kids[i]);
-        if (!t)
+    for (; i < a->nkids; i++)
+        if (!(v[i] = lower_expr(L, a->kids[i])))
             break;
-        if (i > 0 && !same_or_scalar(v[0]->shape, t->shape)) {
-            Loc whole = {a->loc.start, a->kids[i]->loc.end};
-            shape_error(L, whole, v[0]->shape, a->ops[i] == '-' ? "-" : "+", t->shape);
+    Shape s = widest(v, i);
+    for (int k = 0; k < i; k++) {
+        /* a term that does not fit is reported with what precedes it */
+        Loc whole = {a->loc.start, k > 0 ? a->kids[k]->loc.end : a->loc.end};
+        if (!broadcast(L, &v[k], s, whole, a->kids[k]->loc, k > 0 && a->ops[k] == '-' ? "-" : "+")) {
+            i = -1;
             break;
         }
-        v[i] = i > 0 && a->ops[i] == '-' ? located(L, dag_neg(g, t), a->kids[i]->loc) : t;
+        if (k > 0 && a->ops[k] == '-')
+            v[k] = located(L, dag_neg(g, v[k]), a->kids[k]->loc);
     }
     if (i == a->nkids)
         r = dag_add_n(g, v, a->nkids);
@@ -790,9 +984,9 @@ static Node *lower_index(Lowerer *L, const Ast *a) {
         return NULL;
     int nsub = a->nkids - 1;
     if (x->shape.rank == 0 || nsub > x->shape.rank) {
-        char sh[32];
+        char sh[112];
         diag_error(L->diag, a->loc, "%d subscript%s for a value of shape %s", nsub, plural(nsub),
-                   shape_text(x->shape, sh, sizeof sh));
+                   shape_text(L->g, x->shape, sh, sizeof sh));
         return NULL;
     }
     int sub[2] = {0, 0};
@@ -800,6 +994,12 @@ static Node *lower_index(Lowerer *L, const Ast *a) {
         Node *i = lower_expr(L, a->kids[k + 1]);
         if (!i)
             return NULL;
+        if (x->shape.dyn[k]) {
+            diag_error(L->diag, a->kids[k + 1]->loc,
+                       "a subscript along the run-time dimension '%s': its size is known only when the program "
+                       "runs", L->g->dims[x->shape.dyn[k] - 1].name);
+            return NULL;
+        }
         if (i->kind != EX_CONST || !num_is_int(i->num[0])) {
             diag_error(L->diag, a->kids[k + 1]->loc, "a subscript must be an integer constant");
             return NULL;
@@ -937,6 +1137,132 @@ static Node *lower_expr(Lowerer *L, const Ast *a) {
 
 /* --- statements --------------------------------------------------------------- */
 
+/* The value -D gives `name`, if it gives one. */
+static const Define *defined(const Lowerer *L, const char *name) {
+    for (int i = 0; L->opt && i < L->opt->ndefines; i++)
+        if (strcmp(L->opt->defines[i].name, name) == 0)
+            return &L->opt->defines[i];
+    return NULL;
+}
+
+/* dim n <= 256: a run-time dimension, or with -D n=5 the number 5 (the
+ * name then stands for it everywhere, as any -D constant does). */
+static NOINLINE int lower_dim_decl(Lowerer *L, const Ast *s) {
+    const char *name = s->text;
+    Num d;
+    if (num_parse(s->kids[0]->text, &d) != NUM_OK || !num_is_int(d) || d.p < 1 || d.p > 1000000) {
+        diag_error(L->diag, s->kids[0]->loc,
+                   "the largest size of a run-time dimension must be a positive integer (at most 1000000)");
+        return -1;
+    }
+    if (is_function_name(name) || strcmp(name, "pi") == 0 || strcmp(name, "e") == 0) {
+        diag_error(L->diag, s->name_loc, "cannot declare '%s': it is a built-in name", name);
+        return -1;
+    }
+    if (graph_find_dim(L->g, name) >= 0 || graph_find_var(L->g, name) >= 0) {
+        diag_error(L->diag, s->name_loc, "'%s' is declared twice", name);
+        return -1;
+    }
+    if (is_assigned(L, name)) {
+        diag_error(L->diag, s->name_loc, "cannot declare the dimension '%s': the program assigns to it", name);
+        return -1;
+    }
+    const Define *def = defined(L, name);
+    if (def) {
+        if (!(def->value >= 1 && def->value <= (double)d.p && def->value == floor(def->value))) {
+            diag_error(L->diag, s->loc, "-D %s=%g: the size of '%s' must be an integer from 1 to %lld", name,
+                       def->value, name, (long long)d.p);
+            return -1;
+        }
+        return 0;
+    }
+    if (graph_add_dim(L->g, name, (int)d.p) < 0) {
+        if (L->g->failed)
+            out_of_memory(L, s->loc);
+        else
+            diag_error(L->diag, s->name_loc, "too many run-time dimensions (at most %d)", GRAPH_MAX_DIMS);
+        return -1;
+    }
+    return 0;
+}
+
+/* Dimension k of a declaration: a number, the name of a run-time
+ * dimension, or a name -D binds to a number.  0, or -1 after the error. */
+static int decl_axis(Lowerer *L, const Ast *k, Axis *axis) {
+    if (k->kind == AST_NAME) {
+        const Define *def = defined(L, k->text);
+        int dim = graph_find_dim(L->g, k->text);
+        if (def && def->value >= 1 && def->value <= 1000000 && def->value == floor(def->value)) {
+            *axis = axis_fixed((int)def->value);
+            return 0;
+        }
+        if (!def && dim >= 0) {
+            *axis = (Axis){L->g->dims[dim].max, dim + 1};
+            return 0;
+        }
+        diag_error(L->diag, k->loc, def ? "the dimension '%s' must be a positive integer (at most 1000000)"
+                                        : "'%s' is not a dimension: declare it first, with its largest size "
+                                          "(dim %s <= 256;)",
+                   k->text, k->text);
+        return -1;
+    }
+    Num d;
+    if (num_parse(k->text, &d) != NUM_OK || !num_is_int(d) || d.p < 1 || d.p > 1000000) {
+        diag_error(L->diag, k->loc, "a dimension must be a positive integer (at most 1000000)");
+        return -1;
+    }
+    *axis = axis_fixed((int)d.p);
+    return 0;
+}
+
+/* param W[3,4], b[3];  input X[n,784], y[n] */
+static NOINLINE int lower_decl(Lowerer *L, const Ast *s) {
+    Shape shape = shape_scalar;
+    if (s->nkids > 2) {
+        diag_error(L->diag, s->loc, "'%s' has %d dimensions; vectors [n] and matrices [m,n] are supported",
+                   s->text, s->nkids);
+        return -1;
+    }
+    Axis ax[2];
+    for (int k = 0; k < s->nkids; k++)
+        if (decl_axis(L, s->kids[k], &ax[k]) != 0)
+            return -1;
+    if (s->nkids == 1)
+        shape = shape_vec(ax[0]);
+    else if (s->nkids == 2)
+        shape = shape_mat(ax[0], ax[1]);
+    if (shape_numel(shape) > SHAPE_MAX_ELEMENTS) {
+        diag_error(L->diag, s->loc, "'%s' is too large", s->text);
+        return -1;
+    }
+    if (is_function_name(s->text) || strcmp(s->text, "pi") == 0 || strcmp(s->text, "e") == 0) {
+        diag_error(L->diag, s->name_loc, "cannot declare '%s': it is a built-in name", s->text);
+        return -1;
+    }
+    if (!(s->flags & AST_INPUT) && shape_is_dynamic(shape)) {
+        diag_error(L->diag, s->loc, "the parameter '%s' has a run-time dimension: parameters have fixed shapes "
+                   "(declare data with 'input')", s->text);
+        return -1;
+    }
+    int existing = graph_find_var(L->g, s->text);
+    if ((existing >= 0 && !L->vars_fixed) || graph_find_dim(L->g, s->text) >= 0) {
+        diag_error(L->diag, s->name_loc, "'%s' is declared twice", s->text);
+        return -1;
+    }
+    if (existing >= 0 && shape.rank > 0) {
+        diag_error(L->diag, s->name_loc, "'%s' is a vector or matrix: it cannot also be given in --vars",
+                   s->text);
+        return -1;
+    }
+    int var = graph_add_var(L->g, s->text, (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM, shape);
+    if (var < 0) {
+        out_of_memory(L, s->loc);
+        return -1;
+    }
+    L->g->vars[var].role = (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM;
+    return 0;
+}
+
 static int lower_statements(Lowerer *L, Ast *const *stmts, int n);
 
 static int lower_statement(Lowerer *L, const Ast *s) {
@@ -949,6 +1275,10 @@ static int lower_statement(Lowerer *L, const Ast *s) {
         int var = graph_find_var(L->g, s->text);
         if (var >= 0 && (L->has_decls || L->vars_fixed)) {
             diag_error(L->diag, s->name_loc, "cannot assign to '%s': it is a declared variable", s->text);
+            return -1;
+        }
+        if (graph_find_dim(L->g, s->text) >= 0) {
+            diag_error(L->diag, s->name_loc, "cannot assign to '%s': it is a run-time dimension", s->text);
             return -1;
         }
         Node *v = lower_expr(L, s->kids[0]);
@@ -978,48 +1308,8 @@ static int lower_statement(Lowerer *L, const Ast *s) {
         }
         return 0;
     }
-    case AST_DECL: {
-        Shape shape = shape_scalar;
-        if (s->nkids > 2) {
-            diag_error(L->diag, s->loc, "'%s' has %d dimensions; vectors [n] and matrices [m,n] are supported",
-                       s->text, s->nkids);
-            return -1;
-        }
-        for (int k = 0; k < s->nkids; k++) {
-            Num d;
-            if (num_parse(s->kids[k]->text, &d) != NUM_OK || !num_is_int(d) || d.p < 1 || d.p > 1000000) {
-                diag_error(L->diag, s->kids[k]->loc, "a dimension must be a positive integer (at most 1000000)");
-                return -1;
-            }
-            shape.dim[k] = (int)d.p;
-        }
-        shape.rank = s->nkids;
-        if (shape_numel(shape) > SHAPE_MAX_ELEMENTS) {
-            diag_error(L->diag, s->loc, "'%s' is too large", s->text);
-            return -1;
-        }
-        if (is_function_name(s->text) || strcmp(s->text, "pi") == 0 || strcmp(s->text, "e") == 0) {
-            diag_error(L->diag, s->name_loc, "cannot declare '%s': it is a built-in name", s->text);
-            return -1;
-        }
-        int existing = graph_find_var(L->g, s->text);
-        if (existing >= 0 && !L->vars_fixed) {
-            diag_error(L->diag, s->name_loc, "'%s' is declared twice", s->text);
-            return -1;
-        }
-        if (existing >= 0 && shape.rank > 0) {
-            diag_error(L->diag, s->name_loc, "'%s' is a vector or matrix: it cannot also be given in --vars",
-                       s->text);
-            return -1;
-        }
-        int var = graph_add_var(L->g, s->text, (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM, shape);
-        if (var < 0) {
-            out_of_memory(L, s->loc);
-            return -1;
-        }
-        L->g->vars[var].role = (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM;
-        return 0;
-    }
+    case AST_DECL:
+        return (s->flags & AST_DIM) ? lower_dim_decl(L, s) : lower_decl(L, s);
     default: {
         /* an expression used as a statement is evaluated for its errors */
         Node *n = lower_expr(L, s);
@@ -1199,7 +1489,7 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
     if (ast_find_repeated(ast, &L.repeated) != 0)
         out_of_memory(&L, ast->loc);
     out->has_decls = L.has_decls;
-    Shape scalar = {0, {0, 0}};
+    Shape scalar = {.rank = 0};
     if (opt && opt->vars) {
         L.vars_fixed = 1;
         for (int i = 0; i < opt->nvars; i++)

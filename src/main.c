@@ -64,6 +64,7 @@ typedef struct Options {
     int emit_c, emit_test; /* --emit c (or an AD kind), --emit-test     */
     SdEmitKind emit_kind;
     int unroll;            /* --unroll: tensor kernels without loops    */
+    int blas;              /* --blas cblas: products by cblas_?gemm     */
     int emit_main;         /* --emit-main train                         */
     /* teaching (docs/teaching.md) */
     int swell, trace, factor; /* --swell, --trace, --factor               */
@@ -176,6 +177,8 @@ static void print_help(void) {
           "      --type T          double (default) or float\n"
           "      --unroll          vectors and matrices as straight-line code, no loops\n"
           "                        (for small fixed sizes)\n"
+          "      --blas cblas      products of matrices by cblas_dgemm/cblas_sgemm (link\n"
+          "                        with a CBLAS: -lopenblas or -lblas); default: loops\n"
           "      --emit-test       also write NAME_test.c, a finite-difference check\n"
           "      --emit-main train also write NAME_main.c, a training program for a loss\n"
           "                        whose data are declared with 'input'\n"
@@ -228,7 +231,7 @@ enum {
     OPT_ORDER, OPT_EXPAND, OPT_TOGETHER, OPT_CHECK, OPT_MODE, OPT_KINK, OPT_MAX_NODES, OPT_TOL, OPT_SAMPLES,
     OPT_SEED, OPT_STATS, OPT_NAME, OPT_TYPE, OPT_EMIT, OPT_EMIT_TEST, OPT_EMIT_MAIN, OPT_UNROLL,
     OPT_SWELL, OPT_SWEEP, OPT_PLOT, OPT_DOT, OPT_DOT_TREE, OPT_TRACE, OPT_FACTOR, OPT_DEMO,
-    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE, OPT_DOT_SHARED,
+    OPT_DUMP, OPT_PLOT_TITLE, OPT_PLOT_SIZE, OPT_DOT_SHARED, OPT_BLAS,
     OPT_LAST /* one past the last */
 };
 
@@ -248,7 +251,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"stats", no_argument, NULL, OPT_STATS},
     {"name", required_argument, NULL, OPT_NAME}, {"type", required_argument, NULL, OPT_TYPE},
     {"emit", required_argument, NULL, OPT_EMIT}, {"emit-test", no_argument, NULL, OPT_EMIT_TEST},
-    {"unroll", no_argument, NULL, OPT_UNROLL},
+    {"unroll", no_argument, NULL, OPT_UNROLL}, {"blas", required_argument, NULL, OPT_BLAS},
     {"emit-main", required_argument, NULL, OPT_EMIT_MAIN},
     {"swell", no_argument, NULL, OPT_SWELL},   {"sweep", required_argument, NULL, OPT_SWEEP},
     {"plot", required_argument, NULL, OPT_PLOT}, {"dot", required_argument, NULL, OPT_DOT},
@@ -888,6 +891,14 @@ static int parse_options(int argc, char **argv, Options *o) {
         case OPT_UNROLL:
             o->unroll = 1;
             break;
+        case OPT_BLAS:
+            if (strcmp(optarg, "cblas") == 0)
+                o->blas = 1;
+            else if (strcmp(optarg, "none") != 0) {
+                usage_error("--blas takes 'cblas' (or 'none', the default), not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case OPT_EMIT_MAIN:
             if (strcmp(optarg, "train") != 0) {
                 usage_error("--emit-main takes 'train', not '%s'", optarg);
@@ -1249,7 +1260,7 @@ enum {
     O_CHECK = 1 << 4, O_C = 1 << 5, O_TEST = 1 << 6, O_MAIN = 1 << 7, O_TRACE = 1 << 8,
     O_FACTOR = 1 << 9, O_DOT = 1 << 10, O_PLOT = 1 << 11, O_SWEEP = 1 << 12, O_OUTFILE = 1 << 13,
     O_AD = 1 << 14, O_UNROLL = 1 << 15, O_PLOTSTYLE = 1 << 16, O_DOTSHARED = 1 << 17,
-    O_DOTDAG = 1 << 18, O_TOGETHER = 1 << 19
+    O_DOTDAG = 1 << 18, O_TOGETHER = 1 << 19, O_BLAS = 1 << 20
 };
 
 static unsigned option_bits(const Options *o) {
@@ -1261,7 +1272,7 @@ static unsigned option_bits(const Options *o) {
            (o->output ? O_OUTFILE : 0) | (o->emit_kind != SD_EMIT_SYMBOLIC ? O_AD : 0) |
            (o->unroll ? O_UNROLL : 0) | (o->plot_title || o->plot_width ? O_PLOTSTYLE : 0) |
            (o->dot_shared_constants ? O_DOTSHARED : 0) | (o->dot ? O_DOTDAG : 0) |
-           (o->together ? O_TOGETHER : 0);
+           (o->together ? O_TOGETHER : 0) | (o->blas ? O_BLAS : 0);
 }
 
 /* Each row: when any option of `when` is given, every option of `needs`
@@ -1281,6 +1292,7 @@ static const struct {
      "C output is for gradients, Jacobians and Hessians (not with --expand, --simplify or --order)"},
     {O_TOGETHER, 0, O_C | O_EXPAND, "--together prints derivatives in textbook form (not with C output or --expand)"},
     {O_HESSIAN, 0, O_ORDER, "--hessian and --order ask for different derivatives: give one"},
+    {O_BLAS, 0, O_UNROLL, "--blas calls a BLAS for the loops of matrix products, which --unroll writes out: give one"},
     {O_AD, 0, O_HESSIAN, "--hessian needs the symbolic kernel (--emit c), not an AD one"},
     {O_TRACE, 0, O_HESSIAN | O_ORDER | O_SIMPLIFY,
      "--trace shows the first derivatives of a scalar program"},
@@ -1464,7 +1476,8 @@ static int run_swell(const Options *o, const char *text, size_t len, const char 
  * or as one self-contained text on standard output. */
 static int write_code(const Options *o, SdProgram *p, SdResult *r, Output *out) {
     SdEmitOptions eo = {.name = o->name, .type = o->use_float ? SD_FLOAT : SD_DOUBLE,
-                        .kind = o->emit_kind, .unroll = o->unroll, .test_program = o->emit_test,
+                        .kind = o->emit_kind, .unroll = o->unroll, .blas = o->blas ? SD_BLAS_CBLAS : SD_BLAS_NONE,
+                        .test_program = o->emit_test,
                         .train_program = o->emit_main, .self_contained = !o->output,
                         .header_name = o->header_path ? base_name(o->header_path) : NULL,
                         .command_line = o->command_line};
@@ -1526,7 +1539,7 @@ static int run(Options *o, Output *out) {
     SdCompileOptions copt = compile_options(o, name, o->defines, o->ndefines);
     SdProgram *p = NULL;
     SdResult *r = NULL;
-    SdValues values = {NULL, NULL, NULL};
+    SdValues values = {NULL, NULL, NULL, NULL};
     SdCheckReport check;
     int checked = 0;
     double *point = NULL;

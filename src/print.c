@@ -25,6 +25,10 @@ typedef struct Printer {
     int latex;
     int *temp;          /* temp[id] > 0: printed as a named temporary */
     const char *prefix; /* temporaries' name prefix                    */
+    const Node *bcast;  /* the elementwise node whose arguments are being
+                           printed, when a vector repeated in its rows or
+                           columns prints as the bare vector (see
+                           prints_bare); else NULL                       */
 } Printer;
 
 static void print_node(Printer *p, const Node *n, int ctx);
@@ -82,6 +86,8 @@ static int node_prec(const Printer *p, const Node *n) {
         return p->latex ? P_POW : P_POW;
     case EX_MATMUL:
     case EX_OUTER:
+    case EX_ROWS: /* ones(m) b' */
+    case EX_COLS: /* v ones(k)' */
         return P_PROD;
     case EX_FILL:
         return dag_is_num(n->args[0], 0) || dag_is_num(n->args[0], 1) ? P_ATOM : P_PROD;
@@ -92,10 +98,59 @@ static int node_prec(const Printer *p, const Node *n) {
     case EX_SUM:
     case EX_SOFTMAX:
     case EX_LOGSUMEXP:
+    case EX_ROWSUM:
+    case EX_COLSUM:
+    case EX_ONEHOT:
+    case EX_DIM:
     case EX_COUNT:
         break;
     }
     return P_ATOM;
+}
+
+/* --- vectors repeated in rows ------------------------------------------------ *
+ * X @ W' + b holds ROWS(b), b in every row.  Where the reader sees the
+ * matrix it is added to, it prints as b, which lowering repeats the same
+ * way: as a term of a sum, or an argument of a function, beside a matrix
+ * that is no repetition itself (possibly scaled: X - 2*b).  Elsewhere it
+ * prints as ones(m) b', and COLS(v), v in every column, as v ones(k)'. */
+
+/* A matrix that is not a repeated vector or constant. */
+static int real_matrix(const Node *n) {
+    if (n->shape.rank != 2 || n->kind == EX_ROWS || n->kind == EX_COLS || n->kind == EX_FILL)
+        return 0;
+    if (n->kind != EX_MUL)
+        return 1;
+    for (int k = 0; k < n->nargs; k++)
+        if (real_matrix(n->args[k]))
+            return 1;
+    return 0;
+}
+
+/* Is n a repetition that prints bare here? */
+static int prints_bare(const Printer *p, const Node *n) {
+    return n->kind == EX_ROWS && p->bcast && shape_equal(p->bcast->shape, n->shape);
+}
+
+/* The context n's arguments are printed in: n itself for a sum or call of
+ * matrices with a real matrix among its arguments; the context it was
+ * printed in for a product of scalars and rows (2*b in X - 2*b); else
+ * none. */
+static const Node *bare_context(const Node *n, const Node *outer) {
+    if (n->shape.rank != 2)
+        return NULL;
+    if (n->kind == EX_ADD || n->kind == EX_CALL) {
+        for (int k = 0; k < n->nargs; k++)
+            if (real_matrix(n->args[k]))
+                return n;
+        return NULL;
+    }
+    if (n->kind != EX_MUL || !outer || !shape_equal(outer->shape, n->shape))
+        return NULL;
+    for (int k = 0; k < n->nargs; k++)
+        if (n->args[k]->shape.rank != 0 && n->args[k]->kind != EX_ROWS)
+            return NULL;
+    return outer;
 }
 
 /* Degree of a term as a polynomial in the variables (other factors count
@@ -647,7 +702,7 @@ static void print_temp_name(Printer *p, int index) {
         sb_printf(p->out, "%s%d", p->prefix, index);
 }
 
-static void print_function(Printer *p, const char *name, const Node *arg) {
+static void print_function_name(Printer *p, const char *name) {
     if (p->latex) {
         sb_puts(p->out, "\\operatorname{");
         for (; *name; name++) {
@@ -659,13 +714,37 @@ static void print_function(Printer *p, const char *name, const Node *arg) {
     } else {
         sb_puts(p->out, name);
     }
+}
+
+static void print_function(Printer *p, const char *name, const Node *arg) {
+    print_function_name(p, name);
     open_paren(p);
     print_node(p, arg, 0);
     close_paren(p);
 }
 
+/* A variable's or a run-time dimension's name. */
+static void print_name(Printer *p, const char *name) {
+    if (p->latex)
+        print_latex_name(p->out, name);
+    else
+        sb_puts(p->out, name);
+}
+
+/* One axis: its number, or a run-time dimension's name. */
+static void print_axis(Printer *p, Shape s, int k) {
+    if (!s.dyn[k])
+        sb_printf(p->out, "%d", s.dim[k]);
+    else
+        print_name(p, p->g->dims[s.dyn[k] - 1].name);
+}
+
 static void print_dims(Printer *p, Shape s) {
-    sb_printf(p->out, s.rank == 1 ? "%d" : "%d, %d", s.dim[0], s.dim[1]);
+    print_axis(p, s, 0);
+    if (s.rank == 2) {
+        sb_puts(p->out, ", ");
+        print_axis(p, s, 1);
+    }
 }
 
 /* A literal of zeros with `value` at element or row `index`. */
@@ -768,6 +847,35 @@ static void print_tensor(Printer *p, const Node *n) {
     case EX_LOGSUMEXP:
         print_function(p, "logsumexp", n->args[0]);
         break;
+    case EX_ROWSUM: /* sum(A, 1): along each row */
+    case EX_COLSUM: /* sum(A, 0): down each column */
+    case EX_ONEHOT: /* onehot(y, k) */
+        print_function_name(p, n->kind == EX_ONEHOT ? "onehot" : "sum");
+        open_paren(p);
+        print_node(p, n->args[0], 0);
+        sb_puts(p->out, ", ");
+        if (n->kind == EX_ONEHOT)
+            print_axis(p, n->shape, n->shape.rank - 1);
+        else
+            sb_puts(p->out, n->kind == EX_ROWSUM ? "1" : "0");
+        close_paren(p);
+        break;
+    case EX_ROWS: /* ones(m) b': b in every row */
+        sb_puts(p->out, p->latex ? "\\mathbf{1}_{" : "ones(");
+        print_axis(p, n->shape, 0);
+        sb_puts(p->out, p->latex ? "} " : ") ");
+        print_node(p, n->args[0], P_ATOM);
+        sb_puts(p->out, p->latex ? "^\\top" : "'");
+        break;
+    case EX_COLS: /* v ones(k)': v in every column */
+        print_node(p, n->args[0], P_PROD);
+        sb_puts(p->out, p->latex ? " \\mathbf{1}_{" : " ones(");
+        print_axis(p, n->shape, 1);
+        sb_puts(p->out, p->latex ? "}^\\top" : ")'");
+        break;
+    case EX_DIM:
+        print_name(p, p->g->dims[n->u.dim].name);
+        break;
     default:
         break;
     }
@@ -779,10 +887,7 @@ static void print_body(Printer *p, const Node *n) {
         print_const(p, n->num[0]);
         break;
     case EX_VAR:
-        if (p->latex)
-            print_latex_name(p->out, p->g->vars[n->u.var].name);
-        else
-            sb_puts(p->out, p->g->vars[n->u.var].name);
+        print_name(p, p->g->vars[n->u.var].name);
         break;
     case EX_ADD:
         print_sum(p, n);
@@ -812,16 +917,25 @@ static void print_node(Printer *p, const Node *n, int ctx) {
         print_temp_name(p, p->temp[n->id]);
         return;
     }
+    const Node *outer = p->bcast;
+    if (prints_bare(p, n)) { /* b in X @ W' + b */
+        p->bcast = NULL;
+        print_node(p, n->args[0], ctx);
+        p->bcast = outer;
+        return;
+    }
     int paren = node_prec(p, n) < ctx;
     if (paren)
         open_paren(p);
+    p->bcast = bare_context(n, outer);
     print_body(p, n);
+    p->bcast = outer;
     if (paren)
         close_paren(p);
 }
 
 void print_expr(StrBuf *out, const Graph *g, const Node *n, PrintStyle style) {
-    Printer p = {out, g, style == PRINT_LATEX, NULL, "t"};
+    Printer p = {out, g, style == PRINT_LATEX, NULL, "t", NULL};
     print_node(&p, n, 0);
 }
 
@@ -913,7 +1027,7 @@ PrintSession *print_begin(const Graph *g, Node *const *roots, int nroots, PrintS
      * large graph (a wide Jacobian's entries) costs no pass over the graph */
     double small = dag_tree_size_at_most(g, roots, nroots, PRINT_INLINE_LIMIT);
     if (s && small <= PRINT_INLINE_LIMIT) {
-        Printer p = {defs, g, style == PRINT_LATEX, NULL, temp_prefix(g)};
+        Printer p = {defs, g, style == PRINT_LATEX, NULL, temp_prefix(g), NULL};
         s->p = p;
         return s;
     }
@@ -924,7 +1038,7 @@ PrintSession *print_begin(const Graph *g, Node *const *roots, int nroots, PrintS
         defs->failed = 1;
         return NULL;
     }
-    Printer p = {defs, g, style == PRINT_LATEX, temp, temp_prefix(g)};
+    Printer p = {defs, g, style == PRINT_LATEX, temp, temp_prefix(g), NULL};
     s->p = p;
     int ntemps = choose_temps(g, roots, nroots, temp);
     if (ntemps < 0) {

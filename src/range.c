@@ -396,6 +396,22 @@ static Range pow_range(const Node *n) {
 
 static double numel(Shape s) { return (double)shape_numel(s); }
 
+/* A sum of the elements of a (count of them, dynamic: from 1 up to count
+ * when a run-time dimension decides it): k terms in [lo, hi] sum to
+ * [k lo, k hi], and the hull over k is that of its ends. */
+static Range sum_of(Range a, double count, int dynamic) {
+    Range r = times_count(a, count);
+    return dynamic ? hull(times_count(a, 1), r) : r;
+}
+
+/* The length of a row of s (of a vector: s itself), and whether a run-time
+ * dimension decides it. */
+static double row_length(Shape s, int *dynamic) {
+    int k = s.rank == 2 ? 1 : 0;
+    *dynamic = s.rank > 0 && s.dyn[k];
+    return s.rank == 0 ? 1 : (double)s.dim[k];
+}
+
 uint16_t range_of_node(const Node *n) {
     Range r = unknown();
     switch ((NodeKind)n->kind) {
@@ -435,7 +451,8 @@ uint16_t range_of_node(const Node *n) {
         r = call_range(n);
         break;
     case EX_MATMUL: /* each entry a sum of inner-dimension products */
-        r = times_count(mul(range_of(n->args[0]), range_of(n->args[1])), n->args[1]->shape.dim[0]);
+        r = sum_of(mul(range_of(n->args[0]), range_of(n->args[1])), n->args[1]->shape.dim[0],
+                   n->args[1]->shape.dyn[0]);
         break;
     case EX_OUTER:
         r = mul(range_of(n->args[0]), range_of(n->args[1]));
@@ -443,28 +460,50 @@ uint16_t range_of_node(const Node *n) {
     case EX_TRANSPOSE:
     case EX_INDEX:
     case EX_FILL:
+    case EX_ROWS:
+    case EX_COLS:
         r = range_of(n->args[0]);
+        break;
+    case EX_ROWSUM: /* the sums of rows, or of columns */
+    case EX_COLSUM: {
+        Shape s = n->args[0]->shape;
+        int k = n->kind == EX_ROWSUM ? 1 : 0;
+        r = sum_of(range_of(n->args[0]), s.dim[k], s.dyn[k]);
+        break;
+    }
+    case EX_ONEHOT: /* 0 or 1, NaN for a label that is no class */
+        r = hull(point(0), point(1));
+        r.total = 0;
+        break;
+    case EX_DIM: /* a run-time dimension's size: at least 1 */
+        r.lo = 1;
+        r.lo_closed = 1;
+        r.nonzero = 1;
+        r.total = 1;
+        r = normal(r);
         break;
     case EX_SCATTER: /* the value, and zeros */
         r = hull(range_of(n->args[0]), point(0));
         break;
     case EX_SUM:
-        r = times_count(range_of(n->args[0]), numel(n->args[0]->shape));
+        r = sum_of(range_of(n->args[0]), numel(n->args[0]->shape), shape_is_dynamic(n->args[0]->shape));
         break;
     case EX_SOFTMAX: { /* (0, 1), all of 1 for a single element */
         Range a = range_of(n->args[0]);
         r = point(1);
         r.lo = 0;
-        r.hi_closed = numel(n->shape) <= 1;
+        int dynamic;
+        r.hi_closed = row_length(n->shape, &dynamic) <= 1 || dynamic;
         r.nonzero = 1;
         r.total = a.total;
         break;
     }
     case EX_LOGSUMEXP: { /* between max(u) and max(u) + ln(n) */
         Range a = range_of(n->args[0]);
-        double m = numel(n->args[0]->shape);
+        int dynamic;
+        double m = row_length(n->args[0]->shape, &dynamic);
         r = a;
-        r.lo_closed = a.lo_closed && m <= 1;
+        r.lo_closed = a.lo_closed && (m <= 1 || dynamic);
         r.hi = a.hi + log(m);
         r.nonzero = 0;
         r = normal(r);

@@ -17,7 +17,13 @@
  * logsumexp(u) is written m + log(sum_i exp(u_i - m)) with m the largest
  * u_i, so that the twin stays finite where the tensor program is; its
  * derivative is exact whatever a tie of max contributes, since d/dm of
- * the form is 1 - 1 = 0.
+ * the form is 1 - 1 = 0.  softmax and logsumexp of a matrix work row by
+ * row.  onehot(y, k) compares the label with each class by steps,
+ * step(y - j + 1/2) step(j + 1/2 - y): 1 at the class, 0 elsewhere, and
+ * (unlike the tensor program's NaN) 0 for a label that is no class.
+ *
+ * Only programs of fixed shapes have a twin: a run-time dimension has no
+ * number of elements to write out.
  */
 #include "scalarize.h"
 
@@ -146,15 +152,59 @@ static int elements(Sc *c, const Node *n, Node **out) {
         for (long e = 0; e < m; e++)
             out[e] = c->el[n->args[0]->id][0];
         return 0;
-    case EX_LOGSUMEXP:
-        out[0] = lse(c, c->el[n->args[0]->id], numel(n->args[0]));
-        return 0;
-    case EX_SOFTMAX: {
-        Node *l = lse(c, c->el[n->args[0]->id], m);
-        for (long e = 0; e < m; e++)
-            out[e] = dag_call1(s, BI_EXP, dag_sub(s, c->el[n->args[0]->id][e], l));
+    case EX_LOGSUMEXP: { /* of a vector, or of each row */
+        const Node *a = n->args[0];
+        long len = a->shape.rank == 2 ? a->shape.dim[1] : a->shape.dim[0];
+        for (long i = 0; i < m; i++)
+            out[i] = lse(c, c->el[a->id] + i * len, len);
         return 0;
     }
+    case EX_SOFTMAX: {
+        long len = n->shape.rank == 2 ? n->shape.dim[1] : n->shape.dim[0];
+        for (long i = 0; i < m / len; i++) {
+            Node *const *u = c->el[n->args[0]->id] + i * len;
+            Node *l = lse(c, u, len);
+            for (long e = 0; e < len; e++)
+                out[i * len + e] = dag_call1(s, BI_EXP, dag_sub(s, u[e], l));
+        }
+        return 0;
+    }
+    case EX_ROWS:
+    case EX_COLS: {
+        long q = n->shape.dim[1];
+        for (long e = 0; e < m; e++)
+            out[e] = c->el[n->args[0]->id][n->kind == EX_ROWS ? e % q : e / q];
+        return 0;
+    }
+    case EX_ROWSUM:
+    case EX_COLSUM: {
+        const Node *a = n->args[0];
+        long rows = a->shape.dim[0], cols = a->shape.dim[1];
+        long len = n->kind == EX_ROWSUM ? cols : rows;
+        Node **terms = malloc((size_t)(len ? len : 1) * sizeof *terms);
+        if (!terms)
+            return -1;
+        for (long i = 0; i < m; i++) {
+            for (long t = 0; t < len; t++)
+                terms[t] = c->el[a->id][n->kind == EX_ROWSUM ? i * cols + t : t * cols + i];
+            out[i] = dag_add_n(s, terms, (int)len);
+        }
+        free(terms);
+        return 0;
+    }
+    case EX_ONEHOT: { /* step(y - j + 1/2) step(j + 1/2 - y) */
+        long k = n->shape.rank == 2 ? n->shape.dim[1] : n->shape.dim[0];
+        Node *half = dag_num(s, num_rat(1, 2)), *zero = dag_int(s, 0);
+        for (long e = 0; e < m; e++) {
+            Node *y = c->el[n->args[0]->id][n->shape.rank == 2 ? e / k : 0];
+            Node *j = dag_int(s, e % k);
+            Node *above[2] = {dag_add(s, dag_sub(s, y, j), half), zero};
+            Node *below[2] = {dag_add(s, dag_sub(s, j, y), half), zero};
+            out[e] = dag_mul(s, dag_call(s, BI_STEP, above, 2), dag_call(s, BI_STEP, below, 2));
+        }
+        return 0;
+    }
+    case EX_DIM: /* refused before: no twin with run-time dimensions */
     case EX_COUNT:
         break;
     }
@@ -173,6 +223,8 @@ static void element_name(char *buf, size_t size, const Var *v, long e) {
 
 ScalarizeStatus scalarize(const Graph *g, Node *const *roots, int nroots, Scalarized *out) {
     memset(out, 0, sizeof *out);
+    if (g->ndims > 0)
+        return SCALARIZE_RUN_TIME_DIMS;
     Sc c = {g, graph_new(), calloc(g->nnodes ? g->nnodes : 1, sizeof *c.el)};
     unsigned char *mark = malloc(g->nnodes ? g->nnodes : 1);
     int status = c.s && c.el && mark ? 0 : -1;

@@ -18,7 +18,9 @@ typedef struct Scalarized {
 typedef enum ScalarizeStatus {
     SCALARIZE_OK = 0,
     SCALARIZE_NO_MEMORY = -1,
-    SCALARIZE_TOO_LARGE = -2 /* the new graph would exceed g's node limit */
+    SCALARIZE_TOO_LARGE = -2, /* the new graph would exceed g's node limit */
+    SCALARIZE_RUN_TIME_DIMS = -3 /* g has run-time dimensions, whose sizes the
+                                  * program gets when it runs */
 } ScalarizeStatus;
 
 /* Writes the roots of g out element by element. */

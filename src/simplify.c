@@ -26,7 +26,7 @@
 #include "range.h"
 #include "rewrite.h"
 
-static const Shape scalar = {0, {0, 0}};
+static const Shape scalar = {.rank = 0};
 
 Node *dag_num(Graph *g, Num v) { return dag_intern(g, EX_CONST, &v, NULL, 0, scalar); }
 

@@ -225,7 +225,7 @@ static int scratch_init(Scratch *s, const DerivOptions *opt, size_t n0) {
     if (!s->g || !s->powc_slot)
         return -1;
     s->opt.kink = opt ? opt->kink : 0.0; /* relu'(0) and ties as requested */
-    Shape scalar = {0, {0, 0}};
+    Shape scalar = {.rank = 0};
     for (int j = 0; j < MAX_ARGS; j++) {
         char name[16];
         snprintf(name, sizeof name, "u%d", j);
@@ -302,7 +302,7 @@ static const Partial *partial_get(Scratch *s, const Node *n, int k) {
         return &s->tab[*slot - 1];
 
     Graph *sg = s->g;
-    Shape scalar = {0, {0, 0}};
+    Shape scalar = {.rank = 0};
     Node *on;
     if (n->kind == EX_CALL) {
         int fn = n->u.fn;

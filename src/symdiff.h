@@ -130,6 +130,8 @@ typedef enum SdRole {
 typedef struct SdShape {
     int rank;    /* 0 scalar, 1 vector, 2 matrix                              */
     long dim[2]; /* dim[0] rows (or length), dim[1] columns                   */
+    int dyn[2];  /* 0, or 1 + the run-time dimension (sd_dim) that axis k is;
+                    dim[k] is then its largest size                          */
 } SdShape;
 
 /* Number of elements of a shape (1 for a scalar). */
@@ -147,8 +149,26 @@ int sd_var_count(const SdProgram *p);
 SdVar sd_var(const SdProgram *p, int i);
 /* The index of the variable called `name`, or -1. */
 int sd_var_find(const SdProgram *p, const char *name);
-/* The number of doubles in a point: every variable's elements. */
+/* The number of doubles in a point: every variable's elements, then the
+ * size of each run-time dimension. */
 long sd_point_size(const SdProgram *p);
+
+/* Run-time dimensions (`dim n <= 256;`): sizes a program gets when it
+ * runs, such as a batch of n rows.  A point holds a variable with a
+ * run-time dimension at its largest shape (row-major with the largest
+ * shape's strides; only the first n entries along the dimension take
+ * part), and after all the variables one double per run-time dimension
+ * with its size, an integer from 1 to max: the layout of the generated
+ * kernels' arrays. */
+typedef struct SdDim {
+    const char *name;
+    long max;         /* the largest size the program allows                    */
+    long offset;      /* where a point holds the size                            */
+} SdDim;
+
+int sd_dim_count(const SdProgram *p);
+/* Run-time dimension i, 0 <= i < sd_dim_count(p). */
+SdDim sd_dim(const SdProgram *p, int i);
 /* The shape of the program's value: a scalar, or a vector for a program
  * ending in [f1, f2, ...] or in a vector expression. */
 SdShape sd_output_shape(const SdProgram *p);
@@ -164,8 +184,12 @@ long sd_value_parse(const char *text, double *vals, long cap, long *n, SdShape *
 /* Parses a point written as the command line's --at takes it:
  * "x=0.5, y=2, W=[[1,2],[3,4]], b=[0,1]": NAME=VALUE items separated by
  * commas outside brackets, every variable given once, into point[0 ..
- * sd_point_size(p)).  SD_ERR_REQUEST with a message for a malformed
- * text, an unknown, repeated or missing variable, or a wrong shape. */
+ * sd_point_size(p)).  A run-time dimension takes its size from the values
+ * given (X=[[1,2],[3,4],[5,6]] for X[n,2] means n = 3; every variable
+ * with n must agree), or from an item n=3.  SD_ERR_REQUEST with a message
+ * for a malformed text, an unknown, repeated or missing variable, a wrong
+ * shape, or a run-time dimension that is unknown, disagrees or exceeds
+ * its maximum. */
 SdStatus sd_point_parse(SdProgram *p, const char *text, double *point);
 
 /* --- asking for derivatives ----------------------------------------------------------- */
@@ -237,11 +261,15 @@ typedef struct SdValues {
     double *value;       /* layout.value_size numbers: the function              */
     double *deriv;       /* layout.rows * layout.cols numbers                     */
     double *gradient;    /* SD_HESSIAN only: the gradient (layout.cols numbers)   */
+    long *dims;          /* the run-time dimensions' sizes at the point
+                            (sd_dim_count numbers; NULL when there are none);
+                            a value with one is laid out at its largest shape */
 } SdValues;
 
 /* Evaluates the function and the result at a point (sd_point_size(p)
- * doubles).  Non-finite values are returned as they are.  Free with
- * sd_values_free. */
+ * doubles).  Non-finite values are returned as they are.
+ * SD_ERR_REQUEST when the point's size of a run-time dimension is not an
+ * integer from 1 to its maximum.  Free with sd_values_free. */
 SdStatus sd_eval(SdResult *r, const double *point, SdValues *out);
 void sd_values_free(SdValues *v);
 
@@ -284,6 +312,12 @@ SdStatus sd_print(const SdResult *r, const SdValues *v, const SdCheckReport *c, 
 
 typedef enum SdCType { SD_DOUBLE, SD_FLOAT } SdCType;
 
+/* Where products of matrices are computed: in the generated loops (the
+ * default, no dependency), or by the CBLAS interface's cblas_dgemm and
+ * cblas_sgemm (link with a CBLAS, such as OpenBLAS: -lopenblas, or
+ * Debian's -lblas, which the installed BLAS provides). */
+typedef enum SdBlas { SD_BLAS_NONE, SD_BLAS_CBLAS } SdBlas;
+
 typedef enum SdEmitKind {
     SD_EMIT_SYMBOLIC,   /* the simplified derivatives as straight-line C            */
     SD_EMIT_FORWARD_AD, /* forward-mode AD (dual numbers) of the program's own code  */
@@ -295,6 +329,7 @@ typedef struct SdEmitOptions {
     SdCType type;
     SdEmitKind kind;
     int unroll;                /* vectors and matrices as straight-line code          */
+    SdBlas blas;               /* products of matrices by a BLAS (not with unroll)    */
     int test_program;          /* also a standalone gradient check (SdEmitted.test)   */
     int train_program;         /* also a training program (SdEmitted.main)            */
     int self_contained;        /* one text: the source holds the header's declarations */

@@ -13,17 +13,11 @@
 
 #include "dag.h"
 
-const Shape shape_scalar = {0, {0, 0}};
+const Shape shape_scalar = {.rank = 0};
 
-static Shape vec(int n) {
-    Shape s = {1, {n, 0}};
-    return s;
-}
+static const Shape bad_shape = {.rank = -1};
 
-static Shape mat(int m, int n) {
-    Shape s = {2, {m, n}};
-    return s;
-}
+static Shape vec(int n) { return shape_vec(axis_fixed(n)); }
 
 int dag_is_zero(const Node *n) {
     return dag_is_num(n, 0) || (n->kind == EX_FILL && dag_is_num(n->args[0], 0));
@@ -41,16 +35,15 @@ Node *dag_zeros(Graph *g, Shape s) { return dag_fill(g, dag_int(g, 0), s); }
 
 /* The shape of a b, or rank -1 when it is not a product. */
 static Shape matmul_shape(Shape a, Shape b) {
-    Shape bad = {-1, {0, 0}};
-    if (a.rank == 2 && b.rank == 2 && a.dim[1] == b.dim[0])
-        return mat(a.dim[0], b.dim[1]);
-    if (a.rank == 2 && b.rank == 1 && a.dim[1] == b.dim[0])
-        return vec(a.dim[0]);
-    if (a.rank == 1 && b.rank == 2 && a.dim[0] == b.dim[0])
-        return vec(b.dim[1]);
-    if (a.rank == 1 && b.rank == 1 && a.dim[0] == b.dim[0])
-        return shape_scalar;
-    return bad;
+    if (a.rank < 1 || b.rank < 1 || !axis_equal(shape_axis(a, a.rank - 1), shape_axis(b, 0)))
+        return bad_shape;
+    if (a.rank == 2 && b.rank == 2)
+        return shape_mat(shape_axis(a, 0), shape_axis(b, 1));
+    if (a.rank == 2)
+        return shape_vec(shape_axis(a, 0));
+    if (b.rank == 2)
+        return shape_vec(shape_axis(b, 1));
+    return shape_scalar;
 }
 
 /* A B, A x, x' B (a vector on the left is a row), and x' y = sum(x y). */
@@ -76,9 +69,14 @@ Node *dag_matmul(Graph *g, Node *a, Node *b) {
 Node *dag_outer(Graph *g, Node *a, Node *b) {
     if (!a || !b || a->shape.rank != 1 || b->shape.rank != 1)
         return NULL;
-    Shape s = mat(a->shape.dim[0], b->shape.dim[0]);
+    Shape s = shape_mat(shape_axis(a->shape, 0), shape_axis(b->shape, 0));
     if (dag_is_zero(a) || dag_is_zero(b))
         return dag_zeros(g, s);
+    /* c b' with c constant: c times b in every row; a c' likewise */
+    if (a->kind == EX_FILL)
+        return dag_rows(g, dag_mul(g, a->args[0], b), shape_axis(s, 0));
+    if (b->kind == EX_FILL)
+        return dag_cols(g, dag_mul(g, b->args[0], a), shape_axis(s, 1));
     Node *args[2] = {a, b};
     return dag_intern(g, EX_OUTER, NULL, args, 2, s);
 }
@@ -86,11 +84,15 @@ Node *dag_outer(Graph *g, Node *a, Node *b) {
 Node *dag_transpose(Graph *g, Node *a) {
     if (!a || a->shape.rank != 2)
         return NULL;
-    Shape s = mat(a->shape.dim[1], a->shape.dim[0]);
+    Shape s = shape_mat(shape_axis(a->shape, 1), shape_axis(a->shape, 0));
     if (a->kind == EX_TRANSPOSE) /* (A')' = A */
         return a->args[0];
     if (a->kind == EX_FILL)
         return dag_fill(g, a->args[0], s);
+    if (a->kind == EX_ROWS) /* rows of b, transposed: columns of b */
+        return dag_cols(g, a->args[0], shape_axis(s, 1));
+    if (a->kind == EX_COLS)
+        return dag_rows(g, a->args[0], shape_axis(s, 0));
     if (a->kind == EX_OUTER) /* (a b')' = b a' */
         return dag_outer(g, a->args[1], a->args[0]);
     if (a->kind == EX_MATMUL && a->args[0]->shape.rank == 2 && a->args[1]->shape.rank == 2) {
@@ -102,12 +104,14 @@ Node *dag_transpose(Graph *g, Node *a) {
     return dag_intern(g, EX_TRANSPOSE, NULL, &a, 1, s);
 }
 
-/* The shape of a[index] (see dag.h), or rank -1 when out of range. */
+/* The shape of a[index] (see dag.h), or rank -1 when out of range.  A
+ * subscript along a run-time dimension has no fixed range: lowering
+ * refuses it, and so does this. */
 static Shape index_shape(Shape a, int index, int element) {
-    Shape bad = {-1, {0, 0}};
-    if (index < 0 || a.rank == 0 || index >= (element ? shape_numel(a) : a.dim[0]))
-        return bad;
-    return a.rank == 2 && !element ? vec(a.dim[1]) : shape_scalar;
+    if (index < 0 || a.rank == 0 || index >= (element ? shape_numel(a) : a.dim[0]) || a.dyn[0] ||
+        (element && a.rank == 2 && a.dyn[1]))
+        return bad_shape;
+    return a.rank == 2 && !element ? shape_vec(shape_axis(a, 1)) : shape_scalar;
 }
 
 Node *dag_index(Graph *g, Node *a, int index, int element) {
@@ -137,6 +141,12 @@ Node *dag_index(Graph *g, Node *a, int index, int element) {
             return dag_index(g, a->args[0], (index % n) * m + index / n, 1);
         }
         break;
+    case EX_ROWS: /* every row is b: row i is b, element (i, j) is b[j] */
+        return element ? dag_index(g, a->args[0], index % a->shape.dim[1], 1) : a->args[0];
+    case EX_COLS: /* every column is v: element (i, j) is v[i], row i is v[i] repeated */
+        if (element)
+            return dag_index(g, a->args[0], index / a->shape.dim[1], 1);
+        return dag_fill(g, dag_index(g, a->args[0], index, 1), s);
     default:
         break;
     }
@@ -164,7 +174,7 @@ Node *dag_pack(Graph *g, Node *const *items, int n) {
     for (int i = 0; i < n; i++)
         if (!items[i] || items[i]->shape.rank > 1 || !shape_equal(items[i]->shape, items[0]->shape))
             return NULL;
-    Shape s = items[0]->shape.rank == 0 ? vec(n) : mat(n, items[0]->shape.dim[0]);
+    Shape s = items[0]->shape.rank == 0 ? vec(n) : shape_mat(axis_fixed(n), shape_axis(items[0]->shape, 0));
     int zeros = 1, same = items[0]->kind == EX_INDEX;
     for (int i = 0; i < n; i++) {
         zeros &= dag_is_zero(items[i]);
@@ -179,6 +189,32 @@ Node *dag_pack(Graph *g, Node *const *items, int n) {
     return dag_intern(g, EX_PACK, NULL, items, n, s);
 }
 
+/* The scalar factors of a product A (c in c u) in *scalars, its tensor
+ * factors in *tensor; 0 when A is not such a product (or the graph
+ * failed).  For the rules f(c u) = c f(u) of linear reductions. */
+static int split_scalars(Graph *g, Node *a, Node **scalars, Node **tensor) {
+    if (a->kind != EX_MUL || a->shape.rank == 0)
+        return 0;
+    Node *small[16], **f = a->nargs <= 16 ? small : malloc((size_t)a->nargs * sizeof *f);
+    if (!f) {
+        g->failed = 1;
+        return 0;
+    }
+    int ns = 0, nt = a->nargs;
+    for (int k = 0; k < a->nargs; k++)
+        if (a->args[k]->shape.rank == 0)
+            f[ns++] = a->args[k];
+        else
+            f[--nt] = a->args[k];
+    if (ns > 0) {
+        *scalars = dag_mul_n(g, f, ns);
+        *tensor = dag_mul_n(g, f + ns, a->nargs - ns);
+    }
+    if (f != small)
+        free(f);
+    return ns > 0 && *scalars && *tensor;
+}
+
 Node *dag_sum(Graph *g, Node *a) {
     if (!a)
         return NULL;
@@ -186,53 +222,114 @@ Node *dag_sum(Graph *g, Node *a) {
         return a;
     switch ((NodeKind)a->kind) {
     case EX_FILL: /* sum of n copies of c = n c */
-        return dag_mul(g, dag_int(g, shape_numel(a->shape)), a->args[0]);
+        return dag_mul(g, dag_numel(g, a->shape), a->args[0]);
+    case EX_ROWS: /* m rows of b: m sum(b) */
+        return dag_mul(g, dag_axis(g, a->shape, 0), dag_sum(g, a->args[0]));
+    case EX_COLS: /* k columns of v: k sum(v) */
+        return dag_mul(g, dag_axis(g, a->shape, 1), dag_sum(g, a->args[0]));
     case EX_SCATTER:
     case EX_TRANSPOSE:
+    case EX_ROWSUM:
+    case EX_COLSUM:
         return dag_sum(g, a->args[0]);
     case EX_PACK:
         if (a->shape.rank == 1)
             return dag_add_n(g, a->args, a->nargs);
         break;
-    case EX_MUL: { /* sum(c u) = c sum(u), for every scalar factor c */
-        Node *small[16], **f = a->nargs <= 16 ? small : malloc((size_t)a->nargs * sizeof *f);
-        if (!f) {
-            g->failed = 1;
-            return NULL;
-        }
-        int ns = 0, nt = a->nargs;
-        for (int k = 0; k < a->nargs; k++) /* scalars to the front, tensors to the back */
-            if (a->args[k]->shape.rank == 0)
-                f[ns++] = a->args[k];
-            else
-                f[--nt] = a->args[k];
-        Node *r = NULL;
-        if (ns > 0)
-            r = dag_mul(g, dag_mul_n(g, f, ns), dag_sum(g, dag_mul_n(g, f + ns, a->nargs - ns)));
-        if (f != small)
-            free(f);
-        if (ns > 0)
-            return r;
-        break;
-    }
     default:
         break;
     }
+    Node *c, *u;
+    if (split_scalars(g, a, &c, &u)) /* sum(c u) = c sum(u), for every scalar factor c */
+        return dag_mul(g, c, dag_sum(g, u));
+    if (g->failed)
+        return NULL;
     return dag_intern(g, EX_SUM, NULL, &a, 1, shape_scalar);
 }
 
+/* softmax of a vector, or of each row of a matrix. */
 Node *dag_softmax(Graph *g, Node *a) {
-    if (!a || a->shape.rank != 1)
+    if (!a || a->shape.rank < 1)
         return NULL;
-    if (a->kind == EX_FILL) /* equal scores: the uniform distribution */
-        return dag_fill(g, dag_num(g, num_rat(1, a->shape.dim[0])), a->shape);
+    if (a->kind == EX_FILL || a->kind == EX_COLS) /* equal scores: the uniform distribution */
+        return dag_fill(g, dag_pow(g, dag_axis(g, a->shape, a->shape.rank - 1), dag_int(g, -1)), a->shape);
+    if (a->kind == EX_ROWS) /* every row the same */
+        return dag_rows(g, dag_softmax(g, a->args[0]), shape_axis(a->shape, 0));
     return dag_intern(g, EX_SOFTMAX, NULL, &a, 1, a->shape);
 }
 
+/* logsumexp of a vector (a scalar), or of each row of a matrix (a vector). */
 Node *dag_logsumexp(Graph *g, Node *a) {
+    if (!a || a->shape.rank < 1)
+        return NULL;
+    Shape s = a->shape.rank == 1 ? shape_scalar : shape_vec(shape_axis(a->shape, 0));
+    if (a->kind == EX_ROWS) /* every row the same */
+        return dag_fill(g, dag_logsumexp(g, a->args[0]), s);
+    return dag_intern(g, EX_LOGSUMEXP, NULL, &a, 1, s);
+}
+
+/* The vector a repeated: in every row (ROWS, axis 0 counts the m rows)
+ * or in every column (COLS, axis 1 counts the k columns).  Scalar factors
+ * stay outside (c b in every row is c times b in every row), so that
+ * X - b is X + (-1) rows(b) however it was built. */
+static Node *repeat(Graph *g, Node *a, NodeKind kind, Axis count) {
     if (!a || a->shape.rank != 1)
         return NULL;
-    return dag_intern(g, EX_LOGSUMEXP, NULL, &a, 1, shape_scalar);
+    Shape s = kind == EX_ROWS ? shape_mat(count, shape_axis(a->shape, 0)) : shape_mat(shape_axis(a->shape, 0), count);
+    Node *c, *u;
+    if (a->kind == EX_FILL)
+        return dag_fill(g, a->args[0], s);
+    if (split_scalars(g, a, &c, &u))
+        return dag_mul(g, c, repeat(g, u, kind, count));
+    return g->failed ? NULL : dag_intern(g, kind, NULL, &a, 1, s);
+}
+
+Node *dag_rows(Graph *g, Node *a, Axis m) { return repeat(g, a, EX_ROWS, m); }
+Node *dag_cols(Graph *g, Node *a, Axis k) { return repeat(g, a, EX_COLS, k); }
+
+/* The sums along each row (ROWSUM, over axis 1: [m,k] -> [m]) or down
+ * each column (COLSUM, over axis 0: -> [k]). */
+static Node *axis_sum(Graph *g, Node *a, NodeKind kind) {
+    if (!a || a->shape.rank != 2)
+        return NULL;
+    int axis = kind == EX_ROWSUM ? 1 : 0; /* the axis summed over */
+    Shape s = shape_vec(shape_axis(a->shape, 1 - axis));
+    Node *len = dag_axis(g, a->shape, axis), *c, *u;
+    switch ((NodeKind)a->kind) {
+    case EX_FILL: /* len copies of c */
+        return dag_fill(g, dag_mul(g, len, a->args[0]), s);
+    case EX_ROWS: /* every row is b: the row sums are sum(b), the column sums m b */
+        return axis ? dag_fill(g, dag_sum(g, a->args[0]), s) : dag_mul(g, len, a->args[0]);
+    case EX_COLS: /* every column is v: the row sums are k v, the column sums sum(v) */
+        return axis ? dag_mul(g, len, a->args[0]) : dag_fill(g, dag_sum(g, a->args[0]), s);
+    case EX_TRANSPOSE: /* the row sums of A' are the column sums of A */
+        return axis_sum(g, a->args[0], kind == EX_ROWSUM ? EX_COLSUM : EX_ROWSUM);
+    case EX_OUTER: /* sum_j a_i b_j = a_i sum(b);  sum_i a_i b_j = sum(a) b_j */
+        return axis ? dag_mul(g, a->args[0], dag_sum(g, a->args[1])) : dag_mul(g, dag_sum(g, a->args[0]), a->args[1]);
+    default:
+        break;
+    }
+    if (split_scalars(g, a, &c, &u)) /* rowsum(c U) = c rowsum(U) */
+        return dag_mul(g, c, axis_sum(g, u, kind));
+    return g->failed ? NULL : dag_intern(g, kind, NULL, &a, 1, s);
+}
+
+Node *dag_rowsum(Graph *g, Node *a) { return axis_sum(g, a, EX_ROWSUM); }
+Node *dag_colsum(Graph *g, Node *a) { return axis_sum(g, a, EX_COLSUM); }
+
+Node *dag_onehot(Graph *g, Node *a, Axis k) {
+    if (!a || a->shape.rank > 1)
+        return NULL;
+    Shape s = a->shape.rank == 0 ? shape_vec(k) : shape_mat(shape_axis(a->shape, 0), k);
+    return dag_intern(g, EX_ONEHOT, NULL, &a, 1, s);
+}
+
+Node *dag_row_total(Graph *g, Node *a) {
+    if (!a || a->shape.rank < 1)
+        return NULL;
+    if (a->shape.rank == 1)
+        return dag_sum(g, a);
+    return dag_cols(g, dag_rowsum(g, a), shape_axis(a->shape, 1));
 }
 
 int dag_has_tensors(const Graph *g, Node *const *roots, int nroots) {

@@ -471,7 +471,7 @@ END_TEST
 START_TEST(test_regress_constants_not_dropped) {
     Graph *g = graph_new();
     ck_assert_ptr_nonnull(g);
-    int v = graph_add_var(g, "x", VAR_PARAM, (Shape){0, {0, 0}});
+    int v = graph_add_var(g, "x", VAR_PARAM, (Shape){.rank = 0});
     Node *x = graph_var_node(g, v);
     Node *f[7];
     for (int kind = 0; kind < 2; kind++) {

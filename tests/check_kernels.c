@@ -1026,6 +1026,10 @@ static const struct {
          "h = tanh(W1 @ x + b1); s = W2 @ h + b2; logsumexp(s) - dot(y, s) + 1e-4*(sum(W1*W1) + sum(W2*W2))"},
     {"--unroll --type float", "param W[3,4], b[3]; input x[4], y[3];\n-dot(y, log_softmax(W @ x + b)) + sum(relu(b))"},
     {"", "param A[3,3], v[3]; [sum(sin(A' @ A @ v)), v @ A @ v, sum(softplus(A + v v'))]"},
+    /* a minibatch: a run-time dimension, products through sd_gemm */
+    {"", "dim n <= 40; param W1[20,30], b1[20], W2[5,20], b2[5]; input X[n,30], y[n];\n"
+         "H = tanh(X @ W1' + b1); mean(cross_entropy(H @ W2' + b2, y))"},
+    {"--type float", "dim n <= 40; param W1[20,30], b1[20]; input X[n,30], y[n]; mean(cross_entropy(X @ W1' + b1, y))"},
 };
 
 /* The frame -fstack-usage reports for function fn in the .su text, or -1. */

@@ -343,7 +343,7 @@ static const Located located[] = {
     /* shapes */
     {"param a[3], b[4]; sum(a + b)", NULL, 1, 23, "a + b", "shape mismatch in 'a + b': [3] + [4]"},
     {"param W[2,3]; input x[2]; sum(W @ x)", NULL, 1, 31, "W @ x", "shape mismatch in 'W @ x': [2,3] @ [2]"},
-    {"param a[3]; logsumexp(3)", NULL, 1, 23, "3", "a vector is needed here, got scalar"},
+    {"param a[3]; logsumexp(3)", NULL, 1, 23, "3", "a vector or a matrix is needed here, got scalar"},
     {"param a[3]; transpose(a)", NULL, 1, 23, "a", "'transpose' needs a matrix, got [3]"},
     {"x'", NULL, 1, 1, "x", "only a matrix has a transpose, got scalar"},
     {"param a[3]; sum(a')", NULL, 1, 17, "a'", "a vector has no transpose of its own"},

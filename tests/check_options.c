@@ -321,7 +321,7 @@ static const struct {
     {"--factor", NULL},     {"--demo", "pitfalls"},  {"--json", NULL},       {"--latex", NULL},
     {"--print", NULL},      {"--dump", "lower"},     {"--stats", NULL},       {"--max-nodes", "1000"}, {"--help", NULL},
     {"--version", NULL},    {"--plot-title", "T"},   {"--plot-size", "1280x720"},
-    {"--dot-shared-constants", NULL},
+    {"--dot-shared-constants", NULL}, {"--blas", "cblas"},
 };
 
 START_TEST(test_repeated_options) {

@@ -28,7 +28,7 @@
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static const Shape scalar = {0, {0, 0}};
+static const Shape scalar = {.rank = 0};
 static const char *const xy[] = {"x", "y"};
 
 /* Parses and lowers `text` into g with the variables `vars` (in this

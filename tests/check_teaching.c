@@ -774,7 +774,7 @@ START_TEST(test_trace_rules) {
     ck_assert(strstr(s, "[exp' = exp]"));
     sb_clear(&sb);
     /* a function of y only: derivative 0 */
-    int y = graph_add_var(g, "y", VAR_PARAM, (Shape){0, {0, 0}});
+    int y = graph_add_var(g, "y", VAR_PARAM, (Shape){.rank = 0});
     ck_assert_int_eq(trace_derivative(&sb, g, f, y, 0, NULL), 0);
     ck_assert(strstr(sb_str(&sb), "f does not depend on y"));
     ck_assert(strstr(sb_str(&sb), "simplified:   d/dy f = 0"));

@@ -103,6 +103,15 @@ static void point_random(const Graph *g, Point *pt) {
     }
     for (size_t i = 0; i < pt->total; i++)
         pt->data[i] = uniform(-1.5, 1.5);
+    /* the labels of onehot are classes: integers from 0 to k - 1 */
+    for (size_t id = 0; id < g->nnodes; id++) {
+        const Node *n = g->nodes[id];
+        if (n->kind != EX_ONEHOT || n->args[0]->kind != EX_VAR)
+            continue;
+        int v = n->args[0]->u.var, k = n->shape.dim[n->shape.rank - 1];
+        for (int e = 0; e < shape_numel(g->vars[v].shape); e++)
+            ((double *)pt->at[v])[e] = floor(uniform(0, k));
+    }
 }
 
 static void point_free(Point *pt) {
@@ -269,6 +278,18 @@ static const char *const gradient_cases[] = {
     "param W1[K,N], b1[K], W2[M,K], b2[M]; input x[N], y[M]; h = tanh(W1 @ x + b1); s = W2 @ h + b2; -dot(y, log_softmax(s)) + 1e-3*(sum(W1*W1) + sum(W2*W2))",
     "param W[M,N]; input x[N]; s = W @ x; sum(max(0, 1 + s - s[0])) - 1",
     "param W[3,N]; input x[N]; s = W @ x; max(0, 1 + s[1] - s[0]) + max(0, 1 + s[2] - s[0])",
+    /* minibatches: a vector in every row or column, row-wise functions,
+     * reductions along an axis, integer labels */
+    "param W[K,N], b[K]; input X[M,N]; sum(tanh(X @ W' + ones(M) b'))",
+    "param A[M,K], v[M], w[K]; sum(sin(A + v ones(K)' + ones(M) w') + cos(A - 2*(v ones(K)')))",
+    "param S[M,K]; sum(softmax(S)^2) + sum(logsumexp(S)^2) + sum(log_softmax(S)*S)",
+    "param S[M,K]; sum(softmax(S, 0)^3) + sum(logsumexp(S, 0)) + sum(log_softmax(S, 0)^2)",
+    "param A[M,K]; sum(sum(A, 0)^2) + sum(sum(A, 1)^3) + sum(mean(A, 0)^2)*mean(A, 1)[0]",
+    "param S[M,K]; input y[M]; mean(cross_entropy(S, y)) + sum(S*onehot(y, K))^2",
+    "param s[K]; input y; cross_entropy(s, y) + sum(s*onehot(y, K)*s)",
+    "param W[K,N], b[K]; input X[M,N], y[M]; S = X @ W' + ones(M) b'; mean(logsumexp(S) - sum(S*onehot(y, K), 1))",
+    ("param W1[K,N], b1[K], W2[3,K], b2[3]; input X[M,N], y[M]; H = relu(X @ W1' + ones(M) b1'); "
+     "mean(cross_entropy(H @ W2' + ones(M) b2', y)) + 1e-3*sum(W1*W1)"),
 };
 
 START_TEST(test_tensor_rules_against_differences) {
@@ -289,6 +310,9 @@ static const char *const jacobian_cases[] = {
     "param x[N]; log_softmax(x)",
     "param x[N], s; [x[0]*s, sum(x), s^2]",
     "param x[N]; x*x[0] + sum(x)",
+    "param A[M,K]; sum(A^2, 1)",
+    "param A[M,K]; logsumexp(A) + sum(softmax(A)^2, 0)[0]",
+    "param A[M,K], w[K]; sum(sin(A + ones(M) w'), 0)",
 };
 
 START_TEST(test_tensor_jacobians_against_differences) {
@@ -320,6 +344,9 @@ static const char *const forward_cases[] = {
     "param a; input A[M,N]; sum(sin(A[0]*a)) + A[M-1, N-1]*a^2",
     "param a, b; input x[N]; tanh(a*x + b)",
     "param a; input W[M,N]; softmax(W @ (a*ones(N)))",
+    ("param a; input A[M,K], b[K], y[M]; sum(tanh(a*A + ones(M) sin(a*b)')) + sum(softmax(a*A)^2) + "
+     "sum(logsumexp(a*A)) + sum(cross_entropy(a*A, y)) + sum(sum(a*A, 0)^2) + sum(sum(a^2*A, 1)^2)"),
+    "param a; input A[M,K]; sum(A, 1)*a + logsumexp(a*A, 0)[0]",
 };
 
 START_TEST(test_tensor_forward_mode) {
@@ -475,22 +502,53 @@ static void scalar_definition(const Graph *g, const Node *n, int e, StrBuf *sb) 
     case EX_FILL:
         scalar_name(g, a, 0, sb);
         return;
-    case EX_SOFTMAX: /* exp(u_e) / sum(exp(u)) */
-    case EX_LOGSUMEXP: /* log(sum(exp(u))) */
+    case EX_SOFTMAX: /* exp(u_e) / sum(exp(u)), in each row */
+    case EX_LOGSUMEXP: { /* log(sum(exp(u))), of each row */
+        int row = n->kind == EX_SOFTMAX ? i : e, len = a->shape.rank == 2 ? a->shape.dim[1] : a->shape.dim[0];
+        if (a->shape.rank == 1)
+            row = 0;
         sb_puts(sb, n->kind == EX_SOFTMAX ? "exp(" : "log(");
         if (n->kind == EX_SOFTMAX) {
             scalar_name(g, a, e, sb);
             sb_puts(sb, ")/(");
         }
-        for (int k = 0; k < a->shape.dim[0]; k++) {
+        for (int k = 0; k < len; k++) {
             sb_puts(sb, k ? " + exp(" : "exp(");
-            scalar_name(g, a, k, sb);
+            scalar_name(g, a, row * len + k, sb);
             sb_puts(sb, ")");
         }
         sb_puts(sb, ")");
         return;
+    }
+    case EX_ROWS: /* b in every row */
+        scalar_elem(g, a, j, 0, sb);
+        return;
+    case EX_COLS: /* v in every column */
+        scalar_elem(g, a, i, 0, sb);
+        return;
+    case EX_ROWSUM: /* sum over q of a(e, q) */
+    case EX_COLSUM: /* sum over q of a(q, e) */
+        for (int q = 0; q < a->shape.dim[n->kind == EX_ROWSUM]; q++) {
+            if (q)
+                sb_puts(sb, " + ");
+            if (n->kind == EX_ROWSUM)
+                scalar_elem(g, a, e, q, sb);
+            else
+                scalar_elem(g, a, q, e, sb);
+        }
+        return;
+    case EX_ONEHOT: { /* 1 where the label is the column, for integer labels */
+        int k = n->shape.rank == 2 ? cols : n->shape.dim[0], col = e % k;
+        sb_puts(sb, "step(");
+        scalar_name(g, a, n->shape.rank == 2 ? i : 0, sb);
+        sb_printf(sb, " - %d + 0.5)*step(%d + 0.5 - ", col, col);
+        scalar_name(g, a, n->shape.rank == 2 ? i : 0, sb);
+        sb_puts(sb, ")");
+        return;
+    }
     case EX_CONST:
     case EX_VAR:
+    case EX_DIM: /* the programs here have fixed shapes */
     case EX_COUNT:
         break;
     }
@@ -733,7 +791,7 @@ START_TEST(test_tensor_shape_errors) {
         {"param a[3], b[4]; dot(a, b)", "error: shape mismatch in 'dot(a, b)': [3], [4]"},
         {"param a[3]; a[3]", "error: subscript 3 is out of range: the dimension has 3 elements"},
         {"param a[3]; a'", "error: a vector has no transpose of its own"},
-        {"param a[3]; softmax(2)", "error: a vector is needed here, got scalar"},
+        {"param a[3]; softmax(2)", "error: a vector or a matrix is needed here, got scalar"},
         {"param W[2,3,4]; 1", "error: 'W' has 3 dimensions"},
         {"param a[3]; [a, 1]", "error: shape mismatch in '[a, 1]': [3] beside scalar"},
         {"param a[2]; a @ 2", "error: shape mismatch in 'a @ 2': [2] @ scalar"},
@@ -754,7 +812,7 @@ END_TEST
  * buffer).  Every way to make a large shape, just past the limit and far
  * past it, with the error located at the expression; and just inside. */
 START_TEST(test_tensor_element_limit) {
-    Shape big = {2, {65536, 65537}};
+    Shape big = shape_mat(axis_fixed(65536), axis_fixed(65537));
     ck_assert(shape_numel(big) == INT64_C(4295032832));
     StrBuf many;
     sb_init(&many);

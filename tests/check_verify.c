@@ -45,7 +45,7 @@ START_TEST(test_verify_finds) {
     ck_assert_int_eq(dag_verify(g, why, sizeof why), -1);
     ck_assert_ptr_nonnull(strstr(why, "number of arguments"));
     root->nargs = nargs;
-    root->shape = (Shape){1, {3, 0}}; /* a vector sum of scalars */
+    root->shape = shape_vec(axis_fixed(3)); /* a vector sum of scalars */
     ck_assert_int_eq(dag_verify(g, why, sizeof why), -1);
     root->shape = shape_scalar;
     ck_assert_int_eq(dag_verify(g, why, sizeof why), 0);

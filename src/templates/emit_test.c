@@ -119,8 +119,11 @@ int main(void)
     for (int trial = 0; trial < 5000 && tested < 25; trial++) {
         for (int i = 0; i < SDT_NV; i++)
             x[i] = (double)(sdt_real)sdt_uniform(LO, HI);
+        /* class labels (inputs onehot or cross_entropy reads) are drawn
+         * from their classes, other data from [LO, HI) */
         for (int i = 0; i < SDT_NI; i++)
-            input[i] = (double)(sdt_real)sdt_uniform(LO, HI);
+            input[i] = sdt_classes[i] ? floor(sdt_uniform(0, sdt_classes[i]))
+                                      : (double)(sdt_real)sdt_uniform(LO, HI);
         int ok = 1;
         for (int k = 0; k < SDT_NO; k++)
             ok = ok && isfinite(sdt_value(1, x, input, k));
