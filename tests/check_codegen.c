@@ -770,6 +770,62 @@ static const struct {
     {"param a, b, c, d, g, h; sin(a*b*c*d*g*h)", 6 + 6},
 };
 
+/* Products of n = 3 .. 40 factors (either side of the size where the
+ * derivative engine builds the partials from prefix and suffix products
+ * itself): plain, with a constant, with functions as factors, and inside
+ * a function.  The function value is written from a partial that lacks
+ * one factor (one multiplication, not n - 1); f_grad takes at most 3n
+ * multiplications, plus one per factor whose derivative is a product
+ * itself (sin: cos(x) times the rest, x^2: 2 x times the rest) or per
+ * partial of a product inside a function (cos(p) times the rest).  Some
+ * sizes run --emit-test against finite differences. */
+enum { SWEEP_PLAIN, SWEEP_CONST, SWEEP_FUNCTIONS, SWEEP_INSIDE, SWEEP_KINDS };
+
+static void sweep_program(int kind, int n, StrBuf *sb) {
+    sb_puts(sb, "param ");
+    for (int i = 0; i < n; i++)
+        sb_printf(sb, "%sx%d", i ? ", " : "", i);
+    sb_puts(sb, kind == SWEEP_CONST ? "; 3*" : kind == SWEEP_INSIDE ? "; sin(" : "; ");
+    for (int i = 0; i < n; i++) {
+        static const char *const form[4] = {"x%d", "exp(x%d)", "sin(x%d)", "x%d^2"};
+        sb_printf(sb, kind == SWEEP_FUNCTIONS ? form[i % 4] : "x%d", i);
+        if (i + 1 < n)
+            sb_puts(sb, "*");
+    }
+    sb_puts(sb, kind == SWEEP_INSIDE ? ")" : "");
+}
+
+START_TEST(test_product_gradient_sweep) {
+    StrBuf sc;
+    sb_init(&sc);
+    sb_puts(&sc, "set -e\n");
+    size_t checked = 0;
+    for (int kind = 0; kind < SWEEP_KINDS; kind++)
+        for (int n = 3; n <= 40; n++) {
+            StrBuf prog;
+            sb_init(&prog);
+            sweep_program(kind, n, &prog);
+            char *text = generate("--name f", sb_str(&prog));
+            char *grad = function_body(text, "f_grad");
+            ck_assert_ptr_nonnull(grad);
+            int muls = 0;
+            for (const char *p = grad; (p = strstr(p, " * ")) != NULL; p += 3)
+                muls++;
+            int budget = 3 * n + (kind == SWEEP_FUNCTIONS ? n / 2 : kind == SWEEP_INSIDE ? n : 0);
+            ck_assert_msg(muls <= budget, "%s: %d multiplications in f_grad, more than %d:\n%s", sb_str(&prog), muls,
+                          budget, grad);
+            free(grad);
+            free(text);
+            if (n == 5 || n == 12 || n == 40)
+                add_emit_test(&sc, 's', checked++, sb_str(&prog));
+            sb_free(&prog);
+        }
+    write_in_workdir("check.sh", sb_str(&sc));
+    ck_assert_msg(sh("cd '%s' && sh ./check.sh > check.out 2>&1", workdir) == 0, "the products' gradient checks failed");
+    sb_free(&sc);
+}
+END_TEST
+
 START_TEST(test_product_gradient_cost) {
     StrBuf sc;
     sb_init(&sc);
@@ -860,6 +916,7 @@ Suite *codegen_suite(void) {
     tcase_add_test(tc, test_emit_test_program);
     tcase_add_loop_test(tc, test_one_exp_per_magnitude, 0, (int)(sizeof exp_cases / sizeof *exp_cases));
     tcase_add_test(tc, test_product_gradient_cost);
+    tcase_add_test(tc, test_product_gradient_sweep);
     tcase_add_test(tc, test_reciprocal_powers);
     suite_add_tcase(s, tc);
     tc = tcase_create("names and text");
