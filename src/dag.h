@@ -198,6 +198,8 @@ typedef struct Graph {
     uint64_t work;         /* units of work spent (see dag_spend)        */
     uint64_t max_work;     /* 0: unlimited; graph_new: GRAPH_MAX_WORK    */
     int failed;            /* GraphFailure: once set, results are NULL   */
+    int scalars_only;      /* the graph holds no vectors or matrices (a
+                              scalarised twin): rewrites keep to scalars   */
 } Graph;
 
 /* Why a graph stopped building (Graph.failed). */

@@ -476,18 +476,28 @@ static void scalar_definition(const Graph *g, const Node *n, int e, StrBuf *sb) 
         scalar_name(g, a, 0, sb);
         return;
     case EX_SOFTMAX: /* exp(u_e) / sum(exp(u)) */
-    case EX_LOGSUMEXP: /* log(sum(exp(u))) */
-        sb_puts(sb, n->kind == EX_SOFTMAX ? "exp(" : "log(");
-        if (n->kind == EX_SOFTMAX) {
-            scalar_name(g, a, e, sb);
-            sb_puts(sb, ")/(");
-        }
+        sb_puts(sb, "exp(");
+        scalar_name(g, a, e, sb);
+        sb_puts(sb, ")/(");
         for (int k = 0; k < a->shape.dim[0]; k++) {
             sb_puts(sb, k ? " + exp(" : "exp(");
             scalar_name(g, a, k, sb);
             sb_puts(sb, ")");
         }
         sb_puts(sb, ")");
+        return;
+    case EX_LOGSUMEXP:
+        /* log(sum(exp(u))) as log(exp(... log(exp(u_0) + exp(u_1)) ...) +
+         * exp(u_(n-1))): pairs, which stay scalar forms (three or more
+         * terms at once become logsumexp of a vector literal) */
+        for (int k = 1; k < a->shape.dim[0]; k++)
+            sb_puts(sb, "log(exp(");
+        scalar_name(g, a, 0, sb);
+        for (int k = 1; k < a->shape.dim[0]; k++) {
+            sb_puts(sb, ") + exp(");
+            scalar_name(g, a, k, sb);
+            sb_puts(sb, "))");
+        }
         return;
     case EX_CONST:
     case EX_VAR:
