@@ -18,9 +18,10 @@
  * softplus never overflow.  Work is shared where the kernel computes the
  * same thing twice in different dress: one e = exp(-|v|) (and one
  * log1p(e)) for every sigmoid, softplus and logarithm of a sigmoid of v or
- * -v, one square root for b^(k/2) beside sqrt(b), b^(y - 1) from b^y, and
+ * -v, one square root for b^(k/2) beside sqrt(b), b^(y - 1) from b^y,
  * products that lack one factor of a longer product from its prefix and
- * suffix products.
+ * suffix products, and a product that is another product of the kernel
+ * times one more factor from that product (plan_cofactors).
  */
 #include "codegen.h"
 
@@ -366,7 +367,7 @@ static long power_copies(const Node *e) {
 static int count_factors(const Emitter *E, const Node *n) {
     if (n->kind != EX_MUL)
         return 1;
-    int c = 0;
+    int c = n->id < E->nn && E->via[n->id] ? 1 : 0; /* M of M * f */
     for (int i = 0; i < n->nargs; i++) {
         const Node *a = n->args[i];
         c += a->kind == EX_MUL && !named(E, a) ? count_factors(E, a) : 1;
@@ -485,6 +486,10 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
         if (gi >= 1 && pg->coef)
             coef = num_int(1); /* in P_i */
         chains = (gi >= 1) + (gi < pg->n && gi + 1 <= pg->n - 1);
+    } else if (n->id < E->nn && E->via[n->id]) {
+        /* M * f (plan_cofactors) */
+        const Node *mf[2] = {E->g->nodes[E->via[n->id] - 1], n->args[E->via_factor[n->id]]};
+        collect_factors(E, (Node *const *)mf, 2, &coef, num, &nn, den, den_exp, &nd, count);
     } else {
         collect_product(E, n, &coef, num, &nn, den, den_exp, &nd, count);
     }
@@ -1190,7 +1195,9 @@ static void plan_products(Emitter *E, uint32_t top) {
     int *best = calloc(E->nn ? E->nn : 1, sizeof *best); /* by id: 1 + base id of M's candidate */
     int *missing = calloc(E->nn ? E->nn : 1, sizeof *missing);
     int *members = calloc(E->nn ? E->nn : 1, sizeof *members); /* by base id */
-    if (!table || !best || !missing || !members) {
+    int *could = calloc(E->nn ? E->nn : 1, sizeof *could);     /* by base id: products that could join */
+    if (!table || !best || !missing || !members || !could) {
+        free(could);
         free(table);
         free(best);
         free(missing);
@@ -1215,31 +1222,46 @@ static void plan_products(Emitter *E, uint32_t top) {
                 table[s] = (BaseSlot){key, id + 1, i}; /* the longest base */
         }
     }
-    /* each product's base: its factors (less one, its g) plus one */
-    for (uint32_t id = 0; id < top; id++) {
-        const Node *mn = g->nodes[id];
-        if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
-            continue;
-        Node *const *f;
-        int m = product_factors(mn, &f);
-        uint64_t h = factors_hash(f, m);
-        for (int j = -1; j < m && !best[id]; j++) {
-            uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
-            size_t s = (size_t)mix64(key) & (cap - 1);
-            while (table[s].base && table[s].key != key)
-                s = (s + 1) & (cap - 1);
-            if (!table[s].base || table[s].base - 1 == id)
+    /* each product's base: its factors (less one, its g) plus one; of
+     * the bases it could join, the one most products could join (a
+     * product's own base before the partials of a function of it) */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t id = 0; id < top; id++) {
+            const Node *mn = g->nodes[id];
+            if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
                 continue;
-            const Node *b = g->nodes[table[s].base - 1];
-            Node *const *bf;
-            int bm = product_factors(b, &bf);
-            if (same_factors(E, f, m, j, bf, bm, table[s].missing)) {
-                best[id] = (int)table[s].base;
-                missing[id] = table[s].missing;
-                members[table[s].base - 1]++;
+            Node *const *f;
+            int m = product_factors(mn, &f);
+            uint64_t h = factors_hash(f, m);
+            int chosen = 0, chosen_missing = 0;
+            for (int j = -1; j < m; j++) {
+                uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
+                size_t s = (size_t)mix64(key) & (cap - 1);
+                while (table[s].base && table[s].key != key)
+                    s = (s + 1) & (cap - 1);
+                if (!table[s].base || table[s].base - 1 == id || (int)table[s].base == chosen)
+                    continue;
+                if (pass == 1 && chosen && could[table[s].base - 1] <= could[chosen - 1])
+                    continue;
+                const Node *b = g->nodes[table[s].base - 1];
+                Node *const *bf;
+                int bm = product_factors(b, &bf);
+                if (same_factors(E, f, m, j, bf, bm, table[s].missing)) {
+                    if (pass == 0) {
+                        could[table[s].base - 1]++;
+                        continue;
+                    }
+                    chosen = (int)table[s].base;
+                    chosen_missing = table[s].missing;
+                }
+            }
+            if (pass == 1 && chosen) {
+                best[id] = chosen;
+                missing[id] = chosen_missing;
+                members[chosen - 1]++;
             }
         }
-    }
+    free(could);
     /* groups: bases with two or more members */
     for (uint32_t id = 0; id < top; id++) {
         if (members[id] < 2)
@@ -1303,6 +1325,235 @@ static void plan_products(Emitter *E, uint32_t top) {
     free(members);
 }
 
+/* --- products from a product less one factor ------------------------------------- */
+
+/* Flattened products of more factors than this are not compared. */
+#define COFACTOR_MAX 1024
+
+/* Adds sign to E->count[] of every factor of the scalar product n but its
+ * argument skip (-1: none), nested scalar products flattened, and appends
+ * the ids it touches to touched[]; stack[] holds COFACTOR_MAX * 2 nodes
+ * (the caller has checked n's flattened size). */
+static void count_flat(Emitter *E, const Node *n, int skip, int sign, const Node **stack, uint32_t *touched,
+                       size_t *ntouched) {
+    size_t sp = 0;
+    for (int i = 0; i < n->nargs; i++)
+        if (i != skip)
+            stack[sp++] = n->args[i];
+    while (sp > 0) {
+        const Node *a = stack[--sp];
+        if (a->kind == EX_MUL && a->shape.rank == 0) {
+            for (int i = 0; i < a->nargs; i++)
+                stack[sp++] = a->args[i];
+            continue;
+        }
+        E->count[a->id] += sign;
+        touched[(*ntouched)++] = a->id;
+    }
+}
+
+/* Is the product b less its argument skip, flattened, the product m? */
+static int same_flat(Emitter *E, const Node *b, int skip, const Node *m, const Node **stack, uint32_t *touched) {
+    size_t nt = 0;
+    count_flat(E, b, skip, 1, stack, touched, &nt);
+    count_flat(E, m, -1, -1, stack, touched, &nt);
+    int same = 1;
+    for (size_t i = 0; i < nt; i++)
+        if (E->count[touched[i]] != 0)
+            same = 0;
+    for (size_t i = 0; i < nt; i++)
+        E->count[touched[i]] = 0;
+    return same;
+}
+
+/* Can product m be defined before node `before` is (its statements
+ * pulled ahead of their turn)?  Every product in it must be free of
+ * planned forms (a group, an M * f, a product written with the outputs),
+ * and everything else it reads a leaf or a temporary older than
+ * `before`: defined already. */
+static int pullable(const Emitter *E, const Node *m, uint32_t before, const unsigned char *last,
+                    const Node **stack) {
+    size_t sp = 0, pushed = 0;
+    stack[sp++] = m;
+    while (sp > 0) {
+        const Node *a = stack[--sp];
+        if (a->id < before && E->temp[a->id])
+            continue;
+        if (a->kind == EX_MUL && a->shape.rank == 0) {
+            if (E->via[a->id] || E->group_of[a->id] || last[a->id] || E->exp_group[a->id])
+                return 0;
+            if ((pushed += (size_t)a->nargs) > 2 * COFACTOR_MAX)
+                return 0;
+            for (int i = 0; i < a->nargs; i++)
+                stack[sp++] = a->args[i];
+        } else if (!is_leaf(a)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Flags the products of m that pullable() walked (2 in last[]): they are
+ * defined ahead of their turn and take no planned form afterwards. */
+static void mark_pulled(const Emitter *E, const Node *m, uint32_t before, unsigned char *last, const Node **stack) {
+    size_t sp = 0;
+    stack[sp++] = m;
+    while (sp > 0) {
+        const Node *a = stack[--sp];
+        if ((a->id < before && E->temp[a->id]) || a->kind != EX_MUL || a->shape.rank != 0 || last[a->id])
+            continue;
+        last[a->id] = 2;
+        for (int i = 0; i < a->nargs; i++)
+            stack[sp++] = a->args[i];
+    }
+}
+
+typedef struct FlatSlot {
+    uint64_t key;  /* hash of a product's flattened factors              */
+    uint32_t node; /* 1 + its id, 0: empty                               */
+} FlatSlot;
+
+typedef struct CofactorScratch {
+    FlatSlot *table; /* products by the hash of their flattened factors */
+    size_t cap;
+    uint64_t *hash;  /* by id: the hash                                   */
+    int *size;       /* by id: flattened factors, at most COFACTOR_MAX + 1 */
+    unsigned char *last; /* by id: 1 written with the outputs, 2 pulled   */
+    const Node **stack;
+    uint32_t *touched;
+} CofactorScratch;
+
+/* plan_cofactors with its memory. */
+static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t top, const CofactorScratch *w) {
+    Graph *g = E->g;
+    FlatSlot *table = w->table;
+    size_t cap = w->cap;
+    uint64_t *hash = w->hash;
+    int *size = w->size;
+    unsigned char *last = w->last;
+    const Node **stack = w->stack;
+    uint32_t *touched = w->touched;
+    /* the flattened factors of every scalar product (its arguments are
+     * older: bottom-up in id order), hashed and counted */
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *n = g->nodes[id];
+        if (n->kind != EX_MUL || n->shape.rank != 0)
+            continue;
+        uint64_t h = 0;
+        int c = 0;
+        for (int i = 0; i < n->nargs; i++) {
+            const Node *a = n->args[i];
+            int nested = a->kind == EX_MUL && a->shape.rank == 0;
+            h += nested ? hash[a->id] : mix64(a->id);
+            c += nested ? size[a->id] : 1;
+            if (c > COFACTOR_MAX)
+                c = COFACTOR_MAX + 1;
+        }
+        hash[id] = h;
+        size[id] = c;
+        if (!E->mark[id] || c > COFACTOR_MAX)
+            continue;
+        size_t s = (size_t)mix64(h) & (cap - 1);
+        while (table[s].node)
+            s = (s + 1) & (cap - 1);
+        table[s] = (FlatSlot){h, id + 1};
+    }
+    /* the outputs' readers, to tell a product read only by them */
+    for (int i = 0; i < nroots; i++)
+        E->count[roots[i]->id]++;
+    int found = 0;
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *b = g->nodes[id];
+        /* B is worth it when written as it is it takes two or more
+         * multiplications (a factor -1 is a subtraction or a sign, free);
+         * products of a group are written from chains */
+        if (!E->mark[id] || b->kind != EX_MUL || b->shape.rank != 0 ||
+            b->nargs - dag_is_num(b->args[0], -1) < 3 || size[id] > COFACTOR_MAX || E->group_of[id] || last[id])
+            continue;
+        int outputs_only = !E->temp[id] && E->uses[id] == E->count[id];
+        for (int i = 0; i < b->nargs && !E->via[id]; i++) {
+            const Node *f = b->args[i];
+            int nested = f->kind == EX_MUL && f->shape.rank == 0;
+            if (nested && !E->temp[f->id])
+                continue; /* f itself would take multiplications */
+            uint64_t key = hash[id] - (nested ? hash[f->id] : mix64(f->id));
+            for (size_t s = (size_t)mix64(key) & (cap - 1); table[s].node; s = (s + 1) & (cap - 1)) {
+                const Node *m = g->nodes[table[s].node - 1];
+                if (table[s].key != key || m == b || last[m->id] == 1 || !same_flat(E, b, i, m, stack, touched))
+                    continue;
+                int pull = 0;
+                if (m->id > id && !outputs_only) {
+                    if (!pullable(E, m, id, last, stack))
+                        continue;
+                    pull = 1;
+                }
+                E->via[id] = m->id + 1;
+                E->via_factor[id] = i;
+                E->temp[m->id] = 1;
+                if (pull)
+                    mark_pulled(E, m, id, last, stack);
+                if (m->id < id || pull)
+                    E->temp[id] = 1;
+                else
+                    last[id] = 1;
+                found++;
+                break;
+            }
+        }
+    }
+    for (int i = 0; i < nroots; i++)
+        E->count[roots[i]->id] = 0;
+    return found;
+}
+
+/* Finds every product B of the kernel that equals, as a multiset of
+ * factors with nested products flattened, a product M the kernel
+ * computes anyway times one argument f of B, and writes B as M * f: one
+ * multiplication where B's own factors take one less than their count.
+ * The function value of a product beside the partial derivatives the
+ * engine builds from prefix and suffix products (B = M x_(n-1), M the
+ * partial in x_(n-1)) is the case that matters; any nesting is found.
+ * The flattened factors are hashed bottom-up (a sum of their hashes, so
+ * B's hash less f's is M's), the match verified exactly.  M becomes a
+ * temporary (it is computed once either way) and must be defined before
+ * B is: M is older than B, which then becomes a temporary too; or B is
+ * read only by the kernel's outputs, which are written last (and is then
+ * never an M itself); or M's statements can be written ahead of their
+ * turn, just before B's (define_pulled: its products read only leaves
+ * and older temporaries, like the engine's prefix products of a product
+ * inside a function).  Returns how many products are written so. */
+static int plan_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t top) {
+    Graph *g = E->g;
+    size_t nprod = 0;
+    for (uint32_t id = 0; id < top; id++)
+        if (E->mark[id] && g->nodes[id]->kind == EX_MUL && g->nodes[id]->shape.rank == 0)
+            nprod++;
+    if (nprod < 2)
+        return 0;
+    size_t cap = 16;
+    while (cap < 2 * nprod)
+        cap *= 2;
+    size_t nn = E->nn ? E->nn : 1;
+    FlatSlot *table = calloc(cap, sizeof *table);
+    uint64_t *hash = calloc(nn, sizeof *hash);
+    int *size = calloc(nn, sizeof *size);
+    unsigned char *last = calloc(nn, 1);
+    const Node **stack = malloc(2 * (COFACTOR_MAX + 1) * sizeof *stack);
+    uint32_t *touched = malloc(4 * (COFACTOR_MAX + 1) * sizeof *touched);
+    int found = 0;
+    if (!table || !hash || !size || !last || !stack || !touched)
+        E->out->failed = 1;
+    else
+        found = match_cofactors(E, roots, nroots, top, &(CofactorScratch){table, cap, hash, size, last, stack, touched});
+    free(table);
+    free(hash);
+    free(size);
+    free(last);
+    free(stack);
+    free(touched);
+    return found;
+}
+
 /* A chain value: u<j>, or the factor it is when it is a single one. */
 static void emit_chain(Emitter *E, const ProductGroup *pg, int prefix, int k, int ctx) {
     int t = prefix ? pg->prefix[k] : pg->suffix[k];
@@ -1349,23 +1600,13 @@ static void define_chains_for(Emitter *E, const Node *n, const char *indent) {
     define_chain(E, pg, 0, i + 1, indent);
 }
 
-void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
+/* Marks what the kernel of roots[0..nroots) writes, and counts each
+ * node's readers: what is reachable through the nodes as they will be
+ * written (a careful form may skip a node: log(sigmoid(v)) never computes
+ * the sigmoid; a product written M * f reads M and f).  Returns 1 + the
+ * highest root id. */
+static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots) {
     Graph *g = E->g;
-    size_t nn = E->nn;
-    memset(E->temp, 0, nn * sizeof *E->temp);
-    memset(E->uses, 0, nn * sizeof *E->uses);
-    memset(E->mark, 0, nn);
-    memset(E->exp_group, 0, nn * sizeof *E->exp_group);
-    memset(E->group_of, 0, nn * sizeof *E->group_of);
-    for (int k = 0; k < E->ngroups; k++) {
-        free(E->groups[k].prefix);
-        free(E->groups[k].suffix);
-    }
-    E->ngroups = E->nexps = E->nchain = 0;
-    E->defining = UINT32_MAX;
-    /* what is reachable through the nodes as they will be written: a
-     * careful form may skip a node (log(sigmoid(v)) never computes the
-     * sigmoid) */
     uint32_t top = 0;
     for (int i = 0; i < nroots; i++) {
         E->mark[roots[i]->id] = 1;
@@ -1377,6 +1618,13 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
             continue;
         Node *const *args;
         int nargs = written_args(g->nodes[id], &args);
+        Node *mf[2];
+        if (E->via[id]) {
+            mf[0] = g->nodes[E->via[id] - 1];
+            mf[1] = g->nodes[id]->args[E->via_factor[id]];
+            args = mf;
+            nargs = 2;
+        }
         for (int k = 0; k < nargs; k++) {
             E->mark[args[k]->id] = 1;
             E->uses[args[k]->id]++;
@@ -1400,6 +1648,26 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
     }
     for (int i = 0; i < nroots; i++)
         E->uses[roots[i]->id]++;
+    return top;
+}
+
+void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
+    Graph *g = E->g;
+    size_t nn = E->nn;
+    memset(E->temp, 0, nn * sizeof *E->temp);
+    memset(E->uses, 0, nn * sizeof *E->uses);
+    memset(E->mark, 0, nn);
+    memset(E->exp_group, 0, nn * sizeof *E->exp_group);
+    memset(E->group_of, 0, nn * sizeof *E->group_of);
+    for (int k = 0; k < E->ngroups; k++) {
+        free(E->groups[k].prefix);
+        free(E->groups[k].suffix);
+    }
+    E->ngroups = E->nexps = E->nchain = 0;
+    E->defining = UINT32_MAX;
+    memset(E->via, 0, nn * sizeof *E->via);
+    memset(E->stated, 0, nn);
+    uint32_t top = mark_written(E, roots, nroots);
     for (uint32_t id = 0; id < top; id++)
         if (E->mark[id] && g->nodes[id]->kind == EX_VAR && E->var_array[g->nodes[id]->u.var] < 0)
             E->out->failed = 1; /* a variable neither in x[] nor in input[] */
@@ -1448,6 +1716,22 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
     }
     plan_exps(E, top);
     plan_products(E, top);
+    if (plan_cofactors(E, roots, nroots, top)) {
+        /* the products written M * f no longer read their own factors:
+         * what only they read is not written */
+        unsigned char *before = malloc(top ? top : 1);
+        if (before)
+            memcpy(before, E->mark, top);
+        memset(E->uses, 0, nn * sizeof *E->uses);
+        memset(E->mark, 0, nn);
+        mark_written(E, roots, nroots);
+        for (uint32_t id = 0; id < top && before; id++)
+            if (before[id] && !E->mark[id])
+                E->temp[id] = 0;
+        if (!before)
+            E->out->failed = 1;
+        free(before);
+    }
     /* scalar temporaries are numbered in id order */
     int k = 0;
     for (size_t id = 0; id < top; id++)
@@ -1459,7 +1743,22 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
 
 /* --- statements -------------------------------------------------------------------- */
 
+/* The statements of the products a product written M * f needs that are
+ * newer than it (pulled ahead: plan_cofactors), in id order. */
+static void define_pulled(Emitter *E, const Node *m, uint32_t before, const char *indent) {
+    if (m->id < before || m->kind != EX_MUL || m->shape.rank != 0 || E->stated[m->id])
+        return;
+    for (int i = 0; i < m->nargs; i++)
+        define_pulled(E, m->args[i], before, indent);
+    if (E->temp[m->id])
+        codegen_scalar_statement(E, m, indent);
+}
+
 void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent) {
+    if (n->id < E->nn && E->stated[n->id])
+        return;
+    if (n->id < E->nn && E->via[n->id])
+        define_pulled(E, E->g->nodes[E->via[n->id] - 1], n->id, indent);
     /* shared values just before their first user */
     define_exp(E, n, indent);
     define_chains_for(E, n, indent);
@@ -1470,6 +1769,8 @@ void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent) {
     codegen_define(E, n);
     sb_puts(E->out, ";\n");
     codegen_end_statement(E);
+    if (n->id < E->nn)
+        E->stated[n->id] = 1;
 }
 
 static void emit_temps(Emitter *E) {
@@ -1503,12 +1804,15 @@ int codegen_emitter_init(Emitter *E, Graph *g, const int *params, int nparams, c
     E->group_of = calloc(nn, sizeof *E->group_of);
     E->group_missing = calloc(nn, sizeof *E->group_missing);
     E->count = calloc(nn, sizeof *E->count);
+    E->via = calloc(nn, sizeof *E->via);
+    E->via_factor = calloc(nn, sizeof *E->via_factor);
+    E->stated = calloc(nn, 1);
     if (tensor) {
         E->home = calloc(nn, 1);
         E->offset = calloc(nn, sizeof *E->offset);
     }
     if (!E->temp || !E->uses || !E->mark || !E->var_offset || !E->var_array || !E->exp_group || !E->group_of ||
-        !E->group_missing || !E->count ||
+        !E->group_missing || !E->count || !E->via || !E->via_factor || !E->stated ||
         (tensor && (!E->home || !E->offset))) {
         codegen_emitter_free(E);
         return -1;
@@ -1543,6 +1847,9 @@ void codegen_emitter_free(Emitter *E) {
     free(E->group_of);
     free(E->group_missing);
     free(E->count);
+    free(E->via);
+    free(E->via_factor);
+    free(E->stated);
     for (int k = 0; k < E->ngroups; k++) {
         free(E->groups[k].prefix);
         free(E->groups[k].suffix);

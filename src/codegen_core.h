@@ -28,9 +28,11 @@
  * and matrices what needs a loop of its own (matrix products, packs,
  * softmax, sums, logsumexp, the sums of rows and of columns) or is read
  * several times per element (the operands of products, softmax and
- * logsumexp, and what rows(b) and cols(v) repeat).  Everything else is
- * written inline, inside its one user.  A run-time dimension's size is
- * the kernel's argument dim_<name>; a one-hot matrix of labels is
+ * logsumexp, and what rows(b) and cols(v) repeat).  A product that equals
+ * a product the kernel computes anyway times one more factor is written
+ * as that product (named) times the factor.  Everything else is written
+ * inline, inside its one user.  A run-time dimension's size is the
+ * kernel's argument dim_<name>; a one-hot matrix of labels is
  * sd_onehot(label, class, classes) at each element.
  */
 #ifndef SYMDIFF_CODEGEN_CORE_H
@@ -128,6 +130,12 @@ typedef struct Emitter {
     ProductGroup *groups;
     int ngroups, groups_cap;
     int nchain;             /* the chain values u<j> written so far           */
+    /* products written from a product the kernel computes less one factor */
+    uint32_t *via;          /* by id: 1 + id of M when the product is written
+                               M * f (codegen.c, plan_cofactors)             */
+    int *via_factor;        /* by id: the index of f among its arguments      */
+    unsigned char *stated;  /* by id: the scalar's statement is written (M
+                               may be written ahead of its turn)             */
     int *count;             /* by id: scratch counts, zero between uses       */
 } Emitter;
 

@@ -265,6 +265,8 @@ typedef struct Graph {
      * others. */
     int check_refusals;
     unsigned long refusals, refusals_wrong;
+    int scalars_only;      /* the graph holds no vectors or matrices (a
+                              scalarised twin): rewrites keep to scalars   */
 } Graph;
 
 /* Why a graph stopped building (Graph.failed). */

@@ -17,7 +17,10 @@
  *   derivatives free of inf/inf:
  *     log(softmax(s))            s - logsumexp(s)             (log_softmax)
  *     log(sum(exp(s)))           logsumexp(s)
- *     log(exp(a) + exp(b))       a + softplus(b - a)          (and more terms)
+ *     log(exp(a) + exp(b))       a + softplus(b - a)
+ *     log(exp(a) + exp(b) + ...) logsumexp([a, b, ...])       (scalars; in a
+ *                                graph of scalars only, and for elementwise
+ *                                terms, softplus steps)
  *     log(1 + exp(v))            softplus(v)
  *     log(exp(u))                u
  *     log(sigmoid(z))            -softplus(-z)
@@ -91,6 +94,11 @@ static int exp_terms(Graph *g, const Node *s, Node ***v) {
 #define LSE_WRITTEN_OUT 4
 
 Node *rewrite_logsumexp(Graph *g, Node *const *v, int n) {
+    int scalars = !g->scalars_only;
+    for (int k = 0; k < n; k++)
+        scalars &= v[k]->shape.rank == 0;
+    if (n >= 3 && scalars) /* logsumexp([v_0, ..., v_{n-1}]) */
+        return dag_logsumexp(g, dag_pack(g, v, n));
     Node *l = v[0];
     for (int k = 1; k < n && l; k++) {
         if (k > 1 && n > LSE_WRITTEN_OUT)

@@ -19,8 +19,11 @@ Node *rewrite_pow(Graph *g, Node *b, Node *e);
  * (exp(a) + exp(b)) = sigmoid(a - b), ...; NULL when it has no stable form. */
 Node *rewrite_ratio(Graph *g, Node *num, Node *den);
 /* log(exp(v_0) + ... + exp(v_{n-1})) written so that it neither overflows
- * nor underflows: l_0 = v_0, l_k = l_{k-1} + softplus(v_k - l_{k-1})
- * (log(e^a + e^b) = a + log(1 + e^(b - a))), a scalar or elementwise. */
+ * nor underflows: logsumexp([v_0, ..., v_{n-1}]) for three or more
+ * scalars (its derivatives are the elements of one softmax), else
+ * l_0 = v_0, l_k = l_{k-1} + softplus(v_k - l_{k-1}) (log(e^a + e^b) =
+ * a + log(1 + e^(b - a))), a scalar or elementwise; softplus steps too in
+ * a graph of scalars only (Graph.scalars_only). */
 Node *rewrite_logsumexp(Graph *g, Node *const *v, int n);
 
 #endif

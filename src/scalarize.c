@@ -230,6 +230,7 @@ ScalarizeStatus scalarize(const Graph *g, Node *const *roots, int nroots, Scalar
     int status = c.s && c.el && mark ? 0 : -1;
     if (status == 0) {
         c.s->max_nodes = g->max_nodes;
+        c.s->scalars_only = 1; /* log(exp(a) + ...) stays a scalar form */
         dag_mark_reachable(g, roots, nroots, mark);
     }
     /* the variables, every element of each, in order (all of them, used or

@@ -633,36 +633,6 @@ static char *function_body(const char *text, const char *fn) {
     return NULL;
 }
 
-/* Calls of `name` in body (a name followed by '(', not part of a longer
- * identifier). */
-static int calls_of(const char *body, const char *name) {
-    int n = 0;
-    size_t len = strlen(name);
-    for (const char *p = body; (p = strstr(p, name)) != NULL; p += len) {
-        char before = p == body ? ' ' : p[-1];
-        if (p[len] == '(' && !(before == '_' || (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
-                               (before >= '0' && before <= '9')))
-            n++;
-    }
-    return n;
-}
-
-/* Calls of stem<suffix> in body. */
-static int calls_typed(const char *body, const char *stem, int use_float) {
-    char name[32];
-    snprintf(name, sizeof name, "%s%s", stem, use_float ? "f" : "");
-    return calls_of(body, name);
-}
-
-/* The exponentials and log1p a body computes: libm calls, and the ones
- * inside the helpers it calls. */
-static void transcendentals(const char *body, int fl, int *exps, int *log1ps) {
-    *exps = calls_typed(body, "exp", fl) + calls_typed(body, "sd_sigmoid", fl) + calls_typed(body, "sd_softplus", fl) +
-            calls_typed(body, "expm1", fl);
-    *log1ps = calls_typed(body, "log1p", fl) + calls_typed(body, "sd_softplus", fl) +
-              calls_typed(body, "sd_softplus_e", fl);
-}
-
 /* Generates C for a program (double or float) and returns its text. */
 static char *generate(const char *options, const char *program) {
     Run r;
@@ -687,52 +657,125 @@ static char *generate(const char *options, const char *program) {
 /* One exp per distinct argument magnitude, shared by every sigmoid,
  * softplus and logarithm of a sigmoid of v or -v, value and gradient
  * together; a softmax and a logsumexp of one vector share their
- * exponentials. */
+ * exponentials; and the stable forms cost no more transcendental calls
+ * (exp, log, log1p, expm1) than the naive form of the same mathematics,
+ * value and gradient computed from one common-subexpression pass
+ * (1/(1 + exp(-z)) for a sigmoid, log(1 + exp(v)) for a softplus,
+ * log(exp(a) + ...) for a log-sum-exp), does.  The calls are counted as
+ * the kernels run (calls in loops once per trip): each kernel is compiled
+ * with libm's exp, log, log1p and expm1 wrapped in counters, the sd_
+ * helpers' calls included. */
 static const struct {
     const char *options, *program;
-    int exps, log1ps;             /* in f_grad                                       */
-    int value_exps, value_log1ps; /* in f                                            */
+    int magnitudes; /* exp calls of f and of f_grad: distinct |argument|s        */
+    int naive;      /* transcendental calls of the naive value and gradient      */
 } exp_cases[] = {
     /* logistic regression: the loss's two logarithms of sigmoids and the
-     * gradient's sigmoid */
+     * gradient's sigmoid (naive: exp(-z), log(s), log(1 - s)) */
     {"", "param w0, w1, w2; input x1, x2, y; z = w0 + w1*x1 + w2*x2;\n"
-         "-(y*ln(sigmoid(z)) + (1 - y)*ln(1 - sigmoid(z))) + 0.001*(w1^2 + w2^2)", 1, 1, 1, 1},
-    {"", "param a, b; log(sigmoid(a)) + log(sigmoid(b))", 2, 2, 2, 2},
-    {"", "param z; input y; -(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", 1, 1, 1, 1},
-    {"", "softplus(x) + sigmoid(-x)", 1, 1, 1, 1},
-    {"", "log(1 + exp(x))", 1, 1, 1, 1},
-    {"", "sigmoid(x)*sigmoid(-x) + sigmoid(2*x)", 2, 0, 2, 0},
-    {"", "param u, v; softplus(u*v) - log(sigmoid(-u*v)) + sigmoid(u)", 2, 1, 2, 1},
-    /* softmax cross-entropy over 3 classes, scalar and tensor (unrolled:
-     * one exp per class) */
-    {"", "param a0, a1, a2; input y0, y1, y2; ln(exp(a0) + exp(a1) + exp(a2)) - (y0*a0 + y1*a1 + y2*a2)", 3, 0, 3,
-     0},
-    {"--unroll", "param W[3,2], b[3]; input x[2], y[3]; s = W @ x + b; logsumexp(s) - dot(y, s)", 3, 0, 3, 0},
-    {"", "param W[3,2], b[3]; input x[2], y[3]; s = W @ x + b; logsumexp(s) - dot(y, s)", 1, 0, 1, 0},
+         "-(y*ln(sigmoid(z)) + (1 - y)*ln(1 - sigmoid(z))) + 0.001*(w1^2 + w2^2)", 1, 3},
+    {"", "param a, b; log(sigmoid(a)) + log(sigmoid(b))", 2, 4},
+    {"", "param z; input y; -(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", 1, 3},
+    {"", "softplus(x) + sigmoid(-x)", 1, 2},
+    {"", "log(1 + exp(x))", 1, 2},
+    {"", "sigmoid(x)*sigmoid(-x) + sigmoid(2*x)", 2, 3},
+    {"", "param u, v; softplus(u*v) - log(sigmoid(-u*v)) + sigmoid(u)", 2, 4},
+    /* softmax cross-entropy over 3 classes: scalar (a log-sum-exp of
+     * three terms), tensor unrolled and tensor; naive: 3 exp, 1 log */
+    {"", "param a0, a1, a2; input y0, y1, y2; ln(exp(a0) + exp(a1) + exp(a2)) - (y0*a0 + y1*a1 + y2*a2)", 3, 4},
+    {"", "param a0, a1, a2, a3; ln(exp(a0) + exp(a1) + exp(a2) + exp(a3)) - a2", 4, 5},
+    {"", "param a0, a1; ln(exp(a0) + exp(a1)) - a1", 1, 3}, /* a0 + softplus(a1 - a0) */
+    {"", "param a0, a1, a2; exp(a0)/(exp(a0) + exp(a1) + exp(a2))", 2, 3}, /* sigmoid(a0 - a1 - softplus(a2 - a1)) */
+    {"--unroll", "param W[3,2], b[3]; input x[2], y[3]; s = W @ x + b; logsumexp(s) - dot(y, s)", 3, 4},
+    {"", "param W[3,2], b[3]; input x[2], y[3]; s = W @ x + b; logsumexp(s) - dot(y, s)", 3, 4},
 };
 
+enum { NEXP_CASES = (int)(sizeof exp_cases / sizeof *exp_cases) };
+
+/* The counters' wrappers, included before each kernel. */
+static const char count_h[] =
+    "#include <math.h>\n"
+    "extern long sd_exps, sd_calls;\n"
+    "#define exp(x) (sd_exps++, sd_calls++, (exp)(x))\n"
+    "#define expf(x) (sd_exps++, sd_calls++, (expf)(x))\n"
+    "#define expm1(x) (sd_exps++, sd_calls++, (expm1)(x))\n"
+    "#define expm1f(x) (sd_exps++, sd_calls++, (expm1f)(x))\n"
+    "#define log(x) (sd_calls++, (log)(x))\n"
+    "#define logf(x) (sd_calls++, (logf)(x))\n"
+    "#define log1p(x) (sd_calls++, (log1p)(x))\n"
+    "#define log1pf(x) (sd_calls++, (log1pf)(x))\n";
+
 START_TEST(test_one_exp_per_magnitude) {
-    for (int fl = 0; fl < 2; fl++) {
-        char options[128];
-        snprintf(options, sizeof options, "--name f %s %s", exp_cases[_i].options, fl ? "--type float" : "");
-        char *text = generate(options, exp_cases[_i].program);
-        int tensor = strstr(text, "f_grad_ws(") != NULL;
-        char *grad = function_body(text, tensor ? "f_grad_ws" : "f_grad");
-        char *value = function_body(text, tensor ? "f_ws" : "f");
-        ck_assert_msg(grad && value, "%s: no kernels in\n%s", exp_cases[_i].program, text);
-        int e, l, ve, vl;
-        transcendentals(grad, fl, &e, &l);
-        transcendentals(value, fl, &ve, &vl);
-        ck_assert_msg(e == exp_cases[_i].exps && l == exp_cases[_i].log1ps,
-                      "%s (%s): f_grad computes %d exp and %d log1p, not %d and %d:\n%s", exp_cases[_i].program,
-                      fl ? "float" : "double", e, l, exp_cases[_i].exps, exp_cases[_i].log1ps, grad);
-        ck_assert_msg(ve == exp_cases[_i].value_exps && vl == exp_cases[_i].value_log1ps,
-                      "%s (%s): f computes %d exp and %d log1p, not %d and %d:\n%s", exp_cases[_i].program,
-                      fl ? "float" : "double", ve, vl, exp_cases[_i].value_exps, exp_cases[_i].value_log1ps, value);
-        free(grad);
-        free(value);
-        free(text);
-    }
+    /* every case in double and float, compiled and run as one program */
+    StrBuf drv, calls, files;
+    sb_init(&drv);
+    sb_init(&calls);
+    sb_init(&files);
+    sb_puts(&drv, "#include <stdio.h>\nlong sd_exps, sd_calls;\n"
+                  "static double xd[64], ind[64], gd[64], wd[4096];\n"
+                  "static float xf[64], inf_[64], gf[64], wf[4096];\n");
+    for (int k = 0; k < NEXP_CASES; k++)
+        for (int fl = 0; fl < 2; fl++) {
+            char name[16], options[160], file[32];
+            snprintf(name, sizeof name, "e%d%s", k, fl ? "f" : "");
+            snprintf(options, sizeof options, "--name %s %s %s", name, exp_cases[k].options, fl ? "--type float" : "");
+            char *text = generate(options, exp_cases[k].program);
+            snprintf(file, sizeof file, "%s.c", name);
+            write_in_workdir(file, text);
+            sb_printf(&files, " %s", file);
+            int ws = strstr(text, "_grad_ws(") != NULL, in = strstr(text, "SD_RESTRICT input") != NULL;
+            free(text);
+            const char *T = fl ? "float" : "double";
+            for (int grad = 0; grad < 2; grad++) {
+                /* T name[_grad][_ws](x[, input][, grad][, work]) */
+                sb_printf(&drv, "%s %s%s%s(const %s *x", T, name, grad ? "_grad" : "", ws ? "_ws" : "", T);
+                if (in)
+                    sb_printf(&drv, ", const %s *input", T);
+                if (grad)
+                    sb_printf(&drv, ", %s *grad", T);
+                if (ws)
+                    sb_printf(&drv, ", %s *work", T);
+                sb_puts(&drv, ");\n");
+                sb_printf(&calls, "    sd_exps = sd_calls = 0;\n    (void)%s%s%s(%s", name, grad ? "_grad" : "",
+                          ws ? "_ws" : "", fl ? "xf" : "xd");
+                if (in)
+                    sb_printf(&calls, ", %s", fl ? "inf_" : "ind");
+                if (grad)
+                    sb_printf(&calls, ", %s", fl ? "gf" : "gd");
+                if (ws)
+                    sb_printf(&calls, ", %s", fl ? "wf" : "wd");
+                sb_puts(&calls, ");\n    printf(\"%ld %ld\\n\", sd_exps, sd_calls);\n");
+            }
+        }
+    sb_printf(&drv, "int main(void)\n{\n    for (int i = 0; i < 64; i++) {\n"
+                    "        xd[i] = xf[i] = 0.25f * (float)(i %% 5) - 0.5f;\n"
+                    "        ind[i] = inf_[i] = 0.5f;\n    }\n%s    return 0;\n}\n",
+              sb_str(&calls));
+    write_in_workdir("count.h", count_h);
+    write_in_workdir("counts.c", sb_str(&drv));
+    ck_assert_msg(sh("cd '%s' && cc -std=c99 -o counts -include ./count.h counts.c%s -lm && ./counts > counts.out",
+                     workdir, sb_str(&files)) == 0,
+                  "the counting program failed");
+    char *path = path_join(workdir, "counts.out");
+    FILE *fp = fopen(path, "r");
+    free(path);
+    ck_assert_ptr_nonnull(fp);
+    for (int k = 0; k < NEXP_CASES; k++)
+        for (int fl = 0; fl < 2; fl++)
+            for (int grad = 0; grad < 2; grad++) {
+                long exps, total;
+                ck_assert_int_eq(fscanf(fp, "%ld %ld", &exps, &total), 2);
+                const char *what = grad ? "f_grad" : "f";
+                ck_assert_msg(exps == exp_cases[k].magnitudes, "%s (%s): %s computes %ld exp, not one per magnitude (%d)",
+                              exp_cases[k].program, fl ? "float" : "double", what, exps, exp_cases[k].magnitudes);
+                ck_assert_msg(!grad || total <= exp_cases[k].naive,
+                              "%s (%s): f_grad makes %ld transcendental calls, the naive form %d",
+                              exp_cases[k].program, fl ? "float" : "double", total, exp_cases[k].naive);
+            }
+    fclose(fp);
+    sb_free(&drv);
+    sb_free(&calls);
+    sb_free(&files);
 }
 END_TEST
 
@@ -769,6 +812,62 @@ static const struct {
     /* the product inside a function: every partial is cos(p) times it */
     {"param a, b, c, d, g, h; sin(a*b*c*d*g*h)", 6 + 6},
 };
+
+/* Products of n = 3 .. 40 factors (either side of the size where the
+ * derivative engine builds the partials from prefix and suffix products
+ * itself): plain, with a constant, with functions as factors, and inside
+ * a function.  The function value is written from a partial that lacks
+ * one factor (one multiplication, not n - 1); f_grad takes at most 3n
+ * multiplications, plus one per factor whose derivative is a product
+ * itself (sin: cos(x) times the rest, x^2: 2 x times the rest) or per
+ * partial of a product inside a function (cos(p) times the rest).  Some
+ * sizes run --emit-test against finite differences. */
+enum { SWEEP_PLAIN, SWEEP_CONST, SWEEP_FUNCTIONS, SWEEP_INSIDE, SWEEP_KINDS };
+
+static void sweep_program(int kind, int n, StrBuf *sb) {
+    sb_puts(sb, "param ");
+    for (int i = 0; i < n; i++)
+        sb_printf(sb, "%sx%d", i ? ", " : "", i);
+    sb_puts(sb, kind == SWEEP_CONST ? "; 3*" : kind == SWEEP_INSIDE ? "; sin(" : "; ");
+    for (int i = 0; i < n; i++) {
+        static const char *const form[4] = {"x%d", "exp(x%d)", "sin(x%d)", "x%d^2"};
+        sb_printf(sb, kind == SWEEP_FUNCTIONS ? form[i % 4] : "x%d", i);
+        if (i + 1 < n)
+            sb_puts(sb, "*");
+    }
+    sb_puts(sb, kind == SWEEP_INSIDE ? ")" : "");
+}
+
+START_TEST(test_product_gradient_sweep) {
+    StrBuf sc;
+    sb_init(&sc);
+    sb_puts(&sc, "set -e\n");
+    size_t checked = 0;
+    for (int kind = 0; kind < SWEEP_KINDS; kind++)
+        for (int n = 3; n <= 40; n++) {
+            StrBuf prog;
+            sb_init(&prog);
+            sweep_program(kind, n, &prog);
+            char *text = generate("--name f", sb_str(&prog));
+            char *grad = function_body(text, "f_grad");
+            ck_assert_ptr_nonnull(grad);
+            int muls = 0;
+            for (const char *p = grad; (p = strstr(p, " * ")) != NULL; p += 3)
+                muls++;
+            int budget = 3 * n + (kind == SWEEP_FUNCTIONS ? n / 2 : kind == SWEEP_INSIDE ? n : 0);
+            ck_assert_msg(muls <= budget, "%s: %d multiplications in f_grad, more than %d:\n%s", sb_str(&prog), muls,
+                          budget, grad);
+            free(grad);
+            free(text);
+            if (n == 5 || n == 12 || n == 40)
+                add_emit_test(&sc, 's', checked++, sb_str(&prog));
+            sb_free(&prog);
+        }
+    write_in_workdir("check.sh", sb_str(&sc));
+    ck_assert_msg(sh("cd '%s' && sh ./check.sh > check.out 2>&1", workdir) == 0, "the products' gradient checks failed");
+    sb_free(&sc);
+}
+END_TEST
 
 START_TEST(test_product_gradient_cost) {
     StrBuf sc;
@@ -858,8 +957,9 @@ Suite *codegen_suite(void) {
     tcase_add_test(tc, test_power_from_power);
     tcase_add_test(tc, test_header_contents);
     tcase_add_test(tc, test_emit_test_program);
-    tcase_add_loop_test(tc, test_one_exp_per_magnitude, 0, (int)(sizeof exp_cases / sizeof *exp_cases));
+    tcase_add_test(tc, test_one_exp_per_magnitude);
     tcase_add_test(tc, test_product_gradient_cost);
+    tcase_add_test(tc, test_product_gradient_sweep);
     tcase_add_test(tc, test_reciprocal_powers);
     suite_add_tcase(s, tc);
     tc = tcase_create("names and text");

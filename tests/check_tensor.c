@@ -502,16 +502,11 @@ static void scalar_definition(const Graph *g, const Node *n, int e, StrBuf *sb) 
     case EX_FILL:
         scalar_name(g, a, 0, sb);
         return;
-    case EX_SOFTMAX: /* exp(u_e) / sum(exp(u)), in each row */
-    case EX_LOGSUMEXP: { /* log(sum(exp(u))), of each row */
-        int row = n->kind == EX_SOFTMAX ? i : e, len = a->shape.rank == 2 ? a->shape.dim[1] : a->shape.dim[0];
-        if (a->shape.rank == 1)
-            row = 0;
-        sb_puts(sb, n->kind == EX_SOFTMAX ? "exp(" : "log(");
-        if (n->kind == EX_SOFTMAX) {
-            scalar_name(g, a, e, sb);
-            sb_puts(sb, ")/(");
-        }
+    case EX_SOFTMAX: { /* exp(u_e) / sum(exp(u)), in each row */
+        int len = a->shape.rank == 2 ? a->shape.dim[1] : a->shape.dim[0], row = a->shape.rank == 2 ? i : 0;
+        sb_puts(sb, "exp(");
+        scalar_name(g, a, e, sb);
+        sb_puts(sb, ")/(");
         for (int k = 0; k < len; k++) {
             sb_puts(sb, k ? " + exp(" : "exp(");
             scalar_name(g, a, row * len + k, sb);
@@ -544,6 +539,22 @@ static void scalar_definition(const Graph *g, const Node *n, int e, StrBuf *sb) 
         sb_printf(sb, " - %d + 0.5)*step(%d + 0.5 - ", col, col);
         scalar_name(g, a, n->shape.rank == 2 ? i : 0, sb);
         sb_puts(sb, ")");
+        return;
+    }
+    case EX_LOGSUMEXP: {
+        /* log(sum(exp(u))) of each row as log(exp(... log(exp(u_0) +
+         * exp(u_1)) ...) + exp(u_(n-1))): pairs, which stay scalar forms
+         * (three or more terms at once become logsumexp of a vector
+         * literal) */
+        int len = a->shape.rank == 2 ? a->shape.dim[1] : a->shape.dim[0], row = a->shape.rank == 2 ? e : 0;
+        for (int k = 1; k < len; k++)
+            sb_puts(sb, "log(exp(");
+        scalar_name(g, a, row * len, sb);
+        for (int k = 1; k < len; k++) {
+            sb_puts(sb, ") + exp(");
+            scalar_name(g, a, row * len + k, sb);
+            sb_puts(sb, "))");
+        }
         return;
     }
     case EX_CONST:
