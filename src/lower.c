@@ -642,10 +642,19 @@ static NOINLINE Node *lower_tensor_call(Lowerer *L, const Ast *a, int which) {
 
 /* The call of builtin fn (or sqrt, pow) named `name` in a, its arguments
  * lowered into args (a->nkids of them; room for two when fewer). */
+static Node *build_builtin(Lowerer *L, const Ast *a, int fn, const char *name, Node **args);
+
 static Node *lower_builtin(Lowerer *L, const Ast *a, int fn, const char *name, Node **args) {
     for (int i = 0; i < a->nkids; i++)
         if (!(args[i] = lower_expr(L, a->kids[i])))
             return NULL;
+    return build_builtin(L, a, fn, name, args);
+}
+
+/* The call of builtin fn on its lowered arguments.  Not inlined: its
+ * locals (shapes, a default, a message) would otherwise be in the frame
+ * that lowering repeats at every level of nesting. */
+static NOINLINE Node *build_builtin(Lowerer *L, const Ast *a, int fn, const char *name, Node **args) {
     Graph *g = L->g;
     Shape s = widest(args, a->nkids);
     for (int i = 0; i < a->nkids; i++)
@@ -978,7 +987,7 @@ static Node *lower_product(Lowerer *L, const Ast *a) {
 }
 
 /* x[i], A[i] (a row), A[i, j]: constant integer subscripts from 0. */
-static Node *lower_index(Lowerer *L, const Ast *a) {
+static NOINLINE Node *lower_index(Lowerer *L, const Ast *a) {
     Node *x = lower_expr(L, a->kids[0]);
     if (!x)
         return NULL;
@@ -1018,7 +1027,7 @@ static Node *lower_index(Lowerer *L, const Ast *a) {
 }
 
 /* [a, b, c]: scalars make a vector, vectors of one length a matrix. */
-static Node *lower_vector(Lowerer *L, const Ast *a) {
+static NOINLINE Node *lower_vector(Lowerer *L, const Ast *a) {
     Node **v = malloc((size_t)(a->nkids ? a->nkids : 1) * sizeof *v);
     if (!v) {
         out_of_memory(L, a->loc);
@@ -1057,7 +1066,7 @@ static int spend(Lowerer *L, Loc loc) {
 
 /* y^T with a vector or matrix y and no value named T: the transpose of
  * other notations.  Reports it (and returns 1), or returns 0. */
-static int transpose_hint(Lowerer *L, const Ast *pow, const Node *base) {
+static NOINLINE int transpose_hint(Lowerer *L, const Ast *pow, const Node *base) {
     const Ast *e = pow->kids[1];
     if (base->shape.rank == 0 || e->kind != AST_NAME || strcmp(e->text, "T") != 0 || names_value(L, "T"))
         return 0;
@@ -1067,24 +1076,29 @@ static int transpose_hint(Lowerer *L, const Ast *pow, const Node *base) {
     return 1;
 }
 
+/* A number as written.  Not inlined into lower_expr_inner: its Num would
+ * be in the frame that lowering repeats at every level of nesting. */
+static NOINLINE Node *lower_number(Lowerer *L, const Ast *a) {
+    Num v;
+    NumStatus s = num_parse(a->text, &v);
+    if (s == NUM_OVERFLOW) {
+        diag_error(L->diag, a->loc, "number out of range '%s'", a->text);
+        return NULL;
+    }
+    if (s != NUM_OK) {
+        diag_error(L->diag, a->loc, "malformed number '%s'", a->text);
+        return NULL;
+    }
+    return dag_num(L->g, v);
+}
+
 static Node *lower_expr_inner(Lowerer *L, const Ast *a) {
     Graph *g = L->g;
     if (!spend(L, a->loc))
         return NULL;
     switch (a->kind) {
-    case AST_NUM: {
-        Num v;
-        NumStatus s = num_parse(a->text, &v);
-        if (s == NUM_OVERFLOW) {
-            diag_error(L->diag, a->loc, "number out of range '%s'", a->text);
-            return NULL;
-        }
-        if (s != NUM_OK) {
-            diag_error(L->diag, a->loc, "malformed number '%s'", a->text);
-            return NULL;
-        }
-        return dag_num(g, v);
-    }
+    case AST_NUM:
+        return lower_number(L, a);
     case AST_NAME:
         return lower_name(L, a);
     case AST_CALL:
