@@ -179,6 +179,64 @@ START_TEST(test_plot_title_and_size) {
 }
 END_TEST
 
+/* A sweep over the length of a vector (a name used as a dimension):
+ * forward mode costs a pass per parameter, its operations growing as n^2,
+ * reverse mode one sweep, growing as n; with one parameter they agree.
+ * Every program of the class: a loss of a dot product, a sum of an
+ * elementwise function, a matrix-vector product. */
+START_TEST(test_sweep_vector_length) {
+    static const char *const programs[] = {
+        "param w[n]; input x[n]; log(1 + exp(-dot(w, x)))",
+        "param w[n]; sum(tanh(w)^2)",
+        "param W[n,n]; input x[n]; sum(sigmoid(W @ x))",
+    };
+    make_tmpdir();
+    for (size_t p = 0; p < sizeof programs / sizeof *programs; p++) {
+        char svg[128];
+        snprintf(svg, sizeof svg, "%s/modes%zu.svg", tmpdir, p);
+        Run r;
+        const char *args[] = {"--swell", "--json", "--sweep", "n=1..8", "--plot", svg, programs[p], NULL};
+        run(args, NULL, &r);
+        ck_assert_msg(r.status == 0, "%s: exit %d: %s", programs[p], r.status, r.err);
+        double fwd[9], rev[9];
+        for (int n = 1; n <= 8; n++) {
+            char key[32];
+            snprintf(key, sizeof key, "{\"n\": %d,", n);
+            const char *row = strstr(r.out, key);
+            ck_assert_msg(row != NULL, "%s: no row for n = %d", programs[p], n);
+            fwd[n] = json_row_number(row, "forward-mode AD", "ops");
+            rev[n] = json_row_number(row, "reverse-mode AD", "ops");
+        }
+        /* W[n,n] has n^2 parameters: forward mode then grows as n^4 */
+        ck_assert_msg(fwd[1] == rev[1] || p == 2, "%s: one parameter, forward %g, reverse %g", programs[p], fwd[1],
+                      rev[1]);
+        ck_assert_msg(fwd[8] > 3 * rev[8], "%s: forward %g, reverse %g at n = 8", programs[p], fwd[8], rev[8]);
+        ck_assert_msg(fwd[8] / fwd[4] > 3.0, "%s: forward mode grew %g times from n = 4 to 8", programs[p],
+                      fwd[8] / fwd[4]);
+        /* reverse: in proportion to the program, whose size is n (n^2 for W) */
+        ck_assert_msg(rev[8] > rev[4] && rev[8] / rev[4] < (p == 2 ? 5.0 : 2.5),
+                      "%s: reverse mode grew %g times from n = 4 to 8", programs[p], rev[8] / rev[4]);
+        run_free(&r);
+        char *doc = read_file(svg);
+        ck_assert_ptr_nonnull(doc);
+        ck_assert_ptr_nonnull(strstr(doc, "forward-mode AD (ops)"));
+        ck_assert_ptr_nonnull(strstr(doc, "reverse-mode AD (ops)"));
+        free(doc);
+    }
+    /* a length of 0 is no vector: a located error, nothing written */
+    char svg[128];
+    snprintf(svg, sizeof svg, "%s/none.svg", tmpdir);
+    Run r;
+    const char *zero[] = {"--swell", "--sweep", "n=0..2", "--plot", svg, programs[0], NULL};
+    run(zero, NULL, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "<expr>:1:9: error: the dimension 'n' must be a positive integer"));
+    ck_assert_ptr_null(read_file(svg));
+    run_free(&r);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_sweep_beyond_double_trees) {
     /* n = 60: the naive tree has more than 10^18 nodes, counted not built */
     Run r;
@@ -470,6 +528,7 @@ Suite *teach_cli_suite(void) {
     tcase_add_test(tc, test_swell_json_rows_agree);
     tcase_add_test(tc, test_swell_misuse);
     tcase_add_test(tc, test_sweep_table_and_plot);
+    tcase_add_test(tc, test_sweep_vector_length);
     tcase_add_test(tc, test_plot_title_and_size);
     tcase_add_test(tc, test_sweep_beyond_double_trees);
     tcase_add_test(tc, test_sweep_misuse);
