@@ -598,7 +598,7 @@ static double *parse_point(Job *j, SdStatus *st) {
 static SdStatus op_eval(Buf *b, Job *j) {
     SdStatus st = job_run(j, NULL, -1);
     double *point = NULL;
-    SdValues v = {NULL, NULL, NULL};
+    SdValues v = {.value = NULL};
     SdCheckReport rep;
     int checked = 0;
     char *text = NULL, *json = NULL;
