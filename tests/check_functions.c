@@ -840,6 +840,7 @@ static const char *special_text(double x) {
 }
 
 START_TEST(test_special_values) {
+    int valgrind = getenv("SYMDIFF_VALGRIND") != NULL;
     for (int b = 0; b < BI_COUNT; b++) {
         if (b == BI_PI)
             continue;
@@ -848,8 +849,12 @@ START_TEST(test_special_values) {
             int n = special_args(b, i, a);
             long double la[3] = {a[0], a[1], a[2]};
             double want = eval_builtin((Builtin)b, a), ref = (double)gen_builtin_value(b, la, n);
-            ck_assert_msg(same_special(ref, want, 1e-15), "%s(%g, %g): the evaluator %g, the reference %g",
-                          builtin_info[b].name, a[0], a[1], want, ref);
+            /* valgrind runs long double in 64 bits, where libm's x87 code
+             * goes wrong (cbrtl(0), hypotl(inf, nan)): the reference is
+             * compared natively only */
+            ck_assert_msg(valgrind || same_special(ref, want, 1e-15),
+                          "%s(%g, %g): the evaluator %g, the reference %g", builtin_info[b].name, a[0], a[1], want,
+                          ref);
             /* a constant argument is +0 or finite: the folded call, where
              * the program is accepted at all */
             if (signbit(a[0]) || !(a[0] == 0) || (nvars_of(b) > 1 && (signbit(a[1]) || !(a[1] == 0))))
