@@ -471,7 +471,7 @@ WEB_LINK  := -sMODULARIZE=1 -sEXPORT_NAME=createSymdiff -sENVIRONMENT=web,worker
              -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
 WEB_NPM   := web/node_modules/.package-lock.json
 
-.PHONY: web web-deps check-web
+.PHONY: web web-deps check-web web-picture
 
 web: web-deps $(WEB_DIST)/index.html
 
@@ -522,6 +522,11 @@ check-web: web $(WEB_BUILD)/glue_check
 	$(WEB_BUILD)/glue_check
 	@command -v chromium >/dev/null 2>&1 || { echo "check-web: chromium is not installed" >&2; exit 1; }
 	cd web && node test/check-web.mjs
+
+# The README's picture of the playground, from check-web's screenshots
+# (which stay in web/build/ so that testing changes no tracked file).
+web-picture: check-web
+	cp web/build/screenshots/playground.png web/screenshots/playground.png
 
 # `make check` runs check-web where the browser test can run (the
 # bootstrap installs emscripten and Chromium where it can; CHECK_WEB=0

@@ -10,7 +10,8 @@
  * the DAG and the tree; download the generated C of every method and
  * compile it (and run it against the page's own numbers); open a shared
  * link; use the tabs from the keyboard; read it on a phone and on a
- * projector.  Screenshots of each view go to web/screenshots/.
+ * projector.  Screenshots of each view go to web/build/screenshots/ (not
+ * into the source tree: `make web-picture` copies the README's picture).
  *
  * It measures the time to the first derivative after opening the page,
  * each keystroke's time to its derivative while the course examples are
@@ -31,8 +32,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WEB = path.resolve(here, '..');
 const DIST = path.join(WEB, 'dist');
-const SHOTS = path.join(WEB, 'screenshots');
 const BUILD = path.join(WEB, 'build');
+const SHOTS = path.join(BUILD, 'screenshots');
 const CC = process.env.CC || 'gcc';
 const TIMEOUT = 15000;
 
