@@ -186,7 +186,12 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
                              .ninputs = ninputs, .output = r->f[0], .derivs = r->blocks,
                              .nderivs = (int)(r->nwrt * r->rows), .root_offset = offsets,
                              .out_name = r->f[0]->shape.rank ? "J" : "grad"};
-    CodegenStatus failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
+    /* a classification loss: its scores, an entry point of their own */
+    CodegenStatus failed = r->f[0]->shape.rank == 0 && codegen_batch_classifier(p->g, r->f[0], &in.scores) != 0
+                               ? CODEGEN_NO_MEMORY
+                               : CODEGEN_OK;
+    if (!failed)
+        failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
     /* a minibatch program's training program calls the kernel itself, one
      * batch a call (codegen_batch.c) */
     int batch_main = o->train_program && p->g->ndims > 0;

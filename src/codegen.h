@@ -68,6 +68,22 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
 int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                           StrBuf *out);
 
+/* The classification a loss makes (codegen_batch.c): the scores whose
+ * largest entry in a row is the predicted class, the labels and the number
+ * of classes.  classes > 1: S[rows, classes] (or [classes]) with onehot of
+ * integer labels in a softmax cross-entropy; classes == 1: logits s[rows]
+ * of a sigmoid cross-entropy with 0/1 labels (class 1 where s >= 0).
+ * scores is NULL when the loss is no classification, or when it could be
+ * more than one. */
+typedef struct Classifier {
+    const Node *scores;
+    int labels; /* the labels' variable; -1 without scores */
+    int classes;
+} Classifier;
+
+/* Finds it in the graph of loss.  0, or -1 when out of memory. */
+int codegen_batch_classifier(const Graph *g, const Node *loss, Classifier *c);
+
 /* Programs with vectors and matrices (codegen_tensor.c).  Variables are
  * flat row-major blocks: parameters in x[], data in input[]. */
 typedef struct TensorCodegenInput {
@@ -82,6 +98,8 @@ typedef struct TensorCodegenInput {
     int nderivs;
     const size_t *root_offset; /* per deriv: its offset in grad[] or J[]  */
     const char *out_name;    /* "grad" or "J"                              */
+    Classifier scores;       /* a classification: NAME_scores (no scores:
+                                none)                                       */
 } TensorCodegenInput;
 
 typedef enum CodegenStatus {

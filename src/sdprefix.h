@@ -67,6 +67,7 @@
 #define codegen_emitter_free sd_codegen_emitter_free
 #define codegen_emitter_init sd_codegen_emitter_init
 #define codegen_end_statement sd_codegen_end_statement
+#define codegen_batch_classifier sd_codegen_batch_classifier
 #define codegen_batch_train_misfit sd_codegen_batch_train_misfit
 #define codegen_batch_train_program sd_codegen_batch_train_program
 #define codegen_float_misfit sd_codegen_float_misfit
