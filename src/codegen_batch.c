@@ -18,6 +18,11 @@
  * sdrt_train_main in the runtime (runtime/train.c), as for --emit-main
  * train of other programs.
  *
+ * NAME_test.c of a minibatch program (--emit-test without -D) calls the
+ * kernels at sizes it picks, 1, a short batch and the maximum, against a
+ * double copy of them written here, which finite differences check at
+ * each (src/templates/emit_test.c).
+ *
  * It also finds the classification a loss makes (codegen_batch_classifier),
  * for the kernels' NAME_scores entry point and the training program's
  * accuracy: the scores S whose rows a softmax, log_softmax, logsumexp or
@@ -289,5 +294,129 @@ CodegenStatus codegen_batch_train_program(const Graph *g, const TensorCodegenInp
                   "        .scores = sdt_scores_buf, .labels = sdt_labels",
                   NAME, label_col);
     sb_puts(out, "};\n    return sdrt_train_main(&sdt_program, argc, argv);\n}\n");
+    return out->failed ? CODEGEN_NO_MEMORY : CODEGEN_OK;
+}
+
+/* ---- the test program ---------------------------------------------------- */
+
+CodegenStatus codegen_batch_test_program(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
+                                         const int *classes, StrBuf *out) {
+    const char *name = opt->name;
+    char NAME[CODEGEN_MAX_NAME + 1];
+    codegen_macro_prefix(NAME, sizeof NAME, name);
+    int vec = in->output->shape.rank > 0, nd = g->ndims;
+    long nv = 0, ni = 0, no = vec ? (long)shape_numel(in->output->shape) : 1;
+    for (int k = 0; k < in->nparams; k++)
+        nv += (long)shape_numel(g->vars[in->params[k]].shape);
+    for (int k = 0; k < in->ninputs; k++)
+        ni += (long)shape_numel(g->vars[in->inputs[k]].shape);
+    /* the reference: the same kernels in double, written without BLAS and
+     * with their header in the test's text */
+    CodegenOptions ref = *opt;
+    ref.name = "sdt_ref";
+    ref.use_float = 0;
+    ref.blas = 0;
+    ref.inline_header = 1;
+    TensorCodegenInput rin = *in;
+    memset(&rin.scores, 0, sizeof rin.scores);
+    StrBuf ref_src, ref_hdr;
+    sb_init(&ref_src);
+    sb_init(&ref_hdr);
+    CodegenStatus st = codegen_tensor_c(g, &rin, &ref, &ref_src, &ref_hdr);
+    /* the sizes: every dimension at 1, at half its maximum plus one (a
+     * short batch) and at its maximum, the sets that differ */
+    long sizes[3][GRAPH_MAX_DIMS];
+    int nsizes = 0;
+    for (int s = 0; s < 3; s++) {
+        for (int d = 0; d < nd; d++) {
+            long max = g->dims[d].max;
+            sizes[nsizes][d] = s == 0 ? 1 : s == 1 ? max / 2 + 1 : max;
+        }
+        int same = nsizes > 0;
+        for (int d = 0; d < nd && same; d++)
+            same = sizes[nsizes][d] == sizes[nsizes - 1][d];
+        nsizes += !same;
+    }
+    /* "n = 1", ... for each set, and all of them */
+    StrBuf text, each, sized;
+    sb_init(&text);
+    sb_init(&each);
+    sb_init(&sized);
+    for (int s = 0; s < nsizes; s++) {
+        sb_puts(&each, s ? ", \"" : "\"");
+        for (int d = 0; d < nd; d++) {
+            sb_printf(&text, "%s%s = %ld", s || d ? (d ? " " : ", ") : "", g->dims[d].name, sizes[s][d]);
+            sb_printf(&each, "%s%s = %ld", d ? " " : "", g->dims[d].name, sizes[s][d]);
+        }
+        sb_puts(&each, "\"");
+    }
+    sb_printf(&sized, ",\n * at each of the sizes %s", sb_str(&text));
+    codegen_test_head(out, opt, nv, ni, no, vec, 0, classes, sb_str(&sized));
+    sb_printf(out, "#define SDT_NSIZES %d\n#define SDT_SIZES_TEXT \"%s\"\n#ifndef SDT_POINTS\n#define SDT_POINTS 4\n#endif\n",
+              nsizes, sb_str(&text));
+    sb_printf(out, "static size_t sdt_dims[%d];\nstatic const size_t sdt_sizes[%d][%d] = {", nd, nsizes, nd);
+    for (int s = 0; s < nsizes; s++) {
+        sb_printf(out, "%s{", s ? ", " : "");
+        for (int d = 0; d < nd; d++)
+            sb_printf(out, "%s%ld", d ? ", " : "", sizes[s][d]);
+        sb_puts(out, "}");
+    }
+    sb_puts(out, "};\n\n/* the sizes the kernels are called with */\n"
+                 "static void sdt_set_size(int s)\n{\n");
+    sb_printf(out, "    for (int d = 0; d < %d; d++)\n        sdt_dims[d] = sdt_sizes[s][d];\n}\n\n", nd);
+    sb_printf(out, "static const char *sdt_size_text(int s)\n{\n    static const char *const text[] = {%s};\n"
+                   "    return text[s];\n}\n\n",
+              sb_str(&each));
+    /* the parameters' blocks, for the coordinates finite differences check */
+    sb_printf(out, "#define SDT_NBLOCKS %d\nstatic const long sdt_blocks[%d][2] = {", in->nparams > 0 ? in->nparams : 1,
+              in->nparams > 0 ? in->nparams : 1);
+    long at = 0;
+    for (int k = 0; k < in->nparams; k++) {
+        long size = (long)shape_numel(g->vars[in->params[k]].shape);
+        sb_printf(out, "%s{%ld, %ld}", k ? ", " : "", at, size);
+        at += size;
+    }
+    if (in->nparams == 0)
+        sb_puts(out, "{0, 0}");
+    sb_puts(out, "};\n\n");
+    sb_puts(out, sb_str(&ref_src));
+    /* the kernels through wrappers of one signature, the sizes and a
+     * workspace after the arrays */
+    sb_printf(out, "static double sdt_ref_work[SDT_REF_WORK + 1];\nstatic sdt_real sdt_work[%s_WORK + 1];\n\n", NAME);
+    StrBuf args;
+    sb_init(&args);
+    for (int d = 0; d < nd; d++)
+        sb_printf(&args, "%ssdt_dims[%d]", d ? ", " : "", d);
+    const char *dims = sb_str(&args);
+    char call[4][160], kernel[4][CODEGEN_MAX_NAME + 16];
+    const char *outs[2] = {vec ? "sdt_y, " : "", vec ? "sdt_d, " : "sdt_d, "};
+    snprintf(call[0], sizeof call[0], "%s, %ssdt_ref_work", dims, outs[0]);
+    snprintf(call[1], sizeof call[1], "%s, %ssdt_ref_work", dims, outs[1]);
+    snprintf(call[2], sizeof call[2], "%s, %ssdt_work", dims, outs[0]);
+    snprintf(call[3], sizeof call[3], "%s, %ssdt_work", dims, outs[1]);
+    snprintf(kernel[0], sizeof kernel[0], "sdt_ref_ws");
+    snprintf(kernel[1], sizeof kernel[1], "sdt_ref_%s_ws", vec ? "jac" : "grad");
+    snprintf(kernel[2], sizeof kernel[2], "%s_ws", name);
+    snprintf(kernel[3], sizeof kernel[3], "%s_%s_ws", name, vec ? "jac" : "grad");
+    const char *value_assign = vec ? "" : "sdt_y[0] = ";
+    codegen_test_wrapper(out, "double", "sdt_ref_value", "sdt_y", NULL, in->ninputs > 0, value_assign, kernel[0],
+                         call[0]);
+    codegen_test_wrapper(out, "double", "sdt_ref_derivative", "sdt_d", NULL, in->ninputs > 0, vec ? "" : "(void)",
+                         kernel[1], call[1]);
+    codegen_test_wrapper(out, "sdt_real", "sdt_value_t", "sdt_y", NULL, in->ninputs > 0, value_assign, kernel[2],
+                         call[2]);
+    codegen_test_wrapper(out, "sdt_real", "sdt_derivative_t", "sdt_d", "sdt_y", in->ninputs > 0, value_assign,
+                         kernel[3], call[3]);
+    codegen_test_tail(out);
+    if (args.failed || text.failed || each.failed || sized.failed || ref_src.failed)
+        out->failed = 1;
+    sb_free(&args);
+    sb_free(&text);
+    sb_free(&each);
+    sb_free(&sized);
+    sb_free(&ref_src);
+    sb_free(&ref_hdr);
+    if (st != CODEGEN_OK)
+        return st;
     return out->failed ? CODEGEN_NO_MEMORY : CODEGEN_OK;
 }

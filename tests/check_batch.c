@@ -1032,6 +1032,77 @@ START_TEST(test_batch_emit_test_labels) {
 }
 END_TEST
 
+/* --emit-test on minibatch programs without -D: the test picks its sizes
+ * (1, half the maximum plus one, the maximum; for every dimension) and
+ * checks the gradient by finite differences at each, for a table of
+ * programs (softmax and sigmoid cross-entropy, a regression, a vector
+ * value, two run-time dimensions), double and float, compiled -Werror with
+ * gcc and clang: it names the sizes and exits 0.  Linked with the kernel
+ * of a slightly different program of the same layout, it exits 1. */
+START_TEST(test_batch_emit_test_sizes) {
+    static const struct {
+        const char *program, *other, *sizes;
+    } progs[] = {
+        {"dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n]; mean(cross_entropy(X @ W' + b, y))",
+         "dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n]; mean(cross_entropy(X @ W' + 1.5*b, y))",
+         "at n = 1, n = 9, n = 16,"},
+        {"dim n <= 7; param W[4,3], b[4], v[4], c; input X[n,3], t[n];\n"
+         "z = tanh(X @ W' + b) @ v + c; -mean(t*log(sigmoid(z)) + (1 - t)*log(1 - sigmoid(z)))",
+         "dim n <= 7; param W[4,3], b[4], v[4], c; input X[n,3], t[n];\n"
+         "z = tanh(X @ W' + b) @ v + c; -mean(t*log(sigmoid(z)) + (1 - t)*log(1 - sigmoid(1.5*z)))",
+         "at n = 1, n = 4, n = 7,"},
+        {"dim n <= 40; param W[2,30]; input X[n,30], T[n,2]; sum((X @ W' - T)^2)/(2*n)",
+         "dim n <= 40; param W[2,30]; input X[n,30], T[n,2]; sum((X @ W' - T)^2)/(2*n) + 0.5*sum(W)",
+         "at n = 1, n = 21, n = 40,"},
+        {"dim n <= 8; param W[3,4]; input X[n,4]; sum(tanh(X @ W'), 0)",
+         "dim n <= 8; param W[3,4]; input X[n,4]; sum(tanh(1.5 * X @ W'), 0)", "at n = 1, n = 5, n = 8,"},
+        {"dim n <= 8, m <= 2; param W[3,4]; input X[n,4], Z[m,3]; sum(tanh(X @ W')) + sum(Z @ W)",
+         "dim n <= 8, m <= 2; param W[3,4]; input X[n,4], Z[m,3]; sum(tanh(X @ W')) + sum(Z @ W)^2",
+         "at n = 1 m = 1, n = 5 m = 2, n = 8 m = 2,"},
+    };
+    char dir[128];
+    make_temp_dir(dir, sizeof dir, "batchsizes");
+    static const char *const ccs[] = {"gcc", "clang"};
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            const char *type = fl ? "float" : "double";
+            const char *texts[2] = {progs[i].program, progs[i].other};
+            for (int k = 0; k < 2; k++) {
+                char file[32];
+                snprintf(file, sizeof file, "p%zu%d.sd", i, k);
+                char *path = path_join(dir, file);
+                write_file(path, texts[k]);
+                free(path);
+            }
+            /* the test of the program, and the kernel of the other in a
+             * directory of its own, with the same names */
+            ck_assert_msg(sh("cd %s && '%s' --type %s --emit-test --name e -f p%zu0.sd -o e.c && mkdir -p o && "
+                             "'%s' --type %s --name e -f p%zu1.sd -o o/e.c",
+                             dir, symdiff_path(), type, i, symdiff_path(), type, i) == 0,
+                          "%s: --emit-test failed", progs[i].program);
+            for (int k = 0; k < 2; k++) {
+                if (!have_compiler(ccs[k]))
+                    continue;
+                ck_assert_msg(sh("cd %s && %s -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -o t e_test.c e.c -lm "
+                                 "&& ./t > out.txt",
+                                 dir, ccs[k]) == 0,
+                              "%s (%s, %s): the generated test fails (in %s)", progs[i].program, type, ccs[k], dir);
+                char *path = path_join(dir, "out.txt"), *out = read_file(path);
+                free(path);
+                ck_assert_ptr_nonnull(out);
+                ck_assert_msg(strstr(out, progs[i].sizes) && strstr(out, ": ok\n"), "%s (%s): %s", progs[i].program,
+                              type, out);
+                free(out);
+            }
+            if (have_compiler("gcc"))
+                ck_assert_msg(sh("cd %s && gcc -std=c99 -O2 -Io -o t e_test.c o/e.c -lm && ./t > out.txt", dir) == 1,
+                              "%s (%s): the test passes another program's kernel (in %s)", progs[i].program, type,
+                              dir);
+        }
+    remove_tree(dir);
+}
+END_TEST
+
 /* Which losses are a classification (NAME_scores and the training
  * program's accuracy): the forms a softmax or sigmoid cross-entropy is
  * written in, and losses that only look like one.  classes: the number of
@@ -1106,6 +1177,7 @@ Suite *batch_suite(void) {
     tcase_add_test(tg, test_batch_generated_c_blas);
     tcase_add_test(tg, test_batch_train_program);
     tcase_add_test(tg, test_batch_emit_test_labels);
+    tcase_add_test(tg, test_batch_emit_test_sizes);
     suite_add_tcase(s, tg);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_batch_lowering_errors);
