@@ -77,11 +77,14 @@ int codegen_batch_classifier(const Graph *g, const Node *loss, Classifier *c) {
     c->labels = -1;
     size_t nn = loss->id + 1;
     unsigned char *mark = malloc(nn), *param = malloc(nn), *logit = calloc(nn, 1);
+    uint32_t *hots = malloc(nn * sizeof *hots); /* the onehot nodes of labels */
+    size_t nhots = 0;
     int ambiguous = 0;
-    if (!mark || !param || !logit) {
+    if (!mark || !param || !logit || !hots) {
         free(mark);
         free(param);
         free(logit);
+        free(hots);
         return -1;
     }
     Node *root = (Node *)loss;
@@ -97,16 +100,21 @@ int codegen_batch_classifier(const Graph *g, const Node *loss, Classifier *c) {
      * lowered form of log_softmax and cross_entropy too) and onehot of
      * labels of S's shape, one label per row */
     for (size_t id = 0; id < nn; id++) {
+        const Node *o = g->nodes[id];
+        if (mark[id] && o->kind == EX_ONEHOT && o->args[0]->kind == EX_VAR &&
+            g->vars[o->args[0]->u.var].role == VAR_INPUT)
+            hots[nhots++] = (uint32_t)id;
+    }
+    for (size_t id = 0; id < nn && nhots; id++) {
         const Node *n = g->nodes[id];
         if (!mark[id] || (n->kind != EX_LOGSUMEXP && n->kind != EX_SOFTMAX))
             continue;
         const Node *s = n->args[0];
         if (!param[s->id] || s->shape.rank < 1)
             continue;
-        for (size_t h = 0; h < nn; h++) {
-            const Node *o = g->nodes[h];
-            if (mark[h] && o->kind == EX_ONEHOT && o->args[0]->kind == EX_VAR &&
-                g->vars[o->args[0]->u.var].role == VAR_INPUT && shape_equal(o->shape, s->shape))
+        for (size_t h = 0; h < nhots; h++) {
+            const Node *o = g->nodes[hots[h]];
+            if (shape_equal(o->shape, s->shape))
                 candidate(c, &ambiguous, s, o->args[0]->u.var, s->shape.dim[s->shape.rank - 1]);
         }
     }
@@ -145,6 +153,7 @@ int codegen_batch_classifier(const Graph *g, const Node *loss, Classifier *c) {
     free(mark);
     free(param);
     free(logit);
+    free(hots);
     return 0;
 }
 
