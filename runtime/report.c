@@ -104,7 +104,7 @@ static int draw_bar(SdrtProgress *p, long epoch, double loss, double acc) {
 }
 
 int sdrt_progress_due(const SdrtProgress *p, long epoch) {
-    return p->tty || epoch % p->every == 0 || epoch == p->total;
+    return epoch % p->every == 0 || epoch == p->total;
 }
 
 int sdrt_progress_update(SdrtProgress *p, long epoch, double loss, double acc) {

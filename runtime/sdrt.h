@@ -439,8 +439,10 @@ typedef struct SdrtProgress {
 void sdrt_progress_init(SdrtProgress *p, FILE *out, long total, long every);
 /* Reports epoch (1-based); acc < 0 or NaN means no accuracy. 0 or -1. */
 int sdrt_progress_update(SdrtProgress *p, long epoch, double loss, double acc);
-/* Does sdrt_progress_update show this epoch (every epoch on a terminal)?
- * What only the report needs is computed for these alone. */
+/* Is this an epoch the plain report prints (every `every`-th, and the
+ * last)?  What only the report needs, and costs (an accuracy), is computed
+ * for these alone; a terminal's bar, redrawn every epoch, shows the last
+ * one computed in between. */
 int sdrt_progress_due(const SdrtProgress *p, long epoch);
 /* Ends an unfinished terminal line with '\n'.  Returns 0, or -1. */
 int sdrt_progress_finish(SdrtProgress *p);

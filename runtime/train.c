@@ -166,8 +166,10 @@ int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv) {
             status = 1;
             break;
         }
-        /* the accuracy after the epoch, on the epochs shown (idx holds
-         * every row, in some order) */
+        /* the accuracy after the epoch, on the epochs the plain report
+         * prints (a terminal's bar shows the last in between: one more
+         * forward pass over the data every epoch would cost half as much
+         * again as the training); idx holds every row, in some order */
         if (classify && sdrt_progress_due(&progress, e))
             acc = accuracy(&data, idx, csv.rows);
         sdrt_progress_update(&progress, e, loss, classify ? acc : -1);
