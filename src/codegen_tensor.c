@@ -908,12 +908,12 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     Node *score = (Node *)in->scores.scores;
     size_t nscores = score ? numel(score->shape) : 0, work_score = 0;
     long nodes_score = 0, scalars_score = 0;
-    TensorCodegenInput sin = *in;
+    TensorCodegenInput score_in = *in;
     if (score && !T.too_big) {
-        sin.root_offset = &zero;
-        sin.out_name = "scores";
-        T.in = &sin;
-        T.E.out_name = sin.out_name;
+        score_in.root_offset = &zero;
+        score_in.out_name = "scores";
+        T.in = &score_in;
+        T.E.out_name = score_in.out_name;
         snprintf(count, sizeof count, "%s_NSCORES", NAME);
         write_kernel(&T, &kscore, &score, 1, 1, 1, NULL, count);
         work_score = T.work;
