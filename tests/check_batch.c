@@ -72,6 +72,11 @@ static const BatchCase cases[] = {
      "tanh(X @ W' + b) @ v + c"},
     {"dim n <= 8; param W[2,4], b[2]; input X[n,4], T[n,2];", "sum((X @ W' + b - T)^2)/(2*n)", 1, 0, NULL},
     {"dim n <= 8; param W[3,4]; input X[n,4], y[n];", "sum(mean(softmax(X @ W')*onehot(y, 3), 0))", 1, 3, "X @ W'"},
+    /* log of a row-wise softmax: the stable form subtracts each row's
+     * logsumexp from the row */
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], y[n];", "-mean(sum(onehot(y, 3) * log(softmax(X @ W' + b)), 1))",
+     1, 3, "X @ W' + b"},
+    {"param W[3,4]; input X[5,4];", "sum(log(softmax(X @ W'))^2) + sum(log(softmax(W)[1]))", 0, 0, NULL},
     {"dim n <= 8; param W[3,4], v[4]; input X[n,4];", "mean(sum(sigmoid(X @ W'), 1) + X @ v)", 1, 0, NULL},
     /* in one kernel: softmax and logsumexp of the same rows (their
      * exponentials shared), a computed bias in every row, one-hot labels */
