@@ -103,10 +103,14 @@ static int draw_bar(SdrtProgress *p, long epoch, double loss, double acc) {
     return fflush(p->out) != 0 ? -1 : 0;
 }
 
+int sdrt_progress_due(const SdrtProgress *p, long epoch) {
+    return epoch % p->every == 0 || epoch == p->total;
+}
+
 int sdrt_progress_update(SdrtProgress *p, long epoch, double loss, double acc) {
     if (p->tty)
         return draw_bar(p, epoch, loss, acc);
-    if (epoch % p->every == 0 || epoch == p->total)
+    if (sdrt_progress_due(p, epoch))
         return sdrt_report_epoch(p->out, epoch, p->total, loss, acc);
     return 0;
 }

@@ -439,6 +439,11 @@ typedef struct SdrtProgress {
 void sdrt_progress_init(SdrtProgress *p, FILE *out, long total, long every);
 /* Reports epoch (1-based); acc < 0 or NaN means no accuracy. 0 or -1. */
 int sdrt_progress_update(SdrtProgress *p, long epoch, double loss, double acc);
+/* Is this an epoch the plain report prints (every `every`-th, and the
+ * last)?  What only the report needs, and costs (an accuracy), is computed
+ * for these alone; a terminal's bar, redrawn every epoch, shows the last
+ * one computed in between. */
+int sdrt_progress_due(const SdrtProgress *p, long epoch);
 /* Ends an unfinished terminal line with '\n'.  Returns 0, or -1. */
 int sdrt_progress_finish(SdrtProgress *p);
 
@@ -465,6 +470,14 @@ typedef double (*SdrtBatchGradFn)(const double *theta, const double *rows,
                                   size_t cols, const size_t *idx, size_t count,
                                   double *grad, void *ctx);
 
+/*
+ * A classification's scores for the rows idx[0..count) of data (symdiff's
+ * NAME_scores): count rows of nclasses (see SdrtTrainProgram) into scores.
+ */
+typedef void (*SdrtBatchScoresFn)(const double *theta, const double *rows,
+                                  size_t cols, const size_t *idx, size_t count,
+                                  double *scores, void *ctx);
+
 typedef struct SdrtTrainProgram {
     const char *name;               /* the kernel, for messages            */
     size_t nparams, ninputs;        /* ninputs: the columns of the data    */
@@ -479,6 +492,17 @@ typedef struct SdrtTrainProgram {
     void *batch_ctx;
     size_t max_batch, nnames;
     const size_t *param_sizes;
+    /* a classification (else zero): batch_scores gives nclasses scores a
+     * row (the largest is the predicted class), or for nclasses == 1 the
+     * logit of class 1 (predicted where >= 0); the label is column
+     * label_column of a row of data (a class 0 .. nclasses-1; for two
+     * classes 1 where >= 1/2).  The accuracy on the training data, in
+     * batches of max_batch rows into scores[max_batch * nclasses] and
+     * labels[max_batch], is reported beside the loss */
+    SdrtBatchScoresFn batch_scores;
+    size_t nclasses, label_column;
+    double *scores;
+    int *labels;
 } SdrtTrainProgram;
 
 /*
@@ -487,7 +511,8 @@ typedef struct SdrtTrainProgram {
  * CSV file (a header line is skipped when its first field does not start
  * like a number; one column per input), starts the parameters at 0.1 times
  * normal deviates, minimises the mean loss over the rows by minibatch
- * training, reporting the loss per epoch on stdout (sdrt_progress_*), and
+ * training, reporting the loss per epoch on stdout (sdrt_progress_*), with
+ * the accuracy on the data after the epoch for a classification, and
  * prints each parameter.  Returns the exit status: 0, 1 for bad data, a
  * loss that stopped being finite or no memory (messages on stderr), 2 for
  * a usage error.  Like sdrt_csv_load it allocates (the data and an index

@@ -37,6 +37,41 @@ static double batch_loss(const double *theta, double *grad, const size_t *idx,
     return loss / (double)count;
 }
 
+/* The label of a classification in a row's label column: a class 0 ..
+ * k-1 (-1, no class, for anything else), or for two classes (k == 1) 1
+ * where it is at least 1/2. */
+static int label_of(double t, size_t k) {
+    if (k == 1)
+        return t >= 0.5;
+    return t >= 0 && t < (double)k && t == floor(t) ? (int)t : -1;
+}
+
+/* The fraction of the rows idx[0..nrows) whose predicted class is their
+ * label: the scores of max_batch rows at a time; for two classes the
+ * logit s is the probability 1 / (1 + e^-s) that sdrt_accuracy_binary
+ * reads (>= 1/2 exactly where s >= 0). */
+static double accuracy(const TrainData *d, const size_t *idx, size_t nrows) {
+    const SdrtTrainProgram *p = d->p;
+    double right = 0;
+    for (size_t at = 0; at < nrows; at += p->max_batch) {
+        size_t count = nrows - at < p->max_batch ? nrows - at : p->max_batch;
+        p->batch_scores(p->theta, d->rows, d->cols, idx + at, count, p->scores,
+                        p->batch_ctx);
+        for (size_t k = 0; k < count; k++) {
+            p->labels[k] = label_of(
+                d->rows[idx[at + k] * d->cols + p->label_column], p->nclasses);
+            if (p->nclasses == 1)
+                p->scores[k] = 1 / (1 + exp(-p->scores[k]));
+        }
+        double a = p->nclasses == 1
+                       ? sdrt_accuracy_binary(p->scores, p->labels, count)
+                       : sdrt_accuracy_argmax(p->scores, p->labels, count,
+                                              p->nclasses);
+        right += a * (double)count;
+    }
+    return nrows ? right / (double)nrows : 0;
+}
+
 /* Does the file start with a header line: a first field that does not
  * start like a number? */
 static int has_header(const char *path) {
@@ -118,7 +153,8 @@ int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv) {
     SdrtProgress progress;
     sdrt_progress_init(&progress, stdout, epochs, epochs >= 20 ? epochs / 20 : 1);
     int status = 0;
-    double loss = NAN;
+    int classify = p->batch_scores && p->nclasses > 0 && p->max_batch > 0;
+    double loss = NAN, acc = -1;
     for (long e = 1; e <= epochs; e++) {
         if (sdrt_minibatch_epoch(&b, &rng, batch_loss, &data, opt, p->theta,
                                  p->grad_sum, n, &loss) != SDRT_OK) {
@@ -130,11 +166,19 @@ int sdrt_train_main(const SdrtTrainProgram *p, int argc, char **argv) {
             status = 1;
             break;
         }
-        sdrt_progress_update(&progress, e, loss, -1);
+        /* the accuracy after the epoch, on the epochs the plain report
+         * prints (a terminal's bar shows the last in between: one more
+         * forward pass over the data every epoch would cost half as much
+         * again as the training); idx holds every row, in some order */
+        if (classify && sdrt_progress_due(&progress, e))
+            acc = accuracy(&data, idx, csv.rows);
+        sdrt_progress_update(&progress, e, loss, classify ? acc : -1);
     }
     sdrt_progress_finish(&progress);
     if (p->param_sizes) { /* arrays: a line each, row-major */
         printf("final loss = %.17g\n", loss);
+        if (classify)
+            printf("final accuracy = %.17g\n", accuracy(&data, idx, csv.rows));
         size_t at = 0;
         for (size_t k = 0; k < p->nnames; k++) {
             printf("%s =", p->param_names[k]);

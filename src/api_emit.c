@@ -186,13 +186,29 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
                              .ninputs = ninputs, .output = r->f[0], .derivs = r->blocks,
                              .nderivs = (int)(r->nwrt * r->rows), .root_offset = offsets,
                              .out_name = r->f[0]->shape.rank ? "J" : "grad"};
-    CodegenStatus failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
+    /* a classification loss: its scores, an entry point of their own */
+    CodegenStatus failed = r->f[0]->shape.rank == 0 && codegen_batch_classifier(p->g, r->f[0], &in.scores) != 0
+                               ? CODEGEN_NO_MEMORY
+                               : CODEGEN_OK;
+    if (!failed)
+        failed = codegen_tensor_c(p->g, &in, copt, src, hdr);
     /* a minibatch program's training program calls the kernel itself, one
      * batch a call (codegen_batch.c) */
     int batch_main = o->train_program && p->g->ndims > 0;
     const char *misfit = !failed && batch_main ? codegen_batch_train_misfit(p->g, &in, copt) : NULL;
     if (!failed && batch_main && !misfit)
         failed = codegen_batch_train_program(p->g, &in, copt, main_prog);
+    /* a program with run-time dimensions is tested at sizes its test
+     * program picks, through the kernels themselves (codegen_batch.c) */
+    int batch_test = o->test_program && p->g->ndims > 0;
+    if (!failed && !misfit && batch_test) {
+        int nentries = 0;
+        for (int k = 0; k < ninputs; k++)
+            nentries += (int)shape_numel(p->g->vars[inputs[k]].shape);
+        int *classes = input_classes(p->g, inputs, ninputs, nentries);
+        failed = codegen_batch_test_program(p->g, &in, copt, classes, test);
+        free(classes);
+    }
     free(offsets);
     if (misfit)
         return api_fail(p, SD_ERR_REQUEST, "%s", misfit);
@@ -207,15 +223,16 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
      * entry points, which take the flat arrays a scalar kernel takes: they
      * are made from the program written out element by element */
     int twin_main = o->train_program && !batch_main;
-    if (o->test_program || twin_main)
-        st = twin_input(r, o->test_program ? "--emit-test" : "--emit-main", &t, &tinputs, &ntinputs, &tin);
+    int twin_test = o->test_program && !batch_test;
+    if (twin_test || twin_main)
+        st = twin_input(r, twin_test ? "--emit-test" : "--emit-main", &t, &tinputs, &ntinputs, &tin);
     if (st == SD_OK && twin_main && (t->p->prog.is_vector || ntinputs == 0 || o->type == SD_FLOAT))
         st = api_fail(p, SD_ERR_REQUEST,
                       "--emit-main train needs a scalar double program with input variables "
                       "(declare the data with 'input')");
-    int *classes = st == SD_OK && o->test_program ? input_classes(p->g, inputs, ninputs, tin.ninputs) : NULL;
+    int *classes = st == SD_OK && twin_test ? input_classes(p->g, inputs, ninputs, tin.ninputs) : NULL;
     tin.input_classes = classes;
-    if (st == SD_OK && o->test_program && codegen_test_program(t->p->g, &tin, copt, test) != 0)
+    if (st == SD_OK && twin_test && codegen_test_program(t->p->g, &tin, copt, test) != 0)
         st = api_nomem(p);
     free(classes);
     if (st == SD_OK && twin_main && codegen_train_program(t->p->g, &tin, copt, main_prog) != 0)

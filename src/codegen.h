@@ -59,6 +59,19 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
  * on a mismatch. */
 int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                          StrBuf *out);
+/* Its parts, which the test of a minibatch program shares
+ * (codegen_batch_test_program): the opening comment, the includes, the
+ * macros SDT_NV, SDT_NI, SDT_NO, ... of n parameters, nin inputs and m
+ * outputs, and the classes of the labels (NULL: none); `sized` adds to
+ * the comment's last sentence.  Then a wrapper of one signature, `static
+ * void wrapper(const T *sdt_x, const T *sdt_i[, T *out1][, T *out2])`
+ * calling `assign kernel(sdt_x[, sdt_i], kernel_out)`; then the fixed part
+ * (src/templates/emit_test.c). */
+void codegen_test_head(StrBuf *out, const CodegenOptions *opt, long n, long nin, long m, int is_vector, int hess,
+                       const int *classes, const char *sized);
+void codegen_test_wrapper(StrBuf *out, const char *T, const char *wrapper, const char *out1, const char *out2,
+                          int has_input, const char *assign, const char *kernel, const char *kernel_out);
+void codegen_test_tail(StrBuf *out);
 
 /* A complete training program (for --emit-main train): loads a CSV file
  * whose columns are the inputs, in order, and minimises the mean of the
@@ -67,6 +80,22 @@ int codegen_test_program(const Graph *g, const CodegenInput *in, const CodegenOp
  * input variables. */
 int codegen_train_program(const Graph *g, const CodegenInput *in, const CodegenOptions *opt,
                           StrBuf *out);
+
+/* The classification a loss makes (codegen_batch.c): the scores whose
+ * largest entry in a row is the predicted class, the labels and the number
+ * of classes.  classes > 1: S[rows, classes] (or [classes]) with onehot of
+ * integer labels in a softmax cross-entropy; classes == 1: logits s[rows]
+ * of a sigmoid cross-entropy with 0/1 labels (class 1 where s >= 0).
+ * scores is NULL when the loss is no classification, or when it could be
+ * more than one. */
+typedef struct Classifier {
+    const Node *scores;
+    int labels; /* the labels' variable; -1 without scores */
+    int classes;
+} Classifier;
+
+/* Finds it in the graph of loss.  0, or -1 when out of memory. */
+int codegen_batch_classifier(const Graph *g, const Node *loss, Classifier *c);
 
 /* Programs with vectors and matrices (codegen_tensor.c).  Variables are
  * flat row-major blocks: parameters in x[], data in input[]. */
@@ -82,6 +111,8 @@ typedef struct TensorCodegenInput {
     int nderivs;
     const size_t *root_offset; /* per deriv: its offset in grad[] or J[]  */
     const char *out_name;    /* "grad" or "J"                              */
+    Classifier scores;       /* a classification: NAME_scores (no scores:
+                                none)                                       */
 } TensorCodegenInput;
 
 typedef enum CodegenStatus {
@@ -100,6 +131,15 @@ const char *codegen_batch_train_misfit(const Graph *g, const TensorCodegenInput 
  * dim_n = the batch's size.  CODEGEN_OK, or CODEGEN_NO_MEMORY. */
 CodegenStatus codegen_batch_train_program(const Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
                                           StrBuf *out);
+
+/* NAME_test.c for a program with run-time dimensions (codegen_batch.c):
+ * the kernels of codegen_tensor_c, called at sizes it picks (1, a short
+ * batch, the maximum), against a double reference copy of them, which is
+ * compared with finite differences (src/templates/emit_test.c); classes:
+ * per entry of input[], the classes of a label (NULL: none).
+ * CODEGEN_OK, or CODEGEN_NO_MEMORY. */
+CodegenStatus codegen_batch_test_program(Graph *g, const TensorCodegenInput *in, const CodegenOptions *opt,
+                                         const int *classes, StrBuf *out);
 
 /* Writes the C source and header of a tensor program: value and gradient
  * (scalar program) or value and Jacobian (vector program), loops over

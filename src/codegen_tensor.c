@@ -42,6 +42,12 @@
  * transposes of them: X @ W', G' @ X, G @ W) are blocked: a call of the
  * helper sd_gemm (codegen_common.c), whose packing panel is part of the
  * workspace, or with --blas cblas of cblas_dgemm / cblas_sgemm.
+ *
+ * A loss that is a classification (codegen_batch_classifier: a softmax
+ * cross-entropy with integer labels, a sigmoid cross-entropy with 0/1
+ * labels) has a third kernel, NAME_scores: the scores whose argmax is the
+ * predicted class (the logits, for two classes), which the training
+ * program's accuracy reads.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -891,14 +897,42 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
             snprintf(count, sizeof count, "%s_NVARS", NAME);
         write_kernel(&T, &kgrad, roots, in->nderivs + !vec, in->nderivs, 1, vec ? NULL : y, count);
     }
-    size_t work = T.work > work_val ? T.work : work_val;
+    size_t work_grad = T.work;
+    size_t work = work_grad > work_val ? work_grad : work_val;
+    long nodes_grad = T.nodes, scalars_grad = T.scalars;
+
+    /* a classification's scores (codegen_batch_classifier): the rows of S,
+     * the value's own subexpression, into scores[] */
+    StrBuf kscore;
+    sb_init(&kscore);
+    Node *score = (Node *)in->scores.scores;
+    size_t nscores = score ? numel(score->shape) : 0, work_score = 0;
+    long nodes_score = 0, scalars_score = 0;
+    TensorCodegenInput score_in = *in;
+    if (score && !T.too_big) {
+        score_in.root_offset = &zero;
+        score_in.out_name = "scores";
+        T.in = &score_in;
+        T.E.out_name = score_in.out_name;
+        snprintf(count, sizeof count, "%s_NSCORES", NAME);
+        write_kernel(&T, &kscore, &score, 1, 1, 1, NULL, count);
+        work_score = T.work;
+        nodes_score = T.nodes;
+        scalars_score = T.scalars;
+        if (work_score > work)
+            work = work_score;
+        T.in = in;
+        T.E.out_name = in->out_name;
+    }
     CodegenStatus unrolled = T.too_big ? CODEGEN_TOO_LARGE : CODEGEN_OK;
     /* the stack: the _ws variants' frames, and the plain entry points',
      * which add the workspace and call them; above the budget only the
      * _ws variants are written */
     size_t ws = ws_stack(scalars_val, nodes_val);
-    if (ws_stack(T.scalars, T.nodes) > ws)
-        ws = ws_stack(T.scalars, T.nodes);
+    if (ws_stack(scalars_grad, nodes_grad) > ws)
+        ws = ws_stack(scalars_grad, nodes_grad);
+    if (score && ws_stack(scalars_score, nodes_score) > ws)
+        ws = ws_stack(scalars_score, nodes_score);
     if (T.any_gemm && !opt->blas)
         ws += GEMM_FRAME;
     size_t work_bytes = work > 0 ? work * (size_t)T.E.ty->size : (size_t)T.E.ty->size;
@@ -936,21 +970,37 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
                           " *                            the value\n",
                   TY, name, a, NAME);
     }
+    if (score && in->scores.classes > 1)
+        sb_printf(header, " *   void %s_scores(x%s, scores)\n"
+                          " *                            the scores of the classification, row-major\n"
+                          " *                            %s_NSCORES = rows x %s_NCLASSES: the largest\n"
+                          " *                            of a row is its predicted class (%s's labels)\n",
+                  name, a, NAME, NAME, g->vars[in->scores.labels].name);
+    else if (score)
+        sb_printf(header, " *   void %s_scores(x%s, scores)\n"
+                          " *                            the logits of the classification, one a row\n"
+                          " *                            (%s_NSCORES; %s_NCLASSES is 1): class 1 of %s\n"
+                          " *                            where >= 0 (probability sigmoid >= 1/2)\n",
+                  name, a, NAME, NAME, g->vars[in->scores.labels].name);
     if (args.failed)
         header->failed = 1;
     sb_free(&args);
     if (opt->unroll)
         sb_puts(header, " * Unrolled (--unroll): straight-line code without loops.\n");
+    /* the entry points that take the workspace: "f_ws, f_grad_ws[, f_scores_ws]" */
+    char wsnames[3 * CODEGEN_MAX_NAME + 48];
+    snprintf(wsnames, sizeof wsnames, "%s_ws, %s%s_ws%s%s%s", name, name, dname, score ? ", " : "",
+             score ? name : "", score ? "_scores_ws" : "");
     if (with_plain)
         sb_printf(header, " * Each uses a workspace of %s_WORK elements on the stack; the _ws\n"
-                          " * variants (%s_ws, %s%s_ws) take it from the caller instead.\n",
-                  NAME, name, name, dname);
+                          " * variants (%s) take it from the caller instead.\n",
+                  NAME, wsnames);
     else
-        sb_printf(header, " * Only the _ws variants exist, %s_ws and %s%s_ws: they take a workspace\n"
+        sb_printf(header, " * Only the _ws variants exist, %s: they take a workspace\n"
                           " * of %s_WORK elements (%zu bytes) from the caller.  On the stack it would\n"
-                          " * exceed symdiff's stack budget of %zu bytes, so %s and %s%s, which would\n"
+                          " * exceed symdiff's stack budget of %zu bytes, so %s and %s%s%s, which would\n"
                           " * put it there, are not generated.\n",
-                  name, name, dname, NAME, work_bytes, CODEGEN_STACK_BUDGET, name, name, dname);
+                  wsnames, NAME, work_bytes, CODEGEN_STACK_BUDGET, name, name, dname, score ? " (and _scores)" : "");
     sb_puts(header, sb_str(&size_doc));
     if (T.any_gemm && opt->blas)
         sb_printf(header, " *\n * Products of matrices call cblas_%sgemm (--blas cblas): link with a CBLAS,\n"
@@ -968,6 +1018,9 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     sb_printf(header, "#define %s_NVARS %zu\n#define %s_NINPUTS %zu\n#define %s_NOUT %zu\n#define %s_WORK %zu\n",
               NAME, nx, NAME, ni, NAME, nout, NAME, work);
     sb_printf(header, "#define %s_STACK_BYTES %zu\n", NAME, stack);
+    if (score)
+        sb_printf(header, "#define %s_NCLASSES %d\n#define %s_NSCORES %zu\n", NAME, in->scores.classes, NAME,
+                  nscores);
     sb_puts(header, sb_str(&size_macros));
     for (int k = 0; k < in->nparams + in->ninputs; k++) {
         int v = k < in->nparams ? in->params[k] : in->inputs[k - in->nparams];
@@ -982,6 +1035,10 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
         sb_puts(header, ";\n");
         prototype(header, &T, ret, dname, darg, ws_variant);
         sb_puts(header, ";\n");
+        if (score) {
+            prototype(header, &T, "void", "_scores", "scores", ws_variant);
+            sb_puts(header, ";\n");
+        }
     }
     codegen_header_close(header, name);
 
@@ -1007,7 +1064,7 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     }
     prototype(source, &T, ret, dname, darg, 1);
     sb_puts(source, "\n{\n");
-    if (T.work == 0)
+    if (work_grad == 0)
         sb_puts(source, "    (void)work;\n");
     sb_puts(source, sb_str(&kgrad));
     sb_puts(source, "}\n");
@@ -1017,12 +1074,24 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
         sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s%s%s_ws(x%s%s, %s, work);\n}\n",
                   TY, NAME, NAME, vec ? "" : "return ", name, dname, inarg, sb_str(&T.size_args), darg);
     }
+    if (score) {
+        sb_puts(source, "\n");
+        prototype(source, &T, "void", "_scores", "scores", 1);
+        sb_printf(source, "\n{\n%s%s}\n", work_score ? "" : "    (void)work;\n", sb_str(&kscore));
+        if (with_plain) {
+            sb_puts(source, "\n");
+            prototype(source, &T, "void", "_scores", "scores", 0);
+            sb_printf(source, "\n{\n    %s work[%s_WORK > 0 ? %s_WORK : 1];\n    %s_scores_ws(x%s%s, scores, work);\n}\n",
+                      TY, NAME, NAME, name, inarg, sb_str(&T.size_args));
+        }
+    }
     free(roots);
-    if (kval.failed || kgrad.failed || T.sizes.failed || T.size_args.failed || size_doc.failed ||
+    if (kval.failed || kgrad.failed || kscore.failed || T.sizes.failed || T.size_args.failed || size_doc.failed ||
         size_macros.failed)
         source->failed = 1; /* a kernel body was cut short */
     sb_free(&kval);
     sb_free(&kgrad);
+    sb_free(&kscore);
     sb_free(&T.sizes);
     sb_free(&T.size_args);
     sb_free(&size_doc);

@@ -112,9 +112,12 @@ Node *rewrite_logsumexp(Graph *g, Node *const *v, int n) {
 static Node *stable_log(Graph *g, Node *u) {
     if (is_call(u, BI_EXP))
         return u->args[0];
-    if (u->kind == EX_SOFTMAX) /* log_softmax */
-        return dag_sub(g, u->args[0], dag_logsumexp(g, u->args[0]));
-    if (u->kind == EX_INDEX && u->args[0]->kind == EX_SOFTMAX && u->shape.rank == 0) {
+    if (u->kind == EX_SOFTMAX) { /* log_softmax(x) = x - logsumexp(x), of each row of a matrix */
+        Node *x = u->args[0], *l = dag_logsumexp(g, x);
+        return dag_sub(g, x, x->shape.rank == 2 ? dag_cols(g, l, shape_axis(x->shape, 1)) : l);
+    }
+    if (u->kind == EX_INDEX && u->args[0]->kind == EX_SOFTMAX && u->args[0]->shape.rank == 1 &&
+        u->shape.rank == 0) {
         Node *s = u->args[0]->args[0];
         return dag_sub(g, dag_index(g, s, u->u.index, 1), dag_logsumexp(g, s));
     }

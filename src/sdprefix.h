@@ -67,6 +67,8 @@
 #define codegen_emitter_free sd_codegen_emitter_free
 #define codegen_emitter_init sd_codegen_emitter_init
 #define codegen_end_statement sd_codegen_end_statement
+#define codegen_batch_classifier sd_codegen_batch_classifier
+#define codegen_batch_test_program sd_codegen_batch_test_program
 #define codegen_batch_train_misfit sd_codegen_batch_train_misfit
 #define codegen_batch_train_program sd_codegen_batch_train_program
 #define codegen_float_misfit sd_codegen_float_misfit
@@ -102,7 +104,10 @@
 #define codegen_subscript sd_codegen_subscript
 #define codegen_temp_name sd_codegen_temp_name
 #define codegen_tensor_c sd_codegen_tensor_c
+#define codegen_test_head sd_codegen_test_head
 #define codegen_test_program sd_codegen_test_program
+#define codegen_test_tail sd_codegen_test_tail
+#define codegen_test_wrapper sd_codegen_test_wrapper
 #define codegen_train_program sd_codegen_train_program
 #define codegen_type sd_codegen_type
 #define codegen_valid_name sd_codegen_valid_name

@@ -44,39 +44,59 @@ static double uniform(double lo, double hi) {
  * (so that a printed expression can be read back with the same
  * declarations).  `per_sample`: a mean over the rows of `n` (plus terms
  * without inputs), so that n times its gradient is the sum of the
- * per-sample gradients.  Labels (inputs read by onehot) hold classes. */
+ * per-sample gradients.  Labels (inputs read by onehot) hold classes.
+ * A classification has `classes` (k, or 1 for 0/1 labels and logits)
+ * and `scores`, the program (after the declarations) whose value is what
+ * NAME_scores computes; 0 and NULL otherwise. */
 typedef struct BatchCase {
     const char *decls, *body;
-    int per_sample;
+    int per_sample, classes;
+    const char *scores;
 } BatchCase;
 
 static const BatchCase cases[] = {
-    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], y[n];", "mean(cross_entropy(X @ W' + b, y))", 1},
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], y[n];", "mean(cross_entropy(X @ W' + b, y))", 1, 3,
+     "X @ W' + b"},
     {"dim n <= 8; param W1[5,4], b1[5], W2[3,5], b2[3]; input X[n,4], y[n];",
-     "H = relu(X @ W1' + b1); mean(cross_entropy(H @ W2' + b2, y)) + 1e-3*(sum(W1*W1) + sum(W2*W2))", 1},
+     "H = relu(X @ W1' + b1); mean(cross_entropy(H @ W2' + b2, y)) + 1e-3*(sum(W1*W1) + sum(W2*W2))", 1, 3,
+     "H = relu(X @ W1' + b1); H @ W2' + b2"},
     {"dim n <= 8; param W1[5,4], b1[5], W2[3,5], b2[3]; input X[n,4], y[n];",
-     "H = tanh(X @ W1' + b1); S = H @ W2' + b2; mean(logsumexp(S) - sum(S*onehot(y, 3), 1))", 1},
-    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], Y[n,3];", "-mean(sum(Y*log_softmax(X @ W' + b), 1))", 1},
-    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], Y[n,3];", "S = X @ W' + b; -mean(sum(Y*(S - logsumexp(S) ones(3)'), 1))", 1},
-    {"dim n <= 8; param w[4], c; input X[n,4], t[n];", "z = X @ w + c; mean(softplus(z) - t*z) + 1e-2*sum(w*w)", 1},
-    {"dim n <= 8; param W[2,4], b[2]; input X[n,4], T[n,2];", "sum((X @ W' + b - T)^2)/(2*n)", 1},
-    {"dim n <= 8; param W[3,4]; input X[n,4], y[n];", "sum(mean(softmax(X @ W')*onehot(y, 3), 0))", 1},
-    {"dim n <= 8; param W[3,4], v[4]; input X[n,4];", "mean(sum(sigmoid(X @ W'), 1) + X @ v)", 1},
+     "H = tanh(X @ W1' + b1); S = H @ W2' + b2; mean(logsumexp(S) - sum(S*onehot(y, 3), 1))", 1, 3,
+     "H = tanh(X @ W1' + b1); H @ W2' + b2"},
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], Y[n,3];", "-mean(sum(Y*log_softmax(X @ W' + b), 1))", 1, 0, NULL},
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], Y[n,3];", "S = X @ W' + b; -mean(sum(Y*(S - logsumexp(S) ones(3)'), 1))", 1, 0, NULL},
+    {"dim n <= 8; param w[4], c; input X[n,4], t[n];", "z = X @ w + c; mean(softplus(z) - t*z) + 1e-2*sum(w*w)", 1, 1,
+     "X @ w + c"},
+    {"dim n <= 8; param W[2,4], b[2], v[2], c; input X[n,4], t[n];",
+     "z = tanh(X @ W' + b) @ v + c; -mean(t*log(sigmoid(z)) + (1 - t)*log(1 - sigmoid(z)))", 1, 1,
+     "tanh(X @ W' + b) @ v + c"},
+    {"dim n <= 8; param W[2,4], b[2]; input X[n,4], T[n,2];", "sum((X @ W' + b - T)^2)/(2*n)", 1, 0, NULL},
+    {"dim n <= 8; param W[3,4]; input X[n,4], y[n];", "sum(mean(softmax(X @ W')*onehot(y, 3), 0))", 1, 3, "X @ W'"},
+    /* log of a row-wise softmax: the stable form subtracts each row's
+     * logsumexp from the row */
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4], y[n];", "-mean(sum(onehot(y, 3) * log(softmax(X @ W' + b)), 1))",
+     1, 3, "X @ W' + b"},
+    {"param W[3,4]; input X[5,4];", "sum(log(softmax(X @ W'))^2) + sum(log(softmax(W)[1]))", 0, 0, NULL},
+    {"dim n <= 8; param W[3,4], v[4]; input X[n,4];", "mean(sum(sigmoid(X @ W'), 1) + X @ v)", 1, 0, NULL},
     /* in one kernel: softmax and logsumexp of the same rows (their
      * exponentials shared), a computed bias in every row, one-hot labels */
     {"dim n <= 8; param W[3,4], b[3]; input X[n,4], y[n];",
-     "S = X @ W' + tanh(b); mean(logsumexp(S) - sum(softmax(S)*onehot(y, 3)*S, 1) + sum(S*onehot(y, 3), 1)^2)", 1},
+     "S = X @ W' + tanh(b); mean(logsumexp(S) - sum(softmax(S)*onehot(y, 3)*S, 1) + sum(S*onehot(y, 3), 1)^2)", 1, 3,
+     "X @ W' + tanh(b)"},
     /* not a mean over samples: the batch's rows meet each other */
-    {"dim n <= 8; param W[3,4], b[3]; input X[n,4];", "sum(logsumexp(X @ W' + b, 0)) + sum(softmax(X @ W', 0)^2)", 0},
-    {"dim n <= 8; param W[3,4]; input X[n,4];", "sum(sum(X @ W', 0)^2) + mean(X @ W')*n + sum(ones(n)*2)", 0},
-    {"dim n <= 8, m <= 3; param W[3,4]; input X[n,4], Z[m,3];", "sum(tanh(X @ W')) + sum(Z @ W) + sum(log_softmax(Z))", 0},
-    {"dim n <= 6; param A[3,3]; input X[n,3];", "sum(tanh(X @ A + ones(n) A[0]')) + sum(X' @ X @ A)", 0},
+    {"dim n <= 8; param W[3,4], b[3]; input X[n,4];", "sum(logsumexp(X @ W' + b, 0)) + sum(softmax(X @ W', 0)^2)", 0, 0, NULL},
+    {"dim n <= 8; param W[3,4]; input X[n,4];", "sum(sum(X @ W', 0)^2) + mean(X @ W')*n + sum(ones(n)*2)", 0, 0, NULL},
+    {"dim n <= 8, m <= 3; param W[3,4]; input X[n,4], Z[m,3];", "sum(tanh(X @ W')) + sum(Z @ W) + sum(log_softmax(Z))", 0, 0, NULL},
+    {"dim n <= 6; param A[3,3]; input X[n,3];", "sum(tanh(X @ A + ones(n) A[0]')) + sum(X' @ X @ A)", 0, 0, NULL},
     /* products large enough for sd_gemm in the generated C: tails of rows
      * and columns, and more than one panel of 256 along the sum */
     {"dim n <= 40; param W1[20,30], b1[20], W2[5,20], b2[5]; input X[n,30], y[n];",
-     "H = tanh(X @ W1' + b1); mean(cross_entropy(H @ W2' + b2, y))", 1},
-    {"dim n <= 21; param W[18,300]; input X[n,300];", "mean(sum(sigmoid(X @ W'), 1))", 1},
-    {"param A[17,24], B[24,19]; input C[17,19];", "sum(tanh(A @ B + C) @ B')", 0},
+     "H = tanh(X @ W1' + b1); mean(cross_entropy(H @ W2' + b2, y))", 1, 5, "H = tanh(X @ W1' + b1); H @ W2' + b2"},
+    {"dim n <= 21; param W[18,300]; input X[n,300];", "mean(sum(sigmoid(X @ W'), 1))", 1, 0, NULL},
+    {"param A[17,24], B[24,19]; input C[17,19];", "sum(tanh(A @ B + C) @ B')", 0, 0, NULL},
+    /* fixed shapes: a classification of 6 rows, and of one sample */
+    {"param W[4,3]; input X[6,3], y[6];", "sum(log_softmax(X @ W') * onehot(y, 4)) + sum(W*W)", 0, 4, "X @ W'"},
+    {"param W[4,3], b[4]; input x[3], y;", "cross_entropy(W @ tanh(x) + b, y)", 0, 4, "W @ tanh(x) + b"},
 };
 
 static SdProgram *compile_with(const char *text, const SdDefine *defs, int ndefs) {
@@ -101,7 +121,7 @@ static int classes_of(const char *text, const char *name) {
     const char *at = strstr(text, pattern);
     if (at)
         return atoi(at + strlen(pattern));
-    snprintf(pattern, sizeof pattern, ", %s))", name);
+    snprintf(pattern, sizeof pattern, ", %s)", name);
     return strstr(text, "cross_entropy") && strstr(text, pattern) ? 3 : 0;
 }
 
@@ -581,7 +601,10 @@ static void c_numbers(StrBuf *sb, const double *v, long n, int fl) {
  * random batch sizes and the largest, with NaN past the batch: value and
  * gradient equal the evaluator's (to 1e-10 in double, 1e-3 in float:
  * products are summed in blocks), and a size of 0 or past the maximum
- * gives NaN everywhere.  With `blas`, the kernels are written with --blas
+ * gives NaN everywhere.  A classification's NAME_scores gives the rows of
+ * the batch that the evaluator gives for the program of the scores alone
+ * (and NaN everywhere for a size out of range); the other programs have no
+ * NAME_scores.  With `blas`, the kernels are written with --blas
  * cblas and linked with -lblas (gcc only); the programs without a product
  * large enough for it are left out. */
 static void check_generated_c(int blas) {
@@ -622,6 +645,11 @@ static void check_generated_c(int blas) {
             ck_assert_msg(sd_emit_c(r, &eo, &em) == SD_OK, "%s: %s", text, sd_error_message(p));
             ck_assert_msg(!blas || strstr(em.source, fl ? "cblas_sgemm(" : "cblas_dgemm("), "%s: no BLAS call", text);
             ck_assert_msg(blas || !strstr(em.source, "cblas"), "%s: a BLAS call without --blas", text);
+            char ncl[64];
+            snprintf(ncl, sizeof ncl, "_NCLASSES %d\n", cases[c].classes);
+            ck_assert_msg(cases[c].classes ? strstr(em.header, ncl) && strstr(em.header, "_scores(")
+                                           : !strstr(em.header, "_scores"),
+                          "%s: %s NAME_scores expected", text, cases[c].classes ? "a" : "no");
             const char *texts[2] = {em.source, em.header}, *ext[2] = {"c", "h"};
             for (int k = 0; k < 2; k++) {
                 snprintf(file, sizeof file, "%s.%s", name, ext[k]);
@@ -632,6 +660,22 @@ static void check_generated_c(int blas) {
             sd_emitted_free(&em);
             sb_printf(&main_c, "#include \"%s.h\"\n", name);
             sb_printf(&files, " %s.c", name);
+        }
+        /* a classification: the program of its scores alone, evaluated */
+        SdProgram *ps = NULL;
+        SdResult *rs = NULL;
+        long nscores = 0, score_rows = 1;
+        if (cases[c].classes) {
+            char stext[1024];
+            snprintf(stext, sizeof stext, "%s %s", cases[c].decls, cases[c].scores);
+            ps = compile_with(stext, NULL, 0);
+            SdRequest fr = {.what = SD_FUNCTION};
+            ck_assert_msg(sd_derive(ps, &fr, &rs) == SD_OK, "%s: %s", stext, sd_error_message(ps));
+            ck_assert_int_eq(sd_point_size(ps), sd_point_size(p));
+            SdShape ss = sd_output_shape(ps);
+            nscores = sd_shape_numel(ss);
+            score_rows = ss.rank == 2 || cases[c].classes == 1 ? ss.dim[0] : 1;
+            ck_assert_int_eq(nscores, score_rows * cases[c].classes);
         }
         /* the calls: x[] the parameters, input[] the data at their largest
          * shapes, then the sizes; past them the expected numbers */
@@ -645,12 +689,22 @@ static void check_generated_c(int blas) {
             for (int d = 0; d < sd_dim_count(p); d++)
                 valid[d] = out_of_range ? 1 : dims[d];
             double *x = random_point(p, text, valid);
-            SdValues v;
+            SdValues v, vs = {0};
             ck_assert_int_eq(sd_eval(r, x, &v), SD_OK);
+            /* the rows of scores the batch has: all of them out of range
+             * (every entry NaN) */
+            long scored = 0;
+            if (rs) {
+                ck_assert_int_eq(sd_eval(rs, x, &vs), SD_OK);
+                int dyn = sd_output_shape(ps).dyn[0];
+                scored = out_of_range ? nscores : dyn ? dims[dyn - 1] * cases[c].classes : nscores;
+            }
             for (int fl = 0; fl < 2; fl++) {
                 sb_printf(&expect, "%d %.17g\n", fl, out_of_range ? NAN : v.value[0]);
                 for (long k = 0; k < l.cols; k++)
                     sb_printf(&expect, "%d %.17g\n", fl, out_of_range ? NAN : v.deriv[k]);
+                for (long k = 0; k < scored; k++)
+                    sb_printf(&expect, "%d %.17g\n", fl, out_of_range ? NAN : vs.value[k]);
                 const char *T = fl ? "float" : "double";
                 sb_printf(&calls, "    {\n        static const %s x[] = {", T);
                 for (int j = 0; j < l.nwrt; j++) {
@@ -668,12 +722,26 @@ static void check_generated_c(int blas) {
                 for (int d = 0; d < sd_dim_count(p); d++)
                     sb_printf(&calls, ", %ld", dims[d]);
                 sb_printf(&calls, ", grad));\n        for (int i = 0; i < %ld; i++)\n"
-                                  "            printf(\"%%.17g\\n\", (double)grad[i]);\n    }\n",
+                                  "            printf(\"%%.17g\\n\", (double)grad[i]);\n",
                           l.cols);
+                if (rs) {
+                    sb_printf(&calls, "        static %s scores[%ld];\n        k%d%s_scores(x, input", T, nscores, c,
+                              fl ? "f" : "d");
+                    for (int d = 0; d < sd_dim_count(p); d++)
+                        sb_printf(&calls, ", %ld", dims[d]);
+                    sb_printf(&calls, ", scores);\n        for (int i = 0; i < %ld; i++)\n"
+                                      "            printf(\"%%.17g\\n\", (double)scores[i]);\n",
+                              scored);
+                }
+                sb_puts(&calls, "    }\n");
             }
             sd_values_free(&v);
+            if (rs)
+                sd_values_free(&vs);
             free(x);
         }
+        sd_result_free(rs);
+        sd_program_free(ps);
         sd_result_free(r);
         sd_program_free(p);
     }
@@ -759,23 +827,38 @@ START_TEST(test_batch_blas_option) {
 END_TEST
 
 /* --emit-main train for minibatch programs: a table of programs (class
- * labels through cross_entropy; a regression with a vector and a scalar
- * per row), each trained by its generated NAME_main.c, compiled with gcc
- * and clang (-Werror), on data whose row count is no multiple of the batch
- * (a short last batch, dim_n smaller): the loss falls below the bound, and
- * the regression finds its exact weights, which only a right mapping of
- * CSV columns to rows of the inputs gives.  A batch past the maximum is a
- * usage error (2), a wrong column count an input error (1); programs the
- * training program cannot take are refused with the reason. */
+ * labels through cross_entropy, a softmax cross-entropy written out, a
+ * sigmoid cross-entropy with 0/1 labels; a regression with a vector and a
+ * scalar per row), each trained by its generated NAME_main.c, compiled
+ * with gcc and clang (-Werror), on data whose row count is no multiple of
+ * the batch (a short last batch, dim_n smaller): the loss falls below the
+ * bound, and the regression finds its exact weights, which only a right
+ * mapping of CSV columns to rows of the inputs gives.  A classification
+ * prints its accuracy beside the loss: it rises from near chance to at
+ * least min_acc, and the last epoch's is the final accuracy; a regression
+ * prints none.  A batch past the maximum is a usage error (2), a wrong
+ * column count an input error (1); programs the training program cannot
+ * take are refused with the reason. */
+enum { CLUSTERS, LINEAR, SPIRAL, RINGS };
 static const struct {
     const char *program; /* dim n first */
-    int classes;         /* > 0: the last column a class label */
+    int data;            /* CLUSTERS, SPIRAL: the last column a class 0..2;
+                            RINGS: 0/1; LINEAR: a target */
+    int rows, epochs;
     double max_loss;
     const char *param;   /* a scalar parameter the training must find, or NULL */
     double value;        /* its value, to 1e-3 */
+    double min_acc;      /* the final accuracy at least; 0: none printed */
 } train_cases[] = {
-    {"dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n];\nmean(cross_entropy(X @ W' + b, y))", 3, 0.05, NULL, 0},
-    {"dim n <= 8; param w[3], c; input X[n,3], t[n];\nmean((X @ w + c - t)^2)", 0, 1e-8, "\nc = ", 0.3},
+    {"dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n];\nmean(cross_entropy(X @ W' + b, y))", CLUSTERS, 37, 400,
+     0.05, NULL, 0, 1},
+    {"dim n <= 8; param w[3], c; input X[n,3], t[n];\nmean((X @ w + c - t)^2)", LINEAR, 37, 400, 1e-8, "\nc = ", 0.3, 0},
+    {"dim n <= 8; param W1[16,2], b1[16], W2[3,16], b2[3]; input X[n,2], y[n];\n"
+     "H = tanh(X @ W1' + b1); S = H @ W2' + b2; -mean(sum(log_softmax(S) * onehot(y, 3), 1))",
+     SPIRAL, 150, 60, 0.1, NULL, 0, 0.9},
+    {"dim n <= 8; param W[8,2], b[8], v[8], c; input X[n,2], t[n];\n"
+     "z = tanh(X @ W' + b) @ v + c; -mean(t*log(sigmoid(z)) + (1 - t)*log(1 - sigmoid(z)))",
+     RINGS, 150, 60, 0.1, NULL, 0, 0.9},
 };
 
 START_TEST(test_batch_train_program) {
@@ -787,18 +870,30 @@ START_TEST(test_batch_train_program) {
         StrBuf csv;
         sb_init(&csv);
         unsigned long long st = 12345 + c;
-        for (int i = 0; i < 37; i++) { /* 37 rows: batches of 8, 8, 8, 8, 5 */
+        /* 37 rows: batches of 8, 8, 8, 8, 5; 150: 18 of 8 and 6 */
+        for (int i = 0; i < train_cases[c].rows; i++) {
             double u[3];
             for (int k = 0; k < 3; k++) {
                 st = st * 6364136223846793005ULL + 1442695040888963407ULL;
                 u[k] = (double)(st >> 11) / 9007199254740992.0 * 2 - 1;
             }
-            if (train_cases[c].classes) { /* three well-separated clusters */
-                int y = i % 3;
+            int y = i % 3;
+            double r = (i / 3) / 50.0 + 0.05, t = 4 * y + 4 * r + 0.2 * u[2], a = 3.14159 * u[0];
+            double rr = i % 2 ? 0.2 + 0.6 * fabs(u[1]) : 1.3 + 0.6 * fabs(u[1]);
+            switch (train_cases[c].data) {
+            case CLUSTERS: /* three well-separated clusters */
                 sb_printf(&csv, "%.17g,%.17g,%d\n", 4 * cos(2.0944 * y) + 0.3 * u[0], 4 * sin(2.0944 * y) + 0.3 * u[1],
                           y);
-            } else /* t = X (1, -2, 0.5) + 0.3, exactly learnable */
+                break;
+            case LINEAR: /* t = X (1, -2, 0.5) + 0.3, exactly learnable */
                 sb_printf(&csv, "%.17g,%.17g,%.17g,%.17g\n", u[0], u[1], u[2], u[0] - 2 * u[1] + 0.5 * u[2] + 0.3);
+                break;
+            case SPIRAL: /* three arms of a spiral: no straight line parts them */
+                sb_printf(&csv, "%.17g,%.17g,%d\n", r * sin(t), r * cos(t), y);
+                break;
+            default: /* a disc (1) inside a ring (0) */
+                sb_printf(&csv, "%.17g,%.17g,%d\n", rr * cos(a), rr * sin(a), i % 2);
+            }
         }
         char file[64];
         snprintf(file, sizeof file, "d%zu.csv", c);
@@ -824,7 +919,8 @@ START_TEST(test_batch_train_program) {
                              dir, ccs[k], root, c, c, c, root) == 0,
                           "%s: the training program does not compile with %s (in %s)", train_cases[c].program, ccs[k],
                           dir);
-            ck_assert_msg(sh("cd %s && ./tr%zu d%zu.csv 400 0.05 8 adam > out%zu.txt", dir, c, c, c) == 0,
+            ck_assert_msg(sh("cd %s && ./tr%zu d%zu.csv %d 0.05 8 adam > out%zu.txt", dir, c, c, train_cases[c].epochs,
+                             c) == 0,
                           "%s: training failed (in %s)", train_cases[c].program, dir);
             snprintf(file, sizeof file, "out%zu.txt", c);
             path = path_join(dir, file);
@@ -840,6 +936,26 @@ START_TEST(test_batch_train_program) {
             ck_assert_msg(!train_cases[c].param || pv, "%s: no parameter line in\n%s", train_cases[c].program, out);
             ck_assert_msg(!pv || fabs(strtod(pv + strlen(train_cases[c].param), NULL) - train_cases[c].value) <= 1e-3,
                           "%s: trained to\n%s", train_cases[c].program, out);
+            /* the accuracy of every epoch printed, in percent */
+            double acc[64];
+            int nacc = 0;
+            for (const char *at = strstr(out, "  acc "); at && nacc < 64; at = strstr(at + 1, "  acc "))
+                acc[nacc++] = strtod(at + 6, NULL);
+            const char *fa = strstr(out, "final accuracy = ");
+            if (train_cases[c].min_acc > 0) {
+                ck_assert_msg(nacc == 20 && fa, "%s: not an accuracy for each of 20 epochs printed\n%s",
+                              train_cases[c].program, out);
+                double final_acc = strtod(fa + 17, NULL);
+                ck_assert_msg(final_acc >= train_cases[c].min_acc && fabs(100 * final_acc - acc[nacc - 1]) < 0.01,
+                              "%s: final accuracy %g\n%s", train_cases[c].program, final_acc, out);
+                ck_assert_msg(train_cases[c].data == CLUSTERS || acc[0] < 80,
+                              "%s: the accuracy does not rise from near chance\n%s", train_cases[c].program, out);
+                for (int e = 0; e < nacc; e++)
+                    ck_assert_msg(acc[e] >= 0 && acc[e] <= 100, "%s: an accuracy of %g%%", train_cases[c].program,
+                                  acc[e]);
+            } else
+                ck_assert_msg(nacc == 0 && !fa, "%s: an accuracy without a classification\n%s",
+                              train_cases[c].program, out);
             free(out);
             /* the batch bounded by the declared maximum; the columns */
             ck_assert_int_eq(sh("cd %s && ./tr%zu d%zu.csv 1 0.05 17 2>/dev/null >/dev/null", dir, c, c), 2);
@@ -921,6 +1037,132 @@ START_TEST(test_batch_emit_test_labels) {
 }
 END_TEST
 
+/* --emit-test on minibatch programs without -D: the test picks its sizes
+ * (1, half the maximum plus one, the maximum; for every dimension) and
+ * checks the gradient by finite differences at each, for a table of
+ * programs (softmax and sigmoid cross-entropy, a regression, a vector
+ * value, two run-time dimensions), double and float, compiled -Werror with
+ * gcc and clang: it names the sizes and exits 0.  Linked with the kernel
+ * of a slightly different program of the same layout, it exits 1. */
+START_TEST(test_batch_emit_test_sizes) {
+    static const struct {
+        const char *program, *other, *sizes;
+    } progs[] = {
+        {"dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n]; mean(cross_entropy(X @ W' + b, y))",
+         "dim n <= 16; param W[3,2], b[3]; input X[n,2], y[n]; mean(cross_entropy(X @ W' + 1.5*b, y))",
+         "at n = 1, n = 9, n = 16,"},
+        {"dim n <= 7; param W[4,3], b[4], v[4], c; input X[n,3], t[n];\n"
+         "z = tanh(X @ W' + b) @ v + c; -mean(t*log(sigmoid(z)) + (1 - t)*log(1 - sigmoid(z)))",
+         "dim n <= 7; param W[4,3], b[4], v[4], c; input X[n,3], t[n];\n"
+         "z = tanh(X @ W' + b) @ v + c; -mean(t*log(sigmoid(z)) + (1 - t)*log(1 - sigmoid(1.5*z)))",
+         "at n = 1, n = 4, n = 7,"},
+        {"dim n <= 40; param W[2,30]; input X[n,30], T[n,2]; sum((X @ W' - T)^2)/(2*n)",
+         "dim n <= 40; param W[2,30]; input X[n,30], T[n,2]; sum((X @ W' - T)^2)/(2*n) + 0.5*sum(W)",
+         "at n = 1, n = 21, n = 40,"},
+        {"dim n <= 8; param W[3,4]; input X[n,4]; sum(tanh(X @ W'), 0)",
+         "dim n <= 8; param W[3,4]; input X[n,4]; sum(tanh(1.5 * X @ W'), 0)", "at n = 1, n = 5, n = 8,"},
+        {"dim n <= 8, m <= 2; param W[3,4]; input X[n,4], Z[m,3]; sum(tanh(X @ W')) + sum(Z @ W)",
+         "dim n <= 8, m <= 2; param W[3,4]; input X[n,4], Z[m,3]; sum(tanh(X @ W')) + sum(Z @ W)^2",
+         "at n = 1 m = 1, n = 5 m = 2, n = 8 m = 2,"},
+    };
+    char dir[128];
+    make_temp_dir(dir, sizeof dir, "batchsizes");
+    static const char *const ccs[] = {"gcc", "clang"};
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            const char *type = fl ? "float" : "double";
+            const char *texts[2] = {progs[i].program, progs[i].other};
+            for (int k = 0; k < 2; k++) {
+                char file[32];
+                snprintf(file, sizeof file, "p%zu%d.sd", i, k);
+                char *path = path_join(dir, file);
+                write_file(path, texts[k]);
+                free(path);
+            }
+            /* the test of the program, and the kernel of the other in a
+             * directory of its own, with the same names */
+            ck_assert_msg(sh("cd %s && '%s' --type %s --emit-test --name e -f p%zu0.sd -o e.c && mkdir -p o && "
+                             "'%s' --type %s --name e -f p%zu1.sd -o o/e.c",
+                             dir, symdiff_path(), type, i, symdiff_path(), type, i) == 0,
+                          "%s: --emit-test failed", progs[i].program);
+            for (int k = 0; k < 2; k++) {
+                if (!have_compiler(ccs[k]))
+                    continue;
+                ck_assert_msg(sh("cd %s && %s -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -o t e_test.c e.c -lm "
+                                 "&& ./t > out.txt",
+                                 dir, ccs[k]) == 0,
+                              "%s (%s, %s): the generated test fails (in %s)", progs[i].program, type, ccs[k], dir);
+                char *path = path_join(dir, "out.txt"), *out = read_file(path);
+                free(path);
+                ck_assert_ptr_nonnull(out);
+                ck_assert_msg(strstr(out, progs[i].sizes) && strstr(out, ": ok\n"), "%s (%s): %s", progs[i].program,
+                              type, out);
+                free(out);
+            }
+            if (have_compiler("gcc"))
+                ck_assert_msg(sh("cd %s && gcc -std=c99 -O2 -Io -o t e_test.c o/e.c -lm && ./t > out.txt", dir) == 1,
+                              "%s (%s): the test passes another program's kernel (in %s)", progs[i].program, type,
+                              dir);
+        }
+    remove_tree(dir);
+}
+END_TEST
+
+/* Which losses are a classification (NAME_scores and the training
+ * program's accuracy): the forms a softmax or sigmoid cross-entropy is
+ * written in, and losses that only look like one.  classes: the number of
+ * classes NAME_scores gives (1: the logits of two classes), 0 for none. */
+START_TEST(test_batch_scores_found) {
+    static const struct {
+        const char *program;
+        int classes;
+    } forms[] = {
+        {"dim n <= 8; param W[3,4]; input X[n,4], y[n]; mean(cross_entropy(X @ W', y))", 3},
+        {"dim n <= 8; param W[5,4]; input X[n,4], y[n]; sum(cross_entropy(X @ W', y))", 5},
+        {"dim n <= 8; param W[3,4]; input X[n,4], y[n]; -mean(sum(log_softmax(X @ W') * onehot(y, 3), 1))", 3},
+        {"dim n <= 8; param W[3,4]; input X[n,4], y[n]; -mean(sum(onehot(y, 3) * log(softmax(X @ W')), 1))", 3},
+        {"dim n <= 8; param W[3,4]; input X[n,4], y[n]; S = X @ W'; mean(logsumexp(S) - sum(S * onehot(y, 3), 1))", 3},
+        {"dim n <= 8; param W[3,4]; input X[n,4], y[n]; mean(sum((softmax(X @ W') - onehot(y, 3))^2, 1))", 3},
+        {"param W[3,4]; input X[5,4], y[5]; sum(cross_entropy(X @ W', y))", 3},
+        {"param W[3,4]; input x[4], y; cross_entropy(W @ x, y)", 3},
+        /* 0/1 labels: log(sigmoid(z)) is -softplus(-z) */
+        {"dim n <= 8; param w[4]; input X[n,4], t[n]; z = X @ w; -mean(t*log(sigmoid(z)) + (1-t)*log(1-sigmoid(z)))", 1},
+        {"dim n <= 8; param w[4]; input X[n,4], t[n]; z = X @ w; mean(t*softplus(-z) + (1-t)*softplus(z))", 1},
+        {"dim n <= 8; param w[4]; input X[n,4], t[n]; z = X @ w; mean(softplus(z) - t*z)", 1},
+        {"param w[4]; input X[6,4], t[6]; z = X @ w; sum(softplus(z) - t*z)", 1},
+        /* no classification */
+        {"dim n <= 8; param w[4]; input X[n,4], t[n]; mean((X @ w - t)^2)", 0},
+        {"dim n <= 8; param w[4]; input X[n,4], t[n]; mean((sigmoid(X @ w) - t)^2)", 0},
+        {"dim n <= 8; param w[4]; input X[n,4], t[n]; mean((softplus(X @ w) - t)^2)", 0},
+        {"dim n <= 8; param W[3,4]; input X[n,4], Y[n,3]; -mean(sum(Y * log_softmax(X @ W'), 1))", 0},
+        {"dim n <= 8; param W[3,4]; input X[n,4]; sum(logsumexp(X @ W', 0))", 0},
+        {"dim n <= 8; param W[3,4]; input X[n,4], y[n]; sum(logsumexp(X @ W', 0)) + sum(onehot(y, 3))", 0},
+        /* two classifications of the labels: which is meant is unknown */
+        {"dim n <= 8; param W[3,4], V[3,4]; input X[n,4], y[n]; mean(cross_entropy(X @ W', y) + cross_entropy(X @ V', y))",
+         0},
+        /* labels of the wrong shape for the scores */
+        {"dim n <= 8; param w[4], u[3]; input X[n,4], t[3]; mean(softplus(X @ w)) + sum(t*u)", 0},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        SdProgram *p = compile_with(forms[i].program, NULL, 0);
+        SdResult *r = gradient_of(p);
+        for (int fl = 0; fl < 2; fl++) {
+            SdEmitted em;
+            SdEmitOptions eo = {.name = "k", .type = fl ? SD_FLOAT : SD_DOUBLE};
+            ck_assert_msg(sd_emit_c(r, &eo, &em) == SD_OK, "%s: %s", forms[i].program, sd_error_message(p));
+            char want[64];
+            snprintf(want, sizeof want, "#define K_NCLASSES %d\n", forms[i].classes);
+            int scores = strstr(em.header, "k_scores(") != NULL;
+            ck_assert_msg(forms[i].classes ? scores && strstr(em.header, want) : !scores && !strstr(em.header, "NCLASSES"),
+                          "%s: expected %d classes, the header says\n%s", forms[i].program, forms[i].classes, em.header);
+            sd_emitted_free(&em);
+        }
+        sd_result_free(r);
+        sd_program_free(p);
+    }
+}
+END_TEST
+
 Suite *batch_suite(void); /* called by tests/runner.c */
 
 Suite *batch_suite(void) {
@@ -940,12 +1182,14 @@ Suite *batch_suite(void) {
     tcase_add_test(tg, test_batch_generated_c_blas);
     tcase_add_test(tg, test_batch_train_program);
     tcase_add_test(tg, test_batch_emit_test_labels);
+    tcase_add_test(tg, test_batch_emit_test_sizes);
     suite_add_tcase(s, tg);
     TCase *te = tcase_create("errors");
     tcase_add_test(te, test_batch_lowering_errors);
     tcase_add_test(te, test_batch_points);
     tcase_add_test(te, test_batch_dynamic_values);
     tcase_add_test(te, test_batch_blas_option);
+    tcase_add_test(te, test_batch_scores_found);
     suite_add_tcase(s, te);
     return s;
 }
