@@ -134,7 +134,8 @@ const char *codegen_float_misfit_reason(double v) {
  * type and a type of its own where they differ), written for either type
  * with
  *   $T the type, $F the suffix of libm functions, $U the unsigned integer
- *   of the type's width (<stdint.h>) and $S its top bit, $0 and $1 the literals
+ *   of the type's width (<stdint.h>) and $S its top bit, $E an argument of
+ *   exp below the largest with a finite value (709, 88), $0 and $1 the literals
  *   0 and 1, $m the smallest normal number, $M the largest finite one,
  *   $(c) the number c.
  * Every helper returns NaN for a NaN argument where the function it
@@ -152,10 +153,10 @@ const char *codegen_float_misfit_reason(double v) {
 #define BITS_NOTE "the choice by the sign of x is made on its bits, without a branch"
 #define POSITIVE_PART                                                                          \
     "    union { $T f; $U u; } p = {x};\n"                                                     \
-    "    p.u &= ($U)((p.u >> $S) - 1u); /* max(x, 0): cleared where x < 0 */\n"
+    "    p.u &= ($U)((p.u >> $S) - 1u); /* max(x, 0): cleared where the sign bit is set */\n"
 #define SIGMOID_E_BODY                                                                         \
     "    union { $T f; $U u; } s = {x}, n = {e}, one = {$1};\n"                                \
-    "    const $U neg = ($U)(($U)0 - (s.u >> $S)); /* all ones where x < 0 */\n"               \
+    "    const $U neg = ($U)(($U)0 - (s.u >> $S)); /* all ones where the sign bit of x is set */\n"               \
     "    n.u = (n.u & neg) | (one.u & ($U)~neg);\n"                                           \
     "    return n.f / ($1 + e);\n"
 #define STDINT "#include <stdint.h>\n"
@@ -174,9 +175,11 @@ static const struct {
     const char *name, *params, *comment, *body;
 } helpers[CH_COUNT] = {
     [CH_SIGMOID] = {"sigmoid", "$T x",
-                    "1/(1 + e^-x) = 1/(1 + e) for x >= 0, e/(1 + e) for x < 0, e = e^-|x|:\n"
-                    " * exp never overflows; " BITS_NOTE,
-                    "    const $T e = exp$F(-fabs$F(x));\n" SIGMOID_E_BODY},
+                    "1/(1 + e^-x), whose exp is finite for x >= -$E; below, sigmoid(x) =\n"
+                    " * e^x (1 - e^x + ...) is e^x to within e^x relative.  exp never overflows,\n"
+                    " * and the test compares x with a constant far from ordinary data (no\n"
+                    " * sign test, which random data mispredicts)",
+                    "    return x < -$E ? exp$F(x) : $1 / ($1 + exp$F(-x));\n"},
     [CH_SOFTPLUS] = {"softplus", "$T x",
                      "log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows; " BITS_NOTE "; log1p as in\n * sd_log1p_e",
                      "    const $T e = exp$F(-fabs$F(x));\n" LOG1P_E_U POSITIVE_PART
@@ -250,7 +253,6 @@ static const struct {
     const char *ret, *before;
 } helper_shape[CH_COUNT] = {
     [CH_GEMM] = {"void", GEMM_ARGS},
-    [CH_SIGMOID] = {NULL, STDINT},
     [CH_SOFTPLUS] = {NULL, STDINT},
     [CH_SIGMOID_E] = {NULL, STDINT},
     [CH_SOFTPLUS_E] = {NULL, STDINT},
@@ -297,6 +299,9 @@ static void codegen_expand(StrBuf *sb, const char *text, const CodegenType *t) {
         case 'S':
             sb_puts(sb, t->size == 4 ? "31" : "63");
             break;
+        case 'E': /* an argument of exp below the largest whose value is finite */
+            codegen_literal(sb, t, t->size == 4 ? 88 : 709);
+            break;
         case '0':
             codegen_literal(sb, t, 0);
             break;
@@ -332,7 +337,9 @@ void codegen_helpers(StrBuf *sb, CodegenHelperSet used, const CodegenType *t) {
         snprintf(guard, sizeof guard, "SD_%s%s_DEFINED", helpers[h].name, t->suffix);
         for (char *g = guard; *g; g++)
             *g = (char)toupper((unsigned char)*g);
-        sb_printf(sb, "/* %s */\n#ifndef %s\n#define %s\n", helpers[h].comment, guard, guard);
+        sb_puts(sb, "/* ");
+        codegen_expand(sb, helpers[h].comment, t);
+        sb_printf(sb, " */\n#ifndef %s\n#define %s\n", guard, guard);
         if (helper_shape[h].before)
             codegen_expand(sb, helper_shape[h].before, t);
         sb_printf(sb, "static inline %s ", helper_shape[h].ret ? helper_shape[h].ret : t->name);
