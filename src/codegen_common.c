@@ -145,21 +145,26 @@ const char *codegen_float_misfit_reason(double v) {
  * a conditional, gcc compiles that choice to a branch, which the sign of
  * random data mispredicts half of the time (about 15 cycles each, as
  * much as the rest of a small kernel); so they choose by masking the bits
- * of x, which is exact and costs a few integer instructions:
+ * of x, which is exact and costs a few integer instructions (the bits
+ * copied by memcpy, which compilers reduce to a move and which, unlike a
+ * union, is defined in C++ too, where the kernels compile as well):
  *   max(x, 0): x's bits, all cleared where x's sign bit is set (+0 for
  *     every negative x, -0 and -inf; NaN only meets the NaN of log1p);
  *   the numerator of sigmoid: 1 where the sign bit of x is clear, e where
  *     it is set (at -0, e = 1: the same 1/2 either way). */
 #define BITS_NOTE "the choice by the sign of x is made on its bits, without a branch"
 #define POSITIVE_PART                                                                          \
-    "    union { $T f; $U u; } p = {x};\n"                                                     \
-    "    p.u &= ($U)((p.u >> $S) - 1u); /* max(x, 0): cleared where the sign bit is set */\n"
+    "    $T p;\n    $U b;\n    memcpy(&b, &x, sizeof b);\n"                                 \
+    "    b &= ($U)((b >> $S) - 1u); /* max(x, 0): cleared where the sign bit is set */\n"     \
+    "    memcpy(&p, &b, sizeof p);\n"
 #define SIGMOID_E_BODY                                                                         \
-    "    union { $T f; $U u; } s = {x}, n = {e}, one = {$1};\n"                                \
-    "    const $U neg = ($U)(($U)0 - (s.u >> $S)); /* all ones where the sign bit of x is set */\n"               \
-    "    n.u = (n.u & neg) | (one.u & ($U)~neg);\n"                                           \
-    "    return n.f / ($1 + e);\n"
-#define STDINT "#include <stdint.h>\n"
+    "    const $T one = $1;\n    $T n;\n    $U xb, nb, ob;\n"                                \
+    "    memcpy(&xb, &x, sizeof xb);\n    memcpy(&nb, &e, sizeof nb);\n"                     \
+    "    memcpy(&ob, &one, sizeof ob);\n"                                                      \
+    "    const $U neg = ($U)(($U)0 - (xb >> $S)); /* all ones where the sign bit of x is set */\n" \
+    "    nb = (nb & neg) | (ob & ($U)~neg);\n    memcpy(&n, &nb, sizeof n);\n"               \
+    "    return n / ($1 + e);\n"
+#define STDINT "#include <stdint.h>\n#include <string.h>\n"
 /* log1p(e) for e = exp(-|x|) in [0, 1], through log: libm's log1p takes
  * branches by the size of its argument that random data mispredicts, and
  * log does not.  With u = 1 + e rounded, u - 1 and d = e - (u - 1) (the
@@ -187,7 +192,7 @@ static const struct {
     [CH_SOFTPLUS] = {"softplus", "$T x",
                      "log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows; " BITS_NOTE "; log1p as in\n * sd_log1p_e",
                      "    const $T e = exp$F(-fabs$F(x));\n" LOG1P_E_U POSITIVE_PART
-                     "    return p.f + " LOG1P_E_EXPR ";\n"},
+                     "    return p + " LOG1P_E_EXPR ";\n"},
     [CH_RELU] = {"relu", "$T x", "max(x, 0); NaN stays NaN", "    return x > 0 ? x : (x <= 0 ? $0 : x);\n"},
     [CH_LEAKY_RELU] = {"leaky_relu", "$T x, $T a", "x for x > 0, else a x", "    return x > 0 ? x : a * x;\n"},
     [CH_ELU] = {"elu", "$T x, $T a", "x for x > 0, else a (e^x - 1)", "    return x > 0 ? x : a * expm1$F(x);\n"},
@@ -204,9 +209,9 @@ static const struct {
     [CH_SIGMOID_E] = {"sigmoid_e", "$T x, $T e", "sd_sigmoid(x) given e = exp(-|x|); " BITS_NOTE,
                       SIGMOID_E_BODY},
     [CH_SOFTPLUS_E] = {"softplus_e", "$T x, $T e", "sd_softplus(x) given e = exp(-|x|); " BITS_NOTE "; log1p as in\n * sd_log1p_e",
-                       LOG1P_E_U POSITIVE_PART "    return p.f + " LOG1P_E_EXPR ";\n"},
+                       LOG1P_E_U POSITIVE_PART "    return p + " LOG1P_E_EXPR ";\n"},
     [CH_SOFTPLUS_L] = {"softplus_l", "$T x, $T l", "sd_softplus(x) given l = sd_log1p_e(exp(-|x|)); " BITS_NOTE,
-                       POSITIVE_PART "    return p.f + l;\n"},
+                       POSITIVE_PART "    return p + l;\n"},
     [CH_LOG1P_E] = {"log1p_e", "$T e", LOG1P_E_NOTE, LOG1P_E_U "    return " LOG1P_E_EXPR ";\n"},
     [CH_POW_LESS1] = {"pow_less1", "$T b, $T e, $T by",
                       "b^e where e = y - 1 and by = b^y is known: by / b where b^y is a normal\n"
