@@ -589,8 +589,8 @@ CALL_KERNELS = [
 ]
 # libm functions, and what each sd_ helper calls inside
 CALL_NAMES = ["exp", "log1p", "log", "expm1"]
-HELPER_CALLS = {"sd_sigmoid": {"exp": 1}, "sd_softplus": {"exp": 1, "log1p": 1},
-                "sd_softplus_e": {"log1p": 1}, "sd_elu": {"expm1": 1}}
+HELPER_CALLS = {"sd_sigmoid": {"exp": 1}, "sd_softplus": {"exp": 1, "log": 1},
+                "sd_softplus_e": {"log": 1}, "sd_log1p_e": {"log": 1}, "sd_elu": {"expm1": 1}}
 CALL_DRIVER = r"""
 #include <stdio.h>
 #include <stdlib.h>

@@ -1102,7 +1102,9 @@ static void define_exp(Emitter *E, const Node *n, const char *indent) {
     E->counts.call += 2;
     codegen_end_statement(E);
     if (x->log1p) {
-        sb_printf(E->out, "%sconst %s l%d = log1p%s(e%d);\n", indent, E->T, k, E->fs, k);
+        sb_printf(E->out, "%sconst %s l%d = ", indent, E->T, k);
+        emit_helper_name(E, CH_LOG1P_E);
+        sb_printf(E->out, "(e%d);\n", k);
         E->counts.call++;
         codegen_end_statement(E);
     }

@@ -133,20 +133,66 @@ const char *codegen_float_misfit_reason(double v) {
  * parameters, a comment and its body (helper_shape below adds a return
  * type and a type of its own where they differ), written for either type
  * with
- *   $T the type, $F the suffix of libm functions, $0 and $1 the literals
+ *   $T the type, $F the suffix of libm functions, $U the unsigned integer
+ *   of the type's width (<stdint.h>) and $S its top bit, $E an argument of
+ *   exp below the largest with a finite value (709, 88), $0 and $1 the literals
  *   0 and 1, $m the smallest normal number, $M the largest finite one,
  *   $(c) the number c.
  * Every helper returns NaN for a NaN argument where the function it
  * computes would (relu(NaN) is NaN, as NaN > 0 and NaN <= 0 are both
  * false). */
+/* The stable forms of sigmoid and softplus choose by the sign of x.  As
+ * a conditional, gcc compiles that choice to a branch, which the sign of
+ * random data mispredicts half of the time (about 15 cycles each, as
+ * much as the rest of a small kernel); so they choose by masking the bits
+ * of x, which is exact and costs a few integer instructions (the bits
+ * copied by memcpy, which compilers reduce to a move and which, unlike a
+ * union, is defined in C++ too, where the kernels compile as well):
+ *   max(x, 0): x's bits, all cleared where x's sign bit is set (+0 for
+ *     every negative x, -0 and -inf; NaN only meets the NaN of log1p);
+ *   the numerator of sigmoid: 1 where the sign bit of x is clear, e where
+ *     it is set (at -0, e = 1: the same 1/2 either way). */
+#define BITS_NOTE "the choice by the sign of x is made on its bits, without a branch"
+#define POSITIVE_PART                                                                          \
+    "    $T p;\n    $U b;\n    memcpy(&b, &x, sizeof b);\n"                                 \
+    "    b &= ($U)((b >> $S) - 1u); /* max(x, 0): cleared where the sign bit is set */\n"     \
+    "    memcpy(&p, &b, sizeof p);\n"
+#define SIGMOID_E_BODY                                                                         \
+    "    const $T one = $1;\n    $T n;\n    $U xb, nb, ob;\n"                                \
+    "    memcpy(&xb, &x, sizeof xb);\n    memcpy(&nb, &e, sizeof nb);\n"                     \
+    "    memcpy(&ob, &one, sizeof ob);\n"                                                      \
+    "    const $U neg = ($U)(($U)0 - (xb >> $S)); /* all ones where the sign bit of x is set */\n" \
+    "    nb = (nb & neg) | (ob & ($U)~neg);\n    memcpy(&n, &nb, sizeof n);\n"               \
+    "    return n / ($1 + e);\n"
+#define STDINT "#include <stdint.h>\n#include <string.h>\n"
+/* log1p(e) for e = exp(-|x|) in [0, 1], through log: libm's log1p takes
+ * branches by the size of its argument that random data mispredicts, and
+ * log does not.  With u = 1 + e rounded, u - 1 and d = e - (u - 1) (the
+ * rounding error of 1 + e, |d| <= 2^-53) are exact, and log1p(e) = log(u)
+ * + log1p(d/u) = log(u) + d/u to within d^2.  d/u is d (2 - u) plus
+ * d (u - 1)^2/u, which is below 2^-53 e^2 where e is small and below 2^-54
+ * where e is near 1: against log1p(e) >= e/(1 + e), under half an ulp, so
+ * no division is needed (the result is within an ulp of libm's log1p;
+ * e itself where 1 + e rounds to 1).  sd_log1p_e and every softplus write
+ * it with the same operations, so a shared l<k> equals the helper's own
+ * value. */
+#define LOG1P_E_NOTE "log1p(e) for 0 <= e <= 1 as log(1 + e) plus the rounding error of 1 + e over 1 + e: no branch"
+#define LOG1P_E_U "    const $T u = $1 + e;\n"
+#define LOG1P_E_EXPR "(log$F(u) + (e - (u - $1)) * ($(2) - u))"
+
 static const struct {
     const char *name, *params, *comment, *body;
 } helpers[CH_COUNT] = {
-    [CH_SIGMOID] = {"sigmoid", "$T x", "1/(1 + e^-x), evaluated so that exp never overflows",
-                    "    if (x >= 0) {\n        return $1 / ($1 + exp$F(-x));\n    }\n"
-                    "    const $T e = exp$F(x);\n    return e / ($1 + e);\n"},
-    [CH_SOFTPLUS] = {"softplus", "$T x", "log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows",
-                     "    return (x > 0 ? x : $0) + log1p$F(exp$F(-fabs$F(x)));\n"},
+    [CH_SIGMOID] = {"sigmoid", "$T x",
+                    "1/(1 + e^-x), whose exp is finite for x >= -$E; below, sigmoid(x) =\n"
+                    " * e^x (1 - e^x + ...) is e^x to within e^x relative.  exp never overflows,\n"
+                    " * and the test compares x with a constant far from ordinary data (no\n"
+                    " * sign test, which random data mispredicts)",
+                    "    return x < -$E ? exp$F(x) : $1 / ($1 + exp$F(-x));\n"},
+    [CH_SOFTPLUS] = {"softplus", "$T x",
+                     "log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows; " BITS_NOTE "; log1p as in\n * sd_log1p_e",
+                     "    const $T e = exp$F(-fabs$F(x));\n" LOG1P_E_U POSITIVE_PART
+                     "    return p + " LOG1P_E_EXPR ";\n"},
     [CH_RELU] = {"relu", "$T x", "max(x, 0); NaN stays NaN", "    return x > 0 ? x : (x <= 0 ? $0 : x);\n"},
     [CH_LEAKY_RELU] = {"leaky_relu", "$T x, $T a", "x for x > 0, else a x", "    return x > 0 ? x : a * x;\n"},
     [CH_ELU] = {"elu", "$T x, $T a", "x for x > 0, else a (e^x - 1)", "    return x > 0 ? x : a * expm1$F(x);\n"},
@@ -160,12 +206,13 @@ static const struct {
                 "    return a > b ? a : b >= a ? b : a + b;\n"},
     [CH_IFPOS] = {"ifpos", "$T c, $T a, $T b", "a where c > 0, b where c <= 0, NaN for a NaN c",
                   "    return c > 0 ? a : c <= 0 ? b : c;\n"},
-    [CH_SIGMOID_E] = {"sigmoid_e", "$T x, $T e", "sd_sigmoid(x) given e = exp(-|x|)",
-                      "    return x >= 0 ? $1 / ($1 + e) : e / ($1 + e);\n"},
-    [CH_SOFTPLUS_E] = {"softplus_e", "$T x, $T e", "sd_softplus(x) given e = exp(-|x|)",
-                       "    return (x > 0 ? x : $0) + log1p$F(e);\n"},
-    [CH_SOFTPLUS_L] = {"softplus_l", "$T x, $T l", "sd_softplus(x) given l = log1p(exp(-|x|))",
-                       "    return (x > 0 ? x : $0) + l;\n"},
+    [CH_SIGMOID_E] = {"sigmoid_e", "$T x, $T e", "sd_sigmoid(x) given e = exp(-|x|); " BITS_NOTE,
+                      SIGMOID_E_BODY},
+    [CH_SOFTPLUS_E] = {"softplus_e", "$T x, $T e", "sd_softplus(x) given e = exp(-|x|); " BITS_NOTE "; log1p as in\n * sd_log1p_e",
+                       LOG1P_E_U POSITIVE_PART "    return p + " LOG1P_E_EXPR ";\n"},
+    [CH_SOFTPLUS_L] = {"softplus_l", "$T x, $T l", "sd_softplus(x) given l = sd_log1p_e(exp(-|x|)); " BITS_NOTE,
+                       POSITIVE_PART "    return p + l;\n"},
+    [CH_LOG1P_E] = {"log1p_e", "$T e", LOG1P_E_NOTE, LOG1P_E_U "    return " LOG1P_E_EXPR ";\n"},
     [CH_POW_LESS1] = {"pow_less1", "$T b, $T e, $T by",
                       "b^e where e = y - 1 and by = b^y is known: by / b where b^y is a normal\n"
                       " * number (at b = 0 only for y = 0, where 1 / b is pow's infinity too),\n"
@@ -215,6 +262,10 @@ static const struct {
     const char *ret, *before;
 } helper_shape[CH_COUNT] = {
     [CH_GEMM] = {"void", GEMM_ARGS},
+    [CH_SOFTPLUS] = {NULL, STDINT},
+    [CH_SIGMOID_E] = {NULL, STDINT},
+    [CH_SOFTPLUS_E] = {NULL, STDINT},
+    [CH_SOFTPLUS_L] = {NULL, STDINT},
 };
 
 /* builtins.def names the C of each function: a <math.h> function, or
@@ -251,6 +302,15 @@ static void codegen_expand(StrBuf *sb, const char *text, const CodegenType *t) {
         case 'F':
             sb_puts(sb, t->suffix);
             break;
+        case 'U': /* the unsigned integer of the type's width, and its top bit */
+            sb_puts(sb, t->size == 4 ? "uint32_t" : "uint64_t");
+            break;
+        case 'S':
+            sb_puts(sb, t->size == 4 ? "31" : "63");
+            break;
+        case 'E': /* an argument of exp below the largest whose value is finite */
+            codegen_literal(sb, t, t->size == 4 ? 88 : 709);
+            break;
         case '0':
             codegen_literal(sb, t, 0);
             break;
@@ -286,7 +346,9 @@ void codegen_helpers(StrBuf *sb, CodegenHelperSet used, const CodegenType *t) {
         snprintf(guard, sizeof guard, "SD_%s%s_DEFINED", helpers[h].name, t->suffix);
         for (char *g = guard; *g; g++)
             *g = (char)toupper((unsigned char)*g);
-        sb_printf(sb, "/* %s */\n#ifndef %s\n#define %s\n", helpers[h].comment, guard, guard);
+        sb_puts(sb, "/* ");
+        codegen_expand(sb, helpers[h].comment, t);
+        sb_printf(sb, " */\n#ifndef %s\n#define %s\n", guard, guard);
         if (helper_shape[h].before)
             codegen_expand(sb, helper_shape[h].before, t);
         sb_printf(sb, "static inline %s ", helper_shape[h].ret ? helper_shape[h].ret : t->name);

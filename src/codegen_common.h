@@ -71,6 +71,7 @@ typedef enum CodegenHelper {
     CH_SIGMOID_E,  /* sigmoid(x) given e = exp(-|x|)                      */
     CH_SOFTPLUS_E, /* softplus(x) given e = exp(-|x|)                     */
     CH_SOFTPLUS_L, /* softplus(x) given l = log1p(exp(-|x|))              */
+    CH_LOG1P_E,    /* log1p(e) for 0 <= e <= 1, through log, no branch    */
     CH_POW_LESS1,  /* b^(y - 1) from b^y                                  */
     /* the functions of builtins.def that <math.h> lacks */
     CH_SEC,

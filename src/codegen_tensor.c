@@ -255,18 +255,17 @@ static void exps_at(TE *T, const Exps *x, const Node *n, CodegenIndex q, int ctx
         ref_at(T, n, r, c, ctx);
 }
 
+/* m = u_i > m ? u_i : m: a selection, which gcc and clang compile to
+ * maxsd (an if statement is a branch that random data mispredicts); NaN
+ * entries are passed over as before. */
 static void body_max(TE *T, CodegenIndex i, void *ctx) {
     const Exps *x = ctx;
     indent(T);
-    sb_puts(T->E.out, "if (");
-    exps_at(T, x, x->u, i, 0, 0);
-    sb_puts(T->E.out, " > m)\n");
-    T->depth++;
-    indent(T);
     sb_puts(T->E.out, "m = ");
-    exps_at(T, x, x->u, i, 0, 0);
-    sb_puts(T->E.out, ";\n");
-    T->depth--;
+    exps_at(T, x, x->u, i, C_UNARY, 0);
+    sb_puts(T->E.out, " > m ? ");
+    exps_at(T, x, x->u, i, C_UNARY, 0);
+    sb_puts(T->E.out, " : m;\n");
 }
 
 static void body_exp(TE *T, CodegenIndex i, void *ctx) {
@@ -282,11 +281,13 @@ static void body_exp(TE *T, CodegenIndex i, void *ctx) {
     sb_puts(T->E.out, " - m);\n");
 }
 
+/* exp(u_i - m) / s as a product by r = 1/s: one division a vector (or
+ * row), not one an entry. */
 static void body_divide(TE *T, CodegenIndex i, void *ctx) {
     const Exps *x = ctx;
     indent(T);
     exps_at(T, x, x->dst, i, 0, 1);
-    sb_puts(T->E.out, " /= s;\n");
+    sb_puts(T->E.out, " *= r;\n");
 }
 
 /* The block of one vector, or of one row (x->row): m, s, the stores. */
@@ -310,8 +311,13 @@ static void exps_block(TE *T, CodegenIndex row, void *ctx) {
     } else if (x.lse) {
         line(T, "t%d = m + log%s(s);", T->E.temp[x.lse->id] - 1, T->E.fs);
     }
-    if (x.dst)
+    if (x.dst) {
+        indent(T);
+        sb_printf(T->E.out, "const %s r = ", T->E.T);
+        codegen_literal(T->E.out, T->E.ty, 1);
+        sb_puts(T->E.out, " / s;\n");
         loop_axis(T, x.rows ? "j" : "i", 0, u->shape, axis, body_divide, &x);
+    }
     T->depth--;
     line(T, "}");
 }

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_stable_cost.c — the stable forms cost no more than the naive ones.
+ *
+ * Consumes generated kernels (double and float) of a table of programs;
+ * produces assertions on
+ *   - the libm calls one f_grad makes (exp, log and log1p, pow), counted
+ *     while it runs: each is at most what the naive form SymPy emits
+ *     makes (one exp per distinct argument, value and gradient together);
+ *   - the sigmoid and softplus helpers: no sign test in their text (it
+ *     mispredicts half of the time on random data) and no log1p (libm's
+ *     branches by the size of the argument);
+ *   - the values of f and f_grad at special points (+-inf, NaN, +-0,
+ *     subnormal, huge and tiny arguments) and a sweep, against the stable
+ *     formulas through libm (a few ulp), and the gradient against central
+ *     differences of f.
+ * All kernels of a test are compiled into one driver, in one compiler run.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "testrun.h"
+#include "testutil.h"
+
+static char workdir[256];
+
+static void setup(void) { make_temp_dir(workdir, sizeof workdir, "stablecost"); }
+
+static void teardown(void) { remove_tree(workdir); }
+
+static void put(const char *name, const char *text) {
+    char *path = path_join(workdir, name);
+    write_file(path, text);
+    free(path);
+}
+
+/* Programs of u, v, w and the most calls SymPy's value + gradient kernel
+ * of the naive form makes (sigmoid as 1/(1 + exp(-u)), softplus as
+ * log(1 + exp(u))): exp, log (log and log1p together), pow. */
+static const struct {
+    const char *program;
+    int exp, log, pow;
+} costs[] = {
+    {"log(1 + exp(u))", 1, 1, 0},
+    {"softplus(u)", 1, 1, 0},
+    {"sigmoid(u)", 1, 0, 0},
+    {"log(sigmoid(u))", 1, 1, 0},
+    {"log(sigmoid(u)) + log(sigmoid(v))", 2, 2, 0},
+    {"log(sigmoid(u)) + log(sigmoid(v)) + log(sigmoid(w))", 3, 3, 0},
+    {"softplus(u) + sigmoid(u) + log(sigmoid(-u))", 1, 1, 0},
+    {"-(w*log(sigmoid(u)) + (1 - w)*log(1 - sigmoid(u)))", 1, 1, 0},
+    {"-log(1/(1 + exp(-u)))", 1, 1, 0},
+    {"(softplus(u) - v)^2 + (sigmoid(u) - w)^2", 1, 1, 0},
+    {"log(exp(u) + exp(v) + exp(w))", 3, 1, 0},
+    {"log(exp(u) + exp(v))", 2, 1, 0},
+    {"u^v", 0, 1, 1},
+    {"u^u", 0, 1, 1},
+    {"u^v*log(u)^w", 0, 3, 2},
+};
+
+enum { NCOSTS = (int)(sizeof costs / sizeof *costs) };
+
+/* Generates f<i> (double) and f<i>f (float) of every program of the
+ * table; returns the shell script's status. */
+static int generate(StrBuf *inc) {
+    StrBuf sc;
+    sb_init(&sc);
+    sb_puts(&sc, "set -e\n");
+    for (int i = 0; i < NCOSTS; i++) {
+        char name[32], text[256];
+        snprintf(name, sizeof name, "p%d.sd", i);
+        snprintf(text, sizeof text, "param u, v, w;\n%s\n", costs[i].program);
+        put(name, text);
+        for (int fl = 0; fl < 2; fl++) {
+            sb_printf(&sc, "'%s' %s --name f%d%s -f p%d.sd -o f%d%s.c\n", symdiff_path(),
+                      fl ? "--type float" : "", i, fl ? "f" : "", i, i, fl ? "f" : "");
+            sb_printf(inc, "#include \"f%d%s.c\"\n", i, fl ? "f" : "");
+        }
+    }
+    put("gen.sh", sb_str(&sc));
+    sb_free(&sc);
+    return sh("cd '%s' && sh gen.sh", workdir);
+}
+
+/* libm calls counted as they are made: the macros stand for the
+ * functions in the generated code included after them. */
+static const char *const counting =
+    "#include <math.h>\n#include <stdio.h>\n"
+    "static long n_exp, n_log, n_pow;\n"
+    "#define exp(a) (n_exp++, exp(a))\n#define expf(a) (n_exp++, expf(a))\n"
+    "#define log(a) (n_log++, log(a))\n#define logf(a) (n_log++, logf(a))\n"
+    "#define log1p(a) (n_log++, log1p(a))\n#define log1pf(a) (n_log++, log1pf(a))\n"
+    "#define pow(a, b) (n_pow++, pow(a, b))\n#define powf(a, b) (n_pow++, powf(a, b))\n";
+
+START_TEST(test_libm_calls) {
+    if (!have_compiler("cc"))
+        return;
+    StrBuf d;
+    sb_init(&d);
+    sb_puts(&d, counting);
+    ck_assert_int_eq(generate(&d), 0);
+    sb_puts(&d, "#undef exp\n#undef expf\n#undef log\n#undef logf\n#undef log1p\n#undef log1pf\n"
+                "#undef pow\n#undef powf\n\nint main(void)\n{\n    int bad = 0;\n");
+    /* points with u > 1 for powers (log(u)^w needs log(u) > 0), and with
+     * u > 0 and u < 0 elsewhere: the calls do not depend on the sign */
+    for (int i = 0; i < NCOSTS; i++)
+        for (int fl = 0; fl < 2; fl++)
+            for (int s = 0; s < (strchr(costs[i].program, '^') ? 1 : 2); s++) {
+                const char *T = fl ? "float" : "double";
+                sb_printf(&d, "    {\n        %s x[3] = {%s, 1.3%s, 0.4%s}, g[3];\n", T,
+                          s ? "-0.7" : strchr(costs[i].program, '^') ? "1.7" : "0.7",
+                          fl ? "f" : "", fl ? "f" : "");
+                sb_printf(&d, "        n_exp = n_log = n_pow = 0;\n        (void)f%d%s_grad(x, g);\n", i, fl ? "f" : "");
+                sb_printf(&d,
+                          "        if (n_exp > %d || n_log > %d || n_pow > %d) {\n"
+                          "            printf(\"%%s (%s, u = %%g): %%ld exp, %%ld log, %%ld pow; at most %d, %d, %d\\n\", "
+                          "\"%s\", (double)x[0], n_exp, n_log, n_pow);\n"
+                          "            bad = 1;\n        }\n    }\n",
+                          costs[i].exp, costs[i].log, costs[i].pow, T, costs[i].exp, costs[i].log, costs[i].pow,
+                          costs[i].program);
+            }
+    sb_puts(&d, "    return bad;\n}\n");
+    put("calls.c", sb_str(&d));
+    sb_free(&d);
+    int rc = sh("cd '%s' && cc -std=c99 -O1 -Wall -Wextra -Wpedantic -Werror -o calls calls.c -lm 2> cc.txt", workdir);
+    if (rc)
+        sh("cat '%s/cc.txt' >&2", workdir);
+    ck_assert_int_eq(rc, 0);
+    rc = sh("cd '%s' && ./calls > out.txt", workdir);
+    if (rc)
+        sh("cat '%s/out.txt' >&2", workdir);
+    ck_assert_int_eq(rc, 0);
+}
+END_TEST
+
+/* The body of the helper `name` in a generated file, or NULL. */
+static char *helper_body(const char *text, const char *name) {
+    char head[64];
+    snprintf(head, sizeof head, " %s(", name);
+    const char *p = strstr(text, head);
+    if (!p)
+        return NULL;
+    const char *b = strstr(p, "\n{\n"), *e = b ? strstr(b, "\n}\n") : NULL;
+    if (!e)
+        return NULL;
+    size_t n = (size_t)(e - b);
+    char *s = malloc(n + 1);
+    ck_assert_ptr_nonnull(s);
+    memcpy(s, b, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* The stable helpers hold no sign test (a comparison with 0, which random
+ * data mispredicts; sd_sigmoid compares x with -709 only) and no log1p,
+ * for both types; the kernels no if statement. */
+START_TEST(test_helpers_branch_free) {
+    StrBuf inc;
+    sb_init(&inc);
+    ck_assert_int_eq(generate(&inc), 0);
+    sb_free(&inc);
+    static const char *const names[] = {"sd_sigmoid", "sd_softplus", "sd_sigmoid_e",
+                                        "sd_softplus_e", "sd_softplus_l", "sd_log1p_e"};
+    int seen[6][2] = {{0}};
+    for (int i = 0; i < NCOSTS; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            char file[64];
+            snprintf(file, sizeof file, "f%d%s.c", i, fl ? "f" : "");
+            char *path = path_join(workdir, file);
+            char *text = read_file(path);
+            free(path);
+            ck_assert_ptr_nonnull(text);
+            /* no if statement anywhere: the largest of a log-sum-exp's
+             * terms is a selection too, and its softmax divides once */
+            ck_assert_msg(!strstr(text, "if ("), "%s (%s) has an if statement:\n%s", file, costs[i].program, text);
+            ck_assert_msg(!strstr(text, "/= s"), "%s (%s) divides every entry by s:\n%s", file, costs[i].program,
+                          text);
+            for (int h = 0; h < 6; h++) {
+                char name[32];
+                snprintf(name, sizeof name, "%s%s", names[h], fl ? "f" : "");
+                char *body = helper_body(text, name);
+                if (!body)
+                    continue;
+                seen[h][fl] = 1;
+                int sign_test = strstr(body, "> 0") || strstr(body, ">= 0") || strstr(body, "< 0") ||
+                                strstr(body, "<= 0") || strstr(body, "if (");
+                ck_assert_msg(!sign_test && !strstr(body, "log1p"), "%s in %s has a sign test or a log1p:%s", name,
+                              file, body);
+                free(body);
+            }
+            free(text);
+        }
+    for (int h = 0; h < 6; h++)
+        ck_assert_msg(seen[h][0] && seen[h][1], "no program of the table uses %s", names[h]);
+}
+END_TEST
+
+/* The functions of u whose values and gradients are checked, each with
+ * its value and derivative by the stable formulas through libm (s is
+ * sigmoid(u), p softplus(u), both from e = exp(-|u|)). */
+static const struct {
+    const char *program, *value, *deriv;
+} values[] = {
+    {"softplus(u)", "p", "s"},
+    {"log(1 + exp(u))", "p", "s"},
+    {"sigmoid(u)", "s", "s * (1 - s)"},
+    {"log(sigmoid(u))", "-pm", "1 - s"},
+    {"log(1 - sigmoid(u))", "-p", "-s"},
+    {"softplus(u) + sigmoid(u)", "p + s", "s + s * (1 - s)"},
+    {"-log(1/(1 + exp(-u)))", "pm", "s - 1"},
+};
+
+enum { NVALUES = (int)(sizeof values / sizeof *values) };
+
+START_TEST(test_values_and_gradients) {
+    if (!have_compiler("cc"))
+        return;
+    StrBuf sc, d;
+    sb_init(&sc);
+    sb_init(&d);
+    sb_puts(&sc, "set -e\n");
+    sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n");
+    for (int i = 0; i < NVALUES; i++) {
+        char name[32], text[256];
+        snprintf(name, sizeof name, "q%d.sd", i);
+        snprintf(text, sizeof text, "param u;\n%s\n", values[i].program);
+        put(name, text);
+        for (int fl = 0; fl < 2; fl++) {
+            sb_printf(&sc, "'%s' %s --name g%d%s -f q%d.sd -o g%d%s.c\n", symdiff_path(),
+                      fl ? "--type float" : "", i, fl ? "f" : "", i, i, fl ? "f" : "");
+            sb_printf(&d, "#include \"g%d%s.c\"\n", i, fl ? "f" : "");
+        }
+    }
+    put("gen.sh", sb_str(&sc));
+    sb_free(&sc);
+    ck_assert_int_eq(sh("cd '%s' && sh gen.sh", workdir), 0);
+    /* the reference: e, s, p (softplus(u)) and pm (softplus(-u)) in
+     * double through libm's log1p; agreement within 4 ulp of the type
+     * (relative; exact where the reference is 0, infinite or NaN) */
+    sb_puts(&d, "\nstatic int close_to(double got, double want, double ulp, double tiny)\n{\n"
+                "    if (isnan(want) || isinf(want) || want == 0)\n"
+                "        return isnan(want) ? isnan(got) : got == want;\n"
+                "    return fabs(got - want) <= 4 * ulp * fabs(want) + 4 * tiny;\n}\n\n"
+                "int main(void)\n{\n    static const double special[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e-310, -1e-310,\n"
+                "        1e-20, -1e-20, 0.5, -0.5, 3, -3, 30, -30, 80, -80, -95, -100, 700, -700, -720, -740, 800, -800,\n"
+                "        1e300, -1e300};\n"
+                "    int bad = 0;\n"
+                "    const int nspecial = (int)(sizeof special / sizeof *special);\n"
+                "    for (int k = 0; k < nspecial + 200; k++) {\n"
+                "        const double x = k < nspecial ? special[k] : -45 + 0.45 * (k - nspecial) + 0.0123;\n"
+                "        const double e = exp(-fabs(x)), s = x >= 0 ? 1 / (1 + e) : e / (1 + e);\n"
+                "        const double p = (x > 0 ? x : 0) + log1p(e), pm = (x < 0 ? -x : 0) + log1p(e);\n"
+                "        (void)p;\n        (void)pm;\n");
+    for (int i = 0; i < NVALUES; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            const char *T = fl ? "float" : "double", *F = fl ? "f" : "";
+            /* float: the reference of the float argument, compared where
+             * it is a normal float */
+            sb_printf(&d, "        {\n            const double want = %s, dwant = %s;\n", values[i].value, values[i].deriv);
+            sb_printf(&d, "            const %s xs[1] = {(%s)x};\n            %s g[1];\n", T, T, T);
+            sb_printf(&d, "            const double v = (double)g%d%s(xs), w = (double)g%d%s_grad(xs, g);\n", i, F, i, F);
+            sb_printf(&d, "            const double ulp = %s, tiny = %s;\n", fl ? "0x1p-23" : "0x1p-52",
+                      fl ? "0x1p-149" : "0x1p-1074");
+            sb_printf(&d, "            if ((isnan(x) || (double)xs[0] == x) && "
+                          "(!close_to(v, want, ulp, tiny) || !close_to(w, want, ulp, tiny)\n"
+                          "                || !(close_to((double)g[0], dwant, ulp, tiny) || fabs((double)g[0] - dwant) < 4 * ulp))) {\n");
+            sb_printf(&d, "                printf(\"%s (%s) at %%.17g: %%.17g %%.17g %%.17g, want %%.17g %%.17g\\n\", x, v, w, "
+                          "(double)g[0], want, dwant);\n                bad = 1;\n            }\n",
+                      values[i].program, T);
+            if (!fl) /* the gradient against central differences of f */
+                sb_printf(&d,
+                          "            if (isfinite(x) && fabs(x) < 50 && fabs(x) > 1e-3) {\n"
+                          "                const double h = 1e-6 * fabs(x);\n"
+                          "                const double xp[1] = {x + h}, xm[1] = {x - h};\n"
+                          "                const double fd = (g%d(xp) - g%d(xm)) / (2 * h);\n"
+                          "                if (fabs(fd - g[0]) > 1e-6 * (1 + fabs(g[0]))) {\n"
+                          "                    printf(\"%s at %%.17g: gradient %%.17g, differences %%.17g\\n\", x, g[0], fd);\n"
+                          "                    bad = 1;\n                }\n            }\n",
+                          i, i, values[i].program);
+            sb_puts(&d, "        }\n");
+        }
+    sb_puts(&d, "    }\n    return bad;\n}\n");
+    put("values.c", sb_str(&d));
+    sb_free(&d);
+    int rc = sh("cd '%s' && cc -std=c99 -O1 -Wall -Wextra -Wpedantic -Werror -o values values.c -lm 2> cc.txt",
+                workdir);
+    if (rc)
+        sh("cat '%s/cc.txt' >&2", workdir);
+    ck_assert_int_eq(rc, 0);
+    rc = sh("cd '%s' && ./values > out.txt", workdir);
+    if (rc)
+        sh("head -40 '%s/out.txt' >&2", workdir);
+    ck_assert_int_eq(rc, 0);
+}
+END_TEST
+
+Suite *stable_cost_suite(void);
+Suite *stable_cost_suite(void) {
+    Suite *s = suite_create("stable_cost");
+    TCase *tc = tcase_create("stable_cost");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_libm_calls);
+    tcase_add_test(tc, test_helpers_branch_free);
+    tcase_add_test(tc, test_values_and_gradients);
+    suite_add_tcase(s, tc);
+    return s;
+}
