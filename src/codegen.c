@@ -2153,7 +2153,7 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
     /* the header */
     int size = E.ty->size;
     codegen_header_intro(header, g, in, opt);
-    sb_puts(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
+    sb_puts(header, CODEGEN_ENTRY_POINTS_HEADING);
     StrBuf sig;
     sb_init(&sig);
     if (!in->is_vector) {

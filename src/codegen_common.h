@@ -101,6 +101,12 @@ typedef enum CodegenHelper {
 
 /* A set of helpers: bit 1 << h for helper h. */
 typedef uint64_t CodegenHelperSet;
+/* The heading of the entry-point list in every generated header: what a
+ * kernel needs from its surroundings. */
+#define CODEGEN_ENTRY_POINTS_HEADING                                                               \
+    " *\n * Entry points (no allocation, no globals, reentrant;\n * standard headers only: <math.h>, " \
+    "and <stdint.h> and <string.h> where a\n * helper copies the bits of a number):\n"
+
 #define CODEGEN_HELPER_BIT(h) ((CodegenHelperSet)1 << (h))
 
 /* The helper computing builtin fn (sigmoid, relu, ..., ifpos), or

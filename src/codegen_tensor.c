@@ -959,7 +959,7 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
         shape_words(header, g->vars[v].shape);
         sb_puts(header, "\n");
     }
-    sb_printf(header, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
+    sb_puts(header, CODEGEN_ENTRY_POINTS_HEADING);
     /* the arguments as the documentation writes them: input and the sizes */
     StrBuf args;
     sb_init(&args);

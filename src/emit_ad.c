@@ -852,7 +852,7 @@ static void write_header(Ad *A, EmitAdMode mode, const Cost *value, const Cost *
               " * Local partials follow symdiff's conventions: at a kink (relu'(0), max\n"
               " * and min ties) the derivative is %g, abs'(0) = 0, sign' = step' = 0.\n",
               A->dopt ? A->dopt->kink : 0.0);
-    sb_puts(h, " *\n * Entry points (no allocation, no globals, reentrant; <math.h> only):\n");
+    sb_puts(h, CODEGEN_ENTRY_POINTS_HEADING);
     if (!in->is_vector) {
         sb_printf(h, " *   %s       the value\n", name);
         sb_printf(h, " *   %s_grad  fills grad[%d] (grad[i] = d f / d x[i]), returns the value\n", name, n);
