@@ -106,12 +106,36 @@ unsigned dag_facts(const Graph *g, const Node *n) {
 
 /* --- small growable arrays -------------------------------------------------- */
 
+/* qsort for the few operands of most nodes: an insertion sort below 16
+ * elements (no call per comparison through the library, no allocation).
+ * Every comparator here is a total order, so the result is qsort's. */
+static void sort_small(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+    unsigned char tmp[64], *b = base;
+    if (n > 16 || size > sizeof tmp) {
+        qsort(base, n, size, cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        size_t j = i;
+        if (cmp(b + (j - 1) * size, b + j * size) <= 0)
+            continue;
+        memcpy(tmp, b + i * size, size);
+        while (j > 0 && cmp(b + (j - 1) * size, tmp) > 0) {
+            memcpy(b + j * size, b + (j - 1) * size, size);
+            j--;
+        }
+        memcpy(b + j * size, tmp, size);
+    }
+}
+
 typedef struct Term {
     Node *base; /* the term or factor without its constant part; in a sum,
                    NULL while that is a product not built yet (see
                    split_coefficient): the factors of `whole` after its
                    coefficient                                          */
-    Node *whole; /* sums: the term as written, coefficient included     */
+    Node *whole; /* sums: the term as written, coefficient included, when
+                    it is what its coefficient times its base gives
+                    (term_node), else NULL                              */
     Num num;    /* coefficient (sums) or exponent (products)              */
     int order;  /* position of first appearance, for a stable sort        */
     uint32_t key; /* sums: the base's id, or for a base not built yet the
@@ -119,20 +143,40 @@ typedef struct Term {
                      bases                                             */
 } Term;
 
+/* Most sums and products have a few operands: their terms live in the
+ * vector itself (small), and only a longer list goes to the heap, so that
+ * building a node costs no allocation (tv_init, tv_free). */
+#define TV_SMALL 8
+
 typedef struct TermVec {
     Term *v;
     int n, cap;
     int failed;
+    Term small[TV_SMALL];
 } TermVec;
+
+static void tv_init(TermVec *tv) {
+    tv->v = tv->small;
+    tv->n = 0;
+    tv->cap = TV_SMALL;
+    tv->failed = 0;
+}
+
+static void tv_free(TermVec *tv) {
+    if (tv->v != tv->small)
+        free(tv->v);
+}
 
 static void tv_push(TermVec *tv, Node *base, Num num) {
     if (tv->n == tv->cap) {
-        int cap = tv->cap ? tv->cap * 2 : 16;
-        Term *v = realloc(tv->v, (size_t)cap * sizeof *v);
+        int cap = tv->cap * 2;
+        Term *v = tv->v == tv->small ? malloc((size_t)cap * sizeof *v) : realloc(tv->v, (size_t)cap * sizeof *v);
         if (!v) {
             tv->failed = 1;
             return;
         }
+        if (tv->v == tv->small)
+            memcpy(v, tv->small, sizeof tv->small);
         tv->v = v;
         tv->cap = cap;
     }
@@ -168,8 +212,9 @@ static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, i
     if (g->failed)
         return NULL; /* some of rest may be NULL: nothing to sort */
     if (n > 1)
-        qsort(rest, (size_t)n, sizeof *rest, node_by_id);
-    Node **args = malloc(((size_t)n + 1) * sizeof *args);
+        sort_small(rest, (size_t)n, sizeof *rest, node_by_id);
+    Node *small[TV_SMALL + 1] = {NULL};
+    Node **args = n < TV_SMALL ? small : malloc(((size_t)n + 1) * sizeof *args);
     if (!args) {
         g->failed = 1;
         return NULL;
@@ -180,7 +225,8 @@ static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, i
     if (n > 0)
         memcpy(args + k, rest, (size_t)n * sizeof *rest);
     Node *r = intern_ew(g, kind, NULL, args, k + n);
-    free(args);
+    if (args != small)
+        free(args);
     return r;
 }
 
@@ -225,6 +271,11 @@ static Node *split_coefficient(Graph *g, Node *t, Num *coef, int *lazy) {
     Node *rest = dag_lookup(g, EX_MUL, NULL, t->args + 1, t->nargs - 1, broadcast_shape(t->args + 1, t->nargs - 1));
     *lazy = !rest;
     return rest;
+}
+
+/* The constant coefficient of a term as written (1 when it has none). */
+static Num own_coefficient(const Node *t) {
+    return t->kind == EX_MUL && t->args[0]->kind == EX_CONST ? t->args[0]->num[0] : num_int(1);
 }
 
 /* The factors of a base not built yet (Term.base NULL). */
@@ -299,7 +350,7 @@ static Node *scaled_lazy(Graph *g, Num num, Term *t) {
     int plain = nf <= FLATTEN_MAX;
     for (int i = 0; i < nf && plain; i++)
         plain = f[i]->kind != EX_MUL; /* cancels_with looks at the operand list */
-    if (num_equal(num, t->whole->args[0]->num[0])) {
+    if (num_equal(num, own_coefficient(t->whole))) {
         r = t->whole;
     } else if (nf > FLATTEN_MAX && !num_is_one(num)) {
         /* written out flat, as scaled_term does */
@@ -327,6 +378,25 @@ static Node *scaled_lazy(Graph *g, Num num, Term *t) {
         g->refusals++;
     }
     return r;
+}
+
+/* A collected term of a sum as a node: num times its base.  When num is
+ * the coefficient the term was written with, that is the term itself
+ * (c u for c u, u for u: its coefficient was split off and is put back),
+ * which needs no product to be simplified again; this holds for a term
+ * whose base is itself or the single factor after its coefficient (where
+ * the base is a longer product that existed already, it may be shared,
+ * and then c times it is a product of two: built the usual way). */
+static Node *term_node(Graph *g, Term *t) {
+    if (!t->base)
+        return scaled_lazy(g, t->num, t);
+    if (!t->whole || !num_equal(t->num, own_coefficient(t->whole)))
+        return scaled_term(g, t->num, t->base);
+    if (g->check_refusals) {
+        g->refusals_wrong += scaled_term(g, t->num, t->base) != t->whole;
+        g->refusals++;
+    }
+    return t->whole;
 }
 
 /* A factor as base^exponent with a constant exponent (x is x^1). */
@@ -421,7 +491,7 @@ static int sorted_bases(const Graph *g, const Term *t, BaseExp **buf, int *cap) 
         be->id = be->base->id;
         be->pos = j;
     }
-    qsort(*buf, (size_t)nf, sizeof **buf, base_exp_by_id);
+    sort_small(*buf, (size_t)nf, sizeof **buf, base_exp_by_id);
     return nf;
 }
 
@@ -948,7 +1018,8 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, Term *t, int n) {
 /* factor_out: 0 flat sum; 1 simplify fully; 2 as 1 but never expand
  * (used while trying an expansion) */
 static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
-    TermVec tv = {0};
+    TermVec tv;
+    tv_init(&tv);
     Num constant = num_int(0);
     Node *extra_constants[4];
     int nextra = 0, nlazy = 0;
@@ -976,7 +1047,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
                     if (nextra == 4) {
                         /* no room to keep one more apart: the sum as is,
                          * rather than a constant lost */
-                        free(tv.v);
+                        tv_free(&tv);
                         return dag_intern(g, EX_ADD, NULL, terms, n, scalar);
                     }
                     extra_constants[nextra++] = dag_mul(g, dag_num(g, scale), s); /* overflow */
@@ -989,29 +1060,31 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
             int lazy;
             Node *base = split_coefficient(g, s, &coef, &lazy);
             if (num_mul(coef, scale, &coef) != NUM_OK) {
-                free(tv.v);
+                tv_free(&tv);
                 return intern_ew(g, EX_ADD, NULL, terms, n); /* not foldable: as is */
             }
             tv_push(&tv, base, coef);
-            if (lazy && !tv.failed) {
-                tv.v[tv.n - 1].whole = s;
-                nlazy++;
-            }
+            /* (c times a product too large to open is written out flat by
+             * scaled_term: not the term as written) */
+            if (!tv.failed &&
+                (lazy || base == s || (s->nargs == 2 && !(base->kind == EX_MUL && base->nargs > FLATTEN_MAX))))
+                tv.v[tv.n - 1].whole = s; /* see term_node */
+            nlazy += lazy;
         }
     }
     if (tv.failed || !lazy_keys(g, &tv, nlazy)) {
-        free(tv.v);
+        tv_free(&tv);
         g->failed = 1;
         return NULL;
     }
     if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n)) {
-        free(tv.v);
+        tv_free(&tv);
         return NULL;
     }
 
     /* collect like terms: c1 t + c2 t = (c1 + c2) t */
     if (tv.n > 1)
-        qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_key);
+        sort_small(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_key);
     int m = 0;
     for (int i = 0; i < tv.n; i++) {
         if (m > 0 && tv.v[m - 1].key == tv.v[i].key) {
@@ -1036,6 +1109,9 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
         /* a base too large to open stays one factor of c * base */
         if (!tv.v[0].base && lazy_nfactors(&tv.v[0]) <= FLATTEN_MAX)
             result = scaled_lazy(g, tv.v[0].num, &tv.v[0]);
+        else if (tv.v[0].base && tv.v[0].whole && tv.v[0].base->kind != EX_MUL &&
+                 num_equal(tv.v[0].num, own_coefficient(tv.v[0].whole)))
+            result = term_node(g, &tv.v[0]); /* dag_mul is scaled_term then */
         else if (lazy_bases(g, tv.v, 1))
             result = dag_mul(g, dag_num(g, tv.v[0].num), tv.v[0].base);
     } else {
@@ -1044,22 +1120,23 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
         if (!result && factor_out && nextra == 0)
             result = factor_out_common(g, have_constant ? &constant : NULL, tv.v, kept);
         if (!result && !g->failed) {
-            Node **rest = malloc(((size_t)kept + 4) * sizeof *rest);
+            Node *rest_small[TV_SMALL + 4];
+            Node **rest = kept <= TV_SMALL ? rest_small : malloc(((size_t)kept + 4) * sizeof *rest);
             if (!rest) {
                 g->failed = 1;
             } else {
                 int k = 0;
                 for (int i = 0; i < kept; i++)
-                    rest[k++] = tv.v[i].base ? scaled_term(g, tv.v[i].num, tv.v[i].base)
-                                             : scaled_lazy(g, tv.v[i].num, &tv.v[i]);
+                    rest[k++] = term_node(g, &tv.v[i]);
                 for (int i = 0; i < nextra; i++)
                     rest[k++] = extra_constants[i];
                 result = intern_nary(g, EX_ADD, have_constant ? dag_num(g, constant) : NULL, rest, k);
-                free(rest);
+                if (rest != rest_small)
+                    free(rest);
             }
         }
     }
-    free(tv.v);
+    tv_free(&tv);
     return result;
 }
 
@@ -1341,7 +1418,8 @@ static int stable_factors(Graph *g, TermVec *tv) {
 }
 
 static Node *build_product(Graph *g, Node *const *factors, int n, int distribute) {
-    TermVec tv = {0};
+    TermVec tv;
+    tv_init(&tv);
     int nexp = 0; /* exponentials among the factors (stable_factors) */
     /* c (-a - b) = -c a - c b for c < 0: a negated sum whose terms are all
      * negated is the sum of the terms, -(-softplus(-a) - softplus(b)) is
@@ -1411,7 +1489,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         }
         if (s->kind == EX_CONST) {
             if (num_is_zero(s->num[0])) {
-                free(tv.v);
+                tv_free(&tv);
                 if (stack != stack_small)
                     free(stack);
                 return dag_int(g, 0);
@@ -1424,7 +1502,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             } else {
                 /* no room to keep one more apart: the product as is,
                  * rather than a constant lost */
-                free(tv.v);
+                tv_free(&tv);
                 if (stack != stack_small)
                     free(stack);
                 return dag_intern(g, EX_MUL, NULL, factors, n, scalar);
@@ -1439,21 +1517,22 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
     if (stack != stack_small)
         free(stack);
     if (tv.failed) {
-        free(tv.v);
+        tv_free(&tv);
         g->failed = 1;
         return NULL;
     }
     if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n) || (nexp > 0 && stable_factors(g, &tv) != 0)) {
-        free(tv.v);
+        tv_free(&tv);
         return NULL;
     }
 
     /* collect equal bases: b^e1 b^e2 = b^(e1 + e2), within the domain rule */
     if (tv.n > 1)
-        qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
-    Node **out = malloc(((size_t)tv.n * 2 + 5) * sizeof *out);
+        sort_small(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
+    Node *out_small[2 * TV_SMALL + 5];
+    Node **out = tv.n <= TV_SMALL ? out_small : malloc(((size_t)tv.n * 2 + 5) * sizeof *out);
     if (!out) {
-        free(tv.v);
+        tv_free(&tv);
         g->failed = 1;
         return NULL;
     }
@@ -1505,7 +1584,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
                 reflatten = 1;
         nout += k;
     }
-    free(tv.v);
+    tv_free(&tv);
 
     /* a sum times factors that cancel a denominator in every one of its
      * terms is distributed: s(1-s)(a/(1-s) - b/s) = a s - b (1-s).  The
@@ -1513,7 +1592,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
     if (!g->failed && !reflatten && nout >= 2 && distribute) {
         Node *r = distribute_to_cancel(g, coef, out, nout);
         if (r) {
-            free(out);
+            if (out != out_small)
+                free(out);
             return r;
         }
     }
@@ -1535,7 +1615,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             out[nout++] = odd_constants[i];
         result = intern_nary(g, EX_MUL, num_is_one(coef) ? NULL : dag_num(g, coef), out, nout);
     }
-    free(out);
+    if (out != out_small)
+        free(out);
     return result;
 }
 
