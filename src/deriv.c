@@ -469,7 +469,19 @@ static Node *tensor_tangent(Graph *g, Node *n, Node *const *d) {
 static Node *adjoint_term(Graph *g, Node *n, int k, Node *adj, Node *partial) {
     if (!is_elementwise(n))
         return tensor_adjoint(g, n, k, adj);
-    Node *c = dag_mul(g, adj, partial);
+    Node *c;
+    if (partial && partial->kind == EX_CONST && num_is_one(partial->num[0]) && adj && adj->shape.rank == 0 &&
+        n->shape.rank == 0) {
+        /* adj(n) * 1 (the arguments of a sum): adj(n) itself, without a
+         * product constructor call that would find the node it was given */
+        c = adj;
+        if (g->check_refusals) {
+            g->refusals_wrong += dag_mul(g, adj, partial) != c;
+            g->refusals++;
+        }
+    } else {
+        c = dag_mul(g, adj, partial);
+    }
     if (n->args[k]->shape.rank == 0 && n->shape.rank > 0)
         c = dag_sum(g, c);
     return c;
