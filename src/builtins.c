@@ -23,10 +23,17 @@ const BuiltinInfo builtin_info[BI_COUNT] = {
 #undef BI
 };
 
+/* Is row i called `name` (or is that its alias)?  The first letters are
+ * compared before any call: lowering asks this of every row for each
+ * declared name (10^5 parameters), and nearly every row differs there. */
+static int row_named(int i, const char *name) {
+    const char *n = builtin_info[i].name, *a = builtin_info[i].alias;
+    return (n[0] == name[0] && strcmp(n, name) == 0) || (a && a[0] == name[0] && strcmp(a, name) == 0);
+}
+
 int builtin_lookup(const char *name) {
     for (int i = 0; i < BI_COUNT; i++)
-        if (strcmp(builtin_info[i].name, name) == 0 ||
-            (builtin_info[i].alias && strcmp(builtin_info[i].alias, name) == 0))
+        if (row_named(i, name))
             return i;
     return -1;
 }
@@ -36,9 +43,7 @@ int builtin_lookup(const char *name) {
 int builtin_lookup_call(const char *name, int nargs) {
     int first = builtin_lookup(name);
     for (int i = first; i >= 0 && i < BI_COUNT; i++)
-        if ((strcmp(builtin_info[i].name, name) == 0 ||
-             (builtin_info[i].alias && strcmp(builtin_info[i].alias, name) == 0)) &&
-            nargs >= builtin_info[i].min_args && nargs <= builtin_info[i].max_args)
+        if (row_named(i, name) && nargs >= builtin_info[i].min_args && nargs <= builtin_info[i].max_args)
             return i;
     return first;
 }
@@ -47,8 +52,7 @@ void builtin_arity(const char *name, int *lo, int *hi) {
     *lo = INT_MAX;
     *hi = -1;
     for (int i = 0; i < BI_COUNT; i++)
-        if (strcmp(builtin_info[i].name, name) == 0 ||
-            (builtin_info[i].alias && strcmp(builtin_info[i].alias, name) == 0)) {
+        if (row_named(i, name)) {
             *lo = builtin_info[i].min_args < *lo ? builtin_info[i].min_args : *lo;
             *hi = builtin_info[i].max_args > *hi ? builtin_info[i].max_args : *hi;
         }

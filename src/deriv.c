@@ -469,10 +469,59 @@ static Node *tensor_tangent(Graph *g, Node *n, Node *const *d) {
 static Node *adjoint_term(Graph *g, Node *n, int k, Node *adj, Node *partial) {
     if (!is_elementwise(n))
         return tensor_adjoint(g, n, k, adj);
-    Node *c = dag_mul(g, adj, partial);
+    Node *c;
+    if (partial && partial->kind == EX_CONST && num_is_one(partial->num[0]) && adj && adj->shape.rank == 0 &&
+        n->shape.rank == 0) {
+        /* adj(n) * 1 (the arguments of a sum): adj(n) itself, without a
+         * product constructor call that would find the node it was given */
+        c = adj;
+        if (g->check_refusals) {
+            g->refusals_wrong += dag_mul(g, adj, partial) != c;
+            g->refusals++;
+        }
+    } else {
+        c = dag_mul(g, adj, partial);
+    }
     if (n->args[k]->shape.rank == 0 && n->shape.rank > 0)
         c = dag_sum(g, c);
     return c;
+}
+
+/* Reverse mode through a product n = a_0 ... a_{N-1} (a scalar, N at
+ * most PARTIAL_DIRECT_MAX): the contribution to adj(a_k) is
+ *   adj(n) * dn/da_k = adj(n) * prod_{i != k} a_i,
+ * built here as one product of adj(n) and the other factors.  Building the
+ * partial first made a node that the product with adj(n) then opened and
+ * threw away (a fresh product of at most PARTIAL_DIRECT_MAX - 1 factors is
+ * always opened: see flattenable in simplify.c), one discarded node per
+ * factor of every product on the way.  When the partial exists already
+ * and is shared it stays one factor, as it did when it was built, so the
+ * result is the same node either way; NULL: the caller builds it the
+ * usual way.  With check_refusals set (tests) the usual way is built as
+ * well and any difference counted in refusals_wrong. */
+static Node *product_adjoint(Graph *g, Node *n, int k, Node *adj) {
+    if (n->kind != EX_MUL || n->shape.rank != 0 || n->nargs > PARTIAL_DIRECT_MAX || n->nargs < 3)
+        return NULL;
+    Node *f[PARTIAL_DIRECT_MAX];
+    int m = 0;
+    f[m++] = adj;
+    for (int i = 0; i < n->nargs; i++)
+        if (i != k)
+            f[m++] = n->args[i];
+    /* -c (a + b) is distributed into a sum (see build_product): that
+     * partial is no product */
+    if (m == 3 && f[1]->kind == EX_CONST && num_is_negative(f[1]->num[0]) && f[2]->kind == EX_ADD)
+        return NULL;
+    Node *partial = dag_lookup(g, EX_MUL, NULL, f + 1, m - 1, shape_scalar);
+    if (partial && dag_is_shared(g, partial))
+        return NULL;
+    Node *r = dag_mul_n(g, f, m);
+    if (g->check_refusals) {
+        Node *usual = dag_mul(g, adj, product_except(g, n, k));
+        g->refusals_wrong += usual != r;
+        g->refusals++;
+    }
+    return r;
 }
 
 /* Room for one node's partials and the flags saying which are wanted. */
@@ -761,8 +810,12 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
             Node *arg = n->args[k];
             if (!dep[arg->id])
                 continue;
-            Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k, opt);
-            PUSH(arg->id, adjoint_term(g, n, k, a, p));
+            Node *c = sc.part[k] ? NULL : product_adjoint(g, n, k, a);
+            if (!c) {
+                Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k, opt);
+                c = adjoint_term(g, n, k, a, p);
+            }
+            PUSH(arg->id, c);
         }
     }
 #undef PUSH

@@ -106,33 +106,93 @@ unsigned dag_facts(const Graph *g, const Node *n) {
 
 /* --- small growable arrays -------------------------------------------------- */
 
+/* qsort for the few operands of most nodes: an insertion sort below 16
+ * elements (no call per comparison through the library, no allocation).
+ * Every comparator here is a total order, so the result is qsort's. */
+static void sort_small(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+    unsigned char tmp[64], *b = base;
+    if (n > 16 || size > sizeof tmp) {
+        qsort(base, n, size, cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        size_t j = i;
+        if (cmp(b + (j - 1) * size, b + j * size) <= 0)
+            continue;
+        memcpy(tmp, b + i * size, size);
+        while (j > 0 && cmp(b + (j - 1) * size, tmp) > 0) {
+            memcpy(b + j * size, b + (j - 1) * size, size);
+            j--;
+        }
+        memcpy(b + j * size, tmp, size);
+    }
+}
+
 typedef struct Term {
-    Node *base; /* the term or factor without its constant part           */
+    Node *base; /* the term or factor without its constant part; in a sum,
+                   NULL while that is a product not built yet (see
+                   split_coefficient): the factors of `whole` after its
+                   coefficient                                          */
+    Node *whole; /* sums: the term as written, coefficient included, when
+                    it is what its coefficient times its base gives
+                    (term_node), else NULL                              */
     Num num;    /* coefficient (sums) or exponent (products)              */
     int order;  /* position of first appearance, for a stable sort        */
+    uint32_t key; /* sums: the base's id, or for a base not built yet the
+                     id it would get (see lazy_keys); equal keys, equal
+                     bases                                             */
 } Term;
+
+/* Most sums and products have a few operands: their terms live in the
+ * vector itself (small), and only a longer list goes to the heap, so that
+ * building a node costs no allocation (tv_init, tv_free). */
+#define TV_SMALL 8
 
 typedef struct TermVec {
     Term *v;
     int n, cap;
     int failed;
+    Term small[TV_SMALL];
 } TermVec;
+
+static void tv_init(TermVec *tv) {
+    tv->v = tv->small;
+    tv->n = 0;
+    tv->cap = TV_SMALL;
+    tv->failed = 0;
+}
+
+static void tv_free(TermVec *tv) {
+    if (tv->v != tv->small)
+        free(tv->v);
+}
 
 static void tv_push(TermVec *tv, Node *base, Num num) {
     if (tv->n == tv->cap) {
-        int cap = tv->cap ? tv->cap * 2 : 16;
-        Term *v = realloc(tv->v, (size_t)cap * sizeof *v);
+        int cap = tv->cap * 2;
+        Term *v = tv->v == tv->small ? malloc((size_t)cap * sizeof *v) : realloc(tv->v, (size_t)cap * sizeof *v);
         if (!v) {
             tv->failed = 1;
             return;
         }
+        if (tv->v == tv->small)
+            memcpy(v, tv->small, sizeof tv->small);
         tv->v = v;
         tv->cap = cap;
     }
     tv->v[tv->n].base = base;
+    tv->v[tv->n].whole = NULL;
     tv->v[tv->n].num = num;
     tv->v[tv->n].order = tv->n;
+    tv->v[tv->n].key = base ? base->id : 0;
     tv->n++;
+}
+
+static int term_by_key(const void *a, const void *b) {
+    const Term *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->order - y->order;
 }
 
 static int term_by_base(const void *a, const void *b) {
@@ -152,8 +212,9 @@ static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, i
     if (g->failed)
         return NULL; /* some of rest may be NULL: nothing to sort */
     if (n > 1)
-        qsort(rest, (size_t)n, sizeof *rest, node_by_id);
-    Node **args = malloc(((size_t)n + 1) * sizeof *args);
+        sort_small(rest, (size_t)n, sizeof *rest, node_by_id);
+    Node *small[TV_SMALL + 1] = {NULL};
+    Node **args = n < TV_SMALL ? small : malloc(((size_t)n + 1) * sizeof *args);
     if (!args) {
         g->failed = 1;
         return NULL;
@@ -164,7 +225,8 @@ static Node *intern_nary(Graph *g, NodeKind kind, Node *constant, Node **rest, i
     if (n > 0)
         memcpy(args + k, rest, (size_t)n * sizeof *rest);
     Node *r = intern_ew(g, kind, NULL, args, k + n);
-    free(args);
+    if (args != small)
+        free(args);
     return r;
 }
 
@@ -190,15 +252,151 @@ static Node *scaled_term(Graph *g, Num num, Node *base) {
     return r;
 }
 
-/* The constant coefficient of a product term and the rest of it. */
-static Node *split_coefficient(Graph *g, Node *t, Num *coef) {
+/* The constant coefficient of a product term and the rest of it.  The
+ * rest of c a_1 ... a_n (n >= 2) is the product a_1 ... a_n, which is
+ * only looked up here, never built: in most sums (the adjoints of a large
+ * program) it is needed only to be compared with the other terms' bases
+ * and taken apart again, and building it made a node per term that
+ * nobody used.  *lazy is set when it does not exist yet (NULL returned):
+ * the term's base is then the factors of t after its coefficient, and
+ * build_sum builds it only where it is used as a node (lazy_bases). */
+static Node *split_coefficient(Graph *g, Node *t, Num *coef, int *lazy) {
     *coef = num_int(1);
+    *lazy = 0;
     if (t->kind != EX_MUL || t->args[0]->kind != EX_CONST)
         return t;
     *coef = t->args[0]->num[0];
     if (t->nargs == 2)
         return t->args[1];
-    return intern_ew(g, EX_MUL, NULL, t->args + 1, t->nargs - 1);
+    Node *rest = dag_lookup(g, EX_MUL, NULL, t->args + 1, t->nargs - 1, broadcast_shape(t->args + 1, t->nargs - 1));
+    *lazy = !rest;
+    return rest;
+}
+
+/* The constant coefficient of a term as written (1 when it has none). */
+static Num own_coefficient(const Node *t) {
+    return t->kind == EX_MUL && t->args[0]->kind == EX_CONST ? t->args[0]->num[0] : num_int(1);
+}
+
+/* The factors of a base not built yet (Term.base NULL). */
+static int lazy_nfactors(const Term *t) { return t->whole->nargs - 1; }
+static Node *const *lazy_factors(const Term *t) { return t->whole->args + 1; }
+
+/* Compares the factor lists of two bases not built yet (by length, then
+ * by the factors' ids). */
+static int lazy_compare(const Term *x, const Term *y) {
+    int nx = lazy_nfactors(x), ny = lazy_nfactors(y);
+    if (nx != ny)
+        return nx < ny ? -1 : 1;
+    for (int i = 0; i < nx; i++) {
+        uint32_t ix = lazy_factors(x)[i]->id, iy = lazy_factors(y)[i]->id;
+        if (ix != iy)
+            return ix < iy ? -1 : 1;
+    }
+    return 0;
+}
+
+static int lazy_by_factors(const void *a, const void *b) {
+    const Term *x = *(const Term *const *)a, *y = *(const Term *const *)b;
+    int c = lazy_compare(x, y);
+    return c ? c : x->order - y->order;
+}
+
+/* Keys for the bases not built yet, as if each had been built where its
+ * term was split: ids after every node of the graph, in the order of first
+ * appearance, one per distinct list of factors (two such bases would have
+ * been one node).  Sorting the terms by key then gives the order building
+ * them gave.  Returns 0 when out of memory. */
+static int lazy_keys(const Graph *g, TermVec *tv, int nlazy) {
+    if (nlazy == 0)
+        return 1;
+    Term **v = malloc((size_t)nlazy * sizeof *v);
+    if (!v)
+        return 0;
+    int m = 0;
+    for (int i = 0; i < tv->n; i++)
+        if (!tv->v[i].base)
+            v[m++] = &tv->v[i];
+    if (m > 1)
+        qsort(v, (size_t)m, sizeof *v, lazy_by_factors);
+    uint32_t key = 0;
+    for (int i = 0; i < m; i++) {
+        /* the first of a run of equal factor lists has the least order */
+        if (i == 0 || lazy_compare(v[i - 1], v[i]) != 0)
+            key = (uint32_t)g->nnodes + (uint32_t)v[i]->order;
+        v[i]->key = key;
+    }
+    free(v);
+    return 1;
+}
+
+/* Builds the bases of terms t[0..n) not built yet, in key order (the order
+ * the split made them in), for the rewrites that need them as nodes. */
+static int lazy_bases(Graph *g, Term *t, int n) {
+    for (int i = 0; i < n; i++)
+        if (!t[i].base && !(t[i].base = intern_ew(g, EX_MUL, NULL, lazy_factors(&t[i]), lazy_nfactors(&t[i]))))
+            return 0;
+    return 1;
+}
+
+/* num times a term's base, for the sum's operands: the term as written
+ * when its coefficient did not change (c a_1 ... a_n is what c times the
+ * product a_1 ... a_n gives: the product is opened, being new), else
+ * the product of num and the factors. */
+static Node *scaled_lazy(Graph *g, Num num, Term *t) {
+    Node *r;
+    int nf = lazy_nfactors(t);
+    Node *const *f = lazy_factors(t);
+    int plain = nf <= FLATTEN_MAX;
+    for (int i = 0; i < nf && plain; i++)
+        plain = f[i]->kind != EX_MUL; /* cancels_with looks at the operand list */
+    if (num_equal(num, own_coefficient(t->whole))) {
+        r = t->whole;
+    } else if (nf > FLATTEN_MAX && !num_is_one(num)) {
+        /* written out flat, as scaled_term does */
+        Node **args = malloc(((size_t)nf + 1) * sizeof *args);
+        if (!args) {
+            g->failed = 1;
+            return NULL;
+        }
+        args[0] = dag_num(g, num);
+        memcpy(args + 1, f, (size_t)nf * sizeof *args);
+        r = intern_ew(g, EX_MUL, NULL, args, nf + 1);
+        free(args);
+    } else if (plain) {
+        Node *buf[FLATTEN_MAX + 1];
+        buf[0] = dag_num(g, num);
+        memcpy(buf + 1, f, (size_t)nf * sizeof *buf);
+        r = dag_mul_n(g, buf, nf + 1);
+    } else {
+        return lazy_bases(g, t, 1) ? scaled_term(g, num, t->base) : NULL;
+    }
+    if (g->check_refusals && r) {
+        /* tests: the base built, and num times it, must be that node */
+        Node *base = intern_ew(g, EX_MUL, NULL, f, nf);
+        g->refusals_wrong += !base || scaled_term(g, num, base) != r;
+        g->refusals++;
+    }
+    return r;
+}
+
+/* A collected term of a sum as a node: num times its base.  When num is
+ * the coefficient the term was written with, that is the term itself
+ * (c u for c u, u for u: its coefficient was split off and is put back),
+ * which needs no product to be simplified again; this holds for a term
+ * whose base is itself or the single factor after its coefficient (where
+ * the base is a longer product that existed already, it may be shared,
+ * and then c times it is a product of two: built the usual way). */
+static Node *term_node(Graph *g, Term *t) {
+    if (!t->base)
+        return scaled_lazy(g, t->num, t);
+    if (!t->whole || !num_equal(t->num, own_coefficient(t->whole)))
+        return scaled_term(g, t->num, t->base);
+    if (g->check_refusals) {
+        g->refusals_wrong += scaled_term(g, t->num, t->base) != t->whole;
+        g->refusals++;
+    }
+    return t->whole;
 }
 
 /* A factor as base^exponent with a constant exponent (x is x^1). */
@@ -243,12 +441,22 @@ Node *dag_sub(Graph *g, Node *a, Node *b) { return dag_add(g, a, dag_neg(g, b));
  * copied into the quotients, and a chain of shared products l_k = -p l_{k-1}
  * is not opened one level per pass, which made sums of their terms
  * quadratic in the chain's length). */
-static int term_nfactors(const Graph *g, const Node *t) {
+static int base_nfactors(const Graph *g, const Node *t) {
     return t->kind == EX_MUL && !dag_is_shared(g, t) ? t->nargs : 1;
 }
 
-static Node *term_factor(const Graph *g, Node *t, int j) {
+static Node *base_factor(const Graph *g, Node *t, int j) {
     return t->kind == EX_MUL && !dag_is_shared(g, t) ? t->args[j] : t;
+}
+
+/* The same for a term of a sum, whose base may not be built yet (it would
+ * be a new product, not shared: its factors). */
+static int term_nfactors(const Graph *g, const Term *t) {
+    return t->base ? base_nfactors(g, t->base) : lazy_nfactors(t);
+}
+
+static Node *term_factor(const Graph *g, const Term *t, int j) {
+    return t->base ? base_factor(g, t->base, j) : lazy_factors(t)[j];
 }
 
 /* A factor of a term as its base (by id) and exponent, and its place. */
@@ -268,7 +476,7 @@ static int base_exp_by_id(const void *a, const void *b) {
 
 /* The factors of term t sorted by base, into *buf (grown as needed);
  * their number, or -1 when out of memory. */
-static int sorted_bases(const Graph *g, Node *t, BaseExp **buf, int *cap) {
+static int sorted_bases(const Graph *g, const Term *t, BaseExp **buf, int *cap) {
     int nf = term_nfactors(g, t);
     if (nf > *cap) {
         BaseExp *p = realloc(*buf, (size_t)nf * sizeof *p);
@@ -283,7 +491,7 @@ static int sorted_bases(const Graph *g, Node *t, BaseExp **buf, int *cap) {
         be->id = be->base->id;
         be->pos = j;
     }
-    qsort(*buf, (size_t)nf, sizeof **buf, base_exp_by_id);
+    sort_small(*buf, (size_t)nf, sizeof **buf, base_exp_by_id);
     return nf;
 }
 
@@ -297,7 +505,7 @@ static int common_factors(Graph *g, const Term *t, int n, Node **common, Num *co
     BaseExp *cand = NULL, *tb = NULL;
     int ccap = 0, tcap = 0, ok = 1;
     unsigned char *alive = NULL;
-    int nc = sorted_bases(g, t[0].base, &cand, &ccap);
+    int nc = sorted_bases(g, &t[0], &cand, &ccap);
     uint64_t work = (uint64_t)(nc > 0 ? nc : 0);
     if (nc < 0 || !(alive = malloc((size_t)(nc ? nc : 1)))) {
         ok = 0;
@@ -308,7 +516,7 @@ static int common_factors(Graph *g, const Term *t, int n, Node **common, Num *co
         alive[c] = !twice && num_is_int(cand[c].e) && !num_is_negative(cand[c].e);
     }
     for (int i = 1; i < n; i++) {
-        int nt = sorted_bases(g, t[i].base, &tb, &tcap);
+        int nt = sorted_bases(g, &t[i], &tb, &tcap);
         if (nt < 0) {
             ok = 0;
             goto done;
@@ -426,7 +634,7 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
         num_mul(t[i].num, inv_d, &c);
         /* divide the base by the common factors: add negative exponents,
          * which always cancel exactly against existing positive ones */
-        Node *bi = t[i].base;
+        const Term *bi = &t[i];
         int nf = term_nfactors(g, bi);
         Node **parts = malloc(((size_t)nf + 1) * sizeof *parts);
         if (!parts) {
@@ -508,20 +716,25 @@ static int small_sum_terms(Graph *g, Node *f, Node **out) {
     return 2;
 }
 
+/* The one small sum among factors f[0..n), or -1. */
+static int sum_factor_in(Node *const *f, int n) {
+    int found = -1;
+    for (int k = 0; k < n; k++)
+        if (small_sum(f[k])) {
+            if (found >= 0)
+                return -1;
+            found = k;
+        }
+    return found;
+}
+
 /* The one small sum among the factors of base b, or -1. */
 static int sum_factor(const Node *b) {
     if (small_sum(b))
         return -2; /* b itself */
     if (b->kind != EX_MUL)
         return -1;
-    int found = -1;
-    for (int k = 0; k < b->nargs; k++)
-        if (small_sum(b->args[k])) {
-            if (found >= 0)
-                return -1;
-            found = k;
-        }
-    return found;
+    return sum_factor_in(b->args, b->nargs);
 }
 
 /* --- may an expansion collect?  (a test before building it) -----------------
@@ -739,11 +952,11 @@ static int expansion_may_collect(Graph *g, const Num *constant, const Term *t, i
  * the expanded terms cancel so that fewer factors remain, the expanded sum
  * is the simpler one (sigmoid(z)(1 - y) - y(1 - sigmoid(z)) is
  * sigmoid(z) - y).  Returns NULL when nothing gets smaller. */
-static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int n) {
+static Node *expand_if_smaller(Graph *g, const Num *constant, Term *t, int n) {
     int with_sum = 0;
     for (int i = 0; i < n; i++)
-        with_sum += sum_factor(t[i].base) != -1;
-    if (with_sum < 2 || n > 16)
+        with_sum += (t[i].base ? sum_factor(t[i].base) : sum_factor_in(lazy_factors(&t[i]), lazy_nfactors(&t[i]))) != -1;
+    if (with_sum < 2 || n > 16 || !lazy_bases(g, t, n))
         return NULL;
     int may = expansion_may_collect(g, constant, t, n);
     if (!may && !g->check_refusals)
@@ -805,10 +1018,11 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, const Term *t, int
 /* factor_out: 0 flat sum; 1 simplify fully; 2 as 1 but never expand
  * (used while trying an expansion) */
 static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
-    TermVec tv = {0};
+    TermVec tv;
+    tv_init(&tv);
     Num constant = num_int(0);
     Node *extra_constants[4];
-    int nextra = 0;
+    int nextra = 0, nlazy = 0;
     for (int i = 0; i < n; i++)
         if (!terms[i])
             return NULL;
@@ -833,7 +1047,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
                     if (nextra == 4) {
                         /* no room to keep one more apart: the sum as is,
                          * rather than a constant lost */
-                        free(tv.v);
+                        tv_free(&tv);
                         return dag_intern(g, EX_ADD, NULL, terms, n, scalar);
                     }
                     extra_constants[nextra++] = dag_mul(g, dag_num(g, scale), s); /* overflow */
@@ -843,34 +1057,37 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
                 continue;
             }
             Num coef;
-            Node *base = split_coefficient(g, s, &coef);
-            if (!base) {
-                free(tv.v);
-                return NULL;
-            }
+            int lazy;
+            Node *base = split_coefficient(g, s, &coef, &lazy);
             if (num_mul(coef, scale, &coef) != NUM_OK) {
-                free(tv.v);
+                tv_free(&tv);
                 return intern_ew(g, EX_ADD, NULL, terms, n); /* not foldable: as is */
             }
             tv_push(&tv, base, coef);
+            /* (c times a product too large to open is written out flat by
+             * scaled_term: not the term as written) */
+            if (!tv.failed &&
+                (lazy || base == s || (s->nargs == 2 && !(base->kind == EX_MUL && base->nargs > FLATTEN_MAX))))
+                tv.v[tv.n - 1].whole = s; /* see term_node */
+            nlazy += lazy;
         }
     }
-    if (tv.failed) {
-        free(tv.v);
+    if (tv.failed || !lazy_keys(g, &tv, nlazy)) {
+        tv_free(&tv);
         g->failed = 1;
         return NULL;
     }
     if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n)) {
-        free(tv.v);
+        tv_free(&tv);
         return NULL;
     }
 
     /* collect like terms: c1 t + c2 t = (c1 + c2) t */
     if (tv.n > 1)
-        qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
+        sort_small(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_key);
     int m = 0;
     for (int i = 0; i < tv.n; i++) {
-        if (m > 0 && tv.v[m - 1].base == tv.v[i].base) {
+        if (m > 0 && tv.v[m - 1].key == tv.v[i].key) {
             Num r;
             if (num_add(tv.v[m - 1].num, tv.v[i].num, &r) == NUM_OK) {
                 tv.v[m - 1].num = r;
@@ -889,28 +1106,37 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
     if (kept == 0 && nextra == 0) {
         result = dag_num(g, constant);
     } else if (kept == 1 && !have_constant && nextra == 0) {
-        result = dag_mul(g, dag_num(g, tv.v[0].num), tv.v[0].base);
+        /* a base too large to open stays one factor of c * base */
+        if (!tv.v[0].base && lazy_nfactors(&tv.v[0]) <= FLATTEN_MAX)
+            result = scaled_lazy(g, tv.v[0].num, &tv.v[0]);
+        else if (tv.v[0].base && tv.v[0].whole && tv.v[0].base->kind != EX_MUL &&
+                 num_equal(tv.v[0].num, own_coefficient(tv.v[0].whole)))
+            result = term_node(g, &tv.v[0]); /* dag_mul is scaled_term then */
+        else if (lazy_bases(g, tv.v, 1))
+            result = dag_mul(g, dag_num(g, tv.v[0].num), tv.v[0].base);
     } else {
         if (factor_out == 1 && nextra == 0)
             result = expand_if_smaller(g, have_constant ? &constant : NULL, tv.v, kept);
         if (!result && factor_out && nextra == 0)
             result = factor_out_common(g, have_constant ? &constant : NULL, tv.v, kept);
         if (!result && !g->failed) {
-            Node **rest = malloc(((size_t)kept + 4) * sizeof *rest);
+            Node *rest_small[TV_SMALL + 4];
+            Node **rest = kept <= TV_SMALL ? rest_small : malloc(((size_t)kept + 4) * sizeof *rest);
             if (!rest) {
                 g->failed = 1;
             } else {
                 int k = 0;
                 for (int i = 0; i < kept; i++)
-                    rest[k++] = scaled_term(g, tv.v[i].num, tv.v[i].base);
+                    rest[k++] = term_node(g, &tv.v[i]);
                 for (int i = 0; i < nextra; i++)
                     rest[k++] = extra_constants[i];
                 result = intern_nary(g, EX_ADD, have_constant ? dag_num(g, constant) : NULL, rest, k);
-                free(rest);
+                if (rest != rest_small)
+                    free(rest);
             }
         }
     }
-    free(tv.v);
+    tv_free(&tv);
     return result;
 }
 
@@ -1192,7 +1418,8 @@ static int stable_factors(Graph *g, TermVec *tv) {
 }
 
 static Node *build_product(Graph *g, Node *const *factors, int n, int distribute) {
-    TermVec tv = {0};
+    TermVec tv;
+    tv_init(&tv);
     int nexp = 0; /* exponentials among the factors (stable_factors) */
     /* c (-a - b) = -c a - c b for c < 0: a negated sum whose terms are all
      * negated is the sum of the terms, -(-softplus(-a) - softplus(b)) is
@@ -1262,7 +1489,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         }
         if (s->kind == EX_CONST) {
             if (num_is_zero(s->num[0])) {
-                free(tv.v);
+                tv_free(&tv);
                 if (stack != stack_small)
                     free(stack);
                 return dag_int(g, 0);
@@ -1275,7 +1502,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             } else {
                 /* no room to keep one more apart: the product as is,
                  * rather than a constant lost */
-                free(tv.v);
+                tv_free(&tv);
                 if (stack != stack_small)
                     free(stack);
                 return dag_intern(g, EX_MUL, NULL, factors, n, scalar);
@@ -1290,21 +1517,22 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
     if (stack != stack_small)
         free(stack);
     if (tv.failed) {
-        free(tv.v);
+        tv_free(&tv);
         g->failed = 1;
         return NULL;
     }
     if (!dag_spend(g, (uint64_t)n + (uint64_t)tv.n) || (nexp > 0 && stable_factors(g, &tv) != 0)) {
-        free(tv.v);
+        tv_free(&tv);
         return NULL;
     }
 
     /* collect equal bases: b^e1 b^e2 = b^(e1 + e2), within the domain rule */
     if (tv.n > 1)
-        qsort(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
-    Node **out = malloc(((size_t)tv.n * 2 + 5) * sizeof *out);
+        sort_small(tv.v, (size_t)tv.n, sizeof *tv.v, term_by_base);
+    Node *out_small[2 * TV_SMALL + 5];
+    Node **out = tv.n <= TV_SMALL ? out_small : malloc(((size_t)tv.n * 2 + 5) * sizeof *out);
     if (!out) {
-        free(tv.v);
+        tv_free(&tv);
         g->failed = 1;
         return NULL;
     }
@@ -1356,7 +1584,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
                 reflatten = 1;
         nout += k;
     }
-    free(tv.v);
+    tv_free(&tv);
 
     /* a sum times factors that cancel a denominator in every one of its
      * terms is distributed: s(1-s)(a/(1-s) - b/s) = a s - b (1-s).  The
@@ -1364,7 +1592,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
     if (!g->failed && !reflatten && nout >= 2 && distribute) {
         Node *r = distribute_to_cancel(g, coef, out, nout);
         if (r) {
-            free(out);
+            if (out != out_small)
+                free(out);
             return r;
         }
     }
@@ -1386,7 +1615,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             out[nout++] = odd_constants[i];
         result = intern_nary(g, EX_MUL, num_is_one(coef) ? NULL : dag_num(g, coef), out, nout);
     }
-    free(out);
+    if (out != out_small)
+        free(out);
     return result;
 }
 

@@ -114,6 +114,24 @@ START_TEST(test_table_names) {
                           "two rows called %s take the same number of arguments", r->name);
     }
     ck_assert_int_eq(builtin_lookup("no_such_function"), -1);
+    /* a name is found by all of it: its first letter alone, the name with
+     * a letter more or less, and the empty name are no row's */
+    ck_assert_int_eq(builtin_lookup(""), -1);
+    for (int i = 0; i < BI_COUNT; i++) {
+        const char *names[2] = {builtin_info[i].name, builtin_info[i].alias};
+        for (int k = 0; k < 2 && names[k]; k++) {
+            char buf[64];
+            size_t len = strlen(names[k]);
+            ck_assert_uint_lt(len + 2, sizeof buf);
+            snprintf(buf, sizeof buf, "%sq", names[k]);
+            ck_assert_msg(builtin_lookup(buf) == -1, "%s", buf);
+            snprintf(buf, sizeof buf, "%.*s", (int)len - 1, names[k]);
+            int shorter = builtin_lookup(buf);
+            ck_assert_msg(shorter == -1 || strcmp(builtin_info[shorter].name, buf) == 0 ||
+                              (builtin_info[shorter].alias && strcmp(builtin_info[shorter].alias, buf) == 0),
+                          "%s", buf);
+        }
+    }
 }
 END_TEST
 
