@@ -23,8 +23,10 @@ if [ "${1:-}" = --check ]; then check=1; shift; fi
 lib=${1:?usage: prefix.sh [--check] LIB.a [PREFIX]}
 prefix=${2:-sd_}
 header=$(dirname "$0")/../src/sdprefix.h
+# A sanitizer's instrumentation adds globals of its own (__odr_asan.NAME
+# beside each global NAME): they are not the project's names.
 bad=$(nm -g --defined-only "$lib" | awk 'NF == 3 && $2 ~ /^[TDRBCGSVW]$/ { print $3 }' |
-      grep -v "^$prefix" | sort -u || true)
+      grep -v -e "^$prefix" -e '^__odr_asan[._]' -e '^__[atmu]*san_' | sort -u || true)
 [ -z "$bad" ] && exit 0
 if [ $check = 1 ]; then
     echo "global symbols of $lib without the prefix $prefix (for the engine: sh scripts/prefix.sh $lib):" >&2
