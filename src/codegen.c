@@ -1172,6 +1172,13 @@ typedef struct BaseSlot {
     int missing;    /* the factor left out                                  */
 } BaseSlot;
 
+/* A base a product's factors match (plan_products). */
+typedef struct BaseMatch {
+    uint32_t id;    /* the product                                          */
+    uint32_t base;  /* 1 + the base's id                                    */
+    int missing;    /* the base's factor the product lacks                  */
+} BaseMatch;
+
 /* Finds, for every scalar product M of the kernel, a base B (another
  * product of it, with three or more factors) whose factors are M's
  * factors plus one, or plus one and less one other (M = B / f_i, or
@@ -1224,43 +1231,63 @@ static void plan_products(Emitter *E, uint32_t top) {
     }
     /* each product's base: its factors (less one, its g) plus one; of
      * the bases it could join, the one most products could join (a
-     * product's own base before the partials of a function of it) */
-    for (int pass = 0; pass < 2; pass++)
-        for (uint32_t id = 0; id < top; id++) {
-            const Node *mn = g->nodes[id];
-            if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
+     * product's own base before the partials of a function of it).  The
+     * table is probed once: the matches (few) are kept in product order,
+     * counted, then chosen from. */
+    BaseMatch *match = NULL;
+    size_t nmatch = 0, match_cap = 0;
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *mn = g->nodes[id];
+        if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
+            continue;
+        Node *const *f;
+        int m = product_factors(mn, &f);
+        /* a base has three or more factors: M itself plus one (j = -1)
+         * needs m >= 2, M less f_j plus one (j >= 0) m >= 3 */
+        if (m < 2)
+            continue;
+        uint64_t h = factors_hash(f, m);
+        for (int j = -1; j < (m >= 3 ? m : 0); j++) {
+            uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
+            size_t s = (size_t)mix64(key) & (cap - 1);
+            while (table[s].base && table[s].key != key)
+                s = (s + 1) & (cap - 1);
+            if (!table[s].base || table[s].base - 1 == id)
                 continue;
-            Node *const *f;
-            int m = product_factors(mn, &f);
-            uint64_t h = factors_hash(f, m);
-            int chosen = 0, chosen_missing = 0;
-            for (int j = -1; j < m; j++) {
-                uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
-                size_t s = (size_t)mix64(key) & (cap - 1);
-                while (table[s].base && table[s].key != key)
-                    s = (s + 1) & (cap - 1);
-                if (!table[s].base || table[s].base - 1 == id || (int)table[s].base == chosen)
-                    continue;
-                if (pass == 1 && chosen && could[table[s].base - 1] <= could[chosen - 1])
-                    continue;
-                const Node *b = g->nodes[table[s].base - 1];
-                Node *const *bf;
-                int bm = product_factors(b, &bf);
-                if (same_factors(E, f, m, j, bf, bm, table[s].missing)) {
-                    if (pass == 0) {
-                        could[table[s].base - 1]++;
-                        continue;
-                    }
-                    chosen = (int)table[s].base;
-                    chosen_missing = table[s].missing;
+            const Node *b = g->nodes[table[s].base - 1];
+            Node *const *bf;
+            int bm = product_factors(b, &bf);
+            if (!same_factors(E, f, m, j, bf, bm, table[s].missing))
+                continue;
+            if (nmatch == match_cap) {
+                size_t c = match_cap ? 2 * match_cap : 64;
+                BaseMatch *x = realloc(match, c * sizeof *x);
+                if (!x) {
+                    E->out->failed = 1;
+                    break;
                 }
+                match = x;
+                match_cap = c;
             }
-            if (pass == 1 && chosen) {
-                best[id] = chosen;
-                missing[id] = chosen_missing;
-                members[chosen - 1]++;
-            }
+            match[nmatch++] = (BaseMatch){id, table[s].base, table[s].missing};
+            could[table[s].base - 1]++;
         }
+    }
+    for (size_t i = 0; i < nmatch;) {
+        uint32_t id = match[i].id;
+        int chosen = 0, chosen_missing = 0;
+        for (; i < nmatch && match[i].id == id; i++) {
+            int base = (int)match[i].base;
+            if (base == chosen || (chosen && could[base - 1] <= could[chosen - 1]))
+                continue;
+            chosen = base;
+            chosen_missing = match[i].missing;
+        }
+        best[id] = chosen;
+        missing[id] = chosen_missing;
+        members[chosen - 1]++;
+    }
+    free(match);
     free(could);
     /* groups: bases with two or more members */
     for (uint32_t id = 0; id < top; id++) {
