@@ -159,8 +159,10 @@ void codegen_subscript(StrBuf *out, const char *base, size_t off, CodegenIndex r
  * matrix. */
 static void emit_name(Emitter *E, const Node *n) {
     record_read(E, n);
-    if (n->shape.rank == 0)
-        sb_printf(E->out, "t%d", E->temp[n->id] - 1);
+    if (n->shape.rank == 0) {
+        sb_putc(E->out, 't');
+        sb_put_int(E->out, E->temp[n->id] - 1);
+    }
     else
         codegen_subscript(E->out, E->home[n->id] == HOME_WORK ? "work" : E->out_name, E->offset[n->id], E->row,
                           E->col, cols_of(n->shape), n->shape.rank);
@@ -1831,7 +1833,10 @@ void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent) {
     define_exp(E, n, indent);
     define_chains_for(E, n, indent);
     E->defining = n->id;
-    sb_printf(E->out, "%sconst %s ", indent, E->T);
+    sb_puts(E->out, indent);
+    sb_puts(E->out, "const ");
+    sb_puts(E->out, E->T);
+    sb_putc(E->out, ' ');
     emit_name(E, n);
     sb_puts(E->out, " = ");
     codegen_define(E, n);
