@@ -1498,9 +1498,14 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
     unsigned char *last = w->last;
     const Node **stack = w->stack;
     uint32_t *touched = w->touched;
-    /* the flattened factors of every scalar product (its arguments are
-     * older: bottom-up in id order), hashed and counted */
+    /* the flattened factors of every scalar product of the kernel (its
+     * arguments are older: bottom-up in id order), hashed and counted;
+     * the kernel's products are the ones looked at below and their
+     * nested products (a product's arguments are all written), so the
+     * nodes outside it are not read */
     for (uint32_t id = 0; id < top; id++) {
+        if (!E->mark[id])
+            continue;
         const Node *n = g->nodes[id];
         if (n->kind != EX_MUL || n->shape.rank != 0)
             continue;
@@ -1516,7 +1521,7 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
         }
         hash[id] = h;
         size[id] = (uint16_t)c;
-        if (!E->mark[id] || c > COFACTOR_MAX)
+        if (c > COFACTOR_MAX)
             continue;
         size_t s = (size_t)mix64(h) & (cap - 1);
         while (table[s].node)
