@@ -65,6 +65,32 @@ static void record_read(Emitter *E, const Node *n) {
     E->reads[E->nreads++] = n->id;
 }
 
+/* The plan's form of node id (all zero when it has none). */
+static const NodeForm *form_of(const Emitter *E, uint32_t id) {
+    static const NodeForm none;
+    return E->form[id] ? &E->forms[E->form[id] - 1] : &none;
+}
+
+/* The form of node id to be filled in, made when it has none; NULL when
+ * out of memory (the output is then failed). */
+static NodeForm *form_set(Emitter *E, uint32_t id) {
+    if (E->form[id])
+        return &E->forms[E->form[id] - 1];
+    if (E->nforms == E->forms_cap) {
+        size_t cap = E->forms_cap ? 2 * E->forms_cap : 64;
+        NodeForm *x = realloc(E->forms, cap * sizeof *x);
+        if (!x) {
+            E->out->failed = 1;
+            return NULL;
+        }
+        E->forms = x;
+        E->forms_cap = cap;
+    }
+    memset(&E->forms[E->nforms], 0, sizeof *E->forms);
+    E->form[id] = (uint32_t)++E->nforms;
+    return &E->forms[E->nforms - 1];
+}
+
 static size_t cols_of(Shape s) { return s.rank == 2 ? (size_t)s.dim[1] : 1; }
 
 /* Is n named by the current kernel (a temporary, or a materialised vector
@@ -133,8 +159,10 @@ void codegen_subscript(StrBuf *out, const char *base, size_t off, CodegenIndex r
  * matrix. */
 static void emit_name(Emitter *E, const Node *n) {
     record_read(E, n);
-    if (n->shape.rank == 0)
-        sb_printf(E->out, "t%d", E->temp[n->id] - 1);
+    if (n->shape.rank == 0) {
+        sb_putc(E->out, 't');
+        sb_put_int(E->out, E->temp[n->id] - 1);
+    }
     else
         codegen_subscript(E->out, E->home[n->id] == HOME_WORK ? "work" : E->out_name, E->offset[n->id], E->row,
                           E->col, cols_of(n->shape), n->shape.rank);
@@ -367,7 +395,7 @@ static long power_copies(const Node *e) {
 static int count_factors(const Emitter *E, const Node *n) {
     if (n->kind != EX_MUL)
         return 1;
-    int c = n->id < E->nn && E->via[n->id] ? 1 : 0; /* M of M * f */
+    int c = n->id < E->nn && form_of(E, n->id)->via ? 1 : 0; /* M of M * f */
     for (int i = 0; i < n->nargs; i++) {
         const Node *a = n->args[i];
         c += a->kind == EX_MUL && !named(E, a) ? count_factors(E, a) : 1;
@@ -478,17 +506,18 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     int nn = 0, nd = 0, chains = 0;
     const ProductGroup *pg = NULL;
     int gi = 0;
-    if (n->id < E->nn && E->group_of[n->id] && E->defining == n->id) {
-        pg = &E->groups[E->group_of[n->id] - 1];
-        gi = E->group_missing[n->id];
+    const NodeForm *nf = n->id < E->nn ? form_of(E, n->id) : NULL;
+    if (nf && nf->group_of && E->defining == n->id) {
+        pg = &E->groups[nf->group_of - 1];
+        gi = nf->group_missing;
         int m = product_rest(E, n, pg, gi, rest);
         collect_factors(E, (Node *const *)rest, m, &coef, num, &nn, den, den_exp, &nd, count);
         if (gi >= 1 && pg->coef)
             coef = num_int(1); /* in P_i */
         chains = (gi >= 1) + (gi < pg->n && gi + 1 <= pg->n - 1);
-    } else if (n->id < E->nn && E->via[n->id]) {
+    } else if (nf && nf->via) {
         /* M * f (plan_cofactors) */
-        const Node *mf[2] = {E->g->nodes[E->via[n->id] - 1], n->args[E->via_factor[n->id]]};
+        const Node *mf[2] = {E->g->nodes[nf->via - 1], n->args[nf->via_factor]};
         collect_factors(E, (Node *const *)mf, 2, &coef, num, &nn, den, den_exp, &nd, count);
     } else {
         collect_product(E, n, &coef, num, &nn, den, den_exp, &nd, count);
@@ -573,9 +602,9 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
 /* The shared exponential n is written from (its e<k> written already), or
  * -1. */
 static int exp_group_of(const Emitter *E, const Node *n) {
-    if (n->id >= E->nn || !E->exp_group[n->id])
+    if (n->id >= E->nn || !form_of(E, n->id)->exp_group)
         return -1;
-    int k = E->exp_group[n->id] - 1;
+    int k = form_of(E, n->id)->exp_group - 1;
     return E->exps[k].defined ? k : -1;
 }
 
@@ -1079,7 +1108,9 @@ static void plan_exps(Emitter *E, uint32_t top) {
         } else {
             k = -(need[w->id] + 0x10000000) - 1;
         }
-        E->exp_group[id] = 1 + k;
+        NodeForm *f = form_set(E, id);
+        if (f)
+            f->exp_group = 1 + k;
         E->temp[id] = 1;
         if (!is_leaf(w))
             E->temp[w->id] = 1;
@@ -1090,9 +1121,9 @@ static void plan_exps(Emitter *E, uint32_t top) {
 
 /* The definitions of e<k> and l<k> for n, when n is the first to need them. */
 static void define_exp(Emitter *E, const Node *n, const char *indent) {
-    if (n->id >= E->nn || !E->exp_group[n->id])
+    if (n->id >= E->nn || !form_of(E, n->id)->exp_group)
         return;
-    ExpGroup *x = &E->exps[E->exp_group[n->id] - 1];
+    ExpGroup *x = &E->exps[form_of(E, n->id)->exp_group - 1];
     if (x->defined)
         return;
     int k = (int)(x - E->exps);
@@ -1174,6 +1205,13 @@ typedef struct BaseSlot {
     int missing;    /* the factor left out                                  */
 } BaseSlot;
 
+/* A base a product's factors match (plan_products). */
+typedef struct BaseMatch {
+    uint32_t id;    /* the product                                          */
+    uint32_t base;  /* 1 + the base's id                                    */
+    int missing;    /* the base's factor the product lacks                  */
+} BaseMatch;
+
 /* Finds, for every scalar product M of the kernel, a base B (another
  * product of it, with three or more factors) whose factors are M's
  * factors plus one, or plus one and less one other (M = B / f_i, or
@@ -1226,43 +1264,63 @@ static void plan_products(Emitter *E, uint32_t top) {
     }
     /* each product's base: its factors (less one, its g) plus one; of
      * the bases it could join, the one most products could join (a
-     * product's own base before the partials of a function of it) */
-    for (int pass = 0; pass < 2; pass++)
-        for (uint32_t id = 0; id < top; id++) {
-            const Node *mn = g->nodes[id];
-            if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
+     * product's own base before the partials of a function of it).  The
+     * table is probed once: the matches (few) are kept in product order,
+     * counted, then chosen from. */
+    BaseMatch *match = NULL;
+    size_t nmatch = 0, match_cap = 0;
+    for (uint32_t id = 0; id < top; id++) {
+        const Node *mn = g->nodes[id];
+        if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
+            continue;
+        Node *const *f;
+        int m = product_factors(mn, &f);
+        /* a base has three or more factors: M itself plus one (j = -1)
+         * needs m >= 2, M less f_j plus one (j >= 0) m >= 3 */
+        if (m < 2)
+            continue;
+        uint64_t h = factors_hash(f, m);
+        for (int j = -1; j < (m >= 3 ? m : 0); j++) {
+            uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
+            size_t s = (size_t)mix64(key) & (cap - 1);
+            while (table[s].base && table[s].key != key)
+                s = (s + 1) & (cap - 1);
+            if (!table[s].base || table[s].base - 1 == id)
                 continue;
-            Node *const *f;
-            int m = product_factors(mn, &f);
-            uint64_t h = factors_hash(f, m);
-            int chosen = 0, chosen_missing = 0;
-            for (int j = -1; j < m; j++) {
-                uint64_t key = j < 0 ? h : h - mix64(f[j]->id);
-                size_t s = (size_t)mix64(key) & (cap - 1);
-                while (table[s].base && table[s].key != key)
-                    s = (s + 1) & (cap - 1);
-                if (!table[s].base || table[s].base - 1 == id || (int)table[s].base == chosen)
-                    continue;
-                if (pass == 1 && chosen && could[table[s].base - 1] <= could[chosen - 1])
-                    continue;
-                const Node *b = g->nodes[table[s].base - 1];
-                Node *const *bf;
-                int bm = product_factors(b, &bf);
-                if (same_factors(E, f, m, j, bf, bm, table[s].missing)) {
-                    if (pass == 0) {
-                        could[table[s].base - 1]++;
-                        continue;
-                    }
-                    chosen = (int)table[s].base;
-                    chosen_missing = table[s].missing;
+            const Node *b = g->nodes[table[s].base - 1];
+            Node *const *bf;
+            int bm = product_factors(b, &bf);
+            if (!same_factors(E, f, m, j, bf, bm, table[s].missing))
+                continue;
+            if (nmatch == match_cap) {
+                size_t c = match_cap ? 2 * match_cap : 64;
+                BaseMatch *x = realloc(match, c * sizeof *x);
+                if (!x) {
+                    E->out->failed = 1;
+                    break;
                 }
+                match = x;
+                match_cap = c;
             }
-            if (pass == 1 && chosen) {
-                best[id] = chosen;
-                missing[id] = chosen_missing;
-                members[chosen - 1]++;
-            }
+            match[nmatch++] = (BaseMatch){id, table[s].base, table[s].missing};
+            could[table[s].base - 1]++;
         }
+    }
+    for (size_t i = 0; i < nmatch;) {
+        uint32_t id = match[i].id;
+        int chosen = 0, chosen_missing = 0;
+        for (; i < nmatch && match[i].id == id; i++) {
+            int base = (int)match[i].base;
+            if (base == chosen || (chosen && could[base - 1] <= could[chosen - 1]))
+                continue;
+            chosen = base;
+            chosen_missing = match[i].missing;
+        }
+        best[id] = chosen;
+        missing[id] = chosen_missing;
+        members[chosen - 1]++;
+    }
+    free(match);
     free(could);
     /* groups: bases with two or more members */
     for (uint32_t id = 0; id < top; id++) {
@@ -1294,13 +1352,18 @@ static void plan_products(Emitter *E, uint32_t top) {
     /* a product is written from the group it is a member of, else, a
      * base, from its own (P_(n-1) f_(n-1)); after the chain values */
     for (uint32_t id = 0; id < top; id++) {
+        NodeForm *f;
         if (best[id] && members[best[id] - 1] < 0) {
-            E->group_of[id] = -members[best[id] - 1];
-            E->group_missing[id] = missing[id];
+            if ((f = form_set(E, id)) != NULL) {
+                f->group_of = -members[best[id] - 1];
+                f->group_missing = missing[id];
+            }
             E->temp[id] = 1;
         } else if (members[id] < 0) {
-            E->group_of[id] = -members[id];
-            E->group_missing[id] = E->groups[-members[id] - 1].n;
+            if ((f = form_set(E, id)) != NULL) {
+                f->group_of = -members[id];
+                f->group_missing = E->groups[-members[id] - 1].n;
+            }
             E->temp[id] = 1;
         }
     }
@@ -1314,11 +1377,12 @@ static void plan_products(Emitter *E, uint32_t top) {
         pg->coef = c && !(E->opt->use_float && (fabs(v) > 0x1p64 || fabs(v) < 0x1p-64)) ? c : NULL;
     }
     for (uint32_t id = 0; id < top && E->ngroups; id++) {
-        if (!E->group_of[id])
+        const NodeForm *f = form_of(E, id);
+        if (!f->group_of)
             continue;
-        ProductGroup *pg = &E->groups[E->group_of[id] - 1];
+        ProductGroup *pg = &E->groups[f->group_of - 1];
         const Node *m = g->nodes[id];
-        if (E->group_missing[id] >= 1 && pg->coef && m->args[0] != pg->coef)
+        if (f->group_missing >= 1 && pg->coef && m->args[0] != pg->coef)
             pg->coef = NULL;
     }
     free(table);
@@ -1382,7 +1446,8 @@ static int pullable(const Emitter *E, const Node *m, uint32_t before, const unsi
         if (a->id < before && E->temp[a->id])
             continue;
         if (a->kind == EX_MUL && a->shape.rank == 0) {
-            if (E->via[a->id] || E->group_of[a->id] || last[a->id] || E->exp_group[a->id])
+            const NodeForm *f = form_of(E, a->id);
+            if (f->via || f->group_of || last[a->id] || f->exp_group)
                 return 0;
             if ((pushed += (size_t)a->nargs) > 2 * COFACTOR_MAX)
                 return 0;
@@ -1419,7 +1484,7 @@ typedef struct CofactorScratch {
     FlatSlot *table; /* products by the hash of their flattened factors */
     size_t cap;
     uint64_t *hash;  /* by id: the hash                                   */
-    int *size;       /* by id: flattened factors, at most COFACTOR_MAX + 1 */
+    uint16_t *size;  /* by id: flattened factors, at most COFACTOR_MAX + 1 */
     unsigned char *last; /* by id: 1 written with the outputs, 2 pulled   */
     const Node **stack;
     uint32_t *touched;
@@ -1431,13 +1496,18 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
     FlatSlot *table = w->table;
     size_t cap = w->cap;
     uint64_t *hash = w->hash;
-    int *size = w->size;
+    uint16_t *size = w->size;
     unsigned char *last = w->last;
     const Node **stack = w->stack;
     uint32_t *touched = w->touched;
-    /* the flattened factors of every scalar product (its arguments are
-     * older: bottom-up in id order), hashed and counted */
+    /* the flattened factors of every scalar product of the kernel (its
+     * arguments are older: bottom-up in id order), hashed and counted;
+     * the kernel's products are the ones looked at below and their
+     * nested products (a product's arguments are all written), so the
+     * nodes outside it are not read */
     for (uint32_t id = 0; id < top; id++) {
+        if (!E->mark[id])
+            continue;
         const Node *n = g->nodes[id];
         if (n->kind != EX_MUL || n->shape.rank != 0)
             continue;
@@ -1452,8 +1522,8 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
                 c = COFACTOR_MAX + 1;
         }
         hash[id] = h;
-        size[id] = c;
-        if (!E->mark[id] || c > COFACTOR_MAX)
+        size[id] = (uint16_t)c;
+        if (c > COFACTOR_MAX)
             continue;
         size_t s = (size_t)mix64(h) & (cap - 1);
         while (table[s].node)
@@ -1470,10 +1540,10 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
          * multiplications (a factor -1 is a subtraction or a sign, free);
          * products of a group are written from chains */
         if (!E->mark[id] || b->kind != EX_MUL || b->shape.rank != 0 ||
-            b->nargs - dag_is_num(b->args[0], -1) < 3 || size[id] > COFACTOR_MAX || E->group_of[id] || last[id])
+            b->nargs - dag_is_num(b->args[0], -1) < 3 || size[id] > COFACTOR_MAX || form_of(E, id)->group_of || last[id])
             continue;
         int outputs_only = !E->temp[id] && E->uses[id] == E->count[id];
-        for (int i = 0; i < b->nargs && !E->via[id]; i++) {
+        for (int i = 0; i < b->nargs && !form_of(E, id)->via; i++) {
             const Node *f = b->args[i];
             int nested = f->kind == EX_MUL && f->shape.rank == 0;
             if (nested && !E->temp[f->id])
@@ -1489,8 +1559,11 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
                         continue;
                     pull = 1;
                 }
-                E->via[id] = m->id + 1;
-                E->via_factor[id] = i;
+                NodeForm *nf = form_set(E, id);
+                if (!nf)
+                    return found;
+                nf->via = m->id + 1;
+                nf->via_factor = i;
                 E->temp[m->id] = 1;
                 if (pull)
                     mark_pulled(E, m, id, last, stack);
@@ -1538,7 +1611,7 @@ static int plan_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t t
     size_t nn = E->nn ? E->nn : 1;
     FlatSlot *table = calloc(cap, sizeof *table);
     uint64_t *hash = calloc(nn, sizeof *hash);
-    int *size = calloc(nn, sizeof *size);
+    uint16_t *size = calloc(nn, sizeof *size);
     unsigned char *last = calloc(nn, 1);
     const Node **stack = malloc(2 * (COFACTOR_MAX + 1) * sizeof *stack);
     uint32_t *touched = malloc(4 * (COFACTOR_MAX + 1) * sizeof *touched);
@@ -1590,10 +1663,10 @@ static void define_chain(Emitter *E, ProductGroup *pg, int prefix, int k, const 
 /* The chain values product n (a member of a group, or its base) is
  * written from. */
 static void define_chains_for(Emitter *E, const Node *n, const char *indent) {
-    if (n->id >= E->nn || !E->group_of[n->id])
+    if (n->id >= E->nn || !form_of(E, n->id)->group_of)
         return;
-    ProductGroup *pg = &E->groups[E->group_of[n->id] - 1];
-    int i = E->group_missing[n->id];
+    ProductGroup *pg = &E->groups[form_of(E, n->id)->group_of - 1];
+    int i = form_of(E, n->id)->group_missing;
     if (i == pg->n) {
         define_chain(E, pg, 1, pg->n - 1, indent);
         return;
@@ -1621,9 +1694,10 @@ static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots) {
         Node *const *args;
         int nargs = written_args(g->nodes[id], &args);
         Node *mf[2];
-        if (E->via[id]) {
-            mf[0] = g->nodes[E->via[id] - 1];
-            mf[1] = g->nodes[id]->args[E->via_factor[id]];
+        if (E->form[id] && E->forms[E->form[id] - 1].via) {
+            const NodeForm *f = &E->forms[E->form[id] - 1];
+            mf[0] = g->nodes[f->via - 1];
+            mf[1] = g->nodes[id]->args[f->via_factor];
             args = mf;
             nargs = 2;
         }
@@ -1659,15 +1733,14 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
     memset(E->temp, 0, nn * sizeof *E->temp);
     memset(E->uses, 0, nn * sizeof *E->uses);
     memset(E->mark, 0, nn);
-    memset(E->exp_group, 0, nn * sizeof *E->exp_group);
-    memset(E->group_of, 0, nn * sizeof *E->group_of);
+    memset(E->form, 0, nn * sizeof *E->form);
+    E->nforms = 0;
     for (int k = 0; k < E->ngroups; k++) {
         free(E->groups[k].prefix);
         free(E->groups[k].suffix);
     }
     E->ngroups = E->nexps = E->nchain = 0;
     E->defining = UINT32_MAX;
-    memset(E->via, 0, nn * sizeof *E->via);
     memset(E->stated, 0, nn);
     uint32_t top = mark_written(E, roots, nroots);
     for (uint32_t id = 0; id < top; id++)
@@ -1675,7 +1748,9 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
             E->out->failed = 1; /* a variable neither in x[] nor in input[] */
     if (E->tensor)
         plan_tensors(E, roots, nroots, top);
-    int *depth = calloc(nn ? nn : 1, sizeof *depth);
+    /* by id: the operations of the expression written inline, counted
+     * up to 255 (only "more than 12" is asked): a byte a node */
+    unsigned char *depth = calloc(nn ? nn : 1, sizeof *depth);
     if (!depth)
         E->out->failed = 1; /* the temporaries would be chosen otherwise */
     for (size_t id = 0; id < top; id++) {
@@ -1692,7 +1767,7 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
                 d = da;
         }
         if (depth)
-            depth[id] = d + 1;
+            depth[id] = (unsigned char)(d < UCHAR_MAX ? d + 1 : UCHAR_MAX);
         int need = E->uses[id] >= 2 || (depth && depth[id] > 12);
         /* a base multiplied by itself must be computed once */
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && !is_leaf(n->args[0]) &&
@@ -1759,13 +1834,16 @@ static void define_pulled(Emitter *E, const Node *m, uint32_t before, const char
 void codegen_scalar_statement(Emitter *E, const Node *n, const char *indent) {
     if (n->id < E->nn && E->stated[n->id])
         return;
-    if (n->id < E->nn && E->via[n->id])
-        define_pulled(E, E->g->nodes[E->via[n->id] - 1], n->id, indent);
+    if (n->id < E->nn && form_of(E, n->id)->via)
+        define_pulled(E, E->g->nodes[form_of(E, n->id)->via - 1], n->id, indent);
     /* shared values just before their first user */
     define_exp(E, n, indent);
     define_chains_for(E, n, indent);
     E->defining = n->id;
-    sb_printf(E->out, "%sconst %s ", indent, E->T);
+    sb_puts(E->out, indent);
+    sb_puts(E->out, "const ");
+    sb_puts(E->out, E->T);
+    sb_putc(E->out, ' ');
     emit_name(E, n);
     sb_puts(E->out, " = ");
     codegen_define(E, n);
@@ -1802,19 +1880,15 @@ int codegen_emitter_init(Emitter *E, Graph *g, const int *params, int nparams, c
     E->mark = calloc(nn, 1);
     E->var_offset = calloc(nv, sizeof *E->var_offset);
     E->var_array = malloc(nv);
-    E->exp_group = calloc(nn, sizeof *E->exp_group);
-    E->group_of = calloc(nn, sizeof *E->group_of);
-    E->group_missing = calloc(nn, sizeof *E->group_missing);
+    E->form = calloc(nn, sizeof *E->form);
     E->count = calloc(nn, sizeof *E->count);
-    E->via = calloc(nn, sizeof *E->via);
-    E->via_factor = calloc(nn, sizeof *E->via_factor);
     E->stated = calloc(nn, 1);
     if (tensor) {
         E->home = calloc(nn, 1);
         E->offset = calloc(nn, sizeof *E->offset);
     }
-    if (!E->temp || !E->uses || !E->mark || !E->var_offset || !E->var_array || !E->exp_group || !E->group_of ||
-        !E->group_missing || !E->count || !E->via || !E->via_factor || !E->stated ||
+    if (!E->temp || !E->uses || !E->mark || !E->var_offset || !E->var_array || !E->form || !E->count ||
+        !E->stated ||
         (tensor && (!E->home || !E->offset))) {
         codegen_emitter_free(E);
         return -1;
@@ -1844,13 +1918,10 @@ void codegen_emitter_free(Emitter *E) {
     free(E->home);
     free(E->offset);
     free(E->reads);
-    free(E->exp_group);
+    free(E->form);
+    free(E->forms);
     free(E->exps);
-    free(E->group_of);
-    free(E->group_missing);
     free(E->count);
-    free(E->via);
-    free(E->via_factor);
     free(E->stated);
     for (int k = 0; k < E->ngroups; k++) {
         free(E->groups[k].prefix);

@@ -85,6 +85,17 @@ typedef struct ProductGroup {
     int *suffix;    /* by k: 1 + j of u<j> = S_k                            */
 } ProductGroup;
 
+/* What the plan decided for one node (Emitter.form); zero: nothing. */
+typedef struct NodeForm {
+    int exp_group;          /* 1 + the ExpGroup the node is written from      */
+    int group_of;           /* 1 + the ProductGroup a product is written from */
+    int group_missing;      /* the index of the base's factor it lacks (n:
+                               the base itself)                              */
+    uint32_t via;           /* 1 + id of M when the product is written M * f
+                               (codegen.c, plan_cofactors)                   */
+    int via_factor;         /* the index of f among its arguments             */
+} NodeForm;
+
 typedef struct Emitter {
     Graph *g;
     const CodegenOptions *opt;
@@ -118,22 +129,20 @@ typedef struct Emitter {
     CodegenHelperSet helpers; /* the sd_ helpers used (CODEGEN_HELPER_BIT)  */
     uint32_t defining;      /* id of the node being defined (those below it
                                are defined), or UINT32_MAX                   */
+    /* the planned forms of the few nodes that have one (shared
+     * exponentials, products from prefix and suffix products or from
+     * another product less one factor): by id, 1 + the node's NodeForm,
+     * 0 for none (4 bytes a node where five arrays by id took 20) */
+    uint32_t *form;
+    NodeForm *forms;
+    size_t nforms, forms_cap;
     /* exponentials shared by magnitude */
-    int *exp_group;         /* by id: 1 + the ExpGroup a node is written from */
     ExpGroup *exps;
     int nexps, exps_cap;
     /* products from prefix and suffix products */
-    int *group_of;          /* by id: 1 + the ProductGroup a product is
-                               written from                                  */
-    int *group_missing;     /* by id: the index of the base's factor it lacks
-                               (n: the base itself)                          */
     ProductGroup *groups;
     int ngroups, groups_cap;
     int nchain;             /* the chain values u<j> written so far           */
-    /* products written from a product the kernel computes less one factor */
-    uint32_t *via;          /* by id: 1 + id of M when the product is written
-                               M * f (codegen.c, plan_cofactors)             */
-    int *via_factor;        /* by id: the index of f among its arguments      */
     unsigned char *stated;  /* by id: the scalar's statement is written (M
                                may be written ahead of its turn)             */
     int *count;             /* by id: scratch counts, zero between uses       */

@@ -275,12 +275,17 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
         return NULL;
     }
     if (g->nnodes == g->nodes_cap) {
+        /* every pass reads nodes[id] for ids all over the graph: on huge
+         * pages once large, like the table */
         size_t cap = g->nodes_cap ? g->nodes_cap * 2 : 1024;
-        Node **nodes = realloc(g->nodes, cap * sizeof *nodes);
+        Node **nodes = big_alloc(cap * sizeof *nodes);
         if (!nodes) {
             g->failed = 1;
             return NULL;
         }
+        if (g->nnodes)
+            memcpy(nodes, g->nodes, g->nnodes * sizeof *nodes);
+        free(g->nodes);
         g->nodes = nodes;
         g->nodes_cap = cap;
     }

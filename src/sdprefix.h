@@ -303,6 +303,7 @@
 #define sb_free sd_sb_free
 #define sb_init sd_sb_init
 #define sb_printf sd_sb_printf
+#define sb_put_int sd_sb_put_int
 #define sb_putc sd_sb_putc
 #define sb_putn sd_sb_putn
 #define sb_puts sd_sb_puts

@@ -63,7 +63,7 @@ void sb_putc(StrBuf *sb, char c) { sb_putn(sb, &c, 1); }
 void sb_puts(StrBuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
 
 /* Appends the decimal digits of v (with a '-' when negative). */
-static void put_int(StrBuf *sb, long long v) {
+void sb_put_int(StrBuf *sb, long long v) {
     char buf[24], *p = buf + sizeof buf;
     unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
     do
@@ -133,7 +133,7 @@ void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap) {
                 sb_putc(sb, (char)va_arg(ap, int));
                 break;
             case 'd':
-                put_int(sb, size ? (long long)va_arg(ap, size_t)
+                sb_put_int(sb, size ? (long long)va_arg(ap, size_t)
                                : longs == 2 ? va_arg(ap, long long)
                                : longs ? va_arg(ap, long) : va_arg(ap, int));
                 break;

@@ -23,6 +23,9 @@ void sb_clear(StrBuf *sb);
 void sb_putc(StrBuf *sb, char c);
 void sb_puts(StrBuf *sb, const char *s);
 void sb_putn(StrBuf *sb, const char *s, size_t n);
+/* v in decimal, as %lld writes it (the generated C's names and indices:
+ * a call per name, without a format to read). */
+void sb_put_int(StrBuf *sb, long long v);
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif

@@ -13,6 +13,7 @@
  * Cases that currently fail because of the program are kept, disabled by
  * `#if 0` with a BUG comment.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +297,43 @@ START_TEST(test_strbuf_printf_as_snprintf) {
 }
 END_TEST
 
+/* sb_put_int writes what %lld writes, for every number of digits, both
+ * signs and the extremes, at every fill of the buffer. */
+START_TEST(test_strbuf_put_int_as_lld) {
+    long long values[64 * 4 + 4];
+    size_t nv = 0;
+    values[nv++] = 0;
+    values[nv++] = LLONG_MIN;
+    values[nv++] = LLONG_MAX;
+    values[nv++] = LLONG_MIN + 1;
+    for (long long p = 1; nv + 4 <= sizeof values / sizeof *values; p *= 10) {
+        values[nv++] = p;
+        values[nv++] = -p;
+        values[nv++] = p - 1;
+        values[nv++] = -(p - 1) - 1;
+        if (p > LLONG_MAX / 10)
+            break;
+    }
+    const int fills[] = {0, 1, 62, 63, 64, 127};
+    char want[32], pad[128];
+    memset(pad, '.', sizeof pad);
+    for (size_t f = 0; f < sizeof fills / sizeof *fills; f++) {
+        StrBuf sb;
+        sb_init(&sb);
+        sb_putn(&sb, pad, (size_t)fills[f]);
+        for (size_t i = 0; i < nv; i++) {
+            size_t at = sb.len;
+            int n = snprintf(want, sizeof want, "%lld", values[i]);
+            sb_put_int(&sb, values[i]);
+            ck_assert_uint_eq(sb.len, at + (size_t)n);
+            ck_assert_str_eq(sb.data + at, want);
+        }
+        ck_assert_int_eq(sb.failed, 0);
+        sb_free(&sb);
+    }
+}
+END_TEST
+
 Suite *print_suite(void) {
     Suite *s = suite_create("print");
     TCase *tc = tcase_create("infix");
@@ -320,6 +358,7 @@ Suite *print_suite(void) {
 
     tc = tcase_create("sink");
     tcase_add_test(tc, test_strbuf_printf_as_snprintf);
+    tcase_add_test(tc, test_strbuf_put_int_as_lld);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_dag.c — the intern table: one node per structure, found again.
+ *
+ * dag_intern must return the node it made before for equal content (kind,
+ * payload, arguments in order, shape) and a new one for content that
+ * differs in any one of them, at every size of the table: empty, around
+ * each growth, and with hundreds of thousands of nodes, where slots are
+ * shared by many probes and some nodes have equal 32-bit hashes.  The
+ * nodes here are built raw (dag_intern, no simplification) from a table
+ * of specifications that vary one field at a time; each test sweeps the
+ * number of nodes and, after building, interns and looks up every
+ * specification again: same pointers, no new node, and the table's
+ * bookkeeping (a power of two, at most half full, one slot per node).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dag.h"
+#include "testutil.h"
+
+/* One node's content, made from a number k: the kinds with payloads
+ * (constants exact and inexact, variables, calls, element indices), sums
+ * and powers of earlier nodes in both orders, and the same content at
+ * other shapes. */
+typedef struct Spec {
+    NodeKind kind;
+    Num num;      /* EX_CONST                                         */
+    int payload;  /* EX_VAR, EX_CALL, EX_INDEX                        */
+    int nargs;
+    Node *args[3];
+    Shape shape;
+} Spec;
+
+enum { SPEC_FORMS = 10 };
+
+/* The content of specification k over the nodes made so far (made[0..k)). */
+static Spec spec_of(size_t k, Node *const *made) {
+    Spec s;
+    memset(&s, 0, sizeof s);
+    s.shape = shape_scalar;
+    size_t r = k / SPEC_FORMS;
+    /* two earlier scalars (forms 0 to 6): a from the block before this
+     * one (so no two blocks build the same content), b from an older
+     * block, another form */
+    Node *a = NULL, *b = NULL;
+    if (r >= 2) {
+        a = made[SPEC_FORMS * (r - 1) + r % 7];
+        b = made[SPEC_FORMS * ((r * 104729u + 3) % (r - 1)) + (r + 3) % 7];
+    }
+    switch (k % SPEC_FORMS) {
+    case 0: /* exact constants */
+        s.kind = EX_CONST;
+        s.num = num_rat((int64_t)r - 5000, (int64_t)(r % 7) + 1);
+        break;
+    case 1: /* inexact constants: differ in the last bits only */
+        s.kind = EX_CONST;
+        s.num = num_double(0.1 + (double)r * 0x1p-40);
+        break;
+    case 2: /* variables: payload only (the forms below that need two
+             * older nodes are variables k + 10^6 in the first blocks) */
+        s.kind = EX_VAR;
+        s.payload = (int)r;
+        break;
+    case 3: /* a call: the function and the argument vary */
+        s.kind = a ? EX_CALL : EX_VAR;
+        s.payload = a ? (r % 2 ? BI_SIN : BI_COS) : (int)(k + 1000000);
+        s.nargs = a ? 1 : 0;
+        s.args[0] = a;
+        break;
+    case 4: /* a sum of two, as given */
+    case 5: /* the same two the other way round: another node (raw) */
+        s.kind = a ? EX_ADD : EX_VAR;
+        s.payload = (int)(k + 1000000);
+        s.nargs = a ? 2 : 0;
+        s.args[0] = k % SPEC_FORMS == 4 ? a : b;
+        s.args[1] = k % SPEC_FORMS == 4 ? b : a;
+        break;
+    case 6: /* a product of three: the arity varies against case 4 */
+        s.kind = a ? EX_MUL : EX_VAR;
+        s.payload = (int)(k + 1000000);
+        s.nargs = a ? 3 : 0;
+        s.args[0] = a;
+        s.args[1] = b;
+        s.args[2] = a;
+        break;
+    case 7: /* a vector variable: the same payload as case 2, another shape */
+    case 8: /* and a run-time dimension of the same size */
+        s.kind = EX_VAR;
+        s.payload = (int)r;
+        s.shape = shape_vec((Axis){(int)(r % 50) + 2, k % SPEC_FORMS == 8 ? 1 : 0});
+        break;
+    default: /* an element of that vector: the index varies */
+        s.kind = EX_INDEX;
+        s.payload = (int)(r % 2);
+        s.nargs = 1;
+        s.args[0] = made[k - 2];
+        break;
+    }
+    return s;
+}
+
+static Node *intern_spec(Graph *g, const Spec *s) {
+    const void *payload = s->kind == EX_CONST ? (const void *)&s->num : (const void *)&s->payload;
+    return dag_intern(g, s->kind, payload, s->args, s->nargs, s->shape);
+}
+
+static Node *lookup_spec(const Graph *g, const Spec *s) {
+    const void *payload = s->kind == EX_CONST ? (const void *)&s->num : (const void *)&s->payload;
+    return dag_lookup(g, s->kind, payload, s->args, s->nargs, s->shape);
+}
+
+/* The table's bookkeeping: a power of two, at most half full, one slot
+ * per node, each slot's hash the one its node's content gives (the node
+ * is found from it). */
+static void check_table(const Graph *g) {
+    ck_assert_msg(g->table_cap >= 2 && (g->table_cap & (g->table_cap - 1)) == 0, "capacity %zu",
+                  g->table_cap);
+    ck_assert_uint_eq(g->table_used, g->nnodes);
+    ck_assert_msg(2 * g->table_used <= g->table_cap, "%zu nodes in %zu slots", g->table_used, g->table_cap);
+    size_t filled = 0;
+    for (size_t i = 0; i < g->table_cap; i++)
+        if (g->table[i].id1) {
+            filled++;
+            ck_assert_uint_le(g->table[i].id1, g->nnodes);
+        }
+    ck_assert_uint_eq(filled, g->nnodes);
+}
+
+/* Builds n specifications, then finds every one again. */
+static void intern_and_find(size_t n) {
+    Graph *g = graph_new();
+    ck_assert_ptr_nonnull(g);
+    Node **made = malloc((n ? n : 1) * sizeof *made);
+    ck_assert_ptr_nonnull(made);
+    for (size_t k = 0; k < n; k++) {
+        Spec s = spec_of(k, made);
+        Node *old = lookup_spec(g, &s); /* every specification is new */
+        ck_assert_msg(old == NULL, "n = %zu: specification %zu is node %u", n, k, old ? old->id : 0);
+        made[k] = intern_spec(g, &s);
+        ck_assert_msg(made[k] != NULL, "n = %zu: specification %zu not made", n, k);
+        ck_assert_uint_eq(made[k]->id, k);
+        /* made again at once: the same node */
+        ck_assert_ptr_eq(intern_spec(g, &s), made[k]);
+        ck_assert_uint_eq(g->nnodes, k + 1);
+    }
+    check_table(g);
+    for (size_t k = 0; k < n; k++) {
+        Spec s = spec_of(k, made);
+        ck_assert_msg(lookup_spec(g, &s) == made[k], "n = %zu: specification %zu not found", n, k);
+        ck_assert_msg(intern_spec(g, &s) == made[k], "n = %zu: specification %zu made twice", n, k);
+        /* stored as given */
+        ck_assert_int_eq(made[k]->kind, s.kind);
+        ck_assert_int_eq(made[k]->nargs, s.nargs);
+        ck_assert(shape_equal(made[k]->shape, s.shape));
+        for (int i = 0; i < s.nargs; i++)
+            ck_assert_ptr_eq(made[k]->args[i], s.args[i]);
+        if (s.kind == EX_CONST)
+            ck_assert(num_equal(made[k]->num[0], s.num));
+    }
+    ck_assert_uint_eq(g->nnodes, n);
+    free(made);
+    graph_free(g);
+}
+
+/* Sizes around the table's first growths and far past them. */
+START_TEST(test_intern_sizes) {
+    static const size_t sizes[] = {0, 1, 2, 19, 20, 21, 511, 512, 513, 1023, 1024, 1025, 4097, 30001};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        intern_and_find(sizes[i]);
+}
+END_TEST
+
+/* Many nodes: long probe sequences, and nodes whose 32-bit hashes are
+ * equal (the table compares the content then): both found, each its own. */
+START_TEST(test_intern_many_and_equal_hashes) {
+    size_t n = 300000;
+    Graph *g = graph_new();
+    ck_assert_ptr_nonnull(g);
+    Node **made = malloc(n * sizeof *made);
+    ck_assert_ptr_nonnull(made);
+    for (size_t k = 0; k < n; k++) {
+        Spec s = spec_of(k, made);
+        made[k] = intern_spec(g, &s);
+        ck_assert_ptr_nonnull(made[k]);
+    }
+    check_table(g);
+    /* the pairs of nodes with equal hashes: sort the slots by hash */
+    size_t m = 0;
+    InternSlot *slots = malloc(g->nnodes * sizeof *slots);
+    ck_assert_ptr_nonnull(slots);
+    for (size_t i = 0; i < g->table_cap; i++)
+        if (g->table[i].id1)
+            slots[m++] = g->table[i];
+    /* counting sort would do; a plain insertion into buckets by the top
+     * bits keeps this short */
+    size_t nb = 1 << 16, pairs = 0;
+    size_t *start = calloc(nb + 1, sizeof *start);
+    InternSlot *sorted = malloc(m * sizeof *sorted);
+    ck_assert_ptr_nonnull(start);
+    ck_assert_ptr_nonnull(sorted);
+    for (size_t i = 0; i < m; i++)
+        start[(slots[i].hash >> 16) + 1]++;
+    for (size_t b = 0; b < nb; b++)
+        start[b + 1] += start[b];
+    for (size_t i = 0; i < m; i++)
+        sorted[start[slots[i].hash >> 16]++] = slots[i];
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m && sorted[j].hash >> 16 == sorted[i].hash >> 16; j++) {
+            if (sorted[j].hash != sorted[i].hash)
+                continue;
+            pairs++;
+            size_t a = sorted[i].id1 - 1, b = sorted[j].id1 - 1;
+            ck_assert_uint_ne(a, b);
+            Spec sa = spec_of(a, made), sb = spec_of(b, made);
+            ck_assert_ptr_eq(lookup_spec(g, &sa), made[a]);
+            ck_assert_ptr_eq(lookup_spec(g, &sb), made[b]);
+        }
+    /* 300000 nodes in 2^32 hashes: about ten pairs; the hash is a
+     * function of the content, so the count is the same every run */
+    ck_assert_msg(pairs >= 1, "no two nodes share a hash: the class is not tested");
+    for (size_t k = 0; k < n; k++) {
+        Spec s = spec_of(k, made);
+        ck_assert_ptr_eq(intern_spec(g, &s), made[k]);
+    }
+    ck_assert_uint_eq(g->nnodes, n);
+    free(start);
+    free(sorted);
+    free(slots);
+    free(made);
+    graph_free(g);
+}
+END_TEST
+
+/* Content that differs in one field only is another node: the payload,
+ * the kind, an argument, their order, their number, the shape. */
+START_TEST(test_intern_one_field_apart) {
+    Graph *g = graph_new();
+    ck_assert_ptr_nonnull(g);
+    int v0 = 0, v1 = 1;
+    Node *x = dag_intern(g, EX_VAR, &v0, NULL, 0, shape_scalar);
+    Node *y = dag_intern(g, EX_VAR, &v1, NULL, 0, shape_scalar);
+    Num half = num_rat(1, 2), halfd = num_double(0.5000000000000001);
+    Node *c = dag_intern(g, EX_CONST, &half, NULL, 0, shape_scalar);
+    Node *cd = dag_intern(g, EX_CONST, &halfd, NULL, 0, shape_scalar);
+    int sin_fn = BI_SIN, cos_fn = BI_COS, at0 = 0, at1 = 1;
+    Node *xy[2] = {x, y}, *yx[2] = {y, x}, *xyx[3] = {x, y, x};
+    Node *nodes[] = {
+        x, y, c, cd,
+        dag_intern(g, EX_CALL, &sin_fn, &x, 1, shape_scalar),
+        dag_intern(g, EX_CALL, &cos_fn, &x, 1, shape_scalar),
+        dag_intern(g, EX_CALL, &sin_fn, &y, 1, shape_scalar),
+        dag_intern(g, EX_ADD, NULL, xy, 2, shape_scalar),
+        dag_intern(g, EX_ADD, NULL, yx, 2, shape_scalar),
+        dag_intern(g, EX_MUL, NULL, xy, 2, shape_scalar),
+        dag_intern(g, EX_MUL, NULL, xyx, 3, shape_scalar),
+        dag_intern(g, EX_VAR, &v0, NULL, 0, shape_vec(axis_fixed(3))),
+        dag_intern(g, EX_VAR, &v0, NULL, 0, shape_vec(axis_fixed(4))),
+        dag_intern(g, EX_VAR, &v0, NULL, 0, shape_vec((Axis){4, 1})),
+        dag_intern(g, EX_VAR, &v0, NULL, 0, shape_mat(axis_fixed(3), axis_fixed(4))),
+        dag_intern(g, EX_VAR, &v0, NULL, 0, shape_mat(axis_fixed(4), axis_fixed(3))),
+    };
+    size_t n = sizeof nodes / sizeof *nodes;
+    Node *vec = nodes[11];
+    Node *e0 = dag_intern(g, EX_INDEX, &at0, &vec, 1, shape_scalar);
+    Node *e1 = dag_intern(g, EX_INDEX, &at1, &vec, 1, shape_scalar);
+    ck_assert_ptr_ne(e0, e1);
+    ck_assert_ptr_eq(dag_intern(g, EX_INDEX, &at1, &vec, 1, shape_scalar), e1);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_nonnull(nodes[i]);
+        for (size_t j = i + 1; j < n; j++)
+            ck_assert_msg(nodes[i] != nodes[j], "nodes %zu and %zu are one", i, j);
+    }
+    ck_assert_uint_eq(g->nnodes, n + 2);
+    check_table(g);
+    graph_free(g);
+}
+END_TEST
+
+Suite *dag_suite(void); /* called by tests/runner.c */
+
+Suite *dag_suite(void) {
+    Suite *s = suite_create("dag");
+    TCase *tc = tcase_create("intern");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_intern_sizes);
+    tcase_add_test(tc, test_intern_many_and_equal_hashes);
+    tcase_add_test(tc, test_intern_one_field_apart);
+    suite_add_tcase(s, tc);
+    return s;
+}
