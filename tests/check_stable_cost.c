@@ -64,27 +64,30 @@ static const struct {
 
 enum { NCOSTS = (int)(sizeof costs / sizeof *costs) };
 
-/* Generates f<i> (double) and f<i>f (float) of every program of the
- * table; returns the shell script's status. */
-static int generate(StrBuf *inc) {
+/* Generates <k><i> (double) and <k><i>f (float) of the program
+ * "param <params>;\n<program(i)>" for i < n, and writes their #include
+ * lines into inc; returns the shell script's status. */
+static int generate(StrBuf *inc, char k, const char *params, const char *(*program)(int), int n) {
     StrBuf sc;
     sb_init(&sc);
     sb_puts(&sc, "set -e\n");
-    for (int i = 0; i < NCOSTS; i++) {
+    for (int i = 0; i < n; i++) {
         char name[32], text[256];
-        snprintf(name, sizeof name, "p%d.sd", i);
-        snprintf(text, sizeof text, "param u, v, w;\n%s\n", costs[i].program);
+        snprintf(name, sizeof name, "%c%d.sd", k, i);
+        snprintf(text, sizeof text, "param %s;\n%s\n", params, program(i));
         put(name, text);
         for (int fl = 0; fl < 2; fl++) {
-            sb_printf(&sc, "'%s' %s --name f%d%s -f p%d.sd -o f%d%s.c\n", symdiff_path(),
-                      fl ? "--type float" : "", i, fl ? "f" : "", i, i, fl ? "f" : "");
-            sb_printf(inc, "#include \"f%d%s.c\"\n", i, fl ? "f" : "");
+            sb_printf(&sc, "'%s' %s --name %c%d%s -f %c%d.sd -o %c%d%s.c\n", symdiff_path(),
+                      fl ? "--type float" : "", k, i, fl ? "f" : "", k, i, k, i, fl ? "f" : "");
+            sb_printf(inc, "#include \"%c%d%s.c\"\n", k, i, fl ? "f" : "");
         }
     }
     put("gen.sh", sb_str(&sc));
     sb_free(&sc);
     return sh("cd '%s' && sh gen.sh", workdir);
 }
+
+static const char *cost_program(int i) { return costs[i].program; }
 
 /* libm calls counted as they are made: the macros stand for the
  * functions in the generated code included after them. */
@@ -102,7 +105,7 @@ START_TEST(test_libm_calls) {
     StrBuf d;
     sb_init(&d);
     sb_puts(&d, counting);
-    ck_assert_int_eq(generate(&d), 0);
+    ck_assert_int_eq(generate(&d, 'f', "u, v, w", cost_program, NCOSTS), 0);
     sb_puts(&d, "#undef exp\n#undef expf\n#undef log\n#undef logf\n#undef log1p\n#undef log1pf\n"
                 "#undef pow\n#undef powf\n\nint main(void)\n{\n    int bad = 0;\n");
     /* points with u > 1 for powers (log(u)^w needs log(u) > 0), and with
@@ -161,7 +164,7 @@ static char *helper_body(const char *text, const char *name) {
 START_TEST(test_helpers_branch_free) {
     StrBuf inc;
     sb_init(&inc);
-    ck_assert_int_eq(generate(&inc), 0);
+    ck_assert_int_eq(generate(&inc, 'f', "u, v, w", cost_program, NCOSTS), 0);
     sb_free(&inc);
     static const char *const names[] = {"sd_sigmoid", "sd_softplus", "sd_sigmoid_e",
                                         "sd_softplus_e", "sd_softplus_l", "sd_log1p_e"};
@@ -216,28 +219,15 @@ static const struct {
 
 enum { NVALUES = (int)(sizeof values / sizeof *values) };
 
+static const char *value_program(int i) { return values[i].program; }
+
 START_TEST(test_values_and_gradients) {
     if (!have_compiler("cc"))
         return;
-    StrBuf sc, d;
-    sb_init(&sc);
+    StrBuf d;
     sb_init(&d);
-    sb_puts(&sc, "set -e\n");
     sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n");
-    for (int i = 0; i < NVALUES; i++) {
-        char name[32], text[256];
-        snprintf(name, sizeof name, "q%d.sd", i);
-        snprintf(text, sizeof text, "param u;\n%s\n", values[i].program);
-        put(name, text);
-        for (int fl = 0; fl < 2; fl++) {
-            sb_printf(&sc, "'%s' %s --name g%d%s -f q%d.sd -o g%d%s.c\n", symdiff_path(),
-                      fl ? "--type float" : "", i, fl ? "f" : "", i, i, fl ? "f" : "");
-            sb_printf(&d, "#include \"g%d%s.c\"\n", i, fl ? "f" : "");
-        }
-    }
-    put("gen.sh", sb_str(&sc));
-    sb_free(&sc);
-    ck_assert_int_eq(sh("cd '%s' && sh gen.sh", workdir), 0);
+    ck_assert_int_eq(generate(&d, 'g', "u", value_program, NVALUES), 0);
     /* the reference: e, s, p (softplus(u)) and pm (softplus(-u)) in
      * double through libm's log1p; agreement within 4 ulp of the type
      * (relative; exact where the reference is 0, infinite or NaN) */
