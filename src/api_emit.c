@@ -84,9 +84,9 @@ static SdStatus emit_scalar(SdResult *r, const SdEmitOptions *o, const CodegenOp
     CodegenInput in = {.params = r->wrt, .nparams = r->nwrt, .inputs = inputs, .ninputs = ninputs,
                        .outputs = r->f, .noutputs = r->nf, .is_vector = p->prog.is_vector,
                        .grad = hess ? r->grad : r->blocks, .hess = hess ? r->blocks : NULL};
-    if (o->train_program && (p->prog.is_vector || ninputs == 0 || o->type == SD_FLOAT))
+    if (o->train_program && (p->prog.is_vector || ninputs == 0))
         return api_fail(p, SD_ERR_REQUEST,
-                        "--emit-main train needs a scalar double program with input variables "
+                        "--emit-main train needs a scalar program with input variables "
                         "(declare the data with 'input')");
     if (o->kind != SD_EMIT_SYMBOLIC && hess)
         return api_fail(p, SD_ERR_REQUEST,
@@ -195,7 +195,7 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
     /* a minibatch program's training program calls the kernel itself, one
      * batch a call (codegen_batch.c) */
     int batch_main = o->train_program && p->g->ndims > 0;
-    const char *misfit = !failed && batch_main ? codegen_batch_train_misfit(p->g, &in, copt) : NULL;
+    const char *misfit = !failed && batch_main ? codegen_batch_train_misfit(p->g, &in) : NULL;
     if (!failed && batch_main && !misfit)
         failed = codegen_batch_train_program(p->g, &in, copt, main_prog);
     /* a program with run-time dimensions is tested at sizes its test
@@ -226,9 +226,9 @@ static SdStatus emit_tensor(SdResult *r, const SdEmitOptions *o, const CodegenOp
     int twin_test = o->test_program && !batch_test;
     if (twin_test || twin_main)
         st = twin_input(r, twin_test ? "--emit-test" : "--emit-main", &t, &tinputs, &ntinputs, &tin);
-    if (st == SD_OK && twin_main && (t->p->prog.is_vector || ntinputs == 0 || o->type == SD_FLOAT))
+    if (st == SD_OK && twin_main && (t->p->prog.is_vector || ntinputs == 0))
         st = api_fail(p, SD_ERR_REQUEST,
-                      "--emit-main train needs a scalar double program with input variables "
+                      "--emit-main train needs a scalar program with input variables "
                       "(declare the data with 'input')");
     int *classes = st == SD_OK && twin_test ? input_classes(p->g, inputs, ninputs, tin.ninputs) : NULL;
     tin.input_classes = classes;
@@ -277,6 +277,9 @@ SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {
         return api_fail(p, SD_ERR_REQUEST,
                         "C output is for gradients, Jacobians and Hessians (not with --simplify or "
                         "--order)");
+    if (o->train_program && o->type == SD_FLOAT)
+        return api_fail(p, SD_ERR_REQUEST, "--emit-main train writes a double program (the runtime's "
+                                           "optimisers are double); leave out --type float");
     SdStatus st = o->type == SD_FLOAT ? float_misfit(r) : SD_OK;
     if (st != SD_OK)
         return st;

@@ -123,9 +123,9 @@ typedef enum CodegenStatus {
 
 /* --emit-main train for a minibatch program (codegen_batch.c): NULL when
  * the program fits (one run-time dimension, the first of every input; a
- * scalar loss; double), else why not. */
-const char *codegen_batch_train_misfit(const Graph *g, const TensorCodegenInput *in,
-                                       const CodegenOptions *opt);
+ * scalar loss), else why not.  (The C type is checked for every program
+ * by sd_emit_c: the runtime's optimisers are double.) */
+const char *codegen_batch_train_misfit(const Graph *g, const TensorCodegenInput *in);
 /* Its NAME_main.c, which calls the kernels of codegen_tensor_c: a batch of
  * CSV rows copied into the inputs' first rows, one NAME_grad_ws call with
  * dim_n = the batch's size.  CODEGEN_OK, or CODEGEN_NO_MEMORY. */

@@ -161,10 +161,7 @@ int codegen_batch_classifier(const Graph *g, const Node *loss, Classifier *c) {
 
 static long row_count(const Shape *s) { return s->rank > 1 ? s->dim[1] : 1; }
 
-const char *codegen_batch_train_misfit(const Graph *g, const TensorCodegenInput *in,
-                                       const CodegenOptions *opt) {
-    if (opt->use_float)
-        return "--emit-main train writes a double program (the runtime's optimisers are double); leave out --type float";
+const char *codegen_batch_train_misfit(const Graph *g, const TensorCodegenInput *in) {
     if (g->ndims != 1)
         return "--emit-main train takes a program with one run-time dimension, the batch";
     if (in->output->shape.rank != 0)

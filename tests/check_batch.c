@@ -967,7 +967,10 @@ START_TEST(test_batch_train_program) {
     static const struct {
         const char *args[3], *program, *why;
     } refused[] = {
+        /* --type float, for every kind of program (minibatch, fixed shape, scalar) */
         {{"--type", "float", NULL}, "dim n <= 8; param w[2]; input X[n,2]; mean(X @ w)", "leave out --type float"},
+        {{"--type", "float", NULL}, "param w[2]; input X[4,2]; mean(X @ w)", "leave out --type float"},
+        {{"--type", "float", NULL}, "param w; input x, y; (w*x - y)^2", "leave out --type float"},
         {{NULL}, "dim n <= 8; param w[2]; input X[2,n]; sum(w @ X)", "the batch as its first dimension"},
         {{NULL}, "dim n <= 8; param w[2]; input X[n,2]; X @ w", "differentiate a scalar"},
         {{NULL}, "dim n <= 8; dim m <= 4; param w[2]; input X[n,2], Y[m,2]; mean(X @ w) + mean(Y @ w)",
@@ -992,6 +995,7 @@ START_TEST(test_batch_train_program) {
         ck_assert_msg(r.status == 2 && strstr(r.err, refused[i].why), "%s: status %d, %s", refused[i].program, r.status,
                       r.err);
         run_free(&r);
+        ck_assert_msg(access(o, F_OK) != 0, "%s: refused, yet %s was written", refused[i].program, o);
     }
     free(o);
     remove_tree(dir2);
