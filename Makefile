@@ -79,11 +79,17 @@ $(BUILD)/libsymdiff_rt.a: $(RT_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # --- the grammar: Bison and Flex generate into $(BUILD) ---------------------
-$(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y | $(BUILD)
-	bison -Wall -Werror --defines=$(BUILD)/parser.h -o $(BUILD)/parser.c $<
+# One run of Bison (Flex) writes both the .c and the .h: a pattern rule
+# with two targets tells make so, and make -j runs it once, not twice at
+# the same time into the same files.  (Named below, the four files are
+# kept, not removed as intermediates.)
+$(BUILD)/%.c $(BUILD)/%.h: grammar/%.y | $(BUILD)
+	bison -Wall -Werror --defines=$(BUILD)/$*.h -o $(BUILD)/$*.c $<
 
-$(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h | $(BUILD)
-	flex --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
+$(BUILD)/%.c $(BUILD)/%.h: grammar/%.l $(BUILD)/parser.h | $(BUILD)
+	flex --header-file=$(BUILD)/$*.h -o $(BUILD)/$*.c $<
+
+$(GEN_SRC) $(GEN_SRC:.c=.h): | $(BUILD)
 
 # Generated code is compiled with the same warnings, less the two that
 # Flex's skeleton trips over.
@@ -154,32 +160,56 @@ $(BUILD)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/exprgen.c 
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
 	  $(if $(filter differential,$*),tests/fuzz/exprgen.c) $(BUILD)/libsymdiff.a $(LDLIBS)
 
-check: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so $(REPLAY) \
-       $(BUILD)/embed
-	SYMDIFF=$(BIN) BUILD=$(BUILD) $(BUILD)/check_symdiff
-	@echo "the embedding example"
+# --- make check -------------------------------------------------------------
+# `make check` is made of parts that share no files, run at once on JOBS
+# cores (`nproc` by default; `make check JOBS=1` runs them one by one):
+#   check-here    the tests of one build directory (below)
+#   check-clang   the code built warning-free by clang
+#   asan, tsan    the suites again under AddressSanitizer + UBSan and the
+#                 public interface under ThreadSanitizer (CHECK_ASAN=0
+#                 leaves both out)
+#   check-install, check-spdx, check-web-if-possible (further below)
+# Output of parts that run together interleaves line by line; each suite
+# ends with one line naming its build directory (scripts/run-suites.sh).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(MAKELEVEL),0)
+ifneq ($(filter check asan,$(MAKECMDGOALS)),)
+MAKEFLAGS += -j$(JOBS)
+endif
+endif
+
+# The tests of one build directory: every suite (spread over JOBS runner
+# processes), the embedding example, the libraries' symbol prefixes, and
+# the fuzz corpus replayed through every harness.
+check: check-here
+check-here: deps $(BIN) $(BUILD)/libsymdiff_rt.a $(BUILD)/check_symdiff $(BUILD)/libfailmalloc.so \
+            $(REPLAY) $(BUILD)/embed
+	SYMDIFF=$(BIN) BUILD=$(BUILD) sh scripts/run-suites.sh $(BUILD)/check_symdiff $(JOBS)
+	@echo "$(BUILD): the embedding example"
 	$(BUILD)/embed 'x^2*ln(x^2)' 'x=0.5' | grep -qx '2\*x\*(1 + ln(x^2))'
-	@echo "every global symbol of the libraries has the project's prefix"
+	@echo "$(BUILD): every global symbol of the libraries has the project's prefix"
 	sh scripts/prefix.sh --check $(BUILD)/libsymdiff.a sd_
 	sh scripts/prefix.sh --check $(BUILD)/libsymdiff_rt.a sdrt_
-	@echo "fuzz corpus replay"
+	@echo "$(BUILD): fuzz corpus replay"
 	$(BUILD)/replay_parser tests/fuzz/corpus
 	$(BUILD)/replay_pipeline tests/fuzz/corpus
 	$(BUILD)/replay_differential tests/fuzz/corpus/differential
-	@# the code must also be warning-free under clang
-	@if [ "$(BUILD)" = build ] && command -v clang >/dev/null 2>&1; then \
+
+# The code must also be warning-free under clang.
+check-clang: deps
+	@if command -v clang >/dev/null 2>&1; then \
 	  echo "warning check with clang"; \
 	  $(MAKE) -s --no-print-directory BUILD=build-clang CC=clang OPT=-O0 \
-	    build-clang/symdiff build-clang/libsymdiff_rt.a build-clang/check_symdiff; fi
-	@# and the suite again under AddressSanitizer + UBSan (CHECK_ASAN=0 skips it)
-	@if [ "$(BUILD)" = build ] && [ "$(CHECK_ASAN)" != 0 ]; then \
-	  echo "the suite under AddressSanitizer and UBSan"; \
-	  $(MAKE) --no-print-directory asan; \
-	  echo "the public interface under ThreadSanitizer"; \
-	  $(MAKE) --no-print-directory tsan; fi
+	    build-clang/symdiff build-clang/libsymdiff_rt.a build-clang/check_symdiff; \
+	else echo "check-clang: skipped: clang is not installed"; fi
+
 ifeq ($(BUILD),build)
-check: symdiff
+check: symdiff check-clang
+ifneq ($(CHECK_ASAN),0)
+check: asan tsan
 endif
+endif
+.PHONY: check-here check-clang
 
 # The unit suites, for a quick answer while working: every suite but those
 # that compile C (generated kernels, the examples, installed packages) and
@@ -190,7 +220,8 @@ CC_SUITES   := codegen dist emit_ad emit_alone examples gencode kernels stabilit
 UNIT_SUITES  = $(filter-out $(CC_SUITES) oom,$(patsubst tests/check_%.c,%,$(TEST_SRC)))
 
 test: deps $(BIN) $(BUILD)/check_symdiff
-	SYMDIFF=$(BIN) BUILD=$(BUILD) SYMDIFF_TEST_NO_CC=1 $(BUILD)/check_symdiff $(UNIT_SUITES)
+	SYMDIFF=$(BIN) BUILD=$(BUILD) SYMDIFF_TEST_NO_CC=1 sh scripts/run-suites.sh $(BUILD)/check_symdiff $(JOBS) \
+	  $(UNIT_SUITES)
 
 # The public interface under ThreadSanitizer: its suite (two programs on two
 # threads at once) built with -fsanitize=thread in its own directory.

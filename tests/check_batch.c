@@ -790,9 +790,10 @@ END_TEST
 /* --blas cblas, where a CBLAS is installed (make bench installs OpenBLAS;
  * Debian's reference BLAS has one too). */
 START_TEST(test_batch_generated_c_blas) {
-    if (sh("printf '#include <cblas.h>\\nint main(void) { return cblas_ddot(1, 0, 1, 0, 1) != 0; }\\n' > "
-           "/tmp/symdiff-cblas-probe.c && cc -o /tmp/symdiff-cblas-probe /tmp/symdiff-cblas-probe.c -lblas "
-           ">/dev/null 2>&1; s=$?; rm -f /tmp/symdiff-cblas-probe /tmp/symdiff-cblas-probe.c; exit $s") != 0) {
+    /* (in a directory of its own: other runs of the suites may probe at once) */
+    if (sh("d=$(mktemp -d /tmp/symdiff-cblas-XXXXXX) || exit 1; "
+           "printf '#include <cblas.h>\\nint main(void) { return cblas_ddot(1, 0, 1, 0, 1) != 0; }\\n' > "
+           "$d/probe.c && cc -o $d/probe $d/probe.c -lblas >/dev/null 2>&1; s=$?; rm -rf \"$d\"; exit $s") != 0) {
         fprintf(stderr, "batch: no CBLAS (cblas.h and -lblas): --blas cblas not tested\n");
         return;
     }
