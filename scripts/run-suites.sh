@@ -11,8 +11,10 @@
 # the runner lists.  The suites that take longest start first (SLOW below,
 # measured), so that no long one is left to run alone at the end.
 # SYMDIFF, BUILD and the CK_* variables reach the runner unchanged, except
-# that a test case that sets no timeout of its own gets 30 s, not Check's
-# 4 s: suites share the cores now, and the sanitizer builds run slower.
+# that every test case's timeout is 3 times what it says (Check's
+# CK_TIMEOUT_MULTIPLIER, when not set): suites share the cores with each
+# other and with the builds `make check` runs beside them, and a timeout is
+# there to catch a test that hangs, not one that waits for a core.
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 RUNNER JOBS [SUITE...]" >&2
@@ -33,7 +35,7 @@ for s in "$@"; do
     case " $order " in *" $s "*) ;; *) order="$order $s" ;; esac
 done
 
-export CK_DEFAULT_TIMEOUT="${CK_DEFAULT_TIMEOUT:-30}"
+export CK_TIMEOUT_MULTIPLIER="${CK_TIMEOUT_MULTIPLIER:-3}"
 where=$(dirname "$runner")
 logs=$(mktemp -d "${TMPDIR:-/tmp}/symdiff-suites-XXXXXX") || exit 2
 trap 'rm -rf "$logs"' EXIT
