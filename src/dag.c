@@ -194,18 +194,26 @@ static int payload_equal(const Node *n, const void *payload) {
     }
 }
 
+/* Doubles the table.  A slot's home is hash & (cap - 1), so an entry
+ * whose home was i goes home to i or i + cap: taking the old slots in
+ * order, from the start of a run of filled slots (just after an empty
+ * one), writes the new table in two nearly ascending streams: a cache
+ * miss per line of slots rather than one per entry. */
 static int grow_table(Graph *g) {
-    size_t cap = g->table_cap * 2;
+    size_t old = g->table_cap, cap = old * 2, start = 0;
     InternSlot *t = big_calloc(cap, sizeof *t);
     if (!t)
         return 0;
-    for (size_t i = 0; i < g->table_cap; i++) {
-        if (!g->table[i].id1)
+    while (start < old && g->table[start].id1)
+        start++;
+    for (size_t k = 0; k < old; k++) {
+        const InternSlot *s = &g->table[(start + k) & (old - 1)];
+        if (!s->id1)
             continue;
-        size_t j = g->table[i].hash & (cap - 1);
+        size_t j = s->hash & (cap - 1);
         while (t[j].id1)
             j = (j + 1) & (cap - 1);
-        t[j] = g->table[i];
+        t[j] = *s;
     }
     free(g->table);
     g->table = t;
@@ -331,7 +339,7 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
     g->nodes[g->nnodes++] = n;
     g->table[j].hash = h;
     g->table[j].id1 = n->id + 1;
-    if (++g->table_used * 2 > g->table_cap && !grow_table(g)) {
+    if (++g->table_used * DAG_TABLE_MAX_LOAD_DEN > g->table_cap * DAG_TABLE_MAX_LOAD_NUM && !grow_table(g)) {
         g->failed = 1;
         return NULL;
     }

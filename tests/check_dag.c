@@ -111,14 +111,15 @@ static Node *lookup_spec(const Graph *g, const Spec *s) {
     return dag_lookup(g, s->kind, payload, s->args, s->nargs, s->shape);
 }
 
-/* The table's bookkeeping: a power of two, at most half full, one slot
+/* The table's bookkeeping: a power of two, at most 3/4 full, one slot
  * per node, each slot's hash the one its node's content gives (the node
  * is found from it). */
 static void check_table(const Graph *g) {
     ck_assert_msg(g->table_cap >= 2 && (g->table_cap & (g->table_cap - 1)) == 0, "capacity %zu",
                   g->table_cap);
     ck_assert_uint_eq(g->table_used, g->nnodes);
-    ck_assert_msg(2 * g->table_used <= g->table_cap, "%zu nodes in %zu slots", g->table_used, g->table_cap);
+    ck_assert_msg(DAG_TABLE_MAX_LOAD_DEN * g->table_used <= DAG_TABLE_MAX_LOAD_NUM * g->table_cap,
+                  "%zu nodes in %zu slots", g->table_used, g->table_cap);
     size_t filled = 0;
     for (size_t i = 0; i < g->table_cap; i++)
         if (g->table[i].id1) {
@@ -169,6 +170,12 @@ START_TEST(test_intern_sizes) {
     static const size_t sizes[] = {0, 1, 2, 19, 20, 21, 511, 512, 513, 1023, 1024, 1025, 4097, 30001};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         intern_and_find(sizes[i]);
+    /* either side of the first four growths (graph_new's table has 1024
+     * slots) */
+    for (size_t cap = 1024; cap <= 8192; cap *= 2)
+        for (size_t n = cap * DAG_TABLE_MAX_LOAD_NUM / DAG_TABLE_MAX_LOAD_DEN - 1;
+             n <= cap * DAG_TABLE_MAX_LOAD_NUM / DAG_TABLE_MAX_LOAD_DEN + 1; n++)
+            intern_and_find(n);
 }
 END_TEST
 
