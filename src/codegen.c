@@ -1475,15 +1475,18 @@ static void mark_pulled(const Emitter *E, const Node *m, uint32_t before, unsign
     }
 }
 
+/* 8 bytes a slot: a match is verified exactly (same_flat), so 32 bits of
+ * hash only decide how many candidates are verified, and the products of
+ * one key stay in the order they were added whatever the table's size. */
 typedef struct FlatSlot {
-    uint64_t key;  /* hash of a product's flattened factors              */
+    uint32_t key;  /* hash of a product's flattened factors              */
     uint32_t node; /* 1 + its id, 0: empty                               */
 } FlatSlot;
 
 typedef struct CofactorScratch {
     FlatSlot *table; /* products by the hash of their flattened factors */
     size_t cap;
-    uint64_t *hash;  /* by id: the hash                                   */
+    uint32_t *hash;  /* by id: the hash                                   */
     uint16_t *size;  /* by id: flattened factors, at most COFACTOR_MAX + 1 */
     unsigned char *last; /* by id: 1 written with the outputs, 2 pulled   */
     const Node **stack;
@@ -1495,7 +1498,7 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
     Graph *g = E->g;
     FlatSlot *table = w->table;
     size_t cap = w->cap;
-    uint64_t *hash = w->hash;
+    uint32_t *hash = w->hash;
     uint16_t *size = w->size;
     unsigned char *last = w->last;
     const Node **stack = w->stack;
@@ -1511,12 +1514,12 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
         const Node *n = g->nodes[id];
         if (n->kind != EX_MUL || n->shape.rank != 0)
             continue;
-        uint64_t h = 0;
+        uint32_t h = 0;
         int c = 0;
         for (int i = 0; i < n->nargs; i++) {
             const Node *a = n->args[i];
             int nested = a->kind == EX_MUL && a->shape.rank == 0;
-            h += nested ? hash[a->id] : mix64(a->id);
+            h += nested ? hash[a->id] : (uint32_t)mix64(a->id);
             c += nested ? size[a->id] : 1;
             if (c > COFACTOR_MAX)
                 c = COFACTOR_MAX + 1;
@@ -1548,7 +1551,7 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
             int nested = f->kind == EX_MUL && f->shape.rank == 0;
             if (nested && !E->temp[f->id])
                 continue; /* f itself would take multiplications */
-            uint64_t key = hash[id] - (nested ? hash[f->id] : mix64(f->id));
+            uint32_t key = hash[id] - (nested ? hash[f->id] : (uint32_t)mix64(f->id));
             for (size_t s = (size_t)mix64(key) & (cap - 1); table[s].node; s = (s + 1) & (cap - 1)) {
                 const Node *m = g->nodes[table[s].node - 1];
                 if (table[s].key != key || m == b || last[m->id] == 1 || !same_flat(E, b, i, m, stack, touched))
@@ -1605,12 +1608,12 @@ static int plan_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t t
             nprod++;
     if (nprod < 2)
         return 0;
-    size_t cap = 16;
-    while (cap < 2 * nprod)
+    size_t cap = 16; /* at most 3/4 full */
+    while (3 * cap < 4 * nprod)
         cap *= 2;
     size_t nn = E->nn ? E->nn : 1;
     FlatSlot *table = calloc(cap, sizeof *table);
-    uint64_t *hash = calloc(nn, sizeof *hash);
+    uint32_t *hash = calloc(nn, sizeof *hash);
     uint16_t *size = calloc(nn, sizeof *size);
     unsigned char *last = calloc(nn, 1);
     const Node **stack = malloc(2 * (COFACTOR_MAX + 1) * sizeof *stack);
