@@ -161,13 +161,40 @@ static void check_table(const Graph *g) {
     ck_assert_uint_eq(young, g->young_used);
 }
 
-/* Builds n specifications, then finds every one again. */
-static void intern_and_find(size_t n) {
+/* Every one of the first n specifications is found again: by lookup and
+ * by interning (no new node), stored as given. */
+static void find_made(Graph *g, Node *const *made, size_t n) {
+    size_t before = g->nnodes;
+    for (size_t k = 0; k < n; k++) {
+        Spec s = spec_of(k, made);
+        ck_assert_msg(lookup_spec(g, &s) == made[k], "%zu nodes: specification %zu not found", before, k);
+        ck_assert_msg(intern_spec(g, &s) == made[k], "%zu nodes: specification %zu made twice", before, k);
+        /* stored as given */
+        ck_assert_int_eq(made[k]->kind, s.kind);
+        ck_assert_int_eq(made[k]->nargs, s.nargs);
+        ck_assert(shape_equal(made[k]->shape, s.shape));
+        for (int i = 0; i < s.nargs; i++)
+            ck_assert_ptr_eq(made[k]->args[i], s.args[i]);
+        if (s.kind == EX_CONST)
+            ck_assert(num_equal(made[k]->num[0], s.num));
+    }
+    ck_assert_uint_eq(g->nnodes, before);
+}
+
+/* Builds n specifications, then finds every one again; also at each of
+ * the node counts stops[0..nstops) on the way (ascending, below n). */
+static void intern_and_find_at(size_t n, const size_t *stops, int nstops) {
     Graph *g = graph_new();
     ck_assert_ptr_nonnull(g);
     Node **made = malloc((n ? n : 1) * sizeof *made);
     ck_assert_ptr_nonnull(made);
     for (size_t k = 0; k < n; k++) {
+        if (nstops > 0 && k == *stops) {
+            check_table(g);
+            find_made(g, made, k);
+            stops++;
+            nstops--;
+        }
         Spec s = spec_of(k, made);
         Node *old = lookup_spec(g, &s); /* every specification is new */
         ck_assert_msg(old == NULL, "n = %zu: specification %zu is node %u", n, k, old ? old->id : 0);
@@ -179,23 +206,13 @@ static void intern_and_find(size_t n) {
         ck_assert_uint_eq(g->nnodes, k + 1);
     }
     check_table(g);
-    for (size_t k = 0; k < n; k++) {
-        Spec s = spec_of(k, made);
-        ck_assert_msg(lookup_spec(g, &s) == made[k], "n = %zu: specification %zu not found", n, k);
-        ck_assert_msg(intern_spec(g, &s) == made[k], "n = %zu: specification %zu made twice", n, k);
-        /* stored as given */
-        ck_assert_int_eq(made[k]->kind, s.kind);
-        ck_assert_int_eq(made[k]->nargs, s.nargs);
-        ck_assert(shape_equal(made[k]->shape, s.shape));
-        for (int i = 0; i < s.nargs; i++)
-            ck_assert_ptr_eq(made[k]->args[i], s.args[i]);
-        if (s.kind == EX_CONST)
-            ck_assert(num_equal(made[k]->num[0], s.num));
-    }
+    find_made(g, made, n);
     ck_assert_uint_eq(g->nnodes, n);
     free(made);
     graph_free(g);
 }
+
+static void intern_and_find(size_t n) { intern_and_find_at(n, NULL, 0); }
 
 /* Sizes around the table's first growths and far past them. */
 START_TEST(test_intern_sizes) {
@@ -203,16 +220,19 @@ START_TEST(test_intern_sizes) {
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         intern_and_find(sizes[i]);
     /* either side of the first four growths (graph_new's table has 1024
-     * slots), of the young table's start and of its first two settlings */
-    size_t edges[7] = {0}, young = DAG_YOUNG_SLOTS * DAG_TABLE_MAX_LOAD_NUM / DAG_TABLE_MAX_LOAD_DEN;
+     * slots), of the young table's start and of its first two settlings:
+     * one graph, checked and searched at each of those counts */
+    size_t edges[7], stops[14], young = DAG_YOUNG_SLOTS * DAG_TABLE_MAX_LOAD_NUM / DAG_TABLE_MAX_LOAD_DEN;
     for (int i = 0; i < 4; i++)
         edges[i] = ((size_t)1024 << i) * DAG_TABLE_MAX_LOAD_NUM / DAG_TABLE_MAX_LOAD_DEN;
     edges[4] = DAG_YOUNG_SLOTS;
     edges[5] = DAG_YOUNG_SLOTS + young;
     edges[6] = DAG_YOUNG_SLOTS + 2 * young;
-    for (int i = 0; i < 7; i++)
-        for (size_t n = edges[i] - 1; n <= edges[i] + 1; n++)
-            intern_and_find(n);
+    for (int i = 0; i < 7; i++) {
+        stops[2 * i] = edges[i] - 1;
+        stops[2 * i + 1] = edges[i] + 1;
+    }
+    intern_and_find_at(edges[6] + 2, stops, 14);
 }
 END_TEST
 
