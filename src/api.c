@@ -91,11 +91,7 @@ char *api_strdup(const char *s) {
     return d;
 }
 
-char *api_take(StrBuf *sb) {
-    char *s = sb->failed ? NULL : api_strdup(sb_str(sb));
-    sb_free(sb);
-    return s;
-}
+char *api_take(StrBuf *sb) { return sb_take(sb); }
 
 /* --- compiling ------------------------------------------------------------------------ */
 

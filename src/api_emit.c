@@ -250,14 +250,8 @@ static const char generated_notice[] =
 /* The text of sb behind the notice, malloc'd (NULL when out of memory);
  * frees sb. */
 static char *take_noticed(StrBuf *sb) {
-    size_t n = sizeof generated_notice - 1, len = sb->failed ? 0 : strlen(sb_str(sb));
-    char *s = sb->failed ? NULL : malloc(n + len + 1);
-    if (s) {
-        memcpy(s, generated_notice, n);
-        memcpy(s + n, sb_str(sb), len + 1);
-    }
-    sb_free(sb);
-    return s;
+    sb_insert(sb, 0, generated_notice, sizeof generated_notice - 1);
+    return sb_take(sb);
 }
 
 SdStatus sd_emit_c(SdResult *r, const SdEmitOptions *o, SdEmitted *out) {

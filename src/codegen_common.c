@@ -29,6 +29,17 @@ const CodegenType *codegen_type(int use_float) { return &types[use_float ? 1 : 0
 void codegen_literal(StrBuf *sb, const CodegenType *t, double v) {
     char buf[64];
     double r = t->size == 4 ? (double)(float)v : v;
+    /* an integer below 10^digits (and 2^53) is what %g writes it as, its
+     * digits: written without printf's floating-point conversion, which
+     * costs a microsecond a literal in kernels of millions of them (-0
+     * is left to printf: its sign) */
+    if (fabs(r) < (t->digits >= 16 ? 9007199254740992.0 : pow(10, t->digits)) && r == (double)(long long)r &&
+        (r != 0 || !signbit(r))) {
+        sb_put_int(sb, (long long)r);
+        sb_puts(sb, ".0");
+        sb_puts(sb, t->suffix);
+        return;
+    }
     snprintf(buf, sizeof buf, "%.*g", t->digits, r);
     sb_puts(sb, buf);
     if (!strpbrk(buf, ".eEn"))

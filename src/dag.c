@@ -150,6 +150,7 @@ void graph_free(Graph *g) {
     free(g->vars);
     free(g->var_index);
     free(g->table);
+    free(g->young);
     free(g->nodes);
     free(g);
 }
@@ -194,18 +195,26 @@ static int payload_equal(const Node *n, const void *payload) {
     }
 }
 
+/* Doubles the table.  A slot's home is hash & (cap - 1), so an entry
+ * whose home was i goes home to i or i + cap: taking the old slots in
+ * order, from the start of a run of filled slots (just after an empty
+ * one), writes the new table in two nearly ascending streams: a cache
+ * miss per line of slots rather than one per entry. */
 static int grow_table(Graph *g) {
-    size_t cap = g->table_cap * 2;
+    size_t old = g->table_cap, cap = old * 2, start = 0;
     InternSlot *t = big_calloc(cap, sizeof *t);
     if (!t)
         return 0;
-    for (size_t i = 0; i < g->table_cap; i++) {
-        if (!g->table[i].id1)
+    while (start < old && g->table[start].id1)
+        start++;
+    for (size_t k = 0; k < old; k++) {
+        const InternSlot *s = &g->table[(start + k) & (old - 1)];
+        if (!s->id1)
             continue;
-        size_t j = g->table[i].hash & (cap - 1);
+        size_t j = s->hash & (cap - 1);
         while (t[j].id1)
             j = (j + 1) & (cap - 1);
-        t[j] = g->table[i];
+        t[j] = *s;
     }
     free(g->table);
     g->table = t;
@@ -213,13 +222,18 @@ static int grow_table(Graph *g) {
     return 1;
 }
 
-/* The slot of the node with this content, or of the empty slot where it
- * would go; *h receives its hash. */
-static size_t find_slot(const Graph *g, NodeKind kind, const void *payload, Node *const *args,
-                        int nargs, Shape shape, uint32_t *hash) {
-    uint32_t h = mix((uint32_t)kind * 0x85EBCA6Bu, payload_hash(kind, payload));
-    for (int i = 0; i < nargs; i++)
-        h = mix(h, args[i]->id);
+/* The hash of a node's content; *newest receives 1 + the highest id of
+ * its arguments (0 without arguments). */
+static uint32_t content_hash(NodeKind kind, const void *payload, Node *const *args, int nargs, Shape shape,
+                             uint32_t *newest) {
+    uint32_t h = mix((uint32_t)kind * 0x85EBCA6Bu, payload_hash(kind, payload)), top = 0;
+    for (int i = 0; i < nargs; i++) {
+        uint32_t id = args[i]->id;
+        h = mix(h, id);
+        if (id + 1 > top)
+            top = id + 1;
+    }
+    *newest = top;
     h = mix(h, (uint32_t)(shape.rank * 31 + shape.dim[0] * 7 + shape.dim[1]) ^
                    ((uint32_t)shape.dyn[0] << 16 | (uint32_t)shape.dyn[1] << 24));
     /* avalanche, so that the low bits used as the slot are well mixed */
@@ -228,24 +242,51 @@ static size_t find_slot(const Graph *g, NodeKind kind, const void *payload, Node
     h ^= h >> 13;
     h *= 0xC2B2AE35u;
     h ^= h >> 16;
-    *hash = h;
+    return h;
+}
 
-    size_t mask = g->table_cap - 1, j = h & mask;
-    for (; g->table[j].id1; j = (j + 1) & mask) {
-        if (g->table[j].hash != h)
-            continue;
-        const Node *n = g->nodes[g->table[j].id1 - 1];
-        if (n->kind != kind || n->nargs != nargs || !payload_equal(n, payload))
-            continue;
-        if (n->shape.rank != shape.rank || n->shape.dim[0] != shape.dim[0] ||
-            n->shape.dim[1] != shape.dim[1] || n->shape.dyn[0] != shape.dyn[0] ||
-            n->shape.dyn[1] != shape.dyn[1])
-            continue;
-        if (nargs && memcmp(n->args, args, (size_t)nargs * sizeof *args) != 0)
-            continue;
-        return j;
+/* Does node n have this content? */
+static int content_equal(const Node *n, NodeKind kind, const void *payload, Node *const *args, int nargs,
+                         Shape shape) {
+    return n->kind == kind && n->nargs == nargs && payload_equal(n, payload) && n->shape.rank == shape.rank &&
+           n->shape.dim[0] == shape.dim[0] && n->shape.dim[1] == shape.dim[1] &&
+           n->shape.dyn[0] == shape.dyn[0] && n->shape.dyn[1] == shape.dyn[1] &&
+           (!nargs || memcmp(n->args, args, (size_t)nargs * sizeof *args) == 0);
+}
+
+/* The slot of table t (cap slots) holding the node with content of hash h,
+ * or the empty slot where it would go. */
+static InternSlot *probe(const Graph *g, InternSlot *t, size_t cap, NodeKind kind, const void *payload,
+                         Node *const *args, int nargs, Shape shape, uint32_t h) {
+    size_t mask = cap - 1, j = h & mask;
+    for (; t[j].id1; j = (j + 1) & mask)
+        if (t[j].hash == h && content_equal(g->nodes[t[j].id1 - 1], kind, payload, args, nargs, shape))
+            break;
+    return &t[j];
+}
+
+/* The node with this content, or NULL; *where receives the empty slot a
+ * new node goes to (the young table's, when there is one).  Content with
+ * an argument newer than young_from is newer itself: only the young table
+ * can hold it. */
+static Node *find_node(const Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
+                       Shape shape, uint32_t *hash, InternSlot **where) {
+    uint32_t newest;
+    uint32_t h = content_hash(kind, payload, args, nargs, shape, &newest);
+    *hash = h;
+    if (g->young) {
+        InternSlot *s = probe(g, g->young, DAG_YOUNG_SLOTS, kind, payload, args, nargs, shape, h);
+        if (s->id1)
+            return g->nodes[s->id1 - 1];
+        *where = s;
+        if (newest > g->young_from)
+            return NULL;
+        s = probe(g, g->table, g->table_cap, kind, payload, args, nargs, shape, h);
+        return s->id1 ? g->nodes[s->id1 - 1] : NULL;
     }
-    return j;
+    InternSlot *s = probe(g, g->table, g->table_cap, kind, payload, args, nargs, shape, h);
+    *where = s;
+    return s->id1 ? g->nodes[s->id1 - 1] : NULL;
 }
 
 Node *dag_lookup(const Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
@@ -254,8 +295,32 @@ Node *dag_lookup(const Graph *g, NodeKind kind, const void *payload, Node *const
         if (!args[i])
             return NULL;
     uint32_t h;
-    size_t j = find_slot(g, kind, payload, args, nargs, shape, &h);
-    return g->table[j].id1 ? g->nodes[g->table[j].id1 - 1] : NULL;
+    InternSlot *where;
+    return find_node(g, kind, payload, args, nargs, shape, &h, &where);
+}
+
+/* Moves the young generation into the intern table (grown first so that
+ * it stays at most 3/4 full) and starts the next one at the next id.  The
+ * young slots are taken in order; their homes in the large table do not
+ * depend on one another, so the misses overlap. */
+static int settle_young(Graph *g) {
+    while ((g->table_used + g->young_used) * DAG_TABLE_MAX_LOAD_DEN > g->table_cap * DAG_TABLE_MAX_LOAD_NUM)
+        if (!grow_table(g))
+            return 0;
+    size_t mask = g->table_cap - 1;
+    for (size_t i = 0; i < DAG_YOUNG_SLOTS; i++) {
+        if (!g->young[i].id1)
+            continue;
+        size_t j = g->young[i].hash & mask;
+        while (g->table[j].id1)
+            j = (j + 1) & mask;
+        g->table[j] = g->young[i];
+    }
+    g->table_used += g->young_used;
+    memset(g->young, 0, DAG_YOUNG_SLOTS * sizeof *g->young);
+    g->young_used = 0;
+    g->young_from = (uint32_t)g->nnodes;
+    return 1;
 }
 
 Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
@@ -266,9 +331,10 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
         if (!args[i])
             return NULL;
     uint32_t h;
-    size_t j = find_slot(g, kind, payload, args, nargs, shape, &h);
-    if (g->table[j].id1)
-        return g->nodes[g->table[j].id1 - 1];
+    InternSlot *where;
+    Node *found = find_node(g, kind, payload, args, nargs, shape, &h, &where);
+    if (found)
+        return found;
 
     if (g->max_nodes && g->nnodes >= g->max_nodes) {
         g->failed = GRAPH_TOO_LARGE;
@@ -329,11 +395,23 @@ Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args
         memcpy(n->args, args, (size_t)nargs * sizeof *args);
     n->range = range_of_node(n); /* its arguments have theirs */
     g->nodes[g->nnodes++] = n;
-    g->table[j].hash = h;
-    g->table[j].id1 = n->id + 1;
-    if (++g->table_used * 2 > g->table_cap && !grow_table(g)) {
+    where->hash = h;
+    where->id1 = n->id + 1;
+    if (g->young) {
+        if (++g->young_used * DAG_TABLE_MAX_LOAD_DEN > DAG_YOUNG_SLOTS * DAG_TABLE_MAX_LOAD_NUM &&
+            !settle_young(g)) {
+            g->failed = 1;
+            return NULL;
+        }
+    } else if (++g->table_used * DAG_TABLE_MAX_LOAD_DEN > g->table_cap * DAG_TABLE_MAX_LOAD_NUM &&
+               !grow_table(g)) {
         g->failed = 1;
         return NULL;
+    } else if (g->nnodes >= DAG_YOUNG_SLOTS) {
+        /* large now: the next nodes are young (without the memory the
+         * graph stays with the one table) */
+        g->young = big_calloc(DAG_YOUNG_SLOTS, sizeof *g->young);
+        g->young_from = (uint32_t)g->nnodes;
     }
     return n;
 }

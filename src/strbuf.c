@@ -180,3 +180,37 @@ void sb_printf(StrBuf *sb, const char *fmt, ...) {
 }
 
 const char *sb_str(const StrBuf *sb) { return sb->data ? sb->data : ""; }
+
+void sb_insert(StrBuf *sb, size_t at, const char *s, size_t n) {
+    if (at > sb->len || !sb_reserve(sb, n))
+        return;
+    sb->data[sb->len] = '\0'; /* when nothing was appended yet */
+    memmove(sb->data + at + n, sb->data + at, sb->len - at + 1); /* with the NUL */
+    memcpy(sb->data + at, s, n);
+    sb->len += n;
+}
+
+void sb_append_take(StrBuf *dst, StrBuf *src) {
+    if (dst->len == 0 && !dst->failed) {
+        StrBuf t = *dst;
+        *dst = *src;
+        *src = t;
+    } else {
+        sb_putn(dst, sb_str(src), src->len);
+        if (src->failed)
+            dst->failed = 1;
+    }
+    sb_free(src);
+}
+
+char *sb_take(StrBuf *sb) {
+    char *s = NULL;
+    if (!sb->failed) {
+        if (!sb->data)
+            sb_putn(sb, "", 0);
+        s = sb->data;
+        sb->data = NULL;
+    }
+    sb_free(sb);
+    return s;
+}

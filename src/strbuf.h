@@ -33,5 +33,16 @@ void sb_printf(StrBuf *sb, const char *fmt, ...);
 void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap);
 /* The contents, "" when empty. */
 const char *sb_str(const StrBuf *sb);
+/* Inserts n bytes at position at (at most len), moving what follows: a
+ * kernel's prologue, known only once its body is written, goes before
+ * the body without a copy of the body. */
+void sb_insert(StrBuf *sb, size_t at, const char *s, size_t n);
+/* Appends src to dst and empties src; when dst is empty, src's memory is
+ * handed over instead of copied. */
+void sb_append_take(StrBuf *dst, StrBuf *src);
+/* The contents as a malloc'd string the caller frees (NULL when sb has
+ * failed or out of memory); empties sb.  The memory is handed over, not
+ * copied: the text of a large kernel is held once. */
+char *sb_take(StrBuf *sb);
 
 #endif

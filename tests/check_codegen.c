@@ -551,6 +551,38 @@ START_TEST(test_float_constants) {
 }
 END_TEST
 
+/* codegen_literal writes what "%.*g" (17 digits, 9 for float) writes, with
+ * ".0" when that looks like an integer, and the type's suffix: swept over
+ * the integers it writes without printf (near 0, powers of two and ten,
+ * the edges 10^9 for float and 2^53, either side of each) and the values
+ * around them it leaves to printf (-0, halves, huge, tiny, infinite). */
+START_TEST(test_literal_forms) {
+    double base[] = {0, 1, 2, 3, 7, 10, 99, 255, 1000, 65535, 1e6, 16777216, 1e8, 999999999, 1e9, 1e10,
+                     4294967296.0, 1e15, 4503599627370496.0, 9007199254740991.0, 9007199254740992.0, 1e16,
+                     1e17, 1e22, 1e300, 0.5, 0.1, 1e-300, 5e-324, INFINITY};
+    for (int use_float = 0; use_float < 2; use_float++) {
+        const CodegenType *t = codegen_type(use_float);
+        for (size_t i = 0; i < sizeof base / sizeof *base; i++)
+            for (int step = -2; step <= 2; step++)
+                for (int sign = -1; sign <= 1; sign += 2) {
+                    double v = sign * (base[i] + step * (base[i] >= 1e17 ? base[i] * 1e-15 : 1));
+                    if (step == 0 && base[i] == 0)
+                        v = sign < 0 ? -0.0 : 0.0;
+                    char want[80], buf[64];
+                    double r = use_float ? (double)(float)v : v;
+                    snprintf(buf, sizeof buf, "%.*g", t->digits, r);
+                    snprintf(want, sizeof want, "%s%s%s", buf, strpbrk(buf, ".eEn") ? "" : ".0", t->suffix);
+                    StrBuf sb;
+                    sb_init(&sb);
+                    codegen_literal(&sb, t, v);
+                    ck_assert_msg(!sb.failed && strcmp(sb_str(&sb), want) == 0, "%s of %.17g: %s, want %s",
+                                  t->name, v, sb_str(&sb), want);
+                    sb_free(&sb);
+                }
+    }
+}
+END_TEST
+
 /* --- text in comments ---------------------------------------------------------------- */
 
 /* Random text, rich in what breaks comments, through codegen_comment:
@@ -969,6 +1001,7 @@ Suite *codegen_suite(void) {
     tcase_add_test(tc, test_names_of_this_c_library);
     tcase_add_loop_test(tc, test_float_constants, 0, (int)(sizeof float_constants / sizeof *float_constants));
     tcase_add_test(tc, test_comment_text);
+    tcase_add_test(tc, test_literal_forms);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,7 +11,8 @@
  * of specifications that vary one field at a time; each test sweeps the
  * number of nodes and, after building, interns and looks up every
  * specification again: same pointers, no new node, and the table's
- * bookkeeping (a power of two, at most half full, one slot per node).
+ * bookkeeping (a power of two, at most 3/4 full, one slot per node; the
+ * young generation in its own table).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -111,30 +112,89 @@ static Node *lookup_spec(const Graph *g, const Spec *s) {
     return dag_lookup(g, s->kind, payload, s->args, s->nargs, s->shape);
 }
 
-/* The table's bookkeeping: a power of two, at most half full, one slot
- * per node, each slot's hash the one its node's content gives (the node
- * is found from it). */
+/* The slots of both tables that hold nodes, in a new array (*m of them). */
+static InternSlot *filled_slots(const Graph *g, size_t *m) {
+    InternSlot *slots = malloc((g->nnodes ? g->nnodes : 1) * sizeof *slots);
+    ck_assert_ptr_nonnull(slots);
+    *m = 0;
+    for (size_t i = 0; i < g->table_cap; i++)
+        if (g->table[i].id1) {
+            ck_assert_uint_lt(*m, g->nnodes);
+            slots[(*m)++] = g->table[i];
+        }
+    for (size_t i = 0; g->young && i < DAG_YOUNG_SLOTS; i++)
+        if (g->young[i].id1) {
+            ck_assert_uint_lt(*m, g->nnodes);
+            slots[(*m)++] = g->young[i];
+        }
+    return slots;
+}
+
+/* The tables' bookkeeping: the intern table a power of two, at most 3/4
+ * full, with the nodes older than young_from; the young table (from
+ * DAG_YOUNG_SLOTS nodes on) at most 3/4 full with the others; one slot
+ * per node. */
 static void check_table(const Graph *g) {
     ck_assert_msg(g->table_cap >= 2 && (g->table_cap & (g->table_cap - 1)) == 0, "capacity %zu",
                   g->table_cap);
-    ck_assert_uint_eq(g->table_used, g->nnodes);
-    ck_assert_msg(2 * g->table_used <= g->table_cap, "%zu nodes in %zu slots", g->table_used, g->table_cap);
-    size_t filled = 0;
+    ck_assert_msg(DAG_TABLE_MAX_LOAD_DEN * g->table_used <= DAG_TABLE_MAX_LOAD_NUM * g->table_cap,
+                  "%zu nodes in %zu slots", g->table_used, g->table_cap);
+    ck_assert_msg(DAG_TABLE_MAX_LOAD_DEN * g->young_used <= DAG_TABLE_MAX_LOAD_NUM * DAG_YOUNG_SLOTS,
+                  "%zu young nodes", g->young_used);
+    ck_assert_uint_eq(g->table_used + g->young_used, g->nnodes);
+    ck_assert_msg((g->young != NULL) == (g->nnodes >= DAG_YOUNG_SLOTS), "%zu nodes, young table %p",
+                  g->nnodes, (void *)g->young);
+    size_t filled = 0, young = 0;
     for (size_t i = 0; i < g->table_cap; i++)
         if (g->table[i].id1) {
             filled++;
             ck_assert_uint_le(g->table[i].id1, g->nnodes);
+            ck_assert(!g->young || g->table[i].id1 - 1 < g->young_from);
         }
-    ck_assert_uint_eq(filled, g->nnodes);
+    for (size_t i = 0; g->young && i < DAG_YOUNG_SLOTS; i++)
+        if (g->young[i].id1) {
+            young++;
+            ck_assert_uint_le(g->young[i].id1, g->nnodes);
+            ck_assert_uint_ge(g->young[i].id1 - 1, g->young_from);
+        }
+    ck_assert_uint_eq(filled, g->table_used);
+    ck_assert_uint_eq(young, g->young_used);
 }
 
-/* Builds n specifications, then finds every one again. */
-static void intern_and_find(size_t n) {
+/* Every one of the first n specifications is found again: by lookup and
+ * by interning (no new node), stored as given. */
+static void find_made(Graph *g, Node *const *made, size_t n) {
+    size_t before = g->nnodes;
+    for (size_t k = 0; k < n; k++) {
+        Spec s = spec_of(k, made);
+        ck_assert_msg(lookup_spec(g, &s) == made[k], "%zu nodes: specification %zu not found", before, k);
+        ck_assert_msg(intern_spec(g, &s) == made[k], "%zu nodes: specification %zu made twice", before, k);
+        /* stored as given */
+        ck_assert_int_eq(made[k]->kind, s.kind);
+        ck_assert_int_eq(made[k]->nargs, s.nargs);
+        ck_assert(shape_equal(made[k]->shape, s.shape));
+        for (int i = 0; i < s.nargs; i++)
+            ck_assert_ptr_eq(made[k]->args[i], s.args[i]);
+        if (s.kind == EX_CONST)
+            ck_assert(num_equal(made[k]->num[0], s.num));
+    }
+    ck_assert_uint_eq(g->nnodes, before);
+}
+
+/* Builds n specifications, then finds every one again; also at each of
+ * the node counts stops[0..nstops) on the way (ascending, below n). */
+static void intern_and_find_at(size_t n, const size_t *stops, int nstops) {
     Graph *g = graph_new();
     ck_assert_ptr_nonnull(g);
     Node **made = malloc((n ? n : 1) * sizeof *made);
     ck_assert_ptr_nonnull(made);
     for (size_t k = 0; k < n; k++) {
+        if (nstops > 0 && k == *stops) {
+            check_table(g);
+            find_made(g, made, k);
+            stops++;
+            nstops--;
+        }
         Spec s = spec_of(k, made);
         Node *old = lookup_spec(g, &s); /* every specification is new */
         ck_assert_msg(old == NULL, "n = %zu: specification %zu is node %u", n, k, old ? old->id : 0);
@@ -146,29 +206,33 @@ static void intern_and_find(size_t n) {
         ck_assert_uint_eq(g->nnodes, k + 1);
     }
     check_table(g);
-    for (size_t k = 0; k < n; k++) {
-        Spec s = spec_of(k, made);
-        ck_assert_msg(lookup_spec(g, &s) == made[k], "n = %zu: specification %zu not found", n, k);
-        ck_assert_msg(intern_spec(g, &s) == made[k], "n = %zu: specification %zu made twice", n, k);
-        /* stored as given */
-        ck_assert_int_eq(made[k]->kind, s.kind);
-        ck_assert_int_eq(made[k]->nargs, s.nargs);
-        ck_assert(shape_equal(made[k]->shape, s.shape));
-        for (int i = 0; i < s.nargs; i++)
-            ck_assert_ptr_eq(made[k]->args[i], s.args[i]);
-        if (s.kind == EX_CONST)
-            ck_assert(num_equal(made[k]->num[0], s.num));
-    }
+    find_made(g, made, n);
     ck_assert_uint_eq(g->nnodes, n);
     free(made);
     graph_free(g);
 }
+
+static void intern_and_find(size_t n) { intern_and_find_at(n, NULL, 0); }
 
 /* Sizes around the table's first growths and far past them. */
 START_TEST(test_intern_sizes) {
     static const size_t sizes[] = {0, 1, 2, 19, 20, 21, 511, 512, 513, 1023, 1024, 1025, 4097, 30001};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         intern_and_find(sizes[i]);
+    /* either side of the first four growths (graph_new's table has 1024
+     * slots), of the young table's start and of its first two settlings:
+     * one graph, checked and searched at each of those counts */
+    size_t edges[7], stops[14], young = DAG_YOUNG_SLOTS * DAG_TABLE_MAX_LOAD_NUM / DAG_TABLE_MAX_LOAD_DEN;
+    for (int i = 0; i < 4; i++)
+        edges[i] = ((size_t)1024 << i) * DAG_TABLE_MAX_LOAD_NUM / DAG_TABLE_MAX_LOAD_DEN;
+    edges[4] = DAG_YOUNG_SLOTS;
+    edges[5] = DAG_YOUNG_SLOTS + young;
+    edges[6] = DAG_YOUNG_SLOTS + 2 * young;
+    for (int i = 0; i < 7; i++) {
+        stops[2 * i] = edges[i] - 1;
+        stops[2 * i + 1] = edges[i] + 1;
+    }
+    intern_and_find_at(edges[6] + 2, stops, 14);
 }
 END_TEST
 
@@ -187,12 +251,8 @@ START_TEST(test_intern_many_and_equal_hashes) {
     }
     check_table(g);
     /* the pairs of nodes with equal hashes: sort the slots by hash */
-    size_t m = 0;
-    InternSlot *slots = malloc(g->nnodes * sizeof *slots);
-    ck_assert_ptr_nonnull(slots);
-    for (size_t i = 0; i < g->table_cap; i++)
-        if (g->table[i].id1)
-            slots[m++] = g->table[i];
+    size_t m;
+    InternSlot *slots = filled_slots(g, &m);
     /* counting sort would do; a plain insertion into buckets by the top
      * bits keeps this short */
     size_t nb = 1 << 16, pairs = 0;
@@ -278,6 +338,52 @@ START_TEST(test_intern_one_field_apart) {
 }
 END_TEST
 
+/* Content of the sweep below: k even, a sum of two old variables (it may
+ * be in either table); k odd, the product of the node made for k - 1 and
+ * a variable (an argument as young as the node, when made). */
+static Node *intern_generation_node(Graph *g, Node *const *vars, Node *const *made, size_t k) {
+    Node *ab[2] = {k % 2 ? made[k - 1] : vars[k], vars[k + 7]};
+    return dag_intern(g, k % 2 ? EX_MUL : EX_ADD, NULL, ab, 2, shape_scalar);
+}
+
+/* Content made while its generation is young is found again (by
+ * dag_intern and dag_lookup, same node, no new one) while it is young,
+ * after it has settled into the intern table, and after later
+ * generations have: swept over where the young table stands. */
+START_TEST(test_intern_generations) {
+    enum { NVARS = DAG_YOUNG_SLOTS + 64, NMADE = 2000 };
+    Graph *g = graph_new();
+    ck_assert_ptr_nonnull(g);
+    Node **vars = malloc(NVARS * sizeof *vars), **made = malloc(NMADE * sizeof *made);
+    ck_assert_ptr_nonnull(vars);
+    ck_assert_ptr_nonnull(made);
+    for (int i = 0; i < NVARS; i++)
+        ck_assert_ptr_nonnull(vars[i] = dag_intern(g, EX_VAR, &i, NULL, 0, shape_scalar));
+    check_table(g);
+    for (size_t k = 0; k < NMADE; k++)
+        ck_assert_ptr_nonnull(made[k] = intern_generation_node(g, vars, made, k));
+    int payload = NVARS;
+    for (int round = 0; round < 6; round++) {
+        size_t n = g->nnodes;
+        for (size_t k = 0; k < NMADE; k++) {
+            ck_assert_ptr_eq(intern_generation_node(g, vars, made, k), made[k]);
+            Node *ab[2] = {k % 2 ? made[k - 1] : vars[k], vars[k + 7]};
+            ck_assert_ptr_eq(dag_lookup(g, k % 2 ? EX_MUL : EX_ADD, NULL, ab, 2, shape_scalar), made[k]);
+        }
+        ck_assert_uint_eq(g->nnodes, n);
+        check_table(g);
+        /* on to another point of the young table's life: a part of a
+         * generation, up to more than two */
+        size_t more = (size_t)DAG_YOUNG_SLOTS * (size_t)(round + 1) / 4;
+        for (size_t i = 0; i < more; i++, payload++)
+            ck_assert_ptr_nonnull(dag_intern(g, EX_VAR, &payload, NULL, 0, shape_scalar));
+    }
+    free(vars);
+    free(made);
+    graph_free(g);
+}
+END_TEST
+
 Suite *dag_suite(void); /* called by tests/runner.c */
 
 Suite *dag_suite(void) {
@@ -287,6 +393,7 @@ Suite *dag_suite(void) {
     tcase_add_test(tc, test_intern_sizes);
     tcase_add_test(tc, test_intern_many_and_equal_hashes);
     tcase_add_test(tc, test_intern_one_field_apart);
+    tcase_add_test(tc, test_intern_generations);
     suite_add_tcase(s, tc);
     return s;
 }

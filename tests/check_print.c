@@ -334,6 +334,73 @@ START_TEST(test_strbuf_put_int_as_lld) {
 }
 END_TEST
 
+/* sb_insert, sb_append_take and sb_take against the same text built by
+ * plain appends: inserts at the start, the middle and the end of buffers
+ * never written, empty, and filled to either side of a growth, of texts
+ * of every length up to past a growth; appends onto an empty and a
+ * filled buffer (the memory handed over, or copied); a failed buffer
+ * stays failed and gives NULL. */
+START_TEST(test_strbuf_insert_and_take) {
+    const size_t fills[] = {0, 1, 10, 62, 63, 64, 65, 1000};
+    const size_t lens[] = {0, 1, 2, 63, 64, 65, 300};
+    char text[1400], piece[400];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < sizeof piece; i++)
+        piece[i] = (char)('A' + i % 26);
+    for (size_t f = 0; f < sizeof fills / sizeof *fills; f++)
+        for (size_t l = 0; l < sizeof lens / sizeof *lens; l++)
+            for (int where = 0; where < 3; where++) {
+                size_t n = fills[f], m = lens[l], at = where == 0 ? 0 : where == 1 ? n / 2 : n;
+                StrBuf sb, want;
+                sb_init(&sb);
+                sb_init(&want);
+                if (n)
+                    sb_putn(&sb, text, n);
+                sb_insert(&sb, at, piece, m);
+                sb_putn(&want, text, at);
+                sb_putn(&want, piece, m);
+                sb_putn(&want, text + at, n - at);
+                ck_assert_uint_eq(sb.len, n + m);
+                ck_assert_str_eq(sb_str(&sb), sb_str(&want));
+                /* onto an empty buffer (handed over) and a filled one */
+                StrBuf dst;
+                sb_init(&dst);
+                if (where == 2)
+                    sb_puts(&dst, "head:");
+                sb_append_take(&dst, &sb);
+                ck_assert_uint_eq(sb.len, 0);
+                ck_assert_ptr_null(sb.data);
+                ck_assert_str_eq(sb_str(&dst) + (where == 2 ? 5 : 0), sb_str(&want));
+                char *s = sb_take(&dst);
+                ck_assert_ptr_nonnull(s);
+                ck_assert_str_eq(s + (where == 2 ? 5 : 0), sb_str(&want));
+                ck_assert_ptr_null(dst.data);
+                free(s);
+                sb_free(&want);
+            }
+    /* never written: "" */
+    StrBuf sb;
+    sb_init(&sb);
+    char *s = sb_take(&sb);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s, "");
+    free(s);
+    /* failed: insert does nothing, the failure passes on, take gives NULL */
+    sb_init(&sb);
+    sb_puts(&sb, "abc");
+    sb.failed = 1;
+    sb_insert(&sb, 0, "x", 1);
+    ck_assert_uint_eq(sb.len, 3);
+    StrBuf dst;
+    sb_init(&dst);
+    sb_puts(&dst, "d");
+    sb_append_take(&dst, &sb);
+    ck_assert_int_eq(dst.failed, 1);
+    ck_assert_ptr_null(sb_take(&dst));
+}
+END_TEST
+
 Suite *print_suite(void) {
     Suite *s = suite_create("print");
     TCase *tc = tcase_create("infix");
@@ -359,6 +426,7 @@ Suite *print_suite(void) {
     tc = tcase_create("sink");
     tcase_add_test(tc, test_strbuf_printf_as_snprintf);
     tcase_add_test(tc, test_strbuf_put_int_as_lld);
+    tcase_add_test(tc, test_strbuf_insert_and_take);
     suite_add_tcase(s, tc);
     return s;
 }
