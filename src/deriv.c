@@ -476,11 +476,12 @@ static Node *adjoint_term(Graph *g, Node *n, int k, Node *adj, Node *partial) {
          * product constructor call that would find the node it was given */
         c = adj;
         if (g->check_refusals) {
-            g->refusals_wrong += dag_mul(g, adj, partial) != c;
+            g->refusals_wrong += dag_mul(g, adj, partial) != dag_lazy_build(g, c);
             g->refusals++;
         }
     } else {
-        c = dag_mul(g, adj, partial);
+        /* not built unless kept whole (see dag_mul_lazy) */
+        c = dag_mul_lazy(g, (Node *[]){adj, partial}, 2);
     }
     if (n->args[k]->shape.rank == 0 && n->shape.rank > 0)
         c = dag_sum(g, c);
@@ -515,10 +516,10 @@ static Node *product_adjoint(Graph *g, Node *n, int k, Node *adj) {
     Node *partial = dag_lookup(g, EX_MUL, NULL, f + 1, m - 1, shape_scalar);
     if (partial && dag_is_shared(g, partial))
         return NULL;
-    Node *r = dag_mul_n(g, f, m);
+    Node *r = dag_mul_lazy(g, f, m);
     if (g->check_refusals) {
         Node *usual = dag_mul(g, adj, product_except(g, n, k));
-        g->refusals_wrong += usual != r;
+        g->refusals_wrong += usual != dag_lazy_build(g, r);
         g->refusals++;
     }
     return r;
@@ -728,7 +729,7 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
     int *head = malloc((n0 ? n0 : 1) * sizeof *head);
     Node **adj = calloc(n0 ? n0 : 1, sizeof *adj);
     Contrib *pool = NULL;
-    Node **terms = NULL;
+    Node **terms = NULL, *held = NULL; /* held: an adjoint not built, owned here */
     int pool_n = 0, pool_cap = 0, terms_cap = 0, status = 0;
     if (!mark || !dep || !head || !adj || !root) {
         g->failed = GRAPH_OUT_OF_MEMORY;
@@ -753,16 +754,19 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
 
 #define PUSH(target, val)                                                                          \
     do {                                                                                           \
+        Node *v_ = (val);                                                                          \
         if (pool_n == pool_cap) {                                                                  \
-            pool_cap = pool_cap ? pool_cap * 2 : 256;                                              \
-            Contrib *p_ = realloc(pool, (size_t)pool_cap * sizeof *p_);                            \
+            int cap_ = pool_cap ? pool_cap * 2 : 256;                                              \
+            Contrib *p_ = realloc(pool, (size_t)cap_ * sizeof *p_);                                \
             if (!p_) {                                                                             \
                 g->failed = GRAPH_OUT_OF_MEMORY;                                                   \
+                dag_lazy_free(v_);                                                                 \
                 break;                                                                             \
             }                                                                                      \
             pool = p_;                                                                             \
+            pool_cap = cap_;                                                                       \
         }                                                                                          \
-        pool[pool_n].value = (val);                                                                \
+        pool[pool_n].value = v_;                                                                   \
         pool[pool_n].next = head[(target)];                                                        \
         head[(target)] = pool_n++;                                                                 \
     } while (0)
@@ -785,19 +789,37 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
                 terms = t;
             }
             terms[nt++] = pool[c].value;
+            pool[c].value = NULL; /* the terms own it now */
         }
         if (g->failed)
             break;
-        Node *a = nt == 1 ? terms[0] : gather_scatters(g, terms, nt);
-        if (!a)
-            a = dag_add_n(g, terms, nt);
-        if (!a || dag_is_zero(a))
-            continue;
-        adj[id] = a;
         Node *n = g->nodes[id];
         int ndep = 0;
         for (int k = 0; k < n->nargs; k++)
             ndep += dep[n->args[k]->id];
+        /* the contributions are products not built where the sum takes
+         * them apart (dag_mul_lazy); a single one stays unbuilt while it
+         * is only passed on, to one argument of an elementwise node,
+         * else it is built: a variable's adjoint is a result, a shared
+         * one is pinned, tensor rules take nodes */
+        Node *a;
+        if (nt == 1) {
+            a = terms[0];
+            if (dag_is_lazy(a) && !(ndep == 1 && is_elementwise(n) && n->shape.rank == 0))
+                a = dag_lazy_build(g, a);
+            else
+                terms[0] = NULL;
+        } else {
+            a = gather_scatters(g, terms, nt);
+            if (!a)
+                a = dag_add_n(g, terms, nt);
+        }
+        for (int i = 0; i < nt; i++)
+            dag_lazy_free(terms[i]);
+        held = a && dag_is_lazy(a) ? a : NULL;
+        if (!a || dag_is_zero(a))
+            continue;
+        adj[id] = held ? NULL : a;
         if (ndep >= 2)
             dag_pin(g, a); /* reused by every argument's contribution */
         if (!scratch_fit(g, &sc, n->nargs))
@@ -815,8 +837,12 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
                 Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k, opt);
                 c = adjoint_term(g, n, k, a, p);
             }
+            if (c == held)
+                held = NULL; /* passed on as it is (adj(n) * 1) */
             PUSH(arg->id, c);
         }
+        dag_lazy_free(held);
+        held = NULL;
     }
 #undef PUSH
     for (int i = 0; i < nvars; i++) {
@@ -828,6 +854,10 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
     if (g->failed)
         status = -1;
 done:
+    /* what a failure left: contributions not built and not used */
+    dag_lazy_free(held);
+    for (int i = 0; i < pool_n; i++)
+        dag_lazy_free(pool[i].value);
     free(mark);
     free(dep);
     free(head);
