@@ -101,7 +101,16 @@ static Node *sqrt_of(Graph *g, Node *u) { return dag_pow(g, u, dag_num(g, num_ra
 
 static Node *pi_node(Graph *g) { return dag_call(g, BI_PI, NULL, 0); }
 
-static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
+/* The product a b that ends a partial's rule: unbuilt (dag_mul_lazy) when
+ * the caller multiplies the partial into an adjoint at once (lazy), as
+ * reverse mode does: the product it is multiplied into opens it, and
+ * built it would be a node nobody uses (2 u for u^2, -sin(u) for cos(u),
+ * sigmoid(u) (1 - sigmoid(u)) for sigmoid(u)). */
+static Node *last_mul(Graph *g, int lazy, Node *a, Node *b) {
+    return lazy ? dag_mul_lazy(g, (Node *[]){a, b}, 2) : dag_mul(g, a, b);
+}
+
+static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt, int lazy) {
     Node *u = n->args[0];
     Node *one = dag_int(g, 1);
     switch ((Builtin)n->u.fn) {
@@ -118,7 +127,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case BI_SIN: /* d sin(u) = cos(u) du */
         return dag_call1(g, BI_COS, u);
     case BI_COS: /* d cos(u) = -sin(u) du */
-        return dag_neg(g, dag_call1(g, BI_SIN, u));
+        return last_mul(g, lazy, dag_int(g, -1), dag_call1(g, BI_SIN, u));
     case BI_TAN: /* d tan(u) = (1 + tan(u)^2) du */
         return dag_add(g, one, dag_pow(g, n, dag_int(g, 2)));
     case BI_ASIN: /* d asin(u) = du / sqrt(1 - u^2) */
@@ -135,7 +144,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case BI_TANH: /* d tanh(u) = (1 - tanh(u)^2) du */
         return dag_sub(g, one, dag_pow(g, n, dag_int(g, 2)));
     case BI_SIGMOID: /* d sigmoid(u) = sigmoid(u) (1 - sigmoid(u)) du */
-        return dag_mul(g, n, dag_sub(g, one, n));
+        return last_mul(g, lazy, n, dag_sub(g, one, n));
     case BI_SOFTPLUS: /* d log(1 + e^u) = sigmoid(u) du */
         return dag_call1(g, BI_SIGMOID, u);
     case BI_RELU: /* d relu(u) = step(u) du, relu'(0) = kink */
@@ -170,7 +179,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
             return step_at(g, u, dag_int(g, 0));
         return step_at(g, dag_neg(g, u), one);
     case BI_SEC: /* d sec(u) = sec(u) tan(u) du */
-        return dag_mul(g, n, dag_call1(g, BI_TAN, u));
+        return last_mul(g, lazy, n, dag_call1(g, BI_TAN, u));
     case BI_CSC: /* d csc(u) = -csc(u) cot(u) du */
         return dag_neg(g, dag_mul(g, n, dag_call1(g, BI_COT, u)));
     case BI_COT: /* d cot(u) = -csc(u)^2 du (= -(1 + cot(u)^2) du) */
@@ -214,7 +223,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case BI_CBRT: /* d cbrt(u) = du / (3 cbrt(u)^2) */
         return dag_pow(g, dag_mul(g, dag_int(g, 3), dag_pow(g, n, dag_int(g, 2))), dag_int(g, -1));
     case BI_EXP2: /* d 2^u = 2^u ln(2) du */
-        return dag_mul(g, n, dag_call1(g, BI_LOG, dag_int(g, 2)));
+        return last_mul(g, lazy, n, dag_call1(g, BI_LOG, dag_int(g, 2)));
     case BI_EXPM1: /* d (e^u - 1) = e^u du */
         return dag_call1(g, BI_EXP, u);
     case BI_LOG1P: /* d ln(1 + u) = du / (1 + u) */
@@ -298,7 +307,10 @@ static int constant_sign(const Node *b) {
     return v < 0 ? -1 : v == 0 ? 0 : v > 0 ? 1 : 2;
 }
 
-Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
+/* deriv_partial; lazy: its last product may be unbuilt (last_mul), for a
+ * caller that multiplies it into another product at once and frees it
+ * (dag_lazy_free). */
+static Node *partial_of(Graph *g, Node *n, int k, const DerivOptions *opt, int lazy) {
     switch ((NodeKind)n->kind) {
     case EX_ADD: /* d(a + b) = da + db */
         return dag_int(g, 1);
@@ -307,7 +319,7 @@ Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case EX_POW: {
         Node *b = n->args[0], *e = n->args[1];
         if (k == 0) /* d(b^e)/db = e b^(e-1): no logarithm, so b < 0 is fine */
-            return dag_mul(g, e, dag_pow(g, b, dag_sub(g, e, dag_int(g, 1))));
+            return last_mul(g, lazy, e, dag_pow(g, b, dag_sub(g, e, dag_int(g, 1))));
         /* d(b^e)/de = b^e ln(b), but ln(b) of a constant b <= 0 is no
          * number (and 1^e is already 1):
          *   b = 0: 0^e is 0 for every e > 0 (1 at e = 0, a jump as in step;
@@ -319,10 +331,10 @@ Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
         int sign = constant_sign(b);
         if (sign == 0)
             return dag_int(g, 0);
-        return dag_mul(g, n, dag_call1(g, BI_LOG, sign < 0 ? dag_neg(g, b) : b));
+        return last_mul(g, lazy, n, dag_call1(g, BI_LOG, sign < 0 ? dag_neg(g, b) : b));
     }
     case EX_CALL:
-        return call_partial(g, n, k, opt);
+        return call_partial(g, n, k, opt, lazy);
     case EX_CONST:
     case EX_VAR:
     CASE_TENSOR_KINDS: /* not elementwise: see tensor_adjoint, tensor_tangent */
@@ -331,6 +343,8 @@ Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     }
     return dag_int(g, 0);
 }
+
+Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) { return partial_of(g, n, k, opt, 0); }
 
 static int is_elementwise(const Node *n) { return n->kind <= EX_CALL; }
 
@@ -834,8 +848,10 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
                 continue;
             Node *c = sc.part[k] ? NULL : product_adjoint(g, n, k, a);
             if (!c) {
-                Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k, opt);
+                Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : partial_of(g, n, k, opt, 1);
                 c = adjoint_term(g, n, k, a, p);
+                if (c != p)
+                    dag_lazy_free(p); /* opened by the contribution */
             }
             if (c == held)
                 held = NULL; /* passed on as it is (adj(n) * 1) */

@@ -22,8 +22,10 @@
  *     (the logistic map built 10 per step and kept 3, then 6; now 3), and
  *     for plain products at most twice the nodes the gradient keeps.
  *
- * The contributions adj(n) dn/da themselves are products not built
- * (dag_mul_lazy) where the sum that collects them takes them apart:
+ * The contributions adj(n) dn/da themselves, and the partials dn/da that
+ * end in a product (2 u for u^2, -sin(u) for cos(u)), are products not
+ * built (dag_mul_lazy) where the product or sum they go into takes them
+ * apart:
  *
  *   - the same sums: for random lists of products (coefficients, powers,
  *     small sums, functions, products of products), the sum and the
@@ -257,17 +259,20 @@ static const StepCase step_cases[] = {
     {"l = r*l*(1 - l)", "x, r", 4},             /* (10, 7), 4 kept */
     {"l = 2*a*b*l*(1 - l)", "x, a, b", 4},      /* (17, 9), 4 kept */
     {"l = a*l*(1 - l)*(1 + l)", "x, a", 15},    /* (20, 16), 6 kept */
-    {"l = -3*l*l*(2 - l)", "x", 15},            /* (22, 19), 5 kept */
+    {"l = -3*l*l*(2 - l)", "x", 14},            /* (22, 19), 5 kept */
     {"l = -2*sin(l)*l*(3 - l)", "x", 24},       /* (35, 28), 6 kept */
     {"l = l*(1 - l) + a*l", "x, a", 4},         /* (4, 4), 4 kept  */
     {"l = sin(l) + cos(l)", "x", 3},            /* (5), 3 kept     */
+    {"l = cos(l)*a", "x, a", 3},                /* (5), 3 kept     */
+    {"l = sigmoid(a*l)", "x, a", 4},            /* (6), 4 kept     */
+    {"l = l^2 - a", "x, a", 1},                 /* (2), 1 kept     */
     {"l = exp(-l)*l + 2*l", "x", 3},            /* (7), 3 kept     */
-    {"l = l*l - a", "x, a", 2},                 /* (2), 1 kept     */
+    {"l = l*l - a", "x, a", 1},                 /* (2), 1 kept     */
     {"l = 3*l - l*a*b", "x, a, b", 3},          /* (3), 3 kept     */
     {"l = tanh(a*l + b)", "x, a, b", 5},        /* (6), 5 kept     */
-    {"l = sigmoid(l)*(1 - sigmoid(l))*c + l", "x, c", 8}, /* (12), 6 kept */
-    {"l = l/(1 + l*l)", "x", 6},                /* (10), 4 kept    */
-    {"l = a*l - b*l^3", "x, a, b", 6},          /* (7), 5 kept     */
+    {"l = sigmoid(l)*(1 - sigmoid(l))*c + l", "x, c", 7}, /* (12), 6 kept */
+    {"l = l/(1 + l*l)", "x", 4},                /* (10), 4 kept    */
+    {"l = a*l - b*l^3", "x, a, b", 5},          /* (7), 5 kept     */
 };
 
 /* Nodes built by reverse mode on `repeat n { body }`, and those of them
