@@ -1246,6 +1246,14 @@ static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
 static int cancels_with(const Node *p, Node *const *factors, int n, int self) {
     if (p->kind != EX_MUL)
         return 0;
+    /* opposite signs need a negative exponent on one side: most products
+     * (a chain of shared adjoints, l_k of a repeat) have none, and then
+     * comparing every pair of factors is work for nothing */
+    int negative = has_negative_power(p);
+    for (int j = 0; j < n && !negative; j++)
+        negative = j != self && factors[j] && factors[j] != p && has_negative_power(factors[j]);
+    if (!negative)
+        return 0;
     for (int j = 0; j < n; j++) {
         if (j == self || !factors[j] || factors[j] == p)
             continue;
