@@ -380,6 +380,21 @@ Node *dag_mul_n(Graph *g, Node *const *factors, int n);
 Node *dag_call(Graph *g, Builtin fn, Node *const *args, int nargs);
 Node *dag_call1(Graph *g, Builtin fn, Node *a);
 
+/* Products not built (simplify.c): dag_mul_lazy returns dag_mul_n's
+ * result, except that a new product of at most 8 scalar operands is given
+ * as its operand list in a node outside the graph (dag_is_lazy: no id, not
+ * interned), which the caller frees with dag_lazy_free once it has been
+ * used.  Such a node may be an operand of dag_mul_n, dag_mul, dag_add_n
+ * and dag_mul_lazy only; they read it as the product it stands for and
+ * build it only where it is kept whole (dag_lazy_build: the product,
+ * built).  Reverse mode's contributions adj(n) dn/da are mostly taken
+ * apart by the sum that collects them: built lazily, they cost no node. */
+#define DAG_LAZY_ID UINT32_MAX
+static inline int dag_is_lazy(const Node *n) { return n->id == DAG_LAZY_ID; }
+Node *dag_mul_lazy(Graph *g, Node *const *factors, int n);
+Node *dag_lazy_build(Graph *g, Node *n);
+void dag_lazy_free(Node *n);
+
 /* --- tensor constructors (tensor.c): shapes are checked by lowering; a
  * mismatch here is a programming error and gives NULL ---------------------- */
 extern const Shape shape_scalar;

@@ -101,7 +101,16 @@ static Node *sqrt_of(Graph *g, Node *u) { return dag_pow(g, u, dag_num(g, num_ra
 
 static Node *pi_node(Graph *g) { return dag_call(g, BI_PI, NULL, 0); }
 
-static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
+/* The product a b that ends a partial's rule: unbuilt (dag_mul_lazy) when
+ * the caller multiplies the partial into an adjoint at once (lazy), as
+ * reverse mode does: the product it is multiplied into opens it, and
+ * built it would be a node nobody uses (2 u for u^2, -sin(u) for cos(u),
+ * sigmoid(u) (1 - sigmoid(u)) for sigmoid(u)). */
+static Node *last_mul(Graph *g, int lazy, Node *a, Node *b) {
+    return lazy ? dag_mul_lazy(g, (Node *[]){a, b}, 2) : dag_mul(g, a, b);
+}
+
+static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt, int lazy) {
     Node *u = n->args[0];
     Node *one = dag_int(g, 1);
     switch ((Builtin)n->u.fn) {
@@ -118,7 +127,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case BI_SIN: /* d sin(u) = cos(u) du */
         return dag_call1(g, BI_COS, u);
     case BI_COS: /* d cos(u) = -sin(u) du */
-        return dag_neg(g, dag_call1(g, BI_SIN, u));
+        return last_mul(g, lazy, dag_int(g, -1), dag_call1(g, BI_SIN, u));
     case BI_TAN: /* d tan(u) = (1 + tan(u)^2) du */
         return dag_add(g, one, dag_pow(g, n, dag_int(g, 2)));
     case BI_ASIN: /* d asin(u) = du / sqrt(1 - u^2) */
@@ -135,7 +144,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case BI_TANH: /* d tanh(u) = (1 - tanh(u)^2) du */
         return dag_sub(g, one, dag_pow(g, n, dag_int(g, 2)));
     case BI_SIGMOID: /* d sigmoid(u) = sigmoid(u) (1 - sigmoid(u)) du */
-        return dag_mul(g, n, dag_sub(g, one, n));
+        return last_mul(g, lazy, n, dag_sub(g, one, n));
     case BI_SOFTPLUS: /* d log(1 + e^u) = sigmoid(u) du */
         return dag_call1(g, BI_SIGMOID, u);
     case BI_RELU: /* d relu(u) = step(u) du, relu'(0) = kink */
@@ -170,7 +179,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
             return step_at(g, u, dag_int(g, 0));
         return step_at(g, dag_neg(g, u), one);
     case BI_SEC: /* d sec(u) = sec(u) tan(u) du */
-        return dag_mul(g, n, dag_call1(g, BI_TAN, u));
+        return last_mul(g, lazy, n, dag_call1(g, BI_TAN, u));
     case BI_CSC: /* d csc(u) = -csc(u) cot(u) du */
         return dag_neg(g, dag_mul(g, n, dag_call1(g, BI_COT, u)));
     case BI_COT: /* d cot(u) = -csc(u)^2 du (= -(1 + cot(u)^2) du) */
@@ -214,7 +223,7 @@ static Node *call_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case BI_CBRT: /* d cbrt(u) = du / (3 cbrt(u)^2) */
         return dag_pow(g, dag_mul(g, dag_int(g, 3), dag_pow(g, n, dag_int(g, 2))), dag_int(g, -1));
     case BI_EXP2: /* d 2^u = 2^u ln(2) du */
-        return dag_mul(g, n, dag_call1(g, BI_LOG, dag_int(g, 2)));
+        return last_mul(g, lazy, n, dag_call1(g, BI_LOG, dag_int(g, 2)));
     case BI_EXPM1: /* d (e^u - 1) = e^u du */
         return dag_call1(g, BI_EXP, u);
     case BI_LOG1P: /* d ln(1 + u) = du / (1 + u) */
@@ -298,7 +307,10 @@ static int constant_sign(const Node *b) {
     return v < 0 ? -1 : v == 0 ? 0 : v > 0 ? 1 : 2;
 }
 
-Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
+/* deriv_partial; lazy: its last product may be unbuilt (last_mul), for a
+ * caller that multiplies it into another product at once and frees it
+ * (dag_lazy_free). */
+static Node *partial_of(Graph *g, Node *n, int k, const DerivOptions *opt, int lazy) {
     switch ((NodeKind)n->kind) {
     case EX_ADD: /* d(a + b) = da + db */
         return dag_int(g, 1);
@@ -307,7 +319,7 @@ Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     case EX_POW: {
         Node *b = n->args[0], *e = n->args[1];
         if (k == 0) /* d(b^e)/db = e b^(e-1): no logarithm, so b < 0 is fine */
-            return dag_mul(g, e, dag_pow(g, b, dag_sub(g, e, dag_int(g, 1))));
+            return last_mul(g, lazy, e, dag_pow(g, b, dag_sub(g, e, dag_int(g, 1))));
         /* d(b^e)/de = b^e ln(b), but ln(b) of a constant b <= 0 is no
          * number (and 1^e is already 1):
          *   b = 0: 0^e is 0 for every e > 0 (1 at e = 0, a jump as in step;
@@ -319,10 +331,10 @@ Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
         int sign = constant_sign(b);
         if (sign == 0)
             return dag_int(g, 0);
-        return dag_mul(g, n, dag_call1(g, BI_LOG, sign < 0 ? dag_neg(g, b) : b));
+        return last_mul(g, lazy, n, dag_call1(g, BI_LOG, sign < 0 ? dag_neg(g, b) : b));
     }
     case EX_CALL:
-        return call_partial(g, n, k, opt);
+        return call_partial(g, n, k, opt, lazy);
     case EX_CONST:
     case EX_VAR:
     CASE_TENSOR_KINDS: /* not elementwise: see tensor_adjoint, tensor_tangent */
@@ -331,6 +343,8 @@ Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) {
     }
     return dag_int(g, 0);
 }
+
+Node *deriv_partial(Graph *g, Node *n, int k, const DerivOptions *opt) { return partial_of(g, n, k, opt, 0); }
 
 static int is_elementwise(const Node *n) { return n->kind <= EX_CALL; }
 
@@ -476,11 +490,12 @@ static Node *adjoint_term(Graph *g, Node *n, int k, Node *adj, Node *partial) {
          * product constructor call that would find the node it was given */
         c = adj;
         if (g->check_refusals) {
-            g->refusals_wrong += dag_mul(g, adj, partial) != c;
+            g->refusals_wrong += dag_mul(g, adj, partial) != dag_lazy_build(g, c);
             g->refusals++;
         }
     } else {
-        c = dag_mul(g, adj, partial);
+        /* not built unless kept whole (see dag_mul_lazy) */
+        c = dag_mul_lazy(g, (Node *[]){adj, partial}, 2);
     }
     if (n->args[k]->shape.rank == 0 && n->shape.rank > 0)
         c = dag_sum(g, c);
@@ -515,10 +530,10 @@ static Node *product_adjoint(Graph *g, Node *n, int k, Node *adj) {
     Node *partial = dag_lookup(g, EX_MUL, NULL, f + 1, m - 1, shape_scalar);
     if (partial && dag_is_shared(g, partial))
         return NULL;
-    Node *r = dag_mul_n(g, f, m);
+    Node *r = dag_mul_lazy(g, f, m);
     if (g->check_refusals) {
         Node *usual = dag_mul(g, adj, product_except(g, n, k));
-        g->refusals_wrong += usual != r;
+        g->refusals_wrong += usual != dag_lazy_build(g, r);
         g->refusals++;
     }
     return r;
@@ -728,7 +743,7 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
     int *head = malloc((n0 ? n0 : 1) * sizeof *head);
     Node **adj = calloc(n0 ? n0 : 1, sizeof *adj);
     Contrib *pool = NULL;
-    Node **terms = NULL;
+    Node **terms = NULL, *held = NULL; /* held: an adjoint not built, owned here */
     int pool_n = 0, pool_cap = 0, terms_cap = 0, status = 0;
     if (!mark || !dep || !head || !adj || !root) {
         g->failed = GRAPH_OUT_OF_MEMORY;
@@ -753,16 +768,19 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
 
 #define PUSH(target, val)                                                                          \
     do {                                                                                           \
+        Node *v_ = (val);                                                                          \
         if (pool_n == pool_cap) {                                                                  \
-            pool_cap = pool_cap ? pool_cap * 2 : 256;                                              \
-            Contrib *p_ = realloc(pool, (size_t)pool_cap * sizeof *p_);                            \
+            int cap_ = pool_cap ? pool_cap * 2 : 256;                                              \
+            Contrib *p_ = realloc(pool, (size_t)cap_ * sizeof *p_);                                \
             if (!p_) {                                                                             \
                 g->failed = GRAPH_OUT_OF_MEMORY;                                                   \
+                dag_lazy_free(v_);                                                                 \
                 break;                                                                             \
             }                                                                                      \
             pool = p_;                                                                             \
+            pool_cap = cap_;                                                                       \
         }                                                                                          \
-        pool[pool_n].value = (val);                                                                \
+        pool[pool_n].value = v_;                                                                   \
         pool[pool_n].next = head[(target)];                                                        \
         head[(target)] = pool_n++;                                                                 \
     } while (0)
@@ -785,19 +803,37 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
                 terms = t;
             }
             terms[nt++] = pool[c].value;
+            pool[c].value = NULL; /* the terms own it now */
         }
         if (g->failed)
             break;
-        Node *a = nt == 1 ? terms[0] : gather_scatters(g, terms, nt);
-        if (!a)
-            a = dag_add_n(g, terms, nt);
-        if (!a || dag_is_zero(a))
-            continue;
-        adj[id] = a;
         Node *n = g->nodes[id];
         int ndep = 0;
         for (int k = 0; k < n->nargs; k++)
             ndep += dep[n->args[k]->id];
+        /* the contributions are products not built where the sum takes
+         * them apart (dag_mul_lazy); a single one stays unbuilt while it
+         * is only passed on, to one argument of an elementwise node,
+         * else it is built: a variable's adjoint is a result, a shared
+         * one is pinned, tensor rules take nodes */
+        Node *a;
+        if (nt == 1) {
+            a = terms[0];
+            if (dag_is_lazy(a) && !(ndep == 1 && is_elementwise(n) && n->shape.rank == 0))
+                a = dag_lazy_build(g, a);
+            else
+                terms[0] = NULL;
+        } else {
+            a = gather_scatters(g, terms, nt);
+            if (!a)
+                a = dag_add_n(g, terms, nt);
+        }
+        for (int i = 0; i < nt; i++)
+            dag_lazy_free(terms[i]);
+        held = a && dag_is_lazy(a) ? a : NULL;
+        if (!a || dag_is_zero(a))
+            continue;
+        adj[id] = held ? NULL : a;
         if (ndep >= 2)
             dag_pin(g, a); /* reused by every argument's contribution */
         if (!scratch_fit(g, &sc, n->nargs))
@@ -812,11 +848,17 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
                 continue;
             Node *c = sc.part[k] ? NULL : product_adjoint(g, n, k, a);
             if (!c) {
-                Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : deriv_partial(g, n, k, opt);
+                Node *p = !is_elementwise(n) ? NULL : sc.part[k] ? sc.part[k] : partial_of(g, n, k, opt, 1);
                 c = adjoint_term(g, n, k, a, p);
+                if (c != p)
+                    dag_lazy_free(p); /* opened by the contribution */
             }
+            if (c == held)
+                held = NULL; /* passed on as it is (adj(n) * 1) */
             PUSH(arg->id, c);
         }
+        dag_lazy_free(held);
+        held = NULL;
     }
 #undef PUSH
     for (int i = 0; i < nvars; i++) {
@@ -828,6 +870,10 @@ static int reverse_pass(Graph *g, Node *root, const int *vars, int nvars, const 
     if (g->failed)
         status = -1;
 done:
+    /* what a failure left: contributions not built and not used */
+    dag_lazy_free(held);
+    for (int i = 0; i < pool_n; i++)
+        dag_lazy_free(pool[i].value);
     free(mark);
     free(dep);
     free(head);

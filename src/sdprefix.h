@@ -140,12 +140,15 @@
 #define dag_intern sd_dag_intern
 #define dag_is_num sd_dag_is_num
 #define dag_is_zero sd_dag_is_zero
+#define dag_lazy_build sd_dag_lazy_build
+#define dag_lazy_free sd_dag_lazy_free
 #define dag_logsumexp sd_dag_logsumexp
 #define dag_lookup sd_dag_lookup
 #define dag_mark_cone sd_dag_mark_cone
 #define dag_mark_reachable sd_dag_mark_reachable
 #define dag_matmul sd_dag_matmul
 #define dag_mul sd_dag_mul
+#define dag_mul_lazy sd_dag_mul_lazy
 #define dag_mul_n sd_dag_mul_n
 #define dag_neg sd_dag_neg
 #define dag_num sd_dag_num

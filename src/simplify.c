@@ -263,6 +263,10 @@ static Node *scaled_term(Graph *g, Num num, Node *base) {
 static Node *split_coefficient(Graph *g, Node *t, Num *coef, int *lazy) {
     *coef = num_int(1);
     *lazy = 0;
+    if (dag_is_lazy(t) && t->args[0]->kind != EX_CONST) {
+        *lazy = 1; /* a product not built (dag_mul_lazy): all factors */
+        return NULL;
+    }
     if (t->kind != EX_MUL || t->args[0]->kind != EX_CONST)
         return t;
     *coef = t->args[0]->num[0];
@@ -278,9 +282,11 @@ static Num own_coefficient(const Node *t) {
     return t->kind == EX_MUL && t->args[0]->kind == EX_CONST ? t->args[0]->num[0] : num_int(1);
 }
 
-/* The factors of a base not built yet (Term.base NULL). */
-static int lazy_nfactors(const Term *t) { return t->whole->nargs - 1; }
-static Node *const *lazy_factors(const Term *t) { return t->whole->args + 1; }
+/* The factors of a base not built yet (Term.base NULL): the term's
+ * factors after its coefficient (a term not built itself, dag_is_lazy,
+ * may have none). */
+static int lazy_nfactors(const Term *t) { return t->whole->nargs - (t->whole->args[0]->kind == EX_CONST); }
+static Node *const *lazy_factors(const Term *t) { return t->whole->args + (t->whole->args[0]->kind == EX_CONST); }
 
 /* Compares the factor lists of two bases not built yet (by length, then
  * by the factors' ids). */
@@ -351,7 +357,7 @@ static Node *scaled_lazy(Graph *g, Num num, Term *t) {
     for (int i = 0; i < nf && plain; i++)
         plain = f[i]->kind != EX_MUL; /* cancels_with looks at the operand list */
     if (num_equal(num, own_coefficient(t->whole))) {
-        r = t->whole;
+        r = dag_lazy_build(g, t->whole);
     } else if (nf > FLATTEN_MAX && !num_is_one(num)) {
         /* written out flat, as scaled_term does */
         Node **args = malloc(((size_t)nf + 1) * sizeof *args);
@@ -392,11 +398,12 @@ static Node *term_node(Graph *g, Term *t) {
         return scaled_lazy(g, t->num, t);
     if (!t->whole || !num_equal(t->num, own_coefficient(t->whole)))
         return scaled_term(g, t->num, t->base);
+    Node *whole = dag_lazy_build(g, t->whole);
     if (g->check_refusals) {
-        g->refusals_wrong += scaled_term(g, t->num, t->base) != t->whole;
+        g->refusals_wrong += scaled_term(g, t->num, t->base) != whole;
         g->refusals++;
     }
-    return t->whole;
+    return whole;
 }
 
 /* A factor as base^exponent with a constant exponent (x is x^1). */
@@ -407,6 +414,21 @@ static Node *split_power(Node *f, Num *exponent) {
     }
     *exponent = num_int(1);
     return f;
+}
+
+/* The sum or product of the operands as they are, for constants that do
+ * not fold (each operand built: see dag_mul_lazy). */
+static Node *as_written(Graph *g, NodeKind kind, Node *const *terms, int n, Shape shape) {
+    Node **t = malloc((size_t)n * sizeof *t);
+    if (!t) {
+        g->failed = 1;
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        t[i] = dag_lazy_build(g, terms[i]);
+    Node *r = dag_intern(g, kind, NULL, t, n, shape);
+    free(t);
+    return r;
 }
 
 /* ===================================================================== sums */
@@ -1048,7 +1070,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
                         /* no room to keep one more apart: the sum as is,
                          * rather than a constant lost */
                         tv_free(&tv);
-                        return dag_intern(g, EX_ADD, NULL, terms, n, scalar);
+                        return as_written(g, EX_ADD, terms, n, scalar);
                     }
                     extra_constants[nextra++] = dag_mul(g, dag_num(g, scale), s); /* overflow */
                     continue;
@@ -1061,7 +1083,7 @@ static Node *build_sum(Graph *g, Node *const *terms, int n, int factor_out) {
             Node *base = split_coefficient(g, s, &coef, &lazy);
             if (num_mul(coef, scale, &coef) != NUM_OK) {
                 tv_free(&tv);
-                return intern_ew(g, EX_ADD, NULL, terms, n); /* not foldable: as is */
+                return as_written(g, EX_ADD, terms, n, broadcast_shape(terms, n)); /* not foldable: as is */
             }
             tv_push(&tv, base, coef);
             /* (c times a product too large to open is written out flat by
@@ -1224,6 +1246,14 @@ static int emit_power(Graph *g, Node *b, Num s, Domain need, Node **out) {
 static int cancels_with(const Node *p, Node *const *factors, int n, int self) {
     if (p->kind != EX_MUL)
         return 0;
+    /* opposite signs need a negative exponent on one side: most products
+     * (a chain of shared adjoints, l_k of a repeat) have none, and then
+     * comparing every pair of factors is work for nothing */
+    int negative = has_negative_power(p);
+    for (int j = 0; j < n && !negative; j++)
+        negative = j != self && factors[j] && factors[j] != p && has_negative_power(factors[j]);
+    if (!negative)
+        return 0;
     for (int j = 0; j < n; j++) {
         if (j == self || !factors[j] || factors[j] == p)
             continue;
@@ -1294,10 +1324,14 @@ static Node *distribute_to_cancel(Graph *g, Num coef, Node **f, int nf) {
 }
 
 static Node *build_product(Graph *g, Node *const *factors, int n, int distribute);
+static Node *lazy_product(Graph *g, Node *constant, Node **rest, int n);
 
 /* distribute: 0 for the product factor_out_common makes, which must not
  * be distributed back into the sum it came from (where the domain rule
- * keeps x * x^-1 apart, the two undid each other for ever) */
+ * keeps x * x^-1 apart, the two undid each other for ever); 1 otherwise;
+ * MUL_LAZY added: a new product of a few factors is given unbuilt
+ * (dag_mul_lazy) */
+#define MUL_LAZY 2
 static Node *mul_n(Graph *g, Node *const *factors, int n, int distribute) {
     Node *buf[8], **heap;
     Shape s;
@@ -1505,7 +1539,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
                 tv_free(&tv);
                 if (stack != stack_small)
                     free(stack);
-                return dag_intern(g, EX_MUL, NULL, factors, n, scalar);
+                return as_written(g, EX_MUL, factors, n, scalar);
             }
             continue;
         }
@@ -1610,6 +1644,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         result = dag_num(g, coef);
     } else if (nout == 1 && nodd == 0 && num_is_one(coef)) {
         result = out[0];
+    } else if ((distribute & MUL_LAZY) && nodd == 0) {
+        result = lazy_product(g, num_is_one(coef) ? NULL : dag_num(g, coef), out, nout);
     } else {
         for (int i = 0; i < nodd; i++)
             out[nout++] = odd_constants[i];
@@ -1618,6 +1654,78 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
     if (out != out_small)
         free(out);
     return result;
+}
+
+/* ======================================================= products not built
+ * Reverse mode passes adj(n) dn/da_k to argument a_k, and the sum that
+ * collects a value's contributions takes most of these products apart
+ * again (to collect and factor them): built as nodes, they were half of
+ * the nodes reverse mode made (the logistic map's step built 6 and kept
+ * 3).  dag_mul_lazy gives such a product as its operand list only, in a
+ * node of its own outside the graph (dag_is_lazy), which the sum
+ * constructor and the product constructor read as the product would have
+ * been and build only where it is kept as it is. */
+
+/* The product c * rest (c may be NULL), with the operand list intern_nary
+ * would give it: the node when it exists, else the list in a node of its
+ * own (dag_is_lazy; the caller frees it).  A list longer than a product
+ * that is always opened (flattenable) is built. */
+static Node *lazy_product(Graph *g, Node *constant, Node **rest, int n) {
+    int k = 0;
+    Node *args[FLATTEN_MAX];
+    if (g->failed)
+        return NULL;
+    if (n + (constant != NULL) > FLATTEN_MAX)
+        return intern_nary(g, EX_MUL, constant, rest, n);
+    if (n > 1)
+        sort_small(rest, (size_t)n, sizeof *rest, node_by_id);
+    if (constant)
+        args[k++] = constant;
+    memcpy(args + k, rest, (size_t)n * sizeof *rest);
+    k += n;
+    Node *r = dag_lookup(g, EX_MUL, NULL, args, k, scalar);
+    if (r)
+        return r;
+    static const Num not_a_constant = {0, 0, 0, 0.0};
+    r = malloc(sizeof *r + (size_t)k * sizeof *args);
+    if (!r) {
+        g->failed = GRAPH_OUT_OF_MEMORY;
+        return NULL;
+    }
+    memset(r, 0, sizeof *r);
+    r->id = DAG_LAZY_ID;
+    r->kind = EX_MUL;
+    r->nargs = k;
+    r->shape = scalar;
+    r->num = &not_a_constant;
+    memcpy(r->args, args, (size_t)k * sizeof *args);
+    r->range = range_of_node(r);
+    return r;
+}
+
+Node *dag_mul_lazy(Graph *g, Node *const *factors, int n) {
+    for (int i = 0; i < n; i++)
+        if (!factors[i] || factors[i]->shape.rank > 0)
+            return dag_mul_n(g, factors, n); /* scalars only */
+    Node *r = build_product(g, factors, n, 1 | MUL_LAZY);
+    if (g->check_refusals && r) {
+        /* tests: the product built the usual way must be this list */
+        Node *usual = build_product(g, factors, n, 1);
+        g->refusals_wrong += dag_lazy_build(g, r) != usual;
+        g->refusals++;
+    }
+    return r;
+}
+
+Node *dag_lazy_build(Graph *g, Node *n) {
+    if (!n || !dag_is_lazy(n))
+        return n;
+    return intern_ew(g, EX_MUL, NULL, n->args, n->nargs);
+}
+
+void dag_lazy_free(Node *n) {
+    if (n && dag_is_lazy(n))
+        free(n);
 }
 
 /* =================================================================== powers */

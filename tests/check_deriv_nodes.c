@@ -19,8 +19,21 @@
  *     differences;
  *   - fewer nodes: for a table of repeat bodies, the derivative nodes
  *     built per step of the loop stay at what the new construction builds
- *     (the logistic map built 10 per step and kept 3; now 6), and for
- *     plain products at most twice the nodes the gradient keeps.
+ *     (the logistic map built 10 per step and kept 3, then 6; now 3), and
+ *     for plain products at most twice the nodes the gradient keeps.
+ *
+ * The contributions adj(n) dn/da themselves, and the partials dn/da that
+ * end in a product (2 u for u^2, -sin(u) for cos(u)), are products not
+ * built (dag_mul_lazy) where the product or sum they go into takes them
+ * apart:
+ *
+ *   - the same sums: for random lists of products (coefficients, powers,
+ *     small sums, functions, products of products), the sum and the
+ *     product of the unbuilt products print as, and have the values of,
+ *     those of the built ones (each in a graph of its own);
+ *   - the same gradients: check_refusals compares every unbuilt product
+ *     with the product built the usual way, and the repeat bodies'
+ *     gradients agree with central differences.
  */
 #include <math.h>
 #include <stdint.h>
@@ -31,6 +44,7 @@
 #include "dag.h"
 #include "deriv.h"
 #include "eval.h"
+#include "print.h"
 #include "strbuf.h"
 #include "testutil.h"
 
@@ -128,6 +142,111 @@ START_TEST(test_reverse_builds_the_same_nodes) {
 }
 END_TEST
 
+/* The atoms of the lazy-product test, the same nodes in the same order in
+ * every graph: x, y, z and forms a factor of a contribution takes. */
+enum { NATOMS = 14 };
+
+static void lazy_atoms(Graph *g, Node **atom) {
+    Node *x = graph_var_node(g, graph_add_var(g, "x", VAR_PARAM, shape_scalar));
+    Node *y = graph_var_node(g, graph_add_var(g, "y", VAR_PARAM, shape_scalar));
+    Node *z = graph_var_node(g, graph_add_var(g, "z", VAR_PARAM, shape_scalar));
+    Node *one = dag_int(g, 1);
+    atom[0] = x;
+    atom[1] = y;
+    atom[2] = z;
+    atom[3] = dag_int(g, 4);
+    atom[4] = dag_int(g, -3);
+    atom[5] = dag_num(g, num_rat(-1, 2));
+    atom[6] = dag_sub(g, one, x);                     /* a small sum            */
+    atom[7] = dag_pow(g, y, dag_int(g, 2));           /* a power                */
+    atom[8] = dag_pow(g, x, dag_int(g, -1));          /* cancels with x         */
+    atom[9] = dag_call1(g, BI_SIN, z);
+    atom[10] = dag_mul(g, x, y);                      /* a product, opened      */
+    atom[11] = dag_mul(g, dag_int(g, 2), z);          /* c * u                  */
+    atom[12] = dag_add(g, x, dag_mul(g, dag_int(g, -1), y)); /* x - y          */
+    atom[13] = dag_mul(g, x, dag_call1(g, BI_EXP, y));
+    dag_pin(g, atom[13]); /* shared: one factor */
+}
+
+/* Builds, from the choices in pick[], terms[0..nt) (products of atoms;
+ * lazy: unbuilt, dag_mul_lazy), their sum and the product of the first
+ * two with one more atom; prints the two into out. */
+static void lazy_build(Graph *g, int lazy, const int *pick, int nt, StrBuf *out, double *values, size_t *size) {
+    Node *atom[NATOMS], *terms[6], *f[5];
+    lazy_atoms(g, atom);
+    int p = 0;
+    for (int i = 0; i < nt; i++) {
+        int nf = 1 + pick[p++];
+        for (int j = 0; j < nf; j++)
+            f[j] = atom[pick[p++]];
+        terms[i] = lazy ? dag_mul_lazy(g, f, nf) : dag_mul_n(g, f, nf);
+        ck_assert_ptr_nonnull(terms[i]);
+    }
+    Node *prod = dag_mul_n(g, (Node *[]){terms[0], terms[1], atom[pick[p++]]}, 3);
+    Node *sum = dag_add_n(g, terms, nt);
+    ck_assert_ptr_nonnull(sum);
+    ck_assert_ptr_nonnull(prod);
+    ck_assert(!dag_is_lazy(sum) || lazy); /* a sum of one unbuilt product may be it */
+    Node *roots[2] = {dag_lazy_build(g, sum), dag_lazy_build(g, prod)};
+    for (int i = 0; i < nt; i++)
+        dag_lazy_free(terms[i]);
+    if (sum != roots[0])
+        dag_lazy_free(sum);
+    if (prod != roots[1])
+        dag_lazy_free(prod);
+    for (int i = 0; i < 2; i++) {
+        print_expr(out, g, roots[i], PRINT_INFIX);
+        sb_putc(out, '\n');
+    }
+    *size = dag_count(g, roots, 2);
+    const double pt[3] = {0.7, -1.3, 0.4};
+    for (int i = 0; i < 2; i++)
+        values[i] = eval_node(g, roots[i], pt);
+}
+
+START_TEST(test_lazy_products_sum_as_built) {
+    uint32_t s = 11;
+    int unbuilt = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        int pick[64], p = 0, nt = 2 + (int)(lcg(&s) % 4);
+        for (int i = 0; i < nt; i++) {
+            int nf = 1 + (int)(lcg(&s) % 5);
+            pick[p++] = nf - 1;
+            for (int j = 0; j < nf; j++)
+                pick[p++] = (int)(lcg(&s) % NATOMS);
+        }
+        pick[p++] = (int)(lcg(&s) % NATOMS);
+        StrBuf a, b;
+        sb_init(&a);
+        sb_init(&b);
+        double va[2], vb[2];
+        size_t sa, sb;
+        Graph *ga = graph_new(), *gb = graph_new();
+        ck_assert_ptr_nonnull(ga);
+        ck_assert_ptr_nonnull(gb);
+        lazy_build(ga, 1, pick, nt, &a, va, &sa);
+        lazy_build(gb, 0, pick, nt, &b, vb, &sb);
+        /* the same terms and factors, in the same number of nodes; the
+         * order of the terms may differ (see below) */
+        ck_assert_msg(sa == sb && strlen(sb_str(&a)) == strlen(sb_str(&b)), "unbuilt:\n%sbuilt:\n%s", sb_str(&a),
+                      sb_str(&b));
+        /* equal up to rounding: a product built later has a later id,
+         * and the operands of a sum are ordered by id */
+        for (int i = 0; i < 2; i++)
+            ck_assert_msg(fabs(va[i] - vb[i]) <= 1e-13 * fmax(1.0, fabs(vb[i])) || (isnan(va[i]) && isnan(vb[i])),
+                          "%s: %.17g, built %.17g", sb_str(&b), va[i], vb[i]);
+        unbuilt += ga->nnodes < gb->nnodes;
+        graph_free(ga);
+        graph_free(gb);
+        sb_free(&a);
+        sb_free(&b);
+    }
+    /* the unbuilt products saved nodes (in about a quarter of these
+     * trials: the others keep every product whole) */
+    ck_assert_int_gt(unbuilt, 80);
+}
+END_TEST
+
 typedef struct StepCase {
     const char *body; /* one step of `repeat n { ... }` on l             */
     const char *vars; /* its parameters, comma-separated                 */
@@ -136,18 +255,31 @@ typedef struct StepCase {
 } StepCase;
 
 static const StepCase step_cases[] = {
-    {"l = 4*l*(1 - l)", "x", 6},               /* (10), 3 kept */
-    {"l = r*l*(1 - l)", "x, r", 7},            /* (10), 4 kept */
-    {"l = 2*a*b*l*(1 - l)", "x, a, b", 9},     /* (17), 4 kept */
-    {"l = a*l*(1 - l)*(1 + l)", "x, a", 16},   /* (20), 6 kept */
-    {"l = -3*l*l*(2 - l)", "x", 19},           /* (22), 5 kept */
-    {"l = -2*sin(l)*l*(3 - l)", "x", 28},      /* (35), 6 kept */
-    {"l = l*(1 - l) + a*l", "x, a", 4},        /* (4), 4 kept  */
+    {"l = 4*l*(1 - l)", "x", 3},                /* (10, 6), 3 kept */
+    {"l = r*l*(1 - l)", "x, r", 4},             /* (10, 7), 4 kept */
+    {"l = 2*a*b*l*(1 - l)", "x, a, b", 4},      /* (17, 9), 4 kept */
+    {"l = a*l*(1 - l)*(1 + l)", "x, a", 15},    /* (20, 16), 6 kept */
+    {"l = -3*l*l*(2 - l)", "x", 14},            /* (22, 19), 5 kept */
+    {"l = -2*sin(l)*l*(3 - l)", "x", 24},       /* (35, 28), 6 kept */
+    {"l = l*(1 - l) + a*l", "x, a", 4},         /* (4, 4), 4 kept  */
+    {"l = sin(l) + cos(l)", "x", 3},            /* (5), 3 kept     */
+    {"l = cos(l)*a", "x, a", 3},                /* (5), 3 kept     */
+    {"l = sigmoid(a*l)", "x, a", 4},            /* (6), 4 kept     */
+    {"l = l^2 - a", "x, a", 1},                 /* (2), 1 kept     */
+    {"l = exp(-l)*l + 2*l", "x", 3},            /* (7), 3 kept     */
+    {"l = l*l - a", "x, a", 1},                 /* (2), 1 kept     */
+    {"l = 3*l - l*a*b", "x, a, b", 3},          /* (3), 3 kept     */
+    {"l = tanh(a*l + b)", "x, a, b", 5},        /* (6), 5 kept     */
+    {"l = sigmoid(l)*(1 - sigmoid(l))*c + l", "x, c", 7}, /* (12), 6 kept */
+    {"l = l/(1 + l*l)", "x", 4},                /* (10), 4 kept    */
+    {"l = a*l - b*l^3", "x, a, b", 5},          /* (7), 5 kept     */
 };
 
 /* Nodes built by reverse mode on `repeat n { body }`, and those of them
- * the gradient keeps. */
-static void step_nodes(const StepCase *c, int n, double *built, double *kept) {
+ * the gradient keeps; the gradient is checked against central differences
+ * at a point near 0.3 (check: every contribution also built the usual way
+ * and compared). */
+static void step_nodes(const StepCase *c, int n, double *built, double *kept, int check) {
     StrBuf text;
     sb_init(&text);
     sb_printf(&text, "param %s; l = x; repeat %d { %s } l", c->vars, n, c->body);
@@ -160,7 +292,18 @@ static void step_nodes(const StepCase *c, int n, double *built, double *kept) {
         vars[i] = i;
     Node *grad[8];
     size_t before = g->nnodes;
+    g->check_refusals = check;
     ck_assert_int_eq(deriv_reverse(g, f, vars, nv, &(DerivOptions){.mode = DERIV_REVERSE}, grad), 0);
+    ck_assert_msg(g->refusals_wrong == 0, "%s: %lu nodes differ from the usual construction", c->body,
+                  g->refusals_wrong);
+    double pt[8];
+    for (int i = 0; i < nv; i++)
+        pt[i] = 0.3 + 0.05 * i;
+    for (int i = 0; i < nv && check; i++) {
+        double fd = central(g, f, pt, i), d = eval_node(g, grad[i], pt);
+        ck_assert_msg(fabs(d - fd) <= 1e-5 * fmax(1.0, fabs(fd)), "%s, %d steps: d/d%s = %.17g, differences %.17g",
+                      c->body, n, g->vars[i].name, d, fd);
+    }
     unsigned char *mark = calloc(g->nnodes, 1);
     ck_assert_ptr_nonnull(mark);
     dag_mark_cone(g, grad, nv, mark, g->nnodes);
@@ -178,8 +321,10 @@ START_TEST(test_nodes_per_repeat_step) {
     for (size_t i = 0; i < sizeof step_cases / sizeof *step_cases; i++) {
         const StepCase *c = &step_cases[i];
         double b1, k1, b2, k2;
-        step_nodes(c, 200, &b1, &k1);
-        step_nodes(c, 400, &b2, &k2);
+        step_nodes(c, 200, &b1, &k1, 0);
+        step_nodes(c, 400, &b2, &k2, 0);
+        step_nodes(c, 2, &b2, &k2, 1); /* a few steps: a derivative central differences can check */
+        step_nodes(c, 400, &b2, &k2, 0);
         double built = (b2 - b1) / 200, kept = (k2 - k1) / 200;
         ck_assert_msg(kept >= 1, "%s: the gradient keeps %.2f nodes per step", c->body, kept);
         ck_assert_msg(built <= c->max_built + 0.05, "%s: %.2f derivative nodes built per step (at most %g), %.2f kept",
@@ -201,6 +346,7 @@ Suite *deriv_nodes_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_reverse_builds_the_same_nodes);
     tcase_add_test(tc, test_nodes_per_repeat_step);
+    tcase_add_test(tc, test_lazy_products_sum_as_built);
     suite_add_tcase(s, tc);
     return s;
 }
