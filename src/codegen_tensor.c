@@ -238,8 +238,19 @@ typedef struct Product {
 } Product;
 
 /* The pieces of the loops over a vector u, or over row `row` of a matrix
- * u, that logsumexp and softmax share: m = max(u), s = sum(exp(u - m))
- * (stored at dst when dst is not NULL), and the division by s. */
+ * u, that logsumexp and softmax share: m = max(u) + 1/2, s = sum(exp(u -
+ * m)) (stored at dst when dst is not NULL), and the division by s.
+ *
+ * Any shift m gives logsumexp(u) = m + log(s) and softmax(u) = exp(u -
+ * m)/s.  With m = max(u) every argument of exp is at most 0, so none
+ * overflows and s >= 1; but the largest term is exp(0), and libm's exp
+ * takes its branch for tiny arguments there (glibc: |x| < 2^-54), which
+ * data mispredicts wherever the largest entry moves from call to call.
+ * With max(u) + 1/2 every argument is at most -1/2 (each still rounded
+ * once, as u_i - max(u) is) and s lies in [e^-1/2, n e^-1/2]: no overflow,
+ * no underflow to 0, and no argument near 0.  (For |max(u)| >= 2^52 the
+ * 1/2 rounds away and the largest term is exp(0) again: slower, not
+ * wrong.) */
 typedef struct Exps {
     const Node *u, *dst, *lse;
     int rows;          /* u is a matrix: the row is `row`, its entries q */
@@ -303,6 +314,10 @@ static void exps_block(TE *T, CodegenIndex row, void *ctx) {
     exps_at(T, &x, u, FIRST, 0, 0);
     sb_puts(T->E.out, ", s = 0;\n");
     loop_axis(T, x.rows ? "j" : "i", 1, u->shape, axis, body_max, &x);
+    indent(T);
+    sb_puts(T->E.out, "m += ");
+    codegen_literal(T->E.out, T->E.ty, 0.5);
+    sb_puts(T->E.out, "; /* no argument of exp near 0 */\n");
     loop_axis(T, x.rows ? "j" : "i", 0, u->shape, axis, body_exp, &x);
     if (x.lse && x.rows) { /* a vector: one logsumexp a row */
         indent(T);
