@@ -329,24 +329,26 @@ static const char *lse_params(int i) { return lses[i].params; }
 
 static const char *lse_program(int i) { return lses[i].program; }
 
-/* The shift of a log-sum-exp keeps every argument of exp away from 0:
- * libm's exp takes a branch of its own for tiny arguments (glibc: below
- * 2^-54), and with the largest entry's term exp(0) every call would take
- * it once, wherever the largest entry is, which random data mispredicts.
- * Every exp argument of f and f_grad is counted, at points whose largest
- * entry is first, last, inside, among huge, very negative and tiny
- * entries, in double and float; the values and gradients are checked
+/* The largest entry's term of a log-sum-exp, exp(0), is 1 without a call:
+ * one call fewer, and none on libm's branch for tiny arguments (glibc:
+ * below 2^-54), which every call would take once, wherever the largest
+ * entry is, and which random data mispredicts.  The exp calls of f and
+ * f_grad and their arguments are counted (one a row for each entry but the
+ * largest, none of 0), at points whose largest entry is first, last,
+ * inside, among huge, very negative and tiny entries (no two equal), in
+ * double and float; the values and gradients are checked
  * against the formulas in long double (within the rounding of u_i - max(u),
  * 16 ulp of the type times 1 + max |u_i|), and the double gradients
  * against central differences of f. */
-START_TEST(test_lse_shift) {
+START_TEST(test_lse_largest_term) {
     if (!have_compiler("cc"))
         return;
     StrBuf d;
     sb_init(&d);
     sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n"
                 "static double min_arg = INFINITY;\n"
-                "static double note(double a) { if (fabs(a) < min_arg) min_arg = fabs(a); return a; }\n"
+                "static long n_exp;\n"
+                "static double note(double a) { n_exp++; if (fabs(a) < min_arg) min_arg = fabs(a); return a; }\n"
                 "#define exp(a) exp(note(a))\n#define expf(a) expf((float)note((double)(a)))\n");
     ck_assert_int_eq(generate(&d, 'l', lse_params, lse_program, NLSES), 0);
     sb_puts(&d, "#undef exp\n#undef expf\n\n"
@@ -384,15 +386,19 @@ START_TEST(test_lse_shift) {
             sb_printf(&d, "        %s x[N], g[N];\n        double u[N], span = 1;\n        long double gr[N], ga[N];\n", T);
             sb_printf(&d, "        for (int j = 0; j < N; j++) {\n            x[j] = (%s)entry(p, j);\n"
                           "            u[j] = (double)x[j];\n            span = fmax(span, 1 + fabs(u[j]));\n        }\n", T);
-            sb_printf(&d, "        min_arg = INFINITY;\n        const double v = (double)%s(x), w = (double)%s_grad(x, g);\n",
+            sb_printf(&d, "        min_arg = INFINITY;\n        n_exp = 0;\n"
+                          "        const double v = (double)%s(x), w = (double)%s_grad(x, g);\n",
                       fn, fn);
             sb_printf(&d, "        const long double want = ref(%d, N, %d, u, gr, ga);\n", lses[i].kind, lses[i].cols);
             sb_printf(&d, "        const double tol = 16 * %s * span, tiny = %s;\n", fl ? "0x1p-23" : "0x1p-52",
                       fl ? "0x1p-140" : "0x1p-1060");
-            sb_printf(&d, "        if (min_arg < 0x1p-26) {\n"
-                          "            printf(\"%s (%s, point %%d): exp of %%g\\n\", p, min_arg);\n"
+            /* f and f_grad: one exp for each entry but the largest of a row */
+            int want_exp = 2 * (lses[i].nvars / lses[i].cols) * (lses[i].cols - 1);
+            sb_printf(&d, "        if (min_arg == 0 || n_exp != %d) {\n"
+                          "            printf(\"%s (%s, point %%d): %%ld exp, smallest argument %%g; want %d, none 0\\n\", "
+                          "p, n_exp, min_arg);\n"
                           "            bad = 1;\n        }\n",
-                      lses[i].program, T);
+                      want_exp, lses[i].program, T, want_exp);
             sb_printf(&d, "        const double scale = %d == 1 ? span * span : span;\n", lses[i].kind);
             sb_printf(&d, "        if (fabsl(v - want) > tol * scale || fabsl(w - want) > tol * scale) {\n"
                           "            printf(\"%s (%s, point %%d): %%.17g %%.17g, want %%.17Lg\\n\", p, v, w, want);\n"
@@ -430,7 +436,7 @@ Suite *stable_cost_suite(void) {
     tcase_add_test(tc, test_libm_calls);
     tcase_add_test(tc, test_helpers_branch_free);
     tcase_add_test(tc, test_values_and_gradients);
-    tcase_add_test(tc, test_lse_shift);
+    tcase_add_test(tc, test_lse_largest_term);
     suite_add_tcase(s, tc);
     return s;
 }
