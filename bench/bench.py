@@ -84,6 +84,12 @@ RANDOM_VARS = 16
 KERNEL_LAYOUTS = [(("harness", "sd", "sp"), 1), (("pad", "harness", "sp", "sd"), 3),
                   (("harness", "pad", "sd", "sp"), 5), (("pad", "sp", "sd", "harness"), 11)]
 KERNEL_BEST = 3
+# The point sets every kernel is timed on: a few hundred points, which stay
+# in the level-1 cache and whose branches the predictor learns, and a large
+# random set, on which a branch that depends on the data costs what it
+# costs on a real data set.  Keys of the large set's results start with
+# "big_".
+KERNEL_POINTS = [(256, ""), (65536, "big_")]
 
 
 class Config:
@@ -547,20 +553,24 @@ def stage_kernels(cfg):
             if t is None or rc != 0:
                 row["skip"] = "harness does not link: " + err.strip()[:300]
                 break
-            t, rc, out, err = run([exe, repr(lo), repr(hi), str(cfg.kernel_rounds),
-                                   str(cfg.kernel_ms), str(KERNEL_BEST)], timeout=600)
-            if t is None or rc != 0:
-                row["skip"] = "harness failed: " + err.strip()[:200]
+            for npts, prefix in KERNEL_POINTS:
+                t, rc, out, err = run([exe, repr(lo), repr(hi), str(cfg.kernel_rounds),
+                                       str(cfg.kernel_ms), str(KERNEL_BEST), str(npts)],
+                                      timeout=600)
+                if t is None or rc != 0:
+                    row["skip"] = "harness failed: " + err.strip()[:200]
+                    break
+                res = json.loads(out)
+                for key, vals in res["per_round"].items():
+                    if key != "layout":
+                        pooled.setdefault(prefix + key, []).extend(vals)
+                if "f_grad_over_sp_f_grad" in res["per_round"] and not prefix:
+                    layout_medians.append(median(res["per_round"]["f_grad_over_sp_f_grad"]))
+                if li == 0:
+                    row[prefix + "check"] = res["check"]
+                    row[prefix + "passes"] = res["passes"]
+            if "skip" in row:
                 break
-            res = json.loads(out)
-            for key, vals in res["per_round"].items():
-                if key != "layout":
-                    pooled.setdefault(key, []).extend(vals)
-            if "f_grad_over_sp_f_grad" in res["per_round"]:
-                layout_medians.append(median(res["per_round"]["f_grad_over_sp_f_grad"]))
-            if li == 0:
-                row["check"] = res["check"]
-                row["passes"] = res["passes"]
         if "skip" in row:
             continue
         for key, vals in pooled.items():
@@ -569,6 +579,7 @@ def stage_kernels(cfg):
         row["range"] = [lo, hi]
     save("kernels", {"rows": results, "rounds": cfg.kernel_rounds, "ms": cfg.kernel_ms,
                      "layouts": len(KERNEL_LAYOUTS), "best": KERNEL_BEST,
+                     "points": [n for n, _ in KERNEL_POINTS],
                      "flags": " ".join(KFLAGS)})
 
 
@@ -1515,7 +1526,10 @@ def stage_report(cfg):
           "work as `f_grad`), each divided by the same plain C "
           "`f` (symdiff's value kernel), all compiled with `%s`, called through loops over "
           "256 points drawn from each case's range (0.1 .. 0.9 unless the corpus file "
-          "says otherwise), measured interleaved in one process "
+          "says otherwise), and again over 65,536 points (\"65,536 points\": a set the "
+          "branch predictor cannot learn, so a branch on the data costs what it does on a "
+          "real data set; 256 points stay in the level-1 cache and their branches are "
+          "learnt), measured interleaved in one process "
           "(bench/kernel_peers.c): %d rounds, the kernel order rotating, each timing the "
           "best of %d runs of about %g ms of CPU time. Code placement is controlled: the "
           "harness is linked in %d layouts (its objects in other orders, some behind "
@@ -1533,9 +1547,11 @@ def stage_report(cfg):
              if spread else "nothing measured"))
         b("")
         b("| case | f, ns | symdiff grad / f | SymPy grad / f | symdiff / SymPy | "
+          "symdiff / SymPy, 65,536 points | "
           "ops symdiff f | ops symdiff f_grad | ops SymPy grad | agree |")
-        b("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |")
+        b("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |")
         sd_ratios, sp_cmp, over3, worse = [], [], [], []
+        big_cmp, big_worse = [], []
         group = None
 
         def ops(o):
@@ -1544,9 +1560,9 @@ def stage_report(cfg):
         for r in ker["rows"]:
             if r["group"] != group:
                 group = r["group"]
-                b("| *%s* | | | | | | | | |" % GROUP_TITLES.get(group, group))
+                b("| *%s* | | | | | | | | | |" % GROUP_TITLES.get(group, group))
             if "skip" in r or "f_ns" not in r:
-                b("| %s | %s | | | | %s | %s | %s | |" % (
+                b("| %s | %s | | | | | %s | %s | %s | |" % (
                     r["name"], r.get("skip", "–"), ops(r.get("ops_sd_f")), ops(r.get("ops_sd")),
                     ops(r.get("ops_sp"))))
                 continue
@@ -1563,8 +1579,14 @@ def stage_report(cfg):
                 sp_cmp.append((cmpr[0], r["name"]))
                 if cmpr[0] > 1:
                     worse.append((cmpr[0], r["name"], cmpr[1], cmpr[2]))
+                big = r.get("big_f_grad_over_sp_f_grad")
+                cells.append("**%.2f** (%.2f – %.2f)" % tuple(big) if big else "–")
+                if big:
+                    big_cmp.append((big[0], r["name"]))
+                    if big[0] > 1:
+                        big_worse.append((big[0], r["name"], big[1], big[2]))
             else:
-                cells += ["no SymPy kernel", "–"]
+                cells += ["no SymPy kernel", "–", "–"]
             chk = r["check"]
             agree = chk["f_grad_value"] < 1e-9 and ("sp_f_grad_over_f" not in r or
                                                     (chk["sp_value"] < 1e-6 and chk["sp_grad"] < 1e-6))
@@ -1595,21 +1617,27 @@ def stage_report(cfg):
                                       "; above 3: " + ", ".join(over3) if over3 else ""),
                           "met" if not over3 and median(vals) <= 2 else "missed"))
         if sp_cmp:
-            worse.sort(reverse=True)
-            over = [w for w in worse if w[0] > 1.05]
+            # one goal row for both point sets: it is met where it is met on both
+            sets = [("256 points", sp_cmp, worse)] + (
+                [("65,536 points", big_cmp, big_worse)] if big_cmp else [])
+            texts, met = [], True
+            for title, cmp_, wr in sets:
+                wr.sort(reverse=True)
+                over = [w for w in wr if w[0] > 1.05]
+                met = met and not over
+                texts.append("%s: time(symdiff f_grad)/time(SymPy value + gradient) over %d "
+                             "kernels: above 1.05 on %d%s; above 1 on %d" % (
+                                 title, len(cmp_), len(over),
+                                 ": " + ", ".join("%s %.2f (%.2f – %.2f)" % (n, v, lo, hi)
+                                                  for v, n, lo, hi in over) if over else "",
+                                 len(wr)))
             goals.append(("On every expression, symdiff's f_grad at most 5% slower than SymPy's "
                           "value + gradient kernel (median over interleaved rounds and layouts)",
-                          "time(symdiff f_grad)/time(SymPy value + gradient) over %d kernels: "
-                          "above 1.05 on %d%s; above 1 on %d" % (
-                              len(sp_cmp), len(over),
-                              ": " + ", ".join("%s %.2f (%.2f – %.2f)" % (n, v, lo, hi)
-                                               for v, n, lo, hi in over) if over else "",
-                              len(worse)),
-                          "met" if not over else "missed"))
-            med = median([v for v, _ in sp_cmp])
+                          ". ".join(texts), "met" if met else "missed"))
+            meds = [(title, median([v for v, _ in cmp_]), len(cmp_)) for title, cmp_, _ in sets]
             goals.append(("Median of symdiff / SymPy over the kernel corpus at most 0.9",
-                          "median %.2f over %d kernels" % (med, len(sp_cmp)),
-                          "met" if med <= 0.9 else "missed"))
+                          "; ".join("%s: median %.2f over %d kernels" % m for m in meds),
+                          "met" if all(m[1] <= 0.9 for m in meds) else "missed"))
 
     # --- transcendental calls ---
     if cal:

@@ -3,7 +3,7 @@
  * kernel_peers.c — what one corpus expression's gradient costs at run time,
  * symdiff's kernel next to SymPy's, both against the same plain C f.
  *
- *   kernel_peers LO HI ROUNDS TARGET_MS
+ *   kernel_peers LO HI ROUNDS TARGET_MS [BEST [NPTS]]
  *
  * bench/bench.py compiles this file once per corpus expression, with the
  * kernels that the generation benchmark wrote: f.c/f.h from symdiff (`f`
@@ -11,10 +11,14 @@
  * ccode (`sp_f`, `sp_f_grad`, same signatures).  The plain C f every ratio
  * divides by is symdiff's value kernel `f`.
  *
- * Method (the one of kernel_ratio.c): NPTS points drawn uniformly from
- * [LO, HI] for every parameter and input; each kernel runs in its own loop
- * over them (kernels in other translation units, so every call is a real
- * call; the gradient loops read two gradient entries); passes calibrated
+ * Method (the one of kernel_ratio.c): NPTS points (256 unless given)
+ * drawn uniformly from [LO, HI] for every parameter and input.  A few
+ * hundred points stay in the level-1 cache and the branch predictor learns
+ * the branches they take; a large set (65,536 random points) shows what
+ * branches on the data cost, as on a real data set.  Each kernel runs in
+ * its own loop over the points (kernels in other translation units, so
+ * every call is a real call; the gradient loops read two gradient
+ * entries); passes calibrated
  * so that one timing of f lasts TARGET_MS; ROUNDS rounds, each timing all
  * kernels back to back in an order that rotates from round to round, each
  * timing the best of BEST runs, and every ratio formed within a round.
@@ -55,9 +59,13 @@ double sp_f(const double *x);
 double sp_f_grad(const double *x, double *grad);
 #endif
 
-enum { NPTS = 256, MAX_ROUNDS = 101 };
+enum { DEFAULT_NPTS = 256, MAX_NPTS = 1 << 20, MAX_ROUNDS = 101 };
 
-static double X[NPTS][F_NVARS], IN[NPTS][NIN];
+static int NPTS = DEFAULT_NPTS;
+/* point i: X[i * F_NVARS ...], IN[i * NIN ...] */
+static double *X, *IN;
+#define XP(i) (X + (size_t)(i) * F_NVARS)
+#define INP(i) (IN + (size_t)(i) * NIN)
 
 /* --- the timed loops --------------------------------------------------------- */
 
@@ -65,7 +73,7 @@ static double loop_f(long passes) {
     double s = 0.0;
     for (long p = 0; p < passes; p++)
         for (int i = 0; i < NPTS; i++)
-            s += CALL_F(X[i], IN[i]);
+            s += CALL_F(XP(i), INP(i));
     return s;
 }
 
@@ -73,7 +81,7 @@ static double loop_g(long passes) {
     double s = 0.0, g[F_NVARS];
     for (long p = 0; p < passes; p++)
         for (int i = 0; i < NPTS; i++)
-            s += CALL_G(X[i], IN[i], g) + g[0] + g[F_NVARS - 1];
+            s += CALL_G(XP(i), INP(i), g) + g[0] + g[F_NVARS - 1];
     return s;
 }
 
@@ -82,7 +90,7 @@ static double loop_sf(long passes) {
     double s = 0.0;
     for (long p = 0; p < passes; p++)
         for (int i = 0; i < NPTS; i++)
-            s += CALL_SF(X[i], IN[i]);
+            s += CALL_SF(XP(i), INP(i));
     return s;
 }
 
@@ -90,7 +98,7 @@ static double loop_sg(long passes) {
     double s = 0.0, g[F_NVARS];
     for (long p = 0; p < passes; p++)
         for (int i = 0; i < NPTS; i++)
-            s += CALL_SG(X[i], IN[i], g) + g[0] + g[F_NVARS - 1];
+            s += CALL_SG(XP(i), INP(i), g) + g[0] + g[F_NVARS - 1];
     return s;
 }
 #endif
@@ -166,23 +174,31 @@ static double rel_diff(double a, double b) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: kernel_peers LO HI ROUNDS TARGET_MS [BEST]\n");
+    if (argc < 5 || argc > 7) {
+        fprintf(stderr, "usage: kernel_peers LO HI ROUNDS TARGET_MS [BEST [NPTS]]\n");
         return 2;
     }
     double lo = atof(argv[1]), hi = atof(argv[2]), target = atof(argv[4]) * 1e-3;
-    int rounds = atoi(argv[3]), best = argc == 6 ? atoi(argv[5]) : 1;
-    if (rounds < 1 || rounds > MAX_ROUNDS || !(lo < hi) || !(target > 0) || best < 1 || best > 100) {
+    int rounds = atoi(argv[3]), best = argc >= 6 ? atoi(argv[5]) : 1;
+    NPTS = argc == 7 ? atoi(argv[6]) : DEFAULT_NPTS;
+    if (rounds < 1 || rounds > MAX_ROUNDS || !(lo < hi) || !(target > 0) || best < 1 ||
+        best > 100 || NPTS < 1 || NPTS > MAX_NPTS) {
         fprintf(stderr, "kernel_peers: bad arguments\n");
         return 2;
+    }
+    X = malloc((size_t)NPTS * F_NVARS * sizeof *X);
+    IN = malloc((size_t)NPTS * NIN * sizeof *IN);
+    if (!X || !IN) {
+        fprintf(stderr, "kernel_peers: out of memory\n");
+        return 1;
     }
     SdrtRng rng;
     sdrt_rng_seed(&rng, 7);
     for (int i = 0; i < NPTS; i++) {
         for (int j = 0; j < F_NVARS; j++)
-            X[i][j] = sdrt_rng_range(&rng, lo, hi);
+            XP(i)[j] = sdrt_rng_range(&rng, lo, hi);
         for (int j = 0; j < NIN; j++)
-            IN[i][j] = sdrt_rng_range(&rng, lo, hi);
+            INP(i)[j] = sdrt_rng_range(&rng, lo, hi);
     }
 
     /* the kernels agree before they are timed (non-finite points skipped) */
@@ -190,7 +206,7 @@ int main(int argc, char **argv) {
     int nonfinite = 0;
     for (int i = 0; i < NPTS; i++) {
         double g[F_NVARS];
-        double v = CALL_F(X[i], IN[i]), vg = CALL_G(X[i], IN[i], g);
+        double v = CALL_F(XP(i), INP(i)), vg = CALL_G(XP(i), INP(i), g);
         int finite = isfinite(v) && isfinite(vg);
         for (int j = 0; j < F_NVARS; j++)
             finite = finite && isfinite(g[j]);
@@ -201,7 +217,7 @@ int main(int argc, char **argv) {
         d_value = fmax(d_value, rel_diff(v, vg));
 #ifdef HAVE_SYMPY
         double sg[F_NVARS];
-        double sv = CALL_SF(X[i], IN[i]), svg = CALL_SG(X[i], IN[i], sg);
+        double sv = CALL_SF(XP(i), INP(i)), svg = CALL_SG(XP(i), INP(i), sg);
         d_sp_value = fmax(d_sp_value, fmax(rel_diff(v, sv), rel_diff(v, svg)));
         for (int j = 0; j < F_NVARS; j++)
             d_sp_grad = fmax(d_sp_grad, rel_diff(g[j], sg[j]));
@@ -277,5 +293,7 @@ int main(int argc, char **argv) {
     printf("\"check\": {\"f_grad_value\": %.3g, \"sp_value\": %.3g, \"sp_grad\": %.3g, "
            "\"nonfinite\": %d}}\n",
            d_value, d_sp_value, d_sp_grad, nonfinite);
+    free(X);
+    free(IN);
     return 0;
 }

@@ -156,6 +156,22 @@ static void loop_axis(TE *T, const char *var, size_t lo, Shape s, int k, Body bo
     T->depth--;
 }
 
+/* loop_axis() over all but one of the entries along axis k of s: var
+ * from 0 while var + 1 is below the size. */
+static void loop_all_but_one(TE *T, const char *var, Shape s, int k, Body body, void *ctx) {
+    BoundText buf;
+    size_t size;
+    const char *dyn = run_time_bound(T, s, k, &size, buf);
+    if (!dyn) {
+        loop(T, var, 0, size ? size - 1 : 0, body, ctx);
+        return;
+    }
+    line(T, "for (size_t %s = 0; %s + 1 < %s; %s++)", var, var, dyn, var);
+    T->depth++;
+    body(T, (CodegenIndex){var, 0}, ctx);
+    T->depth--;
+}
+
 /* The body of a loop over the elements of a vector or matrix, for one
  * element (r, c); c is 0 for a vector. */
 typedef void (*Cell)(TE *T, CodegenIndex r, CodegenIndex c, void *ctx);
@@ -238,8 +254,17 @@ typedef struct Product {
 } Product;
 
 /* The pieces of the loops over a vector u, or over row `row` of a matrix
- * u, that logsumexp and softmax share: m = max(u), s = sum(exp(u - m))
- * (stored at dst when dst is not NULL), and the division by s. */
+ * u, that logsumexp and softmax share: m = max(u) = u_k, s = sum(exp(u -
+ * m)) (stored at dst when dst is not NULL), and the division by s.
+ *
+ * logsumexp(u) = m + log(s) and softmax(u) = exp(u - m)/s: every argument
+ * of exp is at most 0, so none overflows, and s >= 1.  The largest term,
+ * exp(u_k - m), is exactly 1: s starts at 1 and exp runs over the other
+ * n - 1 entries only, q = i + (i >= k) for i < n - 1.  That saves a call,
+ * and exp(0) is no call on libm's branch for tiny arguments (glibc: |x| <
+ * 2^-54), which data mispredicts wherever the largest entry moves from
+ * call to call.  k is found beside m, with integer masks (no branch): k +=
+ * (i - k) & -(u_i > m). */
 typedef struct Exps {
     const Node *u, *dst, *lse;
     int rows;          /* u is a matrix: the row is `row`, its entries q */
@@ -258,26 +283,54 @@ static void exps_at(TE *T, const Exps *x, const Node *n, CodegenIndex q, int ctx
 /* m = u_i > m ? u_i : m: a selection, which gcc and clang compile to
  * maxsd (an if statement is a branch that random data mispredicts); NaN
  * entries are passed over as before. */
+static void put_index(TE *T, CodegenIndex i) {
+    if (i.var)
+        sb_puts(T->E.out, i.var);
+    else
+        sb_printf(T->E.out, "%zu", i.at);
+}
+
 static void body_max(TE *T, CodegenIndex i, void *ctx) {
     const Exps *x = ctx;
+    if (i.var) { /* two statements: a block */
+        line(T, "{");
+        T->depth++;
+    }
+    indent(T);
+    sb_puts(T->E.out, "k += (");
+    put_index(T, i);
+    sb_puts(T->E.out, " - k) & ((size_t)0 - (size_t)(");
+    exps_at(T, x, x->u, i, C_UNARY, 0);
+    sb_puts(T->E.out, " > m));\n");
     indent(T);
     sb_puts(T->E.out, "m = ");
     exps_at(T, x, x->u, i, C_UNARY, 0);
     sb_puts(T->E.out, " > m ? ");
     exps_at(T, x, x->u, i, C_UNARY, 0);
     sb_puts(T->E.out, " : m;\n");
+    if (i.var) {
+        T->depth--;
+        line(T, "}");
+    }
 }
 
+/* The term of entry q = i + (i >= k): every entry but u_k in turn. */
 static void body_exp(TE *T, CodegenIndex i, void *ctx) {
     const Exps *x = ctx;
+    char text[64];
+    if (i.var)
+        snprintf(text, sizeof text, "(%s + (%s >= k))", i.var, i.var);
+    else
+        snprintf(text, sizeof text, "(%zu + (%zu >= k))", i.at, i.at);
+    const CodegenIndex q = {text, 0};
     indent(T);
     sb_puts(T->E.out, "s += ");
     if (x->dst) {
-        exps_at(T, x, x->dst, i, 0, 1);
+        exps_at(T, x, x->dst, q, 0, 1);
         sb_puts(T->E.out, " = ");
     }
     sb_printf(T->E.out, "exp%s(", T->E.fs);
-    exps_at(T, x, x->u, i, C_SUM, 0);
+    exps_at(T, x, x->u, q, C_SUM, 0);
     sb_puts(T->E.out, " - m);\n");
 }
 
@@ -301,9 +354,19 @@ static void exps_block(TE *T, CodegenIndex row, void *ctx) {
     indent(T);
     sb_printf(T->E.out, "%s m = ", T->E.T);
     exps_at(T, &x, u, FIRST, 0, 0);
-    sb_puts(T->E.out, ", s = 0;\n");
+    sb_puts(T->E.out, ", s = ");
+    codegen_literal(T->E.out, T->E.ty, 1);
+    sb_puts(T->E.out, ";\n");
+    line(T, "size_t k = 0;");
     loop_axis(T, x.rows ? "j" : "i", 1, u->shape, axis, body_max, &x);
-    loop_axis(T, x.rows ? "j" : "i", 0, u->shape, axis, body_exp, &x);
+    loop_all_but_one(T, x.rows ? "j" : "i", u->shape, axis, body_exp, &x);
+    if (x.dst) {
+        indent(T);
+        exps_at(T, &x, x.dst, (CodegenIndex){"k", 0}, 0, 1);
+        sb_puts(T->E.out, " = ");
+        codegen_literal(T->E.out, T->E.ty, 1);
+        sb_puts(T->E.out, ";\n");
+    }
     if (x.lse && x.rows) { /* a vector: one logsumexp a row */
         indent(T);
         slot(T, x.lse, row, FIRST);

@@ -13,7 +13,10 @@
  *   - the values of f and f_grad at special points (+-inf, NaN, +-0,
  *     subnormal, huge and tiny arguments) and a sweep, against the stable
  *     formulas through libm (a few ulp), and the gradient against central
- *     differences of f.
+ *     differences of f;
+ *   - log-sum-exp and softmax (of scalars, vectors and matrix rows): no
+ *     argument of exp near 0 (libm's branch for tiny arguments), values and
+ *     gradients against long double and central differences.
  * All kernels of a test are compiled into one driver, in one compiler run.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -65,16 +68,16 @@ static const struct {
 enum { NCOSTS = (int)(sizeof costs / sizeof *costs) };
 
 /* Generates <k><i> (double) and <k><i>f (float) of the program
- * "param <params>;\n<program(i)>" for i < n, and writes their #include
+ * "param <params(i)>;\n<program(i)>" for i < n, and writes their #include
  * lines into inc; returns the shell script's status. */
-static int generate(StrBuf *inc, char k, const char *params, const char *(*program)(int), int n) {
+static int generate(StrBuf *inc, char k, const char *(*params)(int), const char *(*program)(int), int n) {
     StrBuf sc;
     sb_init(&sc);
     sb_puts(&sc, "set -e\n");
     for (int i = 0; i < n; i++) {
         char name[32], text[256];
         snprintf(name, sizeof name, "%c%d.sd", k, i);
-        snprintf(text, sizeof text, "param %s;\n%s\n", params, program(i));
+        snprintf(text, sizeof text, "param %s;\n%s\n", params(i), program(i));
         put(name, text);
         for (int fl = 0; fl < 2; fl++) {
             sb_printf(&sc, "'%s' %s --name %c%d%s -f %c%d.sd -o %c%d%s.c\n", symdiff_path(),
@@ -88,6 +91,30 @@ static int generate(StrBuf *inc, char k, const char *params, const char *(*progr
 }
 
 static const char *cost_program(int i) { return costs[i].program; }
+
+static const char *uvw(int i) {
+    (void)i;
+    return "u, v, w";
+}
+
+/* Writes the driver `name`.c from d (which it frees), compiles it and runs
+ * it; fails the test, with the compiler's or the driver's complaints, where
+ * either fails. */
+static void compile_and_run(const char *name, StrBuf *d) {
+    char file[64];
+    snprintf(file, sizeof file, "%s.c", name);
+    put(file, sb_str(d));
+    sb_free(d);
+    int rc = sh("cd '%s' && cc -std=c99 -O1 -Wall -Wextra -Wpedantic -Werror -o %s %s.c -lm 2> cc.txt", workdir, name,
+                name);
+    if (rc)
+        sh("head -40 '%s/cc.txt' >&2", workdir);
+    ck_assert_int_eq(rc, 0);
+    rc = sh("cd '%s' && ./%s > out.txt", workdir, name);
+    if (rc)
+        sh("head -40 '%s/out.txt' >&2", workdir);
+    ck_assert_int_eq(rc, 0);
+}
 
 /* libm calls counted as they are made: the macros stand for the
  * functions in the generated code included after them. */
@@ -105,7 +132,7 @@ START_TEST(test_libm_calls) {
     StrBuf d;
     sb_init(&d);
     sb_puts(&d, counting);
-    ck_assert_int_eq(generate(&d, 'f', "u, v, w", cost_program, NCOSTS), 0);
+    ck_assert_int_eq(generate(&d, 'f', uvw, cost_program, NCOSTS), 0);
     sb_puts(&d, "#undef exp\n#undef expf\n#undef log\n#undef logf\n#undef log1p\n#undef log1pf\n"
                 "#undef pow\n#undef powf\n\nint main(void)\n{\n    int bad = 0;\n");
     /* points with u > 1 for powers (log(u)^w needs log(u) > 0), and with
@@ -127,16 +154,7 @@ START_TEST(test_libm_calls) {
                           costs[i].program);
             }
     sb_puts(&d, "    return bad;\n}\n");
-    put("calls.c", sb_str(&d));
-    sb_free(&d);
-    int rc = sh("cd '%s' && cc -std=c99 -O1 -Wall -Wextra -Wpedantic -Werror -o calls calls.c -lm 2> cc.txt", workdir);
-    if (rc)
-        sh("cat '%s/cc.txt' >&2", workdir);
-    ck_assert_int_eq(rc, 0);
-    rc = sh("cd '%s' && ./calls > out.txt", workdir);
-    if (rc)
-        sh("cat '%s/out.txt' >&2", workdir);
-    ck_assert_int_eq(rc, 0);
+    compile_and_run("calls", &d);
 }
 END_TEST
 
@@ -164,7 +182,7 @@ static char *helper_body(const char *text, const char *name) {
 START_TEST(test_helpers_branch_free) {
     StrBuf inc;
     sb_init(&inc);
-    ck_assert_int_eq(generate(&inc, 'f', "u, v, w", cost_program, NCOSTS), 0);
+    ck_assert_int_eq(generate(&inc, 'f', uvw, cost_program, NCOSTS), 0);
     sb_free(&inc);
     static const char *const names[] = {"sd_sigmoid", "sd_softplus", "sd_sigmoid_e",
                                         "sd_softplus_e", "sd_softplus_l", "sd_log1p_e"};
@@ -221,13 +239,18 @@ enum { NVALUES = (int)(sizeof values / sizeof *values) };
 
 static const char *value_program(int i) { return values[i].program; }
 
+static const char *u_only(int i) {
+    (void)i;
+    return "u";
+}
+
 START_TEST(test_values_and_gradients) {
     if (!have_compiler("cc"))
         return;
     StrBuf d;
     sb_init(&d);
     sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n");
-    ck_assert_int_eq(generate(&d, 'g', "u", value_program, NVALUES), 0);
+    ck_assert_int_eq(generate(&d, 'g', u_only, value_program, NVALUES), 0);
     /* the reference: e, s, p (softplus(u)) and pm (softplus(-u)) in
      * double through libm's log1p; agreement within 4 ulp of the type
      * (relative; exact where the reference is 0, infinite or NaN) */
@@ -274,17 +297,133 @@ START_TEST(test_values_and_gradients) {
             sb_puts(&d, "        }\n");
         }
     sb_puts(&d, "    }\n    return bad;\n}\n");
-    put("values.c", sb_str(&d));
-    sb_free(&d);
-    int rc = sh("cd '%s' && cc -std=c99 -O1 -Wall -Wextra -Wpedantic -Werror -o values values.c -lm 2> cc.txt",
-                workdir);
-    if (rc)
-        sh("cat '%s/cc.txt' >&2", workdir);
-    ck_assert_int_eq(rc, 0);
-    rc = sh("cd '%s' && ./values > out.txt", workdir);
-    if (rc)
-        sh("head -40 '%s/out.txt' >&2", workdir);
-    ck_assert_int_eq(rc, 0);
+    compile_and_run("values", &d);
+}
+END_TEST
+
+/* Log-sum-exp and softmax, whichever way they are written (a sum of
+ * exponentials of scalars, logsumexp and softmax of a vector, logsumexp of
+ * each row of a matrix): kind 0 is logsumexp of all entries, 1 is
+ * dot(softmax(u), u), 2 the sum of the logsumexps of rows of `cols`
+ * entries. */
+static const struct {
+    const char *params, *program;
+    int nvars, kind, cols;
+} lses[] = {
+    {"u0, u1, u2", "log(exp(u0) + exp(u1) + exp(u2))", 3, 0, 3},
+    {"u0, u1, u2, u3", "log(exp(u0) + exp(u1) + exp(u2) + exp(u3))", 4, 0, 4},
+    {"u0, u1, u2, u3, u4, u5", "log(exp(u0) + exp(u1) + exp(u2) + exp(u3) + exp(u4) + exp(u5))", 6, 0, 6},
+    {"u[2]", "logsumexp(u)", 2, 0, 2},
+    {"u[3]", "logsumexp(u)", 3, 0, 3},
+    {"u[5]", "logsumexp(u)", 5, 0, 5},
+    {"u[8]", "logsumexp(u)", 8, 0, 8},
+    {"u[3]", "dot(softmax(u), u)", 3, 1, 3},
+    {"u[6]", "dot(softmax(u), u)", 6, 1, 6},
+    {"U[2,3]", "sum(logsumexp(U))", 6, 2, 3},
+    {"U[2,4]", "sum(logsumexp(U))", 8, 2, 4},
+};
+
+enum { NLSES = (int)(sizeof lses / sizeof *lses) };
+
+static const char *lse_params(int i) { return lses[i].params; }
+
+static const char *lse_program(int i) { return lses[i].program; }
+
+/* The largest entry's term of a log-sum-exp, exp(0), is 1 without a call:
+ * one call fewer, and none on libm's branch for tiny arguments (glibc:
+ * below 2^-54), which every call would take once, wherever the largest
+ * entry is, and which random data mispredicts.  The exp calls of f and
+ * f_grad and their arguments are counted (one a row for each entry but the
+ * largest, none of 0), at points whose largest entry is first, last,
+ * inside, among huge, very negative and tiny entries (no two equal), in
+ * double and float; the values and gradients are checked
+ * against the formulas in long double (within the rounding of u_i - max(u),
+ * 16 ulp of the type times 1 + max |u_i|), and the double gradients
+ * against central differences of f. */
+START_TEST(test_lse_largest_term) {
+    if (!have_compiler("cc"))
+        return;
+    StrBuf d;
+    sb_init(&d);
+    sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n"
+                "static double min_arg = INFINITY;\n"
+                "static long n_exp;\n"
+                "static double note(double a) { n_exp++; if (fabs(a) < min_arg) min_arg = fabs(a); return a; }\n"
+                "#define exp(a) exp(note(a))\n#define expf(a) expf((float)note((double)(a)))\n");
+    ck_assert_int_eq(generate(&d, 'l', lse_params, lse_program, NLSES), 0);
+    sb_puts(&d, "#undef exp\n#undef expf\n\n"
+                "/* the reference of kernel kind k at u[0..n), rows of c entries: the\n"
+                " * value, the gradient g and the size of its terms a (before any cancels) */\n"
+                "static long double ref(int k, int n, int c, const double *u, long double *g, long double *a)\n{\n"
+                "    long double v = 0;\n"
+                "    for (int r0 = 0; r0 < n; r0 += c) {\n"
+                "        long double m = u[r0], s = 0, w = 0;\n"
+                "        for (int j = r0; j < r0 + c; j++)\n            m = u[j] > m ? u[j] : m;\n"
+                "        for (int j = r0; j < r0 + c; j++)\n            s += expl(u[j] - m);\n"
+                "        for (int j = r0; j < r0 + c; j++)\n            w += expl(u[j] - m) / s * u[j];\n"
+                "        for (int j = r0; j < r0 + c; j++)\n"
+                "            g[j] = k == 1 ? expl(u[j] - m) / s * (1 + u[j] - w) : expl(u[j] - m) / s;\n"
+                "        for (int j = r0; j < r0 + c; j++)\n"
+                "            a[j] = k == 1 ? expl(u[j] - m) / s * (1 + fabsl(u[j]) + fabsl(w)) : g[j];\n"
+                "        v += k == 1 ? w : m + logl(s);\n    }\n    return v;\n}\n\n"
+                "/* entry j of point p; the largest entry is last, first, inside, huge,\n"
+                " * very negative, or all entries are tiny; no two entries are equal */\n"
+                "static double entry(int p, int j)\n{\n"
+                "    switch (p) {\n"
+                "    case 0: return 0.3 * j - 0.7;\n"
+                "    case 1: return 0.9 - 0.41 * j;\n"
+                "    case 2: return 3 * sin(1.7 * j + 0.3);\n"
+                "    case 3: return 1000 + 0.5 * j * (j % 2 ? 1 : -1) + 0.25 * j;\n"
+                "    case 4: return -700 - 3.0 * j;\n"
+                "    default: return 1e-20 * (j + 1);\n    }\n}\n\n"
+                "int main(void)\n{\n    int bad = 0;\n");
+    for (int i = 0; i < NLSES; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            const char *T = fl ? "float" : "double";
+            char fn[32];
+            snprintf(fn, sizeof fn, "l%d%s", i, fl ? "f" : "");
+            sb_printf(&d, "    for (int p = 0; p < 6; p++) {\n        enum { N = %d };\n", lses[i].nvars);
+            sb_printf(&d, "        %s x[N], g[N];\n        double u[N], span = 1;\n        long double gr[N], ga[N];\n", T);
+            sb_printf(&d, "        for (int j = 0; j < N; j++) {\n            x[j] = (%s)entry(p, j);\n"
+                          "            u[j] = (double)x[j];\n            span = fmax(span, 1 + fabs(u[j]));\n        }\n", T);
+            sb_printf(&d, "        min_arg = INFINITY;\n        n_exp = 0;\n"
+                          "        const double v = (double)%s(x), w = (double)%s_grad(x, g);\n",
+                      fn, fn);
+            sb_printf(&d, "        const long double want = ref(%d, N, %d, u, gr, ga);\n", lses[i].kind, lses[i].cols);
+            sb_printf(&d, "        const double tol = 16 * %s * span, tiny = %s;\n", fl ? "0x1p-23" : "0x1p-52",
+                      fl ? "0x1p-140" : "0x1p-1060");
+            /* f and f_grad: one exp for each entry but the largest of a row */
+            int want_exp = 2 * (lses[i].nvars / lses[i].cols) * (lses[i].cols - 1);
+            sb_printf(&d, "        if (min_arg == 0 || n_exp != %d) {\n"
+                          "            printf(\"%s (%s, point %%d): %%ld exp, smallest argument %%g; want %d, none 0\\n\", "
+                          "p, n_exp, min_arg);\n"
+                          "            bad = 1;\n        }\n",
+                      want_exp, lses[i].program, T, want_exp);
+            sb_printf(&d, "        const double scale = %d == 1 ? span * span : span;\n", lses[i].kind);
+            sb_printf(&d, "        if (fabsl(v - want) > tol * scale || fabsl(w - want) > tol * scale) {\n"
+                          "            printf(\"%s (%s, point %%d): %%.17g %%.17g, want %%.17Lg\\n\", p, v, w, want);\n"
+                          "            bad = 1;\n        }\n",
+                      lses[i].program, T);
+            sb_printf(&d, "        for (int j = 0; j < N; j++)\n"
+                          "            if (fabsl((double)g[j] - gr[j]) > tol * scale * ga[j] + tiny) {\n"
+                          "                printf(\"%s (%s, point %%d): gradient %%d %%.17g, want %%.17Lg\\n\", p, j, "
+                          "(double)g[j], gr[j]);\n                bad = 1;\n            }\n",
+                      lses[i].program, T);
+            if (!fl)
+                sb_printf(&d, "        for (int j = 0; p < 3 && j < N; j++) {\n"
+                              "            double xp[N], xm[N];\n"
+                              "            for (int q = 0; q < N; q++)\n                xp[q] = xm[q] = x[q];\n"
+                              "            const double h = 1e-6 * (1 + fabs(x[j]));\n"
+                              "            xp[j] += h;\n            xm[j] -= h;\n"
+                              "            const double fd = (%s(xp) - %s(xm)) / (2 * h);\n"
+                              "            if (fabs(fd - g[j]) > 1e-6 * (1 + fabs(g[j]))) {\n"
+                              "                printf(\"%s (point %%d): gradient %%d %%.17g, differences %%.17g\\n\", p, j, "
+                              "g[j], fd);\n                bad = 1;\n            }\n        }\n",
+                          fn, fn, lses[i].program);
+            sb_puts(&d, "    }\n");
+        }
+    sb_puts(&d, "    return bad;\n}\n");
+    compile_and_run("lse", &d);
 }
 END_TEST
 
@@ -297,6 +436,7 @@ Suite *stable_cost_suite(void) {
     tcase_add_test(tc, test_libm_calls);
     tcase_add_test(tc, test_helpers_branch_free);
     tcase_add_test(tc, test_values_and_gradients);
+    tcase_add_test(tc, test_lse_largest_term);
     suite_add_tcase(s, tc);
     return s;
 }
