@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numtext.h"
+
 /* --- C types ------------------------------------------------------------------------- */
 
 static const CodegenType types[2] = {
@@ -27,10 +29,9 @@ static const CodegenType types[2] = {
 const CodegenType *codegen_type(int use_float) { return &types[use_float ? 1 : 0]; }
 
 void codegen_literal(StrBuf *sb, const CodegenType *t, double v) {
-    char buf[64];
+    char buf[NUMTEXT_MAX];
     double r = t->size == 4 ? (double)(float)v : v;
-    snprintf(buf, sizeof buf, "%.*g", t->digits, r);
-    sb_puts(sb, buf);
+    sb_putn(sb, buf, numtext_g(buf, r, t->digits)); /* "%.*g", without printf */
     if (!strpbrk(buf, ".eEn"))
         sb_puts(sb, ".0");
     sb_puts(sb, t->suffix);

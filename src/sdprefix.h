@@ -242,6 +242,7 @@
 #define num_rat sd_num_rat
 #define num_rat_gcd sd_num_rat_gcd
 #define num_value sd_num_value
+#define numtext_g sd_numtext_g
 #define parse_program sd_parse_program
 #define plot_svg sd_plot_svg
 #define plot_svg_sized sd_plot_svg_sized
