@@ -140,9 +140,13 @@ void codegen_subscript(StrBuf *out, const char *base, size_t off, CodegenIndex r
     if (rank == 2 && !c.var)
         off += c.at;
     int vr = rank >= 1 && r.var, vc = rank == 2 && c.var;
-    sb_printf(out, "%s[", base);
-    if (off || (!vr && !vc))
-        sb_printf(out, "%zu%s", off, vr || vc ? " + " : "");
+    sb_puts(out, base); /* written piece by piece: one per parameter read */
+    sb_putc(out, '[');
+    if (off || (!vr && !vc)) {
+        sb_put_int(out, (long long)off); /* below SHAPE_MAX_ELEMENTS */
+        if (vr || vc)
+            sb_puts(out, " + ");
+    }
     if (vr) {
         sb_puts(out, r.var);
         if (rank == 2)

@@ -748,6 +748,13 @@ static void trim_line(StrBuf *sb, size_t line_start) {
         sb->data[sb->len] = '\0';
 }
 
+/* A printable ASCII character that codegen_comment writes as it is,
+ * whatever surrounds it: not a line break, a backslash, or a character
+ * of a comment's end, a nested comment or a trigraph. */
+static int comment_plain(unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '\\' && c != '/' && c != '*' && c != '?';
+}
+
 void codegen_comment(StrBuf *sb, const char *text, const char *indent) {
     size_t line = sb->len;
     sb_puts(sb, indent);
@@ -758,6 +765,15 @@ void codegen_comment(StrBuf *sb, const char *text, const char *indent) {
         end--;
     for (const unsigned char *s = (const unsigned char *)text; s < end; s++) {
         unsigned char c = *s;
+        if (comment_plain(c)) { /* a run that needs no care, copied whole */
+            const unsigned char *r = s + 1;
+            while (r < end && comment_plain(*r))
+                r++;
+            sb_putn(sb, (const char *)s, (size_t)(r - s));
+            prev = (char)r[-1];
+            s = r - 1;
+            continue;
+        }
         if (c == '\r' && s[1] == '\n')
             continue;
         if (c == '\n') {

@@ -180,7 +180,15 @@ size_t numtext_g(char *buf, double v, int precision) {
         m |= UINT64_C(1) << 52;
         e = biased - 1075;
     }
-    while (e < 0 && !(m & 1)) { /* the same value with fewer fraction bits */
+    if (e < 0 && e > -64 && !(m & ((UINT64_C(1) << -e) - 1))) {
+        m >>= -e; /* an integer: no fraction bits */
+        e = 0;
+    }
+    while (e <= -8 && !(m & 0xff)) { /* the same value with fewer fraction bits */
+        m >>= 8;
+        e += 8;
+    }
+    while (e < 0 && !(m & 1)) {
         m >>= 1;
         e++;
     }
