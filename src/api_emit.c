@@ -248,15 +248,22 @@ static const char generated_notice[] =
     " * (symdiff's MIT licence does not extend to the code it generates). */\n";
 
 /* The text of sb behind the notice, malloc'd (NULL when out of memory);
- * frees sb. */
+ * frees sb.  The notice is put in front within sb's own buffer (grown by
+ * realloc, which moves no pages of a large block): a kernel's text is
+ * megabytes, and a fresh buffer for it would be written twice. */
 static char *take_noticed(StrBuf *sb) {
     size_t n = sizeof generated_notice - 1, len = sb->failed ? 0 : strlen(sb_str(sb));
-    char *s = sb->failed ? NULL : malloc(n + len + 1);
-    if (s) {
-        memcpy(s, generated_notice, n);
-        memcpy(s + n, sb_str(sb), len + 1);
+    char *s = NULL;
+    if (!sb->failed)
+        s = sb->data && sb->cap >= n + len + 1 ? sb->data : realloc(sb->data, n + len + 1);
+    if (!s) {
+        sb_free(sb);
+        return NULL;
     }
-    sb_free(sb);
+    memmove(s + n, s, len); /* an empty sb's new buffer holds nothing */
+    memcpy(s, generated_notice, n);
+    s[n + len] = '\0';
+    sb_init(sb); /* the buffer is the caller's now */
     return s;
 }
 

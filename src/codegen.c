@@ -2166,6 +2166,30 @@ static void set_target(char **targets, size_t k, const char *array, size_t index
     targets[k] = t;
 }
 
+/* front followed by back, in front; back is emptied.  The short front is
+ * moved into back's buffer, which becomes front's: the kernels' text
+ * (megabytes for 10^5 parameters) is not copied into a new buffer. */
+static void sb_put_behind(StrBuf *front, StrBuf *back) {
+    size_t h = front->len, b = back->len;
+    if (front->failed || back->failed) {
+        front->failed = 1;
+        sb_free(back);
+        return;
+    }
+    sb_putn(back, sb_str(front), h); /* room for the front, at the end */
+    if (back->failed) {
+        front->failed = 1;
+        sb_free(back);
+        return;
+    }
+    memmove(back->data + h, back->data, b);
+    if (h)
+        memcpy(back->data, front->data, h);
+    sb_free(front);
+    *front = *back;
+    sb_init(back);
+}
+
 int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,
               StrBuf *header) {
     Emitter E;
@@ -2318,10 +2342,9 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
         sb_puts(source, "\n#include <math.h>\n\n");
     }
     codegen_helpers(source, E.helpers, E.ty);
-    sb_puts(source, sb_str(&body));
+    sb_put_behind(source, &body);
 
-    int failed = body.failed || source->failed || header->failed;
-    sb_free(&body);
+    int failed = source->failed || header->failed;
     free(targets);
     free(roots);
     codegen_emitter_free(&E);
