@@ -106,13 +106,14 @@ static char *big_digits(uint64_t m, int e, char *end) {
     return p;
 }
 
-/* The %g layout of the digits d[0..P) (d[0] non-zero), worth
- * 0.d[0]d[1]... 10^(X+1), with trailing zeros dropped. */
-static size_t layout_g(char *buf, int neg, const char *d, int P, int X) {
+/* The %g layout, at precision P, of the digits d[0..nd) (nd <= P, d[0]
+ * non-zero; the digits after them are zeros), worth d[0].d[1]... 10^X,
+ * with trailing zeros dropped. */
+static size_t layout_g(char *buf, int neg, const char *d, int nd, int P, int X) {
     char *o = buf;
     if (neg)
         *o++ = '-';
-    int last = P; /* the digits that remain once trailing zeros go */
+    int last = nd; /* the digits that remain once trailing zeros go */
     while (last > 1 && d[last - 1] == '0')
         last--;
     if (X < -4 || X >= P) {
@@ -208,28 +209,27 @@ size_t numtext_g(char *buf, double v, int precision) {
     int len = (int)(end - d);
     int X = len - 1 - s; /* the exponent of the first digit */
 
+    if (len <= P) /* exact at this precision: nothing to round */
+        return layout_g(buf, neg, d, len, P, X);
     /* rounded to P digits, in r[0..P) */
     char r[NUMTEXT_MAX_PRECISION + 1];
-    for (int i = 0; i < P; i++)
-        r[i] = i < len ? d[i] : '0';
-    if (len > P) {
-        int up = d[P] > '5';
-        if (d[P] == '5') {
-            up = (r[P - 1] - '0') & 1; /* a tie goes to even ... */
-            for (int i = P + 1; i < len && !up; i++)
-                up = d[i] != '0'; /* ... unless it is no tie */
-        }
-        if (up) {
-            int i = P - 1;
-            while (i >= 0 && r[i] == '9')
-                r[i--] = '0';
-            if (i >= 0) {
-                r[i]++;
-            } else { /* 99..9 became 100..0 */
-                r[0] = '1';
-                X++;
-            }
+    memcpy(r, d, (size_t)P);
+    int up = d[P] > '5';
+    if (d[P] == '5') {
+        up = (r[P - 1] - '0') & 1; /* a tie goes to even ... */
+        for (int i = P + 1; i < len && !up; i++)
+            up = d[i] != '0'; /* ... unless it is no tie */
+    }
+    if (up) {
+        int i = P - 1;
+        while (i >= 0 && r[i] == '9')
+            r[i--] = '0';
+        if (i >= 0) {
+            r[i]++;
+        } else { /* 99..9 became 100..0 */
+            r[0] = '1';
+            X++;
         }
     }
-    return layout_g(buf, neg, r, P, X);
+    return layout_g(buf, neg, r, P, P, X);
 }
