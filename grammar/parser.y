@@ -437,7 +437,7 @@ static Ast *mk(ParseState *ps, AstKind kind, Loc loc, Loc name_loc) {
 
 /* Sets a node's text to the source text of `loc` (a name or a number). */
 static int set_name(ParseState *ps, Ast *node, Loc loc) {
-    ast_set_text(node, ps->scan.src->text + loc.start,
+    ast_set_text(ps->arena, node, ps->scan.src->text + loc.start,
                  (size_t)(loc.end - loc.start));
     if (!node->text) {
         out_of_memory(ps, loc);
@@ -457,7 +457,7 @@ static Ast *mk_text(ParseState *ps, AstKind kind, Loc loc) {
 /* ast_push cannot return an error; a failed push leaves nkids unchanged. */
 static int add(ParseState *ps, Ast *parent, Ast *kid, char op) {
     int before = parent->nkids;
-    ast_push(parent, kid, op);
+    ast_push(ps->arena, parent, kid, op);
     if (parent->nkids == before) {
         out_of_memory(ps, kid->loc);
         return 0;

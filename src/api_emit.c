@@ -248,7 +248,9 @@ static const char generated_notice[] =
     " * (symdiff's MIT licence does not extend to the code it generates). */\n";
 
 /* The text of sb behind the notice, malloc'd (NULL when out of memory);
- * frees sb. */
+ * frees sb.  The notice is put in front within sb's own buffer (grown by
+ * realloc, which moves no pages of a large block): a kernel's text is
+ * megabytes, and a fresh buffer for it would be written twice. */
 static char *take_noticed(StrBuf *sb) {
     sb_insert(sb, 0, generated_notice, sizeof generated_notice - 1);
     return sb_take(sb);

@@ -2,11 +2,12 @@
 /*
  * ast.c — AST nodes: allocation in an arena, and printing back to source.
  *
- * The parser makes nodes with ast_new/ast_push/ast_set_text; every node is
- * linked into its AstArena and ast_arena_free releases them all at once, so
- * no other code frees a node.  Allocation failures never abort: ast_new
- * returns NULL, ast_push leaves the node unchanged (nkids does not grow),
- * ast_set_text leaves the old text; callers check.
+ * The parser makes nodes with ast_new/ast_push/ast_set_text; nodes, their
+ * texts and kids arrays are carved from the AstArena's blocks and
+ * ast_arena_free releases them all at once, so no other code frees a node.
+ * Allocation failures never abort: ast_new returns NULL, ast_push leaves
+ * the node unchanged (nkids does not grow), ast_set_text leaves the old
+ * text; callers check.
  *
  * ast_print writes source syntax that parses back to the same tree:
  * parentheses where the parser saw them (AST_PAREN), plus wherever a tree
@@ -20,29 +21,77 @@
 
 #include "strbuf.h"
 
+/* One block of the arena: its bytes follow the header. */
+struct AstBlock {
+    AstBlock *next;
+    size_t used, size;
+    union {
+        void *p;
+        double d;
+        long long l;
+    } bytes[]; /* aligned for any node or pointer array */
+};
+
+enum { BLOCK_FIRST = 4096, BLOCK_LARGEST = 1 << 20, ALIGN = sizeof(((AstBlock *)0)->bytes[0]) };
+
+/* n bytes from the arena (aligned), or NULL.  A block holds many
+ * requests; one larger than a quarter of the next block's size gets a
+ * block of its own, so that the space left in the current one is not
+ * given up for it. */
+static void *arena_alloc(AstArena *arena, size_t n) {
+    n = (n + ALIGN - 1) / ALIGN * ALIGN;
+    AstBlock *b = arena->blocks;
+    if (b && b->size - b->used >= n) {
+        void *p = (char *)b->bytes + b->used;
+        b->used += n;
+        return p;
+    }
+    size_t size = b ? (b->size < BLOCK_LARGEST ? 2 * b->size : b->size) : BLOCK_FIRST;
+    int own = n > size / 4;
+    if (own)
+        size = n;
+    if (size > ((size_t)-1) - sizeof(AstBlock))
+        return NULL;
+    AstBlock *nb = malloc(sizeof(AstBlock) + size);
+    if (!nb)
+        return NULL;
+    nb->size = size;
+    nb->used = n;
+    if (own && b) { /* behind the current block, which keeps its space */
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        arena->blocks = nb;
+    }
+    return nb->bytes;
+}
+
 Ast *ast_new(AstArena *arena, AstKind kind, Loc loc) {
-    Ast *n = calloc(1, sizeof *n);
+    Ast *n = arena_alloc(arena, sizeof *n);
     if (!n)
         return NULL;
+    memset(n, 0, sizeof *n);
     n->kind = kind;
     n->loc = loc;
     n->name_loc = loc;
     n->depth = 1;
-    n->next_alloc = arena->all;
-    arena->all = n;
     return n;
 }
 
 /* Kids arrays have no capacity field: the capacity is implied by the count
  * (4, then powers of two), so growth happens exactly when nkids reaches it.
- * A flat sum of n terms costs O(n), not O(n^2). */
+ * A grown array is a new one in the arena (the old one stays there until
+ * the arena goes): the sizes double, so all of a node's arrays together
+ * take less than twice the last one, and a flat sum of n terms costs
+ * O(n), not O(n^2). */
 static int needs_growth(int n) { return n == 0 || (n >= 4 && (n & (n - 1)) == 0); }
 
 static int has_ops(const Ast *n) { return n->kind == AST_SUM || n->kind == AST_PRODUCT; }
 
 /* The operator stored with the first kid of a SUM/PRODUCT is '+' or '*' by
  * the parser's convention (ops[0] joins nothing). */
-void ast_push(Ast *parent, Ast *kid, char op) {
+void ast_push(AstArena *arena, Ast *parent, Ast *kid, char op) {
     if (!parent || !kid)
         return;
     int n = parent->nkids;
@@ -50,14 +99,16 @@ void ast_push(Ast *parent, Ast *kid, char op) {
         if (n > INT_MAX / 2)
             return;
         size_t cap = n == 0 ? 4 : 2 * (size_t)n;
-        Ast **kids = realloc(parent->kids, cap * sizeof *kids);
-        if (!kids)
-            return;
+        Ast **kids = arena_alloc(arena, cap * sizeof *kids);
+        char *ops = has_ops(parent) || parent->ops ? arena_alloc(arena, cap) : NULL;
+        if (!kids || (!ops && (has_ops(parent) || parent->ops)))
+            return; /* nkids did not grow: consistent */
+        if (n)
+            memcpy(kids, parent->kids, (size_t)n * sizeof *kids);
         parent->kids = kids;
-        if (has_ops(parent) || parent->ops) {
-            char *ops = realloc(parent->ops, cap);
-            if (!ops)
-                return; /* kids grew, nkids did not: consistent */
+        if (ops) {
+            if (n)
+                memcpy(ops, parent->ops, (size_t)n);
             parent->ops = ops;
         }
     }
@@ -69,28 +120,24 @@ void ast_push(Ast *parent, Ast *kid, char op) {
         parent->depth = kid->depth + 1;
 }
 
-void ast_set_text(Ast *node, const char *text, size_t len) {
-    char *copy = malloc(len + 1);
+void ast_set_text(AstArena *arena, Ast *node, const char *text, size_t len) {
+    char *copy = len < ((size_t)-1) ? arena_alloc(arena, len + 1) : NULL;
     if (!copy)
         return;
     if (len)
         memcpy(copy, text, len);
     copy[len] = '\0';
-    free((char *)node->text);
     node->text = copy;
 }
 
 void ast_arena_free(AstArena *arena) {
-    Ast *n = arena->all;
-    while (n) {
-        Ast *next = n->next_alloc;
-        free(n->kids);
-        free(n->ops);
-        free((char *)n->text);
-        free(n);
-        n = next;
+    AstBlock *b = arena->blocks;
+    while (b) {
+        AstBlock *next = b->next;
+        free(b);
+        b = next;
     }
-    arena->all = NULL;
+    arena->blocks = NULL;
 }
 
 /* ---- printing ------------------------------------------------------------ */

@@ -140,9 +140,13 @@ void codegen_subscript(StrBuf *out, const char *base, size_t off, CodegenIndex r
     if (rank == 2 && !c.var)
         off += c.at;
     int vr = rank >= 1 && r.var, vc = rank == 2 && c.var;
-    sb_printf(out, "%s[", base);
-    if (off || (!vr && !vc))
-        sb_printf(out, "%zu%s", off, vr || vc ? " + " : "");
+    sb_puts(out, base); /* written piece by piece: one per parameter read */
+    sb_putc(out, '[');
+    if (off || (!vr && !vc)) {
+        sb_put_int(out, (long long)off); /* below SHAPE_MAX_ELEMENTS */
+        if (vr || vc)
+            sb_puts(out, " + ");
+    }
     if (vr) {
         sb_puts(out, r.var);
         if (rank == 2)
@@ -2065,16 +2069,28 @@ void codegen_writer_helpers(CodegenWriter *w, StrBuf *out) { codegen_helpers(out
 
 /* --- the files ------------------------------------------------------------------------ */
 
+/* " *   x[3] = name": one line per parameter or input, written piece by
+ * piece (a program may declare 10^5 of them). */
+static void header_slot(StrBuf *h, const char *array, int i, const char *name) {
+    sb_puts(h, " *   ");
+    sb_puts(h, array);
+    sb_putc(h, '[');
+    sb_put_int(h, i);
+    sb_puts(h, "] = ");
+    sb_puts(h, name);
+    sb_putc(h, '\n');
+}
+
 void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
                           const CodegenOptions *opt) {
     codegen_header_begin(h, opt->header_file, opt->version, opt->command_line, opt->source_text);
     sb_puts(h, " *\n * Parameters (x[], differentiated):\n");
     for (int i = 0; i < in->nparams; i++)
-        sb_printf(h, " *   x[%d] = %s\n", i, g->vars[in->params[i]].name);
+        header_slot(h, "x", i, g->vars[in->params[i]].name);
     if (in->ninputs) {
         sb_puts(h, " * Inputs (input[], data, not differentiated):\n");
         for (int i = 0; i < in->ninputs; i++)
-            sb_printf(h, " *   input[%d] = %s\n", i, g->vars[in->inputs[i]].name);
+            header_slot(h, "input", i, g->vars[in->inputs[i]].name);
     }
 }
 
@@ -2136,13 +2152,21 @@ static void free_targets(char **targets, size_t n) {
 /* targets[k] = malloc'd "<array>[index]"; a failure marks out as failed
  * (a NULL target would mean `return`). */
 static void set_target(char **targets, size_t k, const char *array, size_t index, StrBuf *out) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s[%zu]", array, index);
-    targets[k] = malloc(strlen(buf) + 1);
-    if (targets[k])
-        memcpy(targets[k], buf, strlen(buf) + 1);
-    else
+    char digits[24], *d = digits + sizeof digits;
+    do
+        *--d = (char)('0' + index % 10);
+    while (index /= 10);
+    size_t na = strlen(array), nd = (size_t)(digits + sizeof digits - d);
+    char *t = malloc(na + nd + 3);
+    if (!t) {
         out->failed = 1;
+        return;
+    }
+    memcpy(t, array, na);
+    t[na] = '[';
+    memcpy(t + na + 1, d, nd);
+    memcpy(t + na + 1 + nd, "]", 2);
+    targets[k] = t;
 }
 
 int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBuf *source,

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numtext.h"
+
 /* --- C types ------------------------------------------------------------------------- */
 
 static const CodegenType types[2] = {
@@ -27,21 +29,9 @@ static const CodegenType types[2] = {
 const CodegenType *codegen_type(int use_float) { return &types[use_float ? 1 : 0]; }
 
 void codegen_literal(StrBuf *sb, const CodegenType *t, double v) {
-    char buf[64];
+    char buf[NUMTEXT_MAX];
     double r = t->size == 4 ? (double)(float)v : v;
-    /* an integer below 10^digits (and 2^53) is what %g writes it as, its
-     * digits: written without printf's floating-point conversion, which
-     * costs a microsecond a literal in kernels of millions of them (-0
-     * is left to printf: its sign) */
-    if (fabs(r) < (t->digits >= 16 ? 9007199254740992.0 : pow(10, t->digits)) && r == (double)(long long)r &&
-        (r != 0 || !signbit(r))) {
-        sb_put_int(sb, (long long)r);
-        sb_puts(sb, ".0");
-        sb_puts(sb, t->suffix);
-        return;
-    }
-    snprintf(buf, sizeof buf, "%.*g", t->digits, r);
-    sb_puts(sb, buf);
+    sb_putn(sb, buf, numtext_g(buf, r, t->digits)); /* "%.*g", without printf */
     if (!strpbrk(buf, ".eEn"))
         sb_puts(sb, ".0");
     sb_puts(sb, t->suffix);
@@ -758,6 +748,13 @@ static void trim_line(StrBuf *sb, size_t line_start) {
         sb->data[sb->len] = '\0';
 }
 
+/* A printable ASCII character that codegen_comment writes as it is,
+ * whatever surrounds it: not a line break, a backslash, or a character
+ * of a comment's end, a nested comment or a trigraph. */
+static int comment_plain(unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '\\' && c != '/' && c != '*' && c != '?';
+}
+
 void codegen_comment(StrBuf *sb, const char *text, const char *indent) {
     size_t line = sb->len;
     sb_puts(sb, indent);
@@ -768,6 +765,15 @@ void codegen_comment(StrBuf *sb, const char *text, const char *indent) {
         end--;
     for (const unsigned char *s = (const unsigned char *)text; s < end; s++) {
         unsigned char c = *s;
+        if (comment_plain(c)) { /* a run that needs no care, copied whole */
+            const unsigned char *r = s + 1;
+            while (r < end && comment_plain(*r))
+                r++;
+            sb_putn(sb, (const char *)s, (size_t)(r - s));
+            prev = (char)r[-1];
+            s = r - 1;
+            continue;
+        }
         if (c == '\r' && s[1] == '\n')
             continue;
         if (c == '\n') {

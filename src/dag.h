@@ -274,7 +274,7 @@ typedef struct Graph {
     size_t nnodes, nodes_cap;
     Var *vars;
     int nvars, vars_cap;
-    int *var_index;        /* names -> var + 1 (0: empty), open addressing */
+    InternSlot *var_index; /* names -> {hash, var + 1} (0: empty), open addressing */
     size_t var_index_cap;  /* a power of two, at least twice nvars         */
     /* FACT_* by node id that the derivative request being built assumes
      * (deriv.h's DerivScope sets them for the request's duration and

@@ -15,6 +15,7 @@
  * young generation in its own table).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -384,6 +385,103 @@ START_TEST(test_intern_generations) {
 }
 END_TEST
 
+/* --- the variables' name index ------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The name made from number i: six letters picked by a fixed
+ * generator, in buf[8]. */
+static void letters_name(uint32_t i, char *buf) {
+    uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15u + 1;
+    for (int k = 0; k < 6; k++) {
+        x ^= x >> 29;
+        x *= 0xBF58476D1CE4E5B9u;
+        buf[k] = (char)('a' + (x >> 40) % 26);
+    }
+    buf[6] = '\0';
+}
+
+/* Names whose 32-bit hashes are equal (the index compares names only on
+ * equal hashes), found among 400000 names of six letters: at most max
+ * pairs, into pairs[2 k], pairs[2 k + 1]; returns k. */
+static int equal_hash_names(char (*pairs)[16], int max) {
+    enum { N = 400000 };
+    uint64_t *keyed = malloc(N * sizeof *keyed); /* hash << 32 | i */
+    ck_assert_ptr_nonnull(keyed);
+    char name[8], other[8];
+    for (uint32_t i = 0; i < N; i++) {
+        letters_name(i, name);
+        keyed[i] = (uint64_t)(uint32_t)graph_name_hash(name) << 32 | i;
+    }
+    qsort(keyed, N, sizeof *keyed, cmp_u64);
+    int k = 0;
+    for (int i = 1; i < N && k < max; i++)
+        if (keyed[i] >> 32 == keyed[i - 1] >> 32) {
+            letters_name((uint32_t)keyed[i - 1], name);
+            letters_name((uint32_t)keyed[i], other);
+            if (strcmp(name, other) == 0)
+                continue; /* the same name twice */
+            memcpy(pairs[2 * k], name, sizeof name);
+            memcpy(pairs[2 * k + 1], other, sizeof other);
+            k++;
+        }
+    free(keyed);
+    return k;
+}
+
+/* graph_add_var and graph_find_var over a sweep of sizes around each
+ * growth of the index, with names of several forms and pairs of names of
+ * equal hash: every name is found at its index, a name added again keeps
+ * it (no new variable), names never added are not found. */
+START_TEST(test_var_index_sizes_and_equal_hashes) {
+    static const int sizes[] = {0, 1, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 40000};
+    char pairs[64][16];
+    int npairs = equal_hash_names(pairs, 32);
+    ck_assert_msg(npairs >= 2, "only %d pairs of names of equal hash", npairs);
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        int n = sizes[z];
+        Graph *g = graph_new();
+        ck_assert_ptr_nonnull(g);
+        char name[48];
+        /* the equal-hash pairs first, then n names of three forms */
+        for (int i = 0; i < 2 * npairs; i++)
+            ck_assert_int_eq(graph_add_var(g, pairs[i], VAR_PARAM, shape_scalar), i);
+        for (int i = 0; i < n; i++) {
+            snprintf(name, sizeof name, i % 3 == 0 ? "p%d" : i % 3 == 1 ? "weight_%d_of_layer" : "%dx", i);
+            if (i % 3 == 2)
+                name[0] = (char)('A' + i % 26); /* a name starts with a letter */
+            ck_assert_int_eq(graph_add_var(g, name, VAR_PARAM, shape_scalar), 2 * npairs + i);
+        }
+        ck_assert_int_eq(g->nvars, 2 * npairs + n);
+        for (int i = 0; i < 2 * npairs; i++) {
+            ck_assert_int_eq(graph_find_var(g, pairs[i]), i);
+            ck_assert_int_eq(graph_add_var(g, pairs[i], VAR_INPUT, shape_scalar), i);
+        }
+        for (int i = 0; i < n; i++) {
+            snprintf(name, sizeof name, i % 3 == 0 ? "p%d" : i % 3 == 1 ? "weight_%d_of_layer" : "%dx", i);
+            if (i % 3 == 2)
+                name[0] = (char)('A' + i % 26);
+            ck_assert_int_eq(graph_find_var(g, name), 2 * npairs + i);
+            ck_assert_int_eq(graph_add_var(g, name, VAR_PARAM, shape_scalar), 2 * npairs + i);
+            ck_assert_str_eq(g->vars[2 * npairs + i].name, name);
+            snprintf(name, sizeof name, "q%d", i); /* never added */
+            ck_assert_int_eq(graph_find_var(g, name), -1);
+        }
+        ck_assert_int_eq(g->nvars, 2 * npairs + n);
+        /* the index: a power of two, at most half full, one slot per name */
+        size_t used = 0;
+        for (size_t j = 0; j < g->var_index_cap; j++)
+            used += g->var_index[j].id1 != 0;
+        ck_assert_uint_eq(used, (size_t)g->nvars);
+        ck_assert(2 * used <= g->var_index_cap && (g->var_index_cap & (g->var_index_cap - 1)) == 0);
+        graph_free(g);
+    }
+}
+END_TEST
+
 Suite *dag_suite(void); /* called by tests/runner.c */
 
 Suite *dag_suite(void) {
@@ -394,6 +492,10 @@ Suite *dag_suite(void) {
     tcase_add_test(tc, test_intern_many_and_equal_hashes);
     tcase_add_test(tc, test_intern_one_field_apart);
     tcase_add_test(tc, test_intern_generations);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("names");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_var_index_sizes_and_equal_hashes);
     suite_add_tcase(s, tc);
     return s;
 }

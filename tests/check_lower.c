@@ -19,6 +19,7 @@
 
 #include "dag.h"
 #include "lower.h"
+#include "strbuf.h"
 #include "symdiff.h"
 #include "testutil.h"
 
@@ -559,6 +560,54 @@ START_TEST(test_lower_node_limit) {
 }
 END_TEST
 
+/* Redeclaration among many names: for each size (around the growths of
+ * the name index) and for a name early, in the middle and last, "param
+ * n0, ..., n<n-1>, n<k>" is refused with "'n<k>' is declared twice",
+ * located at the second declaration; and a use of an undeclared name
+ * among them is located at the use. */
+START_TEST(test_lower_many_names_redeclared) {
+    static const int sizes[] = {1, 2, 31, 32, 33, 64, 65, 1000, 20000};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        int n = sizes[z];
+        int picks[3] = {0, n / 2, n - 1};
+        for (int w = 0; w < 4; w++) {
+            StrBuf text;
+            sb_init(&text);
+            sb_puts(&text, "param ");
+            for (int i = 0; i < n; i++)
+                sb_printf(&text, "%sn%d", i ? ", " : "", i);
+            char again[32];
+            size_t at;
+            if (w < 3) { /* declared twice */
+                snprintf(again, sizeof again, "n%d", picks[w]);
+                sb_puts(&text, ", ");
+                at = text.len;
+                sb_printf(&text, "%s;\nn0", again);
+            } else { /* used, never declared */
+                snprintf(again, sizeof again, "n%d", n);
+                sb_puts(&text, ";\nn0 + ");
+                at = text.len;
+                sb_puts(&text, again);
+            }
+            SdProgram *p;
+            SdStatus st = sd_compile(sb_str(&text), text.len, NULL, &p);
+            ck_assert_ptr_nonnull(p);
+            ck_assert_msg(st == SD_ERR_INPUT, "%d names, '%s': %s", n, again, sd_status_name(st));
+            const SdDiagnostic *d = sd_diagnostic(p, 0);
+            ck_assert_ptr_nonnull(d);
+            char want[64];
+            snprintf(want, sizeof want, w < 3 ? "'%s' is declared twice" : "undefined name '%s'", again);
+            ck_assert_msg(strncmp(d->message, want, strlen(want)) == 0, "%d names: '%s', expected '%s'", n,
+                          d->message, want);
+            ck_assert_msg(d->offset == at && d->length == strlen(again), "%d names, '%s': at %zu+%zu, expected %zu",
+                          n, again, (size_t)d->offset, (size_t)d->length, at);
+            sd_program_free(p);
+            sb_free(&text);
+        }
+    }
+}
+END_TEST
+
 Suite *lower_suite(void); /* called by tests/runner.c */
 
 Suite *lower_suite(void) {
@@ -580,6 +629,7 @@ Suite *lower_suite(void) {
 
     tc = tcase_create("errors");
     tcase_add_loop_test(tc, test_lower_errors, 0, (int)(sizeof located / sizeof *located));
+    tcase_add_test(tc, test_lower_many_names_redeclared);
     tcase_add_test(tc, test_lower_too_many_arguments);
     suite_add_tcase(s, tc);
 

@@ -28,7 +28,7 @@ static Source source;
 static char *owned; /* text built by a test, freed by teardown */
 
 static void setup(void) {
-    arena.all = NULL;
+    arena.blocks = NULL;
     source.name = "<expr>";
     source.text = "";
     source.len = 0;
@@ -434,26 +434,74 @@ START_TEST(test_parser_print_built_trees) {
     Loc nowhere = {0, 0};
     Ast *a = ast_new(&arena, AST_NAME, nowhere), *b = ast_new(&arena, AST_NAME, nowhere);
     Ast *c = ast_new(&arena, AST_NUM, nowhere);
-    ast_set_text(a, "a", 1);
-    ast_set_text(b, "b", 1);
-    ast_set_text(c, "2", 1);
+    ast_set_text(&arena, a, "a", 1);
+    ast_set_text(&arena, b, "b", 1);
+    ast_set_text(&arena, c, "2", 1);
     Ast *sum = ast_new(&arena, AST_SUM, nowhere);
-    ast_push(sum, a, '+');
-    ast_push(sum, b, '-');
+    ast_push(&arena, sum, a, '+');
+    ast_push(&arena, sum, b, '-');
     Ast *prod = ast_new(&arena, AST_PRODUCT, nowhere);
-    ast_push(prod, sum, '*');
-    ast_push(prod, c, ' '); /* a number cannot be juxtaposed: parenthesised */
+    ast_push(&arena, prod, sum, '*');
+    ast_push(&arena, prod, c, ' '); /* a number cannot be juxtaposed: parenthesised */
     Ast *neg = ast_new(&arena, AST_NEG, nowhere);
-    ast_push(neg, prod, 0);
+    ast_push(&arena, neg, prod, 0);
     Ast *pow = ast_new(&arena, AST_POW, nowhere);
-    ast_push(pow, neg, 0);
-    ast_push(pow, sum, 0);
+    ast_push(&arena, pow, neg, 0);
+    ast_push(&arena, pow, sum, 0);
     StrBuf sb;
     sb_init(&sb);
     ast_print(&sb, pow);
     ck_assert_str_eq(sb_str(&sb), "(-((a - b) (2)))^(a - b)");
     ck_assert_int_eq(pow->depth, 5);
     sb_free(&sb);
+}
+END_TEST
+
+/* The arena carves nodes, texts and kids arrays from blocks: across a
+ * sweep of sizes that crosses the kids arrays' growth (4, then powers of
+ * two) and many blocks, every declaration, name, number and operator of
+ * a long program comes back intact, and the program prints as written. */
+START_TEST(test_parser_arena_sizes) {
+    static const size_t sizes[] = {1, 3, 4, 5, 8, 9, 100, 1023, 1025, 4096, 4097, 30000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        StrBuf text;
+        sb_init(&text);
+        sb_puts(&text, "param ");
+        for (size_t i = 0; i < n; i++)
+            sb_printf(&text, "%sname_%zu_long_enough_to_span", i ? ", " : "", i);
+        sb_puts(&text, ";\n");
+        for (size_t i = 0; i < n; i++)
+            sb_printf(&text, "%s%zu*name_%zu_long_enough_to_span", i == 0 ? "" : i % 3 ? " + " : " - ", i + 1, i);
+        Ast *p = parse(sb_str(&text));
+        ck_assert_msg(p != NULL, "%zu names: %s", n, sb_str(&diag.out));
+        ck_assert_int_eq(p->nkids, (int)n + 1);
+        const Ast *sum = p->kids[n];
+        ck_assert_int_eq(n == 1 ? AST_PRODUCT : AST_SUM, sum->kind);
+        for (size_t i = 0; i < n; i++) {
+            char name[64], num[32];
+            snprintf(name, sizeof name, "name_%zu_long_enough_to_span", i);
+            snprintf(num, sizeof num, "%zu", i + 1);
+            ck_assert_int_eq(p->kids[i]->kind, AST_DECL);
+            ck_assert_str_eq(p->kids[i]->text, name);
+            const Ast *term = n == 1 ? sum : sum->kids[i];
+            ck_assert_int_eq(term->nkids, 2);
+            ck_assert_str_eq(term->kids[0]->text, num);
+            ck_assert_str_eq(term->kids[1]->text, name);
+            if (n > 1)
+                ck_assert_int_eq(sum->ops[i], i == 0 ? '+' : i % 3 ? '+' : '-');
+        }
+        /* printed back: the declarations one per line, then the sum */
+        StrBuf printed;
+        sb_init(&printed);
+        ast_print(&printed, p);
+        const char *body = strchr(sb_str(&text), '\n') + 1;
+        size_t plen = strlen(sb_str(&printed)), blen = strlen(body);
+        ck_assert_msg(plen >= blen && strcmp(sb_str(&printed) + plen - blen, body) == 0,
+                      "%zu names: the sum does not print back as written", n);
+        sb_free(&printed);
+        sb_free(&text);
+    }
 }
 END_TEST
 
@@ -468,6 +516,7 @@ Suite *parser_suite(void) {
     tcase_add_test(tc, test_parser_nul_byte);
     tcase_add_test(tc, test_parser_locations);
     tcase_add_test(tc, test_parser_depth_field);
+    tcase_add_test(tc, test_parser_arena_sizes);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
