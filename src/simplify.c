@@ -316,7 +316,8 @@ static int lazy_by_factors(const void *a, const void *b) {
 static int lazy_keys(const Graph *g, TermVec *tv, int nlazy) {
     if (nlazy == 0)
         return 1;
-    Term **v = malloc((size_t)nlazy * sizeof *v);
+    Term *small[TV_SMALL];
+    Term **v = nlazy <= TV_SMALL ? small : malloc((size_t)nlazy * sizeof *v);
     if (!v)
         return 0;
     int m = 0;
@@ -332,7 +333,8 @@ static int lazy_keys(const Graph *g, TermVec *tv, int nlazy) {
             key = (uint32_t)g->nnodes + (uint32_t)v[i]->order;
         v[i]->key = key;
     }
-    free(v);
+    if (v != small)
+        free(v);
     return 1;
 }
 
@@ -419,7 +421,8 @@ static Node *split_power(Node *f, Num *exponent) {
 /* The sum or product of the operands as they are, for constants that do
  * not fold (each operand built: see dag_mul_lazy). */
 static Node *as_written(Graph *g, NodeKind kind, Node *const *terms, int n, Shape shape) {
-    Node **t = malloc((size_t)n * sizeof *t);
+    Node *small[TV_SMALL] = {NULL}; /* filled up to n: for the compiler */
+    Node **t = n <= TV_SMALL ? small : malloc((size_t)n * sizeof *t);
     if (!t) {
         g->failed = 1;
         return NULL;
@@ -427,7 +430,8 @@ static Node *as_written(Graph *g, NodeKind kind, Node *const *terms, int n, Shap
     for (int i = 0; i < n; i++)
         t[i] = dag_lazy_build(g, terms[i]);
     Node *r = dag_intern(g, kind, NULL, t, n, shape);
-    free(t);
+    if (t != small)
+        free(t);
     return r;
 }
 
@@ -496,12 +500,13 @@ static int base_exp_by_id(const void *a, const void *b) {
     return x->pos - y->pos;
 }
 
-/* The factors of term t sorted by base, into *buf (grown as needed);
- * their number, or -1 when out of memory. */
-static int sorted_bases(const Graph *g, const Term *t, BaseExp **buf, int *cap) {
+/* The factors of term t sorted by base, into *buf (grown as needed: on
+ * the heap once past the caller's stack buffer small); their number, or
+ * -1 when out of memory. */
+static int sorted_bases(const Graph *g, const Term *t, BaseExp **buf, int *cap, BaseExp *small) {
     int nf = term_nfactors(g, t);
     if (nf > *cap) {
-        BaseExp *p = realloc(*buf, (size_t)nf * sizeof *p);
+        BaseExp *p = *buf == small ? malloc((size_t)nf * sizeof *p) : realloc(*buf, (size_t)nf * sizeof *p);
         if (!p)
             return -1;
         *buf = p;
@@ -524,12 +529,17 @@ static int sorted_bases(const Graph *g, const Term *t, BaseExp **buf, int *cap) 
  * n m^2 (a sum of 1000 products of 1000 factors took minutes).  Returns
  * 0 when out of memory or past the work limit. */
 static int common_factors(Graph *g, const Term *t, int n, Node **common, Num *common_exp, int *ncommon) {
-    BaseExp *cand = NULL, *tb = NULL;
-    int ccap = 0, tcap = 0, ok = 1;
+    /* the usual term has a few factors: its buffers are on the stack */
+    BaseExp cand_small[TV_SMALL], tb_small[TV_SMALL];
+    unsigned char alive_small[TV_SMALL];
+    int at_small[TV_SMALL];
+    BaseExp *cand = cand_small, *tb = tb_small;
+    int ccap = TV_SMALL, tcap = TV_SMALL, ok = 1;
     unsigned char *alive = NULL;
-    int nc = sorted_bases(g, &t[0], &cand, &ccap);
+    int *at = NULL;
+    int nc = sorted_bases(g, &t[0], &cand, &ccap, cand_small);
     uint64_t work = (uint64_t)(nc > 0 ? nc : 0);
-    if (nc < 0 || !(alive = malloc((size_t)(nc ? nc : 1)))) {
+    if (nc < 0 || !(alive = nc <= TV_SMALL ? alive_small : malloc((size_t)nc))) {
         ok = 0;
         goto done;
     }
@@ -538,7 +548,7 @@ static int common_factors(Graph *g, const Term *t, int n, Node **common, Num *co
         alive[c] = !twice && num_is_int(cand[c].e) && !num_is_negative(cand[c].e);
     }
     for (int i = 1; i < n; i++) {
-        int nt = sorted_bases(g, &t[i], &tb, &tcap);
+        int nt = sorted_bases(g, &t[i], &tb, &tcap, tb_small);
         if (nt < 0) {
             ok = 0;
             goto done;
@@ -567,8 +577,7 @@ static int common_factors(Graph *g, const Term *t, int n, Node **common, Num *co
     }
     /* in the first term's order */
     *ncommon = 0;
-    int *at = malloc((size_t)(nc ? nc : 1) * sizeof *at);
-    if (!at) {
+    if (!(at = nc <= TV_SMALL ? at_small : malloc((size_t)nc * sizeof *at))) {
         ok = 0;
         goto done;
     }
@@ -581,11 +590,15 @@ static int common_factors(Graph *g, const Term *t, int n, Node **common, Num *co
             common_exp[(*ncommon)++] = cand[c].e;
         }
     }
-    free(at);
 done:
-    free(cand);
-    free(tb);
-    free(alive);
+    if (at != at_small)
+        free(at);
+    if (cand != cand_small)
+        free(cand);
+    if (tb != tb_small)
+        free(tb);
+    if (alive != alive_small)
+        free(alive);
     if (!ok)
         g->failed = 1;
     return ok && dag_spend(g, work);
@@ -634,11 +647,10 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
         return NULL;
 
     /* the quotients t_i / (d f) */
-    Node **q = malloc(((size_t)n + 1) * sizeof *q);
-    Node **div = malloc(((size_t)ncommon + 2) * sizeof *div);
-    if (!q || !div) {
-        free(q);
-        free(div);
+    /* the quotients on the stack for a short sum; div has at most 66 */
+    Node *q_small[TV_SMALL + 1], *div[64 + 2];
+    Node **q = n <= TV_SMALL ? q_small : malloc(((size_t)n + 1) * sizeof *q);
+    if (!q) {
         g->failed = 1;
         return NULL;
     }
@@ -658,7 +670,8 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
          * which always cancel exactly against existing positive ones */
         const Term *bi = &t[i];
         int nf = term_nfactors(g, bi);
-        Node **parts = malloc(((size_t)nf + 1) * sizeof *parts);
+        Node *parts_small[TV_SMALL + 1];
+        Node **parts = nf <= TV_SMALL ? parts_small : malloc(((size_t)nf + 1) * sizeof *parts);
         if (!parts) {
             g->failed = 1;
             break;
@@ -682,7 +695,8 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
             parts[np++] = f;
         }
         q[nq++] = np == 1 ? parts[0] : dag_mul_n(g, parts, np);
-        free(parts);
+        if (parts != parts_small)
+            free(parts);
     }
     Node *inner = g->failed ? NULL : dag_add_n(g, q, nq);
     int nd = 0;
@@ -692,8 +706,8 @@ static Node *factor_out_common(Graph *g, const Num *constant, Term *t, int n) {
         div[nd++] = dag_pow(g, common[k], dag_num(g, common_exp[k]));
     div[nd++] = inner;
     Node *r = mul_n(g, div, nd, 0);
-    free(q);
-    free(div);
+    if (q != q_small)
+        free(q);
     return r;
 }
 
@@ -1001,7 +1015,8 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, Term *t, int n) {
             Node *parts[2] = {dag_num(g, t[i].num), summands[a]};
             Node *term = dag_mul_n(g, parts, 2);
             if (k >= 0) {
-                Node **f = malloc((size_t)b->nargs * sizeof *f);
+                Node *f_small[TV_SMALL];
+                Node **f = b->nargs <= TV_SMALL ? f_small : malloc((size_t)b->nargs * sizeof *f);
                 if (!f) {
                     g->failed = 1;
                     return NULL;
@@ -1009,7 +1024,8 @@ static Node *expand_if_smaller(Graph *g, const Num *constant, Term *t, int n) {
                 for (int j = 0; j < b->nargs; j++)
                     f[j] = j == k ? term : b->args[j];
                 term = dag_mul_n(g, f, b->nargs);
-                free(f);
+                if (f != f_small)
+                    free(f);
             }
             terms[nt++] = term;
         }
@@ -1359,7 +1375,8 @@ static void tv_compact(TermVec *tv) {
 
 /* exp(k_0 a_0 + k_1 a_1 + ...) for the terms with the flag set. */
 static Node *merged_exp(Graph *g, const Term *t, int n, const unsigned char *take) {
-    Node **args = malloc((size_t)n * sizeof *args);
+    Node *small[TV_SMALL] = {NULL}; /* filled up to n: for the compiler */
+    Node **args = n <= TV_SMALL ? small : malloc((size_t)n * sizeof *args);
     if (!args) {
         g->failed = 1;
         return NULL;
@@ -1369,7 +1386,8 @@ static Node *merged_exp(Graph *g, const Term *t, int n, const unsigned char *tak
         if (take[i])
             args[m++] = dag_mul(g, dag_num(g, t[i].num), t[i].base->args[0]);
     Node *r = dag_call1(g, BI_EXP, dag_add_n(g, args, m));
-    free(args);
+    if (args != small)
+        free(args);
     return r;
 }
 
@@ -1390,11 +1408,15 @@ static int stable_factors(Graph *g, TermVec *tv) {
         return 0;
     /* the exponentials, by position: a product of many factors with a few
      * of them costs its length, not its square */
-    int *at = malloc((size_t)nexp * sizeof *at);
-    unsigned char *take = calloc((size_t)n, 1);
+    int at_small[TV_SMALL];
+    unsigned char take_small[TV_SMALL] = {0};
+    int *at = nexp <= TV_SMALL ? at_small : malloc((size_t)nexp * sizeof *at);
+    unsigned char *take = n <= TV_SMALL ? take_small : calloc((size_t)n, 1);
     if (!at || !take) {
-        free(at);
-        free(take);
+        if (at != at_small)
+            free(at);
+        if (take != take_small)
+            free(take);
         g->failed = 1;
         return -1;
     }
@@ -1446,8 +1468,10 @@ static int stable_factors(Graph *g, TermVec *tv) {
             }
         tv_compact(tv);
     }
-    free(at);
-    free(take);
+    if (at != at_small)
+        free(at);
+    if (take != take_small)
+        free(take);
     return g->failed ? -1 : 0;
 }
 
@@ -1462,7 +1486,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         Node *c = factors[i], *s = factors[1 - i];
         if (c && s && c->kind == EX_CONST && num_is_negative(c->num[0]) && s->kind == EX_ADD &&
             !dag_is_shared(g, s) && negative_looking(s)) {
-            Node **terms = malloc((size_t)s->nargs * sizeof *terms);
+            Node *small[TV_SMALL];
+            Node **terms = s->nargs <= TV_SMALL ? small : malloc((size_t)s->nargs * sizeof *terms);
             if (!terms) {
                 g->failed = 1;
                 return NULL;
@@ -1470,7 +1495,8 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
             for (int k = 0; k < s->nargs; k++)
                 terms[k] = dag_mul(g, c, s->args[k]);
             Node *r = dag_add_n(g, terms, s->nargs);
-            free(terms);
+            if (terms != small)
+                free(terms);
             return r;
         }
     }
