@@ -681,6 +681,79 @@ START_TEST(test_simplify_factor_out_keeps_guards) {
 }
 END_TEST
 
+/* Sums whose terms share factors, across the sizes where the constructors'
+ * scratch lists leave the stack for the heap (TV_SMALL = 8 terms, factors
+ * or exponentials): sum_i 2(i+1) x_i f_1 ... f_m, built from whole
+ * products and from products not built (dag_mul_lazy), is
+ * 2 f_1 ... f_m (sum_i (i+1) x_i) for every n terms and m common factors,
+ * and keeps its value; and a product of n exponentials, from both sides
+ * of the bound, is one exponential of the sum. */
+#define SPILL_MAX 19
+START_TEST(test_simplify_scratch_past_the_stack) {
+    Graph *g = graph_new();
+    ck_assert_ptr_nonnull(g);
+    Node *x[SPILL_MAX], *f[SPILL_MAX];
+    double point[2 * SPILL_MAX];
+    uint64_t seed = 17;
+    for (int i = 0; i < SPILL_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "x%d", i);
+        x[i] = var(g, name);
+        point[2 * i] = rng_uniform(&seed, 0.5, 2.0);
+        snprintf(name, sizeof name, "f%d", i);
+        f[i] = var(g, name);
+        point[2 * i + 1] = rng_uniform(&seed, 0.5, 2.0);
+    }
+    StrBuf sb;
+    sb_init(&sb);
+    for (int lazy = 0; lazy < 2; lazy++)
+        for (int n = 2; n <= SPILL_MAX; n++)
+            for (int m = 0; m <= SPILL_MAX; m++) {
+                Node *terms[SPILL_MAX], *parts[SPILL_MAX + 2];
+                double want = 0, common = 2;
+                for (int j = 0; j < m; j++)
+                    common *= point[2 * j + 1];
+                for (int i = 0; i < n; i++) {
+                    parts[0] = dag_int(g, 2 * (i + 1));
+                    parts[1] = x[i];
+                    memcpy(parts + 2, f, (size_t)m * sizeof *parts);
+                    terms[i] = lazy ? dag_mul_lazy(g, parts, m + 2) : dag_mul_n(g, parts, m + 2);
+                    ck_assert_ptr_nonnull(terms[i]);
+                    want += (i + 1) * point[2 * i] * common;
+                }
+                Node *r = dag_add_n(g, terms, n);
+                for (int i = 0; lazy && i < n; i++)
+                    dag_lazy_free(terms[i]);
+                ck_assert_ptr_nonnull(r);
+                ck_assert_msg(r->kind == EX_MUL && r->nargs == m + 2 && r->args[0]->kind == EX_CONST &&
+                                  num_equal(r->args[0]->num[0], num_int(2)),
+                              "lazy %d, %d terms, %d common factors: %s", lazy, n, m, show(&sb, g, r));
+                for (int j = 0; j < m; j++) {
+                    int found = 0;
+                    for (int k = 1; k < r->nargs; k++)
+                        found |= r->args[k] == f[j];
+                    ck_assert_msg(found, "lazy %d, %d terms: f%d not pulled out of %s", lazy, n, j,
+                                  show(&sb, g, r));
+                }
+                ck_assert_double_eq_tol(eval_node(g, r, point), want, 1e-12 * fabs(want));
+            }
+    for (int n = 2; n <= SPILL_MAX; n++) {
+        Node *e[SPILL_MAX];
+        double want = 0;
+        for (int i = 0; i < n; i++) {
+            e[i] = dag_call1(g, BI_EXP, x[i]);
+            want += point[2 * i];
+        }
+        Node *r = dag_mul_n(g, e, n);
+        ck_assert_ptr_nonnull(r);
+        ck_assert_msg(r->kind == EX_CALL && r->u.fn == BI_EXP, "%d exponentials: %s", n, show(&sb, g, r));
+        ck_assert_double_eq_tol(eval_node(g, r, point), exp(want), 1e-12 * exp(want));
+    }
+    sb_free(&sb);
+    graph_free(g);
+}
+END_TEST
+
 /* A sum whose terms have a small sum as a factor is multiplied out when
  * the expanded terms collect (sigmoid(z)(1 - y) - y(1 - sigmoid(z)) is
  * sigmoid(z) - y); a quick test refuses first the sums where no two
@@ -824,6 +897,7 @@ Suite *simplify_suite(void) {
     tcase_add_test(tc, test_simplify_factor_out_keeps_guards);
     tcase_add_test(tc, test_simplify_wide_products_keep_their_order);
     tcase_add_test(tc, test_simplify_expansion_refusals);
+    tcase_add_test(tc, test_simplify_scratch_past_the_stack);
     suite_add_tcase(s, tc);
     return s;
 }
