@@ -1224,12 +1224,8 @@ typedef struct BaseMatch {
  * written as coef * P_i * S_(i+1) * g from the base's prefix and suffix
  * products, and so is the base itself (P_(n-1) f_(n-1)).  Hash tables of
  * the factors less one keep this linear in the size of the kernel. */
-static void plan_products(Emitter *E, uint32_t top) {
+static void plan_products(Emitter *E, uint32_t top, size_t nkeys) {
     Graph *g = E->g;
-    size_t nkeys = 0;
-    for (uint32_t id = 0; id < top; id++)
-        if (E->mark[id] && product_base(g->nodes[id]))
-            nkeys += (size_t)g->nodes[id]->nargs;
     if (nkeys == 0)
         return;
     size_t cap = 16;
@@ -1604,12 +1600,7 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
  * turn, just before B's (define_pulled: its products read only leaves
  * and older temporaries, like the engine's prefix products of a product
  * inside a function).  Returns how many products are written so. */
-static int plan_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t top) {
-    Graph *g = E->g;
-    size_t nprod = 0;
-    for (uint32_t id = 0; id < top; id++)
-        if (E->mark[id] && g->nodes[id]->kind == EX_MUL && g->nodes[id]->shape.rank == 0)
-            nprod++;
+static int plan_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t top, size_t nprod) {
     if (nprod < 2)
         return 0;
     size_t cap = 16; /* at most 3/4 full */
@@ -1682,12 +1673,23 @@ static void define_chains_for(Emitter *E, const Node *n, const char *indent) {
     define_chain(E, pg, 0, i + 1, indent);
 }
 
+/* What the planning passes size their tables by, counted over the
+ * written nodes while they are marked (each pass over 10^6 nodes reads
+ * every node again, a cache miss each). */
+typedef struct {
+    size_t products;  /* scalar products (plan_cofactors)               */
+    size_t base_keys; /* arguments of the possible bases (plan_products) */
+} PlanCounts;
+
 /* Marks what the kernel of roots[0..nroots) writes, and counts each
  * node's readers: what is reachable through the nodes as they will be
  * written (a careful form may skip a node: log(sigmoid(v)) never computes
- * the sigmoid; a product written M * f reads M and f).  Returns 1 + the
+ * the sigmoid; a product written M * f reads M and f).  A node's mark is
+ * final when it is reached (only newer nodes and the roots mark it), so
+ * *pc counts the written nodes (when pc is not NULL), and a variable
+ * neither in x[] nor in input[] fails the output.  Returns 1 + the
  * highest root id. */
-static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots) {
+static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots, PlanCounts *pc) {
     Graph *g = E->g;
     uint32_t top = 0;
     for (int i = 0; i < nroots; i++) {
@@ -1698,8 +1700,16 @@ static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots) {
     for (uint32_t id = top; id-- > 0;) {
         if (!E->mark[id])
             continue;
+        const Node *n = g->nodes[id];
+        if (n->kind == EX_VAR && E->var_array[n->u.var] < 0)
+            E->out->failed = 1; /* a variable neither in x[] nor in input[] */
+        if (pc && n->kind == EX_MUL && n->shape.rank == 0) {
+            pc->products++;
+            if (product_base(n))
+                pc->base_keys += (size_t)n->nargs;
+        }
         Node *const *args;
-        int nargs = written_args(g->nodes[id], &args);
+        int nargs = written_args(n, &args);
         Node *mf[2];
         if (E->form[id] && E->forms[E->form[id] - 1].via) {
             const NodeForm *f = &E->forms[E->form[id] - 1];
@@ -1713,7 +1723,6 @@ static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots) {
             E->uses[args[k]->id]++;
         }
         /* b^(k/2), k odd, other than sqrt(b) itself: written through sqrt(b) */
-        const Node *n = g->nodes[id];
         if (n->kind == EX_POW && n->args[1]->kind == EX_CONST && n->args[1]->num[0].is_rat &&
             n->args[1]->num[0].q == 2 && n->args[1]->num[0].p != 1) {
             const Node *s = square_root_of(E, n->args[0], id);
@@ -1749,10 +1758,8 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
     E->ngroups = E->nexps = E->nchain = 0;
     E->defining = UINT32_MAX;
     memset(E->stated, 0, nn);
-    uint32_t top = mark_written(E, roots, nroots);
-    for (uint32_t id = 0; id < top; id++)
-        if (E->mark[id] && g->nodes[id]->kind == EX_VAR && E->var_array[g->nodes[id]->u.var] < 0)
-            E->out->failed = 1; /* a variable neither in x[] nor in input[] */
+    PlanCounts pc = {0, 0};
+    uint32_t top = mark_written(E, roots, nroots, &pc);
     if (E->tensor)
         plan_tensors(E, roots, nroots, top);
     /* by id: the operations of the expression written inline, counted
@@ -1799,8 +1806,8 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
             depth[id] = 0;
     }
     plan_exps(E, top);
-    plan_products(E, top);
-    if (plan_cofactors(E, roots, nroots, top)) {
+    plan_products(E, top, pc.base_keys);
+    if (plan_cofactors(E, roots, nroots, top, pc.products)) {
         /* the products written M * f no longer read their own factors:
          * what only they read is not written */
         unsigned char *before = malloc(top ? top : 1);
@@ -1808,7 +1815,7 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
             memcpy(before, E->mark, top);
         memset(E->uses, 0, nn * sizeof *E->uses);
         memset(E->mark, 0, nn);
-        mark_written(E, roots, nroots);
+        mark_written(E, roots, nroots, NULL);
         for (uint32_t id = 0; id < top && before; id++)
             if (before[id] && !E->mark[id])
                 E->temp[id] = 0;
