@@ -91,8 +91,6 @@ char *api_strdup(const char *s) {
     return d;
 }
 
-char *api_take(StrBuf *sb) { return sb_take(sb); }
-
 /* --- compiling ------------------------------------------------------------------------ */
 
 /* Every variable's offset in a flat point (at its largest shape), then

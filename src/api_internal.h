@@ -89,8 +89,6 @@ void api_verify(const SdProgram *p, const char *stage);
  * is too large to write out. */
 SdStatus api_twin(SdResult *r, const char *what, SdResult **twin);
 char *api_strdup(const char *s);
-/* The buffer's text as a malloc'd string (NULL when it failed); frees sb. */
-char *api_take(StrBuf *sb);
 
 /* The sizes of the run-time dimensions a point holds, into dims (room for
  * GRAPH_MAX_DIMS): SD_OK, or SD_ERR_REQUEST when one is not an integer

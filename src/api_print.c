@@ -285,7 +285,7 @@ static int write_expressions(StrBuf *out, const SdResult *r, PrintStyle style) {
         StrBuf lb;
         sb_init(&lb);
         label(&lb, r, j, style);
-        labels[j] = api_take(&lb);
+        labels[j] = sb_take(&lb);
         if (!labels[j])
             out->failed = 1;
     }
@@ -493,7 +493,7 @@ static char *api_check_line(const SdResult *r, const SdCheckReport *c) {
     if (c->skipped)
         sb_printf(&sb, ", %d comparisons skipped (differences did not converge)", c->skipped);
     sb_printf(&sb, ": %s\n", c->ok ? "ok" : "FAILED");
-    return api_take(&sb);
+    return sb_take(&sb);
 }
 
 SdStatus sd_print(const SdResult *r, const SdValues *v, const SdCheckReport *c, SdFormat fmt,
@@ -526,6 +526,6 @@ SdStatus sd_print(const SdResult *r, const SdValues *v, const SdCheckReport *c, 
             free(line);
         }
     }
-    *text = api_take(&out);
+    *text = sb_take(&out);
     return *text ? SD_OK : api_nomem(r->p);
 }

@@ -52,7 +52,7 @@ SdStatus sd_trace(SdResult *r, SdFormat fmt, char **out) {
                             "--trace is for small programs (a tree of at most %d nodes)", TRACE_LIMIT);
         }
     }
-    *out = api_take(&sb);
+    *out = sb_take(&sb);
     return *out ? SD_OK : api_nomem(r0->p);
 }
 
@@ -78,7 +78,7 @@ SdStatus sd_factor(SdResult *r, SdFormat fmt, char **out) {
         }
         sb_putc(&sb, '\n');
     }
-    *out = api_take(&sb);
+    *out = sb_take(&sb);
     return *out ? SD_OK : api_nomem(r0->p);
 }
 
@@ -111,7 +111,7 @@ SdStatus sd_dot(SdResult *r, int flags, char **out) {
         else
             sb_printf(&lb, "d/d%s", p->g->vars[r->wrt[i]].name);
         roots[r->nf + i] = r->blocks[i];
-        labels[r->nf + i] = api_take(&lb);
+        labels[r->nf + i] = sb_take(&lb);
     }
     SdStatus st = SD_OK;
     if (failed) {
@@ -125,7 +125,7 @@ SdStatus sd_dot(SdResult *r, int flags, char **out) {
                                 "--dot for the shared DAG",
                                 DOT_TREE_LIMIT)
                      : api_nomem(p);
-    } else if (!(*out = api_take(&dot))) {
+    } else if (!(*out = sb_take(&dot))) {
         st = api_nomem(p);
     }
     for (long i = 0; labels && i < n; i++)
@@ -222,7 +222,7 @@ char *sd_swell_text(const SdSwell *s, SdFormat fmt) {
     } else {
         swell_print_sweep(&sb, name ? name : "n", s->x, s->reports, s->n);
     }
-    return api_take(&sb);
+    return sb_take(&sb);
 }
 
 char *sd_swell_svg(const SdSwell *s, const SdPlotOptions *opt) {
@@ -241,7 +241,7 @@ char *sd_swell_svg(const SdSwell *s, const SdPlotOptions *opt) {
         sb_free(&sb);
         return NULL;
     }
-    return api_take(&sb);
+    return sb_take(&sb);
 }
 
 /* --- Baydin's table -------------------------------------------------------------------- */
@@ -250,7 +250,7 @@ SdStatus sd_demo_baydin(int n, SdFormat fmt, char **out) {
     StrBuf sb;
     sb_init(&sb);
     int failed = baydin_table(&sb, n > 0 ? n : 4, fmt == SD_LATEX ? BAYDIN_LATEX : BAYDIN_ASCII);
-    *out = failed ? (sb_free(&sb), NULL) : api_take(&sb);
+    *out = failed ? (sb_free(&sb), NULL) : sb_take(&sb);
     return *out ? SD_OK : SD_ERR_NOMEM;
 }
 
@@ -258,7 +258,7 @@ SdStatus sd_demo_pitfalls(char **out) {
     StrBuf sb;
     sb_init(&sb);
     int failed = baydin_pitfall(&sb);
-    *out = failed ? (sb_free(&sb), NULL) : api_take(&sb);
+    *out = failed ? (sb_free(&sb), NULL) : sb_take(&sb);
     return *out ? SD_OK : SD_ERR_NOMEM;
 }
 
@@ -323,7 +323,7 @@ char *sd_dump_program(const SdProgram *p, SdStage stage) {
     } else if (p->g) {
         dump_nodes(&sb, p->g, p->prog.outputs, p->prog.noutputs);
     }
-    return api_take(&sb);
+    return sb_take(&sb);
 }
 
 char *sd_dump_result(const SdResult *r) {
@@ -338,7 +338,7 @@ char *sd_dump_result(const SdResult *r) {
     sb_init(&sb);
     dump_nodes(&sb, r->p->g, roots, (int)(r->nf + nd));
     free(roots);
-    return api_take(&sb);
+    return sb_take(&sb);
 }
 
 SdStats sd_result_stats(const SdResult *r) {

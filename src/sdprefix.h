@@ -22,7 +22,6 @@
 #define api_nomem sd_api_nomem
 #define api_point_dims sd_api_point_dims
 #define api_strdup sd_api_strdup
-#define api_take sd_api_take
 #define api_twin sd_api_twin
 #define api_verify sd_api_verify
 #define ast_arena_free sd_ast_arena_free

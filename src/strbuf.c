@@ -63,23 +63,18 @@ void sb_putc(StrBuf *sb, char c) { sb_putn(sb, &c, 1); }
 void sb_puts(StrBuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
 
 /* Appends the decimal digits of v (with a '-' when negative). */
-void sb_put_int(StrBuf *sb, long long v) {
-    char buf[24], *p = buf + sizeof buf;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0)
-        *--p = '-';
-    sb_putn(sb, p, (size_t)(buf + sizeof buf - p));
-}
-
 static void put_uint(StrBuf *sb, unsigned long long u) {
     char buf[24], *p = buf + sizeof buf;
     do
         *--p = (char)('0' + u % 10);
     while (u /= 10);
     sb_putn(sb, p, (size_t)(buf + sizeof buf - p));
+}
+
+void sb_put_int(StrBuf *sb, long long v) {
+    if (v < 0)
+        sb_putc(sb, '-');
+    put_uint(sb, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
 }
 
 /* Is every conversion of fmt a plain one the fast path below formats
