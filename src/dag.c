@@ -71,12 +71,19 @@ struct Arena {
     Block *head;
 };
 
+/* The first block is small and each next one twice the last, up to 4 MB
+ * (huge pages: see big_alloc): a graph of a few dozen nodes, as most
+ * expressions are, must not pay for zeroing a 2 MB page it never fills. */
+enum { ARENA_FIRST = 16u << 10, ARENA_LARGEST = 4u << 20 };
+
 static void *arena_alloc(Arena *a, size_t size) {
     size = (size + 7) & ~(size_t)7; /* nodes need pointer alignment only */
     Block *b = a->head;
     if (!b || b->used + size > b->cap) {
-        /* blocks of 4 MB (huge pages: see big_alloc) */
-        size_t cap = size > (4u << 20) - sizeof(Block) ? size : (4u << 20) - sizeof(Block);
+        size_t whole = b ? 2 * (sizeof(Block) + b->cap) : ARENA_FIRST;
+        if (whole > ARENA_LARGEST)
+            whole = ARENA_LARGEST;
+        size_t cap = size > whole - sizeof(Block) ? size : whole - sizeof(Block);
         b = big_alloc(sizeof(Block) + cap);
         if (!b)
             return NULL;
@@ -129,6 +136,14 @@ int dag_spend(Graph *g, uint64_t n) {
     if (g->max_work && g->work > g->max_work && !g->failed)
         g->failed = GRAPH_TOO_MUCH_WORK;
     return !g->failed;
+}
+
+void graph_arena_usage(const Graph *g, size_t *used, size_t *reserved) {
+    *used = *reserved = 0;
+    for (const Block *b = g->arena ? g->arena->head : NULL; b; b = b->next) {
+        *used += b->used;
+        *reserved += sizeof(Block) + b->cap;
+    }
 }
 
 void graph_free(Graph *g) {

@@ -316,6 +316,10 @@ typedef enum GraphFailure {
 
 Graph *graph_new(void);
 void graph_free(Graph *g);
+/* Bytes the graph's arena holds in nodes, and bytes it has taken from the
+ * system for them: a small graph takes little (its blocks start small and
+ * double), a large one at most a block more than twice what it uses. */
+void graph_arena_usage(const Graph *g, size_t *used, size_t *reserved);
 /* The message for a failed graph ("out of memory", "expression too large:
  * more than N nodes (see --max-nodes)", ...), or NULL when it has not
  * failed; written into buf. */

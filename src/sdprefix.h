@@ -206,6 +206,7 @@
 #define gradcheck_flat sd_gradcheck_flat
 #define graph_add_dim sd_graph_add_dim
 #define graph_add_var sd_graph_add_var
+#define graph_arena_usage sd_graph_arena_usage
 #define graph_failure_message sd_graph_failure_message
 #define graph_find_dim sd_graph_find_dim
 #define graph_find_var sd_graph_find_var

@@ -215,6 +215,38 @@ static void intern_and_find_at(size_t n, const size_t *stops, int nstops) {
 
 static void intern_and_find(size_t n) { intern_and_find_at(n, NULL, 0); }
 
+/* What a graph takes from the system follows what it holds: a graph of a
+ * few nodes, as most expressions are, reserves a few KB (it reserved a
+ * 4 MB block, and zeroing its 2 MB huge page cost more than all its
+ * work); at any size the blocks hold at least half of what they reserve,
+ * or all but the last 4 MB block. */
+START_TEST(test_arena_follows_size) {
+    static const size_t sizes[] = {1, 10, 30, 100, 1000, 10000, 100000, 300000};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        Graph *g = graph_new();
+        ck_assert_ptr_nonnull(g);
+        Node **made = malloc(n * sizeof *made);
+        ck_assert_ptr_nonnull(made);
+        for (size_t k = 0; k < n; k++) {
+            Spec s = spec_of(k, made);
+            made[k] = intern_spec(g, &s);
+            ck_assert_ptr_nonnull(made[k]);
+        }
+        size_t used, reserved;
+        graph_arena_usage(g, &used, &reserved);
+        ck_assert_msg(used > 0 && used <= reserved, "n = %zu: %zu of %zu bytes", n, used, reserved);
+        if (n <= 30)
+            ck_assert_msg(reserved <= (32u << 10), "n = %zu nodes: %zu bytes reserved", n, reserved);
+        size_t bound = 2 * used > used + (4u << 20) ? 2 * used : used + (4u << 20);
+        ck_assert_msg(reserved <= bound + (16u << 10), "n = %zu: %zu bytes reserved for %zu used", n,
+                      reserved, used);
+        free(made);
+        graph_free(g);
+    }
+}
+END_TEST
+
 /* Sizes around the table's first growths and far past them. */
 START_TEST(test_intern_sizes) {
     static const size_t sizes[] = {0, 1, 2, 19, 20, 21, 511, 512, 513, 1023, 1024, 1025, 4097, 30001};
@@ -488,6 +520,7 @@ Suite *dag_suite(void) {
     Suite *s = suite_create("dag");
     TCase *tc = tcase_create("intern");
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_arena_follows_size);
     tcase_add_test(tc, test_intern_sizes);
     tcase_add_test(tc, test_intern_many_and_equal_hashes);
     tcase_add_test(tc, test_intern_one_field_apart);
