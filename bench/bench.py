@@ -587,7 +587,7 @@ def stage_kernels(cfg):
 
 # The kernels whose transcendental calls are counted, as a Cortex-M4F user
 # would count them: the program, extra options, and how many distinct
-# arguments their exponentials have (the goal: one exp per distinct
+# arguments their exponentials have (the goal: at most one exp per distinct
 # argument, value and gradient together).
 CALL_KERNELS = [
     ("logistic regression, BCE + L2 (examples/logistic_regression.sd)",
@@ -1649,7 +1649,7 @@ def stage_report(cfg):
           "(\"per call\": callgrind's count of the calls the kernel and its helpers make, "
           "over 1000 calls), with x86-64 instructions per gradient call "
           "(callgrind, %s; the kernel compiled with `%s`). \"distinct\": the distinct "
-          "arguments of exp the function has (one exp per distinct argument is the goal)."
+          "arguments of exp the function has (at most one exp per distinct argument is the goal)."
           % (cal.get("valgrind") or "valgrind not installed", " ".join(KFLAGS)))
         b("")
         b("| kernel | type | distinct | exp · log1p · log in the C | per call | instructions |")
@@ -1668,9 +1668,11 @@ def stage_report(cfg):
             exps = dy["exp"] if dy else (None if r.get("loops") else st["exp"])
             one_exp.append((r["title"], r["float"], exps, r["distinct"]))
         if one_exp:
-            bad = [t for t in one_exp if t[2] is None or round(t[2]) != t[3]]
-            goals.append(("Logistic-regression and 3-class softmax gradients: one exp per distinct "
-                          "argument (x86-64 count under callgrind)",
+            # at most one exp per distinct argument: softmax and log-sum-exp need
+            # none for their largest entry (its term is exactly 1)
+            bad = [t for t in one_exp if t[2] is None or round(t[2]) > t[3]]
+            goals.append(("Logistic-regression and 3-class softmax gradients: at most one exp per "
+                          "distinct argument (x86-64 count under callgrind)",
                           "; ".join("%s (%s): %s exp for %d" % (t[0].split(" (")[0], "float" if t[1] else "double",
                                                                 "?" if t[2] is None else "%.0f" % t[2], t[3])
                                     for t in one_exp),
