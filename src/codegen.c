@@ -492,13 +492,20 @@ static int product_rest(Emitter *E, const Node *n, const ProductGroup *pg, int i
 /* A product (or a lone reciprocal power): coef * num... / (den...); a
  * product of a group (plan_products), being defined: coef * P_i * S_(i+1)
  * * rest... / (den...). */
+enum { PRODUCT_SMALL = 4 }; /* factors whose lists emit_product keeps on the stack */
+
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     Num coef = num_int(1);
     int count = count_factors(E, n);
-    const Node **num = malloc(8 * (size_t)count * sizeof *num);
-    const Node **den = malloc((size_t)count * sizeof *den);
-    const Node **rest = malloc((size_t)count * sizeof *rest);
-    Num *den_exp = malloc((size_t)count * sizeof *den_exp);
+    /* the lists of most products (c * x: 2 factors, once per term of a
+     * sum of 10^5) fit on the stack; longer ones go to the heap */
+    const Node *num_s[8 * PRODUCT_SMALL], *den_s[PRODUCT_SMALL], *rest_s[PRODUCT_SMALL];
+    Num den_exp_s[PRODUCT_SMALL];
+    int small = count <= PRODUCT_SMALL;
+    const Node **num = small ? num_s : malloc(8 * (size_t)count * sizeof *num);
+    const Node **den = small ? den_s : malloc((size_t)count * sizeof *den);
+    const Node **rest = small ? rest_s : malloc((size_t)count * sizeof *rest);
+    Num *den_exp = small ? den_exp_s : malloc((size_t)count * sizeof *den_exp);
     if (!num || !den || !den_exp || !rest) {
         free(num);
         free(den);
@@ -597,10 +604,12 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     }
     if (paren)
         sb_putc(E->out, ')');
-    free(num);
-    free(den);
-    free(rest);
-    free(den_exp);
+    if (!small) {
+        free(num);
+        free(den);
+        free(rest);
+        free(den_exp);
+    }
 }
 
 /* The shared exponential n is written from (its e<k> written already), or
