@@ -2088,13 +2088,39 @@ void codegen_writer_helpers(CodegenWriter *w, StrBuf *out) { codegen_helpers(out
 /* " *   x[3] = name": one line per parameter or input, written piece by
  * piece (a program may declare 10^5 of them). */
 static void header_slot(StrBuf *h, const char *array, int i, const char *name) {
-    sb_puts(h, " *   ");
-    sb_puts(h, array);
-    sb_putc(h, '[');
-    sb_put_int(h, i);
-    sb_puts(h, "] = ");
-    sb_puts(h, name);
-    sb_putc(h, '\n');
+    /* " *   x[12] = name\n", put together here and appended once: the
+     * header has a line per variable (10^5 of them) */
+    char line[96];
+    size_t na = strlen(array), nn = strlen(name);
+    if (na + nn + 32 > sizeof line) {
+        sb_puts(h, " *   ");
+        sb_puts(h, array);
+        sb_putc(h, '[');
+        sb_put_int(h, i);
+        sb_puts(h, "] = ");
+        sb_puts(h, name);
+        sb_putc(h, '\n');
+        return;
+    }
+    char digits[12], *d = digits + sizeof digits;
+    unsigned u = (unsigned)i;
+    do
+        *--d = (char)('0' + u % 10);
+    while (u /= 10);
+    size_t nd = (size_t)(digits + sizeof digits - d), k = 0;
+    memcpy(line, " *   ", 5);
+    k = 5;
+    memcpy(line + k, array, na);
+    k += na;
+    line[k++] = '[';
+    memcpy(line + k, d, nd);
+    k += nd;
+    memcpy(line + k, "] = ", 4);
+    k += 4;
+    memcpy(line + k, name, nn);
+    k += nn;
+    line[k++] = '\n';
+    sb_putn(h, line, k);
 }
 
 void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,
