@@ -95,7 +95,7 @@ $(GEN_SRC) $(GEN_SRC:.c=.h): | $(BUILD)
 # Flex's skeleton trips over.
 GEN_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function -Wno-sign-compare \
               -Wno-missing-prototypes
-$(BUILD)/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h | $(BUILD)
+$(BUILD)/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h $(wildcard src/*.h src/*.def) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(GEN_CFLAGS) -c -o $@ $<
 
@@ -518,7 +518,7 @@ web-deps: deps
 $(WEB_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/*.def) $(BUILD)/parser.h $(BUILD)/lexer.h
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WEB_CFLAGS) -DSYMDIFF_VERSION='"$(VERSION)"' -c -o $@ $<
-$(WEB_BUILD)/obj/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h
+$(WEB_BUILD)/obj/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h $(wildcard src/*.h src/*.def)
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WEB_CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -c -o $@ $<
 $(WEB_BUILD)/obj/codegen.o: $(BUILD)/templates.h
