@@ -95,7 +95,7 @@ $(GEN_SRC) $(GEN_SRC:.c=.h): | $(BUILD)
 # Flex's skeleton trips over.
 GEN_CFLAGS := $(ALL_CFLAGS) -Wno-unused-function -Wno-sign-compare \
               -Wno-missing-prototypes
-$(BUILD)/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h | $(BUILD)
+$(BUILD)/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h $(wildcard src/*.h src/*.def) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(GEN_CFLAGS) -c -o $@ $<
 
@@ -116,6 +116,12 @@ $(BUILD)/templates.h: $(TEMPLATES) | $(BUILD)
 	    echo "    NULL};"; \
 	done > $@.tmp && mv $@.tmp $@
 $(BUILD)/src/codegen.o: $(BUILD)/templates.h
+
+# The hashed index of the built-in functions' names (builtins.c), made from
+# builtins.def so that the table stays the one list of them.
+$(BUILD)/builtin_index.h: src/builtins.def scripts/builtin_index.sh | $(BUILD)
+	sh scripts/builtin_index.sh src/builtins.def > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/builtins.o: $(BUILD)/builtin_index.h
 
 $(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -512,10 +518,11 @@ web-deps: deps
 $(WEB_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h src/*.def) $(BUILD)/parser.h $(BUILD)/lexer.h
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WEB_CFLAGS) -DSYMDIFF_VERSION='"$(VERSION)"' -c -o $@ $<
-$(WEB_BUILD)/obj/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h
+$(WEB_BUILD)/obj/gen/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h $(wildcard src/*.h src/*.def)
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WEB_CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -c -o $@ $<
 $(WEB_BUILD)/obj/codegen.o: $(BUILD)/templates.h
+$(WEB_BUILD)/obj/builtins.o: $(BUILD)/builtin_index.h
 $(WEB_BUILD)/obj/sdweb.o: web/src/sdweb.c src/symdiff.h
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WEB_CFLAGS) -c -o $@ $<

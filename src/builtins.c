@@ -23,18 +23,33 @@ const BuiltinInfo builtin_info[BI_COUNT] = {
 #undef BI
 };
 
-/* Is row i called `name` (or is that its alias)?  The first letters are
- * compared before any call: lowering asks this of every row for each
- * declared name (10^5 parameters), and nearly every row differs there. */
+/* Is row i called `name` (or is that its alias)? */
 static int row_named(int i, const char *name) {
     const char *n = builtin_info[i].name, *a = builtin_info[i].alias;
     return (n[0] == name[0] && strcmp(n, name) == 0) || (a && a[0] == name[0] && strcmp(a, name) == 0);
 }
 
+/* The hashed index of the rows' names and aliases, made from builtins.def
+ * by scripts/builtin_index.sh (which has the same hash): lowering looks up
+ * every name a program declares or assigns (10^5 parameters), and nearly
+ * all of them are no function, so a lookup reads a slot or two instead of
+ * comparing every row.  A slot holds 1 + the first row with that name. */
+#include "builtin_index.h"
+
+typedef char builtin_index_covers_every_row[BUILTIN_INDEX_ROWS == BI_COUNT ? 1 : -1];
+
+static unsigned index_hash(const char *name) {
+    unsigned h = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h * 31 + *p) & 0xFFFFu;
+    return h;
+}
+
 int builtin_lookup(const char *name) {
-    for (int i = 0; i < BI_COUNT; i++)
-        if (row_named(i, name))
-            return i;
+    unsigned j = index_hash(name) % BUILTIN_INDEX_SLOTS;
+    for (; builtin_index[j]; j = (j + 1) % BUILTIN_INDEX_SLOTS)
+        if (row_named(builtin_index[j] - 1, name))
+            return builtin_index[j] - 1;
     return -1;
 }
 

@@ -492,13 +492,20 @@ static int product_rest(Emitter *E, const Node *n, const ProductGroup *pg, int i
 /* A product (or a lone reciprocal power): coef * num... / (den...); a
  * product of a group (plan_products), being defined: coef * P_i * S_(i+1)
  * * rest... / (den...). */
+enum { PRODUCT_SMALL = 4 }; /* factors whose lists emit_product keeps on the stack */
+
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     Num coef = num_int(1);
     int count = count_factors(E, n);
-    const Node **num = malloc(8 * (size_t)count * sizeof *num);
-    const Node **den = malloc((size_t)count * sizeof *den);
-    const Node **rest = malloc((size_t)count * sizeof *rest);
-    Num *den_exp = malloc((size_t)count * sizeof *den_exp);
+    /* the lists of most products (c * x: 2 factors, once per term of a
+     * sum of 10^5) fit on the stack; longer ones go to the heap */
+    const Node *num_s[8 * PRODUCT_SMALL], *den_s[PRODUCT_SMALL], *rest_s[PRODUCT_SMALL];
+    Num den_exp_s[PRODUCT_SMALL];
+    int small = count <= PRODUCT_SMALL;
+    const Node **num = small ? num_s : malloc(8 * (size_t)count * sizeof *num);
+    const Node **den = small ? den_s : malloc((size_t)count * sizeof *den);
+    const Node **rest = small ? rest_s : malloc((size_t)count * sizeof *rest);
+    Num *den_exp = small ? den_exp_s : malloc((size_t)count * sizeof *den_exp);
     if (!num || !den || !den_exp || !rest) {
         free(num);
         free(den);
@@ -597,10 +604,12 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     }
     if (paren)
         sb_putc(E->out, ')');
-    free(num);
-    free(den);
-    free(rest);
-    free(den_exp);
+    if (!small) {
+        free(num);
+        free(den);
+        free(rest);
+        free(den_exp);
+    }
 }
 
 /* The shared exponential n is written from (its e<k> written already), or
@@ -2079,13 +2088,39 @@ void codegen_writer_helpers(CodegenWriter *w, StrBuf *out) { codegen_helpers(out
 /* " *   x[3] = name": one line per parameter or input, written piece by
  * piece (a program may declare 10^5 of them). */
 static void header_slot(StrBuf *h, const char *array, int i, const char *name) {
-    sb_puts(h, " *   ");
-    sb_puts(h, array);
-    sb_putc(h, '[');
-    sb_put_int(h, i);
-    sb_puts(h, "] = ");
-    sb_puts(h, name);
-    sb_putc(h, '\n');
+    /* " *   x[12] = name\n", put together here and appended once: the
+     * header has a line per variable (10^5 of them) */
+    char line[96];
+    size_t na = strlen(array), nn = strlen(name);
+    if (na + nn + 32 > sizeof line) {
+        sb_puts(h, " *   ");
+        sb_puts(h, array);
+        sb_putc(h, '[');
+        sb_put_int(h, i);
+        sb_puts(h, "] = ");
+        sb_puts(h, name);
+        sb_putc(h, '\n');
+        return;
+    }
+    char digits[12], *d = digits + sizeof digits;
+    unsigned u = (unsigned)i;
+    do
+        *--d = (char)('0' + u % 10);
+    while (u /= 10);
+    size_t nd = (size_t)(digits + sizeof digits - d), k = 0;
+    memcpy(line, " *   ", 5);
+    k = 5;
+    memcpy(line + k, array, na);
+    k += na;
+    line[k++] = '[';
+    memcpy(line + k, d, nd);
+    k += nd;
+    memcpy(line + k, "] = ", 4);
+    k += 4;
+    memcpy(line + k, name, nn);
+    k += nn;
+    line[k++] = '\n';
+    sb_putn(h, line, k);
 }
 
 void codegen_header_intro(StrBuf *h, const Graph *g, const CodegenInput *in,

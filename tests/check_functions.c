@@ -32,6 +32,7 @@
 #include "codegen_common.h"
 #include "dag.h"
 #include "eval.h"
+#include "lower.h"
 #include "fuzz/exprgen.h"
 #include "symdiff.h"
 #include "testrun.h"
@@ -132,6 +133,98 @@ START_TEST(test_table_names) {
                           "%s", buf);
         }
     }
+}
+END_TEST
+
+/* The first row called `name` (or with that alias), by reading every
+ * row: what builtin_lookup's hashed index must answer. */
+static int lookup_by_scan(const char *name) {
+    for (int i = 0; i < BI_COUNT; i++)
+        if (strcmp(builtin_info[i].name, name) == 0 ||
+            (builtin_info[i].alias && strcmp(builtin_info[i].alias, name) == 0))
+            return i;
+    return -1;
+}
+
+/* Is `name` refused as a declared variable? */
+static int builtin_name(const char *name) {
+    return lookup_by_scan(name) >= 0 || strcmp(name, "e") == 0 || strcmp(name, "sqrt") == 0 ||
+           strcmp(name, "pow") == 0;
+}
+
+/* Declaring `name` is refused, at the name, exactly when it is a built-in
+ * name; otherwise the program lowers and the name is its variable. */
+static void check_declared(const char *name) {
+    char text[160], want[200];
+    snprintf(text, sizeof text, "param %s; %s", name, name);
+    Graph *g = graph_new();
+    Program p;
+    int rc = tu_compile(text, g, &(TuOptions){.may_fail = 1}, &p);
+    if (builtin_name(name)) {
+        ck_assert_msg(rc == -1, "'%s' declared", name);
+        snprintf(want, sizeof want, "<expr>:1:7: error: cannot declare '%s': it is a built-in name", name);
+        ck_assert_msg(strncmp(tu_errors(), want, strlen(want)) == 0, "%s: %s", name, tu_errors());
+    } else {
+        ck_assert_msg(rc == 0, "'%s' not declared: %s", name, tu_errors());
+        ck_assert_int_eq(g->nvars, 1);
+        ck_assert_str_eq(g->vars[0].name, name);
+        program_free(&p);
+    }
+    graph_free(g);
+}
+
+/* The hashed index (generated from builtins.def) against a scan of the
+ * rows, for every name and alias of row _i and every name one edit away:
+ * a letter, digit or '_' left out, put in, replaced; two neighbours
+ * swapped; the first letter in capitals.  Names that are no function's
+ * are found by none, and lowering refuses to declare exactly the built-in
+ * ones, with the same located error. */
+START_TEST(test_index_near_misses) {
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+    const char *names[2] = {builtin_info[_i].name, builtin_info[_i].alias};
+    int tried = 0, hits = 0;
+    for (int k = 0; k < 2 && names[k]; k++) {
+        const char *nm = names[k];
+        size_t len = strlen(nm);
+        ck_assert_int_eq(builtin_lookup(nm), lookup_by_scan(nm));
+        check_declared(nm);
+        char buf[80];
+        ck_assert_uint_lt(len + 2, sizeof buf);
+        for (size_t at = 0; at <= len; at++) {
+            /* left out (at < len), put in (every letter), replaced, swapped */
+            for (int kind = 0; kind < 4; kind++) {
+                size_t nalpha = kind == 0 || kind == 3 ? 1 : sizeof alphabet - 1;
+                if ((kind != 1 && at == len) || (kind == 3 && at + 1 >= len))
+                    continue;
+                for (size_t c = 0; c < nalpha; c++) {
+                    memcpy(buf, nm, len + 1);
+                    if (kind == 0)
+                        memmove(buf + at, buf + at + 1, len - at);
+                    else if (kind == 1) {
+                        memmove(buf + at + 1, buf + at, len - at + 1);
+                        buf[at] = alphabet[c];
+                    } else if (kind == 2)
+                        buf[at] = alphabet[c];
+                    else {
+                        buf[at] = nm[at + 1];
+                        buf[at + 1] = nm[at];
+                    }
+                    int want = lookup_by_scan(buf);
+                    ck_assert_msg(builtin_lookup(buf) == want, "'%s': %d, not %d", buf, builtin_lookup(buf), want);
+                    tried++;
+                    hits += want >= 0;
+                    if (c % 12 == 0 && buf[0] && !isdigit((unsigned char)buf[0]))
+                        check_declared(buf); /* a sample through lowering */
+                }
+            }
+        }
+        memcpy(buf, nm, len + 1);
+        buf[0] = (char)toupper((unsigned char)buf[0]);
+        ck_assert_int_eq(builtin_lookup(buf), -1);
+        check_declared(buf);
+    }
+    ck_assert_int_gt(tried, 50);
+    ck_assert_int_lt(hits, tried); /* nearly all are misses */
 }
 END_TEST
 
@@ -978,6 +1071,7 @@ Suite *functions_suite(void) {
     TCase *tc = tcase_create("table");
     tcase_add_loop_test(tc, test_table_rows, 0, BI_COUNT);
     tcase_add_test(tc, test_table_names);
+    tcase_add_loop_test(tc, test_index_near_misses, 0, BI_COUNT);
     tcase_add_test(tc, test_domains);
     tcase_add_test(tc, test_documented);
     suite_add_tcase(s, tc);

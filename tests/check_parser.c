@@ -146,6 +146,40 @@ START_TEST(test_parser_spaced_calls) {
 }
 END_TEST
 
+/* The keywords, and every name one edit from one (a letter left out, one
+ * more, the first replaced or in capitals), which is a name: the scanner
+ * settles keywords by length and first letter before comparing. */
+START_TEST(test_parser_keywords_and_near_misses) {
+    static const struct {
+        const char *word, *program, *tree;
+    } keywords[] = {
+        {"param", "param a; a", "(program (param a) a)"},
+        {"input", "input a; a", "(program (input a) a)"},
+        {"repeat", "repeat 2 { a = 1 } a", "(program (repeat 2 (= a 1)) a)"},
+        {"dim", "dim n <= 4; n", NULL},
+    };
+    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++) {
+        const char *kw = keywords[i].word;
+        const char *tree = shape(keywords[i].program);
+        ck_assert_msg(tree != NULL, "%s", keywords[i].program);
+        if (keywords[i].tree)
+            ck_assert_str_eq(tree, keywords[i].tree);
+        else
+            ck_assert_msg(strncmp(tree, "(program (", 10) == 0 && !strstr(tree, kw), "%s: %s", kw, tree);
+        size_t len = strlen(kw);
+        char near[5][16];
+        snprintf(near[0], sizeof near[0], "%.*s", (int)len - 1, kw); /* one left out */
+        snprintf(near[1], sizeof near[1], "%ss", kw);               /* one more */
+        snprintf(near[2], sizeof near[2], "q%s", kw + 1);           /* the first replaced */
+        snprintf(near[3], sizeof near[3], "%s", kw);
+        near[3][0] = (char)(near[3][0] - 'a' + 'A'); /* in capitals */
+        snprintf(near[4], sizeof near[4], "%s_", kw);
+        for (int k = 0; k < 5; k++)
+            ck_assert_str_eq(shape(near[k]), near[k]);
+    }
+}
+END_TEST
+
 /* The error for a/b c points at the juxtaposed factor. */
 START_TEST(test_parser_juxtaposition_location) {
     ck_assert_ptr_null(parse("a/b cd^2"));
@@ -513,6 +547,7 @@ Suite *parser_suite(void) {
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_parser_spaced_calls);
     tcase_add_test(tc, test_parser_juxtaposition_location);
+    tcase_add_test(tc, test_parser_keywords_and_near_misses);
     tcase_add_test(tc, test_parser_nul_byte);
     tcase_add_test(tc, test_parser_locations);
     tcase_add_test(tc, test_parser_depth_field);
