@@ -336,10 +336,26 @@ static int settle_young(Graph *g) {
     return 1;
 }
 
+static Node *intern_content(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
+                            Shape shape);
+
 Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
                  Shape shape) {
     if (!dag_spend(g, 1))
         return NULL;
+    if (kind == EX_CONST && shape.rank == 0) {
+        /* constants: the cache first, the table only when it misses */
+        Node **c = &g->consts[num_hash(*(const Num *)payload) & (DAG_CONST_CACHE - 1)];
+        if (!*c || !num_equal((*c)->num[0], *(const Num *)payload))
+            *c = intern_content(g, kind, payload, args, nargs, shape);
+        return *c;
+    }
+    return intern_content(g, kind, payload, args, nargs, shape);
+}
+
+/* dag_intern without the constants' cache. */
+static Node *intern_content(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
+                            Shape shape) {
     for (int i = 0; i < nargs; i++)
         if (!args[i])
             return NULL;

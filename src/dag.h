@@ -261,6 +261,15 @@ typedef struct InternSlot {
  * the intern table is as small). */
 #define DAG_YOUNG_SLOTS 65536
 
+/* The constants last interned, by the low bits of their value's hash
+ * (num_hash): a constructor asks for the same few constants (-1, 1, 2, a
+ * coefficient) over and over, about 20 times per step of the logistic
+ * map's gradient, and each asked the intern table again (the content
+ * hash, a probe of the young table and one of the large table).  A node
+ * is never removed from its graph, so an entry stays right; one whose
+ * value differs is simply replaced. */
+#define DAG_CONST_CACHE 256
+
 typedef struct Graph {
     Arena *arena;
     InternSlot *table;     /* open addressing intern table               */
@@ -270,6 +279,7 @@ typedef struct Graph {
     size_t young_used;
     uint32_t young_from;
     size_t table_cap, table_used;
+    Node *consts[DAG_CONST_CACHE]; /* see DAG_CONST_CACHE; NULL: empty   */
     Node **nodes;          /* every node, indexed by id                  */
     size_t nnodes, nodes_cap;
     Var *vars;

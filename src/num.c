@@ -27,11 +27,6 @@ static uint64_t gcd_u64(uint64_t a, uint64_t b) {
 
 static uint64_t abs_u64(int64_t v) { return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; }
 
-Num num_int(int64_t v) {
-    Num n = {1, v, 1, 0.0};
-    return n;
-}
-
 /* p/q reduced, q > 0.  INT64_MIN cannot be negated: such values go to
  * double. */
 Num num_rat(int64_t p, int64_t q) {
@@ -317,20 +312,6 @@ NumStatus num_parse(const char *text, Num *out) {
     else
         *out = make_double(d);
     return NUM_OK;
-}
-
-int num_is_zero(Num a) { return a.is_rat ? a.p == 0 : a.d == 0; }
-int num_is_one(Num a) { return a.is_rat && a.p == 1 && a.q == 1; }
-int num_is_minus_one(Num a) { return a.is_rat && a.p == -1 && a.q == 1; }
-int num_is_int(Num a) { return a.is_rat && a.q == 1; }
-int num_is_negative(Num a) { return a.is_rat ? a.p < 0 : a.d < 0; }
-
-int num_equal(Num a, Num b) {
-    if (a.is_rat != b.is_rat)
-        return 0;
-    if (a.is_rat)
-        return a.p == b.p && a.q == b.q;
-    return memcmp(&a.d, &b.d, sizeof a.d) == 0;
 }
 
 /* Compares p1/q1 with p2/q2 for p >= 0, q > 0 exactly, by comparing

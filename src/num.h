@@ -12,6 +12,7 @@
 #define SYMDIFF_NUM_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "strbuf.h"
 
@@ -28,7 +29,14 @@ typedef enum NumStatus {
     NUM_OVERFLOW   /* the result does not fit in a double                 */
 } NumStatus;
 
-Num num_int(int64_t v);
+/* The integer v.  This and the tests below are inline: the constructors
+ * call them millions of times on a large graph (about 60 per step of the
+ * logistic map's gradient), and a call that passes a 32-byte Num cost
+ * more than the test. */
+static inline Num num_int(int64_t v) {
+    Num n = {1, v, 1, 0.0};
+    return n;
+}
 Num num_rat(int64_t p, int64_t q); /* q != 0; reduces */
 /* A finite double, as an exact rational when it is a "short" number. */
 Num num_double(double d);
@@ -52,13 +60,19 @@ int num_is_unrepresentable_odd(Num e);
 NumStatus num_parse(const char *text, Num *out);
 
 double num_value(Num a);
-int num_is_zero(Num a);
-int num_is_one(Num a);
-int num_is_minus_one(Num a);
-int num_is_int(Num a);        /* an exact integer */
-int num_is_negative(Num a);
+static inline int num_is_zero(Num a) { return a.is_rat ? a.p == 0 : a.d == 0; }
+static inline int num_is_one(Num a) { return a.is_rat && a.p == 1 && a.q == 1; }
+static inline int num_is_minus_one(Num a) { return a.is_rat && a.p == -1 && a.q == 1; }
+static inline int num_is_int(Num a) { return a.is_rat && a.q == 1; } /* an exact integer */
+static inline int num_is_negative(Num a) { return a.is_rat ? a.p < 0 : a.d < 0; }
 /* Exact equality (doubles compare by bit pattern). */
-int num_equal(Num a, Num b);
+static inline int num_equal(Num a, Num b) {
+    if (a.is_rat != b.is_rat)
+        return 0;
+    if (a.is_rat)
+        return a.p == b.p && a.q == b.q;
+    return memcmp(&a.d, &b.d, sizeof a.d) == 0;
+}
 /* Total order used for sorting: by value, rationals before doubles. */
 int num_compare(Num a, Num b);
 uint32_t num_hash(Num a);

@@ -1486,7 +1486,7 @@ static Node *build_product(Graph *g, Node *const *factors, int n, int distribute
         Node *c = factors[i], *s = factors[1 - i];
         if (c && s && c->kind == EX_CONST && num_is_negative(c->num[0]) && s->kind == EX_ADD &&
             !dag_is_shared(g, s) && negative_looking(s)) {
-            Node *small[TV_SMALL];
+            Node *small[TV_SMALL] = {NULL}; /* filled up to nargs: for the compiler */
             Node **terms = s->nargs <= TV_SMALL ? small : malloc((size_t)s->nargs * sizeof *terms);
             if (!terms) {
                 g->failed = 1;

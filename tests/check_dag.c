@@ -371,6 +371,78 @@ START_TEST(test_intern_one_field_apart) {
 }
 END_TEST
 
+/* Constants are answered from a small cache (DAG_CONST_CACHE slots by the
+ * value's hash) before the table: values that share a slot, values equal
+ * as numbers but not as constants (1/2 and 0.5, 0 and -0.0), and the same
+ * values between other nodes and at another shape, asked for in several
+ * orders and at several graph sizes: always the node made first, never a
+ * second one, and the same node as dag_lookup finds. */
+START_TEST(test_intern_constants_cached) {
+    enum { NV = 3 * DAG_CONST_CACHE + 7 };
+    static const size_t fillers[] = {0, 1000, DAG_YOUNG_SLOTS + 5};
+    for (size_t fi = 0; fi < sizeof fillers / sizeof *fillers; fi++) {
+        Graph *g = graph_new();
+        ck_assert_ptr_nonnull(g);
+        Num v[NV];
+        Node *made[NV];
+        int nv = 0;
+        for (int k = -DAG_CONST_CACHE / 2; k < DAG_CONST_CACHE / 2; k++)
+            v[nv++] = num_int(k);                         /* small integers */
+        for (int k = 1; k <= DAG_CONST_CACHE; k++)
+            v[nv++] = num_rat(k, 2 * k + 1);              /* fractions */
+        for (int k = 0; nv < NV - 4; k++)
+            v[nv++] = num_double(0.1 + (double)k * 0x1p-50); /* last bits apart */
+        v[nv++] = num_double(0.5);
+        v[nv++] = num_rat(1, 2);
+        v[nv++] = num_double(-0.0);
+        v[nv++] = num_int(0);
+        ck_assert_int_eq(nv, NV);
+        /* the first values made among other nodes, so that the graph has
+         * a young table when fillers[fi] is large */
+        for (size_t i = 0; i < fillers[fi]; i++) {
+            int var = (int)i;
+            ck_assert_ptr_nonnull(dag_intern(g, EX_VAR, &var, NULL, 0, shape_scalar));
+        }
+        for (int i = 0; i < NV; i++) {
+            made[i] = dag_intern(g, EX_CONST, &v[i], NULL, 0, shape_scalar);
+            ck_assert_ptr_nonnull(made[i]);
+            ck_assert(num_equal(made[i]->num[0], v[i]));
+        }
+        /* one node per value (num_double gives 0.5 as the exact 1/2) */
+        size_t nnodes = g->nnodes, distinct = 0;
+        for (int i = 0; i < NV; i++) {
+            int first = 1;
+            for (int j = 0; j < i; j++) {
+                ck_assert_int_eq(made[i] == made[j], num_equal(v[i], v[j]));
+                first &= !num_equal(v[i], v[j]);
+            }
+            distinct += first;
+        }
+        ck_assert_uint_eq(nnodes, fillers[fi] + distinct);
+        ck_assert_uint_ge(distinct, NV - 3);
+        /* again: forwards, backwards, and by strides that put values of
+         * one cache slot next to each other */
+        static const int strides[] = {1, -1, DAG_CONST_CACHE, 7, 101};
+        for (size_t si = 0; si < sizeof strides / sizeof *strides; si++)
+            for (int j = 0; j < NV; j++) {
+                int i = strides[si] == -1 ? NV - 1 - j : (int)(((long)j * strides[si]) % NV);
+                ck_assert_ptr_eq(dag_intern(g, EX_CONST, &v[i], NULL, 0, shape_scalar), made[i]);
+                ck_assert_ptr_eq(dag_lookup(g, EX_CONST, &v[i], NULL, 0, shape_scalar), made[i]);
+            }
+        ck_assert_uint_eq(g->nnodes, nnodes);
+        /* a constant vector of the same value is another node, and does
+         * not take the scalar's place */
+        Node *vec = dag_intern(g, EX_CONST, &v[0], NULL, 0, shape_vec(axis_fixed(3)));
+        ck_assert_ptr_nonnull(vec);
+        ck_assert_ptr_ne(vec, made[0]);
+        ck_assert_ptr_eq(dag_intern(g, EX_CONST, &v[0], NULL, 0, shape_vec(axis_fixed(3))), vec);
+        ck_assert_ptr_eq(dag_intern(g, EX_CONST, &v[0], NULL, 0, shape_scalar), made[0]);
+        check_table(g);
+        graph_free(g);
+    }
+}
+END_TEST
+
 /* Content of the sweep below: k even, a sum of two old variables (it may
  * be in either table); k odd, the product of the node made for k - 1 and
  * a variable (an argument as young as the node, when made). */
@@ -524,6 +596,7 @@ Suite *dag_suite(void) {
     tcase_add_test(tc, test_intern_sizes);
     tcase_add_test(tc, test_intern_many_and_equal_hashes);
     tcase_add_test(tc, test_intern_one_field_apart);
+    tcase_add_test(tc, test_intern_constants_cached);
     tcase_add_test(tc, test_intern_generations);
     suite_add_tcase(s, tc);
     tc = tcase_create("names");

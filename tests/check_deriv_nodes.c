@@ -273,6 +273,10 @@ static const StepCase step_cases[] = {
     {"l = sigmoid(l)*(1 - sigmoid(l))*c + l", "x, c", 7}, /* (12), 6 kept */
     {"l = l/(1 + l*l)", "x", 4},                /* (10), 4 kept    */
     {"l = a*l - b*l^3", "x, a, b", 5},          /* (7), 5 kept     */
+    /* many constants, exact and inexact, asked for at every step */
+    {"l = 0.37*l*(1 - l) + 1.25*l^3 - 2/3*l", "x", 5}, /* 5 kept */
+    {"l = 3/7*l - 5/11*l*l + 0.001*a", "x, a", 4}, /* 3 kept */
+    {"l = -1.5*sin(l)*a + 2.5*cos(l) - 1e-3", "x, a", 5}, /* 5 kept */
 };
 
 /* Nodes built by reverse mode on `repeat n { body }`, and those of them
