@@ -1088,23 +1088,41 @@ static const Node *magnitude_of(const Emitter *E, const Node *v) {
  * from them exactly as its helper would compute it (the same operations
  * on the same values).  The nodes become temporaries, the first of them
  * preceded by e<k>. */
+typedef struct ExpUser {
+    uint32_t id;   /* a node written from e = exp(-|w|)                     */
+    const Node *v; /* its argument                                          */
+    const Node *w; /* v's sign class (magnitude_of: a lookup in the graph's
+                      table)                                                */
+} ExpUser;
+
 static void plan_exps(Emitter *E, uint32_t top) {
     Graph *g = E->g;
     int *need = E->count; /* by id of w: users, then 1 + softplus-like users << 16 */
-    for (uint32_t id = 0; id < top; id++) {
-        int sp;
-        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
-        if (v) {
-            const Node *w = magnitude_of(E, v);
-            need[w->id] += 1 + (sp << 16);
-        }
-    }
+    /* the users, in id order: the kernel's nodes are read once */
+    ExpUser *users = NULL;
+    size_t nusers = 0, users_cap = 0;
     for (uint32_t id = 0; id < top; id++) {
         int sp;
         const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
         if (!v)
             continue;
+        if (nusers == users_cap) {
+            size_t cap = users_cap ? 2 * users_cap : 64;
+            ExpUser *x = realloc(users, cap * sizeof *x);
+            if (!x) {
+                E->out->failed = 1;
+                break;
+            }
+            users = x;
+            users_cap = cap;
+        }
         const Node *w = magnitude_of(E, v);
+        users[nusers++] = (ExpUser){id, v, w};
+        need[w->id] += 1 + (sp << 16);
+    }
+    for (size_t u = 0; u < nusers; u++) {
+        uint32_t id = users[u].id;
+        const Node *w = users[u].w;
         if (need[w->id] >= 0 && (need[w->id] & 0xffff) < 2)
             continue;
         /* need[w] < 0 once its group exists: -(1 + k) */
@@ -1120,9 +1138,18 @@ static void plan_exps(Emitter *E, uint32_t top) {
                 E->exps = x;
                 E->exps_cap = cap;
             }
+            /* e = exp(-|x|) is written just before its first user, from a
+             * value defined by then: w when it is a leaf or an older
+             * temporary; else (w newer than the first user, or not even
+             * in the kernel: a node the derivative made) the first user's
+             * own v = -c w, whose magnitude is the same number (the
+             * product's sign is exact) */
+            const Node *x = is_leaf(w) || w->id < id ? w : users[u].v;
             k = E->nexps++;
-            E->exps[k] = (ExpGroup){w, (unsigned char)((need[w->id] >> 16) >= 2), 0};
+            E->exps[k] = (ExpGroup){x, (unsigned char)((need[w->id] >> 16) >= 2), 0};
             need[w->id] = -(1 + k) - 0x10000000; /* below every count */
+            if (!is_leaf(x))
+                E->temp[x->id] = 1;
         } else {
             k = -(need[w->id] + 0x10000000) - 1;
         }
@@ -1130,11 +1157,10 @@ static void plan_exps(Emitter *E, uint32_t top) {
         if (f)
             f->exp_group = 1 + k;
         E->temp[id] = 1;
-        if (!is_leaf(w))
-            E->temp[w->id] = 1;
     }
-    for (uint32_t id = 0; id < top; id++)
-        need[id] = 0;
+    for (size_t u = 0; u < nusers; u++)
+        need[users[u].w->id] = 0;
+    free(users);
 }
 
 /* The definitions of e<k> and l<k> for n, when n is the first to need them. */

@@ -171,6 +171,13 @@ static const char *const corpus[] = {
     "softplus(x*y) + sigmoid(x*y)*softplus(y) + sigmoid(y) - log(sigmoid(x)) + sigmoid(-y)",
     "x^4 + y^5/(x^7 + 1) + (x - y)^8 + x^9 - 1/(x + y)^6",
     "sqrt(x + sqrt(x + sqrt(y))) + (x^2 + y^2)^(5/2) - (1 + x^2)^(-3/2) + sqrt(x^2 + y^2)",
+    /* one e = exp(-|w|) for a sign class whose magnitude w is newer than
+     * its first user, only in the derivative, or nowhere */
+    "sigmoid(-2*x*y) + softplus(-2*x*y) + 2*x*y",
+    "sigmoid(-2*x*y) + softplus(-2*x*y) + x^2*y",
+    "log(sigmoid(-x*y)) + log(1 - sigmoid(-x*y)) + x*y",
+    "sigmoid(-x*y/2) + softplus(-x*y/2) + x*y/2 - sigmoid(x*y/2)",
+    "x*y*sigmoid(-3*x*y) + softplus(-3*x*y)*y",
 };
 
 static const char *corpus_driver_scalar =
