@@ -492,27 +492,32 @@ static int product_rest(Emitter *E, const Node *n, const ProductGroup *pg, int i
 /* A product (or a lone reciprocal power): coef * num... / (den...); a
  * product of a group (plan_products), being defined: coef * P_i * S_(i+1)
  * * rest... / (den...). */
-enum { PRODUCT_SMALL = 4 }; /* factors whose lists emit_product keeps on the stack */
+/* Products of up to this many factors (nearly all) are collected on the
+ * stack: a malloc and free of four lists per product was a tenth of the
+ * emitter's instructions. */
+#define PRODUCT_SMALL 16
 
 static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     Num coef = num_int(1);
     int count = count_factors(E, n);
-    /* the lists of most products (c * x: 2 factors, once per term of a
-     * sum of 10^5) fit on the stack; longer ones go to the heap */
     const Node *num_s[8 * PRODUCT_SMALL], *den_s[PRODUCT_SMALL], *rest_s[PRODUCT_SMALL];
     Num den_exp_s[PRODUCT_SMALL];
-    int small = count <= PRODUCT_SMALL;
-    const Node **num = small ? num_s : malloc(8 * (size_t)count * sizeof *num);
-    const Node **den = small ? den_s : malloc((size_t)count * sizeof *den);
-    const Node **rest = small ? rest_s : malloc((size_t)count * sizeof *rest);
-    Num *den_exp = small ? den_exp_s : malloc((size_t)count * sizeof *den_exp);
-    if (!num || !den || !den_exp || !rest) {
-        free(num);
-        free(den);
-        free(rest);
-        free(den_exp);
-        E->out->failed = 1;
-        return;
+    const Node **num = num_s, **den = den_s, **rest = rest_s;
+    Num *den_exp = den_exp_s;
+    int heap = count > PRODUCT_SMALL;
+    if (heap) {
+        num = malloc(8 * (size_t)count * sizeof *num);
+        den = malloc((size_t)count * sizeof *den);
+        rest = malloc((size_t)count * sizeof *rest);
+        den_exp = malloc((size_t)count * sizeof *den_exp);
+        if (!num || !den || !den_exp || !rest) {
+            free(num);
+            free(den);
+            free(rest);
+            free(den_exp);
+            E->out->failed = 1;
+            return;
+        }
     }
     int nn = 0, nd = 0, chains = 0;
     const ProductGroup *pg = NULL;
@@ -604,7 +609,7 @@ static void emit_product(Emitter *E, const Node *n, int negate, int ctx) {
     }
     if (paren)
         sb_putc(E->out, ')');
-    if (!small) {
+    if (heap) {
         free(num);
         free(den);
         free(rest);
@@ -1083,23 +1088,41 @@ static const Node *magnitude_of(const Emitter *E, const Node *v) {
  * from them exactly as its helper would compute it (the same operations
  * on the same values).  The nodes become temporaries, the first of them
  * preceded by e<k>. */
+typedef struct ExpUser {
+    uint32_t id;   /* a node written from e = exp(-|w|)                     */
+    const Node *v; /* its argument                                          */
+    const Node *w; /* v's sign class (magnitude_of: a lookup in the graph's
+                      table)                                                */
+} ExpUser;
+
 static void plan_exps(Emitter *E, uint32_t top) {
     Graph *g = E->g;
     int *need = E->count; /* by id of w: users, then 1 + softplus-like users << 16 */
-    for (uint32_t id = 0; id < top; id++) {
-        int sp;
-        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
-        if (v) {
-            const Node *w = magnitude_of(E, v);
-            need[w->id] += 1 + (sp << 16);
-        }
-    }
+    /* the users, in id order: the kernel's nodes are read once */
+    ExpUser *users = NULL;
+    size_t nusers = 0, users_cap = 0;
     for (uint32_t id = 0; id < top; id++) {
         int sp;
         const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
         if (!v)
             continue;
+        if (nusers == users_cap) {
+            size_t cap = users_cap ? 2 * users_cap : 64;
+            ExpUser *x = realloc(users, cap * sizeof *x);
+            if (!x) {
+                E->out->failed = 1;
+                break;
+            }
+            users = x;
+            users_cap = cap;
+        }
         const Node *w = magnitude_of(E, v);
+        users[nusers++] = (ExpUser){id, v, w};
+        need[w->id] += 1 + (sp << 16);
+    }
+    for (size_t u = 0; u < nusers; u++) {
+        uint32_t id = users[u].id;
+        const Node *w = users[u].w;
         if (need[w->id] >= 0 && (need[w->id] & 0xffff) < 2)
             continue;
         /* need[w] < 0 once its group exists: -(1 + k) */
@@ -1115,9 +1138,18 @@ static void plan_exps(Emitter *E, uint32_t top) {
                 E->exps = x;
                 E->exps_cap = cap;
             }
+            /* e = exp(-|x|) is written just before its first user, from a
+             * value defined by then: w when it is a leaf or an older
+             * temporary; else (w newer than the first user, or not even
+             * in the kernel: a node the derivative made) the first user's
+             * own v = -c w, whose magnitude is the same number (the
+             * product's sign is exact) */
+            const Node *x = is_leaf(w) || w->id < id ? w : users[u].v;
             k = E->nexps++;
-            E->exps[k] = (ExpGroup){w, (unsigned char)((need[w->id] >> 16) >= 2), 0};
+            E->exps[k] = (ExpGroup){x, (unsigned char)((need[w->id] >> 16) >= 2), 0};
             need[w->id] = -(1 + k) - 0x10000000; /* below every count */
+            if (!is_leaf(x))
+                E->temp[x->id] = 1;
         } else {
             k = -(need[w->id] + 0x10000000) - 1;
         }
@@ -1125,11 +1157,10 @@ static void plan_exps(Emitter *E, uint32_t top) {
         if (f)
             f->exp_group = 1 + k;
         E->temp[id] = 1;
-        if (!is_leaf(w))
-            E->temp[w->id] = 1;
     }
-    for (uint32_t id = 0; id < top; id++)
-        need[id] = 0;
+    for (size_t u = 0; u < nusers; u++)
+        need[users[u].w->id] = 0;
+    free(users);
 }
 
 /* The definitions of e<k> and l<k> for n, when n is the first to need them. */
@@ -1185,6 +1216,28 @@ static uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+/* Planning reads, for each node of a kernel, its arguments and the slots
+ * of hash tables keyed by them: scattered over memory at 10^6 nodes, a
+ * cache miss each.  The passes ask for them some nodes ahead (a hint: the
+ * result is the same without it). */
+#if defined(__GNUC__)
+#define PLAN_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PLAN_PREFETCH(p) ((void)(p))
+#endif
+
+/* How many nodes ahead of its work a planning pass asks for memory. */
+#define PLAN_AHEAD 16
+
+/* Asks for the arguments of node id when the kernel writes it. */
+static void prefetch_args(const Emitter *E, uint32_t id, uint32_t top) {
+    if (id >= top || !E->mark[id])
+        return;
+    const Node *n = E->g->nodes[id];
+    for (int k = 0; k < n->nargs && k < 8; k++)
+        PLAN_PREFETCH(n->args[k]);
+}
+
 /* A multiset of factors, hashed as the sum of its members' hashes. */
 static uint64_t factors_hash(Node *const *f, int m) {
     uint64_t h = 0;
@@ -1225,6 +1278,33 @@ typedef struct BaseMatch {
     int missing;    /* the base's factor the product lacks                  */
 } BaseMatch;
 
+/* Asks for the slots plan_products' first pass will probe for node id. */
+static void prefetch_base_slots(const Emitter *E, uint32_t id, uint32_t top, const BaseSlot *table, size_t cap) {
+    if (id >= top || !E->mark[id] || !product_base(E->g->nodes[id]))
+        return;
+    Node *const *f;
+    int m = product_factors(E->g->nodes[id], &f);
+    uint64_t h = factors_hash(f, m);
+    for (int i = 0; i < m && i < 8; i++)
+        PLAN_PREFETCH(&table[(size_t)mix64(h - mix64(f[i]->id)) & (cap - 1)]);
+}
+
+/* Asks for the slots plan_products' second pass will probe for node id. */
+static void prefetch_match_slots(const Emitter *E, uint32_t id, uint32_t top, const BaseSlot *table, size_t cap) {
+    if (id >= top || !E->mark[id])
+        return;
+    const Node *mn = E->g->nodes[id];
+    if (mn->kind != EX_MUL || mn->shape.rank != 0)
+        return;
+    Node *const *f;
+    int m = product_factors(mn, &f);
+    if (m < 2)
+        return;
+    uint64_t h = factors_hash(f, m);
+    for (int j = -1; j < (m >= 3 ? m : 0) && j < 8; j++)
+        PLAN_PREFETCH(&table[(size_t)mix64(j < 0 ? h : h - mix64(f[j]->id)) & (cap - 1)]);
+}
+
 /* Finds, for every scalar product M of the kernel, a base B (another
  * product of it, with three or more factors) whose factors are M's
  * factors plus one, or plus one and less one other (M = B / f_i, or
@@ -1241,10 +1321,11 @@ static void plan_products(Emitter *E, uint32_t top, size_t nkeys) {
     while (cap < 2 * nkeys)
         cap *= 2;
     BaseSlot *table = calloc(cap, sizeof *table);
-    int *best = calloc(E->nn ? E->nn : 1, sizeof *best); /* by id: 1 + base id of M's candidate */
-    int *missing = calloc(E->nn ? E->nn : 1, sizeof *missing);
-    int *members = calloc(E->nn ? E->nn : 1, sizeof *members); /* by base id */
-    int *could = calloc(E->nn ? E->nn : 1, sizeof *could);     /* by base id: products that could join */
+    /* by id below top: every node the kernel writes is older than a root */
+    int *best = calloc(top, sizeof *best); /* by id: 1 + base id of M's candidate */
+    int *missing = calloc(top, sizeof *missing);
+    int *members = calloc(top, sizeof *members); /* by base id */
+    int *could = calloc(top, sizeof *could);     /* by base id: products that could join */
     if (!table || !best || !missing || !members || !could) {
         free(could);
         free(table);
@@ -1255,6 +1336,8 @@ static void plan_products(Emitter *E, uint32_t top, size_t nkeys) {
         return;
     }
     for (uint32_t id = 0; id < top; id++) {
+        prefetch_args(E, id + 2 * PLAN_AHEAD, top);
+        prefetch_base_slots(E, id + PLAN_AHEAD, top, table, cap);
         const Node *b = g->nodes[id];
         if (!E->mark[id] || !product_base(b))
             continue;
@@ -1279,6 +1362,8 @@ static void plan_products(Emitter *E, uint32_t top, size_t nkeys) {
     BaseMatch *match = NULL;
     size_t nmatch = 0, match_cap = 0;
     for (uint32_t id = 0; id < top; id++) {
+        prefetch_args(E, id + 2 * PLAN_AHEAD, top);
+        prefetch_match_slots(E, id + PLAN_AHEAD, top, table, cap);
         const Node *mn = g->nodes[id];
         if (!E->mark[id] || mn->kind != EX_MUL || mn->shape.rank != 0)
             continue;
@@ -1502,6 +1587,26 @@ typedef struct CofactorScratch {
     uint32_t *touched;
 } CofactorScratch;
 
+/* Is node id a scalar product of the kernel that match_cofactors files:
+ * counted (size[] is zero for other nodes), with at most COFACTOR_MAX
+ * flattened factors? */
+static int is_flat(uint32_t id, const uint16_t *size) { return size[id] != 0 && size[id] <= COFACTOR_MAX; }
+
+/* Asks for the slots match_cofactors' search will probe for node id. */
+static void prefetch_cofactor_slots(const Emitter *E, uint32_t id, uint32_t top, const CofactorScratch *w) {
+    if (id >= top || !E->mark[id])
+        return;
+    const Node *b = E->g->nodes[id];
+    if (b->kind != EX_MUL || b->shape.rank != 0 || w->size[id] > COFACTOR_MAX)
+        return;
+    for (int i = 0; i < b->nargs && i < 8; i++) {
+        const Node *f = b->args[i];
+        int nested = f->kind == EX_MUL && f->shape.rank == 0;
+        uint32_t key = w->hash[id] - (nested ? w->hash[f->id] : (uint32_t)mix64(f->id));
+        PLAN_PREFETCH(&w->table[(size_t)mix64(key) & (w->cap - 1)]);
+    }
+}
+
 /* plan_cofactors with its memory. */
 static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t top, const CofactorScratch *w) {
     Graph *g = E->g;
@@ -1518,6 +1623,7 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
      * nested products (a product's arguments are all written), so the
      * nodes outside it are not read */
     for (uint32_t id = 0; id < top; id++) {
+        prefetch_args(E, id + PLAN_AHEAD, top);
         if (!E->mark[id])
             continue;
         const Node *n = g->nodes[id];
@@ -1535,18 +1641,25 @@ static int match_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t 
         }
         hash[id] = h;
         size[id] = (uint16_t)c;
-        if (c > COFACTOR_MAX)
+    }
+    /* then filed in id order, their slots asked for ahead */
+    for (uint32_t id = 0; id < top; id++) {
+        uint32_t a = id + PLAN_AHEAD;
+        if (a < top && is_flat(a, size))
+            PLAN_PREFETCH(&table[(size_t)mix64(hash[a]) & (cap - 1)]);
+        if (!is_flat(id, size))
             continue;
-        size_t s = (size_t)mix64(h) & (cap - 1);
+        size_t s = (size_t)mix64(hash[id]) & (cap - 1);
         while (table[s].node)
             s = (s + 1) & (cap - 1);
-        table[s] = (FlatSlot){h, id + 1};
+        table[s] = (FlatSlot){hash[id], id + 1};
     }
     /* the outputs' readers, to tell a product read only by them */
     for (int i = 0; i < nroots; i++)
         E->count[roots[i]->id]++;
     int found = 0;
     for (uint32_t id = 0; id < top; id++) {
+        prefetch_cofactor_slots(E, id + PLAN_AHEAD, top, w);
         const Node *b = g->nodes[id];
         /* B is worth it when written as it is it takes two or more
          * multiplications (a factor -1 is a subtraction or a sign, free);
@@ -1615,7 +1728,7 @@ static int plan_cofactors(Emitter *E, Node *const *roots, int nroots, uint32_t t
     size_t cap = 16; /* at most 3/4 full */
     while (3 * cap < 4 * nprod)
         cap *= 2;
-    size_t nn = E->nn ? E->nn : 1;
+    size_t nn = top; /* the kernel's nodes are older than its roots */
     FlatSlot *table = calloc(cap, sizeof *table);
     uint32_t *hash = calloc(nn, sizeof *hash);
     uint16_t *size = calloc(nn, sizeof *size);
@@ -1695,23 +1808,31 @@ typedef struct {
  * written (a careful form may skip a node: log(sigmoid(v)) never computes
  * the sigmoid; a product written M * f reads M and f).  A node's mark is
  * final when it is reached (only newer nodes and the roots mark it), so
- * *pc counts the written nodes (when pc is not NULL), and a variable
+ * *pc counts the written nodes (when pc is not NULL), E->reads_x and
+ * E->reads_input say whether they read x[] and input[], and a variable
  * neither in x[] nor in input[] fails the output.  Returns 1 + the
  * highest root id. */
 static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots, PlanCounts *pc) {
     Graph *g = E->g;
     uint32_t top = 0;
+    E->reads_x = E->reads_input = 0;
     for (int i = 0; i < nroots; i++) {
         E->mark[roots[i]->id] = 1;
         if (roots[i]->id + 1 > top)
             top = roots[i]->id + 1;
     }
     for (uint32_t id = top; id-- > 0;) {
+        if (id >= PLAN_AHEAD)
+            prefetch_args(E, id - PLAN_AHEAD, top); /* a hint: its mark may come later */
         if (!E->mark[id])
             continue;
         const Node *n = g->nodes[id];
-        if (n->kind == EX_VAR && E->var_array[n->u.var] < 0)
-            E->out->failed = 1; /* a variable neither in x[] nor in input[] */
+        if (n->kind == EX_VAR) {
+            if (E->var_array[n->u.var] < 0)
+                E->out->failed = 1; /* a variable neither in x[] nor in input[] */
+            E->reads_x |= E->var_array[n->u.var] == 0;
+            E->reads_input |= E->var_array[n->u.var] == 1;
+        }
         if (pc && n->kind == EX_MUL && n->shape.rank == 0) {
             pc->products++;
             if (product_base(n))
@@ -1752,6 +1873,19 @@ static uint32_t mark_written(Emitter *E, Node *const *roots, int nroots, PlanCou
     return top;
 }
 
+/* Asks for what the depth pass of codegen_plan reads of node id's
+ * arguments (asked for earlier: prefetch_args). */
+static void prefetch_arg_entries(const Emitter *E, uint32_t id, uint32_t top, const unsigned char *depth) {
+    if (id >= top || !E->mark[id])
+        return;
+    const Node *n = E->g->nodes[id];
+    for (int k = 0; k < n->nargs && k < 8; k++) {
+        PLAN_PREFETCH(&E->temp[n->args[k]->id]);
+        if (depth)
+            PLAN_PREFETCH(&depth[n->args[k]->id]);
+    }
+}
+
 void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
     Graph *g = E->g;
     size_t nn = E->nn;
@@ -1773,10 +1907,12 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
         plan_tensors(E, roots, nroots, top);
     /* by id: the operations of the expression written inline, counted
      * up to 255 (only "more than 12" is asked): a byte a node */
-    unsigned char *depth = calloc(nn ? nn : 1, sizeof *depth);
+    unsigned char *depth = calloc(top ? top : 1, sizeof *depth); /* the kernel's nodes are below top */
     if (!depth)
         E->out->failed = 1; /* the temporaries would be chosen otherwise */
     for (size_t id = 0; id < top; id++) {
+        prefetch_args(E, (uint32_t)id + 2 * PLAN_AHEAD, top);
+        prefetch_arg_entries(E, (uint32_t)id + PLAN_AHEAD, top, depth);
         if (!E->mark[id])
             continue;
         const Node *n = g->nodes[id];
@@ -1986,16 +2122,9 @@ static KernelInfo emit_kernel(Emitter *E, const CodegenInput *in, const char *re
     codegen_plan(E, roots, nroots);
     codegen_signature(E->out, in, E->opt, ret, suffix, out_arg, 1);
     sb_puts(E->out, "\n{\n");
-    int uses_x = 0, uses_in = 0;
-    for (size_t id = 0; id < E->nn; id++)
-        if (E->mark[id] && E->g->nodes[id]->kind == EX_VAR) {
-            int v = E->g->nodes[id]->u.var;
-            uses_x |= E->var_array[v] == 0;
-            uses_in |= E->var_array[v] == 1;
-        }
-    if (!uses_x)
+    if (!E->reads_x)
         sb_puts(E->out, "    (void)x;\n");
-    if (in->ninputs && !uses_in)
+    if (in->ninputs && !E->reads_input)
         sb_puts(E->out, "    (void)input;\n");
     emit_temps(E);
     const char *ret_expr = NULL;

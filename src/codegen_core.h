@@ -112,6 +112,8 @@ typedef struct Emitter {
     /* variables */
     size_t *var_offset;     /* by variable: offset in x[] or input[]          */
     signed char *var_array; /* by variable: 0 x[], 1 input[], -1 neither      */
+    unsigned char reads_x;     /* the planned kernel reads x[] (mark_written) */
+    unsigned char reads_input; /* ... and input[]                            */
     /* vectors and matrices */
     int tensor;             /* the kernel may hold vectors and matrices       */
     unsigned char *home;    /* by id, named vectors and matrices: CodegenHome */

@@ -48,6 +48,14 @@ static int sb_reserve(StrBuf *sb, size_t n) {
 }
 
 void sb_putn(StrBuf *sb, const char *s, size_t n) {
+    if (n < sb->cap - sb->len && !sb->failed) {
+        /* the room is there (the generated C is written a few bytes at a
+         * time: names, operators, literals) */
+        memcpy(sb->data + sb->len, s, n);
+        sb->len += n;
+        sb->data[sb->len] = '\0';
+        return;
+    }
     if (n == 0 && sb->data)
         return;
     if (!sb_reserve(sb, n))
@@ -58,16 +66,37 @@ void sb_putn(StrBuf *sb, const char *s, size_t n) {
     sb->data[sb->len] = '\0';
 }
 
-void sb_putc(StrBuf *sb, char c) { sb_putn(sb, &c, 1); }
+void sb_putc(StrBuf *sb, char c) {
+    if (sb->len + 1 < sb->cap && !sb->failed) {
+        sb->data[sb->len++] = c;
+        sb->data[sb->len] = '\0';
+        return;
+    }
+    sb_putn(sb, &c, 1);
+}
 
 void sb_puts(StrBuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
 
-/* Appends the decimal digits of v (with a '-' when negative). */
+/* Appends the decimal digits of u, two at a time (a temporary's number
+ * is written for every reference to it). */
 static void put_uint(StrBuf *sb, unsigned long long u) {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
     char buf[24], *p = buf + sizeof buf;
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
+    while (u >= 100) {
+        const char *d = pairs + 2 * (u % 100);
+        u /= 100;
+        *--p = d[1];
+        *--p = d[0];
+    }
+    if (u >= 10) {
+        *--p = pairs[2 * u + 1];
+        *--p = pairs[2 * u];
+    } else {
+        *--p = (char)('0' + u);
+    }
     sb_putn(sb, p, (size_t)(buf + sizeof buf - p));
 }
 

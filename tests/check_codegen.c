@@ -171,6 +171,13 @@ static const char *const corpus[] = {
     "softplus(x*y) + sigmoid(x*y)*softplus(y) + sigmoid(y) - log(sigmoid(x)) + sigmoid(-y)",
     "x^4 + y^5/(x^7 + 1) + (x - y)^8 + x^9 - 1/(x + y)^6",
     "sqrt(x + sqrt(x + sqrt(y))) + (x^2 + y^2)^(5/2) - (1 + x^2)^(-3/2) + sqrt(x^2 + y^2)",
+    /* one e = exp(-|w|) for a sign class whose magnitude w is newer than
+     * its first user, only in the derivative, or nowhere */
+    "sigmoid(-2*x*y) + softplus(-2*x*y) + 2*x*y",
+    "sigmoid(-2*x*y) + softplus(-2*x*y) + x^2*y",
+    "log(sigmoid(-x*y)) + log(1 - sigmoid(-x*y)) + x*y",
+    "sigmoid(-x*y/2) + softplus(-x*y/2) + x*y/2 - sigmoid(x*y/2)",
+    "x*y*sigmoid(-3*x*y) + softplus(-3*x*y)*y",
 };
 
 static const char *corpus_driver_scalar =
@@ -686,6 +693,47 @@ static char *generate(const char *options, const char *program) {
     return text;
 }
 
+/* A kernel that reads no parameter says (void)x, and one of a program
+ * with data that reads none of it (void)input, so that it compiles under
+ * -Wunused-parameter; one that reads them says neither.  Every kernel of
+ * programs that read both, either or neither in their value, gradient and
+ * Hessian, double and float (the plan finds the variables as it marks
+ * the kernel's nodes). */
+START_TEST(test_unused_arrays) {
+    static const char *const programs[] = {
+        "param w; input d; w*d",       "param w; input d; w + d",   "param w; input d; w*w + d",
+        "param w; input d; 3*w",       "param w; input d; d*d*w",   "param w, v; input d; exp(w)*v + d",
+        "param w; 2.5",                "param w; w*w*w",            "param w, v; sigmoid(w) + v",
+        "param w; input d; sin(d) + w", "param w, v; input d; log(1 + exp(w*d)) + v*v",
+    };
+    static const char *const options[] = {"", "--type float", "--hessian", "--hessian --type float"};
+    static const char *const kernels[] = {"f", "f_grad", "f_hess"};
+    int bodies = 0;
+    for (size_t i = 0; i < sizeof programs / sizeof *programs; i++)
+        for (size_t o = 0; o < sizeof options / sizeof *options; o++) {
+            char *text = generate(options[o], programs[i]);
+            int has_input = strstr(programs[i], "input") != NULL;
+            for (size_t k = 0; k < sizeof kernels / sizeof *kernels; k++) {
+                char *body = function_body(text, kernels[k]);
+                if (!body)
+                    continue;
+                bodies++;
+                int reads_x = strstr(body, "x[") != NULL, reads_input = strstr(body, "input[") != NULL;
+                ck_assert_msg(reads_x == !strstr(body, "(void)x;"), "%s %s %s: x[] %d in\n%s", programs[i],
+                              options[o], kernels[k], reads_x, body);
+                if (has_input)
+                    ck_assert_msg(reads_input == !strstr(body, "(void)input;"), "%s %s %s: input[] %d in\n%s",
+                                  programs[i], options[o], kernels[k], reads_input, body);
+                else
+                    ck_assert_ptr_null(strstr(body, "input"));
+                free(body);
+            }
+            free(text);
+        }
+    ck_assert_int_ge(bodies, 2 * 4 * 11);
+}
+END_TEST
+
 /* One exp per distinct argument magnitude, shared by every sigmoid,
  * softplus and logarithm of a sigmoid of v or -v, value and gradient
  * together; a softmax and a logsumexp of one vector share their
@@ -1002,6 +1050,7 @@ Suite *codegen_suite(void) {
     tcase_add_test(tc, test_names_of_this_c_library);
     tcase_add_loop_test(tc, test_float_constants, 0, (int)(sizeof float_constants / sizeof *float_constants));
     tcase_add_test(tc, test_comment_text);
+    tcase_add_test(tc, test_unused_arrays);
     tcase_add_test(tc, test_literal_forms);
     suite_add_tcase(s, tc);
     return s;

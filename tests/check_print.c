@@ -334,6 +334,66 @@ START_TEST(test_strbuf_put_int_as_lld) {
 }
 END_TEST
 
+/* sb_put_int writes two digits at a time: every value below 10^5 and its
+ * negative, and 20,000 pseudo-random values of every magnitude, as %lld
+ * writes them. */
+START_TEST(test_strbuf_put_int_sweep) {
+    StrBuf sb;
+    sb_init(&sb);
+    char want[32];
+    unsigned long long r = 0x9E3779B97F4A7C15ull;
+    for (long long i = 0; i < 100000 + 20000; i++) {
+        long long v = i;
+        if (i >= 100000) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            v = (long long)(r >> (1 + r % 63)); /* a random number of digits */
+        }
+        for (int sign = 0; sign < 2; sign++, v = -v) {
+            sb_clear(&sb);
+            int n = snprintf(want, sizeof want, "%lld", v);
+            sb_put_int(&sb, v);
+            ck_assert_uint_eq(sb.len, (size_t)n);
+            ck_assert_str_eq(sb.data, want);
+        }
+    }
+    ck_assert_int_eq(sb.failed, 0);
+    sb_free(&sb);
+}
+END_TEST
+
+/* sb_putc and sb_putn append in place while the room is there and grow
+ * the buffer when it is not: every length of piece appended to every
+ * fill around the growths gives the text of byte-by-byte appends, always
+ * NUL-terminated; a failed buffer takes nothing more, room or not. */
+START_TEST(test_strbuf_put_fills) {
+    char text[700];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)('a' + i * 7 % 26);
+    for (size_t fill = 0; fill < 200; fill++)
+        for (size_t m = 0; m < 140; m += 1 + m / 8) {
+            StrBuf sb;
+            sb_init(&sb);
+            for (size_t i = 0; i < fill; i++)
+                sb_putc(&sb, text[i]);
+            sb_putn(&sb, text + fill, m);
+            sb_putc(&sb, text[fill + m]);
+            ck_assert_uint_eq(sb.len, fill + m + 1);
+            ck_assert_uint_lt(sb.len, sb.cap);
+            ck_assert_int_eq(sb.data[sb.len], '\0');
+            ck_assert_int_eq(memcmp(sb.data, text, sb.len), 0);
+            sb.failed = 1;
+            size_t len = sb.len;
+            sb_putc(&sb, 'x');
+            sb_putn(&sb, text, m);
+            sb_puts(&sb, "y");
+            sb_put_int(&sb, -12);
+            ck_assert_uint_eq(sb.len, len);
+            ck_assert_int_eq(sb.data[sb.len], '\0');
+            sb_free(&sb);
+        }
+}
+END_TEST
+
 /* sb_insert, sb_append_take and sb_take against the same text built by
  * plain appends: inserts at the start, the middle and the end of buffers
  * never written, empty, and filled to either side of a growth, of texts
@@ -426,6 +486,8 @@ Suite *print_suite(void) {
     tc = tcase_create("sink");
     tcase_add_test(tc, test_strbuf_printf_as_snprintf);
     tcase_add_test(tc, test_strbuf_put_int_as_lld);
+    tcase_add_test(tc, test_strbuf_put_int_sweep);
+    tcase_add_test(tc, test_strbuf_put_fills);
     tcase_add_test(tc, test_strbuf_insert_and_take);
     suite_add_tcase(s, tc);
     return s;
