@@ -225,16 +225,37 @@ static double eval_element(const Node *n, double *const *at, size_t e) {
     }
 }
 
-/* log(sum(exp(u))) = m + log(sum(exp(u - m))) with m = max(u): no
- * overflow, and at least one term is 1. */
-static double logsumexp(const double *u, size_t n) {
-    double m = -INFINITY, s = 0;
+/* log(sum(exp(u))) and softmax(u) by the generated kernels' formulas
+ * (codegen_tensor.c, exps_block), so that both give the same numbers,
+ * the limits included: m = u_k, the first largest entry (entries that are
+ * NaN are passed over, unless u_0 is one), s = 1 + sum over i != k of
+ * exp(u_i - m) (the largest term is exactly 1, with no exp), logsumexp =
+ * m + log(s), softmax_i = exp(u_i - m) r and softmax_k = r with r = 1/s.
+ * No argument of exp is positive and s >= 1: no overflow.  With one +inf
+ * entry, logsumexp is +inf and softmax is 1 there and 0 elsewhere (the
+ * limit, not inf - inf); -inf entries have terms of 0; a NaN entry makes
+ * both NaN.  soft (NULL: not wanted) receives softmax(u). */
+static double exps(const double *u, size_t n, double *soft) {
+    double m = u[0], s = 1;
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++)
+        if (u[i] > m) {
+            m = u[i];
+            k = i;
+        }
     for (size_t i = 0; i < n; i++)
-        m = u[i] > m ? u[i] : m;
-    if (!isfinite(m))
-        return m;
-    for (size_t i = 0; i < n; i++)
-        s += exp(u[i] - m);
+        if (i != k) {
+            const double t = exp(u[i] - m);
+            s += t;
+            if (soft)
+                soft[i] = t;
+        }
+    if (soft) {
+        const double r = 1 / s;
+        soft[k] = 1;
+        for (size_t i = 0; i < n; i++)
+            soft[i] *= r;
+    }
     return m + log(s);
 }
 
@@ -367,19 +388,16 @@ static void eval_one(const Graph *g, const Node *n, double *const *at, const dou
         return;
     case EX_SOFTMAX: { /* each row of a matrix; a vector is one row */
         size_t rows = n->shape.rank == 2 ? x.rows : 1, len = n->shape.rank == 2 ? x.cols : x.rows;
-        for (size_t i = 0; i < rows; i++) {
-            double l = logsumexp(a + i * x.stride, len);
-            for (size_t e = 0; e < len; e++)
-                out[i * x.stride + e] = exp(a[i * x.stride + e] - l);
-        }
+        for (size_t i = 0; i < rows; i++)
+            (void)exps(a + i * x.stride, len, out + i * x.stride);
         return;
     }
     case EX_LOGSUMEXP:
         if (n->args[0]->shape.rank == 1)
-            out[0] = logsumexp(a, xa.rows);
+            out[0] = exps(a, xa.rows, NULL);
         else
             for (size_t i = 0; i < xa.rows; i++)
-                out[i] = logsumexp(a + i * xa.stride, xa.cols);
+                out[i] = exps(a + i * xa.stride, xa.cols, NULL);
         return;
     case EX_ROWS: /* b in every row */
     case EX_COLS: /* v in every column */

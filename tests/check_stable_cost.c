@@ -16,15 +16,22 @@
  *     differences of f;
  *   - log-sum-exp and softmax (of scalars, vectors and matrix rows): no
  *     argument of exp near 0 (libm's branch for tiny arguments), values and
- *     gradients against long double and central differences.
+ *     gradients against long double and central differences; at entries
+ *     that are +-inf or NaN, the evaluator (src/eval.c) and the kernels
+ *     give the same values and gradients, the limits where there is one.
  * All kernels of a test are compiled into one driver, in one compiler run.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "deriv.h"
+#include "eval.h"
+#include "lower.h"
+#include "parse.h"
 #include "strbuf.h"
 #include "testrun.h"
 #include "testutil.h"
@@ -427,6 +434,166 @@ START_TEST(test_lse_largest_term) {
 }
 END_TEST
 
+/* The evaluator's value and gradient of program i (table lses) at the
+ * point x (the parameters' entries in order), into v and g. */
+static void interpret_lse(int i, const double *x, double *v, double *g) {
+    char text[256];
+    snprintf(text, sizeof text, "param %s;\n%s\n", lses[i].params, lses[i].program);
+    Source src = {"<test>", text, strlen(text)};
+    Diag dg;
+    diag_init(&dg, &src);
+    AstArena arena = {NULL};
+    Ast *ast = parse_program(&arena, &dg);
+    ck_assert_ptr_nonnull(ast);
+    Graph *gr = graph_new();
+    Program p;
+    LowerOptions lo = {0};
+    ck_assert_int_eq(lower_program(gr, ast, &dg, &lo, &p), 0);
+    int wrt[8], nwrt = 0;
+    const double *at[8];
+    size_t off = 0;
+    for (int k = 0; k < gr->nvars && nwrt < 8; k++) {
+        at[k] = x + off;
+        off += (size_t)shape_numel(gr->vars[k].shape);
+        wrt[nwrt++] = k;
+    }
+    ck_assert_int_eq((int)off, lses[i].nvars);
+    Node *roots[9];
+    DerivOptions dopt = {.assume_domain = 1, .domain = p.outputs, .ndomain = 1};
+    roots[0] = p.outputs[0];
+    ck_assert_int_eq(deriv_reverse(gr, p.outputs[0], wrt, nwrt, &dopt, roots + 1), 0);
+    TensorValues tv;
+    ck_assert_int_eq(eval_tensors(gr, roots, nwrt + 1, at, &tv), 0);
+    *v = tv.at[roots[0]->id][0];
+    size_t e = 0;
+    for (int k = 0; k < nwrt; k++)
+        for (int q = 0; q < shape_numel(gr->vars[wrt[k]].shape); q++)
+            g[e++] = tv.at[roots[1 + k]->id][q];
+    eval_tensors_free(&tv);
+    program_free(&p);
+    graph_free(gr);
+    ast_arena_free(&arena);
+    diag_free(&dg);
+}
+
+/* Entry j of special point q of n entries: finite entries, with +inf,
+ * -inf or NaN at one entry (q = 1 + 3j + kind), or everywhere -inf, or
+ * +inf at the first and last entries, or +inf at the first and -inf at the
+ * last. */
+static double special_entry(int q, int n, int j) {
+    const double finite = 0.3 * j - 0.7;
+    if (q == 0)
+        return finite;
+    if (q <= 3 * n) {
+        const int at = (q - 1) / 3, kind = (q - 1) % 3;
+        return j != at ? finite : kind == 0 ? INFINITY : kind == 1 ? -INFINITY : NAN;
+    }
+    if (q == 3 * n + 1)
+        return -INFINITY;
+    if (q == 3 * n + 2)
+        return j == 0 || j == n - 1 ? INFINITY : finite;
+    return j == 0 ? INFINITY : j == n - 1 ? -INFINITY : finite;
+}
+
+/* A number as C text: the exact value, or INFINITY, -INFINITY, NAN. */
+static void put_double(StrBuf *d, double x) {
+    if (isnan(x))
+        sb_puts(d, "NAN");
+    else if (isinf(x))
+        sb_puts(d, x > 0 ? "INFINITY" : "-INFINITY");
+    else
+        sb_printf(d, "%a", x);
+}
+
+/* Log-sum-exp and softmax at entries that are +-inf or NaN: the evaluator
+ * (what --at and the checks of derivatives compute) and the generated
+ * kernels, double and float, agree on every value and gradient entry (the
+ * same NaN, the same infinity, finite numbers within rounding).  Where one
+ * entry of a row is +inf and none is NaN, both give the limit: the
+ * log-sum-exp is +inf and its gradient, softmax, is 1 at that entry and 0
+ * at the others of the row. */
+START_TEST(test_lse_special_entries) {
+    if (!have_compiler("cc"))
+        return;
+    StrBuf d;
+    sb_init(&d);
+    sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n");
+    ck_assert_int_eq(generate(&d, 'i', lse_params, lse_program, NLSES), 0);
+    sb_puts(&d, "\n/* the same class, and finite values within tol (relative) */\n"
+                "static int agree(double got, double want, double tol)\n{\n"
+                "    if (isnan(want) || isinf(want))\n"
+                "        return isnan(want) ? isnan(got) : got == want;\n"
+                "    return fabs(got - want) <= tol * (1 + fabs(want));\n}\n\n"
+                "int main(void)\n{\n    int bad = 0;\n");
+    int limits = 0;
+    for (int i = 0; i < NLSES; i++) {
+        const int n = lses[i].nvars, c = lses[i].cols, npts = 3 * n + 4;
+        /* the points, and the evaluator's value and gradient at each */
+        StrBuf pts, want;
+        sb_init(&pts);
+        sb_init(&want);
+        for (int q = 0; q < npts; q++) {
+            double x[8], v, g[8];
+            for (int j = 0; j < n; j++)
+                x[j] = special_entry(q, n, j);
+            interpret_lse(i, x, &v, g);
+            sb_puts(&want, "            {");
+            put_double(&want, v);
+            sb_puts(&pts, "            {");
+            for (int j = 0; j < n; j++) {
+                sb_puts(&want, ", ");
+                put_double(&want, g[j]);
+                put_double(&pts, x[j]);
+                sb_puts(&pts, j + 1 < n ? ", " : "},\n");
+            }
+            sb_puts(&want, "},\n");
+            /* one +inf entry among log-sum-exp's entries, no NaN: the limit */
+            int inf_at = -1, other = 0;
+            for (int j = 0; j < n; j++) {
+                if (isinf(x[j]) && x[j] > 0) {
+                    if (inf_at >= 0)
+                        other++;
+                    else
+                        inf_at = j;
+                }
+                other += isnan(x[j]) != 0;
+            }
+            if (lses[i].kind != 1 && inf_at >= 0 && !other) {
+                ck_assert_msg(isinf(v) && v > 0, "%s: value %g at +inf entry %d", lses[i].program, v, inf_at);
+                for (int j = inf_at / c * c; j < inf_at / c * c + c; j++)
+                    ck_assert_msg(g[j] == (j == inf_at), "%s: gradient %d is %g at +inf entry %d",
+                                  lses[i].program, j, g[j], inf_at);
+                limits++;
+            }
+        }
+        sb_printf(&d, "    {\n        static const double pts[%d][%d] = {\n%s        };\n", npts, n, sb_str(&pts));
+        sb_printf(&d, "        static const double want[%d][%d] = {\n%s        };\n", npts, n + 1, sb_str(&want));
+        sb_free(&pts);
+        sb_free(&want);
+        for (int fl = 0; fl < 2; fl++) {
+            const char *T = fl ? "float" : "double";
+            sb_printf(&d, "        for (int q = 0; q < %d; q++) {\n            %s x[%d], g[%d];\n", npts, T, n, n);
+            sb_printf(&d, "            for (int j = 0; j < %d; j++)\n                x[j] = (%s)pts[q][j];\n", n, T);
+            sb_printf(&d, "            const double v = (double)i%d%s(x), w = (double)i%d%s_grad(x, g), tol = %s;\n", i,
+                      fl ? "f" : "", i, fl ? "f" : "", fl ? "1e-5" : "1e-13");
+            sb_printf(&d, "            int ok = agree(v, want[q][0], tol) && agree(w, want[q][0], tol);\n"
+                          "            for (int j = 0; j < %d; j++)\n"
+                          "                ok = ok && agree((double)g[j], want[q][1 + j], tol);\n", n);
+            sb_printf(&d, "            if (!ok) {\n                printf(\"%s (%s, point %%d): %%g %%g, evaluator %%g; gradient\", "
+                          "q, v, w, want[q][0]);\n",
+                      lses[i].program, T);
+            sb_printf(&d, "                for (int j = 0; j < %d; j++)\n"
+                          "                    printf(\" %%g/%%g\", (double)g[j], want[q][1 + j]);\n"
+                          "                printf(\"\\n\");\n                bad = 1;\n            }\n        }\n", n);
+        }
+        sb_puts(&d, "    }\n");
+    }
+    ck_assert_int_gt(limits, NLSES);
+    sb_puts(&d, "    return bad;\n}\n");
+    compile_and_run("special", &d);
+}
+END_TEST
+
 Suite *stable_cost_suite(void);
 Suite *stable_cost_suite(void) {
     Suite *s = suite_create("stable_cost");
@@ -437,6 +604,7 @@ Suite *stable_cost_suite(void) {
     tcase_add_test(tc, test_helpers_branch_free);
     tcase_add_test(tc, test_values_and_gradients);
     tcase_add_test(tc, test_lse_largest_term);
+    tcase_add_test(tc, test_lse_special_entries);
     suite_add_tcase(s, tc);
     return s;
 }
