@@ -18,7 +18,9 @@
  * softplus never overflow.  Work is shared where the kernel computes the
  * same thing twice in different dress: one e = exp(-|v|) (and one
  * log1p(e)) for every sigmoid, softplus and logarithm of a sigmoid of v or
- * -v, one square root for b^(k/2) beside sqrt(b), b^(y - 1) from b^y,
+ * -v, or, where they all take v itself (or all -v), one e = exp(min(v, 64))
+ * and r = 1/(1 + e) with no choice by the sign (vector elements and the AD
+ * emitter's statements compute the same e and r each), one square root for b^(k/2) beside sqrt(b), b^(y - 1) from b^y,
  * products that lack one factor of a longer product from its prefix and
  * suffix products, and a product that is another product of the kernel
  * times one more factor from that product (plan_cofactors).
@@ -626,13 +628,27 @@ static int exp_group_of(const Emitter *E, const Node *n) {
     return E->exps[k].defined ? k : -1;
 }
 
+/* The element of a vector or matrix n whose kernel uses its argument
+ * one-sidedly (plan_exps) is written by the helper that computes the
+ * scalar form's shared e and r itself: 1, else 0. */
+static int one_sided_element(const Emitter *E, const Node *n) {
+    if (n->id >= E->nn || !form_of(E, n->id)->exp_group)
+        return 0;
+    const ExpGroup *x = &E->exps[form_of(E, n->id)->exp_group - 1];
+    return x->elementwise && x->side;
+}
+
 /* softplus(v) from the shared e<k>, or l<k> = log1p(e<k>) when the kernel
  * has it. */
 static void emit_softplus_shared(Emitter *E, const Node *v, int k, int negate) {
-    emit_helper_name(E, E->exps[k].log1p ? CH_SOFTPLUS_L : CH_SOFTPLUS_E);
+    const ExpGroup *x = &E->exps[k];
+    emit_helper_name(E, x->side ? CH_SOFTPLUS_R : x->log1p ? CH_SOFTPLUS_L : CH_SOFTPLUS_E);
     sb_puts(E->out, negate ? "(-" : "(");
     emit_ref(E, v, negate ? C_UNARY : 0);
-    sb_printf(E->out, ", %c%d)", E->exps[k].log1p ? 'l' : 'e', k);
+    if (x->side)
+        sb_printf(E->out, ", e%d, r%d)", k, k);
+    else
+        sb_printf(E->out, ", %c%d)", x->log1p ? 'l' : 'e', k);
     E->counts.call++;
 }
 
@@ -657,7 +673,7 @@ static void emit_log_sigmoid(Emitter *E, const Node *n, const Node *v, int negat
     if (k >= 0) {
         emit_softplus_shared(E, v, k, negate);
     } else {
-        emit_helper_name(E, CH_SOFTPLUS);
+        emit_helper_name(E, one_sided_element(E, n) ? CH_SOFTPLUS_1 : CH_SOFTPLUS);
         sb_puts(E->out, negate ? "(-" : "(");
         emit_ref(E, v, negate ? C_UNARY : 0);
         sb_putc(E->out, ')');
@@ -720,6 +736,13 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         emit_softplus_shared(E, u, k, 0);
         return;
     }
+    if (k >= 0 && E->exps[k].side) {
+        /* sigmoid(v) = e<k> r<k>, e<k> = exp(min(v, 64)) */
+        emit_helper_name(E, CH_SIGMOID_R);
+        sb_printf(E->out, "(e%d, r%d)", k, k);
+        E->counts.call++;
+        return;
+    }
     if (k >= 0) {
         /* sigmoid(v) from the e<k> = exp(-|v|) it shares */
         emit_helper_name(E, CH_SIGMOID_E);
@@ -727,6 +750,10 @@ static void emit_call(Emitter *E, const Node *n, int ctx) {
         emit_ref(E, u, 0);
         sb_printf(E->out, ", e%d)", k);
         E->counts.call++;
+        return;
+    }
+    if (one_sided_element(E, n)) {
+        emit_helper_call(E, fn == BI_SOFTPLUS ? CH_SOFTPLUS_1 : CH_SIGMOID_1, n);
         return;
     }
     emit_helper_call(E, codegen_helper_of(fn), n);
@@ -1037,12 +1064,14 @@ static void plan_tensors(Emitter *E, Node *const *roots, int nroots, uint32_t to
 /* The argument v whose e = exp(-|v|) n's written form needs: sigmoid(v),
  * softplus(v), and the logarithms of sigmoids, -softplus(-v) and
  * -softplus(v); else NULL.  *softplus: n is written as a softplus, which
- * needs log1p(e) besides. */
-static const Node *exp_argument(const Node *n, int *softplus) {
-    if (n->kind != EX_CALL || n->shape.rank != 0)
+ * needs log1p(e) besides; *side: the sigmoid or softplus written takes
+ * side * v (-1 only for log(sigmoid(v)) = -softplus(-v)). */
+static const Node *exp_argument(const Node *n, int *softplus, int *side) {
+    if (n->kind != EX_CALL)
         return NULL;
     const Node *u = n->nargs ? n->args[0] : NULL, *v;
     *softplus = 1;
+    *side = 1;
     switch ((Builtin)n->u.fn) {
     case BI_SIGMOID:
         *softplus = 0;
@@ -1050,8 +1079,10 @@ static const Node *exp_argument(const Node *n, int *softplus) {
     case BI_SOFTPLUS:
         return u;
     case BI_LOG:
-        if (is_call(u, BI_SIGMOID))
+        if (is_call(u, BI_SIGMOID)) {
+            *side = -1;
             return u->args[0];
+        }
         v = one_minus_sigmoid(u);
         return v;
     default:
@@ -1087,23 +1118,31 @@ static const Node *magnitude_of(const Emitter *E, const Node *v) {
  * gradient sigmoid(z) - y cost one exp and one log1p.  Each is written
  * from them exactly as its helper would compute it (the same operations
  * on the same values).  The nodes become temporaries, the first of them
- * preceded by e<k>. */
+ * preceded by e<k>.  Where every one of them takes the same argument a
+ * (side +1) or -a (side -1), the group is one-sided: e<k> = exp(min(side
+ * a, 64)) and r<k> = 1/(1 + e<k>), no sign test.  Vector and matrix
+ * members (and, with apart, every member: the AD emitter's statements)
+ * share nothing; the group only decides their form, each element's helper
+ * computing the one-sided e and r itself, so that they equal the scalar
+ * kernels' values bit for bit. */
 typedef struct ExpUser {
     uint32_t id;   /* a node written from e = exp(-|w|)                     */
     const Node *v; /* its argument                                          */
     const Node *w; /* v's sign class (magnitude_of: a lookup in the graph's
                       table)                                                */
+    signed char side; /* the sigmoid or softplus written takes side * v     */
 } ExpUser;
 
-static void plan_exps(Emitter *E, uint32_t top) {
+static void plan_exps(Emitter *E, uint32_t top, int apart) {
     Graph *g = E->g;
     int *need = E->count; /* by id of w: users, then 1 + softplus-like users << 16 */
     /* the users, in id order: the kernel's nodes are read once */
     ExpUser *users = NULL;
     size_t nusers = 0, users_cap = 0;
+    int side;
     for (uint32_t id = 0; id < top; id++) {
         int sp;
-        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp) : NULL;
+        const Node *v = E->mark[id] ? exp_argument(g->nodes[id], &sp, &side) : NULL;
         if (!v)
             continue;
         if (nusers == users_cap) {
@@ -1117,7 +1156,7 @@ static void plan_exps(Emitter *E, uint32_t top) {
             users_cap = cap;
         }
         const Node *w = magnitude_of(E, v);
-        users[nusers++] = (ExpUser){id, v, w};
+        users[nusers++] = (ExpUser){id, v, w, (signed char)side};
         need[w->id] += 1 + (sp << 16);
     }
     for (size_t u = 0; u < nusers; u++) {
@@ -1145,18 +1184,23 @@ static void plan_exps(Emitter *E, uint32_t top) {
              * own v = -c w, whose magnitude is the same number (the
              * product's sign is exact) */
             const Node *x = is_leaf(w) || w->id < id ? w : users[u].v;
+            unsigned char each = apart || w->shape.rank != 0;
             k = E->nexps++;
-            E->exps[k] = (ExpGroup){x, (unsigned char)((need[w->id] >> 16) >= 2), 0};
+            E->exps[k] = (ExpGroup){x, (unsigned char)((need[w->id] >> 16) >= 2), 0, users[u].v,
+                                    users[u].side, each};
             need[w->id] = -(1 + k) - 0x10000000; /* below every count */
-            if (!is_leaf(x))
+            if (!is_leaf(x) && !each)
                 E->temp[x->id] = 1;
         } else {
             k = -(need[w->id] + 0x10000000) - 1;
+            if (E->exps[k].a != users[u].v || E->exps[k].side != users[u].side)
+                E->exps[k].side = 0; /* both signs: exp(-|w|) */
         }
         NodeForm *f = form_set(E, id);
         if (f)
             f->exp_group = 1 + k;
-        E->temp[id] = 1;
+        if (!E->exps[k].elementwise)
+            E->temp[id] = 1;
     }
     for (size_t u = 0; u < nusers; u++)
         need[users[u].w->id] = 0;
@@ -1168,9 +1212,26 @@ static void define_exp(Emitter *E, const Node *n, const char *indent) {
     if (n->id >= E->nn || !form_of(E, n->id)->exp_group)
         return;
     ExpGroup *x = &E->exps[form_of(E, n->id)->exp_group - 1];
-    if (x->defined)
+    if (x->defined || x->elementwise)
         return;
     int k = (int)(x - E->exps);
+    if (x->side) { /* e<k> = exp(min(x, 64)), r<k> = 1/(1 + e<k>) */
+        sb_printf(E->out, "%sconst %s e%d = ", indent, E->T, k);
+        emit_helper_name(E, CH_EXP_BELOW);
+        sb_puts(E->out, x->side < 0 ? "(-" : "(");
+        emit_ref(E, x->a, x->side < 0 ? C_UNARY : 0);
+        sb_puts(E->out, ");\n");
+        codegen_end_statement(E);
+        sb_printf(E->out, "%sconst %s r%d = ", indent, E->T, k);
+        emit_literal(E, 1);
+        sb_puts(E->out, " / (");
+        emit_literal(E, 1);
+        sb_printf(E->out, " + e%d);\n", k);
+        E->counts.call += 2;
+        codegen_end_statement(E);
+        x->defined = 1;
+        return;
+    }
     sb_printf(E->out, "%sconst %s e%d = exp%s(-fabs%s(", indent, E->T, k, E->fs, E->fs);
     emit_ref(E, x->w, 0);
     sb_puts(E->out, "));\n");
@@ -1950,7 +2011,7 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
         if (E->temp[id] && depth)
             depth[id] = 0;
     }
-    plan_exps(E, top);
+    plan_exps(E, top, 0);
     plan_products(E, top, pc.base_keys);
     if (plan_cofactors(E, roots, nroots, top, pc.products)) {
         /* the products written M * f no longer read their own factors:
@@ -2095,7 +2156,8 @@ void codegen_emitter_free(Emitter *E) {
 int codegen_locals(const Emitter *E) {
     int n = E->ntemps + E->nchain;
     for (int k = 0; k < E->nexps; k++)
-        n += 1 + E->exps[k].log1p;
+        if (!E->exps[k].elementwise)
+            n += 1 + (E->exps[k].side ? 1 : E->exps[k].log1p);
     return n;
 }
 
@@ -2185,6 +2247,22 @@ void codegen_writer_free(CodegenWriter *w) {
 void codegen_writer_bind(CodegenWriter *w, const Node *n, int k) {
     if (n->id < w->E.nn)
         w->E.temp[n->id] = k >= 0 ? k + 1 : 0;
+}
+
+void codegen_writer_plan_exps(CodegenWriter *w, const Node *const *nodes, int n, StrBuf *out) {
+    Emitter *E = &w->E;
+    E->out = out;
+    uint32_t top = 0;
+    for (int k = 0; k < n; k++)
+        if (nodes[k]->id < E->nn) {
+            E->mark[nodes[k]->id] = 1;
+            if (nodes[k]->id >= top)
+                top = nodes[k]->id + 1;
+        }
+    plan_exps(E, top, 1);
+    for (int k = 0; k < n; k++)
+        if (nodes[k]->id < E->nn)
+            E->mark[nodes[k]->id] = 0;
 }
 
 void codegen_writer_define(CodegenWriter *w, const Node *n, StrBuf *out) {

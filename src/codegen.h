@@ -171,6 +171,12 @@ void codegen_writer_free(CodegenWriter *w);
  * A writer knows the nodes that existed when it was made: build every node
  * to be written first. */
 void codegen_writer_bind(CodegenWriter *w, const Node *n, int k);
+/* The statements' nodes, each written on its own: sigmoids and softplus
+ * whose magnitude they all take with one sign are written in the
+ * one-sided form the kernels share (plan_exps), so that the values equal
+ * the symbolic kernels' bit for bit.  out: where an allocation failure is
+ * recorded. */
+void codegen_writer_plan_exps(CodegenWriter *w, const Node *const *nodes, int n, StrBuf *out);
 /* The right-hand side of n's own definition: n's operation on its
  * arguments (n itself is not replaced by its name). */
 void codegen_writer_define(CodegenWriter *w, const Node *n, StrBuf *out);

@@ -179,6 +179,38 @@ const char *codegen_float_misfit_reason(double v) {
  * value. */
 #define LOG1P_E_NOTE "log1p(e) for 0 <= e <= 1 as log(1 + e) plus the rounding error of 1 + e over 1 + e: no branch"
 #define LOG1P_E_U "    const $T u = $1 + e;\n"
+/* The kernels whose sigmoids and softplus of one magnitude all take the
+ * same argument x (softplus(x) and its derivative sigmoid(x); log(sigmoid(z))
+ * and its derivative sigmoid(-z), x = -z) need no choice by the sign of x:
+ * e = exp(min(x, 64)) and r = 1/(1 + e), one exp and one division,
+ * give
+ *   sigmoid(x) = e r: for x <= 64 it is e/(1 + e) (e subnormal or 0 far
+ *     below, where sigmoid(x) is e^x); above, both round to 1;
+ *   softplus(x) = log1p(e) + (max(x, 64) - 64), log1p(e) = log(u) + d r
+ *     with u = 1 + e rounded and d = e - (u - 1) its rounding error
+ *     (exact for e < 2^53, and below ulp(u)/u beyond): the division by u
+ *     that sd_log1p_e avoids for e <= 1 is r, which sigmoid needs anyway,
+ *     and it holds for every e up to e^64.  Above 64, log(u) is 64 to
+ *     within an ulp and the rest is x - 64, exact below 2^58.
+ * The comparisons are with 64, far from ordinary data (no sign test,
+ * which random data mispredicts); a NaN x stays NaN (64 < x is false,
+ * and log(u) is NaN).  The terms besides log(u) are summed first: fewer
+ * values live across the call of log. */
+#define EXP_BELOW_NOTE "exp(min(x, 64)), NaN for NaN: e for sd_sigmoid_r and sd_softplus_r"
+#define SOFTPLUS_R_NOTE                                                                        \
+    "softplus(x) = log(1 + e^x) given e = sd_exp_below(x) and r = 1/(1 + e): log1p(e)\n"        \
+    " * through log and r, plus x - 64 above 64; no sign test"
+#define SOFTPLUS_R_BODY                                                                        \
+    "    const $T u = $1 + e;\n    const $T m = x > $(64) ? x : $(64);\n"                       \
+    "    const $T c = (e - (u - $1)) * r + (m - $(64));\n    return c + log$F(u);\n"
+/* A vector's sigmoids and softplus are written element by element: where
+ * the kernel's scalar form would share e and r (plan_exps: two or more of
+ * them, all of one argument), each element computes them itself with the
+ * same operations, so a vector kernel's elements equal the scalar
+ * kernel's values bit for bit. */
+#define ONE_SIDED_NOTE "the same operations, for an element whose kernel shares e and r where it is a scalar"
+#define EXP_BELOW_R                                                                            \
+    "    const $T e = exp$F($(64) < x ? $(64) : x);\n    const $T r = $1 / ($1 + e);\n"
 #define LOG1P_E_EXPR "(log$F(u) + (e - (u - $1)) * ($(2) - u))"
 
 static const struct {
@@ -214,6 +246,16 @@ static const struct {
     [CH_SOFTPLUS_L] = {"softplus_l", "$T x, $T l", "sd_softplus(x) given l = sd_log1p_e(exp(-|x|)); " BITS_NOTE,
                        POSITIVE_PART "    return p + l;\n"},
     [CH_LOG1P_E] = {"log1p_e", "$T e", LOG1P_E_NOTE, LOG1P_E_U "    return " LOG1P_E_EXPR ";\n"},
+    [CH_EXP_BELOW] = {"exp_below", "$T x", EXP_BELOW_NOTE, "    return exp$F($(64) < x ? $(64) : x);\n"},
+    [CH_SIGMOID_R] = {"sigmoid_r", "$T e, $T r",
+                      "sigmoid(x) = e/(1 + e) given e = sd_exp_below(x) and r = 1/(1 + e): 1 to\n"
+                      " * within an ulp for x >= 64, where e/(1 + e) rounds to 1 too",
+                      "    return e * r;\n"},
+    [CH_SOFTPLUS_R] = {"softplus_r", "$T x, $T e, $T r", SOFTPLUS_R_NOTE, SOFTPLUS_R_BODY},
+    [CH_SIGMOID_1] = {"sigmoid_1", "$T x", "sd_sigmoid_r(sd_exp_below(x), 1/(1 + e)): " ONE_SIDED_NOTE,
+                      EXP_BELOW_R "    return e * r;\n"},
+    [CH_SOFTPLUS_1] = {"softplus_1", "$T x", "sd_softplus_r(x, sd_exp_below(x), 1/(1 + e)): " ONE_SIDED_NOTE,
+                       EXP_BELOW_R SOFTPLUS_R_BODY},
     [CH_POW_LESS1] = {"pow_less1", "$T b, $T e, $T by",
                       "b^e where e = y - 1 and by = b^y is known: by / b where b^y is a normal\n"
                       " * number (at b = 0 only for y = 0, where 1 / b is pow's infinity too),\n"

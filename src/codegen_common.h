@@ -72,6 +72,11 @@ typedef enum CodegenHelper {
     CH_SOFTPLUS_E, /* softplus(x) given e = exp(-|x|)                     */
     CH_SOFTPLUS_L, /* softplus(x) given l = log1p(exp(-|x|))              */
     CH_LOG1P_E,    /* log1p(e) for 0 <= e <= 1, through log, no branch    */
+    CH_EXP_BELOW,  /* exp(min(x, 64)): never overflows                   */
+    CH_SIGMOID_R,  /* sigmoid(x) given e = exp(min(x, 64)), r = 1/(1 + e) */
+    CH_SOFTPLUS_R, /* softplus(x) given the same e and r                  */
+    CH_SIGMOID_1,  /* sd_sigmoid_r with its own e and r: one element      */
+    CH_SOFTPLUS_1, /* sd_softplus_r with its own e and r: one element     */
     CH_POW_LESS1,  /* b^(y - 1) from b^y                                  */
     /* the functions of builtins.def that <math.h> lacks */
     CH_SEC,

@@ -67,6 +67,15 @@ typedef struct ExpGroup {
     const Node *w;
     unsigned char log1p;   /* l<k> is computed too                          */
     unsigned char defined; /* e<k> (and l<k>) are written                   */
+    /* one-sided: every member's sigmoid or softplus takes the argument
+     * side * a (side +1 or -1), and e<k> = exp(min(side a, 64)) with
+     * r<k> = 1/(1 + e<k>); side 0: e<k> = exp(-|w|) */
+    const Node *a;
+    signed char side;
+    /* the members are vectors or matrices: nothing is shared, each
+     * element's helper computes its own e (and r where one-sided) with
+     * the operations the scalar form shares */
+    unsigned char elementwise;
 } ExpGroup;
 
 /* Products that lack one factor of a longer product `base` (the partial

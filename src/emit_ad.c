@@ -936,6 +936,15 @@ int emit_ad_c(Graph *g, const CodegenInput *in, EmitAdMode mode, const CodegenOp
         goto done;
     for (int k = 0; k < A.nstmts; k++)
         codegen_writer_bind(A.w, A.stmts[k].node, k);
+    {
+        const Node **nodes = malloc((A.nstmts ? (size_t)A.nstmts : 1) * sizeof *nodes);
+        if (!nodes)
+            goto done;
+        for (int k = 0; k < A.nstmts; k++)
+            nodes[k] = A.stmts[k].node;
+        codegen_writer_plan_exps(A.w, nodes, A.nstmts, &A.scratch);
+        free(nodes);
+    }
     for (int k = 0; k < A.nstmts; k++) {
         sb_printf(&A.scratch, "const %s t%d = ", A.T, k);
         codegen_writer_define(A.w, A.stmts[k].node, &A.scratch);

@@ -78,10 +78,16 @@ static const struct {
     /* softplus(x) = log(1 + e^x) without overflow */
     {"softplus(x)", "sd_softplus(", 800, 800.0, 1.0},
     {"softplus(x)", "sd_softplus(", -800, 0.0, 0.0},
-    /* sigmoid(v) and softplus(v) in one kernel share exp(-|v|) */
-    {"softplus(x) - sigmoid(x)", "sd_sigmoid_e(", 0, 0.69314718055994531 - 0.5, 0.25},
-    {"softplus(x) - sigmoid(x)", "sd_softplus_e(", 800, 799.0, 1.0},
-    {"softplus(x) - sigmoid(x)", "sd_softplus_e(", -800, 0.0, 0.0},
+    /* sigmoid(v) and softplus(v) in one kernel, all of v, share
+     * e = exp(min(v, 64)) and 1/(1 + e) (one-sided) */
+    {"softplus(x) - sigmoid(x)", "sd_sigmoid_r(", 0, 0.69314718055994531 - 0.5, 0.25},
+    {"softplus(x) - sigmoid(x)", "sd_softplus_r(", 800, 799.0, 1.0},
+    {"softplus(x) - sigmoid(x)", "sd_softplus_r(", -800, 0.0, 0.0},
+    {"log(sigmoid(x)) + sigmoid(-x)", "sd_softplus_r(", -800, -799.0, 1.0},
+    /* of v and -v: they share exp(-|v|) (two-sided) */
+    {"softplus(x) + sigmoid(-x)", "sd_sigmoid_e(", 0, 0.69314718055994531 + 0.5, 0.25},
+    {"softplus(x) + sigmoid(-x)", "sd_softplus_e(", 800, 800.0, 1.0},
+    {"softplus(x) + sigmoid(-x)", "sd_softplus_e(", -800, 1.0, 0.0},
 };
 
 static const char *careful_driver =

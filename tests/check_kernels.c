@@ -693,6 +693,8 @@ static const char *const same_math[] = {
      * expm1, exponentials shared by sigmoid, softplus and log-sigmoid */
     "log(sigmoid(u))", "log(1 - sigmoid(u))", "log(1 + u)", "exp(u) - 1", "softplus(u) - sigmoid(u)",
     "log(sigmoid(u)) + sigmoid(u)", "log(1 + exp(u))", "-(v*log(sigmoid(u)) + (1 - v)*log(1 - sigmoid(u)))",
+    /* one-sided: all of -u, all of u */
+    "softplus(-u) + sigmoid(-u)", "sigmoid(u) - log(1 - sigmoid(u))",
     /* the functions other systems have: reciprocal trigonometry, inverse
      * hyperbolics, error functions, the careful libm forms, activations */
     "sec(u)",    "csc(u)",              "cot(u)",      "acot(u)",        "asec(u)",     "acsc(u)",

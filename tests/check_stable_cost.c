@@ -65,6 +65,13 @@ static const struct {
     {"-(w*log(sigmoid(u)) + (1 - w)*log(1 - sigmoid(u)))", 1, 1, 0},
     {"-log(1/(1 + exp(-u)))", 1, 1, 0},
     {"(softplus(u) - v)^2 + (sigmoid(u) - w)^2", 1, 1, 0},
+    /* one-sided (one exp, its reciprocal shared) and two-sided (exp(-|u|))
+     * uses of one magnitude: the same calls */
+    {"softplus(u) - sigmoid(u)", 1, 1, 0},
+    {"log(1 - sigmoid(u)) + sigmoid(u)", 1, 1, 0},
+    {"softplus(-u) + sigmoid(-u)", 1, 1, 0},
+    {"softplus(u) + sigmoid(-u)", 1, 1, 0},
+    {"softplus(u)*softplus(-u)", 1, 2, 0},
     {"log(exp(u) + exp(v) + exp(w))", 3, 1, 0},
     {"log(exp(u) + exp(v))", 2, 1, 0},
     {"u^v", 0, 1, 1},
@@ -165,6 +172,17 @@ START_TEST(test_libm_calls) {
 }
 END_TEST
 
+/* A vector program whose elements use their argument one-sidedly. */
+static const char *vector_params(int i) {
+    (void)i;
+    return "u[4]";
+}
+
+static const char *vector_program(int i) {
+    (void)i;
+    return "sum(softplus(u) - sigmoid(u))";
+}
+
 /* The body of the helper `name` in a generated file, or NULL. */
 static char *helper_body(const char *text, const char *name) {
     char head[64];
@@ -190,24 +208,31 @@ START_TEST(test_helpers_branch_free) {
     StrBuf inc;
     sb_init(&inc);
     ck_assert_int_eq(generate(&inc, 'f', uvw, cost_program, NCOSTS), 0);
+    /* the element-by-element one-sided helpers: a vector program */
+    ck_assert_int_eq(generate(&inc, 'v', vector_params, vector_program, 1), 0);
     sb_free(&inc);
-    static const char *const names[] = {"sd_sigmoid", "sd_softplus", "sd_sigmoid_e",
-                                        "sd_softplus_e", "sd_softplus_l", "sd_log1p_e"};
-    int seen[6][2] = {{0}};
-    for (int i = 0; i < NCOSTS; i++)
+    static const char *const names[] = {"sd_sigmoid",    "sd_softplus",  "sd_sigmoid_e", "sd_softplus_e",
+                                        "sd_softplus_l", "sd_log1p_e",   "sd_exp_below", "sd_sigmoid_r",
+                                        "sd_softplus_r", "sd_sigmoid_1", "sd_softplus_1"};
+    enum { NNAMES = (int)(sizeof names / sizeof *names) };
+    int seen[NNAMES][2] = {{0}};
+    for (int i = 0; i <= NCOSTS; i++)
         for (int fl = 0; fl < 2; fl++) {
             char file[64];
-            snprintf(file, sizeof file, "f%d%s.c", i, fl ? "f" : "");
+            if (i < NCOSTS)
+                snprintf(file, sizeof file, "f%d%s.c", i, fl ? "f" : "");
+            else
+                snprintf(file, sizeof file, "v0%s.c", fl ? "f" : "");
             char *path = path_join(workdir, file);
             char *text = read_file(path);
             free(path);
             ck_assert_ptr_nonnull(text);
             /* no if statement anywhere: the largest of a log-sum-exp's
              * terms is a selection too, and its softmax divides once */
-            ck_assert_msg(!strstr(text, "if ("), "%s (%s) has an if statement:\n%s", file, costs[i].program, text);
-            ck_assert_msg(!strstr(text, "/= s"), "%s (%s) divides every entry by s:\n%s", file, costs[i].program,
-                          text);
-            for (int h = 0; h < 6; h++) {
+            const char *program = i < NCOSTS ? costs[i].program : vector_program(0);
+            ck_assert_msg(!strstr(text, "if ("), "%s (%s) has an if statement:\n%s", file, program, text);
+            ck_assert_msg(!strstr(text, "/= s"), "%s (%s) divides every entry by s:\n%s", file, program, text);
+            for (int h = 0; h < NNAMES; h++) {
                 char name[32];
                 snprintf(name, sizeof name, "%s%s", names[h], fl ? "f" : "");
                 char *body = helper_body(text, name);
@@ -222,24 +247,29 @@ START_TEST(test_helpers_branch_free) {
             }
             free(text);
         }
-    for (int h = 0; h < 6; h++)
+    for (int h = 0; h < NNAMES; h++)
         ck_assert_msg(seen[h][0] && seen[h][1], "no program of the table uses %s", names[h]);
 }
 END_TEST
 
 /* The functions of u whose values and gradients are checked, each with
  * its value and derivative by the stable formulas through libm (s is
- * sigmoid(u), p softplus(u), both from e = exp(-|u|)). */
+ * sigmoid(u), sm sigmoid(-u), p softplus(u), pm softplus(-u), all from
+ * e = exp(-|u|)). */
 static const struct {
     const char *program, *value, *deriv;
 } values[] = {
     {"softplus(u)", "p", "s"},
     {"log(1 + exp(u))", "p", "s"},
-    {"sigmoid(u)", "s", "s * (1 - s)"},
-    {"log(sigmoid(u))", "-pm", "1 - s"},
+    {"sigmoid(u)", "s", "s * sm"},
+    {"log(sigmoid(u))", "-pm", "sm"},
     {"log(1 - sigmoid(u))", "-p", "-s"},
-    {"softplus(u) + sigmoid(u)", "p + s", "s + s * (1 - s)"},
-    {"-log(1/(1 + exp(-u)))", "pm", "s - 1"},
+    {"softplus(u) + sigmoid(u)", "p + s", "s + s * sm"},
+    {"-log(1/(1 + exp(-u)))", "pm", "-sm"},
+    /* one-sided: every sigmoid and softplus of the kernel takes u (or
+     * every one -u), from e = exp(min(+-u, 64)) and 1/(1 + e) */
+    {"sigmoid(u) - log(1 - sigmoid(u))", "s + p", "s * sm + s"},
+    {"softplus(-u) + sigmoid(-u)", "pm + sm", "-sm - s * sm"},
 };
 
 enum { NVALUES = (int)(sizeof values / sizeof *values) };
@@ -259,28 +289,30 @@ START_TEST(test_values_and_gradients) {
     sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n");
     ck_assert_int_eq(generate(&d, 'g', u_only, value_program, NVALUES), 0);
     /* the reference: e, s, p (softplus(u)) and pm (softplus(-u)) in
-     * double through libm's log1p; agreement within 4 ulp of the type
+     * long double through log1pl; agreement within 4 ulp of the type
      * (relative; exact where the reference is 0, infinite or NaN) */
     sb_puts(&d, "\nstatic int close_to(double got, double want, double ulp, double tiny)\n{\n"
                 "    if (isnan(want) || isinf(want) || want == 0)\n"
                 "        return isnan(want) ? isnan(got) : got == want;\n"
                 "    return fabs(got - want) <= 4 * ulp * fabs(want) + 4 * tiny;\n}\n\n"
                 "int main(void)\n{\n    static const double special[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e-310, -1e-310,\n"
-                "        1e-20, -1e-20, 0.5, -0.5, 3, -3, 30, -30, 80, -80, -95, -100, 700, -700, -720, -740, 800, -800,\n"
-                "        1e300, -1e300};\n"
+                "        1e-20, -1e-20, 0.5, -0.5, 3, -3, 30, -30, 40, -40, 63.9, 64, 64.1, -64, 80, -80, -95, -100,\n"
+                "        700, -700, -720, -740, 750, -750, 800, -800, 1e300, -1e300};\n"
                 "    int bad = 0;\n"
                 "    const int nspecial = (int)(sizeof special / sizeof *special);\n"
                 "    for (int k = 0; k < nspecial + 200; k++) {\n"
                 "        const double x = k < nspecial ? special[k] : -45 + 0.45 * (k - nspecial) + 0.0123;\n"
-                "        const double e = exp(-fabs(x)), s = x >= 0 ? 1 / (1 + e) : e / (1 + e);\n"
-                "        const double p = (x > 0 ? x : 0) + log1p(e), pm = (x < 0 ? -x : 0) + log1p(e);\n"
-                "        (void)p;\n        (void)pm;\n");
+                "        const long double xl = x, e = expl(-fabsl(xl)), s = x >= 0 ? 1 / (1 + e) : e / (1 + e);\n"
+                "        const long double sm = x >= 0 ? e / (1 + e) : 1 / (1 + e);\n"
+                "        const long double p = (x > 0 ? xl : 0) + log1pl(e), pm = (x < 0 ? -xl : 0) + log1pl(e);\n"
+                "        (void)p;\n        (void)pm;\n        (void)sm;\n");
     for (int i = 0; i < NVALUES; i++)
         for (int fl = 0; fl < 2; fl++) {
             const char *T = fl ? "float" : "double", *F = fl ? "f" : "";
             /* float: the reference of the float argument, compared where
              * it is a normal float */
-            sb_printf(&d, "        {\n            const double want = %s, dwant = %s;\n", values[i].value, values[i].deriv);
+            sb_printf(&d, "        {\n            const double want = (double)(%s), dwant = (double)(%s);\n", values[i].value,
+                      values[i].deriv);
             sb_printf(&d, "            const %s xs[1] = {(%s)x};\n            %s g[1];\n", T, T, T);
             sb_printf(&d, "            const double v = (double)g%d%s(xs), w = (double)g%d%s_grad(xs, g);\n", i, F, i, F);
             sb_printf(&d, "            const double ulp = %s, tiny = %s;\n", fl ? "0x1p-23" : "0x1p-52",
