@@ -115,6 +115,7 @@
 #define codegen_writer_free sd_codegen_writer_free
 #define codegen_writer_helpers sd_codegen_writer_helpers
 #define codegen_writer_new sd_codegen_writer_new
+#define codegen_writer_plan_exps sd_codegen_writer_plan_exps
 #define codegen_writer_ref sd_codegen_writer_ref
 #define codegen_writer_take_counts sd_codegen_writer_take_counts
 #define codegen_writer_take_reads sd_codegen_writer_take_reads
