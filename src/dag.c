@@ -104,7 +104,9 @@ Graph *graph_new(void) {
     g->arena = calloc(1, sizeof *g->arena);
     g->table_cap = 1024;
     g->table = calloc(g->table_cap, sizeof *g->table);
-    if (!g->arena || !g->table) {
+    g->leaves_cap = DAG_LEAF_SLOTS_MIN;
+    g->leaves = calloc(g->leaves_cap, sizeof *g->leaves);
+    if (!g->arena || !g->table || !g->leaves) {
         graph_free(g);
         return NULL;
     }
@@ -163,6 +165,7 @@ void graph_free(Graph *g) {
     free(g->vars);
     free(g->var_index);
     free(g->table);
+    free(g->leaves);
     free(g->young);
     free(g->nodes);
     free(g);
@@ -208,20 +211,21 @@ static int payload_equal(const Node *n, const void *payload) {
     }
 }
 
-/* Doubles the table.  A slot's home is hash & (cap - 1), so an entry
+/* Doubles the table *t of *cap slots (the intern table or the leaves').
+ * A slot's home is hash & (cap - 1), so an entry
  * whose home was i goes home to i or i + cap: taking the old slots in
  * order, from the start of a run of filled slots (just after an empty
  * one), writes the new table in two nearly ascending streams: a cache
  * miss per line of slots rather than one per entry. */
-static int grow_table(Graph *g) {
-    size_t old = g->table_cap, cap = old * 2, start = 0;
+static int grow_slots(InternSlot **table, size_t *table_cap) {
+    size_t old = *table_cap, cap = old * 2, start = 0;
     InternSlot *t = big_calloc(cap, sizeof *t);
     if (!t)
         return 0;
-    while (start < old && g->table[start].id1)
+    while (start < old && (*table)[start].id1)
         start++;
     for (size_t k = 0; k < old; k++) {
-        const InternSlot *s = &g->table[(start + k) & (old - 1)];
+        const InternSlot *s = &(*table)[(start + k) & (old - 1)];
         if (!s->id1)
             continue;
         size_t j = s->hash & (cap - 1);
@@ -229,11 +233,13 @@ static int grow_table(Graph *g) {
             j = (j + 1) & (cap - 1);
         t[j] = *s;
     }
-    free(g->table);
-    g->table = t;
-    g->table_cap = cap;
+    free(*table);
+    *table = t;
+    *table_cap = cap;
     return 1;
 }
+
+static int grow_table(Graph *g) { return grow_slots(&g->table, &g->table_cap); }
 
 /* The hash of a node's content; *newest receives 1 + the highest id of
  * its arguments (0 without arguments). */
@@ -258,12 +264,15 @@ static uint32_t content_hash(NodeKind kind, const void *payload, Node *const *ar
     return h;
 }
 
+static int same_shape(Shape a, Shape b) {
+    return a.rank == b.rank && a.dim[0] == b.dim[0] && a.dim[1] == b.dim[1] && a.dyn[0] == b.dyn[0] &&
+           a.dyn[1] == b.dyn[1];
+}
+
 /* Does node n have this content? */
 static int content_equal(const Node *n, NodeKind kind, const void *payload, Node *const *args, int nargs,
                          Shape shape) {
-    return n->kind == kind && n->nargs == nargs && payload_equal(n, payload) && n->shape.rank == shape.rank &&
-           n->shape.dim[0] == shape.dim[0] && n->shape.dim[1] == shape.dim[1] &&
-           n->shape.dyn[0] == shape.dyn[0] && n->shape.dyn[1] == shape.dyn[1] &&
+    return n->kind == kind && n->nargs == nargs && payload_equal(n, payload) && same_shape(n->shape, shape) &&
            (!nargs || memcmp(n->args, args, (size_t)nargs * sizeof *args) == 0);
 }
 
@@ -279,14 +288,26 @@ static InternSlot *probe(const Graph *g, InternSlot *t, size_t cap, NodeKind kin
 }
 
 /* The node with this content, or NULL; *where receives the empty slot a
- * new node goes to (the young table's, when there is one).  Content with
- * an argument newer than young_from is newer itself: only the young table
- * can hold it. */
+ * new node goes to: the leaves' table's for content without arguments
+ * (see DAG_LEAF_SLOTS_MIN), else the young table's when there is one.
+ * Content with an argument newer than young_from is newer itself: only
+ * the young table can hold it. */
 static Node *find_node(const Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
                        Shape shape, uint32_t *hash, InternSlot **where) {
+    if (kind == EX_VAR) {
+        /* a variable's own node, which no table holds */
+        int v = *(const int *)payload;
+        if (v >= 0 && v < g->nvars && g->vars[v].node && same_shape(g->vars[v].node->shape, shape))
+            return g->vars[v].node;
+    }
     uint32_t newest;
     uint32_t h = content_hash(kind, payload, args, nargs, shape, &newest);
     *hash = h;
+    if (!nargs) {
+        InternSlot *s = probe(g, g->leaves, g->leaves_cap, kind, payload, args, nargs, shape, h);
+        *where = s;
+        return s->id1 ? g->nodes[s->id1 - 1] : NULL;
+    }
     if (g->young) {
         InternSlot *s = probe(g, g->young, DAG_YOUNG_SLOTS, kind, payload, args, nargs, shape, h);
         if (s->id1)
@@ -338,6 +359,8 @@ static int settle_young(Graph *g) {
 
 static Node *intern_content(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
                             Shape shape);
+static Node *make_node(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs, Shape shape,
+                       uint32_t h, InternSlot *where);
 
 Node *dag_intern(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs,
                  Shape shape) {
@@ -364,7 +387,14 @@ static Node *intern_content(Graph *g, NodeKind kind, const void *payload, Node *
     Node *found = find_node(g, kind, payload, args, nargs, shape, &h, &where);
     if (found)
         return found;
+    return make_node(g, kind, payload, args, nargs, shape, h, where);
+}
 
+/* A new node of this content (of hash h), entered at slot `where` of the
+ * table find_node chose, or in no table when `where` is NULL (a
+ * variable's node). */
+static Node *make_node(Graph *g, NodeKind kind, const void *payload, Node *const *args, int nargs, Shape shape,
+                       uint32_t h, InternSlot *where) {
     if (g->max_nodes && g->nnodes >= g->max_nodes) {
         g->failed = GRAPH_TOO_LARGE;
         return NULL;
@@ -424,19 +454,25 @@ static Node *intern_content(Graph *g, NodeKind kind, const void *payload, Node *
         memcpy(n->args, args, (size_t)nargs * sizeof *args);
     n->range = range_of_node(n); /* its arguments have theirs */
     g->nodes[g->nnodes++] = n;
-    where->hash = h;
-    where->id1 = n->id + 1;
-    if (g->young) {
-        if (++g->young_used * DAG_TABLE_MAX_LOAD_DEN > DAG_YOUNG_SLOTS * DAG_TABLE_MAX_LOAD_NUM &&
-            !settle_young(g)) {
+    if (where) {
+        where->hash = h;
+        where->id1 = n->id + 1;
+        int room = 1; /* the table keeps its load */
+        if (!nargs) {
+            if (++g->leaves_used * DAG_TABLE_MAX_LOAD_DEN > g->leaves_cap * DAG_TABLE_MAX_LOAD_NUM)
+                room = grow_slots(&g->leaves, &g->leaves_cap);
+        } else if (g->young) {
+            if (++g->young_used * DAG_TABLE_MAX_LOAD_DEN > DAG_YOUNG_SLOTS * DAG_TABLE_MAX_LOAD_NUM)
+                room = settle_young(g);
+        } else if (++g->table_used * DAG_TABLE_MAX_LOAD_DEN > g->table_cap * DAG_TABLE_MAX_LOAD_NUM) {
+            room = grow_table(g);
+        }
+        if (!room) {
             g->failed = 1;
             return NULL;
         }
-    } else if (++g->table_used * DAG_TABLE_MAX_LOAD_DEN > g->table_cap * DAG_TABLE_MAX_LOAD_NUM &&
-               !grow_table(g)) {
-        g->failed = 1;
-        return NULL;
-    } else if (g->nnodes >= DAG_YOUNG_SLOTS) {
+    }
+    if (!g->young && g->nnodes >= DAG_YOUNG_SLOTS) {
         /* large now: the next nodes are young (without the memory the
          * graph stays with the one table) */
         g->young = big_calloc(DAG_YOUNG_SLOTS, sizeof *g->young);
@@ -503,8 +539,14 @@ static int grow_var_index(Graph *g) {
 }
 
 int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape) {
+    int added;
+    return graph_put_var(g, name, role, shape, &added);
+}
+
+int graph_put_var(Graph *g, const char *name, VarRole role, Shape shape, int *added) {
     uint32_t h = (uint32_t)graph_name_hash(name);
     size_t probes = 0, j = 0;
+    *added = 0;
     if (g->var_index_cap) {
         j = var_slot(g, name, h, &probes);
         dag_spend(g, probes); /* the work a lookup does (and a test can see) */
@@ -541,10 +583,14 @@ int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape) {
     memcpy(v->name, name, len);
     v->role = role;
     v->shape = shape;
+    v->node = NULL;
     int index = g->nvars++;
     g->var_index[j].hash = h;
     g->var_index[j].id1 = (uint32_t)index + 1;
-    v->node = dag_intern(g, EX_VAR, &index, NULL, 0, shape);
+    /* a new name's node is new as well: made without a lookup, and in no
+     * table (find_node answers it from here) */
+    v->node = dag_spend(g, 1) ? make_node(g, EX_VAR, &index, NULL, 0, shape, 0, NULL) : NULL;
+    *added = v->node != NULL;
     return v->node ? index : -1;
 }
 

@@ -270,6 +270,16 @@ typedef struct InternSlot {
  * value differs is simply replaced. */
 #define DAG_CONST_CACHE 256
 
+/* Nodes without arguments (constants, run-time dimensions, pi) have
+ * their own intern table, the leaves': a program's names and constants
+ * are few beside its operations, so that table stays in the processor's
+ * cache where the large one (every node) costs a miss per lookup, and
+ * nothing makes a leaf newer than the young generation, so it would
+ * probe the young table and the large one both.  A variable's node is in
+ * no table: graph_add_var makes it (the name is new, so is its node) and
+ * a lookup answers it from the variable (Var.node). */
+#define DAG_LEAF_SLOTS_MIN 64
+
 typedef struct Graph {
     Arena *arena;
     InternSlot *table;     /* open addressing intern table               */
@@ -280,6 +290,9 @@ typedef struct Graph {
     uint32_t young_from;
     size_t table_cap, table_used;
     Node *consts[DAG_CONST_CACHE]; /* see DAG_CONST_CACHE; NULL: empty   */
+    InternSlot *leaves;    /* nodes without arguments, but variables'
+                              (see DAG_LEAF_SLOTS_MIN)                   */
+    size_t leaves_cap, leaves_used;
     Node **nodes;          /* every node, indexed by id                  */
     size_t nnodes, nodes_cap;
     Var *vars;
@@ -346,6 +359,11 @@ int graph_find_var(const Graph *g, const char *name);
 /* The hash of a name (FNV-1a), for tables of names. */
 size_t graph_name_hash(const char *name);
 int graph_add_var(Graph *g, const char *name, VarRole role, Shape shape);
+/* graph_add_var with one lookup of the name for a caller that must know
+ * whether it was there: *added receives 1 when the variable is new (then
+ * with this role and shape), 0 when the name was declared already (its
+ * variable unchanged). */
+int graph_put_var(Graph *g, const char *name, VarRole role, Shape shape, int *added);
 Node *graph_var_node(Graph *g, int var);
 /* Run-time dimensions: graph_add_dim returns the new dimension's index
  * (-1 when out of memory or past GRAPH_MAX_DIMS); graph_find_dim the

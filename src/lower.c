@@ -63,6 +63,11 @@ typedef struct Lowerer {
     NameSlot *names; /* every name assigned somewhere in the program */
     size_t names_cap, names_used;
     int has_decls, vars_fixed;
+    /* with --vars: the variables it names are 0 .. nfixed-1, and
+     * fixed_declared[v] is set once a declaration has given v its role (a
+     * second declaration is refused like any other) */
+    unsigned char *fixed_declared;
+    int nfixed;
     long work, max_work;
     AstSet repeated; /* subexpressions written twice: shared, as if named */
     Loc *loc_of; /* by node id: where the node was first written */
@@ -1258,22 +1263,32 @@ static NOINLINE int lower_decl(Lowerer *L, const Ast *s) {
                    "(declare data with 'input')", s->text);
         return -1;
     }
-    int existing = graph_find_var(L->g, s->text);
-    if ((existing >= 0 && !L->vars_fixed) || graph_find_dim(L->g, s->text) >= 0) {
+    if (graph_find_dim(L->g, s->text) >= 0) {
         diag_error(L->diag, s->name_loc, "'%s' is declared twice", s->text);
         return -1;
     }
-    if (existing >= 0 && shape.rank > 0) {
-        diag_error(L->diag, s->name_loc, "'%s' is a vector or matrix: it cannot also be given in --vars",
-                   s->text);
-        return -1;
-    }
-    int var = graph_add_var(L->g, s->text, (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM, shape);
+    /* one lookup of the name: it adds the variable when the name is new,
+     * and a name declared already is refused below (or, given in --vars,
+     * takes its role) */
+    VarRole role = (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM;
+    int added;
+    int var = graph_put_var(L->g, s->text, role, shape, &added);
     if (var < 0) {
         out_of_memory(L, s->loc);
         return -1;
     }
-    L->g->vars[var].role = (s->flags & AST_INPUT) ? VAR_INPUT : VAR_PARAM;
+    if (!added && (var >= L->nfixed || L->fixed_declared[var])) {
+        diag_error(L->diag, s->name_loc, "'%s' is declared twice", s->text);
+        return -1;
+    }
+    if (!added && shape.rank > 0) {
+        diag_error(L->diag, s->name_loc, "'%s' is a vector or matrix: it cannot also be given in --vars",
+                   s->text);
+        return -1;
+    }
+    if (var < L->nfixed)
+        L->fixed_declared[var] = 1;
+    L->g->vars[var].role = role;
     return 0;
 }
 
@@ -1509,6 +1524,11 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
         for (int i = 0; i < opt->nvars; i++)
             if (graph_add_var(g, opt->vars[i], VAR_PARAM, scalar) < 0)
                 out_of_memory(&L, ast->loc);
+        L.fixed_declared = calloc((size_t)g->nvars + 1, 1);
+        if (!L.fixed_declared)
+            out_of_memory(&L, ast->loc);
+        else
+            L.nfixed = g->nvars;
     }
     int status = L.failed ? -1 : 0;
     int nstmts = ast->nkids - 1;
@@ -1560,6 +1580,7 @@ int lower_program(Graph *g, const Ast *ast, Diag *diag, const LowerOptions *opt,
     free(L.env);
     free(L.names);
     free(L.loc_of);
+    free(L.fixed_declared);
     ast_set_free(&L.repeated);
     return status;
 }

@@ -214,6 +214,7 @@
 #define graph_free sd_graph_free
 #define graph_name_hash sd_graph_name_hash
 #define graph_new sd_graph_new
+#define graph_put_var sd_graph_put_var
 #define graph_var_node sd_graph_var_node
 #define hint_arity sd_hint_arity
 #define hint_missing_function sd_hint_missing_function

@@ -113,7 +113,8 @@ static Node *lookup_spec(const Graph *g, const Spec *s) {
     return dag_lookup(g, s->kind, payload, s->args, s->nargs, s->shape);
 }
 
-/* The slots of both tables that hold nodes, in a new array (*m of them). */
+/* The slots of the three tables that hold nodes, in a new array (*m of
+ * them). */
 static InternSlot *filled_slots(const Graph *g, size_t *m) {
     InternSlot *slots = malloc((g->nnodes ? g->nnodes : 1) * sizeof *slots);
     ck_assert_ptr_nonnull(slots);
@@ -128,13 +129,20 @@ static InternSlot *filled_slots(const Graph *g, size_t *m) {
             ck_assert_uint_lt(*m, g->nnodes);
             slots[(*m)++] = g->young[i];
         }
+    for (size_t i = 0; i < g->leaves_cap; i++)
+        if (g->leaves[i].id1) {
+            ck_assert_uint_lt(*m, g->nnodes);
+            slots[(*m)++] = g->leaves[i];
+        }
     return slots;
 }
 
 /* The tables' bookkeeping: the intern table a power of two, at most 3/4
- * full, with the nodes older than young_from; the young table (from
- * DAG_YOUNG_SLOTS nodes on) at most 3/4 full with the others; one slot
- * per node. */
+ * full, with the nodes with arguments older than young_from; the young
+ * table (from DAG_YOUNG_SLOTS nodes on) at most 3/4 full with the newer
+ * ones; the leaves' table a power of two, at most 3/4 full, with the
+ * nodes without arguments; one slot per node but for the variables' own
+ * nodes, which are in no table. */
 static void check_table(const Graph *g) {
     ck_assert_msg(g->table_cap >= 2 && (g->table_cap & (g->table_cap - 1)) == 0, "capacity %zu",
                   g->table_cap);
@@ -142,7 +150,21 @@ static void check_table(const Graph *g) {
                   "%zu nodes in %zu slots", g->table_used, g->table_cap);
     ck_assert_msg(DAG_TABLE_MAX_LOAD_DEN * g->young_used <= DAG_TABLE_MAX_LOAD_NUM * DAG_YOUNG_SLOTS,
                   "%zu young nodes", g->young_used);
-    ck_assert_uint_eq(g->table_used + g->young_used, g->nnodes);
+    size_t own = 0; /* variables' nodes */
+    for (int v = 0; v < g->nvars; v++)
+        own += g->vars[v].node != NULL;
+    ck_assert_uint_eq(g->table_used + g->young_used + g->leaves_used + own, g->nnodes);
+    ck_assert_msg(g->leaves_cap >= DAG_LEAF_SLOTS_MIN && (g->leaves_cap & (g->leaves_cap - 1)) == 0 &&
+                      DAG_TABLE_MAX_LOAD_DEN * g->leaves_used <= DAG_TABLE_MAX_LOAD_NUM * g->leaves_cap,
+                  "%zu leaves in %zu slots", g->leaves_used, g->leaves_cap);
+    size_t leaves = 0;
+    for (size_t i = 0; i < g->leaves_cap; i++)
+        if (g->leaves[i].id1) {
+            leaves++;
+            ck_assert_uint_le(g->leaves[i].id1, g->nnodes);
+            ck_assert_int_eq(g->nodes[g->leaves[i].id1 - 1]->nargs, 0);
+        }
+    ck_assert_uint_eq(leaves, g->leaves_used);
     ck_assert_msg((g->young != NULL) == (g->nnodes >= DAG_YOUNG_SLOTS), "%zu nodes, young table %p",
                   g->nnodes, (void *)g->young);
     size_t filled = 0, young = 0;
@@ -151,12 +173,14 @@ static void check_table(const Graph *g) {
             filled++;
             ck_assert_uint_le(g->table[i].id1, g->nnodes);
             ck_assert(!g->young || g->table[i].id1 - 1 < g->young_from);
+            ck_assert_int_gt(g->nodes[g->table[i].id1 - 1]->nargs, 0);
         }
     for (size_t i = 0; g->young && i < DAG_YOUNG_SLOTS; i++)
         if (g->young[i].id1) {
             young++;
             ck_assert_uint_le(g->young[i].id1, g->nnodes);
             ck_assert_uint_ge(g->young[i].id1 - 1, g->young_from);
+            ck_assert_int_gt(g->nodes[g->young[i].id1 - 1]->nargs, 0);
         }
     ck_assert_uint_eq(filled, g->table_used);
     ck_assert_uint_eq(young, g->young_used);
@@ -491,51 +515,6 @@ END_TEST
 
 /* --- the variables' name index ------------------------------------------------ */
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The name made from number i: six letters picked by a fixed
- * generator, in buf[8]. */
-static void letters_name(uint32_t i, char *buf) {
-    uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15u + 1;
-    for (int k = 0; k < 6; k++) {
-        x ^= x >> 29;
-        x *= 0xBF58476D1CE4E5B9u;
-        buf[k] = (char)('a' + (x >> 40) % 26);
-    }
-    buf[6] = '\0';
-}
-
-/* Names whose 32-bit hashes are equal (the index compares names only on
- * equal hashes), found among 400000 names of six letters: at most max
- * pairs, into pairs[2 k], pairs[2 k + 1]; returns k. */
-static int equal_hash_names(char (*pairs)[16], int max) {
-    enum { N = 400000 };
-    uint64_t *keyed = malloc(N * sizeof *keyed); /* hash << 32 | i */
-    ck_assert_ptr_nonnull(keyed);
-    char name[8], other[8];
-    for (uint32_t i = 0; i < N; i++) {
-        letters_name(i, name);
-        keyed[i] = (uint64_t)(uint32_t)graph_name_hash(name) << 32 | i;
-    }
-    qsort(keyed, N, sizeof *keyed, cmp_u64);
-    int k = 0;
-    for (int i = 1; i < N && k < max; i++)
-        if (keyed[i] >> 32 == keyed[i - 1] >> 32) {
-            letters_name((uint32_t)keyed[i - 1], name);
-            letters_name((uint32_t)keyed[i], other);
-            if (strcmp(name, other) == 0)
-                continue; /* the same name twice */
-            memcpy(pairs[2 * k], name, sizeof name);
-            memcpy(pairs[2 * k + 1], other, sizeof other);
-            k++;
-        }
-    free(keyed);
-    return k;
-}
-
 /* graph_add_var and graph_find_var over a sweep of sizes around each
  * growth of the index, with names of several forms and pairs of names of
  * equal hash: every name is found at its index, a name added again keeps
@@ -543,7 +522,7 @@ static int equal_hash_names(char (*pairs)[16], int max) {
 START_TEST(test_var_index_sizes_and_equal_hashes) {
     static const int sizes[] = {0, 1, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 40000};
     char pairs[64][16];
-    int npairs = equal_hash_names(pairs, 32);
+    int npairs = tu_equal_hash_names(pairs, 32);
     ck_assert_msg(npairs >= 2, "only %d pairs of names of equal hash", npairs);
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
         int n = sizes[z];
@@ -586,6 +565,79 @@ START_TEST(test_var_index_sizes_and_equal_hashes) {
 }
 END_TEST
 
+/* The variables' own nodes, for counts of variables around the growths
+ * of the index and of the young table, with shapes scalar, vector and
+ * matrix, among constants and sums: graph_put_var makes one node per new
+ * name (*added 1) and none for a name it has (*added 0, the variable
+ * unchanged), the node is the variable's (its index, its shape), and
+ * dag_intern and dag_lookup of that content answer it without a new node,
+ * while the same variable at another shape is a node of its own, found
+ * again as well. */
+START_TEST(test_var_nodes_own) {
+    static const int sizes[] = {1, 63, 64, 65, DAG_YOUNG_SLOTS / 3 - 1, DAG_YOUNG_SLOTS / 3 + 1, 40000};
+    char pairs[16][16];
+    int npairs = tu_equal_hash_names(pairs, 8);
+    ck_assert_int_ge(npairs, 2);
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        int n = sizes[z] + 2 * npairs;
+        Graph *g = graph_new();
+        ck_assert_ptr_nonnull(g);
+        Node *prev = NULL;
+        char name[32];
+        for (int i = 0; i < n; i++) {
+            Shape sh = i % 3 == 0 ? shape_scalar
+                       : i % 3 == 1 ? shape_vec((Axis){i % 5 + 2, 0})
+                                    : shape_mat((Axis){2, 0}, (Axis){i % 4 + 1, 0});
+            if (i < 2 * npairs)
+                snprintf(name, sizeof name, "%s", pairs[i]);
+            else
+                snprintf(name, sizeof name, "v%d", i);
+            size_t before = g->nnodes;
+            int added = -1;
+            ck_assert_int_eq(graph_put_var(g, name, VAR_PARAM, sh, &added), i);
+            ck_assert_int_eq(added, 1);
+            ck_assert_uint_eq(g->nnodes, before + 1);
+            Node *v = graph_var_node(g, i);
+            ck_assert_ptr_nonnull(v);
+            ck_assert(v->kind == EX_VAR && v->u.var == i && shape_equal(v->shape, sh) && v->nargs == 0);
+            /* a constant and a sum between variables: the graph grows a
+             * young table on the way */
+            Num c = num_int(i);
+            Node *k = dag_intern(g, EX_CONST, &c, NULL, 0, shape_scalar);
+            ck_assert_ptr_nonnull(k);
+            if (i % 3 == 0) {
+                Node *ab[2] = {prev ? prev : k, v};
+                ck_assert_ptr_nonnull(prev = dag_intern(g, EX_ADD, NULL, ab, 2, shape_scalar));
+            }
+        }
+        check_table(g);
+        size_t nnodes = g->nnodes;
+        for (int i = 0; i < n; i++) {
+            Var *var = &g->vars[i];
+            int added = -1;
+            ck_assert_int_eq(graph_put_var(g, var->name, VAR_INPUT, shape_scalar, &added), i);
+            ck_assert_int_eq(added, 0);
+            ck_assert_int_eq(var->role, VAR_PARAM);
+            ck_assert_ptr_eq(dag_intern(g, EX_VAR, &i, NULL, 0, var->shape), var->node);
+            ck_assert_ptr_eq(dag_lookup(g, EX_VAR, &i, NULL, 0, var->shape), var->node);
+        }
+        ck_assert_uint_eq(g->nnodes, nnodes);
+        /* another shape: a node of its own, once */
+        Shape other = shape_vec((Axis){7, 0});
+        for (int i = 0; i < n; i += 1 + n / 50) {
+            ck_assert_ptr_null(dag_lookup(g, EX_VAR, &i, NULL, 0, other));
+            Node *o = dag_intern(g, EX_VAR, &i, NULL, 0, other);
+            ck_assert_ptr_nonnull(o);
+            ck_assert_ptr_ne(o, g->vars[i].node);
+            ck_assert_ptr_eq(dag_intern(g, EX_VAR, &i, NULL, 0, other), o);
+            ck_assert_ptr_eq(dag_lookup(g, EX_VAR, &i, NULL, 0, other), o);
+        }
+        check_table(g);
+        graph_free(g);
+    }
+}
+END_TEST
+
 Suite *dag_suite(void); /* called by tests/runner.c */
 
 Suite *dag_suite(void) {
@@ -602,6 +654,7 @@ Suite *dag_suite(void) {
     tc = tcase_create("names");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_var_index_sizes_and_equal_hashes);
+    tcase_add_test(tc, test_var_nodes_own);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -608,6 +608,122 @@ START_TEST(test_lower_many_names_redeclared) {
 }
 END_TEST
 
+/* Many declared names, among them pairs whose hashes are equal (the name
+ * index compares the names then), for each size around the growths of
+ * the index: declared once, each is its own variable, in declaration
+ * order, with its role (every third an input); the program sum (i+1)*v_i
+ * has that value and gradient (i+1) at a point; the same names given in
+ * --vars, in reverse, take that order and the declared roles; up to 1000
+ * names, each name of two pairs declared again is refused, located at
+ * the second declaration, with --vars as without, and one given in
+ * --vars and declared a vector is refused at its declaration. */
+START_TEST(test_lower_many_names_declared) {
+    static const int sizes[] = {0, 1, 31, 32, 33, 64, 65, 1000, 20000};
+    char pairs[16][16];
+    int npairs = tu_equal_hash_names(pairs, 8);
+    ck_assert_msg(npairs >= 2, "only %d pairs of names of equal hash", npairs);
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        int n = 2 * npairs + sizes[z];
+        char (*names)[24] = malloc((size_t)n * sizeof *names);
+        const char **vars = malloc((size_t)n * sizeof *vars);
+        double *point = malloc((size_t)n * sizeof *point);
+        ck_assert(names && vars && point);
+        for (int i = 0; i < n; i++) {
+            if (i < 2 * npairs)
+                snprintf(names[i], sizeof names[i], "%s", pairs[i]);
+            else
+                snprintf(names[i], sizeof names[i], "n%d", i);
+            vars[i] = names[n - 1 - i];
+            point[i] = 0.25 + (double)(i % 7);
+        }
+        /* param/input declarations, then the sum */
+        StrBuf decls, body;
+        sb_init(&decls);
+        sb_init(&body);
+        for (int i = 0; i < n; i++)
+            sb_printf(&decls, "%s %s;\n", i % 3 == 2 ? "input" : "param", names[i]);
+        for (int i = 0; i < n; i++)
+            sb_printf(&body, "%s%d*%s", i ? " + " : "", i + 1, names[i]);
+        for (int with_vars = 0; with_vars < 2; with_vars++) {
+            StrBuf text;
+            sb_init(&text);
+            sb_printf(&text, "%s%s", sb_str(&decls), sb_str(&body));
+            SdProgram *p;
+            SdStatus st = sd_compile(sb_str(&text), text.len,
+                                     &(SdCompileOptions){.vars = with_vars && n ? vars : NULL,
+                                                         .nvars = with_vars ? n : 0},
+                                     &p);
+            ck_assert_msg(st == SD_OK, "%d names: %s", n, p ? sd_diagnostics_text(p) : "");
+            ck_assert_int_eq(sd_var_count(p), n);
+            double y = 0;
+            for (int i = 0; i < n; i++) {
+                int at = with_vars ? n - 1 - i : i; /* names[i]'s position */
+                SdVar v = sd_var(p, at);
+                ck_assert_str_eq(v.name, names[i]);
+                ck_assert_int_eq(v.role, i % 3 == 2 ? SD_INPUT : SD_PARAM);
+                y += (double)(i + 1) * point[at];
+            }
+            SdResult *r;
+            ck_assert_int_eq(sd_derive(p, &(SdRequest){.what = SD_GRADIENT}, &r), SD_OK);
+            SdValues v;
+            ck_assert_int_eq(sd_eval(r, point, &v), SD_OK);
+            ck_assert_close(v.value[0], y, 1e-12);
+            /* a column per parameter, in the variables' order (an input
+             * has none) */
+            long col = 0;
+            for (int at = 0; at < n; at++) {
+                int i = with_vars ? n - 1 - at : at;
+                if (i % 3 != 2)
+                    ck_assert_close(v.deriv[col++], (double)(i + 1), 1e-12);
+            }
+            ck_assert_int_eq(sd_result_layout(r).cols, col);
+            sd_values_free(&v);
+            sd_result_free(r);
+            sd_program_free(p);
+            sb_free(&text);
+        }
+        /* the names of two pairs declared again; given in --vars, declared
+         * a vector (the largest size as test_lower_many_names_redeclared) */
+        for (int i = 0; i < 4 && sizes[z] <= 1000; i++)
+            for (int w = 0; w < 3; w++) {
+                /* w = 0: declared again; 1: given in --vars, declared (once)
+                 * a vector; 2: given in --vars, declared again */
+                StrBuf text;
+                sb_init(&text);
+                for (int j = 0; j < n; j++)
+                    if (j != i || w != 1)
+                        sb_printf(&text, "%s %s;\n", j % 3 == 2 ? "input" : "param", names[j]);
+                sb_puts(&text, w == 1 ? "param " : "input ");
+                size_t at = text.len;
+                sb_printf(&text, "%s%s;\n%s", names[i], w == 1 ? "[2]" : "", sb_str(&body));
+                SdProgram *p;
+                SdStatus st = sd_compile(sb_str(&text), text.len,
+                                         &(SdCompileOptions){.vars = w ? vars : NULL, .nvars = w ? n : 0}, &p);
+                ck_assert_ptr_nonnull(p);
+                ck_assert_msg(st == SD_ERR_INPUT, "%d names, '%s' again: %s", n, names[i], sd_status_name(st));
+                const SdDiagnostic *d = sd_diagnostic(p, 0);
+                ck_assert_ptr_nonnull(d);
+                char want[96];
+                snprintf(want, sizeof want,
+                         w == 1 ? "'%s' is a vector or matrix: it cannot also be given in --vars"
+                                : "'%s' is declared twice",
+                         names[i]);
+                ck_assert_msg(strcmp(d->message, want) == 0, "%d names: '%s', expected '%s'", n, d->message,
+                              want);
+                ck_assert_msg(d->offset == at && d->length == strlen(names[i]), "%d names, '%s': at %zu",
+                              n, names[i], (size_t)d->offset);
+                sd_program_free(p);
+                sb_free(&text);
+            }
+        sb_free(&decls);
+        sb_free(&body);
+        free(names);
+        free(vars);
+        free(point);
+    }
+}
+END_TEST
+
 Suite *lower_suite(void); /* called by tests/runner.c */
 
 Suite *lower_suite(void) {
@@ -630,6 +746,7 @@ Suite *lower_suite(void) {
     tc = tcase_create("errors");
     tcase_add_loop_test(tc, test_lower_errors, 0, (int)(sizeof located / sizeof *located));
     tcase_add_test(tc, test_lower_many_names_redeclared);
+    tcase_add_test(tc, test_lower_many_names_declared);
     tcase_add_test(tc, test_lower_too_many_arguments);
     suite_add_tcase(s, tc);
 

@@ -3,10 +3,13 @@
  * testutil.c — see testutil.h: the in-process helpers every suite shares
  * (testrun.c holds the ones that run the binary).
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compile.h"
+#include "dag.h"
 #include "parse.h"
 #include "strbuf.h"
 #include "testutil.h"
@@ -149,4 +152,48 @@ void tu_tree(StrBuf *sb, const Ast *n) {
     tree_bare(sb, n);
     if (n->flags & AST_PAREN)
         sb_putc(sb, '}');
+}
+
+/* --- names of equal hash ------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The name made from number i: six letters picked by a fixed
+ * generator, in buf[8]. */
+static void letters_name(uint32_t i, char *buf) {
+    uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15u + 1;
+    for (int k = 0; k < 6; k++) {
+        x ^= x >> 29;
+        x *= 0xBF58476D1CE4E5B9u;
+        buf[k] = (char)('a' + (x >> 40) % 26);
+    }
+    buf[6] = '\0';
+}
+
+int tu_equal_hash_names(char (*pairs)[16], int max) {
+    enum { N = 400000 };
+    uint64_t *keyed = malloc(N * sizeof *keyed); /* hash << 32 | i */
+    ck_assert_ptr_nonnull(keyed);
+    char name[8], other[8];
+    for (uint32_t i = 0; i < N; i++) {
+        letters_name(i, name);
+        keyed[i] = (uint64_t)(uint32_t)graph_name_hash(name) << 32 | i;
+    }
+    qsort(keyed, N, sizeof *keyed, cmp_u64);
+    int k = 0;
+    for (int i = 1; i < N && k < max; i++)
+        if (keyed[i] >> 32 == keyed[i - 1] >> 32) {
+            letters_name((uint32_t)keyed[i - 1], name);
+            letters_name((uint32_t)keyed[i], other);
+            if (strcmp(name, other) == 0)
+                continue; /* the same name twice */
+            memcpy(pairs[2 * k], name, sizeof name);
+            memcpy(pairs[2 * k + 1], other, sizeof other);
+            k++;
+        }
+    free(keyed);
+    return k;
 }

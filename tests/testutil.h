@@ -85,4 +85,10 @@ const char *tu_errors(void);
  * A program with no statements is written as its final expression alone. */
 void tu_tree(struct StrBuf *sb, const struct Ast *n);
 
+/* Names whose 32-bit hashes (graph_name_hash) are equal, as an index of
+ * names compares names only on equal hashes: found among 400000 names of
+ * six letters, at most max pairs, into pairs[2 k], pairs[2 k + 1];
+ * returns k. */
+int tu_equal_hash_names(char (*pairs)[16], int max);
+
 #endif
