@@ -1125,7 +1125,10 @@ static const Node *magnitude_of(const Emitter *E, const Node *v) {
  * on the same values).  The nodes become temporaries, the first of them
  * preceded by e<k>.  Where every one of them takes the same argument a
  * (side +1) or -a (side -1), the group is one-sided: e<k> = exp(min(side
- * a, 64)) and r<k> = 1/(1 + e<k>), no sign test.  Vector and matrix
+ * a, 64)) and r<k> = 1/(1 + e<k>), no sign test.  The side is the
+ * program's where it was decided (codegen_plan_sides, over every kernel's
+ * uses), so that a kernel with one use, or with uses of one sign only,
+ * writes them as the other kernels do.  Vector and matrix
  * members (and, with apart, every member: the AD emitter's statements)
  * share nothing; the group only decides their form, each element's helper
  * computing the one-sided e and r itself, so that they equal the scalar
