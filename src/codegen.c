@@ -628,11 +628,16 @@ static int exp_group_of(const Emitter *E, const Node *n) {
     return E->exps[k].defined ? k : -1;
 }
 
-/* The element of a vector or matrix n whose kernel uses its argument
- * one-sidedly (plan_exps) is written by the helper that computes the
- * scalar form's shared e and r itself: 1, else 0. */
+/* n (a sigmoid, softplus or logarithm of a sigmoid) not written from a
+ * shared e<k> whose magnitude is one-sided (codegen_plan_sides; without
+ * the program's decision, an element of a one-sided group) is written by
+ * the helper that computes the one-sided e and r itself: 1, else 0. */
 static int one_sided_element(const Emitter *E, const Node *n) {
-    if (n->id >= E->nn || !form_of(E, n->id)->exp_group)
+    if (n->id >= E->nn)
+        return 0;
+    if (E->onesided)
+        return E->onesided[n->id];
+    if (!form_of(E, n->id)->exp_group)
         return 0;
     const ExpGroup *x = &E->exps[form_of(E, n->id)->exp_group - 1];
     return x->elementwise && x->side;
@@ -1120,7 +1125,10 @@ static const Node *magnitude_of(const Emitter *E, const Node *v) {
  * on the same values).  The nodes become temporaries, the first of them
  * preceded by e<k>.  Where every one of them takes the same argument a
  * (side +1) or -a (side -1), the group is one-sided: e<k> = exp(min(side
- * a, 64)) and r<k> = 1/(1 + e<k>), no sign test.  Vector and matrix
+ * a, 64)) and r<k> = 1/(1 + e<k>), no sign test.  The side is the
+ * program's where it was decided (codegen_plan_sides, over every kernel's
+ * uses), so that a kernel with one use, or with uses of one sign only,
+ * writes them as the other kernels do.  Vector and matrix
  * members (and, with apart, every member: the AD emitter's statements)
  * share nothing; the group only decides their form, each element's helper
  * computing the one-sided e and r itself, so that they equal the scalar
@@ -1196,6 +1204,8 @@ static void plan_exps(Emitter *E, uint32_t top, int apart) {
             if (E->exps[k].a != users[u].v || E->exps[k].side != users[u].side)
                 E->exps[k].side = 0; /* both signs: exp(-|w|) */
         }
+        if (E->onesided) /* the program's decision, the same in each kernel */
+            E->exps[k].side = E->onesided[id] ? users[u].side : 0;
         NodeForm *f = form_set(E, id);
         if (f)
             f->exp_group = 1 + k;
@@ -2038,6 +2048,76 @@ void codegen_plan(Emitter *E, Node *const *roots, int nroots) {
     free(depth);
 }
 
+/* The sides, over the uses in every kernel of the program: a magnitude
+ * |w| is one-sided when every sigmoid, softplus and logarithm of a sigmoid
+ * of w or -w, in any kernel, takes the same argument side * a; else
+ * two-sided.  A kernel's group or lone use then has the form the others
+ * have (a gradient may add the other sign: sigmoid(x)' = sigmoid(x)
+ * sigmoid(-x) makes |x| two-sided in the value kernel too). */
+typedef struct SideOf {
+    const Node *a;    /* the first use's argument                         */
+    signed char side; /* its side; 0 once two uses differ                */
+} SideOf;
+
+void codegen_plan_sides(Emitter *E, Node *const *roots, int nroots) {
+    size_t nn = E->nn;
+    free(E->onesided);
+    E->onesided = NULL;
+    unsigned char *onesided = calloc(nn ? nn : 1, 1);
+    if (!onesided) {
+        E->out->failed = 1;
+        return;
+    }
+    memset(E->uses, 0, nn * sizeof *E->uses);
+    memset(E->mark, 0, nn);
+    memset(E->form, 0, nn * sizeof *E->form);
+    E->nforms = 0;
+    uint32_t top = mark_written(E, roots, nroots, NULL);
+    int *at = E->count; /* by id of w: 1 + its SideOf */
+    SideOf *sides = NULL;
+    size_t nsides = 0, cap = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t id = 0; id < top; id++) {
+            int sp, side;
+            const Node *v = E->mark[id] ? exp_argument(E->g->nodes[id], &sp, &side) : NULL;
+            if (!v)
+                continue;
+            const Node *w = magnitude_of(E, v);
+            if (pass) { /* the decision, by user */
+                onesided[id] = at[w->id] > 0 && sides[at[w->id] - 1].side != 0;
+                continue;
+            }
+            if (at[w->id] > 0) {
+                SideOf *o = &sides[at[w->id] - 1];
+                if (o->a != v || o->side != side)
+                    o->side = 0;
+                continue;
+            }
+            if (nsides == cap) {
+                size_t c = cap ? 2 * cap : 64;
+                SideOf *x = realloc(sides, c * sizeof *x);
+                if (!x) {
+                    E->out->failed = 1;
+                    break;
+                }
+                sides = x;
+                cap = c;
+            }
+            sides[nsides++] = (SideOf){v, (signed char)side};
+            at[w->id] = (int)nsides;
+        }
+    for (uint32_t id = 0; id < top; id++) {
+        int sp, side;
+        const Node *v = E->mark[id] ? exp_argument(E->g->nodes[id], &sp, &side) : NULL;
+        if (v)
+            at[magnitude_of(E, v)->id] = 0;
+    }
+    free(sides);
+    memset(E->uses, 0, nn * sizeof *E->uses);
+    memset(E->mark, 0, nn);
+    E->onesided = onesided;
+}
+
 /* --- statements -------------------------------------------------------------------- */
 
 /* The statements of the products a product written M * f needs that are
@@ -2141,6 +2221,7 @@ void codegen_emitter_free(Emitter *E) {
     free(E->form);
     free(E->forms);
     free(E->exps);
+    free(E->onesided);
     free(E->count);
     free(E->stated);
     for (int k = 0; k < E->ngroups; k++) {
@@ -2252,6 +2333,8 @@ void codegen_writer_bind(CodegenWriter *w, const Node *n, int k) {
 void codegen_writer_plan_exps(CodegenWriter *w, const Node *const *nodes, int n, StrBuf *out) {
     Emitter *E = &w->E;
     E->out = out;
+    /* the statements are every kernel's: the sides over all of them */
+    codegen_plan_sides(E, (Node *const *)nodes, n);
     uint32_t top = 0;
     for (int k = 0; k < n; k++)
         if (nodes[k]->id < E->nn) {
@@ -2446,6 +2529,26 @@ int codegen_c(Graph *g, const CodegenInput *in, const CodegenOptions *opt, StrBu
         return -1;
     }
     E.out = &body;
+    /* the sides of the magnitudes, over the roots of every kernel */
+    {
+        size_t ng = in->is_vector ? m * n : n, nh = in->hess ? n * (n + 1) / 2 : 0;
+        size_t all = (size_t)in->noutputs + ng + nh;
+        Node **every = all < (size_t)INT_MAX ? malloc((all ? all : 1) * sizeof *every) : NULL;
+        if (every) {
+            size_t at = 0;
+            for (int i = 0; i < in->noutputs; i++)
+                every[at++] = in->outputs[i];
+            for (size_t i = 0; i < ng; i++)
+                every[at++] = in->grad[i];
+            for (size_t i = 0; i < n && nh; i++)
+                for (size_t j = i; j < n; j++)
+                    every[at++] = in->hess[i * n + j];
+            codegen_plan_sides(&E, every, (int)at);
+        } else {
+            E.out->failed = 1;
+        }
+        free(every);
+    }
 
     /* kernels */
     KernelInfo k_value, k_grad, k_hess;

@@ -150,6 +150,11 @@ typedef struct Emitter {
     /* exponentials shared by magnitude */
     ExpGroup *exps;
     int nexps, exps_cap;
+    /* by id of a sigmoid, softplus or logarithm of a sigmoid: 1 when its
+     * magnitude is one-sided over every kernel of the program
+     * (codegen_plan_sides), so that each kernel computes it by the same
+     * operations; NULL: decided per kernel */
+    unsigned char *onesided;
     /* products from prefix and suffix products */
     ProductGroup *groups;
     int ngroups, groups_cap;
@@ -171,6 +176,13 @@ void codegen_emitter_free(Emitter *E);
  * and which are named (temp); numbers the scalar temporaries in id order.
  * E->out must be set (a failure marks it failed). */
 void codegen_plan(Emitter *E, Node *const *roots, int nroots);
+
+/* Decides, once for the program whose kernels together compute
+ * roots[0..nroots), which magnitudes are one-sided (E->onesided): every
+ * kernel then writes each sigmoid, softplus and logarithm of a sigmoid by
+ * the same operations, shared or alone, scalar or element, and the
+ * kernels' values agree bit for bit.  E->out must be set. */
+void codegen_plan_sides(Emitter *E, Node *const *roots, int nroots);
 
 /* n where it is used, at the binding (row, col): its name, or inline. */
 void codegen_ref(Emitter *E, const Node *n, int ctx);

@@ -940,6 +940,24 @@ CodegenStatus codegen_tensor_c(Graph *g, const TensorCodegenInput *in, const Cod
     StrBuf kval, kgrad;
     sb_init(&kval);
     sb_init(&kgrad);
+    /* the sides of the magnitudes, over the roots of every kernel: the
+     * value, the derivatives and the scores */
+    {
+        Node **every = malloc((size_t)(in->nderivs + 2) * sizeof *every);
+        T.E.out = &kval;
+        if (every) {
+            int at = 0;
+            every[at++] = in->output;
+            for (int k = 0; k < in->nderivs; k++)
+                every[at++] = in->derivs[k];
+            if (in->scores.scores)
+                every[at++] = (Node *)in->scores.scores;
+            codegen_plan_sides(&T.E, every, at);
+        } else {
+            kval.failed = 1;
+        }
+        free(every);
+    }
     TensorCodegenInput vin = *in;
     size_t zero = 0;
     vin.root_offset = &zero;

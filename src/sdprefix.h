@@ -93,6 +93,7 @@
 #define codegen_macro_prefix sd_codegen_macro_prefix
 #define codegen_name_problem sd_codegen_name_problem
 #define codegen_plan sd_codegen_plan
+#define codegen_plan_sides sd_codegen_plan_sides
 #define codegen_prototype sd_codegen_prototype
 #define codegen_prototype_sizes sd_codegen_prototype_sizes
 #define codegen_ref sd_codegen_ref

@@ -172,16 +172,20 @@ START_TEST(test_libm_calls) {
 }
 END_TEST
 
-/* A vector program whose elements use their argument one-sidedly. */
+/* Vector programs whose elements use their argument one-sidedly, and
+ * with both signs (each element's sigmoid by the two-sided helper, as a
+ * lone use of a two-sided magnitude is written, and each softplus). */
+static const char *const vectors[] = {"sum(softplus(u) - sigmoid(u))", "sum(sigmoid(u) + 2*sigmoid(-u))",
+                                      "sum(softplus(u) * softplus(-u))"};
+
+enum { NVECTORS = (int)(sizeof vectors / sizeof *vectors) };
+
 static const char *vector_params(int i) {
     (void)i;
     return "u[4]";
 }
 
-static const char *vector_program(int i) {
-    (void)i;
-    return "sum(softplus(u) - sigmoid(u))";
-}
+static const char *vector_program(int i) { return vectors[i]; }
 
 /* The body of the helper `name` in a generated file, or NULL. */
 static char *helper_body(const char *text, const char *name) {
@@ -209,27 +213,27 @@ START_TEST(test_helpers_branch_free) {
     sb_init(&inc);
     ck_assert_int_eq(generate(&inc, 'f', uvw, cost_program, NCOSTS), 0);
     /* the element-by-element one-sided helpers: a vector program */
-    ck_assert_int_eq(generate(&inc, 'v', vector_params, vector_program, 1), 0);
+    ck_assert_int_eq(generate(&inc, 'v', vector_params, vector_program, NVECTORS), 0);
     sb_free(&inc);
     static const char *const names[] = {"sd_sigmoid",    "sd_softplus",  "sd_sigmoid_e", "sd_softplus_e",
                                         "sd_softplus_l", "sd_log1p_e",   "sd_exp_below", "sd_sigmoid_r",
                                         "sd_softplus_r", "sd_sigmoid_1", "sd_softplus_1"};
     enum { NNAMES = (int)(sizeof names / sizeof *names) };
     int seen[NNAMES][2] = {{0}};
-    for (int i = 0; i <= NCOSTS; i++)
+    for (int i = 0; i < NCOSTS + NVECTORS; i++)
         for (int fl = 0; fl < 2; fl++) {
             char file[64];
             if (i < NCOSTS)
                 snprintf(file, sizeof file, "f%d%s.c", i, fl ? "f" : "");
             else
-                snprintf(file, sizeof file, "v0%s.c", fl ? "f" : "");
+                snprintf(file, sizeof file, "v%d%s.c", i - NCOSTS, fl ? "f" : "");
             char *path = path_join(workdir, file);
             char *text = read_file(path);
             free(path);
             ck_assert_ptr_nonnull(text);
             /* no if statement anywhere: the largest of a log-sum-exp's
              * terms is a selection too, and its softmax divides once */
-            const char *program = i < NCOSTS ? costs[i].program : vector_program(0);
+            const char *program = i < NCOSTS ? costs[i].program : vector_program(i - NCOSTS);
             ck_assert_msg(!strstr(text, "if ("), "%s (%s) has an if statement:\n%s", file, program, text);
             ck_assert_msg(!strstr(text, "/= s"), "%s (%s) divides every entry by s:\n%s", file, program, text);
             for (int h = 0; h < NNAMES; h++) {
@@ -337,6 +341,123 @@ START_TEST(test_values_and_gradients) {
         }
     sb_puts(&d, "    }\n    return bad;\n}\n");
     compile_and_run("values", &d);
+}
+END_TEST
+
+/* Programs whose kernels must give the same values bit for bit: the
+ * value f, f_grad's returned value, and with hess the Hessian's request
+ * (its roots take part in the choice of each magnitude's form).  nx is the
+ * number of entries of x[]. */
+static const struct {
+    const char *params, *program;
+    int nx, hess;
+} samebits[] = {
+    {"u", "softplus(u) + 0.5*u", 1, 0},
+    {"u", "log(sigmoid(u))", 1, 0},
+    {"u", "softplus(2*u + 1)", 1, 0},
+    {"u", "sigmoid(u)", 1, 0},
+    {"u", "sigmoid(-u)", 1, 0},
+    {"u", "log(1 - sigmoid(u))", 1, 0},
+    {"u", "softplus(u) + softplus(-u)", 1, 0},
+    {"u", "softplus(u) + sigmoid(-u)", 1, 0},
+    {"u", "log(sigmoid(u)) + sigmoid(u)", 1, 0},
+    {"u, v", "softplus(u) + log(sigmoid(v))", 2, 0},
+    {"u, v", "softplus(u*v - 3) + 0.25*softplus(-2*u)", 2, 0},
+    {"u, v", "sigmoid(3*u - v)^2 + softplus(v)", 2, 0},
+    {"u, v, w", "-(w*log(sigmoid(u*v)) + (1 - w)*log(1 - sigmoid(u*v)))", 3, 0},
+    {"u, v", "softplus(u) + log(sigmoid(v))", 2, 1},
+    {"u", "sigmoid(u)", 1, 1},
+    {"u, v", "softplus(2*u + v) - log(sigmoid(u))", 2, 1},
+    {"u[3]", "sum(softplus(2*u + 1)) + sum(log(sigmoid(u)))", 3, 0},
+    {"u[4]", "sum(sigmoid(u)) + sum(softplus(-u))", 4, 0},
+    {"u[3], v", "sum(log(sigmoid(v*u))) + softplus(v)", 4, 0},
+    {"u[2], v", "softplus(v) + sum(softplus(u))", 3, 0},
+};
+
+enum { NSAMEBITS = (int)(sizeof samebits / sizeof *samebits) };
+
+static const char *samebits_params(int i) { return samebits[i].params; }
+
+static const char *samebits_program(int i) { return samebits[i].program; }
+
+START_TEST(test_kernels_same_bits) {
+    if (!have_compiler("cc"))
+        return;
+    StrBuf d, sc;
+    sb_init(&d);
+    sb_init(&sc);
+    sb_puts(&d, "#include <math.h>\n#include <stdio.h>\n#include <string.h>\n");
+    ck_assert_int_eq(generate(&d, 'b', samebits_params, samebits_program, NSAMEBITS), 0);
+    /* the programs asking for the Hessian, again with --hessian; the
+     * scalar ones as forward- and reverse-mode AD too */
+    static const char *const ads[] = {"forward-ad", "reverse-ad"};
+    sb_puts(&sc, "set -e\n");
+    for (int i = 0; i < NSAMEBITS; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            const char *F = fl ? "f" : "", *type = fl ? "--type float" : "";
+            if (samebits[i].hess) {
+                sb_printf(&sc, "'%s' --hessian %s --name h%d%s -f b%d.sd -o h%d%s.c\n", symdiff_path(), type, i, F, i,
+                          i, F);
+                sb_printf(&d, "#include \"h%d%s.c\"\n", i, F);
+            }
+            for (int a = 0; a < 2 && !strchr(samebits[i].params, '['); a++) {
+                sb_printf(&sc, "'%s' --emit %s %s --name a%d%d%s -f b%d.sd > a%d%d%s.c\n", symdiff_path(), ads[a], type,
+                          a, i, F, i, a, i, F);
+                sb_printf(&d, "#include \"a%d%d%s.c\"\n", a, i, F);
+            }
+        }
+    put("genh.sh", sb_str(&sc));
+    sb_free(&sc);
+    ck_assert_int_eq(sh("cd '%s' && sh genh.sh", workdir), 0);
+    /* every x[j] from the special points and a random sweep (a fixed
+     * generator): the values compared as bits, NaN with NaN */
+    sb_puts(&d, "\nstatic int same(double a, double b)\n{\n"
+                "    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;\n}\n\n"
+                "int main(void)\n{\n"
+                "    static const double special[] = {0.0, -0.0, 30, -30, 64, -64, 700, -700, INFINITY, -INFINITY, NAN,\n"
+                "        1e-310, 0.5, -0.5, 63.9, 64.1, -63.9, -64.1, 36.7, -36.7, 1e300, -1e300};\n"
+                "    const int nspecial = (int)(sizeof special / sizeof *special);\n"
+                "    unsigned long r = 12345;\n"
+                "    int bad = 0;\n"
+                "    for (int k = 0; k < nspecial * nspecial + 2000; k++) {\n"
+                "        double p[4];\n"
+                "        for (int j = 0; j < 4; j++) {\n"
+                "            r = r * 6364136223846793005ul + 1442695040888963407ul;\n"
+                "            const double z = (double)((r >> 11) & 0xfffffffffffful) / 281474976710656.0;\n"
+                "            p[j] = k < nspecial * nspecial ? special[(j & 1 ? k / nspecial : k % nspecial)] * (j < 2 ? 1 : -1)\n"
+                "                : (k & 3 ? 2 : 200) * (z - 0.5) * (1 + j);\n"
+                "        }\n");
+    for (int i = 0; i < NSAMEBITS; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            const char *T = fl ? "float" : "double", *F = fl ? "f" : "";
+            int nx = samebits[i].nx;
+            sb_printf(&d, "        {\n            %s x[%d], g[%d];\n", T, nx, nx);
+            sb_printf(&d, "            for (int j = 0; j < %d; j++)\n                x[j] = (%s)p[j];\n", nx, T);
+            sb_printf(&d, "            const double v = (double)b%d%s(x), w = (double)b%d%s_grad(x, g);\n", i, F, i, F);
+            sb_printf(&d, "            if (!same(v, w)) {\n"
+                          "                printf(\"%s (%s): f %%a, f_grad %%a at %%g %%g\\n\", v, w, (double)x[0], (double)x[%d]);\n"
+                          "                bad = 1;\n            }\n",
+                      samebits[i].program, T, nx - 1);
+            for (int a = 0; a < 2 && !strchr(samebits[i].params, '['); a++)
+                sb_printf(&d,
+                          "            if (!same((double)a%d%d%s(x), (double)a%d%d%s_grad(x, g))) {\n"
+                          "                printf(\"%s (%s, %s): f %%a, f_grad %%a at %%g\\n\", (double)a%d%d%s(x), "
+                          "(double)a%d%d%s_grad(x, g), (double)x[0]);\n"
+                          "                bad = 1;\n            }\n",
+                          a, i, F, a, i, F, samebits[i].program, T, ads[a], a, i, F, a, i, F);
+            if (samebits[i].hess) {
+                sb_printf(&d, "            const double vh = (double)h%d%s(x), wh = (double)h%d%s_grad(x, g);\n", i, F, i, F);
+                sb_printf(&d, "            %s H[%d];\n            h%d%s_hess(x, H);\n", T, nx * nx, i, F);
+                sb_printf(&d, "            if (!same(vh, wh) || !same(vh, v)) {\n"
+                              "                printf(\"%s (%s, --hessian): f %%a, f_grad %%a, without %%a at %%g\\n\", vh, wh, v, "
+                              "(double)x[0]);\n"
+                              "                bad = 1;\n            }\n",
+                          samebits[i].program, T);
+            }
+            sb_puts(&d, "        }\n");
+        }
+    sb_puts(&d, "    }\n    return bad;\n}\n");
+    compile_and_run("samebits", &d);
 }
 END_TEST
 
@@ -635,6 +756,7 @@ Suite *stable_cost_suite(void) {
     tcase_add_test(tc, test_libm_calls);
     tcase_add_test(tc, test_helpers_branch_free);
     tcase_add_test(tc, test_values_and_gradients);
+    tcase_add_test(tc, test_kernels_same_bits);
     tcase_add_test(tc, test_lse_largest_term);
     tcase_add_test(tc, test_lse_special_entries);
     suite_add_tcase(s, tc);
